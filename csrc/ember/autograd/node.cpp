@@ -1,0 +1,176 @@
+#include "ember/autograd/node.h"
+
+#include <atomic>
+
+#include "ember/autograd/record.h"
+#include "ember/ops/ops.h"
+
+namespace ember::autograd {
+
+namespace {
+std::atomic<uint64_t> g_next_sequence_nr{0};
+}
+
+Node::Node() : sequence_nr_(g_next_sequence_nr.fetch_add(1, std::memory_order_relaxed)) {}
+
+AccumulateGrad::AccumulateGrad(std::shared_ptr<TensorImpl> variable)
+    : variable_(std::move(variable)) {
+  outputs_meta().push_back(GradMeta{variable_->sizes(), variable_->dtype()});
+}
+
+TensorList AccumulateGrad::apply(TensorList&& grads) {
+  Tensor g = std::move(grads[0]);
+  if (!g.defined()) return {};
+  AutogradMeta& meta = variable_->autograd_mut();
+  if (!meta.grad) {
+    if (is_grad_enabled()) {
+      meta.grad = g.impl_ptr();  // create_graph: keep the graph of the gradient
+    } else if (g.is_contiguous() && g.impl_ptr().use_count() == 1 &&
+               g.impl()->storage().use_count() == 1 && !g.requires_grad()) {
+      meta.grad = g.impl_ptr();  // nobody else sees this buffer: take it
+    } else {
+      meta.grad = g.detach().contiguous().clone().impl_ptr();
+    }
+  } else if (is_grad_enabled()) {
+    meta.grad = add(Tensor(meta.grad), g).impl_ptr();
+  } else {
+    Tensor(meta.grad).add_(g);
+  }
+  return {};
+}
+
+Edge gradient_edge(const Tensor& t) {
+  AutogradMeta* meta = t.impl()->autograd();
+  if (!meta) return Edge{};
+  if (meta->grad_fn) return Edge{meta->grad_fn, meta->output_nr};
+  if (!meta->requires_grad) return Edge{};
+  auto acc = meta->grad_accumulator.lock();
+  if (!acc) {
+    acc = std::make_shared<AccumulateGrad>(t.impl_ptr());
+    meta->grad_accumulator = acc;
+  }
+  return Edge{acc, 0};
+}
+
+void set_history(const Tensor& t, const std::shared_ptr<Node>& fn, uint32_t output_nr) {
+  AutogradMeta& meta = t.impl()->autograd_mut();
+  meta.requires_grad = true;
+  meta.grad_fn = fn;
+  meta.output_nr = output_nr;
+}
+
+// ---- FunctionNode / Ctx -------------------------------------------------------------------
+
+static const char* kFreedMessage =
+    ": trying to backward through the graph a second time (or to read saved tensors after they "
+    "were freed). Saved values are freed by .backward() or autograd.grad(); pass "
+    "retain_graph=True to the first call if you need to backward through the graph again.";
+
+static void check_saved(const FunctionNode& node, const FunctionNode::Saved& s) {
+  EMBER_CHECK(!node.released, node.name(), kFreedMessage);
+  EMBER_CHECK(s.tensor.version() == s.version, node.name(),
+              ": one of the tensors needed for gradient computation has been modified by an "
+              "in-place operation: a ", s.tensor.dtype(), " tensor of shape ", s.tensor.sizes(),
+              " is at version ", s.tensor.version(), "; expected version ", s.version,
+              ". Avoid changing it in place (use an out-of-place op, or .clone() it first).");
+}
+
+const Tensor& Ctx::input(size_t i) const {
+  EMBER_INTERNAL_ASSERT(i < node_.inputs.size(), node_.name(), " input ", i);
+  check_saved(node_, node_.inputs[i]);
+  return node_.inputs[i].tensor;
+}
+
+const Tensor& Ctx::saved(size_t i) const {
+  EMBER_INTERNAL_ASSERT(i < node_.extra.size(), node_.name(), " saved ", i);
+  check_saved(node_, node_.extra[i]);
+  return node_.extra[i].tensor;
+}
+
+Tensor Ctx::output(size_t i) const {
+  EMBER_INTERNAL_ASSERT(i < node_.outputs.size(), node_.name(), " output ", i);
+  check_saved(node_, node_.outputs[i]);
+  const Tensor& o = node_.outputs[i].tensor;
+  if (!is_grad_enabled()) return o;
+  // create_graph: the output must carry its history so second derivatives flow through it.
+  Tensor alias = o.detach();
+  set_history(alias, const_cast<FunctionNode&>(node_).shared_from_this(), static_cast<uint32_t>(i));
+  return alias;
+}
+
+bool Ctx::needs_grad(size_t i) const {
+  return i < node_.next_edges().size() && node_.next_edges()[i].valid();
+}
+
+const Shape& Ctx::input_sizes(size_t i) const { return node_.input_meta[i].sizes; }
+DType Ctx::input_dtype(size_t i) const { return node_.input_meta[i].dtype; }
+
+TensorList FunctionNode::apply(TensorList&& grads) {
+  Ctx ctx(*this);
+  return fn_(ctx, grads);
+}
+
+void FunctionNode::release_variables() {
+  released = true;
+  inputs.clear();
+  outputs.clear();
+  extra.clear();
+}
+
+static std::shared_ptr<FunctionNode> make_node(const char* name, MultiBackwardFn fn,
+                                               const TensorList& inputs, int flags,
+                                               const TensorList& saved) {
+  auto node = std::make_shared<FunctionNode>(name, std::move(fn));
+  auto& edges = node->next_edges_mut();
+  edges.reserve(inputs.size());
+  node->input_meta.reserve(inputs.size());
+  for (const Tensor& x : inputs) {
+    if (x.defined()) {
+      edges.push_back(gradient_edge(x));
+      node->input_meta.push_back(GradMeta{x.sizes(), x.dtype()});
+    } else {
+      edges.push_back(Edge{});
+      node->input_meta.push_back(GradMeta{});
+    }
+  }
+  if (flags & kSaveInputs) {
+    node->inputs.reserve(inputs.size());
+    for (const Tensor& x : inputs) node->inputs.push_back({x, x.defined() ? x.version() : 0});
+  }
+  for (const Tensor& s : saved) node->extra.push_back({s, s.defined() ? s.version() : 0});
+  return node;
+}
+
+Tensor record(const char* name, const Tensor& y, const TensorList& inputs, BackwardFn fn, int flags,
+              const TensorList& saved) {
+  if (!is_grad_enabled()) return y;
+  bool any = false;
+  for (const Tensor& x : inputs) any = any || (x.defined() && x.requires_grad());
+  if (!any) return y;
+  if (!is_floating(y.dtype())) return y;
+  auto node = make_node(
+      name,
+      [fn = std::move(fn)](const Ctx& c, const TensorList& grads) { return fn(c, grads[0]); },
+      inputs, flags, saved);
+  node->outputs_meta().push_back(GradMeta{y.sizes(), y.dtype()});
+  if (flags & kSaveOutput) node->outputs.push_back({y.detach(), y.version()});
+  set_history(y, node, 0);
+  return y;
+}
+
+TensorList record_multi(const char* name, const TensorList& ys, const TensorList& inputs,
+                        MultiBackwardFn fn, int flags, const TensorList& saved) {
+  if (!is_grad_enabled()) return ys;
+  bool any = false;
+  for (const Tensor& x : inputs) any = any || (x.defined() && x.requires_grad());
+  if (!any) return ys;
+  auto node = make_node(name, std::move(fn), inputs, flags, saved);
+  for (uint32_t i = 0; i < ys.size(); ++i) {
+    node->outputs_meta().push_back(GradMeta{ys[i].sizes(), ys[i].dtype()});
+    if (flags & kSaveOutput) node->outputs.push_back({ys[i].detach(), ys[i].version()});
+    if (is_floating(ys[i].dtype())) set_history(ys[i], node, i);
+  }
+  return ys;
+}
+
+}  // namespace ember::autograd

@@ -1,0 +1,83 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ember/core/export.h"
+#include "ember/core/tensor.h"
+
+namespace ember::autograd {
+
+class Node;
+
+/// Points at input `input_nr` of node `fn` (where a gradient is sent).
+struct Edge {
+  std::shared_ptr<Node> fn;
+  uint32_t input_nr = 0;
+  bool valid() const { return fn != nullptr; }
+};
+
+/// Shape and dtype a gradient flowing into a node's output must have.
+struct GradMeta {
+  Shape sizes;
+  DType dtype = DType::Float32;
+};
+
+/// One step of the backward graph. `apply` takes the gradients of the forward outputs and
+/// returns one gradient per next edge (undefined = no gradient).
+class EMBER_API Node : public std::enable_shared_from_this<Node> {
+ public:
+  Node();
+  virtual ~Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  virtual TensorList apply(TensorList&& grads) = 0;
+  virtual std::string name() const = 0;
+  /// Frees saved tensors after a backward pass without retain_graph.
+  virtual void release_variables() {}
+
+  const std::vector<Edge>& next_edges() const { return next_edges_; }
+  std::vector<Edge>& next_edges_mut() { return next_edges_; }
+  /// Metadata of each forward output, in output order.
+  std::vector<GradMeta>& outputs_meta() { return outputs_meta_; }
+  const std::vector<GradMeta>& outputs_meta() const { return outputs_meta_; }
+  uint64_t sequence_nr() const { return sequence_nr_; }
+
+  void add_retain_grad_hook(uint32_t output_nr, std::weak_ptr<TensorImpl> t) {
+    retain_hooks_.emplace_back(output_nr, std::move(t));
+  }
+  const std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>>& retain_hooks() const {
+    return retain_hooks_;
+  }
+
+ private:
+  std::vector<Edge> next_edges_;
+  std::vector<GradMeta> outputs_meta_;
+  std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>> retain_hooks_;
+  uint64_t sequence_nr_;
+};
+
+/// Adds incoming gradients into a leaf tensor's `.grad`.
+class EMBER_API AccumulateGrad : public Node {
+ public:
+  explicit AccumulateGrad(std::shared_ptr<TensorImpl> variable);
+  TensorList apply(TensorList&& grads) override;
+  std::string name() const override { return "AccumulateGrad"; }
+  const std::shared_ptr<TensorImpl>& variable() const { return variable_; }
+
+ private:
+  std::shared_ptr<TensorImpl> variable_;
+};
+
+/// Where the gradient of `t` goes: its grad_fn, or its leaf accumulator, or nowhere.
+EMBER_API Edge gradient_edge(const Tensor& t);
+
+/// Sets `t`'s history to output `output_nr` of `fn`, and marks it as requiring grad.
+EMBER_API void set_history(const Tensor& t, const std::shared_ptr<Node>& fn, uint32_t output_nr);
+
+}  // namespace ember::autograd

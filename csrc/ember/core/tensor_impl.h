@@ -1,0 +1,95 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "ember/core/dtype.h"
+#include "ember/core/export.h"
+#include "ember/core/storage.h"
+
+namespace ember {
+
+namespace autograd {
+class Node;
+}
+class Tensor;
+class TensorImpl;
+
+using Shape = std::vector<int64_t>;
+
+/// Counts in-place writes to a storage; shared by a tensor and all its views, so autograd can
+/// tell when a tensor saved for backward was changed after it was saved.
+struct VersionCounter {
+  std::atomic<uint32_t> version{0};
+};
+
+/// Autograd data of a tensor, allocated on first use.
+struct AutogradMeta {
+  bool requires_grad = false;
+  bool retains_grad = false;
+  std::shared_ptr<TensorImpl> grad;             // accumulated gradient of a leaf (or retained)
+  std::shared_ptr<autograd::Node> grad_fn;      // node that made this tensor (null for leaves)
+  uint32_t output_nr = 0;                       // which output of grad_fn this tensor is
+  std::weak_ptr<autograd::Node> grad_accumulator;  // a leaf's AccumulateGrad node
+};
+
+/// Sizes, strides, offset and dtype over a Storage, plus a version counter and autograd data.
+class EMBER_API TensorImpl {
+ public:
+  TensorImpl(Storage storage, Shape sizes, Shape strides, int64_t offset, DType dtype);
+
+  const Storage& storage() const { return storage_; }
+  const Shape& sizes() const { return sizes_; }
+  const Shape& strides() const { return strides_; }
+  int64_t storage_offset() const { return offset_; }
+  DType dtype() const { return dtype_; }
+  Device device() const { return storage_->device(); }
+  int64_t numel() const { return numel_; }
+  int64_t dim() const { return static_cast<int64_t>(sizes_.size()); }
+  bool is_contiguous() const { return is_contiguous_; }
+  void* data() const {
+    return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(itemsize(dtype_));
+  }
+
+  const std::shared_ptr<VersionCounter>& version_counter() const { return version_; }
+  void set_version_counter(std::shared_ptr<VersionCounter> v) { version_ = std::move(v); }
+  uint32_t version() const { return version_->version.load(std::memory_order_relaxed); }
+  void bump_version() { version_->version.fetch_add(1, std::memory_order_relaxed); }
+
+  AutogradMeta* autograd() const { return autograd_.get(); }
+  AutogradMeta& autograd_mut() {
+    if (!autograd_) autograd_ = std::make_unique<AutogradMeta>();
+    return *autograd_;
+  }
+
+  /// Set on the 0-d tensors that stand for Python numbers in binary ops (type promotion).
+  bool is_wrapped_number() const { return wrapped_number_; }
+  void set_wrapped_number(bool v) { wrapped_number_ = v; }
+  /// Views share storage with a base tensor.
+  bool is_view() const { return is_view_; }
+  void set_is_view(bool v) { is_view_ = v; }
+
+ private:
+  void refresh();
+
+  Storage storage_;
+  Shape sizes_;
+  Shape strides_;
+  int64_t offset_;
+  DType dtype_;
+  int64_t numel_ = 1;
+  bool is_contiguous_ = true;
+  bool wrapped_number_ = false;
+  bool is_view_ = false;
+  std::shared_ptr<VersionCounter> version_;
+  std::unique_ptr<AutogradMeta> autograd_;
+};
+
+/// Row-major strides for `sizes`.
+EMBER_API Shape contiguous_strides(const Shape& sizes);
+/// Product of `sizes`.
+EMBER_API int64_t shape_numel(const Shape& sizes);
+
+}  // namespace ember

@@ -1,0 +1,192 @@
+#include <cstring>
+
+#include "ember/cpu/kernels.h"
+#include "ember/cpu/loop.h"
+#include "ember/ops/meta.h"
+
+namespace ember::cpu {
+
+namespace {
+
+template <typename T, typename F>
+void unary_loop(const Tensor& out, const Tensor& in, F f) {
+  T* o = out.data_ptr<T>();
+  const T* x = in.data_ptr<T>();
+  const int64_t n = out.numel();
+  if (out.is_contiguous() && in.is_contiguous() && in.numel() == n) {
+    for (int64_t i = 0; i < n; ++i) o[i] = f(x[i]);
+    return;
+  }
+  Shape ist = meta::broadcast_strides(in, out.sizes());
+  StridedLoop<2> loop(out.sizes(), {&out.strides(), &ist}, {sizeof(T), sizeof(T)});
+  loop.run({reinterpret_cast<char*>(o), reinterpret_cast<char*>(const_cast<T*>(x))},
+           [&](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t m) {
+             for (int64_t i = 0; i < m; ++i) {
+               *reinterpret_cast<T*>(p[0] + i * s[0]) = f(*reinterpret_cast<T*>(p[1] + i * s[1]));
+             }
+           });
+}
+
+template <typename Out, typename T, typename F>
+void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
+  Out* o = out.data_ptr<Out>();
+  const T* x = a.data_ptr<T>();
+  const T* y = b.data_ptr<T>();
+  const int64_t n = out.numel();
+  if (out.is_contiguous()) {
+    bool ac = a.is_contiguous() && a.numel() == n;
+    bool bc = b.is_contiguous() && b.numel() == n;
+    if (ac && bc) {
+      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
+      return;
+    }
+    if (ac && b.numel() == 1) {
+      const T yv = *y;
+      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], yv);
+      return;
+    }
+    if (bc && a.numel() == 1) {
+      const T xv = *x;
+      for (int64_t i = 0; i < n; ++i) o[i] = f(xv, y[i]);
+      return;
+    }
+  }
+  Shape ast = meta::broadcast_strides(a, out.sizes());
+  Shape bst = meta::broadcast_strides(b, out.sizes());
+  StridedLoop<3> loop(out.sizes(), {&out.strides(), &ast, &bst},
+                      {sizeof(Out), sizeof(T), sizeof(T)});
+  loop.run({reinterpret_cast<char*>(o), reinterpret_cast<char*>(const_cast<T*>(x)),
+            reinterpret_cast<char*>(const_cast<T*>(y))},
+           [&](std::array<char*, 3> p, std::array<int64_t, 3> s, int64_t m) {
+             if (s[0] == sizeof(Out) && s[1] == sizeof(T) && s[2] == sizeof(T)) {
+               Out* po = reinterpret_cast<Out*>(p[0]);
+               const T* pa = reinterpret_cast<const T*>(p[1]);
+               const T* pb = reinterpret_cast<const T*>(p[2]);
+               for (int64_t i = 0; i < m; ++i) po[i] = f(pa[i], pb[i]);
+               return;
+             }
+             if (s[0] == sizeof(Out) && s[1] == sizeof(T) && s[2] == 0) {
+               Out* po = reinterpret_cast<Out*>(p[0]);
+               const T* pa = reinterpret_cast<const T*>(p[1]);
+               const T bv = *reinterpret_cast<const T*>(p[2]);
+               for (int64_t i = 0; i < m; ++i) po[i] = f(pa[i], bv);
+               return;
+             }
+             for (int64_t i = 0; i < m; ++i) {
+               *reinterpret_cast<Out*>(p[0] + i * s[0]) =
+                   f(*reinterpret_cast<const T*>(p[1] + i * s[1]),
+                     *reinterpret_cast<const T*>(p[2] + i * s[2]));
+             }
+           });
+}
+
+template <typename To, typename From>
+void copy_typed(const Tensor& dst, const Tensor& src) {
+  To* o = dst.data_ptr<To>();
+  const From* x = src.data_ptr<From>();
+  const int64_t n = dst.numel();
+  if (dst.is_contiguous() && src.is_contiguous() && src.numel() == n) {
+    if constexpr (std::is_same_v<To, From>) {
+      std::memcpy(o, x, static_cast<size_t>(n) * sizeof(To));
+    } else {
+      for (int64_t i = 0; i < n; ++i) o[i] = static_cast<To>(x[i]);
+    }
+    return;
+  }
+  Shape sst = meta::broadcast_strides(src, dst.sizes());
+  StridedLoop<2> loop(dst.sizes(), {&dst.strides(), &sst}, {sizeof(To), sizeof(From)});
+  loop.run({reinterpret_cast<char*>(o), reinterpret_cast<char*>(const_cast<From*>(x))},
+           [&](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t m) {
+             for (int64_t i = 0; i < m; ++i) {
+               *reinterpret_cast<To*>(p[0] + i * s[0]) =
+                   static_cast<To>(*reinterpret_cast<const From*>(p[1] + i * s[1]));
+             }
+           });
+}
+
+}  // namespace
+
+#define EMBER_UNARY_CASE(NAME, EXPR)                                            \
+  case UnaryOp::NAME:                                                            \
+    unary_loop<T>(out, in, [p0, p1](T v) -> T {                                  \
+      (void)p0;                                                                  \
+      (void)p1;                                                                  \
+      return static_cast<T>(EXPR);                                               \
+    });                                                                          \
+    break;
+#define EMBER_BINARY_CASE(NAME, EXPR)                                                    \
+  case BinaryOp::NAME:                                                                    \
+    binary_loop<T, T>(out, a, b, [](T a, T b) -> T { return static_cast<T>(EXPR); });     \
+    break;
+#define EMBER_COMPARE_CASE(NAME, EXPR)                                                   \
+  case CompareOp::NAME:                                                                   \
+    binary_loop<bool, T>(out, a, b, [](T a, T b) -> bool { return EXPR; });               \
+    break;
+
+void unary(UnaryOp op, const Tensor& out, const Tensor& in, double p0, double p1) {
+  EMBER_DISPATCH_ALL(out.dtype(), "unary", [&] {
+    using T = scalar_t;
+    switch (op) { EMBER_UNARY_OPS(EMBER_UNARY_CASE) }
+  });
+}
+
+void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  EMBER_DISPATCH_ALL(out.dtype(), "binary", [&] {
+    using T = scalar_t;
+    switch (op) { EMBER_BINARY_OPS(EMBER_BINARY_CASE) }
+  });
+}
+
+void compare(CompareOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  EMBER_DISPATCH_ALL(a.dtype(), "compare", [&] {
+    using T = scalar_t;
+    switch (op) { EMBER_COMPARE_OPS(EMBER_COMPARE_CASE) }
+  });
+}
+
+void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
+  Shape cst = meta::broadcast_strides(cond, out.sizes());
+  Shape ast = meta::broadcast_strides(a, out.sizes());
+  Shape bst = meta::broadcast_strides(b, out.sizes());
+  EMBER_DISPATCH_ALL(out.dtype(), "where", [&] {
+    using T = scalar_t;
+    StridedLoop<4> loop(out.sizes(), {&out.strides(), &cst, &ast, &bst},
+                        {sizeof(T), 1, sizeof(T), sizeof(T)});
+    loop.run({static_cast<char*>(out.raw_data()), static_cast<char*>(cond.raw_data()),
+              static_cast<char*>(a.raw_data()), static_cast<char*>(b.raw_data())},
+             [&](std::array<char*, 4> p, std::array<int64_t, 4> s, int64_t m) {
+               for (int64_t i = 0; i < m; ++i) {
+                 bool c = *reinterpret_cast<const bool*>(p[1] + i * s[1]);
+                 *reinterpret_cast<T*>(p[0] + i * s[0]) =
+                     c ? *reinterpret_cast<const T*>(p[2] + i * s[2])
+                       : *reinterpret_cast<const T*>(p[3] + i * s[3]);
+               }
+             });
+  });
+}
+
+void copy(const Tensor& dst, const Tensor& src) {
+  EMBER_DISPATCH_ALL(dst.dtype(), "copy", [&] {
+    using To = scalar_t;
+    EMBER_DISPATCH_ALL(src.dtype(), "copy", [&] { copy_typed<To, scalar_t>(dst, src); });
+  });
+}
+
+void fill(const Tensor& dst, const Scalar& value) {
+  EMBER_DISPATCH_ALL(dst.dtype(), "fill", [&] {
+    using T = scalar_t;
+    const T v = value.to<T>();
+    T* o = dst.data_ptr<T>();
+    if (dst.is_contiguous()) {
+      for (int64_t i = 0, n = dst.numel(); i < n; ++i) o[i] = v;
+      return;
+    }
+    StridedLoop<1> loop(dst.sizes(), {&dst.strides()}, {sizeof(T)});
+    loop.run({reinterpret_cast<char*>(o)}, [&](std::array<char*, 1> p, std::array<int64_t, 1> s,
+                                                int64_t m) {
+      for (int64_t i = 0; i < m; ++i) *reinterpret_cast<T*>(p[0] + i * s[0]) = v;
+    });
+  });
+}
+
+}  // namespace ember::cpu

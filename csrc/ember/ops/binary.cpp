@@ -1,0 +1,293 @@
+#include "ember/ops/internal.h"
+
+namespace ember {
+
+using autograd::Ctx;
+using autograd::record;
+
+namespace {
+
+struct Prepared {
+  Tensor a, b;
+  Shape sizes;
+};
+
+Prepared prepare(const Tensor& a, const Tensor& b, DType compute, const char* op) {
+  detail::check_device(a, op);
+  detail::check_device(b, op);
+  Shape sizes = meta::broadcast_shapes(a.sizes(), b.sizes(), op);
+  return {detail::convert(a, compute), detail::convert(b, compute), std::move(sizes)};
+}
+
+Tensor binary_kernel(BinaryOp op, const Tensor& a, const Tensor& b, DType compute, const char* name) {
+  Prepared p = prepare(a, b, compute, name);
+  Tensor out = empty(p.sizes, compute, a.device());
+  cpu::binary(op, out, p.a, p.b);
+  return out;
+}
+
+Tensor compare_kernel(CompareOp op, const Tensor& a, const Tensor& b, const char* name) {
+  Prepared p = prepare(a, b, meta::result_type(a, b), name);
+  Tensor out = empty(p.sizes, DType::Bool, a.device());
+  cpu::compare(op, out, p.a, p.b);
+  return out;
+}
+
+void check_int_divisor(const Tensor& b, DType compute, const char* op) {
+  if (is_floating(compute)) return;
+  Tensor zero = eq(b, wrap_scalar(Scalar(int64_t{0})));
+  EMBER_CHECK_VALUE(!any(zero).item<bool>(), op, ": integer division by zero (the divisor of "
+                    "dtype ", b.dtype(), " contains 0); convert to a floating dtype to get inf/nan");
+}
+
+}  // namespace
+
+Tensor wrap_scalar(const Scalar& s) {
+  DType dt = s.is_floating() ? DType::Float64 : (s.is_bool() ? DType::Bool : DType::Int64);
+  return scalar_to_tensor(s, dt);
+}
+
+Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  DType dt = meta::result_type(a, b);
+  const bool unit = !alpha.is_floating() && alpha.to_int() == 1;
+  EMBER_CHECK_TYPE(unit || is_floating(dt) || !alpha.is_floating(), "add: alpha ",
+                   alpha.to_double(), " (a float) cannot be used with integer inputs of dtype ", dt);
+  Tensor bb = unit ? b : mul(detail::convert(b, dt), wrap_scalar(alpha));
+  Tensor y = binary_kernel(dt == DType::Bool ? BinaryOp::Maximum : BinaryOp::Add, a, bb, dt, "add");
+  if (!autograd::needs_record({&a, &b})) return y;
+  return record("AddBackward0", y, {a, b}, [alpha, unit](const Ctx& c, const Tensor& g) {
+    return TensorList{c.needs_grad(0) ? sum_to(g, c.input_sizes(0)) : Tensor{},
+                      c.needs_grad(1) ? sum_to(unit ? g : g * alpha, c.input_sizes(1)) : Tensor{}};
+  }, 0);
+}
+
+Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  EMBER_CHECK_TYPE(a.dtype() != DType::Bool || b.dtype() != DType::Bool,
+                   "sub: subtraction of two bool tensors is not supported; use logical_xor()");
+  DType dt = meta::result_type(a, b);
+  const bool unit = !alpha.is_floating() && alpha.to_int() == 1;
+  Tensor bb = unit ? b : mul(detail::convert(b, dt), wrap_scalar(alpha));
+  Tensor y = binary_kernel(BinaryOp::Sub, a, bb, dt, "sub");
+  if (!autograd::needs_record({&a, &b})) return y;
+  return record("SubBackward0", y, {a, b}, [alpha, unit](const Ctx& c, const Tensor& g) {
+    return TensorList{c.needs_grad(0) ? sum_to(g, c.input_sizes(0)) : Tensor{},
+                      c.needs_grad(1) ? sum_to(neg(unit ? g : g * alpha), c.input_sizes(1))
+                                      : Tensor{}};
+  }, 0);
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+  DType dt = meta::result_type(a, b);
+  Tensor y = binary_kernel(dt == DType::Bool ? BinaryOp::Minimum : BinaryOp::Mul, a, b, dt, "mul");
+  return record("MulBackward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
+    return TensorList{c.needs_grad(0) ? sum_to(g * c.input(1), c.input_sizes(0)) : Tensor{},
+                      c.needs_grad(1) ? sum_to(g * c.input(0), c.input_sizes(1)) : Tensor{}};
+  });
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+  DType dt = meta::float_result_dtype(meta::result_type(a, b));
+  Tensor y = binary_kernel(BinaryOp::Div, a, b, dt, "div");
+  return record("DivBackward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
+    const Tensor& rhs = c.input(1);
+    return TensorList{
+        c.needs_grad(0) ? sum_to(g / rhs, c.input_sizes(0)) : Tensor{},
+        c.needs_grad(1) ? sum_to(neg(g) * c.input(0) / (rhs * rhs), c.input_sizes(1)) : Tensor{}};
+  });
+}
+
+Tensor floor_divide(const Tensor& a, const Tensor& b) {
+  DType dt = meta::result_type(a, b);
+  EMBER_CHECK_TYPE(dt != DType::Bool, "floor_divide: not supported for bool tensors");
+  check_int_divisor(b, dt, "floor_divide");
+  Tensor y = binary_kernel(BinaryOp::FloorDiv, a, b, dt, "floor_divide");
+  return record("FloorDivideBackward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
+    return TensorList{c.needs_grad(0) ? zeros(c.input_sizes(0), g.dtype()) : Tensor{},
+                      c.needs_grad(1) ? zeros(c.input_sizes(1), g.dtype()) : Tensor{}};
+  }, 0);
+}
+
+Tensor remainder(const Tensor& a, const Tensor& b) {
+  DType dt = meta::result_type(a, b);
+  EMBER_CHECK_TYPE(dt != DType::Bool, "remainder: not supported for bool tensors");
+  check_int_divisor(b, dt, "remainder");
+  Tensor y = binary_kernel(BinaryOp::Remainder, a, b, dt, "remainder");
+  return record("RemainderBackward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
+    return TensorList{
+        c.needs_grad(0) ? sum_to(g, c.input_sizes(0)) : Tensor{},
+        c.needs_grad(1)
+            ? sum_to(neg(g) * floor_divide(c.input(0), c.input(1)), c.input_sizes(1))
+            : Tensor{}};
+  });
+}
+
+Tensor pow(const Tensor& a, const Tensor& b) {
+  DType dt = meta::result_type(a, b);
+  if (is_integral(dt, false) && !is_floating(b.dtype())) {
+    Tensor negative = lt(b, wrap_scalar(Scalar(int64_t{0})));
+    EMBER_CHECK_VALUE(!any(negative).item<bool>(), "pow: integers to negative integer powers are "
+                      "not allowed; convert the base to a floating dtype");
+  }
+  Tensor y = binary_kernel(BinaryOp::Pow, a, b, dt, "pow");
+  return record("PowBackward1", y, {a, b}, [](const Ctx& c, const Tensor& g) {
+    const Tensor& base = c.input(0);
+    const Tensor& e = c.input(1);
+    Tensor ga, gb;
+    if (c.needs_grad(0)) {
+      // d/da a^b = b a^(b-1); exponent 0 gives 0 even at a = 0.
+      Tensor d = e * pow(base, e - Scalar(int64_t{1}));
+      d = where(eq(e, wrap_scalar(Scalar(0.0))), zeros_like(d), d);
+      ga = sum_to(g * d, c.input_sizes(0));
+    }
+    if (c.needs_grad(1)) {
+      // d/db a^b = a^b log(a), taken as 0 where a = 0 and b >= 0 (PyTorch's convention).
+      Tensor d = pow(base, e) * log(base);
+      Tensor mask = logical_and(eq(base, wrap_scalar(Scalar(0.0))),
+                                ge(e, wrap_scalar(Scalar(0.0))));
+      d = where(mask, zeros_like(d), d);
+      gb = sum_to(g * d, c.input_sizes(1));
+    }
+    return TensorList{ga, gb};
+  });
+}
+
+static Tensor max_min_backward(const Ctx& c, const Tensor& g, bool is_max, size_t which) {
+  const Tensor& a = c.input(0);
+  const Tensor& b = c.input(1);
+  const Tensor& self = which == 0 ? a : b;
+  const Tensor& other = which == 0 ? b : a;
+  // Ties split the gradient in half, like PyTorch.
+  Tensor wins = is_max ? gt(self, other) : lt(self, other);
+  Tensor ties = eq(self, other);
+  Tensor r = where(wins, g, where(ties, g * Scalar(0.5), zeros_like(g)));
+  return sum_to(r, c.input_sizes(which));
+}
+
+Tensor maximum(const Tensor& a, const Tensor& b) {
+  DType dt = meta::result_type(a, b);
+  Tensor y = binary_kernel(BinaryOp::Maximum, a, b, dt, "maximum");
+  return record("MaximumBackward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
+    return TensorList{c.needs_grad(0) ? max_min_backward(c, g, true, 0) : Tensor{},
+                      c.needs_grad(1) ? max_min_backward(c, g, true, 1) : Tensor{}};
+  });
+}
+
+Tensor minimum(const Tensor& a, const Tensor& b) {
+  DType dt = meta::result_type(a, b);
+  Tensor y = binary_kernel(BinaryOp::Minimum, a, b, dt, "minimum");
+  return record("MinimumBackward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
+    return TensorList{c.needs_grad(0) ? max_min_backward(c, g, false, 0) : Tensor{},
+                      c.needs_grad(1) ? max_min_backward(c, g, false, 1) : Tensor{}};
+  });
+}
+
+Tensor eq(const Tensor& a, const Tensor& b) { return compare_kernel(CompareOp::Eq, a, b, "eq"); }
+Tensor ne(const Tensor& a, const Tensor& b) { return compare_kernel(CompareOp::Ne, a, b, "ne"); }
+Tensor lt(const Tensor& a, const Tensor& b) { return compare_kernel(CompareOp::Lt, a, b, "lt"); }
+Tensor le(const Tensor& a, const Tensor& b) { return compare_kernel(CompareOp::Le, a, b, "le"); }
+Tensor gt(const Tensor& a, const Tensor& b) { return compare_kernel(CompareOp::Gt, a, b, "gt"); }
+Tensor ge(const Tensor& a, const Tensor& b) { return compare_kernel(CompareOp::Ge, a, b, "ge"); }
+Tensor logical_and(const Tensor& a, const Tensor& b) {
+  return compare_kernel(CompareOp::LogicalAnd, a, b, "logical_and");
+}
+Tensor logical_or(const Tensor& a, const Tensor& b) {
+  return compare_kernel(CompareOp::LogicalOr, a, b, "logical_or");
+}
+Tensor logical_xor(const Tensor& a, const Tensor& b) {
+  return compare_kernel(CompareOp::LogicalXor, a, b, "logical_xor");
+}
+
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  EMBER_CHECK_TYPE(cond.dtype() == DType::Bool, "where: condition must be a bool tensor, got ",
+                   cond.dtype());
+  DType dt = meta::result_type(a, b);
+  Shape sizes = meta::broadcast_shapes(
+      meta::broadcast_shapes(cond.sizes(), a.sizes(), "where"), b.sizes(), "where");
+  Tensor out = empty(sizes, dt, a.device());
+  cpu::where(out, cond, detail::convert(a, dt), detail::convert(b, dt));
+  return record("WhereBackward0", out, {cond, a, b}, [](const Ctx& c, const Tensor& g) {
+    const Tensor& m = c.input(0);
+    return TensorList{Tensor{},
+                      c.needs_grad(1) ? sum_to(where(m, g, zeros_like(g)), c.input_sizes(1)) : Tensor{},
+                      c.needs_grad(2) ? sum_to(where(m, zeros_like(g), g), c.input_sizes(2)) : Tensor{}};
+  });
+}
+
+// ---- in place -----------------------------------------------------------------------------
+
+namespace {
+
+using OutOfPlace = std::function<Tensor(const Tensor&, const Tensor&)>;
+
+Tensor& inplace_binary(Tensor& a, const Tensor& b, BinaryOp op, const OutOfPlace& f,
+                       const char* name) {
+  DType dt = meta::result_type(a, b);
+  EMBER_CHECK_TYPE(meta::can_cast(dt, a.dtype()), name, ": result dtype ", dt,
+                   " can't be cast to the dtype of the tensor written in place (", a.dtype(), ")");
+  Shape sizes = meta::broadcast_shapes(a.sizes(), b.sizes(), name);
+  EMBER_CHECK_VALUE(sizes == a.sizes(), name, ": output with shape ", a.sizes(),
+                    " doesn't match the broadcast shape ", sizes);
+  bool records = autograd::needs_record({&a, &b});
+  detail::check_inplace(a, records, name);
+  if (!records && dt == a.dtype() && a.impl()->storage() != b.impl()->storage()) {
+    cpu::binary(op, a, a, detail::convert(b, dt));
+    a.bump_version();
+    return a;
+  }
+  if (!records) {
+    Tensor r = f(a, b);
+    cpu::copy(a, r);
+    a.bump_version();
+    return a;
+  }
+  return detail::commit_inplace(a, f(detail::history_alias(a), b));
+}
+
+}  // namespace
+
+Tensor& add_(Tensor& a, const Tensor& b, const Scalar& alpha) {
+  const bool unit = !alpha.is_floating() && alpha.to_int() == 1;
+  if (!unit) {
+    return inplace_binary(a, b, BinaryOp::Add,
+                          [alpha](const Tensor& x, const Tensor& y) { return add(x, y, alpha); },
+                          "add_");
+  }
+  if (a.dtype() == DType::Bool) {
+    return inplace_binary(a, b, BinaryOp::Maximum,
+                          [](const Tensor& x, const Tensor& y) { return add(x, y); }, "add_");
+  }
+  return inplace_binary(a, b, BinaryOp::Add,
+                        [](const Tensor& x, const Tensor& y) { return add(x, y); }, "add_");
+}
+
+Tensor& sub_(Tensor& a, const Tensor& b, const Scalar& alpha) {
+  const bool unit = !alpha.is_floating() && alpha.to_int() == 1;
+  return inplace_binary(a, unit ? b : mul(b, wrap_scalar(alpha)), BinaryOp::Sub,
+                        [](const Tensor& x, const Tensor& y) { return sub(x, y); }, "sub_");
+}
+
+Tensor& mul_(Tensor& a, const Tensor& b) {
+  return inplace_binary(a, b, BinaryOp::Mul,
+                        [](const Tensor& x, const Tensor& y) { return mul(x, y); }, "mul_");
+}
+
+Tensor& div_(Tensor& a, const Tensor& b) {
+  return inplace_binary(a, b, BinaryOp::Div,
+                        [](const Tensor& x, const Tensor& y) { return div(x, y); }, "div_");
+}
+
+// ---- operators ------------------------------------------------------------------------------
+
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator-(const Tensor& a) { return neg(a); }
+Tensor operator+(const Tensor& a, const Scalar& b) { return add(a, wrap_scalar(b)); }
+Tensor operator-(const Tensor& a, const Scalar& b) { return sub(a, wrap_scalar(b)); }
+Tensor operator*(const Tensor& a, const Scalar& b) { return mul(a, wrap_scalar(b)); }
+Tensor operator/(const Tensor& a, const Scalar& b) { return div(a, wrap_scalar(b)); }
+Tensor operator*(const Scalar& a, const Tensor& b) { return mul(wrap_scalar(a), b); }
+Tensor operator-(const Scalar& a, const Tensor& b) { return sub(wrap_scalar(a), b); }
+
+}  // namespace ember

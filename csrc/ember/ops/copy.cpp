@@ -1,0 +1,118 @@
+#include "ember/ops/internal.h"
+
+namespace ember {
+
+namespace detail {
+
+Tensor convert(const Tensor& x, DType dtype) {
+  if (x.dtype() == dtype) return x;
+  Tensor out = empty(x.sizes(), dtype, x.device());
+  cpu::copy(out, x);
+  return out;
+}
+
+void check_inplace(const Tensor& self, bool records, const char* op) {
+  if (!is_grad_enabled()) return;
+  EMBER_CHECK(!(self.is_leaf() && self.requires_grad()), op,
+              ": a leaf tensor that requires grad is being used in an in-place operation. Wrap the "
+              "update in `with ember.no_grad():` (as optimizers do), or work on a .clone()");
+  EMBER_CHECK_NOT_IMPL(!(records && self.impl()->is_view()), op,
+                       ": in-place operations on a view are not supported when autograd records "
+                       "them (the view shares memory with another tensor whose history would go "
+                       "stale); use the out-of-place form, or .clone() the view first");
+}
+
+Tensor& commit_inplace(Tensor& self, const Tensor& result) {
+  cpu::copy(self, result);
+  self.bump_version();
+  if (result.defined() && result.grad_fn()) {
+    autograd::set_history(self, result.grad_fn(), result.output_nr());
+  }
+  return self;
+}
+
+Tensor history_alias(const Tensor& self) {
+  Tensor alias = make_view(self, self.sizes(), self.strides(), self.storage_offset());
+  if (self.impl()->autograd()) {
+    AutogradMeta& m = alias.impl()->autograd_mut();
+    m.requires_grad = self.requires_grad();
+    m.grad_fn = self.grad_fn();
+    m.output_nr = self.output_nr();
+    if (self.is_leaf() && self.requires_grad()) {
+      m.grad_accumulator = self.impl()->autograd()->grad_accumulator;
+    }
+  }
+  return alias;
+}
+
+}  // namespace detail
+
+Tensor to(const Tensor& x, DType dtype, bool copy) {
+  if (x.dtype() == dtype && !copy) return x;
+  Tensor out = empty(x.sizes(), dtype, x.device());
+  cpu::copy(out, x);
+  if (!is_floating(dtype)) return out;
+  return autograd::record("ToCopyBackward0", out, {x}, [](const autograd::Ctx& c, const Tensor& g) {
+    return TensorList{to(g, c.input_dtype(0))};
+  }, 0);
+}
+
+Tensor contiguous(const Tensor& x) {
+  if (x.is_contiguous()) return x;
+  return clone(x);
+}
+
+Tensor clone(const Tensor& x) {
+  Tensor out = empty(x.sizes(), x.dtype(), x.device());
+  cpu::copy(out, x);
+  return autograd::record("CloneBackward0", out, {x},
+                          [](const autograd::Ctx&, const Tensor& g) { return TensorList{g}; }, 0);
+}
+
+Tensor& copy_(Tensor& dst, const Tensor& src) {
+  meta::broadcast_shapes(dst.sizes(), src.sizes(), "copy_");
+  EMBER_CHECK_VALUE(meta::broadcast_shapes(dst.sizes(), src.sizes(), "copy_") == dst.sizes(),
+                    "copy_: source of shape ", src.sizes(),
+                    " cannot be broadcast to the destination shape ", dst.sizes());
+  bool records = autograd::needs_record({&dst, &src});
+  detail::check_inplace(dst, records, "copy_");
+  if (!records) {
+    if (dst.impl()->storage() == src.impl()->storage() && !dst.is_same(src)) {
+      Tensor tmp = src.clone();  // overlapping memory: read everything before writing
+      cpu::copy(dst, tmp);
+    } else {
+      cpu::copy(dst, src);
+    }
+    dst.bump_version();
+    return dst;
+  }
+  // dst's old value is overwritten: its gradient is zero; src's gradient is g summed to shape.
+  Tensor result = empty(dst.sizes(), dst.dtype());
+  cpu::copy(result, src);
+  result = autograd::record("CopyBackwards", result, {dst, src},
+                            [](const autograd::Ctx& c, const Tensor& g) {
+                              return TensorList{c.needs_grad(0) ? zeros_like(g) : Tensor{},
+                                                c.needs_grad(1) ? sum_to(g, c.input_sizes(1))
+                                                                : Tensor{}};
+                            }, 0);
+  return detail::commit_inplace(dst, result);
+}
+
+Tensor& fill_(Tensor& dst, const Scalar& value) {
+  detail::check_inplace(dst, false, "fill_");
+  if (is_grad_enabled() && dst.requires_grad()) {
+    Tensor result = full(dst.sizes(), value, dst.dtype());
+    result = autograd::record("FillBackward0", result, {dst},
+                              [](const autograd::Ctx&, const Tensor& g) {
+                                return TensorList{zeros_like(g)};
+                              }, 0);
+    return detail::commit_inplace(dst, result);
+  }
+  cpu::fill(dst, value);
+  dst.bump_version();
+  return dst;
+}
+
+Tensor& zero_(Tensor& dst) { return fill_(dst, Scalar(int64_t{0})); }
+
+}  // namespace ember

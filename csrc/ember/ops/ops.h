@@ -1,0 +1,223 @@
+#pragma once
+
+// Every public op, declared once. The name is the Python name. Shape, broadcasting and dtype
+// rules live in meta.h/meta.cpp; forward and backward of each op sit together in the .cpp of
+// its family (unary, binary, reduce, shape_ops, index, linalg, nn, creation, optim).
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "ember/core/export.h"
+#include "ember/core/generator.h"
+#include "ember/core/tensor.h"
+
+namespace ember {
+
+
+// ---- conversion and copies (copy.cpp) ------------------------------------------------------
+/// Same values as `dtype`; returns `x` itself when nothing changes (unless `copy`).
+EMBER_API Tensor to(const Tensor& x, DType dtype, bool copy = false);
+/// `x` if already contiguous, else a contiguous copy (differentiable).
+EMBER_API Tensor contiguous(const Tensor& x);
+/// A contiguous copy with its own storage (differentiable).
+EMBER_API Tensor clone(const Tensor& x);
+/// Copies `src` (broadcast to `dst`'s shape, converted to its dtype) into `dst`; returns `dst`.
+EMBER_API Tensor& copy_(Tensor& dst, const Tensor& src);
+/// Fills `dst` with `value` in place.
+EMBER_API Tensor& fill_(Tensor& dst, const Scalar& value);
+EMBER_API Tensor& zero_(Tensor& dst);
+
+// ---- creation (creation.cpp) ---------------------------------------------------------------
+EMBER_API Tensor zeros(const Shape& sizes, DType dtype = DType::Float32);
+EMBER_API Tensor ones(const Shape& sizes, DType dtype = DType::Float32);
+EMBER_API Tensor full(const Shape& sizes, const Scalar& value, DType dtype);
+EMBER_API Tensor zeros_like(const Tensor& x);
+EMBER_API Tensor ones_like(const Tensor& x);
+EMBER_API Tensor full_like(const Tensor& x, const Scalar& value);
+EMBER_API Tensor empty_like(const Tensor& x);
+/// Values start, start+step, ... below end (PyTorch's length rule ceil((end-start)/step)).
+EMBER_API Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, DType dtype);
+EMBER_API Tensor linspace(double start, double end, int64_t steps, DType dtype = DType::Float32);
+EMBER_API Tensor eye(int64_t n, int64_t m = -1, DType dtype = DType::Float32);
+/// Uniform on [0, 1) from `gen` (the default generator when null).
+EMBER_API Tensor rand(const Shape& sizes, DType dtype = DType::Float32, Generator* gen = nullptr);
+/// Standard normal.
+EMBER_API Tensor randn(const Shape& sizes, DType dtype = DType::Float32, Generator* gen = nullptr);
+/// Integers uniform on [low, high).
+EMBER_API Tensor randint(int64_t low, int64_t high, const Shape& sizes,
+                         DType dtype = DType::Int64, Generator* gen = nullptr);
+/// A random permutation of 0..n-1.
+EMBER_API Tensor randperm(int64_t n, DType dtype = DType::Int64, Generator* gen = nullptr);
+/// In-place random fills (nn.init and dropout build on these).
+EMBER_API Tensor& uniform_(Tensor& x, double low = 0.0, double high = 1.0, Generator* gen = nullptr);
+EMBER_API Tensor& normal_(Tensor& x, double mean = 0.0, double std = 1.0, Generator* gen = nullptr);
+/// Elementwise Bernoulli(p) samples with `x`'s shape and dtype.
+EMBER_API Tensor bernoulli(const Tensor& p, Generator* gen = nullptr);
+
+// ---- unary elementwise (unary.cpp) ---------------------------------------------------------
+EMBER_API Tensor neg(const Tensor& x);
+EMBER_API Tensor exp(const Tensor& x);
+EMBER_API Tensor log(const Tensor& x);
+EMBER_API Tensor log1p(const Tensor& x);
+EMBER_API Tensor sqrt(const Tensor& x);
+EMBER_API Tensor rsqrt(const Tensor& x);
+EMBER_API Tensor abs(const Tensor& x);
+EMBER_API Tensor sign(const Tensor& x);
+EMBER_API Tensor sin(const Tensor& x);
+EMBER_API Tensor cos(const Tensor& x);
+EMBER_API Tensor sigmoid(const Tensor& x);
+EMBER_API Tensor tanh(const Tensor& x);
+EMBER_API Tensor relu(const Tensor& x);
+/// GELU; `approximate` is "none" (erf form) or "tanh".
+EMBER_API Tensor gelu(const Tensor& x, const std::string& approximate = "none");
+EMBER_API Tensor silu(const Tensor& x);
+EMBER_API Tensor erf(const Tensor& x);
+EMBER_API Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+EMBER_API Tensor logical_not(const Tensor& x);
+/// Clamps into [min, max]; either bound may be absent (not both).
+EMBER_API Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max);
+
+// ---- binary elementwise with broadcasting (binary.cpp) --------------------------------------
+EMBER_API Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha = Scalar(int64_t{1}));
+EMBER_API Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha = Scalar(int64_t{1}));
+EMBER_API Tensor mul(const Tensor& a, const Tensor& b);
+/// True division: integer inputs give float32.
+EMBER_API Tensor div(const Tensor& a, const Tensor& b);
+EMBER_API Tensor floor_divide(const Tensor& a, const Tensor& b);
+/// Python's modulo: the result has the sign of `b`.
+EMBER_API Tensor remainder(const Tensor& a, const Tensor& b);
+EMBER_API Tensor pow(const Tensor& a, const Tensor& b);
+EMBER_API Tensor maximum(const Tensor& a, const Tensor& b);
+EMBER_API Tensor minimum(const Tensor& a, const Tensor& b);
+EMBER_API Tensor eq(const Tensor& a, const Tensor& b);
+EMBER_API Tensor ne(const Tensor& a, const Tensor& b);
+EMBER_API Tensor lt(const Tensor& a, const Tensor& b);
+EMBER_API Tensor le(const Tensor& a, const Tensor& b);
+EMBER_API Tensor gt(const Tensor& a, const Tensor& b);
+EMBER_API Tensor ge(const Tensor& a, const Tensor& b);
+EMBER_API Tensor logical_and(const Tensor& a, const Tensor& b);
+EMBER_API Tensor logical_or(const Tensor& a, const Tensor& b);
+EMBER_API Tensor logical_xor(const Tensor& a, const Tensor& b);
+/// `a` where `cond` is true, else `b` (all three broadcast).
+EMBER_API Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+
+// In-place variants write into `a` (broadcasting `b` to `a`'s shape; the result dtype must
+// cast to `a`'s dtype under PyTorch's rules). They bump the version counter.
+EMBER_API Tensor& add_(Tensor& a, const Tensor& b, const Scalar& alpha = Scalar(int64_t{1}));
+EMBER_API Tensor& sub_(Tensor& a, const Tensor& b, const Scalar& alpha = Scalar(int64_t{1}));
+EMBER_API Tensor& mul_(Tensor& a, const Tensor& b);
+EMBER_API Tensor& div_(Tensor& a, const Tensor& b);
+EMBER_API Tensor& clamp_(Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
+
+// ---- reductions (reduce.cpp) ---------------------------------------------------------------
+// `dims` empty means all dims. Integer/bool sums give int64, like PyTorch.
+EMBER_API Tensor sum(const Tensor& x, const DimList& dims = {}, bool keepdim = false,
+                     std::optional<DType> dtype = std::nullopt);
+EMBER_API Tensor mean(const Tensor& x, const DimList& dims = {}, bool keepdim = false);
+EMBER_API Tensor prod(const Tensor& x, std::optional<int64_t> dim = std::nullopt,
+                      bool keepdim = false);
+/// Full reductions (all elements).
+EMBER_API Tensor max(const Tensor& x);
+EMBER_API Tensor min(const Tensor& x);
+/// Values and int64 indices along `dim`.
+EMBER_API std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim = false);
+EMBER_API std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim = false);
+EMBER_API Tensor argmax(const Tensor& x, std::optional<int64_t> dim = std::nullopt,
+                        bool keepdim = false);
+EMBER_API Tensor argmin(const Tensor& x, std::optional<int64_t> dim = std::nullopt,
+                        bool keepdim = false);
+/// Variance with Bessel-style `correction` (1 = unbiased).
+EMBER_API Tensor var(const Tensor& x, const DimList& dims = {}, double correction = 1.0,
+                     bool keepdim = false);
+EMBER_API Tensor std(const Tensor& x, const DimList& dims = {}, double correction = 1.0,
+                     bool keepdim = false);
+EMBER_API Tensor logsumexp(const Tensor& x, const DimList& dims, bool keepdim = false);
+EMBER_API Tensor all(const Tensor& x, const DimList& dims = {}, bool keepdim = false);
+EMBER_API Tensor any(const Tensor& x, const DimList& dims = {}, bool keepdim = false);
+EMBER_API Tensor softmax(const Tensor& x, int64_t dim);
+EMBER_API Tensor log_softmax(const Tensor& x, int64_t dim);
+EMBER_API Tensor cumsum(const Tensor& x, int64_t dim);
+/// Sums `g` down to `sizes` (undoes broadcasting); `g` itself when shapes already match.
+EMBER_API Tensor sum_to(const Tensor& g, const Shape& sizes);
+
+// ---- shapes and views (shape_ops.cpp) ------------------------------------------------------
+/// A view with new sizes (one may be -1); RuntimeError when the strides do not allow a view.
+EMBER_API Tensor view(const Tensor& x, const Shape& sizes);
+/// A view when possible, else a copy.
+EMBER_API Tensor reshape(const Tensor& x, const Shape& sizes);
+EMBER_API Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1);
+EMBER_API Tensor permute(const Tensor& x, const DimList& dims);
+/// `.T`: reverses all dims. `.mT`: swaps the last two.
+EMBER_API Tensor t_all(const Tensor& x);
+EMBER_API Tensor mT(const Tensor& x);
+/// Broadcast view (stride 0 on expanded dims); -1 keeps a size.
+EMBER_API Tensor expand(const Tensor& x, const Shape& sizes);
+EMBER_API Tensor squeeze(const Tensor& x, std::optional<DimList> dims = std::nullopt);
+EMBER_API Tensor unsqueeze(const Tensor& x, int64_t dim);
+EMBER_API Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = -1);
+EMBER_API Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length);
+/// `x[..., start:end:step, ...]` along `dim` (bounds clamped like Python slices, step > 0).
+EMBER_API Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step);
+/// `x[..., index, ...]` along `dim` (removes the dim).
+EMBER_API Tensor select(const Tensor& x, int64_t dim, int64_t index);
+EMBER_API Tensor as_strided(const Tensor& x, const Shape& sizes, const Shape& strides,
+                            int64_t storage_offset);
+EMBER_API Tensor cat(const TensorList& xs, int64_t dim = 0);
+EMBER_API Tensor stack(const TensorList& xs, int64_t dim = 0);
+EMBER_API TensorList split(const Tensor& x, int64_t split_size, int64_t dim = 0);
+EMBER_API TensorList split_with_sizes(const Tensor& x, const Shape& sizes, int64_t dim = 0);
+EMBER_API TensorList chunk(const Tensor& x, int64_t chunks, int64_t dim = 0);
+
+// ---- indexing (index.cpp) ------------------------------------------------------------------
+EMBER_API Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
+EMBER_API Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
+EMBER_API Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
+/// Advanced indexing: `indices[i]` (int64 tensor, or undefined = full slice) indexes dim i;
+/// the index tensors broadcast together (PyTorch/numpy placement rules).
+EMBER_API Tensor index(const Tensor& x, const TensorList& indices);
+/// `x[indices] = values` (accumulate=False) or `+=` (accumulate=True), in place.
+EMBER_API Tensor& index_put_(Tensor& x, const TensorList& indices, const Tensor& values,
+                             bool accumulate = false);
+/// int64 (n, x.dim()) coordinates of the nonzero elements, in row-major order.
+EMBER_API Tensor nonzero(const Tensor& x);
+EMBER_API Tensor masked_fill(const Tensor& x, const Tensor& mask, const Scalar& value);
+
+// ---- linear algebra (linalg.cpp) ------------------------------------------------------------
+/// numpy/PyTorch matmul: 1-D, 2-D and batched (broadcast batch dims). float32/float64.
+EMBER_API Tensor matmul(const Tensor& a, const Tensor& b);
+/// y = x @ weight.T + bias; x (*, in), weight (out, in), bias (out) or undefined.
+EMBER_API Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
+
+// ---- neural-network ops (nn.cpp) -------------------------------------------------------------
+/// Mean over non-ignored targets of -w[y] log p[y] (PyTorch's nll_loss); `weight` optional.
+EMBER_API Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& weight,
+                          const std::string& reduction, int64_t ignore_index);
+/// log_softmax + nll_loss, fused; `target` holds class indices (int64) or probabilities.
+EMBER_API Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& weight,
+                               const std::string& reduction, int64_t ignore_index,
+                               double label_smoothing);
+EMBER_API Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx);
+EMBER_API Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
+                            const Tensor& bias, double eps);
+EMBER_API Tensor dropout(const Tensor& x, double p, bool training, Generator* gen = nullptr);
+EMBER_API Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
+                                                  const Tensor& weight, const Tensor& pos_weight,
+                                                  const std::string& reduction);
+
+// ---- operators (binary.cpp) -------------------------------------------------------------------
+EMBER_API Tensor operator+(const Tensor& a, const Tensor& b);
+EMBER_API Tensor operator-(const Tensor& a, const Tensor& b);
+EMBER_API Tensor operator*(const Tensor& a, const Tensor& b);
+EMBER_API Tensor operator/(const Tensor& a, const Tensor& b);
+EMBER_API Tensor operator-(const Tensor& a);
+EMBER_API Tensor operator+(const Tensor& a, const Scalar& b);
+EMBER_API Tensor operator-(const Tensor& a, const Scalar& b);
+EMBER_API Tensor operator*(const Tensor& a, const Scalar& b);
+EMBER_API Tensor operator/(const Tensor& a, const Scalar& b);
+EMBER_API Tensor operator*(const Scalar& a, const Tensor& b);
+EMBER_API Tensor operator-(const Scalar& a, const Tensor& b);
+/// A Python number as a 0-d wrapped tensor, promoting like PyTorch's scalars.
+EMBER_API Tensor wrap_scalar(const Scalar& s);
+
+}  // namespace ember

@@ -1,0 +1,211 @@
+#include <cmath>
+
+#include "ember/ops/internal.h"
+
+namespace ember {
+
+using autograd::Ctx;
+using autograd::kSaveInputs;
+using autograd::kSaveOutput;
+using autograd::record;
+
+namespace {
+
+// Runs `op` with the result dtype `dt` (the input is converted first when it differs).
+Tensor unary_kernel(UnaryOp op, const Tensor& x, DType dt, double p0 = 0, double p1 = 0) {
+  detail::check_device(x, "unary");
+  Tensor in = detail::convert(x, dt);
+  Tensor out = empty(x.sizes(), dt, x.device());
+  cpu::unary(op, out, in, p0, p1);
+  return out;
+}
+
+DType float_dtype(const Tensor& x) { return meta::float_result_dtype(x.dtype()); }
+
+void check_not_bool(const Tensor& x, const char* op) {
+  EMBER_CHECK_TYPE(x.dtype() != DType::Bool, op, ": not supported for bool tensors; use "
+                   "logical_not() for bool negation, or convert with .to(ember.int64)");
+}
+
+}  // namespace
+
+Tensor neg(const Tensor& x) {
+  check_not_bool(x, "neg");
+  Tensor y = unary_kernel(UnaryOp::Neg, x, x.dtype());
+  return record("NegBackward0", y, {x}, [](const Ctx&, const Tensor& g) {
+    return TensorList{neg(g)};
+  }, 0);
+}
+
+Tensor exp(const Tensor& x) {
+  Tensor y = unary_kernel(UnaryOp::Exp, x, float_dtype(x));
+  return record("ExpBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+    return TensorList{g * c.output()};
+  }, kSaveOutput);
+}
+
+Tensor log(const Tensor& x) {
+  Tensor y = unary_kernel(UnaryOp::Log, x, float_dtype(x));
+  return record("LogBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+    return TensorList{g / c.input(0)};
+  });
+}
+
+Tensor log1p(const Tensor& x) {
+  Tensor y = unary_kernel(UnaryOp::Log1p, x, float_dtype(x));
+  return record("Log1PBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+    return TensorList{g / (c.input(0) + Scalar(1.0))};
+  });
+}
+
+Tensor sqrt(const Tensor& x) {
+  Tensor y = unary_kernel(UnaryOp::Sqrt, x, float_dtype(x));
+  return record("SqrtBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+    return TensorList{g / (c.output() * Scalar(2.0))};
+  }, kSaveOutput);
+}
+
+Tensor rsqrt(const Tensor& x) {
+  Tensor y = unary_kernel(UnaryOp::Rsqrt, x, float_dtype(x));
+  return record("RsqrtBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+    Tensor y = c.output();
+    return TensorList{g * (y * y * y) * Scalar(-0.5)};
+  }, kSaveOutput);
+}
+
+Tensor abs(const Tensor& x) {
+  if (x.dtype() == DType::Bool) return x.clone();
+  Tensor y = unary_kernel(UnaryOp::Abs, x, x.dtype());
+  return record("AbsBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+    return TensorList{g * sign(c.input(0))};
+  });
+}
+
+Tensor sign(const Tensor& x) {
+  if (x.dtype() == DType::Bool) return x.clone();
+  Tensor y = unary_kernel(UnaryOp::Sign, x, x.dtype());
+  return record("SignBackward0", y, {x}, [](const Ctx&, const Tensor& g) {
+    return TensorList{zeros_like(g)};
+  }, 0);
+}
+
+Tensor sin(const Tensor& x) {
+  Tensor y = unary_kernel(UnaryOp::Sin, x, float_dtype(x));
+  return record("SinBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+    return TensorList{g * cos(c.input(0))};
+  });
+}
+
+Tensor cos(const Tensor& x) {
+  Tensor y = unary_kernel(UnaryOp::Cos, x, float_dtype(x));
+  return record("CosBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+    return TensorList{neg(g * sin(c.input(0)))};
+  });
+}
+
+Tensor sigmoid(const Tensor& x) {
+  Tensor y = unary_kernel(UnaryOp::Sigmoid, x, float_dtype(x));
+  return record("SigmoidBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+    Tensor y = c.output();
+    return TensorList{g * y * (Scalar(1.0) - y)};
+  }, kSaveOutput);
+}
+
+Tensor tanh(const Tensor& x) {
+  Tensor y = unary_kernel(UnaryOp::Tanh, x, float_dtype(x));
+  return record("TanhBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+    Tensor y = c.output();
+    return TensorList{g * (Scalar(1.0) - y * y)};
+  }, kSaveOutput);
+}
+
+Tensor relu(const Tensor& x) {
+  check_not_bool(x, "relu");
+  Tensor y = unary_kernel(UnaryOp::Relu, x, x.dtype());
+  return record("ReluBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+    return TensorList{where(gt(c.output(), wrap_scalar(Scalar(0.0))), g, zeros_like(g))};
+  }, kSaveOutput);
+}
+
+Tensor leaky_relu(const Tensor& x, double slope) {
+  Tensor y = unary_kernel(UnaryOp::LeakyRelu, x, float_dtype(x), slope);
+  return record("LeakyReluBackward0", y, {x}, [slope](const Ctx& c, const Tensor& g) {
+    return TensorList{where(gt(c.input(0), wrap_scalar(Scalar(0.0))), g, g * Scalar(slope))};
+  });
+}
+
+Tensor gelu(const Tensor& x, const std::string& approximate) {
+  EMBER_CHECK_VALUE(approximate == "none" || approximate == "tanh",
+                    "gelu: approximate must be 'none' or 'tanh', got '", approximate, "'");
+  const bool tanh_form = approximate == "tanh";
+  Tensor y = unary_kernel(tanh_form ? UnaryOp::GeluTanh : UnaryOp::GeluErf, x, float_dtype(x));
+  return record("GeluBackward0", y, {x}, [tanh_form](const Ctx& c, const Tensor& g) {
+    const Tensor& v = c.input(0);
+    if (tanh_form) {
+      const double k = 0.79788456080286535588;
+      Tensor v2 = v * v;
+      Tensor t = tanh((v + v2 * v * Scalar(0.044715)) * Scalar(k));
+      Tensor d = (t + Scalar(1.0)) * Scalar(0.5) +
+                 v * (Scalar(1.0) - t * t) * (v2 * Scalar(3 * 0.044715) + Scalar(1.0)) *
+                     Scalar(0.5 * k);
+      return TensorList{g * d};
+    }
+    // d/dx x*Phi(x) = Phi(x) + x*phi(x)
+    Tensor cdf = (erf(v * Scalar(0.70710678118654752440)) + Scalar(1.0)) * Scalar(0.5);
+    Tensor pdf = exp(v * v * Scalar(-0.5)) * Scalar(0.39894228040143267794);
+    return TensorList{g * (cdf + v * pdf)};
+  });
+}
+
+Tensor erf(const Tensor& x) {
+  Tensor y = unary_kernel(UnaryOp::Erf, x, float_dtype(x));
+  return record("ErfBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+    const Tensor& v = c.input(0);
+    return TensorList{g * exp(neg(v * v)) * Scalar(1.12837916709551257390)};
+  });
+}
+
+Tensor silu(const Tensor& x) {
+  Tensor y = unary_kernel(UnaryOp::Silu, x, float_dtype(x));
+  return record("SiluBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+    const Tensor& v = c.input(0);
+    Tensor s = sigmoid(v);
+    return TensorList{g * s * (v * (Scalar(1.0) - s) + Scalar(1.0))};
+  });
+}
+
+Tensor logical_not(const Tensor& x) {
+  return eq(x, wrap_scalar(Scalar(false)).to(x.dtype() == DType::Bool ? DType::Bool : x.dtype()));
+}
+
+Tensor clamp(const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi) {
+  EMBER_CHECK_VALUE(lo.has_value() || hi.has_value(),
+                    "clamp: at least one of min and max must be given");
+  check_not_bool(x, "clamp");
+  DType dt = x.dtype();
+  if ((lo && lo->is_floating()) || (hi && hi->is_floating())) dt = meta::float_result_dtype(dt);
+  const double l = lo ? lo->to_double() : -INFINITY;
+  const double h = hi ? hi->to_double() : INFINITY;
+  Tensor y = unary_kernel(UnaryOp::Clamp, x, dt, l, h);
+  return record("ClampBackward1", y, {x}, [l, h](const Ctx& c, const Tensor& g) {
+    const Tensor& v = c.input(0);
+    Tensor inside = logical_and(ge(v, wrap_scalar(Scalar(l))), le(v, wrap_scalar(Scalar(h))));
+    return TensorList{where(inside, g, zeros_like(g))};
+  });
+}
+
+Tensor& clamp_(Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi) {
+  bool records = autograd::needs_record({&a});
+  detail::check_inplace(a, records, "clamp_");
+  if (!records) {
+    EMBER_CHECK_VALUE(lo.has_value() || hi.has_value(),
+                      "clamp_: at least one of min and max must be given");
+    cpu::unary(UnaryOp::Clamp, a, a, lo ? lo->to_double() : -INFINITY,
+               hi ? hi->to_double() : INFINITY);
+    a.bump_version();
+    return a;
+  }
+  return detail::commit_inplace(a, clamp(detail::history_alias(a), lo, hi));
+}
+
+}  // namespace ember

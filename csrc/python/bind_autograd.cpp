@@ -1,0 +1,106 @@
+#include "common.h"
+
+namespace ember::python {
+
+namespace {
+
+// A node whose backward is a Python callable (ember.autograd.Function).
+class PyFunctionNode : public autograd::Node {
+ public:
+  PyFunctionNode(py::object backward, std::string name)
+      : backward_(std::move(backward)), name_(std::move(name)) {}
+  ~PyFunctionNode() override {
+    py::gil_scoped_acquire gil;
+    backward_ = py::object();
+  }
+  TensorList apply(TensorList&& grads) override {
+    py::gil_scoped_acquire gil;
+    EMBER_CHECK(backward_, name_, ": backward through a custom Function a second time; the "
+                "graph was freed (pass retain_graph=True)");
+    py::tuple args(grads.size());
+    for (size_t i = 0; i < grads.size(); ++i) args[i] = py::cast(grads[i]);
+    py::object result = backward_(*args);
+    TensorList out;
+    if (py::isinstance<py::tuple>(result) || py::isinstance<py::list>(result)) {
+      for (auto r : result) out.push_back(r.is_none() ? Tensor() : r.cast<Tensor>());
+    } else {
+      out.push_back(result.is_none() ? Tensor() : result.cast<Tensor>());
+    }
+    const size_t n = next_edges().size();
+    EMBER_CHECK_VALUE(out.size() >= n, name_, ".backward returned ", out.size(),
+                      " gradients but forward took ", n, " tensor inputs");
+    out.resize(n);
+    return out;
+  }
+  std::string name() const override { return name_; }
+  void release_variables() override {
+    py::gil_scoped_acquire gil;
+    released_ = true;
+  }
+  bool released_ = false;
+
+ private:
+  py::object backward_;
+  std::string name_;
+};
+
+}  // namespace
+
+void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
+  py::class_<autograd::Node, std::shared_ptr<autograd::Node>>(m, "Node")
+      .def("name", &autograd::Node::name)
+      .def_property_readonly("next_functions",
+                             [](const autograd::Node& n) {
+                               py::list out;
+                               for (const auto& e : n.next_edges()) {
+                                 out.append(py::make_tuple(e.fn ? py::cast(e.fn) : py::none(),
+                                                           e.input_nr));
+                               }
+                               return py::tuple(out);
+                             })
+      .def("__repr__", [](const autograd::Node& n) { return "<" + n.name() + " object>"; });
+
+  cls.def_property_readonly("grad_fn", [](const Tensor& t) -> py::object {
+    auto fn = t.grad_fn();
+    return fn ? py::cast(fn) : py::none();
+  });
+
+  m.def("is_grad_enabled", &is_grad_enabled);
+  m.def("_set_grad_enabled", &set_grad_enabled);
+  m.def("_run_backward",
+        [](const TensorList& roots, const std::vector<std::optional<Tensor>>& grads,
+           bool retain_graph, bool create_graph, const TensorList& inputs, bool allow_unused) {
+          TensorList g;
+          for (const auto& x : grads) g.push_back(x ? *x : Tensor());
+          TensorList out;
+          {
+            py::gil_scoped_release nogil;
+            out = autograd::run_backward(roots, g, retain_graph, create_graph, inputs, allow_unused);
+          }
+          py::list result;
+          for (const auto& t : out) result.append(t.defined() ? py::cast(t) : py::none());
+          return result;
+        },
+        py::arg("roots"), py::arg("grads"), py::arg("retain_graph"), py::arg("create_graph"),
+        py::arg("inputs"), py::arg("allow_unused"));
+
+  // Connects the outputs of a Python Function's forward to a node calling `backward`.
+  m.def("_record_function",
+        [](const std::string& name, py::object backward, const std::vector<py::object>& inputs,
+           const TensorList& outputs) {
+          auto node = std::make_shared<PyFunctionNode>(std::move(backward), name);
+          for (const auto& in : inputs) {
+            if (py::isinstance<Tensor>(in)) {
+              node->next_edges_mut().push_back(autograd::gradient_edge(in.cast<Tensor>()));
+            } else {
+              node->next_edges_mut().push_back(autograd::Edge{});
+            }
+          }
+          for (uint32_t i = 0; i < outputs.size(); ++i) {
+            node->outputs_meta().push_back(autograd::GradMeta{outputs[i].sizes(), outputs[i].dtype()});
+            if (is_floating(outputs[i].dtype())) autograd::set_history(outputs[i], node, i);
+          }
+        });
+}
+
+}  // namespace ember::python

@@ -1,0 +1,7 @@
+#include "common.h"
+
+namespace ember::python {
+
+void init_indexing(py::module_& m, py::class_<Tensor>& cls) {}
+
+}  // namespace ember::python

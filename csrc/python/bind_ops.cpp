@@ -1,0 +1,271 @@
+#include "common.h"
+
+namespace ember::python {
+
+namespace {
+
+std::optional<DType> opt_dtype(py::handle h) {
+  if (h.is_none()) return std::nullopt;
+  return h.cast<DType>();
+}
+
+DimList dims_arg(py::handle h) {
+  if (h.is_none()) return {};
+  if (PyIndex_Check(h.ptr())) return {h.cast<int64_t>()};
+  return h.cast<DimList>();
+}
+
+}  // namespace
+
+void init_ops(py::module_& m, py::class_<Tensor>& cls) {
+  // ---- unary ------------------------------------------------------------------------------
+#define EMBER_DEF_UNARY(NAME, DOC) \
+  def_op(m, cls, #NAME, [](const Tensor& x) { return NAME(x); }, DOC, py::arg("input"));
+  EMBER_DEF_UNARY(neg, "Elementwise -input. Raises TypeError for bool tensors.")
+  EMBER_DEF_UNARY(exp, "Elementwise e**input; integer inputs give float32.")
+  EMBER_DEF_UNARY(log, "Elementwise natural logarithm; integer inputs give float32.")
+  EMBER_DEF_UNARY(log1p, "Elementwise log(1 + input), accurate for small input.")
+  EMBER_DEF_UNARY(sqrt, "Elementwise square root; integer inputs give float32.")
+  EMBER_DEF_UNARY(rsqrt, "Elementwise 1 / sqrt(input).")
+  EMBER_DEF_UNARY(abs, "Elementwise absolute value (dtype kept).")
+  EMBER_DEF_UNARY(sign, "Elementwise sign: -1, 0 or 1 (dtype kept).")
+  EMBER_DEF_UNARY(sin, "Elementwise sine of input (radians); integer inputs give float32.")
+  EMBER_DEF_UNARY(cos, "Elementwise cosine of input (radians); integer inputs give float32.")
+  EMBER_DEF_UNARY(sigmoid, "Elementwise logistic sigmoid 1 / (1 + exp(-input)).")
+  EMBER_DEF_UNARY(tanh, "Elementwise hyperbolic tangent.")
+  EMBER_DEF_UNARY(relu, "Elementwise max(input, 0) (dtype kept).")
+  EMBER_DEF_UNARY(silu, "Elementwise SiLU (swish): input * sigmoid(input). Ref: Hendrycks & Gimpel 2016.")
+  EMBER_DEF_UNARY(erf, "Elementwise Gauss error function.")
+  EMBER_DEF_UNARY(logical_not, "Elementwise logical NOT; returns bool.")
+#undef EMBER_DEF_UNARY
+  def_op(m, cls, "gelu", [](const Tensor& x, const std::string& a) { return gelu(x, a); },
+         R"doc(Gaussian error linear unit: input * Phi(input).
+
+Args:
+    input (Tensor): floating input of any shape.
+    approximate (str): ``"none"`` (exact, with erf; default) or ``"tanh"``.
+Reference: Hendrycks & Gimpel, "Gaussian Error Linear Units", 2016.
+)doc",
+         py::arg("input"), py::arg("approximate") = "none");
+  def_op(m, cls, "clamp",
+         [](const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi) {
+           return clamp(x, lo, hi);
+         },
+         "Clamps every element into [min, max]; either bound may be None (not both).",
+         py::arg("input"), py::arg("min") = py::none(), py::arg("max") = py::none());
+  cls.def("clamp_",
+          [](Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi) { return clamp_(x, lo, hi); },
+          py::arg("min") = py::none(), py::arg("max") = py::none());
+
+  // ---- binary -----------------------------------------------------------------------------
+#define EMBER_DEF_BINARY(NAME, DOC)                                                       \
+  def_op(m, cls, #NAME, [](const TensorArg& a, const TensorArg& b) { return NAME(a.t, b.t); }, \
+         DOC, py::arg("input"), py::arg("other"));
+  EMBER_DEF_BINARY(mul, "input * other with broadcasting and type promotion.")
+  EMBER_DEF_BINARY(div, "True division input / other; integer inputs give float32.")
+  EMBER_DEF_BINARY(floor_divide, "Floor division (rounds toward -inf), like Python's //.")
+  EMBER_DEF_BINARY(remainder, "Python-style modulo: the result has the sign of other.")
+  EMBER_DEF_BINARY(pow, "input ** other elementwise.")
+  EMBER_DEF_BINARY(maximum, "Elementwise maximum (NaN propagates).")
+  EMBER_DEF_BINARY(minimum, "Elementwise minimum (NaN propagates).")
+  EMBER_DEF_BINARY(eq, "input == other elementwise; returns bool.")
+  EMBER_DEF_BINARY(ne, "input != other elementwise; returns bool.")
+  EMBER_DEF_BINARY(lt, "input < other elementwise; returns bool.")
+  EMBER_DEF_BINARY(le, "input <= other elementwise; returns bool.")
+  EMBER_DEF_BINARY(gt, "input > other elementwise; returns bool.")
+  EMBER_DEF_BINARY(ge, "input >= other elementwise; returns bool.")
+  EMBER_DEF_BINARY(logical_and, "Elementwise logical AND; returns bool.")
+  EMBER_DEF_BINARY(logical_or, "Elementwise logical OR; returns bool.")
+  EMBER_DEF_BINARY(logical_xor, "Elementwise logical XOR; returns bool.")
+#undef EMBER_DEF_BINARY
+  m.attr("multiply") = m.attr("mul");
+  export_name(m, "multiply");
+  m.attr("divide") = m.attr("div");
+  export_name(m, "divide");
+  def_op(m, cls, "add",
+         [](const TensorArg& a, const TensorArg& b, const Scalar& alpha) { return add(a.t, b.t, alpha); },
+         "input + alpha * other, with broadcasting and PyTorch's type promotion.",
+         py::arg("input"), py::arg("other"), py::kw_only(), py::arg("alpha") = Scalar(int64_t{1}));
+  def_op(m, cls, "sub",
+         [](const TensorArg& a, const TensorArg& b, const Scalar& alpha) { return sub(a.t, b.t, alpha); },
+         "input - alpha * other, with broadcasting and PyTorch's type promotion.",
+         py::arg("input"), py::arg("other"), py::kw_only(), py::arg("alpha") = Scalar(int64_t{1}));
+  m.attr("subtract") = m.attr("sub");
+  export_name(m, "subtract");
+  def_fn(m, "where",
+         [](const Tensor& c, const TensorArg& a, const TensorArg& b) { return where(c, a.t, b.t); },
+         "Elements of input where condition is True, else of other (all broadcast).",
+         py::arg("condition"), py::arg("input"), py::arg("other"));
+  cls.def("where",
+          [](const Tensor& self, const Tensor& c, const TensorArg& b) { return where(c, self, b.t); },
+          py::arg("condition"), py::arg("other"));
+
+  cls.def("add_", [](Tensor& a, const TensorArg& b, const Scalar& alpha) { return add_(a, b.t, alpha); },
+          py::arg("other"), py::kw_only(), py::arg("alpha") = Scalar(int64_t{1}))
+      .def("sub_", [](Tensor& a, const TensorArg& b, const Scalar& alpha) { return sub_(a, b.t, alpha); },
+           py::arg("other"), py::kw_only(), py::arg("alpha") = Scalar(int64_t{1}))
+      .def("mul_", [](Tensor& a, const TensorArg& b) { return mul_(a, b.t); }, py::arg("other"))
+      .def("div_", [](Tensor& a, const TensorArg& b) { return div_(a, b.t); }, py::arg("other"))
+      .def("zero_", [](Tensor& a) { return zero_(a); })
+      .def("fill_", [](Tensor& a, const Scalar& v) { return fill_(a, v); }, py::arg("value"))
+      .def("copy_", [](Tensor& a, const TensorArg& src) { return copy_(a, src.t); }, py::arg("src"))
+      .def("uniform_", [](Tensor& a, double lo, double hi, Generator* g) { return uniform_(a, lo, hi, g); },
+           py::arg("a") = 0.0, py::arg("b") = 1.0, py::kw_only(), py::arg("generator") = nullptr)
+      .def("normal_", [](Tensor& a, double mean, double std, Generator* g) { return normal_(a, mean, std, g); },
+           py::arg("mean") = 0.0, py::arg("std") = 1.0, py::kw_only(), py::arg("generator") = nullptr);
+
+  // ---- reductions ---------------------------------------------------------------------------
+  def_op(m, cls, "sum",
+         [](const Tensor& x, py::object dim, bool keepdim, py::object dtype) {
+           return sum(x, dims_arg(dim), keepdim, opt_dtype(dtype));
+         },
+         R"doc(Sum of elements over ``dim`` (int, tuple, or None for all).
+
+Args:
+    input (Tensor): any dtype; bool and integer sums give int64.
+    dim (int | tuple[int] | None): dims to reduce (negative counts from the end). Default: all.
+    keepdim (bool): keep reduced dims with size 1. Default: False.
+    dtype (ember.dtype | None): result dtype.
+)doc",
+         py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false,
+         py::kw_only(), py::arg("dtype") = py::none());
+  def_op(m, cls, "mean",
+         [](const Tensor& x, py::object dim, bool keepdim) { return mean(x, dims_arg(dim), keepdim); },
+         "Mean over ``dim`` (int, tuple or None for all); floating inputs only.",
+         py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  def_op(m, cls, "all",
+         [](const Tensor& x, py::object dim, bool keepdim) { return all(x, dims_arg(dim), keepdim); },
+         "True where all elements over ``dim`` are nonzero; returns bool.",
+         py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  def_op(m, cls, "any",
+         [](const Tensor& x, py::object dim, bool keepdim) { return any(x, dims_arg(dim), keepdim); },
+         "True where any element over ``dim`` is nonzero; returns bool.",
+         py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  def_op(m, cls, "sum_to_size", [](const Tensor& x, py::args size) {
+           return sum_to(x, parse_shape(size, "sum_to_size"));
+         }, "Sums broadcast dims so the result has the given size.", py::arg("input"));
+
+  // ---- matmul -------------------------------------------------------------------------------
+  def_op(m, cls, "matmul",
+         [](const Tensor& a, const Tensor& b) {
+           py::gil_scoped_release nogil;
+           return matmul(a, b);
+         },
+         R"doc(Matrix product with numpy/PyTorch semantics.
+
+1-D x 1-D is a dot product; 2-D x 2-D a matrix product; 1-D operands are promoted to matrices
+and the added dim removed; N-D operands are batches of matrices whose batch dims broadcast.
+
+Args:
+    input (Tensor): float32 or float64, at least 1-D.
+    other (Tensor): same dtype, at least 1-D; ``input.shape[-1] == other.shape[-2]``.
+Raises:
+    ValueError: inner dimensions differ or batch dims do not broadcast.
+    TypeError: dtypes differ or are not floating.
+)doc",
+         py::arg("input"), py::arg("other"));
+  m.attr("mm") = m.attr("matmul");
+  export_name(m, "mm");
+  m.attr("bmm") = m.attr("matmul");
+  export_name(m, "bmm");
+  cls.attr("mm") = cls.attr("matmul");
+  cls.attr("bmm") = cls.attr("matmul");
+
+  // ---- shapes and views ---------------------------------------------------------------------
+  cls.def("view", [](const Tensor& x, py::args size) {
+        if (size.size() == 1 && py::isinstance<DType>(size[0])) {
+          throw NotImplementedError("view(dtype): reinterpreting memory as another dtype is not supported; use .to(dtype)");
+        }
+        return view(x, parse_shape(size, "view"));
+      }, "A view with a new shape (one size may be -1); RuntimeError if the memory layout does not allow it.")
+      .def("reshape", [](const Tensor& x, py::args size) { return reshape(x, parse_shape(size, "reshape")); },
+           "A tensor with a new shape: a view when possible, else a copy.")
+      .def("expand", [](const Tensor& x, py::args size) { return expand(x, parse_shape(size, "expand")); },
+           "A broadcast view (no copy) with the given sizes; -1 keeps a size.")
+      .def("permute", [](const Tensor& x, py::args dims) { return permute(x, parse_shape(dims, "permute")); },
+           "A view with the dims reordered.")
+      .def("view_as", [](const Tensor& x, const Tensor& o) { return view(x, o.sizes()); }, py::arg("other"))
+      .def("reshape_as", [](const Tensor& x, const Tensor& o) { return reshape(x, o.sizes()); }, py::arg("other"))
+      .def("expand_as", [](const Tensor& x, const Tensor& o) { return expand(x, o.sizes()); }, py::arg("other"))
+      .def("t", [](const Tensor& x) {
+        EMBER_CHECK_VALUE(x.dim() <= 2, "t: expects a tensor with <= 2 dimensions, got shape ", x.sizes());
+        return t_all(x);
+      });
+  def_fn(m, "reshape", [](const Tensor& x, const Shape& s) { return reshape(x, s); },
+         "A tensor with the given shape (a view when possible).", py::arg("input"), py::arg("shape"));
+  def_fn(m, "permute", [](const Tensor& x, const DimList& d) { return permute(x, d); },
+         "A view with the dims reordered.", py::arg("input"), py::arg("dims"));
+  def_fn(m, "t", [](const Tensor& x) { return t_all(x); }, "Transpose of a <= 2-D tensor.",
+         py::arg("input"));
+  def_op(m, cls, "transpose", [](const Tensor& x, int64_t a, int64_t b) { return transpose(x, a, b); },
+         "A view with dims dim0 and dim1 swapped.", py::arg("input"), py::arg("dim0"), py::arg("dim1"));
+  m.attr("swapaxes") = m.attr("transpose");
+  export_name(m, "swapaxes");
+  cls.attr("swapaxes") = cls.attr("transpose");
+  def_op(m, cls, "squeeze",
+         [](const Tensor& x, py::object dim) {
+           return dim.is_none() ? squeeze(x) : squeeze(x, dims_arg(dim));
+         },
+         "Removes dims of size 1 (all, or those listed in dim).", py::arg("input"), py::arg("dim") = py::none());
+  def_op(m, cls, "unsqueeze", [](const Tensor& x, int64_t d) { return unsqueeze(x, d); },
+         "A view with a new dim of size 1 at position dim.", py::arg("input"), py::arg("dim"));
+  def_op(m, cls, "flatten", [](const Tensor& x, int64_t s, int64_t e) { return flatten(x, s, e); },
+         "Merges dims start_dim..end_dim into one (a view when possible).", py::arg("input"),
+         py::arg("start_dim") = 0, py::arg("end_dim") = -1);
+  def_op(m, cls, "narrow", [](const Tensor& x, int64_t d, int64_t s, int64_t l) { return narrow(x, d, s, l); },
+         "A view of length elements of dim starting at start.", py::arg("input"), py::arg("dim"),
+         py::arg("start"), py::arg("length"));
+  def_op(m, cls, "select", [](const Tensor& x, int64_t d, int64_t i) { return select(x, d, i); },
+         "The slice at index along dim (the dim is removed).", py::arg("input"), py::arg("dim"), py::arg("index"));
+  def_fn(m, "cat", [](const TensorList& xs, int64_t dim) { return cat(xs, dim); },
+         "Concatenates tensors along an existing dim; all other sizes must match.",
+         py::arg("tensors"), py::arg("dim") = 0);
+  m.attr("concat") = m.attr("cat");
+  export_name(m, "concat");
+  m.attr("concatenate") = m.attr("cat");
+  export_name(m, "concatenate");
+  def_fn(m, "stack", [](const TensorList& xs, int64_t dim) { return stack(xs, dim); },
+         "Stacks same-shaped tensors along a new dim.", py::arg("tensors"), py::arg("dim") = 0);
+  def_op(m, cls, "split",
+         [](const Tensor& x, py::object size, int64_t dim) {
+           if (PyIndex_Check(size.ptr())) return split(x, size.cast<int64_t>(), dim);
+           return split_with_sizes(x, size.cast<Shape>(), dim);
+         },
+         "Splits into views of split_size_or_sections along dim (an int size, or a list of sizes).",
+         py::arg("tensor"), py::arg("split_size_or_sections"), py::arg("dim") = 0);
+  def_op(m, cls, "chunk", [](const Tensor& x, int64_t n, int64_t dim) { return chunk(x, n, dim); },
+         "Splits into at most `chunks` views of equal size (the last may be smaller).",
+         py::arg("input"), py::arg("chunks"), py::arg("dim") = 0);
+
+  // ---- creation -----------------------------------------------------------------------------
+  m.def("_zeros", [](const Shape& s, DType d) { return zeros(s, d); });
+  m.def("_ones", [](const Shape& s, DType d) { return ones(s, d); });
+  m.def("_full", [](const Shape& s, const Scalar& v, DType d) { return full(s, v, d); });
+  m.def("_empty", [](const Shape& s, DType d) { return empty(s, d); });
+  m.def("_arange", [](const Scalar& a, const Scalar& b, const Scalar& c, DType d) {
+    return arange(a, b, c, d);
+  });
+  m.def("_linspace", [](double a, double b, int64_t n, DType d) { return linspace(a, b, n, d); });
+  m.def("_eye", [](int64_t n, int64_t mm, DType d) { return eye(n, mm, d); });
+  m.def("_rand", [](const Shape& s, DType d, Generator* g) { return rand(s, d, g); });
+  m.def("_randn", [](const Shape& s, DType d, Generator* g) { return randn(s, d, g); });
+  m.def("_randint", [](int64_t lo, int64_t hi, const Shape& s, DType d, Generator* g) {
+    return randint(lo, hi, s, d, g);
+  });
+  m.def("_randperm", [](int64_t n, DType d, Generator* g) { return randperm(n, d, g); });
+  def_op(m, cls, "bernoulli", [](const Tensor& p, Generator* g) { return bernoulli(p, g); },
+         "Samples 0/1 with probabilities ``input`` (in [0, 1]); same shape and dtype.",
+         py::arg("input"), py::kw_only(), py::arg("generator") = nullptr);
+
+  def_fn(m, "memory_stats", [] {
+    MemoryStats s = memory_stats();
+    py::dict d;
+    d["allocated_bytes"] = s.allocated;
+    d["peak_allocated_bytes"] = s.peak_allocated;
+    d["num_allocs"] = s.num_allocs;
+    return d;
+  }, "CPU allocator statistics: allocated_bytes, peak_allocated_bytes, num_allocs.");
+  def_fn(m, "reset_peak_memory_stats", &reset_peak_memory_stats, "Resets peak_allocated_bytes.");
+}
+
+}  // namespace ember::python

@@ -1,0 +1,303 @@
+#include <cstring>
+
+#include "common.h"
+
+namespace ember::python {
+
+namespace {
+
+py::dtype numpy_dtype(DType t) {
+  switch (t) {
+    case DType::Bool:
+      return py::dtype::of<bool>();
+    case DType::UInt8:
+      return py::dtype::of<uint8_t>();
+    case DType::Int32:
+      return py::dtype::of<int32_t>();
+    case DType::Int64:
+      return py::dtype::of<int64_t>();
+    case DType::Float32:
+      return py::dtype::of<float>();
+    case DType::Float64:
+      return py::dtype::of<double>();
+  }
+  return py::dtype::of<float>();
+}
+
+DType dtype_from_numpy(const py::dtype& dt) {
+  const char kind = dt.kind();
+  const auto size = dt.itemsize();
+  if (kind == 'b') return DType::Bool;
+  if (kind == 'u' && size == 1) return DType::UInt8;
+  if (kind == 'i' && size == 4) return DType::Int32;
+  if (kind == 'i' && size == 8) return DType::Int64;
+  if (kind == 'f' && size == 4) return DType::Float32;
+  if (kind == 'f' && size == 8) return DType::Float64;
+  throw TypeError(detail::str("from_numpy: numpy dtype '", std::string(py::str(dt)),
+                              "' is not supported; ember supports bool, uint8, int32, int64, "
+                              "float32 and float64 (convert with arr.astype(...))"));
+}
+
+// Zero-copy view of a CPU tensor as a numpy array that keeps the storage alive.
+py::array to_numpy(const Tensor& t) {
+  EMBER_CHECK(!t.requires_grad(), "numpy: can't call numpy() on a tensor that requires grad; use "
+              "tensor.detach().numpy() instead");
+  EMBER_CHECK_NOT_IMPL(t.device().is_cpu(), "numpy: only CPU tensors convert to numpy");
+  std::vector<py::ssize_t> shape(t.sizes().begin(), t.sizes().end());
+  std::vector<py::ssize_t> strides;
+  for (int64_t s : t.strides()) strides.push_back(s * static_cast<int64_t>(itemsize(t.dtype())));
+  auto* keep = new Tensor(t);
+  py::capsule owner(keep, [](void* p) { delete static_cast<Tensor*>(p); });
+  return py::array(numpy_dtype(t.dtype()), shape, strides, t.raw_data(), owner);
+}
+
+Tensor from_numpy(py::array arr) {
+  DType dt = dtype_from_numpy(arr.dtype());
+  const auto nd = arr.ndim();
+  Shape sizes(nd), strides(nd);
+  const auto item = static_cast<int64_t>(itemsize(dt));
+  int64_t max_off = 0;
+  for (py::ssize_t i = 0; i < nd; ++i) {
+    sizes[i] = arr.shape(i);
+    int64_t sb = arr.strides(i);
+    EMBER_CHECK_VALUE(sb >= 0, "from_numpy: arrays with negative strides are not supported "
+                      "(got strides ", Shape(arr.strides(), arr.strides() + nd),
+                      " bytes); call .copy() on the array first");
+    EMBER_CHECK_VALUE(sb % item == 0, "from_numpy: strides ", Shape(arr.strides(), arr.strides() + nd),
+                      " (bytes) are not a multiple of the item size ", item);
+    strides[i] = sb / item;
+    if (sizes[i] > 0) max_off += (sizes[i] - 1) * strides[i];
+  }
+  const size_t nbytes = static_cast<size_t>(max_off + 1) * static_cast<size_t>(item);
+  auto* ref = new py::object(arr);
+  auto storage = std::make_shared<StorageImpl>(
+      const_cast<void*>(arr.data()), nbytes, cpu_device(), [ref](void*) {
+        py::gil_scoped_acquire gil;
+        delete ref;
+      });
+  return Tensor(std::make_shared<TensorImpl>(std::move(storage), sizes, strides, 0, dt));
+}
+
+py::object binary_dunder(const Tensor& a, py::handle other, Tensor (*f)(const Tensor&, const Tensor&),
+                         bool reflected) {
+  Tensor b;
+  if (!to_operand(other, &b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+  return py::cast(reflected ? f(b, a) : f(a, b));
+}
+
+Tensor add2(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor sub2(const Tensor& a, const Tensor& b) { return sub(a, b); }
+
+}  // namespace
+
+void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
+  py::enum_<DType>(m, "dtype")
+      .value("bool", DType::Bool)
+      .value("uint8", DType::UInt8)
+      .value("int32", DType::Int32)
+      .value("int64", DType::Int64)
+      .value("float32", DType::Float32)
+      .value("float64", DType::Float64)
+      .def("__repr__", [](DType t) { return std::string("ember.") + dtype_name(t); })
+      .def("__str__", [](DType t) { return std::string("ember.") + dtype_name(t); })
+      .def_property_readonly("is_floating_point", [](DType t) { return is_floating(t); })
+      .def_property_readonly("itemsize", [](DType t) { return itemsize(t); })
+      .def_property_readonly("name", [](DType t) { return std::string(dtype_name(t)); });
+
+  py::class_<Device>(m, "device")
+      .def(py::init([](const std::string& s) {
+             if (s == "cpu" || s == "cpu:0") return cpu_device();
+             if (s.rfind("cuda", 0) == 0) {
+               throw NotImplementedError("device: 'cuda' is not available in this build of ember "
+                                         "(built without EMBER_CUDA); use 'cpu'");
+             }
+             throw ValueError("device: expected 'cpu' or 'cuda[:N]', got '" + s + "'");
+           }),
+           py::arg("type"))
+      .def_property_readonly("type", [](const Device& d) { return d.is_cpu() ? "cpu" : "cuda"; })
+      .def_property_readonly("index",
+                             [](const Device& d) -> py::object {
+                               return d.index < 0 ? py::none() : py::cast(d.index);
+                             })
+      .def("__str__", &Device::str)
+      .def("__repr__", [](const Device& d) { return "device(type='" + d.str() + "')"; })
+      .def("__eq__", [](const Device& a, py::handle b) {
+        if (py::isinstance<Device>(b)) return a == b.cast<Device>();
+        if (py::isinstance<py::str>(b)) return a.str() == b.cast<std::string>();
+        return false;
+      })
+      .def("__hash__", [](const Device& d) { return std::hash<std::string>()(d.str()); });
+
+  py::class_<Generator>(m, "Generator")
+      .def(py::init([](py::object device) { return std::make_unique<Generator>(); }),
+           py::arg("device") = py::none(), "A seeded random-number generator (CPU).")
+      .def("manual_seed", [](Generator& g, uint64_t seed) -> Generator& {
+             g.manual_seed(seed);
+             return g;
+           }, py::arg("seed"), py::return_value_policy::reference)
+      .def("initial_seed", &Generator::initial_seed)
+      .def("seed", [](Generator& g) {
+        uint64_t s = std::random_device{}();
+        g.manual_seed(s);
+        return s;
+      });
+  m.def("default_generator", &default_generator, py::return_value_policy::reference);
+  m.def("manual_seed", [](uint64_t seed) { manual_seed(seed); }, py::arg("seed"),
+        "Seeds the default generator: the same seed gives the same random numbers.");
+  m.def("initial_seed", [] { return default_generator().initial_seed(); });
+
+  cls.def(py::init([](const Tensor& t) { return t; }), py::arg("data"))
+      .def_property_readonly("shape", [](const Tensor& t) { return py::tuple(py::cast(t.sizes())); })
+      .def("size", [](const Tensor& t, py::object dim) -> py::object {
+             if (dim.is_none()) return py::tuple(py::cast(t.sizes()));
+             return py::cast(t.size(dim.cast<int64_t>()));
+           }, py::arg("dim") = py::none(),
+           "Shape as a tuple, or the size of one dim (negative counts from the end).")
+      .def("stride", [](const Tensor& t, py::object dim) -> py::object {
+             if (dim.is_none()) return py::tuple(py::cast(t.strides()));
+             return py::cast(t.stride(dim.cast<int64_t>()));
+           }, py::arg("dim") = py::none())
+      .def("dim", &Tensor::dim)
+      .def_property_readonly("ndim", &Tensor::dim)
+      .def("numel", &Tensor::numel)
+      .def("nelement", &Tensor::numel)
+      .def("element_size", [](const Tensor& t) { return itemsize(t.dtype()); })
+      .def_property_readonly("itemsize", [](const Tensor& t) { return itemsize(t.dtype()); })
+      .def_property_readonly("nbytes",
+                             [](const Tensor& t) { return t.numel() * itemsize(t.dtype()); })
+      .def_property_readonly("dtype", &Tensor::dtype)
+      .def_property_readonly("device", &Tensor::device)
+      .def_property_readonly("is_cuda", [](const Tensor& t) { return !t.device().is_cpu(); })
+      .def("storage_offset", &Tensor::storage_offset)
+      .def("is_contiguous", &Tensor::is_contiguous)
+      .def("is_floating_point", [](const Tensor& t) { return is_floating(t.dtype()); })
+      .def("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.raw_data()); })
+      .def("untyped_storage_ptr",
+           [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.impl()->storage()->data()); })
+      .def_property_readonly("_version", &Tensor::version)
+      .def_property_readonly("_is_view", [](const Tensor& t) { return t.impl()->is_view(); })
+      // autograd attributes
+      .def_property("requires_grad", &Tensor::requires_grad,
+                    [](const Tensor& t, bool r) { t.set_requires_grad(r); })
+      .def("requires_grad_", [](const Tensor& t, bool r) { t.set_requires_grad(r); return t; },
+           py::arg("requires_grad") = true,
+           "Sets requires_grad in place (leaves only) and returns the tensor.")
+      .def_property("grad",
+                    [](const Tensor& t) -> py::object {
+                      Tensor g = t.grad();
+                      return g.defined() ? py::cast(g) : py::none();
+                    },
+                    [](const Tensor& t, py::object g) {
+                      t.set_grad(g.is_none() ? Tensor() : g.cast<Tensor>());
+                    })
+      .def_property_readonly("is_leaf", &Tensor::is_leaf)
+      .def_property_readonly("retains_grad", &Tensor::retains_grad)
+      .def("retain_grad", &Tensor::retain_grad)
+      .def("detach", &Tensor::detach,
+           "A tensor sharing this one's data, with no autograd history (requires_grad=False).")
+      .def("detach_", [](const Tensor& t) {
+        if (auto* meta = t.impl()->autograd()) {
+          meta->grad_fn.reset();
+          meta->requires_grad = false;
+          meta->output_nr = 0;
+        }
+        return t;
+      })
+      .def("item", [](const Tensor& t) { return t.item(); },
+           "The value of a one-element tensor as a Python number.")
+      .def("numpy", &to_numpy, "A numpy array sharing this tensor's memory (CPU, no grad).")
+      .def("_numpy_view", [](const Tensor& t) { return to_numpy(t.detach()); })
+      .def("__len__", [](const Tensor& t) {
+        if (t.dim() == 0) throw TypeError("len() of a 0-d tensor");
+        return t.sizes()[0];
+      })
+      .def("__bool__", [](const Tensor& t) {
+        EMBER_CHECK_VALUE(t.numel() == 1, "bool: the truth value of a tensor with ", t.numel(),
+                          " elements is ambiguous; use .any() or .all()");
+        return t.item().to<bool>();
+      })
+      .def("__float__", [](const Tensor& t) { return t.item().to_double(); })
+      .def("__int__", [](const Tensor& t) { return t.item().to_int(); })
+      .def("__index__", [](const Tensor& t) {
+        EMBER_CHECK_TYPE(is_integral(t.dtype(), true) && t.numel() == 1,
+                         "only integer tensors of a single element can be converted to an index");
+        return t.item().to_int();
+      })
+      .def_property_readonly("T", &t_all)
+      .def_property_readonly("mT", &mT)
+      .def("contiguous", [](const Tensor& t) { return contiguous(t); })
+      .def("clone", [](const Tensor& t) { return clone(t); })
+      .def("_to_dtype", [](const Tensor& t, DType d, bool copy) { return to(t, d, copy); },
+           py::arg("dtype"), py::arg("copy") = false)
+      .def_property_readonly_static("__array_priority__", [](py::handle) { return 1000; });
+
+  // Tensors hash by identity (they define elementwise __eq__), like PyTorch's.
+  cls.attr("__hash__") = py::module_::import("builtins").attr("object").attr("__hash__");
+  cls.def("__add__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, add2, false); })
+      .def("__radd__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, add2, true); })
+      .def("__sub__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, sub2, false); })
+      .def("__rsub__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, sub2, true); })
+      .def("__mul__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, mul, false); })
+      .def("__rmul__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, mul, true); })
+      .def("__truediv__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, div, false); })
+      .def("__rtruediv__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, div, true); })
+      .def("__floordiv__",
+           [](const Tensor& a, py::handle b) { return binary_dunder(a, b, floor_divide, false); })
+      .def("__rfloordiv__",
+           [](const Tensor& a, py::handle b) { return binary_dunder(a, b, floor_divide, true); })
+      .def("__mod__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, remainder, false); })
+      .def("__rmod__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, remainder, true); })
+      .def("__pow__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, pow, false); })
+      .def("__rpow__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, pow, true); })
+      .def("__matmul__", [](const Tensor& a, py::handle b) {
+        if (!py::isinstance<Tensor>(b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+        py::gil_scoped_release nogil;
+        Tensor r = matmul(a, b.cast<const Tensor&>());
+        py::gil_scoped_acquire gil;
+        return py::cast(r);
+      })
+      .def("__rmatmul__", [](const Tensor& a, py::handle b) {
+        if (!py::isinstance<Tensor>(b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+        return py::cast(matmul(b.cast<const Tensor&>(), a));
+      })
+      .def("__eq__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, eq, false); })
+      .def("__ne__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, ne, false); })
+      .def("__lt__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, lt, false); })
+      .def("__le__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, le, false); })
+      .def("__gt__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, gt, false); })
+      .def("__ge__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, ge, false); })
+      .def("__and__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, logical_and, false); })
+      .def("__rand__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, logical_and, true); })
+      .def("__or__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, logical_or, false); })
+      .def("__ror__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, logical_or, true); })
+      .def("__xor__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, logical_xor, false); })
+      .def("__rxor__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, logical_xor, true); })
+      .def("__neg__", [](const Tensor& a) { return neg(a); })
+      .def("__pos__", [](const Tensor& a) { return a; })
+      .def("__abs__", [](const Tensor& a) { return abs(a); })
+      .def("__invert__", [](const Tensor& a) {
+        EMBER_CHECK_TYPE(a.dtype() == DType::Bool, "~ (bitwise not) is only supported for bool "
+                         "tensors here, got ", a.dtype());
+        return logical_not(a);
+      })
+      .def("__iadd__", [](Tensor& a, TensorArg b) { return add_(a, b.t); })
+      .def("__isub__", [](Tensor& a, TensorArg b) { return sub_(a, b.t); })
+      .def("__imul__", [](Tensor& a, TensorArg b) { return mul_(a, b.t); })
+      .def("__itruediv__", [](Tensor& a, TensorArg b) { return div_(a, b.t); });
+
+  m.def("from_numpy", &from_numpy, py::arg("ndarray"),
+        R"doc(A tensor sharing memory with a numpy array (writes show in both).
+
+Args:
+    ndarray (numpy.ndarray): bool, uint8, int32, int64, float32 or float64; non-negative strides.
+Returns:
+    Tensor: same shape and dtype, on the CPU.
+Raises:
+    TypeError: unsupported numpy dtype.
+    ValueError: negative strides.
+)doc");
+  m.def("_numpy_dtype", &numpy_dtype);
+  m.def("_dtype_from_numpy", &dtype_from_numpy);
+}
+
+}  // namespace ember::python

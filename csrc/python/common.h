@@ -1,0 +1,83 @@
+#pragma once
+
+// Shared by the binding files: argument casters for tensors-or-numbers, shapes, dtypes.
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "ember/ember.h"
+
+namespace py = pybind11;
+
+namespace ember::python {
+
+/// A tensor argument that also accepts Python numbers (wrapped like PyTorch scalars).
+struct TensorArg {
+  Tensor t;
+  operator const Tensor&() const { return t; }
+};
+
+/// Converts bool/int/float (incl. numpy scalars) to a Scalar; false when `h` is none of them.
+bool to_scalar(py::handle h, Scalar* out);
+/// Converts a Tensor or Python number; false when `h` is neither.
+bool to_operand(py::handle h, Tensor* out);
+/// Parses `f(2, 3)` / `f((2, 3))` / `f([2, 3])` size arguments.
+Shape parse_shape(const py::args& args, const char* op);
+
+void init_errors(py::module_& m);
+void init_tensor(py::module_& m, py::class_<Tensor>& cls);
+void init_ops(py::module_& m, py::class_<Tensor>& cls);
+void init_autograd(py::module_& m, py::class_<Tensor>& cls);
+void init_indexing(py::module_& m, py::class_<Tensor>& cls);
+void init_nn(py::module_& m, py::class_<Tensor>& cls);
+void init_optim(py::module_& m);
+
+/// Binds `fn` as `ember.<name>` and `Tensor.<name>` with one docstring. `first` names the
+/// tensor argument that becomes `self` in the method form.
+/// Adds `name` to `_C._op_names`, the list `ember/__init__.py` re-exports as `ember.<name>`.
+inline void export_name(py::module_& m, const char* name) {
+  if (!py::hasattr(m, "_op_names")) m.attr("_op_names") = py::list();
+  m.attr("_op_names").cast<py::list>().append(name);
+}
+
+template <typename Func, typename... Extra>
+void def_op(py::module_& m, py::class_<Tensor>& cls, const char* name, Func&& fn,
+            const char* doc, py::arg first, Extra&&... extra) {
+  m.def(name, fn, first, extra..., doc);
+  cls.def(name, fn, extra..., doc);
+  export_name(m, name);
+}
+
+/// Binds a function-only op (`ember.<name>`, no method form) and exports it.
+template <typename Func, typename... Extra>
+void def_fn(py::module_& m, const char* name, Func&& fn, const char* doc, Extra&&... extra) {
+  m.def(name, fn, extra..., doc);
+  export_name(m, name);
+}
+
+}  // namespace ember::python
+
+namespace pybind11::detail {
+
+template <>
+struct type_caster<ember::python::TensorArg> {
+  PYBIND11_TYPE_CASTER(ember::python::TensorArg, const_name("Tensor | Number"));
+  bool load(handle src, bool) { return ember::python::to_operand(src, &value.t); }
+  static handle cast(const ember::python::TensorArg& v, return_value_policy p, handle parent) {
+    return type_caster_base<ember::Tensor>::cast(v.t, p, parent);
+  }
+};
+
+template <>
+struct type_caster<ember::Scalar> {
+  PYBIND11_TYPE_CASTER(ember::Scalar, const_name("Number"));
+  bool load(handle src, bool) { return ember::python::to_scalar(src, &value); }
+  static handle cast(const ember::Scalar& s, return_value_policy, handle) {
+    if (s.is_floating()) return PyFloat_FromDouble(s.to_double());
+    if (s.is_bool()) return PyBool_FromLong(s.to_int());
+    return PyLong_FromLongLong(s.to_int());
+  }
+};
+
+}  // namespace pybind11::detail

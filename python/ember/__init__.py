@@ -1,0 +1,95 @@
+"""ember: a small, fast deep-learning framework.
+
+A C++ tensor and autograd engine with PyTorch-style ``nn``/``optim``/``utils.data`` and a
+Keras-style ``ember.keras`` on top.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as _np
+
+try:  # load OpenBLAS from its wheel before the engine that links it
+    import scipy_openblas32 as _openblas  # noqa: F401
+except ImportError:  # pragma: no cover - the engine's RPATH may still find it
+    _openblas = None
+
+from . import _C
+from ._C import Generator, Tensor, device, dtype
+from ._tensor import _install, _to_dtype, as_tensor, from_numpy, is_tensor, tensor
+
+_install()
+
+__version__ = "0.1.0"
+
+# dtypes (PyTorch's names and aliases)
+float32 = float = dtype.float32
+float64 = double = dtype.float64
+int32 = int = dtype.int32
+int64 = long = dtype.int64
+uint8 = dtype.uint8
+bool = dtype.bool
+
+_builtin_int = type(0)
+
+# Every op bound with def_op/def_fn in csrc/python is listed in _C._op_names.
+for _name in _C._op_names:
+    globals()[_name] = getattr(_C, _name)
+del _name
+from ._C import initial_seed, manual_seed  # noqa: E402
+
+from ._creation import (  # noqa: E402
+    arange,
+    empty,
+    empty_like,
+    eye,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    zeros,
+    zeros_like,
+)
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from . import autograd  # noqa: E402
+from .serialization import load, save  # noqa: E402
+
+
+def from_dlpack(ext_tensor: Any) -> Tensor:
+    """A tensor sharing memory with any object implementing ``__dlpack__`` (CPU)."""
+    return _C.from_numpy(_np.from_dlpack(ext_tensor))
+
+
+def numel(input: Tensor) -> _builtin_int:
+    return input.numel()
+
+
+def clone(input: Tensor) -> Tensor:
+    return input.clone()
+
+
+def get_default_dtype() -> dtype:
+    return float32
+
+
+def is_floating_point(input: Tensor) -> __builtins__["bool"] if isinstance(__builtins__, dict) else object:  # type: ignore[valid-type]
+    return input.is_floating_point()
+
+
+def __getattr__(name: str) -> Any:
+    # Heavier front ends load on first use so `import ember` stays fast.
+    if name in ("nn", "optim", "utils", "datasets", "keras", "jit"):
+        import importlib
+
+        mod = importlib.import_module(f"{__name__}.{name}")
+        globals()[name] = mod
+        return mod
+    raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -1,0 +1,307 @@
+"""Python-side pieces of ``ember.Tensor``: construction, printing, conversion, backward."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _C
+from ._C import Tensor
+
+__all__ = ["tensor", "as_tensor", "from_numpy", "is_tensor"]
+
+_DTYPE_BY_NAME = {
+    "float32": _C.dtype.float32,
+    "float": _C.dtype.float32,
+    "float64": _C.dtype.float64,
+    "double": _C.dtype.float64,
+    "int32": _C.dtype.int32,
+    "int": _C.dtype.int32,
+    "int64": _C.dtype.int64,
+    "long": _C.dtype.int64,
+    "uint8": _C.dtype.uint8,
+    "bool": _C.dtype.bool,
+}
+
+
+def _to_dtype(dtype: Any) -> _C.dtype | None:
+    """Accepts ember dtypes, numpy dtypes/types and names like ``"float32"``."""
+    if dtype is None or isinstance(dtype, _C.dtype):
+        return dtype
+    if isinstance(dtype, str):
+        if dtype in _DTYPE_BY_NAME:
+            return _DTYPE_BY_NAME[dtype]
+        raise TypeError(f"unknown dtype {dtype!r}; expected one of {sorted(_DTYPE_BY_NAME)}")
+    if dtype is float:
+        return _C.dtype.float32
+    if dtype is int:
+        return _C.dtype.int64
+    if dtype is bool:
+        return _C.dtype.bool
+    try:
+        return _C._dtype_from_numpy(np.dtype(dtype))
+    except TypeError:
+        raise
+    except Exception:
+        raise TypeError(f"cannot interpret {dtype!r} as an ember dtype") from None
+
+
+def _infer_numpy(data: Any) -> np.ndarray:
+    """numpy array of ``data`` with PyTorch's dtype inference for Python values."""
+    if isinstance(data, np.ndarray):
+        arr = data
+        if arr.dtype == np.float16:
+            arr = arr.astype(np.float32)
+        return arr
+    arr = np.array(data)
+    if arr.dtype == object:
+        raise TypeError(
+            "tensor: could not infer a dtype from the data (ragged nested lists or unsupported "
+            "objects?); give a rectangular nested list of numbers"
+        )
+    if arr.dtype.kind == "f":
+        # Python floats default to float32 (ember's default dtype).
+        if not _has_float64_leaf(data):
+            arr = arr.astype(np.float32)
+    elif arr.dtype.kind in "iu" and not _has_numpy_leaf(data):
+        arr = arr.astype(np.int64)
+    return arr
+
+
+def _has_float64_leaf(data: Any) -> bool:
+    if isinstance(data, (np.floating, np.ndarray)):
+        return np.asarray(data).dtype == np.float64
+    if isinstance(data, Tensor):
+        return data.dtype == _C.dtype.float64
+    if isinstance(data, (list, tuple)) and data:
+        return any(_has_float64_leaf(d) for d in data)
+    return False
+
+
+def _has_numpy_leaf(data: Any) -> bool:
+    if isinstance(data, (np.generic, np.ndarray)):
+        return True
+    if isinstance(data, (list, tuple)) and data:
+        return _has_numpy_leaf(data[0])
+    return False
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data``.
+
+    Args:
+        data: a Python number, a (nested) list/tuple of numbers, a numpy array or a Tensor.
+        dtype: result dtype; default inferred like PyTorch (Python floats -> float32,
+            ints -> int64, bools -> bool; numpy arrays keep their dtype).
+        device: ``"cpu"`` (the only device in this build) or None.
+        requires_grad: make the result a leaf that records gradients (floating dtypes only).
+    Returns:
+        Tensor: owns its memory (never shares with ``data``).
+    Raises:
+        TypeError: unsupported element types or dtype.
+        ValueError: ragged nested lists.
+    Example:
+        >>> ember.tensor([[1, 2], [3, 4]]).dtype
+        ember.int64
+    """
+    _check_device(device)
+    if isinstance(data, Tensor):
+        out = data.detach().clone()
+    else:
+        try:
+            arr = _infer_numpy(data)
+        except ValueError as e:
+            raise ValueError(f"tensor: {e}") from None
+        out = _C.from_numpy(np.ascontiguousarray(arr).copy())
+    dt = _to_dtype(dtype)
+    if dt is not None and out.dtype != dt:
+        out = out._to_dtype(dt)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like :func:`tensor`, but shares memory with numpy arrays and tensors when it can."""
+    _check_device(device)
+    dt = _to_dtype(dtype)
+    if isinstance(data, Tensor):
+        return data if dt is None or data.dtype == dt else data._to_dtype(dt)
+    if isinstance(data, np.ndarray):
+        try:
+            out = _C.from_numpy(data)
+        except (TypeError, ValueError):
+            out = _C.from_numpy(np.ascontiguousarray(_infer_numpy(data)))
+        return out if dt is None or out.dtype == dt else out._to_dtype(dt)
+    return tensor(data, dtype=dt)
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``ndarray`` (see ``ember._C.from_numpy``)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(ndarray).__name__}")
+    return _C.from_numpy(ndarray)
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def _check_device(device: Any) -> None:
+    if device is None:
+        return
+    name = str(device)
+    if name not in ("cpu", "cpu:0"):
+        _C.device(name)  # raises a clear error for cuda / unknown names
+
+
+# ---- methods added to the C++ Tensor class -----------------------------------------------
+
+
+def _repr(self: Tensor) -> str:
+    arr = self._numpy_view()
+    prefix = "tensor("
+    if arr.dtype.kind == "f":
+        finite = arr[np.isfinite(arr)] if arr.size else arr
+        if finite.size and np.all(finite == np.round(finite)) and np.max(np.abs(finite)) < 1e8:
+            fmt = lambda v: _float_str(v, "{:.0f}.")  # noqa: E731
+        elif finite.size and (np.max(np.abs(finite)) >= 1e8 or np.min(np.abs(finite[finite != 0]), initial=1) < 1e-4):
+            fmt = lambda v: _float_str(v, "{:.4e}")  # noqa: E731
+        else:
+            fmt = lambda v: _float_str(v, "{:.4f}")  # noqa: E731
+        body = np.array2string(arr, separator=", ", prefix=prefix, formatter={"float_kind": fmt},
+                               threshold=1000, edgeitems=3, max_line_width=80)
+    elif arr.dtype == np.bool_:
+        body = np.array2string(arr, separator=", ", prefix=prefix,
+                               formatter={"bool": lambda v: "True" if v else "False"}, threshold=1000)
+    else:
+        body = np.array2string(arr, separator=", ", prefix=prefix, threshold=1000)
+    extras = []
+    if self.dtype not in (_C.dtype.float32, _C.dtype.int64, _C.dtype.bool) or (
+        self.numel() == 0 and self.dtype != _C.dtype.float32
+    ):
+        extras.append(f"dtype={self.dtype!r}")
+    if self.numel() == 0 and self.dim() > 1:
+        extras.insert(0, f"size={tuple(self.shape)}")
+    if self.grad_fn is not None:
+        extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+    elif self.requires_grad:
+        extras.append("requires_grad=True")
+    return prefix + body + "".join(", " + e for e in extras) + ")"
+
+
+def _float_str(v: float, fmt: str) -> str:
+    if np.isnan(v):
+        return "nan"
+    if np.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return fmt.format(v)
+
+
+def _tolist(self: Tensor) -> Any:
+    return self._numpy_view().tolist()
+
+
+def _array(self: Tensor, dtype: Any = None, copy: Any = None) -> np.ndarray:
+    arr = self._numpy_view()
+    return arr if dtype is None else arr.astype(dtype)
+
+
+def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; ``copy=False``."""
+    copy = kwargs.pop("copy", False)
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, _C.dtype):
+            dtype = a
+        elif isinstance(a, (str, _C.device)):
+            device = a
+        else:
+            dtype = _to_dtype(a)
+    _check_device(device)
+    if dtype is None:
+        return self.clone() if copy else self
+    return self._to_dtype(_to_dtype(dtype), copy)
+
+
+def _backward(self: Tensor, gradient: Tensor | None = None, retain_graph: bool | None = None,
+              create_graph: bool = False, inputs: Any = None) -> None:
+    from .autograd import backward
+
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+def _iter(self: Tensor):
+    if self.dim() == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    for i in range(self.shape[0]):
+        yield self.select(0, i)
+
+
+def _dlpack(self: Tensor, stream: Any = None, **kwargs: Any) -> Any:
+    return self.detach().numpy().__dlpack__(**kwargs)
+
+
+def _dlpack_device(self: Tensor) -> tuple[int, int]:
+    return (1, 0)  # kDLCPU
+
+
+def _format(self: Tensor, spec: str) -> str:
+    if self.dim() == 0:
+        return self.item().__format__(spec)
+    return object.__format__(repr(self), spec)
+
+
+def _install() -> None:
+    T = Tensor
+    T.__repr__ = _repr
+    T.__str__ = _repr
+    T.__format__ = _format
+    T.tolist = _tolist
+    T.__array__ = _array
+    T.to = _to
+    T.backward = _backward
+    T.__iter__ = _iter
+    T.__dlpack__ = _dlpack
+    T.__dlpack_device__ = _dlpack_device
+    T.float = lambda self: self._to_dtype(_C.dtype.float32)
+    T.double = lambda self: self._to_dtype(_C.dtype.float64)
+    T.long = lambda self: self._to_dtype(_C.dtype.int64)
+    T.int = lambda self: self._to_dtype(_C.dtype.int32)
+    T.bool = lambda self: self._to_dtype(_C.dtype.bool)
+    T.byte = lambda self: self._to_dtype(_C.dtype.uint8)
+    T.type_as = lambda self, other: self._to_dtype(other.dtype)
+    T.cpu = lambda self: self
+    T.new_zeros = lambda self, *size, dtype=None: _C._zeros(
+        _C_shape(size), _to_dtype(dtype) or self.dtype)
+    T.new_ones = lambda self, *size, dtype=None: _C._ones(
+        _C_shape(size), _to_dtype(dtype) or self.dtype)
+    T.new_full = lambda self, size, fill_value, dtype=None: _C._full(
+        _C_shape((size,)), fill_value, _to_dtype(dtype) or self.dtype)
+    T.new_tensor = lambda self, data, dtype=None: tensor(data, dtype=dtype or self.dtype)
+    T.data = property(lambda self: self.detach(), _set_data)
+
+
+def _set_data(self: Tensor, value: Tensor) -> None:
+    if tuple(value.shape) != tuple(self.shape) or value.dtype != self.dtype:
+        raise ValueError(
+            f"data: assigned tensor has shape {tuple(value.shape)} and dtype {value.dtype}, "
+            f"expected shape {tuple(self.shape)} and dtype {self.dtype}"
+        )
+    from . import no_grad
+
+    with no_grad():
+        self.detach().copy_(value)
+
+
+def _C_shape(size: tuple) -> list[int]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    return [int(s) for s in size]
