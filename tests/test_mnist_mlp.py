@@ -1,0 +1,25 @@
+"""The main example, end to end: one epoch of the 784-128-10 MLP on real MNIST."""
+
+import importlib.util
+import os
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MNIST_DIR = os.path.normpath(os.path.join(REPO, "..", "shared", "datasets", "mnist"))
+
+
+@pytest.mark.skipif(not os.path.isdir(MNIST_DIR), reason=f"real MNIST not found at {MNIST_DIR}")
+def test_mnist_mlp_one_epoch_reaches_95_percent(capsys):
+    sys.path.insert(0, os.path.join(REPO, "examples"))
+    try:
+        spec = importlib.util.spec_from_file_location("mnist_mlp", os.path.join(REPO, "examples", "mnist_mlp.py"))
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        accuracy = mod.main(["--epochs", "1", "--data-dir", MNIST_DIR])
+    finally:
+        sys.path.remove(os.path.join(REPO, "examples"))
+    out = capsys.readouterr().out
+    assert "epoch 1: loss" in out
+    assert accuracy >= 0.95, out
