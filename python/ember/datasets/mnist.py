@@ -178,6 +178,7 @@ class MNIST(Dataset):
         "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine",
     ]
     _subfolders = ("mnist", os.path.join("MNIST", "raw"), "MNIST")
+    _download_folder = os.path.join("MNIST", "raw")
     _raw_sizes = {
         "train-images-idx3-ubyte": 47_040_016,
         "train-labels-idx1-ubyte": 60_008,
@@ -285,7 +286,9 @@ class MNIST(Dataset):
         )
 
     def download(self) -> None:
-        """Fetch the ``.gz`` files missing from ``root/<ClassName>/raw`` and check their MD5s.
+        """Fetch the ``.gz`` files missing from ``root/MNIST/raw`` and check their MD5s.
+
+        (``root/FashionMNIST/raw`` for :class:`FashionMNIST`.)
 
         Each file is tried on every URL in ``mirrors`` in turn; a file already present with the
         right checksum is kept.
@@ -295,7 +298,7 @@ class MNIST(Dataset):
                 (the message lists each URL tried and why it failed).
         """
         name = type(self).__name__
-        folder = Path(self.root) / name / "raw"
+        folder = Path(self.root) / self._download_folder
         folder.mkdir(parents=True, exist_ok=True)
         for filename, md5 in self.resources:
             dest = folder / filename
@@ -393,3 +396,4 @@ class FashionMNIST(MNIST):
         os.path.join("FashionMNIST", "raw"),
         "FashionMNIST",
     )
+    _download_folder = os.path.join("FashionMNIST", "raw")

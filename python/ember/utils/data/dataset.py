@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from typing import Any, Generic, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
@@ -282,6 +283,12 @@ def random_split(
         sizes = [int(math.floor(n * x)) for x in lengths]
         for i in range(n - sum(sizes)):
             sizes[i % len(sizes)] += 1
+        for i, s in enumerate(sizes):
+            if s == 0:
+                warnings.warn(
+                    f"random_split: length of split at index {i} is 0; that subset is empty",
+                    stacklevel=2,
+                )
     else:
         raise ValueError(
             f"random_split: lengths must be integers summing to the dataset size ({n}) or "
