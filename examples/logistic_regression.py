@@ -62,9 +62,12 @@ def bce_with_logits(z: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=None,
-                        help="folder with the MNIST IDX files (default: $EMBER_DATA, else "
-                             "../shared/datasets/mnist from the repository root)")
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder with the MNIST IDX files (default: $EMBER_DATA, else "
+        "../shared/datasets/mnist from the repository root)",
+    )
     parser.add_argument("--epochs", type=int, default=50, help="full-batch gradient steps")
     parser.add_argument("--lr", type=float, default=1.0, help="learning rate per step")
     parser.add_argument("--print-every", type=int, default=5)
@@ -76,8 +79,10 @@ def main() -> None:
 
     x_train, y_train = load_two_digits(root, train=True)
     x_test, y_test = load_two_digits(root, train=False)
-    print(f"train: {x_train.shape[0]} images, test: {x_test.shape[0]} images, "
-          f"{x_train.shape[1]} features")
+    print(
+        f"train: {x_train.shape[0]} images, test: {x_test.shape[0]} images, "
+        f"{x_train.shape[1]} features"
+    )
 
     w = ember.zeros(x_train.shape[1], requires_grad=True)
     b = ember.zeros(1, requires_grad=True)

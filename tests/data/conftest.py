@@ -13,7 +13,9 @@ def find_mnist_dir() -> Path | None:
     candidates = [Path(env) / "mnist", Path(env)] if env else []
     candidates += [p / "shared" / "datasets" / "mnist" for p in _REPO.parents[:3]]
     for c in candidates:
-        if (c / "train-images-idx3-ubyte.gz").is_file() or (c / "train-images-idx3-ubyte").is_file():
+        if (c / "train-images-idx3-ubyte.gz").is_file() or (
+            c / "train-images-idx3-ubyte"
+        ).is_file():
             return c
     return None
 
@@ -22,5 +24,7 @@ def find_mnist_dir() -> Path | None:
 def mnist_dir() -> Path:
     d = find_mnist_dir()
     if d is None:
-        pytest.skip(f"real MNIST files not found (looked in {_REPO.parent / 'shared/datasets/mnist'})")
+        pytest.skip(
+            f"real MNIST files not found (looked in {_REPO.parent / 'shared/datasets/mnist'})"
+        )
     return d

@@ -56,10 +56,18 @@ class _Stream(IterableDataset):
 # ---- batching --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bs,drop_last,expected", [(4, False, [4, 4, 2]), (4, True, [4, 4]),
-                                                   (5, False, [5, 5]), (5, True, [5, 5]),
-                                                   (1, False, [1] * 10), (16, False, [10]),
-                                                   (16, True, [])])
+@pytest.mark.parametrize(
+    "bs,drop_last,expected",
+    [
+        (4, False, [4, 4, 2]),
+        (4, True, [4, 4]),
+        (5, False, [5, 5]),
+        (5, True, [5, 5]),
+        (1, False, [1] * 10),
+        (16, False, [10]),
+        (16, True, []),
+    ],
+)
 def test_batches_equal_dataset_rows(bs, drop_last, expected):
     ds, x, y = _ds(10)
     loader = DataLoader(ds, batch_size=bs, drop_last=drop_last)
@@ -70,15 +78,18 @@ def test_batches_equal_dataset_rows(bs, drop_last, expected):
     for bx, by in batches:
         k = by.shape[0]
         assert tuple(bx.shape) == (k, 2) and bx.dtype == ember.float32 and by.dtype == ember.int64
-        np.testing.assert_array_equal(bx.numpy(), x[start:start + k])
-        np.testing.assert_array_equal(by.numpy(), y[start:start + k])
+        np.testing.assert_array_equal(bx.numpy(), x[start : start + k])
+        np.testing.assert_array_equal(by.numpy(), y[start : start + k])
         start += k
 
 
 def test_batches_match_torch_dataloader():
     ds, x, y = _ds(11)
-    ref = list(torch.utils.data.DataLoader(torch.utils.data.TensorDataset(
-        torch.from_numpy(x), torch.from_numpy(y)), batch_size=3))
+    ref = list(
+        torch.utils.data.DataLoader(
+            torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=3
+        )
+    )
     ours = list(DataLoader(ds, batch_size=3))
     assert len(ours) == len(ref)
     for (a, b), (ra, rb) in zip(ours, ref):
@@ -157,7 +168,7 @@ def _epoch_order(loader):
 
 
 def test_shuffle_sees_every_sample_once_per_epoch():
-    ds, x, y = _ds(103)
+    ds, x, _y = _ds(103)
     loader = DataLoader(ds, batch_size=10, shuffle=True)
     orders = []
     for _ in range(3):
@@ -216,8 +227,9 @@ def test_shuffle_plain_dataset_same_order_as_fast_path():
     ember.manual_seed(3)
     fast = _epoch_order(DataLoader(ds_fast, batch_size=6, shuffle=True))
     ember.manual_seed(3)
-    plain = np.concatenate([b[1].numpy() for b in DataLoader(_Plain(20), batch_size=6,
-                                                               shuffle=True)]).tolist()
+    plain = np.concatenate(
+        [b[1].numpy() for b in DataLoader(_Plain(20), batch_size=6, shuffle=True)]
+    ).tolist()
     assert fast == plain
 
 
@@ -260,7 +272,7 @@ def test_subset_random_sampler():
 
 
 def test_loader_with_sampler_and_batch_sampler():
-    ds, _, y = _ds(10)
+    ds, _, _y = _ds(10)
     order = _epoch_order(DataLoader(ds, batch_size=3, sampler=[9, 1, 5, 5]))
     assert order == [9, 1, 5, 5]
     loader = DataLoader(ds, batch_sampler=[[0, 2], [4], [6, 8, 9]])
@@ -323,19 +335,22 @@ def _assert_same(ours, ref):
         assert ours == ref
 
 
-@pytest.mark.parametrize("batch", [
-    [1, 2, 3],
-    [1.5, 2.5],
-    [True, False],
-    [np.float32(1.5), np.float32(2.0)],
-    [np.int32(1), np.int32(4)],
-    [np.zeros((2, 3), np.float32), np.ones((2, 3), np.float32)],
-    [np.arange(3), np.arange(3) * 2],
-    [(1, 2.0), (3, 4.0)],
-    [[1, "a"], [2, "b"]],
-    [{"x": 1.0, "y": [1, 2]}, {"x": 2.0, "y": [3, 4]}],
-    ["cat", "dog"],
-])
+@pytest.mark.parametrize(
+    "batch",
+    [
+        [1, 2, 3],
+        [1.5, 2.5],
+        [True, False],
+        [np.float32(1.5), np.float32(2.0)],
+        [np.int32(1), np.int32(4)],
+        [np.zeros((2, 3), np.float32), np.ones((2, 3), np.float32)],
+        [np.arange(3), np.arange(3) * 2],
+        [(1, 2.0), (3, 4.0)],
+        [[1, "a"], [2, "b"]],
+        [{"x": 1.0, "y": [1, 2]}, {"x": 2.0, "y": [3, 4]}],
+        ["cat", "dog"],
+    ],
+)
 def test_default_collate_matches_torch(batch):
     ours = default_collate(batch)
     ref = torch.utils.data.default_collate(batch)

@@ -54,8 +54,9 @@ def test_tensor_dataset_items_equal_rows():
 
 
 def test_tensor_dataset_accepts_numpy_and_converts_dtypes():
-    ds = TensorDataset(np.ones((4, 2), np.float64), np.arange(4, dtype=np.int16),
-                       np.zeros(4, np.float16))
+    ds = TensorDataset(
+        np.ones((4, 2), np.float64), np.arange(4, dtype=np.int16), np.zeros(4, np.float16)
+    )
     a, b, c = ds.tensors
     assert a.dtype == ember.float64 and b.dtype == ember.int64 and c.dtype == ember.float32
     np.testing.assert_array_equal(b.numpy(), np.arange(4))
@@ -96,7 +97,7 @@ def test_tensor_dataset_index_errors():
 
 
 def test_tensor_dataset_getbatch_equals_collated_items():
-    ds, x, y = _arange_ds()
+    ds, x, _y = _arange_ds()
     idx = np.array([7, 0, 3, 3, -1])
     bx, by = ds.__getbatch__(idx)
     ref = default_collate([ds[int(i)] for i in idx])
@@ -111,7 +112,7 @@ def test_tensor_dataset_getbatch_equals_collated_items():
 
 
 def test_subset_maps_indices():
-    ds, x, y = _arange_ds()
+    ds, x, _y = _arange_ds()
     s = Subset(ds, [7, 2, 5])
     assert len(s) == 3
     assert s.indices == [7, 2, 5]
@@ -132,9 +133,11 @@ def test_subset_of_plain_dataset_batches_through_collate():
 
 
 def test_concat_dataset_indexing_and_batches():
-    a, xa, ya = _arange_ds(4)
-    b = TensorDataset(ember.from_numpy(np.full((3, 3), -1.0, np.float32)),
-                      ember.from_numpy(np.array([100, 101, 102])))
+    a, _xa, _ya = _arange_ds(4)
+    b = TensorDataset(
+        ember.from_numpy(np.full((3, 3), -1.0, np.float32)),
+        ember.from_numpy(np.array([100, 101, 102])),
+    )
     c = a + b
     assert isinstance(c, ConcatDataset)
     assert len(c) == 7 and c.cumulative_sizes == [4, 7]
@@ -173,8 +176,10 @@ def test_random_split_sizes_and_disjoint():
     assert seen == list(range(10))
 
 
-@pytest.mark.parametrize("n,fracs", [(10, [0.7, 0.3]), (11, [0.5, 0.25, 0.25]),
-                                     (7, [1 / 3, 1 / 3, 1 / 3]), (5, [0.0, 1.0])])
+@pytest.mark.parametrize(
+    "n,fracs",
+    [(10, [0.7, 0.3]), (11, [0.5, 0.25, 0.25]), (7, [1 / 3, 1 / 3, 1 / 3]), (5, [0.0, 1.0])],
+)
 def test_random_split_fractions_sizes_match_torch(n, fracs):
     ds, _, _ = _arange_ds(n)
     with warnings.catch_warnings():
@@ -216,7 +221,7 @@ def test_random_split_errors():
 
 def test_random_split_subset_values():
     ds, x, _ = _arange_ds(10)
-    (a, b) = random_split(ds, [6, 4])
+    (a, _b) = random_split(ds, [6, 4])
     for j, i in enumerate(a.indices):
         np.testing.assert_array_equal(a[j][0].numpy(), x[i])
 

@@ -15,8 +15,14 @@ from ember.utils.data import DataLoader, Subset, default_collate
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
-_TYPE_CODES = {np.dtype(np.uint8): 0x08, np.dtype(np.int8): 0x09, np.dtype(">i2"): 0x0B,
-               np.dtype(">i4"): 0x0C, np.dtype(">f4"): 0x0D, np.dtype(">f8"): 0x0E}
+_TYPE_CODES = {
+    np.dtype(np.uint8): 0x08,
+    np.dtype(np.int8): 0x09,
+    np.dtype(">i2"): 0x0B,
+    np.dtype(">i4"): 0x0C,
+    np.dtype(">f4"): 0x0D,
+    np.dtype(">f8"): 0x0E,
+}
 
 
 def write_idx(path, arr, magic_type=None):
@@ -87,7 +93,7 @@ def test_real_item_is_scaled_float_image(mnist_train):
     arr = image.numpy()
     assert arr.min() == 0.0 and arr.max() == 1.0
     np.testing.assert_allclose(arr[0], mnist_train.data.numpy()[0] / 255.0, rtol=1e-6)
-    last, last_label = mnist_train[-1]
+    last, _last_label = mnist_train[-1]
     np.testing.assert_array_equal(last.numpy()[0] * 255, mnist_train.data.numpy()[-1])
 
 
@@ -118,7 +124,7 @@ def test_real_getbatch_equals_collated_items(mnist_test):
     np.testing.assert_array_equal(bx.numpy(), ref_x.numpy())
     np.testing.assert_array_equal(by.numpy(), ref_y.numpy())
     sub = Subset(mnist_test, [3, 1])
-    sx, sy = next(iter(DataLoader(sub, batch_size=2)))
+    _sx, sy = next(iter(DataLoader(sub, batch_size=2)))
     np.testing.assert_array_equal(sy.numpy(), mnist_test.targets.numpy()[[3, 1]])
 
 
@@ -137,8 +143,11 @@ def test_truncated_real_gz_raises(mnist_dir, tmp_path):
     for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
         data = (mnist_dir / name).read_bytes()
         (tmp_path / name).write_bytes(data if "labels" in name else data[: len(data) // 2])
-    with pytest.raises(RuntimeError, match=r"MNIST: .*t10k-images-idx3-ubyte\.gz is corrupt or "
-                                           r"truncated"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"MNIST: .*t10k-images-idx3-ubyte\.gz is corrupt or "
+        r"truncated",
+    ):
         MNIST(tmp_path, train=False)
 
 
@@ -173,10 +182,13 @@ def test_missing_files_message(tmp_path):
     assert "train-images-idx3-ubyte[.gz] (47,040,016 bytes uncompressed)" in msg
     assert "train-labels-idx1-ubyte[.gz] (60,008 bytes uncompressed)" in msg
     assert str(tmp_path) in msg and os.path.join(str(tmp_path), "MNIST", "raw") in msg
-    images, _ = make_split(tmp_path, "t10k", n=2)
+    _images, _ = make_split(tmp_path, "t10k", n=2)
     os.remove(tmp_path / "t10k-labels-idx1-ubyte.gz")
-    with pytest.raises(FileNotFoundError, match=r"t10k-labels-idx1-ubyte\[\.gz\] \(10,008 bytes"
-                                                r".*has only t10k-images-idx3-ubyte"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"t10k-labels-idx1-ubyte\[\.gz\] \(10,008 bytes"
+        r".*has only t10k-images-idx3-ubyte",
+    ):
         MNIST(tmp_path, train=False)
 
 
@@ -184,9 +196,12 @@ def test_truncated_raw_file(tmp_path):
     make_split(tmp_path, "train", n=4, gz=False)
     p = tmp_path / "train-images-idx3-ubyte"
     p.write_bytes(p.read_bytes()[:-100])
-    with pytest.raises(RuntimeError, match=r"train-images-idx3-ubyte is truncated: the IDX header "
-                                           r"promises dims \(4, 28, 28\) \(3136 bytes of data\) "
-                                           r"but only 3036"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"train-images-idx3-ubyte is truncated: the IDX header "
+        r"promises dims \(4, 28, 28\) \(3136 bytes of data\) "
+        r"but only 3036",
+    ):
         MNIST(tmp_path)
 
 
@@ -263,12 +278,15 @@ def test_index_errors(tmp_path):
 
 
 def test_fashion_mnist_layout_and_classes(tmp_path):
-    images, labels = make_split(tmp_path / "FashionMNIST" / "raw", "t10k", n=3)
+    images, _labels = make_split(tmp_path / "FashionMNIST" / "raw", "t10k", n=3)
     ds = FashionMNIST(tmp_path, train=False)
     np.testing.assert_array_equal(ds.data.numpy(), images)
     assert ds.classes[9] == "Ankle boot" and len(ds.classes) == 10
-    with pytest.raises(FileNotFoundError, match=r"FashionMNIST: training files not found.*"
-                                                r"fashion-mnist"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"FashionMNIST: training files not found.*"
+        r"fashion-mnist",
+    ):
         FashionMNIST(tmp_path, train=True)
 
 
@@ -281,8 +299,12 @@ def _mirror(tmp_path, n=4):
     make_split(src, "train", n=n, seed=1)
     make_split(src, "t10k", n=2, seed=2)
     resources = []
-    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+    for name in (
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ):
         resources.append((name, hashlib.md5((src / name).read_bytes()).hexdigest()))
     return src, resources
 
@@ -291,8 +313,9 @@ def test_download_from_file_mirror(tmp_path):
     src, resources = _mirror(tmp_path)
 
     class Local(MNIST):
-        mirrors = [(tmp_path / "missing").as_uri() + "/", src.as_uri() + "/"]
+        pass
 
+    Local.mirrors = [(tmp_path / "missing").as_uri() + "/", src.as_uri() + "/"]
     Local.resources = resources
     root = tmp_path / "root"
     ds = Local(root, train=True, download=True)
@@ -300,7 +323,8 @@ def test_download_from_file_mirror(tmp_path):
     raw = root / "MNIST" / "raw"
     assert sorted(os.listdir(raw)) == sorted(r[0] for r in resources)  # no temp files left
     assert (raw / "train-images-idx3-ubyte.gz").read_bytes() == (
-        src / "train-images-idx3-ubyte.gz").read_bytes()
+        src / "train-images-idx3-ubyte.gz"
+    ).read_bytes()
     # a second construction finds the files and does not fetch again
     shutil.rmtree(src)
     assert len(Local(root, train=False, download=True)) == 2
@@ -310,12 +334,16 @@ def test_download_checksum_mismatch(tmp_path):
     src, resources = _mirror(tmp_path)
 
     class Bad(MNIST):
-        mirrors = [src.as_uri() + "/"]
+        pass
 
+    Bad.mirrors = [src.as_uri() + "/"]
     Bad.resources = [(name, "0" * 32) for name, _ in resources]
     root = tmp_path / "root"
-    with pytest.raises(RuntimeError, match=r"Bad: could not download train-images-idx3-ubyte\.gz"
-                                           r".*checksum mismatch: MD5 [0-9a-f]{32}, expected 0{32}"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"Bad: could not download train-images-idx3-ubyte\.gz"
+        r".*checksum mismatch: MD5 [0-9a-f]{32}, expected 0{32}",
+    ):
         Bad(root, download=True)
     assert os.listdir(root / "MNIST" / "raw") == []  # nothing half-written
 

@@ -8,8 +8,9 @@ import os
 import tempfile
 import urllib.request
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -163,23 +164,31 @@ class MNIST(Dataset):
         ((1, 28, 28), 7)
     """
 
-    mirrors = [
+    mirrors: ClassVar[list] = [
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
         "http://yann.lecun.com/exdb/mnist/",
     ]
-    resources = [
+    resources: ClassVar[list] = [
         ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
         ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
         ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
         ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
     ]
-    classes = [
-        "0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
-        "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine",
+    classes: ClassVar[list] = [
+        "0 - zero",
+        "1 - one",
+        "2 - two",
+        "3 - three",
+        "4 - four",
+        "5 - five",
+        "6 - six",
+        "7 - seven",
+        "8 - eight",
+        "9 - nine",
     ]
-    _subfolders = ("mnist", os.path.join("MNIST", "raw"), "MNIST")
+    _subfolders: ClassVar[tuple] = ("mnist", os.path.join("MNIST", "raw"), "MNIST")
     _download_folder = os.path.join("MNIST", "raw")
-    _raw_sizes = {
+    _raw_sizes: ClassVar[dict] = {
         "train-images-idx3-ubyte": 47_040_016,
         "train-labels-idx1-ubyte": 60_008,
         "t10k-images-idx3-ubyte": 7_840_016,
@@ -332,11 +341,13 @@ class MNIST(Dataset):
         if isinstance(index, ember.Tensor):
             index = index.item()
         if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
-            raise TypeError(f"{type(self).__name__}: index must be an integer, got "
-                            f"{type(index).__name__}")
+            raise TypeError(
+                f"{type(self).__name__}: index must be an integer, got {type(index).__name__}"
+            )
         if not -n <= index < n:
-            raise IndexError(f"{type(self).__name__}: index {index} is out of range for a "
-                             f"dataset of size {n}")
+            raise IndexError(
+                f"{type(self).__name__}: index {index} is out of range for a dataset of size {n}"
+            )
         pixels = self._images[index]
         image: Any = ember.from_numpy(
             np.divide(pixels, 255, dtype=np.float32).reshape(1, *pixels.shape)
@@ -376,21 +387,29 @@ class FashionMNIST(MNIST):
         Machine Learning Algorithms", arXiv:1708.07747, 2017.
     """
 
-    mirrors = [
+    mirrors: ClassVar[list] = [
         "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
         "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
     ]
-    resources = [
+    resources: ClassVar[list] = [
         ("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
         ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
         ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
         ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
     ]
-    classes = [
-        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    classes: ClassVar[list] = [
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
     ]
-    _subfolders = (
+    _subfolders: ClassVar[tuple] = (
         "fashion-mnist",
         "fashion_mnist",
         os.path.join("FashionMNIST", "raw"),

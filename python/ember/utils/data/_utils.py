@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -43,11 +44,9 @@ def as_index_array(indices: Any, n: int | None, name: str) -> np.ndarray:
         else:
             seq = list(indices)
             for v in seq:
-                if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
-                    if not (isinstance(v, ember.Tensor) and v.numel() == 1):
-                        raise TypeError(
-                            f"{name}: indices must be integers, got {type(v).__name__}"
-                        )
+                not_int = isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral)
+                if not_int and not (isinstance(v, ember.Tensor) and v.numel() == 1):
+                    raise TypeError(f"{name}: indices must be integers, got {type(v).__name__}")
             arr = np.array([int(v) for v in seq], dtype=np.int64)
     if arr.dtype.kind not in "iu" or arr.ndim != 1:
         raise TypeError(

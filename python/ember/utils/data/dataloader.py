@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import collections.abc
 import numbers
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -95,8 +96,9 @@ def default_collate(batch: list) -> Any:
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if any(len(b) != size for b in batch):
-            raise RuntimeError("default_collate: each element in list of batch should be of "
-                               "equal size")
+            raise RuntimeError(
+                "default_collate: each element in list of batch should be of equal size"
+            )
         return [default_collate(s) for s in zip(*batch)]
     raise TypeError(
         f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
@@ -126,7 +128,7 @@ def default_convert(data: Any) -> Any:
 
 def get_worker_info() -> None:
     """Always None: loading runs in the calling process (see :class:`DataLoader`)."""
-    return None
+    return
 
 
 class DataLoader:
@@ -163,6 +165,7 @@ class DataLoader:
             the options it replaces, ``shuffle``/``sampler`` with an IterableDataset),
             negative ``num_workers`` or a non-positive ``batch_size``.
     Example:
+        >>> from ember.utils.data import TensorDataset
         >>> ds = TensorDataset(ember.arange(10).float(), ember.arange(10))
         >>> [tuple(x.shape) for x, y in DataLoader(ds, batch_size=4)]
         [(4,), (4,), (2,)]
@@ -186,8 +189,10 @@ class DataLoader:
         prefetch_factor: int | None = None,
         persistent_workers: bool = False,
     ) -> None:
-        if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) or (
-            num_workers < 0
+        if (
+            isinstance(num_workers, bool)
+            or not isinstance(num_workers, numbers.Integral)
+            or (num_workers < 0)
         ):
             raise ValueError(
                 f"DataLoader: num_workers option should be a non-negative integer, got "
@@ -221,11 +226,13 @@ class DataLoader:
                     f"got shuffle={shuffle}"
                 )
             if sampler is not None:
-                raise ValueError("DataLoader with IterableDataset: expected unspecified sampler "
-                                 "option")
+                raise ValueError(
+                    "DataLoader with IterableDataset: expected unspecified sampler option"
+                )
             if batch_sampler is not None:
-                raise ValueError("DataLoader with IterableDataset: expected unspecified "
-                                 "batch_sampler option")
+                raise ValueError(
+                    "DataLoader with IterableDataset: expected unspecified batch_sampler option"
+                )
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -244,7 +251,8 @@ class DataLoader:
 
         if sampler is None and not self._is_iterable:
             sampler = (
-                RandomSampler(dataset, generator=generator) if shuffle
+                RandomSampler(dataset, generator=generator)
+                if shuffle
                 else SequentialSampler(dataset)
             )
         if batch_size is not None and batch_sampler is None and not self._is_iterable:

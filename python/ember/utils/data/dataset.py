@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import Any, Generic, Iterable, Iterator, Sequence, TypeVar
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -23,11 +24,11 @@ import ember
 from ._utils import as_index_array, to_numpy_array, tree_cat_reorder
 
 __all__ = [
+    "ConcatDataset",
     "Dataset",
     "IterableDataset",
-    "TensorDataset",
     "Subset",
-    "ConcatDataset",
+    "TensorDataset",
     "random_split",
 ]
 
@@ -273,14 +274,18 @@ def random_split(
     """
     n = len(dataset)  # type: ignore[arg-type]
     lengths = list(lengths)
-    if lengths and all(isinstance(x, numbers.Integral) and not isinstance(x, bool) for x in lengths):
+    if lengths and all(
+        isinstance(x, numbers.Integral) and not isinstance(x, bool) for x in lengths
+    ):
         sizes = [int(x) for x in lengths]
-    elif lengths and all(isinstance(x, numbers.Real) for x in lengths) and math.isclose(
-        sum(lengths), 1.0, abs_tol=1e-6
+    elif (
+        lengths
+        and all(isinstance(x, numbers.Real) for x in lengths)
+        and math.isclose(sum(lengths), 1.0, abs_tol=1e-6)
     ):
         if any(not 0.0 <= x <= 1.0 for x in lengths):
             raise ValueError(f"random_split: fractions must be in [0, 1], got {lengths}")
-        sizes = [int(math.floor(n * x)) for x in lengths]
+        sizes = [math.floor(n * x) for x in lengths]
         for i in range(n - sum(sizes)):
             sizes[i % len(sizes)] += 1
         for i, s in enumerate(sizes):

@@ -8,7 +8,8 @@ Samplers yield Python ints (PyTorch's protocol). Those built in here also hand t
 from __future__ import annotations
 
 import numbers
-from typing import Any, Generic, Iterable, Iterator, Sized, TypeVar
+from collections.abc import Iterable, Iterator, Sized
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -17,11 +18,11 @@ import ember
 from ._utils import as_index_array
 
 __all__ = [
+    "BatchSampler",
+    "RandomSampler",
     "Sampler",
     "SequentialSampler",
-    "RandomSampler",
     "SubsetRandomSampler",
-    "BatchSampler",
 ]
 
 T_co = TypeVar("T_co", covariant=True)
@@ -158,8 +159,9 @@ class BatchSampler(Sampler[list]):
         [[0, 1], [2, 3], [4]]
     """
 
-    def __init__(self, sampler: Sampler[int] | Iterable[int], batch_size: int,
-                 drop_last: bool) -> None:
+    def __init__(
+        self, sampler: Sampler[int] | Iterable[int], batch_size: int, drop_last: bool
+    ) -> None:
         if (
             isinstance(batch_size, bool)
             or not isinstance(batch_size, numbers.Integral)
@@ -169,9 +171,7 @@ class BatchSampler(Sampler[list]):
                 f"BatchSampler: batch_size should be a positive integer value, got {batch_size!r}"
             )
         if not isinstance(drop_last, bool):
-            raise TypeError(
-                f"BatchSampler: drop_last should be a boolean value, got {drop_last!r}"
-            )
+            raise TypeError(f"BatchSampler: drop_last should be a boolean value, got {drop_last!r}")
         self.sampler = sampler
         self.batch_size = int(batch_size)
         self.drop_last = drop_last
