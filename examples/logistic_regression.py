@@ -3,12 +3,12 @@
 Model: p(y = 1 | x) = sigmoid(w . x + b) on the 784 pixels scaled to [0, 1]. Cost: the mean
 binary cross-entropy, written from the logits z = w . x + b in the numerically stable form
 
-    BCE(z, y) = max(z, 0) - z * y + log(1 + exp(-|z|))
+    BCE(z, y) = max(z, 0) - z * y + log(1 + exp(-|z|)),   max(z, 0) = (z + |z|) / 2
 
 which equals -[y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))] but never takes the log of 0
 or overflows exp. Each epoch is one full-batch gradient step (backward, update under
 ``ember.no_grad()``, zero the gradients). Prints the training cost per epoch and the test
-accuracy (threshold sigmoid(z) >= 0.5, i.e. z >= 0).
+accuracy (predict 1 when sigmoid(z) >= 0.5).
 
 The MNIST IDX files are read from ``--data-dir``, else ``$EMBER_DATA``, else the folder
 ``shared/datasets/mnist`` next to the repository (``../shared/datasets/mnist`` from its root).
@@ -56,8 +56,15 @@ def load_two_digits(root: str, train: bool, digits: tuple[int, int] = (0, 1)):
 
 
 def bce_with_logits(z: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
-    """Mean binary cross-entropy from logits ``z`` and 0/1 targets ``y`` (stable form)."""
-    return (ember.clamp(z, min=0) - z * y + ember.log(1 + ember.exp(-z.abs()))).mean()
+    """Mean binary cross-entropy from logits ``z`` and 0/1 targets ``y`` (stable form).
+
+    ``max(z, 0)`` is written ``(z + |z|) / 2`` so that its kink at ``z = 0`` and the one of
+    ``log(1 + exp(-|z|))`` both take the derivative of ``|z|`` at 0 as 0 and cancel: the
+    gradient there is ``sigmoid(0) - y = 0.5 - y``, as it must be (every logit is 0 at the
+    start, when w = 0 and b = 0).
+    """
+    abs_z = z.abs()
+    return ((z + abs_z) / 2 - z * y + ember.log1p(ember.exp(-abs_z))).mean()
 
 
 def main() -> None:
@@ -99,7 +106,8 @@ def main() -> None:
 
     with ember.no_grad():
         z_test = ember.matmul(x_test, w) + b
-        accuracy = ((z_test >= 0).float() == y_test).float().mean().item()
+        y_hat = ember.sigmoid(z_test)  # p(digit 1 | x)
+        accuracy = ((y_hat >= 0.5).float() == y_test).float().mean().item()
         test_loss = bce_with_logits(z_test, y_test).item()
     print(f"test loss {test_loss:.5f}")
     print(f"test accuracy {100 * accuracy:.2f}%")

@@ -1,5 +1,6 @@
 """Runs examples/linear_regression.py and examples/logistic_regression.py end to end."""
 
+import importlib.util
 import itertools
 import os
 import re
@@ -7,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+import ember
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -26,9 +30,11 @@ def _mnist_dir():
 
 
 def _run(script, *args):
+    # Inherit the environment; the subprocess imports the same ember as this test process.
     env = dict(os.environ)
-    python_dir = str(REPO / "python")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (python_dir, env.get("PYTHONPATH")) if p)
+    paths = [str(Path(ember.__file__).resolve().parents[1])]
+    paths += [os.path.abspath(p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(paths)
     proc = subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args],
         check=False,
@@ -65,3 +71,25 @@ def test_logistic_regression_mnist_0_vs_1():
     assert losses[-1] < 0.05 and losses[-1] < losses[0]
     acc = float(re.search(r"test accuracy ([\d.]+)%", out).group(1))
     assert acc > 99.0
+
+
+def _load_example(name):
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_logistic_regression_bce_matches_torch():
+    torch = pytest.importorskip("torch")
+    bce = _load_example("logistic_regression").bce_with_logits
+    z = np.array([-800.0, -30.0, -2.5, 0.0, 0.3, 4.0, 50.0, 900.0])
+    y = np.array([0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
+    ze = ember.from_numpy(z.copy()).requires_grad_(True)
+    loss = bce(ze, ember.from_numpy(y))
+    loss.backward()
+    zt = torch.from_numpy(z.copy()).requires_grad_(True)
+    ref = torch.nn.functional.binary_cross_entropy_with_logits(zt, torch.from_numpy(y))
+    ref.backward()
+    np.testing.assert_allclose(loss.item(), ref.item(), rtol=1e-12)
+    np.testing.assert_allclose(ze.grad.numpy(), zt.grad.numpy(), rtol=1e-10, atol=1e-15)

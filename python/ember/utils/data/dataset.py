@@ -70,9 +70,10 @@ class IterableDataset(Dataset[T_co]):
 class TensorDataset(Dataset[tuple]):
     """A dataset wrapping tensors (or numpy arrays) that share their first dimension.
 
-    Sample ``i`` is ``tuple(t[i] for t in tensors)``. Batches are gathered with numpy fancy
-    indexing over whole arrays (``__getbatch__``), so a DataLoader over a TensorDataset does no
-    per-sample Python work.
+    Sample ``i`` is ``tuple(t[i] for t in tensors)`` (views sharing memory with the data).
+    Batches are gathered with numpy fancy indexing over whole arrays (``__getbatch__``, new
+    memory), so a DataLoader over a TensorDataset does no per-sample Python work. Samples and
+    batches are plain data: they do not carry the autograd history of the wrapped tensors.
 
     Args:
         *tensors: ember tensors or numpy arrays, all with the same size ``N`` in dimension 0.
