@@ -1,0 +1,55 @@
+"""AdamW: Adam with decoupled weight decay (PyTorch's ``torch.optim.AdamW``)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .adam import Adam
+
+__all__ = ["AdamW"]
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay: ``p = p * (1 - lr * weight_decay)`` before the Adam
+    update, instead of adding ``weight_decay * p`` to the gradient. See :class:`Adam` for the
+    update and the state.
+
+    Args:
+        params: tensors to optimize, or dicts defining param groups.
+        lr: learning rate per step (default 1e-3).
+        betas: ``(beta1, beta2)``, each in [0, 1) (default ``(0.9, 0.999)``).
+        eps: added to the denominator (default 1e-8).
+        weight_decay: decoupled decay coefficient (default 1e-2).
+        amsgrad: use the AMSGrad variant (default False).
+        maximize: maximize the objective (default False).
+    Raises:
+        ValueError: as :class:`Adam`.
+    Reference:
+        Loshchilov & Hutter, "Decoupled Weight Decay Regularization", 2019.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )
+
+    def _fix_loaded_group(self, group: dict[str, Any]) -> None:
+        super()._fix_loaded_group(group)
+        group["decoupled_weight_decay"] = True
