@@ -9,8 +9,8 @@ from itertools import chain
 from typing import Any, Callable, Iterable
 
 from .._C import Tensor
-from .._creation import full_like, zeros_like
-from .._tensor import tensor
+from .._C import dtype as _dtype
+from .._creation import full_like, zeros, zeros_like
 from ..autograd import enable_grad
 
 __all__ = ["Optimizer", "required"]
@@ -24,6 +24,7 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
+_float32 = _dtype.float32
 
 
 def _typename(obj: Any) -> str:
@@ -339,4 +340,4 @@ def _full_like(p: Tensor, value: float) -> Tensor:
 
 def _step_counter() -> Tensor:
     """A 0-d float32 step count, like PyTorch's ``state["step"]``."""
-    return tensor(0.0)
+    return zeros((), dtype=_float32)
