@@ -10,40 +10,67 @@ namespace ember::cpu {
 namespace {
 
 // PyTorch's lerp: self + w * (end - self) for |w| < 0.5, else end - (end - self) * (1 - w).
+// Both forms are computed so the choice is a select the vectorizer accepts.
 template <typename T>
 inline T lerp(T self, T end, T w) {
-  return std::abs(w) < T(0.5) ? self + w * (end - self) : end - (end - self) * (T(1) - w);
+  const T from_self = self + w * (end - self);
+  const T from_end = end - (end - self) * (T(1) - w);
+  return std::abs(w) < T(0.5) ? from_self : from_end;
 }
 
-template <typename T>
+enum class SgdMomentum { None, First, Running };
+
+template <typename T, bool kDecay, SgdMomentum kMomentum, bool kNesterov>
 void sgd_loop(T* __restrict p, const T* __restrict g, T* __restrict buf, int64_t n,
-              bool init_buf, const SgdHyper& h) {
+              const SgdHyper& h) {
   const T wd = static_cast<T>(h.weight_decay);
   const T mom = static_cast<T>(h.momentum);
   const T keep = static_cast<T>(1.0 - h.dampening);
   const T neg_lr = static_cast<T>(-h.lr);
-  const bool use_wd = h.weight_decay != 0.0;
-  const bool use_mom = h.momentum != 0.0;
+  const bool maximize = h.maximize;
   for (int64_t i = 0; i < n; ++i) {
-    T gi = h.maximize ? -g[i] : g[i];
-    if (use_wd) gi = gi + wd * p[i];
-    if (use_mom) {
-      const T b = init_buf ? gi : buf[i] * mom + keep * gi;
+    T gi = maximize ? -g[i] : g[i];
+    if constexpr (kDecay) gi = gi + wd * p[i];
+    if constexpr (kMomentum != SgdMomentum::None) {
+      T b;
+      if constexpr (kMomentum == SgdMomentum::First) {
+        b = gi;
+      } else {
+        b = buf[i] * mom + keep * gi;
+      }
       buf[i] = b;
-      gi = h.nesterov ? gi + mom * b : b;
+      if constexpr (kNesterov) {
+        gi = gi + mom * b;
+      } else {
+        gi = b;
+      }
     }
     p[i] = p[i] + neg_lr * gi;
   }
 }
 
-template <typename T>
+template <typename T, bool kDecay>
+void sgd_dispatch(T* p, const T* g, T* buf, int64_t n, bool init_buf, const SgdHyper& h) {
+  if (h.momentum == 0.0) return sgd_loop<T, kDecay, SgdMomentum::None, false>(p, g, buf, n, h);
+  if (init_buf) {
+    return h.nesterov ? sgd_loop<T, kDecay, SgdMomentum::First, true>(p, g, buf, n, h)
+                      : sgd_loop<T, kDecay, SgdMomentum::First, false>(p, g, buf, n, h);
+  }
+  return h.nesterov ? sgd_loop<T, kDecay, SgdMomentum::Running, true>(p, g, buf, n, h)
+                    : sgd_loop<T, kDecay, SgdMomentum::Running, false>(p, g, buf, n, h);
+}
+
+// Optional state is a template flag so the loop body has no stores under runtime conditions
+// and vectorizes; runtime choices left inside are plain selects.
+template <typename T, bool kAmsgrad, bool kCoupledDecay>
 void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
                T* __restrict vmax, int64_t n, double step, const AdamHyper& h) {
   const bool use_wd = h.weight_decay != 0.0;
-  const bool decoupled = use_wd && h.decoupled_weight_decay;
-  const bool coupled = use_wd && !h.decoupled_weight_decay;
+  const bool maximize = h.maximize;
   const T wd = static_cast<T>(h.weight_decay);
-  const T shrink = static_cast<T>(1.0 - h.lr * h.weight_decay);
+  // Multiplying by exactly 1 leaves every value (inf and NaN included) unchanged.
+  const T shrink = static_cast<T>(use_wd && h.decoupled_weight_decay ? 1.0 - h.lr * h.weight_decay
+                                                                      : 1.0);
   const T w1 = static_cast<T>(1.0 - h.beta1);
   const T b2 = static_cast<T>(h.beta2);
   const T c2 = static_cast<T>(1.0 - h.beta2);
@@ -53,19 +80,18 @@ void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __res
   const T bc2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
   const T eps = static_cast<T>(h.eps);
   for (int64_t i = 0; i < n; ++i) {
-    T gi = h.maximize ? -g[i] : g[i];
-    T pi = p[i];
-    if (decoupled) pi = pi * shrink;
-    if (coupled) gi = gi + wd * pi;
+    T gi = maximize ? -g[i] : g[i];
+    const T pi = p[i] * shrink;
+    if constexpr (kCoupledDecay) gi = gi + wd * pi;
     const T mi = lerp(m[i], gi, w1);
     const T vi = v[i] * b2 + c2 * gi * gi;
     m[i] = mi;
     v[i] = vi;
     T second = vi;
-    if (h.amsgrad) {
+    if constexpr (kAmsgrad) {
       // torch.maximum propagates NaN.
       const T old = vmax[i];
-      second = (std::isnan(old) || old > vi) ? old : vi;
+      second = ((old != old) | (old > vi)) ? old : vi;
       vmax[i] = second;
     }
     const T denom = std::sqrt(second) / bc2_sqrt + eps;
@@ -73,11 +99,11 @@ void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __res
   }
 }
 
-template <typename T>
+template <typename T, bool kCentered, bool kMomentum>
 void rmsprop_loop(T* __restrict p, const T* __restrict g, T* __restrict sq, T* __restrict ga,
                   T* __restrict buf, int64_t n, const RmspropHyper& h) {
   const bool use_wd = h.weight_decay != 0.0;
-  const bool use_mom = h.momentum > 0.0;
+  const bool maximize = h.maximize;
   const T wd = static_cast<T>(h.weight_decay);
   const T alpha = static_cast<T>(h.alpha);
   const T c = static_cast<T>(1.0 - h.alpha);
@@ -85,12 +111,12 @@ void rmsprop_loop(T* __restrict p, const T* __restrict g, T* __restrict sq, T* _
   const T mom = static_cast<T>(h.momentum);
   const T neg_lr = static_cast<T>(-h.lr);
   for (int64_t i = 0; i < n; ++i) {
-    T gi = h.maximize ? -g[i] : g[i];
-    if (use_wd) gi = gi + wd * p[i];
+    T gi = maximize ? -g[i] : g[i];
+    gi = use_wd ? gi + wd * p[i] : gi;
     const T s = sq[i] * alpha + c * gi * gi;
     sq[i] = s;
     T avg;
-    if (h.centered) {
+    if constexpr (kCentered) {
       const T a = lerp(ga[i], gi, c);
       ga[i] = a;
       avg = std::sqrt(s - a * a);
@@ -98,7 +124,7 @@ void rmsprop_loop(T* __restrict p, const T* __restrict g, T* __restrict sq, T* _
       avg = std::sqrt(s);
     }
     avg = avg + eps;
-    if (use_mom) {
+    if constexpr (kMomentum) {
       const T b = buf[i] * mom + gi / avg;
       buf[i] = b;
       p[i] = p[i] + neg_lr * b;
@@ -115,8 +141,9 @@ void adagrad_loop(T* __restrict p, const T* __restrict g, T* __restrict sum, int
   const T wd = static_cast<T>(h.weight_decay);
   const T eps = static_cast<T>(h.eps);
   const T neg_clr = static_cast<T>(-h.clr);
+  const bool maximize = h.maximize;
   for (int64_t i = 0; i < n; ++i) {
-    T gi = h.maximize ? -g[i] : g[i];
+    T gi = maximize ? -g[i] : g[i];
     if (use_wd) gi = gi + wd * p[i];
     const T s = sum[i] + gi * gi;
     sum[i] = s;
@@ -134,8 +161,10 @@ T* ptr_or_null(const Tensor& t) {
 void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& buf, bool init_buf,
                 const SgdHyper& h) {
   EMBER_DISPATCH_FLOATING(param.dtype(), "SGD.step", [&] {
-    sgd_loop<scalar_t>(param.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(),
-                       ptr_or_null<scalar_t>(buf), param.numel(), init_buf, h);
+    auto* loop = h.weight_decay != 0.0 ? &sgd_dispatch<scalar_t, true>
+                                       : &sgd_dispatch<scalar_t, false>;
+    loop(param.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(), ptr_or_null<scalar_t>(buf),
+         param.numel(), init_buf, h);
   });
 }
 
@@ -143,9 +172,14 @@ void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                  const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
                  const AdamHyper& h) {
   EMBER_DISPATCH_FLOATING(param.dtype(), "Adam.step", [&] {
-    adam_loop<scalar_t>(param.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(),
-                        exp_avg.data_ptr<scalar_t>(), exp_avg_sq.data_ptr<scalar_t>(),
-                        ptr_or_null<scalar_t>(max_exp_avg_sq), param.numel(), step, h);
+    const bool coupled = h.weight_decay != 0.0 && !h.decoupled_weight_decay;
+    auto* loop = h.amsgrad ? (coupled ? &adam_loop<scalar_t, true, true>
+                                      : &adam_loop<scalar_t, true, false>)
+                           : (coupled ? &adam_loop<scalar_t, false, true>
+                                      : &adam_loop<scalar_t, false, false>);
+    loop(param.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(), exp_avg.data_ptr<scalar_t>(),
+         exp_avg_sq.data_ptr<scalar_t>(), ptr_or_null<scalar_t>(max_exp_avg_sq), param.numel(),
+         step, h);
   });
 }
 
@@ -153,9 +187,14 @@ void rmsprop_update(const Tensor& param, const Tensor& grad, const Tensor& squar
                     const Tensor& grad_avg, const Tensor& momentum_buffer,
                     const RmspropHyper& h) {
   EMBER_DISPATCH_FLOATING(param.dtype(), "RMSprop.step", [&] {
-    rmsprop_loop<scalar_t>(param.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(),
-                           square_avg.data_ptr<scalar_t>(), ptr_or_null<scalar_t>(grad_avg),
-                           ptr_or_null<scalar_t>(momentum_buffer), param.numel(), h);
+    const bool use_mom = h.momentum > 0.0;
+    auto* loop = h.centered ? (use_mom ? &rmsprop_loop<scalar_t, true, true>
+                                       : &rmsprop_loop<scalar_t, true, false>)
+                            : (use_mom ? &rmsprop_loop<scalar_t, false, true>
+                                       : &rmsprop_loop<scalar_t, false, false>);
+    loop(param.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(), square_avg.data_ptr<scalar_t>(),
+         ptr_or_null<scalar_t>(grad_avg), ptr_or_null<scalar_t>(momentum_buffer), param.numel(),
+         h);
   });
 }
 
