@@ -3,14 +3,13 @@ trajectories step by step."""
 
 from __future__ import annotations
 
+import ember
 import numpy as np
 import torch
 
-import ember
-
 NP_DTYPES = {"float32": np.float32, "float64": np.float64}
 # Relative tolerances of the trajectories; the absolute parts cover coordinates near zero.
-TOLS = {"float32": dict(rtol=1e-5, atol=1e-6), "float64": dict(rtol=1e-6, atol=1e-12)}
+TOLS = {"float32": {"rtol": 1e-5, "atol": 1e-6}, "float64": {"rtol": 1e-6, "atol": 1e-12}}
 
 
 def problem(dtype: str, seed: int = 0) -> dict[str, np.ndarray]:
@@ -26,7 +25,10 @@ def problem(dtype: str, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def ember_params(data: dict[str, np.ndarray]) -> list[ember.Tensor]:
-    return [ember.tensor(data["W"], requires_grad=True), ember.tensor(data["b"], requires_grad=True)]
+    return [
+        ember.tensor(data["W"], requires_grad=True),
+        ember.tensor(data["b"], requires_grad=True),
+    ]
 
 
 def torch_params(data: dict[str, np.ndarray]) -> list[torch.Tensor]:

@@ -10,9 +10,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import ember  # noqa: E402
-import ember.optim as optim  # noqa: E402
-from ember.optim import lr_scheduler as sched  # noqa: E402
+import ember
+from ember import optim
+from ember.optim import lr_scheduler as sched
 
 STEPS = 40
 
@@ -44,13 +44,13 @@ def _run(es, ts, eo, to, steps=STEPS, metrics=None):
 
 
 SCHEDULERS = [
-    ("StepLR", dict(step_size=7, gamma=0.5)),
-    ("StepLR", dict(step_size=1, gamma=0.9)),
-    ("MultiStepLR", dict(milestones=[5, 12, 12, 20, 33], gamma=0.3)),
-    ("ExponentialLR", dict(gamma=0.9)),
-    ("CosineAnnealingLR", dict(T_max=10)),
-    ("CosineAnnealingLR", dict(T_max=7, eta_min=0.01)),
-    ("CosineAnnealingLR", dict(T_max=40, eta_min=0.001)),
+    ("StepLR", {"step_size": 7, "gamma": 0.5}),
+    ("StepLR", {"step_size": 1, "gamma": 0.9}),
+    ("MultiStepLR", {"milestones": [5, 12, 12, 20, 33], "gamma": 0.3}),
+    ("ExponentialLR", {"gamma": 0.9}),
+    ("CosineAnnealingLR", {"T_max": 10}),
+    ("CosineAnnealingLR", {"T_max": 7, "eta_min": 0.01}),
+    ("CosineAnnealingLR", {"T_max": 40, "eta_min": 0.001}),
 ]
 
 
@@ -143,8 +143,12 @@ def test_scheduler_sets_initial_lr_and_base_lrs():
 
 @pytest.mark.parametrize(
     "name,kwargs",
-    [("StepLR", dict(step_size=4, gamma=0.5)), ("CosineAnnealingLR", dict(T_max=9)),
-     ("ExponentialLR", dict(gamma=0.8)), ("MultiStepLR", dict(milestones=[3, 8]))],
+    [
+        ("StepLR", {"step_size": 4, "gamma": 0.5}),
+        ("CosineAnnealingLR", {"T_max": 9}),
+        ("ExponentialLR", {"gamma": 0.8}),
+        ("MultiStepLR", {"milestones": [3, 8]}),
+    ],
 )
 def test_scheduler_state_dict_round_trip_matches_torch(name, kwargs):
     eo, to = _optimizers()
@@ -217,23 +221,60 @@ def test_epoch_argument_uses_closed_form_like_torch():
 # ---- ReduceLROnPlateau ------------------------------------------------------------------------
 
 METRICS = [
-    1.0, 0.9, 0.95, 0.95, 0.96, 0.97, 0.89, 0.8899, 0.8899, 0.9, 0.91, 0.92, 0.5, 0.5, 0.5,
-    0.6, 0.6, 0.6, 0.6, 0.49999, 0.4, 0.41, 0.42, 0.43, 0.44, 0.45, 0.3, 0.3, 0.3, 0.3, 0.3,
-    0.3, 0.3, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2,
+    1.0,
+    0.9,
+    0.95,
+    0.95,
+    0.96,
+    0.97,
+    0.89,
+    0.8899,
+    0.8899,
+    0.9,
+    0.91,
+    0.92,
+    0.5,
+    0.5,
+    0.5,
+    0.6,
+    0.6,
+    0.6,
+    0.6,
+    0.49999,
+    0.4,
+    0.41,
+    0.42,
+    0.43,
+    0.44,
+    0.45,
+    0.3,
+    0.3,
+    0.3,
+    0.3,
+    0.3,
+    0.3,
+    0.3,
+    0.2,
+    0.2,
+    0.2,
+    0.2,
+    0.2,
+    0.2,
+    0.2,
 ]
 
 PLATEAU = [
-    dict(),
-    dict(patience=2),
-    dict(patience=0, factor=0.5),
-    dict(patience=1, cooldown=2, factor=0.5),
-    dict(mode="max", patience=2, factor=0.5),
-    dict(threshold_mode="abs", threshold=0.05, patience=1),
-    dict(mode="max", threshold_mode="abs", threshold=0.01, patience=1, cooldown=1),
-    dict(patience=1, factor=0.5, min_lr=[0.02, 0.04]),
-    dict(patience=0, factor=0.5, min_lr=0.01),
-    dict(patience=0, factor=0.9, eps=0.01),
-    dict(patience=3, threshold=0.1),
+    {},
+    {"patience": 2},
+    {"patience": 0, "factor": 0.5},
+    {"patience": 1, "cooldown": 2, "factor": 0.5},
+    {"mode": "max", "patience": 2, "factor": 0.5},
+    {"threshold_mode": "abs", "threshold": 0.05, "patience": 1},
+    {"mode": "max", "threshold_mode": "abs", "threshold": 0.01, "patience": 1, "cooldown": 1},
+    {"patience": 1, "factor": 0.5, "min_lr": [0.02, 0.04]},
+    {"patience": 0, "factor": 0.5, "min_lr": 0.01},
+    {"patience": 0, "factor": 0.9, "eps": 0.01},
+    {"patience": 3, "threshold": 0.1},
 ]
 
 
@@ -245,7 +286,9 @@ def test_reduce_on_plateau_matches_torch(kwargs):
     eh, th = _run(es, ts, eo, to, steps=len(METRICS), metrics=METRICS)
     assert eh == th
     assert (es.best, es.num_bad_epochs, es.cooldown_counter) == (
-        ts.best, ts.num_bad_epochs, ts.cooldown_counter
+        ts.best,
+        ts.num_bad_epochs,
+        ts.cooldown_counter,
     )
     if "patience" in kwargs and kwargs.get("eps") != 0.01:
         assert eh[-1] != eh[0]  # the script does trigger reductions
@@ -279,7 +322,7 @@ def test_reduce_on_plateau_state_dict_round_trip():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [dict(factor=1.0), dict(mode="median"), dict(threshold_mode="pct"), dict(min_lr=[0.1])],
+    [{"factor": 1.0}, {"mode": "median"}, {"threshold_mode": "pct"}, {"min_lr": [0.1]}],
 )
 def test_reduce_on_plateau_errors_match_torch(kwargs):
     eo, to = _optimizers()

@@ -7,9 +7,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import ember  # noqa: E402
-import ember.optim as optim  # noqa: E402
-from optim_testutil import (  # noqa: E402
+import ember
+from ember import optim
+from optim_testutil import (
     assert_trajectories_close,
     ember_loss,
     ember_params,
@@ -25,39 +25,48 @@ DTYPES = ["float32", "float64"]
 
 # (optimizer name, constructor kwargs) — every option and several combinations.
 CASES = [
-    ("SGD", dict(lr=0.1)),
-    ("SGD", dict(lr=0.1, momentum=0.9)),
-    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.5)),
-    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
-    ("SGD", dict(lr=0.1, weight_decay=0.1)),
-    ("SGD", dict(lr=0.1, maximize=True)),
-    ("SGD", dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.05, maximize=True)),
-    ("SGD", dict(lr=0.05, momentum=0.5, dampening=0.1, weight_decay=0.2)),
-    ("Adam", dict(lr=0.05)),
-    ("Adam", dict(lr=0.05, amsgrad=True)),
-    ("Adam", dict(lr=0.05, weight_decay=0.1)),
-    ("Adam", dict(lr=0.05, maximize=True)),
-    ("Adam", dict(lr=0.05, betas=(0.8, 0.9), eps=1e-4)),
-    ("Adam", dict(lr=0.05, amsgrad=True, weight_decay=0.1, maximize=True)),
-    ("Adam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
-    ("AdamW", dict(lr=0.05)),
-    ("AdamW", dict(lr=0.05, weight_decay=0.3)),
-    ("AdamW", dict(lr=0.05, amsgrad=True, betas=(0.5, 0.6))),
-    ("AdamW", dict(lr=0.05, weight_decay=0.1, amsgrad=True, maximize=True)),
-    ("RMSprop", dict(lr=0.01)),
-    ("RMSprop", dict(lr=0.01, centered=True)),
-    ("RMSprop", dict(lr=0.01, momentum=0.9)),
-    ("RMSprop", dict(lr=0.01, weight_decay=0.1)),
-    ("RMSprop", dict(lr=0.01, alpha=0.9, eps=1e-3)),
-    ("RMSprop", dict(lr=0.01, maximize=True)),
-    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5, weight_decay=0.1, maximize=True)),
-    ("Adagrad", dict(lr=0.1)),
-    ("Adagrad", dict(lr=0.1, lr_decay=0.1)),
-    ("Adagrad", dict(lr=0.1, weight_decay=0.1)),
-    ("Adagrad", dict(lr=0.1, initial_accumulator_value=0.5)),
-    ("Adagrad", dict(lr=0.1, eps=1e-3)),
-    ("Adagrad", dict(lr=0.1, maximize=True)),
-    ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.1)),
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.5}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("SGD", {"lr": 0.1, "weight_decay": 0.1}),
+    ("SGD", {"lr": 0.1, "maximize": True}),
+    (
+        "SGD",
+        {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.05, "maximize": True},
+    ),
+    ("SGD", {"lr": 0.05, "momentum": 0.5, "dampening": 0.1, "weight_decay": 0.2}),
+    ("Adam", {"lr": 0.05}),
+    ("Adam", {"lr": 0.05, "amsgrad": True}),
+    ("Adam", {"lr": 0.05, "weight_decay": 0.1}),
+    ("Adam", {"lr": 0.05, "maximize": True}),
+    ("Adam", {"lr": 0.05, "betas": (0.8, 0.9), "eps": 1e-4}),
+    ("Adam", {"lr": 0.05, "amsgrad": True, "weight_decay": 0.1, "maximize": True}),
+    ("Adam", {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("AdamW", {"lr": 0.05}),
+    ("AdamW", {"lr": 0.05, "weight_decay": 0.3}),
+    ("AdamW", {"lr": 0.05, "amsgrad": True, "betas": (0.5, 0.6)}),
+    ("AdamW", {"lr": 0.05, "weight_decay": 0.1, "amsgrad": True, "maximize": True}),
+    ("RMSprop", {"lr": 0.01}),
+    ("RMSprop", {"lr": 0.01, "centered": True}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.9}),
+    ("RMSprop", {"lr": 0.01, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.9, "eps": 1e-3}),
+    ("RMSprop", {"lr": 0.01, "maximize": True}),
+    (
+        "RMSprop",
+        {"lr": 0.01, "centered": True, "momentum": 0.5, "weight_decay": 0.1, "maximize": True},
+    ),
+    ("Adagrad", {"lr": 0.1}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.1}),
+    ("Adagrad", {"lr": 0.1, "weight_decay": 0.1}),
+    ("Adagrad", {"lr": 0.1, "initial_accumulator_value": 0.5}),
+    ("Adagrad", {"lr": 0.1, "eps": 1e-3}),
+    ("Adagrad", {"lr": 0.1, "maximize": True}),
+    (
+        "Adagrad",
+        {"lr": 0.1, "lr_decay": 0.05, "weight_decay": 0.1, "initial_accumulator_value": 0.1},
+    ),
 ]
 
 
@@ -94,11 +103,11 @@ def test_default_hyperparameters_match_torch(name):
 @pytest.mark.parametrize(
     "name,kwargs",
     [
-        ("SGD", dict(lr=0.01, momentum=0.9)),
-        ("Adam", dict(lr=0.01)),
-        ("AdamW", dict(lr=0.01, weight_decay=0.1)),
-        ("RMSprop", dict(lr=0.01, centered=True, momentum=0.3)),
-        ("Adagrad", dict(lr=0.01, lr_decay=0.01)),
+        ("SGD", {"lr": 0.01, "momentum": 0.9}),
+        ("Adam", {"lr": 0.01}),
+        ("AdamW", {"lr": 0.01, "weight_decay": 0.1}),
+        ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.3}),
+        ("Adagrad", {"lr": 0.01, "lr_decay": 0.01}),
     ],
 )
 def test_param_groups_with_different_lr(name, kwargs, dtype):
@@ -113,14 +122,14 @@ def test_param_groups_with_different_lr(name, kwargs, dtype):
 @pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad"])
 def test_group_overrides_other_hyperparameters(name):
     over = {
-        "SGD": dict(momentum=0.5, nesterov=True),
-        "Adam": dict(betas=(0.5, 0.7), amsgrad=True),
-        "RMSprop": dict(alpha=0.5, centered=True),
-        "Adagrad": dict(lr_decay=0.5),
+        "SGD": {"momentum": 0.5, "nesterov": True},
+        "Adam": {"betas": (0.5, 0.7), "amsgrad": True},
+        "RMSprop": {"alpha": 0.5, "centered": True},
+        "Adagrad": {"lr_decay": 0.5},
     }[name]
     data = problem("float64")
     ep, tp = ember_params(data), torch_params(data)
-    kw = dict(lr=0.05, momentum=0.9) if name == "SGD" else dict(lr=0.05)
+    kw = {"lr": 0.05, "momentum": 0.9} if name == "SGD" else {"lr": 0.05}
     eo = getattr(optim, name)([{"params": [ep[0]], **over}, {"params": [ep[1]]}], **kw)
     to = getattr(torch.optim, name)([{"params": [tp[0]], **over}, {"params": [tp[1]]}], **kw)
     assert_trajectories_close(
@@ -132,7 +141,7 @@ def test_group_overrides_other_hyperparameters(name):
 def test_closure_returns_loss_and_matches_torch(name):
     data = problem("float64")
     ep, tp = ember_params(data), torch_params(data)
-    kw = dict(lr=0.05, momentum=0.9) if name in ("SGD", "RMSprop") else dict(lr=0.05)
+    kw = {"lr": 0.05, "momentum": 0.9} if name in ("SGD", "RMSprop") else {"lr": 0.05}
     eo = getattr(optim, name)(ep, **kw)
     to = getattr(torch.optim, name)(tp, **kw)
     for _ in range(10):
@@ -185,7 +194,7 @@ def test_params_without_grad_are_skipped(name):
     ep, tp = ember_params(data), torch_params(data)
     extra_e = ember.tensor([1.0, 2.0], dtype=ember.float64, requires_grad=True)
     extra_t = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
-    kw = dict(lr=0.05, momentum=0.9) if name == "SGD" else dict(lr=0.05)
+    kw = {"lr": 0.05, "momentum": 0.9} if name == "SGD" else {"lr": 0.05}
     eo = getattr(optim, name)(ep + [extra_e], **kw)
     to = getattr(torch.optim, name)(tp + [extra_t], **kw)
     assert_trajectories_close(train_ember(eo, ep, data, 5), train_torch(to, tp, data, 5), "float64")
@@ -223,10 +232,10 @@ def test_param_joining_later_gets_fresh_state():
 @pytest.mark.parametrize(
     "name,kwargs",
     [
-        ("SGD", dict(lr=0.05, momentum=0.9, weight_decay=0.1)),
-        ("Adam", dict(lr=0.05, amsgrad=True)),
-        ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
-        ("Adagrad", dict(lr=0.1)),
+        ("SGD", {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.1}),
+        ("Adam", {"lr": 0.05, "amsgrad": True}),
+        ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5}),
+        ("Adagrad", {"lr": 0.1}),
     ],
 )
 def test_non_contiguous_params_match_torch(name, kwargs, dtype):

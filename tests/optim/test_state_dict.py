@@ -7,9 +7,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import ember  # noqa: E402
-import ember.optim as optim  # noqa: E402
-from optim_testutil import (  # noqa: E402
+import ember
+from ember import optim
+from optim_testutil import (
     ember_params,
     problem,
     snapshot_ember,
@@ -19,12 +19,12 @@ from optim_testutil import (  # noqa: E402
 )
 
 CASES = [
-    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
-    ("SGD", dict(lr=0.05)),
-    ("Adam", dict(lr=0.05, amsgrad=True, weight_decay=0.01)),
-    ("AdamW", dict(lr=0.05)),
-    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
-    ("Adagrad", dict(lr=0.1, lr_decay=0.01)),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+    ("SGD", {"lr": 0.05}),
+    ("Adam", {"lr": 0.05, "amsgrad": True, "weight_decay": 0.01}),
+    ("AdamW", {"lr": 0.05}),
+    ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.01}),
 ]
 
 
@@ -131,7 +131,7 @@ def _trained_adam():
 
 
 def test_load_wrong_number_of_groups_raises_and_leaves_optimizer_unchanged():
-    opt, a, b = _trained_adam()
+    opt, _a, _b = _trained_adam()
     other = optim.Adam([ember.tensor([1.0, 2.0], requires_grad=True)], lr=0.7)
     before_groups = other.param_groups
     before_state = other.state
@@ -142,7 +142,7 @@ def test_load_wrong_number_of_groups_raises_and_leaves_optimizer_unchanged():
 
 
 def test_load_group_size_mismatch_raises_and_leaves_optimizer_unchanged():
-    opt, a, b = _trained_adam()
+    opt, _a, _b = _trained_adam()
     x = ember.tensor([1.0, 2.0], requires_grad=True)
     y = ember.tensor([1.0], requires_grad=True)
     z = ember.tensor([1.0], requires_grad=True)
@@ -153,13 +153,13 @@ def test_load_group_size_mismatch_raises_and_leaves_optimizer_unchanged():
 
 
 def test_load_rejects_non_state_dict():
-    opt, a, b = _trained_adam()
+    opt, _a, _b = _trained_adam()
     with pytest.raises(ValueError, match="'state' and 'param_groups'"):
         opt.load_state_dict({"state": {}})
 
 
 def test_adamw_keeps_decoupled_flag_after_loading_adam_state():
-    opt, a, b = _trained_adam()
+    opt, _a, _b = _trained_adam()
     a2 = ember.tensor([1.0, 2.0], requires_grad=True)
     b2 = ember.tensor([3.0], requires_grad=True)
     w = optim.AdamW([{"params": [a2]}, {"params": [b2]}])
@@ -171,7 +171,7 @@ def test_adamw_keeps_decoupled_flag_after_loading_adam_state():
 
 def test_state_dict_survives_save_and_load(tmp_path):
     # Through ember.save/ember.load when the serializer handles nested dicts of tensors.
-    opt, a, b = _trained_adam()
+    opt, a, _b = _trained_adam()
     path = tmp_path / "opt.pt"
     try:
         ember.save(opt.state_dict(), str(path))

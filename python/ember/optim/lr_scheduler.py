@@ -13,20 +13,21 @@ import warnings
 import weakref
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any, Callable, Iterable, SupportsFloat
+from typing import Any, SupportsFloat
 
 from .._C import Tensor
 from .optimizer import Optimizer
 
 __all__ = [
+    "CosineAnnealingLR",
+    "ExponentialLR",
     "LRScheduler",
     "LambdaLR",
-    "StepLR",
     "MultiStepLR",
-    "ExponentialLR",
-    "CosineAnnealingLR",
     "ReduceLROnPlateau",
+    "StepLR",
 ]
 
 _EPOCH_DEPRECATION_WARNING = (

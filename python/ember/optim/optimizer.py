@@ -5,8 +5,9 @@ from __future__ import annotations
 import copy
 import warnings
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from itertools import chain
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .._C import Tensor
 from .._C import dtype as _dtype
@@ -235,7 +236,9 @@ class Optimizer:
             start += len(packed["params"])
             groups.append(packed)
         state = {
-            (mapping[id(k)] if isinstance(k, Tensor) else k): (dict(v) if isinstance(v, dict) else v)
+            (mapping[id(k)] if isinstance(k, Tensor) else k): (
+                dict(v) if isinstance(v, dict) else v
+            )
             for k, v in self.state.items()
         }
         return {"state": state, "param_groups": groups}
