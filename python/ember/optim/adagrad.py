@@ -42,6 +42,13 @@ class Adagrad(Optimizer):
     Reference:
         Duchi, Hazan & Singer, "Adaptive Subgradient Methods for Online Learning and Stochastic
         Optimization", JMLR 2011.
+    Example:
+        >>> w = ember.tensor([1.0, -1.0], requires_grad=True)
+        >>> opt = ember.optim.Adagrad([w], lr=0.1)
+        >>> (w * w).sum().backward()
+        >>> opt.step()  # g / sqrt(g * g) = sign(g)
+        >>> w
+        tensor([0.9000, -0.9000], requires_grad=True)
     """
 
     def __init__(

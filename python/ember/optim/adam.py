@@ -45,6 +45,13 @@ class Adam(Optimizer):
     Reference:
         Kingma & Ba, "Adam: A Method for Stochastic Optimization", 2014; Reddi et al., "On the
         Convergence of Adam and Beyond", 2018 (AMSGrad).
+    Example:
+        >>> w = ember.tensor([1.0, -1.0], requires_grad=True)
+        >>> opt = ember.optim.Adam([w], lr=0.1)
+        >>> (w * w).sum().backward()
+        >>> opt.step()  # the first step moves each coordinate by about lr
+        >>> w
+        tensor([0.9000, -0.9000], requires_grad=True)
     """
 
     def __init__(

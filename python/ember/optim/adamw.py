@@ -27,6 +27,13 @@ class AdamW(Adam):
         ValueError: as :class:`Adam`.
     Reference:
         Loshchilov & Hutter, "Decoupled Weight Decay Regularization", 2019.
+    Example:
+        >>> w = ember.tensor([1.0, -1.0], requires_grad=True)
+        >>> opt = ember.optim.AdamW([w], lr=0.1)  # weight_decay=0.01
+        >>> (w * w).sum().backward()
+        >>> opt.step()  # 1 * (1 - 0.1 * 0.01) - 0.1
+        >>> w
+        tensor([0.8990, -0.8990], requires_grad=True)
     """
 
     def __init__(

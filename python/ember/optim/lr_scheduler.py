@@ -198,7 +198,12 @@ class LambdaLR(LRScheduler):
     Raises:
         ValueError: a list of ``lr_lambda`` whose length differs from the number of groups.
     Example:
-        >>> sched = LambdaLR(opt, lr_lambda=lambda epoch: 0.95**epoch)
+        >>> opt = ember.optim.SGD([ember.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = LambdaLR(opt, lr_lambda=lambda epoch: 0.5**epoch)
+        >>> opt.step()
+        >>> sched.step()
+        >>> sched.get_last_lr()
+        [0.05]
     """
 
     def __init__(
@@ -250,6 +255,17 @@ class StepLR(LRScheduler):
         step_size: period of the decay, in epochs.
         gamma: multiplicative factor (default 0.1).
         last_epoch: index of the last epoch (default -1).
+    Example:
+        >>> opt = ember.optim.SGD([ember.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = StepLR(opt, step_size=2, gamma=0.5)
+        >>> for epoch in range(4):
+        ...     opt.step()
+        ...     sched.step()
+        ...     print(sched.get_last_lr())
+        [0.1]
+        [0.05]
+        [0.05]
+        [0.025]
     """
 
     def __init__(
@@ -408,6 +424,13 @@ class ReduceLROnPlateau(LRScheduler):
         ValueError: ``factor >= 1``, an unknown mode or threshold_mode, or a ``min_lr`` list of
             the wrong length.
         TypeError: ``optimizer`` is not an Optimizer.
+    Example:
+        >>> opt = ember.optim.SGD([ember.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = ReduceLROnPlateau(opt, patience=1)
+        >>> for val_loss in [1.0, 1.0, 1.0]:
+        ...     sched.step(val_loss)
+        >>> sched.get_last_lr()
+        [0.010000000000000002]
     """
 
     def __init__(

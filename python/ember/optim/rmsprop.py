@@ -42,6 +42,13 @@ class RMSprop(Optimizer):
     Reference:
         Hinton, Lecture 6e of "Neural Networks for Machine Learning" (Coursera, 2012); Graves,
         "Generating Sequences With Recurrent Neural Networks", 2013 (centered form).
+    Example:
+        >>> w = ember.tensor([1.0, -1.0], requires_grad=True)
+        >>> opt = ember.optim.RMSprop([w], lr=0.01)
+        >>> (w * w).sum().backward()
+        >>> opt.step()  # g / sqrt(0.01 * g * g) = 10 * sign(g)
+        >>> w
+        tensor([0.9000, -0.9000], requires_grad=True)
     """
 
     def __init__(
