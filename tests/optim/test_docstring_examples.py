@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import doctest
 
-import pytest
-
 import ember
+import pytest
 from ember import optim
 from ember.optim import lr_scheduler
 
