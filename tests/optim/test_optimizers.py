@@ -402,3 +402,36 @@ def test_long_training_converges_like_torch():
     lt = torch_loss(tp, data).item()
     assert le == pytest.approx(lt, rel=1e-6)
     assert le < torch_loss(torch_params(data), data).item()
+
+
+@pytest.mark.parametrize(
+    "owner,name",
+    [("optim", n) for n in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad")]
+    + [("lr_scheduler", n) for n in optim.lr_scheduler.__all__],
+)
+def test_constructor_signature_matches_torch(owner, name):
+    import inspect
+
+    ours = getattr(optim if owner == "optim" else optim.lr_scheduler, name)
+    theirs = getattr(torch.optim if owner == "optim" else torch.optim.lr_scheduler, name)
+
+    def params(cls):
+        sig = inspect.signature(cls.__init__)
+        return [(p.name, p.kind, p.default) for p in sig.parameters.values()]
+
+    assert params(ours) == params(theirs)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad"])
+def test_foreach_and_fused_flags_are_accepted(name):
+    data = problem("float64")
+    ep, tp = ember_params(data), torch_params(data)
+    eo = getattr(optim, name)(ep, lr=0.05, foreach=False, fused=None)
+    to = getattr(torch.optim, name)(tp, lr=0.05, foreach=False)
+    assert_trajectories_close(train_ember(eo, ep, data, 3), train_torch(to, tp, data, 3), "float64")
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_differentiable_is_not_supported(name):
+    with pytest.raises(NotImplementedError, match="differentiable=True is not supported"):
+        getattr(optim, name)([ember.zeros(2, requires_grad=True)], differentiable=True)

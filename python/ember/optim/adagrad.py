@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import _C
-from .optimizer import Optimizer, _full_like, _number, _step_counter
+from .optimizer import Optimizer, _check_implementation_flags, _full_like, _number, _step_counter
 
 __all__ = ["Adagrad"]
 
@@ -37,6 +37,9 @@ class Adagrad(Optimizer):
         initial_accumulator_value: starting value of the sums (default 0).
         eps: added to the denominator (default 1e-10).
         maximize: maximize the objective (default False).
+        foreach, fused: accepted for PyTorch compatibility; ignored (every step is already one
+            fused C++ call per param group).
+        differentiable: must be False (NotImplementedError otherwise).
     Raises:
         ValueError: any hyperparameter negative ("Invalid lr_decay value: -1").
     Reference:
@@ -59,8 +62,11 @@ class Adagrad(Optimizer):
         weight_decay: float = 0,
         initial_accumulator_value: float = 0,
         eps: float = 1e-10,
+        foreach: bool | None = None,
         *,
         maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
@@ -82,6 +88,7 @@ class Adagrad(Optimizer):
             "initial_accumulator_value": initial_accumulator_value,
             "maximize": maximize,
         }
+        _check_implementation_flags(foreach, fused, differentiable)
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:

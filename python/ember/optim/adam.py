@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import _C
-from .optimizer import Optimizer, _number, _step_counter, _zeros_like
+from .optimizer import Optimizer, _check_implementation_flags, _number, _step_counter, _zeros_like
 
 __all__ = ["Adam"]
 
@@ -39,6 +39,9 @@ class Adam(Optimizer):
         amsgrad: use the AMSGrad variant (default False).
         maximize: maximize the objective (default False).
         decoupled_weight_decay: decay the weights directly like AdamW (default False).
+        foreach, fused: accepted for PyTorch compatibility; ignored (every step is already one
+            fused C++ call per param group).
+        differentiable, capturable: must be False (NotImplementedError otherwise).
     Raises:
         ValueError: lr, eps or weight_decay negative, or a beta outside [0, 1)
             ("Invalid beta parameter at index 0: 1.0").
@@ -63,7 +66,11 @@ class Adam(Optimizer):
         weight_decay: float = 0,
         amsgrad: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
         if not 0.0 <= lr:
@@ -85,6 +92,7 @@ class Adam(Optimizer):
             "maximize": maximize,
             "decoupled_weight_decay": decoupled_weight_decay,
         }
+        _check_implementation_flags(foreach, fused, differentiable, capturable)
         super().__init__(params, defaults)
 
     def _fix_loaded_group(self, group: dict[str, Any]) -> None:

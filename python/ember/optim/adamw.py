@@ -23,6 +23,9 @@ class AdamW(Adam):
         weight_decay: decoupled decay coefficient (default 1e-2).
         amsgrad: use the AMSGrad variant (default False).
         maximize: maximize the objective (default False).
+        foreach, fused: accepted for PyTorch compatibility; ignored (every step is already one
+            fused C++ call per param group).
+        differentiable, capturable: must be False (NotImplementedError otherwise).
     Raises:
         ValueError: as :class:`Adam`.
     Reference:
@@ -46,6 +49,10 @@ class AdamW(Adam):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         super().__init__(
             params,
@@ -54,7 +61,11 @@ class AdamW(Adam):
             eps,
             weight_decay,
             amsgrad,
+            foreach=foreach,
             maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
             decoupled_weight_decay=True,
         )
 

@@ -327,6 +327,23 @@ class Optimizer:
         return out + ")"
 
 
+def _check_implementation_flags(
+    foreach: bool | None = None,
+    fused: bool | None = None,
+    differentiable: bool = False,
+    capturable: bool = False,
+) -> None:
+    """Accepts PyTorch's implementation switches: ``foreach`` and ``fused`` change nothing
+    (every ember step is already one fused C++ call per group); ``differentiable`` and
+    ``capturable`` are not supported."""
+    if differentiable:
+        raise NotImplementedError("differentiable=True is not supported by ember.optim")
+    if capturable:
+        raise NotImplementedError(
+            "capturable=True is not supported by ember.optim (no CUDA graphs)"
+        )
+
+
 def _number(value: Any) -> float:
     """A hyperparameter as a Python float (accepts one-element tensors)."""
     return float(value)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import _C
-from .optimizer import Optimizer, _number, _step_counter, _zeros_like
+from .optimizer import Optimizer, _check_implementation_flags, _number, _step_counter, _zeros_like
 
 __all__ = ["RMSprop"]
 
@@ -37,6 +37,9 @@ class RMSprop(Optimizer):
         momentum: momentum factor (default 0).
         centered: normalize by an estimate of the gradient's variance (default False).
         maximize: maximize the objective (default False).
+        foreach: accepted for PyTorch compatibility; ignored (every step is already one
+            fused C++ call per param group).
+        differentiable, capturable: must be False (NotImplementedError otherwise).
     Raises:
         ValueError: negative lr, eps, momentum, weight_decay or alpha ("Invalid alpha value: -1").
     Reference:
@@ -60,8 +63,10 @@ class RMSprop(Optimizer):
         weight_decay: float = 0,
         momentum: float = 0,
         centered: bool = False,
-        *,
+        capturable: bool = False,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
@@ -82,6 +87,7 @@ class RMSprop(Optimizer):
             "weight_decay": weight_decay,
             "maximize": maximize,
         }
+        _check_implementation_flags(foreach, None, differentiable, capturable)
         super().__init__(params, defaults)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import _C
-from .optimizer import Optimizer, _number
+from .optimizer import Optimizer, _check_implementation_flags, _number
 
 __all__ = ["SGD"]
 
@@ -35,6 +35,9 @@ class SGD(Optimizer):
         weight_decay: L2 penalty coefficient (default 0).
         nesterov: use Nesterov momentum (default False).
         maximize: maximize the objective instead of minimizing it (default False).
+        foreach, fused: accepted for PyTorch compatibility; ignored (every step is already one
+            fused C++ call per param group).
+        differentiable: must be False (NotImplementedError otherwise).
     Raises:
         ValueError: negative lr, momentum or weight_decay ("Invalid learning rate: -0.1", ...),
             or Nesterov without momentum or with dampening.
@@ -60,6 +63,9 @@ class SGD(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
@@ -77,6 +83,7 @@ class SGD(Optimizer):
         }
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        _check_implementation_flags(foreach, fused, differentiable)
         super().__init__(params, defaults)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
