@@ -33,4 +33,40 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
           const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c,
           int64_t ldc, DType dtype);
 
+// ---- optim ----------------------------------------------------------------------------------
+// Fused optimizer updates of one parameter (ops/optim.cpp checks the inputs). Every operand is
+// contiguous, has the parameter's floating dtype and numel; undefined optional state is unused.
+// Hyperparameters arrive as double and are rounded to the dtype, as PyTorch's scalar args are.
+
+struct SgdHyper {
+  double lr, momentum, dampening, weight_decay;
+  bool nesterov, maximize;
+};
+/// `init_buf`: the buffer is new and takes the (decayed) gradient as is.
+void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& buf, bool init_buf,
+                const SgdHyper& h);
+
+struct AdamHyper {
+  double lr, beta1, beta2, eps, weight_decay;
+  bool amsgrad, decoupled_weight_decay, maximize;
+};
+/// `step` is the already incremented step count (bias correction).
+void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                 const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
+                 const AdamHyper& h);
+
+struct RmspropHyper {
+  double lr, alpha, eps, weight_decay, momentum;
+  bool centered, maximize;
+};
+void rmsprop_update(const Tensor& param, const Tensor& grad, const Tensor& square_avg,
+                    const Tensor& grad_avg, const Tensor& momentum_buffer, const RmspropHyper& h);
+
+struct AdagradHyper {
+  double clr, weight_decay, eps;  // clr: the step's decayed learning rate
+  bool maximize;
+};
+void adagrad_update(const Tensor& param, const Tensor& grad, const Tensor& state_sum,
+                    const AdagradHyper& h);
+
 }  // namespace ember::cpu

@@ -220,4 +220,40 @@ EMBER_API Tensor operator-(const Scalar& a, const Tensor& b);
 /// A Python number as a 0-d wrapped tensor, promoting like PyTorch's scalars.
 EMBER_API Tensor wrap_scalar(const Scalar& s);
 
+
+// ---- fused optimizer steps (optim.cpp) -------------------------------------------------------
+// One call updates every parameter of a param group in place, with PyTorch's update rules
+// (torch.optim single-tensor forms). No autograd is recorded; params and state tensors get
+// their version counters bumped. `params[i]`, `grads[i]` and each state tensor `i` share shape
+// and a floating dtype (float32/float64); `steps[i]` are one-element step counters that the
+// call increments. The arithmetic runs in the parameter's dtype. Inputs are all checked before
+// anything is written, so an error (ValueError/TypeError naming the optimizer) changes nothing.
+
+/// SGD with momentum/dampening/Nesterov/weight decay. `momentum_buffers` is empty when
+/// `momentum == 0`, else one per param; an undefined entry is created from the first gradient
+/// (PyTorch's `buf = grad.clone()`). Returns the buffers (empty when `momentum == 0`).
+EMBER_API TensorList sgd_step(const TensorList& params, const TensorList& grads,
+                              const TensorList& momentum_buffers, double lr, double momentum,
+                              double dampening, double weight_decay, bool nesterov,
+                              bool maximize);
+/// Adam / AdamW (`decoupled_weight_decay`) with bias correction from the per-parameter
+/// `steps`; `max_exp_avg_sqs` is one per param when `amsgrad`, else empty.
+EMBER_API void adam_step(const TensorList& params, const TensorList& grads,
+                         const TensorList& exp_avgs, const TensorList& exp_avg_sqs,
+                         const TensorList& max_exp_avg_sqs, const TensorList& steps, double lr,
+                         double beta1, double beta2, double eps, double weight_decay,
+                         bool amsgrad, bool decoupled_weight_decay, bool maximize);
+/// RMSprop; `grad_avgs` is one per param when `centered` (else empty), `momentum_buffers` one
+/// per param when `momentum > 0` (else empty).
+EMBER_API void rmsprop_step(const TensorList& params, const TensorList& grads,
+                            const TensorList& square_avgs, const TensorList& grad_avgs,
+                            const TensorList& momentum_buffers, const TensorList& steps,
+                            double lr, double alpha, double eps, double weight_decay,
+                            double momentum, bool centered, bool maximize);
+/// Adagrad with learning-rate decay `lr / (1 + (step - 1) * lr_decay)`; `state_sums` start at
+/// `initial_accumulator_value` (filled by the caller when the state is created).
+EMBER_API void adagrad_step(const TensorList& params, const TensorList& grads,
+                            const TensorList& state_sums, const TensorList& steps, double lr,
+                            double lr_decay, double weight_decay, double eps, bool maximize);
+
 }  // namespace ember

@@ -1,0 +1,246 @@
+// Fused optimizer steps: validate a whole param group, then update every parameter with one
+// kernel call each. Nothing here records autograd; in-place writes bump version counters.
+
+#include <cmath>
+
+#include "ember/core/grad_mode.h"
+#include "ember/ops/internal.h"
+
+namespace ember {
+
+namespace {
+
+void check_length(const char* opt, const char* name, const TensorList& list, size_t n) {
+  EMBER_CHECK_VALUE(list.size() == n, opt, ": got ", n, " params but ", list.size(), " ", name);
+}
+
+void check_params(const char* opt, const TensorList& params, const TensorList& grads) {
+  check_length(opt, "grads", grads, params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    const Tensor& p = params[i];
+    EMBER_CHECK_VALUE(p.defined(), opt, ": params[", i, "] is None");
+    detail::check_device(p, opt);
+    EMBER_CHECK_TYPE(is_floating(p.dtype()), opt, ": params[", i, "] has dtype ", p.dtype(),
+                     "; expected float32 or float64");
+  }
+}
+
+// `t` must match `params[i]` in shape and dtype (a gradient or a state tensor).
+void check_like_param(const char* opt, const char* name, size_t i, const Tensor& t,
+                      const Tensor& p) {
+  EMBER_CHECK_VALUE(t.defined(), opt, ": ", name, "[", i, "] is None");
+  detail::check_device(t, opt);
+  EMBER_CHECK_TYPE(t.dtype() == p.dtype(), opt, ": ", name, "[", i, "] has dtype ", t.dtype(),
+                   " but params[", i, "] has dtype ", p.dtype());
+  EMBER_CHECK_VALUE(t.sizes() == p.sizes(), opt, ": ", name, "[", i, "] has shape ", t.sizes(),
+                    " but params[", i, "] has shape ", p.sizes());
+}
+
+void check_state(const char* opt, const char* name, const TensorList& list,
+                 const TensorList& params) {
+  check_length(opt, name, list, params.size());
+  for (size_t i = 0; i < params.size(); ++i) check_like_param(opt, name, i, list[i], params[i]);
+}
+
+void check_steps(const char* opt, const TensorList& steps, size_t n) {
+  check_length(opt, "steps", steps, n);
+  for (size_t i = 0; i < n; ++i) {
+    const Tensor& s = steps[i];
+    EMBER_CHECK_VALUE(s.defined(), opt, ": steps[", i, "] is None");
+    detail::check_device(s, opt);
+    EMBER_CHECK_VALUE(s.numel() == 1, opt, ": steps[", i, "] must have one element, got shape ",
+                      s.sizes());
+    EMBER_CHECK_TYPE(s.dtype() != DType::Bool, opt, ": steps[", i, "] has dtype bool; expected a "
+                     "number type (float32 like PyTorch's step counters)");
+  }
+}
+
+// Adds one to a step counter in its own dtype and returns the new count.
+double bump_step(const Tensor& s) {
+  double value = 0.0;
+  EMBER_DISPATCH_NUMERIC(s.dtype(), "step", [&] {
+    scalar_t* ptr = s.data_ptr<scalar_t>();
+    *ptr = static_cast<scalar_t>(*ptr + scalar_t(1));
+    value = static_cast<double>(*ptr);
+  });
+  s.bump_version();
+  return value;
+}
+
+Tensor dense_copy(const Tensor& t) {
+  Tensor c = empty(t.sizes(), t.dtype(), t.device());
+  cpu::copy(c, t);
+  return c;
+}
+
+// Contiguous stand-ins for one parameter's operands: kernels see dense memory, and the
+// operands that were written are copied back to any strided originals afterwards.
+class DenseOperands {
+ public:
+  /// An operand the kernel only reads.
+  Tensor input(const Tensor& t) { return !t.defined() || t.is_contiguous() ? t : dense_copy(t); }
+  /// An operand the kernel writes (undefined stays undefined).
+  Tensor output(const Tensor& t) {
+    if (!t.defined()) return t;
+    if (!t.is_contiguous()) {
+      Tensor work = dense_copy(t);
+      pending_.push_back({t, work});
+      return work;
+    }
+    return t;
+  }
+  /// Copies results back into strided originals and bumps the version of every written tensor.
+  void commit(std::initializer_list<const Tensor*> written) {
+    for (auto& [orig, work] : pending_) cpu::copy(orig, work);
+    for (const Tensor* t : written) {
+      if (t != nullptr && t->defined()) t->bump_version();
+    }
+  }
+
+ private:
+  std::vector<std::pair<Tensor, Tensor>> pending_;
+};
+
+}  // namespace
+
+TensorList sgd_step(const TensorList& params, const TensorList& grads,
+                    const TensorList& momentum_buffers, double lr, double momentum,
+                    double dampening, double weight_decay, bool nesterov, bool maximize) {
+  const char* opt = "SGD.step";
+  NoGradGuard no_grad;
+  check_params(opt, params, grads);
+  const size_t n = params.size();
+  const bool use_mom = momentum != 0.0;
+  if (use_mom) {
+    check_length(opt, "momentum_buffers", momentum_buffers, n);
+  } else {
+    EMBER_CHECK_VALUE(momentum_buffers.empty(), opt, ": momentum is 0 but ",
+                      momentum_buffers.size(), " momentum_buffers were given");
+  }
+  for (size_t i = 0; i < n; ++i) {
+    check_like_param(opt, "grads", i, grads[i], params[i]);
+    if (use_mom && momentum_buffers[i].defined()) {
+      check_like_param(opt, "momentum_buffers", i, momentum_buffers[i], params[i]);
+    }
+  }
+  EMBER_CHECK_VALUE(!nesterov || (momentum > 0.0 && dampening == 0.0), opt,
+                    ": Nesterov momentum requires a momentum and zero dampening");
+
+  const cpu::SgdHyper h{lr, momentum, dampening, weight_decay, nesterov, maximize};
+  TensorList buffers = use_mom ? momentum_buffers : TensorList{};
+  for (size_t i = 0; i < n; ++i) {
+    DenseOperands ops;
+    const Tensor p = ops.output(params[i]);
+    const Tensor g = ops.input(grads[i]);
+    bool init = false;
+    if (use_mom && !buffers[i].defined()) {
+      buffers[i] = empty(params[i].sizes(), params[i].dtype(), params[i].device());
+      init = true;
+    }
+    const Tensor b = use_mom ? ops.output(buffers[i]) : Tensor{};
+    cpu::sgd_update(p, g, b, init, h);
+    ops.commit({&params[i], use_mom ? &buffers[i] : nullptr});
+  }
+  return buffers;
+}
+
+void adam_step(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+               const TensorList& exp_avg_sqs, const TensorList& max_exp_avg_sqs,
+               const TensorList& steps, double lr, double beta1, double beta2, double eps,
+               double weight_decay, bool amsgrad, bool decoupled_weight_decay, bool maximize) {
+  const char* opt = decoupled_weight_decay ? "AdamW.step" : "Adam.step";
+  NoGradGuard no_grad;
+  check_params(opt, params, grads);
+  const size_t n = params.size();
+  check_state(opt, "grads", grads, params);
+  check_state(opt, "exp_avgs", exp_avgs, params);
+  check_state(opt, "exp_avg_sqs", exp_avg_sqs, params);
+  if (amsgrad) {
+    check_state(opt, "max_exp_avg_sqs", max_exp_avg_sqs, params);
+  } else {
+    EMBER_CHECK_VALUE(max_exp_avg_sqs.empty(), opt, ": amsgrad is False but ",
+                      max_exp_avg_sqs.size(), " max_exp_avg_sqs were given");
+  }
+  check_steps(opt, steps, n);
+
+  const cpu::AdamHyper h{lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled_weight_decay,
+                         maximize};
+  for (size_t i = 0; i < n; ++i) {
+    const double step = bump_step(steps[i]);
+    DenseOperands ops;
+    const Tensor p = ops.output(params[i]);
+    const Tensor g = ops.input(grads[i]);
+    const Tensor m = ops.output(exp_avgs[i]);
+    const Tensor v = ops.output(exp_avg_sqs[i]);
+    const Tensor vmax = amsgrad ? ops.output(max_exp_avg_sqs[i]) : Tensor{};
+    cpu::adam_update(p, g, m, v, vmax, step, h);
+    ops.commit({&params[i], &exp_avgs[i], &exp_avg_sqs[i],
+                amsgrad ? &max_exp_avg_sqs[i] : nullptr});
+  }
+}
+
+void rmsprop_step(const TensorList& params, const TensorList& grads,
+                  const TensorList& square_avgs, const TensorList& grad_avgs,
+                  const TensorList& momentum_buffers, const TensorList& steps, double lr,
+                  double alpha, double eps, double weight_decay, double momentum, bool centered,
+                  bool maximize) {
+  const char* opt = "RMSprop.step";
+  NoGradGuard no_grad;
+  check_params(opt, params, grads);
+  const size_t n = params.size();
+  const bool use_mom = momentum > 0.0;
+  check_state(opt, "grads", grads, params);
+  check_state(opt, "square_avgs", square_avgs, params);
+  if (centered) {
+    check_state(opt, "grad_avgs", grad_avgs, params);
+  } else {
+    EMBER_CHECK_VALUE(grad_avgs.empty(), opt, ": centered is False but ", grad_avgs.size(),
+                      " grad_avgs were given");
+  }
+  if (use_mom) {
+    check_state(opt, "momentum_buffers", momentum_buffers, params);
+  } else {
+    EMBER_CHECK_VALUE(momentum_buffers.empty(), opt, ": momentum is 0 but ",
+                      momentum_buffers.size(), " momentum_buffers were given");
+  }
+  check_steps(opt, steps, n);
+
+  const cpu::RmspropHyper h{lr, alpha, eps, weight_decay, momentum, centered, maximize};
+  for (size_t i = 0; i < n; ++i) {
+    bump_step(steps[i]);
+    DenseOperands ops;
+    const Tensor p = ops.output(params[i]);
+    const Tensor g = ops.input(grads[i]);
+    const Tensor sq = ops.output(square_avgs[i]);
+    const Tensor ga = centered ? ops.output(grad_avgs[i]) : Tensor{};
+    const Tensor buf = use_mom ? ops.output(momentum_buffers[i]) : Tensor{};
+    cpu::rmsprop_update(p, g, sq, ga, buf, h);
+    ops.commit({&params[i], &square_avgs[i], centered ? &grad_avgs[i] : nullptr,
+                use_mom ? &momentum_buffers[i] : nullptr});
+  }
+}
+
+void adagrad_step(const TensorList& params, const TensorList& grads,
+                  const TensorList& state_sums, const TensorList& steps, double lr,
+                  double lr_decay, double weight_decay, double eps, bool maximize) {
+  const char* opt = "Adagrad.step";
+  NoGradGuard no_grad;
+  check_params(opt, params, grads);
+  const size_t n = params.size();
+  check_state(opt, "grads", grads, params);
+  check_state(opt, "state_sums", state_sums, params);
+  check_steps(opt, steps, n);
+
+  for (size_t i = 0; i < n; ++i) {
+    const double step = bump_step(steps[i]);
+    const cpu::AdagradHyper h{lr / (1.0 + (step - 1.0) * lr_decay), weight_decay, eps, maximize};
+    DenseOperands ops;
+    const Tensor p = ops.output(params[i]);
+    const Tensor g = ops.input(grads[i]);
+    const Tensor sum = ops.output(state_sums[i]);
+    cpu::adagrad_update(p, g, sum, h);
+    ops.commit({&params[i], &state_sums[i]});
+  }
+}
+
+}  // namespace ember
