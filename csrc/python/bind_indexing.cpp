@@ -371,7 +371,9 @@ Raises:
 )doc");
 
   def_op(m, cls, "index_select",
-         [](const Tensor& x, int64_t dim, const Tensor& index) { return index_select(x, dim, index); },
+         [](const Tensor& x, int64_t dim, const Tensor& index) {
+           return index_select(x, dim, index);
+         },
          R"doc(Entries of ``input`` along ``dim`` at the positions in ``index``.
 
 Args:

@@ -3,13 +3,12 @@ masked_fill — values vs numpy, gradients vs torch and gradcheck, views, errors
 
 from __future__ import annotations
 
+import ember
 import numpy as np
 import pytest
+from ember.autograd import gradcheck
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import ember
-from ember.autograd import gradcheck
 
 torch = pytest.importorskip("torch")
 
@@ -162,8 +161,12 @@ def test_getitem_on_non_contiguous_input():
     a = A.transpose(2, 0, 1)
     x = et(A).permute(2, 0, 1)
     assert not x.is_contiguous()
-    for key in [(np.array([3, 0]), 1), (slice(None), np.array([1, 0]), np.array([2, 0])),
-                a > 10, (slice(1, None, 2), 1)]:
+    for key in [
+        (np.array([3, 0]), 1),
+        (slice(None), np.array([1, 0]), np.array([2, 0])),
+        a > 10,
+        (slice(1, None, 2), 1),
+    ]:
         np.testing.assert_array_equal(x[key].numpy(), a[key])
 
 
@@ -214,8 +217,10 @@ SET_CASES = [
     (MASK, np.arange(MASK.sum(), dtype=np.float32)),
     ((np.array([0, 1]), np.array([2, 0])), np.array([[1.0], [2.0]], dtype=np.float32)),
     ((slice(None), np.array([0, 2]), np.array([1, 3])), 3.0),
-    ((np.array([1, 0]), slice(None), np.array([3, 1])),
-     np.arange(6, dtype=np.float32).reshape(2, 3)),
+    (
+        (np.array([1, 0]), slice(None), np.array([3, 1])),
+        np.arange(6, dtype=np.float32).reshape(2, 3),
+    ),
     ((None, 1), np.ones((1, 3, 4), dtype=np.float32)),
     (np.array([True, False]), 2.0),
     ((slice(None), [True, False, True]), np.array([[1.0], [2.0]], dtype=np.float32)[:, :, None]),
@@ -362,8 +367,14 @@ def test_index_double_backward_matches_torch():
 
 @pytest.mark.parametrize(
     "key",
-    [1, (slice(None), 2), (slice(None), np.array([0, 2])), (1, MASK[0]), (np.array([1, 0]), 0),
-     MASK],
+    [
+        1,
+        (slice(None), 2),
+        (slice(None), np.array([0, 2])),
+        (1, MASK[0]),
+        (np.array([1, 0]), 0),
+        MASK,
+    ],
     ids=repr,
 )
 def test_setitem_on_non_leaf_gradients_match_torch(key):
@@ -474,16 +485,18 @@ def test_index_select_matches_numpy(dim, idx_dtype):
     idx[2] = -1
     r = ember.index_select(et(A), dim, ember.tensor(idx))
     np.testing.assert_array_equal(r.numpy(), np.take(A, idx, axis=dim))
-    np.testing.assert_array_equal(et(A).index_select(dim, ember.tensor(idx)).numpy(),
-                                  np.take(A, idx, axis=dim))
+    np.testing.assert_array_equal(
+        et(A).index_select(dim, ember.tensor(idx)).numpy(), np.take(A, idx, axis=dim)
+    )
 
 
 def test_index_select_0d_index_and_non_contiguous():
     r = et(A).index_select(1, ember.tensor(2))
     assert tuple(r.shape) == (2, 1, 4)
     x = et(A).transpose(0, 2)
-    np.testing.assert_array_equal(x.index_select(0, ember.tensor([3, 1])).numpy(),
-                                  A.transpose(2, 1, 0)[[3, 1]])
+    np.testing.assert_array_equal(
+        x.index_select(0, ember.tensor([3, 1])).numpy(), A.transpose(2, 1, 0)[[3, 1]]
+    )
 
 
 def test_index_select_gradient_and_gradcheck():
@@ -510,9 +523,13 @@ def test_gather_matches_torch(dim):
     e = torch.gather(tt(a), dim, torch.tensor(idx % a.shape[dim]))
     np.testing.assert_array_equal(r.numpy(), e.numpy())
     np.testing.assert_array_equal(
-        r.numpy(), np.take_along_axis(a[tuple(slice(0, s) if d != dim % 3 else slice(None)
-                                              for d, s in enumerate(shape))],
-                                      idx % a.shape[dim], axis=dim))
+        r.numpy(),
+        np.take_along_axis(
+            a[tuple(slice(0, s) if d != dim % 3 else slice(None) for d, s in enumerate(shape))],
+            idx % a.shape[dim],
+            axis=dim,
+        ),
+    )
 
 
 def test_gather_non_contiguous_int32_and_grad():
@@ -527,8 +544,7 @@ def test_gather_non_contiguous_int32_and_grad():
     u.backward(tt(g))
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-7)
     assert y.grad_fn.name() == "GatherBackward0"
-    assert gradcheck(lambda x: x.gather(0, ember.tensor([[3, 0, 3], [1, 1, 2]])),
-                     (et(a, True),))
+    assert gradcheck(lambda x: x.gather(0, ember.tensor([[3, 0, 3], [1, 1, 2]])), (et(a, True),))
 
 
 @pytest.mark.parametrize("dim", [0, 1])
@@ -563,8 +579,9 @@ def test_scatter_add_gradcheck_with_src_larger_than_index(dim):
             pos = (idx[i, j], j) if dim == 0 else (i, idx[i, j])
             expected[pos] += src[i, j]
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12)
-    assert gradcheck(lambda x, s: ember.scatter_add(x, dim, ember.tensor(idx), s),
-                     (et(a, True), et(src, True)))
+    assert gradcheck(
+        lambda x, s: ember.scatter_add(x, dim, ember.tensor(idx), s), (et(a, True), et(src, True))
+    )
 
 
 def test_scatter_add_integer_and_duplicates():
@@ -597,7 +614,9 @@ def test_nonzero_edge_cases():
     (t,) = scalar(5.0).nonzero(as_tuple=True)
     np.testing.assert_array_equal(t.numpy(), [0])
     x = et(A).transpose(0, 2)  # non-contiguous: row-major order of the transposed view
-    np.testing.assert_array_equal(ember.nonzero(x > 15).numpy(), np.argwhere(A.transpose(2, 1, 0) > 15))
+    np.testing.assert_array_equal(
+        ember.nonzero(x > 15).numpy(), np.argwhere(A.transpose(2, 1, 0) > 15)
+    )
     np.testing.assert_array_equal(ember.nonzero(ember.tensor([0.0, float("nan")])).numpy(), [[1]])
 
 
@@ -652,31 +671,37 @@ def test_masked_fill_inplace():
 # ---- errors -------------------------------------------------------------------------------
 
 
+def oob(op, value, dim, size):
+    """The out-of-range message every indexing op raises."""
+    return rf"{op}: index {value} is out of bounds for dimension {dim} with size {size}"
+
+
 def test_out_of_range_indices_raise_index_error_naming_value_dim_and_size():
     x = ember.zeros(3, 4)
-    with pytest.raises(IndexError, match=r"index: index 5 is out of bounds for dimension 0 with size 3"):
+    with pytest.raises(IndexError, match=oob("index", 5, 0, 3)):
         x[5]
-    with pytest.raises(IndexError, match=r"index -5 is out of bounds for dimension 1 with size 4"):
+    with pytest.raises(IndexError, match=oob("index", -5, 1, 4)):
         x[0, -5]
-    with pytest.raises(IndexError, match=r"index: index 4 is out of bounds for dimension 1 with size 4"):
+    with pytest.raises(IndexError, match=oob("index", 4, 1, 4)):
         x[:, ember.tensor([0, 4])]
-    with pytest.raises(IndexError, match=r"index: index -4 is out of bounds for dimension 0 with size 3"):
+    with pytest.raises(IndexError, match=oob("index", -4, 0, 3)):
         x[[-4]]
-    with pytest.raises(IndexError, match=r"index_select: index 3 is out of bounds for dimension 0 with size 3"):
+    with pytest.raises(IndexError, match=oob("index_select", 3, 0, 3)):
         x.index_select(0, ember.tensor([3]))
-    with pytest.raises(IndexError, match=r"gather: index 7 is out of bounds for dimension 1 with size 4"):
+    with pytest.raises(IndexError, match=oob("gather", 7, 1, 4)):
         x.gather(1, ember.tensor([[7]]))
-    with pytest.raises(IndexError, match=r"scatter_add: index -6 is out of bounds for dimension 1 with size 4"):
+    with pytest.raises(IndexError, match=oob("scatter_add", -6, 1, 4)):
         x.scatter_add(1, ember.tensor([[-6]]), ember.ones(1, 1))
-    with pytest.raises(IndexError, match=r"index_put_: index 9 is out of bounds for dimension 0 with size 3"):
+    with pytest.raises(IndexError, match=oob("index_put_", 9, 0, 3)):
         x[ember.tensor([9])] = 1.0
-    with pytest.raises(IndexError, match=r"index_put_: index 3 is out of bounds for dimension 0"):
+    with pytest.raises(IndexError, match=oob("index_put_", 3, 0, 3)):
         x.index_put_((ember.tensor([3]),), ember.tensor(1.0))
 
 
 def test_too_many_indices_raise():
     x = ember.zeros(2, 3)
-    with pytest.raises(IndexError, match=r"index: too many indices for tensor of dimension 2 \(got 3\)"):
+    msg = r"index: too many indices for tensor of dimension 2 \(got 3\)"
+    with pytest.raises(IndexError, match=msg):
         x[0, 1, 0]
     with pytest.raises(IndexError, match=r"too many indices for tensor of dimension 2"):
         x[:, :, [0]]
@@ -690,14 +715,19 @@ def test_too_many_indices_raise():
 
 def test_wrong_mask_shape_raises():
     x = ember.zeros(2, 3)
-    with pytest.raises(IndexError, match=r"index: the shape of the mask \(3, 2\) at index 0 does "
-                       r"not match the shape of the indexed tensor \(2, 3\) at index 0"):
+    msg = (
+        r"index: the shape of the mask \(3, 2\) at index 0 does not match the shape of the "
+        r"indexed tensor \(2, 3\) at index 0"
+    )
+    with pytest.raises(IndexError, match=msg):
         x[ember.ones(3, 2, dtype=ember.bool)]
     with pytest.raises(IndexError, match=r"shape of the mask \(2,\) at index 0"):
         x[:, [True, False]]
-    with pytest.raises(ValueError, match=r"masked_fill: shapes \(2, 3\) and \(2,\) cannot be broadcast"):
+    msg = r"masked_fill: shapes \(2, 3\) and \(2,\) cannot be broadcast"
+    with pytest.raises(ValueError, match=msg):
         x.masked_fill(ember.tensor([True, False]), 1.0)
-    with pytest.raises(ValueError, match=r"masked_fill_: mask of shape \(2, 2, 3\) cannot be broadcast"):
+    msg = r"masked_fill_: mask of shape \(2, 2, 3\) cannot be broadcast"
+    with pytest.raises(ValueError, match=msg):
         x.masked_fill_(ember.ones(2, 2, 3, dtype=ember.bool), 1.0)
 
 
@@ -705,25 +735,34 @@ def test_bad_index_types_and_steps_raise():
     x = ember.zeros(4, 3)
     with pytest.raises(ValueError, match=r"index: slice step must be greater than zero, got -1"):
         x[::-1]
-    with pytest.raises(IndexError, match=r"tensors used as indices must be int64, int32 or bool tensors, got float32"):
+    msg = r"index: tensors used as indices must be int64, int32 or bool tensors, got float32"
+    with pytest.raises(IndexError, match=msg):
         x[ember.tensor([0.0])]
     with pytest.raises(IndexError, match=r"only integers, slices .* valid indices \(got float\)"):
         x[1.5]
     with pytest.raises(IndexError, match=r"must be of integer or bool type"):
         x[[0.5, 1.0]]
-    with pytest.raises(IndexError, match=r"index: shape mismatch: indexing tensors could not be broadcast together with shapes \(2,\), \(3,\)"):
+    msg = (
+        r"index: shape mismatch: indexing tensors could not be broadcast together with "
+        r"shapes \(2,\), \(3,\)"
+    )
+    with pytest.raises(IndexError, match=msg):
         x[[0, 1], [0, 1, 2]]
-    with pytest.raises(TypeError, match=r"index_select: expected index of dtype int64 or int32, got float32"):
+    msg = r"index_select: expected index of dtype int64 or int32, got float32"
+    with pytest.raises(TypeError, match=msg):
         x.index_select(0, ember.tensor([0.0]))
     with pytest.raises(IndexError, match=r"index_select: index must be a vector"):
         x.index_select(0, ember.tensor([[0]]))
     with pytest.raises(TypeError, match=r"gather: expected index of dtype int64 or int32"):
         x.gather(0, ember.tensor([[0.0]]))
-    with pytest.raises(ValueError, match=r"gather: index must have the same number of dimensions"):
+    msg = r"gather: index must have the same number of dimensions"
+    with pytest.raises(ValueError, match=msg):
         x.gather(0, ember.tensor([0]))
-    with pytest.raises(ValueError, match=r"gather: index of shape \(5, 1\) must be no larger than input"):
+    msg = r"gather: index of shape \(5, 1\) must be no larger than input"
+    with pytest.raises(ValueError, match=msg):
         x.gather(1, ember.zeros(5, 1, dtype=ember.int64))
-    with pytest.raises(TypeError, match=r"scatter_add: expected src to have the dtype of input \(float32\), got float64"):
+    msg = r"scatter_add: expected src to have the dtype of input \(float32\), got float64"
+    with pytest.raises(TypeError, match=msg):
         x.scatter_add(0, ember.tensor([[0]]), ember.ones(1, 1, dtype=ember.float64))
     with pytest.raises(TypeError, match=r"masked_fill: mask must be a bool tensor, got int64"):
         x.masked_fill(ember.tensor([1, 0, 1]), 1.0)
@@ -733,8 +772,11 @@ def test_bad_index_types_and_steps_raise():
 
 def test_setitem_value_shape_mismatch_raises():
     x = ember.zeros(2, 3)
-    with pytest.raises(ValueError, match=r"index_put_: shape mismatch: value tensor of shape \(2,\) "
-                       r"cannot be broadcast to indexing result of shape \(3,\)"):
+    msg = (
+        r"index_put_: shape mismatch: value tensor of shape \(2,\) cannot be broadcast to "
+        r"indexing result of shape \(3,\)"
+    )
+    with pytest.raises(ValueError, match=msg):
         x[0] = ember.ones(2)
     with pytest.raises(ValueError, match=r"shape mismatch: value tensor of shape \(4,\)"):
         x[[0, 1]] = ember.ones(4)
@@ -793,3 +835,117 @@ def test_hypothesis_basic_indexing_matches_numpy(shape_key, write):
         x[key] = 7.0
         a[key] = 7.0
         np.testing.assert_array_equal(x.numpy(), a)
+
+
+@st.composite
+def shape_and_advanced_key(draw):
+    shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=4))
+    n = draw(st.integers(0, 3))
+    items = []
+    for size in shape:
+        kind = draw(st.sampled_from(["array", "slice", "stop"]))
+        if kind == "stop":
+            break
+        if kind == "slice":
+            items.append(slice(draw(st.none() | st.integers(-4, 4)), None, draw(st.integers(1, 2))))
+        else:
+            vals = draw(st.lists(st.integers(-size, size - 1), min_size=n, max_size=n))
+            items.append(np.array(vals, dtype=np.int64))
+        if draw(st.booleans()):
+            items.append(None)
+    return tuple(shape), tuple(items)
+
+
+@settings(max_examples=150, deadline=None)
+@given(shape_and_advanced_key())
+def test_hypothesis_advanced_indexing_matches_numpy(shape_key):
+    # Integer arrays mixed with slices and None, adjacent or separated (placement rule).
+    shape, key = shape_key
+    a = np.random.randn(*shape).astype(np.float32)
+    x = et(a)
+    r = x[ember_key(key)]
+    e = a[key]
+    assert tuple(r.shape) == e.shape
+    np.testing.assert_array_equal(r.numpy(), e)
+    x[key] = -2.0
+    a[key] = -2.0
+    np.testing.assert_array_equal(x.numpy(), a)
+
+
+# ---- more edge cases ----------------------------------------------------------------------
+
+
+def test_augmented_assignment_through_index():
+    x = et(np.arange(5, dtype=np.float32))
+    x[[0, 2]] += 10.0
+    x[1:3] *= 2.0
+    np.testing.assert_array_equal(x.numpy(), [10, 2, 24, 3, 4])
+
+
+def test_setitem_empty_and_bool_scalar_keys():
+    x = et(A)
+    x[[]] = 1.0
+    x[False] = 1.0
+    np.testing.assert_array_equal(x.numpy(), A)
+    x[True] = 2.0
+    np.testing.assert_array_equal(x.numpy(), np.full_like(A, 2.0))
+
+
+def test_setitem_0d_tensor_with_and_without_autograd():
+    s = scalar(np.float32(1.0))
+    s[()] = 2.0
+    assert s.item() == 2.0
+    s[...] = ember.ones(1, 1)
+    assert s.item() == 1.0
+    s[None] = 4.0
+    assert s.item() == 4.0
+    w = scalar(3.0).requires_grad_(True)
+    y = w * 2
+    v = scalar(5.0).requires_grad_(True)
+    y[()] = v * 3
+    y.backward()
+    assert y.item() == 15.0
+    assert w.grad.item() == 0.0 and v.grad.item() == 3.0
+
+
+def test_setitem_on_view_under_autograd_raises_clear_error():
+    y = ember.ones(2, 3, requires_grad=True) * 2
+    row = y[0]
+    with pytest.raises(NotImplementedError, match=r"index_put_: in-place operations on a view"):
+        row[1] = 5.0
+
+
+def test_index_put_with_bool_mask_indices():
+    x = et(A)
+    x.index_put_((ember.tensor(MASK),), ember.tensor(-1.0))
+    np.testing.assert_array_equal(x.numpy(), np.where(MASK, -1.0, A))
+    y = et(A)
+    y.index_put_((None, ember.tensor(MASK[0, :, 0])), ember.tensor(0.0), accumulate=True)
+    np.testing.assert_array_equal(y.numpy(), A)
+
+
+def test_indexing_zero_sized_dims():
+    x = ember.zeros(3, 0, 2)
+    assert tuple(x[[0, 2]].shape) == (2, 0, 2)
+    assert tuple(x[1:1].shape) == (0, 0, 2)
+    with pytest.raises(IndexError, match=r"index 0 is out of bounds for dimension 1 with size 0"):
+        x[:, 0]
+    assert tuple(x.index_select(0, ember.tensor([1])).shape) == (1, 0, 2)
+    assert tuple(x.gather(0, ember.zeros(1, 0, 2, dtype=ember.int64)).shape) == (1, 0, 2)
+    assert tuple(ember.nonzero(x).shape) == (0, 3)
+
+
+def test_index_ops_on_0d_inputs():
+    s = scalar(4.0)
+    assert s.index_select(0, ember.tensor([0])).item() == 4.0
+    assert s.gather(0, scalar(0)).item() == 4.0
+    r = s.scatter_add(0, scalar(0), scalar(1.5))
+    assert tuple(r.shape) == () and r.item() == 5.5
+    w = scalar(2.0).requires_grad_(True)
+    assert gradcheck(lambda w: w.gather(0, scalar(0)) * 3, (w,))
+
+
+def test_masked_fill_gradcheck_when_input_broadcasts_to_mask():
+    x = et(np.random.randn(4), True)
+    m = ember.tensor(np.random.rand(3, 4) > 0.5)
+    assert gradcheck(lambda x: x.masked_fill(m, 1.0), (x,))

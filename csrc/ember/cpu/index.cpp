@@ -53,9 +53,13 @@ void put_items(T* x, const T* values, const std::vector<int64_t>& outer,
       T* dst = x + o + b;
       if (accumulate) {
         if (step != 0) {
-          for (int64_t i = 0; i < ni; ++i) dst[i * step] = static_cast<T>(dst[i * step] + values[i]);
+          for (int64_t i = 0; i < ni; ++i) {
+            dst[i * step] = static_cast<T>(dst[i * step] + values[i]);
+          }
         } else {
-          for (int64_t i = 0; i < ni; ++i) dst[inner[i]] = static_cast<T>(dst[inner[i]] + values[i]);
+          for (int64_t i = 0; i < ni; ++i) {
+            dst[inner[i]] = static_cast<T>(dst[inner[i]] + values[i]);
+          }
         }
       } else if (step == 1) {
         std::memcpy(dst, values, static_cast<size_t>(ni) * sizeof(T));

@@ -103,7 +103,9 @@ IndexPlan make_plan(const Tensor& x, const TensorList& indices, const char* op) 
       const int64_t db = j < n - b.size() ? 1 : b[j - (n - b.size())];
       if (!(da == db || da == 1 || db == 1)) {
         std::string shapes;
-        for (int64_t k : plan.adv) shapes += (shapes.empty() ? "" : ", ") + detail::str(raw[k].sizes());
+        for (int64_t k : plan.adv) {
+          shapes += (shapes.empty() ? "" : ", ") + detail::str(raw[k].sizes());
+        }
         throw IndexError(detail::str(op, ": shape mismatch: indexing tensors could not be "
                                      "broadcast together with shapes ", shapes));
       }
@@ -120,7 +122,9 @@ IndexPlan make_plan(const Tensor& x, const TensorList& indices, const char* op) 
   // numpy's placement rule: adjacent advanced indices replace their dims in place; separated
   // ones move the broadcast dims to the front.
   bool adjacent = true;
-  for (size_t k = 1; k < plan.adv.size(); ++k) adjacent = adjacent && plan.adv[k] == plan.adv[k - 1] + 1;
+  for (size_t k = 1; k < plan.adv.size(); ++k) {
+    adjacent = adjacent && plan.adv[k] == plan.adv[k - 1] + 1;
+  }
   const int64_t lo = plan.adv.empty() ? 0 : plan.adv.front();
   const int64_t hi = plan.adv.empty() ? -1 : plan.adv.back();
   for (int64_t i = 0; i < ndim; ++i) {
@@ -268,13 +272,13 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
                       "element, got shape ", index.sizes());
     return reshape(index_select(unsqueeze(x, 0), 0, index), {});
   }
-  IndexPlan plan = make_plan(x, {}, "index_select");
+  // x[:, ..., index] with `index` at `dim`: one indexed dim, so the plan is direct.
+  IndexPlan plan;
+  plan.sizes = x.sizes();
   plan.idx.assign(static_cast<size_t>(x.dim()), Tensor{});
   plan.idx[dim] = normalize_index(as_1d(index), x.sizes()[dim], dim, "index_select");
   plan.adv = {dim};
   plan.bshape = {index.numel()};
-  plan.pre.clear();
-  plan.post.clear();
   for (int64_t i = 0; i < x.dim(); ++i) {
     if (i != dim) (i < dim ? plan.pre : plan.post).push_back(i);
   }
