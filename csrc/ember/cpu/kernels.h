@@ -69,4 +69,35 @@ struct AdagradHyper {
 void adagrad_update(const Tensor& param, const Tensor& grad, const Tensor& state_sum,
                     const AdagradHyper& h);
 
+// ---- indexing (index.cpp) ------------------------------------------------------------------
+// Index values reaching these kernels are already checked and wrapped to [0, size).
+
+/// Element offsets of every position of a (sizes, strides) grid, in row-major order ({0} for
+/// no dims).
+std::vector<int64_t> grid_offsets(const Shape& sizes, const Shape& strides);
+/// offsets[b] = sum_k idx[k][b] * strides[k]; each idx[k] is contiguous int64 with n elements.
+std::vector<int64_t> index_offsets(const std::vector<Tensor>& idx,
+                                   const std::vector<int64_t>& strides, int64_t n);
+/// out (contiguous, x's dtype) element (o, b, i) in row-major order = x's element at
+/// outer[o] + index[b] + inner[i] (offsets in elements from x.raw_data()).
+void index_gather(const Tensor& out, const Tensor& x, const std::vector<int64_t>& outer,
+                  const std::vector<int64_t>& index, const std::vector<int64_t>& inner);
+/// The reverse of index_gather: x's element at outer[o] + index[b] + inner[i] is set to (or,
+/// with accumulate, incremented by) values (contiguous, x's dtype) element (o, b, i).
+/// Repeated positions accumulate in order.
+void index_put(const Tensor& x, const Tensor& values, const std::vector<int64_t>& outer,
+               const std::vector<int64_t>& index, const std::vector<int64_t>& inner,
+               bool accumulate);
+/// out[e] = x[e with coordinate `dim` replaced by index[e]] over index's shape; out contiguous
+/// and shaped like index (int64); x and index have equal rank and index is no larger than x
+/// except along `dim`.
+void gather(const Tensor& out, const Tensor& x, int64_t dim, const Tensor& index);
+/// out[e with coordinate `dim` replaced by index[e]] += src[e] for every e of index's shape.
+void scatter_add(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src);
+/// Number of nonzero elements of a contiguous tensor.
+int64_t count_nonzero(const Tensor& x);
+/// Coordinates (row-major order) of the nonzero elements of a contiguous x into out, an int64
+/// (count_nonzero(x), x.dim()) contiguous tensor.
+void nonzero(const Tensor& out, const Tensor& x);
+
 }  // namespace ember::cpu
