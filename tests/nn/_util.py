@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import ember
+import numpy as np
 
 
 def to_np(t):

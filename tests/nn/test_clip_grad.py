@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
+import ember
 import numpy as np
 import pytest
-
-import ember
-import ember.nn as nn
+from ember import nn
 from ember.nn.utils import clip_grad_norm_, clip_grad_value_
 
 from ._util import et, to_np

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
+import ember
 import numpy as np
 import pytest
-
-import ember
-import ember.nn as nn
+from ember import nn
 from ember.nn import init
 
 from ._util import to_np

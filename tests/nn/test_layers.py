@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import ember
 import numpy as np
 import pytest
-
-import ember
-import ember.nn as nn
+from ember import nn
 
 from ._util import close, et, pair, to_np
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
+import ember
+import ember.nn.functional as F
 import numpy as np
 import pytest
-
-import ember
-import ember.nn as nn
-import ember.nn.functional as F
+from ember import nn
 
 from ._util import to_np
 

@@ -1,6 +1,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <tuple>
 
 #include "ember/ops/internal.h"
 
@@ -120,6 +121,43 @@ std::pair<Tensor, Tensor> nll_parts(const Tensor& logp, const Tensor& target, co
   return {loss, wt};
 }
 
+// Reduced loss and the per-element factor d(loss)/d(logp[target]) (before the incoming grad).
+std::pair<Tensor, Tensor> reduce_nll(const Tensor& loss, const Tensor& wt,
+                                     const std::string& reduction) {
+  if (reduction == "none") return {loss, neg(wt)};
+  if (reduction == "sum") return {sum(loss), neg(wt)};
+  Tensor denom = sum(wt);
+  return {sum(loss) / denom, neg(wt) / denom};
+}
+
+// log_softmax + nll_loss in one node for class-index targets. The log-probabilities are only
+// a temporary; the backward is g * (softmax(x) * w[t] / denom - onehot(t) * w[t] / denom),
+// written with ember ops so it is differentiable again.
+Tensor cross_entropy_fused(const Tensor& logits, const Tensor& target, const Tensor& w,
+                           const std::string& reduction, int64_t ignore_index,
+                           const ClassLayout& L, int64_t class_dim) {
+  Tensor y, scale;
+  {
+    NoGradGuard guard;
+    Tensor logp = empty(logits.sizes(), logits.dtype());
+    if (logits.numel() > 0) {
+      cpu::softmax(logp, raw_contiguous(logits), L.outer, L.C, L.inner, true);
+    }
+    auto [loss, wt] = nll_parts(logp, target, w, L, ignore_index);
+    std::tie(y, scale) = reduce_nll(loss, wt, reduction);
+  }
+  if (!autograd::needs_record({&logits})) return y;
+  Tensor M = empty(logits.sizes(), logits.dtype());
+  cpu::scatter_class(M, raw_contiguous(target), raw_contiguous(scale), L.outer, L.C, L.inner);
+  Tensor coef = logits.dim() == 1 ? neg(scale) : unsqueeze(neg(scale), 1);
+  const bool batched_none = reduction == "none" && logits.dim() > 1;
+  return record("CrossEntropyLossBackward0", y, {logits},
+                [M, coef, batched_none, class_dim](const Ctx& c, const Tensor& g) {
+                  Tensor gb = batched_none ? unsqueeze(g, 1) : g;
+                  return TensorList{gb * (softmax(c.input(0), class_dim) * coef + M)};
+                });
+}
+
 }  // namespace
 
 Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl(x, dim, false); }
@@ -136,17 +174,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
   {
     NoGradGuard guard;
     auto [loss, wt] = nll_parts(log_probs, target, w, L, ignore_index);
-    if (reduction == "none") {
-      y = loss;
-      scale = neg(wt);
-    } else if (reduction == "sum") {
-      y = sum(loss);
-      scale = neg(wt);
-    } else {
-      Tensor denom = sum(wt);
-      y = sum(loss) / denom;
-      scale = neg(wt) / denom;
-    }
+    std::tie(y, scale) = reduce_nll(loss, wt, reduction);
   }
   if (!autograd::needs_record({&log_probs})) return y;
   // The gradient is linear in the incoming gradient and constant in log_probs: g * M with M
@@ -195,9 +223,11 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& w
   }
 
   const ClassLayout L = check_class_target(logits, target, ignore_index, op);
+  if (label_smoothing <= 0) {
+    return cross_entropy_fused(logits, target, w, reduction, ignore_index, L, class_dim);
+  }
   Tensor logp = log_softmax(logits, class_dim);
   Tensor nll = nll_loss(logp, target, w, reduction, ignore_index);
-  if (label_smoothing <= 0) return nll;
   // PyTorch's smoothing: (1 - eps) * nll + eps / C * (-sum_c w_c logp_c), ignored targets
   // masked; the weighted mean divides by the summed target weights, like nll_loss.
   Tensor smooth = neg(sum(wv.defined() ? logp * wv : logp, {class_dim}));

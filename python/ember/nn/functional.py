@@ -5,33 +5,33 @@ Every function here is one or a few calls into ``ember._C``; no Python loops ove
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from .. import _C
 from .._C import Generator, Tensor
 
 __all__ = [
-    "linear",
-    "relu",
-    "gelu",
-    "silu",
-    "leaky_relu",
-    "sigmoid",
-    "tanh",
-    "softmax",
-    "log_softmax",
-    "dropout",
-    "embedding",
-    "layer_norm",
-    "one_hot",
-    "mse_loss",
-    "l1_loss",
-    "smooth_l1_loss",
-    "huber_loss",
-    "cross_entropy",
-    "nll_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "embedding",
+    "gelu",
+    "huber_loss",
+    "l1_loss",
+    "layer_norm",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "nll_loss",
+    "one_hot",
+    "relu",
+    "sigmoid",
+    "silu",
+    "smooth_l1_loss",
+    "softmax",
+    "tanh",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")

@@ -8,15 +8,15 @@ from .._C import Generator, Tensor
 
 __all__ = [
     "calculate_gain",
-    "uniform_",
-    "normal_",
     "constant_",
-    "zeros_",
-    "ones_",
-    "xavier_uniform_",
-    "xavier_normal_",
-    "kaiming_uniform_",
     "kaiming_normal_",
+    "kaiming_uniform_",
+    "normal_",
+    "ones_",
+    "uniform_",
+    "xavier_normal_",
+    "xavier_uniform_",
+    "zeros_",
 ]
 
 

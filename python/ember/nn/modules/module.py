@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Iterator, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 from ..._C import Tensor
 from ..parameter import Parameter
@@ -29,7 +30,7 @@ class RemovableHandle:
     def __enter__(self) -> RemovableHandle:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.remove()
 
 
@@ -322,7 +323,7 @@ class Module:
     def train(self, mode: bool = True) -> Module:
         """Sets training mode on this module and all descendants; returns self."""
         if not isinstance(mode, bool):
-            raise ValueError("training mode is expected to be boolean")
+            raise ValueError("training mode is expected to be boolean")  # noqa: TRY004
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self
@@ -386,8 +387,8 @@ class Module:
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """Converts floating parameters and buffers: ``to(dtype)``, ``to(device)``,
         ``to(device, dtype)``, ``to(tensor)``. Integer buffers keep their dtype."""
-        from ..._tensor import _check_device, _to_dtype
         from ... import _C
+        from ..._tensor import _check_device, _to_dtype
 
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
@@ -568,10 +569,10 @@ def _annotate(e: Exception, stack: list) -> Exception | None:
     text = f"in {'.'.join(parts)} ({_short_repr(stack[-1])}): {msg}"
     try:
         new = type(e)(text)
-    except Exception:
+    except Exception:  # noqa: BLE001 - a type that can't be rebuilt is re-raised unchanged
         return None
     try:
         new._ember_module_path = True
-    except Exception:
+    except Exception:  # noqa: BLE001
         return None
     return new

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import empty
-from ... import no_grad
+from ... import empty, no_grad
 from ..._C import Tensor
 from .. import functional as F
 from .. import init

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
-from typing import Iterable
 
 from ..._C import Tensor
 
