@@ -293,3 +293,20 @@ def test_error_prefix_nested_containers_and_type_kept():
 def test_error_directly_in_module():
     with pytest.raises(ValueError, match=r"^in Linear \(Linear\(in_features=2, "):
         nn.Linear(2, 2)(ember.randn(1, 3))
+
+
+def test_hook_with_kwargs_and_prepend_order():
+    class Scale(nn.Module):
+        def forward(self, x, factor=1.0):
+            return x * factor
+
+    m = Scale()
+    order = []
+    m.register_forward_hook(lambda mod, a, o: order.append("second"))
+    m.register_forward_hook(lambda mod, a, o: order.append("first"), prepend=True)
+    m.register_forward_pre_hook(lambda mod, a, kw: (a, {"factor": 3.0}), with_kwargs=True)
+    seen = {}
+    m.register_forward_hook(lambda mod, a, kw, o: seen.update(kw), with_kwargs=True)
+    out = m(ember.ones(2), factor=2.0)
+    np.testing.assert_array_equal(to_np(out), [3.0, 3.0])
+    assert order == ["first", "second"] and seen == {"factor": 3.0}

@@ -78,6 +78,7 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_hooks_with_kwargs", set())
 
     # ---- forward and calling ------------------------------------------------------------
 
@@ -92,13 +93,19 @@ class Module:
             stack = _call_state.stack = []
         stack.append(self)
         try:
-            for hook in list(self._forward_pre_hooks.values()):
+            for hid, hook in list(self._forward_pre_hooks.items()):
+                if hid in self._hooks_with_kwargs:
+                    res = hook(self, args, kwargs)
+                    if res is not None:
+                        args, kwargs = res
+                    continue
                 res = hook(self, args)
                 if res is not None:
                     args = res if isinstance(res, tuple) else (res,)
             out = self.forward(*args, **kwargs)
-            for hook in list(self._forward_hooks.values()):
-                res = hook(self, args, out)
+            for hid, hook in list(self._forward_hooks.items()):
+                res = hook(self, args, kwargs, out) if hid in self._hooks_with_kwargs else \
+                    hook(self, args, out)
                 if res is not None:
                     out = res
             return out
@@ -502,16 +509,27 @@ class Module:
 
     # ---- hooks ---------------------------------------------------------------------------
 
-    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False) -> \
-            RemovableHandle:
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
         """``hook(module, args)`` runs before ``forward``; a non-None result replaces the
-        positional args (a non-tuple is wrapped in a tuple). Returns a removable handle."""
-        return _add_hook(self._forward_pre_hooks, hook, prepend)
+        positional args (a non-tuple is wrapped in a tuple). With ``with_kwargs`` the hook is
+        ``hook(module, args, kwargs)`` and may return ``(args, kwargs)``. ``prepend`` runs it
+        before the hooks already registered. Returns a handle whose ``remove()`` unregisters it.
+        """
+        handle = _add_hook(self._forward_pre_hooks, hook, prepend)
+        if with_kwargs:
+            self._hooks_with_kwargs.add(handle.id)
+        return handle
 
-    def register_forward_hook(self, hook: Callable, *, prepend: bool = False) -> RemovableHandle:
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False) -> RemovableHandle:
         """``hook(module, args, output)`` runs after ``forward``; a non-None result replaces
-        the output. Returns a removable handle."""
-        return _add_hook(self._forward_hooks, hook, prepend)
+        the output. With ``with_kwargs`` it is ``hook(module, args, kwargs, output)``.
+        Returns a handle whose ``remove()`` unregisters it."""
+        handle = _add_hook(self._forward_hooks, hook, prepend)
+        if with_kwargs:
+            self._hooks_with_kwargs.add(handle.id)
+        return handle
 
     # ---- printing ------------------------------------------------------------------------
 
