@@ -7,29 +7,98 @@
 
 #include "ember/cpu/kernels.h"
 
+// FP compares in the branch-free exp below may only be if-converted (and so vectorized) when
+// the compiler may assume they do not trap; ember never enables FP exceptions.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
 namespace ember::cpu {
 
 namespace {
 
+// exp for float in a form the compiler vectorizes (no libm call): Cody-Waite range reduction
+// x = n ln2 + r, a degree-6 polynomial on r (Cephes expf coefficients), then 2^n through the
+// exponent bits. About 1 ulp on the softmax range x <= 0; below -87.3 it returns 0.
+inline float vexp(float x) {
+  // Branch-free so the loops vectorize: an integer mask zeroes the scale below the range
+  // (NaN still propagates through y).
+  const int32_t keep = -static_cast<int32_t>(x >= -87.3f);
+  x = -87.3f > x ? -87.3f : x;  // NaN stays NaN in both clamps
+  x = 88.7f < x ? 88.7f : x;
+  // Round to nearest with the 1.5 * 2^23 trick (SSE2 has no vector floor).
+  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float y = p * r * r + r + 1.0f;
+  const int32_t bits = ((static_cast<int32_t>(n) + 127) << 23) & keep;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof(scale));
+  return y * scale;
+}
+inline double vexp(double x) { return std::exp(x); }
+
+constexpr int kLanes = 16;
+
+// Max of a contiguous row, in lanes so the loop vectorizes. NaNs are not propagated here;
+// they propagate through exp(x - max) instead.
+template <typename T>
+T row_max(const T* x, int64_t n) {
+  T lanes[kLanes];
+  for (int k = 0; k < kLanes; ++k) lanes[k] = -std::numeric_limits<T>::infinity();
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    for (int k = 0; k < kLanes; ++k) lanes[k] = x[j + k] > lanes[k] ? x[j + k] : lanes[k];
+  }
+  T m = -std::numeric_limits<T>::infinity();
+  for (int k = 0; k < kLanes; ++k) m = lanes[k] > m ? lanes[k] : m;
+  for (; j < n; ++j) m = x[j] > m ? x[j] : m;
+  return m;
+}
+
+// sum_j exp(x[j] - m), also stored into y when y is not null; lane-wise partial sums.
+template <typename T>
+double row_exp_sum(T* y, const T* x, int64_t n, T m) {
+  T lanes[kLanes] = {};
+  int64_t j = 0;
+  if (y) {
+    for (; j + kLanes <= n; j += kLanes) {
+      for (int k = 0; k < kLanes; ++k) {
+        const T e = vexp(x[j + k] - m);
+        y[j + k] = e;
+        lanes[k] += e;
+      }
+    }
+  } else {
+    for (; j + kLanes <= n; j += kLanes) {
+      for (int k = 0; k < kLanes; ++k) lanes[k] += vexp(x[j + k] - m);
+    }
+  }
+  double s = 0;
+  for (int k = 0; k < kLanes; ++k) s += lanes[k];
+  for (; j < n; ++j) {
+    const T e = vexp(x[j] - m);
+    if (y) y[j] = e;
+    s += e;
+  }
+  return s;
+}
+
 // Softmax of one contiguous row of length n (the fast last-dim case).
 template <typename T>
 void softmax_row(T* y, const T* x, int64_t n, bool log) {
-  T m = -std::numeric_limits<T>::infinity();
-  for (int64_t j = 0; j < n; ++j) m = std::max(m, x[j]);
+  T m = row_max(x, n);
   if (!std::isfinite(m)) m = std::isnan(m) ? m : T(0);
-  using Acc = double;
-  Acc s = 0;
   if (log) {
-    for (int64_t j = 0; j < n; ++j) s += std::exp(static_cast<Acc>(x[j] - m));
-    const T ls = static_cast<T>(std::log(s));
+    const T ls = static_cast<T>(std::log(row_exp_sum<T>(nullptr, x, n, m)));
     for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - m) - ls;
   } else {
-    for (int64_t j = 0; j < n; ++j) {
-      T e = std::exp(x[j] - m);
-      y[j] = e;
-      s += e;
-    }
-    const T inv = static_cast<T>(1.0 / s);
+    const T inv = static_cast<T>(1.0 / row_exp_sum(y, x, n, m));
     for (int64_t j = 0; j < n; ++j) y[j] *= inv;
   }
 }
@@ -41,19 +110,18 @@ void softmax_strided(T* y, const T* x, int64_t n, int64_t inner, bool log) {
   std::vector<double> s(inner, 0.0);
   for (int64_t j = 0; j < n; ++j) {
     const T* xr = x + j * inner;
-    for (int64_t i = 0; i < inner; ++i) m[i] = std::max(m[i], xr[i]);
+    for (int64_t i = 0; i < inner; ++i) m[i] = xr[i] > m[i] ? xr[i] : m[i];
   }
   for (int64_t i = 0; i < inner; ++i) {
     if (!std::isfinite(m[i])) m[i] = std::isnan(m[i]) ? m[i] : T(0);
   }
+  // exp into y first (log_softmax overwrites it below), then accumulate: two simple loops
+  // vectorize where one mixed-precision loop would not.
   for (int64_t j = 0; j < n; ++j) {
     const T* xr = x + j * inner;
     T* yr = y + j * inner;
-    for (int64_t i = 0; i < inner; ++i) {
-      T e = std::exp(xr[i] - m[i]);
-      if (!log) yr[i] = e;
-      s[i] += e;
-    }
+    for (int64_t i = 0; i < inner; ++i) yr[i] = vexp(xr[i] - m[i]);
+    for (int64_t i = 0; i < inner; ++i) s[i] += yr[i];
   }
   for (int64_t i = 0; i < inner; ++i) {
     if (log) {
