@@ -44,8 +44,14 @@ def test_module_list():
     ml.append(nn.ReLU())
     ml.extend([nn.Tanh()])
     ml.insert(0, nn.Identity())
-    assert [type(m).__name__ for m in ml] == ["Identity", "Linear", "Linear", "Linear", "ReLU",
-                                              "Tanh"]
+    assert [type(m).__name__ for m in ml] == [
+        "Identity",
+        "Linear",
+        "Linear",
+        "Linear",
+        "ReLU",
+        "Tanh",
+    ]
     assert len(list(ml.parameters())) == 6
     assert isinstance(ml[1:3], nn.ModuleList) and len(ml[1:3]) == 2
     assert ml[-1] is list(ml)[-1]

@@ -16,7 +16,8 @@ TF = torch.nn.functional
 
 def backward_both(e_out, t_out, seed=0):
     g = np.asarray(np.random.RandomState(seed).randn(*tuple(t_out.shape))).astype(
-        t_out.detach().numpy().dtype)
+        t_out.detach().numpy().dtype
+    )
     e_out.backward(et(g))
     t_out.backward(torch.tensor(g))
 
@@ -25,8 +26,10 @@ def backward_both(e_out, t_out, seed=0):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape,dim", [((5,), 0), ((3, 7), -1), ((3, 7), 0), ((2, 3, 4), 1),
-                                       ((2, 3, 4), 2), ((), 0), ((4, 0), 1)])
+@pytest.mark.parametrize(
+    "shape,dim",
+    [((5,), 0), ((3, 7), -1), ((3, 7), 0), ((2, 3, 4), 1), ((2, 3, 4), 2), ((), 0), ((4, 0), 1)],
+)
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 def test_softmax_matches_torch(name, shape, dim, dtype):
     x = (np.asarray(np.random.randn(*shape)) * 3).astype(dtype)
@@ -41,8 +44,7 @@ def test_softmax_matches_torch(name, shape, dim, dtype):
 def test_softmax_noncontiguous_input():
     x = np.random.randn(4, 6).astype(np.float32)
     e, t = pair(x)
-    close(F.softmax(e.t_all() if hasattr(e, "t_all") else e.transpose(0, 1), 1),
-          TF.softmax(t.T, 1))
+    close(F.softmax(e.t_all() if hasattr(e, "t_all") else e.transpose(0, 1), 1), TF.softmax(t.T, 1))
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
@@ -106,7 +108,7 @@ def ce_case(shape, C, dtype=np.float32, seed=0, ignore=None):
     tgt = np.asarray(rs.randint(0, C, size=tshape)).astype(np.int64)
     if ignore is not None and tgt.size:
         flat = tgt.reshape(-1)
-        flat[:: 3] = ignore
+        flat[::3] = ignore
     return x, tgt
 
 
@@ -122,10 +124,10 @@ def test_cross_entropy_index_targets_match_torch(shape, reduction, weighted, smo
     e, t = pair(x, requires_grad=True)
     ew = ember.tensor(w) if weighted else None
     tw = torch.tensor(w) if weighted else None
-    eo = F.cross_entropy(e, et(tgt), weight=ew, reduction=reduction,
-                         label_smoothing=smoothing)
-    to = TF.cross_entropy(t, torch.tensor(tgt), weight=tw, reduction=reduction,
-                          label_smoothing=smoothing)
+    eo = F.cross_entropy(e, et(tgt), weight=ew, reduction=reduction, label_smoothing=smoothing)
+    to = TF.cross_entropy(
+        t, torch.tensor(tgt), weight=tw, reduction=reduction, label_smoothing=smoothing
+    )
     close(eo, to)
     backward_both(eo, to)
     close(e.grad, t.grad)
@@ -144,10 +146,10 @@ def test_cross_entropy_probability_targets_match_torch(shape, reduction, weighte
     w = np.array([0.2, 1.0, 3.0])
     kw_e = dict(weight=ember.tensor(w)) if weighted else {}
     kw_t = dict(weight=torch.tensor(w)) if weighted else {}
-    eo = F.cross_entropy(e, ember.tensor(p), reduction=reduction, label_smoothing=smoothing,
-                         **kw_e)
-    to = TF.cross_entropy(t, torch.tensor(p), reduction=reduction, label_smoothing=smoothing,
-                          **kw_t)
+    eo = F.cross_entropy(e, ember.tensor(p), reduction=reduction, label_smoothing=smoothing, **kw_e)
+    to = TF.cross_entropy(
+        t, torch.tensor(p), reduction=reduction, label_smoothing=smoothing, **kw_t
+    )
     close(eo, to)
     backward_both(eo, to)
     close(e.grad, t.grad)
@@ -157,8 +159,9 @@ def test_cross_entropy_custom_ignore_index_and_weighted_mean_closed_form():
     x = np.log(np.array([[0.5, 0.25, 0.25], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6]]))
     tgt = np.array([0, 1, 7])
     w = np.array([2.0, 1.0, 5.0])
-    loss = F.cross_entropy(ember.tensor(x), ember.tensor(tgt), weight=ember.tensor(w),
-                           ignore_index=7)
+    loss = F.cross_entropy(
+        ember.tensor(x), ember.tensor(tgt), weight=ember.tensor(w), ignore_index=7
+    )
     expect = (2.0 * -np.log(0.5) + 1.0 * -np.log(0.8)) / (2.0 + 1.0)
     np.testing.assert_allclose(loss.item(), expect, rtol=1e-12)
 
@@ -230,10 +233,12 @@ def test_nll_loss_matches_torch(reduction):
     tgt[1, 1] = -1
     w = np.array([1.0, 2.0, 0.5, 3.0])
     e, t = pair(x, requires_grad=True)
-    eo = F.nll_loss(e, ember.tensor(tgt), weight=ember.tensor(w), ignore_index=-1,
-                    reduction=reduction)
-    to = TF.nll_loss(t, torch.tensor(tgt), weight=torch.tensor(w), ignore_index=-1,
-                     reduction=reduction)
+    eo = F.nll_loss(
+        e, ember.tensor(tgt), weight=ember.tensor(w), ignore_index=-1, reduction=reduction
+    )
+    to = TF.nll_loss(
+        t, torch.tensor(tgt), weight=torch.tensor(w), ignore_index=-1, reduction=reduction
+    )
     close(eo, to)
     backward_both(eo, to)
     close(e.grad, t.grad)
@@ -264,11 +269,19 @@ def test_bce_with_logits_matches_torch(reduction, weighted, pos, dtype):
     e, t = pair(x, requires_grad=True)
     ey, ty = pair(y, requires_grad=True)
     eo = F.binary_cross_entropy_with_logits(
-        e, ey, None if w is None else ember.tensor(w), reduction=reduction,
-        pos_weight=None if pw is None else ember.tensor(pw))
+        e,
+        ey,
+        None if w is None else ember.tensor(w),
+        reduction=reduction,
+        pos_weight=None if pw is None else ember.tensor(pw),
+    )
     to = TF.binary_cross_entropy_with_logits(
-        t, ty, None if w is None else torch.tensor(w), reduction=reduction,
-        pos_weight=None if pw is None else torch.tensor(pw))
+        t,
+        ty,
+        None if w is None else torch.tensor(w),
+        reduction=reduction,
+        pos_weight=None if pw is None else torch.tensor(pw),
+    )
     close(eo, to)
     backward_both(eo, to)
     close(e.grad, t.grad)
@@ -291,8 +304,9 @@ def test_bce_with_logits_gradcheck_with_pos_weight():
     x = ember.randn(3, 2, dtype=ember.float64, requires_grad=True)
     y = ember.rand(3, 2, dtype=ember.float64, requires_grad=True)
     pw = ember.tensor([0.5, 2.0], dtype=ember.float64, requires_grad=True)
-    assert gradcheck(lambda a, b, c: F.binary_cross_entropy_with_logits(a, b, pos_weight=c),
-                     (x, y, pw))
+    assert gradcheck(
+        lambda a, b, c: F.binary_cross_entropy_with_logits(a, b, pos_weight=c), (x, y, pw)
+    )
 
 
 def test_bce_with_logits_shape_error():
@@ -326,12 +340,18 @@ def test_binary_cross_entropy_rejects_out_of_range():
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-@pytest.mark.parametrize("name,kw", [("mse_loss", {}), ("l1_loss", {}),
-                                     ("smooth_l1_loss", {"beta": 1.0}),
-                                     ("smooth_l1_loss", {"beta": 0.5}),
-                                     ("smooth_l1_loss", {"beta": 0.0}),
-                                     ("huber_loss", {"delta": 1.0}),
-                                     ("huber_loss", {"delta": 2.5})])
+@pytest.mark.parametrize(
+    "name,kw",
+    [
+        ("mse_loss", {}),
+        ("l1_loss", {}),
+        ("smooth_l1_loss", {"beta": 1.0}),
+        ("smooth_l1_loss", {"beta": 0.5}),
+        ("smooth_l1_loss", {"beta": 0.0}),
+        ("huber_loss", {"delta": 1.0}),
+        ("huber_loss", {"delta": 2.5}),
+    ],
+)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_regression_losses_match_torch(name, kw, reduction, dtype):
     rs = np.random.RandomState(3)
@@ -350,10 +370,12 @@ def test_regression_loss_closed_forms():
     y = ember.tensor([0.5, 2.0, -3.0])
     np.testing.assert_allclose(F.mse_loss(x, y).item(), (0.25 + 4 + 9) / 3, rtol=1e-6)
     np.testing.assert_allclose(F.l1_loss(x, y, reduction="sum").item(), 5.5, rtol=1e-6)
-    np.testing.assert_allclose(to_np(F.smooth_l1_loss(x, y, reduction="none")),
-                               [0.125, 1.5, 2.5], rtol=1e-6)
-    np.testing.assert_allclose(to_np(F.huber_loss(x, y, reduction="none", delta=2.0)),
-                               [0.125, 2.0, 4.0], rtol=1e-6)
+    np.testing.assert_allclose(
+        to_np(F.smooth_l1_loss(x, y, reduction="none")), [0.125, 1.5, 2.5], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        to_np(F.huber_loss(x, y, reduction="none", delta=2.0)), [0.125, 2.0, 4.0], rtol=1e-6
+    )
     with pytest.raises(ValueError, match="mse_loss: target shape"):
         F.mse_loss(ember.zeros(3), ember.zeros(2))
 
@@ -457,9 +479,18 @@ def test_one_hot():
         F.one_hot(ember.tensor([0, 5]), 3)
 
 
-@pytest.mark.parametrize("name,args", [("relu", ()), ("gelu", ()), ("gelu", ("tanh",)),
-                                       ("silu", ()), ("leaky_relu", (0.2,)), ("sigmoid", ()),
-                                       ("tanh", ())])
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("relu", ()),
+        ("gelu", ()),
+        ("gelu", ("tanh",)),
+        ("silu", ()),
+        ("leaky_relu", (0.2,)),
+        ("sigmoid", ()),
+        ("tanh", ()),
+    ],
+)
 def test_activations_match_torch(name, args):
     x = np.random.randn(4, 5).astype(np.float32)
     e, t = pair(x, requires_grad=True)
@@ -479,6 +510,37 @@ def test_linear_matches_torch_and_error():
     backward_both(eo, to)
     for a, c in ((ex, tx), (ew, tw), (eb, tb)):
         close(a.grad, c.grad)
-    with pytest.raises(ValueError, match=r"linear: input.shape\[-1\] \(5\) must equal "
-                                         r"in_features \(4\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"linear: input.shape\[-1\] \(5\) must equal "
+        r"in_features \(4\)",
+    ):
         F.linear(ember.randn(3, 5), ember.randn(2, 4))
+
+
+def test_softmax_without_dim_warns_and_uses_legacy_default():
+    x = ember.randn(2, 3)
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+        y = F.softmax(x)
+    np.testing.assert_allclose(to_np(y), to_np(F.softmax(x, 1)))
+
+
+def test_softmax_masked_row_gives_exact_zero():
+    x = ember.tensor([[0.0, -float("inf"), 1.0]])
+    y = to_np(F.softmax(x, 1))
+    assert y[0, 1] == 0.0
+    np.testing.assert_allclose(y.sum(), 1.0, rtol=1e-6)
+
+
+def test_embedding_accepts_int32_indices():
+    w = ember.randn(4, 3)
+    a = F.embedding(ember.tensor([3, 0], dtype=ember.int32), w)
+    np.testing.assert_array_equal(to_np(a), to_np(w)[[3, 0]])
+
+
+def test_cross_entropy_none_reduction_kdim_gradcheck():
+    x = ember.randn(2, 3, 2, dtype=ember.float64, requires_grad=True)
+    tgt = ember.tensor(np.array([[0, 2], [1, -100]]))
+    assert gradcheck(lambda v: F.cross_entropy(v, tgt, reduction="none"), (x,))
+    p = ember.softmax(ember.randn(2, 3, 2, dtype=ember.float64), 1)
+    assert gradcheck(lambda v: F.cross_entropy(v, p, label_smoothing=0.2), (x,))

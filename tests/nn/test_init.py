@@ -19,7 +19,8 @@ def test_calculate_gain_matches_torch():
         assert init.calculate_gain(nl) == pytest.approx(torch.nn.init.calculate_gain(nl))
     for a in [None, 0.2, math.sqrt(5)]:
         assert init.calculate_gain("leaky_relu", a) == pytest.approx(
-            torch.nn.init.calculate_gain("leaky_relu", a))
+            torch.nn.init.calculate_gain("leaky_relu", a)
+        )
     with pytest.raises(ValueError, match="unsupported nonlinearity"):
         init.calculate_gain("swishy")
 

@@ -98,13 +98,22 @@ def test_embedding_from_pretrained():
     np.testing.assert_array_equal(to_np(m(ember.tensor([2]))), to_np(w)[[2]])
 
 
-@pytest.mark.parametrize("e_cls,t_cls,kw", [
-    ("ReLU", "ReLU", {}), ("LeakyReLU", "LeakyReLU", {"negative_slope": 0.1}),
-    ("GELU", "GELU", {}), ("GELU", "GELU", {"approximate": "tanh"}), ("SiLU", "SiLU", {}),
-    ("Sigmoid", "Sigmoid", {}), ("Tanh", "Tanh", {}), ("Softmax", "Softmax", {"dim": 1}),
-    ("LogSoftmax", "LogSoftmax", {"dim": -1}), ("Identity", "Identity", {}),
-    ("Flatten", "Flatten", {}),
-])
+@pytest.mark.parametrize(
+    "e_cls,t_cls,kw",
+    [
+        ("ReLU", "ReLU", {}),
+        ("LeakyReLU", "LeakyReLU", {"negative_slope": 0.1}),
+        ("GELU", "GELU", {}),
+        ("GELU", "GELU", {"approximate": "tanh"}),
+        ("SiLU", "SiLU", {}),
+        ("Sigmoid", "Sigmoid", {}),
+        ("Tanh", "Tanh", {}),
+        ("Softmax", "Softmax", {"dim": 1}),
+        ("LogSoftmax", "LogSoftmax", {"dim": -1}),
+        ("Identity", "Identity", {}),
+        ("Flatten", "Flatten", {}),
+    ],
+)
 def test_activation_and_shape_modules(e_cls, t_cls, kw):
     run_both(getattr(nn, e_cls)(**kw), getattr(tnn, t_cls)(**kw), np.random.randn(3, 4, 2))
 
@@ -139,13 +148,21 @@ def _loss_inputs(name):
     return rs.randn(5, 4), rs.randn(5, 4) if name != "BCEWithLogitsLoss" else rs.rand(5, 4)
 
 
-@pytest.mark.parametrize("name,kw", [
-    ("MSELoss", {}), ("L1Loss", {"reduction": "sum"}), ("SmoothL1Loss", {"beta": 0.5}),
-    ("HuberLoss", {"delta": 0.7}), ("CrossEntropyLoss", {"label_smoothing": 0.1}),
-    ("CrossEntropyLoss", {"weight": [1.0, 2.0, 0.5, 1.5], "ignore_index": 2}),
-    ("NLLLoss", {"reduction": "none"}), ("NLLLoss", {"weight": [1.0, 2.0, 0.5, 1.5]}),
-    ("BCELoss", {}), ("BCEWithLogitsLoss", {"pos_weight": [1.0, 2.0, 0.5, 3.0]}),
-])
+@pytest.mark.parametrize(
+    "name,kw",
+    [
+        ("MSELoss", {}),
+        ("L1Loss", {"reduction": "sum"}),
+        ("SmoothL1Loss", {"beta": 0.5}),
+        ("HuberLoss", {"delta": 0.7}),
+        ("CrossEntropyLoss", {"label_smoothing": 0.1}),
+        ("CrossEntropyLoss", {"weight": [1.0, 2.0, 0.5, 1.5], "ignore_index": 2}),
+        ("NLLLoss", {"reduction": "none"}),
+        ("NLLLoss", {"weight": [1.0, 2.0, 0.5, 1.5]}),
+        ("BCELoss", {}),
+        ("BCEWithLogitsLoss", {"pos_weight": [1.0, 2.0, 0.5, 3.0]}),
+    ],
+)
 def test_loss_modules_match_torch(name, kw):
     x, y = _loss_inputs(name)
     e_kw = {k: (ember.tensor(np.array(v)) if isinstance(v, list) else v) for k, v in kw.items()}

@@ -34,7 +34,8 @@ def test_parameter_is_tensor_sharing_data():
     np.testing.assert_array_equal(to_np(p), [2.0, 2.0, 2.0])
     assert not nn.Parameter(ember.zeros(2), requires_grad=False).requires_grad
     assert repr(nn.Parameter(ember.tensor([1.0, 2.0]))) == (
-        "Parameter containing:\ntensor([1., 2.], requires_grad=True)")
+        "Parameter containing:\ntensor([1., 2.], requires_grad=True)"
+    )
     with pytest.raises(TypeError, match="Parameter: data must be a Tensor"):
         nn.Parameter([1.0])
 
@@ -149,7 +150,8 @@ def test_state_dict_round_trip():
     a, b = Net(), Net()
     sd = a.state_dict()
     assert list(sd) == ["steps", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"] or list(
-        sd) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "steps"]
+        sd
+    ) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "steps"]
     assert "scratch" not in sd
     assert not sd["fc1.weight"].requires_grad
     res = b.load_state_dict(sd)
@@ -239,20 +241,45 @@ def test_hook_returning_none_keeps_output_and_sees_inputs():
 
 def test_repr_matches_torch_for_small_sequential():
     torch = pytest.importorskip("torch")
-    e = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.1), nn.LayerNorm(8),
-                      nn.Linear(8, 2, bias=False), nn.GELU(), nn.Softmax(dim=1),
-                      nn.Embedding(10, 3, padding_idx=0), nn.Flatten(), nn.LeakyReLU(0.2),
-                      nn.Identity(), nn.Tanh(), nn.Sigmoid(), nn.SiLU(), nn.LogSoftmax(dim=-1))
-    t = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Dropout(0.1),
-                            torch.nn.LayerNorm(8), torch.nn.Linear(8, 2, bias=False),
-                            torch.nn.GELU(), torch.nn.Softmax(dim=1),
-                            torch.nn.Embedding(10, 3, padding_idx=0), torch.nn.Flatten(),
-                            torch.nn.LeakyReLU(0.2), torch.nn.Identity(), torch.nn.Tanh(),
-                            torch.nn.Sigmoid(), torch.nn.SiLU(), torch.nn.LogSoftmax(dim=-1))
+    e = nn.Sequential(
+        nn.Linear(4, 8),
+        nn.ReLU(),
+        nn.Dropout(0.1),
+        nn.LayerNorm(8),
+        nn.Linear(8, 2, bias=False),
+        nn.GELU(),
+        nn.Softmax(dim=1),
+        nn.Embedding(10, 3, padding_idx=0),
+        nn.Flatten(),
+        nn.LeakyReLU(0.2),
+        nn.Identity(),
+        nn.Tanh(),
+        nn.Sigmoid(),
+        nn.SiLU(),
+        nn.LogSoftmax(dim=-1),
+    )
+    t = torch.nn.Sequential(
+        torch.nn.Linear(4, 8),
+        torch.nn.ReLU(),
+        torch.nn.Dropout(0.1),
+        torch.nn.LayerNorm(8),
+        torch.nn.Linear(8, 2, bias=False),
+        torch.nn.GELU(),
+        torch.nn.Softmax(dim=1),
+        torch.nn.Embedding(10, 3, padding_idx=0),
+        torch.nn.Flatten(),
+        torch.nn.LeakyReLU(0.2),
+        torch.nn.Identity(),
+        torch.nn.Tanh(),
+        torch.nn.Sigmoid(),
+        torch.nn.SiLU(),
+        torch.nn.LogSoftmax(dim=-1),
+    )
     assert repr(e) == repr(t)
     assert repr(Net()) == (
         "Net(\n  (fc1): Linear(in_features=4, out_features=10, bias=True)\n"
-        "  (act): ReLU()\n  (fc2): Linear(in_features=10, out_features=10, bias=True)\n)")
+        "  (act): ReLU()\n  (fc2): Linear(in_features=10, out_features=10, bias=True)\n)"
+    )
     ml_e = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)] + [nn.ReLU()])
     ml_t = torch.nn.ModuleList([torch.nn.Linear(2, 2) for _ in range(3)] + [torch.nn.ReLU()])
     assert repr(ml_e) == repr(ml_t)
@@ -275,15 +302,20 @@ def test_error_in_submodule_is_prefixed_once():
     with pytest.raises(ValueError) as info:
         net(ember.randn(2, 4))
     msg = str(info.value)
-    assert msg.startswith("in Net2.fc2 (Linear(in_features=10, out_features=10, bias=True)): "
-                          "linear: input.shape[-1] (12) must equal in_features (10)")
+    assert msg.startswith(
+        "in Net2.fc2 (Linear(in_features=10, out_features=10, bias=True)): "
+        "linear: input.shape[-1] (12) must equal in_features (10)"
+    )
     assert msg.count(" in ") == 0 or msg.count("in Net2") == 1
 
 
 def test_error_prefix_nested_containers_and_type_kept():
     net = nn.Sequential(nn.Linear(3, 3), nn.Sequential(nn.ReLU(), nn.Linear(5, 2)))
-    with pytest.raises(ValueError, match=r"^in Sequential\.1\.1 \(Linear\(in_features=5, "
-                                         r"out_features=2, bias=True\)\): linear: "):
+    with pytest.raises(
+        ValueError,
+        match=r"^in Sequential\.1\.1 \(Linear\(in_features=5, "
+        r"out_features=2, bias=True\)\): linear: ",
+    ):
         net(ember.randn(2, 3))
     emb = nn.Sequential(nn.Embedding(3, 2))
     with pytest.raises(IndexError, match=r"^in Sequential\.0 \(Embedding\(3, 2\)\): embedding"):
@@ -310,3 +342,29 @@ def test_hook_with_kwargs_and_prepend_order():
     out = m(ember.ones(2), factor=2.0)
     np.testing.assert_array_equal(to_np(out), [3.0, 3.0])
     assert order == ["first", "second"] and seen == {"factor": 3.0}
+
+
+def test_to_converts_existing_grads():
+    lin = nn.Linear(2, 2)
+    lin(ember.randn(1, 2)).sum().backward()
+    lin.double()
+    assert lin.weight.grad.dtype == ember.float64
+
+
+def test_load_state_dict_converts_dtype_and_rejects_non_tensor():
+    a = nn.Linear(2, 2).double()
+    b = nn.Linear(2, 2)
+    b.load_state_dict(a.state_dict())
+    np.testing.assert_allclose(to_np(b.weight), to_np(a.weight).astype(np.float32))
+    sd = a.state_dict()
+    sd["bias"] = [0.0, 0.0]
+    with pytest.raises(RuntimeError, match='While copying the parameter named "bias"'):
+        b.load_state_dict(sd)
+
+
+def test_non_persistent_buffer_and_register_parameter():
+    m = nn.Module()
+    m.register_buffer("tmp", ember.zeros(1), persistent=False)
+    m.register_parameter("w", nn.Parameter(ember.ones(2)))
+    assert list(m.state_dict()) == ["w"]
+    assert [n for n, _ in m.named_buffers()] == ["tmp"]

@@ -116,8 +116,11 @@ def _softmax_dim(input: Tensor, dim: int | None, op: str) -> int:
         return dim
     import warnings
 
-    warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to "
-                  "include dim=X as an argument.", stacklevel=3)
+    warnings.warn(
+        f"Implicit dimension choice for {op} has been deprecated. Change the call to "
+        "include dim=X as an argument.",
+        stacklevel=3,
+    )
     return 0 if input.dim() in (0, 1, 3) else 1
 
 
@@ -143,8 +146,13 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype: object = None) -> 
     return _C.log_softmax(input, _softmax_dim(input, dim, "log_softmax"))
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
-            generator: Generator | None = None) -> Tensor:
+def dropout(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    generator: Generator | None = None,
+) -> Tensor:
     """Zeroes each element with probability ``p`` and scales the rest by ``1 / (1 - p)``.
 
     Args:
@@ -159,9 +167,15 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return _C._dropout(input, float(p), bool(training), generator)
 
 
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
-              max_norm: float | None = None, norm_type: float = 2.0,
-              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
     """Looks up rows of ``weight``: ``out[..., :] = weight[input[...], :]``.
 
     Args:
@@ -174,20 +188,27 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         IndexError: an index out of range.  NotImplementedError: ``max_norm``/``sparse``.
     """
     if max_norm is not None or sparse or scale_grad_by_freq:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
-                                  "supported")
+        raise NotImplementedError(
+            "embedding: max_norm, scale_grad_by_freq and sparse are not supported"
+        )
     pad = -1
     if padding_idx is not None:
         n = weight.shape[0]
         if not -n <= padding_idx < n:
-            raise ValueError(f"embedding: padding_idx ({padding_idx}) must be within "
-                             f"num_embeddings ({n})")
+            raise ValueError(
+                f"embedding: padding_idx ({padding_idx}) must be within num_embeddings ({n})"
+            )
         pad = padding_idx + n if padding_idx < 0 else padding_idx
     return _C._embedding(weight, input, pad)
 
 
-def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalizes over the trailing ``normalized_shape`` dims: ``(x - mean) / sqrt(var + eps)``
     (biased variance), then ``* weight + bias``.
 
@@ -219,8 +240,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         arr = tensor.detach().numpy()
         lo, hi = int(arr.min()), int(arr.max())
         if lo < 0 or hi >= num_classes:
-            raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got values "
-                             f"in [{lo}, {hi}]")
+            raise ValueError(
+                f"one_hot: class values must be in [0, {num_classes}), got values in [{lo}, {hi}]"
+            )
     classes = arange(num_classes, dtype=int64)
     return _C.eq(tensor.unsqueeze(-1), classes).to(int64)
 
@@ -251,8 +273,9 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     return _reduce(_C.abs(input - target), reduction)
 
 
-def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",
-                   beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0
+) -> Tensor:
     """Smooth L1: ``0.5 d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``.
 
     ``beta = 0`` gives the L1 loss.
@@ -272,8 +295,9 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",
     return _reduce(loss, reduction)
 
 
-def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
-               delta: float = 1.0) -> Tensor:
+def huber_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0
+) -> Tensor:
     """Huber: ``0.5 d**2`` where ``|d| <= delta``, else ``delta (|d| - 0.5 delta)``.
 
     Raises:
@@ -288,9 +312,16 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
     return _reduce(loss, reduction)
 
 
-def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                  size_average: None = None, ignore_index: int = -100, reduce: None = None,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: None = None,
+    ignore_index: int = -100,
+    reduce: None = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """Cross entropy between logits and targets (log_softmax + nll_loss, computed stably).
 
     Args:
@@ -307,13 +338,20 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         ValueError: bad shapes, reduction or label_smoothing.  TypeError: bad dtypes.
     Reference: Szegedy et al., "Rethinking the Inception Architecture", 2016 (smoothing).
     """
-    return _C._cross_entropy(input, target, weight, reduction, int(ignore_index),
-                             float(label_smoothing))
+    return _C._cross_entropy(
+        input, target, weight, reduction, int(ignore_index), float(label_smoothing)
+    )
 
 
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
-             size_average: None = None, ignore_index: int = -100, reduce: None = None,
-             reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: None = None,
+    ignore_index: int = -100,
+    reduce: None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """Negative log likelihood ``-weight[t] * input[n, t]`` of log-probabilities ``input``.
 
     Shapes and the weighted-mean rule are those of :func:`cross_entropy` with index targets.
@@ -321,9 +359,14 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     return _C._nll_loss(input, target, weight, reduction, int(ignore_index))
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                         size_average: None = None, reduce: None = None,
-                         reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: None = None,
+    reduce: None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """Binary cross entropy of probabilities: ``-(t log p + (1 - t) log(1 - p))``.
 
     Each log is clamped at -100 (like PyTorch), so ``p`` of exactly 0 or 1 gives a finite loss.
@@ -338,8 +381,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     _check_reduction(reduction, "binary_cross_entropy")
     _check_same_shape(input, target, "binary_cross_entropy")
     if bool(_C.any(_C.logical_or(input < 0, input > 1)).item()):
-        raise ValueError("binary_cross_entropy: all elements of input should be between 0 "
-                         "and 1")
+        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1")
     log_p = _C.clamp(_C.log(input), -100.0, None)
     log_q = _C.clamp(_C.log(1.0 - input), -100.0, None)
     loss = -(target * log_p + (1.0 - target) * log_q)
@@ -348,10 +390,15 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                                     size_average: None = None, reduce: None = None,
-                                     reduction: str = "mean",
-                                     pos_weight: Tensor | None = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: None = None,
+    reduce: None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
     """Sigmoid + binary cross entropy in one stable formula:
     ``(1 - t) x + (1 + (pos_weight - 1) t) * log(1 + exp(-x))``, never overflowing.
 

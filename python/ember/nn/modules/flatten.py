@@ -37,9 +37,10 @@ class Unflatten(Module):
         shape = list(input.shape)
         d = self.dim + len(shape) if self.dim < 0 else self.dim
         if not 0 <= d < len(shape):
-            raise IndexError(f"Unflatten: dim {self.dim} out of range for input of shape "
-                             f"{tuple(shape)}")
-        return input.reshape(shape[:d] + list(self.unflattened_size) + shape[d + 1:])
+            raise IndexError(
+                f"Unflatten: dim {self.dim} out of range for input of shape {tuple(shape)}"
+            )
+        return input.reshape(shape[:d] + list(self.unflattened_size) + shape[d + 1 :])
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

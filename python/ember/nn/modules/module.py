@@ -104,8 +104,11 @@ class Module:
                     args = res if isinstance(res, tuple) else (res,)
             out = self.forward(*args, **kwargs)
             for hid, hook in list(self._forward_hooks.items()):
-                res = hook(self, args, kwargs, out) if hid in self._hooks_with_kwargs else \
-                    hook(self, args, out)
+                res = (
+                    hook(self, args, kwargs, out)
+                    if hid in self._hooks_with_kwargs
+                    else hook(self, args, out)
+                )
                 if res is not None:
                     out = res
             return out
@@ -248,11 +251,15 @@ class Module:
 
     # ---- traversal ------------------------------------------------------------------------
 
-    def _named_members(self, get: Callable[[Module], Any], prefix: str, recurse: bool,
-                       remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
+    def _named_members(
+        self, get: Callable[[Module], Any], prefix: str, recurse: bool, remove_duplicate: bool
+    ) -> Iterator[tuple[str, Any]]:
         memo: set[int] = set()
-        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse \
+        mods = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
             else [(prefix, self)]
+        )
         for mod_prefix, mod in mods:
             for k, v in get(mod):
                 if v is None or (remove_duplicate and id(v) in memo):
@@ -261,24 +268,29 @@ class Module:
                     memo.add(id(v))
                 yield (mod_prefix + ("." if mod_prefix else "") + k, v)
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """Yields ``(dotted_name, parameter)``, each shared parameter once."""
-        yield from self._named_members(lambda m: m._parameters.items(), prefix, recurse,
-                                       remove_duplicate)
+        yield from self._named_members(
+            lambda m: m._parameters.items(), prefix, recurse, remove_duplicate
+        )
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """Yields the parameters of this module (and its submodules when ``recurse``)."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True,
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
         """Yields ``(dotted_name, buffer)``."""
-        yield from self._named_members(lambda m: m._buffers.items(), prefix, recurse,
-                                       remove_duplicate)
+        yield from self._named_members(
+            lambda m: m._buffers.items(), prefix, recurse, remove_duplicate
+        )
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Yields the buffers of this module (and its submodules when ``recurse``)."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
@@ -291,11 +303,13 @@ class Module:
                 yield name, m
 
     def children(self) -> Iterator[Module]:
+        """Yields the direct child modules."""
         for _, m in self.named_children():
             yield m
 
-    def named_modules(self, memo: set | None = None, prefix: str = "",
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+    def named_modules(
+        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
         """Yields ``(dotted_name, module)`` for this module and all descendants (pre-order)."""
         if memo is None:
             memo = set()
@@ -311,6 +325,7 @@ class Module:
             yield from m.named_modules(memo, sub, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
+        """Yields this module and all descendants, each once (pre-order)."""
         for _, m in self.named_modules():
             yield m
 
@@ -393,7 +408,14 @@ class Module:
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """Converts floating parameters and buffers: ``to(dtype)``, ``to(device)``,
-        ``to(device, dtype)``, ``to(tensor)``. Integer buffers keep their dtype."""
+        ``to(device, dtype)``, ``to(tensor)``. Integer buffers keep their dtype.
+
+        A parameter whose dtype changes is replaced by a new :class:`Parameter` (gradients are
+        converted too), so build optimizers after calling ``to``. Returns self.
+
+        Raises:
+            TypeError: a non-floating dtype.
+        """
         from ... import _C
         from ..._tensor import _check_device, _to_dtype
 
@@ -414,27 +436,32 @@ class Module:
         if dt is None:
             return self
         if not dt.is_floating_point:
-            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired "
-                            f"dtype={dt}")
+            raise TypeError(
+                f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dt}"
+            )
         return self._apply(lambda t: t.to(dt) if t.is_floating_point() else t)
 
     def float(self) -> Module:
+        """Converts floating parameters and buffers to float32."""
         from ... import float32
 
         return self.to(float32)
 
     def double(self) -> Module:
+        """Converts floating parameters and buffers to float64."""
         from ... import float64
 
         return self.to(float64)
 
     def cpu(self) -> Module:
+        """No-op (CPU is the only device in this build); returns self."""
         return self
 
     # ---- state ---------------------------------------------------------------------------
 
-    def state_dict(self, *args: Any, destination: Any = None, prefix: str = "",
-                   keep_vars: bool = False) -> OrderedDict:
+    def state_dict(
+        self, *args: Any, destination: Any = None, prefix: str = "", keep_vars: bool = False
+    ) -> OrderedDict:
         """Parameters and persistent buffers by dotted name (detached unless ``keep_vars``)."""
         if destination is None:
             destination = OrderedDict()
@@ -446,15 +473,17 @@ class Module:
                 destination[prefix + name] = b if keep_vars else b.detach()
         for name, m in self._modules.items():
             if m is not None:
-                m.state_dict(destination=destination, prefix=prefix + name + ".",
-                             keep_vars=keep_vars)
+                m.state_dict(
+                    destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
+                )
         return destination
 
     def _own_state(self) -> OrderedDict:
         return self.state_dict(keep_vars=True)
 
-    def load_state_dict(self, state_dict: Any, strict: bool = True,
-                        assign: bool = False) -> _IncompatibleKeys:
+    def load_state_dict(
+        self, state_dict: Any, strict: bool = True, assign: bool = False
+    ) -> _IncompatibleKeys:
         """Copies values from ``state_dict`` into parameters and buffers.
 
         Everything is checked before anything is copied, so a failed load leaves the module
@@ -478,26 +507,35 @@ class Module:
         errors: list[str] = []
         if strict:
             if unexpected:
-                errors.append("Unexpected key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+                errors.append(
+                    "Unexpected key(s) in state_dict: "
+                    + ", ".join(f'"{k}"' for k in unexpected)
+                    + ". "
+                )
             if missing:
-                errors.append("Missing key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in missing) + ". ")
+                errors.append(
+                    "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". "
+                )
         for k, target in own.items():
             if k not in state_dict:
                 continue
             v = state_dict[k]
             if not isinstance(v, Tensor):
-                errors.append(f'While copying the parameter named "{k}", expected ember.Tensor '
-                              f"in state_dict, got {type(v).__name__}.")
+                errors.append(
+                    f'While copying the parameter named "{k}", expected ember.Tensor '
+                    f"in state_dict, got {type(v).__name__}."
+                )
                 continue
             if tuple(v.shape) != tuple(target.shape):
-                errors.append(f"size mismatch for {k}: copying a param with shape "
-                              f"{_shape_str(v.shape)} from checkpoint, the shape in current "
-                              f"model is {_shape_str(target.shape)}.")
+                errors.append(
+                    f"size mismatch for {k}: copying a param with shape "
+                    f"{_shape_str(v.shape)} from checkpoint, the shape in current "
+                    f"model is {_shape_str(target.shape)}."
+                )
         if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t"
-                               + "\n\t".join(errors))
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(errors)
+            )
         from ... import no_grad
 
         with no_grad():
@@ -509,8 +547,9 @@ class Module:
 
     # ---- hooks ---------------------------------------------------------------------------
 
-    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
-                                  with_kwargs: bool = False) -> RemovableHandle:
+    def register_forward_pre_hook(
+        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
         """``hook(module, args)`` runs before ``forward``; a non-None result replaces the
         positional args (a non-tuple is wrapped in a tuple). With ``with_kwargs`` the hook is
         ``hook(module, args, kwargs)`` and may return ``(args, kwargs)``. ``prepend`` runs it
@@ -521,8 +560,9 @@ class Module:
             self._hooks_with_kwargs.add(handle.id)
         return handle
 
-    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
-                              with_kwargs: bool = False) -> RemovableHandle:
+    def register_forward_hook(
+        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
         """``hook(module, args, output)`` runs after ``forward``; a non-None result replaces
         the output. With ``with_kwargs`` it is ``hook(module, args, kwargs, output)``.
         Returns a handle whose ``remove()`` unregisters it."""

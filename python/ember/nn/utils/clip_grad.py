@@ -18,9 +18,13 @@ def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
     return [p.grad for p in parameters if p.grad is not None]
 
 
-def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
-                    norm_type: float = 2.0, error_if_nonfinite: bool = False,
-                    foreach: bool | None = None) -> Tensor:
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
     """Scales gradients in place so that their joint norm is at most ``max_norm``.
 
     The total norm is the ``norm_type``-norm of all gradients seen as one vector
@@ -46,8 +50,11 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
         return full((), 0.0)
     with no_grad():
         if math.isinf(norm_type):
-            total = full((), max(float(np.abs(g.detach().numpy()).max(initial=0.0))
-                                 for g in grads), dtype=grads[0].dtype)
+            total = full(
+                (),
+                max(float(np.abs(g.detach().numpy()).max(initial=0.0)) for g in grads),
+                dtype=grads[0].dtype,
+            )
         else:
             per = stack([(_C.abs(g) ** norm_type).sum().to(grads[0].dtype) for g in grads])
             total = per.sum() ** (1.0 / norm_type)
@@ -65,8 +72,9 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     return total
 
 
-def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
-                     foreach: bool | None = None) -> None:
+def clip_grad_value_(
+    parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None
+) -> None:
     """Clamps every gradient element into ``[-clip_value, clip_value]`` in place."""
     from ... import no_grad
 
