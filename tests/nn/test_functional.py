@@ -544,3 +544,26 @@ def test_cross_entropy_none_reduction_kdim_gradcheck():
     assert gradcheck(lambda v: F.cross_entropy(v, tgt, reduction="none"), (x,))
     p = ember.softmax(ember.randn(2, 3, 2, dtype=ember.float64), 1)
     assert gradcheck(lambda v: F.cross_entropy(v, p, label_smoothing=0.2), (x,))
+
+
+def test_layer_norm_double_backward_gradcheck():
+    x = ember.randn(3, 4, dtype=ember.float64, requires_grad=True)
+    w = ember.randn(4, dtype=ember.float64, requires_grad=True)
+
+    def first_grad(v, ww):
+        with ember.enable_grad():
+            y = F.layer_norm(v, (4,), ww, None)
+            c = ember.tensor(np.arange(12.0).reshape(3, 4))
+            gx, gw = ember.autograd.grad((y * y * c).sum(), (v, ww), create_graph=True)
+        return gx, gw
+
+    assert gradcheck(first_grad, (x, w))
+
+
+def test_layer_norm_constant_rows_and_multi_dim_shape():
+    x = ember.ones(2, 5)
+    np.testing.assert_array_equal(to_np(F.layer_norm(x, (5,))), np.zeros((2, 5), np.float32))
+    xx = ember.randn(2, 3, 4, dtype=ember.float64, requires_grad=True)
+    w = ember.randn(3, 4, dtype=ember.float64, requires_grad=True)
+    b = ember.randn(3, 4, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda a, c, d: F.layer_norm(a, (3, 4), c, d), (xx, w, b))

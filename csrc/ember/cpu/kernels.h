@@ -58,6 +58,10 @@ void embedding_gather(const Tensor& out, const Tensor& weight, const Tensor& idx
 /// grad_w (V, D) zero-filled then grad_w[idx[r]] += g[r], skipping rows with idx == padding_idx.
 void embedding_scatter_add(const Tensor& grad_w, const Tensor& g, const Tensor& idx,
                            int64_t padding_idx);
+/// Layer norm of each row of `in` (rows, cols), contiguous: out = (x - mean) * rstd * w + b
+/// with rstd = 1 / sqrt(biased var + eps); w and b (cols) may be undefined. Same dtype.
+void layer_norm(const Tensor& out, const Tensor& in, const Tensor& w, const Tensor& b,
+                int64_t rows, int64_t cols, double eps);
 /// mask = 0 with probability p, else 1 / (1 - p); floating dtype, contiguous.
 void dropout_mask(const Tensor& mask, double p, Generator& gen);
 

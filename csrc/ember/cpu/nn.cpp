@@ -235,6 +235,38 @@ void embedding_scatter_add(const Tensor& grad_w, const Tensor& g, const Tensor& 
   });
 }
 
+void layer_norm(const Tensor& out, const Tensor& in, const Tensor& w, const Tensor& b,
+                int64_t rows, int64_t cols, double eps) {
+  EMBER_DISPATCH_FLOATING(in.dtype(), "layer_norm", [&] {
+    const scalar_t* x = in.data_ptr<scalar_t>();
+    scalar_t* y = out.data_ptr<scalar_t>();
+    const scalar_t* wp = w.defined() ? w.data_ptr<scalar_t>() : nullptr;
+    const scalar_t* bp = b.defined() ? b.data_ptr<scalar_t>() : nullptr;
+    for (int64_t r = 0; r < rows; ++r) {
+      const scalar_t* xr = x + r * cols;
+      scalar_t* yr = y + r * cols;
+      // Two passes in double: the mean, then the centered sum of squares (no cancellation).
+      double s = 0;
+      for (int64_t j = 0; j < cols; ++j) s += xr[j];
+      const double mean = s / static_cast<double>(cols);
+      double ss = 0;
+      for (int64_t j = 0; j < cols; ++j) {
+        const double d = xr[j] - mean;
+        ss += d * d;
+      }
+      const auto mu = static_cast<scalar_t>(mean);
+      const auto rstd = static_cast<scalar_t>(1.0 / std::sqrt(ss / static_cast<double>(cols) + eps));
+      for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - mu) * rstd;
+      if (wp) {
+        for (int64_t j = 0; j < cols; ++j) yr[j] *= wp[j];
+      }
+      if (bp) {
+        for (int64_t j = 0; j < cols; ++j) yr[j] += bp[j];
+      }
+    }
+  });
+}
+
 void dropout_mask(const Tensor& mask, double p, Generator& gen) {
   EMBER_DISPATCH_FLOATING(mask.dtype(), "dropout", [&] {
     scalar_t* m = mask.data_ptr<scalar_t>();

@@ -317,14 +317,48 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
     EMBER_CHECK_VALUE(bias.sizes() == normalized_shape, "layer_norm: bias must have shape ",
                       normalized_shape, ", got ", bias.sizes());
   }
-  DimList dims;
-  for (int64_t i = x.dim() - k; i < x.dim(); ++i) dims.push_back(i);
-  Tensor xc = x - mean(x, dims, true);
-  Tensor var = mean(xc * xc, dims, true);
-  Tensor y = xc * rsqrt(var + Scalar(eps));
-  if (weight.defined()) y = y * weight;
-  if (bias.defined()) y = y + bias;
-  return y;
+  int64_t cols = 1;
+  for (int64_t v : normalized_shape) cols *= v;
+  const int64_t rows = cols > 0 ? x.numel() / cols : 0;
+  Tensor y = empty(x.sizes(), x.dtype(), x.device());
+  const DType dt = x.dtype();
+  Tensor wc = weight.defined() ? raw_contiguous(detail::convert(weight, dt)) : Tensor();
+  Tensor bc = bias.defined() ? raw_contiguous(detail::convert(bias, dt)) : Tensor();
+  if (x.numel() > 0) cpu::layer_norm(y, raw_contiguous(x), wc, bc, rows, cols, eps);
+  const bool has_w = weight.defined(), has_b = bias.defined();
+  TensorList inputs{x};
+  if (has_w) inputs.push_back(weight);
+  if (has_b) inputs.push_back(bias);
+  // Backward in ember ops, recomputing the statistics from the input so that second-order
+  // gradients see their dependence on x:
+  //   dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)),  gw = g * weight,
+  //   dweight = sum over rows of g * xhat,  dbias = sum over rows of g.
+  return record("NativeLayerNormBackward0", y, inputs,
+                [rows, cols, eps, has_w, has_b](const Ctx& c, const Tensor& g) {
+                  const Tensor& xin = c.input(0);
+                  const Shape& wshape = c.input_sizes(has_w ? 1 : 0);
+                  Tensor x2 = reshape(xin, {rows, cols});
+                  Tensor g2 = reshape(g, {rows, cols});
+                  Tensor xc = x2 - mean(x2, {1}, true);
+                  Tensor rstd = rsqrt(mean(xc * xc, {1}, true) + Scalar(eps));
+                  Tensor xhat = xc * rstd;
+                  Tensor gw = has_w ? g2 * reshape(c.input(1), {cols}) : g2;
+                  TensorList out(1 + (has_w ? 1 : 0) + (has_b ? 1 : 0));
+                  if (c.needs_grad(0)) {
+                    Tensor dx = rstd * (gw - mean(gw, {1}, true) -
+                                        xhat * mean(gw * xhat, {1}, true));
+                    out[0] = reshape(dx, xin.sizes());
+                  }
+                  size_t k = 1;
+                  if (has_w) {
+                    if (c.needs_grad(k)) out[k] = reshape(sum(g2 * xhat, {0}), wshape);
+                    ++k;
+                  }
+                  if (has_b && c.needs_grad(k)) {
+                    out[k] = reshape(sum(g2, {0}), c.input_sizes(k));
+                  }
+                  return out;
+                });
 }
 
 Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
