@@ -3,6 +3,7 @@
 // CPU kernel entry points. Kernels receive allocated outputs and inputs already converted to
 // the compute dtype; they never check user input.
 
+#include "ember/core/generator.h"
 #include "ember/core/tensor.h"
 #include "ember/kernels/elementwise_ops.h"
 
@@ -99,5 +100,36 @@ int64_t count_nonzero(const Tensor& x);
 /// Coordinates (row-major order) of the nonzero elements of a contiguous x into out, an int64
 /// (count_nonzero(x), x.dim()) contiguous tensor.
 void nonzero(const Tensor& out, const Tensor& x);
+
+// ---- nn ------------------------------------------------------------------------------------
+// Inputs are contiguous and laid out as (outer, C, inner) around the class/softmax dim.
+
+/// out = softmax (or log_softmax when `log`) of `in` over the middle dim of (outer, n, inner);
+/// in and out contiguous, same floating dtype. The max is subtracted for stability.
+void softmax(const Tensor& out, const Tensor& in, int64_t outer, int64_t n, int64_t inner,
+             bool log);
+/// Index of the first target outside [0, C) that is not `ignore_index`, or -1 (int64 targets).
+int64_t find_bad_target(const Tensor& target, int64_t C, int64_t ignore_index);
+/// Per-element NLL: loss[o, i] = -w[t] * logp[o, t, i] and wt[o, i] = w[t] (0 where
+/// t == ignore_index). logp (outer, C, inner) contiguous floating; target (outer*inner) int64;
+/// weight (C) in logp's dtype or undefined (all ones). loss and wt: (outer*inner), logp's dtype.
+void nll_forward(const Tensor& loss, const Tensor& wt, const Tensor& logp, const Tensor& target,
+                 const Tensor& weight, int64_t outer, int64_t C, int64_t inner,
+                 int64_t ignore_index);
+/// out (outer, C, inner) zero-filled except out[o, t, i] = value[o*inner + i] for targets
+/// t in [0, C) (others skipped). out and value share a dtype; target int64 contiguous.
+void scatter_class(const Tensor& out, const Tensor& target, const Tensor& value, int64_t outer,
+                   int64_t C, int64_t inner);
+/// out[r] = weight[idx[r]] row by row; weight (V, D) contiguous, idx int64 contiguous.
+void embedding_gather(const Tensor& out, const Tensor& weight, const Tensor& idx);
+/// grad_w (V, D) zero-filled then grad_w[idx[r]] += g[r], skipping rows with idx == padding_idx.
+void embedding_scatter_add(const Tensor& grad_w, const Tensor& g, const Tensor& idx,
+                           int64_t padding_idx);
+/// Layer norm of each row of `in` (rows, cols), contiguous: out = (x - mean) * rstd * w + b
+/// with rstd = 1 / sqrt(biased var + eps); w and b (cols) may be undefined. Same dtype.
+void layer_norm(const Tensor& out, const Tensor& in, const Tensor& w, const Tensor& b,
+                int64_t rows, int64_t cols, double eps);
+/// mask = 0 with probability p, else 1 / (1 - p); floating dtype, contiguous.
+void dropout_mask(const Tensor& mask, double p, Generator& gen);
 
 }  // namespace ember::cpu

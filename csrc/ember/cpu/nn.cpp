@@ -1,0 +1,281 @@
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <vector>
+
+#include "ember/cpu/kernels.h"
+
+// FP compares in the branch-free exp below may only be if-converted (and so vectorized) when
+// the compiler may assume they do not trap; ember never enables FP exceptions.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
+namespace ember::cpu {
+
+namespace {
+
+// exp for float in a form the compiler vectorizes (no libm call): Cody-Waite range reduction
+// x = n ln2 + r, a degree-6 polynomial on r (Cephes expf coefficients), then 2^n through the
+// exponent bits. About 1 ulp on the softmax range x <= 0; below -87.3 it returns 0.
+inline float vexp(float x) {
+  // Branch-free so the loops vectorize: an integer mask zeroes the scale below the range
+  // (NaN still propagates through y).
+  const int32_t keep = -static_cast<int32_t>(x >= -87.3f);
+  x = -87.3f > x ? -87.3f : x;  // NaN stays NaN in both clamps
+  x = 88.7f < x ? 88.7f : x;
+  // Round to nearest with the 1.5 * 2^23 trick (SSE2 has no vector floor).
+  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float y = p * r * r + r + 1.0f;
+  const int32_t bits = ((static_cast<int32_t>(n) + 127) << 23) & keep;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof(scale));
+  return y * scale;
+}
+inline double vexp(double x) { return std::exp(x); }
+
+constexpr int kLanes = 16;
+
+// Max of a contiguous row, in lanes so the loop vectorizes. NaNs are not propagated here;
+// they propagate through exp(x - max) instead.
+template <typename T>
+T row_max(const T* x, int64_t n) {
+  T lanes[kLanes];
+  for (int k = 0; k < kLanes; ++k) lanes[k] = -std::numeric_limits<T>::infinity();
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    for (int k = 0; k < kLanes; ++k) lanes[k] = x[j + k] > lanes[k] ? x[j + k] : lanes[k];
+  }
+  T m = -std::numeric_limits<T>::infinity();
+  for (int k = 0; k < kLanes; ++k) m = lanes[k] > m ? lanes[k] : m;
+  for (; j < n; ++j) m = x[j] > m ? x[j] : m;
+  return m;
+}
+
+// sum_j exp(x[j] - m), also stored into y when y is not null; lane-wise partial sums.
+template <typename T>
+double row_exp_sum(T* y, const T* x, int64_t n, T m) {
+  T lanes[kLanes] = {};
+  int64_t j = 0;
+  if (y) {
+    for (; j + kLanes <= n; j += kLanes) {
+      for (int k = 0; k < kLanes; ++k) {
+        const T e = vexp(x[j + k] - m);
+        y[j + k] = e;
+        lanes[k] += e;
+      }
+    }
+  } else {
+    for (; j + kLanes <= n; j += kLanes) {
+      for (int k = 0; k < kLanes; ++k) lanes[k] += vexp(x[j + k] - m);
+    }
+  }
+  double s = 0;
+  for (int k = 0; k < kLanes; ++k) s += lanes[k];
+  for (; j < n; ++j) {
+    const T e = vexp(x[j] - m);
+    if (y) y[j] = e;
+    s += e;
+  }
+  return s;
+}
+
+// Softmax of one contiguous row of length n (the fast last-dim case).
+template <typename T>
+void softmax_row(T* y, const T* x, int64_t n, bool log) {
+  T m = row_max(x, n);
+  if (!std::isfinite(m)) m = std::isnan(m) ? m : T(0);
+  if (log) {
+    const T ls = static_cast<T>(std::log(row_exp_sum<T>(nullptr, x, n, m)));
+    for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - m) - ls;
+  } else {
+    const T inv = static_cast<T>(1.0 / row_exp_sum(y, x, n, m));
+    for (int64_t j = 0; j < n; ++j) y[j] *= inv;
+  }
+}
+
+// Softmax over the middle dim of (outer, n, inner) with inner > 1: vectorizes across inner.
+template <typename T>
+void softmax_strided(T* y, const T* x, int64_t n, int64_t inner, bool log) {
+  std::vector<T> m(inner, -std::numeric_limits<T>::infinity());
+  std::vector<double> s(inner, 0.0);
+  for (int64_t j = 0; j < n; ++j) {
+    const T* xr = x + j * inner;
+    for (int64_t i = 0; i < inner; ++i) m[i] = xr[i] > m[i] ? xr[i] : m[i];
+  }
+  for (int64_t i = 0; i < inner; ++i) {
+    if (!std::isfinite(m[i])) m[i] = std::isnan(m[i]) ? m[i] : T(0);
+  }
+  // exp into y first (log_softmax overwrites it below), then accumulate: two simple loops
+  // vectorize where one mixed-precision loop would not.
+  for (int64_t j = 0; j < n; ++j) {
+    const T* xr = x + j * inner;
+    T* yr = y + j * inner;
+    for (int64_t i = 0; i < inner; ++i) yr[i] = vexp(xr[i] - m[i]);
+    for (int64_t i = 0; i < inner; ++i) s[i] += yr[i];
+  }
+  for (int64_t i = 0; i < inner; ++i) {
+    if (log) {
+      s[i] = std::log(s[i]);
+    } else {
+      s[i] = 1.0 / s[i];
+    }
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    const T* xr = x + j * inner;
+    T* yr = y + j * inner;
+    for (int64_t i = 0; i < inner; ++i) {
+      yr[i] = log ? (xr[i] - m[i]) - static_cast<T>(s[i]) : yr[i] * static_cast<T>(s[i]);
+    }
+  }
+}
+
+}  // namespace
+
+void softmax(const Tensor& out, const Tensor& in, int64_t outer, int64_t n, int64_t inner,
+             bool log) {
+  if (n == 0) return;
+  EMBER_DISPATCH_FLOATING(in.dtype(), "softmax", [&] {
+    const scalar_t* x = in.data_ptr<scalar_t>();
+    scalar_t* y = out.data_ptr<scalar_t>();
+    for (int64_t o = 0; o < outer; ++o) {
+      if (inner == 1) {
+        softmax_row(y + o * n, x + o * n, n, log);
+      } else {
+        softmax_strided(y + o * n * inner, x + o * n * inner, n, inner, log);
+      }
+    }
+  });
+}
+
+int64_t find_bad_target(const Tensor& target, int64_t C, int64_t ignore_index) {
+  const int64_t* t = target.data_ptr<int64_t>();
+  for (int64_t i = 0, n = target.numel(); i < n; ++i) {
+    if (t[i] != ignore_index && (t[i] < 0 || t[i] >= C)) return i;
+  }
+  return -1;
+}
+
+void nll_forward(const Tensor& loss, const Tensor& wt, const Tensor& logp, const Tensor& target,
+                 const Tensor& weight, int64_t outer, int64_t C, int64_t inner,
+                 int64_t ignore_index) {
+  EMBER_DISPATCH_FLOATING(logp.dtype(), "nll_loss", [&] {
+    const scalar_t* lp = logp.data_ptr<scalar_t>();
+    const int64_t* t = target.data_ptr<int64_t>();
+    const scalar_t* w = weight.defined() ? weight.data_ptr<scalar_t>() : nullptr;
+    scalar_t* l = loss.data_ptr<scalar_t>();
+    scalar_t* ws = wt.data_ptr<scalar_t>();
+    for (int64_t o = 0; o < outer; ++o) {
+      for (int64_t i = 0; i < inner; ++i) {
+        const int64_t k = o * inner + i;
+        const int64_t c = t[k];
+        if (c == ignore_index || c < 0 || c >= C) {
+          l[k] = 0;
+          ws[k] = 0;
+          continue;
+        }
+        const scalar_t wc = w ? w[c] : scalar_t(1);
+        ws[k] = wc;
+        l[k] = -wc * lp[(o * C + c) * inner + i];
+      }
+    }
+  });
+}
+
+void scatter_class(const Tensor& out, const Tensor& target, const Tensor& value, int64_t outer,
+                   int64_t C, int64_t inner) {
+  EMBER_DISPATCH_ALL(out.dtype(), "scatter_class", [&] {
+    scalar_t* y = out.data_ptr<scalar_t>();
+    const scalar_t* v = value.data_ptr<scalar_t>();
+    const int64_t* t = target.data_ptr<int64_t>();
+    std::fill(y, y + outer * C * inner, scalar_t(0));
+    for (int64_t o = 0; o < outer; ++o) {
+      for (int64_t i = 0; i < inner; ++i) {
+        const int64_t k = o * inner + i;
+        if (t[k] >= 0 && t[k] < C) y[(o * C + t[k]) * inner + i] = v[k];
+      }
+    }
+  });
+}
+
+void embedding_gather(const Tensor& out, const Tensor& weight, const Tensor& idx) {
+  const int64_t D = weight.dim() == 2 ? weight.sizes()[1] : 1;
+  const size_t row_bytes = static_cast<size_t>(D) * itemsize(weight.dtype());
+  const char* w = static_cast<const char*>(weight.raw_data());
+  char* y = static_cast<char*>(out.raw_data());
+  const int64_t* ix = idx.data_ptr<int64_t>();
+  for (int64_t r = 0, n = idx.numel(); r < n; ++r) {
+    std::memcpy(y + r * row_bytes, w + ix[r] * row_bytes, row_bytes);
+  }
+}
+
+void embedding_scatter_add(const Tensor& grad_w, const Tensor& g, const Tensor& idx,
+                           int64_t padding_idx) {
+  EMBER_DISPATCH_FLOATING(grad_w.dtype(), "embedding_backward", [&] {
+    const int64_t D = grad_w.sizes()[1];
+    scalar_t* gw = grad_w.data_ptr<scalar_t>();
+    const scalar_t* gr = g.data_ptr<scalar_t>();
+    const int64_t* ix = idx.data_ptr<int64_t>();
+    std::fill(gw, gw + grad_w.numel(), scalar_t(0));
+    for (int64_t r = 0, n = idx.numel(); r < n; ++r) {
+      if (ix[r] == padding_idx) continue;
+      scalar_t* dst = gw + ix[r] * D;
+      const scalar_t* src = gr + r * D;
+      for (int64_t j = 0; j < D; ++j) dst[j] += src[j];
+    }
+  });
+}
+
+void layer_norm(const Tensor& out, const Tensor& in, const Tensor& w, const Tensor& b,
+                int64_t rows, int64_t cols, double eps) {
+  EMBER_DISPATCH_FLOATING(in.dtype(), "layer_norm", [&] {
+    const scalar_t* x = in.data_ptr<scalar_t>();
+    scalar_t* y = out.data_ptr<scalar_t>();
+    const scalar_t* wp = w.defined() ? w.data_ptr<scalar_t>() : nullptr;
+    const scalar_t* bp = b.defined() ? b.data_ptr<scalar_t>() : nullptr;
+    for (int64_t r = 0; r < rows; ++r) {
+      const scalar_t* xr = x + r * cols;
+      scalar_t* yr = y + r * cols;
+      // Two passes in double: the mean, then the centered sum of squares (no cancellation).
+      double s = 0;
+      for (int64_t j = 0; j < cols; ++j) s += xr[j];
+      const double mean = s / static_cast<double>(cols);
+      double ss = 0;
+      for (int64_t j = 0; j < cols; ++j) {
+        const double d = xr[j] - mean;
+        ss += d * d;
+      }
+      const auto mu = static_cast<scalar_t>(mean);
+      const auto rstd = static_cast<scalar_t>(1.0 / std::sqrt(ss / static_cast<double>(cols) + eps));
+      for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - mu) * rstd;
+      if (wp) {
+        for (int64_t j = 0; j < cols; ++j) yr[j] *= wp[j];
+      }
+      if (bp) {
+        for (int64_t j = 0; j < cols; ++j) yr[j] += bp[j];
+      }
+    }
+  });
+}
+
+void dropout_mask(const Tensor& mask, double p, Generator& gen) {
+  EMBER_DISPATCH_FLOATING(mask.dtype(), "dropout", [&] {
+    scalar_t* m = mask.data_ptr<scalar_t>();
+    const scalar_t keep = static_cast<scalar_t>(1.0 / (1.0 - p));
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    for (int64_t i = 0, n = mask.numel(); i < n; ++i) {
+      m[i] = gen.next_double() < p ? scalar_t(0) : keep;
+    }
+  });
+}
+
+}  // namespace ember::cpu

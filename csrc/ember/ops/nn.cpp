@@ -1,0 +1,424 @@
+#include <cmath>
+#include <limits>
+#include <string>
+#include <tuple>
+
+#include "ember/ops/internal.h"
+
+namespace ember {
+
+using autograd::Ctx;
+using autograd::kSaveInputs;
+using autograd::kSaveOutput;
+using autograd::record;
+
+namespace {
+
+void check_floating(const Tensor& x, const char* op, const char* arg) {
+  EMBER_CHECK_TYPE(is_floating(x.dtype()), op, ": expected ", arg,
+                   " to have a floating dtype (float32 or float64), got ", x.dtype());
+}
+
+void check_reduction(const std::string& r, const char* op) {
+  EMBER_CHECK_VALUE(r == "mean" || r == "sum" || r == "none", op,
+                    ": reduction must be 'mean', 'sum' or 'none', got '", r, "'");
+}
+
+// A contiguous tensor with x's values and no autograd history (x itself when possible).
+Tensor raw_contiguous(const Tensor& x) {
+  Tensor d = x.detach();
+  return d.is_contiguous() ? d : contiguous(d);
+}
+
+int64_t prod(const Shape& s, size_t begin, size_t end) {
+  int64_t p = 1;
+  for (size_t i = begin; i < end; ++i) p *= s[i];
+  return p;
+}
+
+Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
+  const char* op = log ? "log_softmax" : "softmax";
+  detail::check_device(x, op);
+  check_floating(x, op, "input");
+  const int64_t d = wrap_dim(dim, std::max<int64_t>(x.dim(), 1), op);
+  Tensor in = raw_contiguous(x);
+  const Shape& s = x.sizes();
+  const int64_t outer = x.dim() == 0 ? 1 : prod(s, 0, d);
+  const int64_t n = x.dim() == 0 ? 1 : s[d];
+  const int64_t inner = x.dim() == 0 ? 1 : prod(s, d + 1, s.size());
+  Tensor y = empty(s, x.dtype(), x.device());
+  if (x.numel() > 0) cpu::softmax(y, in, outer, n, inner, log);
+  const DimList dims = x.dim() == 0 ? DimList{} : DimList{d};
+  if (log) {
+    return record("LogSoftmaxBackward0", y, {x}, [dims](const Ctx& c, const Tensor& g) {
+      return TensorList{g - exp(c.output()) * sum(g, dims, true)};
+    }, kSaveOutput);
+  }
+  return record("SoftmaxBackward0", y, {x}, [dims](const Ctx& c, const Tensor& g) {
+    Tensor yv = c.output();
+    return TensorList{yv * (g - sum(g * yv, dims, true))};
+  }, kSaveOutput);
+}
+
+// Class-index target checks shared by nll_loss and cross_entropy: input (C), (N, C) or
+// (N, C, d1, ...) and target (), (N) or (N, d1, ...).
+struct ClassLayout {
+  int64_t outer, C, inner;
+};
+
+ClassLayout check_class_target(const Tensor& input, const Tensor& target, int64_t ignore_index,
+                               const char* op) {
+  EMBER_CHECK_VALUE(input.dim() >= 1, op, ": expected input of shape (C), (N, C) or "
+                    "(N, C, d1, ...), got shape ", input.sizes());
+  EMBER_CHECK_TYPE(target.dtype() == DType::Int64, op, ": expected class-index target of dtype "
+                   "int64 (or a floating target of class probabilities), got ", target.dtype());
+  const Shape& s = input.sizes();
+  Shape expect;
+  if (input.dim() == 1) {
+    expect = {};
+  } else {
+    expect.push_back(s[0]);
+    expect.insert(expect.end(), s.begin() + 2, s.end());
+  }
+  EMBER_CHECK_VALUE(target.sizes() == expect, op, ": expected target of shape ", expect,
+                    " for input of shape ", s, ", got target shape ", target.sizes());
+  ClassLayout L;
+  L.C = input.dim() == 1 ? s[0] : s[1];
+  L.outer = input.dim() == 1 ? 1 : s[0];
+  L.inner = input.dim() <= 2 ? 1 : prod(s, 2, s.size());
+  Tensor t = raw_contiguous(target);
+  const int64_t bad = cpu::find_bad_target(t, L.C, ignore_index);
+  if (bad >= 0) {
+    const int64_t v = t.data_ptr<int64_t>()[bad];
+    EMBER_CHECK_INDEX(false, op, ": target ", v, " is out of bounds; class indices must be in "
+                      "[0, ", L.C, ") for C = ", L.C, " classes (or equal ignore_index = ",
+                      ignore_index, ")");
+  }
+  return L;
+}
+
+Tensor check_weight(const Tensor& weight, int64_t C, DType dt, const char* op) {
+  if (!weight.defined()) return weight;
+  EMBER_CHECK_VALUE(weight.dim() == 1 && weight.numel() == C, op, ": weight must have shape (",
+                    C, ",) (one entry per class), got ", weight.sizes());
+  return raw_contiguous(detail::convert(weight.detach(), dt));
+}
+
+// Shape of a per-class vector broadcast along the class dim of `input`.
+Shape class_bcast_shape(const Tensor& input, int64_t C) {
+  Shape b(input.dim(), 1);
+  b[input.dim() == 1 ? 0 : 1] = C;
+  return b;
+}
+
+// Per-element losses -w[t] logp[t] and weights w[t] (no autograd), in target's shape.
+std::pair<Tensor, Tensor> nll_parts(const Tensor& logp, const Tensor& target, const Tensor& w,
+                                    const ClassLayout& L, int64_t ignore_index) {
+  Tensor loss = empty(target.sizes(), logp.dtype());
+  Tensor wt = empty(target.sizes(), logp.dtype());
+  cpu::nll_forward(loss, wt, raw_contiguous(logp), raw_contiguous(target), w, L.outer, L.C,
+                   L.inner, ignore_index);
+  return {loss, wt};
+}
+
+// Reduced loss and the per-element factor d(loss)/d(logp[target]) (before the incoming grad).
+std::pair<Tensor, Tensor> reduce_nll(const Tensor& loss, const Tensor& wt,
+                                     const std::string& reduction) {
+  if (reduction == "none") return {loss, neg(wt)};
+  if (reduction == "sum") return {sum(loss), neg(wt)};
+  Tensor denom = sum(wt);
+  return {sum(loss) / denom, neg(wt) / denom};
+}
+
+// log_softmax + nll_loss in one node for class-index targets. The log-probabilities are only
+// a temporary; the backward is g * (softmax(x) * w[t] / denom - onehot(t) * w[t] / denom),
+// written with ember ops so it is differentiable again.
+Tensor cross_entropy_fused(const Tensor& logits, const Tensor& target, const Tensor& w,
+                           const std::string& reduction, int64_t ignore_index,
+                           const ClassLayout& L, int64_t class_dim) {
+  Tensor y, scale;
+  {
+    NoGradGuard guard;
+    Tensor logp = empty(logits.sizes(), logits.dtype());
+    if (logits.numel() > 0) {
+      cpu::softmax(logp, raw_contiguous(logits), L.outer, L.C, L.inner, true);
+    }
+    auto [loss, wt] = nll_parts(logp, target, w, L, ignore_index);
+    std::tie(y, scale) = reduce_nll(loss, wt, reduction);
+  }
+  if (!autograd::needs_record({&logits})) return y;
+  Tensor M = empty(logits.sizes(), logits.dtype());
+  cpu::scatter_class(M, raw_contiguous(target), raw_contiguous(scale), L.outer, L.C, L.inner);
+  Tensor coef = logits.dim() == 1 ? neg(scale) : unsqueeze(neg(scale), 1);
+  const bool batched_none = reduction == "none" && logits.dim() > 1;
+  return record("CrossEntropyLossBackward0", y, {logits},
+                [M, coef, batched_none, class_dim](const Ctx& c, const Tensor& g) {
+                  Tensor gb = batched_none ? unsqueeze(g, 1) : g;
+                  return TensorList{gb * (softmax(c.input(0), class_dim) * coef + M)};
+                });
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl(x, dim, false); }
+Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_impl(x, dim, true); }
+
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& weight,
+                const std::string& reduction, int64_t ignore_index) {
+  detail::check_device(log_probs, "nll_loss");
+  check_floating(log_probs, "nll_loss", "input");
+  check_reduction(reduction, "nll_loss");
+  const ClassLayout L = check_class_target(log_probs, target, ignore_index, "nll_loss");
+  Tensor w = check_weight(weight, L.C, log_probs.dtype(), "nll_loss");
+  Tensor y, scale;  // scale: d y / d logp[target] per element (before the incoming gradient)
+  {
+    NoGradGuard guard;
+    auto [loss, wt] = nll_parts(log_probs, target, w, L, ignore_index);
+    std::tie(y, scale) = reduce_nll(loss, wt, reduction);
+  }
+  if (!autograd::needs_record({&log_probs})) return y;
+  // The gradient is linear in the incoming gradient and constant in log_probs: g * M with M
+  // holding scale at each target position.
+  Tensor M = empty(log_probs.sizes(), log_probs.dtype());
+  cpu::scatter_class(M, raw_contiguous(target), raw_contiguous(scale), L.outer, L.C, L.inner);
+  const bool none = reduction == "none";
+  const bool unbatched = log_probs.dim() == 1;
+  return record("NllLossBackward0", y, {log_probs}, [M, none, unbatched](const Ctx&,
+                                                                         const Tensor& g) {
+    Tensor gb = none && !unbatched ? unsqueeze(g, 1) : g;
+    return TensorList{gb * M};
+  }, 0);
+}
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& weight,
+                     const std::string& reduction, int64_t ignore_index, double label_smoothing) {
+  const char* op = "cross_entropy";
+  detail::check_device(logits, op);
+  check_floating(logits, op, "input");
+  check_reduction(reduction, op);
+  EMBER_CHECK_VALUE(label_smoothing >= 0.0 && label_smoothing <= 1.0, op,
+                    ": label_smoothing must be in [0, 1], got ", label_smoothing);
+  EMBER_CHECK_VALUE(logits.dim() >= 1, op, ": expected input of shape (C), (N, C) or "
+                    "(N, C, d1, ...), got shape ", logits.sizes());
+  const int64_t class_dim = logits.dim() == 1 ? 0 : 1;
+  const int64_t C = logits.sizes()[class_dim];
+  Tensor w = check_weight(weight, C, logits.dtype(), op);
+  Tensor wv = w.defined() ? reshape(w, class_bcast_shape(logits, C)) : Tensor();
+
+  if (is_floating(target.dtype())) {
+    // Class probabilities, same shape as the logits.
+    EMBER_CHECK_VALUE(target.sizes() == logits.sizes(), op, ": a probability target must have "
+                      "the input's shape ", logits.sizes(), ", got ", target.sizes());
+    Tensor logp = log_softmax(logits, class_dim);
+    Tensor t = detail::convert(target, logits.dtype());
+    if (label_smoothing > 0) {
+      t = t * Scalar(1.0 - label_smoothing) + Scalar(label_smoothing / static_cast<double>(C));
+    }
+    Tensor prodt = logp * t;
+    if (wv.defined()) prodt = prodt * wv;
+    if (reduction == "none") return neg(sum(prodt, {class_dim}));
+    if (reduction == "sum") return neg(sum(prodt));
+    const double rows = C > 0 ? static_cast<double>(logits.numel() / C) : 0.0;
+    return neg(sum(prodt)) / Scalar(rows);
+  }
+
+  const ClassLayout L = check_class_target(logits, target, ignore_index, op);
+  if (label_smoothing <= 0) {
+    return cross_entropy_fused(logits, target, w, reduction, ignore_index, L, class_dim);
+  }
+  Tensor logp = log_softmax(logits, class_dim);
+  Tensor nll = nll_loss(logp, target, w, reduction, ignore_index);
+  // PyTorch's smoothing: (1 - eps) * nll + eps / C * (-sum_c w_c logp_c), ignored targets
+  // masked; the weighted mean divides by the summed target weights, like nll_loss.
+  Tensor smooth = neg(sum(wv.defined() ? logp * wv : logp, {class_dim}));
+  Tensor keep = ne(target, wrap_scalar(Scalar(ignore_index))).to(logits.dtype());
+  smooth = smooth * keep;
+  Tensor red;
+  if (reduction == "none") {
+    red = smooth;
+  } else if (reduction == "sum") {
+    red = sum(smooth);
+  } else {
+    Tensor denom;
+    if (w.defined()) {
+      NoGradGuard guard;
+      denom = sum(nll_parts(logp, target, w, L, ignore_index).second);
+    } else {
+      denom = sum(keep);
+    }
+    red = sum(smooth) / denom;
+  }
+  return nll * Scalar(1.0 - label_smoothing) +
+         red * Scalar(label_smoothing / static_cast<double>(C));
+}
+
+namespace {
+
+// Gradient of embedding with respect to the weight: scatter-adds rows of `g` into a
+// (num_weights, D) matrix. Differentiable in `g` (its gradient gathers rows again).
+Tensor embedding_dense_backward(const Tensor& g, const Tensor& idx, int64_t num_weights,
+                                int64_t padding_idx) {
+  const int64_t D = g.sizes().back();
+  Tensor gw = empty({num_weights, D}, g.dtype());
+  Tensor g2 = raw_contiguous(g);
+  cpu::embedding_scatter_add(gw, g2, idx, padding_idx);
+  return record("EmbeddingBackward1", gw, {g}, [idx, padding_idx](const Ctx&, const Tensor& gg) {
+    Tensor r = embedding(gg, idx, -1);
+    if (padding_idx >= 0) {
+      Tensor keep = ne(idx, wrap_scalar(Scalar(padding_idx))).to(r.dtype());
+      r = r * unsqueeze(keep, -1);
+    }
+    return TensorList{r};
+  }, 0);
+}
+
+}  // namespace
+
+Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx) {
+  detail::check_device(weight, "embedding");
+  EMBER_CHECK_VALUE(weight.dim() == 2, "embedding: weight must be 2-D (num_embeddings, "
+                    "embedding_dim), got shape ", weight.sizes());
+  EMBER_CHECK_TYPE(indices.dtype() == DType::Int64 || indices.dtype() == DType::Int32,
+                   "embedding: expected indices of dtype int64 or int32, got ", indices.dtype());
+  const int64_t V = weight.sizes()[0];
+  const int64_t D = weight.sizes()[1];
+  Tensor idx = raw_contiguous(detail::convert(indices.detach(), DType::Int64));
+  const int64_t bad = cpu::find_bad_target(idx, V, std::numeric_limits<int64_t>::min());
+  if (bad >= 0) {
+    EMBER_CHECK_INDEX(false, "embedding: index ", idx.data_ptr<int64_t>()[bad],
+                      " is out of range for num_embeddings ", V, " (indices must be in [0, ", V,
+                      "))");
+  }
+  Shape out_sizes = indices.sizes();
+  out_sizes.push_back(D);
+  Tensor y = empty(out_sizes, weight.dtype(), weight.device());
+  cpu::embedding_gather(y, raw_contiguous(weight), idx);
+  return record("EmbeddingBackward0", y, {weight}, [idx, V, padding_idx](const Ctx&,
+                                                                         const Tensor& g) {
+    return TensorList{embedding_dense_backward(g, idx, V, padding_idx)};
+  }, 0);
+}
+
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
+                  const Tensor& bias, double eps) {
+  detail::check_device(x, "layer_norm");
+  check_floating(x, "layer_norm", "input");
+  const int64_t k = static_cast<int64_t>(normalized_shape.size());
+  EMBER_CHECK_VALUE(k >= 1, "layer_norm: normalized_shape must have at least one dim");
+  bool ok = x.dim() >= k;
+  for (int64_t i = 0; ok && i < k; ++i) ok = x.sizes()[x.dim() - k + i] == normalized_shape[i];
+  EMBER_CHECK_VALUE(ok, "layer_norm: input of shape ", x.sizes(),
+                    " does not end with normalized_shape ", normalized_shape);
+  if (weight.defined()) {
+    EMBER_CHECK_VALUE(weight.sizes() == normalized_shape, "layer_norm: weight must have shape ",
+                      normalized_shape, ", got ", weight.sizes());
+  }
+  if (bias.defined()) {
+    EMBER_CHECK_VALUE(bias.sizes() == normalized_shape, "layer_norm: bias must have shape ",
+                      normalized_shape, ", got ", bias.sizes());
+  }
+  int64_t cols = 1;
+  for (int64_t v : normalized_shape) cols *= v;
+  const int64_t rows = cols > 0 ? x.numel() / cols : 0;
+  Tensor y = empty(x.sizes(), x.dtype(), x.device());
+  const DType dt = x.dtype();
+  Tensor wc = weight.defined() ? raw_contiguous(detail::convert(weight, dt)) : Tensor();
+  Tensor bc = bias.defined() ? raw_contiguous(detail::convert(bias, dt)) : Tensor();
+  if (x.numel() > 0) cpu::layer_norm(y, raw_contiguous(x), wc, bc, rows, cols, eps);
+  const bool has_w = weight.defined(), has_b = bias.defined();
+  TensorList inputs{x};
+  if (has_w) inputs.push_back(weight);
+  if (has_b) inputs.push_back(bias);
+  // Backward in ember ops, recomputing the statistics from the input so that second-order
+  // gradients see their dependence on x:
+  //   dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)),  gw = g * weight,
+  //   dweight = sum over rows of g * xhat,  dbias = sum over rows of g.
+  return record("NativeLayerNormBackward0", y, inputs,
+                [rows, cols, eps, has_w, has_b](const Ctx& c, const Tensor& g) {
+                  const Tensor& xin = c.input(0);
+                  const Shape& wshape = c.input_sizes(has_w ? 1 : 0);
+                  Tensor x2 = reshape(xin, {rows, cols});
+                  Tensor g2 = reshape(g, {rows, cols});
+                  Tensor xc = x2 - mean(x2, {1}, true);
+                  Tensor rstd = rsqrt(mean(xc * xc, {1}, true) + Scalar(eps));
+                  Tensor xhat = xc * rstd;
+                  Tensor gw = has_w ? g2 * reshape(c.input(1), {cols}) : g2;
+                  TensorList out(1 + (has_w ? 1 : 0) + (has_b ? 1 : 0));
+                  if (c.needs_grad(0)) {
+                    Tensor dx = rstd * (gw - mean(gw, {1}, true) -
+                                        xhat * mean(gw * xhat, {1}, true));
+                    out[0] = reshape(dx, xin.sizes());
+                  }
+                  size_t k = 1;
+                  if (has_w) {
+                    if (c.needs_grad(k)) out[k] = reshape(sum(g2 * xhat, {0}), wshape);
+                    ++k;
+                  }
+                  if (has_b && c.needs_grad(k)) {
+                    out[k] = reshape(sum(g2, {0}), c.input_sizes(k));
+                  }
+                  return out;
+                });
+}
+
+Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
+  EMBER_CHECK_VALUE(p >= 0.0 && p <= 1.0,
+                    "dropout: probability has to be between 0 and 1, but got ", p);
+  if (!training || p == 0.0) return x;
+  detail::check_device(x, "dropout");
+  check_floating(x, "dropout", "input");
+  Tensor mask = empty(x.sizes(), x.dtype(), x.device());
+  cpu::dropout_mask(mask, p, gen ? *gen : default_generator());
+  return x * mask;
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
+                                        const Tensor& weight, const Tensor& pos_weight,
+                                        const std::string& reduction) {
+  const char* op = "binary_cross_entropy_with_logits";
+  detail::check_device(logits, op);
+  check_floating(logits, op, "input");
+  check_reduction(reduction, op);
+  EMBER_CHECK_VALUE(target.sizes() == logits.sizes(), op, ": target size ", target.sizes(),
+                    " must be the same as input size ", logits.sizes());
+  Tensor t = detail::convert(target, logits.dtype());
+  const bool has_pw = pos_weight.defined();
+  Tensor pw = has_pw ? detail::convert(pos_weight, logits.dtype()) : Tensor();
+  if (has_pw) meta::broadcast_shapes(pw.sizes(), logits.sizes(), op);
+  // loss = (1 - t) x + lw * softplus(-x), lw = 1 + (pw - 1) t; softplus(-x) is written as
+  // max(-x, 0) + log1p(exp(-|x|)) so it never overflows.
+  Tensor y;
+  {
+    NoGradGuard guard;
+    Tensor xd = logits.detach(), td = t.detach();
+    Tensor sp = relu(neg(xd)) + log1p(exp(neg(abs(xd))));
+    Tensor lw = has_pw ? (pw.detach() - Scalar(1.0)) * td + Scalar(1.0) : Tensor();
+    y = (Scalar(1.0) - td) * xd + (has_pw ? lw * sp : sp);
+  }
+  TensorList inputs{logits, t};
+  if (has_pw) inputs.push_back(pw);
+  y = record("BinaryCrossEntropyWithLogitsBackward0", y, inputs,
+             [has_pw](const Ctx& c, const Tensor& g) {
+               const Tensor& x = c.input(0);
+               const Tensor& tt = c.input(1);
+               Tensor gx, gt, gp;
+               Tensor sp = relu(neg(x)) + log1p(exp(neg(abs(x))));
+               Tensor lw = has_pw ? (c.input(2) - Scalar(1.0)) * tt + Scalar(1.0) : Tensor();
+               if (c.needs_grad(0)) {
+                 Tensor s = sigmoid(neg(x));
+                 gx = sum_to(g * ((Scalar(1.0) - tt) - (has_pw ? lw * s : s)), x.sizes());
+               }
+               if (c.needs_grad(1)) {
+                 Tensor d = has_pw ? neg(x) + (c.input(2) - Scalar(1.0)) * sp : neg(x);
+                 gt = sum_to(g * d, tt.sizes());
+               }
+               if (has_pw && c.needs_grad(2)) gp = sum_to(g * tt * sp, c.input_sizes(2));
+               return has_pw ? TensorList{gx, gt, gp} : TensorList{gx, gt};
+             });
+  if (weight.defined()) y = y * detail::convert(weight, logits.dtype());
+  if (reduction == "sum") return sum(y);
+  if (reduction == "mean") return mean(y);
+  return y;
+}
+
+}  // namespace ember

@@ -1,0 +1,636 @@
+"""``Module``: the base class of every layer and model."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
+
+from ..._C import Tensor
+from ..parameter import Parameter
+
+__all__ = ["Module", "RemovableHandle"]
+
+_hook_ids = itertools.count()
+_call_state = threading.local()
+
+
+class RemovableHandle:
+    """Returned by ``register_*_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: dict) -> None:
+        self._hooks = hooks
+        self.id = next(_hook_ids)
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+class _IncompatibleKeys(NamedTuple):
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+def _addindent(text: str, spaces: int) -> str:
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
+
+
+def _check_name(name: Any, kind: str) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+    if name == "":
+        raise KeyError(f'{kind} name can\'t be empty string ""')
+    if "." in name:
+        raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
+
+
+class Module:
+    """Base class for neural-network layers and models (PyTorch's ``nn.Module``).
+
+    Subclasses call ``super().__init__()`` first, assign :class:`Parameter`\\ s, buffers
+    (``register_buffer``) and submodules as attributes, and implement ``forward``. Calling the
+    module runs forward pre-hooks, ``forward`` and forward hooks. An exception raised inside a
+    submodule's ``forward`` is re-raised once, with the same type, prefixed with the module
+    path and its repr, e.g. ``in Net.fc2 (Linear(in_features=10, out_features=10)): ...``.
+
+    Attributes:
+        training (bool): True in training mode (default), False after ``eval()``.
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_hooks_with_kwargs", set())
+
+    # ---- forward and calling ------------------------------------------------------------
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        stack = getattr(_call_state, "stack", None)
+        if stack is None:
+            stack = _call_state.stack = []
+        stack.append(self)
+        try:
+            for hid, hook in list(self._forward_pre_hooks.items()):
+                if hid in self._hooks_with_kwargs:
+                    res = hook(self, args, kwargs)
+                    if res is not None:
+                        args, kwargs = res
+                    continue
+                res = hook(self, args)
+                if res is not None:
+                    args = res if isinstance(res, tuple) else (res,)
+            out = self.forward(*args, **kwargs)
+            for hid, hook in list(self._forward_hooks.items()):
+                res = (
+                    hook(self, args, kwargs, out)
+                    if hid in self._hooks_with_kwargs
+                    else hook(self, args, out)
+                )
+                if res is not None:
+                    out = res
+            return out
+        except Exception as e:
+            if getattr(e, "_ember_module_path", False):
+                raise
+            annotated = _annotate(e, stack)
+            if annotated is None:
+                raise
+            raise annotated.with_traceback(e.__traceback__) from None
+        finally:
+            stack.pop()
+
+    # ---- registration ---------------------------------------------------------------------
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Adds a parameter (or a None placeholder) under ``name``.
+
+        Raises:
+            TypeError: ``param`` is neither a Parameter nor None.
+            KeyError: bad name, or the name is already a non-parameter attribute.
+        """
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        _check_name(name, "parameter")
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute '{name}' already exists")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                "(ember.nn.Parameter or None required)"
+            )
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Adds a buffer: state that is not a parameter (e.g. running statistics).
+
+        Args:
+            name: attribute name.
+            tensor: the buffer, or None.
+            persistent: whether it is part of ``state_dict()``. Default True.
+        Raises:
+            TypeError: ``tensor`` is neither a Tensor nor None.
+            KeyError: bad name, or the name is already another kind of attribute.
+        """
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        _check_name(name, "buffer")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                "(ember.Tensor or None required)"
+            )
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Adds a child module under ``name`` (None is a placeholder)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        _check_name(name, "module")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        params = self.__dict__.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._remove_from(name, self.__dict__, self._buffers, self._modules)
+            self.register_parameter(name, value)
+            return
+        if params is not None and name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                    "(ember.nn.Parameter or None expected)"
+                )
+            params[name] = None
+            return
+        modules = self.__dict__.get("_modules")
+        if isinstance(value, Module):
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._remove_from(name, self.__dict__, params, self._buffers)
+            modules[name] = value
+            return
+        if modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                    "(ember.nn.Module or None expected)"
+                )
+            modules[name] = None
+            return
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                    "(ember.Tensor or None expected)"
+                )
+            buffers[name] = value
+            return
+        object.__setattr__(self, name, value)
+
+    @staticmethod
+    def _remove_from(name: str, *dicts: Any) -> None:
+        for d in dicts:
+            if d is not None and name in d:
+                del d[name]
+
+    def __getattr__(self, name: str) -> Any:
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if store in d and name in d[store]:
+                return d[store][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        for store in (self._parameters, self._buffers, self._modules):
+            if name in store:
+                del store[name]
+                self._non_persistent_buffers_set.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self) -> list[str]:
+        keys = list(super().__dir__())
+        keys += list(self._parameters) + list(self._buffers) + list(self._modules)
+        return sorted(set(keys))
+
+    # ---- traversal ------------------------------------------------------------------------
+
+    def _named_members(
+        self, get: Callable[[Module], Any], prefix: str, recurse: bool, remove_duplicate: bool
+    ) -> Iterator[tuple[str, Any]]:
+        memo: set[int] = set()
+        mods = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
+        for mod_prefix, mod in mods:
+            for k, v in get(mod):
+                if v is None or (remove_duplicate and id(v) in memo):
+                    continue
+                if remove_duplicate:
+                    memo.add(id(v))
+                yield (mod_prefix + ("." if mod_prefix else "") + k, v)
+
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """Yields ``(dotted_name, parameter)``, each shared parameter once."""
+        yield from self._named_members(
+            lambda m: m._parameters.items(), prefix, recurse, remove_duplicate
+        )
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Yields the parameters of this module (and its submodules when ``recurse``)."""
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        """Yields ``(dotted_name, buffer)``."""
+        yield from self._named_members(
+            lambda m: m._buffers.items(), prefix, recurse, remove_duplicate
+        )
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Yields the buffers of this module (and its submodules when ``recurse``)."""
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Yields ``(name, child)`` for the direct children, each module once."""
+        memo: set[int] = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in memo:
+                memo.add(id(m))
+                yield name, m
+
+    def children(self) -> Iterator[Module]:
+        """Yields the direct child modules."""
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(
+        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """Yields ``(dotted_name, module)`` for this module and all descendants (pre-order)."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, m in self._modules.items():
+            if m is None:
+                continue
+            sub = prefix + ("." if prefix else "") + name
+            yield from m.named_modules(memo, sub, remove_duplicate)
+
+    def modules(self) -> Iterator[Module]:
+        """Yields this module and all descendants, each once (pre-order)."""
+        for _, m in self.named_modules():
+            yield m
+
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at dotted path ``target`` (``""`` is self); AttributeError if absent."""
+        mod: Module = self
+        if target == "":
+            return mod
+        for item in target.split("."):
+            if item not in mod._modules or mod._modules[item] is None:
+                raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
+            mod = mod._modules[item]
+        return mod
+
+    # ---- modes and gradients -------------------------------------------------------------
+
+    def train(self, mode: bool = True) -> Module:
+        """Sets training mode on this module and all descendants; returns self."""
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")  # noqa: TRY004
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        """Same as ``train(False)``."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Sets ``requires_grad`` on every parameter; returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clears parameter gradients: sets them to None (default) or fills them with zeros."""
+        from ... import no_grad
+
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                with no_grad():
+                    g = p.grad
+                    g.zero_()
+                    p.grad = g
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Calls ``fn`` on every submodule (children first) and then on self; returns self."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    # ---- conversion ----------------------------------------------------------------------
+
+    def _apply(self, fn: Callable[[Tensor], Tensor]) -> Module:
+        from ... import no_grad
+
+        for m in self.modules():
+            for name, p in m._parameters.items():
+                if p is None:
+                    continue
+                with no_grad():
+                    new = fn(p.detach())
+                if new is p or (new.dtype == p.dtype and new.data_ptr() == p.data_ptr()):
+                    continue
+                np_ = Parameter(new, p.requires_grad)
+                if p.grad is not None:
+                    with no_grad():
+                        np_.grad = fn(p.grad)
+                m._parameters[name] = np_
+            for name, b in m._buffers.items():
+                if b is not None:
+                    with no_grad():
+                        m._buffers[name] = fn(b)
+        return self
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Converts floating parameters and buffers: ``to(dtype)``, ``to(device)``,
+        ``to(device, dtype)``, ``to(tensor)``. Integer buffers keep their dtype.
+
+        A parameter whose dtype changes is replaced by a new :class:`Parameter` (gradients are
+        converted too), so build optimizers after calling ``to``. Returns self.
+
+        Raises:
+            TypeError: a non-floating dtype.
+        """
+        from ... import _C
+        from ..._tensor import _check_device, _to_dtype
+
+        dtype = kwargs.pop("dtype", None)
+        device = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (str, _C.device)):
+                device = a
+            else:
+                dtype = a
+        _check_device(device)
+        dt = _to_dtype(dtype)
+        if dt is None:
+            return self
+        if not dt.is_floating_point:
+            raise TypeError(
+                f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dt}"
+            )
+        return self._apply(lambda t: t.to(dt) if t.is_floating_point() else t)
+
+    def float(self) -> Module:
+        """Converts floating parameters and buffers to float32."""
+        from ... import float32
+
+        return self.to(float32)
+
+    def double(self) -> Module:
+        """Converts floating parameters and buffers to float64."""
+        from ... import float64
+
+        return self.to(float64)
+
+    def cpu(self) -> Module:
+        """No-op (CPU is the only device in this build); returns self."""
+        return self
+
+    # ---- state ---------------------------------------------------------------------------
+
+    def state_dict(
+        self, *args: Any, destination: Any = None, prefix: str = "", keep_vars: bool = False
+    ) -> OrderedDict:
+        """Parameters and persistent buffers by dotted name (detached unless ``keep_vars``)."""
+        if destination is None:
+            destination = OrderedDict()
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = b if keep_vars else b.detach()
+        for name, m in self._modules.items():
+            if m is not None:
+                m.state_dict(
+                    destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
+                )
+        return destination
+
+    def _own_state(self) -> OrderedDict:
+        return self.state_dict(keep_vars=True)
+
+    def load_state_dict(
+        self, state_dict: Any, strict: bool = True, assign: bool = False
+    ) -> _IncompatibleKeys:
+        """Copies values from ``state_dict`` into parameters and buffers.
+
+        Everything is checked before anything is copied, so a failed load leaves the module
+        unchanged.
+
+        Args:
+            state_dict: mapping of dotted names to tensors (as from ``state_dict()``).
+            strict: require the keys to match exactly. Default True.
+            assign: accepted for compatibility; values are always copied.
+        Returns:
+            NamedTuple ``(missing_keys, unexpected_keys)``.
+        Raises:
+            RuntimeError: missing or unexpected keys (when ``strict``), shape mismatches or
+                non-tensor values; the message lists every problem.
+        """
+        if not hasattr(state_dict, "keys"):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        own = self._own_state()
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        errors: list[str] = []
+        if strict:
+            if unexpected:
+                errors.append(
+                    "Unexpected key(s) in state_dict: "
+                    + ", ".join(f'"{k}"' for k in unexpected)
+                    + ". "
+                )
+            if missing:
+                errors.append(
+                    "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". "
+                )
+        for k, target in own.items():
+            if k not in state_dict:
+                continue
+            v = state_dict[k]
+            if not isinstance(v, Tensor):
+                errors.append(
+                    f'While copying the parameter named "{k}", expected ember.Tensor '
+                    f"in state_dict, got {type(v).__name__}."
+                )
+                continue
+            if tuple(v.shape) != tuple(target.shape):
+                errors.append(
+                    f"size mismatch for {k}: copying a param with shape "
+                    f"{_shape_str(v.shape)} from checkpoint, the shape in current "
+                    f"model is {_shape_str(target.shape)}."
+                )
+        if errors:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(errors)
+            )
+        from ... import no_grad
+
+        with no_grad():
+            for k, target in own.items():
+                if k in state_dict:
+                    dst = target.detach()
+                    dst.copy_(state_dict[k].detach())
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ---- hooks ---------------------------------------------------------------------------
+
+    def register_forward_pre_hook(
+        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """``hook(module, args)`` runs before ``forward``; a non-None result replaces the
+        positional args (a non-tuple is wrapped in a tuple). With ``with_kwargs`` the hook is
+        ``hook(module, args, kwargs)`` and may return ``(args, kwargs)``. ``prepend`` runs it
+        before the hooks already registered. Returns a handle whose ``remove()`` unregisters it.
+        """
+        handle = _add_hook(self._forward_pre_hooks, hook, prepend)
+        if with_kwargs:
+            self._hooks_with_kwargs.add(handle.id)
+        return handle
+
+    def register_forward_hook(
+        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """``hook(module, args, output)`` runs after ``forward``; a non-None result replaces
+        the output. With ``with_kwargs`` it is ``hook(module, args, kwargs, output)``.
+        Returns a handle whose ``remove()`` unregisters it."""
+        handle = _add_hook(self._forward_hooks, hook, prepend)
+        if with_kwargs:
+            self._hooks_with_kwargs.add(handle.id)
+        return handle
+
+    # ---- printing ------------------------------------------------------------------------
+
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def extra_repr(self) -> str:
+        """Extra text inside this module's repr (override in subclasses)."""
+        return ""
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({k}): " + _addindent(repr(m), 2) for k, m in self._modules.items()]
+        lines = extra_lines + child_lines
+        s = self._get_name() + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                s += extra_lines[0]
+            else:
+                s += "\n  " + "\n  ".join(lines) + "\n"
+        return s + ")"
+
+
+def _shape_str(shape: Any) -> str:
+    return "ember.Size([" + ", ".join(str(int(s)) for s in shape) + "])"
+
+
+def _add_hook(hooks: OrderedDict, hook: Callable, prepend: bool) -> RemovableHandle:
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+def _short_repr(m: Module) -> str:
+    if any(True for _ in m.children()):
+        return f"{m._get_name()}({m.extra_repr()})"
+    return repr(m)
+
+
+def _annotate(e: Exception, stack: list) -> Exception | None:
+    """The same exception type with ``in Root.a.b (repr): `` prefixed, or None if it can't be
+    rebuilt that way."""
+    parts = [stack[0]._get_name()]
+    for parent, child in zip(stack, stack[1:]):
+        name = next((k for k, m in parent._modules.items() if m is child), None)
+        if name is None:  # called without being a registered child
+            name = child._get_name()
+        parts.append(name)
+    msg = str(e.args[0]) if len(e.args) == 1 else str(e)
+    if isinstance(e, KeyError) and len(e.args) == 1:
+        msg = str(e.args[0])
+    text = f"in {'.'.join(parts)} ({_short_repr(stack[-1])}): {msg}"
+    try:
+        new = type(e)(text)
+    except Exception:  # noqa: BLE001 - a type that can't be rebuilt is re-raised unchanged
+        return None
+    try:
+        new._ember_module_path = True
+    except Exception:  # noqa: BLE001
+        return None
+    return new

@@ -1,0 +1,84 @@
+"""Gradient clipping (PyTorch's ``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_``)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from ..._C import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+
+
+def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
+    """Scales gradients in place so that their joint norm is at most ``max_norm``.
+
+    The total norm is the ``norm_type``-norm of all gradients seen as one vector
+    (``inf``: the largest absolute value). Gradients are multiplied by
+    ``min(1, max_norm / (total_norm + 1e-6))``.
+
+    Args:
+        parameters: a tensor or an iterable of tensors with ``.grad``.
+        max_norm: the largest allowed norm.
+        norm_type: p of the p-norm; ``float('inf')`` for the max norm. Default 2.
+        error_if_nonfinite: raise if the total norm is nan or inf.
+    Returns:
+        0-d tensor: the total norm before clipping.
+    Raises:
+        RuntimeError: non-finite total norm with ``error_if_nonfinite``.
+    """
+    from ... import _C, full, no_grad, stack
+
+    grads = _grads(parameters)
+    max_norm = float(max_norm)
+    norm_type = float(norm_type)
+    if not grads:
+        return full((), 0.0)
+    with no_grad():
+        if math.isinf(norm_type):
+            total = full(
+                (),
+                max(float(np.abs(g.detach().numpy()).max(initial=0.0)) for g in grads),
+                dtype=grads[0].dtype,
+            )
+        else:
+            per = stack([(_C.abs(g) ** norm_type).sum().to(grads[0].dtype) for g in grads])
+            total = per.sum() ** (1.0 / norm_type)
+        tval = float(total.item())
+        if error_if_nonfinite and (math.isnan(tval) or math.isinf(tval)):
+            raise RuntimeError(
+                f"The total norm of order {norm_type} for gradients from `parameters` is "
+                "non-finite, so it cannot be clipped. To disable this error and scale the "
+                "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
+            )
+        coef = max_norm / (tval + 1e-6)
+        if coef < 1.0:
+            for g in grads:
+                g.mul_(coef)
+    return total
+
+
+def clip_grad_value_(
+    parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None
+) -> None:
+    """Clamps every gradient element into ``[-clip_value, clip_value]`` in place."""
+    from ... import no_grad
+
+    clip_value = float(clip_value)
+    with no_grad():
+        for g in _grads(parameters):
+            g.clamp_(-clip_value, clip_value)

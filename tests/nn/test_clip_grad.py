@@ -1,0 +1,61 @@
+"""nn.utils.clip_grad_norm_ / clip_grad_value_ vs closed forms and torch."""
+
+from __future__ import annotations
+
+import math
+
+import ember
+import numpy as np
+import pytest
+from ember import nn
+from ember.nn.utils import clip_grad_norm_, clip_grad_value_
+
+from ._util import et, to_np
+
+torch = pytest.importorskip("torch")
+
+
+def make(grads):
+    ps, ts = [], []
+    for g in grads:
+        p = nn.Parameter(ember.zeros(*g.shape))
+        p.grad = et(g.astype(np.float32))
+        t = torch.zeros(*g.shape, requires_grad=True)
+        t.grad = torch.tensor(g.astype(np.float32))
+        ps.append(p)
+        ts.append(t)
+    return ps, ts
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm_matches_torch(norm_type, max_norm):
+    grads = [np.random.randn(3, 4), np.random.randn(5)]
+    ps, ts = make(grads)
+    en = clip_grad_norm_(ps, max_norm, norm_type=norm_type)
+    tn = torch.nn.utils.clip_grad_norm_(ts, max_norm, norm_type=norm_type)
+    assert en.dim() == 0
+    np.testing.assert_allclose(en.item(), tn.item(), rtol=1e-5)
+    for p, t in zip(ps, ts):
+        np.testing.assert_allclose(to_np(p.grad), t.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_clip_grad_norm_closed_form():
+    ps, _ = make([np.array([3.0, 4.0])])
+    total = clip_grad_norm_(ps, 1.0)
+    assert total.item() == pytest.approx(5.0)
+    np.testing.assert_allclose(to_np(ps[0].grad), [0.6, 0.8], rtol=1e-5)
+    assert clip_grad_norm_([nn.Parameter(ember.zeros(2))], 1.0).item() == 0.0
+
+
+def test_clip_grad_norm_nonfinite_error():
+    ps, _ = make([np.array([np.inf, 1.0])])
+    with pytest.raises(RuntimeError, match="non-finite"):
+        clip_grad_norm_(ps, 1.0, error_if_nonfinite=True)
+
+
+def test_clip_grad_value():
+    ps, ts = make([np.array([-3.0, 0.5, 2.0])])
+    clip_grad_value_(ps, 1.0)
+    torch.nn.utils.clip_grad_value_(ts, 1.0)
+    np.testing.assert_array_equal(to_np(ps[0].grad), ts[0].grad.numpy())
