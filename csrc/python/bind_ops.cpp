@@ -156,8 +156,9 @@ Raises:
          py::kw_only(), py::arg("dtype") = py::none());
   def_op(m, cls, "prod",
          [](const Tensor& x, std::optional<int64_t> dim, bool keepdim, py::object dtype) {
+           // PyTorch converts the input to `dtype` first and returns `dtype`.
            auto dt = opt_dtype(dtype);
-           return prod(dt ? to(x, *dt) : x, dim, keepdim);
+           return dt ? to(prod(to(x, *dt), dim, keepdim), *dt) : prod(x, dim, keepdim);
          },
          R"doc(Product of elements over one ``dim`` (or all elements when None).
 
@@ -167,7 +168,7 @@ Args:
     input (Tensor): any dtype; bool and integer products give int64.
     dim (int | None): the dim to reduce. Default: all elements.
     keepdim (bool): keep the reduced dim with size 1. Default: False.
-    dtype (ember.dtype | None): the input is converted to ``dtype`` first.
+    dtype (ember.dtype | None): the input is converted to ``dtype`` first; result dtype.
 Returns:
     Tensor: the product (1 for empty reductions). The gradient is exact also with zeros in the
     input (the product of the other elements).
@@ -321,25 +322,25 @@ Returns:
   def_op(m, cls, "cumsum",
          [](const Tensor& x, int64_t dim, py::object dtype) {
            auto dt = opt_dtype(dtype);
-           return cumsum(dt ? to(x, *dt) : x, dim);
+           return dt ? to(cumsum(to(x, *dt), dim), *dt) : cumsum(x, dim);
          },
          R"doc(Cumulative sum along ``dim``: out[i] = input[0] + ... + input[i].
 
 Args:
     input (Tensor): any dtype; integer and bool inputs give int64.
     dim (int): the dim to sum along.
-    dtype (ember.dtype | None): the input is converted to ``dtype`` first.
+    dtype (ember.dtype | None): the input is converted to ``dtype`` first; result dtype.
 Returns:
     Tensor: same shape as ``input``.
 )doc",
          py::arg("input"), py::arg("dim"), py::kw_only(), py::arg("dtype") = py::none());
   def_op(m, cls, "all",
          [](const Tensor& x, py::object dim, bool keepdim) { return all(x, dims_arg(dim), keepdim); },
-         "True where all elements over ``dim`` are nonzero; returns bool (True when empty).",
+         "True where all elements over ``dim`` are nonzero; bool (uint8 for uint8 input); True when empty.",
          py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false);
   def_op(m, cls, "any",
          [](const Tensor& x, py::object dim, bool keepdim) { return any(x, dims_arg(dim), keepdim); },
-         "True where any element over ``dim`` is nonzero; returns bool (False when empty).",
+         "True where any element over ``dim`` is nonzero; bool (uint8 for uint8 input); False when empty.",
          py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false);
   def_op(m, cls, "sum_to_size", [](const Tensor& x, py::args size) {
            return sum_to(x, parse_shape(size, "sum_to_size"));

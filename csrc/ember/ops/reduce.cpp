@@ -99,14 +99,17 @@ Tensor sum_to(const Tensor& g, const Shape& sizes) {
   return lead > 0 || r.sizes() != sizes ? reshape(r, sizes) : r;
 }
 
+// all/any give bool, except uint8 inputs which give uint8 (PyTorch keeps that legacy rule).
 Tensor all(const Tensor& x, const DimList& dims, bool keepdim) {
   auto mask = meta::reduce_mask(dims, x.dim(), "all");
-  return reduce_kernel(cpu::ReduceOp::All, x, mask, keepdim, DType::Bool, "all");
+  Tensor y = reduce_kernel(cpu::ReduceOp::All, x, mask, keepdim, DType::Bool, "all");
+  return x.dtype() == DType::UInt8 ? detail::convert(y, DType::UInt8) : y;
 }
 
 Tensor any(const Tensor& x, const DimList& dims, bool keepdim) {
   auto mask = meta::reduce_mask(dims, x.dim(), "any");
-  return reduce_kernel(cpu::ReduceOp::Any, x, mask, keepdim, DType::Bool, "any");
+  Tensor y = reduce_kernel(cpu::ReduceOp::Any, x, mask, keepdim, DType::Bool, "any");
+  return x.dtype() == DType::UInt8 ? detail::convert(y, DType::UInt8) : y;
 }
 
 // ---- prod ------------------------------------------------------------------------------------
