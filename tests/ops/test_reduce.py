@@ -621,3 +621,21 @@ def test_prod_dtype_argument_sets_result_dtype():
     xt = torch.tensor([3, 4, 5], dtype=torch.uint8)
     check(x.prod(dtype=ember.int32), xt.prod(dtype=torch.int32))
     check(x.prod(0, dtype=ember.float32), xt.prod(0, dtype=torch.float32))
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("pos", [0, 5, 17, 36])
+def test_max_min_nan_in_long_runs(dtype, pos):
+    # Long contiguous runs and column reductions take the vectorized paths.
+    arr = np.random.randn(37).astype(dtype)
+    arr[pos] = np.nan
+    mat = np.random.randn(37, 5).astype(dtype)
+    mat[pos, 2] = np.nan
+    for op in ("max", "min"):
+        check(getattr(ember.from_numpy(arr), op)(), getattr(torch.from_numpy(arr), op)())
+        check(getattr(ember.from_numpy(mat), op)(), getattr(torch.from_numpy(mat), op)())
+        r, rt = getattr(ember.from_numpy(mat), op)(0), getattr(torch.from_numpy(mat), op)(0)
+        check(r.values, rt.values)
+        check(r.indices, rt.indices)
+        check(ember.from_numpy(mat).logsumexp(0),
+              torch.from_numpy(mat).logsumexp(0))

@@ -90,6 +90,73 @@ inline bool better(T v, T best, bool is_max) {
   return is_max ? v > best : v < best;
 }
 
+// Branch-free max/min step for value-only reductions: NaN replaces anything and is never
+// replaced (a later NaN replacing an earlier one is harmless here), so loops vectorize.
+template <typename T>
+inline T pick(T v, T best, bool is_max) {
+  const bool take = (is_max ? v > best : v < best) || is_nan(v);
+  return take ? v : best;
+}
+
+// Max/min of one run folded into `best`. On contiguous runs eight lanes take plain selects
+// (vectorizable) and NaNs are collected in separate lanes, checked once at the end.
+template <typename T>
+T extreme_run(const char* p, int64_t stride, int64_t n, T best, bool is_max) {
+  if (stride == static_cast<int64_t>(sizeof(T)) && n >= 16 && !is_nan(best)) {
+    const T* x = reinterpret_cast<const T*>(p);
+    T lanes[8], nans[8];
+    for (int k = 0; k < 8; ++k) {
+      lanes[k] = best;
+      nans[k] = T(0);
+    }
+    int64_t i = 0;
+    if (is_max) {
+      for (; i + 8 <= n; i += 8) {
+        for (int k = 0; k < 8; ++k) {
+          const T v = x[i + k];
+          lanes[k] = v > lanes[k] ? v : lanes[k];
+          nans[k] = v != v ? v : nans[k];
+        }
+      }
+    } else {
+      for (; i + 8 <= n; i += 8) {
+        for (int k = 0; k < 8; ++k) {
+          const T v = x[i + k];
+          lanes[k] = v < lanes[k] ? v : lanes[k];
+          nans[k] = v != v ? v : nans[k];
+        }
+      }
+    }
+    for (int k = 0; k < 8; ++k) {
+      best = pick(lanes[k], best, is_max);
+      if (is_nan(nans[k])) best = nans[k];  // pick() keeps a NaN best from here on
+    }
+    for (; i < n; ++i) best = pick(x[i], best, is_max);
+    return best;
+  }
+  for (int64_t i = 0; i < n; ++i) best = pick(*reinterpret_cast<const T*>(p + i * stride), best, is_max);
+  return best;
+}
+
+// Product of one run; eight lanes on contiguous runs.
+template <typename T, typename Acc>
+Acc prod_run(const char* p, int64_t stride, int64_t n) {
+  if (stride == static_cast<int64_t>(sizeof(T))) {
+    const T* x = reinterpret_cast<const T*>(p);
+    Acc a[8] = {Acc(1), Acc(1), Acc(1), Acc(1), Acc(1), Acc(1), Acc(1), Acc(1)};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      for (int k = 0; k < 8; ++k) a[k] *= static_cast<Acc>(x[i + k]);
+    }
+    Acc tail = Acc(1);
+    for (; i < n; ++i) tail *= static_cast<Acc>(x[i]);
+    return ((a[0] * a[1]) * (a[2] * a[3])) * ((a[4] * a[5]) * (a[6] * a[7])) * tail;
+  }
+  Acc acc = Acc(1);
+  for (int64_t i = 0; i < n; ++i) acc *= static_cast<Acc>(*reinterpret_cast<const T*>(p + i * stride));
+  return acc;
+}
+
 // True when `in` is contiguous and `mask` selects a prefix of its dims: the input is then a
 // (n_red, cols) row-major matrix reduced over its rows.
 bool reduces_leading_dims(const Tensor& in, const std::vector<bool>& mask) {
@@ -139,7 +206,7 @@ void sum_prod_typed(bool is_sum, const Tensor& out, const Tensor& in,
         if (is_sum) {
           r += sum_run<T, Acc>(p, s, m);
         } else {
-          for (int64_t i = 0; i < m; ++i) r *= static_cast<Acc>(*reinterpret_cast<const T*>(p + i * s));
+          r *= prod_run<T, Acc>(p, s, m);
         }
       });
       o[oi] = static_cast<scalar_t>(r);
@@ -159,8 +226,10 @@ void extreme_typed(bool is_max, const Tensor& out, const Tensor& in,
     for (int64_t c = 0; c < cols; ++c) o[c] = x[c];
     for (int64_t r = 1; r < n_red; ++r) {
       const T* row = x + r * cols;
-      for (int64_t c = 0; c < cols; ++c) {
-        if (better(row[c], o[c], is_max)) o[c] = row[c];
+      if (is_max) {
+        for (int64_t c = 0; c < cols; ++c) o[c] = pick(row[c], o[c], true);
+      } else {
+        for (int64_t c = 0; c < cols; ++c) o[c] = pick(row[c], o[c], false);
       }
     }
     return;
@@ -169,10 +238,7 @@ void extreme_typed(bool is_max, const Tensor& out, const Tensor& in,
   for_each_output<T>(in, g, [&](intptr_t oi, char* base) {
     T best = *reinterpret_cast<const T*>(base);
     for_each_run(base, red, [&](const char* p, int64_t s, int64_t m) {
-      for (int64_t i = 0; i < m; ++i) {
-        T v = *reinterpret_cast<const T*>(p + i * s);
-        if (better(v, best, is_max)) best = v;
-      }
+      best = extreme_run<T>(p, s, m, best, is_max);
     });
     o[oi] = best;
   });
