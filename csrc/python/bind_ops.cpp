@@ -117,7 +117,10 @@ Reference: Hendrycks & Gimpel, "Gaussian Error Linear Units", 2016.
   // ---- reductions ---------------------------------------------------------------------------
   def_op(m, cls, "sum",
          [](const Tensor& x, py::object dim, bool keepdim, py::object dtype) {
-           return sum(x, dims_arg(dim), keepdim, opt_dtype(dtype));
+           DimList dims = dims_arg(dim);
+           auto dt = opt_dtype(dtype);
+           py::gil_scoped_release nogil;
+           return sum(x, dims, keepdim, dt);
          },
          R"doc(Sum of elements over ``dim`` (int, tuple, or None for all).
 
@@ -137,8 +140,10 @@ Raises:
          py::kw_only(), py::arg("dtype") = py::none());
   def_op(m, cls, "mean",
          [](const Tensor& x, py::object dim, bool keepdim, py::object dtype) {
+           DimList dims = dims_arg(dim);
            auto dt = opt_dtype(dtype);
-           return mean(dt ? to(x, *dt) : x, dims_arg(dim), keepdim);
+           py::gil_scoped_release nogil;
+           return mean(dt ? to(x, *dt) : x, dims, keepdim);
          },
          R"doc(Arithmetic mean over ``dim`` (int, tuple or None for all).
 
@@ -158,6 +163,7 @@ Raises:
          [](const Tensor& x, std::optional<int64_t> dim, bool keepdim, py::object dtype) {
            // PyTorch converts the input to `dtype` first and returns `dtype`.
            auto dt = opt_dtype(dtype);
+           py::gil_scoped_release nogil;
            return dt ? to(prod(to(x, *dt), dim, keepdim), *dt) : prod(x, dim, keepdim);
          },
          R"doc(Product of elements over one ``dim`` (or all elements when None).
@@ -188,11 +194,27 @@ Returns:
                                  py::object other) -> py::object {
              if (!other.is_none() || py::isinstance<Tensor>(dim)) {
                Tensor o = other.is_none() ? dim.cast<Tensor>() : other.cast<Tensor>();
-               return py::cast(is_max ? maximum(x, o) : minimum(x, o));
+               Tensor y;
+               {
+                 py::gil_scoped_release nogil;
+                 y = is_max ? maximum(x, o) : minimum(x, o);
+               }
+               return py::cast(y);
              }
-             if (dim.is_none()) return py::cast(is_max ? max(x) : min(x));
-             auto r = is_max ? max(x, dim.cast<int64_t>(), keepdim)
-                             : min(x, dim.cast<int64_t>(), keepdim);
+             if (dim.is_none()) {
+               Tensor y;
+               {
+                 py::gil_scoped_release nogil;
+                 y = is_max ? max(x) : min(x);
+               }
+               return py::cast(y);
+             }
+             const int64_t d = dim.cast<int64_t>();
+             std::pair<Tensor, Tensor> r;
+             {
+               py::gil_scoped_release nogil;
+               r = is_max ? max(x, d, keepdim) : min(x, d, keepdim);
+             }
              return result_type(r.first, r.second);
            },
            is_max ? R"doc(Maximum: of all elements, along a dim with indices, or elementwise.
@@ -222,6 +244,7 @@ Raises:
   }
   def_op(m, cls, "argmax",
          [](const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
+           py::gil_scoped_release nogil;
            return argmax(x, dim, keepdim);
          },
          R"doc(Index (int64) of the first maximum, along ``dim`` or of the flattened input.
@@ -237,6 +260,7 @@ Raises:
          py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false);
   def_op(m, cls, "argmin",
          [](const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
+           py::gil_scoped_release nogil;
            return argmin(x, dim, keepdim);
          },
          R"doc(Index (int64) of the first minimum, along ``dim`` or of the flattened input.
@@ -269,6 +293,7 @@ Raises:
              if (!correction.is_none()) corr = correction.cast<double>();
              if (!unbiased.is_none()) corr = unbiased.cast<bool>() ? 1.0 : 0.0;
              DimList dims = dims_arg(dim);
+             py::gil_scoped_release nogil;
              return is_var ? var(x, dims, corr, keepdim) : ember::std(x, dims, corr, keepdim);
            },
            is_var ? R"doc(Variance over ``dim``: sum((x - mean)^2) / max(0, N - correction).
@@ -305,7 +330,9 @@ Raises:
   }
   def_op(m, cls, "logsumexp",
          [](const Tensor& x, py::object dim, bool keepdim) {
-           return logsumexp(x, dims_arg(dim), keepdim);
+           DimList dims = dims_arg(dim);
+           py::gil_scoped_release nogil;
+           return logsumexp(x, dims, keepdim);
          },
          R"doc(log(sum(exp(input))) over ``dim``, stable for large inputs.
 
@@ -322,6 +349,7 @@ Returns:
   def_op(m, cls, "cumsum",
          [](const Tensor& x, int64_t dim, py::object dtype) {
            auto dt = opt_dtype(dtype);
+           py::gil_scoped_release nogil;
            return dt ? to(cumsum(to(x, *dt), dim), *dt) : cumsum(x, dim);
          },
          R"doc(Cumulative sum along ``dim``: out[i] = input[0] + ... + input[i].
