@@ -1,5 +1,8 @@
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <numeric>
 #include <type_traits>
 
 #include "ember/cpu/kernels.h"
@@ -157,19 +160,55 @@ Acc prod_run(const char* p, int64_t stride, int64_t n) {
   return acc;
 }
 
-// True when `in` is contiguous and `mask` selects a prefix of its dims: the input is then a
-// (n_red, cols) row-major matrix reduced over its rows.
-bool reduces_leading_dims(const Tensor& in, const std::vector<bool>& mask) {
-  if (!in.is_contiguous()) return false;
-  bool seen_kept = false;
-  for (bool m : mask) {
-    if (!m) {
-      seen_kept = true;
-    } else if (seen_kept) {
-      return false;
+// True when the innermost memory dim of `in` (smallest stride among dims of size > 1) is kept
+// and some dim is reduced: walking one output's reduced elements would then jump through
+// memory, so the input is instead swept once in memory order into an output-sized buffer.
+bool sweep_in_memory_order(const Tensor& in, const std::vector<bool>& mask) {
+  int64_t inner = -1;
+  int64_t inner_stride = 0;
+  bool any_reduced = false;
+  for (int64_t d = 0; d < in.dim(); ++d) {
+    if (in.sizes()[d] <= 1) continue;
+    any_reduced = any_reduced || mask[d];
+    const int64_t st = std::abs(in.strides()[d]);
+    if (inner < 0 || st < inner_stride) {
+      inner = d;
+      inner_stride = st;
     }
   }
-  return true;
+  return inner >= 0 && any_reduced && !mask[inner];
+}
+
+// Sweeps `in` in memory order, calling run(buf, buf_stride, ptr, byte_stride, n) for each
+// innermost run; `buf` points into an output-sized buffer of B (kept dims row-major) and
+// `buf_stride` is 0 along reduced dims.
+template <typename T, typename B, typename F>
+void sweep(const Tensor& in, const std::vector<bool>& mask, B* buf, F&& run) {
+  const int64_t nd = in.dim();
+  Shape buf_strides(static_cast<size_t>(nd), 0);
+  int64_t st = 1;
+  for (int64_t d = nd - 1; d >= 0; --d) {
+    if (!mask[d]) {
+      buf_strides[d] = st;
+      st *= in.sizes()[d];
+    }
+  }
+  std::vector<int64_t> order(static_cast<size_t>(nd));
+  for (int64_t d = 0; d < nd; ++d) order[d] = d;
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return std::abs(in.strides()[a]) > std::abs(in.strides()[b]);
+  });
+  Shape sizes, in_strides, out_strides;
+  for (int64_t d : order) {
+    sizes.push_back(in.sizes()[d]);
+    in_strides.push_back(in.strides()[d]);
+    out_strides.push_back(buf_strides[d]);
+  }
+  StridedLoop<2> loop(sizes, {&out_strides, &in_strides}, {sizeof(B), sizeof(T)});
+  loop.run({reinterpret_cast<char*>(buf), static_cast<char*>(in.raw_data())},
+           [&](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t m) {
+             run(reinterpret_cast<B*>(p[0]), s[0] / static_cast<int64_t>(sizeof(B)), p[1], s[1], m);
+           });
 }
 
 template <typename T>
@@ -177,23 +216,28 @@ void sum_prod_typed(bool is_sum, const Tensor& out, const Tensor& in,
                     const std::vector<bool>& mask) {
   using Acc = acc_type_t<T>;
   ReduceGeometry g(in, mask);
-  const int64_t n_red = shape_numel(g.red_sizes);
-  const int64_t cols = shape_numel(g.kept_sizes);
-  // Column reductions of a contiguous input: accumulate whole rows (unit stride, vectorizable).
-  if (reduces_leading_dims(in, mask) && !g.kept_sizes.empty() && n_red > 1) {
-    std::vector<Acc> acc(static_cast<size_t>(cols), is_sum ? Acc(0) : Acc(1));
-    const T* x = in.data_ptr<T>();
-    for (int64_t r = 0; r < n_red; ++r) {
-      const T* row = x + r * cols;
-      if (is_sum) {
-        for (int64_t c = 0; c < cols; ++c) acc[c] += static_cast<Acc>(row[c]);
+  if (sweep_in_memory_order(in, mask)) {
+    std::vector<Acc> acc(static_cast<size_t>(out.numel()), is_sum ? Acc(0) : Acc(1));
+    sweep<T, Acc>(in, mask, acc.data(), [&](Acc* a, int64_t as, const char* p, int64_t s, int64_t m) {
+      if (as == 0) {
+        *a = is_sum ? *a + sum_run<T, Acc>(p, s, m) : *a * prod_run<T, Acc>(p, s, m);
+      } else if (as == 1 && s == static_cast<int64_t>(sizeof(T))) {
+        const T* x = reinterpret_cast<const T*>(p);
+        if (is_sum) {
+          for (int64_t i = 0; i < m; ++i) a[i] += static_cast<Acc>(x[i]);
+        } else {
+          for (int64_t i = 0; i < m; ++i) a[i] *= static_cast<Acc>(x[i]);
+        }
       } else {
-        for (int64_t c = 0; c < cols; ++c) acc[c] *= static_cast<Acc>(row[c]);
+        for (int64_t i = 0; i < m; ++i) {
+          const Acc v = static_cast<Acc>(*reinterpret_cast<const T*>(p + i * s));
+          a[i * as] = is_sum ? a[i * as] + v : a[i * as] * v;
+        }
       }
-    }
+    });
     EMBER_DISPATCH_ALL(out.dtype(), "sum", [&] {
       scalar_t* o = out.data_ptr<scalar_t>();
-      for (int64_t c = 0; c < cols; ++c) o[c] = static_cast<scalar_t>(acc[c]);
+      for (size_t c = 0; c < acc.size(); ++c) o[c] = static_cast<scalar_t>(acc[c]);
     });
     return;
   }
@@ -218,20 +262,32 @@ template <typename T>
 void extreme_typed(bool is_max, const Tensor& out, const Tensor& in,
                    const std::vector<bool>& mask) {
   ReduceGeometry g(in, mask);
-  const int64_t n_red = shape_numel(g.red_sizes);
-  const int64_t cols = shape_numel(g.kept_sizes);
   T* o = out.data_ptr<T>();
-  if (reduces_leading_dims(in, mask) && !g.kept_sizes.empty() && n_red > 1) {
-    const T* x = in.data_ptr<T>();
-    for (int64_t c = 0; c < cols; ++c) o[c] = x[c];
-    for (int64_t r = 1; r < n_red; ++r) {
-      const T* row = x + r * cols;
-      if (is_max) {
-        for (int64_t c = 0; c < cols; ++c) o[c] = pick(row[c], o[c], true);
-      } else {
-        for (int64_t c = 0; c < cols; ++c) o[c] = pick(row[c], o[c], false);
-      }
+  if (sweep_in_memory_order(in, mask)) {
+    // Start from the identity of max/min; pick() keeps NaN sticky.
+    T init;
+    if constexpr (std::is_floating_point_v<T>) {
+      init = is_max ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
+    } else {
+      init = is_max ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
     }
+    for (int64_t c = 0, n = out.numel(); c < n; ++c) o[c] = init;
+    sweep<T, T>(in, mask, o, [&](T* b, int64_t bs, const char* p, int64_t s, int64_t m) {
+      if (bs == 0) {
+        *b = extreme_run<T>(p, s, m, *b, is_max);
+      } else if (bs == 1 && s == static_cast<int64_t>(sizeof(T))) {
+        const T* x = reinterpret_cast<const T*>(p);
+        if (is_max) {
+          for (int64_t i = 0; i < m; ++i) b[i] = pick(x[i], b[i], true);
+        } else {
+          for (int64_t i = 0; i < m; ++i) b[i] = pick(x[i], b[i], false);
+        }
+      } else {
+        for (int64_t i = 0; i < m; ++i) {
+          b[i * bs] = pick(*reinterpret_cast<const T*>(p + i * s), b[i * bs], is_max);
+        }
+      }
+    });
     return;
   }
   StridedLoop<1> red(g.red_sizes, {&g.red_strides}, {sizeof(T)});
