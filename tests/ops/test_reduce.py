@@ -639,3 +639,36 @@ def test_max_min_nan_in_long_runs(dtype, pos):
         check(r.indices, rt.indices)
         check(ember.from_numpy(mat).logsumexp(0),
               torch.from_numpy(mat).logsumexp(0))
+
+
+# ---- 0-d inputs and second derivatives -------------------------------------------------------
+
+GRAD_OPS = {
+    "sum": lambda t: t.sum(0),
+    "mean": lambda t: t.mean(-1, True),
+    "prod": lambda t: t.prod(0, True),
+    "max_dim": lambda t: t.max(0).values,
+    "min_full": lambda t: t.min(),
+    "logsumexp": lambda t: t.logsumexp(0),
+    "cumsum": lambda t: t.cumsum(0),
+    "var": lambda t: t.var(0, correction=0),
+    "std": lambda t: t.std(0, correction=0),
+}
+
+
+@pytest.mark.parametrize("name", list(GRAD_OPS))
+def test_gradient_of_0d_input_matches_torch(name):
+    fn = GRAD_OPS[name]
+    grads_match_torch(fn, fn, np.array(1.7))
+
+
+@pytest.mark.parametrize("name", list(GRAD_OPS))
+def test_second_derivative_matches_torch(name):
+    fn = GRAD_OPS[name]
+    arr = np.random.randn(3, 4)
+    x, xt = leaf(arr), torch_leaf(arr)
+    (ge,) = ember.autograd.grad([(fn(x) ** 2).sum()], [x], create_graph=True)
+    (gt,) = torch.autograd.grad([(fn(xt) ** 2).sum()], [xt], create_graph=True)
+    (ge**2).sum().backward()
+    (gt**2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-7, atol=1e-10)
