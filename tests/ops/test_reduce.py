@@ -4,13 +4,12 @@ Values are compared with numpy and PyTorch over dtypes, dims (None, int, negativ
 keepdim, non-contiguous inputs and empty tensors; gradients with float64 gradcheck and PyTorch.
 """
 
+import ember
 import numpy as np
 import pytest
+from ember.autograd import gradcheck
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import ember
-from ember.autograd import gradcheck
 
 torch = pytest.importorskip("torch")
 
@@ -46,7 +45,7 @@ SINGLE_DIMS = [
     ((), 0),
     ((), -1),
 ]
-TOL = {"float32": dict(rtol=1e-5, atol=1e-6), "float64": dict(rtol=1e-7, atol=1e-10)}
+TOL = {"float32": {"rtol": 1e-5, "atol": 1e-6}, "float64": {"rtol": 1e-7, "atol": 1e-10}}
 
 
 def random_array(shape, dtype, low=-5, high=6):
@@ -91,7 +90,7 @@ def check(e, ref, dtype=None):
     got = e.numpy()
     want = ref.numpy()
     assert got.shape == want.shape
-    tol = TOL.get(dtype_name(ref.dtype), dict(rtol=0, atol=0))
+    tol = TOL.get(dtype_name(ref.dtype), {"rtol": 0, "atol": 0})
     np.testing.assert_allclose(got, want, equal_nan=True, **tol)
 
 
@@ -133,11 +132,17 @@ def test_sum_matches_torch_and_numpy(dtype, shape, dim, keepdim):
     for layout in LAYOUTS:
         arr, x, xt = make(shape, dtype, layout)
         y = ember.sum(x, **dim_kwargs(dim), keepdim=keepdim)
-        check(y, torch.sum(xt, dim=dim if dim is not None else tuple(range(xt.dim())), keepdim=keepdim))
+        check(
+            y,
+            torch.sum(xt, dim=dim if dim is not None else tuple(range(xt.dim())), keepdim=keepdim),
+        )
         np.testing.assert_allclose(
             y.numpy(), np.sum(arr, axis=dim, keepdims=keepdim, dtype=y.numpy().dtype), rtol=1e-5
         )
-        check(x.sum(**dim_kwargs(dim), keepdim=keepdim), torch.sum(xt, dim=dim if dim is not None else tuple(range(xt.dim())), keepdim=keepdim))
+        check(
+            x.sum(**dim_kwargs(dim), keepdim=keepdim),
+            torch.sum(xt, dim=dim if dim is not None else tuple(range(xt.dim())), keepdim=keepdim),
+        )
 
 
 def test_sum_dtype_argument_converts_input_first():
@@ -145,12 +150,14 @@ def test_sum_dtype_argument_converts_input_first():
     xt = torch.tensor([0.6, 0.7, 1.5])
     check(x.sum(dtype=ember.int64), xt.sum(dtype=torch.int64))
     check(x.sum(dtype=ember.float64), xt.sum(dtype=torch.float64))
-    check(ember.sum(ember.tensor([1, 2], dtype=ember.int32), dtype=ember.int32),
-          torch.tensor([1, 2], dtype=torch.int32).sum(dtype=torch.int32))
+    check(
+        ember.sum(ember.tensor([1, 2], dtype=ember.int32), dtype=ember.int32),
+        torch.tensor([1, 2], dtype=torch.int32).sum(dtype=torch.int32),
+    )
 
 
 def test_sum_float32_accumulates_accurately():
-    arr = (np.random.rand(1_000_003).astype(np.float32) + np.float32(1e3))
+    arr = np.random.rand(1_000_003).astype(np.float32) + np.float32(1e3)
     exact = arr.astype(np.float64).sum()
     for layout in ["contiguous", "sliced"]:
         got = ember.from_numpy(with_layout(arr, layout)).sum().item()
@@ -170,7 +177,7 @@ def test_sum_float32_accumulates_accurately():
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_mean_matches_torch(dtype, shape, dim, keepdim):
     for layout in LAYOUTS:
-        arr, x, xt = make(shape, dtype, layout)
+        _, x, xt = make(shape, dtype, layout)
         d = dim if dim is not None else tuple(range(xt.dim()))
         check(x.mean(**dim_kwargs(dim), keepdim=keepdim), xt.mean(dim=d, keepdim=keepdim))
 
@@ -198,7 +205,8 @@ def test_prod_matches_torch(dtype, shape, dim, keepdim):
             check(x.prod(dim, keepdim=keepdim), xt.prod(dim, keepdim=keepdim))
             np.testing.assert_allclose(
                 ember.prod(x, dim=dim, keepdim=keepdim).numpy(),
-                np.prod(arr, axis=dim, keepdims=keepdim), rtol=1e-5,
+                np.prod(arr, axis=dim, keepdims=keepdim),
+                rtol=1e-5,
             )
 
 
@@ -233,7 +241,7 @@ def test_prod_gradient_with_zeros(arr, dim):
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_max_min_dim_matches_torch(op, dtype, shape, dim, keepdim):
     for layout in LAYOUTS:
-        arr, x, xt = make(shape, dtype, layout, low=-2, high=3)  # many ties: first index wins
+        _, x, xt = make(shape, dtype, layout, low=-2, high=3)  # many ties: first index wins
         r = getattr(ember, op)(x, dim, keepdim=keepdim)
         rt = getattr(torch, op)(xt, dim, keepdim=keepdim)
         check(r.values, rt.values)
@@ -255,8 +263,8 @@ def test_max_min_full_matches_numpy(op, dtype, shape):
 
 @pytest.mark.parametrize("op", ["max", "min"])
 def test_max_min_with_other_is_elementwise(op):
-    a, x, xt = make((3, 4), "float32")
-    b, y, yt = make((4,), "float32")
+    _, x, xt = make((3, 4), "float32")
+    _, y, yt = make((4,), "float32")
     check(getattr(ember, op)(x, y), getattr(torch, op)(xt, yt))
     check(getattr(x, op)(y), getattr(xt, op)(yt))
     check(getattr(ember, op)(x, other=y), getattr(torch, op)(xt, other=yt))
@@ -295,8 +303,11 @@ def test_max_min_dim_gradient(op, dim, keepdim):
     # With ties the gradient goes to the returned index only.
     tied = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, -1.0, 2.0], [5.0, 5.0, 5.0, 5.0]])
     for a in (arr, tied):
-        grads_match_torch(lambda t: getattr(t, op)(dim, keepdim=keepdim).values,
-                          lambda t: getattr(t, op)(dim, keepdim=keepdim).values, a)
+        grads_match_torch(
+            lambda t: getattr(t, op)(dim, keepdim=keepdim).values,
+            lambda t: getattr(t, op)(dim, keepdim=keepdim).values,
+            a,
+        )
 
 
 @pytest.mark.parametrize("op", ["max", "min"])
@@ -340,7 +351,7 @@ def test_argmax_argmin_match_torch(op, dtype, shape, dim, keepdim):
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_var_std_match_torch(op, dtype, shape, dim, keepdim):
     for layout in LAYOUTS:
-        arr, x, xt = make(shape, dtype, layout)
+        _, x, xt = make(shape, dtype, layout)
         d = dim if dim is not None else tuple(range(xt.dim()))
         for corr in (0, 1, 2):
             with _no_warn():
@@ -378,7 +389,7 @@ def test_var_legacy_unbiased_forms():
 
 def test_var_is_numerically_stable():
     # A large mean and a tiny spread: a one-pass E[x^2] - E[x]^2 formula loses every digit.
-    arr = (np.float32(1e4) + np.random.rand(10_000).astype(np.float32) * np.float32(1e-2))
+    arr = np.float32(1e4) + np.random.rand(10_000).astype(np.float32) * np.float32(1e-2)
     exact = arr.astype(np.float64).var(ddof=1)
     np.testing.assert_allclose(ember.from_numpy(arr).var().item(), exact, rtol=1e-5)
     np.testing.assert_allclose(ember.from_numpy(arr).std().item(), np.sqrt(exact), rtol=1e-5)
@@ -390,10 +401,10 @@ def test_var_is_numerically_stable():
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_var_std_gradient(op, dim, correction, keepdim):
     arr = np.random.randn(3, 4, 2)
-    fe = lambda t: getattr(t, op)(dim, correction=correction, keepdim=keepdim)  # noqa: E731
+    fe = lambda t: getattr(t, op)(dim, correction=correction, keepdim=keepdim)
     assert gradcheck(fe, (leaf(arr),))
     d = dim if dim is not None else (0, 1, 2)
-    ft = lambda t: getattr(t, op)(d, correction=correction, keepdim=keepdim)  # noqa: E731
+    ft = lambda t: getattr(t, op)(d, correction=correction, keepdim=keepdim)
     grads_match_torch(fe, ft, arr)
 
 
@@ -411,14 +422,16 @@ def test_std_gradient_is_zero_for_constant_input():
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_logsumexp_matches_torch(dtype, shape, dim, keepdim):
     for layout in LAYOUTS:
-        arr, x, xt = make(shape, dtype, layout)
+        _, x, xt = make(shape, dtype, layout)
         check(ember.logsumexp(x, dim, keepdim), torch.logsumexp(xt, dim, keepdim))
         check(x.logsumexp(dim=dim, keepdim=keepdim), xt.logsumexp(dim=dim, keepdim=keepdim))
 
 
 def test_logsumexp_is_stable_for_large_inputs():
     arr = np.array([[1000.0, 1000.0, 999.0], [-1000.0, -1001.0, -1002.0]], np.float32)
-    want = np.log(np.sum(np.exp(arr.astype(np.float64) - arr.max(1, keepdims=True)), 1)) + arr.max(1)
+    want = np.log(np.sum(np.exp(arr.astype(np.float64) - arr.max(1, keepdims=True)), 1)) + arr.max(
+        1
+    )
     np.testing.assert_allclose(ember.from_numpy(arr).logsumexp(1).numpy(), want, rtol=1e-6)
     inf = np.inf
     special = np.array([[-inf, -inf], [inf, 1.0], [inf, inf], [np.nan, 1.0]], np.float32)
@@ -437,8 +450,19 @@ def test_logsumexp_gradient(dim, keepdim):
 
 
 @pytest.mark.parametrize("dtype", ALL_DTYPES)
-@pytest.mark.parametrize("shape,dim", [((3, 4, 5), 0), ((3, 4, 5), 1), ((3, 4, 5), -1),
-                                       ((7,), 0), ((), 0), ((), -1), ((0, 3), 0), ((0, 3), 1)])
+@pytest.mark.parametrize(
+    "shape,dim",
+    [
+        ((3, 4, 5), 0),
+        ((3, 4, 5), 1),
+        ((3, 4, 5), -1),
+        ((7,), 0),
+        ((), 0),
+        ((), -1),
+        ((0, 3), 0),
+        ((0, 3), 1),
+    ],
+)
 def test_cumsum_matches_torch_and_numpy(dtype, shape, dim):
     for layout in LAYOUTS:
         arr, x, xt = make(shape, dtype, layout)
@@ -481,7 +505,7 @@ def test_cumsum_second_derivative_matches_torch():
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_sum_mean_gradient(op, dim, keepdim):
     arr = np.random.randn(2, 3, 4)
-    fe = lambda t: getattr(t, op)(dim, keepdim)  # noqa: E731
+    fe = lambda t: getattr(t, op)(dim, keepdim)
     assert gradcheck(fe, (leaf(arr),))
     d = dim if dim is not None else (0, 1, 2)
     grads_match_torch(fe, lambda t: getattr(t, op)(d, keepdim), arr)
@@ -526,7 +550,9 @@ def test_all_any_match_torch(op, dtype, shape, dim):
 )
 def test_bad_dim_raises_index_error_naming_op(name, call):
     x = ember.zeros((2, 3, 4))
-    with pytest.raises(IndexError, match=rf"^{name}: dim -?\d is out of range for a tensor with 3 dimensions"):
+    with pytest.raises(
+        IndexError, match=rf"^{name}: dim -?\d is out of range for a tensor with 3 dimensions"
+    ):
         call(x)
 
 
@@ -544,15 +570,23 @@ def test_extreme_of_empty_raises(op):
         getattr(x, op)()
     with pytest.raises(IndexError, match=rf"^{op}: expected reduction dim 0 to have non-zero size"):
         getattr(x, op)(0)
-    assert getattr(x, op)(1).numel() == 0 if op.startswith("arg") else getattr(x, op)(1).values.numel() == 0
+    assert (
+        getattr(x, op)(1).numel() == 0
+        if op.startswith("arg")
+        else getattr(x, op)(1).values.numel() == 0
+    )
 
 
 def test_dtype_errors():
     with pytest.raises(TypeError, match=r"^argmax: not implemented for bool"):
         ember.tensor([True, False]).argmax()
-    with pytest.raises(TypeError, match=r"^var: only floating point inputs are supported, got int64"):
+    with pytest.raises(
+        TypeError, match=r"^var: only floating point inputs are supported, got int64"
+    ):
         ember.tensor([1, 2]).var()
-    with pytest.raises(TypeError, match=r"^std: only floating point inputs are supported, got uint8"):
+    with pytest.raises(
+        TypeError, match=r"^std: only floating point inputs are supported, got uint8"
+    ):
         ember.tensor([1, 2], dtype=ember.uint8).std()
     with pytest.raises(ValueError, match=r"^var: cannot pass both correction and unbiased"):
         ember.ones(3).var(0, True, correction=1)
@@ -590,11 +624,17 @@ def test_sum_mean_property_vs_numpy(case):
     x = ember.from_numpy(with_layout(arr, layout))
     axis = np_axis(dims, arr.ndim)
     np.testing.assert_allclose(
-        x.sum(dims, keepdim).numpy(), np.sum(arr, axis=axis, keepdims=keepdim), rtol=1e-12, atol=1e-12
+        x.sum(dims, keepdim).numpy(),
+        np.sum(arr, axis=axis, keepdims=keepdim),
+        rtol=1e-12,
+        atol=1e-12,
     )
     with np.errstate(all="ignore"):
-        want = np.mean(arr, axis=axis, keepdims=keepdim) if arr.size else np.full(
-            np.sum(arr, axis=axis, keepdims=keepdim).shape, np.nan)
+        want = (
+            np.mean(arr, axis=axis, keepdims=keepdim)
+            if arr.size
+            else np.full(np.sum(arr, axis=axis, keepdims=keepdim).shape, np.nan)
+        )
     np.testing.assert_allclose(x.mean(dims, keepdim).numpy(), want, rtol=1e-12, atol=1e-12)
 
 
@@ -607,7 +647,7 @@ def test_max_property_vs_numpy(case):
     if dims is None:
         assert x.max().item() == arr.max()
         return
-    for d in (dims if isinstance(dims, tuple) else (dims,)):
+    for d in dims if isinstance(dims, tuple) else (dims,):
         r = x.max(d, keepdim)
         axis = d if arr.ndim else None
         np.testing.assert_array_equal(r.values.numpy(), np.max(arr, axis=axis, keepdims=keepdim))
@@ -637,8 +677,7 @@ def test_max_min_nan_in_long_runs(dtype, pos):
         r, rt = getattr(ember.from_numpy(mat), op)(0), getattr(torch.from_numpy(mat), op)(0)
         check(r.values, rt.values)
         check(r.indices, rt.indices)
-        check(ember.from_numpy(mat).logsumexp(0),
-              torch.from_numpy(mat).logsumexp(0))
+        check(ember.from_numpy(mat).logsumexp(0), torch.from_numpy(mat).logsumexp(0))
 
 
 # ---- 0-d inputs and second derivatives -------------------------------------------------------
