@@ -364,11 +364,13 @@ Returns:
          py::arg("input"), py::arg("dim"), py::kw_only(), py::arg("dtype") = py::none());
   def_op(m, cls, "all",
          [](const Tensor& x, py::object dim, bool keepdim) { return all(x, dims_arg(dim), keepdim); },
-         "True where all elements over ``dim`` are nonzero; bool (uint8 for uint8 input); True when empty.",
+         "True where all elements over ``dim`` are nonzero; bool (uint8 for uint8 input); True "
+         "when empty.",
          py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false);
   def_op(m, cls, "any",
          [](const Tensor& x, py::object dim, bool keepdim) { return any(x, dims_arg(dim), keepdim); },
-         "True where any element over ``dim`` is nonzero; bool (uint8 for uint8 input); False when empty.",
+         "True where any element over ``dim`` is nonzero; bool (uint8 for uint8 input); False "
+         "when empty.",
          py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false);
   def_op(m, cls, "sum_to_size", [](const Tensor& x, py::args size) {
            return sum_to(x, parse_shape(size, "sum_to_size"));

@@ -71,7 +71,9 @@ Acc sum_run(const char* p, int64_t stride, int64_t n) {
     return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])) + tail;
   }
   Acc acc = Acc(0);
-  for (int64_t i = 0; i < n; ++i) acc += static_cast<Acc>(*reinterpret_cast<const T*>(p + i * stride));
+  for (int64_t i = 0; i < n; ++i) {
+    acc += static_cast<Acc>(*reinterpret_cast<const T*>(p + i * stride));
+  }
   return acc;
 }
 
@@ -137,7 +139,9 @@ T extreme_run(const char* p, int64_t stride, int64_t n, T best, bool is_max) {
     for (; i < n; ++i) best = pick(x[i], best, is_max);
     return best;
   }
-  for (int64_t i = 0; i < n; ++i) best = pick(*reinterpret_cast<const T*>(p + i * stride), best, is_max);
+  for (int64_t i = 0; i < n; ++i) {
+    best = pick(*reinterpret_cast<const T*>(p + i * stride), best, is_max);
+  }
   return best;
 }
 
@@ -156,7 +160,9 @@ Acc prod_run(const char* p, int64_t stride, int64_t n) {
     return ((a[0] * a[1]) * (a[2] * a[3])) * ((a[4] * a[5]) * (a[6] * a[7])) * tail;
   }
   Acc acc = Acc(1);
-  for (int64_t i = 0; i < n; ++i) acc *= static_cast<Acc>(*reinterpret_cast<const T*>(p + i * stride));
+  for (int64_t i = 0; i < n; ++i) {
+    acc *= static_cast<Acc>(*reinterpret_cast<const T*>(p + i * stride));
+  }
   return acc;
 }
 
@@ -218,7 +224,7 @@ void sum_prod_typed(bool is_sum, const Tensor& out, const Tensor& in,
   ReduceGeometry g(in, mask);
   if (sweep_in_memory_order(in, mask)) {
     std::vector<Acc> acc(static_cast<size_t>(out.numel()), is_sum ? Acc(0) : Acc(1));
-    sweep<T, Acc>(in, mask, acc.data(), [&](Acc* a, int64_t as, const char* p, int64_t s, int64_t m) {
+    auto run = [&](Acc* a, int64_t as, const char* p, int64_t s, int64_t m) {
       if (as == 0) {
         *a = is_sum ? *a + sum_run<T, Acc>(p, s, m) : *a * prod_run<T, Acc>(p, s, m);
       } else if (as == 1 && s == static_cast<int64_t>(sizeof(T))) {
@@ -234,7 +240,8 @@ void sum_prod_typed(bool is_sum, const Tensor& out, const Tensor& in,
           a[i * as] = is_sum ? a[i * as] + v : a[i * as] * v;
         }
       }
-    });
+    };
+    sweep<T, Acc>(in, mask, acc.data(), run);
     EMBER_DISPATCH_ALL(out.dtype(), "sum", [&] {
       scalar_t* o = out.data_ptr<scalar_t>();
       for (size_t c = 0; c < acc.size(); ++c) o[c] = static_cast<scalar_t>(acc[c]);
@@ -439,7 +446,8 @@ void reduce_with_index(bool is_max, const Tensor& values, const Tensor& indices,
 
 void var(const Tensor& out, const Tensor& in, const std::vector<bool>& mask, double correction) {
   if (out.numel() == 0) return;
-  EMBER_DISPATCH_FLOATING(in.dtype(), "var", [&] { var_typed<scalar_t>(out, in, mask, correction); });
+  EMBER_DISPATCH_FLOATING(in.dtype(), "var",
+                          [&] { var_typed<scalar_t>(out, in, mask, correction); });
 }
 
 void cumsum(const Tensor& out, const Tensor& in, int64_t dim, bool reverse) {
@@ -450,7 +458,8 @@ void cumsum(const Tensor& out, const Tensor& in, int64_t dim, bool reverse) {
   }
   EMBER_DISPATCH_ALL(in.dtype(), "cumsum", [&] {
     using T = scalar_t;
-    EMBER_DISPATCH_ALL(out.dtype(), "cumsum", [&] { cumsum_typed<T, scalar_t>(out, in, dim, reverse); });
+    EMBER_DISPATCH_ALL(out.dtype(), "cumsum",
+                       [&] { cumsum_typed<T, scalar_t>(out, in, dim, reverse); });
   });
 }
 
