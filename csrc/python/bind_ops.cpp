@@ -209,6 +209,9 @@ Returns:
                }
                return py::cast(y);
              }
+             EMBER_CHECK_TYPE(PyIndex_Check(dim.ptr()), is_max ? "max" : "min",
+                              ": dim must be an int (or other a Tensor), got ",
+                              std::string(py::str(py::type::of(dim).attr("__name__"))));
              const int64_t d = dim.cast<int64_t>();
              std::pair<Tensor, Tensor> r;
              {

@@ -711,3 +711,13 @@ def test_second_derivative_matches_torch(name):
     (ge**2).sum().backward()
     (gt**2).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-7, atol=1e-10)
+
+
+def test_max_min_reject_non_integer_dim():
+    x = ember.ones((2, 3))
+    with pytest.raises(
+        TypeError, match=r"^max: dim must be an int \(or other a Tensor\), got float"
+    ):
+        ember.max(x, 1.0)
+    with pytest.raises(TypeError, match=r"^min: dim must be an int"):
+        x.min("0")
