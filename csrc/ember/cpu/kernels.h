@@ -34,6 +34,9 @@ void reduce_with_index(bool is_max, const Tensor& values, const Tensor& indices,
 /// out (floating, in's dtype) = sum((x - mean)^2) / max(0, n - correction) over the masked dims,
 /// two passes in double; `in` non-empty.
 void var(const Tensor& out, const Tensor& in, const std::vector<bool>& mask, double correction);
+/// out (floating, in's dtype) = log(sum(exp(x))) over the masked dims, shifted by the max so
+/// exp never overflows; NaN if any element is NaN. `in` non-empty.
+void logsumexp(const Tensor& out, const Tensor& in, const std::vector<bool>& mask);
 /// out (contiguous, same sizes) = running sum of `in` along `dim`, from the end when `reverse`;
 /// accumulates in double (floats) or int64 (integers). Any input strides and dtype.
 void cumsum(const Tensor& out, const Tensor& in, int64_t dim, bool reverse);

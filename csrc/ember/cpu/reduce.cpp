@@ -375,6 +375,32 @@ void var_typed(const Tensor& out, const Tensor& in, const std::vector<bool>& mas
   });
 }
 
+template <typename T>
+void logsumexp_typed(const Tensor& out, const Tensor& in, const std::vector<bool>& mask) {
+  ReduceGeometry g(in, mask);
+  StridedLoop<1> red(g.red_sizes, {&g.red_strides}, {sizeof(T)});
+  T* o = out.data_ptr<T>();
+  for_each_output<T>(in, g, [&](intptr_t oi, char* base) {
+    T m = *reinterpret_cast<const T*>(base);
+    for_each_run(base, red, [&](const char* p, int64_t s, int64_t n) {
+      m = extreme_run<T>(p, s, n, m, true);
+    });
+    if (is_nan(m)) {
+      o[oi] = m;
+      return;
+    }
+    // An infinite max is not subtracted: inf - inf would be NaN, and exp/log handle it as is.
+    const T shift = std::isinf(m) ? T(0) : m;
+    double sum = 0;
+    for_each_run(base, red, [&](const char* p, int64_t s, int64_t n) {
+      for (int64_t i = 0; i < n; ++i) {
+        sum += static_cast<double>(std::exp(*reinterpret_cast<const T*>(p + i * s) - shift));
+      }
+    });
+    o[oi] = static_cast<T>(std::log(sum) + static_cast<double>(shift));
+  });
+}
+
 template <typename T, typename O>
 void cumsum_typed(const Tensor& out, const Tensor& in, int64_t dim, bool reverse) {
   using Acc = acc_type_t<T>;
@@ -448,6 +474,12 @@ void var(const Tensor& out, const Tensor& in, const std::vector<bool>& mask, dou
   if (out.numel() == 0) return;
   EMBER_DISPATCH_FLOATING(in.dtype(), "var",
                           [&] { var_typed<scalar_t>(out, in, mask, correction); });
+}
+
+void logsumexp(const Tensor& out, const Tensor& in, const std::vector<bool>& mask) {
+  if (out.numel() == 0) return;
+  EMBER_DISPATCH_FLOATING(in.dtype(), "logsumexp",
+                          [&] { logsumexp_typed<scalar_t>(out, in, mask); });
 }
 
 void cumsum(const Tensor& out, const Tensor& in, int64_t dim, bool reverse) {

@@ -314,18 +314,14 @@ Tensor logsumexp(const Tensor& x, const DimList& dims, bool keepdim) {
   auto mask = meta::reduce_mask(dims, x.dim(), "logsumexp");
   Tensor xf = to(x, meta::float_result_dtype(x.dtype()));
   const DType dt = xf.dtype();
-  Tensor y;
-  {
-    NoGradGuard no_grad;
-    // log sum exp(x) = m + log sum exp(x - m) with m the max, so exp never overflows; an
-    // infinite m is replaced by 0 so inf - inf does not produce NaN.
-    Tensor m = reduce_kernel(cpu::ReduceOp::Max, xf, mask, true, dt, "logsumexp");
-    Tensor inf = scalar_like(std::numeric_limits<double>::infinity(), dt);
-    m = where(eq(abs(m), inf), scalar_like(0.0, dt), m);
-    Tensor s = reduce_kernel(cpu::ReduceOp::Sum, exp(xf - m), mask, true, dt, "logsumexp");
-    y = log(s) + m;
-    if (!keepdim) y = reshape(y, meta::reduced_sizes(x.sizes(), mask, false));
+  detail::check_device(xf, "logsumexp");
+  Tensor y = empty(meta::reduced_sizes(x.sizes(), mask, false), dt, x.device());
+  if (xf.numel() == 0) {
+    cpu::fill(y, Scalar(-std::numeric_limits<double>::infinity()));
+  } else {
+    cpu::logsumexp(y, xf, mask);
   }
+  if (keepdim) y = keep_dims(y, x.sizes(), mask);
   return record("LogsumexpBackward0", y, {xf}, [mask, keepdim](const Ctx& c, const Tensor& g) {
     const Tensor& in = c.input(0);
     Tensor yk = expand_reduced(c.output(), in.sizes(), mask, keepdim);
