@@ -721,3 +721,20 @@ def test_max_min_reject_non_integer_dim():
         ember.max(x, 1.0)
     with pytest.raises(TypeError, match=r"^min: dim must be an int"):
         x.min("0")
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_reductions_of_expanded_stride_0_inputs(dim):
+    arr = np.random.randn(1, 4, 1).astype(np.float64)
+    x = ember.from_numpy(arr).expand(3, 4, 5)
+    xt = torch.from_numpy(arr).expand(3, 4, 5)
+    check(x.sum(dim), xt.sum(dim))
+    check(x.var(dim), xt.var(dim))
+    check(x.cumsum(dim), xt.cumsum(dim))
+    check(x.logsumexp(dim), xt.logsumexp(dim))
+    check(x.prod(dim), xt.prod(dim))
+    r, rt = x.max(dim), xt.max(dim)
+    check(r.values, rt.values)
+    check(r.indices, rt.indices)
+    check(x.argmin(dim), xt.argmin(dim))
+    check(x.max(), xt.max())
