@@ -117,29 +117,263 @@ Reference: Hendrycks & Gimpel, "Gaussian Error Linear Units", 2016.
   // ---- reductions ---------------------------------------------------------------------------
   def_op(m, cls, "sum",
          [](const Tensor& x, py::object dim, bool keepdim, py::object dtype) {
-           return sum(x, dims_arg(dim), keepdim, opt_dtype(dtype));
+           DimList dims = dims_arg(dim);
+           auto dt = opt_dtype(dtype);
+           py::gil_scoped_release nogil;
+           return sum(x, dims, keepdim, dt);
          },
          R"doc(Sum of elements over ``dim`` (int, tuple, or None for all).
+
+Floating sums accumulate in float64, integer and bool sums in int64.
 
 Args:
     input (Tensor): any dtype; bool and integer sums give int64.
     dim (int | tuple[int] | None): dims to reduce (negative counts from the end). Default: all.
     keepdim (bool): keep reduced dims with size 1. Default: False.
-    dtype (ember.dtype | None): result dtype.
+    dtype (ember.dtype | None): the input is converted to ``dtype`` first; result dtype.
+Returns:
+    Tensor: ``input``'s shape without (or with size-1) reduced dims. Empty sums are 0.
+Raises:
+    IndexError: a dim out of range. ValueError: a dim listed twice.
 )doc",
          py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false,
          py::kw_only(), py::arg("dtype") = py::none());
   def_op(m, cls, "mean",
-         [](const Tensor& x, py::object dim, bool keepdim) { return mean(x, dims_arg(dim), keepdim); },
-         "Mean over ``dim`` (int, tuple or None for all); floating inputs only.",
+         [](const Tensor& x, py::object dim, bool keepdim, py::object dtype) {
+           DimList dims = dims_arg(dim);
+           auto dt = opt_dtype(dtype);
+           py::gil_scoped_release nogil;
+           return mean(dt ? to(x, *dt) : x, dims, keepdim);
+         },
+         R"doc(Arithmetic mean over ``dim`` (int, tuple or None for all).
+
+Args:
+    input (Tensor): floating dtype (or any dtype with ``dtype=`` floating).
+    dim (int | tuple[int] | None): dims to reduce. Default: all.
+    keepdim (bool): keep reduced dims with size 1. Default: False.
+    dtype (ember.dtype | None): the input is converted to ``dtype`` first.
+Returns:
+    Tensor: input's dtype; NaN for empty reductions.
+Raises:
+    TypeError: integer or bool input without a floating ``dtype``.
+)doc",
+         py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false,
+         py::kw_only(), py::arg("dtype") = py::none());
+  def_op(m, cls, "prod",
+         [](const Tensor& x, std::optional<int64_t> dim, bool keepdim, py::object dtype) {
+           // PyTorch converts the input to `dtype` first and returns `dtype`.
+           auto dt = opt_dtype(dtype);
+           py::gil_scoped_release nogil;
+           return dt ? to(prod(to(x, *dt), dim, keepdim), *dt) : prod(x, dim, keepdim);
+         },
+         R"doc(Product of elements over one ``dim`` (or all elements when None).
+
+Floating products accumulate in float64, integer and bool products in int64.
+
+Args:
+    input (Tensor): any dtype; bool and integer products give int64.
+    dim (int | None): the dim to reduce. Default: all elements.
+    keepdim (bool): keep the reduced dim with size 1. Default: False.
+    dtype (ember.dtype | None): the input is converted to ``dtype`` first; result dtype.
+Returns:
+    Tensor: the product (1 for empty reductions). The gradient is exact also with zeros in the
+    input (the product of the other elements).
+)doc",
+         py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false,
+         py::kw_only(), py::arg("dtype") = py::none());
+
+  // max/min: full reduction, (values, indices) along a dim, or the elementwise maximum/minimum.
+  py::object namedtuple = py::module_::import("collections").attr("namedtuple");
+  for (const char* name : {"max", "min"}) {
+    const bool is_max = name[1] == 'a';
+    py::object result_type = namedtuple(name, py::make_tuple("values", "indices"),
+                                        py::arg("module") = "ember.return_types");
+    m.attr(is_max ? "_max_result" : "_min_result") = result_type;
+    def_op(m, cls, name,
+           [is_max, result_type](const Tensor& x, py::object dim, bool keepdim,
+                                 py::object other) -> py::object {
+             if (!other.is_none() || py::isinstance<Tensor>(dim)) {
+               Tensor o = other.is_none() ? dim.cast<Tensor>() : other.cast<Tensor>();
+               Tensor y;
+               {
+                 py::gil_scoped_release nogil;
+                 y = is_max ? maximum(x, o) : minimum(x, o);
+               }
+               return py::cast(y);
+             }
+             if (dim.is_none()) {
+               Tensor y;
+               {
+                 py::gil_scoped_release nogil;
+                 y = is_max ? max(x) : min(x);
+               }
+               return py::cast(y);
+             }
+             EMBER_CHECK_TYPE(PyIndex_Check(dim.ptr()), is_max ? "max" : "min",
+                              ": dim must be an int (or other a Tensor), got ",
+                              std::string(py::str(py::type::of(dim).attr("__name__"))));
+             const int64_t d = dim.cast<int64_t>();
+             std::pair<Tensor, Tensor> r;
+             {
+               py::gil_scoped_release nogil;
+               r = is_max ? max(x, d, keepdim) : min(x, d, keepdim);
+             }
+             return result_type(r.first, r.second);
+           },
+           is_max ? R"doc(Maximum: of all elements, along a dim with indices, or elementwise.
+
+Forms:
+    ``max(input)``: 0-d tensor, the largest element (NaN if any element is NaN).
+    ``max(input, dim, keepdim=False)``: named tuple ``(values, indices)``; ``indices`` (int64)
+    is the first position of the maximum along ``dim``.
+    ``max(input, other)``: elementwise ``maximum(input, other)``.
+Raises:
+    ValueError: ``max(input)`` of an empty tensor.
+    IndexError: ``dim`` out of range, or a zero-size ``dim``.
+)doc"
+                  : R"doc(Minimum: of all elements, along a dim with indices, or elementwise.
+
+Forms:
+    ``min(input)``: 0-d tensor, the smallest element (NaN if any element is NaN).
+    ``min(input, dim, keepdim=False)``: named tuple ``(values, indices)``; ``indices`` (int64)
+    is the first position of the minimum along ``dim``.
+    ``min(input, other)``: elementwise ``minimum(input, other)``.
+Raises:
+    ValueError: ``min(input)`` of an empty tensor.
+    IndexError: ``dim`` out of range, or a zero-size ``dim``.
+)doc",
+           py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false,
+           py::kw_only(), py::arg("other") = py::none());
+  }
+  def_op(m, cls, "argmax",
+         [](const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
+           py::gil_scoped_release nogil;
+           return argmax(x, dim, keepdim);
+         },
+         R"doc(Index (int64) of the first maximum, along ``dim`` or of the flattened input.
+
+Args:
+    input (Tensor): any dtype except bool; NaN counts as the maximum.
+    dim (int | None): dim to reduce; None flattens the input. Default: None.
+    keepdim (bool): keep reduced dims with size 1. Default: False.
+Raises:
+    ValueError: empty input with ``dim=None``. IndexError: bad or zero-size ``dim``.
+    TypeError: bool input.
+)doc",
          py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  def_op(m, cls, "argmin",
+         [](const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
+           py::gil_scoped_release nogil;
+           return argmin(x, dim, keepdim);
+         },
+         R"doc(Index (int64) of the first minimum, along ``dim`` or of the flattened input.
+
+Args:
+    input (Tensor): any dtype except bool; NaN counts as the minimum.
+    dim (int | None): dim to reduce; None flattens the input. Default: None.
+    keepdim (bool): keep reduced dims with size 1. Default: False.
+Raises:
+    ValueError: empty input with ``dim=None``. IndexError: bad or zero-size ``dim``.
+    TypeError: bool input.
+)doc",
+         py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false);
+
+  // var/std accept PyTorch's forms var(x, dim, *, correction, keepdim), var(x, dim, unbiased,
+  // keepdim) and var(x, unbiased).
+  for (const char* name : {"var", "std"}) {
+    const bool is_var = name[0] == 'v';
+    def_op(m, cls, name,
+           [is_var, name](const Tensor& x, py::object dim, py::object unbiased, bool keepdim,
+                          py::object correction) {
+             if (py::isinstance<py::bool_>(dim)) {
+               EMBER_CHECK_VALUE(unbiased.is_none(), name, ": unbiased given twice");
+               unbiased = dim;
+               dim = py::none();
+             }
+             EMBER_CHECK_VALUE(unbiased.is_none() || correction.is_none(), name,
+                               ": cannot pass both correction and unbiased");
+             double corr = 1.0;
+             if (!correction.is_none()) corr = correction.cast<double>();
+             if (!unbiased.is_none()) corr = unbiased.cast<bool>() ? 1.0 : 0.0;
+             DimList dims = dims_arg(dim);
+             py::gil_scoped_release nogil;
+             return is_var ? var(x, dims, corr, keepdim) : ember::std(x, dims, corr, keepdim);
+           },
+           is_var ? R"doc(Variance over ``dim``: sum((x - mean)^2) / max(0, N - correction).
+
+Computed in two passes in float64 (numerically stable).
+
+Args:
+    input (Tensor): float32 or float64.
+    dim (int | tuple[int] | None): dims to reduce. Default: all.
+    unbiased (bool | None): legacy form of ``correction`` (True = 1, False = 0).
+    keepdim (bool): keep reduced dims with size 1. Default: False.
+    correction (float): keyword-only; 1 (default) is Bessel's correction, 0 the population
+        variance.
+Returns:
+    Tensor: input's dtype; NaN for empty reductions, inf/NaN when N <= correction.
+Raises:
+    TypeError: non-floating input. ValueError: both ``unbiased`` and ``correction``.
+)doc"
+                  : R"doc(Standard deviation over ``dim``: sqrt(var(input, dim, correction)).
+
+Args:
+    input (Tensor): float32 or float64.
+    dim (int | tuple[int] | None): dims to reduce. Default: all.
+    unbiased (bool | None): legacy form of ``correction`` (True = 1, False = 0).
+    keepdim (bool): keep reduced dims with size 1. Default: False.
+    correction (float): keyword-only; 1 (default) is Bessel's correction.
+Returns:
+    Tensor: input's dtype. The gradient is 0 where the result is 0.
+Raises:
+    TypeError: non-floating input. ValueError: both ``unbiased`` and ``correction``.
+)doc",
+           py::arg("input"), py::arg("dim") = py::none(), py::arg("unbiased") = py::none(),
+           py::arg("keepdim") = false, py::kw_only(), py::arg("correction") = py::none());
+  }
+  def_op(m, cls, "logsumexp",
+         [](const Tensor& x, py::object dim, bool keepdim) {
+           DimList dims = dims_arg(dim);
+           py::gil_scoped_release nogil;
+           return logsumexp(x, dims, keepdim);
+         },
+         R"doc(log(sum(exp(input))) over ``dim``, stable for large inputs.
+
+Computed as m + log(sum(exp(input - m))) with m the maximum.
+
+Args:
+    input (Tensor): any dtype; integer and bool inputs give float32.
+    dim (int | tuple[int]): dims to reduce.
+    keepdim (bool): keep reduced dims with size 1. Default: False.
+Returns:
+    Tensor: floating; -inf for empty reductions.
+)doc",
+         py::arg("input"), py::arg("dim"), py::arg("keepdim") = false);
+  def_op(m, cls, "cumsum",
+         [](const Tensor& x, int64_t dim, py::object dtype) {
+           auto dt = opt_dtype(dtype);
+           py::gil_scoped_release nogil;
+           return dt ? to(cumsum(to(x, *dt), dim), *dt) : cumsum(x, dim);
+         },
+         R"doc(Cumulative sum along ``dim``: out[i] = input[0] + ... + input[i].
+
+Args:
+    input (Tensor): any dtype; integer and bool inputs give int64.
+    dim (int): the dim to sum along.
+    dtype (ember.dtype | None): the input is converted to ``dtype`` first; result dtype.
+Returns:
+    Tensor: same shape as ``input``.
+)doc",
+         py::arg("input"), py::arg("dim"), py::kw_only(), py::arg("dtype") = py::none());
   def_op(m, cls, "all",
          [](const Tensor& x, py::object dim, bool keepdim) { return all(x, dims_arg(dim), keepdim); },
-         "True where all elements over ``dim`` are nonzero; returns bool.",
+         "True where all elements over ``dim`` are nonzero; bool (uint8 for uint8 input); True "
+         "when empty.",
          py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false);
   def_op(m, cls, "any",
          [](const Tensor& x, py::object dim, bool keepdim) { return any(x, dims_arg(dim), keepdim); },
-         "True where any element over ``dim`` is nonzero; returns bool.",
+         "True where any element over ``dim`` is nonzero; bool (uint8 for uint8 input); False "
+         "when empty.",
          py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false);
   def_op(m, cls, "sum_to_size", [](const Tensor& x, py::args size) {
            return sum_to(x, parse_shape(size, "sum_to_size"));

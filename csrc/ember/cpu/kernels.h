@@ -25,8 +25,22 @@ void fill(const Tensor& dst, const Scalar& value);
 enum class ReduceOp { Sum, Prod, Max, Min, ArgMax, ArgMin, All, Any };
 /// Reduces `in` over the dims where `mask` is true into `out` (keepdim=False layout,
 /// contiguous). Sum/Prod accumulate in double (floats) or int64 (integers); out has the result
-/// dtype. Arg* write int64 indices into the flattened reduced dims.
+/// dtype. Arg* write int64 indices into the flattened reduced dims. `in` must be non-empty for
+/// Max/Min/Arg* (the op layer fills or rejects empty inputs).
 void reduce(ReduceOp op, const Tensor& out, const Tensor& in, const std::vector<bool>& mask);
+/// Max (or min) over the masked dims with the int64 row-major index (within the reduced dims)
+/// of its first occurrence; NaN wins and propagates. `values` (in's dtype) may be undefined.
+void reduce_with_index(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in,
+                       const std::vector<bool>& mask);
+/// out (floating, in's dtype) = sum((x - mean)^2) / max(0, n - correction) over the masked dims,
+/// two passes in double; `in` non-empty.
+void var(const Tensor& out, const Tensor& in, const std::vector<bool>& mask, double correction);
+/// out (floating, in's dtype) = log(sum(exp(x))) over the masked dims, shifted by the max so
+/// exp never overflows; NaN if any element is NaN. `in` non-empty.
+void logsumexp(const Tensor& out, const Tensor& in, const std::vector<bool>& mask);
+/// out (contiguous, same sizes) = running sum of `in` along `dim`, from the end when `reverse`;
+/// accumulates in double (floats) or int64 (integers). Any input strides and dtype.
+void cumsum(const Tensor& out, const Tensor& in, int64_t dim, bool reverse);
 
 /// C = alpha * op(A) @ op(B) + beta * C for row-major 2-D views with unit inner stride or
 /// transposed; float32/float64 through OpenBLAS.

@@ -1,5 +1,9 @@
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <numeric>
+#include <type_traits>
 
 #include "ember/cpu/kernels.h"
 #include "ember/cpu/loop.h"
@@ -8,11 +12,13 @@ namespace ember::cpu {
 
 namespace {
 
+// Sums and products accumulate in double (floating inputs) or int64 (integer and bool inputs),
+// so float32 sums keep float64 accuracy and integer sums wrap like PyTorch's int64 results.
 template <typename T>
 using acc_type_t = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
 
 // Geometry shared by all reductions: kept dims enumerate outputs, reduced dims are walked by a
-// StridedLoop over the input.
+// StridedLoop over the input (in row-major order, so running indices are logical indices).
 struct ReduceGeometry {
   Shape kept_sizes, kept_strides, red_sizes, red_strides;
   ReduceGeometry(const Tensor& in, const std::vector<bool>& mask) {
@@ -41,128 +47,452 @@ void for_each_output(const Tensor& in, const ReduceGeometry& g, F&& visit) {
            });
 }
 
-template <typename T, typename Acc, typename Step>
-Acc reduce_one(char* base, const ReduceGeometry& g, const StridedLoop<1>& red, Acc init,
-               Step&& step) {
-  Acc acc = init;
-  int64_t idx = 0;
+// Calls run(ptr, byte_stride, n) for each innermost run of the reduced elements of one output.
+template <typename F>
+void for_each_run(char* base, const StridedLoop<1>& red, F&& run) {
   red.run({base}, [&](std::array<char*, 1> p, std::array<int64_t, 1> s, int64_t m) {
-    if (s[0] == sizeof(T)) {
-      const T* x = reinterpret_cast<const T*>(p[0]);
-      for (int64_t i = 0; i < m; ++i) step(acc, x[i], idx++);
-    } else {
-      for (int64_t i = 0; i < m; ++i) step(acc, *reinterpret_cast<const T*>(p[0] + i * s[0]), idx++);
-    }
+    run(p[0], s[0], m);
   });
+}
+
+// Sum of one run; eight independent accumulators on contiguous runs let the compiler vectorize
+// and shorten the dependency chain.
+template <typename T, typename Acc>
+Acc sum_run(const char* p, int64_t stride, int64_t n) {
+  if (stride == static_cast<int64_t>(sizeof(T))) {
+    const T* x = reinterpret_cast<const T*>(p);
+    Acc a[8] = {Acc(0), Acc(0), Acc(0), Acc(0), Acc(0), Acc(0), Acc(0), Acc(0)};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      for (int k = 0; k < 8; ++k) a[k] += static_cast<Acc>(x[i + k]);
+    }
+    Acc tail = Acc(0);
+    for (; i < n; ++i) tail += static_cast<Acc>(x[i]);
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])) + tail;
+  }
+  Acc acc = Acc(0);
+  for (int64_t i = 0; i < n; ++i) {
+    acc += static_cast<Acc>(*reinterpret_cast<const T*>(p + i * stride));
+  }
   return acc;
 }
 
 template <typename T>
-void reduce_typed(ReduceOp op, const Tensor& out, const Tensor& in, const std::vector<bool>& mask) {
-  ReduceGeometry g(in, mask);
-  StridedLoop<1> red(g.red_sizes, {&g.red_strides}, {sizeof(T)});
-  using Acc = acc_type_t<T>;
-  const int64_t n_red = shape_numel(g.red_sizes);
-  switch (op) {
-    case ReduceOp::Sum:
-    case ReduceOp::Prod: {
-      const bool is_sum = op == ReduceOp::Sum;
-      // Fast path: contiguous input reduced over leading dims, i.e. sum of rows.
-      bool leading = in.is_contiguous();
-      bool seen_kept = false;
-      for (size_t d = 0; d < mask.size(); ++d) {
-        if (!mask[d]) seen_kept = true;
-        else if (seen_kept) leading = false;
-      }
-      if (is_sum && leading && !g.kept_sizes.empty() && n_red > 1) {
-        const int64_t cols = shape_numel(g.kept_sizes);
-        std::vector<Acc> acc(static_cast<size_t>(cols), Acc(0));
-        const T* x = in.data_ptr<T>();
-        for (int64_t r = 0; r < n_red; ++r) {
-          const T* row = x + r * cols;
-          for (int64_t c = 0; c < cols; ++c) acc[c] += static_cast<Acc>(row[c]);
+inline bool is_nan(T v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return v != v;
+  } else {
+    (void)v;
+    return false;
+  }
+}
+
+// One step of max/min: NaN wins and stays; otherwise strictly better replaces (first wins).
+template <typename T>
+inline bool better(T v, T best, bool is_max) {
+  if (is_nan(best)) return false;
+  if (is_nan(v)) return true;
+  return is_max ? v > best : v < best;
+}
+
+// Branch-free max/min step for value-only reductions: NaN replaces anything and is never
+// replaced (a later NaN replacing an earlier one is harmless here), so loops vectorize.
+template <typename T>
+inline T pick(T v, T best, bool is_max) {
+  const bool take = (is_max ? v > best : v < best) || is_nan(v);
+  return take ? v : best;
+}
+
+// Max/min of one run folded into `best`. On contiguous runs eight lanes take plain selects
+// (vectorizable) and NaNs are collected in separate lanes, checked once at the end.
+template <typename T>
+T extreme_run(const char* p, int64_t stride, int64_t n, T best, bool is_max) {
+  if (stride == static_cast<int64_t>(sizeof(T)) && n >= 16 && !is_nan(best)) {
+    const T* x = reinterpret_cast<const T*>(p);
+    T lanes[8], nans[8];
+    for (int k = 0; k < 8; ++k) {
+      lanes[k] = best;
+      nans[k] = T(0);
+    }
+    int64_t i = 0;
+    if (is_max) {
+      for (; i + 8 <= n; i += 8) {
+        for (int k = 0; k < 8; ++k) {
+          const T v = x[i + k];
+          lanes[k] = v > lanes[k] ? v : lanes[k];
+          nans[k] = v != v ? v : nans[k];
         }
-        EMBER_DISPATCH_ALL(out.dtype(), "sum", [&] {
-          scalar_t* o = out.data_ptr<scalar_t>();
-          for (int64_t c = 0; c < cols; ++c) o[c] = static_cast<scalar_t>(acc[c]);
-        });
-        return;
       }
-      EMBER_DISPATCH_ALL(out.dtype(), "sum", [&] {
-        scalar_t* o = out.data_ptr<scalar_t>();
-        for_each_output<T>(in, g, [&](intptr_t oi, char* base) {
-          Acc r = is_sum ? reduce_one<T>(base, g, red, Acc(0),
-                                         [](Acc& a, T v, int64_t) { a += static_cast<Acc>(v); })
-                         : reduce_one<T>(base, g, red, Acc(1),
-                                         [](Acc& a, T v, int64_t) { a *= static_cast<Acc>(v); });
-          o[oi] = static_cast<scalar_t>(r);
-        });
-      });
-      return;
+    } else {
+      for (; i + 8 <= n; i += 8) {
+        for (int k = 0; k < 8; ++k) {
+          const T v = x[i + k];
+          lanes[k] = v < lanes[k] ? v : lanes[k];
+          nans[k] = v != v ? v : nans[k];
+        }
+      }
     }
-    case ReduceOp::Max:
-    case ReduceOp::Min: {
-      const bool is_max = op == ReduceOp::Max;
-      T* o = out.data_ptr<T>();
-      for_each_output<T>(in, g, [&](intptr_t oi, char* base) {
-        T first = *reinterpret_cast<const T*>(base);
-        o[oi] = reduce_one<T>(base, g, red, first, [is_max](T& a, T v, int64_t) {
-          if constexpr (std::is_floating_point_v<T>) {
-            if (a != a) return;
-            if (v != v) {
-              a = v;
-              return;
-            }
-          }
-          if (is_max ? v > a : v < a) a = v;
-        });
-      });
-      return;
+    for (int k = 0; k < 8; ++k) {
+      best = pick(lanes[k], best, is_max);
+      if (is_nan(nans[k])) best = nans[k];  // pick() keeps a NaN best from here on
     }
-    case ReduceOp::ArgMax:
-    case ReduceOp::ArgMin: {
-      const bool is_max = op == ReduceOp::ArgMax;
-      int64_t* o = out.data_ptr<int64_t>();
-      struct Best {
-        T v;
-        int64_t i;
-      };
-      for_each_output<T>(in, g, [&](intptr_t oi, char* base) {
-        Best init{*reinterpret_cast<const T*>(base), 0};
-        Best b = reduce_one<T>(base, g, red, init, [is_max](Best& a, T v, int64_t idx) {
-          if constexpr (std::is_floating_point_v<T>) {
-            if (a.v != a.v) return;
-            if (v != v) {
-              a = {v, idx};
-              return;
-            }
-          }
-          if (is_max ? v > a.v : v < a.v) a = {v, idx};
-        });
-        o[oi] = b.i;
-      });
-      return;
+    for (; i < n; ++i) best = pick(x[i], best, is_max);
+    return best;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    best = pick(*reinterpret_cast<const T*>(p + i * stride), best, is_max);
+  }
+  return best;
+}
+
+// Product of one run; eight lanes on contiguous runs.
+template <typename T, typename Acc>
+Acc prod_run(const char* p, int64_t stride, int64_t n) {
+  if (stride == static_cast<int64_t>(sizeof(T))) {
+    const T* x = reinterpret_cast<const T*>(p);
+    Acc a[8] = {Acc(1), Acc(1), Acc(1), Acc(1), Acc(1), Acc(1), Acc(1), Acc(1)};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      for (int k = 0; k < 8; ++k) a[k] *= static_cast<Acc>(x[i + k]);
     }
-    case ReduceOp::All:
-    case ReduceOp::Any: {
-      const bool is_all = op == ReduceOp::All;
-      bool* o = out.data_ptr<bool>();
-      for_each_output<T>(in, g, [&](intptr_t oi, char* base) {
-        o[oi] = reduce_one<T>(base, g, red, is_all, [is_all](bool& a, T v, int64_t) {
-          if (is_all) a = a && (v != T(0));
-          else a = a || (v != T(0));
-        });
-      });
-      return;
+    Acc tail = Acc(1);
+    for (; i < n; ++i) tail *= static_cast<Acc>(x[i]);
+    return ((a[0] * a[1]) * (a[2] * a[3])) * ((a[4] * a[5]) * (a[6] * a[7])) * tail;
+  }
+  Acc acc = Acc(1);
+  for (int64_t i = 0; i < n; ++i) {
+    acc *= static_cast<Acc>(*reinterpret_cast<const T*>(p + i * stride));
+  }
+  return acc;
+}
+
+// True when the innermost memory dim of `in` (smallest stride among dims of size > 1) is kept
+// and some dim is reduced: walking one output's reduced elements would then jump through
+// memory, so the input is instead swept once in memory order into an output-sized buffer.
+bool sweep_in_memory_order(const Tensor& in, const std::vector<bool>& mask) {
+  int64_t inner = -1;
+  int64_t inner_stride = 0;
+  bool any_reduced = false;
+  for (int64_t d = 0; d < in.dim(); ++d) {
+    if (in.sizes()[d] <= 1) continue;
+    any_reduced = any_reduced || mask[d];
+    const int64_t st = std::abs(in.strides()[d]);
+    if (inner < 0 || st < inner_stride) {
+      inner = d;
+      inner_stride = st;
     }
   }
+  return inner >= 0 && any_reduced && !mask[inner];
+}
+
+// Sweeps `in` in memory order, calling run(buf, buf_stride, ptr, byte_stride, n) for each
+// innermost run; `buf` points into an output-sized buffer of B (kept dims row-major) and
+// `buf_stride` is 0 along reduced dims.
+template <typename T, typename B, typename F>
+void sweep(const Tensor& in, const std::vector<bool>& mask, B* buf, F&& run) {
+  const int64_t nd = in.dim();
+  Shape buf_strides(static_cast<size_t>(nd), 0);
+  int64_t st = 1;
+  for (int64_t d = nd - 1; d >= 0; --d) {
+    if (!mask[d]) {
+      buf_strides[d] = st;
+      st *= in.sizes()[d];
+    }
+  }
+  std::vector<int64_t> order(static_cast<size_t>(nd));
+  for (int64_t d = 0; d < nd; ++d) order[d] = d;
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return std::abs(in.strides()[a]) > std::abs(in.strides()[b]);
+  });
+  Shape sizes, in_strides, out_strides;
+  for (int64_t d : order) {
+    sizes.push_back(in.sizes()[d]);
+    in_strides.push_back(in.strides()[d]);
+    out_strides.push_back(buf_strides[d]);
+  }
+  StridedLoop<2> loop(sizes, {&out_strides, &in_strides}, {sizeof(B), sizeof(T)});
+  loop.run({reinterpret_cast<char*>(buf), static_cast<char*>(in.raw_data())},
+           [&](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t m) {
+             run(reinterpret_cast<B*>(p[0]), s[0] / static_cast<int64_t>(sizeof(B)), p[1], s[1], m);
+           });
+}
+
+template <typename T>
+void sum_prod_typed(bool is_sum, const Tensor& out, const Tensor& in,
+                    const std::vector<bool>& mask) {
+  using Acc = acc_type_t<T>;
+  ReduceGeometry g(in, mask);
+  if (sweep_in_memory_order(in, mask)) {
+    std::vector<Acc> acc(static_cast<size_t>(out.numel()), is_sum ? Acc(0) : Acc(1));
+    auto run = [&](Acc* a, int64_t as, const char* p, int64_t s, int64_t m) {
+      if (as == 0) {
+        *a = is_sum ? *a + sum_run<T, Acc>(p, s, m) : *a * prod_run<T, Acc>(p, s, m);
+      } else if (as == 1 && s == static_cast<int64_t>(sizeof(T))) {
+        const T* x = reinterpret_cast<const T*>(p);
+        if (is_sum) {
+          for (int64_t i = 0; i < m; ++i) a[i] += static_cast<Acc>(x[i]);
+        } else {
+          for (int64_t i = 0; i < m; ++i) a[i] *= static_cast<Acc>(x[i]);
+        }
+      } else {
+        for (int64_t i = 0; i < m; ++i) {
+          const Acc v = static_cast<Acc>(*reinterpret_cast<const T*>(p + i * s));
+          a[i * as] = is_sum ? a[i * as] + v : a[i * as] * v;
+        }
+      }
+    };
+    sweep<T, Acc>(in, mask, acc.data(), run);
+    EMBER_DISPATCH_ALL(out.dtype(), "sum", [&] {
+      scalar_t* o = out.data_ptr<scalar_t>();
+      for (size_t c = 0; c < acc.size(); ++c) o[c] = static_cast<scalar_t>(acc[c]);
+    });
+    return;
+  }
+  StridedLoop<1> red(g.red_sizes, {&g.red_strides}, {sizeof(T)});
+  EMBER_DISPATCH_ALL(out.dtype(), "sum", [&] {
+    scalar_t* o = out.data_ptr<scalar_t>();
+    for_each_output<T>(in, g, [&](intptr_t oi, char* base) {
+      Acc r = is_sum ? Acc(0) : Acc(1);
+      for_each_run(base, red, [&](const char* p, int64_t s, int64_t m) {
+        if (is_sum) {
+          r += sum_run<T, Acc>(p, s, m);
+        } else {
+          r *= prod_run<T, Acc>(p, s, m);
+        }
+      });
+      o[oi] = static_cast<scalar_t>(r);
+    });
+  });
+}
+
+template <typename T>
+void extreme_typed(bool is_max, const Tensor& out, const Tensor& in,
+                   const std::vector<bool>& mask) {
+  ReduceGeometry g(in, mask);
+  T* o = out.data_ptr<T>();
+  if (sweep_in_memory_order(in, mask)) {
+    // Start from the identity of max/min; pick() keeps NaN sticky.
+    T init;
+    if constexpr (std::is_floating_point_v<T>) {
+      init = is_max ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
+    } else {
+      init = is_max ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
+    }
+    for (int64_t c = 0, n = out.numel(); c < n; ++c) o[c] = init;
+    sweep<T, T>(in, mask, o, [&](T* b, int64_t bs, const char* p, int64_t s, int64_t m) {
+      if (bs == 0) {
+        *b = extreme_run<T>(p, s, m, *b, is_max);
+      } else if (bs == 1 && s == static_cast<int64_t>(sizeof(T))) {
+        const T* x = reinterpret_cast<const T*>(p);
+        if (is_max) {
+          for (int64_t i = 0; i < m; ++i) b[i] = pick(x[i], b[i], true);
+        } else {
+          for (int64_t i = 0; i < m; ++i) b[i] = pick(x[i], b[i], false);
+        }
+      } else {
+        for (int64_t i = 0; i < m; ++i) {
+          b[i * bs] = pick(*reinterpret_cast<const T*>(p + i * s), b[i * bs], is_max);
+        }
+      }
+    });
+    return;
+  }
+  StridedLoop<1> red(g.red_sizes, {&g.red_strides}, {sizeof(T)});
+  for_each_output<T>(in, g, [&](intptr_t oi, char* base) {
+    T best = *reinterpret_cast<const T*>(base);
+    for_each_run(base, red, [&](const char* p, int64_t s, int64_t m) {
+      best = extreme_run<T>(p, s, m, best, is_max);
+    });
+    o[oi] = best;
+  });
+}
+
+template <typename T>
+void with_index_typed(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in,
+                      const std::vector<bool>& mask) {
+  ReduceGeometry g(in, mask);
+  StridedLoop<1> red(g.red_sizes, {&g.red_strides}, {sizeof(T)});
+  T* vo = values.defined() ? values.data_ptr<T>() : nullptr;
+  int64_t* io = indices.data_ptr<int64_t>();
+  for_each_output<T>(in, g, [&](intptr_t oi, char* base) {
+    T best = *reinterpret_cast<const T*>(base);
+    int64_t best_i = 0;
+    int64_t idx = 0;
+    for_each_run(base, red, [&](const char* p, int64_t s, int64_t m) {
+      for (int64_t i = 0; i < m; ++i, ++idx) {
+        T v = *reinterpret_cast<const T*>(p + i * s);
+        if (better(v, best, is_max)) {
+          best = v;
+          best_i = idx;
+        }
+      }
+    });
+    if (vo) vo[oi] = best;
+    io[oi] = best_i;
+  });
+}
+
+template <typename T>
+void all_any_typed(bool is_all, const Tensor& out, const Tensor& in,
+                   const std::vector<bool>& mask) {
+  ReduceGeometry g(in, mask);
+  StridedLoop<1> red(g.red_sizes, {&g.red_strides}, {sizeof(T)});
+  bool* o = out.data_ptr<bool>();
+  for_each_output<T>(in, g, [&](intptr_t oi, char* base) {
+    bool r = is_all;
+    for_each_run(base, red, [&](const char* p, int64_t s, int64_t m) {
+      for (int64_t i = 0; i < m && r == is_all; ++i) {
+        // all() stops at the first zero, any() at the first nonzero.
+        r = *reinterpret_cast<const T*>(p + i * s) != T(0);
+      }
+    });
+    o[oi] = r;
+  });
+}
+
+template <typename T>
+void var_typed(const Tensor& out, const Tensor& in, const std::vector<bool>& mask,
+               double correction) {
+  ReduceGeometry g(in, mask);
+  StridedLoop<1> red(g.red_sizes, {&g.red_strides}, {sizeof(T)});
+  const int64_t n = shape_numel(g.red_sizes);
+  const double denom = std::max(0.0, static_cast<double>(n) - correction);
+  T* o = out.data_ptr<T>();
+  for_each_output<T>(in, g, [&](intptr_t oi, char* base) {
+    double s = 0;
+    for_each_run(base, red, [&](const char* p, int64_t st, int64_t m) {
+      s += sum_run<T, double>(p, st, m);
+    });
+    const double mean = s / static_cast<double>(n);
+    double ss = 0;
+    for_each_run(base, red, [&](const char* p, int64_t st, int64_t m) {
+      for (int64_t i = 0; i < m; ++i) {
+        double d = static_cast<double>(*reinterpret_cast<const T*>(p + i * st)) - mean;
+        ss += d * d;
+      }
+    });
+    o[oi] = static_cast<T>(ss / denom);
+  });
+}
+
+template <typename T>
+void logsumexp_typed(const Tensor& out, const Tensor& in, const std::vector<bool>& mask) {
+  ReduceGeometry g(in, mask);
+  StridedLoop<1> red(g.red_sizes, {&g.red_strides}, {sizeof(T)});
+  T* o = out.data_ptr<T>();
+  for_each_output<T>(in, g, [&](intptr_t oi, char* base) {
+    T m = *reinterpret_cast<const T*>(base);
+    for_each_run(base, red, [&](const char* p, int64_t s, int64_t n) {
+      m = extreme_run<T>(p, s, n, m, true);
+    });
+    if (is_nan(m)) {
+      o[oi] = m;
+      return;
+    }
+    // An infinite max is not subtracted: inf - inf would be NaN, and exp/log handle it as is.
+    const T shift = std::isinf(m) ? T(0) : m;
+    double sum = 0;
+    for_each_run(base, red, [&](const char* p, int64_t s, int64_t n) {
+      for (int64_t i = 0; i < n; ++i) {
+        sum += static_cast<double>(std::exp(*reinterpret_cast<const T*>(p + i * s) - shift));
+      }
+    });
+    o[oi] = static_cast<T>(std::log(sum) + static_cast<double>(shift));
+  });
+}
+
+template <typename T, typename O>
+void cumsum_typed(const Tensor& out, const Tensor& in, int64_t dim, bool reverse) {
+  using Acc = acc_type_t<T>;
+  Shape kept_sizes, in_strides, out_strides;
+  for (int64_t d = 0; d < in.dim(); ++d) {
+    if (d == dim) continue;
+    kept_sizes.push_back(in.sizes()[d]);
+    in_strides.push_back(in.strides()[d]);
+    out_strides.push_back(out.strides()[d]);
+  }
+  const int64_t n = in.sizes()[dim];
+  const int64_t ist = in.strides()[dim];
+  const int64_t ost = out.strides()[dim];
+  StridedLoop<2> lines(kept_sizes, {&out_strides, &in_strides}, {sizeof(O), sizeof(T)});
+  lines.run({static_cast<char*>(out.raw_data()), static_cast<char*>(in.raw_data())},
+            [&](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t m) {
+              for (int64_t l = 0; l < m; ++l) {
+                O* o = reinterpret_cast<O*>(p[0] + l * s[0]);
+                const T* x = reinterpret_cast<const T*>(p[1] + l * s[1]);
+                Acc acc = Acc(0);
+                if (reverse) {
+                  for (int64_t j = n - 1; j >= 0; --j) {
+                    acc += static_cast<Acc>(x[j * ist]);
+                    o[j * ost] = static_cast<O>(acc);
+                  }
+                } else {
+                  for (int64_t j = 0; j < n; ++j) {
+                    acc += static_cast<Acc>(x[j * ist]);
+                    o[j * ost] = static_cast<O>(acc);
+                  }
+                }
+              }
+            });
 }
 
 }  // namespace
 
 void reduce(ReduceOp op, const Tensor& out, const Tensor& in, const std::vector<bool>& mask) {
   if (out.numel() == 0) return;
-  EMBER_DISPATCH_ALL(in.dtype(), "reduce", [&] { reduce_typed<scalar_t>(op, out, in, mask); });
+  EMBER_DISPATCH_ALL(in.dtype(), "reduce", [&] {
+    switch (op) {
+      case ReduceOp::Sum:
+      case ReduceOp::Prod:
+        sum_prod_typed<scalar_t>(op == ReduceOp::Sum, out, in, mask);
+        return;
+      case ReduceOp::Max:
+      case ReduceOp::Min:
+        extreme_typed<scalar_t>(op == ReduceOp::Max, out, in, mask);
+        return;
+      case ReduceOp::ArgMax:
+      case ReduceOp::ArgMin:
+        with_index_typed<scalar_t>(op == ReduceOp::ArgMax, Tensor{}, out, in, mask);
+        return;
+      case ReduceOp::All:
+      case ReduceOp::Any:
+        all_any_typed<scalar_t>(op == ReduceOp::All, out, in, mask);
+        return;
+    }
+  });
+}
+
+void reduce_with_index(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in,
+                       const std::vector<bool>& mask) {
+  if (indices.numel() == 0) return;
+  EMBER_DISPATCH_ALL(in.dtype(), "max", [&] {
+    with_index_typed<scalar_t>(is_max, values, indices, in, mask);
+  });
+}
+
+void var(const Tensor& out, const Tensor& in, const std::vector<bool>& mask, double correction) {
+  if (out.numel() == 0) return;
+  EMBER_DISPATCH_FLOATING(in.dtype(), "var",
+                          [&] { var_typed<scalar_t>(out, in, mask, correction); });
+}
+
+void logsumexp(const Tensor& out, const Tensor& in, const std::vector<bool>& mask) {
+  if (out.numel() == 0) return;
+  EMBER_DISPATCH_FLOATING(in.dtype(), "logsumexp",
+                          [&] { logsumexp_typed<scalar_t>(out, in, mask); });
+}
+
+void cumsum(const Tensor& out, const Tensor& in, int64_t dim, bool reverse) {
+  if (out.numel() == 0) return;
+  if (in.dim() == 0) {
+    copy(out, in);
+    return;
+  }
+  EMBER_DISPATCH_ALL(in.dtype(), "cumsum", [&] {
+    using T = scalar_t;
+    EMBER_DISPATCH_ALL(out.dtype(), "cumsum",
+                       [&] { cumsum_typed<T, scalar_t>(out, in, dim, reverse); });
+  });
 }
 
 }  // namespace ember::cpu
