@@ -2,7 +2,8 @@
 
     python examples/mnist_mlp.py [--epochs 5] [--batch-size 64] [--hidden 128] [--data-dir DIR]
 
-A `Net(nn.Module)` with two Linear layers, CrossEntropyLoss, Adam and a DataLoader loop with
+A `Net(nn.Module)` with two Linear layers, CrossEntropyLoss, Adam (cosine learning-rate decay
+over the epochs) and a DataLoader loop with
 zero_grad / backward / step; evaluation under no_grad with `max(outputs, 1)`. Prints the loss,
 test accuracy and seconds of every epoch. With 128 hidden units it reaches about 97.5-98% test
 accuracy in 5 epochs.
@@ -73,6 +74,8 @@ def main(argv: list[str] | None = None) -> float:
     model = Net(args.hidden)
     criterion = nn.CrossEntropyLoss()
     optimizer = ember.optim.Adam(model.parameters(), lr=args.lr)
+    # Cosine decay of the learning rate over the run, stepped once per epoch.
+    scheduler = ember.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     print(model)
     print(f"data: {root} ({len(train_set)} train, {len(test_set)} test images)")
 
@@ -88,6 +91,7 @@ def main(argv: list[str] | None = None) -> float:
             running += loss.item()
             batches += 1
         seconds = time.perf_counter() - t0
+        scheduler.step()
         accuracy = evaluate(model, test_loader)
         print(f"epoch {epoch}: loss {running / batches:.4f}  test accuracy {accuracy * 100:.2f}%  "
               f"{seconds:.1f} s")
