@@ -47,6 +47,15 @@ Args:
 Reference: Hendrycks & Gimpel, "Gaussian Error Linear Units", 2016.
 )doc",
          py::arg("input"), py::arg("approximate") = "none");
+  def_op(m, cls, "leaky_relu", [](const Tensor& x, double slope) { return leaky_relu(x, slope); },
+         R"doc(Elementwise ``input`` where ``input > 0``, else ``negative_slope * input``.
+
+Args:
+    input (Tensor): any shape; integer inputs give float32.
+    negative_slope (float): slope on the negative side. Default: 0.01.
+Reference: Maas et al., "Rectifier Nonlinearities Improve Neural Network Acoustic Models", 2013.
+)doc",
+         py::arg("input"), py::arg("negative_slope") = 0.01);
   def_op(m, cls, "clamp",
          [](const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi) {
            return clamp(x, lo, hi);

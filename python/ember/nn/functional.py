@@ -96,9 +96,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` where ``x > 0``, else ``negative_slope * x``."""
-    # ember._C has no dedicated leaky_relu binding; two elementwise ops give the same values
-    # and gradients (slope on the negative side, 1 on the positive side).
-    return _C.where(input > 0, input, input * negative_slope)
+    return _C.leaky_relu(input, negative_slope)
 
 
 def sigmoid(input: Tensor) -> Tensor:
