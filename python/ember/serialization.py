@@ -31,7 +31,8 @@ def save(obj: Any, f: str | os.PathLike) -> None:
     else:
         raise TypeError("save: expected a Tensor or a dict[str, Tensor] (e.g. model.state_dict()), "
                         f"got {type(obj).__name__}")
-    arrays = {k: np.ascontiguousarray(v.detach().numpy()) for k, v in tensors.items()}
+    # np.asarray(order="C") keeps 0-d tensors 0-d (np.ascontiguousarray would make them 1-d).
+    arrays = {k: np.asarray(v.detach().numpy(), order="C") for k, v in tensors.items()}
     data = st_save(arrays, metadata=meta)
     path = os.fspath(f)
     d = os.path.dirname(os.path.abspath(path))

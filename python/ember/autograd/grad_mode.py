@@ -70,3 +70,9 @@ class set_grad_enabled(_GradModeBase):
 
     def __exit__(self, *exc: Any) -> None:
         _C._set_grad_enabled(self._prev)
+
+    def __call__(self, fn: Callable) -> Callable:
+        # Used as a decorator: the constructor already switched the mode; undo that so only
+        # calls of ``fn`` run under ``mode``.
+        _C._set_grad_enabled(self._prev)
+        return super().__call__(fn)
