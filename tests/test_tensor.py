@@ -346,3 +346,48 @@ def test_data_setter_and_detach_share_storage() -> None:
     assert d._version == x._version
     x.data = ember.tensor([5.0, 6.0])
     assert x.detach().tolist() == [5.0, 6.0] and x.requires_grad
+
+
+def test_dlpack_exchange_with_torch() -> None:
+    t = ember.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=ember.float64)
+    tt = torch.from_dlpack(t)
+    assert tt.dtype == torch.float64 and tt.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    tt[0, 0] = 9.0
+    assert t.numpy()[0, 0] == 9.0  # shares memory
+    src = torch.arange(6, dtype=torch.int32).reshape(2, 3)
+    e = ember.from_dlpack(src)
+    assert e.dtype == ember.int32 and e.tolist() == src.tolist()
+
+
+def test_inplace_on_base_invalidates_saved_view() -> None:
+    x = ember.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = x * 1.0
+    v = y.view(2, 2)
+    z = v * v  # saves the view
+    y.add_(1)  # the view shares y's version counter
+    assert v._version == y._version
+    with pytest.raises(RuntimeError, match="MulBackward0: one of the tensors needed for gradient"):
+        z.backward(ember.ones(2, 2))
+
+
+def test_inplace_on_view_under_autograd_raises_clearly() -> None:
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    v = (x * 1.0).view(2)
+    with pytest.raises(NotImplementedError, match="mul_: in-place operations on a view are not "
+                                                  "supported when autograd records them"):
+        v.mul_(2)
+    with ember.no_grad():
+        v.mul_(2)  # fine without autograd
+    assert v.tolist() == [2.0, 4.0]
+
+
+def test_inplace_self_operand_with_autograd() -> None:
+    # PyTorch itself rejects y.mul_(y) here; ember records on a copy of the old value.
+    a = np.array([1.5, -2.0])
+    x = ember.tensor(a, requires_grad=True)
+    y = x * 1.0
+    y.mul_(y)  # x ** 2
+    y.mul_(x)  # x ** 3
+    y.backward(ember.ones(2, dtype=ember.float64))
+    np.testing.assert_allclose(y.detach().numpy(), a**3)
+    np.testing.assert_allclose(x.grad.numpy(), 3 * a**2)

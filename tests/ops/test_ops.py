@@ -402,3 +402,38 @@ def test_where_gradients() -> None:
 def test_where_bad_condition_dtype() -> None:
     with pytest.raises(TypeError, match="where: condition must be a bool tensor, got float32"):
         ember.where(ember.ones(2), ember.ones(2), ember.zeros(2))
+
+
+@pytest.mark.parametrize("case", GRAD_CASES, ids=_ids(GRAD_CASES))
+def test_second_order_gradients_match_torch(case: OpCase) -> None:
+    """Backward formulas are built from differentiable ops: grad-of-grad agrees with PyTorch."""
+    shapes = [(3, 4)] if case.nargs == 1 else [(3, 4), (4,)]
+    arrays = _grad_inputs(case, shapes, seed=15)
+    xs = [ember.tensor(a, requires_grad=True) for a in arrays]
+    ts = _torch_args(arrays, requires_grad=True)
+    rng = np.random.default_rng(16)
+    w1 = rng.uniform(-1, 1, (3, 4))
+    w2 = [rng.uniform(-1, 1, s) for s in shapes]
+    gs = ember.autograd.grad(case.fn()(*xs), xs, ember.tensor(w1), create_graph=True)
+    tgs = torch.autograd.grad(case.torch_fn(torch)(*ts), ts, torch.tensor(w1), create_graph=True)
+    for g, tg in zip(gs, tgs):
+        np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy(), rtol=1e-10, atol=1e-12)
+    t_diff = [i for i, tg in enumerate(tgs) if tg.requires_grad]
+    if not t_diff:  # piecewise-constant gradient
+        return
+    ths = torch.autograd.grad([tgs[i] for i in t_diff], ts, [torch.tensor(w2[i]) for i in t_diff],
+                              allow_unused=True)
+    ths = [None if th is None else th.numpy(force=True) for th in ths]
+    diff = [i for i in t_diff if gs[i].requires_grad]
+    if not diff:
+        # relu-like ops: ember's gradient does not depend on x at all (PyTorch's is tracked
+        # but its derivative is zero).
+        assert all(th is None or not th.any() for th in ths)
+        return
+    hs = ember.autograd.grad([gs[i] for i in diff], xs, [ember.tensor(w2[i]) for i in diff],
+                             allow_unused=True)
+    for h, th in zip(hs, ths):
+        if th is None or h is None:
+            assert (th is None or not th.any()) and (h is None or not h.numpy().any())
+        else:
+            np.testing.assert_allclose(h.numpy(), th, rtol=1e-9, atol=1e-11)
