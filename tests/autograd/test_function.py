@@ -150,6 +150,24 @@ def test_custom_function_backward_twice_needs_retain_graph() -> None:
     y.backward(retain_graph=True)
     y.backward()
     assert x.grad.tolist() == [6.0]
+    with pytest.raises(RuntimeError, match="CubeBackward: trying to backward through the graph a "
+                                           "second time"):
+        y.backward()
+
+
+def test_custom_function_frees_saved_tensors_after_backward() -> None:
+    import gc
+    import weakref
+
+    x = _x([1.0, 2.0])
+    h = x * 1.0
+    y = Cube.apply(h)
+    ref = weakref.ref(h)
+    del h
+    gc.collect()
+    y.backward(ember.ones(2, dtype=ember.float64))
+    gc.collect()
+    assert ref() is None  # the ctx (and its saved tensors) went with the first backward
 
 
 def test_gradcheck_catches_wrong_backward() -> None:
