@@ -106,16 +106,21 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         ember.int64
     """
     _check_device(device)
+    dt = _to_dtype(dtype)
     if isinstance(data, Tensor):
         out = data.detach().clone()
     else:
         try:
-            arr = _infer_numpy(data)
+            if dt is not None and not isinstance(data, np.ndarray):
+                # Python numbers go straight to the requested dtype: tensor([0.1], dtype=float64)
+                # must not pass through float32.
+                arr = np.array(data, dtype=_C._numpy_dtype(dt))
+            else:
+                arr = _infer_numpy(data)
         except ValueError as e:
             raise ValueError(f"tensor: {e}") from None
         # np.array(copy=True) keeps 0-d arrays 0-d (np.ascontiguousarray would make them 1-d).
         out = _C.from_numpy(np.array(arr, copy=True, order="C"))
-    dt = _to_dtype(dtype)
     if dt is not None and out.dtype != dt:
         out = out._to_dtype(dt)
     if requires_grad:

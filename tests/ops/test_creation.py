@@ -65,6 +65,13 @@ def test_tensor_dtype_argument_and_copy() -> None:
     assert ember.tensor([1.0], dtype=np.float64).dtype == ember.float64
 
 
+def test_tensor_with_dtype_keeps_full_precision() -> None:
+    assert ember.tensor([0.1, 0.3], dtype=ember.float64).tolist() == [0.1, 0.3]
+    assert ember.tensor(0.1, dtype=ember.float64).item() == 0.1
+    assert ember.tensor(2**40 + 1, dtype=ember.int64).item() == 2**40 + 1
+    assert ember.tensor([True, 0.0, 2], dtype=ember.bool).tolist() == [True, False, True]
+
+
 def test_tensor_from_tensor_copies_and_detaches() -> None:
     x = ember.tensor([1.0, 2.0], requires_grad=True)
     y = ember.tensor(x)
