@@ -224,7 +224,7 @@ def test_inplace_values_identity_and_version(name, f, ref) -> None:
     alias = t.view(6)
     v0 = t._version
     out = f(t)
-    assert out is t or out.data_ptr() == t.data_ptr()
+    assert out is t
     np.testing.assert_allclose(t.numpy(), ref(a).astype(np.float32), rtol=1e-6)
     assert t._version > v0
     assert alias._version == t._version  # views share the counter
@@ -391,3 +391,18 @@ def test_inplace_self_operand_with_autograd() -> None:
     y.backward(ember.ones(2, dtype=ember.float64))
     np.testing.assert_allclose(y.detach().numpy(), a**3)
     np.testing.assert_allclose(x.grad.numpy(), 3 * a**2)
+
+
+def test_inplace_methods_return_self_and_keep_subclass() -> None:
+    class Sub(ember.Tensor):
+        pass
+
+    p = Sub(ember.ones(2))
+    q = p
+    p += 1
+    p *= 2.0
+    p -= 1
+    p /= 3
+    assert p is q and type(p) is Sub
+    assert p.add_(1) is p and p.zero_() is p and p.requires_grad_() is p
+    np.testing.assert_array_equal(p.detach().numpy(), [0.0, 0.0])

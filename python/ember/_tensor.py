@@ -357,6 +357,27 @@ def _install() -> None:
         _C_shape((size,)), fill_value, _to_dtype(dtype) or self.dtype)
     T.new_tensor = lambda self, data, dtype=None: tensor(data, dtype=dtype or self.dtype)
     T.data = property(lambda self: self.detach(), _set_data)
+    # In-place methods return the very object they modify (PyTorch: ``x.add_(1) is x``), so
+    # ``p += 1`` keeps a Parameter a Parameter.
+    for name in _SELF_RETURNING:
+        if hasattr(T, name):
+            setattr(T, name, _returning_self(getattr(T, name)))
+
+
+_SELF_RETURNING = (
+    "add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "clamp_", "uniform_", "normal_",
+    "requires_grad_", "detach_", "__iadd__", "__isub__", "__imul__", "__itruediv__",
+)
+
+
+def _returning_self(method: Any) -> Any:
+    def inplace(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        method(self, *args, **kwargs)
+        return self
+
+    inplace.__name__ = getattr(method, "__name__", "inplace")
+    inplace.__doc__ = getattr(method, "__doc__", None)
+    return inplace
 
 
 def _set_data(self: Tensor, value: Tensor) -> None:
