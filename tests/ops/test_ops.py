@@ -437,3 +437,28 @@ def test_second_order_gradients_match_torch(case: OpCase) -> None:
             assert (th is None or not th.any()) and (h is None or not h.numpy().any())
         else:
             np.testing.assert_allclose(h.numpy(), th, rtol=1e-9, atol=1e-11)
+
+
+NUMPY_SCALARS = [np.float32(2.5), np.float64(2.5), np.int32(3), np.int64(-3), np.uint8(7)]
+
+
+@pytest.mark.parametrize("scalar", NUMPY_SCALARS, ids=lambda s: type(s).__name__)
+@pytest.mark.parametrize("dtype", ["int64", "float32", "float64"])
+def test_numpy_scalars_act_as_python_numbers(dtype: str, scalar) -> None:
+    """numpy scalars promote like Python numbers (PyTorch) and give ember tensors back."""
+    arr = make_input((3,), dtype, "positive", np.random.default_rng(17))
+    for f in (lambda x: x + scalar, lambda x: x * scalar, lambda x: scalar * x,
+              lambda x: x - scalar, lambda x: x < scalar):
+        out = f(ember.tensor(arr))
+        tout = f(torch.from_numpy(arr.copy()))
+        assert isinstance(out, ember.Tensor)
+        assert out.dtype == EMBER_DTYPES[FROM_TORCH[tout.dtype]]
+        np.testing.assert_allclose(out.numpy().astype(np.float64), tout.numpy().astype(np.float64))
+
+
+def test_zero_dim_numpy_array_and_tensor_as_scalar_arguments() -> None:
+    x = ember.tensor([1.0, 2.0])
+    y = x + np.array(2.5)
+    assert isinstance(y, ember.Tensor) and y.tolist() == [3.5, 4.5]
+    assert x.clone().fill_(ember.tensor(3.0)).tolist() == [3.0, 3.0]
+    assert x.clamp(min=np.float32(1.5)).tolist() == [1.5, 2.0]
