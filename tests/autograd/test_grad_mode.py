@@ -104,3 +104,20 @@ def test_inference_mode() -> None:
     with ember.inference_mode():
         assert not (x * 2).requires_grad
     assert ember.is_grad_enabled()
+
+
+def test_bare_decorators() -> None:
+    x = ember.ones(1, requires_grad=True)
+
+    @ember.no_grad
+    def f(t):
+        return t * 2
+
+    @ember.enable_grad
+    def g(t):
+        return t * 2
+
+    assert not f(x).requires_grad
+    with ember.no_grad():
+        assert g(x).requires_grad
+    assert ember.is_grad_enabled()
