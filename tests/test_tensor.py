@@ -406,3 +406,29 @@ def test_inplace_methods_return_self_and_keep_subclass() -> None:
     assert p is q and type(p) is Sub
     assert p.add_(1) is p and p.zero_() is p and p.requires_grad_() is p
     np.testing.assert_array_equal(p.detach().numpy(), [0.0, 0.0])
+
+
+def test_as_tensor_shares_memory_when_it_can() -> None:
+    a = np.arange(4.0)
+    t = ember.as_tensor(a)
+    a[0] = 7.0
+    assert t.tolist()[0] == 7.0
+    u = ember.as_tensor(a, dtype=ember.float32)  # needs a conversion: a copy
+    a[1] = 9.0
+    assert u.tolist()[1] == 1.0 and u.dtype == ember.float32
+    x = ember.ones(2)
+    assert ember.as_tensor(x) is x
+    assert ember.as_tensor([1, 2]).dtype == ember.int64
+    assert tuple(ember.as_tensor(np.array(5.0)).shape) == ()
+
+
+def test_grad_setter_checks_shape_and_dtype() -> None:
+    x = ember.ones(2, requires_grad=True)
+    x.grad = ember.tensor([1.0, 2.0])
+    assert x.grad.tolist() == [1.0, 2.0]
+    with pytest.raises(ValueError, match=r"grad: assigned gradient has shape \(3,\)"):
+        x.grad = ember.ones(3)
+    with pytest.raises(TypeError, match="grad: assigned gradient has dtype float64"):
+        x.grad = ember.ones(2, dtype=ember.float64)
+    x.grad = None
+    assert x.grad is None
