@@ -285,3 +285,24 @@ def test_split_errors() -> None:
 def test_split_gradient() -> None:
     x = ember.tensor(np.random.default_rng(0).normal(size=(5, 2)), requires_grad=True)
     assert gradcheck(lambda t: t.split([2, 3])[1] * 2.0, [x])
+
+
+ZERO_DIM_VIEWS = {
+    "transpose": lambda t: t.transpose(0, -1),
+    "T": lambda t: t.T,
+    "squeeze": lambda t: t.squeeze(),
+    "unsqueeze": lambda t: t.unsqueeze(0),
+    "flatten": lambda t: t.flatten(),
+    "view": lambda t: t.view(1, 1),
+    "reshape": lambda t: t.reshape(()),
+    "expand": lambda t: t.expand(3),
+    "permute": lambda t: t.permute(),
+}
+
+
+@pytest.mark.parametrize("name", list(ZERO_DIM_VIEWS))
+def test_zero_dim_views_keep_gradient(name: str) -> None:
+    x = ember.tensor(2.0, dtype=ember.float64, requires_grad=True)
+    y = ZERO_DIM_VIEWS[name](x)
+    assert y.requires_grad and y.grad_fn is not None
+    assert gradcheck(lambda t: ZERO_DIM_VIEWS[name](t) * 3.0, [x])
