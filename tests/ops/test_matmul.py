@@ -118,3 +118,20 @@ def test_matmul_result_is_writable_and_backward_through_inplace() -> None:
     y.mul_(2.0)
     y.backward(ember.ones(2, dtype=ember.float64))
     np.testing.assert_allclose(a.grad.numpy(), 2 * np.broadcast_to(b.numpy(), (2, 3)))
+
+
+def test_matmul_expanded_and_selected_operands() -> None:
+    rng = np.random.default_rng(15)
+    m = rng.normal(size=(4, 3))
+    v = ember.tensor([2.0], dtype=ember.float64).expand(3)  # stride 0
+    np.testing.assert_allclose((ember.tensor(m) @ v).numpy(), m @ np.full(3, 2.0), rtol=1e-12)
+    col = ember.tensor(m).select(1, 2)  # stride 3
+    row = ember.tensor(m).T.select(1, 0)  # (3,), stride 1 of a transposed view
+    np.testing.assert_allclose((row @ ember.tensor(m).T).numpy(), m[0] @ m.T, rtol=1e-12)
+    np.testing.assert_allclose((col @ ember.tensor(m)).numpy(), m[:, 2] @ m, rtol=1e-12)
+    e = ember.tensor(m[:1]).expand(5, 3)  # rows with stride 0
+    np.testing.assert_allclose((e @ ember.tensor(m).T).numpy(), np.repeat(m[:1], 5, 0) @ m.T,
+                               rtol=1e-12)
+    bm, am = rng.normal(size=(3, 2)), rng.normal(size=(4, 2, 3))
+    b = ember.tensor(bm).expand(4, 3, 2)  # broadcast batch, stride 0
+    np.testing.assert_allclose((ember.tensor(am) @ b).numpy(), am @ bm, rtol=1e-12)
