@@ -8,10 +8,18 @@ import pytest
 import ember
 
 
-@pytest.mark.parametrize("data,dtype", [
-    (3.5, ember.float32), (7, ember.int64), ([1.0, 2.0], ember.float64), ([[1, 2]], ember.int32),
-    ([True, False], ember.bool), ([1, 255], ember.uint8), ([], ember.float32),
-])
+@pytest.mark.parametrize(
+    "data,dtype",
+    [
+        (3.5, ember.float32),
+        (7, ember.int64),
+        ([1.0, 2.0], ember.float64),
+        ([[1, 2]], ember.int32),
+        ([True, False], ember.bool),
+        ([1, 255], ember.uint8),
+        ([], ember.float32),
+    ],
+)
 def test_save_load_tensor_round_trip(tmp_path, data, dtype) -> None:
     t = ember.tensor(data, dtype=dtype)
     ember.save(t, tmp_path / "t.safetensors")

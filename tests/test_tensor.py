@@ -161,7 +161,8 @@ def test_repr_grad_fn() -> None:
     assert repr(x + 1) == "tensor([2., 3.], grad_fn=<AddBackward0>)"
     assert repr(x * 2).endswith("grad_fn=<MulBackward0>)")
     assert repr(ember.tensor([1.0], dtype=ember.float64) * x).endswith(
-        "dtype=ember.float64, grad_fn=<MulBackward0>)")
+        "dtype=ember.float64, grad_fn=<MulBackward0>)"
+    )
     assert repr(ember.float64) == "ember.float64"
 
 
@@ -172,7 +173,9 @@ def test_dtype_and_device_attributes() -> None:
     assert t.shape == (2, 3) and t.size() == (2, 3) and t.size(-1) == 3 and t.ndim == 2
     assert t.numel() == 6 and t.element_size() == 8 and t.nbytes == 48
     assert t.stride() == (3, 1)
-    assert ember.float is ember.float32 and ember.long is ember.int64 and ember.double is ember.float64
+    assert (
+        ember.float is ember.float32 and ember.long is ember.int64 and ember.double is ember.float64
+    )
     with pytest.raises(IndexError, match="size: dim 2 is out of range"):
         t.size(2)
 
@@ -208,8 +211,16 @@ INPLACE = [
     ("div_", lambda t: t.div_(4), lambda a: a / 4),
     ("zero_", lambda t: t.zero_(), lambda a: a * 0),
     ("fill_", lambda t: t.fill_(-2.5), lambda a: np.full_like(a, -2.5)),
-    ("copy_", lambda t: t.copy_(ember.tensor([7.0, 8.0, 9.0])), lambda a: np.broadcast_to([7.0, 8.0, 9.0], a.shape)),
-    ("copy_int", lambda t: t.copy_(ember.tensor([[1], [2]])), lambda a: np.broadcast_to([[1.0], [2.0]], a.shape)),
+    (
+        "copy_",
+        lambda t: t.copy_(ember.tensor([7.0, 8.0, 9.0])),
+        lambda a: np.broadcast_to([7.0, 8.0, 9.0], a.shape),
+    ),
+    (
+        "copy_int",
+        lambda t: t.copy_(ember.tensor([[1], [2]])),
+        lambda a: np.broadcast_to([[1.0], [2.0]], a.shape),
+    ),
     ("clamp_", lambda t: t.clamp_(1.0, 4.0), lambda a: np.clip(a, 1, 4)),
     ("clamp_min", lambda t: t.clamp_(min=2.0), lambda a: np.maximum(a, 2)),
     ("iadd", lambda t: t.__iadd__(1), lambda a: a + 1),
@@ -255,7 +266,9 @@ def test_inplace_integer_dtype_rules() -> None:
     f = ember.tensor([1.0, 2.0])
     f.add_(ember.tensor([1, 1]))
     assert f.tolist() == [2.0, 3.0]
-    with pytest.raises(ValueError, match=r"add_: output with shape \(2,\) doesn't match the broadcast"):
+    with pytest.raises(
+        ValueError, match=r"add_: output with shape \(2,\) doesn't match the broadcast"
+    ):
         f.add_(ember.ones(2, 2))
 
 
@@ -270,11 +283,20 @@ def test_inplace_self_overlap_copy() -> None:
 
 def test_inplace_on_leaf_requiring_grad_raises() -> None:
     x = ember.ones(3, requires_grad=True)
-    for f in (lambda: x.add_(1), lambda: x.mul_(2), lambda: x.zero_(), lambda: x.fill_(1.0),
-              lambda: x.copy_(ember.zeros(3)), lambda: x.clamp_(0, 1), lambda: x.sub_(1),
-              lambda: x.div_(2.0)):
-        with pytest.raises(RuntimeError, match="a leaf tensor that requires grad is being used in "
-                                               "an in-place operation"):
+    for f in (
+        lambda: x.add_(1),
+        lambda: x.mul_(2),
+        lambda: x.zero_(),
+        lambda: x.fill_(1.0),
+        lambda: x.copy_(ember.zeros(3)),
+        lambda: x.clamp_(0, 1),
+        lambda: x.sub_(1),
+        lambda: x.div_(2.0),
+    ):
+        with pytest.raises(
+            RuntimeError,
+            match="a leaf tensor that requires grad is being used in an in-place operation",
+        ):
             f()
     with ember.no_grad():
         x.add_(1)
@@ -295,8 +317,11 @@ def test_modified_saved_output_raises_on_backward() -> None:
     x = ember.tensor([0.5, 1.0], requires_grad=True)
     y = x.exp()  # saves its output
     y.mul_(2)
-    with pytest.raises(RuntimeError, match="ExpBackward0: one of the tensors needed for gradient "
-                                           "computation has been modified by an in-place"):
+    with pytest.raises(
+        RuntimeError,
+        match="ExpBackward0: one of the tensors needed for gradient "
+        "computation has been modified by an in-place",
+    ):
         y.backward(ember.ones(2))
 
 
@@ -373,8 +398,10 @@ def test_inplace_on_base_invalidates_saved_view() -> None:
 def test_inplace_on_view_under_autograd_raises_clearly() -> None:
     x = ember.tensor([1.0, 2.0], requires_grad=True)
     v = (x * 1.0).view(2)
-    with pytest.raises(NotImplementedError, match="mul_: in-place operations on a view are not "
-                                                  "supported when autograd records them"):
+    with pytest.raises(
+        NotImplementedError,
+        match="mul_: in-place operations on a view are not supported when autograd records them",
+    ):
         v.mul_(2)
     with ember.no_grad():
         v.mul_(2)  # fine without autograd

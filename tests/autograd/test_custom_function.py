@@ -150,8 +150,9 @@ def test_custom_function_backward_twice_needs_retain_graph() -> None:
     y.backward(retain_graph=True)
     y.backward()
     assert x.grad.tolist() == [6.0]
-    with pytest.raises(RuntimeError, match="CubeBackward: trying to backward through the graph a "
-                                           "second time"):
+    with pytest.raises(
+        RuntimeError, match="CubeBackward: trying to backward through the graph a second time"
+    ):
         y.backward()
 
 
@@ -172,8 +173,9 @@ def test_custom_function_frees_saved_tensors_after_backward() -> None:
 
 def test_gradcheck_catches_wrong_backward() -> None:
     x = _x([0.7, -1.3])
-    with pytest.raises(RuntimeError, match="gradcheck: Jacobian mismatch for output 0 with respect "
-                                           "to input 0"):
+    with pytest.raises(
+        RuntimeError, match="gradcheck: Jacobian mismatch for output 0 with respect to input 0"
+    ):
         gradcheck(WrongBackward.apply, [x])
     assert gradcheck(WrongBackward.apply, [x], raise_exception=False) is False
 

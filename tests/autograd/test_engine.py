@@ -47,8 +47,11 @@ def test_scalar_backward_without_gradient() -> None:
 
 def test_backward_on_non_scalar_without_gradient_raises() -> None:
     x = _x([1.0, 2.0])
-    with pytest.raises(RuntimeError, match=r"backward: grad can be implicitly created only for "
-                                           r"outputs with one element; got an output of shape \(2,\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"backward: grad can be implicitly created only for "
+        r"outputs with one element; got an output of shape \(2,\)",
+    ):
         (x * 2).backward()
 
 
@@ -118,23 +121,31 @@ def test_autograd_grad_input_without_grad_raises() -> None:
 def test_multiple_roots_backward() -> None:
     x = _x([1.0, 2.0])
     a, b = x * 2, x * x
-    autograd.backward([a, b], [ember.ones(2, dtype=ember.float64), ember.ones(2, dtype=ember.float64)])
+    autograd.backward(
+        [a, b], [ember.ones(2, dtype=ember.float64), ember.ones(2, dtype=ember.float64)]
+    )
     np.testing.assert_allclose(x.grad.numpy(), [4.0, 6.0])
 
 
 HIGHER = [
     ("x**3", lambda x: x**3, lambda v: 6 * v),
     ("tanh", lambda x: x.tanh(), lambda v: -2 * np.tanh(v) * (1 - np.tanh(v) ** 2)),
-    ("sigmoid", lambda x: x.sigmoid(),
-     lambda v: (s := 1 / (1 + np.exp(-v))) * (1 - s) * (1 - 2 * s)),
+    (
+        "sigmoid",
+        lambda x: x.sigmoid(),
+        lambda v: (s := 1 / (1 + np.exp(-v))) * (1 - s) * (1 - 2 * s),
+    ),
     ("exp", lambda x: x.exp(), np.exp),
     ("sin", lambda x: x.sin(), lambda v: -np.sin(v)),
     ("log", lambda x: x.log(), lambda v: -1 / v**2),
     ("sqrt", lambda x: x.sqrt(), lambda v: -0.25 * v**-1.5),
     ("x*exp(x)", lambda x: x * x.exp(), lambda v: (v + 2) * np.exp(v)),
     ("1/x", lambda x: 1.0 / x, lambda v: 2 / v**3),
-    ("gelu", lambda x: ember.gelu(x),
-     lambda v: np.exp(-v * v / 2) / math.sqrt(2 * math.pi) * (2 - v * v)),
+    (
+        "gelu",
+        lambda x: ember.gelu(x),
+        lambda v: np.exp(-v * v / 2) / math.sqrt(2 * math.pi) * (2 - v * v),
+    ),
 ]
 
 
@@ -218,12 +229,15 @@ def test_detach_stops_gradient() -> None:
 def test_requires_grad_on_non_leaf_raises() -> None:
     x = _x([1.0])
     y = x * 2
-    with pytest.raises(RuntimeError, match="requires_grad_: you can only change requires_grad of "
-                                           "leaf tensors.*MulBackward0"):
+    with pytest.raises(
+        RuntimeError,
+        match="requires_grad_: you can only change requires_grad of leaf tensors.*MulBackward0",
+    ):
         y.requires_grad_(False)
     y.requires_grad_(True)  # already true: allowed, like PyTorch
-    with pytest.raises(RuntimeError, match="only floating point tensors can require gradients, "
-                                           "got dtype int64"):
+    with pytest.raises(
+        RuntimeError, match="only floating point tensors can require gradients, got dtype int64"
+    ):
         ember.tensor([1]).requires_grad_()
 
 
@@ -245,13 +259,15 @@ def test_grad_fn_next_functions_chain() -> None:
     x = _x([1.0])
     y = (x * 2).exp()
     assert y.grad_fn.name() == "ExpBackward0"
-    (nxt, _), = y.grad_fn.next_functions
+    ((nxt, _),) = y.grad_fn.next_functions
     assert nxt.name() == "MulBackward0"
     names = [f.name() if f is not None else None for f, _ in nxt.next_functions]
     assert names[0] == "AccumulateGrad"
 
 
-@pytest.mark.parametrize("sa,sb", [((2, 3), (3,)), ((2, 1), (1, 4)), ((), (2, 2)), ((4, 1, 3), (5, 1))])
+@pytest.mark.parametrize(
+    "sa,sb", [((2, 3), (3,)), ((2, 1), (1, 4)), ((), (2, 2)), ((4, 1, 3), (5, 1))]
+)
 def test_broadcast_gradients_reduce_to_input_shape(sa, sb) -> None:
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=sa), rng.normal(size=sb)
@@ -299,9 +315,12 @@ def test_pow_special_points_match_torch() -> None:
 
 def test_relu_abs_clamp_gradient_conventions_match_torch() -> None:
     a = np.array([-1.0, 0.0, 0.5, 2.0, 3.0])
-    for name, f in [("relu", lambda m, t: t.relu()), ("abs", lambda m, t: t.abs()),
-                    ("clamp", lambda m, t: t.clamp(0.5, 2.0)),
-                    ("maximum", lambda m, t: m.maximum(t, m.zeros_like(t)))]:
+    for name, f in [
+        ("relu", lambda m, t: t.relu()),
+        ("abs", lambda m, t: t.abs()),
+        ("clamp", lambda m, t: t.clamp(0.5, 2.0)),
+        ("maximum", lambda m, t: m.maximum(t, m.zeros_like(t))),
+    ]:
         x = _x(a)
         tx = torch.tensor(a, requires_grad=True)
         f(ember, x).backward(ember.ones(5, dtype=ember.float64))

@@ -68,9 +68,8 @@ def test_set_grad_enabled_forms() -> None:
 
 
 def test_mode_restored_after_exception() -> None:
-    with pytest.raises(ZeroDivisionError):
-        with ember.no_grad():
-            1 / 0
+    with pytest.raises(ZeroDivisionError), ember.no_grad():
+        1 / 0  # noqa: B018
     assert ember.is_grad_enabled()
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -124,8 +125,9 @@ class OpCase:
         return self.tols.get(dtype, TOLS.get(dtype, (0.0, 0.0)))
 
 
-def make_input(shape: tuple[int, ...], dtype: str, domain: str, rng: np.random.Generator,
-               arg: int = 0) -> np.ndarray:
+def make_input(
+    shape: tuple[int, ...], dtype: str, domain: str, rng: np.random.Generator, arg: int = 0
+) -> np.ndarray:
     """Random NumPy array in ``domain`` for argument ``arg`` of an op."""
     np_dt = NP_DTYPES[dtype]
     if dtype == "bool":
@@ -168,8 +170,7 @@ UNARY = [
     OpCase("log", _f64(np.log), dtypes=ALL, float_op=True, domain="positive"),
     OpCase("log1p", _f64(np.log1p), dtypes=ALL, float_op=True, domain="positive"),
     OpCase("sqrt", _f64(np.sqrt), dtypes=ALL, float_op=True, domain="positive"),
-    OpCase("rsqrt", _f64(lambda x: 1.0 / np.sqrt(x)), dtypes=ALL, float_op=True,
-           domain="positive"),
+    OpCase("rsqrt", _f64(lambda x: 1.0 / np.sqrt(x)), dtypes=ALL, float_op=True, domain="positive"),
     # |x| is not differentiable at 0; random floats never hit it.
     OpCase("abs", np.abs, dtypes=NUMERIC),
     OpCase("sign", lambda x: x if x.dtype == np.bool_ else np.sign(x), dtypes=ALL),
@@ -180,23 +181,50 @@ UNARY = [
     OpCase("relu", _relu, dtypes=NUMERIC),
     OpCase("erf", _f64(_erf), dtypes=ALL, float_op=True),
     OpCase("gelu", _gelu_erf, dtypes=FLOATS, torch_name="torch.nn.functional.gelu"),
-    OpCase("gelu", _gelu_tanh, dtypes=FLOATS, variant="tanh", kwargs={"approximate": "tanh"},
-           torch_name="torch.nn.functional.gelu"),
-    OpCase("silu", _f64(lambda x: x / (1.0 + np.exp(-x))), dtypes=FLOATS,
-           torch_name="torch.nn.functional.silu"),
+    OpCase(
+        "gelu",
+        _gelu_tanh,
+        dtypes=FLOATS,
+        variant="tanh",
+        kwargs={"approximate": "tanh"},
+        torch_name="torch.nn.functional.gelu",
+    ),
+    OpCase(
+        "silu",
+        _f64(lambda x: x / (1.0 + np.exp(-x))),
+        dtypes=FLOATS,
+        torch_name="torch.nn.functional.silu",
+    ),
     OpCase("logical_not", np.logical_not, dtypes=ALL, grad=False, bool_out=True),
-    OpCase("clamp", lambda x: np.clip(x.astype(np.float64), -1, 2).astype(x.dtype), dtypes=ALL,
-           kwargs={"min": -1, "max": 2}),
-    OpCase("clamp", lambda x: np.clip(x, -0.5, 1.5), dtypes=ALL, variant="float_bounds",
-           float_op=True, kwargs={"min": -0.5, "max": 1.5}),
-    OpCase("clamp", lambda x: np.maximum(x, 0.25), dtypes=ALL, variant="min_only",
-           float_op=True, kwargs={"min": 0.25}),
+    OpCase(
+        "clamp",
+        lambda x: np.clip(x.astype(np.float64), -1, 2).astype(x.dtype),
+        dtypes=ALL,
+        kwargs={"min": -1, "max": 2},
+    ),
+    OpCase(
+        "clamp",
+        lambda x: np.clip(x, -0.5, 1.5),
+        dtypes=ALL,
+        variant="float_bounds",
+        float_op=True,
+        kwargs={"min": -0.5, "max": 1.5},
+    ),
+    OpCase(
+        "clamp",
+        lambda x: np.maximum(x, 0.25),
+        dtypes=ALL,
+        variant="min_only",
+        float_op=True,
+        kwargs={"min": 0.25},
+    ),
 ]
 
 BINARY = [
     OpCase("add", np.add, dtypes=ALL, nargs=2),
-    OpCase("add", lambda a, b: a + 2 * b, dtypes=ALL, nargs=2, variant="alpha",
-           kwargs={"alpha": 2}),
+    OpCase(
+        "add", lambda a, b: a + 2 * b, dtypes=ALL, nargs=2, variant="alpha", kwargs={"alpha": 2}
+    ),
     OpCase("sub", np.subtract, dtypes=NUMERIC, nargs=2),
     OpCase("mul", np.multiply, dtypes=ALL, nargs=2),
     OpCase("div", _f64(np.divide), dtypes=ALL, nargs=2, float_op=True, domain="nonzero"),

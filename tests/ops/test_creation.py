@@ -183,9 +183,13 @@ def test_eye_matches_numpy() -> None:
 
 
 def test_factories_requires_grad() -> None:
-    for t in (ember.zeros(2, requires_grad=True), ember.ones(2, requires_grad=True),
-              ember.randn(2, requires_grad=True), ember.full((2,), 1.0, requires_grad=True),
-              ember.arange(3.0, requires_grad=True)):
+    for t in (
+        ember.zeros(2, requires_grad=True),
+        ember.ones(2, requires_grad=True),
+        ember.randn(2, requires_grad=True),
+        ember.full((2,), 1.0, requires_grad=True),
+        ember.arange(3.0, requires_grad=True),
+    ):
         assert t.requires_grad and t.is_leaf
 
 

@@ -43,8 +43,9 @@ def test_matmul_matches_numpy(sa, sb, dtype) -> None:
     assert out.dtype == (ember.float32 if dtype == np.float32 else ember.float64)
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(out.numpy(), expected, rtol=rtol, atol=1e-6)
-    np.testing.assert_allclose((ember.tensor(a) @ ember.tensor(b)).numpy(), expected, rtol=rtol,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        (ember.tensor(a) @ ember.tensor(b)).numpy(), expected, rtol=rtol, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("ta", [False, True])
@@ -71,8 +72,11 @@ def test_matmul_batched_transposed_operands() -> None:
     np.testing.assert_allclose(out.numpy(), np.swapaxes(a, -1, -2) @ b, rtol=1e-5, atol=1e-6)
     out = ember.tensor(a).permute(1, 0, 2).mT @ ember.tensor(_rand((4, 3, 1), np.float32, 7))
     np.testing.assert_allclose(
-        out.numpy(), np.swapaxes(a.transpose(1, 0, 2), -1, -2) @ _rand((4, 3, 1), np.float32, 7),
-        rtol=1e-5, atol=1e-6)
+        out.numpy(),
+        np.swapaxes(a.transpose(1, 0, 2), -1, -2) @ _rand((4, 3, 1), np.float32, 7),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 GRAD_SHAPES = [s for s in SHAPES if 0 not in s[0] + s[1]]
@@ -99,7 +103,9 @@ def test_matmul_gradcheck_transposed_inputs() -> None:
 
 
 def test_matmul_errors() -> None:
-    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(4, 5\) cannot be multiplied"):
+    with pytest.raises(
+        ValueError, match=r"matmul: shapes \(2, 3\) and \(4, 5\) cannot be multiplied"
+    ):
         ember.matmul(ember.zeros(2, 3), ember.zeros(4, 5))
     with pytest.raises(ValueError, match="matmul: both arguments need at least 1 dimension"):
         ember.matmul(ember.tensor(1.0), ember.zeros(2))
@@ -130,8 +136,9 @@ def test_matmul_expanded_and_selected_operands() -> None:
     np.testing.assert_allclose((row @ ember.tensor(m).T).numpy(), m[0] @ m.T, rtol=1e-12)
     np.testing.assert_allclose((col @ ember.tensor(m)).numpy(), m[:, 2] @ m, rtol=1e-12)
     e = ember.tensor(m[:1]).expand(5, 3)  # rows with stride 0
-    np.testing.assert_allclose((e @ ember.tensor(m).T).numpy(), np.repeat(m[:1], 5, 0) @ m.T,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        (e @ ember.tensor(m).T).numpy(), np.repeat(m[:1], 5, 0) @ m.T, rtol=1e-12
+    )
     bm, am = rng.normal(size=(3, 2)), rng.normal(size=(4, 2, 3))
     b = ember.tensor(bm).expand(4, 3, 2)  # broadcast batch, stride 0
     np.testing.assert_allclose((ember.tensor(am) @ b).numpy(), am @ bm, rtol=1e-12)

@@ -30,8 +30,16 @@ FROM_TORCH = {v: k for k, v in TORCH_DTYPES.items()}
 
 UNARY_LAYOUTS = ["scalar", "empty", "empty_nd", "1d", "nd", "transposed", "stepped"]
 BINARY_LAYOUTS = [
-    "scalar", "empty", "1d", "nd", "broadcast", "broadcast_rank", "scalar_vs_nd",
-    "empty_broadcast", "transposed", "stepped",
+    "scalar",
+    "empty",
+    "1d",
+    "nd",
+    "broadcast",
+    "broadcast_rank",
+    "scalar_vs_nd",
+    "empty_broadcast",
+    "transposed",
+    "stepped",
 ]
 SHAPES = {
     "scalar": [(), ()],
@@ -58,7 +66,11 @@ def _make_args(case: OpCase, dtype: str, layout: str, rng: np.random.Generator):
             base = make_input((4, 3), dtype, case.domain, rng, arg=i)
             arr = base.T
             # Only the first operand is transposed for binary ops: mixed layouts.
-            t = ember.tensor(base).transpose(0, 1) if i == 0 else ember.tensor(np.ascontiguousarray(arr))
+            t = (
+                ember.tensor(base).transpose(0, 1)
+                if i == 0
+                else ember.tensor(np.ascontiguousarray(arr))
+            )
             if i == 0:
                 assert not t.is_contiguous()
         elif layout == "stepped":
@@ -98,8 +110,9 @@ def _assert_values(actual: ember.Tensor, expected: np.ndarray, dtype: str, case:
     assert got.shape == expected.shape
     if dtype in FLOATS:
         rtol, atol = case.tol(dtype)
-        np.testing.assert_allclose(got, expected.astype(got.dtype), rtol=rtol, atol=atol,
-                                   equal_nan=True)
+        np.testing.assert_allclose(
+            got, expected.astype(got.dtype), rtol=rtol, atol=atol, equal_nan=True
+        )
     else:
         np.testing.assert_array_equal(got, expected.astype(got.dtype))
 
@@ -156,7 +169,7 @@ def test_unary_method_form_matches_function(case: OpCase) -> None:
 def _torch_outcome(fn, *args):
     try:
         return fn(*args), None
-    except Exception as e:  # torch's error type varies (RuntimeError, NotImplementedError)
+    except Exception as e:  # noqa: BLE001 - torch raises RuntimeError or NotImplementedError
         return None, e
 
 
@@ -194,8 +207,9 @@ def test_zero_dim_tensor_promotion_matches_torch(op: str, a_dtype: str, b_dtype:
             continue
         out = getattr(ember, op)(ember.tensor(x), ember.tensor(y))
         assert out.dtype == EMBER_DTYPES[FROM_TORCH[tout.dtype]], (x.dtype, y.dtype)
-        np.testing.assert_allclose(out.numpy().astype(np.float64),
-                                   tout.numpy().astype(np.float64), rtol=1e-6)
+        np.testing.assert_allclose(
+            out.numpy().astype(np.float64), tout.numpy().astype(np.float64), rtol=1e-6
+        )
 
 
 SCALARS = [2, -3, 2.5, True, 0.5]
@@ -241,8 +255,9 @@ def test_python_scalar_operands_match_torch(dtype: str, expr: str, scalar, zero_
     assert out.dtype == EMBER_DTYPES[FROM_TORCH[tout.dtype]], (out.dtype, tout.dtype)
     assert tuple(out.shape) == tuple(tout.shape)
     rtol = 1e-6 if tout.dtype == torch.float32 else 1e-12
-    np.testing.assert_allclose(out.numpy().astype(np.float64), tout.numpy().astype(np.float64),
-                               rtol=rtol, atol=0)
+    np.testing.assert_allclose(
+        out.numpy().astype(np.float64), tout.numpy().astype(np.float64), rtol=rtol, atol=0
+    )
 
 
 def test_int_tensor_plus_float_scalar_is_float32() -> None:
@@ -284,8 +299,9 @@ def test_gradcheck_float64_non_contiguous(case: OpCase) -> None:
     arrays = _grad_inputs(case, shapes, seed=7)
     xs = [ember.tensor(a, requires_grad=True) for a in arrays]
     f = case.fn()
-    assert gradcheck(lambda *ts: f(*(t.transpose(0, 1) for t in ts)), xs, eps=1e-6, atol=1e-5,
-                     rtol=1e-3)
+    assert gradcheck(
+        lambda *ts: f(*(t.transpose(0, 1) for t in ts)), xs, eps=1e-6, atol=1e-5, rtol=1e-3
+    )
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -327,9 +343,7 @@ def test_grad_fn_is_recorded_only_when_needed(case: OpCase) -> None:
 
 
 def _rejected() -> list:
-    return [
-        pytest.param(c, d, id=f"{c.id}-{d}") for c in OPS for d in ALL if d not in c.dtypes
-    ]
+    return [pytest.param(c, d, id=f"{c.id}-{d}") for c in OPS for d in ALL if d not in c.dtypes]
 
 
 @pytest.mark.parametrize("case,dtype", _rejected())
@@ -343,13 +357,15 @@ def test_bad_dtype_raises_type_error_naming_op(case: OpCase, dtype: str) -> None
         case.fn()(*xs)
 
 
-GRAD_SCALAR_EXPRS = {k: v for k, v in SCALAR_EXPRS.items()
-                     if k not in ("x // s", "x == s", "x < s", "x >= s")}
+GRAD_SCALAR_EXPRS = {
+    k: v for k, v in SCALAR_EXPRS.items() if k not in ("x // s", "x == s", "x < s", "x >= s")
+}
 
 
 @pytest.mark.parametrize("scalar", [2, 2.5, -1.5], ids=repr)
-@pytest.mark.parametrize("expr", list(GRAD_SCALAR_EXPRS),
-                         ids=[e.replace(" ", "") for e in GRAD_SCALAR_EXPRS])
+@pytest.mark.parametrize(
+    "expr", list(GRAD_SCALAR_EXPRS), ids=[e.replace(" ", "") for e in GRAD_SCALAR_EXPRS]
+)
 def test_python_scalar_gradients_match_torch_float64(expr: str, scalar) -> None:
     """Python numbers enter the backward formulas at full (float64) precision."""
     f = GRAD_SCALAR_EXPRS[expr]
@@ -364,8 +380,13 @@ def test_python_scalar_gradients_match_torch_float64(expr: str, scalar) -> None:
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-13, atol=1e-15)
 
 
-WHERE_SHAPES = [((2, 3), (2, 3), (2, 3)), ((3,), (2, 3), (1,)), ((2, 1), (1, 3), ()),
-                ((), (2,), (2,)), ((0, 3), (1, 3), (3,))]
+WHERE_SHAPES = [
+    ((2, 3), (2, 3), (2, 3)),
+    ((3,), (2, 3), (1,)),
+    ((2, 1), (1, 3), ()),
+    ((), (2,), (2,)),
+    ((0, 3), (1, 3), (3,)),
+]
 
 
 @pytest.mark.parametrize("b_dtype", ["bool", "int32", "int64", "float32", "float64"])
@@ -421,8 +442,9 @@ def test_second_order_gradients_match_torch(case: OpCase) -> None:
     t_diff = [i for i, tg in enumerate(tgs) if tg.requires_grad]
     if not t_diff:  # piecewise-constant gradient
         return
-    ths = torch.autograd.grad([tgs[i] for i in t_diff], ts, [torch.tensor(w2[i]) for i in t_diff],
-                              allow_unused=True)
+    ths = torch.autograd.grad(
+        [tgs[i] for i in t_diff], ts, [torch.tensor(w2[i]) for i in t_diff], allow_unused=True
+    )
     ths = [None if th is None else th.numpy(force=True) for th in ths]
     diff = [i for i in t_diff if gs[i].requires_grad]
     if not diff:
@@ -430,8 +452,9 @@ def test_second_order_gradients_match_torch(case: OpCase) -> None:
         # but its derivative is zero).
         assert all(th is None or not th.any() for th in ths)
         return
-    hs = ember.autograd.grad([gs[i] for i in diff], xs, [ember.tensor(w2[i]) for i in diff],
-                             allow_unused=True)
+    hs = ember.autograd.grad(
+        [gs[i] for i in diff], xs, [ember.tensor(w2[i]) for i in diff], allow_unused=True
+    )
     for h, th in zip(hs, ths):
         if th is None or h is None:
             assert (th is None or not th.any()) and (h is None or not h.numpy().any())
@@ -447,8 +470,13 @@ NUMPY_SCALARS = [np.float32(2.5), np.float64(2.5), np.int32(3), np.int64(-3), np
 def test_numpy_scalars_act_as_python_numbers(dtype: str, scalar) -> None:
     """numpy scalars promote like Python numbers (PyTorch) and give ember tensors back."""
     arr = make_input((3,), dtype, "positive", np.random.default_rng(17))
-    for f in (lambda x: x + scalar, lambda x: x * scalar, lambda x: scalar * x,
-              lambda x: x - scalar, lambda x: x < scalar):
+    for f in (
+        lambda x: x + scalar,
+        lambda x: x * scalar,
+        lambda x: scalar * x,
+        lambda x: x - scalar,
+        lambda x: x < scalar,
+    ):
         out = f(ember.tensor(arr))
         tout = f(torch.from_numpy(arr.copy()))
         assert isinstance(out, ember.Tensor)

@@ -10,8 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 import ember
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 shapes = hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4)
 
@@ -26,9 +25,13 @@ def test_broadcast_binary_matches_numpy(bs) -> None:
     sa, sb = bs.input_shapes
     a, b = _values(sa, 1), _values(sb, 2)
     ea, eb = ember.tensor(a), ember.tensor(b)
-    for f, ref in ((ember.add, np.add), (ember.mul, np.multiply), (ember.maximum, np.maximum),
-                   (ember.lt, np.less), (lambda x, y: ember.where(x > 0, x, y),
-                                         lambda x, y: np.where(x > 0, x, y))):
+    for f, ref in (
+        (ember.add, np.add),
+        (ember.mul, np.multiply),
+        (ember.maximum, np.maximum),
+        (ember.lt, np.less),
+        (lambda x, y: ember.where(x > 0, x, y), lambda x, y: np.where(x > 0, x, y)),
+    ):
         out = f(ea, eb)
         expected = ref(a, b)
         assert tuple(out.shape) == bs.result_shape == expected.shape
@@ -50,8 +53,9 @@ def test_broadcast_shapes_error_iff_numpy_errors(pair) -> None:
 
 
 @SETTINGS
-@given(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=1, max_dims=3, min_side=1,
-                                         max_side=3))
+@given(
+    hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=1, max_dims=3, min_side=1, max_side=3)
+)
 def test_broadcast_gradients_sum_to_input_shapes(bs) -> None:
     sa, sb = bs.input_shapes
     a, b = _values(sa, 3), _values(sb, 4)
@@ -59,6 +63,7 @@ def test_broadcast_gradients_sum_to_input_shapes(bs) -> None:
     xb = ember.tensor(b, requires_grad=True)
     w = _values(bs.result_shape, 5)
     (xa * xb).backward(ember.tensor(w))
+
     # d/da sum(w * a * b) = sum of w * b over the broadcast dims.
     def reduce_to(g, shape):
         while g.ndim > len(shape):
@@ -68,10 +73,12 @@ def test_broadcast_gradients_sum_to_input_shapes(bs) -> None:
                 g = g.sum(i, keepdims=True)
         return g
 
-    np.testing.assert_allclose(xa.grad.numpy(), reduce_to(w * np.broadcast_to(b, w.shape), sa),
-                               rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(xb.grad.numpy(), reduce_to(w * np.broadcast_to(a, w.shape), sb),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        xa.grad.numpy(), reduce_to(w * np.broadcast_to(b, w.shape), sa), rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        xb.grad.numpy(), reduce_to(w * np.broadcast_to(a, w.shape), sb), rtol=1e-12, atol=1e-12
+    )
 
 
 @st.composite
@@ -152,8 +159,13 @@ def view_chain(draw):
     ops = []
     for _ in range(draw(st.integers(1, 4))):
         n = len(shape)
-        kind = draw(st.sampled_from(["transpose", "narrow", "select", "unsqueeze", "squeeze",
-                                     "expand", "flatten"] if n else ["unsqueeze"]))
+        kind = draw(
+            st.sampled_from(
+                ["transpose", "narrow", "select", "unsqueeze", "squeeze", "expand", "flatten"]
+                if n
+                else ["unsqueeze"]
+            )
+        )
         if kind == "transpose":
             d0, d1 = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
             ops.append((kind, d0, d1))

@@ -32,8 +32,10 @@ VIEW_OPS = {
     "permute_fn": (lambda t: ember.permute(t, (1, 2, 0)), lambda a: a.transpose(1, 2, 0)),
     "T": (lambda t: t.T, lambda a: a.transpose(2, 1, 0)),
     "mT": (lambda t: t.mT, lambda a: a.swapaxes(-1, -2)),
-    "expand": (lambda t: t.narrow(0, 0, 1).expand(3, 3, 4),
-               lambda a: np.broadcast_to(a[0:1], (3, 3, 4))),
+    "expand": (
+        lambda t: t.narrow(0, 0, 1).expand(3, 3, 4),
+        lambda a: np.broadcast_to(a[0:1], (3, 3, 4)),
+    ),
     "expand_new_dims": (lambda t: t.expand(2, 2, 3, 4), lambda a: np.broadcast_to(a, (2, 2, 3, 4))),
     "unsqueeze": (lambda t: t.unsqueeze(1), lambda a: a[:, None]),
     "unsqueeze_end": (lambda t: t.unsqueeze(-1), lambda a: a[..., None]),
@@ -85,8 +87,11 @@ def test_view_ops_match_torch_gradients(name: str) -> None:
     x = ember.tensor(a, requires_grad=True)
     tx = torch.tensor(a, requires_grad=True)
     y = f(x)
-    ty = f(tx) if name not in ("reshape_fn", "permute_fn") else (
-        torch.reshape(tx, (24,)) if name == "reshape_fn" else torch.permute(tx, (1, 2, 0)))
+    ty = (
+        f(tx)
+        if name not in ("reshape_fn", "permute_fn")
+        else (torch.reshape(tx, (24,)) if name == "reshape_fn" else torch.permute(tx, (1, 2, 0)))
+    )
     np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
     w = np.random.default_rng(2).normal(size=tuple(ty.shape))
     y.backward(ember.tensor(w))
@@ -166,7 +171,7 @@ def test_transpose_and_permute_errors() -> None:
     with pytest.raises(ValueError, match="permute: dim 0 is repeated"):
         t.permute(0, 0)
     with pytest.raises(ValueError, match="mT"):
-        ember.zeros(3).mT
+        ember.zeros(3).mT  # noqa: B018
 
 
 def test_squeeze_unsqueeze_edge_cases() -> None:
@@ -252,8 +257,10 @@ def test_stack_matches_numpy(dim: int) -> None:
 def test_stack_errors_and_gradient() -> None:
     with pytest.raises(ValueError, match="stack: expects each tensor to be equal size"):
         ember.stack([ember.zeros(2), ember.zeros(3)])
-    xs = [ember.tensor(np.random.default_rng(i).normal(size=(2,)), requires_grad=True)
-          for i in range(3)]
+    xs = [
+        ember.tensor(np.random.default_rng(i).normal(size=(2,)), requires_grad=True)
+        for i in range(3)
+    ]
     assert gradcheck(lambda *t: ember.stack(list(t), 1), xs)
 
 
