@@ -326,3 +326,20 @@ def test_relu_abs_clamp_gradient_conventions_match_torch() -> None:
         f(ember, x).backward(ember.ones(5, dtype=ember.float64))
         f(torch, tx).backward(torch.ones(5, dtype=torch.float64))
         np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), err_msg=name)
+
+
+def test_concurrent_backward_into_shared_leaf_loses_nothing() -> None:
+    import threading
+
+    x = ember.ones(10_000, requires_grad=True)
+
+    def work() -> None:
+        for _ in range(100):
+            (x * 2.0).backward(ember.ones(10_000))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(10_000, 4 * 100 * 2.0))

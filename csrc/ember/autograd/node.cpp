@@ -21,6 +21,7 @@ AccumulateGrad::AccumulateGrad(std::shared_ptr<TensorImpl> variable)
 TensorList AccumulateGrad::apply(TensorList&& grads) {
   Tensor g = std::move(grads[0]);
   if (!g.defined()) return {};
+  std::lock_guard<std::mutex> lock(mutex_);
   AutogradMeta& meta = variable_->autograd_mut();
   if (!meta.grad) {
     if (is_grad_enabled()) {
