@@ -15,8 +15,9 @@ class PyFunctionNode : public autograd::Node {
   }
   TensorList apply(TensorList&& grads) override {
     py::gil_scoped_acquire gil;
-    EMBER_CHECK(backward_, name_, ": backward through a custom Function a second time; the "
-                "graph was freed (pass retain_graph=True)");
+    EMBER_CHECK(!released_ && backward_, name_, ": trying to backward through the graph a second "
+                "time; the custom Function's saved tensors were freed by the first backward "
+                "(pass retain_graph=True to it)");
     py::tuple args(grads.size());
     for (size_t i = 0; i < grads.size(); ++i) args[i] = py::cast(grads[i]);
     py::object result = backward_(*args);
@@ -36,6 +37,7 @@ class PyFunctionNode : public autograd::Node {
   void release_variables() override {
     py::gil_scoped_acquire gil;
     released_ = true;
+    backward_ = py::object();  // drops the ctx and the tensors it saved
   }
   bool released_ = false;
 

@@ -251,9 +251,12 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
       .def("__rpow__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, pow, true); })
       .def("__matmul__", [](const Tensor& a, py::handle b) {
         if (!py::isinstance<Tensor>(b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
-        py::gil_scoped_release nogil;
-        Tensor r = matmul(a, b.cast<const Tensor&>());
-        py::gil_scoped_acquire gil;
+        const Tensor other = b.cast<Tensor>();  // touch Python objects only while holding the GIL
+        Tensor r;
+        {
+          py::gil_scoped_release nogil;
+          r = matmul(a, other);
+        }
         return py::cast(r);
       })
       .def("__rmatmul__", [](const Tensor& a, py::handle b) {

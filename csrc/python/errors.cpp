@@ -19,16 +19,18 @@ bool to_scalar(py::handle h, Scalar* out) {
     *out = Scalar(PyFloat_AS_DOUBLE(o));
     return true;
   }
-  // numpy scalars (np.int32(3), np.bool_(True), np.float32(1.5)).
-  if (py::isinstance<py::int_>(h) || PyIndex_Check(o)) {
+  // numpy scalars (np.float32(1.5), np.int32(3), np.bool_(True)) and 0-d arrays or tensors:
+  // their item() is a Python number. Checked before __index__, which 0-d float arrays also have.
+  if (py::hasattr(h, "ndim") && py::hasattr(h, "item") && py::hasattr(h, "dtype")) {
+    py::object nd = h.attr("ndim");
+    if (!PyLong_Check(nd.ptr()) || nd.cast<int64_t>() != 0) return false;
+    py::object v = h.attr("item")();
+    if (!PyBool_Check(v.ptr()) && !PyLong_Check(v.ptr()) && !PyFloat_Check(v.ptr())) return false;
+    return to_scalar(v, out);
+  }
+  if (PyIndex_Check(o)) {
     *out = Scalar(py::reinterpret_borrow<py::object>(h).attr("__index__")().cast<int64_t>());
     return true;
-  }
-  if (py::hasattr(h, "dtype") && py::hasattr(h, "item") && !py::hasattr(h, "shape")) {
-    return to_scalar(h.attr("item")(), out);
-  }
-  if (py::isinstance<py::array>(h) && py::array(py::reinterpret_borrow<py::array>(h)).ndim() == 0) {
-    return to_scalar(h.attr("item")(), out);
   }
   return false;
 }

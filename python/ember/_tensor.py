@@ -106,15 +106,21 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         ember.int64
     """
     _check_device(device)
+    dt = _to_dtype(dtype)
     if isinstance(data, Tensor):
         out = data.detach().clone()
     else:
         try:
-            arr = _infer_numpy(data)
+            if dt is not None and not isinstance(data, np.ndarray):
+                # Python numbers go straight to the requested dtype: tensor([0.1], dtype=float64)
+                # must not pass through float32.
+                arr = np.array(data, dtype=_C._numpy_dtype(dt))
+            else:
+                arr = _infer_numpy(data)
         except ValueError as e:
             raise ValueError(f"tensor: {e}") from None
-        out = _C.from_numpy(np.ascontiguousarray(arr).copy())
-    dt = _to_dtype(dtype)
+        # np.array(copy=True) keeps 0-d arrays 0-d (np.ascontiguousarray would make them 1-d).
+        out = _C.from_numpy(np.array(arr, copy=True, order="C"))
     if dt is not None and out.dtype != dt:
         out = out._to_dtype(dt)
     if requires_grad:
@@ -132,7 +138,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
         try:
             out = _C.from_numpy(data)
         except (TypeError, ValueError):
-            out = _C.from_numpy(np.ascontiguousarray(_infer_numpy(data)))
+            out = _C.from_numpy(np.asarray(_infer_numpy(data), order="C"))
         return out if dt is None or out.dtype == dt else out._to_dtype(dt)
     return tensor(data, dtype=dt)
 
@@ -159,24 +165,82 @@ def _check_device(device: Any) -> None:
 # ---- methods added to the C++ Tensor class -----------------------------------------------
 
 
+_EDGE = 3  # elements shown at each end of a summarized dim
+_THRESHOLD = 1000  # more elements than this are summarized with "..."
+_LINEWIDTH = 80
+
+
+def _summarized(arr: np.ndarray) -> np.ndarray:
+    """The elements a summarized print shows (first and last ``_EDGE`` along every dim)."""
+    if arr.ndim == 0:
+        return arr.reshape(1)
+    if arr.shape[0] > 2 * _EDGE:
+        arr = np.concatenate([arr[:_EDGE], arr[-_EDGE:]])
+    if arr.ndim == 1:
+        return arr
+    return np.concatenate([_summarized(a).reshape(-1) for a in arr])
+
+
+def _formatter(arr: np.ndarray):
+    """PyTorch's element formatting: integer-valued floats as ``1.``, else 4 decimals, with
+    scientific notation for wide ranges; every element padded to a common width."""
+    flat = arr.reshape(-1)
+    if arr.dtype == np.bool_:
+        fmt = lambda v: "True" if v else "False"  # noqa: E731
+        sized = flat
+    elif arr.dtype.kind in "iu":
+        fmt = lambda v: str(int(v))  # noqa: E731
+        sized = flat
+    else:
+        vals = arr.astype(np.float64)
+        finite = np.abs(vals[np.isfinite(vals)])
+        nonzero = finite[finite != 0]
+        int_mode = bool(np.all(np.ceil(finite) == finite))
+        sci = False
+        if nonzero.size:
+            lo, hi = float(nonzero.min()), float(nonzero.max())
+            sci = hi / lo > 1000.0 or hi > 1e8 or (not int_mode and lo < 1e-4)
+        spec = "{:.4e}" if sci else ("{:.0f}." if int_mode else "{:.4f}")
+        fmt = lambda v: _float_str(float(v), spec)  # noqa: E731
+        # Like PyTorch, the width comes from the nonzero finite values only.
+        sized = flat[np.isfinite(flat) & (flat != 0)]
+    width = max((len(fmt(v)) for v in sized), default=1)
+    return lambda v: fmt(v).rjust(width), width
+
+
+def _format_array(arr: np.ndarray, indent: int, summarize: bool, fmt, width: int) -> str:
+    if arr.ndim == 0:
+        return fmt(arr.item())
+    if arr.ndim == 1:
+        n = arr.shape[0]
+        if summarize and n > 2 * _EDGE:
+            items = [fmt(v) for v in arr[:_EDGE]] + [" ..."] + [fmt(v) for v in arr[-_EDGE:]]
+        else:
+            items = [fmt(v) for v in arr]
+        per_line = max(1, (_LINEWIDTH - indent) // (width + 2))
+        lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    n = arr.shape[0]
+    if summarize and n > 2 * _EDGE:
+        parts = [_format_array(a, indent + 1, summarize, fmt, width) for a in arr[:_EDGE]]
+        parts += ["..."]
+        parts += [_format_array(a, indent + 1, summarize, fmt, width) for a in arr[-_EDGE:]]
+    else:
+        parts = [_format_array(a, indent + 1, summarize, fmt, width) for a in arr]
+    sep = "," + "\n" * (arr.ndim - 1) + " " * (indent + 1)
+    return "[" + sep.join(parts) + "]"
+
+
 def _repr(self: Tensor) -> str:
+    """PyTorch's layout: ``tensor([1., 2.], dtype=ember.float64, requires_grad=True)``."""
     arr = self._numpy_view()
     prefix = "tensor("
-    if arr.dtype.kind == "f":
-        finite = arr[np.isfinite(arr)] if arr.size else arr
-        if finite.size and np.all(finite == np.round(finite)) and np.max(np.abs(finite)) < 1e8:
-            fmt = lambda v: _float_str(v, "{:.0f}.")  # noqa: E731
-        elif finite.size and (np.max(np.abs(finite)) >= 1e8 or np.min(np.abs(finite[finite != 0]), initial=1) < 1e-4):
-            fmt = lambda v: _float_str(v, "{:.4e}")  # noqa: E731
-        else:
-            fmt = lambda v: _float_str(v, "{:.4f}")  # noqa: E731
-        body = np.array2string(arr, separator=", ", prefix=prefix, formatter={"float_kind": fmt},
-                               threshold=1000, edgeitems=3, max_line_width=80)
-    elif arr.dtype == np.bool_:
-        body = np.array2string(arr, separator=", ", prefix=prefix,
-                               formatter={"bool": lambda v: "True" if v else "False"}, threshold=1000)
+    if arr.size == 0:
+        body = "[]"
     else:
-        body = np.array2string(arr, separator=", ", prefix=prefix, threshold=1000)
+        summarize = arr.size > _THRESHOLD
+        fmt, width = _formatter(_summarized(arr) if summarize else arr)
+        body = _format_array(arr, len(prefix), summarize, fmt, width)
     extras = []
     if self.dtype not in (_C.dtype.float32, _C.dtype.int64, _C.dtype.bool) or (
         self.numel() == 0 and self.dtype != _C.dtype.float32
@@ -228,7 +292,10 @@ def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     _check_device(device)
     if dtype is None:
         return self.clone() if copy else self
-    return self._to_dtype(_to_dtype(dtype), copy)
+    dtype = _to_dtype(dtype)
+    if dtype == self.dtype and not copy:
+        return self  # the same Python object, like PyTorch
+    return self._to_dtype(dtype, copy)
 
 
 def _backward(self: Tensor, gradient: Tensor | None = None, retain_graph: bool | None = None,
@@ -260,6 +327,9 @@ def _format(self: Tensor, spec: str) -> str:
 
 
 def _install() -> None:
+    # pybind11's enum repr (<dtype.float64: 5>) would win over one defined in C++.
+    _C.dtype.__repr__ = lambda self: f"ember.{self.name}"
+    _C.dtype.__str__ = lambda self: f"ember.{self.name}"
     T = Tensor
     T.__repr__ = _repr
     T.__str__ = _repr
@@ -287,6 +357,27 @@ def _install() -> None:
         _C_shape((size,)), fill_value, _to_dtype(dtype) or self.dtype)
     T.new_tensor = lambda self, data, dtype=None: tensor(data, dtype=dtype or self.dtype)
     T.data = property(lambda self: self.detach(), _set_data)
+    # In-place methods return the very object they modify (PyTorch: ``x.add_(1) is x``), so
+    # ``p += 1`` keeps a Parameter a Parameter.
+    for name in _SELF_RETURNING:
+        if hasattr(T, name):
+            setattr(T, name, _returning_self(getattr(T, name)))
+
+
+_SELF_RETURNING = (
+    "add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "clamp_", "uniform_", "normal_",
+    "requires_grad_", "detach_", "__iadd__", "__isub__", "__imul__", "__itruediv__",
+)
+
+
+def _returning_self(method: Any) -> Any:
+    def inplace(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        method(self, *args, **kwargs)
+        return self
+
+    inplace.__name__ = getattr(method, "__name__", "inplace")
+    inplace.__doc__ = getattr(method, "__doc__", None)
+    return inplace
 
 
 def _set_data(self: Tensor, value: Tensor) -> None:

@@ -26,7 +26,7 @@ def _encode(obj: Any, tensors: dict, path: str) -> Any:
 
     if isinstance(obj, Tensor):
         key = path or "tensor"
-        tensors[key] = np.ascontiguousarray(obj.detach().numpy())
+        tensors[key] = np.asarray(obj.detach().numpy(), order="C")  # keeps 0-d tensors 0-d
         return {"__tensor__": key}
     if isinstance(obj, dict):
         items = []

@@ -21,6 +21,7 @@ AccumulateGrad::AccumulateGrad(std::shared_ptr<TensorImpl> variable)
 TensorList AccumulateGrad::apply(TensorList&& grads) {
   Tensor g = std::move(grads[0]);
   if (!g.defined()) return {};
+  std::lock_guard<std::mutex> lock(mutex_);
   AutogradMeta& meta = variable_->autograd_mut();
   if (!meta.grad) {
     if (is_grad_enabled()) {
@@ -76,18 +77,24 @@ static void check_saved(const FunctionNode& node, const FunctionNode::Saved& s) 
 }
 
 const Tensor& Ctx::input(size_t i) const {
+  // Released nodes have emptied their saved lists: report that, not a bad index.
+  EMBER_CHECK(!node_.released, node_.name(), kFreedMessage);
   EMBER_INTERNAL_ASSERT(i < node_.inputs.size(), node_.name(), " input ", i);
   check_saved(node_, node_.inputs[i]);
   return node_.inputs[i].tensor;
 }
 
 const Tensor& Ctx::saved(size_t i) const {
+  // Released nodes have emptied their saved lists: report that, not a bad index.
+  EMBER_CHECK(!node_.released, node_.name(), kFreedMessage);
   EMBER_INTERNAL_ASSERT(i < node_.extra.size(), node_.name(), " saved ", i);
   check_saved(node_, node_.extra[i]);
   return node_.extra[i].tensor;
 }
 
 Tensor Ctx::output(size_t i) const {
+  // Released nodes have emptied their saved lists: report that, not a bad index.
+  EMBER_CHECK(!node_.released, node_.name(), kFreedMessage);
   EMBER_INTERNAL_ASSERT(i < node_.outputs.size(), node_.name(), " output ", i);
   check_saved(node_, node_.outputs[i]);
   const Tensor& o = node_.outputs[i].tensor;

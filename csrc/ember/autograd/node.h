@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -72,6 +73,7 @@ class EMBER_API AccumulateGrad : public Node {
 
  private:
   std::shared_ptr<TensorImpl> variable_;
+  std::mutex mutex_;  // backward passes on other threads may feed the same leaf
 };
 
 /// Where the gradient of `t` goes: its grad_fn, or its leaf accumulator, or nowhere.

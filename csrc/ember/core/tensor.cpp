@@ -29,7 +29,7 @@ int64_t Tensor::stride(int64_t d) const {
 }
 
 const Tensor& Tensor::set_requires_grad(bool r) const {
-  if (!r && !requires_grad()) return *this;
+  if (r == requires_grad()) return *this;  // no change (requires_grad_() on a non-leaf is fine)
   EMBER_CHECK(is_leaf(), "requires_grad_: you can only change requires_grad of leaf tensors; this "
               "tensor was made by ", grad_fn()->name(), ". Use .detach() to get a leaf.");
   EMBER_CHECK(!r || is_floating(dtype()), "requires_grad_: only floating point tensors can "

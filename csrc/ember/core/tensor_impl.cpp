@@ -16,6 +16,7 @@ void TensorImpl::refresh() {
   numel_ = 1;
   for (int64_t s : sizes_) numel_ *= s;
   is_contiguous_ = true;
+  if (numel_ == 0) return;  // empty tensors count as contiguous whatever their strides (PyTorch)
   int64_t expected = 1;
   for (int64_t i = dim() - 1; i >= 0; --i) {
     if (sizes_[i] == 1) continue;

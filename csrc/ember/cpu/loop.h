@@ -24,9 +24,14 @@ struct StridedLoop {
   // `strides_elems[i]` are element strides of operand i over `shape`; `item[i]` its item size.
   StridedLoop(const Shape& shape, const std::array<const Shape*, N>& strides_elems,
               const std::array<int64_t, N>& item) {
+    for (int64_t s : shape) {
+      if (s == 0) {
+        empty = true;  // nothing to visit; also keeps many 0-sized dims out of the fixed arrays
+        return;
+      }
+    }
     // Keep non-trivial dims, innermost first for merging.
     for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
-      if (shape[d] == 0) empty = true;
       if (shape[d] == 1) continue;
       if (ndim > 0) {
         bool merge = true;

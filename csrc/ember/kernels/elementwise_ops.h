@@ -137,7 +137,7 @@ EMBER_HD inline T clamp_val(T v, double lo, double hi) {
   OP(Cos, std::cos(v))                                                             \
   OP(Sigmoid, ::ember::kernels::sigmoid(v))                                        \
   OP(Tanh, std::tanh(v))                                                           \
-  OP(Relu, static_cast<T>(v > T(0) ? v : T(0)))                                    \
+  OP(Relu, static_cast<T>(v > T(0) || v != v ? v : T(0))) /* NaN propagates */     \
   OP(GeluErf, ::ember::kernels::gelu_erf(v))                                       \
   OP(GeluTanh, ::ember::kernels::gelu_tanh(v))                                     \
   OP(Silu, v * ::ember::kernels::sigmoid(v))                                       \

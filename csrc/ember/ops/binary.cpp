@@ -62,8 +62,9 @@ Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
-  EMBER_CHECK_TYPE(a.dtype() != DType::Bool || b.dtype() != DType::Bool,
-                   "sub: subtraction of two bool tensors is not supported; use logical_xor()");
+  EMBER_CHECK_TYPE(a.dtype() != DType::Bool && b.dtype() != DType::Bool,
+                   "sub: subtraction with a bool tensor is not supported (got ", a.dtype(), " and ",
+                   b.dtype(), "); to invert a mask use logical_not() or ~");
   DType dt = meta::result_type(a, b);
   const bool unit = !alpha.is_floating() && alpha.to_int() == 1;
   Tensor bb = unit ? b : mul(detail::convert(b, dt), wrap_scalar(alpha));
@@ -123,6 +124,7 @@ Tensor remainder(const Tensor& a, const Tensor& b) {
 
 Tensor pow(const Tensor& a, const Tensor& b) {
   DType dt = meta::result_type(a, b);
+  EMBER_CHECK_TYPE(dt != DType::Bool, "pow: not supported for bool tensors");
   if (is_integral(dt, false) && !is_floating(b.dtype())) {
     Tensor negative = lt(b, wrap_scalar(Scalar(int64_t{0})));
     EMBER_CHECK_VALUE(!any(negative).item<bool>(), "pow: integers to negative integer powers are "
@@ -141,7 +143,8 @@ Tensor pow(const Tensor& a, const Tensor& b) {
     }
     if (c.needs_grad(1)) {
       // d/db a^b = a^b log(a), taken as 0 where a = 0 and b >= 0 (PyTorch's convention).
-      Tensor d = pow(base, e) * log(base);
+      // log in the gradient's dtype: an integer base (2 ** x) would otherwise give float32.
+      Tensor d = pow(base, e) * log(base.to(g.dtype()));
       Tensor mask = logical_and(eq(base, wrap_scalar(Scalar(0.0))),
                                 ge(e, wrap_scalar(Scalar(0.0))));
       d = where(mask, zeros_like(d), d);
@@ -219,9 +222,13 @@ namespace {
 
 using OutOfPlace = std::function<Tensor(const Tensor&, const Tensor&)>;
 
+// `float_result`: the op's result is floating even for integer inputs (div_), so an integer
+// `a` can't hold it. `saves_inputs`: the backward reads the inputs (mul_, div_), so the recorded
+// op must see a copy of `a`'s old value, not memory that commit_inplace overwrites.
 Tensor& inplace_binary(Tensor& a, const Tensor& b, BinaryOp op, const OutOfPlace& f,
-                       const char* name) {
+                       const char* name, bool float_result = false, bool saves_inputs = false) {
   DType dt = meta::result_type(a, b);
+  if (float_result) dt = meta::float_result_dtype(dt);
   EMBER_CHECK_TYPE(meta::can_cast(dt, a.dtype()), name, ": result dtype ", dt,
                    " can't be cast to the dtype of the tensor written in place (", a.dtype(), ")");
   Shape sizes = meta::broadcast_shapes(a.sizes(), b.sizes(), name);
@@ -240,40 +247,59 @@ Tensor& inplace_binary(Tensor& a, const Tensor& b, BinaryOp op, const OutOfPlace
     a.bump_version();
     return a;
   }
-  return detail::commit_inplace(a, f(detail::history_alias(a), b));
+  if (!saves_inputs) return detail::commit_inplace(a, f(detail::history_alias(a), b));
+  const bool overlaps = a.impl()->storage() == b.impl()->storage();
+  return detail::commit_inplace(a, f(clone(detail::history_alias(a)), overlaps ? clone(b) : b));
 }
 
 }  // namespace
 
+// `alpha * b` for the in-place forms, whose fast path applies the bare kernel. A Python number
+// is scaled on the host so it stays a wrapped number (promotion) at full precision.
+static Tensor scaled_operand(const Tensor& b, const Scalar& alpha, const char* name, DType self_dtype) {
+  EMBER_CHECK_TYPE(!alpha.is_floating() || is_floating(self_dtype), name, ": alpha ",
+                   alpha.to_double(), " (a float) cannot be used with a tensor of dtype ",
+                   self_dtype);
+  if (b.impl()->is_wrapped_number()) {
+    Scalar v = b.item();
+    if (v.is_floating() || alpha.is_floating()) {
+      return wrap_scalar(Scalar(v.to_double() * alpha.to_double()));
+    }
+    return wrap_scalar(Scalar(v.to_int() * alpha.to_int()));
+  }
+  return mul(b, wrap_scalar(alpha));
+}
+
 Tensor& add_(Tensor& a, const Tensor& b, const Scalar& alpha) {
   const bool unit = !alpha.is_floating() && alpha.to_int() == 1;
-  if (!unit) {
-    return inplace_binary(a, b, BinaryOp::Add,
-                          [alpha](const Tensor& x, const Tensor& y) { return add(x, y, alpha); },
-                          "add_");
-  }
+  const Tensor& bb = unit ? b : scaled_operand(b, alpha, "add_", a.dtype());
   if (a.dtype() == DType::Bool) {
-    return inplace_binary(a, b, BinaryOp::Maximum,
+    return inplace_binary(a, bb, BinaryOp::Maximum,
                           [](const Tensor& x, const Tensor& y) { return add(x, y); }, "add_");
   }
-  return inplace_binary(a, b, BinaryOp::Add,
+  return inplace_binary(a, bb, BinaryOp::Add,
                         [](const Tensor& x, const Tensor& y) { return add(x, y); }, "add_");
 }
 
 Tensor& sub_(Tensor& a, const Tensor& b, const Scalar& alpha) {
+  EMBER_CHECK_TYPE(a.dtype() != DType::Bool && b.dtype() != DType::Bool,
+                   "sub_: subtraction with a bool tensor is not supported (got ", a.dtype(), " and ",
+                   b.dtype(), ")");
   const bool unit = !alpha.is_floating() && alpha.to_int() == 1;
-  return inplace_binary(a, unit ? b : mul(b, wrap_scalar(alpha)), BinaryOp::Sub,
+  return inplace_binary(a, unit ? b : scaled_operand(b, alpha, "sub_", a.dtype()), BinaryOp::Sub,
                         [](const Tensor& x, const Tensor& y) { return sub(x, y); }, "sub_");
 }
 
 Tensor& mul_(Tensor& a, const Tensor& b) {
   return inplace_binary(a, b, BinaryOp::Mul,
-                        [](const Tensor& x, const Tensor& y) { return mul(x, y); }, "mul_");
+                        [](const Tensor& x, const Tensor& y) { return mul(x, y); }, "mul_",
+                        false, true);
 }
 
 Tensor& div_(Tensor& a, const Tensor& b) {
   return inplace_binary(a, b, BinaryOp::Div,
-                        [](const Tensor& x, const Tensor& y) { return div(x, y); }, "div_");
+                        [](const Tensor& x, const Tensor& y) { return div(x, y); }, "div_",
+                        true, true);
 }
 
 // ---- operators ------------------------------------------------------------------------------

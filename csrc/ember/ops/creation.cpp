@@ -57,8 +57,8 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype) {
     scalar_t* p = t.data_ptr<scalar_t>();
     // Fill from both ends, like PyTorch, so the last value is exactly `end`.
     for (int64_t i = 0; i < steps; ++i) {
-      double v = i < half ? start + step * static_cast<double>(i)
-                          : end - step * static_cast<double>(steps - i - 1);
+      double v = i < half || steps == 1 ? start + step * static_cast<double>(i)
+                                        : end - step * static_cast<double>(steps - i - 1);
       p[i] = static_cast<scalar_t>(v);
     }
   });

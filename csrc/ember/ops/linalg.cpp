@@ -96,7 +96,10 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   Shape final_sizes = y.sizes();
   if (a_vec) final_sizes.erase(final_sizes.end() - 2);
   if (b_vec) final_sizes.pop_back();
-  if (final_sizes != y.sizes()) y = make_view(y, final_sizes, contiguous_strides(final_sizes), 0);
+  if (final_sizes != y.sizes()) {
+    y = make_view(y, final_sizes, contiguous_strides(final_sizes), 0);
+    y.impl()->set_is_view(false);  // the only handle on fresh memory: in-place ops are fine
+  }
   return record("MmBackward0", y, {a_in, b_in}, [a_vec, b_vec](const Ctx& c, const Tensor& g) {
     const Tensor& A = c.input(0);
     const Tensor& B = c.input(1);

@@ -111,10 +111,11 @@ Tensor transpose(const Tensor& x, int64_t d0, int64_t d1) {
   int64_t n = x.dim();
   d0 = wrap_dim(d0, n, "transpose");
   d1 = wrap_dim(d1, n, "transpose");
-  if (n == 0) return make_view(x, {}, {}, x.storage_offset());
   Shape sizes = x.sizes(), strides = x.strides();
-  std::swap(sizes[d0], sizes[d1]);
-  std::swap(strides[d0], strides[d1]);
+  if (n > 0) {  // a 0-d tensor accepts dims 0/-1 and is its own transpose (still recorded)
+    std::swap(sizes[d0], sizes[d1]);
+    std::swap(strides[d0], strides[d1]);
+  }
   Tensor y = make_view(x, sizes, strides, x.storage_offset());
   return record("TransposeBackward0", y, {x}, [d0, d1](const Ctx&, const Tensor& g) {
     return TensorList{transpose(g, d0, d1)};
@@ -270,7 +271,7 @@ Tensor select(const Tensor& x, int64_t dim, int64_t index) {
   EMBER_CHECK_INDEX(x.dim() > 0, "select: invalid index of a 0-dim tensor");
   dim = wrap_dim(dim, x.dim(), "select");
   const int64_t size = x.sizes()[dim];
-  EMBER_CHECK_INDEX(index >= -size && index < size, "index ", index,
+  EMBER_CHECK_INDEX(index >= -size && index < size, "select: index ", index,
                     " is out of bounds for dimension ", dim, " with size ", size);
   if (index < 0) index += size;
   Shape sizes = x.sizes(), strides = x.strides();

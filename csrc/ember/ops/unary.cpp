@@ -22,6 +22,11 @@ Tensor unary_kernel(UnaryOp op, const Tensor& x, DType dt, double p0 = 0, double
 
 DType float_dtype(const Tensor& x) { return meta::float_result_dtype(x.dtype()); }
 
+void check_floating(const Tensor& x, const char* op) {
+  EMBER_CHECK_TYPE(is_floating(x.dtype()), op, ": expected a floating dtype (float32 or float64), "
+                   "got ", x.dtype(), "; convert with .float()");
+}
+
 void check_not_bool(const Tensor& x, const char* op) {
   EMBER_CHECK_TYPE(x.dtype() != DType::Bool, op, ": not supported for bool tensors; use "
                    "logical_not() for bool negation, or convert with .to(ember.int64)");
@@ -74,7 +79,7 @@ Tensor rsqrt(const Tensor& x) {
 }
 
 Tensor abs(const Tensor& x) {
-  if (x.dtype() == DType::Bool) return x.clone();
+  check_not_bool(x, "abs");
   Tensor y = unary_kernel(UnaryOp::Abs, x, x.dtype());
   return record("AbsBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
     return TensorList{g * sign(c.input(0))};
@@ -128,6 +133,7 @@ Tensor relu(const Tensor& x) {
 }
 
 Tensor leaky_relu(const Tensor& x, double slope) {
+  check_floating(x, "leaky_relu");
   Tensor y = unary_kernel(UnaryOp::LeakyRelu, x, float_dtype(x), slope);
   return record("LeakyReluBackward0", y, {x}, [slope](const Ctx& c, const Tensor& g) {
     return TensorList{where(gt(c.input(0), wrap_scalar(Scalar(0.0))), g, g * Scalar(slope))};
@@ -137,6 +143,7 @@ Tensor leaky_relu(const Tensor& x, double slope) {
 Tensor gelu(const Tensor& x, const std::string& approximate) {
   EMBER_CHECK_VALUE(approximate == "none" || approximate == "tanh",
                     "gelu: approximate must be 'none' or 'tanh', got '", approximate, "'");
+  check_floating(x, "gelu");
   const bool tanh_form = approximate == "tanh";
   Tensor y = unary_kernel(tanh_form ? UnaryOp::GeluTanh : UnaryOp::GeluErf, x, float_dtype(x));
   return record("GeluBackward0", y, {x}, [tanh_form](const Ctx& c, const Tensor& g) {
@@ -166,6 +173,7 @@ Tensor erf(const Tensor& x) {
 }
 
 Tensor silu(const Tensor& x) {
+  check_floating(x, "silu");
   Tensor y = unary_kernel(UnaryOp::Silu, x, float_dtype(x));
   return record("SiluBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
     const Tensor& v = c.input(0);
@@ -181,9 +189,10 @@ Tensor logical_not(const Tensor& x) {
 Tensor clamp(const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi) {
   EMBER_CHECK_VALUE(lo.has_value() || hi.has_value(),
                     "clamp: at least one of min and max must be given");
-  check_not_bool(x, "clamp");
-  DType dt = x.dtype();
-  if ((lo && lo->is_floating()) || (hi && hi->is_floating())) dt = meta::float_result_dtype(dt);
+  // PyTorch promotes the input with the bounds as wrapped numbers: clamp(int, 0.5) is float32,
+  // clamp(bool, 0, 1) is int64.
+  DType dt = meta::result_type({x, lo ? wrap_scalar(*lo) : Tensor{}, hi ? wrap_scalar(*hi) : Tensor{}});
+  EMBER_CHECK_TYPE(dt != DType::Bool, "clamp: not supported for bool tensors with bool bounds");
   const double l = lo ? lo->to_double() : -INFINITY;
   const double h = hi ? hi->to_double() : INFINITY;
   Tensor y = unary_kernel(UnaryOp::Clamp, x, dt, l, h);
@@ -195,17 +204,21 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi
 }
 
 Tensor& clamp_(Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi) {
+  EMBER_CHECK_VALUE(lo.has_value() || hi.has_value(),
+                    "clamp_: at least one of min and max must be given");
+  DType dt = meta::result_type({a, lo ? wrap_scalar(*lo) : Tensor{}, hi ? wrap_scalar(*hi) : Tensor{}});
+  EMBER_CHECK_TYPE(dt != DType::Bool && meta::can_cast(dt, a.dtype()), "clamp_: result dtype ", dt,
+                   " can't be cast to the dtype of the tensor written in place (", a.dtype(), ")");
   bool records = autograd::needs_record({&a});
   detail::check_inplace(a, records, "clamp_");
   if (!records) {
-    EMBER_CHECK_VALUE(lo.has_value() || hi.has_value(),
-                      "clamp_: at least one of min and max must be given");
     cpu::unary(UnaryOp::Clamp, a, a, lo ? lo->to_double() : -INFINITY,
                hi ? hi->to_double() : INFINITY);
     a.bump_version();
     return a;
   }
-  return detail::commit_inplace(a, clamp(detail::history_alias(a), lo, hi));
+  // The backward reads the old value: give it a copy, not the memory overwritten below.
+  return detail::commit_inplace(a, clamp(clone(detail::history_alias(a)), lo, hi));
 }
 
 }  // namespace ember

@@ -15,6 +15,12 @@ is_grad_enabled = _C.is_grad_enabled
 class _GradModeBase:
     _mode: bool = False
 
+    def __new__(cls, orig_func: Any = None, *args: Any, **kwargs: Any) -> Any:
+        # Bare decorator form, ``@ember.no_grad`` (PyTorch accepts it as well as ``@no_grad()``).
+        if callable(orig_func):
+            return cls()(orig_func)
+        return super().__new__(cls)
+
     def __enter__(self) -> None:
         self._prev = _C.is_grad_enabled()
         _C._set_grad_enabled(self._mode)
@@ -70,3 +76,9 @@ class set_grad_enabled(_GradModeBase):
 
     def __exit__(self, *exc: Any) -> None:
         _C._set_grad_enabled(self._prev)
+
+    def __call__(self, fn: Callable) -> Callable:
+        # Used as a decorator: the constructor already switched the mode; undo that so only
+        # calls of ``fn`` run under ``mode``.
+        _C._set_grad_enabled(self._prev)
+        return super().__call__(fn)
