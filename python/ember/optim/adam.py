@@ -54,7 +54,7 @@ class Adam(Optimizer):
         >>> (w * w).sum().backward()
         >>> opt.step()  # the first step moves each coordinate by about lr
         >>> w
-        tensor([0.9000, -0.9000], requires_grad=True)
+        tensor([ 0.9000, -0.9000], requires_grad=True)
     """
 
     def __init__(

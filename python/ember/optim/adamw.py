@@ -36,7 +36,7 @@ class AdamW(Adam):
         >>> (w * w).sum().backward()
         >>> opt.step()  # 1 * (1 - 0.1 * 0.01) - 0.1
         >>> w
-        tensor([0.8990, -0.8990], requires_grad=True)
+        tensor([ 0.8990, -0.8990], requires_grad=True)
     """
 
     def __init__(

@@ -51,7 +51,7 @@ class RMSprop(Optimizer):
         >>> (w * w).sum().backward()
         >>> opt.step()  # g / sqrt(0.01 * g * g) = 10 * sign(g)
         >>> w
-        tensor([0.9000, -0.9000], requires_grad=True)
+        tensor([ 0.9000, -0.9000], requires_grad=True)
     """
 
     def __init__(
