@@ -459,3 +459,33 @@ def test_grad_setter_checks_shape_and_dtype() -> None:
         x.grad = ember.ones(2, dtype=ember.float64)
     x.grad = None
     assert x.grad is None
+
+
+def test_numpy_array_operands_combine_like_tensors() -> None:
+    # An array operand acts like the tensor it would convert to, on either side.
+    a = np.arange(3, dtype=np.float64)
+    t = ember.ones(3)
+    for f in (lambda x, y: x + y, lambda x, y: y * x, lambda x, y: y - x):
+        out = f(t, a)
+        assert isinstance(out, ember.Tensor)
+        assert out.dtype == ember.float64  # float32 tensor with float64 tensor
+        np.testing.assert_array_equal(out.numpy(), f(np.ones(3), a))
+    assert (np.arange(3) * t).dtype == ember.float32  # int64 with float32
+
+
+def test_split_and_chunk_return_tuples() -> None:
+    parts = ember.arange(5).split(2)
+    assert isinstance(parts, tuple) and [p.tolist() for p in parts] == [[0, 1], [2, 3], [4]]
+    chunks = ember.chunk(ember.arange(6), 3)
+    assert isinstance(chunks, tuple) and [c.tolist() for c in chunks] == [[0, 1], [2, 3], [4, 5]]
+
+
+def test_random_fill_of_leaf_requiring_grad_raises() -> None:
+    w = ember.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="uniform_: a leaf tensor that requires grad"):
+        w.uniform_()
+    with pytest.raises(RuntimeError, match="normal_: a leaf tensor that requires grad"):
+        w.normal_()
+    with ember.no_grad():
+        w.normal_()
+    assert w.requires_grad

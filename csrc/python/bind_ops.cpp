@@ -471,12 +471,14 @@ Raises:
          "Stacks same-shaped tensors along a new dim.", py::arg("tensors"), py::arg("dim") = 0);
   def_op(m, cls, "split",
          [](const Tensor& x, py::object size, int64_t dim) {
-           if (PyIndex_Check(size.ptr())) return split(x, size.cast<int64_t>(), dim);
-           return split_with_sizes(x, size.cast<Shape>(), dim);
+           TensorList parts = PyIndex_Check(size.ptr()) ? split(x, size.cast<int64_t>(), dim)
+                                                        : split_with_sizes(x, size.cast<Shape>(), dim);
+           return py::tuple(py::cast(parts));
          },
          "Splits into views of split_size_or_sections along dim (an int size, or a list of sizes).",
          py::arg("tensor"), py::arg("split_size_or_sections"), py::arg("dim") = 0);
-  def_op(m, cls, "chunk", [](const Tensor& x, int64_t n, int64_t dim) { return chunk(x, n, dim); },
+  def_op(m, cls, "chunk",
+         [](const Tensor& x, int64_t n, int64_t dim) { return py::tuple(py::cast(chunk(x, n, dim))); },
          "Splits into at most `chunks` views of equal size (the last may be smaller).",
          py::arg("input"), py::arg("chunks"), py::arg("dim") = 0);
 

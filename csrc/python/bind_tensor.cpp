@@ -81,7 +81,13 @@ Tensor from_numpy(py::array arr) {
 py::object binary_dunder(const Tensor& a, py::handle other, Tensor (*f)(const Tensor&, const Tensor&),
                          bool reflected) {
   Tensor b;
-  if (!to_operand(other, &b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+  if (!to_operand(other, &b)) {
+    // numpy arrays combine like tensors (`t + arr`, `arr + t`), as they do in PyTorch.
+    if (!py::isinstance<py::array>(other)) {
+      return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+    }
+    b = from_numpy(py::reinterpret_borrow<py::array>(other));
+  }
   return py::cast(reflected ? f(b, a) : f(a, b));
 }
 

@@ -78,6 +78,7 @@ Tensor eye(int64_t n, int64_t m, DType dtype) {
 
 Tensor& uniform_(Tensor& x, double low, double high, Generator* gen) {
   EMBER_CHECK_VALUE(low <= high, "uniform_: expects low <= high, got low=", low, ", high=", high);
+  detail::check_inplace(x, false, "uniform_");
   Generator& g = gen_or_default(gen);
   Tensor tmp = x.is_contiguous() ? x : empty(x.sizes(), x.dtype());
   {
@@ -97,6 +98,7 @@ Tensor& uniform_(Tensor& x, double low, double high, Generator* gen) {
 
 Tensor& normal_(Tensor& x, double mean, double std, Generator* gen) {
   EMBER_CHECK_VALUE(std >= 0, "normal_: expects std >= 0, got ", std);
+  detail::check_inplace(x, false, "normal_");
   Generator& g = gen_or_default(gen);
   Tensor tmp = x.is_contiguous() ? x : empty(x.sizes(), x.dtype());
   {
