@@ -17,4 +17,7 @@ def mnist_root(data_dir: str | None) -> tuple[str, bool]:
     shared = os.path.normpath(os.path.join(_REPO, "..", "shared", "datasets", "mnist"))
     if os.path.isdir(shared):
         return shared, False
-    return os.path.join(os.path.expanduser("~"), ".cache", "ember", "mnist"), True
+    cache = os.path.join(os.path.expanduser("~"), ".cache", "ember", "mnist")
+    print(f"MNIST not found in {shared} (and no --data-dir or EMBER_DATA given); "
+          f"using {cache}, downloading what is missing")
+    return cache, True

@@ -52,7 +52,19 @@ py::array to_numpy(const Tensor& t) {
 }
 
 Tensor from_numpy(py::array arr) {
+  EMBER_CHECK_VALUE(arr.dtype().attr("isnative").cast<bool>(), "from_numpy: the array's byte order is not native (dtype '",
+                    std::string(py::str(arr.dtype())),
+                    "'); convert it first with arr.astype(arr.dtype.newbyteorder('='))");
   DType dt = dtype_from_numpy(arr.dtype());
+  if (!arr.writeable()) {
+    // Sharing read-only memory would let in-place ops write into it (or fault on a read-only
+    // memory map): take a private copy instead, and say so.
+    PyErr_WarnEx(PyExc_UserWarning,
+                 "from_numpy: the array is not writable, so the tensor gets its own copy of the "
+                 "data instead of sharing it (use arr.copy() or make the array writable)",
+                 2);
+    arr = py::array(py::module_::import("numpy").attr("array")(arr, py::arg("copy") = true));
+  }
   const auto nd = arr.ndim();
   Shape sizes(nd), strides(nd);
   const auto item = static_cast<int64_t>(itemsize(dt));
@@ -256,6 +268,9 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
       .def("__pow__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, pow, false); })
       .def("__rpow__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, pow, true); })
       .def("__matmul__", [](const Tensor& a, py::handle b) {
+        if (py::isinstance<py::array>(b)) {
+          return py::cast(matmul(a, from_numpy(py::reinterpret_borrow<py::array>(b))));
+        }
         if (!py::isinstance<Tensor>(b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
         const Tensor other = b.cast<Tensor>();  // touch Python objects only while holding the GIL
         Tensor r;
@@ -266,6 +281,9 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
         return py::cast(r);
       })
       .def("__rmatmul__", [](const Tensor& a, py::handle b) {
+        if (py::isinstance<py::array>(b)) {
+          return py::cast(matmul(from_numpy(py::reinterpret_borrow<py::array>(b)), a));
+        }
         if (!py::isinstance<Tensor>(b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
         return py::cast(matmul(b.cast<const Tensor&>(), a));
       })

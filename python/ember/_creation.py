@@ -61,6 +61,9 @@ def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
     """Tensor filled with ``fill_value``; dtype inferred from the value (float -> float32,
     int -> int64, bool -> bool) unless given."""
     _check_device(device)
+    if isinstance(fill_value, builtins.int) and not isinstance(fill_value, builtins.bool):
+        if not -(2**63) <= fill_value < 2**63:
+            raise OverflowError(f"full: fill_value {fill_value} is out of range for int64")
     if dtype is None:
         if isinstance(fill_value, builtins.bool):
             dtype = _C.dtype.bool

@@ -51,15 +51,23 @@ def _infer_numpy(data: Any) -> np.ndarray:
     """numpy array of ``data`` with PyTorch's dtype inference for Python values."""
     if isinstance(data, np.ndarray):
         arr = data
+        if not arr.dtype.isnative:  # big-endian data: convert the values, not the bytes
+            arr = arr.astype(arr.dtype.newbyteorder("="))
         if arr.dtype == np.float16:
             arr = arr.astype(np.float32)
         return arr
-    arr = np.array(data)
+    try:
+        arr = np.array(data)
+    except OverflowError:
+        raise OverflowError("tensor: an integer in the data is out of range for int64") from None
     if arr.dtype == object:
         raise TypeError(
-            "tensor: could not infer a dtype from the data (ragged nested lists or unsupported "
-            "objects?); give a rectangular nested list of numbers"
+            "tensor: could not infer a dtype from the data (ragged nested lists, integers "
+            "beyond int64, or unsupported objects?); give a rectangular nested list of numbers"
         )
+    if arr.dtype == np.uint64 and not _has_numpy_leaf(data):
+        raise OverflowError("tensor: an integer in the data is out of range for int64 "
+                            f"(largest value {int(arr.max())})")
     if arr.dtype.kind == "f":
         # Python floats default to float32 (ember's default dtype).
         if not _has_float64_leaf(data):

@@ -13,6 +13,42 @@ std::atomic<uint64_t> g_next_sequence_nr{0};
 
 Node::Node() : sequence_nr_(g_next_sequence_nr.fetch_add(1, std::memory_order_relaxed)) {}
 
+namespace {
+thread_local std::vector<std::shared_ptr<Node>>* t_pending = nullptr;
+}
+
+void release_nodes(std::vector<std::shared_ptr<Node>>&& nodes) {
+  if (t_pending) {
+    for (auto& n : nodes) t_pending->push_back(std::move(n));
+    return;
+  }
+  std::vector<std::shared_ptr<Node>> pending = std::move(nodes);
+  t_pending = &pending;
+  while (!pending.empty()) {
+    std::shared_ptr<Node> n = std::move(pending.back());
+    pending.pop_back();
+    n.reset();  // may run destructors that append to `pending`
+  }
+  t_pending = nullptr;
+}
+
+void steal_history(Tensor& t, std::vector<std::shared_ptr<Node>>& out) {
+  if (!t.defined()) return;
+  if (t.impl_ptr().use_count() == 1 && t.impl()->autograd() && t.impl()->autograd()->grad_fn) {
+    out.push_back(std::move(t.impl()->autograd_mut().grad_fn));
+  }
+  t = Tensor();
+}
+
+Node::~Node() {
+  std::vector<std::shared_ptr<Node>> next;
+  next.reserve(next_edges_.size());
+  for (auto& e : next_edges_) {
+    if (e.fn) next.push_back(std::move(e.fn));
+  }
+  release_nodes(std::move(next));
+}
+
 AccumulateGrad::AccumulateGrad(std::shared_ptr<TensorImpl> variable)
     : variable_(std::move(variable)) {
   outputs_meta().push_back(GradMeta{variable_->sizes(), variable_->dtype()});
@@ -115,6 +151,14 @@ DType Ctx::input_dtype(size_t i) const { return node_.input_meta[i].dtype; }
 TensorList FunctionNode::apply(TensorList&& grads) {
   Ctx ctx(*this);
   return fn_(ctx, grads);
+}
+
+FunctionNode::~FunctionNode() {
+  std::vector<std::shared_ptr<Node>> next;
+  for (auto* list : {&inputs, &outputs, &extra}) {
+    for (auto& saved : *list) steal_history(saved.tensor, next);
+  }
+  release_nodes(std::move(next));
 }
 
 void FunctionNode::release_variables() {

@@ -33,7 +33,9 @@ struct GradMeta {
 class EMBER_API Node : public std::enable_shared_from_this<Node> {
  public:
   Node();
-  virtual ~Node() = default;
+  /// Releases the nodes this one points to iteratively, so dropping a graph with millions of
+  /// nodes does not recurse once per node (and overflow the stack).
+  virtual ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
@@ -75,6 +77,13 @@ class EMBER_API AccumulateGrad : public Node {
   std::shared_ptr<TensorImpl> variable_;
   std::mutex mutex_;  // backward passes on other threads may feed the same leaf
 };
+
+/// Drops `nodes` now, or, inside a node destructor, queues them for the outermost destructor
+/// to release in a loop.
+EMBER_API void release_nodes(std::vector<std::shared_ptr<Node>>&& nodes);
+/// Moves the history (grad_fn) out of `t` when this is the last handle on it, so it can be
+/// released iteratively; used by nodes dropping their saved tensors.
+EMBER_API void steal_history(Tensor& t, std::vector<std::shared_ptr<Node>>& out);
 
 /// Where the gradient of `t` goes: its grad_fn, or its leaf accumulator, or nowhere.
 EMBER_API Edge gradient_edge(const Tensor& t);

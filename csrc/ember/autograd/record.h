@@ -40,6 +40,7 @@ enum SaveFlags : int { kSaveInputs = 1, kSaveOutput = 2 };
 class EMBER_API FunctionNode : public Node {
  public:
   FunctionNode(const char* name, MultiBackwardFn fn) : name_(name), fn_(std::move(fn)) {}
+  ~FunctionNode() override;
   TensorList apply(TensorList&& grads) override;
   std::string name() const override { return name_; }
   void release_variables() override;

@@ -106,8 +106,15 @@ Tensor empty(const Shape& sizes, DType dtype, Device device) {
   }
   EMBER_CHECK_NOT_IMPL(device.is_cpu(), "empty: device '", device.str(),
                        "' is not available in this build (CPU only)");
-  int64_t n = shape_numel(sizes);
-  auto storage = std::make_shared<StorageImpl>(static_cast<size_t>(n) * itemsize(dtype), device);
+  int64_t n = 1;
+  for (int64_t s : sizes) {
+    EMBER_CHECK_VALUE(!__builtin_mul_overflow(n, s, &n), "empty: shape ", sizes,
+                      " has more elements than int64 can count");
+  }
+  size_t nbytes = 0;
+  EMBER_CHECK_VALUE(!__builtin_mul_overflow(static_cast<size_t>(n), itemsize(dtype), &nbytes),
+                    "empty: shape ", sizes, " of dtype ", dtype, " needs more bytes than size_t holds");
+  auto storage = std::make_shared<StorageImpl>(nbytes, device);
   return Tensor(std::make_shared<TensorImpl>(std::move(storage), sizes, contiguous_strides(sizes),
                                              0, dtype));
 }

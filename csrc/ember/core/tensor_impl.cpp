@@ -1,5 +1,7 @@
 #include "ember/core/tensor_impl.h"
 
+#include "ember/core/error.h"
+
 namespace ember {
 
 TensorImpl::TensorImpl(Storage storage, Shape sizes, Shape strides, int64_t offset, DType dtype)
@@ -14,7 +16,13 @@ TensorImpl::TensorImpl(Storage storage, Shape sizes, Shape strides, int64_t offs
 
 void TensorImpl::refresh() {
   numel_ = 1;
-  for (int64_t s : sizes_) numel_ *= s;
+  for (int64_t s : sizes_) {
+    if (s < 0 || __builtin_mul_overflow(numel_, s, &numel_)) {
+      throw ValueError(detail::str("tensor: invalid shape ", sizes_, ": ",
+                                   s < 0 ? "sizes must be non-negative"
+                                         : "the number of elements overflows int64"));
+    }
+  }
   is_contiguous_ = true;
   if (numel_ == 0) return;  // empty tensors count as contiguous whatever their strides (PyTorch)
   int64_t expected = 1;

@@ -12,6 +12,12 @@ Tensor convert(const Tensor& x, DType dtype) {
 }
 
 void check_inplace(const Tensor& self, bool records, const char* op) {
+  for (int64_t d = 0; d < self.dim() && self.numel() > 1; ++d) {
+    EMBER_CHECK(!(self.strides()[d] == 0 && self.sizes()[d] > 1), op,
+                ": more than one element of the tensor written in place refers to the same memory "
+                "(shape ", self.sizes(), ", strides ", self.strides(), ", e.g. a result of "
+                "expand()); call .clone() first to write into a tensor of its own");
+  }
   if (!is_grad_enabled()) return;
   EMBER_CHECK(!(self.is_leaf() && self.requires_grad()), op,
               ": a leaf tensor that requires grad is being used in an in-place operation. Wrap the "

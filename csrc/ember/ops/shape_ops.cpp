@@ -86,6 +86,26 @@ Tensor raw_slice(const Tensor& x, int64_t dim, int64_t start, int64_t length, in
   return make_view(x, sizes, strides, offset);
 }
 
+// Records a view op. The view shares memory (and the version counter) with `x`; if `x` or any
+// other view of it is changed in place after this view was taken, the view's recorded history
+// no longer describes its values, so backward through it raises instead of returning a wrong
+// gradient.
+Tensor record_view(const char* name, const Tensor& y, const Tensor& x, autograd::BackwardFn fn) {
+  if (!autograd::needs_record({&x})) return y;
+  std::shared_ptr<VersionCounter> counter = x.impl()->version_counter();
+  const uint32_t v0 = x.version();
+  const Shape base_sizes = x.sizes();
+  return record(name, y, {x}, [name, counter, v0, base_sizes, fn = std::move(fn)](const Ctx& c,
+                                                                                const Tensor& g) {
+    const uint32_t now = counter->version.load();
+    EMBER_CHECK(now == v0, name, ": backward through a view of a tensor of shape ", base_sizes,
+                " that was modified in place after the view was taken (version ", now,
+                ", view taken at version ", v0, "); its gradient would be wrong. Take the view "
+                "after the in-place change, or use an out-of-place op.");
+    return fn(c, g);
+  }, 0);
+}
+
 }  // namespace
 
 Tensor view(const Tensor& x, const Shape& sizes) {
@@ -96,9 +116,9 @@ Tensor view(const Tensor& x, const Shape& sizes) {
               " because its memory is not laid out contiguously in the merged dimensions; use "
               ".reshape(...) (which copies when needed) or call .contiguous() first");
   Tensor y = make_view(x, target, *st, x.storage_offset());
-  return record("ViewBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+  return record_view("ViewBackward0", y, x, [](const Ctx& c, const Tensor& g) {
     return TensorList{reshape(g, c.input_sizes(0))};
-  }, 0);
+  });
 }
 
 Tensor reshape(const Tensor& x, const Shape& sizes) {
@@ -117,9 +137,9 @@ Tensor transpose(const Tensor& x, int64_t d0, int64_t d1) {
     std::swap(strides[d0], strides[d1]);
   }
   Tensor y = make_view(x, sizes, strides, x.storage_offset());
-  return record("TransposeBackward0", y, {x}, [d0, d1](const Ctx&, const Tensor& g) {
+  return record_view("TransposeBackward0", y, x, [d0, d1](const Ctx&, const Tensor& g) {
     return TensorList{transpose(g, d0, d1)};
-  }, 0);
+  });
 }
 
 Tensor permute(const Tensor& x, const DimList& dims) {
@@ -139,9 +159,9 @@ Tensor permute(const Tensor& x, const DimList& dims) {
     inverse[d] = i;
   }
   Tensor y = make_view(x, sizes, strides, x.storage_offset());
-  return record("PermuteBackward0", y, {x}, [inverse](const Ctx&, const Tensor& g) {
+  return record_view("PermuteBackward0", y, x, [inverse](const Ctx&, const Tensor& g) {
     return TensorList{permute(g, inverse)};
-  }, 0);
+  });
 }
 
 Tensor t_all(const Tensor& x) {
@@ -180,9 +200,9 @@ Tensor expand(const Tensor& x, const Shape& sizes) {
   }
   if (out == x.sizes()) return x;
   Tensor y = make_view(x, out, strides, x.storage_offset());
-  return record("ExpandBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+  return record_view("ExpandBackward0", y, x, [](const Ctx& c, const Tensor& g) {
     return TensorList{sum_to(g, c.input_sizes(0))};
-  }, 0);
+  });
 }
 
 Tensor squeeze(const Tensor& x, std::optional<DimList> dims) {
@@ -202,9 +222,9 @@ Tensor squeeze(const Tensor& x, std::optional<DimList> dims) {
     strides.push_back(x.strides()[i]);
   }
   Tensor y = make_view(x, sizes, strides, x.storage_offset());
-  return record("SqueezeBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+  return record_view("SqueezeBackward0", y, x, [](const Ctx& c, const Tensor& g) {
     return TensorList{reshape(g, c.input_sizes(0))};
-  }, 0);
+  });
 }
 
 Tensor unsqueeze(const Tensor& x, int64_t dim) {
@@ -214,9 +234,9 @@ Tensor unsqueeze(const Tensor& x, int64_t dim) {
   sizes.insert(sizes.begin() + dim, 1);
   strides.insert(strides.begin() + dim, st);
   Tensor y = make_view(x, sizes, strides, x.storage_offset());
-  return record("UnsqueezeBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+  return record_view("UnsqueezeBackward0", y, x, [](const Ctx& c, const Tensor& g) {
     return TensorList{reshape(g, c.input_sizes(0))};
-  }, 0);
+  });
 }
 
 Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
@@ -245,14 +265,14 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
   end = std::clamp<int64_t>(end, start, size);
   const int64_t length = (end - start + step - 1) / step;
   Tensor y = raw_slice(x, dim, start, length, step);
-  return record("SliceBackward0", y, {x}, [dim, start, end, step, length](const Ctx& c,
+  return record_view("SliceBackward0", y, x, [dim, start, end, step, length](const Ctx& c,
                                                                           const Tensor& g) {
     return TensorList{view_scatter(
         g, c.input_sizes(0),
         [=](const Tensor& z) { return raw_slice(z, dim, start, length, step); },
         [=](const Tensor& gg) { return slice(gg, dim, start, end, step); },
         "SliceBackwardBackward0")};
-  }, 0);
+  });
 }
 
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
@@ -279,7 +299,7 @@ Tensor select(const Tensor& x, int64_t dim, int64_t index) {
   sizes.erase(sizes.begin() + dim);
   strides.erase(strides.begin() + dim);
   Tensor y = make_view(x, sizes, strides, offset);
-  return record("SelectBackward0", y, {x}, [dim, index](const Ctx& c, const Tensor& g) {
+  return record_view("SelectBackward0", y, x, [dim, index](const Ctx& c, const Tensor& g) {
     return TensorList{view_scatter(
         g, c.input_sizes(0),
         [=](const Tensor& z) {
@@ -290,7 +310,7 @@ Tensor select(const Tensor& x, int64_t dim, int64_t index) {
           return make_view(z, s, st, off);
         },
         [=](const Tensor& gg) { return select(gg, dim, index); }, "SelectBackwardBackward0")};
-  }, 0);
+  });
 }
 
 Tensor cat(const TensorList& xs, int64_t dim) {

@@ -325,6 +325,8 @@ class MNIST(Dataset):
                 raise RuntimeError(
                     f"{name}: could not download {filename} into {folder}; tried "
                     + "; ".join(errors)
+                    + ". If the files are already on this machine, pass their folder as root "
+                    "(examples: --data-dir) or set the EMBER_DATA environment variable."
                 )
 
     # ---- samples -----------------------------------------------------------------------
