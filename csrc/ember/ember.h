@@ -12,4 +12,5 @@
 #include "ember/core/grad_mode.h"
 #include "ember/core/scalar.h"
 #include "ember/core/tensor.h"
+#include "ember/cpu/parallel.h"
 #include "ember/ops/ops.h"

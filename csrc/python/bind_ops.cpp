@@ -507,10 +507,26 @@ Raises:
     py::dict d;
     d["allocated_bytes"] = s.allocated;
     d["peak_allocated_bytes"] = s.peak_allocated;
+    d["cached_bytes"] = s.cached;
     d["num_allocs"] = s.num_allocs;
+    d["num_system_allocs"] = s.num_system_allocs;
     return d;
-  }, "CPU allocator statistics: allocated_bytes, peak_allocated_bytes, num_allocs.");
+  }, R"doc(CPU allocator statistics, in bytes and counts.
+
+Returns:
+    dict: ``allocated_bytes`` (held by live tensors), ``peak_allocated_bytes`` (highest since
+    start or :func:`reset_peak_memory_stats`), ``cached_bytes`` (freed blocks kept for reuse),
+    ``num_allocs`` (tensor allocations) and ``num_system_allocs`` (those that needed new memory
+    from the system; constant in a steady-state training loop).
+)doc");
   def_fn(m, "reset_peak_memory_stats", &reset_peak_memory_stats, "Resets peak_allocated_bytes.");
+  def_fn(m, "set_num_threads", &set_num_threads,
+         "Number of threads for large CPU work (BLAS matrix products); n >= 1.", py::arg("n"));
+  def_fn(m, "get_num_threads", &get_num_threads, "Number of threads for large CPU work.");
+  def_fn(m, "empty_cache", &empty_cache, "Returns the allocator's cached blocks to the system.");
+  def_fn(m, "set_allocator_cache_limit", &set_allocator_cache_limit,
+         "Most bytes of freed blocks the allocator keeps for reuse (default 1 GiB; 0 disables).",
+         py::arg("bytes"));
 }
 
 }  // namespace ember::python

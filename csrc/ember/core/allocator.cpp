@@ -1,48 +1,124 @@
 #include "ember/core/allocator.h"
 
-#include <atomic>
 #include <cstdlib>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 
 #include "ember/core/error.h"
 
 namespace ember {
 
 namespace {
-std::atomic<int64_t> g_allocated{0};
-std::atomic<int64_t> g_peak{0};
-std::atomic<int64_t> g_num{0};
+
 constexpr size_t kAlignment = 64;
+
+// Block sizes: powers of two up to 1 MiB, then multiples of 1 MiB, so a request reuses a
+// block at most twice its size (small) or 1 MiB larger (large).
+size_t block_size(size_t nbytes) {
+  if (nbytes <= kAlignment) return kAlignment;
+  constexpr size_t kMiB = size_t{1} << 20;
+  if (nbytes >= kMiB) return (nbytes + kMiB - 1) / kMiB * kMiB;
+  size_t b = kAlignment;
+  while (b < nbytes) b <<= 1;
+  return b;
+}
+
+struct Allocator {
+  std::mutex mutex;
+  std::unordered_map<size_t, std::vector<void*>> free_blocks;
+  MemoryStats stats;
+  int64_t cache_limit = int64_t{1} << 30;
+
+  void release_all_locked() {
+    for (auto& [size, blocks] : free_blocks) {
+      for (void* p : blocks) std::free(p);
+      stats.cached -= static_cast<int64_t>(size * blocks.size());
+    }
+    free_blocks.clear();
+  }
+};
+
+Allocator& allocator() {
+  // Leaked on purpose: tensors may be freed during interpreter shutdown after static objects.
+  static Allocator* a = new Allocator();
+  return *a;
+}
+
 }  // namespace
 
 void* cpu_alloc(size_t nbytes) {
-  if (nbytes == 0) nbytes = 1;
+  const size_t size = block_size(nbytes);
+  Allocator& a = allocator();
+  {
+    std::lock_guard<std::mutex> lock(a.mutex);
+    a.stats.num_allocs++;
+    auto it = a.free_blocks.find(size);
+    if (it != a.free_blocks.end() && !it->second.empty()) {
+      void* p = it->second.back();
+      it->second.pop_back();
+      a.stats.cached -= static_cast<int64_t>(size);
+      a.stats.allocated += static_cast<int64_t>(size);
+      if (a.stats.allocated > a.stats.peak_allocated) a.stats.peak_allocated = a.stats.allocated;
+      return p;
+    }
+  }
   void* p = nullptr;
-  if (posix_memalign(&p, kAlignment, nbytes) != 0 || p == nullptr) {
-    throw Error(detail::str("out of memory: failed to allocate ", nbytes, " bytes on the CPU"));
+  if (posix_memalign(&p, kAlignment, size) != 0 || p == nullptr) {
+    // Give the cache back to the system and try once more before failing.
+    {
+      std::lock_guard<std::mutex> lock(a.mutex);
+      a.release_all_locked();
+    }
+    if (posix_memalign(&p, kAlignment, size) != 0 || p == nullptr) {
+      throw Error(detail::str("out of memory: failed to allocate ", nbytes, " bytes on the CPU"));
+    }
   }
-  int64_t now = g_allocated.fetch_add(static_cast<int64_t>(nbytes)) + static_cast<int64_t>(nbytes);
-  int64_t peak = g_peak.load();
-  while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {
-  }
-  g_num.fetch_add(1);
+  std::lock_guard<std::mutex> lock(a.mutex);
+  a.stats.num_system_allocs++;
+  a.stats.allocated += static_cast<int64_t>(size);
+  if (a.stats.allocated > a.stats.peak_allocated) a.stats.peak_allocated = a.stats.allocated;
   return p;
 }
 
 void cpu_free(void* p, size_t nbytes) {
   if (p == nullptr) return;
-  if (nbytes == 0) nbytes = 1;
-  g_allocated.fetch_sub(static_cast<int64_t>(nbytes));
-  std::free(p);
+  const size_t size = block_size(nbytes);
+  Allocator& a = allocator();
+  std::lock_guard<std::mutex> lock(a.mutex);
+  a.stats.allocated -= static_cast<int64_t>(size);
+  if (a.stats.cached + static_cast<int64_t>(size) <= a.cache_limit) {
+    a.free_blocks[size].push_back(p);
+    a.stats.cached += static_cast<int64_t>(size);
+  } else {
+    std::free(p);
+  }
 }
 
 MemoryStats memory_stats() {
-  MemoryStats s;
-  s.allocated = g_allocated.load();
-  s.peak_allocated = g_peak.load();
-  s.num_allocs = g_num.load();
-  return s;
+  Allocator& a = allocator();
+  std::lock_guard<std::mutex> lock(a.mutex);
+  return a.stats;
 }
 
-void reset_peak_memory_stats() { g_peak.store(g_allocated.load()); }
+void reset_peak_memory_stats() {
+  Allocator& a = allocator();
+  std::lock_guard<std::mutex> lock(a.mutex);
+  a.stats.peak_allocated = a.stats.allocated;
+}
+
+void empty_cache() {
+  Allocator& a = allocator();
+  std::lock_guard<std::mutex> lock(a.mutex);
+  a.release_all_locked();
+}
+
+void set_allocator_cache_limit(int64_t bytes) {
+  EMBER_CHECK_VALUE(bytes >= 0, "set_allocator_cache_limit: bytes must be >= 0, got ", bytes);
+  Allocator& a = allocator();
+  std::lock_guard<std::mutex> lock(a.mutex);
+  a.cache_limit = bytes;
+  if (a.stats.cached > bytes) a.release_all_locked();
+}
 
 }  // namespace ember

@@ -1,6 +1,19 @@
 #include <cblas.h>
 
 #include "ember/cpu/kernels.h"
+#include "ember/cpu/parallel.h"
+#include "ember/core/error.h"
+
+namespace ember {
+
+void set_num_threads(int n) {
+  EMBER_CHECK_VALUE(n >= 1, "set_num_threads: expected a positive number of threads, got ", n);
+  scipy_openblas_set_num_threads(n);
+}
+
+int get_num_threads() { return scipy_openblas_get_num_threads(); }
+
+}  // namespace ember
 
 namespace ember::cpu {
 
