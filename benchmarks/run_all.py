@@ -1,0 +1,188 @@
+"""Every benchmark, ember vs PyTorch, in one command; writes benchmarks/RESULTS.md.
+
+    python benchmarks/run_all.py [--quick]
+
+Each group runs in a fresh subprocess per framework (ember, then PyTorch, then the next group),
+so peak memory and import time are per framework and neither warms the other's caches. Times
+are medians of repeats; ratios are ember ÷ PyTorch (time: lower is better for ember; GEMM
+GFLOP/s: higher is better for ember). Both frameworks use 2 threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+REPO = os.path.dirname(HERE)
+MNIST = os.path.normpath(os.path.join(REPO, "..", "shared", "datasets", "mnist"))
+
+
+def _lib(fw: str):
+    if fw == "torch":
+        import torch
+
+        torch.set_num_threads(2)
+        return torch
+    import ember
+
+    ember.set_num_threads(2)
+    return ember
+
+
+def group_overhead(fw: str, quick: bool) -> dict:
+    from _harness import median_time
+    from op_overhead import cases
+
+    lib = _lib(fw)
+    out = {}
+    n = 300 if quick else 2000
+    for name, fn in cases(lib, lib.from_numpy).items():
+        k = n // 10 if ("backward" in name or "matmul" in name) else n
+        out[f"per-op: {name}"] = median_time(fn, k, 3 if quick else 7) * 1e6
+    return out
+
+
+def group_gemm(fw: str, quick: bool) -> dict:
+    import numpy as np
+
+    from _harness import median_time
+
+    lib = _lib(fw)
+    out = {}
+    for n in (256, 512, 1024) if quick else (256, 512, 1024, 2048):
+        a = lib.from_numpy(np.random.default_rng(0).standard_normal((n, n)).astype(np.float32))
+        b = lib.from_numpy(np.random.default_rng(1).standard_normal((n, n)).astype(np.float32))
+        reps = max(2, int(2e9 / (2 * n**3)))
+        t = median_time(lambda: lib.matmul(a, b), reps, 3 if quick else 5)
+        out[f"SGEMM {n}x{n} (GFLOP/s)"] = 2 * n**3 / t / 1e9
+    return out
+
+
+def group_elementwise(fw: str, quick: bool) -> dict:
+    import numpy as np
+
+    from _harness import median_time
+
+    lib = _lib(fw)
+    out = {}
+    for n in (1 << 20,) if quick else (1 << 20, 1 << 24):
+        label = "1M" if n == 1 << 20 else "16M"
+        x = lib.from_numpy(np.random.default_rng(0).standard_normal(n).astype(np.float32))
+        y = lib.from_numpy(np.random.default_rng(1).standard_normal(n).astype(np.float32))
+        reps = 20 if n == 1 << 20 else 3
+        for name, fn in {"add": lambda: x + y, "mul": lambda: x * y, "exp": lambda: x.exp(),
+                         "relu": lambda: x.relu(), "sum": lambda: x.sum(),
+                         "max": lambda: x.max()}.items():
+            out[f"{name} {label} floats (µs)"] = median_time(fn, reps, 3 if quick else 5) * 1e6
+    return out
+
+
+def group_mnist(fw: str, quick: bool) -> dict:
+    from mnist_mlp import _worker
+
+    out = {}
+    limit = 10000 if quick else 0
+    for batch in (64, 256):
+        r = _worker(fw, batch, 1 if quick else 3, MNIST, limit)
+        out[f"MNIST MLP 784-128-10, batch {batch}, epoch (s)"] = r["seconds"]
+    r = _worker_tiny(fw, quick)
+    out["tiny MLP 784-10-10, batch 64, epoch (s)"] = r
+    import resource
+
+    out["peak RSS of the MLP runs (MB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def _worker_tiny(fw: str, quick: bool) -> float:
+    import numpy as np
+
+    from ember.datasets import MNIST as _M
+
+    lib = _lib(fw)
+    nn, F = lib.nn, lib.nn.functional
+    ds = _M(MNIST, train=True)
+    x_np = ds.data.numpy().reshape(-1, 784).astype(np.float32) / 255.0
+    y_np = ds.targets.numpy().astype(np.int64)
+    if quick:
+        x_np, y_np = x_np[:10000], y_np[:10000]
+    x, y = lib.from_numpy(x_np), lib.from_numpy(y_np)
+    lib.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 10), nn.ReLU(), nn.Linear(10, 10))
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    times = []
+    for _ in range(1 if quick else 3):
+        t0 = time.perf_counter()
+        for i in range(0, x.shape[0], 64):
+            xb, yb = x.narrow(0, i, min(64, x.shape[0] - i)), y.narrow(0, i, min(64, x.shape[0] - i))
+            opt.zero_grad()
+            F.cross_entropy(model(xb), yb).backward()
+            opt.step()
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2]
+
+
+def import_time(fw: str) -> float:
+    mod = "torch" if fw == "torch" else "ember"
+    samples = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", f"import {mod}"], check=True)
+        samples.append(time.perf_counter() - t0)
+    return sorted(samples)[2]
+
+
+GROUPS = {"overhead": group_overhead, "gemm": group_gemm, "elementwise": group_elementwise,
+          "mnist": group_mnist}
+TARGETS = {"per-op": "≤ 0.5", "SGEMM": "≥ 0.95", "floats": "≤ 1.0", "MNIST MLP": "≤ 0.7",
+           "tiny MLP": "≤ 0.5", "peak RSS": "≤ 0.5", "import": "≤ 0.5"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats")
+    parser.add_argument("--worker", nargs=2, metavar=("FRAMEWORK", "GROUP"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        fw, group = args.worker
+        print(json.dumps(GROUPS[group](fw, args.quick)))
+        return
+    from _harness import machine_line, table
+
+    try:
+        import torch
+    except ImportError:
+        sys.exit("run_all.py compares with PyTorch: pip install torch==2.13.0")
+    rows = []
+    for group in GROUPS:
+        res = {}
+        for fw in ("ember", "torch"):
+            cmd = [sys.executable, __file__, "--worker", fw, group] + (["--quick"] if args.quick else [])
+            res[fw] = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+        for key, e in res["ember"].items():
+            t = res["torch"][key]
+            target = next((v for k, v in TARGETS.items() if k in key), "")
+            rows.append([key, f"{e:.4g}", f"{t:.4g}", f"{e / t:.2f}", target])
+    e, t = import_time("ember"), import_time("torch")
+    rows.append(["`import` time (s)", f"{e:.3f}", f"{t:.3f}", f"{e / t:.2f}", TARGETS["import"]])
+    text = "\n".join([
+        "# Benchmark results", "",
+        f"`python benchmarks/run_all.py{' --quick' if args.quick else ''}` on {time.strftime('%Y-%m-%d')}.", "",
+        machine_line(torch), "",
+        "Medians of repeats; ratio = ember ÷ PyTorch (for GFLOP/s rows higher is better for ember,",
+        "for every other row lower is better). SGEMM peak of this CPU: about 80 GFLOP/s",
+        "(2 cores × ~2.5 GHz × 16 FP32 FLOP/cycle with AVX2 FMA).", "",
+        table(["benchmark", "ember", "PyTorch", "ratio", "target"], rows), "",
+    ])
+    print(text)
+    with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()
