@@ -107,8 +107,10 @@ def _worker_tiny(fw: str, quick: bool) -> float:
     lib = _lib(fw)
     nn, F = lib.nn, lib.nn.functional
     ds = _M(MNIST, train=True)
-    x_np = ds.data.numpy().reshape(-1, 784).astype(np.float32) / 255.0
+    x_np = ds.data.numpy().reshape(-1, 784).astype(np.float32)
+    x_np /= 255.0
     y_np = ds.targets.numpy().astype(np.int64)
+    del ds
     if quick:
         x_np, y_np = x_np[:10000], y_np[:10000]
     x, y = lib.from_numpy(x_np), lib.from_numpy(y_np)

@@ -87,7 +87,10 @@ void cpu_free(void* p, size_t nbytes) {
   Allocator& a = allocator();
   std::lock_guard<std::mutex> lock(a.mutex);
   a.stats.allocated -= static_cast<int64_t>(size);
-  if (a.stats.cached + static_cast<int64_t>(size) <= a.cache_limit) {
+  // Very large blocks (whole data sets, not per-step activations) go straight back to the
+  // system, so they do not pin memory in the cache.
+  constexpr size_t kMaxCachedBlock = size_t{32} << 20;
+  if (size <= kMaxCachedBlock && a.stats.cached + static_cast<int64_t>(size) <= a.cache_limit) {
     a.free_blocks[size].push_back(p);
     a.stats.cached += static_cast<int64_t>(size);
   } else {
