@@ -103,40 +103,47 @@ inline T pick(T v, T best, bool is_max) {
   return take ? v : best;
 }
 
-// Max/min of one run folded into `best`. On contiguous runs eight lanes take plain selects
-// (vectorizable) and NaNs are collected in separate lanes, checked once at the end.
+// Max/min over a contiguous block in eight lanes. NaNs only set an int32 flag per lane (a
+// float NaN lane, or a runtime max/min switch, keeps the compiler from vectorizing).
+template <typename T, bool IsMax>
+T extreme_lanes(const T* x, int64_t n8, T best, int32_t* any_nan) {
+  T lanes[8];
+  int32_t nan_seen[8];
+  for (int k = 0; k < 8; ++k) {
+    lanes[k] = best;
+    nan_seen[k] = 0;
+  }
+  for (int64_t i = 0; i < n8; i += 8) {
+    for (int k = 0; k < 8; ++k) {
+      const T v = x[i + k];
+      lanes[k] = (IsMax ? v > lanes[k] : v < lanes[k]) ? v : lanes[k];
+      nan_seen[k] |= static_cast<int32_t>(v != v);
+    }
+  }
+  int32_t nan_any = 0;
+  for (int k = 0; k < 8; ++k) {
+    best = (IsMax ? lanes[k] > best : lanes[k] < best) ? lanes[k] : best;
+    nan_any |= nan_seen[k];
+  }
+  *any_nan = nan_any;
+  return best;
+}
+
+// Max/min of one run folded into `best`; the rare run holding a NaN is scanned again for it.
 template <typename T>
 T extreme_run(const char* p, int64_t stride, int64_t n, T best, bool is_max) {
   if (stride == static_cast<int64_t>(sizeof(T)) && n >= 16 && !is_nan(best)) {
     const T* x = reinterpret_cast<const T*>(p);
-    T lanes[8], nans[8];
-    for (int k = 0; k < 8; ++k) {
-      lanes[k] = best;
-      nans[k] = T(0);
-    }
-    int64_t i = 0;
-    if (is_max) {
-      for (; i + 8 <= n; i += 8) {
-        for (int k = 0; k < 8; ++k) {
-          const T v = x[i + k];
-          lanes[k] = v > lanes[k] ? v : lanes[k];
-          nans[k] = v != v ? v : nans[k];
-        }
-      }
-    } else {
-      for (; i + 8 <= n; i += 8) {
-        for (int k = 0; k < 8; ++k) {
-          const T v = x[i + k];
-          lanes[k] = v < lanes[k] ? v : lanes[k];
-          nans[k] = v != v ? v : nans[k];
-        }
+    const int64_t n8 = n / 8 * 8;
+    int32_t any_nan = 0;
+    best = is_max ? extreme_lanes<T, true>(x, n8, best, &any_nan)
+                  : extreme_lanes<T, false>(x, n8, best, &any_nan);
+    for (int64_t i = n8; i < n; ++i) best = pick(x[i], best, is_max);
+    if (any_nan) {
+      for (int64_t j = 0; j < n; ++j) {
+        if (is_nan(x[j])) return x[j];
       }
     }
-    for (int k = 0; k < 8; ++k) {
-      best = pick(lanes[k], best, is_max);
-      if (is_nan(nans[k])) best = nans[k];  // pick() keeps a NaN best from here on
-    }
-    for (; i < n; ++i) best = pick(x[i], best, is_max);
     return best;
   }
   for (int64_t i = 0; i < n; ++i) {
