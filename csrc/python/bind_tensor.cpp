@@ -59,10 +59,12 @@ Tensor from_numpy(py::array arr) {
   if (!arr.writeable()) {
     // Sharing read-only memory would let in-place ops write into it (or fault on a read-only
     // memory map): take a private copy instead, and say so.
-    PyErr_WarnEx(PyExc_UserWarning,
-                 "from_numpy: the array is not writable, so the tensor gets its own copy of the "
-                 "data instead of sharing it (use arr.copy() or make the array writable)",
-                 2);
+    if (PyErr_WarnEx(PyExc_UserWarning,
+                     "from_numpy: the array is not writable, so the tensor gets its own copy of "
+                     "the data instead of sharing it (use arr.copy() or make the array writable)",
+                     2) < 0) {
+      throw py::error_already_set();
+    }
     arr = py::array(py::module_::import("numpy").attr("array")(arr, py::arg("copy") = true));
   }
   const auto nd = arr.ndim();
@@ -90,6 +92,17 @@ Tensor from_numpy(py::array arr) {
   return Tensor(std::make_shared<TensorImpl>(std::move(storage), sizes, strides, 0, dt));
 }
 
+// A numpy array used as an operand: read only, so a non-native byte order or a read-only array
+// is converted to a private native copy (no warning; nothing is written into operands).
+Tensor operand_from_numpy(py::array arr) {
+  if (!arr.dtype().attr("isnative").cast<bool>() || !arr.writeable()) {
+    py::object np = py::module_::import("numpy");
+    arr = py::array(np.attr("array")(arr, py::arg("dtype") = arr.dtype().attr("newbyteorder")("="),
+                                     py::arg("copy") = true));
+  }
+  return from_numpy(arr);
+}
+
 py::object binary_dunder(const Tensor& a, py::handle other, Tensor (*f)(const Tensor&, const Tensor&),
                          bool reflected) {
   Tensor b;
@@ -98,7 +111,7 @@ py::object binary_dunder(const Tensor& a, py::handle other, Tensor (*f)(const Te
     if (!py::isinstance<py::array>(other)) {
       return py::reinterpret_borrow<py::object>(Py_NotImplemented);
     }
-    b = from_numpy(py::reinterpret_borrow<py::array>(other));
+    b = operand_from_numpy(py::reinterpret_borrow<py::array>(other));
   }
   return py::cast(reflected ? f(b, a) : f(a, b));
 }
@@ -269,7 +282,7 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
       .def("__rpow__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, pow, true); })
       .def("__matmul__", [](const Tensor& a, py::handle b) {
         if (py::isinstance<py::array>(b)) {
-          return py::cast(matmul(a, from_numpy(py::reinterpret_borrow<py::array>(b))));
+          return py::cast(matmul(a, operand_from_numpy(py::reinterpret_borrow<py::array>(b))));
         }
         if (!py::isinstance<Tensor>(b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
         const Tensor other = b.cast<Tensor>();  // touch Python objects only while holding the GIL
@@ -282,7 +295,7 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
       })
       .def("__rmatmul__", [](const Tensor& a, py::handle b) {
         if (py::isinstance<py::array>(b)) {
-          return py::cast(matmul(from_numpy(py::reinterpret_borrow<py::array>(b)), a));
+          return py::cast(matmul(operand_from_numpy(py::reinterpret_borrow<py::array>(b)), a));
         }
         if (!py::isinstance<Tensor>(b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
         return py::cast(matmul(b.cast<const Tensor&>(), a));

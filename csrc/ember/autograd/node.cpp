@@ -1,5 +1,7 @@
 #include "ember/autograd/node.h"
 
+#include "ember/core/error.h"
+
 #include <atomic>
 
 #include "ember/autograd/record.h"
@@ -61,7 +63,9 @@ TensorList AccumulateGrad::apply(TensorList&& grads) {
   AutogradMeta& meta = variable_->autograd_mut();
   if (!meta.grad) {
     if (is_grad_enabled()) {
-      meta.grad = g.impl_ptr();  // create_graph: keep the graph of the gradient
+      // create_graph: keep the gradient's graph, but in a dense tensor of this leaf's own (the
+      // incoming one may be a broadcast view or shared with another leaf).
+      meta.grad = clone(g).impl_ptr();
     } else if (g.is_contiguous() && g.impl_ptr().use_count() == 1 &&
                g.impl()->storage().use_count() == 1 && !g.requires_grad()) {
       meta.grad = g.impl_ptr();  // nobody else sees this buffer: take it
@@ -79,6 +83,17 @@ TensorList AccumulateGrad::apply(TensorList&& grads) {
 Edge gradient_edge(const Tensor& t) {
   AutogradMeta* meta = t.impl()->autograd();
   if (!meta) return Edge{};
+  if (meta->view_stamped) {
+    auto base = meta->view_base.lock();
+    if (base && base->autograd() && base->autograd()->grad_fn != meta->view_base_fn.lock()) {
+      throw Error(detail::str(
+          "a view of a tensor of shape ", base->sizes(), " is used after that tensor was changed "
+          "by an in-place operation autograd recorded (its history is now ",
+          base->autograd()->grad_fn ? base->autograd()->grad_fn->name() : std::string("a leaf"),
+          "), so the view's recorded history is stale and its gradient would be wrong. Take the "
+          "view again after the in-place change, or .clone() it before changing the base."));
+    }
+  }
   if (meta->grad_fn) return Edge{meta->grad_fn, meta->output_nr};
   if (!meta->requires_grad) return Edge{};
   auto acc = meta->grad_accumulator.lock();

@@ -1,5 +1,6 @@
 #include "ember/core/allocator.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
@@ -18,6 +19,9 @@ constexpr size_t kAlignment = 64;
 size_t block_size(size_t nbytes) {
   if (nbytes <= kAlignment) return kAlignment;
   constexpr size_t kMiB = size_t{1} << 20;
+  if (nbytes > (SIZE_MAX >> 1)) {
+    throw Error(detail::str("out of memory: failed to allocate ", nbytes, " bytes on the CPU"));
+  }
   if (nbytes >= kMiB) return (nbytes + kMiB - 1) / kMiB * kMiB;
   size_t b = kAlignment;
   while (b < nbytes) b <<= 1;

@@ -33,6 +33,11 @@ struct AutogradMeta {
   std::shared_ptr<autograd::Node> grad_fn;      // node that made this tensor (null for leaves)
   uint32_t output_nr = 0;                       // which output of grad_fn this tensor is
   std::weak_ptr<autograd::Node> grad_accumulator;  // a leaf's AccumulateGrad node
+  // Views recorded by autograd remember their base and the base's grad_fn when they were taken;
+  // using the view after the base's history changed (an in-place op autograd recorded) raises.
+  bool view_stamped = false;
+  std::weak_ptr<TensorImpl> view_base;
+  std::weak_ptr<autograd::Node> view_base_fn;
 };
 
 /// Sizes, strides, offset and dtype over a Storage, plus a version counter and autograd data.

@@ -86,24 +86,22 @@ Tensor raw_slice(const Tensor& x, int64_t dim, int64_t start, int64_t length, in
   return make_view(x, sizes, strides, offset);
 }
 
-// Records a view op. The view shares memory (and the version counter) with `x`; if `x` or any
-// other view of it is changed in place after this view was taken, the view's recorded history
-// no longer describes its values, so backward through it raises instead of returning a wrong
-// gradient.
+// Records a view op. The view shares memory with `x`; it remembers its root base and that
+// base's grad_fn, so using the view after the base's history changed (an in-place op autograd
+// recorded) raises in gradient_edge instead of giving a wrong gradient. Values read before the
+// change, and in-place updates under no_grad (optimizer steps), are fine.
 Tensor record_view(const char* name, const Tensor& y, const Tensor& x, autograd::BackwardFn fn) {
   if (!autograd::needs_record({&x})) return y;
-  std::shared_ptr<VersionCounter> counter = x.impl()->version_counter();
-  const uint32_t v0 = x.version();
-  const Shape base_sizes = x.sizes();
-  return record(name, y, {x}, [name, counter, v0, base_sizes, fn = std::move(fn)](const Ctx& c,
-                                                                                const Tensor& g) {
-    const uint32_t now = counter->version.load();
-    EMBER_CHECK(now == v0, name, ": backward through a view of a tensor of shape ", base_sizes,
-                " that was modified in place after the view was taken (version ", now,
-                ", view taken at version ", v0, "); its gradient would be wrong. Take the view "
-                "after the in-place change, or use an out-of-place op.");
-    return fn(c, g);
-  }, 0);
+  Tensor out = record(name, y, {x}, std::move(fn), 0);
+  std::shared_ptr<TensorImpl> root = x.impl_ptr();
+  if (const AutogradMeta* xm = x.impl()->autograd(); xm && xm->view_stamped) {
+    if (auto b = xm->view_base.lock()) root = b;
+  }
+  AutogradMeta& m = out.impl()->autograd_mut();
+  m.view_stamped = true;
+  m.view_base = root;
+  m.view_base_fn = root->autograd() ? root->autograd()->grad_fn : nullptr;
+  return out;
 }
 
 }  // namespace

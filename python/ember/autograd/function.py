@@ -84,6 +84,13 @@ class Function:
                 for o in outs
             )
             diff = [o for o in outs if isinstance(o, Tensor) and id(o) not in ctx._non_differentiable]
+            # A saved output would point back at this node through its grad_fn (a reference
+            # cycle through C++ that Python's collector cannot see); keep a history-free alias.
+            if ctx.saved_tensors:
+                ctx.saved_tensors = tuple(
+                    s.detach() if isinstance(s, Tensor) and any(s is o for o in diff) else s
+                    for s in ctx.saved_tensors
+                )
             name = cls.__name__ + "Backward"
 
             def backward(*grads: Tensor) -> Any:
