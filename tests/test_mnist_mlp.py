@@ -7,7 +7,9 @@ import sys
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MNIST_DIR = os.path.normpath(os.path.join(REPO, "..", "shared", "datasets", "mnist"))
+MNIST_DIR = os.environ.get("EMBER_DATA") or os.path.normpath(
+    os.path.join(REPO, "..", "shared", "datasets", "mnist")
+)
 
 
 @pytest.mark.skipif(not os.path.isdir(MNIST_DIR), reason=f"real MNIST not found at {MNIST_DIR}")
