@@ -69,18 +69,22 @@ def from_dlpack(ext_tensor: Any) -> Tensor:
 
 
 def numel(input: Tensor) -> _builtin_int:
+    """Number of elements of ``input`` (the product of its shape), as an int."""
     return input.numel()
 
 
 def clone(input: Tensor) -> Tensor:
+    """A contiguous copy of ``input`` with its own memory; differentiable (gradients flow back)."""
     return input.clone()
 
 
 def get_default_dtype() -> dtype:
+    """The dtype Python floats become: ``ember.float32``."""
     return float32
 
 
 def is_floating_point(input: Tensor) -> __builtins__["bool"] if isinstance(__builtins__, dict) else object:  # type: ignore[valid-type]
+    """True when ``input``'s dtype is float32 or float64."""
     return input.is_floating_point()
 
 

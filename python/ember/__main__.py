@@ -8,6 +8,7 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command-line entry: ``--cmake-dir``, ``--include-dir`` or ``--version``; returns 0."""
     parser = argparse.ArgumentParser(prog="python -m ember", description=__doc__)
     parser.add_argument("--cmake-dir", action="store_true",
                         help="print the folder to pass as CMAKE_PREFIX_PATH / ember_DIR")

@@ -73,19 +73,23 @@ def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
 
 
 def zeros_like(input: Tensor, dtype: Any = None, requires_grad: builtins.bool = False, **kw: Any) -> Tensor:
+    """Zeros with ``input``'s shape; dtype of ``input`` unless ``dtype`` is given."""
     return _finish(_C._zeros(list(input.shape), _dt(dtype, input.dtype)), requires_grad)
 
 
 def ones_like(input: Tensor, dtype: Any = None, requires_grad: builtins.bool = False, **kw: Any) -> Tensor:
+    """Ones with ``input``'s shape; dtype of ``input`` unless ``dtype`` is given."""
     return _finish(_C._ones(list(input.shape), _dt(dtype, input.dtype)), requires_grad)
 
 
 def empty_like(input: Tensor, dtype: Any = None, requires_grad: builtins.bool = False, **kw: Any) -> Tensor:
+    """Uninitialized tensor with ``input``'s shape; dtype of ``input`` unless given."""
     return _finish(_C._empty(list(input.shape), _dt(dtype, input.dtype)), requires_grad)
 
 
 def full_like(input: Tensor, fill_value: Any, dtype: Any = None,
               requires_grad: builtins.bool = False, **kw: Any) -> Tensor:
+    """Tensor of ``fill_value`` with ``input``'s shape; dtype of ``input`` unless given."""
     return _finish(_C._full(list(input.shape), fill_value, _dt(dtype, input.dtype)), requires_grad)
 
 
@@ -138,10 +142,12 @@ def randn(*size: Any, generator: _C.Generator | None = None, dtype: Any = None, 
 
 
 def rand_like(input: Tensor, dtype: Any = None, **kw: Any) -> Tensor:
+    """Uniform [0, 1) samples with ``input``'s shape (floating dtype of ``input`` unless given)."""
     return rand(*input.shape, dtype=dtype or input.dtype)
 
 
 def randn_like(input: Tensor, dtype: Any = None, **kw: Any) -> Tensor:
+    """Standard normal samples with ``input``'s shape (floating dtype of ``input`` unless given)."""
     return randn(*input.shape, dtype=dtype or input.dtype)
 
 

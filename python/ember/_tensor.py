@@ -159,6 +159,7 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
 
 
 def is_tensor(obj: Any) -> bool:
+    """True when ``obj`` is an ``ember.Tensor`` (including subclasses such as Parameter)."""
     return isinstance(obj, Tensor)
 
 

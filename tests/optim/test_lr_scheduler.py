@@ -197,6 +197,8 @@ def test_no_warning_in_normal_order():
         warnings.simplefilter("error")
         eo.step()
         s.step()
+    # One step of a step_size=3 schedule leaves every group's rate unchanged.
+    assert s.get_last_lr() == [g["initial_lr"] for g in eo.param_groups]
 
 
 def test_get_lr_called_directly_warns():

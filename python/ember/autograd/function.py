@@ -25,6 +25,7 @@ class FunctionCtx:
         self._versions = tuple(t._version if isinstance(t, Tensor) else 0 for t in tensors)
 
     def mark_non_differentiable(self, *tensors: Tensor) -> None:
+        """Marks outputs that get no gradient (e.g. integer indices); they do not require grad."""
         self._non_differentiable.update(id(t) for t in tensors)
 
     def _check_saved(self, name: str) -> None:
@@ -59,14 +60,26 @@ class Function:
 
     @staticmethod
     def forward(ctx: FunctionCtx, *args: Any, **kwargs: Any) -> Any:
+        """Computes the outputs from the inputs (runs under no_grad); override it.
+
+        Save what backward needs with ``ctx.save_for_backward``.
+        """
         raise NotImplementedError("Function.forward must be overridden")
 
     @staticmethod
     def backward(ctx: FunctionCtx, *grads: Tensor) -> Any:
+        """Gradients of the inputs from the gradients of the outputs; override it.
+
+        Returns one tensor (or None) per input of forward, in order.
+        """
         raise NotImplementedError("Function.backward must be overridden")
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
+        """Runs ``forward`` without recording, then connects the outputs to a node that calls ``backward``.
+
+        Returns the outputs of ``forward`` (a tensor or a tuple).
+        """
         ctx = FunctionCtx()
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         prev = _C.is_grad_enabled()

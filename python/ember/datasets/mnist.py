@@ -333,6 +333,7 @@ class MNIST(Dataset):
 
     @property
     def class_to_idx(self) -> dict[str, int]:
+        """Mapping from class name to label index."""
         return {c: i for i, c in enumerate(self.classes)}
 
     def __len__(self) -> int:

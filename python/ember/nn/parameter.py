@@ -36,6 +36,7 @@ class Parameter(Tensor):
             Tensor.requires_grad_(self, True)
 
     def requires_grad_(self, requires_grad: bool = True) -> Parameter:  # type: ignore[override]
+        """Sets ``requires_grad`` in place and returns the parameter itself."""
         Tensor.requires_grad_(self, requires_grad)
         return self
 

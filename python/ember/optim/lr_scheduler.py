@@ -243,6 +243,7 @@ class LambdaLR(LRScheduler):
                 self.lr_lambdas[idx].__dict__.update(fn)
 
     def get_lr(self) -> list[Any]:
+        """Learning rate of each param group for the current ``last_epoch`` (the schedule above)."""
         self._warn_if_called_directly()
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
@@ -276,6 +277,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[Any]:
+        """Learning rate of each param group for the current ``last_epoch`` (the schedule above)."""
         self._warn_if_called_directly()
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return _group_values(self.optimizer, "lr")
@@ -308,6 +310,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[Any]:
+        """Learning rate of each param group for the current ``last_epoch`` (the schedule above)."""
         self._warn_if_called_directly()
         if self.last_epoch not in self.milestones:
             return _group_values(self.optimizer, "lr")
@@ -333,6 +336,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[Any]:
+        """Learning rate of each param group for the current ``last_epoch`` (the schedule above)."""
         self._warn_if_called_directly()
         if self._is_initial:
             return _group_values(self.optimizer, "lr")
@@ -370,6 +374,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[Any]:
+        """Learning rate of each param group for the current ``last_epoch`` (the schedule above)."""
         self._warn_if_called_directly()
         groups = self.optimizer.param_groups
         t, T = self.last_epoch, self.T_max
@@ -520,6 +525,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     @property
     def in_cooldown(self) -> bool:
+        """True while the scheduler waits out ``cooldown`` epochs after a reduction."""
         return self.cooldown_counter > 0
 
     def _is_better(self, a: float, best: float) -> bool:

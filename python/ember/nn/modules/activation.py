@@ -17,9 +17,11 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
+        """Applies :class:`ReLU` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.relu(input)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown inside this module's repr."""
         return "inplace=True" if self.inplace else ""
 
 
@@ -32,9 +34,11 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
+        """Applies :class:`LeakyReLU` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown inside this module's repr."""
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
@@ -48,9 +52,11 @@ class GELU(Module):
         self.approximate = approximate
 
     def forward(self, input: Tensor) -> Tensor:
+        """Applies :class:`GELU` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.gelu(input, approximate=self.approximate)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown inside this module's repr."""
         return f"approximate={self.approximate!r}"
 
 
@@ -62,9 +68,11 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
+        """Applies :class:`SiLU` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.silu(input)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown inside this module's repr."""
         return "inplace=True" if self.inplace else ""
 
 
@@ -72,6 +80,7 @@ class Sigmoid(Module):
     """``1 / (1 + exp(-x))``."""
 
     def forward(self, input: Tensor) -> Tensor:
+        """Applies :class:`Sigmoid` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.sigmoid(input)
 
 
@@ -79,6 +88,7 @@ class Tanh(Module):
     """Hyperbolic tangent."""
 
     def forward(self, input: Tensor) -> Tensor:
+        """Applies :class:`Tanh` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.tanh(input)
 
 
@@ -90,9 +100,11 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
+        """Applies :class:`Softmax` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.softmax(input, self.dim)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown inside this module's repr."""
         return f"dim={self.dim}"
 
 
@@ -104,7 +116,9 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
+        """Applies :class:`LogSoftmax` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.log_softmax(input, self.dim)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown inside this module's repr."""
         return f"dim={self.dim}"

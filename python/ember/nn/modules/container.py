@@ -75,11 +75,13 @@ class Sequential(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Appends every module of ``modules`` in order; returns self."""
         for m in modules:
             self.append(m)
         return self
 
     def insert(self, index: int, module: Module) -> Sequential:
+        """Inserts ``module`` before position ``index`` (negative counts from the end)."""
         items = list(self._modules.values())
         n = len(items)
         if not -n <= index <= n:
@@ -91,6 +93,7 @@ class Sequential(Module):
         return self
 
     def forward(self, input: Any) -> Any:
+        """Runs the contained modules; see :class:`Sequential`."""
         for module in self:
             input = module(input)
         return input
@@ -136,10 +139,12 @@ class ModuleList(Module):
         return self.extend(modules)
 
     def append(self, module: Module) -> ModuleList:
+        """Appends ``module`` at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Appends every module of ``modules`` in order; returns self."""
         if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
             raise TypeError(
                 "ModuleList.extend should be called with an iterable, but got "
@@ -150,6 +155,7 @@ class ModuleList(Module):
         return self
 
     def insert(self, index: int, module: Module) -> None:
+        """Inserts ``module`` before position ``index`` (negative counts from the end)."""
         items = list(self._modules.values())
         items.insert(index, module)
         self._modules.clear()
@@ -175,6 +181,7 @@ class ModuleList(Module):
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Runs the contained modules; see :class:`ModuleList`."""
         raise NotImplementedError("ModuleList has no forward(); iterate over it instead")
 
 
@@ -207,26 +214,33 @@ class ModuleDict(Module):
         return key in self._modules
 
     def clear(self) -> None:
+        """Removes every module."""
         self._modules.clear()
 
     def pop(self, key: str) -> Module:
+        """Removes the module under ``key`` and returns it (KeyError when absent)."""
         v = self[key]
         del self[key]
         return v
 
     def keys(self) -> Iterable[str]:
+        """The module names, in insertion order."""
         return self._modules.keys()
 
     def items(self) -> Iterable[tuple[str, Module]]:
+        """(name, module) pairs, in insertion order."""
         return self._modules.items()
 
     def values(self) -> Iterable[Module]:
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def update(self, modules: Any) -> None:
+        """Adds or replaces modules from a mapping or an iterable of (name, module) pairs."""
         items = modules.items() if hasattr(modules, "items") else modules
         for k, m in items:
             self[k] = m
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Runs the contained modules; see :class:`ModuleDict`."""
         raise NotImplementedError("ModuleDict has no forward(); index it instead")

@@ -28,7 +28,9 @@ class Dropout(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
+        """Applies :class:`Dropout` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.dropout(input, self.p, self.training)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown inside this module's repr."""
         return f"p={self.p}, inplace={self.inplace}"

@@ -19,9 +19,11 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input: Tensor) -> Tensor:
+        """Applies :class:`Flatten` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown inside this module's repr."""
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
@@ -34,6 +36,7 @@ class Unflatten(Module):
         self.unflattened_size = tuple(unflattened_size)
 
     def forward(self, input: Tensor) -> Tensor:
+        """Applies :class:`Unflatten` to its inputs; shapes, dtypes and errors as in the class docstring."""
         shape = list(input.shape)
         d = self.dim + len(shape) if self.dim < 0 else self.dim
         if not 0 <= d < len(shape):
@@ -43,4 +46,5 @@ class Unflatten(Module):
         return input.reshape(shape[:d] + list(self.unflattened_size) + shape[d + 1 :])
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown inside this module's repr."""
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

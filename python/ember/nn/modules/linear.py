@@ -22,6 +22,7 @@ class Identity(Module):
         super().__init__()
 
     def forward(self, input: Tensor) -> Tensor:
+        """Applies :class:`Identity` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return input
 
 
@@ -66,15 +67,18 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Re-initializes the parameters with PyTorch's default initialization for this layer."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
+        """Applies :class:`Linear` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown inside this module's repr."""
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"

@@ -44,6 +44,7 @@ class MSELoss(_Loss):
         super().__init__(reduction)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """Applies :class:`MSELoss` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
@@ -56,6 +57,7 @@ class L1Loss(_Loss):
         super().__init__(reduction)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """Applies :class:`L1Loss` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
@@ -73,6 +75,7 @@ class SmoothL1Loss(_Loss):
         self.beta = beta
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """Applies :class:`SmoothL1Loss` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
@@ -84,6 +87,7 @@ class HuberLoss(_Loss):
         self.delta = delta
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """Applies :class:`HuberLoss` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
@@ -115,6 +119,7 @@ class CrossEntropyLoss(_WeightedLoss):
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """Applies :class:`CrossEntropyLoss` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.cross_entropy(
             input,
             target,
@@ -140,6 +145,7 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """Applies :class:`NLLLoss` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.nll_loss(
             input,
             target,
@@ -162,6 +168,7 @@ class BCELoss(_WeightedLoss):
         super().__init__(weight, reduction)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """Applies :class:`BCELoss` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
@@ -181,6 +188,7 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """Applies :class:`BCEWithLogitsLoss` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.binary_cross_entropy_with_logits(
             input, target, self.weight, pos_weight=self.pos_weight, reduction=self.reduction
         )

@@ -25,6 +25,7 @@ class RemovableHandle:
         self.id = next(_hook_ids)
 
     def remove(self) -> None:
+        """Unregisters the hook; calling it again does nothing."""
         self._hooks.pop(self.id, None)
 
     def __enter__(self) -> RemovableHandle:
@@ -83,6 +84,9 @@ class Module:
     # ---- forward and calling ------------------------------------------------------------
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Computes the module's output; subclasses override it. Call the module, not forward,
+        so hooks run and errors name the module.
+        """
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function'
         )

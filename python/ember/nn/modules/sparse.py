@@ -73,12 +73,14 @@ class Embedding(Module):
             self.weight = Parameter(_weight, requires_grad=not _freeze)
 
     def reset_parameters(self) -> None:
+        """Re-initializes the parameters with PyTorch's default initialization for this layer."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
             with no_grad():
                 self.weight.detach().select(0, self.padding_idx).fill_(0)
 
     def forward(self, input: Tensor) -> Tensor:
+        """Applies :class:`Embedding` to its inputs; shapes, dtypes and errors as in the class docstring."""
         return F.embedding(
             input,
             self.weight,
@@ -90,6 +92,7 @@ class Embedding(Module):
         )
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown inside this module's repr."""
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
