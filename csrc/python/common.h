@@ -32,6 +32,9 @@ void init_autograd(py::module_& m, py::class_<Tensor>& cls);
 void init_indexing(py::module_& m, py::class_<Tensor>& cls);
 void init_nn(py::module_& m, py::class_<Tensor>& cls);
 void init_optim(py::module_& m);
+void init_conv(py::module_& m, py::class_<Tensor>& cls);
+void init_norm(py::module_& m, py::class_<Tensor>& cls);
+void init_jit(py::module_& m);
 
 /// Binds `fn` as `ember.<name>` and `Tensor.<name>` with one docstring. `first` names the
 /// tensor argument that becomes `self` in the method form.

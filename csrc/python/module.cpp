@@ -11,4 +11,7 @@ PYBIND11_MODULE(_C, m) {
   init_indexing(m, cls);
   init_nn(m, cls);
   init_optim(m);
+  init_conv(m, cls);
+  init_norm(m, cls);
+  init_jit(m);
 }

@@ -48,6 +48,10 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
           const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c,
           int64_t ldc, DType dtype);
 
+// ---- convolution and pooling (conv.cpp) -------------------------------------------------
+
+// ---- normalization, padding, resampling (norm.cpp) ------------------------------------------
+
 // ---- optim ----------------------------------------------------------------------------------
 // Fused optimizer updates of one parameter (ops/optim.cpp checks the inputs). Every operand is
 // contiguous, has the parameter's floating dtype and numel; undefined optional state is unused.

@@ -205,6 +205,10 @@ EMBER_API Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Te
                                                   const Tensor& weight, const Tensor& pos_weight,
                                                   const std::string& reduction);
 
+// ---- convolution and pooling, NCHW (conv.cpp) -----------------------------------------------
+
+// ---- normalization, padding, resampling, 2-D dropout (norm.cpp) -----------------------------
+
 // ---- operators (binary.cpp) -------------------------------------------------------------------
 EMBER_API Tensor operator+(const Tensor& a, const Tensor& b);
 EMBER_API Tensor operator-(const Tensor& a, const Tensor& b);

@@ -409,3 +409,11 @@ def binary_cross_entropy_with_logits(
         ValueError: shape mismatch or unknown reduction.
     """
     return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
+
+
+# Convolution/pooling and normalization/padding/resampling live in their own files.
+from . import _functional_conv, _functional_norm  # noqa: E402
+from ._functional_conv import *  # noqa: E402,F403
+from ._functional_norm import *  # noqa: E402,F403
+
+__all__ += _functional_conv.__all__ + _functional_norm.__all__

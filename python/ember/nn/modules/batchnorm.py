@@ -1,0 +1,3 @@
+"""Batch normalization layers of ``ember.nn``."""
+
+__all__: list[str] = []

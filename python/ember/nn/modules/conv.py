@@ -1,0 +1,3 @@
+"""Convolution layers of ``ember.nn``."""
+
+__all__: list[str] = []

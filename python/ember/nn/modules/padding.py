@@ -1,0 +1,3 @@
+"""Padding layers of ``ember.nn``."""
+
+__all__: list[str] = []

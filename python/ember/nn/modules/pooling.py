@@ -1,0 +1,3 @@
+"""Pooling layers of ``ember.nn``."""
+
+__all__: list[str] = []

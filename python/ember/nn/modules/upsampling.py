@@ -1,0 +1,3 @@
+"""Upsampling layers of ``ember.nn``."""
+
+__all__: list[str] = []
