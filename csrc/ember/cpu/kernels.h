@@ -51,6 +51,46 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
 // ---- convolution and pooling (conv.cpp) -------------------------------------------------
 
 // ---- normalization, padding, resampling (norm.cpp) ------------------------------------------
+// Tensors are contiguous and viewed as (outer, C, inner) around the channel dim.
+
+/// Per-channel mean and biased variance (two passes in double) of `in` (outer, C, inner);
+/// mean and var get C entries. outer * inner > 0.
+void batch_norm_stats(std::vector<double>& mean, std::vector<double>& var, const Tensor& in,
+                      int64_t outer, int64_t C, int64_t inner);
+/// out = (in - center[c]) * scale[c] + shift[c] (floating, same dtype and shape); subtracting
+/// first keeps the cancellation out of the rounding of in * scale.
+void channel_affine(const Tensor& out, const Tensor& in, const std::vector<double>& center,
+                    const std::vector<double>& scale, const std::vector<double>& shift,
+                    int64_t outer, int64_t C, int64_t inner);
+/// Per-channel sum(g) and sum(g * (x - mean[c])), accumulated in double.
+void batch_norm_backward_reduce(std::vector<double>& sum_g, std::vector<double>& sum_gxc,
+                                const Tensor& g, const Tensor& x, const std::vector<double>& mean,
+                                int64_t outer, int64_t C, int64_t inner);
+/// out = g * a[c] + x * b[c] + d[c].
+void channel_axpby(const Tensor& out, const Tensor& g, const Tensor& x, const std::vector<double>& a,
+                   const std::vector<double>& b, const std::vector<double>& d, int64_t outer,
+                   int64_t C, int64_t inner);
+/// Group norm of `in` (N, C, inner) with G groups: each (n, group) block of C/G * inner values
+/// is normalized by its mean and 1/sqrt(biased var + eps), then scaled by w[c] and shifted by
+/// b[c] (either may be undefined).
+void group_norm(const Tensor& out, const Tensor& in, const Tensor& w, const Tensor& b, int64_t N,
+                int64_t C, int64_t G, int64_t inner, double eps);
+
+/// A one-dimensional resampling map: output position i reads input i0[i] with weight w0[i] and
+/// (when `linear`) i1[i] with weight w1[i]. Indices are in range.
+struct ResampleMap {
+  std::vector<int64_t> i0, i1;
+  std::vector<double> w0, w1;
+  bool linear = false;
+};
+/// out (B, Hout, Wout) = separable resampling of in (B, Hin, Win) by the maps of the two dims
+/// (mh has Hout entries, mw Wout). Floating dtypes.
+void resample2d(const Tensor& out, const Tensor& in, int64_t B, int64_t Hin, int64_t Win,
+                const ResampleMap& mh, const ResampleMap& mw);
+/// The adjoint: gin (B, Hin, Win) is zero-filled, then each gout element is scattered back
+/// with the weights of resample2d.
+void resample2d_backward(const Tensor& gin, const Tensor& gout, int64_t B, int64_t Hin,
+                         int64_t Win, const ResampleMap& mh, const ResampleMap& mw);
 
 // ---- optim ----------------------------------------------------------------------------------
 // Fused optimizer updates of one parameter (ops/optim.cpp checks the inputs). Every operand is

@@ -208,6 +208,33 @@ EMBER_API Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Te
 // ---- convolution and pooling, NCHW (conv.cpp) -----------------------------------------------
 
 // ---- normalization, padding, resampling, 2-D dropout (norm.cpp) -----------------------------
+/// Batch normalization over dim 1 of `x` (N, C, *): y = (x - mean) / sqrt(var + eps) * weight
+/// + bias per channel. `training` uses the batch's mean and biased variance and, when defined,
+/// updates `running_mean`/`running_var` (C) in place with `momentum` (running = (1 - momentum)
+/// * running + momentum * batch, unbiased variance); otherwise the running statistics are used.
+/// `weight`/`bias` (C) may be undefined. float32/float64; ValueError on shape mismatches.
+EMBER_API Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                            const Tensor& weight, const Tensor& bias, bool training,
+                            double momentum, double eps);
+/// Group normalization of `x` (N, C, *): channels split into `num_groups` groups, each (sample,
+/// group) normalized by its own mean and biased variance, then per-channel `weight`/`bias`.
+EMBER_API Tensor group_norm(const Tensor& x, int64_t num_groups, const Tensor& weight,
+                            const Tensor& bias, double eps);
+/// Pads (negative values crop) with PyTorch's pad list: (left, right) of the last dim first,
+/// then of the dims before it. `mode` "constant" (any number of dims, `value`), "reflect" or
+/// "replicate" (last 1 or 2 dims of a floating input).
+EMBER_API Tensor pad(const Tensor& x, const Shape& pad, const std::string& mode = "constant",
+                     double value = 0.0);
+/// Resamples the spatial dims of `x` (N, C, L) or (N, C, H, W) to `size` or by `scale_factor`
+/// (one of them given); `mode` "nearest" or "bilinear" (4-D only); `align_corners` only for
+/// bilinear. `recompute_scale_factor` uses in/out instead of 1/scale_factor as the scale.
+EMBER_API Tensor interpolate(const Tensor& x, const std::optional<Shape>& size,
+                             const std::optional<std::vector<double>>& scale_factor,
+                             const std::string& mode, std::optional<bool> align_corners,
+                             std::optional<bool> recompute_scale_factor);
+/// Zeroes whole channels (dim 1 of (N, C, *)) with probability `p`, scales the rest by
+/// 1 / (1 - p); the identity when not `training`.
+EMBER_API Tensor dropout2d(const Tensor& x, double p, bool training, Generator* gen = nullptr);
 
 // ---- operators (binary.cpp) -------------------------------------------------------------------
 EMBER_API Tensor operator+(const Tensor& a, const Tensor& b);

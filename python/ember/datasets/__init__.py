@@ -6,6 +6,7 @@ folders searched below it.
 
 from __future__ import annotations
 
+from . import transforms
 from .mnist import MNIST, FashionMNIST, read_idx
 
 __all__ = ["MNIST", "FashionMNIST", "read_idx"]

@@ -1,4 +1,4 @@
-"""``LayerNorm``."""
+"""``LayerNorm``, ``GroupNorm``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["LayerNorm"]
+__all__ = ["GroupNorm", "LayerNorm"]
 
 
 class LayerNorm(Module):
@@ -74,4 +74,81 @@ class LayerNorm(Module):
         return (
             f"{self.normalized_shape}, eps={self.eps}, "
             f"elementwise_affine={self.elementwise_affine}, bias={self._has_bias}"
+        )
+
+
+class GroupNorm(Module):
+    """Group normalization: the ``num_channels`` channels are split into ``num_groups``
+    groups and each (sample, group) block is normalized by its own mean and biased variance,
+    then scaled and shifted per channel: ``y = (x - mean) / sqrt(var + eps) * weight + bias``.
+
+    Args:
+        num_groups: number of groups; must divide ``num_channels``.
+        num_channels: ``C``.
+        eps: added to the variance. Default 1e-5.
+        affine: learn per-channel ``weight`` (ones) and ``bias`` (zeros). Default True.
+        bias: (keyword) learn the bias when ``affine``. Default True.
+        dtype: parameter dtype (float32 default).
+    Shape:
+        ``(N, C, *)`` -> same.
+    Raises:
+        ValueError: ``num_channels`` not divisible by ``num_groups``; an input whose channel
+            count is not ``num_channels``.
+    Reference: Wu & He, "Group Normalization", ECCV 2018.
+    """
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        if num_groups <= 0 or num_channels % num_groups != 0:
+            raise ValueError(
+                f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                f"({num_groups})"
+            )
+        self.num_groups = int(num_groups)
+        self.num_channels = int(num_channels)
+        self.eps = eps
+        self.affine = affine
+        kw = {} if dtype is None else {"dtype": dtype}
+        if affine:
+            self.weight = Parameter(empty(self.num_channels, **kw))
+            if bias:
+                self.bias = Parameter(empty(self.num_channels, **kw))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Weight to ones, bias to zeros (PyTorch's default initialization)."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Applies :class:`GroupNorm`; shapes and errors as in the class docstring."""
+        if input.dim() < 2 or input.shape[1] != self.num_channels:
+            raise ValueError(
+                f"GroupNorm: expected input of shape (N, {self.num_channels}, *), got "
+                f"{tuple(input.shape)}"
+            )
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        """The constructor arguments shown inside this module's repr."""
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
         )
