@@ -280,3 +280,22 @@ def test_group_norm_gradcheck_module_and_errors():
         F.group_norm(ember.randn(2, 6, 4), 4)
     with pytest.raises(ValueError, match=r"GroupNorm: expected input of shape \(N, 4, \*\)"):
         m(ember.randn(2, 3, 5))
+
+
+def test_group_norm_double_backward_matches_torch():
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(2, 4, 3))
+    w = rng.normal(size=4)
+    b = rng.normal(size=4)
+    xe, we = _t(x, True), _t(w, True)
+    xt, wt = _tt(x, True), _tt(w, True)
+    ye = F.group_norm(xe, 2, we, _t(b))
+    yt = torch.nn.functional.group_norm(xt, 2, wt, _tt(b))
+    ge = ember.autograd.grad((ye * ye * ye).sum(), [xe, we], create_graph=True)
+    gt = torch.autograd.grad((yt * yt * yt).sum(), [xt, wt], create_graph=True)
+    for a, c in zip(ge, gt):
+        np.testing.assert_allclose(a.detach().numpy(), c.detach().numpy(), rtol=1e-8, atol=1e-9)
+    gge = ember.autograd.grad((ge[0] * ge[0]).sum() + (ge[1] * ge[1]).sum(), [xe, we])
+    ggt = torch.autograd.grad((gt[0] * gt[0]).sum() + (gt[1] * gt[1]).sum(), [xt, wt])
+    for a, c in zip(gge, ggt):
+        np.testing.assert_allclose(a.numpy(), c.numpy(), rtol=1e-7, atol=1e-8)

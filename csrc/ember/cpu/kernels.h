@@ -71,10 +71,17 @@ void channel_axpby(const Tensor& out, const Tensor& g, const Tensor& x, const st
                    const std::vector<double>& b, const std::vector<double>& d, int64_t outer,
                    int64_t C, int64_t inner);
 /// Group norm of `in` (N, C, inner) with G groups: each (n, group) block of C/G * inner values
-/// is normalized by its mean and 1/sqrt(biased var + eps), then scaled by w[c] and shifted by
-/// b[c] (either may be undefined).
+/// is normalized by its mean and rstd = 1/sqrt(biased var + eps), then scaled by w[c] and
+/// shifted by b[c] (either may be undefined). mean and rstd get N * G entries.
 void group_norm(const Tensor& out, const Tensor& in, const Tensor& w, const Tensor& b, int64_t N,
-                int64_t C, int64_t G, int64_t inner, double eps);
+                int64_t C, int64_t G, int64_t inner, double eps, std::vector<double>& mean,
+                std::vector<double>& rstd);
+/// Gradients of group_norm from the saved statistics: dx (undefined to skip) and per-channel
+/// dw = sum(g * xhat), db = sum(g) (C entries each).
+void group_norm_backward(const Tensor& dx, std::vector<double>& dw, std::vector<double>& db,
+                         const Tensor& g, const Tensor& x, const Tensor& w,
+                         const std::vector<double>& mean, const std::vector<double>& rstd,
+                         int64_t N, int64_t C, int64_t G, int64_t inner);
 
 /// A one-dimensional resampling map: output position i reads input i0[i] with weight w0[i] and
 /// (when `linear`) i1[i] with weight w1[i]. Indices are in range.

@@ -104,7 +104,10 @@ void channel_axpby(const Tensor& out, const Tensor& g, const Tensor& x, const st
 }
 
 void group_norm(const Tensor& out, const Tensor& in, const Tensor& w, const Tensor& b, int64_t N,
-                int64_t C, int64_t G, int64_t inner, double eps) {
+                int64_t C, int64_t G, int64_t inner, double eps, std::vector<double>& mean,
+                std::vector<double>& rstd) {
+  mean.assign(static_cast<size_t>(N * G), 0.0);
+  rstd.assign(static_cast<size_t>(N * G), 0.0);
   EMBER_DISPATCH_FLOATING(in.dtype(), "group_norm", [&] {
     const scalar_t* x = in.data_ptr<scalar_t>();
     scalar_t* y = out.data_ptr<scalar_t>();
@@ -124,16 +127,70 @@ void group_norm(const Tensor& out, const Tensor& in, const Tensor& w, const Tens
           const double dlt = static_cast<double>(xr[j]) - mu;
           ss += dlt * dlt;
         }
-        const double rstd = 1.0 / std::sqrt((len > 0 ? ss / static_cast<double>(len) : 0.0) + eps);
+        const double rs = 1.0 / std::sqrt((len > 0 ? ss / static_cast<double>(len) : 0.0) + eps);
+        mean[n * G + grp] = mu;
+        rstd[n * G + grp] = rs;
         for (int64_t cc = 0; cc < cpg; ++cc) {
           const int64_t c = grp * cpg + cc;
-          const double scale = rstd * (wp ? static_cast<double>(wp[c]) : 1.0);
+          const double scale = rs * (wp ? static_cast<double>(wp[c]) : 1.0);
           const auto m = static_cast<scalar_t>(mu);
           const auto a = static_cast<scalar_t>(scale);
           const auto sh = static_cast<scalar_t>(bp ? bp[c] : scalar_t(0));
           const scalar_t* p = xr + cc * inner;
           scalar_t* q = y + base + cc * inner;
           for (int64_t i = 0; i < inner; ++i) q[i] = (p[i] - m) * a + sh;
+        }
+      }
+    }
+  });
+}
+
+void group_norm_backward(const Tensor& dx, std::vector<double>& dw, std::vector<double>& db,
+                         const Tensor& g, const Tensor& x, const Tensor& w,
+                         const std::vector<double>& mean, const std::vector<double>& rstd,
+                         int64_t N, int64_t C, int64_t G, int64_t inner) {
+  dw.assign(static_cast<size_t>(C), 0.0);
+  db.assign(static_cast<size_t>(C), 0.0);
+  EMBER_DISPATCH_FLOATING(x.dtype(), "group_norm", [&] {
+    const scalar_t* gp = g.data_ptr<scalar_t>();
+    const scalar_t* xp = x.data_ptr<scalar_t>();
+    const scalar_t* wp = w.defined() ? w.data_ptr<scalar_t>() : nullptr;
+    scalar_t* out = dx.defined() ? dx.data_ptr<scalar_t>() : nullptr;
+    const int64_t cpg = C / G;
+    const auto len = static_cast<double>(cpg * inner);
+    for (int64_t n = 0; n < N; ++n) {
+      for (int64_t grp = 0; grp < G; ++grp) {
+        const double mu = mean[n * G + grp], rs = rstd[n * G + grp];
+        // Per channel sum(g) and sum(g * (x - mu)); their w-weighted totals over the group
+        // give dx = rs * w * g - rs * s1 / len - (x - mu) * rs^3 * s2 / len.
+        double s1 = 0, s2 = 0;
+        for (int64_t cc = 0; cc < cpg; ++cc) {
+          const int64_t c = grp * cpg + cc;
+          const int64_t base = (n * C + c) * inner;
+          double sg = 0, sgx = 0;
+          for (int64_t i = 0; i < inner; ++i) {
+            const double gv = gp[base + i];
+            sg += gv;
+            sgx += gv * (static_cast<double>(xp[base + i]) - mu);
+          }
+          db[c] += sg;
+          dw[c] += rs * sgx;
+          const double wc = wp ? static_cast<double>(wp[c]) : 1.0;
+          s1 += wc * sg;
+          s2 += wc * sgx;
+        }
+        if (!out) continue;
+        const double k1 = rs * s1 / len, k2 = rs * rs * rs * s2 / len;
+        for (int64_t cc = 0; cc < cpg; ++cc) {
+          const int64_t c = grp * cpg + cc;
+          const int64_t base = (n * C + c) * inner;
+          const auto a = static_cast<scalar_t>(rs * (wp ? static_cast<double>(wp[c]) : 1.0));
+          const auto m = static_cast<scalar_t>(mu);
+          const auto b1 = static_cast<scalar_t>(k1);
+          const auto b2 = static_cast<scalar_t>(k2);
+          for (int64_t i = 0; i < inner; ++i) {
+            out[base + i] = a * gp[base + i] - b1 - (xp[base + i] - m) * b2;
+          }
         }
       }
     }

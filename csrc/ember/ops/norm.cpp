@@ -337,19 +337,38 @@ Tensor group_norm(const Tensor& x, int64_t num_groups, const Tensor& weight, con
   Tensor y = empty(x.sizes(), dt, x.device());
   Tensor wc = weight.defined() ? raw_contiguous(detail::convert(weight, dt)) : Tensor();
   Tensor bc = bias.defined() ? raw_contiguous(detail::convert(bias, dt)) : Tensor();
-  if (y.numel() > 0) cpu::group_norm(y, raw_contiguous(x), wc, bc, N, C, G, inner, eps);
+  std::vector<double> mean, rstd;
+  if (y.numel() > 0) cpu::group_norm(y, raw_contiguous(x), wc, bc, N, C, G, inner, eps, mean, rstd);
   const bool has_w = weight.defined(), has_b = bias.defined();
   TensorList inputs{x};
   if (has_w) inputs.push_back(weight);
   if (has_b) inputs.push_back(bias);
-  // Backward in ember ops (statistics recomputed from the input, so higher orders work):
+  // Without create_graph: one fused kernel from the saved statistics. With it, ember ops
+  // that recompute the statistics from the input, so higher orders work:
   //   dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)) over each (sample, group) block,
   //   gw = g * weight[c];  dweight = sum(g * xhat), dbias = sum(g) over all dims but 1.
   return record("NativeGroupNormBackward0", y, inputs,
-                [N, C, G, inner, eps, has_w, has_b](const Ctx& c, const Tensor& g) {
+                [N, C, G, inner, eps, has_w, has_b, mean, rstd](const Ctx& c, const Tensor& g) {
     TensorList out(1 + (has_w ? 1 : 0) + (has_b ? 1 : 0));
     const size_t kw = 1, kb = has_w ? 2 : 1;
     const Tensor& xin = c.input(0);
+    if (!is_grad_enabled()) {
+      const DType dt = xin.dtype();
+      Tensor dx = c.needs_grad(0) ? empty(xin.sizes(), dt, xin.device()) : Tensor();
+      Tensor wv = has_w ? raw_contiguous(detail::convert(c.input(kw), dt)) : Tensor();
+      std::vector<double> dw, db;
+      if (xin.numel() > 0) {
+        cpu::group_norm_backward(dx, dw, db, raw_contiguous(g), raw_contiguous(xin), wv, mean,
+                                 rstd, N, C, G, inner);
+      } else {
+        dw.assign(static_cast<size_t>(C), 0.0);
+        db.assign(static_cast<size_t>(C), 0.0);
+      }
+      out[0] = dx;
+      if (has_w && c.needs_grad(kw)) out[kw] = from_vector(dw, c.input_dtype(kw));
+      if (has_b && c.needs_grad(kb)) out[kb] = from_vector(db, c.input_dtype(kb));
+      return out;
+    }
     const int64_t len = (C / G) * inner;
     Tensor xg = reshape(xin, {N, G, len});
     Tensor xcen = xg - ember::mean(xg, {2}, true);
