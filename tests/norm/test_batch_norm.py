@@ -1,11 +1,10 @@
 """batch_norm / group_norm ops and the BatchNorm1d/2d, GroupNorm modules."""
 
+import ember
+import ember.nn.functional as F
 import numpy as np
 import pytest
-
-import ember
-import ember.nn as nn
-import ember.nn.functional as F
+from ember import nn
 from ember.autograd import gradcheck
 
 torch = pytest.importorskip("torch")
@@ -51,10 +50,10 @@ def np_group_norm(x, G, w, b, eps):
     cpg = C // G
     for n in range(N):
         for g in range(G):
-            blk = x[n, g * cpg:(g + 1) * cpg]
+            blk = x[n, g * cpg : (g + 1) * cpg]
             m = blk.mean()
             v = ((blk - m) ** 2).mean()
-            y[n, g * cpg:(g + 1) * cpg] = (blk - m) / np.sqrt(v + eps)
+            y[n, g * cpg : (g + 1) * cpg] = (blk - m) / np.sqrt(v + eps)
     shape = (1, C) + (1,) * (x.ndim - 2)
     if w is not None:
         y = y * w.reshape(shape)
@@ -98,13 +97,17 @@ def test_batch_norm_matches_numpy_and_torch(shape, training, affine):
         g = rng.normal(size=shape).astype(dt)
         y.backward(_t(g))
         yt.backward(_tt(g))
-        np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=tol * 10, atol=tol * 10)
+        np.testing.assert_allclose(
+            y.detach().numpy(), yt.detach().numpy(), rtol=tol * 10, atol=tol * 10
+        )
         np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), rtol=tol * 100, atol=tol * 100)
         if affine:
-            np.testing.assert_allclose(we.grad.numpy(), wt.grad.numpy(), rtol=tol * 100,
-                                       atol=tol * 100)
-            np.testing.assert_allclose(be.grad.numpy(), bt.grad.numpy(), rtol=tol * 10,
-                                       atol=tol * 10)
+            np.testing.assert_allclose(
+                we.grad.numpy(), wt.grad.numpy(), rtol=tol * 100, atol=tol * 100
+            )
+            np.testing.assert_allclose(
+                be.grad.numpy(), bt.grad.numpy(), rtol=tol * 10, atol=tol * 10
+            )
 
 
 @pytest.mark.parametrize("training", [True, False])
@@ -124,9 +127,16 @@ def test_batch_norm_gradcheck_and_double_backward(training):
     (gx,) = ember.autograd.grad((y * y * y).sum(), [x], create_graph=True)
     (ggx,) = ember.autograd.grad((gx * gx).sum(), [x])
     xt = _tt(x.detach().numpy(), True)
-    yt = torch.nn.functional.batch_norm(xt, _tt(rm.numpy()), _tt(rv.numpy()),
-                                        _tt(w.detach().numpy()), _tt(b.detach().numpy()),
-                                        training, 0.1, 1e-3)
+    yt = torch.nn.functional.batch_norm(
+        xt,
+        _tt(rm.numpy()),
+        _tt(rv.numpy()),
+        _tt(w.detach().numpy()),
+        _tt(b.detach().numpy()),
+        training,
+        0.1,
+        1e-3,
+    )
     (gxt,) = torch.autograd.grad((yt * yt * yt).sum(), [xt], create_graph=True)
     (ggxt,) = torch.autograd.grad((gxt * gxt).sum(), [xt])
     np.testing.assert_allclose(gx.detach().numpy(), gxt.detach().numpy(), rtol=1e-8, atol=1e-9)
@@ -141,8 +151,10 @@ def test_batch_norm_grad_fn_name_and_no_running_stats():
 
 
 @pytest.mark.parametrize("momentum", [0.1, 0.5, None])
-@pytest.mark.parametrize("cls,shape", [("BatchNorm1d", (8, 3)), ("BatchNorm1d", (4, 3, 5)),
-                                       ("BatchNorm2d", (4, 3, 5, 5))])
+@pytest.mark.parametrize(
+    "cls,shape",
+    [("BatchNorm1d", (8, 3)), ("BatchNorm1d", (4, 3, 5)), ("BatchNorm2d", (4, 3, 5, 5))],
+)
 def test_batchnorm_module_running_stats_match_torch(cls, shape, momentum):
     rng = np.random.default_rng(3)
     m = getattr(nn, cls)(3, momentum=momentum)
@@ -161,20 +173,26 @@ def test_batchnorm_module_running_stats_match_torch(cls, shape, momentum):
         optt.step()
         opt.zero_grad()
         optt.zero_grad()
-    np.testing.assert_allclose(m.running_mean.numpy(), mt.running_mean.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        m.running_mean.numpy(), mt.running_mean.numpy(), rtol=1e-5, atol=1e-6
+    )
     np.testing.assert_allclose(m.running_var.numpy(), mt.running_var.numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(m.weight.detach().numpy(), mt.weight.detach().numpy(), rtol=1e-4,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        m.weight.detach().numpy(), mt.weight.detach().numpy(), rtol=1e-4, atol=1e-5
+    )
     assert m.num_batches_tracked.item() == 5 == mt.num_batches_tracked.item()
     assert m.num_batches_tracked.dtype == ember.int64
     # Eval uses the running statistics and leaves them alone.
     m.eval()
     mt.eval()
     x = rng.normal(size=shape).astype(np.float32)
-    np.testing.assert_allclose(m(_t(x)).detach().numpy(), mt(_tt(x)).detach().numpy(), rtol=1e-4,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        m(_t(x)).detach().numpy(), mt(_tt(x)).detach().numpy(), rtol=1e-4, atol=1e-5
+    )
     assert m.num_batches_tracked.item() == 5
-    np.testing.assert_allclose(m.running_mean.numpy(), mt.running_mean.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        m.running_mean.numpy(), mt.running_mean.numpy(), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_batchnorm_without_running_stats_uses_batch_stats_in_eval():
@@ -189,18 +207,27 @@ def test_batchnorm_without_running_stats_uses_batch_stats_in_eval():
 def test_batchnorm_init_repr_state_dict():
     m = nn.BatchNorm2d(4)
     t = torch.nn.BatchNorm2d(4)
-    assert repr(m) == repr(t) == (
-        "BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, bias=True, "
-        "track_running_stats=True)")
+    assert (
+        repr(m)
+        == repr(t)
+        == (
+            "BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, bias=True, "
+            "track_running_stats=True)"
+        )
+    )
     m2, t2 = nn.BatchNorm1d(3, bias=False), torch.nn.BatchNorm1d(3, bias=False)
     assert repr(m2) == repr(t2) and list(m2.state_dict()) == list(t2.state_dict())
-    assert list(m.state_dict()) == list(t.state_dict()) == [
-        "weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    assert (
+        list(m.state_dict())
+        == list(t.state_dict())
+        == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    )
     np.testing.assert_array_equal(m.weight.detach().numpy(), np.ones(4))
     np.testing.assert_array_equal(m.bias.detach().numpy(), np.zeros(4))
     np.testing.assert_array_equal(m.running_var.numpy(), np.ones(4))
     assert repr(nn.BatchNorm1d(3, momentum=None, affine=False)) == repr(
-        torch.nn.BatchNorm1d(3, momentum=None, affine=False))
+        torch.nn.BatchNorm1d(3, momentum=None, affine=False)
+    )
     # Loading a torch state dict (converted) round-trips.
     t.running_mean.fill_(0.5)
     t.num_batches_tracked.fill_(7)
@@ -216,8 +243,11 @@ def test_batchnorm_errors():
         nn.BatchNorm2d(3)(ember.randn(2, 3, 4))
     with pytest.raises(ValueError, match=r"BatchNorm1d: expected input with 3 channels .*\(2, 4\)"):
         nn.BatchNorm1d(3)(ember.randn(2, 4))
-    with pytest.raises(ValueError, match=r"batch_norm: running_mean of shape \(4,\) does not match "
-                                         r"input of shape \(2, 3\); expected shape \(3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"batch_norm: running_mean of shape \(4,\) does not match "
+        r"input of shape \(2, 3\); expected shape \(3\)",
+    ):
         F.batch_norm(ember.randn(2, 3), ember.zeros(4), ember.ones(4))
     with pytest.raises(ValueError, match=r"batch_norm: expected more than 1 value per channel"):
         F.batch_norm(ember.randn(1, 3), ember.zeros(3), ember.ones(3), training=True)
@@ -231,7 +261,9 @@ def test_batchnorm_errors():
         nn.BatchNorm2d(3, momentum=2.0)
 
 
-@pytest.mark.parametrize("shape,G", [((2, 6, 4), 3), ((3, 4, 2, 3), 2), ((2, 4), 4), ((1, 3, 5), 1)])
+@pytest.mark.parametrize(
+    "shape,G", [((2, 6, 4), 3), ((3, 4, 2, 3), 2), ((2, 4), 4), ((1, 3, 5), 1)]
+)
 @pytest.mark.parametrize("affine", [True, False])
 def test_group_norm_matches_numpy_and_torch(shape, G, affine):
     rng = np.random.default_rng(4)
@@ -255,10 +287,12 @@ def test_group_norm_matches_numpy_and_torch(shape, G, affine):
         yt.backward(_tt(g))
         np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), rtol=tol * 10, atol=tol * 10)
         if affine:
-            np.testing.assert_allclose(we.grad.numpy(), wt.grad.numpy(), rtol=tol * 10,
-                                       atol=tol * 10)
-            np.testing.assert_allclose(be.grad.numpy(), bt.grad.numpy(), rtol=tol * 10,
-                                       atol=tol * 10)
+            np.testing.assert_allclose(
+                we.grad.numpy(), wt.grad.numpy(), rtol=tol * 10, atol=tol * 10
+            )
+            np.testing.assert_allclose(
+                be.grad.numpy(), bt.grad.numpy(), rtol=tol * 10, atol=tol * 10
+            )
 
 
 def test_group_norm_gradcheck_module_and_errors():
@@ -268,15 +302,24 @@ def test_group_norm_gradcheck_module_and_errors():
     b = _t(rng.normal(size=4), True)
     assert gradcheck(lambda x, w, b: F.group_norm(x, 2, w, b), (x, w, b))
     m = nn.GroupNorm(2, 4)
-    assert repr(m) == repr(torch.nn.GroupNorm(2, 4)) == (
-        "GroupNorm(2, 4, eps=1e-05, affine=True, bias=True)")
+    assert (
+        repr(m)
+        == repr(torch.nn.GroupNorm(2, 4))
+        == ("GroupNorm(2, 4, eps=1e-05, affine=True, bias=True)")
+    )
     assert list(m.state_dict()) == ["weight", "bias"]
     np.testing.assert_array_equal(m.weight.detach().numpy(), np.ones(4))
-    with pytest.raises(ValueError, match=r"GroupNorm: num_channels \(6\) must be divisible by "
-                                         r"num_groups \(4\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"GroupNorm: num_channels \(6\) must be divisible by "
+        r"num_groups \(4\)",
+    ):
         nn.GroupNorm(4, 6)
-    with pytest.raises(ValueError, match=r"group_norm: the number of channels of input of shape "
-                                         r"\(2, 6, 4\) \(6\) must be divisible by num_groups \(4\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"group_norm: the number of channels of input of shape "
+        r"\(2, 6, 4\) \(6\) must be divisible by num_groups \(4\)",
+    ):
         F.group_norm(ember.randn(2, 6, 4), 4)
     with pytest.raises(ValueError, match=r"GroupNorm: expected input of shape \(N, 4, \*\)"):
         m(ember.randn(2, 3, 5))

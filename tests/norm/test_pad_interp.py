@@ -1,11 +1,10 @@
 """pad, interpolate, dropout2d and their modules."""
 
+import ember
+import ember.nn.functional as F
 import numpy as np
 import pytest
-
-import ember
-import ember.nn as nn
-import ember.nn.functional as F
+from ember import nn
 from ember.autograd import gradcheck
 
 torch = pytest.importorskip("torch")
@@ -59,8 +58,9 @@ PADS = [(1, 2), (0, 0), (2, 1, 1, 0), (1, 1, 2, 2), (3, 0, 0, 2)]
 
 
 @pytest.mark.parametrize("pad", PADS)
-@pytest.mark.parametrize("mode,np_mode", [("constant", "constant"), ("reflect", "reflect"),
-                                          ("replicate", "edge")])
+@pytest.mark.parametrize(
+    "mode,np_mode", [("constant", "constant"), ("reflect", "reflect"), ("replicate", "edge")]
+)
 def test_pad_matches_numpy_and_torch(pad, mode, np_mode):
     # PyTorch pads the last dim only of 2-D/3-D inputs in the non-constant modes.
     shape = (2, 3, 5) if len(pad) == 2 else (2, 3, 4, 5)
@@ -68,23 +68,35 @@ def test_pad_matches_numpy_and_torch(pad, mode, np_mode):
     kw = {"value": 1.5} if mode == "constant" else {}
     np_kw = {"constant_values": 1.5} if mode == "constant" else {}
     ref = np.pad(x, _np_widths(x.ndim, pad), mode=np_mode, **np_kw)
-    y = _check_vs_torch(lambda a: F.pad(a, pad, mode, **kw),
-                        lambda a: torch.nn.functional.pad(a, pad, mode, **kw), x)
+    y = _check_vs_torch(
+        lambda a: F.pad(a, pad, mode, **kw),
+        lambda a: torch.nn.functional.pad(a, pad, mode, **kw),
+        x,
+    )
     np.testing.assert_allclose(y.detach().numpy(), ref.astype(np.float32), rtol=1e-6)
 
 
-@pytest.mark.parametrize("shape,pad", [((2, 3, 4), (1, 2)), ((3, 4), (2, 0)), ((2, 3, 4), (1, 1, 0, 2))])
+@pytest.mark.parametrize(
+    "shape,pad", [((2, 3, 4), (1, 2)), ((3, 4), (2, 0)), ((2, 3, 4), (1, 1, 0, 2))]
+)
 @pytest.mark.parametrize("mode", ["reflect", "replicate"])
 def test_pad_1d_and_unbatched(shape, pad, mode):
     x = np.random.default_rng(1).normal(size=shape)
-    _check_vs_torch(lambda a: F.pad(a, pad, mode), lambda a: torch.nn.functional.pad(a, pad, mode), x)
+    _check_vs_torch(
+        lambda a: F.pad(a, pad, mode), lambda a: torch.nn.functional.pad(a, pad, mode), x
+    )
 
 
-@pytest.mark.parametrize("pad", [(-1, 2), (1, -2, 0, 1), (0, 0, 0, 0, 1, 1), (-2, -2, 1, 0, 0, 0, 0, 1)])
+@pytest.mark.parametrize(
+    "pad", [(-1, 2), (1, -2, 0, 1), (0, 0, 0, 0, 1, 1), (-2, -2, 1, 0, 0, 0, 0, 1)]
+)
 def test_constant_pad_nd_and_negative(pad):
     x = np.random.default_rng(2).normal(size=(2, 3, 4, 5))
-    _check_vs_torch(lambda a: F.pad(a, pad, value=-1.0),
-                    lambda a: torch.nn.functional.pad(a, pad, value=-1.0), x)
+    _check_vs_torch(
+        lambda a: F.pad(a, pad, value=-1.0),
+        lambda a: torch.nn.functional.pad(a, pad, value=-1.0),
+        x,
+    )
 
 
 def test_constant_pad_integer_dtype():
@@ -98,26 +110,38 @@ def test_constant_pad_integer_dtype():
 def test_pad_gradcheck_and_double_backward(mode):
     x = np.random.default_rng(3).normal(size=(1, 2, 3, 3))
     assert gradcheck(lambda a: F.pad(a, (2, 1, 1, 2), mode), (_t(x, True),))
-    _check_double_backward(lambda a: F.pad(a, (2, 1, 1, 2), mode),
-                           lambda a: torch.nn.functional.pad(a, (2, 1, 1, 2), mode), x)
+    _check_double_backward(
+        lambda a: F.pad(a, (2, 1, 1, 2), mode),
+        lambda a: torch.nn.functional.pad(a, (2, 1, 1, 2), mode),
+        x,
+    )
 
 
 def test_pad_errors():
     x = ember.randn(1, 1, 3, 3)
     with pytest.raises(ValueError, match=r"pad: padding length must be divisible by 2, got 3"):
         F.pad(x, (1, 1, 1))
-    with pytest.raises(ValueError, match=r"pad: padding length 10 is too large for input of shape "
-                                         r"\(1, 1, 3, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"pad: padding length 10 is too large for input of shape "
+        r"\(1, 1, 3, 3\)",
+    ):
         F.pad(x, (1,) * 10)
-    with pytest.raises(ValueError, match=r"pad: reflect padding \(3, 0\) of dim 3 must be less "
-                                         r"than its size 3"):
+    with pytest.raises(
+        ValueError,
+        match=r"pad: reflect padding \(3, 0\) of dim 3 must be less "
+        r"than its size 3",
+    ):
         F.pad(x, (3, 0), "reflect")
     with pytest.raises(ValueError, match=r"pad: mode must be 'constant', 'reflect' or 'replicate'"):
         F.pad(x, (1, 1), "wrap")
     with pytest.raises(ValueError, match=r"pad: mode 'replicate' pads the last 1 or 2 dims"):
         F.pad(x, (1, 1, 1, 1, 1, 1), "replicate")
-    with pytest.raises(ValueError, match=r"pad: padding \(-2, -2\) gives dim 3 of input of shape "
-                                         r"\(1, 1, 3, 3\) a negative size -1"):
+    with pytest.raises(
+        ValueError,
+        match=r"pad: padding \(-2, -2\) gives dim 3 of input of shape "
+        r"\(1, 1, 3, 3\) a negative size -1",
+    ):
         F.pad(x, (-2, -2))
     with pytest.raises(ValueError, match=r"pad: padding mode 'reflect' doesn't take in value"):
         F.pad(x, (1, 1), "reflect", value=2.0)
@@ -179,19 +203,20 @@ def _np_bilinear(x, out_size, align_corners):
         h0, h1, a = src(i, H, Ho)
         for j in range(Wo):
             w0, w1, c = src(j, W, Wo)
-            out[:, :, i, j] = ((1 - a) * ((1 - c) * x[:, :, h0, w0] + c * x[:, :, h0, w1])
-                               + a * ((1 - c) * x[:, :, h1, w0] + c * x[:, :, h1, w1]))
+            out[:, :, i, j] = (1 - a) * ((1 - c) * x[:, :, h0, w0] + c * x[:, :, h0, w1]) + a * (
+                (1 - c) * x[:, :, h1, w0] + c * x[:, :, h1, w1]
+            )
     return out
 
 
 INTERP_CASES = [
-    dict(size=(8, 10)),
-    dict(size=(3, 2)),
-    dict(size=(5, 7)),
-    dict(scale_factor=2),
-    dict(scale_factor=(1.5, 0.5)),
-    dict(scale_factor=0.7),
-    dict(scale_factor=3, recompute_scale_factor=True),
+    {"size": (8, 10)},
+    {"size": (3, 2)},
+    {"size": (5, 7)},
+    {"scale_factor": 2},
+    {"scale_factor": (1.5, 0.5)},
+    {"scale_factor": 0.7},
+    {"scale_factor": 3, "recompute_scale_factor": True},
 ]
 
 
@@ -202,7 +227,9 @@ def test_interpolate_matches_torch_and_numpy(kw, mode, align):
     y = _check_vs_torch(
         lambda a: F.interpolate(a, mode=mode, align_corners=align, **kw),
         lambda a: torch.nn.functional.interpolate(a, mode=mode, align_corners=align, **kw),
-        x, dtypes=((np.float64, 1e-12), (np.float32, 2e-6)))
+        x,
+        dtypes=((np.float64, 1e-12), (np.float32, 2e-6)),
+    )
     out_size = tuple(y.shape[2:])
     if mode == "nearest":
         sf = kw.get("scale_factor")
@@ -210,30 +237,39 @@ def test_interpolate_matches_torch_and_numpy(kw, mode, align):
             sf = (sf, sf) if np.isscalar(sf) else sf
         else:
             sf = None
-        np.testing.assert_allclose(y.detach().numpy(), _np_nearest(x.astype(np.float32), out_size, sf))
+        np.testing.assert_allclose(
+            y.detach().numpy(), _np_nearest(x.astype(np.float32), out_size, sf)
+        )
     elif "size" in kw or kw.get("recompute_scale_factor") or align:
-        np.testing.assert_allclose(y.detach().numpy(), _np_bilinear(x, out_size, align), rtol=1e-5,
-                                   atol=1e-5)
+        np.testing.assert_allclose(
+            y.detach().numpy(), _np_bilinear(x, out_size, align), rtol=1e-5, atol=1e-5
+        )
 
 
-@pytest.mark.parametrize("kw", [dict(size=7), dict(scale_factor=2), dict(scale_factor=0.6)])
+@pytest.mark.parametrize("kw", [{"size": 7}, {"scale_factor": 2}, {"scale_factor": 0.6}])
 @pytest.mark.parametrize("mode", ["nearest", "linear"])
 def test_interpolate_1d(kw, mode):
     x = np.random.default_rng(6).normal(size=(2, 3, 5))
-    _check_vs_torch(lambda a: F.interpolate(a, mode=mode, **kw),
-                    lambda a: torch.nn.functional.interpolate(a, mode=mode, **kw), x)
+    _check_vs_torch(
+        lambda a: F.interpolate(a, mode=mode, **kw),
+        lambda a: torch.nn.functional.interpolate(a, mode=mode, **kw),
+        x,
+    )
 
 
 @pytest.mark.parametrize("mode,align", [("nearest", None), ("bilinear", False), ("bilinear", True)])
 def test_interpolate_gradcheck(mode, align):
     x = _t(np.random.default_rng(7).normal(size=(1, 2, 3, 4)), True)
-    f = lambda a: F.interpolate(a, size=(5, 3), mode=mode, align_corners=align)  # noqa: E731
+    f = lambda a: F.interpolate(a, size=(5, 3), mode=mode, align_corners=align)
     assert gradcheck(f, (x,))
     _check_double_backward(
-        f, lambda a: torch.nn.functional.interpolate(a, size=(5, 3), mode=mode, align_corners=align),
-        x.detach().numpy())
-    assert f(x).grad_fn.name() == ("UpsampleNearest2DBackward0" if mode == "nearest"
-                                   else "UpsampleBilinear2DBackward0")
+        f,
+        lambda a: torch.nn.functional.interpolate(a, size=(5, 3), mode=mode, align_corners=align),
+        x.detach().numpy(),
+    )
+    assert f(x).grad_fn.name() == (
+        "UpsampleNearest2DBackward0" if mode == "nearest" else "UpsampleBilinear2DBackward0"
+    )
 
 
 def test_interpolate_errors():
@@ -242,13 +278,19 @@ def test_interpolate_errors():
         F.interpolate(x, size=4, scale_factor=2)
     with pytest.raises(ValueError, match=r"interpolate: either size or scale_factor"):
         F.interpolate(x)
-    with pytest.raises(ValueError, match=r"interpolate: mode 'bilinear' needs a 4-D \(N, C, H, W\) "
-                                         r"input, got shape \(1, 3, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"interpolate: mode 'bilinear' needs a 4-D \(N, C, H, W\) "
+        r"input, got shape \(1, 3, 3\)",
+    ):
         F.interpolate(ember.randn(1, 3, 3), size=4, mode="bilinear")
     with pytest.raises(ValueError, match=r"interpolate: align_corners can only be set"):
         F.interpolate(x, size=4, align_corners=True)
-    with pytest.raises(ValueError, match=r"interpolate: mode must be 'nearest', 'linear' or "
-                                         r"'bilinear', got 'bicubic'"):
+    with pytest.raises(
+        ValueError,
+        match=r"interpolate: mode must be 'nearest', 'linear' or "
+        r"'bilinear', got 'bicubic'",
+    ):
         F.interpolate(x, size=4, mode="bicubic")
     with pytest.raises(ValueError, match=r"interpolate: expected a 3-D \(N, C, L\) or 4-D"):
         F.interpolate(ember.randn(3, 3), size=4)
@@ -260,8 +302,11 @@ def test_interpolate_errors():
 
 def test_upsample_module():
     x = np.random.default_rng(8).normal(size=(1, 2, 3, 3)).astype(np.float32)
-    for kw in (dict(scale_factor=2), dict(size=(4, 5), mode="bilinear"),
-               dict(scale_factor=2, mode="bilinear", align_corners=True)):
+    for kw in (
+        {"scale_factor": 2},
+        {"size": (4, 5), "mode": "bilinear"},
+        {"scale_factor": 2, "mode": "bilinear", "align_corners": True},
+    ):
         m, mt = nn.Upsample(**kw), torch.nn.Upsample(**kw)
         assert repr(m) == repr(mt)
         np.testing.assert_allclose(m(_t(x)).numpy(), mt(_tt(x)).numpy(), rtol=1e-6, atol=1e-6)
@@ -300,7 +345,9 @@ def test_dropout2d_eval_p0_p1_3d_determinism_and_errors():
     m = nn.Dropout2d(0.25)
     assert repr(m) == repr(torch.nn.Dropout2d(0.25)) == "Dropout2d(p=0.25, inplace=False)"
     np.testing.assert_array_equal(m.eval()(x).numpy(), x.numpy())
-    with pytest.raises(ValueError, match=r"dropout2d: probability has to be between 0 and 1, but got 1.5"):
+    with pytest.raises(
+        ValueError, match=r"dropout2d: probability has to be between 0 and 1, but got 1.5"
+    ):
         F.dropout2d(x, 1.5)
     with pytest.raises(ValueError, match=r"dropout2d: expected a 4-D \(N, C, H, W\) input"):
         F.dropout2d(ember.randn(3, 4), 0.5)

@@ -1,9 +1,8 @@
 """ember.datasets.transforms: batch and single-image forms, numpy and ember inputs."""
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember.datasets import transforms as T
 
 
@@ -16,7 +15,9 @@ def _imgs(n=6, h=7, w=9, c=None, seed=0):
 def test_to_tensor_layouts_and_range():
     a = _imgs()
     t = T.ToTensor()(a)
-    assert isinstance(t, ember.Tensor) and t.dtype == ember.float32 and tuple(t.shape) == (6, 1, 7, 9)
+    assert (
+        isinstance(t, ember.Tensor) and t.dtype == ember.float32 and tuple(t.shape) == (6, 1, 7, 9)
+    )
     np.testing.assert_allclose(t.numpy()[:, 0], a / 255.0, rtol=1e-6)
     assert 0.0 <= t.numpy().min() and t.numpy().max() <= 1.0
     one = T.ToTensor()(a[0])
@@ -38,16 +39,22 @@ def test_normalize_closed_form_single_and_batch():
     x = ember.rand(4, 3, 5, 5)
     mean, std = (0.1, 0.2, 0.3), (0.5, 0.25, 2.0)
     y = T.Normalize(mean, std)(x).numpy()
-    ref = (x.numpy() - np.array(mean, np.float32)[:, None, None]) / np.array(std, np.float32)[:, None, None]
+    ref = (x.numpy() - np.array(mean, np.float32)[:, None, None]) / np.array(std, np.float32)[
+        :, None, None
+    ]
     np.testing.assert_allclose(y, ref, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(T.Normalize(mean, std)(x[1]).numpy(), ref[1], rtol=1e-6, atol=1e-7)
     g = ember.rand(2, 1, 3, 3)
-    np.testing.assert_allclose(T.Normalize((0.1307,), (0.3081,))(g).numpy(),
-                               (g.numpy() - 0.1307) / 0.3081, rtol=1e-5)
+    np.testing.assert_allclose(
+        T.Normalize((0.1307,), (0.3081,))(g).numpy(), (g.numpy() - 0.1307) / 0.3081, rtol=1e-5
+    )
     with pytest.raises(ValueError, match=r"Normalize: std evaluated to zero"):
         T.Normalize((0.5,), (0.0,))
-    with pytest.raises(ValueError, match=r"Normalize: mean has 2 values but the input of shape "
-                                         r"\(4, 3, 5, 5\) has 3 channels"):
+    with pytest.raises(
+        ValueError,
+        match=r"Normalize: mean has 2 values but the input of shape "
+        r"\(4, 3, 5, 5\) has 3 channels",
+    ):
         T.Normalize((0.1, 0.2), (1.0, 1.0))(x)
     with pytest.raises(TypeError, match=r"Normalize: expected a floating ember tensor"):
         T.Normalize((0.5,), (0.5,))(np.zeros((1, 2, 2)))
@@ -77,8 +84,12 @@ def test_random_crop_equals_slicing_of_padded_image():
     padded = np.pad(a, ((0, 0), (2, 2), (2, 2)))
     offsets = set()
     for i in range(32):
-        hits = [(t, l) for t in range(5) for l in range(5)
-                if np.array_equal(padded[i, t:t + 8, l:l + 8], out[i])]
+        hits = [
+            (t, l)
+            for t in range(5)
+            for l in range(5)
+            if np.array_equal(padded[i, t : t + 8, l : l + 8], out[i])
+        ]
         assert hits, f"image {i} is not a crop of its padded image"
         offsets.add(hits[0])
     assert len(offsets) > 5  # independent offsets per image
@@ -88,11 +99,14 @@ def test_random_crop_equals_slicing_of_padded_image():
     assert tuple(y.shape) == (2, 3, 4, 9)
     xp = np.pad(x.numpy(), ((0, 0), (0, 0), (0, 0), (1, 1)))
     for i in range(2):
-        assert any(np.array_equal(xp[i, :, t:t + 4, :], y.numpy()[i]) for t in range(3))
+        assert any(np.array_equal(xp[i, :, t : t + 4, :], y.numpy()[i]) for t in range(3))
     assert tuple(T.RandomCrop(3)(x[0]).shape) == (3, 3, 3)
     assert T.RandomCrop(10, pad_if_needed=True)(a[0]).shape == (10, 10)
-    with pytest.raises(ValueError, match=r"RandomCrop: crop size \(9, 9\) is larger than the "
-                                         r"\(padded\) image size \(8, 8\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"RandomCrop: crop size \(9, 9\) is larger than the "
+        r"\(padded\) image size \(8, 8\)",
+    ):
         T.RandomCrop(9)(a)
     with pytest.raises(ValueError, match=r"RandomCrop: padding must be an int or 2 or 4 ints"):
         T.RandomCrop(3, padding=(1, 2, 3))
@@ -106,8 +120,12 @@ def test_random_rotation_90_equals_rot90_and_zero_is_identity():
     np.testing.assert_array_equal(r, np.rot90(a, -1, axes=(1, 2)))
     np.testing.assert_array_equal(T.RandomRotation(0)(a), a)
     x = ember.rand(2, 3, 6, 6)
-    np.testing.assert_allclose(T.RandomRotation((180, 180), interpolation="bilinear")(x).numpy(),
-                               x.numpy()[..., ::-1, ::-1], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        T.RandomRotation((180, 180), interpolation="bilinear")(x).numpy(),
+        x.numpy()[..., ::-1, ::-1],
+        rtol=1e-6,
+        atol=1e-6,
+    )
 
 
 def test_random_rotation_random_angles_per_image_and_fill():
@@ -124,15 +142,25 @@ def test_random_rotation_random_angles_per_image_and_fill():
     assert rb.dtype == np.uint8 and 0 <= rb.min() and rb.max() <= 200
     with pytest.raises(ValueError, match=r"RandomRotation: a single degrees value must be >= 0"):
         T.RandomRotation(-3)
-    with pytest.raises(ValueError, match=r"RandomRotation: interpolation must be 'nearest' or "
-                                         r"'bilinear'"):
+    with pytest.raises(
+        ValueError,
+        match=r"RandomRotation: interpolation must be 'nearest' or "
+        r"'bilinear'",
+    ):
         T.RandomRotation(3, interpolation="bicubic")
 
 
 def test_transforms_deterministic_under_manual_seed_and_independent_of_numpy():
     a = _imgs(n=8)
-    t = T.Compose([T.RandomCrop(7, padding=2), T.RandomHorizontalFlip(), T.RandomRotation(20),
-                   T.ToTensor(), T.Normalize((0.5,), (0.25,))])
+    t = T.Compose(
+        [
+            T.RandomCrop(7, padding=2),
+            T.RandomHorizontalFlip(),
+            T.RandomRotation(20),
+            T.ToTensor(),
+            T.Normalize((0.5,), (0.25,)),
+        ]
+    )
     ember.manual_seed(123)
     np.random.seed(1)
     first = t(a).numpy()

@@ -17,7 +17,6 @@ makes them reproducible (numpy's global seed does not affect them).
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -175,12 +174,15 @@ class Normalize:
         TypeError: not a floating ember tensor.
     """
 
-    def __init__(self, mean: Sequence[float] | float, std: Sequence[float] | float,
-                 inplace: bool = False) -> None:
+    def __init__(
+        self, mean: Sequence[float] | float, std: Sequence[float] | float, inplace: bool = False
+    ) -> None:
         self.mean = tuple(mean) if isinstance(mean, Sequence) else (float(mean),)
         self.std = tuple(std) if isinstance(std, Sequence) else (float(std),)
         if any(s == 0 for s in self.std):
-            raise ValueError(f"Normalize: std evaluated to zero, leading to division by zero: {self.std}")
+            raise ValueError(
+                f"Normalize: std evaluated to zero, leading to division by zero: {self.std}"
+            )
         self.inplace = inplace
 
     def __call__(self, tensor: Tensor) -> Tensor:
@@ -240,9 +242,15 @@ class RandomCrop:
         ValueError: a crop larger than the padded image, bad ``size``/``padding``/mode.
     """
 
-    def __init__(self, size: int | Sequence[int], padding: Any = None, pad_if_needed: bool = False,
-                 fill: float = 0, padding_mode: str = "constant",
-                 generator: Generator | None = None) -> None:
+    def __init__(
+        self,
+        size: int | Sequence[int],
+        padding: Any = None,
+        pad_if_needed: bool = False,
+        fill: float = 0,
+        padding_mode: str = "constant",
+        generator: Generator | None = None,
+    ) -> None:
         self.size = _pair(size, "RandomCrop")
         if min(self.size) <= 0:
             raise ValueError(f"RandomCrop: size must be positive, got {self.size}")
@@ -260,7 +268,9 @@ class RandomCrop:
             if len(p) == 2:
                 p = (p[0], p[1], p[0], p[1])
             if len(p) != 4:
-                raise ValueError(f"RandomCrop: padding must be an int or 2 or 4 ints, got {padding}")
+                raise ValueError(
+                    f"RandomCrop: padding must be an int or 2 or 4 ints, got {padding}"
+                )
             self.padding = p
         if self.padding is not None and min(self.padding) < 0:
             raise ValueError(f"RandomCrop: padding must be >= 0, got {padding}")
@@ -295,8 +305,12 @@ class RandomCrop:
         left = _randint(np.full(n, wp - w), self.generator)
         rows = top[:, None] + np.arange(h)  # (N, h)
         cols = left[:, None] + np.arange(w)  # (N, w)
-        out = arr[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None],
-                  rows[:, None, :, None], cols[:, None, None, :]]
+        out = arr[
+            np.arange(n)[:, None, None, None],
+            np.arange(c)[None, :, None, None],
+            rows[:, None, :, None],
+            cols[:, None, None, :],
+        ]
         return b.back(out)
 
     def __repr__(self) -> str:
@@ -349,17 +363,27 @@ class RandomRotation:
         ValueError: a negative single ``degrees``, an unknown interpolation.
     """
 
-    def __init__(self, degrees: float | Sequence[float], interpolation: str = "nearest",
-                 expand: bool = False, center: Sequence[float] | None = None, fill: float = 0,
-                 generator: Generator | None = None) -> None:
+    def __init__(
+        self,
+        degrees: float | Sequence[float],
+        interpolation: str = "nearest",
+        expand: bool = False,
+        center: Sequence[float] | None = None,
+        fill: float = 0,
+        generator: Generator | None = None,
+    ) -> None:
         if isinstance(degrees, numbers.Number):
             if degrees < 0:
-                raise ValueError(f"RandomRotation: a single degrees value must be >= 0, got {degrees}")
+                raise ValueError(
+                    f"RandomRotation: a single degrees value must be >= 0, got {degrees}"
+                )
             degrees = (-float(degrees), float(degrees))
         else:
             degrees = tuple(float(d) for d in degrees)
             if len(degrees) != 2:
-                raise ValueError(f"RandomRotation: degrees must be a number or (min, max), got {degrees}")
+                raise ValueError(
+                    f"RandomRotation: degrees must be a number or (min, max), got {degrees}"
+                )
         self.degrees = degrees
         interpolation = getattr(interpolation, "value", interpolation)
         if interpolation not in ("nearest", "bilinear"):
@@ -384,8 +408,9 @@ class RandomRotation:
         cx, cy = ((w - 1) / 2.0, (h - 1) / 2.0) if self.center is None else self.center
         cos = np.cos(angles)[:, None, None]
         sin = np.sin(angles)[:, None, None]
-        ys, xs = np.meshgrid(np.arange(h, dtype=np.float64) - cy,
-                             np.arange(w, dtype=np.float64) - cx, indexing="ij")
+        ys, xs = np.meshgrid(
+            np.arange(h, dtype=np.float64) - cy, np.arange(w, dtype=np.float64) - cx, indexing="ij"
+        )
         # Inverse of a counter-clockwise rotation in image coordinates (y pointing down).
         sx = cos * xs - sin * ys + cx  # (N, H, W)
         sy = sin * xs + cos * ys + cy

@@ -77,7 +77,9 @@ def group_norm(
     return _C._group_norm(input, int(num_groups), weight, bias, float(eps))
 
 
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
+def pad(
+    input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None
+) -> Tensor:
     """Pads ``input``; PyTorch's pad order: ``(left, right)`` of the last dim first, then
     ``(top, bottom)`` of the one before, and so on. Negative values crop.
 
@@ -151,7 +153,9 @@ def interpolate(
     sz = None if size is None else _spatial_tuple(size, nd, "size", int)
     sf = None if scale_factor is None else _spatial_tuple(scale_factor, nd, "scale_factor", float)
     if sf is not None and any(math.isnan(s) for s in sf):
-        raise ValueError(f"interpolate: scale_factor must be positive and finite, got {scale_factor}")
+        raise ValueError(
+            f"interpolate: scale_factor must be positive and finite, got {scale_factor}"
+        )
     return _C._interpolate(input, sz, sf, mode, align_corners, recompute_scale_factor)
 
 
