@@ -353,3 +353,24 @@ def test_dropout2d_eval_p0_p1_3d_determinism_and_errors():
         F.dropout2d(ember.randn(3, 4), 0.5)
     with pytest.raises(ValueError, match=r"dropout probability has to be between 0 and 1"):
         nn.Dropout2d(-0.1)
+
+
+def test_ops_accept_non_contiguous_inputs():
+    base = ember.randn(2, 3, 6, 5)
+    x = base.transpose(2, 3)  # (2, 3, 5, 6), non-contiguous
+    xc = x.contiguous()
+    assert not x.is_contiguous()
+    cases = [
+        lambda a: F.pad(a, (1, 2, 2, 1), "reflect"),
+        lambda a: F.pad(a, (1, 2, -1, 1), value=3.0),
+        lambda a: F.interpolate(a, size=(7, 4), mode="bilinear"),
+        lambda a: F.interpolate(a, scale_factor=2),
+        lambda a: F.batch_norm(a, None, None, training=True),
+        lambda a: F.group_norm(a, 3),
+    ]
+    for f in cases:
+        np.testing.assert_array_equal(f(x).numpy(), f(xc).numpy())
+
+
+def test_pad_docstring_example():
+    assert F.pad(ember.ones(1, 2), (1, 0), value=5.0).tolist() == [[5.0, 1.0, 1.0]]
