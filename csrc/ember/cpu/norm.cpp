@@ -6,6 +6,73 @@
 
 namespace ember::cpu {
 
+namespace {
+
+// Reductions in double with 8 independent accumulators: the additions of one lane no longer
+// wait on each other, so the loops pipeline and vectorize without reassociating in fp math.
+constexpr int kLanes = 8;
+
+template <typename T>
+double sum_of(const T* p, int64_t n) {
+  double acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int k = 0; k < kLanes; ++k) acc[k] += static_cast<double>(p[i + k]);
+  }
+  double s = 0;
+  for (; i < n; ++i) s += static_cast<double>(p[i]);
+  for (double a : acc) s += a;
+  return s;
+}
+
+// sum((p - mu)^2)
+template <typename T>
+double centered_sq_of(const T* p, int64_t n, double mu) {
+  double acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int k = 0; k < kLanes; ++k) {
+      const double d = static_cast<double>(p[i + k]) - mu;
+      acc[k] += d * d;
+    }
+  }
+  double s = 0;
+  for (; i < n; ++i) {
+    const double d = static_cast<double>(p[i]) - mu;
+    s += d * d;
+  }
+  for (double a : acc) s += a;
+  return s;
+}
+
+// sg = sum(g), sgx = sum(g * (x - mu))
+template <typename T>
+void grad_sums(const T* g, const T* x, int64_t n, double mu, double& sg, double& sgx) {
+  double a1[kLanes] = {}, a2[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int k = 0; k < kLanes; ++k) {
+      const double gv = static_cast<double>(g[i + k]);
+      a1[k] += gv;
+      a2[k] += gv * (static_cast<double>(x[i + k]) - mu);
+    }
+  }
+  double s1 = 0, s2 = 0;
+  for (; i < n; ++i) {
+    const double gv = static_cast<double>(g[i]);
+    s1 += gv;
+    s2 += gv * (static_cast<double>(x[i]) - mu);
+  }
+  for (int k = 0; k < kLanes; ++k) {
+    s1 += a1[k];
+    s2 += a2[k];
+  }
+  sg = s1;
+  sgx = s2;
+}
+
+}  // namespace
+
 void batch_norm_stats(std::vector<double>& mean, std::vector<double>& var, const Tensor& in,
                       int64_t outer, int64_t C, int64_t inner) {
   mean.assign(static_cast<size_t>(C), 0.0);
@@ -16,23 +83,10 @@ void batch_norm_stats(std::vector<double>& mean, std::vector<double>& var, const
     // Two passes per channel (mean, then centered squares) so large offsets do not cancel.
     for (int64_t c = 0; c < C; ++c) {
       double s = 0;
-      for (int64_t o = 0; o < outer; ++o) {
-        const scalar_t* p = x + (o * C + c) * inner;
-        double part = 0;
-        for (int64_t i = 0; i < inner; ++i) part += p[i];
-        s += part;
-      }
+      for (int64_t o = 0; o < outer; ++o) s += sum_of(x + (o * C + c) * inner, inner);
       const double mu = s / count;
       double ss = 0;
-      for (int64_t o = 0; o < outer; ++o) {
-        const scalar_t* p = x + (o * C + c) * inner;
-        double part = 0;
-        for (int64_t i = 0; i < inner; ++i) {
-          const double d = static_cast<double>(p[i]) - mu;
-          part += d * d;
-        }
-        ss += part;
-      }
+      for (int64_t o = 0; o < outer; ++o) ss += centered_sq_of(x + (o * C + c) * inner, inner, mu);
       mean[c] = mu;
       var[c] = ss / count;
     }
@@ -68,15 +122,8 @@ void batch_norm_backward_reduce(std::vector<double>& sum_g, std::vector<double>&
     const scalar_t* xp = x.data_ptr<scalar_t>();
     for (int64_t o = 0; o < outer; ++o) {
       for (int64_t c = 0; c < C; ++c) {
-        const scalar_t* gr = gp + (o * C + c) * inner;
-        const scalar_t* xr = xp + (o * C + c) * inner;
-        const double mu = mean[c];
         double s = 0, sx = 0;
-        for (int64_t i = 0; i < inner; ++i) {
-          const double gv = gr[i];
-          s += gv;
-          sx += gv * (static_cast<double>(xr[i]) - mu);
-        }
+        grad_sums(gp + (o * C + c) * inner, xp + (o * C + c) * inner, inner, mean[c], s, sx);
         sum_g[c] += s;
         sum_gxc[c] += sx;
       }
@@ -119,14 +166,8 @@ void group_norm(const Tensor& out, const Tensor& in, const Tensor& w, const Tens
       for (int64_t grp = 0; grp < G; ++grp) {
         const int64_t base = (n * C + grp * cpg) * inner;
         const scalar_t* xr = x + base;
-        double s = 0;
-        for (int64_t j = 0; j < len; ++j) s += xr[j];
-        const double mu = len > 0 ? s / static_cast<double>(len) : 0.0;
-        double ss = 0;
-        for (int64_t j = 0; j < len; ++j) {
-          const double dlt = static_cast<double>(xr[j]) - mu;
-          ss += dlt * dlt;
-        }
+        const double mu = len > 0 ? sum_of(xr, len) / static_cast<double>(len) : 0.0;
+        const double ss = centered_sq_of(xr, len, mu);
         const double rs = 1.0 / std::sqrt((len > 0 ? ss / static_cast<double>(len) : 0.0) + eps);
         mean[n * G + grp] = mu;
         rstd[n * G + grp] = rs;
@@ -168,11 +209,7 @@ void group_norm_backward(const Tensor& dx, std::vector<double>& dw, std::vector<
           const int64_t c = grp * cpg + cc;
           const int64_t base = (n * C + c) * inner;
           double sg = 0, sgx = 0;
-          for (int64_t i = 0; i < inner; ++i) {
-            const double gv = gp[base + i];
-            sg += gv;
-            sgx += gv * (static_cast<double>(xp[base + i]) - mu);
-          }
+          grad_sums(gp + base, xp + base, inner, mu, sg, sgx);
           db[c] += sg;
           dw[c] += rs * sgx;
           const double wc = wp ? static_cast<double>(wp[c]) : 1.0;
