@@ -300,6 +300,11 @@ def test_interpolate_errors():
         F.interpolate(x, scale_factor=0.1)
 
 
+def test_interpolate_recompute_with_size_raises():
+    with pytest.raises(ValueError, match=r"interpolate: recompute_scale_factor is not meaningful"):
+        F.interpolate(ember.randn(1, 1, 3, 3), size=4, recompute_scale_factor=True)
+
+
 def test_upsample_module():
     x = np.random.default_rng(8).normal(size=(1, 2, 3, 3)).astype(np.float32)
     for kw in (

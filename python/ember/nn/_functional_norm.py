@@ -145,10 +145,16 @@ def interpolate(
         Tensor ``(N, C, *size)`` of ``input``'s dtype.
     Raises:
         ValueError: both or neither of ``size``/``scale_factor``, wrong input rank for the
-            mode, ``align_corners`` with ``"nearest"``, non-positive sizes.
+            mode, ``align_corners`` with ``"nearest"``, non-positive sizes,
+            ``recompute_scale_factor`` with ``size``.
+        TypeError: non-floating input.
     """
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")
+    if recompute_scale_factor and size is not None:
+        raise ValueError(
+            "interpolate: recompute_scale_factor is not meaningful with an explicit size"
+        )
     nd = max(input.dim() - 2, 1)
     sz = None if size is None else _spatial_tuple(size, nd, "size", int)
     sf = None if scale_factor is None else _spatial_tuple(scale_factor, nd, "scale_factor", float)
