@@ -18,7 +18,7 @@ Example:
 from __future__ import annotations
 
 from . import activations, backend, callbacks, initializers, layers, losses, metrics, optimizers
-from . import saving, utils
+from . import datasets, saving, utils
 from .layers import Input
 from .models import Model, Sequential
 from . import models  # noqa: E402
@@ -33,6 +33,7 @@ __all__ = [
     "activations",
     "backend",
     "callbacks",
+    "datasets",
     "initializers",
     "layers",
     "losses",

@@ -29,7 +29,8 @@ from .metrics import _BatchMean
 
 __all__ = ["evaluate", "fit", "predict", "train_on_batch"]
 
-_REFRESH_S = 0.5
+_REFRESH_S = 0.5  # metrics shown on the progress bar are recomputed at most this often
+_BAR_S = 0.1  # the bar's counter is advanced at most this often
 
 
 # ---- data ---------------------------------------------------------------------------------
@@ -62,7 +63,8 @@ def _len(a: Any) -> int:
 
 
 class _ArrayData:
-    """Whole arrays as ember tensors; batches are narrow views of a per-epoch shuffle."""
+    """Whole arrays as ember tensors. Batches are gathered with ``index_select`` along a
+    per-epoch permutation (no copy of the whole data set), or are ``narrow`` views in order."""
 
     def __init__(self, x: Tensor, y: Tensor | None, batch_size: int, shuffle: bool) -> None:
         self.x, self.y = x, y
@@ -74,8 +76,12 @@ class _ArrayData:
         x, y, n, bs = self.x, self.y, self.n, self.batch_size
         if self.shuffle:
             perm = ember.randperm(n)
-            x = ember.index_select(x, 0, perm)
-            y = ember.index_select(y, 0, perm) if y is not None else None
+            take = ember.index_select
+            for i in range(0, n, bs):
+                m = bs if i + bs <= n else n - i
+                idx = perm.narrow(0, i, m)
+                yield take(x, 0, idx), (take(y, 0, idx) if y is not None else None), m
+            return
         for i in range(0, n, bs):
             m = bs if i + bs <= n else n - i
             yield x.narrow(0, i, m), (y.narrow(0, i, m) if y is not None else None), m
@@ -361,9 +367,10 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
             from tqdm import tqdm
 
             print(f"Epoch {epoch + 1}/{epochs}", file=sys.stdout, flush=True)
-            bar = tqdm(total=data.steps, file=sys.stdout, unit="step", dynamic_ncols=False,
-                       ncols=100, leave=True, mininterval=_REFRESH_S)
-        t0 = last = time.perf_counter()
+            bar = tqdm(total=data.steps, file=sys.stdout, unit="step", leave=True,
+                       mininterval=_BAR_S,
+                       bar_format="{n_fmt}/{total_fmt} |{bar:20}| {elapsed} {rate_fmt}{postfix}")
+        t0 = last = last_bar = time.perf_counter()
         step_i = 0
         for xb, yb, n in data:
             if batch_cbs:
@@ -380,11 +387,13 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
                     m._update(yb, od, fused)
             step_i += 1
             if bar is not None:
-                bar.update(1)
                 now = time.perf_counter()
-                if now - last >= _REFRESH_S:
-                    last = now
-                    bar.set_postfix_str(_fmt(_results(loss_tracker, metrics)), refresh=False)
+                if now - last_bar >= _BAR_S:
+                    last_bar = now
+                    if now - last >= _REFRESH_S:
+                        last = now
+                        bar.set_postfix_str(_fmt(_results(loss_tracker, metrics)), refresh=False)
+                    bar.update(step_i - bar.n)
             if batch_cbs:
                 cbs.call("on_train_batch_end", step_i - 1, _results(loss_tracker, metrics))
             if steps_per_epoch is not None and step_i >= steps_per_epoch:
@@ -397,6 +406,7 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
         seconds = time.perf_counter() - t0
         if bar is not None:
             bar.set_postfix_str(_fmt(logs), refresh=False)
+            bar.update(step_i - bar.n)
             bar.close()
         elif verbose == 2:
             print(f"Epoch {epoch + 1}/{epochs} - {seconds:.0f}s - {_fmt(logs)}", flush=True)

@@ -36,7 +36,7 @@ class Metric:
     ``reset_state()``.
 
     Subclasses implement ``_batch(y_true, y_pred, logits)`` returning a tensor whose sum is the
-    batch's total and the number of values it counts; ``logits`` tells that ``y_pred`` holds
+    batch's total and the number of values it counts (None: one per element of the tensor); ``logits`` tells that ``y_pred`` holds
     the pre-activation values of a fused final softmax/sigmoid (``_activation`` names it).
 
     Args:
@@ -57,6 +57,7 @@ class Metric:
         self._parts: list[Tensor] = []
         self._count = 0
         self._total = 0.0
+        self._pending_count = False
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Adds one batch.
@@ -73,15 +74,26 @@ class Metric:
     def _update(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> None:
         part, count = self._batch(y_true, y_pred, logits)
         self._parts.append(part)
-        self._count += count
+        if count is not None:
+            self._count += count
+        else:  # counted when consolidated: every element of the part is one value
+            self._pending_count = True
 
-    def _batch(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> tuple[Tensor, int]:
+    def _batch(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> tuple[Tensor, int | None]:
         raise NotImplementedError
 
     def _consolidate(self) -> None:
         if self._parts:
             parts = self._parts
-            total = _C.cat([p.reshape(-1) for p in parts]) if len(parts) > 1 else parts[0]
+            if len(parts) == 1:
+                total = parts[0]
+            elif parts[0].dim() == 0:
+                total = _C.stack(parts)
+            else:  # per-sample parts of equal trailing shape
+                total = _C.cat(parts)
+            if getattr(self, "_pending_count", False):
+                self._count += total.numel()
+                self._pending_count = False
             self._total += float(total.to(ember.float64).sum().item())
             self._parts = []
 
@@ -147,15 +159,14 @@ class SparseCategoricalAccuracy(Metric):
         pred = y_pred.argmax(-1)
         if y_true.dtype != pred.dtype:
             y_true = y_true.to(pred.dtype)
-        return _C.eq(pred, y_true), pred.numel()
+        return _C.eq(pred, y_true), None
 
 
 class CategoricalAccuracy(Metric):
     """Fraction of samples whose arg-max prediction equals the arg-max of the one-hot label."""
 
     def _batch(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> tuple[Tensor, int]:
-        pred = y_pred.argmax(-1)
-        return _C.eq(pred, y_true.argmax(-1)), pred.numel()
+        return _C.eq(y_pred.argmax(-1), y_true.argmax(-1)), None
 
 
 class BinaryAccuracy(Metric):
@@ -172,7 +183,7 @@ class BinaryAccuracy(Metric):
 
         y_true = _match_rank(y_true, y_pred)
         cut = math.log(self.threshold / (1.0 - self.threshold)) if logits else self.threshold
-        return _C.eq(y_pred > cut, y_true > 0.5), y_pred.numel()
+        return _C.eq(y_pred > cut, y_true > 0.5), None
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "threshold": self.threshold}
@@ -183,7 +194,7 @@ class Accuracy(Metric):
 
     def _batch(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> tuple[Tensor, int]:
         y_true = _match_rank(y_true, y_pred)
-        return _C.eq(y_pred, y_true.to(y_pred.dtype)), y_pred.numel()
+        return _C.eq(y_pred, y_true.to(y_pred.dtype)), None
 
 
 class MeanAbsoluteError(Metric):
