@@ -32,7 +32,6 @@ MNIST = os.environ.get("EMBER_DATA") or os.path.normpath(
 
 def _data(data_dir: str, limit: int):
     import numpy as np
-
     from ember.datasets import MNIST as _M
 
     ds = _M(data_dir, train=True)

@@ -15,10 +15,8 @@ from __future__ import annotations
 import argparse
 import time
 
-import ember
-from ember import keras
-
 from _data import mnist_root
+from ember import keras
 
 
 class EpochTimer(keras.callbacks.Callback):

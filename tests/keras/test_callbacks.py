@@ -1,10 +1,10 @@
 """Callbacks: exact epochs, restored weights, files written."""
 
 import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
-
 from ember import keras
 from ember.keras import callbacks, layers
 
@@ -111,11 +111,11 @@ def test_csv_logger(tmp_path):
     x, y = _data()
     path = tmp_path / "log.csv"
     _model().fit(x, y, epochs=3, callbacks=[callbacks.CSVLogger(path)], verbose=0, validation_data=(x, y))
-    rows = list(csv.DictReader(open(path)))
+    rows = list(csv.DictReader(Path(path).read_text().splitlines()))
     assert [r["epoch"] for r in rows] == ["0", "1", "2"] and set(rows[0]) == {"epoch", "loss", "val_loss"}
     _model().fit(x, y, epochs=1, callbacks=[callbacks.CSVLogger(path, append=True)], verbose=0,
                  validation_data=(x, y))
-    assert len(list(csv.DictReader(open(path)))) == 4
+    assert len(list(csv.DictReader(Path(path).read_text().splitlines()))) == 4
 
 
 def test_model_checkpoint_best_only(tmp_path):
@@ -149,7 +149,7 @@ def test_history_plot_writes_png(tmp_path):
     model.compile("sgd", "mse", metrics=["mae"])
     h = model.fit(x, y, epochs=2, verbose=0, validation_split=0.25)
     path = h.plot(tmp_path / "h.png")
-    data = open(path, "rb").read()
+    data = Path(path).read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 1000
     with pytest.raises(ValueError, match=r"no 'acc' in the history \(has: loss, mae, val_loss, val_mae\)"):
         keras.utils.plot_history(h, tmp_path / "x.png", metrics=["acc"])

@@ -1,9 +1,8 @@
 """Keras losses and metrics against closed forms; compile-time name resolution."""
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember import keras
 from ember.keras import layers, losses, metrics
 

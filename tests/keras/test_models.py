@@ -1,9 +1,8 @@
 """Sequential, functional and subclassed models: fit/evaluate/predict/summary and input traps."""
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember import keras
 from ember.keras import layers
 from ember.utils.data import DataLoader, TensorDataset

@@ -1,11 +1,11 @@
 """save/load_model and save_weights/load_weights: round trips, corrupt and mismatched files."""
 
 import json
-
-import numpy as np
-import pytest
+from pathlib import Path
 
 import ember
+import numpy as np
+import pytest
 from ember import keras
 from ember.keras import layers
 
@@ -44,7 +44,7 @@ def test_file_is_safetensors_with_json_architecture(tmp_path):
     arrays = load_file(str(tmp_path / "m.keras"))
     assert arrays["0/kernel"].shape == (4, 8)  # Keras layout
     assert set(arrays) >= {"1/moving_mean", "1/moving_variance", "3/bias"}
-    raw = open(tmp_path / "m.keras", "rb").read()
+    raw = Path(tmp_path / "m.keras").read_bytes()
     header = json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])
     config = json.loads(header["__metadata__"]["config"])
     assert config["class_name"] == "Sequential" and config["config"]["layers"][0]["config"]["units"] == 8
@@ -86,7 +86,7 @@ def test_weights_round_trip_and_mismatch_leaves_model_unchanged(tmp_path):
 def test_corrupt_and_foreign_files(tmp_path):
     m = _seq()
     m.save(tmp_path / "m.keras")
-    data = open(tmp_path / "m.keras", "rb").read()
+    data = Path(tmp_path / "m.keras").read_bytes()
     (tmp_path / "bad.keras").write_bytes(data[:100])
     before = m.get_weights()
     with pytest.raises(ValueError, match="is not a valid ember.keras file"):
@@ -122,8 +122,8 @@ def test_custom_layer_needs_custom_objects(tmp_path):
 def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
     m = _seq()
     m.save(tmp_path / "m.keras")
-    original = open(tmp_path / "m.keras", "rb").read()
-    import ember.keras.saving as saving
+    original = Path(tmp_path / "m.keras").read_bytes()
+    from ember.keras import saving
 
     def boom(*a, **k):
         raise OSError("disk full")
@@ -131,7 +131,7 @@ def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
     monkeypatch.setattr(saving.os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
         m.save(tmp_path / "m.keras")
-    assert open(tmp_path / "m.keras", "rb").read() == original
+    assert Path(tmp_path / "m.keras").read_bytes() == original
     assert [p.name for p in tmp_path.iterdir()] == ["m.keras"]
 
 

@@ -17,11 +17,22 @@ Example:
 
 from __future__ import annotations
 
-from . import activations, backend, callbacks, initializers, layers, losses, metrics, optimizers
-from . import datasets, saving, utils
+from . import (
+    activations,
+    backend,
+    callbacks,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    saving,
+    utils,
+)
 from .layers import Input
 from .models import Model, Sequential
-from . import models  # noqa: E402
 
 models.load_model = saving.load_model  # keras.models.load_model
 models.model_from_json = saving.model_from_json

@@ -503,9 +503,7 @@ def predict(model: Any, x: Any, batch_size: int | None = None, verbose: Any = "a
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"predict: batch_size must be a positive int, got {batch_size!r}")
     _verbose(verbose)
-    saved_loss = model.loss
     data = _prepare(model, x, None, batch_size, False, "predict", need_y=False)
-    model.loss = saved_loss
     cbs = callbacks_mod.CallbackList(list(callbacks or []), model, {})
     cbs.call("on_predict_begin", {})
     outs: list[Any] = []

@@ -42,7 +42,7 @@ class Model(Layer):
         history: the :class:`~ember.keras.callbacks.History` of the last ``fit``.
     """
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Model:
+    def __new__(cls, *args: Any, **kwargs: Any) -> Model:  # noqa: PYI034 - may return a Functional
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             return object.__new__(Functional)
         return object.__new__(cls)
@@ -159,7 +159,8 @@ class Model(Layer):
         if isinstance(metrics, (str, metrics_mod.Metric)):
             metrics = [metrics]
         if isinstance(metrics, dict):
-            raise ValueError("compile: metrics must be a list (dict metrics for multi-output "
+            raise ValueError(  # noqa: TRY004 - Keras raises ValueError here
+                "compile: metrics must be a list (dict metrics for multi-output "
                              "models are not supported)")
         for m in metrics:  # validate names now; 'accuracy' is resolved at fit time
             if isinstance(m, str) and m not in metrics_mod._ACCURACY_NAMES:
@@ -478,7 +479,8 @@ class Functional(Model):
                 raise ValueError(f"Model: inputs must be keras.Input(...) tensors, got {t!r}")
         for t in self._outputs:
             if not isinstance(t, KerasTensor):
-                raise ValueError(f"Model: outputs must be tensors made by calling layers on "
+                raise ValueError(  # noqa: TRY004 - Keras raises ValueError here
+                    f"Model: outputs must be tensors made by calling layers on "
                                  f"keras.Input tensors, got {t!r}")
         self._nodes = self._topological_nodes()
         layers: list[Layer] = [t._input_layer for t in self._inputs]
@@ -605,7 +607,8 @@ class Functional(Model):
         for ref in config["inputs"]:
             layer = layers[ref[1]]
             if not isinstance(layer, InputLayer):
-                raise ValueError("load_model: corrupt functional config (input is not an InputLayer)")
+                raise ValueError(  # noqa: TRY004 - a corrupt file, not a caller type error
+                    "load_model: corrupt functional config (input is not an InputLayer)")
             tensors[("input", ref[1])] = layer.output
 
         def get(ref: list) -> KerasTensor:

@@ -28,11 +28,9 @@ class Optimizer:
         ValueError: a negative learning rate.
     """
 
-    _defaults: dict[str, Any] = {}
-
     def __init__(self, learning_rate: float, name: str | None = None, **kwargs: Any) -> None:
         if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)):
-            raise ValueError(f"{type(self).__name__}: learning_rate must be a number, got "
+            raise TypeError(f"{type(self).__name__}: learning_rate must be a number, got "
                              f"{learning_rate!r}")
         if learning_rate < 0:
             raise ValueError(f"{type(self).__name__}: learning_rate must be >= 0, got {learning_rate}")

@@ -68,17 +68,17 @@ def _custom_object(name: str) -> Any:
     return _REGISTRY.get(name)
 
 
-class custom_object_scope:  # noqa: N801 - Keras's name
+class custom_object_scope:
     """``with custom_object_scope({'MyLayer': MyLayer}): ...`` makes names loadable."""
 
     def __init__(self, custom_objects: dict[str, Any] | None) -> None:
         self.custom_objects = dict(custom_objects or {})
 
-    def __enter__(self) -> custom_object_scope:
+    def __enter__(self) -> custom_object_scope:  # noqa: PYI034
         _SCOPES.append(self.custom_objects)
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         _SCOPES.remove(self.custom_objects)
 
 

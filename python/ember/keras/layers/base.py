@@ -48,7 +48,7 @@ from ...nn.modules.module import Module
 from ...nn.parameter import Parameter
 from .. import initializers
 
-__all__ = ["InputLayer", "Input", "KerasTensor", "Layer"]
+__all__ = ["Input", "InputLayer", "KerasTensor", "Layer"]
 
 _name_counters: defaultdict[str, itertools.count] = defaultdict(itertools.count)
 _has_training_arg: dict[type, bool] = {}
