@@ -1,6 +1,6 @@
 """Overhead of ``ember.keras`` ``fit`` over the same training written as an ``ember.nn`` loop.
 
-    python benchmarks/mnist_keras.py [--quick] [--data-dir DIR] [--repeats N]
+    python benchmarks/mnist_keras.py [--quick] [--hidden 10 128] [--repeats 5] [--threads 2]
 
 The canonical Keras model (784-h-10, ReLU, softmax, sparse categorical cross entropy, Adam
 lr 1e-3 eps 1e-7, batch 32, shuffled every epoch) trains for one epoch over the 60,000 MNIST
@@ -122,6 +122,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10,000 images, 3 repeats, 10 hidden")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--hidden", type=int, nargs="+", default=[10, 128],
+                        help="hidden sizes to run (default 10 128)")
     parser.add_argument("--data-dir", default=MNIST)
     args = parser.parse_args()
     from _harness import machine_line, table
@@ -129,7 +131,7 @@ def main() -> None:
     limit = 10000 if args.quick else 0
     repeats = 3 if args.quick else args.repeats
     rows = []
-    for hidden in (10,) if args.quick else (10, 128):
+    for hidden in (10,) if args.quick else args.hidden:
         r = measure(hidden, args.data_dir, limit, repeats, args.threads)
         rows.append([f"784-{hidden}-10", f"{r['nn']:.3f}", f"{r['fit']:.3f}",
                      f"{r['fit'] / r['nn']:.3f}", f"{r['nn_tracked']:.3f}", f"{r['fit_bar']:.3f}",

@@ -135,6 +135,9 @@ def test_functional_multi_input_shared_layer():
     x1, x2 = ember.randn(4, 3), ember.randn(4, 3)
     np.testing.assert_allclose(model([x1, x2]).detach().numpy(), (shared(x1) + shared(x2)).detach().numpy(), rtol=1e-6)
     assert model.count_params() == 8
+    model.compile("sgd", "mse")
+    with pytest.raises(NotImplementedError, match="several inputs or outputs"):
+        model.fit([np.zeros((2, 3), "float32")] * 2, np.zeros((2, 2), "float32"), verbose=0)
 
 
 def test_subclassed_model_trains():

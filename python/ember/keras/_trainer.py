@@ -184,6 +184,11 @@ def _prepare(model: Any, x: Any, y: Any, batch_size: int, shuffle: bool, what: s
         return _LoaderData(x, x_dtype, y_dtype)
     if x is None:
         raise ValueError(f"{what}: x is required")
+    if getattr(model, "_nested_inputs", False) or getattr(model, "_nested_outputs", False):
+        raise NotImplementedError(
+            f"{what}: models with several inputs or outputs cannot be trained or evaluated by "
+            "fit/evaluate/predict yet; call the model on tensors in an ember.nn-style loop"
+        )
     if need_y and y is None and loss is not None:
         raise ValueError(f"{what}: y is required with numpy/tensor inputs")
     _check_lengths(x, y, what)
