@@ -158,6 +158,9 @@ def test_subclassed_model_trains():
     h = model.fit(x, y, epochs=5, verbose=0)
     assert h.history["accuracy"][-1] > 0.9
     assert len(model.layers) == 3 and model.count_params() == 4 * 16 + 16 + 16 * 3 + 3
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "hidden" not in lines[0] and "(None, 16)" in lines[0] and "Total params: 131" in lines[0]
 
 
 def test_label_format_traps():

@@ -247,11 +247,15 @@ class Layer(Module):
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         if _is_symbolic(inputs):
             return self._symbolic_call(inputs, *args, **kwargs)
-        if not self.built:
+        first = not self.built
+        if first:
             self._maybe_build(_batch_shape(inputs))
         if "training" in kwargs and not self._call_takes_training():
             del kwargs["training"]
-        return self.call(inputs, *args, **kwargs)
+        out = self.call(inputs, *args, **kwargs)
+        if first and self._output_shape is None:  # known from now on (summary, output_shape)
+            self._output_shape = _batch_shape(out) if isinstance(out, (Tensor, list, tuple)) else None
+        return out
 
     def forward(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         """``ember.nn`` entry point: the same as calling the layer."""
