@@ -145,9 +145,11 @@ class History(Callback):
         self.epoch: list[int] = []
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        """Resets the callback's state for a new ``fit``."""
         self.epoch = []
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Acts on the epoch's logs (see the class docstring)."""
         self.epoch.append(epoch)
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(v)
@@ -202,6 +204,7 @@ class EarlyStopping(Callback):
         self.min_delta = abs(min_delta) if self.monitor_op is np.greater else -abs(min_delta)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        """Resets the callback's state for a new ``fit``."""
         self.wait = 0
         self.stopped_epoch = 0
         self.best = -math.inf if self.monitor_op is np.greater else math.inf
@@ -212,6 +215,7 @@ class EarlyStopping(Callback):
         return bool(self.monitor_op(current - self.min_delta, reference))
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Acts on the epoch's logs (see the class docstring)."""
         current = (logs or {}).get(self.monitor)
         if current is None:
             warnings.warn(
@@ -239,6 +243,7 @@ class EarlyStopping(Callback):
             self.model.stop_training = True
 
     def on_train_end(self, logs: dict | None = None) -> None:
+        """Finishes the callback's work (see the class docstring)."""
         if self.stopped_epoch > 0 and self.verbose > 0:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
@@ -283,6 +288,7 @@ class ModelCheckpoint(Callback):
             self.best = -math.inf if self.monitor_op is np.greater else math.inf
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Acts on the epoch's logs (see the class docstring)."""
         logs = logs or {}
         path = self.filepath.format(epoch=epoch + 1, **logs)
         if self.save_best_only:
@@ -321,6 +327,7 @@ class LearningRateScheduler(Callback):
         self.schedule, self.verbose = schedule, verbose
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        """Acts before the epoch (see the class docstring)."""
         opt = self.model.optimizer
         try:
             lr = self.schedule(epoch, opt.learning_rate)
@@ -335,6 +342,7 @@ class LearningRateScheduler(Callback):
             print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Acts on the epoch's logs (see the class docstring)."""
         if logs is not None:
             logs["learning_rate"] = self.model.optimizer.learning_rate
 
@@ -374,9 +382,11 @@ class ReduceLROnPlateau(Callback):
             self._worst = math.inf
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        """Resets the callback's state for a new ``fit``."""
         self.best, self.wait, self.cooldown_counter = self._worst, 0, 0
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Acts on the epoch's logs (see the class docstring)."""
         logs = logs if logs is not None else {}
         opt = self.model.optimizer
         logs["learning_rate"] = opt.learning_rate
@@ -418,6 +428,7 @@ class CSVLogger(Callback):
         self._file: Any = None
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        """Resets the callback's state for a new ``fit``."""
         has_header = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
         self._file = open(self.filename, "a" if self.append else "w", newline="")  # noqa: SIM115 - open for the whole fit
         self._writer: Any = None
@@ -425,6 +436,7 @@ class CSVLogger(Callback):
         self.keys = None
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Acts on the epoch's logs (see the class docstring)."""
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)
@@ -437,6 +449,7 @@ class CSVLogger(Callback):
         self._file.flush()
 
     def on_train_end(self, logs: dict | None = None) -> None:
+        """Finishes the callback's work (see the class docstring)."""
         if self._file is not None:
             self._file.close()
             self._file = None
@@ -471,6 +484,7 @@ class TerminateOnNaN(Callback):
     """Stops training when the epoch loss is NaN or infinite."""
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Acts on the epoch's logs (see the class docstring)."""
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
             print(f"Epoch {epoch + 1}: invalid loss, terminating training")

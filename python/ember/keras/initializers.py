@@ -98,6 +98,7 @@ class Constant(Initializer):
         return ember.full(tuple(shape), self.value, dtype=dtype or ember.float32)
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         return {"value": self.value}
 
 
@@ -114,6 +115,7 @@ class RandomUniform(Initializer):
         return u * (self.maxval - self.minval) + self.minval
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
 
 
@@ -129,6 +131,7 @@ class RandomNormal(Initializer):
         return ember.randn(*tuple(shape), dtype=dtype or ember.float32) * self.stddev + self.mean
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
 
@@ -186,6 +189,7 @@ class VarianceScaling(Initializer):
         return _truncated_normal(shape, math.sqrt(var) / 0.8796256610342398, dtype)
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
                 "seed": self.seed}
 
@@ -198,6 +202,7 @@ class _Preset(VarianceScaling):
         super().__init__(scale, mode, dist, seed)
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         return {"seed": self.seed}
 
 

@@ -192,6 +192,7 @@ class BinaryCrossentropy(Loss):
         return per.sum() if reduction == "sum" else per
 
     def check_targets(self, y: np.ndarray, output_shape: tuple) -> None:
+        """Checks the whole label array against the model's output shape (see :meth:`Loss.check_targets`)."""
         if y.size and (float(y.min()) < 0 or float(y.max()) > 1):
             raise ValueError(
                 f"binary_crossentropy: labels must be in [0, 1], got values in "
@@ -201,6 +202,7 @@ class BinaryCrossentropy(Loss):
         _check_width("binary_crossentropy", y, output_shape)
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         return {**super().get_config(), "from_logits": self.from_logits,
                 "label_smoothing": self.label_smoothing}
 
@@ -241,6 +243,7 @@ class CategoricalCrossentropy(Loss):
         return _reduce(-(y_true * logp).sum(-1), reduction)
 
     def check_targets(self, y: np.ndarray, output_shape: tuple) -> None:
+        """Checks the whole label array against the model's output shape (see :meth:`Loss.check_targets`)."""
         width = output_shape[-1] if output_shape else None
         if (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)) and width not in (None, 1):
             raise ValueError(
@@ -252,6 +255,7 @@ class CategoricalCrossentropy(Loss):
         _check_width("categorical_crossentropy", y, output_shape)
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         return {**super().get_config(), "from_logits": self.from_logits,
                 "label_smoothing": self.label_smoothing}
 
@@ -293,6 +297,7 @@ class SparseCategoricalCrossentropy(Loss):
         return F.nll_loss(logp, y_true, ignore_index=ignore, reduction=reduction)
 
     def check_targets(self, y: np.ndarray, output_shape: tuple) -> None:
+        """Checks the whole label array against the model's output shape (see :meth:`Loss.check_targets`)."""
         width = output_shape[-1] if output_shape else None
         expected_rank = len(output_shape) - 1 if output_shape else 1
         if (y.ndim == expected_rank + 1 and y.shape[-1] == width and width not in (None, 1)):
@@ -320,6 +325,7 @@ class SparseCategoricalCrossentropy(Loss):
             )
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         return {**super().get_config(), "from_logits": self.from_logits,
                 "ignore_class": self.ignore_class}
 

@@ -134,6 +134,7 @@ class _BatchMean(Metric):
     0-d batch values and sizes, multiplied and summed once in ``result``."""
 
     def reset_state(self) -> None:
+        """Forgets everything accumulated."""
         super().reset_state()
         self._sizes: list[int] = []
 
@@ -186,6 +187,7 @@ class BinaryAccuracy(Metric):
         return _C.eq(y_pred > cut, y_true > 0.5), None
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         return {**super().get_config(), "threshold": self.threshold}
 
 

@@ -294,6 +294,7 @@ class Model(Layer):
         return json.dumps(serialize_layer(self), **kwargs)
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         if type(self).get_config is Model.get_config and not isinstance(self, (Sequential, Functional)):
             return {"name": self.name, "trainable": self.trainable}
         return super().get_config()
@@ -434,6 +435,7 @@ class Sequential(Model):
         return forward
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         from .saving import serialize_layer
 
         layers = []
@@ -447,6 +449,7 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Sequential:
+        """Rebuilds the object from :meth:`get_config`'s output."""
         from .saving import deserialize_layer
 
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
@@ -572,6 +575,7 @@ class Functional(Model):
         return lambda x, training: self._run(x, training, fuse)
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         from .saving import serialize_layer
 
         index = {id(l): i for i, l in enumerate(self._layers_list)}
@@ -600,6 +604,7 @@ class Functional(Model):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Functional:
+        """Rebuilds the object from :meth:`get_config`'s output."""
         from .saving import deserialize_layer
 
         layers = [deserialize_layer(lc) for lc in config["layers"]]

@@ -121,6 +121,7 @@ class SGD(Optimizer):
                          weight_decay=self.weight_decay or 0.0)
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov,
                 "weight_decay": self.weight_decay}
 
@@ -155,6 +156,7 @@ class Adam(Optimizer):
                           weight_decay=self.weight_decay or 0.0)
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
                 "epsilon": self.epsilon, "amsgrad": self.amsgrad,
                 "weight_decay": self.weight_decay}
@@ -204,6 +206,7 @@ class RMSprop(Optimizer):
                              weight_decay=self.weight_decay or 0.0)
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
                 "epsilon": self.epsilon, "centered": self.centered,
                 "weight_decay": self.weight_decay}
@@ -224,6 +227,7 @@ class Adagrad(Optimizer):
                              eps=self.epsilon)
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
                 "epsilon": self.epsilon}
 

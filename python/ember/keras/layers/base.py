@@ -137,6 +137,7 @@ class _Node:
 
     @property
     def flat_inputs(self) -> list[KerasTensor]:
+        """The input KerasTensors as a flat list."""
         return list(self.inputs) if isinstance(self.inputs, (list, tuple)) else [self.inputs]
 
 
@@ -528,6 +529,7 @@ class Layer(Module):
         return dtype_name(self._dtype)
 
     def extra_repr(self) -> str:
+        """The layer name, shown in the module repr."""
         return f"name={self.name!r}"
 
     def __repr__(self) -> str:
@@ -567,9 +569,11 @@ class InputLayer(Layer):
         return inputs
 
     def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (batch dim None)."""
         return input_shape
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         return {"batch_input_shape": list(self._batch_input_shape), "dtype": self.dtype,
                 "name": self.name}
 

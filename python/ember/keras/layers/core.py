@@ -115,9 +115,11 @@ class Dense(_ActivationMixin, Layer):
         return _C._linear(inputs, p["kernel"], p["bias"] if self.use_bias else None)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (batch dim None)."""
         return tuple(input_shape[:-1]) + (self.units,)
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         config = super().get_config()
         config.update(units=self.units, activation=activations.serialize(self.activation),
                       use_bias=self.use_bias,
@@ -152,12 +154,14 @@ class Activation(_ActivationMixin, Layer):
         return inputs
 
     def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (batch dim None)."""
         return input_shape
 
     def _output_dtype(self, input_dtype: Any) -> Any:
         return input_dtype
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         config = super().get_config()
         config["activation"] = activations.serialize(self.activation)
         return config
@@ -192,12 +196,14 @@ class Dropout(Layer):
         return inputs
 
     def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (batch dim None)."""
         return input_shape
 
     def _output_dtype(self, input_dtype: Any) -> Any:
         return input_dtype
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         config = super().get_config()
         config.update(rate=self.rate, seed=self.seed)
         return config
@@ -216,6 +222,7 @@ class Flatten(Layer):
         return inputs.flatten(1)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (batch dim None)."""
         rest = input_shape[1:]
         n = None if any(d is None for d in rest) else math.prod(rest)
         return (input_shape[0], n)
@@ -244,6 +251,7 @@ class Reshape(Layer):
         return inputs.reshape(inputs.shape[0], *self.target_shape)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (batch dim None)."""
         rest = input_shape[1:]
         if -1 not in self.target_shape or any(d is None for d in rest):
             size = None if any(d is None for d in rest) else math.prod(rest)
@@ -266,6 +274,7 @@ class Reshape(Layer):
         return input_dtype
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         config = super().get_config()
         config["target_shape"] = list(self.target_shape)
         return config
@@ -312,9 +321,11 @@ class Embedding(Layer):
         return _C._embedding(self._parameters["embeddings"], inputs, -1)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (batch dim None)."""
         return tuple(input_shape) + (self.output_dim,)
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         config = super().get_config()
         config.update(input_dim=self.input_dim, output_dim=self.output_dim,
                       embeddings_initializer=_init_config(self.embeddings_initializer))
@@ -340,12 +351,14 @@ class Lambda(Layer):
         return self.function(inputs)
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         config = super().get_config()
         config["function"] = getattr(self.function, "__name__", repr(self.function))
         return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
+        """Rebuilds the object from :meth:`get_config`'s output."""
         from ..saving import _custom_object
 
         config = dict(config)

@@ -133,9 +133,11 @@ class BatchNormalization(Layer):
                           self.momentum, self.epsilon, self._axis)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (batch dim None)."""
         return input_shape
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         config = super().get_config()
         config.update(axis=self.axis, momentum=self.momentum, epsilon=self.epsilon,
                       center=self.center, scale=self.scale)
