@@ -173,3 +173,13 @@ def test_nested_sequential_in_functional_model():
     assert out.shape == (None, 2) and model.count_params() == 3 * 5 + 5 + 5 * 2 + 2
     x = ember.randn(4, 3)
     np.testing.assert_allclose(model.predict(x.numpy()), F.softmax(block(x), dim=-1).detach().numpy(), rtol=1e-6)
+
+
+def test_layer_errors_name_the_layer():
+    d = layers.Dense(2, name="head")
+    d(ember.zeros(1, 3))
+    with pytest.raises(ValueError, match=r"^Exception encountered when calling layer 'head' \(Dense\): .*linear"):
+        d(ember.zeros(1, 4))
+    model = keras.Sequential([layers.Dense(2, input_shape=(3,), name="inner")])
+    with pytest.raises(ValueError, match=r"^Exception encountered when calling layer 'inner' \(Dense\)"):
+        model(ember.zeros(1, 4))

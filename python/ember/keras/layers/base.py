@@ -153,6 +153,19 @@ def _batch_shape(x: Any) -> Any:
     return (None,) + tuple(x.shape[1:])
 
 
+def _name_error(e: Exception, layer: Layer) -> Exception:
+    # Re-raise a layer's error once, same type, prefixed with the innermost layer's name.
+    if getattr(e, "_keras_layer_named", False):
+        return e
+    try:
+        named = type(e)(f"Exception encountered when calling layer '{layer.name}' "
+                        f"({type(layer).__name__}): {e}")
+        named._keras_layer_named = True  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - an exception type with a custom constructor
+        return e
+    return named.with_traceback(e.__traceback__)
+
+
 class Layer(Module):
     """Base class of Keras layers (an :class:`ember.nn.Module`).
 
@@ -253,7 +266,13 @@ class Layer(Module):
             self._maybe_build(_batch_shape(inputs))
         if "training" in kwargs and not self._call_takes_training():
             del kwargs["training"]
-        out = self.call(inputs, *args, **kwargs)
+        try:
+            out = self.call(inputs, *args, **kwargs)
+        except Exception as e:
+            named = _name_error(e, self)
+            if named is e:
+                raise
+            raise named from None
         if first and self._output_shape is None:  # known from now on (summary, output_shape)
             self._output_shape = _batch_shape(out) if isinstance(out, (Tensor, list, tuple)) else None
         return out
