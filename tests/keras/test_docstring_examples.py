@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import doctest
 
-import pytest
-
 import ember
+import pytest
 from ember import keras
 from ember.keras import layers, models
 
