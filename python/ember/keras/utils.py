@@ -123,8 +123,8 @@ def _summary_text(model: Any, line_length: int, positions: Sequence[float] | Non
 
     def row(fields: list[str]) -> str:
         line = ""
-        for i, f in enumerate(fields):
-            line = (line + " " + f if i == 0 else line + f)[: positions[i]]
+        for i, f in enumerate(fields):  # each column cut to leave one space before the next
+            line = (line + " " + f if i == 0 else line + f)[: positions[i] - 1]
             line = line.ljust(positions[i])
         return line.rstrip()
 
