@@ -65,6 +65,12 @@ def test_fit_with_dataloader_and_tensors():
     h = model.fit(loader, epochs=2, verbose=0, validation_data=(ember.from_numpy(x), ember.from_numpy(y)))
     assert len(h.history["sparse_categorical_accuracy"]) == 2 and "val_loss" in h.history
     assert isinstance(model.evaluate(loader, verbose=0), list)
+    ds = TensorDataset(ember.from_numpy(x), ember.from_numpy(y))
+    h = model.fit(ds, batch_size=16, epochs=1, verbose=0, validation_data=DataLoader(ds, batch_size=50))
+    assert set(h.history) == {"loss", "sparse_categorical_accuracy", "val_loss", "val_sparse_categorical_accuracy"}
+    assert model.predict(ds).shape == (96, 3)
+    with pytest.raises(ValueError, match="y must not be given when x is a DataLoader"):
+        model.fit(loader, y, verbose=0)
 
 
 def test_binary_and_categorical_and_regression_models():
