@@ -183,3 +183,37 @@ def test_layer_errors_name_the_layer():
     model = keras.Sequential([layers.Dense(2, input_shape=(3,), name="inner")])
     with pytest.raises(ValueError, match=r"^Exception encountered when calling layer 'inner' \(Dense\)"):
         model(ember.zeros(1, 4))
+
+
+def test_layer_normalization_matches_numpy():
+    ln = layers.LayerNormalization()
+    x = ember.randn(4, 6) * 2 + 1
+    a = _np(x)
+    ref = (a - a.mean(-1, keepdims=True)) / np.sqrt(a.var(-1, keepdims=True) + 1e-3)
+    np.testing.assert_allclose(_np(ln(x)), ref, rtol=1e-4, atol=1e-5)
+    assert ln.count_params() == 12
+
+
+def test_relu_softmax_layers():
+    x = ember.randn(3, 5)
+    np.testing.assert_allclose(_np(layers.ReLU()(x)), np.maximum(_np(x), 0))
+    s = _np(layers.Softmax()(x))
+    np.testing.assert_allclose(s, np.exp(_np(x)) / np.exp(_np(x)).sum(-1, keepdims=True), rtol=1e-5)
+
+
+def test_add_and_concatenate_in_functional_model(tmp_path):
+    a, b = keras.Input((3,)), keras.Input((2,))
+    cat = layers.Concatenate()([a, b])
+    assert cat.shape == (None, 5)
+    h = layers.Dense(3)(cat)
+    out = layers.Add()([h, a])
+    model = keras.Model([a, b], out)
+    x1, x2 = ember.randn(4, 3), ember.randn(4, 2)
+    d = model.layers[3]
+    ref = d(ember.cat([x1, x2], -1)) + x1
+    np.testing.assert_allclose(_np(model([x1, x2])), _np(ref), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"Add '.*': inputs must have the same shape, got \(None, 3\), \(None, 2\)"):
+        layers.Add()([a, b])
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(_np(loaded([x1, x2])), _np(model([x1, x2])), rtol=1e-6)

@@ -1,16 +1,19 @@
-"""Keras layers (``keras.layers``): Dense, Activation, Dropout, Flatten, Reshape, Input,
-BatchNormalization, Embedding, Lambda, and the :class:`Layer` base class to write new ones
+"""Keras layers (``keras.layers``): Dense, Activation, ReLU, Softmax, Dropout, Flatten,
+Reshape, Input, BatchNormalization, LayerNormalization, Embedding, Lambda, Add, Concatenate, and the :class:`Layer` base class to write new ones
 (see ``ember.keras.layers.base`` for how)."""
 
 from __future__ import annotations
 
 from .base import Input, InputLayer, KerasTensor, Layer
-from .core import Activation, Dense, Dropout, Embedding, Flatten, Lambda, Reshape
-from .normalization import BatchNormalization
+from .core import Activation, Dense, Dropout, Embedding, Flatten, Lambda, ReLU, Reshape, Softmax
+from .merging import Add, Concatenate
+from .normalization import BatchNormalization, LayerNormalization
 
 __all__ = [
     "Activation",
+    "Add",
     "BatchNormalization",
+    "Concatenate",
     "Dense",
     "Dropout",
     "Embedding",
@@ -20,5 +23,8 @@ __all__ = [
     "KerasTensor",
     "Lambda",
     "Layer",
+    "LayerNormalization",
+    "ReLU",
     "Reshape",
+    "Softmax",
 ]

@@ -15,7 +15,17 @@ from ...nn.parameter import Parameter
 from .. import activations, initializers
 from .base import Layer, shape_str
 
-__all__ = ["Activation", "Dense", "Dropout", "Embedding", "Flatten", "Lambda", "Reshape"]
+__all__ = [
+    "Activation",
+    "Dense",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "Lambda",
+    "ReLU",
+    "Reshape",
+    "Softmax",
+]
 
 
 class _ActivationMixin:
@@ -164,6 +174,36 @@ class Activation(_ActivationMixin, Layer):
         """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         config = super().get_config()
         config["activation"] = activations.serialize(self.activation)
+        return config
+
+
+class ReLU(Activation):
+    """``max(x, 0)`` as a layer (Keras's ``layers.ReLU()``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.pop("activation", None)
+        super().__init__("relu", **kwargs)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the layer from them."""
+        config = super().get_config()
+        del config["activation"]
+        return config
+
+
+class Softmax(Activation):
+    """Softmax over the last axis as a layer (Keras's ``layers.Softmax()``)."""
+
+    def __init__(self, axis: int = -1, **kwargs: Any) -> None:
+        if axis != -1:
+            raise NotImplementedError("Softmax: only axis=-1 is supported")
+        kwargs.pop("activation", None)
+        super().__init__("softmax", **kwargs)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the layer from them."""
+        config = super().get_config()
+        del config["activation"]
         return config
 
 

@@ -7,10 +7,11 @@ from typing import Any
 from ... import _C
 from ..._C import Tensor
 from ...autograd import no_grad
+from ...nn import functional as F
 from .. import initializers
 from .base import Layer, shape_str
 
-__all__ = ["BatchNormalization", "batch_norm"]
+__all__ = ["BatchNormalization", "LayerNormalization", "batch_norm"]
 
 
 def batch_norm(
@@ -141,4 +142,54 @@ class BatchNormalization(Layer):
         config = super().get_config()
         config.update(axis=self.axis, momentum=self.momentum, epsilon=self.epsilon,
                       center=self.center, scale=self.scale)
+        return config
+
+
+class LayerNormalization(Layer):
+    """Normalizes each sample over its last axis: ``(x - mean) / sqrt(var + epsilon) * gamma +
+    beta`` (biased variance; Keras's default ``epsilon=1e-3``).
+
+    Args:
+        axis: must be -1 (the last axis).
+        epsilon: added to the variance (default 1e-3).
+        center, scale: learn ``beta`` / ``gamma`` (default True).
+    Raises:
+        NotImplementedError: another axis.  ValueError: epsilon <= 0.
+    Reference: Ba et al., "Layer Normalization", 2016.
+    """
+
+    def __init__(self, axis: int = -1, epsilon: float = 1e-3, center: bool = True,
+                 scale: bool = True, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if axis != -1:
+            raise NotImplementedError("LayerNormalization: only axis=-1 is supported")
+        if epsilon <= 0:
+            raise ValueError(f"LayerNormalization: epsilon must be > 0, got {epsilon}")
+        self.axis, self.epsilon, self.center, self.scale = -1, float(epsilon), bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+
+    def build(self, input_shape: Any) -> None:
+        """Creates ``gamma`` and ``beta`` of shape ``(C,)``, C the last input dimension."""
+        c = input_shape[-1]
+        if self.scale:
+            self.add_weight("gamma", (c,), self.gamma_initializer)
+        if self.center:
+            self.add_weight("beta", (c,), self.beta_initializer)
+        self._c = int(c)
+
+    def call(self, inputs: Tensor) -> Tensor:
+        """One ``layer_norm`` call over the last axis."""
+        p = self._parameters
+        return F.layer_norm(inputs, (self._c,), p.get("gamma"), p.get("beta"), self.epsilon)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """The input shape."""
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the layer from them."""
+        config = super().get_config()
+        config.update(axis=self.axis, epsilon=self.epsilon, center=self.center, scale=self.scale)
         return config
