@@ -200,6 +200,8 @@ def test_bad_inputs():
         model.fit(x.reshape(30, 2, 2), y, verbose=0)
     with pytest.raises(ValueError, match=r"validation_split must be in \[0, 1\), got 1.5"):
         model.fit(x, y, validation_split=1.5)
+    with pytest.raises(ValueError, match=r"fit: x has no samples \(shape \(0, 4\)\)"):
+        model.fit(x[:0], y[:0], verbose=0)
     with pytest.raises(ValueError, match=r"batch_size must be a positive int, got 0"):
         model.fit(x, y, batch_size=0)
 

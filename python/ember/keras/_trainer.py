@@ -194,6 +194,9 @@ def _prepare(model: Any, x: Any, y: Any, batch_size: int, shuffle: bool, what: s
     _check_lengths(x, y, what)
     x_dtype, y_dtype = _dtypes(model, loss, x)
     xt = _to_tensor(x, x_dtype, f"{what}: x")
+    if xt.dim() == 0 or (xt.shape[0] == 0 and need_y):
+        raise ValueError(f"{what}: x has no samples (shape {tuple(xt.shape)}); expected an array "
+                         "whose first dimension counts the samples")
     _ensure_built(model, tuple(xt.shape[1:]), x_dtype)
     yt = None
     if y is not None:
