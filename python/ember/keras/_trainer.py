@@ -1,0 +1,558 @@
+"""The training, evaluation and prediction loops behind ``Model.fit``/``evaluate``/``predict``.
+
+Per-step work is kept to what an ``ember.nn`` loop does: numpy data is converted to ember
+tensors once, each epoch is shuffled with one ``index_select`` and batches are ``narrow``
+views; the model runs through a prepared call plan (no per-call shape checks); a final
+softmax/sigmoid is fused into the cross entropy; metrics keep per-batch tensors and are
+reduced (``.item()``) only when the progress bar refreshes (at most every 0.5 s) and at the
+end of the epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+import ember
+
+from .._C import Tensor
+from ..autograd import no_grad
+from ..utils.data import DataLoader, Dataset
+from . import callbacks as callbacks_mod
+from . import losses as losses_mod
+from .metrics import _BatchMean
+
+__all__ = ["evaluate", "fit", "predict", "train_on_batch"]
+
+_REFRESH_S = 0.5  # metrics shown on the progress bar are recomputed at most this often
+_BAR_S = 0.1  # the bar's counter is advanced at most this often
+
+
+# ---- data ---------------------------------------------------------------------------------
+
+
+def _to_tensor(a: Any, dtype: Any, what: str) -> Tensor:
+    if isinstance(a, Tensor):
+        t = a.detach()
+    else:
+        try:
+            arr = np.asarray(a)
+        except Exception as e:  # noqa: BLE001 - report what was given
+            raise ValueError(f"{what}: expected a numpy array or ember tensor, got "
+                             f"{type(a).__name__} ({e})") from None
+        if arr.dtype == object:
+            raise ValueError(f"{what}: expected a numeric array, got an object array "
+                             f"(ragged lists?) of shape {arr.shape}")
+        t = ember.from_numpy(np.ascontiguousarray(arr))
+    if dtype is not None and t.dtype != dtype:
+        t = t.to(dtype)
+    return t.contiguous()
+
+
+def _np_view(a: Any) -> np.ndarray:
+    return a.detach().numpy() if isinstance(a, Tensor) else np.asarray(a)
+
+
+def _len(a: Any) -> int:
+    return int(a.shape[0]) if hasattr(a, "shape") and len(a.shape) else len(a)
+
+
+class _ArrayData:
+    """Whole arrays as ember tensors. Batches are gathered with ``index_select`` along a
+    per-epoch permutation (no copy of the whole data set), or are ``narrow`` views in order."""
+
+    def __init__(self, x: Tensor, y: Tensor | None, batch_size: int, shuffle: bool) -> None:
+        self.x, self.y = x, y
+        self.n = int(x.shape[0])
+        self.batch_size, self.shuffle = batch_size, shuffle
+        self.steps = math.ceil(self.n / batch_size) if self.n else 0
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor | None, int]]:
+        x, y, n, bs = self.x, self.y, self.n, self.batch_size
+        if self.shuffle:
+            perm = ember.randperm(n)
+            take = ember.index_select
+            for i in range(0, n, bs):
+                m = bs if i + bs <= n else n - i
+                idx = perm.narrow(0, i, m)
+                yield take(x, 0, idx), (take(y, 0, idx) if y is not None else None), m
+            return
+        for i in range(0, n, bs):
+            m = bs if i + bs <= n else n - i
+            yield x.narrow(0, i, m), (y.narrow(0, i, m) if y is not None else None), m
+
+
+class _LoaderData:
+    """Batches from a DataLoader (or a Dataset wrapped in one)."""
+
+    def __init__(self, loader: Any, x_dtype: Any, y_dtype: Any) -> None:
+        self.loader, self.x_dtype, self.y_dtype = loader, x_dtype, y_dtype
+        try:
+            self.steps = len(loader)
+        except TypeError:
+            self.steps = None
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor | None, int]]:
+        for batch in self.loader:
+            if isinstance(batch, (list, tuple)) and len(batch) == 2:
+                xb, yb = batch
+            elif isinstance(batch, (list, tuple)) and len(batch) == 1:
+                xb, yb = batch[0], None
+            elif isinstance(batch, (list, tuple)):
+                raise ValueError(f"fit: a data loader batch must be (x, y), got {len(batch)} items")
+            else:
+                xb, yb = batch, None
+            xb = _to_tensor(xb, self.x_dtype, "x batch")
+            if yb is not None:
+                yb = _to_tensor(yb, self.y_dtype, "y batch")
+            yield xb, yb, int(xb.shape[0])
+
+
+def _dtypes(model: Any, loss: Any, x: Any = None) -> tuple[Any, Any]:
+    x_dtype = model._input_dtype() if model.built else None
+    if x_dtype is None or x_dtype == ember.float32:
+        x_dtype = ember.float32
+        if x is not None and not model.built:
+            kind = _np_view(x).dtype.kind if not isinstance(x, Tensor) else (
+                "f" if x.is_floating_point() else "i")
+            if kind in "iu" and _first_is_embedding(model):
+                x_dtype = ember.int64
+    y_dtype = ember.int64 if isinstance(loss, losses_mod.SparseCategoricalCrossentropy) else ember.float32
+    return x_dtype, y_dtype
+
+
+def _first_is_embedding(model: Any) -> bool:
+    from .layers.core import Embedding
+
+    layers = getattr(model, "_layers_list", None) or []
+    return bool(layers) and isinstance(layers[0], Embedding)
+
+
+def _check_lengths(x: Any, y: Any, what: str) -> None:
+    if y is not None and _len(x) != _len(y):
+        raise ValueError(
+            f"{what}: x and y must have the same number of samples, got x with {_len(x)} and y "
+            f"with {_len(y)} (x shape {tuple(np.shape(x)) if not isinstance(x, Tensor) else tuple(x.shape)}, "
+            f"y shape {tuple(np.shape(y)) if not isinstance(y, Tensor) else tuple(y.shape)})"
+        )
+
+
+def _ensure_built(model: Any, sample_shape: tuple, dtype: Any) -> None:
+    """Builds an unbuilt model from the data, or checks the data against its input shape."""
+    from .layers.base import shape_str
+
+    if not model.built:
+        if hasattr(model, "_build_from"):
+            model._build_from((None,) + tuple(sample_shape))
+        else:
+            model.build((None,) + tuple(sample_shape))
+        return
+    expected = model._build_input_shape
+    if expected is None or isinstance(expected, list):
+        return
+    got = (None,) + tuple(sample_shape)
+    ok = len(expected) == len(got) and all(
+        e is None or g is None or e == g for e, g in zip(expected[1:], got[1:]))
+    if not ok:
+        raise ValueError(
+            f"Input 0 of model '{model.name}' is incompatible: the model expects inputs of shape "
+            f"{shape_str(tuple(expected))}, but the data has shape "
+            f"{shape_str((None,) + tuple(sample_shape))} (samples of shape {tuple(sample_shape)})"
+        )
+
+
+def _prepare(model: Any, x: Any, y: Any, batch_size: int, shuffle: bool, what: str,
+             need_y: bool = True) -> Any:
+    loss = model.loss
+    if isinstance(x, Dataset) and not isinstance(x, DataLoader):
+        x = DataLoader(x, batch_size=batch_size, shuffle=shuffle)
+    if isinstance(x, DataLoader) or (hasattr(x, "__iter__") and hasattr(x, "__len__")
+                                     and not isinstance(x, (np.ndarray, Tensor, list, tuple))):
+        if y is not None:
+            raise ValueError(f"{what}: y must not be given when x is a DataLoader/Dataset "
+                             "(it yields (x, y) batches)")
+        x_dtype, y_dtype = _dtypes(model, loss)
+        if not model.built:
+            first = next(iter(x))
+            xb = first[0] if isinstance(first, (list, tuple)) else first
+            _ensure_built(model, tuple(np.shape(_np_view(xb)))[1:], x_dtype)
+        return _LoaderData(x, x_dtype, y_dtype)
+    if x is None:
+        raise ValueError(f"{what}: x is required")
+    if getattr(model, "_nested_inputs", False) or getattr(model, "_nested_outputs", False):
+        raise NotImplementedError(
+            f"{what}: models with several inputs or outputs cannot be trained or evaluated by "
+            "fit/evaluate/predict yet; call the model on tensors in an ember.nn-style loop"
+        )
+    if need_y and y is None and loss is not None:
+        raise ValueError(f"{what}: y is required with numpy/tensor inputs")
+    _check_lengths(x, y, what)
+    x_dtype, y_dtype = _dtypes(model, loss, x)
+    xt = _to_tensor(x, x_dtype, f"{what}: x")
+    if xt.dim() == 0 or (xt.shape[0] == 0 and need_y):
+        raise ValueError(f"{what}: x has no samples (shape {tuple(xt.shape)}); expected an array "
+                         "whose first dimension counts the samples")
+    _ensure_built(model, tuple(xt.shape[1:]), x_dtype)
+    yt = None
+    if y is not None:
+        y_np = _np_view(y)
+        if loss is not None:
+            out_shape = model._output_shape if not isinstance(model._output_shape, list) else None
+            if out_shape is not None:
+                loss.check_targets(y_np, tuple(out_shape))
+        yt = _to_tensor(y, y_dtype, f"{what}: y")
+        if isinstance(loss, losses_mod.SparseCategoricalCrossentropy) and yt.dim() == 2 and yt.shape[1] == 1:
+            yt = yt.reshape(-1)
+    return _ArrayData(xt, yt, batch_size, shuffle)
+
+
+# ---- compiled pieces -----------------------------------------------------------------------
+
+
+def _check_compiled(model: Any, what: str) -> None:
+    if model.optimizer is None or model.loss is None:
+        raise RuntimeError(f"You must call compile(optimizer, loss) on model '{model.name}' "
+                           f"before {what}")
+
+
+def _fusion(model: Any) -> bool:
+    """Whether the final activation is fused into the loss; raises on logits traps."""
+    loss = model.loss
+    act = model._final_activation()
+    if act is None or loss is None:
+        return False
+    if getattr(loss, "from_logits", False) and act in ("softmax", "sigmoid"):
+        layer = model._output_layer()
+        raise ValueError(
+            f"loss '{loss.name}' was given from_logits=True, but the model's output layer "
+            f"'{layer.name}' applies activation='{act}', so its outputs are probabilities, not "
+            f"logits; remove activation='{act}' from the last layer (keep from_logits=True) or "
+            "use from_logits=False"
+        )
+    return loss._fused_activation == act and not loss.from_logits
+
+
+def _loss_fn(loss: Any, fused: bool) -> Any:
+    if isinstance(loss, losses_mod.SparseCategoricalCrossentropy) and loss.ignore_class is None:
+        from .. import _C
+
+        logits = fused or loss.from_logits
+
+        def sparse(y: Tensor, out: Tensor) -> Tensor:
+            if logits and out.dim() == 2 and y.dim() == 1:
+                return _C._cross_entropy(out, y, None, "mean", -100, 0.0)
+            return loss._compute(y, out, logits, "mean")
+
+        return sparse
+    logits = fused or loss.from_logits
+    return lambda y, out: loss._compute(y, out, logits, "mean")
+
+
+def _metrics(model: Any, fused: bool) -> list[Any]:
+    out_shape = model._output_shape if not isinstance(model._output_shape, list) else None
+    units = out_shape[-1] if out_shape else None
+    ms = model._resolve_metrics(units)
+    act = model._final_activation() if fused else None
+    for m in ms:
+        m._activation = act
+    return ms
+
+
+def _verbose(verbose: Any) -> int:
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2, True, False):
+        raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
+    return int(verbose)
+
+
+def _fmt(logs: dict[str, float]) -> str:
+    return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+
+
+# ---- fit -----------------------------------------------------------------------------------
+
+
+def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+        verbose: Any = "auto", callbacks: Sequence[Any] | None = None,
+        validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,
+        initial_epoch: int = 0, steps_per_epoch: int | None = None, **kwargs: Any) -> Any:
+    """Trains ``model`` for ``epochs - initial_epoch`` epochs.
+
+    Args:
+        x: inputs (numpy array or ember tensor, first dim = samples), or a
+            ``DataLoader``/``Dataset`` yielding ``(x, y)`` batches.
+        y: targets (numpy array or tensor); None with a loader.
+        batch_size: samples per gradient step (default 32; ignored for loaders).
+        epochs: index of the last epoch (training runs ``initial_epoch .. epochs-1``).
+        verbose: ``'auto'``/1 a progress bar per epoch, 2 one line per epoch, 0 silent.
+        callbacks: ``keras.callbacks.Callback`` instances.
+        validation_split: fraction in [0, 1) of the samples, taken from the end before
+            shuffling, held out for validation (arrays only).
+        validation_data: ``(x_val, y_val)`` or a loader, evaluated after each epoch.
+        shuffle: reshuffle the training samples every epoch (default True).
+        initial_epoch: epoch to start at (to resume training).
+    Returns:
+        :class:`~ember.keras.callbacks.History` whose ``history`` maps ``loss``, each metric,
+        and ``val_*`` to per-epoch lists.
+    Raises:
+        RuntimeError: the model is not compiled.
+        ValueError: mismatched x/y lengths, data not matching the model's input shape, labels
+            in the wrong format for the loss, bad ``validation_split``/``batch_size``/``verbose``.
+    """
+    _check_compiled(model, "fit")
+    for k in kwargs:
+        if k not in ("class_weight", "sample_weight", "validation_steps", "validation_batch_size",
+                     "validation_freq", "max_queue_size", "workers", "use_multiprocessing"):
+            raise TypeError(f"fit: unexpected keyword argument {k!r}")
+    if kwargs.get("sample_weight") is not None or kwargs.get("class_weight") is not None:
+        raise NotImplementedError("fit: sample_weight and class_weight are not supported")
+    batch_size = 32 if batch_size is None else batch_size
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        raise ValueError(f"fit: batch_size must be a positive int, got {batch_size!r}")
+    if not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
+    verbose = _verbose(verbose)
+
+    if validation_split and validation_data is None:
+        if isinstance(x, (Dataset, DataLoader)):
+            raise ValueError("fit: validation_split is only supported for array inputs; pass "
+                             "validation_data instead")
+        _check_lengths(x, y, "fit")
+        n = _len(x)
+        split = int(n * (1.0 - validation_split))
+        if split == 0 or split == n:
+            raise ValueError(f"fit: validation_split={validation_split} leaves an empty training "
+                             f"or validation set for {n} samples")
+        validation_data = (x[split:], y[split:])
+        x, y = x[:split], y[:split]
+
+    data = _prepare(model, x, y, batch_size, shuffle, "fit")
+    val = None
+    if validation_data is not None:
+        if isinstance(validation_data, (list, tuple)):
+            if len(validation_data) != 2:
+                raise ValueError("fit: validation_data must be (x_val, y_val) or a data loader, "
+                                 f"got a sequence of {len(validation_data)} items")
+            val = _prepare(model, validation_data[0], validation_data[1],
+                           kwargs.get("validation_batch_size") or batch_size, False,
+                           "fit (validation_data)")
+        else:
+            val = _prepare(model, validation_data, None, batch_size, False, "fit (validation_data)")
+
+    fused = _fusion(model)
+    forward = model._fit_forward_plan(fused)
+    loss_fn = _loss_fn(model.loss, fused)
+    metrics = _metrics(model, fused)
+    opt = model.optimizer
+    opt.build([p for p in model.parameters() if p.requires_grad])
+    impl = opt._impl
+    if impl is None:
+        raise ValueError(f"fit: model '{model.name}' has no trainable weights")
+    zero_grad, step = impl.zero_grad, impl.step
+
+    history = callbacks_mod.History()
+    cbs = callbacks_mod.CallbackList(
+        list(callbacks or []) + [history], model,
+        {"epochs": epochs, "steps": data.steps, "verbose": verbose})
+    batch_cbs = cbs.wants_train_batch
+    loss_tracker = _BatchMean(name="loss")
+    model.stop_training = False
+    model.history = history
+    cbs.call("on_train_begin", {})
+    for epoch in range(initial_epoch, epochs):
+        cbs.call("on_epoch_begin", epoch, {})
+        loss_tracker.reset_state()
+        for m in metrics:
+            m.reset_state()
+        bar = None
+        if verbose == 1:
+            from tqdm import tqdm
+
+            print(f"Epoch {epoch + 1}/{epochs}", file=sys.stdout, flush=True)
+            bar = tqdm(total=data.steps, file=sys.stdout, unit="step", leave=True,
+                       mininterval=_BAR_S,
+                       bar_format="{n_fmt}/{total_fmt} |{bar:20}| {elapsed} {rate_fmt}{postfix}")
+        t0 = last = last_bar = time.perf_counter()
+        step_i = 0
+        for xb, yb, n in data:
+            if batch_cbs:
+                cbs.call("on_train_batch_begin", step_i, {})
+            out = forward(xb, True)
+            loss = loss_fn(yb, out)
+            zero_grad()
+            loss.backward()
+            step()
+            loss_tracker._add(loss, n)
+            if metrics:
+                od = out.detach()
+                for m in metrics:
+                    m._update(yb, od, fused)
+            step_i += 1
+            if bar is not None:
+                now = time.perf_counter()
+                if now - last_bar >= _BAR_S:
+                    last_bar = now
+                    if now - last >= _REFRESH_S:
+                        last = now
+                        bar.set_postfix_str(_fmt(_results(loss_tracker, metrics)), refresh=False)
+                    bar.update(step_i - bar.n)
+            if batch_cbs:
+                cbs.call("on_train_batch_end", step_i - 1, _results(loss_tracker, metrics))
+            if steps_per_epoch is not None and step_i >= steps_per_epoch:
+                break
+        opt._iterations = opt.iterations + step_i
+        logs = _results(loss_tracker, metrics)
+        if val is not None:
+            val_logs = _evaluate_data(model, val, fused, cbs if cbs.callbacks else None)
+            logs.update({f"val_{k}": v for k, v in val_logs.items()})
+        seconds = time.perf_counter() - t0
+        if bar is not None:
+            bar.set_postfix_str(_fmt(logs), refresh=False)
+            bar.update(step_i - bar.n)
+            bar.close()
+        elif verbose == 2:
+            print(f"Epoch {epoch + 1}/{epochs} - {seconds:.0f}s - {_fmt(logs)}", flush=True)
+        cbs.call("on_epoch_end", epoch, logs)
+        if model.stop_training:
+            break
+    cbs.call("on_train_end", {})
+    return history
+
+
+def _results(loss_tracker: Any, metrics: list[Any]) -> dict[str, float]:
+    logs = {"loss": loss_tracker.result()}
+    for m in metrics:
+        logs[m.name] = m.result()
+    return logs
+
+
+def _evaluate_data(model: Any, data: Any, fused: bool, cbs: Any = None) -> dict[str, float]:
+    forward = model._fit_forward_plan(fused)
+    loss_fn = _loss_fn(model.loss, fused)
+    metrics = _metrics(model, fused)
+    tracker = _BatchMean(name="loss")
+    saved = [(m._parts, m._count, m._total) for m in metrics]
+    for m in metrics:
+        m.reset_state()
+    batch_cbs = cbs is not None and cbs.wants_test_batch
+    if cbs is not None:
+        cbs.call("on_test_begin", {})
+    with no_grad():
+        for i, (xb, yb, n) in enumerate(data):
+            if batch_cbs:
+                cbs.call("on_test_batch_begin", i, {})
+            out = forward(xb, False)
+            tracker._add(loss_fn(yb, out), n)
+            for m in metrics:
+                m._update(yb, out, fused)
+            if batch_cbs:
+                cbs.call("on_test_batch_end", i, _results(tracker, metrics))
+    logs = _results(tracker, metrics)
+    if cbs is not None:
+        cbs.call("on_test_end", dict(logs))
+    for m, (parts, count, total) in zip(metrics, saved):
+        m._parts, m._count, m._total = parts, count, total
+    return logs
+
+
+def evaluate(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
+             verbose: Any = "auto", callbacks: Sequence[Any] | None = None,
+             return_dict: bool = False, **kwargs: Any) -> Any:
+    """Loss and metrics of ``model`` on ``(x, y)`` (inference mode, no gradients).
+
+    Args:
+        x, y: as in :func:`fit` (or a loader as ``x``).
+        batch_size: default 32.
+        verbose: 0 silent, 1/'auto'/2 prints one summary line.
+        return_dict: return ``{'loss': ..., 'accuracy': ...}`` instead of a list.
+    Returns:
+        The loss (a float) when no metrics were compiled, else ``[loss, metric, ...]``; or a
+        dict with ``return_dict=True``.
+    Raises:
+        RuntimeError: not compiled.  ValueError: as in :func:`fit`.
+    """
+    _check_compiled(model, "evaluate")
+    batch_size = 32 if batch_size is None else batch_size
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        raise ValueError(f"evaluate: batch_size must be a positive int, got {batch_size!r}")
+    verbose = _verbose(verbose)
+    data = _prepare(model, x, y, batch_size, False, "evaluate")
+    fused = _fusion(model)
+    cbs = callbacks_mod.CallbackList(list(callbacks or []), model, {"verbose": verbose})
+    logs = _evaluate_data(model, data, fused, cbs if cbs.callbacks else None)
+    if verbose:
+        print(_fmt(logs), flush=True)
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def predict(model: Any, x: Any, batch_size: int | None = None, verbose: Any = "auto",
+            callbacks: Sequence[Any] | None = None, **kwargs: Any) -> np.ndarray:
+    """Outputs of ``model`` for ``x`` in inference mode, as one numpy array.
+
+    Args:
+        x: numpy array, ember tensor, or a loader (its ``y``, if any, is ignored).
+        batch_size: default 32.
+        verbose: accepted for Keras compatibility (nothing is printed).
+    Returns:
+        numpy array with ``len(x)`` rows (a list of arrays for multi-output models).
+    Raises:
+        ValueError: ``x`` does not match the model's input shape.
+    """
+    batch_size = 32 if batch_size is None else batch_size
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        raise ValueError(f"predict: batch_size must be a positive int, got {batch_size!r}")
+    _verbose(verbose)
+    data = _prepare(model, x, None, batch_size, False, "predict", need_y=False)
+    cbs = callbacks_mod.CallbackList(list(callbacks or []), model, {})
+    cbs.call("on_predict_begin", {})
+    outs: list[Any] = []
+    with no_grad():
+        for i, (xb, _, _) in enumerate(data):
+            out = model(xb, training=False)
+            outs.append(out)
+            if cbs.wants_predict_batch:
+                cbs.call("on_predict_batch_end", i, {"outputs": out})
+    cbs.call("on_predict_end", {})
+    if not outs:
+        return np.zeros((0,))
+    if isinstance(outs[0], (list, tuple)):
+        return [ember.cat([o[k] for o in outs]).numpy() for k in range(len(outs[0]))]
+    return np.array(ember.cat(outs).numpy()) if len(outs) > 1 else np.array(outs[0].numpy())
+
+
+def train_on_batch(model: Any, x: Any, y: Any, return_dict: bool = False) -> Any:
+    """One optimizer step on one batch; returns its loss (and metrics) like ``evaluate``."""
+    _check_compiled(model, "train_on_batch")
+    data = _prepare(model, x, y, max(1, _len(x)), False, "train_on_batch")
+    fused = _fusion(model)
+    forward = model._fit_forward_plan(fused)
+    loss_fn = _loss_fn(model.loss, fused)
+    metrics = _metrics(model, fused)
+    model.optimizer.build([p for p in model.parameters() if p.requires_grad])
+    tracker = _BatchMean(name="loss")
+    for m in metrics:
+        m.reset_state()
+    for xb, yb, n in data:
+        out = forward(xb, True)
+        loss = loss_fn(yb, out)
+        model.optimizer.zero_grad()
+        loss.backward()
+        model.optimizer.step()
+        tracker._add(loss, n)
+        od = out.detach()
+        for m in metrics:
+            m._update(yb, od, fused)
+    logs = _results(tracker, metrics)
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values

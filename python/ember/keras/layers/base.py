@@ -1,0 +1,622 @@
+"""``Layer``: the base class of every Keras layer and model, plus the symbolic tensors of the
+functional API (``keras.Input``).
+
+A Keras layer is an :class:`ember.nn.Module` (its weights are ember Parameters, so everything
+``ember.nn``/``ember.optim`` offers applies) with Keras's life cycle:
+
+* ``__init__`` stores the hyperparameters only;
+* ``build(input_shape)`` creates the weights once the input shape is known (from
+  ``input_shape=``, ``keras.Input`` or the first call), using :meth:`Layer.add_weight`;
+* ``call(inputs, training=None)`` computes the output with ember ops;
+* ``compute_output_shape(input_shape)`` (optional: by default the layer is run once on zeros
+  to find it) and ``get_config()`` (the constructor arguments, for saving).
+
+Writing a new layer is a small class, e.g. a layer scaling its input by a learned vector::
+
+    class Scale(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+
+        def build(self, input_shape):
+            self.scale = self.add_weight("scale", (input_shape[-1],), initializer="ones")
+
+        def call(self, inputs):
+            return inputs * self.scale
+
+``call`` may take a ``training`` argument (True inside ``fit``, False in ``evaluate``,
+``predict`` and plain calls); layers whose ``call`` does not name it are not passed it.
+Register the class with ``keras.saving.register_keras_serializable`` (or pass it through
+``custom_objects``) to load saved models using it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+import ember
+
+from ..._C import Tensor
+from ...autograd import no_grad
+from ...nn.modules.module import Module
+from ...nn.parameter import Parameter
+from .. import initializers
+
+__all__ = ["Input", "InputLayer", "KerasTensor", "Layer"]
+
+_name_counters: defaultdict[str, itertools.count] = defaultdict(itertools.count)
+_has_training_arg: dict[type, bool] = {}
+_DTYPES = {"float32": ember.float32, "float64": ember.float64, "int32": ember.int32,
+           "int64": ember.int64, "bool": ember.bool, "uint8": ember.uint8}
+
+
+def _snake(name: str) -> str:
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+
+
+def _unique_name(base: str) -> str:
+    n = next(_name_counters[base])
+    return base if n == 0 else f"{base}_{n}"
+
+
+def reset_names() -> None:
+    """Restarts automatic layer naming (``dense``, ``dense_1``, ...); used by
+    ``keras.backend.clear_session``."""
+    _name_counters.clear()
+
+
+def dtype_name(dtype: Any) -> str:
+    """``'float32'`` for ``ember.float32`` or ``'float32'``; used in configs and messages."""
+    if isinstance(dtype, str):
+        return dtype
+    return str(dtype).replace("ember.", "")
+
+
+def to_dtype(dtype: Any) -> Any:
+    """An ember dtype from a Keras dtype name (``'float32'``) or an ember dtype."""
+    if dtype is None:
+        return ember.float32
+    if isinstance(dtype, str):
+        if dtype not in _DTYPES:
+            raise ValueError(f"Unknown dtype {dtype!r}; accepted: {', '.join(_DTYPES)}")
+        return _DTYPES[dtype]
+    return dtype
+
+
+def shape_str(shape: Any) -> str:
+    """Keras's rendering of a shape: ``(None, 10)``."""
+    if isinstance(shape, list):
+        return "[" + ", ".join(shape_str(s) for s in shape) + "]"
+    if shape is None:
+        return "?"
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+class KerasTensor:
+    """A symbolic tensor of the functional API: a shape (batch dim None), a dtype, and the
+    layer call that produced it. Made by :func:`Input` and by calling layers on KerasTensors.
+
+    Attributes:
+        shape: tuple with None for the batch dimension.
+        dtype: ember dtype.
+    """
+
+    def __init__(self, shape: tuple, dtype: Any, node: Any = None, index: int = 0,
+                 name: str | None = None) -> None:
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self._node = node  # _Node that produced this tensor (None for an Input)
+        self._index = index
+        self.name = name
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions, including the batch dimension."""
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<KerasTensor shape={shape_str(self.shape)}, dtype={dtype_name(self.dtype)}, name={self.name}>"
+
+
+class _Node:
+    """One call of a layer in a functional graph: the layer, its input KerasTensors (in the
+    structure they were passed: one tensor or a list) and its output KerasTensors."""
+
+    def __init__(self, layer: Layer, inputs: Any, kwargs: dict, outputs: list[KerasTensor]) -> None:
+        self.layer = layer
+        self.inputs = inputs
+        self.kwargs = kwargs
+        self.outputs = outputs
+
+    @property
+    def flat_inputs(self) -> list[KerasTensor]:
+        """The input KerasTensors as a flat list."""
+        return list(self.inputs) if isinstance(self.inputs, (list, tuple)) else [self.inputs]
+
+
+def _is_symbolic(x: Any) -> bool:
+    if isinstance(x, KerasTensor):
+        return True
+    return isinstance(x, (list, tuple)) and len(x) > 0 and all(isinstance(t, KerasTensor) for t in x)
+
+
+def _batch_shape(x: Any) -> Any:
+    if isinstance(x, (list, tuple)):
+        return [_batch_shape(t) for t in x]
+    return (None,) + tuple(x.shape[1:])
+
+
+def _name_error(e: Exception, layer: Layer) -> Exception:
+    # Re-raise a layer's error once, same type, prefixed with the innermost layer's name.
+    if getattr(e, "_keras_layer_named", False):
+        return e
+    try:
+        named = type(e)(f"Exception encountered when calling layer '{layer.name}' "
+                        f"({type(layer).__name__}): {e}")
+        named._keras_layer_named = True  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - an exception type with a custom constructor
+        return e
+    return named.with_traceback(e.__traceback__)
+
+
+class Layer(Module):
+    """Base class of Keras layers (an :class:`ember.nn.Module`).
+
+    Args:
+        name: unique name; default the snake-case class name with a counter (``dense_1``).
+        trainable: whether the weights are updated by ``fit`` (default True).
+        dtype: weight dtype, ``'float32'`` (default) or ``'float64'``.
+        input_shape: shape of one sample (without the batch dim); given on the first layer of
+            a ``Sequential`` it builds the model at once. ``input_dim=n`` means ``(n,)``.
+        batch_input_shape: the full input shape with the batch dim (usually None first).
+    Raises:
+        TypeError: an unknown keyword argument.
+
+    Attributes:
+        built (bool): whether :meth:`build` has run.
+        trainable (bool): setting it to False freezes the layer's weights.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        trainable: bool = True,
+        dtype: Any = None,
+        input_shape: Sequence[int] | None = None,
+        input_dim: int | None = None,
+        batch_input_shape: Sequence[Any] | None = None,
+        batch_size: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__()
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}: unexpected keyword argument(s) "
+                f"{', '.join(repr(k) for k in sorted(kwargs))}"
+            )
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: name must be a string, got {name!r}")
+        self.name = name or _unique_name(_snake(type(self).__name__))
+        self.built = False
+        self._trainable = bool(trainable)
+        self._dtype = to_dtype(dtype)
+        self._weight_names: list[str] = []
+        self._build_input_shape: Any = None
+        self._output_shape: Any = None
+        self._inbound_nodes: list[_Node] = []
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if batch_input_shape is None and input_shape is not None:
+            if isinstance(input_shape, int):
+                input_shape = (input_shape,)
+            batch_input_shape = (batch_size,) + tuple(input_shape)
+        self._batch_input_shape = (
+            tuple(batch_input_shape) if batch_input_shape is not None else None
+        )
+
+    # ---- the life cycle subclasses implement --------------------------------------------
+
+    def build(self, input_shape: Any) -> None:
+        """Creates the layer's weights for ``input_shape`` (batch dim first, may be None).
+        The base version creates nothing."""
+
+    def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        """The layer's computation on ember tensors; subclasses override it."""
+        raise NotImplementedError(f"Layer {type(self).__name__} does not implement call()")
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (batch dim None). By default the layer runs once on
+        zeros of that shape (batch of 1) under no_grad and reports what comes out.
+
+        Raises:
+            ValueError: a non-batch dimension is None (no way to run the layer).
+        """
+        shape, _ = self._run_on_zeros(input_shape, ember.float32)
+        return shape
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able) that rebuild this layer with ``from_config``.
+        Subclasses extend ``super().get_config()`` with their own arguments."""
+        config: dict[str, Any] = {"name": self.name, "trainable": self.trainable,
+                                  "dtype": dtype_name(self._dtype)}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """Rebuilds a layer from :meth:`get_config`'s output."""
+        return cls(**config)
+
+    # ---- calling --------------------------------------------------------------------------
+
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        if _is_symbolic(inputs):
+            return self._symbolic_call(inputs, *args, **kwargs)
+        first = not self.built
+        if first:
+            self._maybe_build(_batch_shape(inputs))
+        if "training" in kwargs and not self._call_takes_training():
+            del kwargs["training"]
+        try:
+            out = self.call(inputs, *args, **kwargs)
+        except Exception as e:
+            named = _name_error(e, self)
+            if named is e:
+                raise
+            raise named from None
+        if first and self._output_shape is None:  # known from now on (summary, output_shape)
+            self._output_shape = _batch_shape(out) if isinstance(out, (Tensor, list, tuple)) else None
+        return out
+
+    def forward(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        """``ember.nn`` entry point: the same as calling the layer."""
+        return self(inputs, *args, **kwargs)
+
+    def _call_takes_training(self) -> bool:
+        cls = type(self)
+        has = _has_training_arg.get(cls)
+        if has is None:
+            params = inspect.signature(cls.call).parameters
+            has = "training" in params or any(
+                p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()
+            )
+            _has_training_arg[cls] = has
+        return has
+
+    def _maybe_build(self, input_shape: Any) -> None:
+        if self.built:
+            return
+        if self._batch_input_shape is not None and not isinstance(input_shape, list):
+            self._check_input_shape(input_shape)
+        with no_grad():
+            self.build(input_shape)
+        self.built = True
+        self._build_input_shape = input_shape
+        if not self._trainable:
+            self._set_requires_grad(False)
+
+    def _check_input_shape(self, input_shape: Any) -> None:
+        expected = self._batch_input_shape
+        ok = len(expected) == len(input_shape) and all(
+            e is None or g is None or e == g for e, g in zip(expected[1:], input_shape[1:])
+        )
+        if not ok:
+            raise ValueError(
+                f"Input 0 of layer '{self.name}' is incompatible with the layer: expected shape="
+                f"{shape_str(expected)}, found shape={shape_str(input_shape)}"
+            )
+
+    def _run_on_zeros(self, input_shape: Any, dtype: Any) -> tuple[Any, Any]:
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        dtypes = dtype if isinstance(dtype, list) else [dtype] * len(shapes)
+        xs = []
+        for s, dt in zip(shapes, dtypes):
+            if any(d is None for d in s[1:]):
+                raise ValueError(
+                    f"layer '{self.name}' cannot infer its output shape from input shape "
+                    f"{shape_str(s)} (a non-batch dimension is None); implement "
+                    "compute_output_shape"
+                )
+            xs.append(ember.zeros(1, *[int(d) for d in s[1:]], dtype=dt))
+        with no_grad():
+            out = self(xs if isinstance(input_shape, list) else xs[0])
+        if isinstance(out, (list, tuple)):
+            return [(None,) + tuple(o.shape[1:]) for o in out], [o.dtype for o in out]
+        return (None,) + tuple(out.shape[1:]), out.dtype
+
+    def _output_spec(self, input_shape: Any, dtype: Any) -> tuple[Any, Any]:
+        if type(self).compute_output_shape is not Layer.compute_output_shape:
+            shape = self.compute_output_shape(input_shape)
+            return shape, self._output_dtype(dtype)
+        return self._run_on_zeros(input_shape, dtype)
+
+    def _output_dtype(self, input_dtype: Any) -> Any:
+        return self._dtype
+
+    def _symbolic_call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            raise TypeError(f"layer '{self.name}': extra positional arguments are not supported "
+                            "in the functional API")
+        kwargs.pop("training", None)
+        in_shape = _batch_shape(inputs)
+        dtypes = [t.dtype for t in inputs] if isinstance(inputs, (list, tuple)) else inputs.dtype
+        self._maybe_build(in_shape)
+        out_shape, out_dtype = self._output_spec(in_shape, dtypes)
+        node = _Node(self, inputs, kwargs, [])
+        if isinstance(out_shape, list):
+            outs = [KerasTensor(s, d, node, i, f"{self.name}/out{i}")
+                    for i, (s, d) in enumerate(zip(out_shape, out_dtype))]
+            node.outputs = outs
+            self._inbound_nodes.append(node)
+            self._output_shape = out_shape
+            return outs
+        out = KerasTensor(out_shape, out_dtype, node, 0, self.name)
+        node.outputs = [out]
+        self._inbound_nodes.append(node)
+        self._output_shape = out_shape
+        return out
+
+    # ---- weights ------------------------------------------------------------------------------
+
+    def add_weight(
+        self,
+        name: str,
+        shape: Sequence[int] = (),
+        initializer: Any = "glorot_uniform",
+        trainable: bool = True,
+        dtype: Any = None,
+    ) -> Tensor:
+        """Creates a weight, registers it (a Parameter if trainable, else a buffer) and returns it.
+
+        Args:
+            name: attribute name (``self.<name>`` gives the weight).
+            shape: tuple of ints.
+            initializer: name, Initializer or callable ``(shape, dtype) -> Tensor``.
+            trainable: False for state updated outside gradients (e.g. moving averages).
+            dtype: default the layer's dtype.
+        """
+        init = initializers.get(initializer)
+        dt = to_dtype(dtype) if dtype is not None else self._dtype
+        with no_grad():
+            value = init(tuple(int(s) for s in shape), dt)
+            if not isinstance(value, Tensor):
+                value = ember.tensor(np.asarray(value), dtype=dt)
+            value = value.to(dt).contiguous()
+        if trainable:
+            self.register_parameter(name, Parameter(value))
+        else:
+            self.register_buffer(name, value.detach())
+        self._weight_names.append(name)
+        return getattr(self, name)
+
+    def _sublayers(self) -> list[Layer]:
+        return [m for m in self._modules.values() if isinstance(m, Layer)]
+
+    def _collect(self, which: bool | None) -> list[Tensor]:
+        # Layer by layer (a shared layer once): its own weights, then its sublayers'. Within a
+        # layer, weights created trainable come first. A frozen layer's weights (and its
+        # sublayers') count as non-trainable.
+        seen: set[int] = set()
+        out: list[Tensor] = []
+
+        def visit(layer: Layer, frozen: bool) -> None:
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
+            frozen = frozen or not layer._trainable
+            created_tr = [getattr(layer, n) for n in layer._weight_names if n in layer._parameters]
+            created_nt = [getattr(layer, n) for n in layer._weight_names
+                          if n not in layer._parameters]
+            if which is None:
+                out.extend(created_tr + created_nt)
+            elif which:
+                if not frozen:
+                    out.extend(created_tr)
+            else:
+                out.extend(created_tr + created_nt if frozen else created_nt)
+            for sub in layer._sublayers():
+                visit(sub, frozen)
+
+        visit(self, False)
+        return out
+
+    @property
+    def weights(self) -> list[Tensor]:
+        """All weights, layer by layer (each layer: trainable then non-trainable), in Keras
+        layout (a Dense kernel is ``(input_dim, units)``)."""
+        return self._collect(None)
+
+    @property
+    def trainable_weights(self) -> list[Tensor]:
+        """Weights updated by ``fit``."""
+        return self._collect(True)
+
+    @property
+    def non_trainable_weights(self) -> list[Tensor]:
+        """Weights not updated by gradients (frozen layers, BatchNormalization statistics)."""
+        return self._collect(False)
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+    variables = weights
+
+    @property
+    def trainable(self) -> bool:
+        """Whether ``fit`` updates this layer's weights; False freezes them (and sublayers')."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for sub in self._sublayers():
+            sub.trainable = value
+        self._set_requires_grad(bool(value))
+
+    def _set_requires_grad(self, value: bool) -> None:
+        for p in self._parameters.values():
+            if p is not None:
+                p.requires_grad_(value)
+
+    def get_weights(self) -> list[np.ndarray]:
+        """The weights as numpy arrays (copies), in the order of :attr:`weights`."""
+        return [np.array(w.detach().numpy()) for w in self.weights]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Sets the weights from numpy arrays in the order of :attr:`weights`.
+
+        All shapes are checked before anything is written, so a mismatch leaves the layer
+        unchanged.
+
+        Raises:
+            ValueError: wrong number of arrays or a shape mismatch.
+        """
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(
+                f"layer '{self.name}' expects {len(own)} weight arrays, but set_weights was "
+                f"given {len(weights)}"
+            )
+        arrays = []
+        for i, (w, v) in enumerate(zip(own, weights)):
+            a = np.asarray(v.detach().numpy() if isinstance(v, Tensor) else v)
+            if tuple(a.shape) != tuple(w.shape):
+                raise ValueError(
+                    f"layer '{self.name}' weight {i} has shape {shape_str(tuple(w.shape))}, but "
+                    f"set_weights was given an array of shape {shape_str(tuple(a.shape))}"
+                )
+            arrays.append(a)
+        with no_grad():
+            for w, a in zip(own, arrays):
+                w.copy_(ember.from_numpy(np.ascontiguousarray(a)).to(w.dtype))
+
+    def count_params(self) -> int:
+        """Number of scalars in all weights.
+
+        Raises:
+            ValueError: the layer is not built yet.
+        """
+        if not self.built:
+            raise ValueError(
+                f"You tried to call count_params on layer '{self.name}', but the layer isn't "
+                "built. You can build it manually via: layer.build(input_shape)."
+            )
+        return int(sum(w.numel() for w in self.weights))
+
+    # ---- shapes -----------------------------------------------------------------------------
+
+    @property
+    def input_shape(self) -> Any:
+        """The input shape the layer was built with (batch dim None).
+
+        Raises:
+            AttributeError: the layer has not been built or called.
+        """
+        if self._build_input_shape is None:
+            if self._batch_input_shape is not None:
+                return self._batch_input_shape
+            raise AttributeError(f"The layer '{self.name}' has never been called and thus has "
+                                 "no defined input shape.")
+        return self._build_input_shape
+
+    @property
+    def output_shape(self) -> Any:
+        """The output shape (batch dim None), known once the layer is built.
+
+        Raises:
+            AttributeError: the layer is not built.
+        """
+        if self._output_shape is None:
+            if not self.built:
+                raise AttributeError(f"The layer '{self.name}' has never been called and thus "
+                                     "has no defined output shape.")
+            self._output_shape = self.compute_output_shape(self._build_input_shape)
+        return self._output_shape
+
+    @property
+    def dtype(self) -> str:
+        """The weights' dtype name (``'float32'``)."""
+        return dtype_name(self._dtype)
+
+    def extra_repr(self) -> str:
+        """The layer name, shown in the module repr."""
+        return f"name={self.name!r}"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+class InputLayer(Layer):
+    """The entry of a model: holds the input shape and dtype; the identity when called.
+
+    Args:
+        shape: shape of one sample (without the batch dim).
+        batch_size: fixed batch size or None.
+        dtype: ``'float32'`` (default), or an integer dtype for Embedding inputs.
+        name: layer name.
+    """
+
+    def __init__(self, shape: Sequence[int] | None = None, batch_size: int | None = None,
+                 dtype: Any = None, name: str | None = None, batch_input_shape: Any = None,
+                 **kwargs: Any) -> None:
+        if shape is None and batch_input_shape is None:
+            shape = kwargs.pop("input_shape", None)
+        if shape is None and batch_input_shape is None:
+            raise ValueError("InputLayer: give shape= (the shape of one sample)")
+        if isinstance(shape, int):
+            shape = (shape,)
+        if batch_input_shape is None:
+            batch_input_shape = (batch_size,) + tuple(shape)
+        super().__init__(name=name, dtype=dtype, batch_input_shape=batch_input_shape, **kwargs)
+        self.built = True
+        self._build_input_shape = self._batch_input_shape
+        self._output_shape = self._batch_input_shape
+        self.output = KerasTensor(self._batch_input_shape, self._dtype, None, 0, self.name)
+        self.output._input_layer = self
+
+    def call(self, inputs: Any) -> Any:
+        """Returns ``inputs`` unchanged."""
+        return inputs
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (batch dim None)."""
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        return {"batch_input_shape": list(self._batch_input_shape), "dtype": self.dtype,
+                "name": self.name}
+
+
+def Input(shape: Sequence[int] | None = None, batch_size: int | None = None,
+          dtype: Any = None, name: str | None = None,
+          batch_shape: Sequence[Any] | None = None) -> KerasTensor:
+    """The symbolic input of a functional model: ``x = keras.Input(shape=(784,))``.
+
+    Args:
+        shape: shape of one sample, without the batch dim (e.g. ``(784,)``).
+        batch_size: optional fixed batch size.
+        dtype: ``'float32'`` (default) or an integer dtype (for Embedding).
+        name: name of the input layer.
+        batch_shape: the full shape with the batch dim, instead of ``shape``.
+    Returns:
+        A :class:`KerasTensor` of shape ``(batch_size, *shape)``.
+    Raises:
+        ValueError: neither ``shape`` nor ``batch_shape`` given.
+    Example:
+        >>> inputs = keras.Input(shape=(784,))
+        >>> outputs = keras.layers.Dense(10, activation="softmax")(inputs)
+        >>> model = keras.Model(inputs, outputs)
+    """
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
+                       batch_input_shape=batch_shape)
+    return layer.output

@@ -1,0 +1,415 @@
+"""Core Keras layers: Dense, Activation, Dropout, Flatten, Reshape, Embedding, Lambda."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import ember
+
+from ... import _C
+from ..._C import Tensor
+from ...autograd import no_grad
+from ...nn.parameter import Parameter
+from .. import activations, initializers
+from .base import Layer, shape_str
+
+__all__ = [
+    "Activation",
+    "Dense",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "Lambda",
+    "ReLU",
+    "Reshape",
+    "Softmax",
+]
+
+
+class _ActivationMixin:
+    """Shared by layers ending in an activation: lets ``fit`` fuse a final softmax/sigmoid into
+    the loss (``_call_logits`` returns the pre-activation values)."""
+
+    activation: Callable[..., Tensor]
+
+    @property
+    def _final_activation(self) -> str | None:
+        if self.activation is activations.softmax:
+            return "softmax"
+        if self.activation is activations.sigmoid:
+            return "sigmoid"
+        return None
+
+
+class Dense(_ActivationMixin, Layer):
+    """Densely connected layer: ``activation(inputs @ kernel + bias)`` over the last axis.
+
+    Args:
+        units: output size (positive int).
+        activation: name (``'relu'``, ``'softmax'``, ...), callable, or None (linear).
+        use_bias: add a bias vector (default True).
+        kernel_initializer: default ``'glorot_uniform'``.
+        bias_initializer: default ``'zeros'``.
+        **kwargs: :class:`Layer` arguments (``input_shape``, ``name``, ...).
+    Raises:
+        ValueError: ``units`` not a positive int, unknown activation or initializer.
+    Shape:
+        ``(batch, ..., input_dim)`` -> ``(batch, ..., units)``. The kernel is ``(input_dim,
+        units)`` as in Keras (:attr:`kernel`, ``get_weights``); it is stored transposed, as
+        ``ember.nn.Linear``'s weight, so the product runs as one ``linear`` call.
+    Example:
+        >>> layer = keras.layers.Dense(10, activation="relu", input_shape=(784,))
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+            raise ValueError(f"Dense: units must be a positive int, got {units!r}")
+        self.units = units
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+
+    def build(self, input_shape: Any) -> None:
+        """Creates ``kernel`` ``(input_dim, units)`` and ``bias`` ``(units,)``.
+
+        Raises:
+            ValueError: the last input dimension is unknown.
+        """
+        in_dim = input_shape[-1]
+        if in_dim is None:
+            raise ValueError(f"Dense '{self.name}': the last dimension of the input must be "
+                             f"known, got input shape {shape_str(tuple(input_shape))}")
+        kernel = self.kernel_initializer((int(in_dim), self.units), self._dtype)
+        self.register_parameter("kernel", Parameter(kernel.t().contiguous()))
+        self._weight_names.append("kernel")
+        if self.use_bias:
+            self.add_weight("bias", (self.units,), self.bias_initializer)
+        self.input_dim = int(in_dim)
+
+    @property
+    def kernel(self) -> Tensor:
+        """The kernel in Keras layout ``(input_dim, units)`` (a view of the stored weight).
+
+        Raises:
+            AttributeError: the layer is not built yet.
+        """
+        w = self._parameters.get("kernel")
+        if w is None:
+            raise AttributeError(f"Dense '{self.name}' has no kernel before it is built")
+        return w.t()
+
+    def call(self, inputs: Tensor) -> Tensor:
+        """``activation(inputs @ kernel + bias)``.
+
+        Raises:
+            ValueError: ``inputs.shape[-1]`` differs from the built ``input_dim``.
+        """
+        p = self._parameters
+        y = _C._linear(inputs, p["kernel"], p["bias"] if self.use_bias else None)
+        return self.activation(y)
+
+    def _call_logits(self, inputs: Tensor) -> Tensor:
+        p = self._parameters
+        return _C._linear(inputs, p["kernel"], p["bias"] if self.use_bias else None)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (batch dim None)."""
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        config = super().get_config()
+        config.update(units=self.units, activation=activations.serialize(self.activation),
+                      use_bias=self.use_bias,
+                      kernel_initializer=_init_config(self.kernel_initializer),
+                      bias_initializer=_init_config(self.bias_initializer))
+        return config
+
+
+def _init_config(init: Any) -> Any:
+    try:
+        return initializers.serialize(init)
+    except ValueError:
+        return getattr(init, "__name__", repr(init))
+
+
+class Activation(_ActivationMixin, Layer):
+    """Applies an activation function: ``Activation('relu')``.
+
+    Args:
+        activation: name or callable (see ``keras.activations.get``).
+    """
+
+    def __init__(self, activation: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs: Tensor) -> Tensor:
+        """``activation(inputs)``."""
+        return self.activation(inputs)
+
+    def _call_logits(self, inputs: Tensor) -> Tensor:
+        return inputs
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (batch dim None)."""
+        return input_shape
+
+    def _output_dtype(self, input_dtype: Any) -> Any:
+        return input_dtype
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        config = super().get_config()
+        config["activation"] = activations.serialize(self.activation)
+        return config
+
+
+class ReLU(Activation):
+    """``max(x, 0)`` as a layer (Keras's ``layers.ReLU()``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.pop("activation", None)
+        super().__init__("relu", **kwargs)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the layer from them."""
+        config = super().get_config()
+        del config["activation"]
+        return config
+
+
+class Softmax(Activation):
+    """Softmax over the last axis as a layer (Keras's ``layers.Softmax()``)."""
+
+    def __init__(self, axis: int = -1, **kwargs: Any) -> None:
+        if axis != -1:
+            raise NotImplementedError("Softmax: only axis=-1 is supported")
+        kwargs.pop("activation", None)
+        super().__init__("softmax", **kwargs)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the layer from them."""
+        config = super().get_config()
+        del config["activation"]
+        return config
+
+
+class Dropout(Layer):
+    """Zeroes inputs with probability ``rate`` and scales the rest by ``1 / (1 - rate)``, only
+    while training (inside ``fit``); the identity in ``evaluate``/``predict``/plain calls.
+
+    Args:
+        rate: drop probability in [0, 1).
+        seed: accepted for Keras compatibility; dropout draws from ember's default generator.
+    Raises:
+        ValueError: ``rate`` outside [0, 1).
+    Reference: Srivastava et al., "Dropout", JMLR 2014.
+    """
+
+    def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not 0.0 <= float(rate) < 1.0:
+            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate}")
+        if noise_shape is not None:
+            raise NotImplementedError("Dropout: noise_shape is not supported")
+        self.rate = float(rate)
+        self.seed = seed
+
+    def call(self, inputs: Tensor, training: bool | None = None) -> Tensor:
+        """Dropout when ``training`` is True, else ``inputs`` unchanged."""
+        if training and self.rate > 0:
+            return _C._dropout(inputs, self.rate, True, None)
+        return inputs
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (batch dim None)."""
+        return input_shape
+
+    def _output_dtype(self, input_dtype: Any) -> Any:
+        return input_dtype
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        config = super().get_config()
+        config.update(rate=self.rate, seed=self.seed)
+        return config
+
+
+class Flatten(Layer):
+    """Flattens every dimension but the batch: ``(batch, d1, d2, ...)`` -> ``(batch, d1*d2*...)``."""
+
+    def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+
+    def call(self, inputs: Tensor) -> Tensor:
+        """``inputs.flatten(1)`` (1-D inputs become ``(batch, 1)``)."""
+        if inputs.dim() == 1:
+            return inputs.unsqueeze(1)
+        return inputs.flatten(1)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (batch dim None)."""
+        rest = input_shape[1:]
+        n = None if any(d is None for d in rest) else math.prod(rest)
+        return (input_shape[0], n)
+
+    def _output_dtype(self, input_dtype: Any) -> Any:
+        return input_dtype
+
+
+class Reshape(Layer):
+    """Reshapes each sample to ``target_shape`` (one entry may be -1).
+
+    Args:
+        target_shape: tuple of ints, without the batch dim.
+    Raises:
+        ValueError: more than one -1, or a sample size that does not fit ``target_shape``.
+    """
+
+    def __init__(self, target_shape: Sequence[int], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.target_shape = tuple(int(d) for d in target_shape)
+        if sum(d == -1 for d in self.target_shape) > 1:
+            raise ValueError(f"Reshape: at most one -1 in target_shape, got {self.target_shape}")
+
+    def call(self, inputs: Tensor) -> Tensor:
+        """``inputs.reshape(batch, *target_shape)``."""
+        return inputs.reshape(inputs.shape[0], *self.target_shape)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (batch dim None)."""
+        rest = input_shape[1:]
+        if -1 not in self.target_shape or any(d is None for d in rest):
+            size = None if any(d is None for d in rest) else math.prod(rest)
+            if size is not None and -1 not in self.target_shape and size != math.prod(self.target_shape):
+                raise ValueError(
+                    f"Reshape '{self.name}': input shape {shape_str(tuple(input_shape))} cannot be "
+                    f"reshaped to target_shape {self.target_shape}"
+                )
+            return (input_shape[0],) + self.target_shape
+        known = math.prod(d for d in self.target_shape if d != -1)
+        size = math.prod(rest)
+        if known == 0 or size % known:
+            raise ValueError(
+                f"Reshape '{self.name}': input shape {shape_str(tuple(input_shape))} cannot be "
+                f"reshaped to target_shape {self.target_shape}"
+            )
+        return (input_shape[0],) + tuple(size // known if d == -1 else d for d in self.target_shape)
+
+    def _output_dtype(self, input_dtype: Any) -> Any:
+        return input_dtype
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        config = super().get_config()
+        config["target_shape"] = list(self.target_shape)
+        return config
+
+
+class Embedding(Layer):
+    """Turns integer indices into dense vectors: ``out[..., :] = embeddings[inputs[...], :]``.
+
+    Args:
+        input_dim: vocabulary size (indices in ``[0, input_dim)``).
+        output_dim: vector size.
+        embeddings_initializer: default ``'uniform'`` (Keras's U(-0.05, 0.05)).
+        mask_zero: not supported (must be False).
+    Raises:
+        ValueError: non-positive sizes.  IndexError (from the lookup): an index out of range.
+    Shape:
+        ``(batch, ...)`` integer indices -> ``(batch, ..., output_dim)``.
+    """
+
+    def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = "uniform",
+                 mask_zero: bool = False, input_length: int | None = None, **kwargs: Any) -> None:
+        if input_length is not None and "input_shape" not in kwargs:
+            kwargs["input_shape"] = (input_length,)
+        super().__init__(**kwargs)
+        for n, v in (("input_dim", input_dim), ("output_dim", output_dim)):
+            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+                raise ValueError(f"Embedding: {n} must be a positive int, got {v!r}")
+        if mask_zero:
+            raise NotImplementedError("Embedding: mask_zero=True is not supported")
+        self.input_dim, self.output_dim = input_dim, output_dim
+        if embeddings_initializer == "uniform":
+            embeddings_initializer = initializers.RandomUniform(-0.05, 0.05)
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+
+    def build(self, input_shape: Any) -> None:
+        """Creates ``embeddings`` ``(input_dim, output_dim)``."""
+        self.add_weight("embeddings", (self.input_dim, self.output_dim),
+                        self.embeddings_initializer)
+
+    def call(self, inputs: Tensor) -> Tensor:
+        """Row lookup; floating inputs are cast to int64 first (Keras feeds floats)."""
+        if inputs.dtype != ember.int64:
+            inputs = inputs.to(ember.int64)
+        return _C._embedding(self._parameters["embeddings"], inputs, -1)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (batch dim None)."""
+        return tuple(input_shape) + (self.output_dim,)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        config = super().get_config()
+        config.update(input_dim=self.input_dim, output_dim=self.output_dim,
+                      embeddings_initializer=_init_config(self.embeddings_initializer))
+        return config
+
+
+class Lambda(Layer):
+    """Wraps a function of tensors as a layer: ``Lambda(lambda x: x * 2)``.
+
+    Args:
+        function: callable ``Tensor -> Tensor`` built from ember ops (no weights).
+    """
+
+    def __init__(self, function: Callable[..., Any], output_shape: Any = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"Lambda: function must be callable, got {type(function).__name__}")
+        self.function = function
+
+    def call(self, inputs: Any) -> Any:
+        """``function(inputs)``."""
+        return self.function(inputs)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        config = super().get_config()
+        config["function"] = getattr(self.function, "__name__", repr(self.function))
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """Rebuilds the object from :meth:`get_config`'s output."""
+        from ..saving import _custom_object
+
+        config = dict(config)
+        fn = _custom_object(config["function"])
+        if fn is None:
+            raise ValueError(
+                f"Lambda: cannot rebuild function {config['function']!r}; pass it through "
+                "custom_objects={'" + str(config["function"]) + "': fn} when loading"
+            )
+        config["function"] = fn
+        return cls(**config)
+
+
+del no_grad

@@ -1,0 +1,195 @@
+"""BatchNormalization (Keras semantics: normalizes over every axis but ``axis``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ... import _C
+from ..._C import Tensor
+from ...autograd import no_grad
+from ...nn import functional as F
+from .. import initializers
+from .base import Layer, shape_str
+
+__all__ = ["BatchNormalization", "LayerNormalization", "batch_norm"]
+
+
+def batch_norm(
+    x: Tensor,
+    moving_mean: Tensor,
+    moving_var: Tensor,
+    gamma: Tensor | None,
+    beta: Tensor | None,
+    training: bool,
+    momentum: float,
+    epsilon: float,
+    axis: int,
+) -> Tensor:
+    """Keras batch normalization of ``x`` along feature axis ``axis``.
+
+    Training: ``mean``/``var`` (biased) over all other axes, ``y = (x - mean) / sqrt(var + eps)
+    * gamma + beta``, and in place (no gradient)
+    ``moving = moving * momentum + batch_stat * (1 - momentum)``. Inference: the moving
+    statistics replace the batch ones.
+
+    Args:
+        x: floating tensor, rank >= 2.
+        moving_mean, moving_var: ``(C,)`` buffers, updated in place when training.
+        gamma, beta: ``(C,)`` scale and offset, or None.
+        axis: the feature axis (non-negative).
+    Returns:
+        Tensor of ``x``'s shape.
+    Reference: Ioffe & Szegedy, "Batch Normalization", 2015.
+    """
+    ndim = x.dim()
+    bshape = [1] * ndim
+    bshape[axis] = x.shape[axis]
+    last = axis == ndim - 1
+
+    def b(t: Tensor) -> Tensor:
+        return t if last else t.reshape(bshape)
+
+    if training:
+        dims = [d for d in range(ndim) if d != axis]
+        mean = x.mean(dims, keepdim=True)
+        centered = x - mean
+        var = (centered * centered).mean(dims, keepdim=True)
+        y = centered * _C.rsqrt(var + epsilon)
+        with no_grad():
+            moving_mean.mul_(momentum).add_(mean.detach().reshape(-1) * (1.0 - momentum))
+            moving_var.mul_(momentum).add_(var.detach().reshape(-1) * (1.0 - momentum))
+    else:
+        y = (x - b(moving_mean)) * b(_C.rsqrt(moving_var + epsilon))
+    if gamma is not None:
+        y = y * b(gamma)
+    if beta is not None:
+        y = y + b(beta)
+    return y
+
+
+class BatchNormalization(Layer):
+    """Normalizes each feature with the batch statistics while training and with moving
+    averages of them otherwise (Keras's defaults: ``momentum=0.99``, ``epsilon=1e-3``, the
+    last axis).
+
+    Args:
+        axis: the feature axis (default -1).
+        momentum: moving-average momentum in [0, 1] (default 0.99).
+        epsilon: added to the variance (default 1e-3).
+        center, scale: learn ``beta`` / ``gamma`` (default True).
+        beta_initializer, gamma_initializer: default ``'zeros'`` / ``'ones'``.
+        moving_mean_initializer, moving_variance_initializer: default ``'zeros'`` / ``'ones'``.
+    Raises:
+        ValueError: momentum outside [0, 1], epsilon <= 0, or an axis outside the input rank.
+    Shape:
+        any ``(batch, ...)``; same shape out. Weights: ``gamma``, ``beta`` (trainable),
+        ``moving_mean``, ``moving_variance`` (non-trainable), each ``(C,)``.
+    Reference: Ioffe & Szegedy, "Batch Normalization", 2015.
+    """
+
+    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
+                 center: bool = True, scale: bool = True, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", moving_mean_initializer: Any = "zeros",
+                 moving_variance_initializer: Any = "ones", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"BatchNormalization: momentum must be in [0, 1], got {momentum}")
+        if epsilon <= 0:
+            raise ValueError(f"BatchNormalization: epsilon must be > 0, got {epsilon}")
+        self.axis, self.momentum, self.epsilon = int(axis), float(momentum), float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+
+    def build(self, input_shape: Any) -> None:
+        """Creates ``gamma``, ``beta``, ``moving_mean``, ``moving_variance`` of shape ``(C,)``.
+
+        Raises:
+            ValueError: ``axis`` out of range or the feature dimension unknown.
+        """
+        ndim = len(input_shape)
+        if not -ndim <= self.axis < ndim:
+            raise ValueError(f"BatchNormalization '{self.name}': axis {self.axis} is out of range "
+                             f"for input shape {shape_str(tuple(input_shape))}")
+        self._axis = self.axis % ndim
+        c = input_shape[self._axis]
+        if c is None:
+            raise ValueError(f"BatchNormalization '{self.name}': axis {self.axis} of input shape "
+                             f"{shape_str(tuple(input_shape))} must be known")
+        if self.scale:
+            self.add_weight("gamma", (c,), self.gamma_initializer)
+        if self.center:
+            self.add_weight("beta", (c,), self.beta_initializer)
+        self.add_weight("moving_mean", (c,), self.moving_mean_initializer, trainable=False)
+        self.add_weight("moving_variance", (c,), self.moving_variance_initializer,
+                        trainable=False)
+
+    def call(self, inputs: Tensor, training: bool | None = None) -> Tensor:
+        """Normalizes with batch statistics (and updates the moving ones) when ``training``."""
+        p, bufs = self._parameters, self._buffers
+        return batch_norm(inputs, bufs["moving_mean"], bufs["moving_variance"],
+                          p.get("gamma"), p.get("beta"), bool(training) and self.trainable,
+                          self.momentum, self.epsilon, self._axis)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (batch dim None)."""
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        config = super().get_config()
+        config.update(axis=self.axis, momentum=self.momentum, epsilon=self.epsilon,
+                      center=self.center, scale=self.scale)
+        return config
+
+
+class LayerNormalization(Layer):
+    """Normalizes each sample over its last axis: ``(x - mean) / sqrt(var + epsilon) * gamma +
+    beta`` (biased variance; Keras's default ``epsilon=1e-3``).
+
+    Args:
+        axis: must be -1 (the last axis).
+        epsilon: added to the variance (default 1e-3).
+        center, scale: learn ``beta`` / ``gamma`` (default True).
+    Raises:
+        NotImplementedError: another axis.  ValueError: epsilon <= 0.
+    Reference: Ba et al., "Layer Normalization", 2016.
+    """
+
+    def __init__(self, axis: int = -1, epsilon: float = 1e-3, center: bool = True,
+                 scale: bool = True, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if axis != -1:
+            raise NotImplementedError("LayerNormalization: only axis=-1 is supported")
+        if epsilon <= 0:
+            raise ValueError(f"LayerNormalization: epsilon must be > 0, got {epsilon}")
+        self.axis, self.epsilon, self.center, self.scale = -1, float(epsilon), bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+
+    def build(self, input_shape: Any) -> None:
+        """Creates ``gamma`` and ``beta`` of shape ``(C,)``, C the last input dimension."""
+        c = input_shape[-1]
+        if self.scale:
+            self.add_weight("gamma", (c,), self.gamma_initializer)
+        if self.center:
+            self.add_weight("beta", (c,), self.beta_initializer)
+        self._c = int(c)
+
+    def call(self, inputs: Tensor) -> Tensor:
+        """One ``layer_norm`` call over the last axis."""
+        p = self._parameters
+        return F.layer_norm(inputs, (self._c,), p.get("gamma"), p.get("beta"), self.epsilon)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """The input shape."""
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the layer from them."""
+        config = super().get_config()
+        config.update(axis=self.axis, epsilon=self.epsilon, center=self.center, scale=self.scale)
+        return config

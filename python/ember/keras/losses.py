@@ -1,0 +1,405 @@
+"""Keras losses (``keras.losses``), computed with ember ops.
+
+Losses follow Keras's argument order ``loss(y_true, y_pred)`` and its default reduction
+``'sum_over_batch_size'`` (the mean of the per-sample losses). Probability inputs
+(``from_logits=False``) are clipped to ``[1e-7, 1 - 1e-7]`` before the log, as in Keras.
+Inside ``fit``, a final softmax (or sigmoid) layer is fused with the cross entropy: the loss
+is computed from the layer's logits with ember's fused ``cross_entropy`` (or
+``binary_cross_entropy_with_logits``), mathematically the same loss without the clipping.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import ember
+
+from .. import _C
+from .._C import Tensor
+from ..nn import functional as F
+
+__all__ = [
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "Loss",
+    "MeanAbsoluteError",
+    "MeanSquaredError",
+    "SparseCategoricalCrossentropy",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "get",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "sparse_categorical_crossentropy",
+]
+
+EPSILON = 1e-7
+_REDUCTIONS = {"sum_over_batch_size": "mean", "mean": "mean", "sum": "sum", "none": "none",
+               None: "none", "auto": "mean"}
+
+
+def _as_tensor(x: Any, dtype: Any = None) -> Tensor:
+    if not isinstance(x, Tensor):
+        x = ember.from_numpy(np.ascontiguousarray(np.asarray(x)))
+    if dtype is not None and x.dtype != dtype:
+        x = x.to(dtype)
+    return x
+
+
+def _match_rank(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    # Keras aligns (N,) targets with (N, 1) outputs and vice versa.
+    if y_true.dim() == y_pred.dim() - 1 and y_pred.shape[-1] == 1:
+        return y_true.unsqueeze(-1)
+    if y_true.dim() == y_pred.dim() + 1 and y_true.shape[-1] == 1:
+        return y_true.squeeze(-1)
+    return y_true
+
+
+def _reduce(per_sample: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return per_sample.mean()
+    if reduction == "sum":
+        return per_sample.sum()
+    return per_sample
+
+
+class Loss:
+    """Base class: ``loss(y_true, y_pred) -> 0-d tensor`` (with the default reduction).
+
+    Subclasses implement ``_per_element(y_true, y_pred, logits)``: the loss per sample (or per
+    element, averaged over the last axis by the base), with ``y_true`` already a tensor.
+
+    Args:
+        reduction: ``'sum_over_batch_size'`` (default; the mean), ``'sum'`` or ``'none'``.
+        name: the loss's name.
+    Raises:
+        ValueError: an unknown reduction.
+    """
+
+    _fused_activation: str | None = None  # final activation this loss can fuse ("softmax", ...)
+    _target_dtype: Any = None
+
+    def __init__(self, reduction: str = "sum_over_batch_size", name: str | None = None) -> None:
+        if reduction not in _REDUCTIONS:
+            raise ValueError(
+                f"{type(self).__name__}: unknown reduction {reduction!r}; accepted: "
+                "'sum_over_batch_size', 'sum', 'none'"
+            )
+        self.reduction = reduction
+        self.name = name or _snake_name(type(self).__name__)
+        self.from_logits = getattr(self, "from_logits", False)
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
+        y_pred = _as_tensor(y_pred)
+        y_true = _as_tensor(y_true, self._target_dtype or y_pred.dtype)
+        loss = self._compute(y_true, y_pred, self.from_logits, _REDUCTIONS[self.reduction])
+        if sample_weight is not None:
+            raise NotImplementedError(f"{type(self).__name__}: sample_weight is not supported")
+        return loss
+
+    def _compute(self, y_true: Tensor, y_pred: Tensor, logits: bool, reduction: str) -> Tensor:
+        raise NotImplementedError
+
+    def check_targets(self, y: np.ndarray, output_shape: tuple) -> None:
+        """Checks a whole label array against the model's output shape before training.
+
+        Raises:
+            ValueError: labels in a format this loss would silently mis-train on.
+        """
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments."""
+        return {"reduction": self.reduction, "name": self.name}
+
+
+def _snake_name(cls_name: str) -> str:
+    from .layers.base import _snake
+
+    return _snake(cls_name)
+
+
+class MeanSquaredError(Loss):
+    """``mean((y_true - y_pred) ** 2)`` over the last axis, then over the batch."""
+
+    def _compute(self, y_true: Tensor, y_pred: Tensor, logits: bool, reduction: str) -> Tensor:
+        y_true = _match_rank(y_true, y_pred)
+        d = y_pred - y_true
+        if reduction == "none":
+            return (d * d).mean(-1)
+        return _reduce(d * d, reduction) if reduction == "mean" else (d * d).mean(-1).sum()
+
+
+class MeanAbsoluteError(Loss):
+    """``mean(|y_true - y_pred|)`` over the last axis, then over the batch."""
+
+    def _compute(self, y_true: Tensor, y_pred: Tensor, logits: bool, reduction: str) -> Tensor:
+        y_true = _match_rank(y_true, y_pred)
+        a = _C.abs(y_pred - y_true)
+        if reduction == "none":
+            return a.mean(-1)
+        return a.mean() if reduction == "mean" else a.mean(-1).sum()
+
+
+def _check_width(name: str, y: np.ndarray, output_shape: tuple) -> None:
+    width = output_shape[-1] if output_shape else None
+    if y.ndim >= 2 and width is not None and y.shape[-1] != width:
+        raise ValueError(
+            f"{name}: labels have shape {y.shape} but the model outputs shape "
+            f"{_shape_txt(output_shape)}; the last dimensions ({y.shape[-1]} vs {width}) must match"
+        )
+
+
+def _shape_txt(shape: tuple) -> str:
+    from .layers.base import shape_str
+
+    return shape_str(tuple(shape))
+
+
+class BinaryCrossentropy(Loss):
+    """Binary cross entropy ``-(y log p + (1 - y) log(1 - p))``, averaged.
+
+    Args:
+        from_logits: ``y_pred`` are logits (no sigmoid applied) instead of probabilities.
+        label_smoothing: in [0, 1]; targets become ``y * (1 - s) + 0.5 * s``.
+    """
+
+    _fused_activation = "sigmoid"
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
+                 reduction: str = "sum_over_batch_size", name: str = "binary_crossentropy") -> None:
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
+        super().__init__(reduction, name)
+
+    def _compute(self, y_true: Tensor, y_pred: Tensor, logits: bool, reduction: str) -> Tensor:
+        y_true = _match_rank(y_true, y_pred)
+        if y_true.dtype != y_pred.dtype:
+            y_true = y_true.to(y_pred.dtype)
+        if self.label_smoothing:
+            y_true = y_true * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
+        if logits:
+            if reduction == "mean":
+                return F.binary_cross_entropy_with_logits(y_pred, y_true)
+            per = F.binary_cross_entropy_with_logits(y_pred, y_true, reduction="none")
+        else:
+            p = _C.clamp(y_pred, EPSILON, 1.0 - EPSILON)
+            per = -(y_true * _C.log(p) + (1.0 - y_true) * _C.log(1.0 - p))
+            if reduction == "mean":
+                return per.mean()
+        per = per.mean(-1)
+        return per.sum() if reduction == "sum" else per
+
+    def check_targets(self, y: np.ndarray, output_shape: tuple) -> None:
+        """Checks the whole label array against the model's output shape (see :meth:`Loss.check_targets`)."""
+        if y.size and (float(y.min()) < 0 or float(y.max()) > 1):
+            raise ValueError(
+                f"binary_crossentropy: labels must be in [0, 1], got values in "
+                f"[{y.min()}, {y.max()}]; for integer class labels use "
+                "'sparse_categorical_crossentropy' with a softmax output"
+            )
+        _check_width("binary_crossentropy", y, output_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        return {**super().get_config(), "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing}
+
+
+class CategoricalCrossentropy(Loss):
+    """Cross entropy with one-hot (or probability) targets: ``-sum(y * log p)`` over the last
+    axis, averaged over the batch.
+
+    Args:
+        from_logits: ``y_pred`` are logits instead of probabilities (softmax applied inside).
+        label_smoothing: in [0, 1]; targets become ``y * (1 - s) + s / C``.
+    """
+
+    _fused_activation = "softmax"
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str = "sum_over_batch_size",
+                 name: str = "categorical_crossentropy") -> None:
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
+        if axis != -1:
+            raise NotImplementedError("CategoricalCrossentropy: only axis=-1 is supported")
+        super().__init__(reduction, name)
+
+    def _compute(self, y_true: Tensor, y_pred: Tensor, logits: bool, reduction: str) -> Tensor:
+        if y_true.dtype != y_pred.dtype:
+            y_true = y_true.to(y_pred.dtype)
+        if self.label_smoothing:
+            c = y_pred.shape[-1]
+            y_true = y_true * (1.0 - self.label_smoothing) + self.label_smoothing / c
+        if logits:
+            if y_pred.dim() == 2:
+                return F.cross_entropy(y_pred, y_true, reduction=reduction)
+            logp = _C.log_softmax(y_pred, -1)
+        else:
+            p = y_pred / y_pred.sum(-1, keepdim=True)
+            logp = _C.log(_C.clamp(p, EPSILON, 1.0 - EPSILON))
+        return _reduce(-(y_true * logp).sum(-1), reduction)
+
+    def check_targets(self, y: np.ndarray, output_shape: tuple) -> None:
+        """Checks the whole label array against the model's output shape (see :meth:`Loss.check_targets`)."""
+        width = output_shape[-1] if output_shape else None
+        if (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)) and width not in (None, 1):
+            raise ValueError(
+                f"categorical_crossentropy expects one-hot labels of shape (N, {width}), but got "
+                f"integer class labels of shape {y.shape}; use "
+                "loss='sparse_categorical_crossentropy', or one-hot encode them with "
+                "keras.utils.to_categorical(y, num_classes)"
+            )
+        _check_width("categorical_crossentropy", y, output_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        return {**super().get_config(), "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing}
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """Cross entropy with integer class labels: ``-log p[y]``, averaged over the batch.
+
+    Args:
+        from_logits: ``y_pred`` are logits instead of probabilities.
+        ignore_class: a label value that contributes nothing (default None).
+    Raises (at ``fit``):
+        ValueError: one-hot labels, labels outside ``[0, C)`` or non-integer labels.
+    """
+
+    _fused_activation = "softmax"
+    _target_dtype = ember.int64
+
+    def __init__(self, from_logits: bool = False, ignore_class: int | None = None,
+                 reduction: str = "sum_over_batch_size",
+                 name: str = "sparse_categorical_crossentropy") -> None:
+        self.from_logits = bool(from_logits)
+        self.ignore_class = ignore_class
+        super().__init__(reduction, name)
+
+    def _compute(self, y_true: Tensor, y_pred: Tensor, logits: bool, reduction: str) -> Tensor:
+        if y_true.dtype != ember.int64:
+            y_true = y_true.to(ember.int64)
+        if y_true.dim() == y_pred.dim():  # (N, 1) labels
+            y_true = y_true.squeeze(-1)
+        ignore = -100 if self.ignore_class is None else int(self.ignore_class)
+        if y_pred.dim() != 2:
+            c = y_pred.shape[-1]
+            y_pred = y_pred.reshape(-1, c)
+            y_true = y_true.reshape(-1)
+        if logits:
+            return F.cross_entropy(y_pred, y_true, ignore_index=ignore, reduction=reduction)
+        p = y_pred / y_pred.sum(-1, keepdim=True)
+        logp = _C.log(_C.clamp(p, EPSILON, 1.0 - EPSILON))
+        return F.nll_loss(logp, y_true, ignore_index=ignore, reduction=reduction)
+
+    def check_targets(self, y: np.ndarray, output_shape: tuple) -> None:
+        """Checks the whole label array against the model's output shape (see :meth:`Loss.check_targets`)."""
+        width = output_shape[-1] if output_shape else None
+        expected_rank = len(output_shape) - 1 if output_shape else 1
+        if (y.ndim == expected_rank + 1 and y.shape[-1] == width and width not in (None, 1)):
+            raise ValueError(
+                f"sparse_categorical_crossentropy expects integer class labels of shape "
+                f"{(y.shape[0],) + tuple(y.shape[1:-1])}, but got labels of shape {y.shape} that "
+                f"look one-hot encoded; use loss='categorical_crossentropy', or pass the class "
+                f"indices (y.argmax(axis=-1))"
+            )
+        if y.size == 0:
+            return
+        if y.dtype.kind == "f" and not np.all(np.equal(np.mod(y, 1), 0)):
+            raise ValueError(
+                "sparse_categorical_crossentropy expects integer class labels, got non-integer "
+                "values; for probability targets use 'categorical_crossentropy'"
+            )
+        lo, hi = int(y.min()), int(y.max())
+        if self.ignore_class is not None:
+            valid = y[y != self.ignore_class]
+            lo, hi = (int(valid.min()), int(valid.max())) if valid.size else (0, 0)
+        if width is not None and (lo < 0 or hi >= width):
+            raise ValueError(
+                f"sparse_categorical_crossentropy: labels must be in [0, {width}) for a model "
+                f"with {width} outputs, got labels in [{lo}, {hi}]"
+            )
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        return {**super().get_config(), "from_logits": self.from_logits,
+                "ignore_class": self.ignore_class}
+
+
+def _per_sample(loss_cls: type[Loss], **kw: Any) -> Any:
+    def fn(y_true: Any, y_pred: Any) -> Tensor:
+        return loss_cls(reduction="none", **kw)(y_true, y_pred)
+
+    return fn
+
+
+mean_squared_error = _per_sample(MeanSquaredError)
+mean_squared_error.__doc__ = "Per-sample ``mean((y_true - y_pred) ** 2, axis=-1)``."
+mean_absolute_error = _per_sample(MeanAbsoluteError)
+mean_absolute_error.__doc__ = "Per-sample ``mean(|y_true - y_pred|, axis=-1)``."
+
+
+def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> Tensor:
+    """Per-sample binary cross entropy (mean over the last axis)."""
+    return BinaryCrossentropy(from_logits=from_logits, reduction="none")(y_true, y_pred)
+
+
+def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> Tensor:
+    """Per-sample categorical cross entropy with one-hot targets."""
+    return CategoricalCrossentropy(from_logits=from_logits, reduction="none")(y_true, y_pred)
+
+
+def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> Tensor:
+    """Per-sample cross entropy with integer labels."""
+    return SparseCategoricalCrossentropy(from_logits=from_logits, reduction="none")(y_true, y_pred)
+
+
+_BY_NAME: dict[str, type[Loss]] = {
+    "mse": MeanSquaredError,
+    "mean_squared_error": MeanSquaredError,
+    "mae": MeanAbsoluteError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "binary_crossentropy": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+}
+_CLASSES = {cls.__name__: cls for cls in _BY_NAME.values()}
+
+
+def get(identifier: Any) -> Loss:
+    """Resolves a loss from a name (``'mse'``, ``'mae'``, ``'binary_crossentropy'``,
+    ``'categorical_crossentropy'``, ``'sparse_categorical_crossentropy'``), a :class:`Loss`
+    instance or class, or a callable ``(y_true, y_pred) -> Tensor``.
+
+    Raises:
+        ValueError: an unknown name (the message lists the accepted names).
+    """
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier) or _CLASSES.get(identifier)
+        if cls is None:
+            raise ValueError(
+                f"Unknown loss {identifier!r}; accepted names: {', '.join(_BY_NAME)} "
+                "(or a keras.losses.Loss, or a callable (y_true, y_pred) -> tensor)"
+            )
+        return cls()
+    if callable(identifier):
+        return _FunctionLoss(identifier)
+    raise ValueError(f"Unknown loss {identifier!r}: expected a name, a Loss or a callable")
+
+
+class _FunctionLoss(Loss):
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+        super().__init__(name=getattr(fn, "__name__", "loss"))
+
+    def _compute(self, y_true: Tensor, y_pred: Tensor, logits: bool, reduction: str) -> Tensor:
+        out = self.fn(y_true, y_pred)
+        return _reduce(out, reduction) if out.dim() > 0 else out

@@ -1,0 +1,268 @@
+"""Keras metrics (``keras.metrics``): running values over an epoch, kept as ember tensors.
+
+``update_state`` stores each batch's contribution as a tensor (no ``.item()`` per batch);
+``result()`` reduces them once and returns a Python float. ``'accuracy'`` in ``compile``
+resolves by the loss, as in Keras: sparse categorical accuracy for
+``sparse_categorical_crossentropy``, categorical for ``categorical_crossentropy``, binary
+(threshold 0.5) for ``binary_crossentropy`` or a 1-unit output.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ember
+
+from .. import _C
+from .._C import Tensor
+from ..autograd import no_grad
+from .losses import _as_tensor, _match_rank
+
+__all__ = [
+    "Accuracy",
+    "BinaryAccuracy",
+    "CategoricalAccuracy",
+    "Mean",
+    "MeanAbsoluteError",
+    "MeanSquaredError",
+    "Metric",
+    "SparseCategoricalAccuracy",
+    "get",
+]
+
+
+class Metric:
+    """Base class of metrics: ``update_state(y_true, y_pred)``, ``result()``,
+    ``reset_state()``.
+
+    Subclasses implement ``_batch(y_true, y_pred, logits)`` returning a tensor whose sum is the
+    batch's total and the number of values it counts (None: one per element of the tensor); ``logits`` tells that ``y_pred`` holds
+    the pre-activation values of a fused final softmax/sigmoid (``_activation`` names it).
+
+    Args:
+        name: the name shown in logs and ``History``.
+    """
+
+    _needs_probabilities = False
+
+    def __init__(self, name: str | None = None, dtype: Any = None) -> None:
+        from .layers.base import _snake
+
+        self.name = name or _snake(type(self).__name__)
+        self._activation: str | None = None
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        """Forgets everything accumulated."""
+        self._parts: list[Tensor] = []
+        self._count = 0
+        self._total = 0.0
+        self._pending_count = False
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        """Adds one batch.
+
+        Raises:
+            NotImplementedError: ``sample_weight`` given.
+        """
+        if sample_weight is not None:
+            raise NotImplementedError(f"{type(self).__name__}: sample_weight is not supported")
+        y_pred = _as_tensor(y_pred)
+        with no_grad():
+            self._update(_as_tensor(y_true), y_pred, False)
+
+    def _update(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> None:
+        part, count = self._batch(y_true, y_pred, logits)
+        self._parts.append(part)
+        if count is not None:
+            self._count += count
+        else:  # counted when consolidated: every element of the part is one value
+            self._pending_count = True
+
+    def _batch(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> tuple[Tensor, int | None]:
+        raise NotImplementedError
+
+    def _consolidate(self) -> None:
+        if self._parts:
+            parts = self._parts
+            if len(parts) == 1:
+                total = parts[0]
+            elif parts[0].dim() == 0:
+                total = _C.stack(parts)
+            else:  # per-sample parts of equal trailing shape
+                total = _C.cat(parts)
+            if getattr(self, "_pending_count", False):
+                self._count += total.numel()
+                self._pending_count = False
+            self._total += float(total.to(ember.float64).sum().item())
+            self._parts = []
+
+    def result(self) -> float:
+        """The metric over everything seen since the last reset (0.0 before any update)."""
+        self._consolidate()
+        return self._total / self._count if self._count else 0.0
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments."""
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}>"
+
+
+def _probabilities(y_pred: Tensor, activation: str | None) -> Tensor:
+    if activation == "softmax":
+        return _C.softmax(y_pred, -1)
+    if activation == "sigmoid":
+        return _C.sigmoid(y_pred)
+    return y_pred
+
+
+class Mean(Metric):
+    """The running (count-weighted) mean of the values given: ``update_state(values)``."""
+
+    def update_state(self, values: Any, sample_weight: Any = None) -> None:  # type: ignore[override]
+        """Adds the values (a number or a tensor; each element counts once)."""
+        v = _as_tensor(values).detach()
+        self._parts.append(v.reshape(-1))
+        self._count += v.numel()
+
+
+
+class _BatchMean(Metric):
+    """Mean of per-batch means weighted by batch size (the loss shown by ``fit``); keeps the
+    0-d batch values and sizes, multiplied and summed once in ``result``."""
+
+    def reset_state(self) -> None:
+        """Forgets everything accumulated."""
+        super().reset_state()
+        self._sizes: list[int] = []
+
+    def _add(self, value: Tensor, count: int) -> None:
+        self._parts.append(value.detach())
+        self._sizes.append(count)
+        self._count += count
+
+    def _consolidate(self) -> None:
+        if self._parts:
+            vals = _C.stack(self._parts).to(ember.float64)
+            sizes = ember.tensor(self._sizes, dtype=ember.float64)
+            self._total += float((vals * sizes).sum().item())
+            self._parts, self._sizes = [], []
+
+
+class SparseCategoricalAccuracy(Metric):
+    """Fraction of samples whose arg-max prediction equals the integer label."""
+
+    def _batch(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> tuple[Tensor, int]:
+        if y_true.dim() == y_pred.dim():
+            y_true = y_true.squeeze(-1)
+        pred = y_pred.argmax(-1)
+        if y_true.dtype != pred.dtype:
+            y_true = y_true.to(pred.dtype)
+        return _C.eq(pred, y_true), None
+
+
+class CategoricalAccuracy(Metric):
+    """Fraction of samples whose arg-max prediction equals the arg-max of the one-hot label."""
+
+    def _batch(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> tuple[Tensor, int]:
+        return _C.eq(y_pred.argmax(-1), y_true.argmax(-1)), None
+
+
+class BinaryAccuracy(Metric):
+    """Fraction of predictions on the right side of ``threshold`` (default 0.5)."""
+
+    def __init__(self, name: str | None = None, dtype: Any = None, threshold: float = 0.5) -> None:
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"BinaryAccuracy: threshold must be in (0, 1), got {threshold}")
+        self.threshold = float(threshold)
+        super().__init__(name, dtype)
+
+    def _batch(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> tuple[Tensor, int]:
+        import math
+
+        y_true = _match_rank(y_true, y_pred)
+        cut = math.log(self.threshold / (1.0 - self.threshold)) if logits else self.threshold
+        return _C.eq(y_pred > cut, y_true > 0.5), None
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        return {**super().get_config(), "threshold": self.threshold}
+
+
+class Accuracy(Metric):
+    """Fraction of predictions exactly equal to the labels."""
+
+    def _batch(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> tuple[Tensor, int]:
+        y_true = _match_rank(y_true, y_pred)
+        return _C.eq(y_pred, y_true.to(y_pred.dtype)), None
+
+
+class MeanAbsoluteError(Metric):
+    """Mean of ``|y_true - y_pred|`` over every element."""
+
+    def _batch(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> tuple[Tensor, int]:
+        if logits:
+            y_pred = _probabilities(y_pred, self._activation)
+        y_true = _match_rank(y_true, y_pred)
+        d = _C.abs(y_pred - y_true.to(y_pred.dtype))
+        return d.sum(), d.numel()
+
+
+class MeanSquaredError(Metric):
+    """Mean of ``(y_true - y_pred) ** 2`` over every element."""
+
+    def _batch(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> tuple[Tensor, int]:
+        if logits:
+            y_pred = _probabilities(y_pred, self._activation)
+        y_true = _match_rank(y_true, y_pred)
+        d = y_pred - y_true.to(y_pred.dtype)
+        return (d * d).sum(), d.numel()
+
+
+_BY_NAME: dict[str, type[Metric]] = {
+    "sparse_categorical_accuracy": SparseCategoricalAccuracy,
+    "categorical_accuracy": CategoricalAccuracy,
+    "binary_accuracy": BinaryAccuracy,
+    "mae": MeanAbsoluteError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mse": MeanSquaredError,
+    "mean_squared_error": MeanSquaredError,
+}
+_ACCURACY_NAMES = ("accuracy", "acc")
+
+
+def get(identifier: Any, loss: Any = None, output_units: int | None = None) -> Metric:
+    """Resolves a metric from a name or a :class:`Metric`.
+
+    ``'accuracy'``/``'acc'`` resolve by the loss as in Keras: sparse categorical accuracy for
+    a sparse categorical cross entropy, categorical accuracy for categorical cross entropy,
+    binary accuracy for binary cross entropy or a 1-unit output; the metric keeps the name
+    given (``'accuracy'``).
+
+    Raises:
+        ValueError: an unknown name (the message lists the accepted names).
+    """
+    from . import losses
+
+    if isinstance(identifier, Metric):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Metric):
+        return identifier()
+    if isinstance(identifier, str):
+        if identifier in _ACCURACY_NAMES:
+            if isinstance(loss, losses.SparseCategoricalCrossentropy):
+                return SparseCategoricalAccuracy(name=identifier)
+            if isinstance(loss, losses.BinaryCrossentropy) or output_units == 1:
+                return BinaryAccuracy(name=identifier)
+            if isinstance(loss, losses.CategoricalCrossentropy):
+                return CategoricalAccuracy(name=identifier)
+            return Accuracy(name=identifier)
+        cls = _BY_NAME.get(identifier)
+        if cls is not None:
+            return cls(name=identifier)
+    raise ValueError(
+        f"Unknown metric {identifier!r}; accepted names: accuracy, acc, "
+        f"{', '.join(_BY_NAME)} (or a keras.metrics.Metric)"
+    )
