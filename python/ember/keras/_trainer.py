@@ -253,10 +253,16 @@ def _loss_fn(loss: Any, fused: bool) -> Any:
     return lambda y, out: loss._compute(y, out, logits, "mean")
 
 
-def _metrics(model: Any, fused: bool) -> list[Any]:
+def _metrics(model: Any, fused: bool, data: Any = None) -> list[Any]:
     out_shape = model._output_shape if not isinstance(model._output_shape, list) else None
     units = out_shape[-1] if out_shape else None
-    ms = model._resolve_metrics(units)
+    y_ndim = y_pred_ndim = None
+    y = getattr(data, "y", None)
+    if y is not None and out_shape:
+        y_ndim, y_pred_ndim = y.dim(), len(out_shape)
+        if y_ndim > 1 and y.shape[-1] == 1 and units not in (None, 1):
+            y_ndim -= 1  # (N, 1) integer labels
+    ms = model._resolve_metrics(units, y_ndim, y_pred_ndim)
     act = model._final_activation() if fused else None
     for m in ms:
         m._activation = act
@@ -348,13 +354,13 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
     fused = _fusion(model)
     forward = model._fit_forward_plan(fused)
     loss_fn = _loss_fn(model.loss, fused)
-    metrics = _metrics(model, fused)
+    metrics = _metrics(model, fused, data)
     opt = model.optimizer
     opt.build([p for p in model.parameters() if p.requires_grad])
     impl = opt._impl
     if impl is None:
         raise ValueError(f"fit: model '{model.name}' has no trainable weights")
-    zero_grad, step = impl.zero_grad, impl.step
+    zero_grad, step = impl.zero_grad, opt._step_fn()
 
     history = callbacks_mod.History()
     cbs = callbacks_mod.CallbackList(
@@ -435,7 +441,7 @@ def _results(loss_tracker: Any, metrics: list[Any]) -> dict[str, float]:
 def _evaluate_data(model: Any, data: Any, fused: bool, cbs: Any = None) -> dict[str, float]:
     forward = model._fit_forward_plan(fused)
     loss_fn = _loss_fn(model.loss, fused)
-    metrics = _metrics(model, fused)
+    metrics = _metrics(model, fused, data)
     tracker = _BatchMean(name="loss")
     saved = [(m._parts, m._count, m._total) for m in metrics]
     for m in metrics:
@@ -536,7 +542,7 @@ def train_on_batch(model: Any, x: Any, y: Any, return_dict: bool = False) -> Any
     fused = _fusion(model)
     forward = model._fit_forward_plan(fused)
     loss_fn = _loss_fn(model.loss, fused)
-    metrics = _metrics(model, fused)
+    metrics = _metrics(model, fused, data)
     model.optimizer.build([p for p in model.parameters() if p.requires_grad])
     tracker = _BatchMean(name="loss")
     for m in metrics:

@@ -2,9 +2,9 @@
 
 ``update_state`` stores each batch's contribution as a tensor (no ``.item()`` per batch);
 ``result()`` reduces them once and returns a Python float. ``'accuracy'`` in ``compile``
-resolves by the loss, as in Keras: sparse categorical accuracy for
-``sparse_categorical_crossentropy``, categorical for ``categorical_crossentropy``, binary
-(threshold 0.5) for ``binary_crossentropy`` or a 1-unit output.
+resolves as in Keras from the shapes of the targets and the model output (see :func:`get`):
+binary (threshold 0.5) for a 1-unit output, sparse categorical for integer labels,
+categorical for one-hot targets.
 """
 
 from __future__ import annotations
@@ -233,14 +233,25 @@ _BY_NAME: dict[str, type[Metric]] = {
 _ACCURACY_NAMES = ("accuracy", "acc")
 
 
-def get(identifier: Any, loss: Any = None, output_units: int | None = None) -> Metric:
+def get(identifier: Any, loss: Any = None, output_units: int | None = None,
+        y_true_ndim: int | None = None, y_pred_ndim: int | None = None) -> Metric:
     """Resolves a metric from a name or a :class:`Metric`.
 
-    ``'accuracy'``/``'acc'`` resolve by the loss as in Keras: sparse categorical accuracy for
-    a sparse categorical cross entropy, categorical accuracy for categorical cross entropy,
-    binary accuracy for binary cross entropy or a 1-unit output; the metric keeps the name
-    given (``'accuracy'``).
+    ``'accuracy'``/``'acc'`` resolve as in Keras, from the shapes of the targets and of the
+    model output when they are known (``fit``/``evaluate`` pass them): binary accuracy for a
+    1-unit output; sparse categorical accuracy when the targets have one dimension fewer than
+    the output (integer labels) or a trailing dimension of 1; otherwise categorical accuracy
+    (one-hot or probability targets, whatever the loss, e.g. ``'mse'`` on one-hot labels).
+    Without the target shapes the loss decides: sparse categorical accuracy for a sparse
+    categorical cross entropy, categorical for categorical cross entropy, binary for binary
+    cross entropy. The metric keeps the name given (``'accuracy'``).
 
+    Args:
+        identifier: a name, a :class:`Metric` instance or a Metric subclass.
+        loss: the compiled loss (used when the shapes are unknown).
+        output_units: size of the model output's last dimension, if known.
+        y_true_ndim, y_pred_ndim: ranks (with the batch dim) of the targets and the output;
+            a trailing target dimension of 1 is not counted.
     Raises:
         ValueError: an unknown name (the message lists the accepted names).
     """
@@ -252,9 +263,15 @@ def get(identifier: Any, loss: Any = None, output_units: int | None = None) -> M
         return identifier()
     if isinstance(identifier, str):
         if identifier in _ACCURACY_NAMES:
+            if output_units == 1:
+                return BinaryAccuracy(name=identifier)
+            if y_true_ndim is not None and y_pred_ndim is not None:
+                if y_true_ndim < y_pred_ndim:
+                    return SparseCategoricalAccuracy(name=identifier)
+                return CategoricalAccuracy(name=identifier)
             if isinstance(loss, losses.SparseCategoricalCrossentropy):
                 return SparseCategoricalAccuracy(name=identifier)
-            if isinstance(loss, losses.BinaryCrossentropy) or output_units == 1:
+            if isinstance(loss, losses.BinaryCrossentropy):
                 return BinaryAccuracy(name=identifier)
             if isinstance(loss, losses.CategoricalCrossentropy):
                 return CategoricalAccuracy(name=identifier)

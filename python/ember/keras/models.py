@@ -178,9 +178,11 @@ class Model(Layer):
             "metrics": [m if isinstance(m, str) else m.name for m in metrics],
         }
 
-    def _resolve_metrics(self, output_units: int | None) -> list[metrics_mod.Metric]:
+    def _resolve_metrics(self, output_units: int | None, y_true_ndim: int | None = None,
+                         y_pred_ndim: int | None = None) -> list[metrics_mod.Metric]:
         if not self.compiled_metrics and self._metric_ids:
-            self.compiled_metrics = [metrics_mod.get(m, self.loss, output_units)
+            self.compiled_metrics = [metrics_mod.get(m, self.loss, output_units, y_true_ndim,
+                                                     y_pred_ndim)
                                      for m in self._metric_ids]
         return self.compiled_metrics
 

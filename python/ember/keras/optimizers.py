@@ -13,8 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import ember
+
 from .. import optim
 from .._C import Tensor
+from ..autograd import no_grad
 
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "get"]
 
@@ -22,20 +25,63 @@ __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "get"]
 class Optimizer:
     """Base class: hyperparameters now, the ember optimizer once ``build(params)`` runs.
 
+    Every step does, in Keras's order: gradient clipping (``clipvalue``: each element to
+    ``[-clipvalue, clipvalue]``; ``clipnorm``: each gradient ``g`` scaled by
+    ``clipnorm / max(||g||, clipnorm)``; ``global_clipnorm``: all gradients scaled by
+    ``global_clipnorm / max(||all g||, global_clipnorm)``), then decoupled weight decay
+    (``w -= learning_rate * weight_decay * w``, Keras 3's rule for every optimizer), then the
+    optimizer's update.
+
     Args:
-        learning_rate: learning rate per step (> 0).
+        learning_rate: learning rate per step (>= 0).
+        weight_decay: decoupled weight decay rate, or None (no decay).
+        clipnorm, clipvalue, global_clipnorm: gradient clipping (at most one; default None).
+        name: the optimizer's name.
     Raises:
-        ValueError: a negative learning rate.
+        TypeError: a learning rate that is not a number.
+        ValueError: a negative learning rate, weight decay or clipping threshold, more than one
+            clipping option, ``lr=`` (use ``learning_rate=``), unsupported options (``use_ema``,
+            ``loss_scale_factor``, ``gradient_accumulation_steps``), or an unknown keyword.
     """
 
-    def __init__(self, learning_rate: float, name: str | None = None, **kwargs: Any) -> None:
+    _UNSUPPORTED = ("use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
+                    "gradient_accumulation_steps")
+
+    def __init__(self, learning_rate: float, name: str | None = None,
+                 weight_decay: float | None = None, clipnorm: float | None = None,
+                 clipvalue: float | None = None, global_clipnorm: float | None = None,
+                 **kwargs: Any) -> None:
+        cls = type(self).__name__
+        if "lr" in kwargs:
+            raise ValueError(f"{cls}: argument `lr` is not supported; use `learning_rate` "
+                             f"instead ({cls}(learning_rate={kwargs['lr']!r}))")
+        for k in self._UNSUPPORTED:
+            v = kwargs.pop(k, None)
+            if v not in (None, False) and not (k == "ema_momentum" and v == 0.99) and not (
+                    k == "gradient_accumulation_steps" and v == 1):
+                raise ValueError(f"{cls}: {k}={v!r} is not supported")
+        if kwargs:
+            raise ValueError(f"{cls}: argument(s) not recognized: {sorted(kwargs)}; accepted: "
+                             "learning_rate, the optimizer's own hyperparameters, weight_decay, "
+                             "clipnorm, clipvalue, global_clipnorm, name")
         if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)):
-            raise TypeError(f"{type(self).__name__}: learning_rate must be a number, got "
-                             f"{learning_rate!r}")
+            raise TypeError(f"{cls}: learning_rate must be a number, got {learning_rate!r}")
         if learning_rate < 0:
-            raise ValueError(f"{type(self).__name__}: learning_rate must be >= 0, got {learning_rate}")
+            raise ValueError(f"{cls}: learning_rate must be >= 0, got {learning_rate}")
+        clips = {k: v for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                                   ("global_clipnorm", global_clipnorm)) if v is not None}
+        if len(clips) > 1:
+            raise ValueError(f"{cls}: only one of clipnorm, clipvalue and global_clipnorm can "
+                             f"be set, got {clips}")
+        for k, v in (*clips.items(), ("weight_decay", weight_decay)):
+            if v is not None and not v >= 0:
+                raise ValueError(f"{cls}: {k} must be >= 0, got {v}")
         self._learning_rate = float(learning_rate)
         self.name = name or type(self).__name__.lower()
+        self.weight_decay = None if weight_decay is None else float(weight_decay)
+        self.clipnorm = None if clipnorm is None else float(clipnorm)
+        self.clipvalue = None if clipvalue is None else float(clipvalue)
+        self.global_clipnorm = None if global_clipnorm is None else float(global_clipnorm)
         self._impl: optim.Optimizer | None = None
         self._params: list[Tensor] = []
 
@@ -77,15 +123,60 @@ class Optimizer:
         if self._impl is not None:
             self._impl.zero_grad()
 
+    def _decay_in_impl(self) -> bool:
+        # Whether the ember optimizer applies the decoupled decay itself (AdamW does).
+        return False
+
+    def _pre_step(self) -> None:
+        params = [p for p in self._params if p.grad is not None]
+        with no_grad():
+            if self.clipvalue is not None:
+                for p in params:
+                    p.grad.clamp_(-self.clipvalue, self.clipvalue)
+            elif self.clipnorm is not None:
+                for p in params:
+                    g = p.grad
+                    norm = (g * g).sum().sqrt()
+                    g.mul_(self.clipnorm / norm.clamp(min=self.clipnorm))
+            elif self.global_clipnorm is not None and params:
+                total = ember.stack([(p.grad * p.grad).sum() for p in params]).sum().sqrt()
+                scale = self.global_clipnorm / total.clamp(min=self.global_clipnorm)
+                for p in params:
+                    p.grad.mul_(scale)
+            if self.weight_decay and not self._decay_in_impl():
+                factor = 1.0 - self._learning_rate * self.weight_decay
+                for p in self._params:
+                    p.mul_(factor)
+
+    def _step_fn(self) -> Any:
+        """The callable doing one full step (clipping, decay, update) of the built optimizer."""
+        impl = self._impl
+        if impl is None:
+            return lambda: None
+        if (self.clipnorm is None and self.clipvalue is None and self.global_clipnorm is None
+                and (not self.weight_decay or self._decay_in_impl())):
+            return impl.step
+
+        def step() -> None:
+            self._pre_step()
+            impl.step()
+
+        return step
+
     def step(self) -> None:
-        """One update of the built parameters from their ``.grad``."""
-        if self._impl is not None:
-            self._impl.step()
+        """One update of the built parameters from their ``.grad`` (clipping and weight decay
+        first, see the class docstring)."""
+        self._step_fn()()
         self._iterations = self.iterations + 1
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments."""
-        return {"name": self.name, "learning_rate": self._learning_rate}
+        config: dict[str, Any] = {"name": self.name, "learning_rate": self._learning_rate,
+                                  "weight_decay": self.weight_decay}
+        for k in ("clipnorm", "clipvalue", "global_clipnorm"):
+            if getattr(self, k) is not None:
+                config[k] = getattr(self, k)
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Optimizer:
@@ -105,25 +196,25 @@ class SGD(Optimizer):
         learning_rate: default 0.01.
         momentum: in [0, 1) (default 0).
         nesterov: Nesterov momentum (default False).
-        weight_decay: L2 penalty added to the gradient (default None: 0).
+        weight_decay: decoupled weight decay (default None: none).
+        **kwargs: ``clipnorm``, ``clipvalue``, ``global_clipnorm`` (see :class:`Optimizer`).
+    Raises:
+        ValueError: momentum outside [0, 1), or a bad argument (see :class:`Optimizer`).
     """
 
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
                  weight_decay: float | None = None, name: str = "SGD", **kwargs: Any) -> None:
-        super().__init__(learning_rate, name)
+        super().__init__(learning_rate, name, weight_decay, **kwargs)
         _check_range("SGD", "momentum", momentum, 0.0, 1.0)
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
-        self.weight_decay = weight_decay
 
     def _make(self, params: list[Tensor]) -> optim.Optimizer:
         return optim.SGD(params, lr=self._learning_rate, momentum=self.momentum,
-                         nesterov=self.nesterov and self.momentum > 0,
-                         weight_decay=self.weight_decay or 0.0)
+                         nesterov=self.nesterov and self.momentum > 0)
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
-        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov,
-                "weight_decay": self.weight_decay}
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
 
 class Adam(Optimizer):
@@ -134,32 +225,42 @@ class Adam(Optimizer):
         beta_1, beta_2: moment decay rates in [0, 1) (defaults 0.9, 0.999).
         epsilon: default 1e-7 (Keras's).
         amsgrad: the AMSGrad variant (default False).
-        weight_decay: L2 penalty added to the gradient (default None: 0).
+        weight_decay: decoupled weight decay (default None: none); with it Adam is AdamW.
+        **kwargs: ``clipnorm``, ``clipvalue``, ``global_clipnorm`` (see :class:`Optimizer`).
+    Raises:
+        ValueError: betas outside [0, 1), a negative epsilon, or a bad argument (see
+            :class:`Optimizer`).
     Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization", 2014.
     """
 
     def __init__(self, learning_rate: float = 1e-3, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-7, amsgrad: bool = False, weight_decay: float | None = None,
                  name: str = "adam", **kwargs: Any) -> None:
-        super().__init__(learning_rate, name)
+        super().__init__(learning_rate, name, weight_decay, **kwargs)
         _check_range(type(self).__name__, "beta_1", beta_1, 0.0, 1.0)
         _check_range(type(self).__name__, "beta_2", beta_2, 0.0, 1.0)
         if epsilon < 0:
             raise ValueError(f"{type(self).__name__}: epsilon must be >= 0, got {epsilon}")
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
         self.amsgrad = bool(amsgrad)
-        self.weight_decay = weight_decay
+
+    def _decay_in_impl(self) -> bool:
+        return True
 
     def _make(self, params: list[Tensor]) -> optim.Optimizer:
+        # ember's AdamW decays decoupled (w -= lr * wd * w, then the Adam step), as Keras does
+        # for Adam's weight_decay; without decay it is Adam.
+        if self.weight_decay:
+            return optim.AdamW(params, lr=self._learning_rate, betas=(self.beta_1, self.beta_2),
+                               eps=self.epsilon, amsgrad=self.amsgrad,
+                               weight_decay=self.weight_decay)
         return optim.Adam(params, lr=self._learning_rate, betas=(self.beta_1, self.beta_2),
-                          eps=self.epsilon, amsgrad=self.amsgrad,
-                          weight_decay=self.weight_decay or 0.0)
+                          eps=self.epsilon, amsgrad=self.amsgrad)
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon, "amsgrad": self.amsgrad,
-                "weight_decay": self.weight_decay}
+                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
 
 
 class AdamW(Adam):
@@ -171,12 +272,8 @@ class AdamW(Adam):
     def __init__(self, learning_rate: float = 1e-3, weight_decay: float = 0.004,
                  beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
                  amsgrad: bool = False, name: str = "adamw", **kwargs: Any) -> None:
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, name)
-
-    def _make(self, params: list[Tensor]) -> optim.Optimizer:
-        return optim.AdamW(params, lr=self._learning_rate, betas=(self.beta_1, self.beta_2),
-                           eps=self.epsilon, amsgrad=self.amsgrad,
-                           weight_decay=self.weight_decay or 0.0)
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, name,
+                         **kwargs)
 
 
 class RMSprop(Optimizer):
@@ -188,36 +285,44 @@ class RMSprop(Optimizer):
         momentum: default 0.
         epsilon: default 1e-7.
         centered: divide by the gradient's estimated variance instead (default False).
+        weight_decay: decoupled weight decay (default None: none).
+        **kwargs: ``clipnorm``, ``clipvalue``, ``global_clipnorm`` (see :class:`Optimizer`).
+    Raises:
+        ValueError: rho or momentum outside [0, 1), or a bad argument (see :class:`Optimizer`).
     Reference: Hinton, "Neural Networks for Machine Learning", lecture 6e.
     """
 
     def __init__(self, learning_rate: float = 1e-3, rho: float = 0.9, momentum: float = 0.0,
                  epsilon: float = 1e-7, centered: bool = False, weight_decay: float | None = None,
                  name: str = "rmsprop", **kwargs: Any) -> None:
-        super().__init__(learning_rate, name)
+        super().__init__(learning_rate, name, weight_decay, **kwargs)
         _check_range("RMSprop", "rho", rho, 0.0, 1.0)
         _check_range("RMSprop", "momentum", momentum, 0.0, 1.0)
         self.rho, self.momentum, self.epsilon = float(rho), float(momentum), float(epsilon)
-        self.centered, self.weight_decay = bool(centered), weight_decay
+        self.centered = bool(centered)
 
     def _make(self, params: list[Tensor]) -> optim.Optimizer:
         return optim.RMSprop(params, lr=self._learning_rate, alpha=self.rho, eps=self.epsilon,
-                             momentum=self.momentum, centered=self.centered,
-                             weight_decay=self.weight_decay or 0.0)
+                             momentum=self.momentum, centered=self.centered)
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
-                "epsilon": self.epsilon, "centered": self.centered,
-                "weight_decay": self.weight_decay}
+                "epsilon": self.epsilon, "centered": self.centered}
 
 
 class Adagrad(Optimizer):
-    """Adagrad (defaults: learning_rate 1e-3, initial_accumulator_value 0.1, epsilon 1e-7)."""
+    """Adagrad (defaults: learning_rate 1e-3, initial_accumulator_value 0.1, epsilon 1e-7).
+
+    Args:
+        weight_decay: decoupled weight decay (default None: none).
+        **kwargs: ``clipnorm``, ``clipvalue``, ``global_clipnorm`` (see :class:`Optimizer`).
+    """
 
     def __init__(self, learning_rate: float = 1e-3, initial_accumulator_value: float = 0.1,
-                 epsilon: float = 1e-7, name: str = "adagrad", **kwargs: Any) -> None:
-        super().__init__(learning_rate, name)
+                 epsilon: float = 1e-7, weight_decay: float | None = None, name: str = "adagrad",
+                 **kwargs: Any) -> None:
+        super().__init__(learning_rate, name, weight_decay, **kwargs)
         self.initial_accumulator_value = float(initial_accumulator_value)
         self.epsilon = float(epsilon)
 

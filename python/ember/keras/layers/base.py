@@ -261,6 +261,7 @@ class Layer(Module):
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         if _is_symbolic(inputs):
             return self._symbolic_call(inputs, *args, **kwargs)
+        inputs = self._convert_inputs(inputs)
         first = not self.built
         if first:
             self._maybe_build(_batch_shape(inputs))
@@ -276,6 +277,21 @@ class Layer(Module):
         if first and self._output_shape is None:  # known from now on (summary, output_shape)
             self._output_shape = _batch_shape(out) if isinstance(out, (Tensor, list, tuple)) else None
         return out
+
+    def _convert_inputs(self, inputs: Any) -> Any:
+        # numpy arrays (and lists of them, for several inputs) become ember tensors, as Keras
+        # converts them; floating arrays are cast to the layer's dtype (float64 -> float32).
+        if isinstance(inputs, np.ndarray) or isinstance(inputs, (np.floating, np.integer)):
+            a = np.ascontiguousarray(inputs)
+            if a.dtype.kind == "f":
+                return ember.from_numpy(a).to(self._dtype)
+            if a.dtype.kind in "iub":
+                return ember.from_numpy(a.astype(np.int64) if a.dtype.kind != "b" else a)
+            raise TypeError(f"{type(self).__name__} '{self.name}': expected a numeric array, got "
+                            f"a numpy array of dtype {a.dtype}")
+        if isinstance(inputs, (list, tuple)) and any(isinstance(t, np.ndarray) for t in inputs):
+            return type(inputs)(self._convert_inputs(t) for t in inputs)
+        return inputs
 
     def forward(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         """``ember.nn`` entry point: the same as calling the layer."""

@@ -1,0 +1,134 @@
+"""Keras-semantics checks: calling on numpy, optimizer arguments (clipping, decoupled weight
+decay, rejected names), and 'accuracy' resolved from the target/output shapes."""
+
+import ember
+import numpy as np
+import pytest
+from ember import keras
+from ember.keras import layers, metrics, optimizers
+
+
+def test_model_and_layer_called_on_numpy_arrays():
+    model = keras.Sequential([layers.Dense(4), layers.Dense(2)])
+    x = np.random.rand(5, 3)  # float64, as numpy makes it
+    out = model(x)
+    assert isinstance(out, ember.Tensor) and out.dtype == ember.float32
+    k0, b0, k1, b1 = model.get_weights()
+    np.testing.assert_allclose(out.detach().numpy(), (x @ k0 + b0) @ k1 + b1, rtol=1e-5, atol=1e-6)
+    dense = layers.Dense(2, kernel_initializer="ones")
+    np.testing.assert_allclose(dense(np.ones((1, 3), np.float32)).detach().numpy(), [[3.0, 3.0]])
+    emb = keras.Sequential([layers.Embedding(10, 3), layers.Flatten()])
+    idx = np.array([[1, 2], [3, 4]])
+    got = emb(idx).detach().numpy()
+    np.testing.assert_allclose(got, emb.get_weights()[0][idx].reshape(2, 6))
+    inp = keras.Input((3,))
+    fmodel = keras.Model(inp, layers.Dense(2)(inp))
+    k, b = fmodel.get_weights()
+    np.testing.assert_allclose(fmodel(x).detach().numpy(), x @ k + b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"lr": 0.1}, r"Adam: argument `lr` is not supported; use `learning_rate`"),
+    ({"learning_rat": 0.1}, r"Adam: argument\(s\) not recognized: \['learning_rat'\]"),
+    ({"clipnorm": 1.0, "clipvalue": 1.0}, r"only one of clipnorm, clipvalue and global_clipnorm"),
+    ({"clipnorm": -1.0}, r"clipnorm must be >= 0"),
+    ({"use_ema": True}, r"use_ema=True is not supported"),
+])
+def test_optimizer_rejects_unknown_or_unsupported_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        optimizers.Adam(**kwargs)
+
+
+def _one_sgd_step(**opt_kwargs):
+    # w = [1, 1], x = [3, 4], y = 0, mse: grad = 2 * 7 * x = [42, 56] (norm 70).
+    model = keras.Sequential([layers.Dense(1, use_bias=False, kernel_initializer="ones",
+                                           input_shape=(2,))])
+    model.compile(optimizers.SGD(1.0, **opt_kwargs), "mse")
+    model.fit(np.array([[3.0, 4.0]], np.float32), np.array([[0.0]], np.float32), epochs=1,
+              verbose=0)
+    return model.get_weights()[0].ravel()
+
+
+@pytest.mark.parametrize("kwargs,expected", [
+    ({}, [1 - 42.0, 1 - 56.0]),
+    ({"clipnorm": 1.0}, [1 - 0.6, 1 - 0.8]),  # g * 1 / max(70, 1)
+    ({"clipnorm": 100.0}, [1 - 42.0, 1 - 56.0]),  # under the threshold: unchanged
+    ({"global_clipnorm": 7.0}, [1 - 4.2, 1 - 5.6]),
+    ({"clipvalue": 0.5}, [0.5, 0.5]),
+    ({"weight_decay": 0.1}, [0.9 - 42.0, 0.9 - 56.0]),  # w -= lr * wd * w, then the step
+])
+def test_sgd_clipping_and_decoupled_weight_decay(kwargs, expected):
+    np.testing.assert_allclose(_one_sgd_step(**kwargs), expected, rtol=1e-5)
+
+
+def test_train_on_batch_applies_clipping():
+    model = keras.Sequential([layers.Dense(1, use_bias=False, kernel_initializer="ones",
+                                           input_shape=(2,))])
+    model.compile(optimizers.SGD(1.0, clipnorm=1.0), "mse")
+    model.train_on_batch(np.array([[3.0, 4.0]], np.float32), np.array([[0.0]], np.float32))
+    np.testing.assert_allclose(model.get_weights()[0].ravel(), [0.4, 0.2], rtol=1e-5)
+
+
+def test_adam_weight_decay_is_decoupled_like_adamw():
+    # Keras 3 applies weight_decay as w -= lr * wd * w for every optimizer: Adam(weight_decay)
+    # equals AdamW with the same rate, not an L2 term added to the gradient.
+    x = np.random.rand(16, 3).astype("float32")
+    y = np.random.rand(16, 1).astype("float32")
+    results = []
+    for opt in (optimizers.Adam(0.1, weight_decay=0.5), optimizers.AdamW(0.1, weight_decay=0.5)):
+        ember.manual_seed(1)
+        model = keras.Sequential([layers.Dense(1, input_shape=(3,))])
+        model.compile(opt, "mse")
+        model.fit(x, y, epochs=3, batch_size=4, shuffle=False, verbose=0)
+        results.append(model.get_weights())
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    # First Adam step moves each weight by lr (sign of the gradient) after the decay.
+    model = keras.Sequential([layers.Dense(1, use_bias=False, kernel_initializer="ones",
+                                           input_shape=(2,))])
+    model.compile(optimizers.Adam(0.1, weight_decay=0.5), "mse")
+    model.fit(np.array([[3.0, 4.0]], np.float32), np.array([[0.0]], np.float32), verbose=0)
+    np.testing.assert_allclose(model.get_weights()[0].ravel(), [0.95 - 0.1] * 2, rtol=1e-5)
+
+
+def test_optimizer_config_round_trip_keeps_clipping():
+    opt = optimizers.RMSprop(0.01, clipnorm=2.0, weight_decay=0.01)
+    again = optimizers.get({"class_name": "RMSprop", "config": opt.get_config()})
+    assert again.clipnorm == 2.0 and again.weight_decay == 0.01 and again.learning_rate == 0.01
+
+
+def test_accuracy_with_mse_on_one_hot_targets_is_categorical():
+    # Keras picks the accuracy from the shapes: one-hot targets with a 3-unit output give
+    # categorical accuracy whatever the loss.
+    x = np.random.rand(30, 4).astype("float32")
+    labels = np.arange(30) % 3
+    y = keras.utils.to_categorical(labels, 3)
+    model = keras.Sequential([layers.Dense(3, activation="softmax", input_shape=(4,))])
+    model.compile("sgd", "mse", metrics=["accuracy"])
+    loss, acc = model.evaluate(x, y, verbose=0)
+    assert isinstance(model.compiled_metrics[0], metrics.CategoricalAccuracy)
+    expected = np.mean(model.predict(x, verbose=0).argmax(-1) == labels)
+    assert acc == pytest.approx(expected)
+    assert loss == pytest.approx(np.mean((model.predict(x, verbose=0) - y) ** 2), rel=1e-5)
+
+
+def test_accuracy_with_mse_on_integer_labels_is_sparse():
+    x = np.random.rand(30, 4).astype("float32")
+    labels = (np.arange(30) % 3).reshape(-1, 1)  # (N, 1) integer labels
+    model = keras.Sequential([layers.Dense(3, input_shape=(4,))])
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["acc"])
+    _, acc = model.evaluate(x, labels, verbose=0)
+    assert isinstance(model.compiled_metrics[0], metrics.SparseCategoricalAccuracy)
+    assert acc == pytest.approx(np.mean(model.predict(x, verbose=0).argmax(-1) == labels[:, 0]))
+
+
+@pytest.mark.parametrize("y_ndim,out_ndim,units,cls", [
+    (2, 2, 1, metrics.BinaryAccuracy),
+    (1, 2, 10, metrics.SparseCategoricalAccuracy),
+    (2, 2, 10, metrics.CategoricalAccuracy),
+    (2, 3, 10, metrics.SparseCategoricalAccuracy),
+])
+def test_accuracy_resolves_by_shapes(y_ndim, out_ndim, units, cls):
+    m = metrics.get("accuracy", keras.losses.get("mse"), units, y_ndim, out_ndim)
+    assert type(m) is cls and m.name == "accuracy"
