@@ -132,3 +132,43 @@ def test_accuracy_with_mse_on_integer_labels_is_sparse():
 def test_accuracy_resolves_by_shapes(y_ndim, out_ndim, units, cls):
     m = metrics.get("accuracy", keras.losses.get("mse"), units, y_ndim, out_ndim)
     assert type(m) is cls and m.name == "accuracy"
+
+
+def test_orthogonal_and_identity_initializers_and_short_aliases():
+    init = keras.initializers
+    w = init.get("orthogonal")((6, 4)).numpy()
+    np.testing.assert_allclose(w.T @ w, np.eye(4), atol=1e-5)
+    w = init.Orthogonal(gain=2.0)((3, 5)).numpy()  # rows < cols: orthogonal rows
+    np.testing.assert_allclose(w @ w.T, 4.0 * np.eye(3), atol=1e-5)
+    np.testing.assert_array_equal(init.get("identity")((2, 3)).numpy(), np.eye(2, 3))
+    with pytest.raises(ValueError, match=r"Orthogonal: the shape must have rank >= 2"):
+        init.Orthogonal()((4,))
+    assert type(init.get("uniform")) is init.RandomUniform
+    assert type(init.get("normal")) is init.RandomNormal
+    dense = layers.Dense(3, kernel_initializer="uniform")
+    dense.build((None, 500))
+    k = dense.kernel.detach().numpy()
+    assert np.abs(k).max() <= 0.05 and k.std() == pytest.approx(0.1 / np.sqrt(12), rel=0.05)
+
+
+def test_binary_crossentropy_with_per_sample_labels_and_two_outputs_is_caught():
+    x = np.random.rand(64, 4).astype("float32")
+    y = (x.sum(1) > 2).astype("int64")
+    model = keras.Sequential([layers.Dense(2, activation="softmax", input_shape=(4,))])
+    model.compile("adam", "binary_crossentropy")
+    with pytest.raises(ValueError, match=r"binary_crossentropy: labels of shape \(64,\) hold one "
+                                         r"value per sample.*Dense\(1, activation='sigmoid'\)"):
+        model.fit(x, y, verbose=0)
+
+
+def test_categorical_crossentropy_with_one_unit_output_is_caught():
+    x = np.random.rand(64, 4).astype("float32")
+    y = (x.sum(1) > 2).astype("float32").reshape(-1, 1)
+    model = keras.Sequential([layers.Dense(1, activation="sigmoid", input_shape=(4,))])
+    model.compile("adam", "categorical_crossentropy")
+    w0 = model.get_weights()
+    with pytest.raises(ValueError, match=r"categorical_crossentropy needs an output with one unit "
+                                         r"per class.*loss='binary_crossentropy'"):
+        model.fit(x, y, verbose=0)
+    for a, b in zip(w0, model.get_weights()):
+        np.testing.assert_array_equal(a, b)

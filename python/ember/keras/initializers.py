@@ -23,10 +23,12 @@ __all__ = [
     "GlorotUniform",
     "HeNormal",
     "HeUniform",
+    "Identity",
     "Initializer",
     "LecunNormal",
     "LecunUniform",
     "Ones",
+    "Orthogonal",
     "RandomNormal",
     "RandomUniform",
     "TruncatedNormal",
@@ -249,6 +251,66 @@ class LecunNormal(_Preset):
     _preset = (1.0, "fan_in", "truncated_normal")
 
 
+class Orthogonal(Initializer):
+    """A (semi-)orthogonal matrix times ``gain``: the Q factor of the QR decomposition of a
+    standard normal ``(max(rows, cols), min(rows, cols))`` matrix (signs fixed by ``diag(R)``),
+    transposed when ``rows < cols``, with ``rows = prod(shape[:-1])`` and ``cols = shape[-1]``.
+
+    Args:
+        gain: multiplier (default 1).
+    Raises:
+        ValueError (when called): a shape of rank < 2.
+    Reference: Saxe et al., "Exact solutions to the nonlinear dynamics of learning in deep
+    linear neural networks", 2014.
+    """
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
+        self.gain, self.seed = float(gain), seed
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None) -> Tensor:
+        import numpy as np
+
+        shape = tuple(int(d) for d in shape)
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal: the shape must have rank >= 2, got {shape}")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        a = ember.randn(max(rows, cols), min(rows, cols), dtype=ember.float64).numpy()
+        q, r = np.linalg.qr(a)
+        q = q * np.where(np.diag(r) < 0, -1.0, 1.0)
+        if rows < cols:
+            q = q.T
+        out = ember.from_numpy(np.ascontiguousarray(self.gain * q.reshape(shape)))
+        return out.to(dtype or ember.float32)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments."""
+        return {"gain": self.gain, "seed": self.seed}
+
+
+class Identity(Initializer):
+    """``gain`` times the identity matrix (2-D shapes only; rectangular ones get ones on the
+    main diagonal).
+
+    Args:
+        gain: multiplier (default 1).
+    Raises:
+        ValueError (when called): a shape that is not 2-D.
+    """
+
+    def __init__(self, gain: float = 1.0) -> None:
+        self.gain = float(gain)
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None) -> Tensor:
+        shape = tuple(int(d) for d in shape)
+        if len(shape) != 2:
+            raise ValueError(f"Identity: the shape must be 2-D, got {shape}")
+        return ember.eye(shape[0], shape[1], dtype=dtype or ember.float32) * self.gain
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments."""
+        return {"gain": self.gain}
+
+
 _BY_NAME: dict[str, type[Initializer]] = {
     "zeros": Zeros,
     "ones": Ones,
@@ -263,8 +325,11 @@ _BY_NAME: dict[str, type[Initializer]] = {
     "he_normal": HeNormal,
     "lecun_uniform": LecunUniform,
     "lecun_normal": LecunNormal,
+    "orthogonal": Orthogonal,
+    "identity": Identity,
 }
 _CLASSES = {cls.__name__: cls for cls in _BY_NAME.values()}
+_BY_NAME.update(uniform=RandomUniform, normal=RandomNormal)  # Keras's short aliases
 
 
 def get(identifier: Any) -> Initializer:

@@ -163,6 +163,9 @@ class BinaryCrossentropy(Loss):
     Args:
         from_logits: ``y_pred`` are logits (no sigmoid applied) instead of probabilities.
         label_smoothing: in [0, 1]; targets become ``y * (1 - s) + 0.5 * s``.
+    Raises (at ``fit``):
+        ValueError: labels outside [0, 1], or one label per sample for a model with several
+            outputs per sample.
     """
 
     _fused_activation = "sigmoid"
@@ -199,6 +202,15 @@ class BinaryCrossentropy(Loss):
                 f"[{y.min()}, {y.max()}]; for integer class labels use "
                 "'sparse_categorical_crossentropy' with a softmax output"
             )
+        width = output_shape[-1] if output_shape else None
+        if output_shape and y.ndim == len(output_shape) - 1 and width not in (None, 1):
+            raise ValueError(
+                f"binary_crossentropy: labels of shape {y.shape} hold one value per sample, but "
+                f"the model outputs shape {_shape_txt(output_shape)} ({width} values per "
+                "sample); for one 0/1 label per sample end the model with Dense(1, "
+                "activation='sigmoid'), or keep the softmax output and use "
+                "loss='sparse_categorical_crossentropy'"
+            )
         _check_width("binary_crossentropy", y, output_shape)
 
     def get_config(self) -> dict[str, Any]:
@@ -214,6 +226,9 @@ class CategoricalCrossentropy(Loss):
     Args:
         from_logits: ``y_pred`` are logits instead of probabilities (softmax applied inside).
         label_smoothing: in [0, 1]; targets become ``y * (1 - s) + s / C``.
+    Raises (at ``fit``):
+        ValueError: integer class labels instead of one-hot ones, a width that differs from
+            the output's, or a 1-unit output (the loss would always be 0).
     """
 
     _fused_activation = "softmax"
@@ -245,7 +260,15 @@ class CategoricalCrossentropy(Loss):
     def check_targets(self, y: np.ndarray, output_shape: tuple) -> None:
         """Checks the whole label array against the model's output shape (see :meth:`Loss.check_targets`)."""
         width = output_shape[-1] if output_shape else None
-        if (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)) and width not in (None, 1):
+        if width == 1:
+            raise ValueError(
+                f"categorical_crossentropy needs an output with one unit per class, but the "
+                f"model outputs shape {_shape_txt(output_shape)}: with a single class the loss "
+                "is always 0 and nothing trains; for two classes use a Dense(1, "
+                "activation='sigmoid') output with loss='binary_crossentropy', or Dense(2, "
+                "activation='softmax') with one-hot labels"
+            )
+        if (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)) and width is not None:
             raise ValueError(
                 f"categorical_crossentropy expects one-hot labels of shape (N, {width}), but got "
                 f"integer class labels of shape {y.shape}; use "
