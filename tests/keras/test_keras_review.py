@@ -172,3 +172,58 @@ def test_categorical_crossentropy_with_one_unit_output_is_caught():
         model.fit(x, y, verbose=0)
     for a, b in zip(w0, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def _two_class_data(n=64):
+    x = np.random.rand(n, 4).astype("float32")
+    return x, (x.sum(1) > 2).astype("int64")
+
+
+def test_metric_functions_classes_and_crossentropy_names():
+    x, y = _two_class_data()
+
+    def positive_rate(y_true, y_pred):
+        return (y_pred[:, 1] > 0.5).to(ember.float32)
+
+    model = keras.Sequential([layers.Dense(2, activation="softmax", input_shape=(4,))])
+    model.compile("adam", "sparse_categorical_crossentropy",
+                  metrics=[positive_rate, "sparse_categorical_crossentropy",
+                           metrics.SparseCategoricalAccuracy])
+    assert model.metrics_names == ["loss", "positive_rate", "sparse_categorical_crossentropy",
+                                   "sparse_categorical_accuracy"]
+    logs = model.evaluate(x, y, batch_size=10, verbose=0, return_dict=True)
+    p = model.predict(x, verbose=0)
+    assert logs["positive_rate"] == pytest.approx(np.mean(p[:, 1] > 0.5))
+    nll = -np.log(p[np.arange(len(y)), y])
+    assert logs["sparse_categorical_crossentropy"] == pytest.approx(nll.mean(), rel=1e-5)
+    assert logs["loss"] == pytest.approx(nll.mean(), rel=1e-5)
+    assert logs["sparse_categorical_accuracy"] == pytest.approx(np.mean(p.argmax(1) == y))
+    with pytest.raises(ValueError, match=r"Unknown metric 3"):
+        model.compile("adam", "mse", metrics=[3])
+
+
+def test_load_model_keeps_renamed_and_configured_metrics(tmp_path):
+    x, y = _two_class_data()
+
+    def positive_rate(y_true, y_pred):
+        return (y_pred[:, 1] > 0.5).to(ember.float32)
+
+    model = keras.Sequential([layers.Dense(2, activation="softmax", input_shape=(4,))])
+    model.compile("adam", "sparse_categorical_crossentropy",
+                  metrics=["accuracy", metrics.SparseCategoricalAccuracy(name="acc_s"),
+                           positive_rate])
+    path = tmp_path / "m.keras"
+    model.save(path)
+    with pytest.warns(UserWarning, match=r"compiled metric 'positive_rate' cannot be rebuilt"):
+        loaded = keras.models.load_model(path)
+    assert loaded.metrics_names == ["loss", "accuracy", "acc_s"]
+    loaded = keras.models.load_model(path, custom_objects={"positive_rate": positive_rate})
+    assert loaded.metrics_names == ["loss", "accuracy", "acc_s", "positive_rate"]
+    assert loaded.evaluate(x, y, verbose=0) == pytest.approx(model.evaluate(x, y, verbose=0))
+
+    binary = keras.Sequential([layers.Dense(1, activation="sigmoid", input_shape=(4,))])
+    binary.compile("sgd", "binary_crossentropy", metrics=[metrics.BinaryAccuracy(threshold=0.7)])
+    binary.save(path)
+    again = keras.models.load_model(path)
+    again.evaluate(x, y, verbose=0)
+    assert again.compiled_metrics[0].threshold == 0.7

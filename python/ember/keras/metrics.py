@@ -25,6 +25,7 @@ __all__ = [
     "Mean",
     "MeanAbsoluteError",
     "MeanSquaredError",
+    "MeanMetricWrapper",
     "Metric",
     "SparseCategoricalAccuracy",
     "get",
@@ -221,6 +222,34 @@ class MeanSquaredError(Metric):
         return (d * d).sum(), d.numel()
 
 
+class MeanMetricWrapper(Metric):
+    """The running mean of ``fn(y_true, y_pred)`` over all samples: turns a function (a loss
+    function such as ``keras.losses.binary_crossentropy``, or your own) into a metric.
+
+    Args:
+        fn: callable ``(y_true, y_pred) -> Tensor`` of per-sample (or per-element) values;
+            ``y_pred`` holds probabilities (a fused final softmax/sigmoid is applied first).
+        name: the name in logs (default ``fn.__name__``).
+    """
+
+    def __init__(self, fn: Any, name: str | None = None, dtype: Any = None, **kwargs: Any) -> None:
+        self._fn, self._fn_kwargs = fn, kwargs
+        super().__init__(name or getattr(fn, "__name__", "metric"), dtype)
+
+    def _batch(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> tuple[Tensor, int]:
+        if logits:
+            y_pred = _probabilities(y_pred, self._activation)
+        v = self._fn(y_true, y_pred, **self._fn_kwargs)
+        v = _as_tensor(v).detach()
+        return v.to(ember.float64).sum(), max(1, v.numel())
+
+
+def _loss_metric(fn_name: str) -> Any:
+    from . import losses
+
+    return getattr(losses, fn_name)
+
+
 _BY_NAME: dict[str, type[Metric]] = {
     "sparse_categorical_accuracy": SparseCategoricalAccuracy,
     "categorical_accuracy": CategoricalAccuracy,
@@ -231,6 +260,8 @@ _BY_NAME: dict[str, type[Metric]] = {
     "mean_squared_error": MeanSquaredError,
 }
 _ACCURACY_NAMES = ("accuracy", "acc")
+_LOSS_METRICS = ("binary_crossentropy", "categorical_crossentropy",
+                 "sparse_categorical_crossentropy")
 
 
 def get(identifier: Any, loss: Any = None, output_units: int | None = None,
@@ -247,7 +278,8 @@ def get(identifier: Any, loss: Any = None, output_units: int | None = None,
     cross entropy. The metric keeps the name given (``'accuracy'``).
 
     Args:
-        identifier: a name, a :class:`Metric` instance or a Metric subclass.
+        identifier: a name, a :class:`Metric` instance or a Metric subclass, or a function
+            ``(y_true, y_pred) -> per-sample values`` (averaged by :class:`MeanMetricWrapper`).
         loss: the compiled loss (used when the shapes are unknown).
         output_units: size of the model output's last dimension, if known.
         y_true_ndim, y_pred_ndim: ranks (with the batch dim) of the targets and the output;
@@ -279,7 +311,12 @@ def get(identifier: Any, loss: Any = None, output_units: int | None = None,
         cls = _BY_NAME.get(identifier)
         if cls is not None:
             return cls(name=identifier)
+        if identifier in _LOSS_METRICS:
+            return MeanMetricWrapper(_loss_metric(identifier), name=identifier)
+    elif callable(identifier):
+        return MeanMetricWrapper(identifier)
     raise ValueError(
         f"Unknown metric {identifier!r}; accepted names: accuracy, acc, "
-        f"{', '.join(_BY_NAME)} (or a keras.metrics.Metric)"
+        f"{', '.join(_BY_NAME)}, {', '.join(_LOSS_METRICS)} (or a keras.metrics.Metric, or a "
+        "function (y_true, y_pred) -> per-sample values)"
     )

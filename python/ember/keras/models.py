@@ -144,7 +144,8 @@ class Model(Layer):
                 ``'categorical_crossentropy'``, ``'sparse_categorical_crossentropy'``), a
                 ``keras.losses.Loss`` or a callable ``(y_true, y_pred) -> Tensor``.
             metrics: list of names (``'accuracy'``, ``'sparse_categorical_accuracy'``,
-                ``'mae'``, ``'mse'``, ...) or ``keras.metrics.Metric`` objects.
+                ``'mae'``, ``'mse'``, ``'binary_crossentropy'``, ...), ``keras.metrics.Metric``
+                objects or classes, or functions ``(y_true, y_pred) -> per-sample values``.
         Raises:
             ValueError: an unknown optimizer, loss or metric name.
             TypeError: an unknown keyword argument.
@@ -156,17 +157,20 @@ class Model(Layer):
         self.loss = losses_mod.get(loss) if loss is not None else None
         if metrics is None:
             metrics = []
-        if isinstance(metrics, (str, metrics_mod.Metric)):
+        if isinstance(metrics, (str, metrics_mod.Metric)) or (
+                callable(metrics) and not isinstance(metrics, (list, tuple))):
             metrics = [metrics]
         if isinstance(metrics, dict):
             raise ValueError(  # noqa: TRY004 - Keras raises ValueError here
                 "compile: metrics must be a list (dict metrics for multi-output "
                              "models are not supported)")
-        for m in metrics:  # validate names now; 'accuracy' is resolved at fit time
-            if isinstance(m, str) and m not in metrics_mod._ACCURACY_NAMES:
-                metrics_mod.get(m)
-            elif not isinstance(m, (str, metrics_mod.Metric)):
-                raise ValueError(f"Unknown metric {m!r}; expected a name or a keras.metrics.Metric")
+        metrics = list(metrics)
+        for i, m in enumerate(metrics):  # validate names now; 'accuracy' is resolved at fit time
+            if isinstance(m, str):
+                if m not in metrics_mod._ACCURACY_NAMES:
+                    metrics_mod.get(m)
+            elif not isinstance(m, metrics_mod.Metric):
+                metrics[i] = metrics_mod.get(m)  # a Metric class or a function
         self._metric_ids = list(metrics)
         self.compiled_metrics = []
         self._compile_config = {
@@ -175,7 +179,7 @@ class Model(Layer):
             "loss": {"class_name": type(self.loss).__name__, "config": self.loss.get_config()}
             if self.loss is not None and not isinstance(self.loss, losses_mod._FunctionLoss)
             else None,
-            "metrics": [m if isinstance(m, str) else m.name for m in metrics],
+            "metrics": [_metric_config(m) for m in metrics],
         }
 
     def _resolve_metrics(self, output_units: int | None, y_true_ndim: int | None = None,
@@ -300,6 +304,20 @@ class Model(Layer):
         if type(self).get_config is Model.get_config and not isinstance(self, (Sequential, Functional)):
             return {"name": self.name, "trainable": self.trainable}
         return super().get_config()
+
+
+def _metric_config(m: Any) -> Any:
+    """A compiled metric as saved by ``model.save``: its name, or ``{"class_name", "config"}``
+    for a built-in Metric object; a custom function is saved by its ``__name__`` (loading
+    needs it in ``custom_objects``)."""
+    if isinstance(m, str):
+        return m
+    cls = type(m).__name__
+    if getattr(metrics_mod, cls, None) is type(m) and not isinstance(m, metrics_mod.MeanMetricWrapper):
+        return {"class_name": cls, "config": m.get_config()}
+    if isinstance(m, metrics_mod.MeanMetricWrapper):
+        return getattr(m._fn, "__name__", m.name)
+    return m.name
 
 
 class Sequential(Model):

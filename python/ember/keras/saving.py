@@ -266,9 +266,37 @@ def load_model(filepath: Any, custom_objects: dict[str, Any] | None = None,
             if loss_cls is not None:
                 loss = loss_cls(**cc["loss"]["config"])
         if loss is not None:
-            model.compile(optimizer=optimizers.get(cc["optimizer"]), loss=loss,
-                          metrics=cc.get("metrics") or None)
+            with custom_object_scope(custom_objects):
+                metrics = _saved_metrics(cc.get("metrics") or [], path)
+            model.compile(optimizer=optimizers.get(cc["optimizer"]), loss=loss, metrics=metrics)
     return model
+
+
+def _saved_metrics(saved: list[Any], path: str) -> list[Any]:
+    # Rebuilds the compiled metrics; one that cannot be rebuilt (a custom function not given
+    # in custom_objects) is left out with a warning rather than failing the load.
+    import warnings
+
+    from . import metrics as metrics_mod
+
+    out: list[Any] = []
+    for m in saved:
+        try:
+            if isinstance(m, dict):
+                cls = getattr(metrics_mod, str(m.get("class_name")), None)
+                if not (isinstance(cls, type) and issubclass(cls, metrics_mod.Metric)):
+                    raise ValueError(f"unknown metric class {m.get('class_name')!r}")
+                out.append(cls(**m.get("config", {})))
+            elif isinstance(m, str) and _custom_object(m) is not None:
+                out.append(metrics_mod.get(_custom_object(m)))
+            else:
+                if m not in metrics_mod._ACCURACY_NAMES:
+                    metrics_mod.get(m)
+                out.append(m)
+        except (ValueError, TypeError) as e:
+            warnings.warn(f"load_model: {path!r}: the compiled metric {m!r} cannot be rebuilt "
+                          f"({e}); pass it in custom_objects to keep it", stacklevel=3)
+    return out
 
 
 def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = None) -> Any:
