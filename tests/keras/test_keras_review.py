@@ -227,3 +227,17 @@ def test_load_model_keeps_renamed_and_configured_metrics(tmp_path):
     again = keras.models.load_model(path)
     again.evaluate(x, y, verbose=0)
     assert again.compiled_metrics[0].threshold == 0.7
+
+
+def test_model_checkpoint_missing_format_field_names_available_keys(tmp_path):
+    x, y = _two_class_data()
+    model = keras.Sequential([layers.Dense(2, activation="softmax", input_shape=(4,))])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    ck = keras.callbacks.ModelCheckpoint(str(tmp_path / "m-{epoch:02d}-{val_loss:.2f}.keras"))
+    with pytest.raises(KeyError, match=r"'val_loss' is not in the epoch's logs \(available: "
+                                       r"epoch, loss\)"):
+        model.fit(x, y, verbose=0, callbacks=[ck])
+    model.fit(x, y, epochs=2, verbose=0, validation_data=(x, y), callbacks=[ck])
+    val = model.history.history["val_loss"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"m-01-{val[0]:.2f}.keras", f"m-02-{val[1]:.2f}.keras"]

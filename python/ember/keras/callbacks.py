@@ -267,6 +267,9 @@ class ModelCheckpoint(Callback):
         save_weights_only: ``save_weights`` instead of ``save`` (default False).
         mode: ``'auto'``, ``'min'`` or ``'max'``.
         initial_value_threshold: the value to beat at the start.
+    Raises:
+        ValueError: ``save_freq`` other than ``'epoch'`` or an unknown ``mode``.
+        KeyError (at the epoch's end): a ``filepath`` field that is not in the logs.
     Attributes:
         best: the best monitored value so far.
     """
@@ -290,7 +293,14 @@ class ModelCheckpoint(Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         """Acts on the epoch's logs (see the class docstring)."""
         logs = logs or {}
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+        try:
+            path = self.filepath.format(epoch=epoch + 1, **logs)
+        except KeyError as e:
+            raise KeyError(
+                f"ModelCheckpoint: cannot format filepath {self.filepath!r}: {e} is not in the "
+                f"epoch's logs (available: epoch, {', '.join(sorted(logs))}); pass validation "
+                "data for val_* fields"
+            ) from None
         if self.save_best_only:
             current = logs.get(self.monitor)
             if current is None:
