@@ -241,3 +241,19 @@ def test_model_checkpoint_missing_format_field_names_available_keys(tmp_path):
     val = model.history.history["val_loss"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         f"m-01-{val[0]:.2f}.keras", f"m-02-{val[1]:.2f}.keras"]
+
+
+@pytest.mark.parametrize("freq,expected", [(2, [2, 4]), ([1, 4], [1, 4]), (1, [1, 2, 3, 4])])
+def test_validation_freq_picks_the_validated_epochs(freq, expected):
+    x, y = _two_class_data()
+    model = keras.Sequential([layers.Dense(2, activation="softmax", input_shape=(4,))])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    seen = []
+    cb = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: seen.append(epoch + 1) if "val_loss" in logs else None)
+    hist = model.fit(x, y, epochs=4, verbose=0, validation_data=(x, y), validation_freq=freq,
+                     callbacks=[cb])
+    assert seen == expected
+    assert len(hist.history["val_loss"]) == len(expected)
+    with pytest.raises(ValueError, match=r"validation_freq must be a positive int"):
+        model.fit(x, y, verbose=0, validation_data=(x, y), validation_freq=0)

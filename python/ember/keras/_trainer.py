@@ -301,6 +301,8 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
         validation_split: fraction in [0, 1) of the samples, taken from the end before
             shuffling, held out for validation (arrays only).
         validation_data: ``(x_val, y_val)`` or a loader, evaluated after each epoch.
+        validation_freq (keyword): validate every n-th epoch (an int, default 1) or after the
+            listed 1-based epochs (e.g. ``[1, 5, 10]``).
         shuffle: reshuffle the training samples every epoch (default True).
         initial_epoch: epoch to start at (to resume training).
     Returns:
@@ -324,6 +326,13 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
     if not 0.0 <= validation_split < 1.0:
         raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
     verbose = _verbose(verbose)
+    val_freq = kwargs.get("validation_freq", 1)
+    if isinstance(val_freq, bool) or not (
+            (isinstance(val_freq, int) and val_freq >= 1)
+            or (isinstance(val_freq, (list, tuple, set, range))
+                and all(isinstance(e, int) for e in val_freq))):
+        raise ValueError(f"fit: validation_freq must be a positive int or a collection of "
+                         f"epoch numbers (1-based), got {val_freq!r}")
 
     if validation_split and validation_data is None:
         if isinstance(x, (Dataset, DataLoader)):
@@ -414,7 +423,7 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
                 break
         opt._iterations = opt.iterations + step_i
         logs = _results(loss_tracker, metrics)
-        if val is not None:
+        if val is not None and _validate_now(epoch, val_freq):
             val_logs = _evaluate_data(model, val, fused, cbs if cbs.callbacks else None)
             logs.update({f"val_{k}": v for k, v in val_logs.items()})
         seconds = time.perf_counter() - t0
@@ -429,6 +438,13 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
             break
     cbs.call("on_train_end", {})
     return history
+
+
+def _validate_now(epoch: int, freq: Any) -> bool:
+    # Keras: an int n validates every n-th epoch, a collection lists the (1-based) epochs.
+    if isinstance(freq, int):
+        return (epoch + 1) % freq == 0
+    return epoch + 1 in freq
 
 
 def _results(loss_tracker: Any, metrics: list[Any]) -> dict[str, float]:
