@@ -98,7 +98,8 @@ def test_unknown_metric_and_optimizer_names():
 def test_keras_optimizer_defaults_map_to_ember():
     model = keras.Sequential([layers.Dense(1, input_shape=(2,))])
     for name, cls, lr, extra in [("adam", ember.optim.Adam, 1e-3, {"eps": 1e-7}),
-                                 ("rmsprop", ember.optim.RMSprop, 1e-3, {"alpha": 0.9, "eps": 1e-7}),
+                                 ("rmsprop", keras.optimizers._KerasRMSprop, 1e-3,
+                                  {"rho": 0.9, "eps": 1e-7}),
                                  ("sgd", ember.optim.SGD, 0.01, {})]:
         opt = keras.optimizers.get(name)
         opt.build(list(model.parameters()))

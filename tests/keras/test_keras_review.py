@@ -257,3 +257,50 @@ def test_validation_freq_picks_the_validated_epochs(freq, expected):
     assert len(hist.history["val_loss"]) == len(expected)
     with pytest.raises(ValueError, match=r"validation_freq must be a positive int"):
         model.fit(x, y, verbose=0, validation_data=(x, y), validation_freq=0)
+
+
+def _keras_rmsprop_reference(w, grads, lr, rho, eps, momentum, centered):
+    v = np.zeros_like(w); a = np.zeros_like(w); m = np.zeros_like(w)
+    for g in grads:
+        v = rho * v + (1 - rho) * g * g
+        if centered:
+            a = rho * a + (1 - rho) * g
+            denom = v - a * a + eps
+        else:
+            denom = v + eps
+        inc = lr * g / np.sqrt(denom)
+        if momentum > 0:
+            m = momentum * m + inc
+            w = w - m
+        else:
+            w = w - inc
+    return w
+
+
+@pytest.mark.parametrize("momentum,centered", [(0.0, False), (0.9, False), (0.5, True)])
+def test_rmsprop_follows_keras_update_with_epsilon_inside_sqrt(momentum, centered):
+    # Tiny gradients make the placement of epsilon visible: sqrt(v + eps) vs sqrt(v) + eps.
+    grads = [np.array([1e-4, -2e-4, 3e-3], np.float64) * (k + 1) for k in range(3)]
+    w = ember.tensor([0.5, -0.5, 1.0], dtype=ember.float64, requires_grad=True)
+    opt = optimizers.RMSprop(0.01, rho=0.9, momentum=momentum, epsilon=1e-7, centered=centered)
+    opt.build([w])
+    for g in grads:
+        w.grad = ember.from_numpy(g.copy())
+        opt.step()
+    expected = _keras_rmsprop_reference(np.array([0.5, -0.5, 1.0]), grads, 0.01, 0.9, 1e-7,
+                                        momentum, centered)
+    np.testing.assert_allclose(w.detach().numpy(), expected, rtol=1e-12)
+    assert opt.iterations == 3
+    opt.learning_rate = 0.5
+    assert opt._impl.param_groups[0]["lr"] == 0.5
+
+
+def test_default_compile_optimizer_is_keras_rmsprop():
+    model = keras.Sequential([layers.Dense(1, use_bias=False, kernel_initializer="ones",
+                                           input_shape=(2,))])
+    model.compile(loss="mse")
+    assert isinstance(model.optimizer, optimizers.RMSprop)
+    model.fit(np.array([[3.0, 4.0]], np.float32), np.array([[0.0]], np.float32), verbose=0)
+    g = np.array([42.0, 56.0])
+    expected = 1.0 - 1e-3 * g / np.sqrt(0.1 * g * g + 1e-7)
+    np.testing.assert_allclose(model.get_weights()[0].ravel(), expected, rtol=1e-5)

@@ -3,9 +3,10 @@
 A Keras optimizer holds its hyperparameters (Keras names and defaults, e.g. Adam's
 ``epsilon=1e-7``) and creates the ``ember.optim`` optimizer when the model's weights are known
 (at the first ``fit``/``train_on_batch``). ``learning_rate`` can be read and set at any time
-(callbacks do). The update formulas are ember's (PyTorch's); they match Keras's with a
-constant learning rate, except that Adam's and RMSprop's epsilon is added to ``sqrt(v)`` of
-the bias-corrected moment (a difference of order epsilon).
+(callbacks do). The update formulas are ember's (PyTorch's) where they match Keras's; RMSprop
+runs Keras's own update (epsilon inside the square root). Adam's epsilon is added to
+``sqrt(v_hat)`` of the bias-corrected moment where Keras adds it to ``sqrt(v)`` (a
+difference of order epsilon).
 """
 
 from __future__ import annotations
@@ -302,13 +303,67 @@ class RMSprop(Optimizer):
         self.centered = bool(centered)
 
     def _make(self, params: list[Tensor]) -> optim.Optimizer:
-        return optim.RMSprop(params, lr=self._learning_rate, alpha=self.rho, eps=self.epsilon,
+        return _KerasRMSprop(params, lr=self._learning_rate, rho=self.rho, eps=self.epsilon,
                              momentum=self.momentum, centered=self.centered)
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
                 "epsilon": self.epsilon, "centered": self.centered}
+
+
+class _KerasRMSprop(optim.Optimizer):
+    """Keras's RMSprop update, with epsilon inside the square root (ember's/PyTorch's
+    RMSprop adds it to ``sqrt(v)``, which differs by up to ``sqrt(epsilon)`` for small
+    gradients). Per parameter ``w`` with gradient ``g``::
+
+        v = rho * v + (1 - rho) * g**2
+        a = rho * a + (1 - rho) * g                  (centered only)
+        d = v - a**2 + eps  (centered)  or  v + eps
+        step = lr * g / sqrt(d)
+        m = momentum * m + step;  w -= m             (momentum > 0)
+        w -= step                                    (otherwise)
+    """
+
+    def __init__(self, params: list[Tensor], lr: float, rho: float, eps: float, momentum: float,
+                 centered: bool) -> None:
+        super().__init__(params, {"lr": lr, "rho": rho, "eps": eps, "momentum": momentum,
+                                  "centered": centered})
+
+    def step(self, closure: Any = None) -> Any:
+        """One Keras RMSprop step over every parameter with a gradient."""
+        loss = closure() if closure is not None else None
+        with no_grad():
+            for group in self.param_groups:
+                lr, rho, eps = group["lr"], group["rho"], group["eps"]
+                momentum, centered = group["momentum"], group["centered"]
+                for p in group["params"]:
+                    g = p.grad
+                    if g is None:
+                        continue
+                    state = self.state[p]
+                    if not state:
+                        state["velocity"] = ember.zeros_like(p)
+                        if centered:
+                            state["average_gradient"] = ember.zeros_like(p)
+                        if momentum > 0:
+                            state["momentum"] = ember.zeros_like(p)
+                    v = state["velocity"]
+                    v.mul_(rho).add_(g * g * (1.0 - rho))
+                    if centered:
+                        a = state["average_gradient"]
+                        a.mul_(rho).add_(g * (1.0 - rho))
+                        denom = v - a * a + eps
+                    else:
+                        denom = v + eps
+                    inc = g * lr / denom.sqrt()
+                    if momentum > 0:
+                        m = state["momentum"]
+                        m.mul_(momentum).add_(inc)
+                        p.sub_(m)
+                    else:
+                        p.sub_(inc)
+        return loss
 
 
 class Adagrad(Optimizer):
