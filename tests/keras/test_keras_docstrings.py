@@ -9,7 +9,7 @@ import pytest
 from ember import keras
 from ember.keras import layers, models
 
-MODULES = [keras, layers.base, layers.core, models]
+MODULES = [keras, layers.base, layers.core, models, keras.optimizers.schedules]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)

@@ -304,3 +304,40 @@ def test_default_compile_optimizer_is_keras_rmsprop():
     g = np.array([42.0, 56.0])
     expected = 1.0 - 1e-3 * g / np.sqrt(0.1 * g * g + 1e-7)
     np.testing.assert_allclose(model.get_weights()[0].ravel(), expected, rtol=1e-5)
+
+
+def test_learning_rate_schedules_closed_forms():
+    S = keras.optimizers.schedules
+    e = S.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    assert e(0) == pytest.approx(0.1) and e(5) == pytest.approx(0.1 * 0.5 ** 0.5)
+    assert S.ExponentialDecay(0.1, 10, 0.5, staircase=True)(19) == pytest.approx(0.05)
+    assert S.InverseTimeDecay(1.0, 2, 0.5)(4) == pytest.approx(1 / (1 + 0.5 * 2))
+    p = S.PiecewiseConstantDecay([2, 5], [1.0, 0.5, 0.1])
+    assert [p(s) for s in (0, 2, 3, 5, 6)] == [1.0, 1.0, 0.5, 0.5, 0.1]
+    c = S.CosineDecay(1.0, decay_steps=10, alpha=0.1)
+    assert c(5) == pytest.approx(0.9 * 0.5 * (1 + np.cos(np.pi / 2)) + 0.1)
+    assert c(20) == pytest.approx(0.1)
+    w = S.CosineDecay(0.0, decay_steps=10, warmup_target=1.0, warmup_steps=4)
+    assert w(2) == pytest.approx(0.5) and w(4) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match=r"values must have one more element than boundaries"):
+        S.PiecewiseConstantDecay([1], [1.0])
+
+
+def test_optimizer_with_schedule_uses_the_rate_of_each_step():
+    # SGD on w with loss w * x (gradient x = 1): each step subtracts the scheduled rate.
+    sched = keras.optimizers.schedules.PiecewiseConstantDecay([1, 3], [1.0, 0.1, 0.01])
+    model = keras.Sequential([layers.Dense(1, use_bias=False, kernel_initializer="zeros",
+                                           input_shape=(1,))])
+    model.compile(optimizers.SGD(sched), loss=lambda y, p: p.sum())
+    x = np.ones((6, 1), np.float32)
+    model.fit(x, x, batch_size=1, epochs=1, shuffle=False, verbose=0)
+    # steps 0..5 use rates 1, 1, 0.1, 0.1, 0.01, 0.01
+    assert model.get_weights()[0][0, 0] == pytest.approx(-(2 + 0.2 + 0.02), rel=1e-5)
+    assert model.optimizer.iterations == 6
+    assert model.optimizer.learning_rate == pytest.approx(0.01)
+    with pytest.raises(TypeError, match=r"follows a PiecewiseConstantDecay schedule"):
+        model.optimizer.learning_rate = 0.5
+    config = model.optimizer.get_config()
+    again = optimizers.get({"class_name": "SGD", "config": config})
+    assert isinstance(again._schedule, keras.optimizers.schedules.PiecewiseConstantDecay)
+    assert again.learning_rate == pytest.approx(1.0)

@@ -6,7 +6,8 @@ A Keras optimizer holds its hyperparameters (Keras names and defaults, e.g. Adam
 (callbacks do). The update formulas are ember's (PyTorch's) where they match Keras's; RMSprop
 runs Keras's own update (epsilon inside the square root). Adam's epsilon is added to
 ``sqrt(v_hat)`` of the bias-corrected moment where Keras adds it to ``sqrt(v)`` (a
-difference of order epsilon).
+difference of order epsilon); SGD's momentum buffer holds gradients (PyTorch's form), the
+same updates as Keras's while the learning rate is constant.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import ember
 from .. import optim
 from .._C import Tensor
 from ..autograd import no_grad
+from . import schedules
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "get"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "get", "schedules"]
 
 
 class Optimizer:
@@ -34,12 +36,15 @@ class Optimizer:
     optimizer's update.
 
     Args:
-        learning_rate: learning rate per step (>= 0).
+        learning_rate: learning rate per step (>= 0), or a
+            ``keras.optimizers.schedules.LearningRateSchedule`` evaluated before each update at
+            the number of updates done so far.
         weight_decay: decoupled weight decay rate, or None (no decay).
         clipnorm, clipvalue, global_clipnorm: gradient clipping (at most one; default None).
         name: the optimizer's name.
     Raises:
-        TypeError: a learning rate that is not a number.
+        TypeError: a learning rate that is neither a number nor a schedule; setting
+            ``learning_rate`` when it follows a schedule.
         ValueError: a negative learning rate, weight decay or clipping threshold, more than one
             clipping option, ``lr=`` (use ``learning_rate=``), unsupported options (``use_ema``,
             ``loss_scale_factor``, ``gradient_accumulation_steps``), or an unknown keyword.
@@ -65,8 +70,15 @@ class Optimizer:
             raise ValueError(f"{cls}: argument(s) not recognized: {sorted(kwargs)}; accepted: "
                              "learning_rate, the optimizer's own hyperparameters, weight_decay, "
                              "clipnorm, clipvalue, global_clipnorm, name")
+        self._schedule: schedules.LearningRateSchedule | None = None
+        if isinstance(learning_rate, dict) and learning_rate.get("class_name") in schedules._CLASSES:
+            learning_rate = schedules.deserialize(learning_rate)
+        if isinstance(learning_rate, schedules.LearningRateSchedule):
+            self._schedule = learning_rate
+            learning_rate = float(learning_rate(0))
         if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)):
-            raise TypeError(f"{cls}: learning_rate must be a number, got {learning_rate!r}")
+            raise TypeError(f"{cls}: learning_rate must be a number or a "
+                            f"keras.optimizers.schedules.LearningRateSchedule, got {learning_rate!r}")
         if learning_rate < 0:
             raise ValueError(f"{cls}: learning_rate must be >= 0, got {learning_rate}")
         clips = {k: v for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
@@ -102,11 +114,22 @@ class Optimizer:
 
     @property
     def learning_rate(self) -> float:
-        """The current learning rate (read/write)."""
+        """The current learning rate (read/write; with a schedule, its value at the current
+        step, and read-only)."""
+        if self._schedule is not None:
+            return float(self._schedule(self.iterations))
         return self._learning_rate
 
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:
+        if self._schedule is not None:
+            raise TypeError(
+                f"{type(self).__name__}: this optimizer's learning rate follows a "
+                f"{type(self._schedule).__name__} schedule and cannot be set (callbacks such as "
+                "ReduceLROnPlateau or LearningRateScheduler need a constant learning_rate)")
+        self._set_lr(value)
+
+    def _set_lr(self, value: float) -> None:
         self._learning_rate = float(value)
         if self._impl is not None:
             for g in self._impl.param_groups:
@@ -154,15 +177,29 @@ class Optimizer:
         impl = self._impl
         if impl is None:
             return lambda: None
-        if (self.clipnorm is None and self.clipvalue is None and self.global_clipnorm is None
-                and (not self.weight_decay or self._decay_in_impl())):
-            return impl.step
+        plain = (self.clipnorm is None and self.clipvalue is None
+                 and self.global_clipnorm is None
+                 and (not self.weight_decay or self._decay_in_impl()))
+        if self._schedule is None:
+            if plain:
+                return impl.step
 
-        def step() -> None:
-            self._pre_step()
+            def step() -> None:
+                self._pre_step()
+                impl.step()
+
+            return step
+        schedule, counter = self._schedule, [self.iterations]
+
+        def scheduled_step() -> None:
+            # The rate for this update is the schedule at the number of updates done so far.
+            self._set_lr(schedule(counter[0]))
+            counter[0] += 1
+            if not plain:
+                self._pre_step()
             impl.step()
 
-        return step
+        return scheduled_step
 
     def step(self) -> None:
         """One update of the built parameters from their ``.grad`` (clipping and weight decay
@@ -172,7 +209,9 @@ class Optimizer:
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments."""
-        config: dict[str, Any] = {"name": self.name, "learning_rate": self._learning_rate,
+        lr: Any = (self._learning_rate if self._schedule is None
+                   else schedules.serialize(self._schedule))
+        config: dict[str, Any] = {"name": self.name, "learning_rate": lr,
                                   "weight_decay": self.weight_decay}
         for k in ("clipnorm", "clipvalue", "global_clipnorm"):
             if getattr(self, k) is not None:
