@@ -341,3 +341,44 @@ def test_optimizer_with_schedule_uses_the_rate_of_each_step():
     again = optimizers.get({"class_name": "SGD", "config": config})
     assert isinstance(again._schedule, keras.optimizers.schedules.PiecewiseConstantDecay)
     assert again.learning_rate == pytest.approx(1.0)
+
+
+def test_regularizers_add_their_penalty_to_the_loss():
+    R = keras.regularizers
+    w = ember.tensor([[1.0, -2.0], [3.0, 0.5]])
+    assert float(R.L2(0.1)(w)) == pytest.approx(0.1 * (1 + 4 + 9 + 0.25))
+    assert float(R.L1(0.1)(w)) == pytest.approx(0.1 * 6.5)
+    assert float(R.L1L2(0.1, 0.2)(w)) == pytest.approx(0.65 + 0.2 * 14.25)
+    assert R.get("l2").l2 == 0.01 and R.get(None) is None
+    with pytest.raises(ValueError, match=r"Unknown regularizer 'l3'; accepted names: l1, l2"):
+        layers.Dense(2, kernel_regularizer="l3")
+    with pytest.raises(NotImplementedError, match=r"Dense: activity_regularizer not supported"):
+        layers.Dense(2, activity_regularizer="l2")
+
+    x = np.random.rand(20, 3).astype("float32")
+    y = np.random.rand(20, 2).astype("float32")
+    model = keras.Sequential([layers.Dense(2, input_shape=(3,), kernel_regularizer=R.L2(0.5),
+                                           bias_regularizer=R.L1(0.25))])
+    model.compile("sgd", "mse")
+    k, b = model.get_weights()
+    penalty = 0.5 * np.sum(k ** 2) + 0.25 * np.sum(np.abs(b))
+    assert sum(float(t) for t in model.losses) == pytest.approx(penalty, rel=1e-5)
+    mse = np.mean((x @ k + b - y) ** 2)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(mse + penalty, rel=1e-5)
+    # One full-batch SGD step: gradient of the penalty joins the data gradient.
+    model.compile(optimizers.SGD(0.1), "mse")
+    model.fit(x, y, batch_size=20, verbose=0)
+    err = 2 * (x @ k + b - y) / y.size
+    k1 = k - 0.1 * (x.T @ err + 2 * 0.5 * k)
+    b1 = b - 0.1 * (err.sum(0) + 0.25 * np.sign(b))
+    np.testing.assert_allclose(model.get_weights()[0], k1, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(model.get_weights()[1], b1, rtol=1e-4, atol=1e-6)
+    # Frozen layers contribute no penalty; the config round trip keeps the regularizer.
+    model.layers[0].trainable = False
+    assert model.losses == []
+    again = keras.models.model_from_json(model.to_json())
+    assert again.layers[0].kernel_regularizer.l2 == 0.5
+    emb = layers.Embedding(4, 2, embeddings_regularizer="l2")
+    emb(np.array([[0, 1]]))
+    table = emb.get_weights()[0]
+    assert float(emb.losses[0]) == pytest.approx(0.01 * np.sum(table ** 2), rel=1e-5)

@@ -237,7 +237,23 @@ def _fusion(model: Any) -> bool:
     return loss._fused_activation == act and not loss.from_logits
 
 
-def _loss_fn(loss: Any, fused: bool) -> Any:
+def _loss_fn(loss: Any, fused: bool, model: Any = None) -> Any:
+    base = _base_loss_fn(loss, fused)
+    regularized = model._regularized() if model is not None else []
+    if not regularized:
+        return base
+
+    def with_penalties(y: Tensor, out: Tensor) -> Tensor:
+        # Keras adds the weights' regularization penalties to the loss (fit and evaluate).
+        total = base(y, out)
+        for reg, w in regularized:
+            total = total + reg(w)
+        return total
+
+    return with_penalties
+
+
+def _base_loss_fn(loss: Any, fused: bool) -> Any:
     if isinstance(loss, losses_mod.SparseCategoricalCrossentropy) and loss.ignore_class is None:
         from .. import _C
 
@@ -362,7 +378,7 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
 
     fused = _fusion(model)
     forward = model._fit_forward_plan(fused)
-    loss_fn = _loss_fn(model.loss, fused)
+    loss_fn = _loss_fn(model.loss, fused, model)
     metrics = _metrics(model, fused, data)
     opt = model.optimizer
     opt.build([p for p in model.parameters() if p.requires_grad])
@@ -456,7 +472,7 @@ def _results(loss_tracker: Any, metrics: list[Any]) -> dict[str, float]:
 
 def _evaluate_data(model: Any, data: Any, fused: bool, cbs: Any = None) -> dict[str, float]:
     forward = model._fit_forward_plan(fused)
-    loss_fn = _loss_fn(model.loss, fused)
+    loss_fn = _loss_fn(model.loss, fused, model)
     metrics = _metrics(model, fused, data)
     tracker = _BatchMean(name="loss")
     saved = [(m._parts, m._count, m._total) for m in metrics]
@@ -557,7 +573,7 @@ def train_on_batch(model: Any, x: Any, y: Any, return_dict: bool = False) -> Any
     data = _prepare(model, x, y, max(1, _len(x)), False, "train_on_batch")
     fused = _fusion(model)
     forward = model._fit_forward_plan(fused)
-    loss_fn = _loss_fn(model.loss, fused)
+    loss_fn = _loss_fn(model.loss, fused, model)
     metrics = _metrics(model, fused, data)
     model.optimizer.build([p for p in model.parameters() if p.requires_grad])
     tracker = _BatchMean(name="loss")

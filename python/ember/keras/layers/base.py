@@ -390,6 +390,7 @@ class Layer(Module):
         initializer: Any = "glorot_uniform",
         trainable: bool = True,
         dtype: Any = None,
+        regularizer: Any = None,
     ) -> Tensor:
         """Creates a weight, registers it (a Parameter if trainable, else a buffer) and returns it.
 
@@ -399,7 +400,14 @@ class Layer(Module):
             initializer: name, Initializer or callable ``(shape, dtype) -> Tensor``.
             trainable: False for state updated outside gradients (e.g. moving averages).
             dtype: default the layer's dtype.
+            regularizer: name, ``keras.regularizers.Regularizer`` or callable; its penalty on
+                this weight joins :attr:`losses` (added to the loss by ``fit``/``evaluate``).
         """
+        from .. import regularizers
+
+        reg = regularizers.get(regularizer)
+        if reg is not None:
+            self.__dict__.setdefault("_weight_regularizers", {})[name] = reg
         init = initializers.get(initializer)
         dt = to_dtype(dtype) if dtype is not None else self._dtype
         with no_grad():
@@ -444,6 +452,32 @@ class Layer(Module):
 
         visit(self, False)
         return out
+
+    def _regularized(self) -> list[tuple[Any, Tensor]]:
+        # (regularizer, weight) for the trainable weights that have one, over the layer tree.
+        out: list[tuple[Any, Tensor]] = []
+        seen: set[int] = set()
+
+        def visit(layer: Layer, frozen: bool) -> None:
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
+            frozen = frozen or not layer._trainable
+            if not frozen:
+                for n, reg in layer.__dict__.get("_weight_regularizers", {}).items():
+                    if n in layer._parameters:
+                        out.append((reg, layer._parameters[n]))
+            for sub in layer._sublayers():
+                visit(sub, frozen)
+
+        visit(self, False)
+        return out
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """The regularization penalties (0-d tensors) of the trainable weights of this layer
+        and its sublayers, computed now from the current weights."""
+        return [reg(w) for reg, w in self._regularized()]
 
     @property
     def weights(self) -> list[Tensor]:

@@ -12,7 +12,7 @@ from ... import _C
 from ..._C import Tensor
 from ...autograd import no_grad
 from ...nn.parameter import Parameter
-from .. import activations, initializers
+from .. import activations, initializers, regularizers
 from .base import Layer, shape_str
 
 __all__ = [
@@ -52,9 +52,14 @@ class Dense(_ActivationMixin, Layer):
         use_bias: add a bias vector (default True).
         kernel_initializer: default ``'glorot_uniform'``.
         bias_initializer: default ``'zeros'``.
+        kernel_regularizer, bias_regularizer: penalties added to the loss (default None),
+            e.g. ``keras.regularizers.L2(1e-4)`` or ``'l2'``.
         **kwargs: :class:`Layer` arguments (``input_shape``, ``name``, ...).
     Raises:
-        ValueError: ``units`` not a positive int, unknown activation or initializer.
+        ValueError: ``units`` not a positive int, unknown activation, initializer or
+            regularizer.
+        NotImplementedError: ``activity_regularizer``, ``kernel_constraint`` or
+            ``bias_constraint`` given.
     Shape:
         ``(batch, ..., input_dim)`` -> ``(batch, ..., units)``. The kernel is ``(input_dim,
         units)`` as in Keras (:attr:`kernel`, ``get_weights``); it is stored transposed, as
@@ -70,9 +75,18 @@ class Dense(_ActivationMixin, Layer):
         use_bias: bool = True,
         kernel_initializer: Any = "glorot_uniform",
         bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        _unsupported("Dense", activity_regularizer=activity_regularizer,
+                     kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
             raise ValueError(f"Dense: units must be a positive int, got {units!r}")
         self.units = units
@@ -94,8 +108,11 @@ class Dense(_ActivationMixin, Layer):
         kernel = self.kernel_initializer((int(in_dim), self.units), self._dtype)
         self.register_parameter("kernel", Parameter(kernel.t().contiguous()))
         self._weight_names.append("kernel")
+        if self.kernel_regularizer is not None:  # the same penalty on the stored transpose
+            self.__dict__.setdefault("_weight_regularizers", {})["kernel"] = self.kernel_regularizer
         if self.use_bias:
-            self.add_weight("bias", (self.units,), self.bias_initializer)
+            self.add_weight("bias", (self.units,), self.bias_initializer,
+                            regularizer=self.bias_regularizer)
         self.input_dim = int(in_dim)
 
     @property
@@ -134,8 +151,16 @@ class Dense(_ActivationMixin, Layer):
         config.update(units=self.units, activation=activations.serialize(self.activation),
                       use_bias=self.use_bias,
                       kernel_initializer=_init_config(self.kernel_initializer),
-                      bias_initializer=_init_config(self.bias_initializer))
+                      bias_initializer=_init_config(self.bias_initializer),
+                      kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+                      bias_regularizer=regularizers.serialize(self.bias_regularizer))
         return config
+
+
+def _unsupported(cls: str, **options: Any) -> None:
+    given = sorted(k for k, v in options.items() if v is not None)
+    if given:
+        raise NotImplementedError(f"{cls}: {', '.join(given)} not supported (leave None)")
 
 
 def _init_config(init: Any) -> Any:
@@ -327,6 +352,7 @@ class Embedding(Layer):
         input_dim: vocabulary size (indices in ``[0, input_dim)``).
         output_dim: vector size.
         embeddings_initializer: default ``'uniform'`` (Keras's U(-0.05, 0.05)).
+        embeddings_regularizer: penalty on the table added to the loss (default None).
         mask_zero: not supported (must be False).
     Raises:
         ValueError: non-positive sizes.  IndexError (from the lookup): an index out of range.
@@ -335,7 +361,8 @@ class Embedding(Layer):
     """
 
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = "uniform",
-                 mask_zero: bool = False, input_length: int | None = None, **kwargs: Any) -> None:
+                 embeddings_regularizer: Any = None, mask_zero: bool = False,
+                 input_length: int | None = None, **kwargs: Any) -> None:
         if input_length is not None and "input_shape" not in kwargs:
             kwargs["input_shape"] = (input_length,)
         super().__init__(**kwargs)
@@ -348,11 +375,12 @@ class Embedding(Layer):
         if embeddings_initializer == "uniform":
             embeddings_initializer = initializers.RandomUniform(-0.05, 0.05)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
 
     def build(self, input_shape: Any) -> None:
         """Creates ``embeddings`` ``(input_dim, output_dim)``."""
         self.add_weight("embeddings", (self.input_dim, self.output_dim),
-                        self.embeddings_initializer)
+                        self.embeddings_initializer, regularizer=self.embeddings_regularizer)
 
     def call(self, inputs: Tensor) -> Tensor:
         """Row lookup; floating inputs are cast to int64 first (Keras feeds floats)."""
@@ -368,7 +396,8 @@ class Embedding(Layer):
         """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
         config = super().get_config()
         config.update(input_dim=self.input_dim, output_dim=self.output_dim,
-                      embeddings_initializer=_init_config(self.embeddings_initializer))
+                      embeddings_initializer=_init_config(self.embeddings_initializer),
+                      embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer))
         return config
 
 
