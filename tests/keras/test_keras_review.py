@@ -382,3 +382,32 @@ def test_regularizers_add_their_penalty_to_the_loss():
     emb(np.array([[0, 1]]))
     table = emb.get_weights()[0]
     assert float(emb.losses[0]) == pytest.approx(0.01 * np.sum(table ** 2), rel=1e-5)
+
+
+def test_softmax_over_one_unit_is_caught():
+    x, y = _two_class_data()
+    model = keras.Sequential([layers.Dense(1, activation="softmax", input_shape=(4,))])
+    model.compile("adam", "binary_crossentropy")
+    with pytest.raises(ValueError, match=r"applies softmax over a single unit.*"
+                                         r"Dense\(1, activation='sigmoid'\)"):
+        model.fit(x, y, verbose=0)
+
+
+@pytest.mark.parametrize("loss,labels", [
+    ("sparse_categorical_crossentropy", "sparse"),
+    ("categorical_crossentropy", "onehot"),
+])
+def test_linear_output_with_probability_loss_warns(loss, labels):
+    x, y = _two_class_data()
+    if labels == "onehot":
+        y = keras.utils.to_categorical(y, 2)
+    model = keras.Sequential([layers.Dense(2, input_shape=(4,))])
+    model.compile("adam", loss)
+    with pytest.warns(UserWarning, match=r"expects probabilities \(from_logits=False\), but the "
+                                         r"model's output layer .* has no activation"):
+        model.fit(x, y, verbose=0)
+    model.compile("adam", keras.losses.get(loss).__class__(from_logits=True))
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(x, y, verbose=0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -23,8 +24,10 @@ import ember
 from .._C import Tensor
 from ..autograd import no_grad
 from ..utils.data import DataLoader, Dataset
+from . import activations as activations_mod
 from . import callbacks as callbacks_mod
 from . import losses as losses_mod
+from .layers.base import Layer
 from .metrics import _BatchMean
 
 __all__ = ["evaluate", "fit", "predict", "train_on_batch"]
@@ -224,6 +227,7 @@ def _fusion(model: Any) -> bool:
     """Whether the final activation is fused into the loss; raises on logits traps."""
     loss = model.loss
     act = model._final_activation()
+    _check_output_activation(model, loss, act)
     if act is None or loss is None:
         return False
     if getattr(loss, "from_logits", False) and act in ("softmax", "sigmoid"):
@@ -235,6 +239,36 @@ def _fusion(model: Any) -> bool:
             "use from_logits=False"
         )
     return loss._fused_activation == act and not loss.from_logits
+
+
+def _check_output_activation(model: Any, loss: Any, act: str | None) -> None:
+    """Output-layer traps: a softmax over one unit, and a linear output fed to a cross
+    entropy that expects probabilities."""
+    from .layers.core import Activation, Dense
+
+    layer = model._output_layer()
+    while isinstance(layer, Layer) and hasattr(layer, "_output_layer"):
+        layer = layer._output_layer()
+    out_shape = model._output_shape if not isinstance(model._output_shape, list) else None
+    if act == "softmax" and out_shape and out_shape[-1] == 1:
+        raise ValueError(
+            f"the model's output layer '{layer.name}' applies softmax over a single unit, so "
+            "it always outputs 1.0 and nothing can be learned; for a binary problem use "
+            "Dense(1, activation='sigmoid') with loss='binary_crossentropy', or Dense(2, "
+            "activation='softmax') with 'sparse_categorical_crossentropy'"
+        )
+    if (isinstance(loss, (losses_mod.BinaryCrossentropy, losses_mod.CategoricalCrossentropy,
+                          losses_mod.SparseCategoricalCrossentropy))
+            and not loss.from_logits and isinstance(layer, (Dense, Activation))
+            and layer.activation is activations_mod.linear):
+        warnings.warn(
+            f"loss '{loss.name}' expects probabilities (from_logits=False), but the model's "
+            f"output layer '{layer.name}' has no activation, so it outputs logits; use "
+            f"{type(loss).__name__}(from_logits=True), or add activation="
+            f"'{'sigmoid' if isinstance(loss, losses_mod.BinaryCrossentropy) else 'softmax'}' "
+            "to the last layer",
+            stacklevel=4,
+        )
 
 
 def _loss_fn(loss: Any, fused: bool, model: Any = None) -> Any:
