@@ -355,13 +355,21 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
             listed 1-based epochs (e.g. ``[1, 5, 10]``).
         shuffle: reshuffle the training samples every epoch (default True).
         initial_epoch: epoch to start at (to resume training).
+        steps_per_epoch: end each epoch after this many batches (default None: all).
     Returns:
         :class:`~ember.keras.callbacks.History` whose ``history`` maps ``loss``, each metric,
         and ``val_*`` to per-epoch lists.
     Raises:
         RuntimeError: the model is not compiled.
         ValueError: mismatched x/y lengths, data not matching the model's input shape, labels
-            in the wrong format for the loss, bad ``validation_split``/``batch_size``/``verbose``.
+            in the wrong format for the loss, an output layer that cannot train with the loss
+            (softmax over one unit, softmax/sigmoid with ``from_logits=True``), bad
+            ``validation_split``/``validation_freq``/``batch_size``/``verbose``.
+        NotImplementedError: ``sample_weight``/``class_weight``, or a model with several inputs
+            or outputs.
+        TypeError: an unknown keyword argument.
+    Warns:
+        UserWarning: a cross entropy expecting probabilities after a linear output layer.
     """
     _check_compiled(model, "fit")
     for k in kwargs:
