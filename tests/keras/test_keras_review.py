@@ -411,3 +411,80 @@ def test_linear_output_with_probability_loss_warns(loss, labels):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.fit(x, y, verbose=0)
+
+
+def test_sample_weight_weights_loss_and_metrics_like_keras():
+    x = np.random.rand(8, 3).astype("float32")
+    y = np.random.rand(8, 2).astype("float32")
+    w = np.array([0, 1, 2, 3, 0.5, 1, 1, 4], np.float32)
+    model = keras.Sequential([layers.Dense(2, input_shape=(3,))])
+    model.compile("sgd", "mse", metrics=["mae"])
+    p = model.predict(x, verbose=0)
+    per_mse = ((p - y) ** 2).mean(1)
+    per_mae = np.abs(p - y).mean(1)
+    loss, mae = model.evaluate(x, y, batch_size=4, sample_weight=w, verbose=0)
+    # Keras: each batch's loss is sum(w * l) / batch size; the epoch loss averages the batches.
+    assert loss == pytest.approx(np.mean([np.sum(w[:4] * per_mse[:4]) / 4,
+                                          np.sum(w[4:] * per_mse[4:]) / 4]), rel=1e-5)
+    assert mae == pytest.approx(np.sum(w * per_mae) / np.sum(w), rel=1e-5)
+    # One full-batch SGD step follows the weighted gradient.
+    k, b = model.get_weights()
+    model.fit(x, y, batch_size=8, sample_weight=w, shuffle=False, verbose=0)
+    g = 2 * (p - y) * w[:, None] / y.size
+    np.testing.assert_allclose(model.get_weights()[0], k - 0.01 * x.T @ g, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(model.get_weights()[1], b - 0.01 * g.sum(0), rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match=r"sample_weight must have one weight per sample, "
+                                         r"shape \(8,\), got shape \(3,\)"):
+        model.fit(x, y, sample_weight=w[:3], verbose=0)
+
+
+def test_class_weight_gives_each_sample_its_label_weight():
+    x, y = _two_class_data(40)
+    model = keras.Sequential([layers.Dense(2, activation="softmax", input_shape=(4,))])
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    p = model.predict(x, verbose=0)
+    nll = -np.log(p[np.arange(40), y])
+    cw = {0: 0.25, 1: 3.0}
+    w = np.where(y == 1, 3.0, 0.25)
+    hist = model.fit(x, y, batch_size=40, epochs=1, class_weight=cw, shuffle=False, verbose=0)
+    assert hist.history["loss"][0] == pytest.approx(np.sum(w * nll) / 40, rel=1e-5)
+    correct = p.argmax(1) == y
+    assert hist.history["accuracy"][0] == pytest.approx(np.sum(w * correct) / np.sum(w))
+    # One-hot labels pick the weight of their arg-max; unlisted classes weigh 1.
+    onehot = keras.utils.to_categorical(y, 2)
+    model.compile("sgd", "categorical_crossentropy")
+    p = model.predict(x, verbose=0)
+    hist = model.fit(x, onehot, batch_size=40, class_weight={1: 2.0}, shuffle=False, verbose=0)
+    w = np.where(y == 1, 2.0, 1.0)
+    assert hist.history["loss"][0] == pytest.approx(
+        np.sum(w * -np.log(p[np.arange(40), y])) / 40, rel=1e-5)
+    with pytest.raises(ValueError, match=r"give sample_weight or class_weight, not both"):
+        model.fit(x, onehot, class_weight=cw, sample_weight=np.ones(40), verbose=0)
+
+
+def test_validation_split_splits_sample_weight_and_validation_data_takes_weights():
+    x = np.random.rand(10, 3).astype("float32")
+    y = np.random.rand(10, 1).astype("float32")
+    w = np.arange(10, dtype=np.float32)
+    model = keras.Sequential([layers.Dense(1, input_shape=(3,))])
+    model.compile(optimizers.SGD(0.0), "mse")  # lr 0: the weights stay, val loss is exact
+    hist = model.fit(x, y, validation_split=0.3, sample_weight=w, verbose=0)
+    per = ((model.predict(x, verbose=0) - y) ** 2).ravel()
+    assert hist.history["val_loss"][0] == pytest.approx(np.sum(w[7:] * per[7:]) / 3, rel=1e-5)
+    hist = model.fit(x, y, validation_data=(x[:4], y[:4], w[:4]), verbose=0)
+    assert hist.history["val_loss"][0] == pytest.approx(np.sum(w[:4] * per[:4]) / 4, rel=1e-5)
+
+
+def test_metric_update_state_with_sample_weight():
+    m = metrics.Accuracy()
+    m.update_state([[1], [2], [3], [4]], [[0], [2], [3], [4]], sample_weight=[1, 1, 0, 0])
+    assert m.result() == pytest.approx(0.5)
+    m = metrics.BinaryAccuracy()
+    m.update_state([[1], [1], [0], [0]], [[0.98], [1], [0], [0.6]], sample_weight=[1, 0, 0, 1])
+    assert m.result() == pytest.approx(0.5)
+    m = metrics.MeanSquaredError()
+    m.update_state(np.array([[0.0, 1.0], [0.0, 0.0]]), np.array([[1.0, 1.0], [1.0, 0.0]]),
+                   sample_weight=[1, 0])
+    assert m.result() == pytest.approx(0.5)
+    with pytest.raises(ValueError, match=r"sample_weight has 3 weights"):
+        metrics.Accuracy().update_state([[1], [2]], [[1], [2]], sample_weight=[1, 1, 1])

@@ -69,25 +69,28 @@ class _ArrayData:
     """Whole arrays as ember tensors. Batches are gathered with ``index_select`` along a
     per-epoch permutation (no copy of the whole data set), or are ``narrow`` views in order."""
 
-    def __init__(self, x: Tensor, y: Tensor | None, batch_size: int, shuffle: bool) -> None:
-        self.x, self.y = x, y
+    def __init__(self, x: Tensor, y: Tensor | None, batch_size: int, shuffle: bool,
+                 w: Tensor | None = None) -> None:
+        self.x, self.y, self.w = x, y, w
         self.n = int(x.shape[0])
         self.batch_size, self.shuffle = batch_size, shuffle
         self.steps = math.ceil(self.n / batch_size) if self.n else 0
 
-    def __iter__(self) -> Iterator[tuple[Tensor, Tensor | None, int]]:
-        x, y, n, bs = self.x, self.y, self.n, self.batch_size
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor | None, Tensor | None, int]]:
+        x, y, w, n, bs = self.x, self.y, self.w, self.n, self.batch_size
         if self.shuffle:
             perm = ember.randperm(n)
             take = ember.index_select
             for i in range(0, n, bs):
                 m = bs if i + bs <= n else n - i
                 idx = perm.narrow(0, i, m)
-                yield take(x, 0, idx), (take(y, 0, idx) if y is not None else None), m
+                yield (take(x, 0, idx), (take(y, 0, idx) if y is not None else None),
+                       (take(w, 0, idx) if w is not None else None), m)
             return
         for i in range(0, n, bs):
             m = bs if i + bs <= n else n - i
-            yield x.narrow(0, i, m), (y.narrow(0, i, m) if y is not None else None), m
+            yield (x.narrow(0, i, m), (y.narrow(0, i, m) if y is not None else None),
+                   (w.narrow(0, i, m) if w is not None else None), m)
 
 
 class _LoaderData:
@@ -100,20 +103,26 @@ class _LoaderData:
         except TypeError:
             self.steps = None
 
-    def __iter__(self) -> Iterator[tuple[Tensor, Tensor | None, int]]:
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor | None, Tensor | None, int]]:
         for batch in self.loader:
-            if isinstance(batch, (list, tuple)) and len(batch) == 2:
+            wb = None
+            if isinstance(batch, (list, tuple)) and len(batch) == 3:
+                xb, yb, wb = batch
+            elif isinstance(batch, (list, tuple)) and len(batch) == 2:
                 xb, yb = batch
             elif isinstance(batch, (list, tuple)) and len(batch) == 1:
                 xb, yb = batch[0], None
             elif isinstance(batch, (list, tuple)):
-                raise ValueError(f"fit: a data loader batch must be (x, y), got {len(batch)} items")
+                raise ValueError(f"fit: a data loader batch must be (x, y) or (x, y, "
+                                 f"sample_weight), got {len(batch)} items")
             else:
                 xb, yb = batch, None
             xb = _to_tensor(xb, self.x_dtype, "x batch")
             if yb is not None:
                 yb = _to_tensor(yb, self.y_dtype, "y batch")
-            yield xb, yb, int(xb.shape[0])
+            if wb is not None:
+                wb = _to_tensor(wb, ember.float32, "sample_weight batch").reshape(-1)
+            yield xb, yb, wb, int(xb.shape[0])
 
 
 def _dtypes(model: Any, loss: Any, x: Any = None) -> tuple[Any, Any]:
@@ -169,16 +178,45 @@ def _ensure_built(model: Any, sample_shape: tuple, dtype: Any) -> None:
         )
 
 
+def _sample_weights(y: Any, sample_weight: Any, class_weight: Any, n: int,
+                    what: str) -> Tensor | None:
+    """Per-sample weights (float32, shape (n,)) from ``sample_weight`` or ``class_weight``."""
+    if sample_weight is None and class_weight is None:
+        return None
+    if sample_weight is not None and class_weight is not None:
+        raise ValueError(f"{what}: give sample_weight or class_weight, not both")
+    if class_weight is not None:
+        if not isinstance(class_weight, dict):
+            raise ValueError(f"{what}: class_weight must be a dict {{class index: weight}}, got "
+                             f"{type(class_weight).__name__}")
+        if y is None:
+            raise ValueError(f"{what}: class_weight needs y")
+        labels = _np_view(y)
+        if labels.ndim > 1:  # Keras: one-hot rows by argmax, (N, 1) columns squeezed
+            labels = labels.argmax(-1) if labels.shape[-1] != 1 else labels[..., 0]
+        labels = np.round(labels).astype(np.int64).reshape(len(labels), -1)[:, 0]
+        w = np.array([float(class_weight.get(int(c), 1.0)) for c in labels], np.float32)
+    else:
+        w = np.asarray(_np_view(sample_weight), dtype=np.float32)
+        if w.ndim > 1 and all(d == 1 for d in w.shape[1:]):
+            w = w.reshape(len(w))
+        if w.shape != (n,):
+            raise ValueError(f"{what}: sample_weight must have one weight per sample, shape "
+                             f"({n},), got shape {w.shape}")
+    return ember.from_numpy(np.ascontiguousarray(w))
+
+
 def _prepare(model: Any, x: Any, y: Any, batch_size: int, shuffle: bool, what: str,
-             need_y: bool = True) -> Any:
+             need_y: bool = True, sample_weight: Any = None, class_weight: Any = None) -> Any:
     loss = model.loss
     if isinstance(x, Dataset) and not isinstance(x, DataLoader):
         x = DataLoader(x, batch_size=batch_size, shuffle=shuffle)
     if isinstance(x, DataLoader) or (hasattr(x, "__iter__") and hasattr(x, "__len__")
                                      and not isinstance(x, (np.ndarray, Tensor, list, tuple))):
-        if y is not None:
-            raise ValueError(f"{what}: y must not be given when x is a DataLoader/Dataset "
-                             "(it yields (x, y) batches)")
+        if y is not None or sample_weight is not None or class_weight is not None:
+            raise ValueError(f"{what}: y must not be given when x is a DataLoader/Dataset (it "
+                             "yields (x, y) or (x, y, sample_weight) batches), nor "
+                             "sample_weight or class_weight")
         x_dtype, y_dtype = _dtypes(model, loss)
         if not model.built:
             first = next(iter(x))
@@ -211,7 +249,8 @@ def _prepare(model: Any, x: Any, y: Any, batch_size: int, shuffle: bool, what: s
         yt = _to_tensor(y, y_dtype, f"{what}: y")
         if isinstance(loss, losses_mod.SparseCategoricalCrossentropy) and yt.dim() == 2 and yt.shape[1] == 1:
             yt = yt.reshape(-1)
-    return _ArrayData(xt, yt, batch_size, shuffle)
+    wt = _sample_weights(y, sample_weight, class_weight, int(xt.shape[0]), what)
+    return _ArrayData(xt, yt, batch_size, shuffle, wt)
 
 
 # ---- compiled pieces -----------------------------------------------------------------------
@@ -272,19 +311,29 @@ def _check_output_activation(model: Any, loss: Any, act: str | None) -> None:
 
 
 def _loss_fn(loss: Any, fused: bool, model: Any = None) -> Any:
+    """``(y, out, sample_weight=None) -> 0-d loss``: the compiled loss, weighted as Keras does
+    (``sum(w_i * loss_i) / batch size``), plus the weights' regularization penalties."""
     base = _base_loss_fn(loss, fused)
+    logits = fused or loss.from_logits
     regularized = model._regularized() if model is not None else []
-    if not regularized:
-        return base
 
-    def with_penalties(y: Tensor, out: Tensor) -> Tensor:
-        # Keras adds the weights' regularization penalties to the loss (fit and evaluate).
-        total = base(y, out)
-        for reg, w in regularized:
-            total = total + reg(w)
+    def compute(y: Tensor, out: Tensor, w: Tensor | None = None) -> Tensor:
+        if w is None:
+            total = base(y, out)
+        else:
+            per = loss._compute(y, out, logits, "none")
+            if per.dim() == 0:
+                raise ValueError(f"loss '{loss.name}' returned one value per batch; "
+                                 "sample_weight/class_weight need per-sample values")
+            wb = w.reshape(-1, *([1] * (per.dim() - 1))).to(per.dtype)
+            total = (per * wb).sum() / per.numel()
+        for reg, wt in regularized:
+            total = total + reg(wt)
         return total
 
-    return with_penalties
+    if not regularized:
+        return lambda y, out, w=None: base(y, out) if w is None else compute(y, out, w)
+    return compute
 
 
 def _base_loss_fn(loss: Any, fused: bool) -> Any:
@@ -356,6 +405,12 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
         shuffle: reshuffle the training samples every epoch (default True).
         initial_epoch: epoch to start at (to resume training).
         steps_per_epoch: end each epoch after this many batches (default None: all).
+        sample_weight (keyword): one weight per training sample; each batch's loss is
+            ``sum(w_i * loss_i) / batch_size`` and metrics are weighted means (Keras's rule).
+            Split with ``validation_split`` like ``x`` and ``y``.
+        class_weight (keyword): ``{class index: weight}``; a sample's weight is that of its
+            label (integer label, or the arg-max of a one-hot row; classes not listed weigh
+            1). Training data only; not together with ``sample_weight``.
     Returns:
         :class:`~ember.keras.callbacks.History` whose ``history`` maps ``loss``, each metric,
         and ``val_*`` to per-epoch lists.
@@ -365,8 +420,7 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
             in the wrong format for the loss, an output layer that cannot train with the loss
             (softmax over one unit, softmax/sigmoid with ``from_logits=True``), bad
             ``validation_split``/``validation_freq``/``batch_size``/``verbose``.
-        NotImplementedError: ``sample_weight``/``class_weight``, or a model with several inputs
-            or outputs.
+        NotImplementedError: a model with several inputs or outputs.
         TypeError: an unknown keyword argument.
     Warns:
         UserWarning: a cross entropy expecting probabilities after a linear output layer.
@@ -376,8 +430,7 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
         if k not in ("class_weight", "sample_weight", "validation_steps", "validation_batch_size",
                      "validation_freq", "max_queue_size", "workers", "use_multiprocessing"):
             raise TypeError(f"fit: unexpected keyword argument {k!r}")
-    if kwargs.get("sample_weight") is not None or kwargs.get("class_weight") is not None:
-        raise NotImplementedError("fit: sample_weight and class_weight are not supported")
+    sample_weight, class_weight = kwargs.get("sample_weight"), kwargs.get("class_weight")
     batch_size = 32 if batch_size is None else batch_size
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"fit: batch_size must be a positive int, got {batch_size!r}")
@@ -403,18 +456,28 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
             raise ValueError(f"fit: validation_split={validation_split} leaves an empty training "
                              f"or validation set for {n} samples")
         validation_data = (x[split:], y[split:])
+        if sample_weight is not None:
+            sw = _np_view(sample_weight)
+            if len(sw) != n:
+                raise ValueError(f"fit: sample_weight must have one weight per sample, shape "
+                                 f"({n},), got shape {sw.shape}")
+            validation_data += (sw[split:],)
+            sample_weight = sw[:split]
         x, y = x[:split], y[:split]
 
-    data = _prepare(model, x, y, batch_size, shuffle, "fit")
+    data = _prepare(model, x, y, batch_size, shuffle, "fit", sample_weight=sample_weight,
+                    class_weight=class_weight)
     val = None
     if validation_data is not None:
         if isinstance(validation_data, (list, tuple)):
-            if len(validation_data) != 2:
-                raise ValueError("fit: validation_data must be (x_val, y_val) or a data loader, "
-                                 f"got a sequence of {len(validation_data)} items")
+            if len(validation_data) not in (2, 3):
+                raise ValueError("fit: validation_data must be (x_val, y_val), (x_val, y_val, "
+                                 "sample_weight_val) or a data loader, got a sequence of "
+                                 f"{len(validation_data)} items")
             val = _prepare(model, validation_data[0], validation_data[1],
                            kwargs.get("validation_batch_size") or batch_size, False,
-                           "fit (validation_data)")
+                           "fit (validation_data)",
+                           sample_weight=validation_data[2] if len(validation_data) == 3 else None)
         else:
             val = _prepare(model, validation_data, None, batch_size, False, "fit (validation_data)")
 
@@ -453,11 +516,11 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
                        bar_format="{n_fmt}/{total_fmt} |{bar:20}| {elapsed} {rate_fmt}{postfix}")
         t0 = last = last_bar = time.perf_counter()
         step_i = 0
-        for xb, yb, n in data:
+        for xb, yb, wb, n in data:
             if batch_cbs:
                 cbs.call("on_train_batch_begin", step_i, {})
             out = forward(xb, True)
-            loss = loss_fn(yb, out)
+            loss = loss_fn(yb, out, wb)
             zero_grad()
             loss.backward()
             step()
@@ -465,7 +528,7 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
             if metrics:
                 od = out.detach()
                 for m in metrics:
-                    m._update(yb, od, fused)
+                    m._update(yb, od, fused, wb)
             step_i += 1
             if bar is not None:
                 now = time.perf_counter()
@@ -524,13 +587,13 @@ def _evaluate_data(model: Any, data: Any, fused: bool, cbs: Any = None) -> dict[
     if cbs is not None:
         cbs.call("on_test_begin", {})
     with no_grad():
-        for i, (xb, yb, n) in enumerate(data):
+        for i, (xb, yb, wb, n) in enumerate(data):
             if batch_cbs:
                 cbs.call("on_test_batch_begin", i, {})
             out = forward(xb, False)
-            tracker._add(loss_fn(yb, out), n)
+            tracker._add(loss_fn(yb, out, wb), n)
             for m in metrics:
-                m._update(yb, out, fused)
+                m._update(yb, out, fused, wb)
             if batch_cbs:
                 cbs.call("on_test_batch_end", i, _results(tracker, metrics))
     logs = _results(tracker, metrics)
@@ -551,6 +614,7 @@ def evaluate(model: Any, x: Any = None, y: Any = None, batch_size: int | None = 
         batch_size: default 32.
         verbose: 0 silent, 1/'auto'/2 prints one summary line.
         return_dict: return ``{'loss': ..., 'accuracy': ...}`` instead of a list.
+        sample_weight (keyword): one weight per sample, as in :func:`fit`.
     Returns:
         The loss (a float) when no metrics were compiled, else ``[loss, metric, ...]``; or a
         dict with ``return_dict=True``.
@@ -562,7 +626,8 @@ def evaluate(model: Any, x: Any = None, y: Any = None, batch_size: int | None = 
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"evaluate: batch_size must be a positive int, got {batch_size!r}")
     verbose = _verbose(verbose)
-    data = _prepare(model, x, y, batch_size, False, "evaluate")
+    data = _prepare(model, x, y, batch_size, False, "evaluate",
+                    sample_weight=kwargs.get("sample_weight"))
     fused = _fusion(model)
     cbs = callbacks_mod.CallbackList(list(callbacks or []), model, {"verbose": verbose})
     logs = _evaluate_data(model, data, fused, cbs if cbs.callbacks else None)
@@ -596,7 +661,7 @@ def predict(model: Any, x: Any, batch_size: int | None = None, verbose: Any = "a
     cbs.call("on_predict_begin", {})
     outs: list[Any] = []
     with no_grad():
-        for i, (xb, _, _) in enumerate(data):
+        for i, (xb, _, _, _) in enumerate(data):
             out = model(xb, training=False)
             outs.append(out)
             if cbs.wants_predict_batch:
@@ -621,16 +686,16 @@ def train_on_batch(model: Any, x: Any, y: Any, return_dict: bool = False) -> Any
     tracker = _BatchMean(name="loss")
     for m in metrics:
         m.reset_state()
-    for xb, yb, n in data:
+    for xb, yb, wb, n in data:
         out = forward(xb, True)
-        loss = loss_fn(yb, out)
+        loss = loss_fn(yb, out, wb)
         model.optimizer.zero_grad()
         loss.backward()
         model.optimizer.step()
         tracker._add(loss, n)
         od = out.detach()
         for m in metrics:
-            m._update(yb, od, fused)
+            m._update(yb, od, fused, wb)
     logs = _results(tracker, metrics)
     if return_dict:
         return logs

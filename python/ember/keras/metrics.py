@@ -61,19 +61,32 @@ class Metric:
         self._pending_count = False
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        """Adds one batch.
+        """Adds one batch; with ``sample_weight`` (one weight per sample) the result is the
+        weighted mean ``sum(w_i * v_i) / sum(w_i)`` of the per-sample values.
 
         Raises:
-            NotImplementedError: ``sample_weight`` given.
+            ValueError: ``sample_weight`` without one weight per sample.
         """
-        if sample_weight is not None:
-            raise NotImplementedError(f"{type(self).__name__}: sample_weight is not supported")
         y_pred = _as_tensor(y_pred)
+        w = None if sample_weight is None else _as_tensor(sample_weight, ember.float32).reshape(-1)
         with no_grad():
-            self._update(_as_tensor(y_true), y_pred, False)
+            self._update(_as_tensor(y_true), y_pred, False, w)
 
-    def _update(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> None:
+    def _update(self, y_true: Tensor, y_pred: Tensor, logits: bool,
+                sample_weight: Tensor | None = None) -> None:
         part, count = self._batch(y_true, y_pred, logits)
+        if sample_weight is not None:
+            n = int(sample_weight.shape[0])
+            if part.dim() == 0 or part.shape[0] != n:
+                raise ValueError(f"{self.name}: sample_weight has {n} weights but the batch "
+                                 f"gives values of shape {tuple(part.shape)}")
+            v = part.to(ember.float64)
+            if v.dim() > 1:
+                v = v.reshape(n, -1).mean(-1)
+            w = sample_weight.to(ember.float64)
+            self._parts.append((v * w).sum())
+            self._count += float(w.sum().item())
+            return
         self._parts.append(part)
         if count is not None:
             self._count += count
@@ -201,25 +214,27 @@ class Accuracy(Metric):
 
 
 class MeanAbsoluteError(Metric):
-    """Mean of ``|y_true - y_pred|`` over every element."""
+    """Mean of ``|y_true - y_pred|``: per sample over the last axis, then over the samples."""
 
-    def _batch(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> tuple[Tensor, int]:
+    def _batch(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> tuple[Tensor, int | None]:
         if logits:
             y_pred = _probabilities(y_pred, self._activation)
         y_true = _match_rank(y_true, y_pred)
         d = _C.abs(y_pred - y_true.to(y_pred.dtype))
-        return d.sum(), d.numel()
+        return (d.mean(-1), None) if d.dim() > 1 else (d, None)
 
 
 class MeanSquaredError(Metric):
-    """Mean of ``(y_true - y_pred) ** 2`` over every element."""
+    """Mean of ``(y_true - y_pred) ** 2``: per sample over the last axis, then over the
+    samples."""
 
-    def _batch(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> tuple[Tensor, int]:
+    def _batch(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> tuple[Tensor, int | None]:
         if logits:
             y_pred = _probabilities(y_pred, self._activation)
         y_true = _match_rank(y_true, y_pred)
         d = y_pred - y_true.to(y_pred.dtype)
-        return (d * d).sum(), d.numel()
+        sq = d * d
+        return (sq.mean(-1), None) if sq.dim() > 1 else (sq, None)
 
 
 class MeanMetricWrapper(Metric):
@@ -239,9 +254,10 @@ class MeanMetricWrapper(Metric):
     def _batch(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> tuple[Tensor, int]:
         if logits:
             y_pred = _probabilities(y_pred, self._activation)
-        v = self._fn(y_true, y_pred, **self._fn_kwargs)
-        v = _as_tensor(v).detach()
-        return v.to(ember.float64).sum(), max(1, v.numel())
+        v = _as_tensor(self._fn(y_true, y_pred, **self._fn_kwargs)).detach()
+        if v.dim() == 0:
+            return v.to(ember.float64), 1
+        return v.to(ember.float64), None
 
 
 def _loss_metric(fn_name: str) -> Any:
