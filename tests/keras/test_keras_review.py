@@ -488,3 +488,18 @@ def test_metric_update_state_with_sample_weight():
     assert m.result() == pytest.approx(0.5)
     with pytest.raises(ValueError, match=r"sample_weight has 3 weights"):
         metrics.Accuracy().update_state([[1], [2]], [[1], [2]], sample_weight=[1, 1, 1])
+
+
+def test_loss_call_with_sample_weight():
+    y_true = np.array([[0.0, 1.0], [0.0, 0.0]], np.float32)
+    y_pred = np.array([[1.0, 1.0], [1.0, 0.0]], np.float32)
+    mse = keras.losses.MeanSquaredError()
+    assert float(mse(y_true, y_pred, sample_weight=[1.0, 0.0])) == pytest.approx(0.25)
+    summed = keras.losses.MeanSquaredError(reduction="sum")
+    assert float(summed(y_true, y_pred, sample_weight=[2.0, 1.0])) == pytest.approx(1.5)
+    none = keras.losses.MeanSquaredError(reduction="none")
+    np.testing.assert_allclose(none(y_true, y_pred, sample_weight=[2.0, 1.0]).numpy(), [1.0, 0.5])
+    scce = keras.losses.SparseCategoricalCrossentropy()
+    p = np.array([[0.2, 0.8], [0.6, 0.4]], np.float32)
+    assert float(scce([1, 0], p, sample_weight=[0.5, 2.0])) == pytest.approx(
+        (0.5 * -np.log(0.8) + 2.0 * -np.log(0.6)) / 2, rel=1e-6)

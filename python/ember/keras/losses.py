@@ -92,12 +92,29 @@ class Loss:
         self.from_logits = getattr(self, "from_logits", False)
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
+        """The loss of a batch.
+
+        Args:
+            y_true: targets; y_pred: predictions (arrays or tensors).
+            sample_weight: optional weights, one per sample: per-sample losses are multiplied
+                by them, then ``'sum_over_batch_size'`` divides the sum by the number of
+                samples (not by the weights' sum), ``'sum'`` sums, ``'none'`` returns them.
+        Returns:
+            0-d tensor (per-sample tensor with ``reduction='none'``).
+        """
         y_pred = _as_tensor(y_pred)
         y_true = _as_tensor(y_true, self._target_dtype or y_pred.dtype)
-        loss = self._compute(y_true, y_pred, self.from_logits, _REDUCTIONS[self.reduction])
-        if sample_weight is not None:
-            raise NotImplementedError(f"{type(self).__name__}: sample_weight is not supported")
-        return loss
+        reduction = _REDUCTIONS[self.reduction]
+        if sample_weight is None:
+            return self._compute(y_true, y_pred, self.from_logits, reduction)
+        per = self._compute(y_true, y_pred, self.from_logits, "none")
+        w = _as_tensor(sample_weight, per.dtype)
+        if w.dim() == 1 and per.dim() > 1:
+            w = w.reshape(-1, *([1] * (per.dim() - 1)))
+        weighted = per * w
+        if reduction == "none":
+            return weighted
+        return weighted.sum() if reduction == "sum" else weighted.sum() / per.numel()
 
     def _compute(self, y_true: Tensor, y_pred: Tensor, logits: bool, reduction: str) -> Tensor:
         raise NotImplementedError
