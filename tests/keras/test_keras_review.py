@@ -503,3 +503,22 @@ def test_loss_call_with_sample_weight():
     p = np.array([[0.2, 0.8], [0.6, 0.4]], np.float32)
     assert float(scce([1, 0], p, sample_weight=[0.5, 2.0])) == pytest.approx(
         (0.5 * -np.log(0.8) + 2.0 * -np.log(0.6)) / 2, rel=1e-6)
+
+
+def test_clone_model_same_architecture_fresh_weights():
+    model = keras.Sequential([layers.Dense(3, input_shape=(4,), activation="relu"),
+                              layers.Dense(2)])
+    clone = keras.models.clone_model(model)
+    assert clone is not model and clone.name == model.name
+    assert [w.shape for w in clone.get_weights()] == [w.shape for w in model.get_weights()]
+    assert not np.array_equal(clone.get_weights()[0], model.get_weights()[0])
+    clone.set_weights(model.get_weights())
+    x = np.random.rand(5, 4).astype("float32")
+    np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert clone.optimizer is None
+
+
+def test_predict_on_no_samples_keeps_the_output_shape():
+    model = keras.Sequential([layers.Dense(3, input_shape=(4,))])
+    out = model.predict(np.zeros((0, 4), np.float32), verbose=0)
+    assert out.shape == (0, 3) and out.dtype == np.float32

@@ -37,6 +37,7 @@ from .models import Model, Sequential
 
 models.load_model = saving.load_model  # keras.models.load_model
 models.model_from_json = saving.model_from_json
+models.save_model = saving.save_model
 
 __all__ = [
     "Input",

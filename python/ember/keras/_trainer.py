@@ -667,8 +667,11 @@ def predict(model: Any, x: Any, batch_size: int | None = None, verbose: Any = "a
             if cbs.wants_predict_batch:
                 cbs.call("on_predict_batch_end", i, {"outputs": out})
     cbs.call("on_predict_end", {})
-    if not outs:
-        return np.zeros((0,))
+    if not outs:  # no samples: an empty array of the output's sample shape
+        out_shape = model._output_shape
+        if isinstance(out_shape, tuple) and all(d is not None for d in out_shape[1:]):
+            return np.zeros((0,) + tuple(out_shape[1:]), np.float32)
+        return np.zeros((0,), np.float32)
     if isinstance(outs[0], (list, tuple)):
         return [ember.cat([o[k] for o in outs]).numpy() for k in range(len(outs[0]))]
     return np.array(ember.cat(outs).numpy()) if len(outs) > 1 else np.array(outs[0].numpy())

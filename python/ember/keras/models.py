@@ -18,7 +18,26 @@ from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
 from .layers.base import InputLayer, KerasTensor, Layer, _Node, shape_str
 
-__all__ = ["Functional", "Model", "Sequential"]
+__all__ = ["Functional", "Model", "Sequential", "clone_model"]
+
+
+def clone_model(model: Any, custom_objects: dict[str, Any] | None = None) -> Model:
+    """A new model with the same architecture (and names) as ``model`` and freshly initialized
+    weights, as Keras's ``clone_model``; copy the weights with
+    ``clone.set_weights(model.get_weights())``. The clone is not compiled.
+
+    Raises:
+        NotImplementedError: a subclassed model without ``get_config``.
+        ValueError: a layer class that cannot be rebuilt from its config.
+    """
+    from .saving import custom_object_scope, deserialize_layer, serialize_layer
+
+    if not isinstance(model, (Sequential, Functional)) and type(model).get_config is Model.get_config:
+        raise NotImplementedError(
+            f"clone_model: model '{model.name}' is a subclassed Model without get_config(); "
+            "create a new instance of its class instead")
+    with custom_object_scope(custom_objects):
+        return deserialize_layer(serialize_layer(model))
 
 _COMPILE_KWARGS_IGNORED = ("run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss",
                            "weighted_metrics", "loss_weights")
