@@ -522,3 +522,39 @@ def test_predict_on_no_samples_keeps_the_output_shape():
     model = keras.Sequential([layers.Dense(3, input_shape=(4,))])
     out = model.predict(np.zeros((0, 4), np.float32), verbose=0)
     assert out.shape == (0, 3) and out.dtype == np.float32
+
+
+class _DropBN(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = layers.Dense(4, kernel_initializer="ones", use_bias=False)
+        self.drop = layers.Dropout(0.5)
+        self.bn = layers.BatchNormalization()
+
+    def call(self, inputs):  # no training argument: inner layers inherit the mode
+        return self.bn(self.drop(self.dense(inputs)))
+
+
+def test_training_flag_reaches_layers_inside_a_subclassed_model():
+    x = np.ones((64, 2), np.float32)
+    model = _DropBN()
+    out = model(x, training=True).detach().numpy()
+    assert (out == out.min()).sum() > 0 and len(np.unique(out.round(5))) > 1  # dropped units
+    # moving_mean = 0.01 * batch mean of the dropped-out activations (values 0 or 4).
+    drop_mean = model.bn.get_weights()[2] / 0.01
+    assert np.all((drop_mean > 0) & (drop_mean < 4 * 1.5))
+    inference = model(x).detach().numpy()
+    np.testing.assert_array_equal(inference, np.broadcast_to(inference[0], inference.shape))
+
+
+@pytest.mark.parametrize("wrap", [False, True])
+def test_fit_trains_batchnorm_inside_subclassed_and_nested_models(wrap):
+    x = np.random.rand(32, 2).astype("float32") + 3.0
+    y = np.random.rand(32, 4).astype("float32")
+    inner = _DropBN()
+    model = keras.Sequential([keras.Input((2,)), inner]) if wrap else inner
+    model.compile("sgd", "mse")
+    model.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0)
+    # One training step moved the moving mean from 0 towards the batch mean (~ 2 * 3.5 = 7
+    # before dropout): only a training-mode call updates it.
+    assert np.all(inner.bn.get_weights()[2] > 0.01)

@@ -462,13 +462,21 @@ class Sequential(Model):
         plan = [(layer.call, layer._call_takes_training()) for layer in self._layers_list]
         if fuse:
             plan[-1] = (self._layers_list[-1]._call_logits, False)
-        if all(not t for _, t in plan) and len(plan) == 2:
+        leaves = all(not layer._sublayers() for layer in self._layers_list)
+        if leaves and all(not t for _, t in plan) and len(plan) == 2:
             f0, f1 = plan[0][0], plan[1][0]
             return lambda x, training: f1(f0(x))
+        from .layers.base import _CONTEXT
 
         def forward(x: Any, training: bool) -> Any:
-            for fn, takes in plan:
-                x = fn(x, training=training) if takes else fn(x)
+            # Layers' `call` run directly, so set the mode nested layers inherit.
+            outer = _CONTEXT.training
+            _CONTEXT.training = training
+            try:
+                for fn, takes in plan:
+                    x = fn(x, training=training) if takes else fn(x)
+            finally:
+                _CONTEXT.training = outer
             return x
 
         return forward

@@ -34,6 +34,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -51,6 +52,18 @@ from .. import initializers
 __all__ = ["Input", "InputLayer", "KerasTensor", "Layer"]
 
 _name_counters: defaultdict[str, itertools.count] = defaultdict(itertools.count)
+
+
+class _CallContext(threading.local):
+    """The ``training`` flag of the enclosing layer call (None outside any call that set it).
+    Keras passes it down: a layer called inside another layer's ``call`` without its own
+    ``training`` argument runs in the mode of the outer call (so a subclassed model's
+    Dropout/BatchNormalization train inside ``fit``)."""
+
+    training: bool | None = None
+
+
+_CONTEXT = _CallContext()
 _has_training_arg: dict[type, bool] = {}
 _DTYPES = {"float32": ember.float32, "float64": ember.float64, "int32": ember.int32,
            "int64": ember.int64, "bool": ember.bool, "uint8": ember.uint8}
@@ -265,8 +278,16 @@ class Layer(Module):
         first = not self.built
         if first:
             self._maybe_build(_batch_shape(inputs))
-        if "training" in kwargs and not self._call_takes_training():
-            del kwargs["training"]
+        outer = _CONTEXT.training
+        training = kwargs.get("training")
+        if training is None:  # inherit the enclosing call's mode (Keras's propagation)
+            training = outer
+        if self._call_takes_training():
+            if training is not None:
+                kwargs["training"] = training
+        else:
+            kwargs.pop("training", None)
+        _CONTEXT.training = training
         try:
             out = self.call(inputs, *args, **kwargs)
         except Exception as e:
@@ -274,6 +295,8 @@ class Layer(Module):
             if named is e:
                 raise
             raise named from None
+        finally:
+            _CONTEXT.training = outer
         if first and self._output_shape is None:  # known from now on (summary, output_shape)
             self._output_shape = _batch_shape(out) if isinstance(out, (Tensor, list, tuple)) else None
         return out
