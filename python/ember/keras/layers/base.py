@@ -24,7 +24,10 @@ Writing a new layer is a small class, e.g. a layer scaling its input by a learne
             return inputs * self.scale
 
 ``call`` may take a ``training`` argument (True inside ``fit``, False in ``evaluate``,
-``predict`` and plain calls); layers whose ``call`` does not name it are not passed it.
+``predict`` and plain calls); layers whose ``call`` does not name it are not passed it. A
+layer called inside another layer's ``call`` without its own ``training`` argument inherits
+the outer call's mode, as in Keras, so ``self.dropout(x)`` in a subclassed model's ``call``
+drops units during ``fit``.
 Register the class with ``keras.saving.register_keras_serializable`` (or pass it through
 ``custom_objects``) to load saved models using it.
 """
