@@ -558,3 +558,31 @@ def test_fit_trains_batchnorm_inside_subclassed_and_nested_models(wrap):
     # One training step moved the moving mean from 0 towards the batch mean (~ 2 * 3.5 = 7
     # before dropout): only a training-mode call updates it.
     assert np.all(inner.bn.get_weights()[2] > 0.01)
+
+
+def test_functional_model_with_two_inputs_fits_evaluates_predicts():
+    a, b = keras.Input((4,)), keras.Input((3,))
+    merged = layers.Concatenate()([layers.Dense(5, activation="relu")(a), b])
+    model = keras.Model([a, b], layers.Dense(2, activation="softmax")(merged))
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    xa = np.random.rand(40, 4).astype("float32")
+    xb = np.random.rand(40, 3).astype("float32")
+    y = np.random.randint(0, 2, 40)
+    hist = model.fit([xa, xb], y, epochs=2, batch_size=8, validation_split=0.25, verbose=0)
+    assert set(hist.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    k1, b1, k2, b2 = model.get_weights()
+    logits = np.concatenate([np.maximum(xa @ k1 + b1, 0), xb], 1) @ k2 + b2
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    np.testing.assert_allclose(model.predict([xa, xb], batch_size=7, verbose=0), p,
+                               rtol=1e-5, atol=1e-6)
+    loss, acc = model.evaluate([xa, xb], y, verbose=0)
+    assert loss == pytest.approx(-np.mean(np.log(p[np.arange(40), y])), rel=1e-5)
+    assert acc == pytest.approx(np.mean(p.argmax(1) == y))
+    with pytest.raises(ValueError, match=r"has 2 inputs, so x must be a list of 2 arrays"):
+        model.fit(xa, y, verbose=0)
+    with pytest.raises(ValueError, match=r"input 1 of model .* expects shape \(None, 3\), but "
+                                         r"x\[1\] has shape \(None, 4\)"):
+        model.fit([xa, xa], y, verbose=0)
+    with pytest.raises(ValueError, match=r"same number of samples, got \[40, 10\]"):
+        model.predict([xa, xb[:10]], verbose=0)

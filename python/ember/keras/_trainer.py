@@ -65,6 +65,13 @@ def _len(a: Any) -> int:
     return int(a.shape[0]) if hasattr(a, "shape") and len(a.shape) else len(a)
 
 
+def _slice(a: Any, start: int | None, stop: int | None) -> Any:
+    """Samples ``start:stop`` of an array, or of each array of a multi-input list."""
+    if isinstance(a, list):
+        return [_slice(t, start, stop) for t in a]
+    return a[start:stop]
+
+
 class _ArrayData:
     """Whole arrays as ember tensors. Batches are gathered with ``index_select`` along a
     per-epoch permutation (no copy of the whole data set), or are ``narrow`` views in order."""
@@ -72,24 +79,27 @@ class _ArrayData:
     def __init__(self, x: Tensor, y: Tensor | None, batch_size: int, shuffle: bool,
                  w: Tensor | None = None) -> None:
         self.x, self.y, self.w = x, y, w
-        self.n = int(x.shape[0])
+        self.n = int((x[0] if isinstance(x, list) else x).shape[0])
         self.batch_size, self.shuffle = batch_size, shuffle
         self.steps = math.ceil(self.n / batch_size) if self.n else 0
 
-    def __iter__(self) -> Iterator[tuple[Tensor, Tensor | None, Tensor | None, int]]:
+    def __iter__(self) -> Iterator[tuple[Any, Tensor | None, Tensor | None, int]]:
         x, y, w, n, bs = self.x, self.y, self.w, self.n, self.batch_size
+        several = isinstance(x, list)  # one tensor per model input
         if self.shuffle:
             perm = ember.randperm(n)
             take = ember.index_select
             for i in range(0, n, bs):
                 m = bs if i + bs <= n else n - i
                 idx = perm.narrow(0, i, m)
-                yield (take(x, 0, idx), (take(y, 0, idx) if y is not None else None),
+                xb = [take(t, 0, idx) for t in x] if several else take(x, 0, idx)
+                yield (xb, (take(y, 0, idx) if y is not None else None),
                        (take(w, 0, idx) if w is not None else None), m)
             return
         for i in range(0, n, bs):
             m = bs if i + bs <= n else n - i
-            yield (x.narrow(0, i, m), (y.narrow(0, i, m) if y is not None else None),
+            xb = [t.narrow(0, i, m) for t in x] if several else x.narrow(0, i, m)
+            yield (xb, (y.narrow(0, i, m) if y is not None else None),
                    (w.narrow(0, i, m) if w is not None else None), m)
 
 
@@ -206,6 +216,53 @@ def _sample_weights(y: Any, sample_weight: Any, class_weight: Any, n: int,
     return ember.from_numpy(np.ascontiguousarray(w))
 
 
+def _prepare_several(model: Any, x: Any, y: Any, batch_size: int, shuffle: bool, what: str,
+                     need_y: bool, sample_weight: Any, class_weight: Any) -> _ArrayData:
+    """Arrays for a functional model with several inputs: ``x`` is a list, one array each."""
+    from .layers.base import shape_str
+
+    inputs = model._inputs
+    if not isinstance(x, (list, tuple)) or len(x) != len(inputs):
+        raise ValueError(
+            f"{what}: model '{model.name}' has {len(inputs)} inputs, so x must be a list of "
+            f"{len(inputs)} arrays (one per keras.Input, in order), got "
+            f"{len(x) if isinstance(x, (list, tuple)) else type(x).__name__}"
+            f"{' arrays' if isinstance(x, (list, tuple)) else ''}")
+    xs = []
+    for i, (a, kt) in enumerate(zip(x, inputs)):
+        t = _to_tensor(a, kt.dtype, f"{what}: x[{i}]")
+        got = (None,) + tuple(t.shape[1:])
+        if len(got) != len(kt.shape) or any(
+                e is not None and g != e for e, g in zip(kt.shape[1:], got[1:])):
+            raise ValueError(
+                f"{what}: input {i} of model '{model.name}' expects shape {shape_str(kt.shape)}, "
+                f"but x[{i}] has shape {shape_str(got)}")
+        xs.append(t)
+    sizes = [int(t.shape[0]) for t in xs]
+    if len(set(sizes)) != 1:
+        raise ValueError(f"{what}: the input arrays must have the same number of samples, got "
+                         f"{sizes}")
+    n = sizes[0]
+    if n == 0 and need_y:
+        raise ValueError(f"{what}: x has no samples")
+    loss = model.loss
+    if need_y and y is None and loss is not None:
+        raise ValueError(f"{what}: y is required with numpy/tensor inputs")
+    yt = None
+    if y is not None:
+        if _len(y) != n:
+            raise ValueError(f"{what}: x and y must have the same number of samples, got x with "
+                             f"{n} and y with {_len(y)}")
+        _, y_dtype = _dtypes(model, loss)
+        if loss is not None and model._output_shape is not None:
+            loss.check_targets(_np_view(y), tuple(model._output_shape))
+        yt = _to_tensor(y, y_dtype, f"{what}: y")
+        if isinstance(loss, losses_mod.SparseCategoricalCrossentropy) and yt.dim() == 2 and yt.shape[1] == 1:
+            yt = yt.reshape(-1)
+    wt = _sample_weights(y, sample_weight, class_weight, n, what)
+    return _ArrayData(xs, yt, batch_size, shuffle, wt)
+
+
 def _prepare(model: Any, x: Any, y: Any, batch_size: int, shuffle: bool, what: str,
              need_y: bool = True, sample_weight: Any = None, class_weight: Any = None) -> Any:
     loss = model.loss
@@ -225,11 +282,14 @@ def _prepare(model: Any, x: Any, y: Any, batch_size: int, shuffle: bool, what: s
         return _LoaderData(x, x_dtype, y_dtype)
     if x is None:
         raise ValueError(f"{what}: x is required")
-    if getattr(model, "_nested_inputs", False) or getattr(model, "_nested_outputs", False):
+    if getattr(model, "_nested_outputs", False):
         raise NotImplementedError(
-            f"{what}: models with several inputs or outputs cannot be trained or evaluated by "
+            f"{what}: models with several outputs cannot be trained or evaluated by "
             "fit/evaluate/predict yet; call the model on tensors in an ember.nn-style loop"
         )
+    if getattr(model, "_nested_inputs", False):
+        return _prepare_several(model, x, y, batch_size, shuffle, what, need_y, sample_weight,
+                                class_weight)
     if need_y and y is None and loss is not None:
         raise ValueError(f"{what}: y is required with numpy/tensor inputs")
     _check_lengths(x, y, what)
@@ -449,13 +509,15 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
         if isinstance(x, (Dataset, DataLoader)):
             raise ValueError("fit: validation_split is only supported for array inputs; pass "
                              "validation_data instead")
-        _check_lengths(x, y, "fit")
-        n = _len(x)
+        if not getattr(model, "_nested_inputs", False):
+            _check_lengths(x, y, "fit")
+        n = _len(x[0] if getattr(model, "_nested_inputs", False) else x)
         split = int(n * (1.0 - validation_split))
         if split == 0 or split == n:
             raise ValueError(f"fit: validation_split={validation_split} leaves an empty training "
                              f"or validation set for {n} samples")
-        validation_data = (x[split:], y[split:])
+        validation_data = (_slice(list(x) if isinstance(x, tuple) else x, split, None),
+                           y[split:])
         if sample_weight is not None:
             sw = _np_view(sample_weight)
             if len(sw) != n:
@@ -463,7 +525,7 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
                                  f"({n},), got shape {sw.shape}")
             validation_data += (sw[split:],)
             sample_weight = sw[:split]
-        x, y = x[:split], y[:split]
+        x, y = _slice(list(x) if isinstance(x, tuple) else x, None, split), y[:split]
 
     data = _prepare(model, x, y, batch_size, shuffle, "fit", sample_weight=sample_weight,
                     class_weight=class_weight)
