@@ -142,8 +142,16 @@ def test_functional_multi_input_shared_layer():
     np.testing.assert_allclose(model([x1, x2]).detach().numpy(), (shared(x1) + shared(x2)).detach().numpy(), rtol=1e-6)
     assert model.count_params() == 8
     model.compile("sgd", "mse")
-    with pytest.raises(NotImplementedError, match="several inputs or outputs"):
-        model.fit([np.zeros((2, 3), "float32")] * 2, np.zeros((2, 2), "float32"), verbose=0)
+    xs = [np.random.rand(6, 3).astype("float32") for _ in range(2)]
+    y = np.random.rand(6, 2).astype("float32")
+    model.fit(xs, y, verbose=0)
+    k, b = model.get_weights()
+    pred = xs[0] @ k + b + xs[1] @ k + b
+    assert model.evaluate(xs, y, verbose=0) == pytest.approx(np.mean((pred - y) ** 2), rel=1e-5)
+    two_out = keras.Model(a, [shared(a), layers.Dense(1)(a)])
+    two_out.compile("sgd", "mse")
+    with pytest.raises(NotImplementedError, match="several outputs"):
+        two_out.fit(xs[0], y, verbose=0)
 
 
 def test_subclassed_model_trains():
