@@ -450,8 +450,9 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
     """Trains ``model`` for ``epochs - initial_epoch`` epochs.
 
     Args:
-        x: inputs (numpy array or ember tensor, first dim = samples), or a
-            ``DataLoader``/``Dataset`` yielding ``(x, y)`` batches.
+        x: inputs (numpy array or ember tensor, first dim = samples; a list of them, one per
+            ``keras.Input``, for a functional model with several inputs), or a
+            ``DataLoader``/``Dataset`` yielding ``(x, y)`` or ``(x, y, sample_weight)`` batches.
         y: targets (numpy array or tensor); None with a loader.
         batch_size: samples per gradient step (default 32; ignored for loaders).
         epochs: index of the last epoch (training runs ``initial_epoch .. epochs-1``).
@@ -480,7 +481,7 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
             in the wrong format for the loss, an output layer that cannot train with the loss
             (softmax over one unit, softmax/sigmoid with ``from_logits=True``), bad
             ``validation_split``/``validation_freq``/``batch_size``/``verbose``.
-        NotImplementedError: a model with several inputs or outputs.
+        NotImplementedError: a model with several outputs.
         TypeError: an unknown keyword argument.
     Warns:
         UserWarning: a cross entropy expecting probabilities after a linear output layer.
