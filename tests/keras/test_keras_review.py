@@ -586,3 +586,18 @@ def test_functional_model_with_two_inputs_fits_evaluates_predicts():
         model.fit([xa, xa], y, verbose=0)
     with pytest.raises(ValueError, match=r"same number of samples, got \[40, 10\]"):
         model.predict([xa, xb[:10]], verbose=0)
+
+
+def test_csv_logger_keeps_validation_columns_with_validation_freq(tmp_path):
+    import csv
+
+    x, y = _two_class_data()
+    model = keras.Sequential([layers.Dense(2, activation="softmax", input_shape=(4,))])
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    path = tmp_path / "log.csv"
+    hist = model.fit(x, y, epochs=4, verbose=0, validation_data=(x, y), validation_freq=2,
+                     callbacks=[keras.callbacks.CSVLogger(str(path))])
+    rows = list(csv.DictReader(path.read_text().splitlines()))
+    assert list(rows[0]) == ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]
+    assert [r["val_loss"] for r in rows[::2]] == ["NA", "NA"]
+    assert [float(r["val_loss"]) for r in rows[1::2]] == pytest.approx(hist.history["val_loss"])

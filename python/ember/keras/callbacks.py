@@ -423,7 +423,9 @@ class ReduceLROnPlateau(Callback):
 
 
 class CSVLogger(Callback):
-    """Writes one CSV row per epoch: ``epoch`` then the logs' keys (sorted), flushed each epoch.
+    """Writes one CSV row per epoch: ``epoch`` then the first epoch's log keys (sorted; plus a
+    ``val_`` column for each when that epoch had no validation, as Keras does), flushed each
+    epoch; a missing value is written as ``NA``.
 
     Args:
         filename: the CSV file.
@@ -450,6 +452,10 @@ class CSVLogger(Callback):
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)
+            if not any(k.startswith("val_") for k in self.keys):
+                # As Keras: validation may start later (validation_freq > 1), so the val_
+                # columns exist from the header on ("NA" until they have values).
+                self.keys += [f"val_{k}" for k in self.keys]
             self._writer = csv.DictWriter(self._file, fieldnames=["epoch"] + self.keys,
                                           delimiter=self.sep)
             if not self._has_header:
