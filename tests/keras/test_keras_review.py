@@ -601,3 +601,24 @@ def test_csv_logger_keeps_validation_columns_with_validation_freq(tmp_path):
     assert list(rows[0]) == ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]
     assert [r["val_loss"] for r in rows[::2]] == ["NA", "NA"]
     assert [float(r["val_loss"]) for r in rows[1::2]] == pytest.approx(hist.history["val_loss"])
+
+
+def test_plot_history_places_validation_points_at_their_epochs(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import matplotlib.axes
+
+    x, y = _two_class_data()
+    model = keras.Sequential([layers.Dense(2, activation="softmax", input_shape=(4,))])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    hist = model.fit(x, y, epochs=4, verbose=0, validation_data=(x, y), validation_freq=2)
+    drawn = {}
+    real_plot = matplotlib.axes.Axes.plot
+
+    def spy(self, xs, ys, *args, **kwargs):
+        drawn[kwargs.get("label")] = list(xs)
+        return real_plot(self, xs, ys, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", spy)
+    hist.plot(tmp_path / "h.png")
+    assert drawn == {"loss": [1, 2, 3, 4], "val_loss": [2, 4]}
+    assert (tmp_path / "h.png").stat().st_size > 0

@@ -143,6 +143,7 @@ class History(Callback):
         super().__init__()
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
+        self._key_epochs: dict[str, list[int]] = {}  # the epochs each key was logged at
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         """Resets the callback's state for a new ``fit``."""
@@ -153,6 +154,7 @@ class History(Callback):
         self.epoch.append(epoch)
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(v)
+            self._key_epochs.setdefault(k, []).append(epoch)
 
     def plot(self, path: str | os.PathLike = "history.png", metrics: Sequence[str] | None = None) -> str:
         """Draws the loss and metric curves per epoch to a PNG (needs matplotlib).

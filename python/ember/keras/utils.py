@@ -76,11 +76,18 @@ def plot_history(history: Any, path: str | os.PathLike = "history.png",
         if k not in h:
             raise ValueError(f"plot_history: no {k!r} in the history (has: {', '.join(h)})")
     fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.5), squeeze=False)
+    logged = getattr(history, "_key_epochs", {})
+
+    def epochs_of(key: str) -> list[int]:
+        # 1-based epochs of each value (validation may skip epochs: validation_freq).
+        if key in logged and len(logged[key]) == len(h[key]):
+            return [e + 1 for e in logged[key]]
+        return list(range(1, len(h[key]) + 1))
+
     for ax, k in zip(axes[0], keys):
-        epochs = range(1, len(h[k]) + 1)
-        ax.plot(epochs, h[k], marker="o", label=k)
+        ax.plot(epochs_of(k), h[k], marker="o", label=k)
         if f"val_{k}" in h:
-            ax.plot(range(1, len(h[f"val_{k}"]) + 1), h[f"val_{k}"], marker="o", label=f"val_{k}")
+            ax.plot(epochs_of(f"val_{k}"), h[f"val_{k}"], marker="o", label=f"val_{k}")
         ax.set_xlabel("epoch")
         ax.set_title(k)
         ax.legend()
