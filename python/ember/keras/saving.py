@@ -285,7 +285,8 @@ def _saved_metrics(saved: list[Any], path: str) -> list[Any]:
             if isinstance(m, dict):
                 cls = getattr(metrics_mod, str(m.get("class_name")), None)
                 if not (isinstance(cls, type) and issubclass(cls, metrics_mod.Metric)):
-                    raise ValueError(f"unknown metric class {m.get('class_name')!r}")
+                    raise ValueError(  # noqa: TRY004 - reported like any unknown metric
+                        f"unknown metric class {m.get('class_name')!r}")
                 out.append(cls(**m.get("config", {})))
             elif isinstance(m, str) and _custom_object(m) is not None:
                 out.append(metrics_mod.get(_custom_object(m)))

@@ -307,7 +307,7 @@ class Layer(Module):
     def _convert_inputs(self, inputs: Any) -> Any:
         # numpy arrays (and lists of them, for several inputs) become ember tensors, as Keras
         # converts them; floating arrays are cast to the layer's dtype (float64 -> float32).
-        if isinstance(inputs, np.ndarray) or isinstance(inputs, (np.floating, np.integer)):
+        if isinstance(inputs, (np.ndarray, np.floating, np.integer)):
             a = np.ascontiguousarray(inputs)
             if a.dtype.kind == "f":
                 return ember.from_numpy(a).to(self._dtype)
