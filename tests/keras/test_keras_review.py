@@ -622,3 +622,21 @@ def test_plot_history_places_validation_points_at_their_epochs(tmp_path, monkeyp
     hist.plot(tmp_path / "h.png")
     assert drawn == {"loss": [1, 2, 3, 4], "val_loss": [2, 4]}
     assert (tmp_path / "h.png").stat().st_size > 0
+
+
+def test_models_cast_numpy_inputs_to_their_input_dtype():
+    model = keras.Sequential([layers.Dense(2, input_shape=(3,))])
+    ints = np.array([[1, 2, 3]])
+    out = model(ints)
+    assert out.dtype == ember.float32
+    np.testing.assert_allclose(out.detach().numpy(), model.predict(ints.astype("float32"),
+                                                                   verbose=0), rtol=1e-6)
+    emb = keras.Sequential([layers.Embedding(10, 2, input_shape=(2,))])
+    np.testing.assert_array_equal(emb(np.array([[1, 9]])).detach().numpy(),
+                                  emb.get_weights()[0][[1, 9]][None])
+    a, b = keras.Input((2,), dtype="int64"), keras.Input((3,))
+    f = keras.Model([a, b], layers.Concatenate()([layers.Flatten()(layers.Embedding(5, 2)(a)),
+                                                   b]))
+    out = f([np.array([[0, 4]]), np.ones((1, 3))]).detach().numpy()
+    table = f.get_weights()[0]
+    np.testing.assert_allclose(out, np.concatenate([table[[0, 4]].reshape(1, 4), np.ones((1, 3))], 1))

@@ -304,20 +304,32 @@ class Layer(Module):
             self._output_shape = _batch_shape(out) if isinstance(out, (Tensor, list, tuple)) else None
         return out
 
-    def _convert_inputs(self, inputs: Any) -> Any:
+    def _convert_inputs(self, inputs: Any, index: int | None = None) -> Any:
         # numpy arrays (and lists of them, for several inputs) become ember tensors, as Keras
-        # converts them; floating arrays are cast to the layer's dtype (float64 -> float32).
+        # converts them. A model casts them to its input dtype (float32, or int64 when it
+        # starts with an Embedding; per input for several inputs); a layer casts floating
+        # arrays to its dtype (float64 -> float32) and keeps integers as int64.
         if isinstance(inputs, (np.ndarray, np.floating, np.integer)):
             a = np.ascontiguousarray(inputs)
+            if a.dtype.kind not in "fiub":
+                raise TypeError(f"{type(self).__name__} '{self.name}': expected a numeric array, "
+                                f"got a numpy array of dtype {a.dtype}")
+            target = self._model_input_dtype(index)
+            if target is not None:
+                return ember.from_numpy(a).to(target)
             if a.dtype.kind == "f":
                 return ember.from_numpy(a).to(self._dtype)
-            if a.dtype.kind in "iub":
-                return ember.from_numpy(a.astype(np.int64) if a.dtype.kind != "b" else a)
-            raise TypeError(f"{type(self).__name__} '{self.name}': expected a numeric array, got "
-                            f"a numpy array of dtype {a.dtype}")
+            return ember.from_numpy(a.astype(np.int64) if a.dtype.kind != "b" else a)
         if isinstance(inputs, (list, tuple)) and any(isinstance(t, np.ndarray) for t in inputs):
-            return type(inputs)(self._convert_inputs(t) for t in inputs)
+            return type(inputs)(self._convert_inputs(t, i) for i, t in enumerate(inputs))
         return inputs
+
+    def _model_input_dtype(self, index: int | None) -> Any:
+        inputs = getattr(self, "_inputs", None)  # a functional model's keras.Input tensors
+        if index is not None and isinstance(inputs, list) and index < len(inputs):
+            return inputs[index].dtype
+        getter = getattr(self, "_input_dtype", None)
+        return getter() if getter is not None else None
 
     def forward(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         """``ember.nn`` entry point: the same as calling the layer."""
