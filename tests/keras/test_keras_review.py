@@ -640,3 +640,19 @@ def test_models_cast_numpy_inputs_to_their_input_dtype():
     out = f([np.array([[0, 4]]), np.ones((1, 3))]).detach().numpy()
     table = f.get_weights()[0]
     np.testing.assert_allclose(out, np.concatenate([table[[0, 4]].reshape(1, 4), np.ones((1, 3))], 1))
+
+
+def test_float64_layers_fit_evaluate_predict():
+    x = np.random.rand(8, 3)
+    y = np.random.rand(8, 1)
+    model = keras.Sequential([layers.Dense(2, input_shape=(3,), dtype="float64"),
+                              layers.Dense(1, dtype="float64")])
+    model.compile(optimizers.SGD(0.1), "mse")
+    k0, b0, k1, b1 = model.get_weights()
+    model.fit(x, y, batch_size=8, shuffle=False, verbose=0)
+    pred = (x @ k0 + b0) @ k1 + b1
+    g = 2 * (pred - y) / 8
+    np.testing.assert_allclose(model.get_weights()[3], b1 - 0.1 * g.sum(0), rtol=1e-10)
+    out = model.predict(x, verbose=0)
+    assert out.dtype == np.float64
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(np.mean((out - y) ** 2), rel=1e-10)

@@ -136,7 +136,7 @@ class _LoaderData:
 
 
 def _dtypes(model: Any, loss: Any, x: Any = None) -> tuple[Any, Any]:
-    x_dtype = model._input_dtype() if model.built else None
+    x_dtype = model._input_dtype()
     if x_dtype is None or x_dtype == ember.float32:
         x_dtype = ember.float32
         if x is not None and not model.built:
@@ -144,8 +144,11 @@ def _dtypes(model: Any, loss: Any, x: Any = None) -> tuple[Any, Any]:
                 "f" if x.is_floating_point() else "i")
             if kind in "iu" and _first_is_embedding(model):
                 x_dtype = ember.int64
-    y_dtype = ember.int64 if isinstance(loss, losses_mod.SparseCategoricalCrossentropy) else ember.float32
-    return x_dtype, y_dtype
+    if isinstance(loss, losses_mod.SparseCategoricalCrossentropy):
+        return x_dtype, ember.int64
+    out_layer = model._output_layer()  # targets take the output's float dtype (float64 layers)
+    y_dtype = getattr(out_layer, "_dtype", ember.float32)
+    return x_dtype, y_dtype if y_dtype == ember.float64 else ember.float32
 
 
 def _first_is_embedding(model: Any) -> bool:

@@ -445,6 +445,8 @@ class Sequential(Model):
 
         if self._layers_list and isinstance(self._layers_list[0], Embedding):
             return ember.int64
+        if self._layers_list and self._layers_list[0]._dtype == ember.float64:
+            return ember.float64  # float64 layers take float64 inputs
         return ember.float32
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
