@@ -9,7 +9,8 @@ import pytest
 from ember import keras
 from ember.keras import layers, models
 
-MODULES = [keras, layers.base, layers.core, models, keras.optimizers.schedules]
+MODULES = [keras, layers.base, layers.core, models, keras.optimizers.schedules,
+           keras.regularizers]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)
