@@ -45,18 +45,21 @@ void init_jit(py::module_& m) {
       .def("name_params", [](Graph& g, const TensorList& ts, const std::vector<std::string>& names) {
         jit::name_params(g, ts, names);
       })
-      .def("run_passes", [](Graph& g, bool dce, bool cse) {
+      .def("run_passes", [](Graph& g, bool dce, bool cse, bool peephole) {
         jit::PassOptions o;
         o.dce = dce;
         o.cse = cse;
+        o.peephole = peephole;
         jit::PassStats s = jit::run_passes(g, o);
         py::dict d;
         d["nodes_before"] = s.nodes_before;
         d["nodes_after"] = s.nodes_after;
         d["removed_dead"] = s.removed_dead;
         d["merged_common"] = s.merged_common;
+        d["peephole_rewrites"] = s.peephole_rewrites;
         return d;
-      }, py::arg("dce") = true, py::arg("cse") = true)
+      }, py::arg("dce") = true, py::arg("cse") = true, py::arg("peephole") = true)
+      .def("peephole_optimize", [](Graph& g) { return jit::peephole_optimize(g); })
       .def("eliminate_dead_code", [](Graph& g) { return jit::eliminate_dead_code(g); })
       .def("eliminate_common_subexpressions",
            [](Graph& g) { return jit::eliminate_common_subexpressions(g); });
@@ -74,7 +77,8 @@ void init_jit(py::module_& m) {
   py::class_<jit::Executor, std::shared_ptr<jit::Executor>>(m, "_JitExecutor")
       .def(py::init<std::shared_ptr<Graph>>())
       .def("run", &jit::Executor::run, py::call_guard<py::gil_scoped_release>())
-      .def("signature", &jit::Executor::signature);
+      .def("signature", &jit::Executor::signature)
+      .def("profile", &jit::Executor::profile, py::call_guard<py::gil_scoped_release>());
   m.def("_jit_signature", &jit::signature_of);
 
   m.def("_jit_save", [](const Graph& g, const std::string& path, const std::string& meta) {

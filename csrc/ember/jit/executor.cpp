@@ -1,5 +1,6 @@
 #include "ember/jit/executor.h"
 
+#include <chrono>
 #include <unordered_map>
 
 #include "ember/core/error.h"
@@ -87,7 +88,16 @@ std::string Executor::signature() const {
   return s + ")";
 }
 
-TensorList Executor::run(const TensorList& inputs) const {
+TensorList Executor::run(const TensorList& inputs) const { return run_impl(inputs, nullptr); }
+
+std::vector<std::pair<std::string, double>> Executor::profile(const TensorList& inputs) const {
+  std::vector<std::pair<std::string, double>> times;
+  run_impl(inputs, &times);
+  return times;
+}
+
+TensorList Executor::run_impl(const TensorList& inputs,
+                              std::vector<std::pair<std::string, double>>* times) const {
   const auto& gin = graph_->inputs();
   bool ok = inputs.size() == gin.size();
   for (size_t i = 0; ok && i < inputs.size(); ++i) {
@@ -104,6 +114,7 @@ TensorList Executor::run(const TensorList& inputs) const {
   for (const auto& f : fixed_) slots[f.first] = f.second;
   TensorList args;
   for (const Step& st : steps_) {
+    auto t0 = times ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     args.clear();
     args.reserve(st.in_slots.size());
     for (size_t i = 0; i < st.in_slots.size(); ++i) {
@@ -131,6 +142,10 @@ TensorList Executor::run(const TensorList& inputs) const {
     EMBER_CHECK(out.size() == st.out_slots.size(), "jit: op ", st.node->op(), " returned ",
                 out.size(), " tensors where the graph expects ", st.out_slots.size());
     for (size_t i = 0; i < out.size(); ++i) slots[st.out_slots[i]] = std::move(out[i]);
+    if (times) {
+      std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
+      times->emplace_back(st.node->op(), dt.count());
+    }
   }
   TensorList result;
   result.reserve(output_slots_.size());

@@ -23,9 +23,17 @@ class EMBER_API Executor {
   /// Runs the graph; ValueError naming the traced and the given signatures when `inputs` do not
   /// match (count, shapes, dtypes, devices).
   TensorList run(const TensorList& inputs) const;
+  /// Runs like `run` and returns, per node, its op name and wall seconds (for profiling).
+  std::vector<std::pair<std::string, double>> profile(const TensorList& inputs) const;
   const std::shared_ptr<Graph>& graph() const { return graph_; }
   /// `(f32[16, 784], i64[16])`: the signature the graph was traced for.
   std::string signature() const;
+
+ private:
+  TensorList run_impl(const TensorList& inputs,
+                      std::vector<std::pair<std::string, double>>* times) const;
+
+ public:
 
  private:
   struct Step {

@@ -367,6 +367,25 @@ void Graph::remove_unused_leaves() {
                    constants_.end());
 }
 
+void Graph::renumber() {
+  size_t id = 0;
+  std::unordered_set<const Value*> live;
+  auto number = [&](Value* v) {
+    if (live.insert(v).second) v->id_ = id++;
+  };
+  for (Value* v : inputs_) number(v);
+  for (Value* v : params_) number(v);
+  for (Value* v : constants_) number(v);
+  for (const auto& n : nodes_) {
+    for (Value* v : n->outputs_) number(v);
+  }
+  // Values no longer in the graph get ids after the live ones, so ids stay unique.
+  for (const auto& v : values_) {
+    if (!live.count(v.get())) v->id_ = id++;
+  }
+  next_id_ = id;
+}
+
 std::string Graph::str() const {
   std::ostringstream os;
   os << "graph(";

@@ -223,6 +223,8 @@ class EMBER_API Graph {
   void set_output(size_t i, Value* v) { outputs_.at(i) = v; }
   /// Drops params and constants nobody reads (not outputs).
   void remove_unused_leaves();
+  /// Gives values dense ids in print order: inputs, params, constants, node outputs.
+  void renumber();
   /// Largest value id + 1 (ids are unique, not dense after erasures).
   size_t value_id_bound() const { return next_id_; }
 

@@ -501,6 +501,7 @@ std::shared_ptr<Graph> load_graph(const std::string& path, std::string* meta) {
     EMBER_CHECK(it != vals.end(), "jit.load: corrupt file: unknown output value ", o.i());
     g->add_output(it->second);
   }
+  g->renumber();
   return g;
 }
 

@@ -5,7 +5,9 @@
 #include <unordered_set>
 
 #include "ember/core/error.h"
+#include "ember/core/grad_mode.h"
 #include "ember/jit/registry.h"
+#include "ember/ops/ops.h"
 
 namespace ember {
 namespace detail {
@@ -28,6 +30,9 @@ struct TraceState {
     std::vector<int64_t> path;  // next_edges indices from that grad_fn to this node
   };
   std::unordered_map<const autograd::Node*, Origin> forward_of;
+  // Version of each version counter (shared by a tensor and its views) as last seen by the
+  // tracer; a different version at a later read means untraced code wrote into the tensor.
+  std::unordered_map<const VersionCounter*, uint32_t> versions;
   // Undo log while a backward node is traced tentatively.
   bool logging = false;
   std::vector<std::pair<const TensorImpl*, Value*>> undo_map;  // previous mapping (null: none)
@@ -49,6 +54,61 @@ struct TraceState {
     }
     by_storage[impl->storage().get()].push_back({impl, v});
     first_impl.insert({v, impl});
+    refresh(t);
+  }
+
+  void refresh(const Tensor& t) {
+    if (t.defined()) versions[t.impl()->version_counter().get()] = t.impl()->version();
+  }
+
+  void check_version(const Tensor& t, const std::string& op) {
+    auto it = versions.find(t.impl()->version_counter().get());
+    if (it == versions.end() || it->second == t.impl()->version()) return;
+    throw UntracedTensorError(ember::detail::str(
+        "jit.trace: ", op, " received a tensor of shape ", t.sizes(), " and dtype ", t.dtype(),
+        " that was modified in place by code the tracer cannot record (e.g. through .numpy() or "
+        "a Python autograd.Function); the graph would miss that write"));
+  }
+
+  // Whether `t` can be read without error (known value, unchanged since).
+  bool known(const Tensor& t) {
+    try {
+      lookup(t, "");
+      return true;
+    } catch (const UntracedTensorError&) {
+      return false;
+    }
+  }
+
+  // A value made by a fill op (zeros, ones, full, *_like) must still hold its fill: a helper
+  // inside a backward formula may write into it with raw kernels the tracer cannot see (and
+  // that do not bump the version counter). Values of empty/empty_like are never read before a
+  // traced write gave them a new value, so reading one means an untraced write happened.
+  void check_fill(const Tensor& t, const Value* v, const std::string& op) {
+    const Node* p = v->producer();
+    if (!p || !p->outputs().size() || p->output(0) != v) return;
+    const std::string& name = p->op();
+    std::optional<Scalar> fill;
+    if (name == "zeros" || name == "zeros_like") fill = Scalar(int64_t{0});
+    else if (name == "ones" || name == "ones_like") fill = Scalar(int64_t{1});
+    else if (name == "full" && p->attrs().size() == 3) fill = p->attrs()[1].to_scalar();
+    else if (name == "full_like" && p->attrs().size() == 1) fill = p->attrs()[0].to_scalar();
+    bool ok = true;
+    if (fill) {
+      if (fill->is_floating() && fill->to_double() != fill->to_double()) return;  // NaN fill
+      detail::SuspendTracing suspend;
+      AutoGradMode no_grad(false);
+      ok = !any(ne(t, scalar_to_tensor(*fill, t.dtype()))).item<bool>();
+    } else if (name == "empty" || name == "empty_like") {
+      ok = false;
+    } else {
+      return;
+    }
+    if (!ok) {
+      throw UntracedTensorError(ember::detail::str(
+          "jit.trace: ", op, " received a tensor of shape ", t.sizes(), " made by ", name,
+          " and then written by code the tracer cannot record"));
+    }
   }
 
   // Drops nodes appended after `mark` nodes and every binding made since logging started.
@@ -79,7 +139,11 @@ struct TraceState {
     if (!t.defined()) return graph->undefined_value();
     const TensorImpl* impl = t.impl();
     auto it = map.find(impl);
-    if (it != map.end()) return it->second;
+    if (it != map.end()) {
+      check_version(t, op);
+      check_fill(t, it->second, op);
+      return it->second;
+    }
     if (impl->is_wrapped_number()) {
       Value* v = graph->add_constant(t);
       bind(t, v);
@@ -94,6 +158,8 @@ struct TraceState {
         if (o->sizes() == impl->sizes() && o->strides() == impl->strides() &&
             o->storage_offset() == impl->storage_offset() && o->dtype() == impl->dtype()) {
           Value* v = r->second;  // bind() may grow this vector
+          check_version(t, op);
+          check_fill(t, v, op);
           bind(t, v);
           return v;
         }
@@ -178,6 +244,10 @@ Node* make_node(NodeBuilder::Impl& b) {
   const OpInfo* info = find_op(b.op);
   EMBER_CHECK(info != nullptr, "jit.trace: op ", b.op, " has a trace hook but is not registered "
               "(add EMBER_JIT_REGISTER(", b.op, ") to csrc/ember/jit/register_ops.cpp)");
+  // The op may have written into its inputs (in-place ops, optimizer steps): that is recorded.
+  for (const TensorImpl* p : b.input_impls) {
+    if (p) b.st->versions[p->version_counter().get()] = p->version();
+  }
   return b.st->graph->create_node(b.op, b.inputs, std::move(b.attrs), info->flags);
 }
 
@@ -354,6 +424,7 @@ std::shared_ptr<Graph> Trace::end(const TensorList& outputs) {
   }
   capture_lazy_state(st);
   st->graph->remove_unused_leaves();
+  st->graph->renumber();
   stop(st);
   std::shared_ptr<Graph> g = std::move(st->graph);
   state_.reset();
@@ -406,6 +477,10 @@ TensorList traced_backward(TraceState* st, autograd::Node& n, TensorList&& grads
   st->logging = true;
   try {
     TensorList out = n.apply(std::move(grads));
+    for (const Tensor& t : out) {
+      // A gradient made (or written) by code inside the formula the tracer did not see.
+      if (!st->known(t)) throw UntracedTensorError("untraced gradient");
+    }
     st->logging = false;
     st->undo_map.clear();
     st->undo_storage.clear();

@@ -156,16 +156,19 @@ class TracedFunction:
         """The traced tensor signature, e.g. ``(f32[16, 784], i64[16])``."""
         return self._executor.signature()
 
-    def run_passes(self, dce: bool = True, cse: bool = True) -> dict[str, int]:
+    def run_passes(self, dce: bool = True, cse: bool = True, peephole: bool = True) -> dict[str, int]:
         """Runs the optimization passes on the graph (in place) and rebuilds the executor.
 
         Args:
             dce: dead-code elimination.
             cse: common-subexpression elimination.
+            peephole: identity ops removed, ``transpose(matmul(a, b))`` computed as
+                ``matmul(b.T, a.T)``.
         Returns:
-            dict with ``nodes_before``, ``nodes_after``, ``removed_dead``, ``merged_common``.
+            dict with ``nodes_before``, ``nodes_after``, ``removed_dead``, ``merged_common``,
+            ``peephole_rewrites``.
         """
-        stats = self.graph.run_passes(dce=dce, cse=cse)
+        stats = self.graph.run_passes(dce=dce, cse=cse, peephole=peephole)
         self._executor = _C._JitExecutor(self.graph)
         self.pass_stats = dict(stats)
         return self.pass_stats

@@ -1,3 +1,4 @@
+#include <cstring>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -37,7 +38,35 @@ struct KeyEq {
 
 }  // namespace
 
+namespace {
+
+// Small constants with equal dtype, shape, bytes and wrapped-number flag become one value, so
+// `x * 2` traced twice reads the same constant.
+void merge_constants(Graph& g) {
+  std::vector<Value*> kept;
+  std::vector<Value*> consts = g.constants();
+  for (Value* c : consts) {
+    if (!c->defined() || c->tensor().numel() > 16 || !c->tensor().is_contiguous()) continue;
+    const Tensor& t = c->tensor();
+    for (Value* k : kept) {
+      const Tensor& u = k->tensor();
+      if (u.dtype() == t.dtype() && u.sizes() == t.sizes() &&
+          u.impl()->is_wrapped_number() == t.impl()->is_wrapped_number() &&
+          std::memcmp(u.raw_data(), t.raw_data(), t.numel() * itemsize(t.dtype())) == 0) {
+        c->replace_all_uses_with(k);
+        c = nullptr;
+        break;
+      }
+    }
+    if (c) kept.push_back(c);
+  }
+  g.remove_unused_leaves();
+}
+
+}  // namespace
+
 size_t eliminate_common_subexpressions(Graph& g) {
+  merge_constants(g);
   // Values that may be written in place (inputs of non-pure nodes), and, through view-like ops,
   // the values they alias. Nodes producing such values are never merged.
   std::unordered_set<const Value*> mutated;
