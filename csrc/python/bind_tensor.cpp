@@ -221,6 +221,7 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
                       return g.defined() ? py::cast(g) : py::none();
                     },
                     [](const Tensor& t, py::object g) {
+                      if (!g.is_none()) jit::check_not_tracing("assigning a tensor to .grad");
                       t.set_grad(g.is_none() ? Tensor() : g.cast<Tensor>());
                     })
       .def_property_readonly("is_leaf", &Tensor::is_leaf)

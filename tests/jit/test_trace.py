@@ -199,3 +199,60 @@ def test_training_step_matches_eager_after_10_steps(opt_name):
     assert len(jstep.traces) == 1
     for (name, a), b in zip(eager.named_parameters(), traced.parameters()):
         np.testing.assert_allclose(_np(b), _np(a), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_assigning_grad_tensor_during_trace_raises():
+    w = ember.ones(2, requires_grad=True)
+
+    def f(x):
+        w.grad = x * 2
+        return x
+
+    with pytest.raises(RuntimeError, match=r"assigning a tensor to .grad"):
+        jit.trace(f, ember.ones(2))
+
+
+def test_nested_trace_raises():
+    def inner(x):
+        return x + 1
+
+    def outer(x):
+        return jit.trace(inner, x)(x)
+
+    with pytest.raises(RuntimeError, match="already tracing"):
+        jit.trace(outer, ember.ones(2))
+    assert not jit.is_tracing()
+
+
+def test_accumulating_grad_mode_is_kept():
+    # .grad is not cleared inside the traced function: each run adds into it, like eager.
+    w = ember.ones(3, requires_grad=True)
+    (w * 2).sum().backward()
+
+    def f(x):
+        (w * x).sum().backward()
+        return w.grad * 1.0
+
+    tf = jit.trace(f, ember.ones(3))  # .grad = 2 + 1
+    np.testing.assert_allclose(_np(tf(ember.ones(3))), [4.0, 4.0, 4.0])
+    np.testing.assert_allclose(_np(w.grad), [4.0, 4.0, 4.0])
+
+
+def test_traced_function_releases_the_gil_and_runs_in_threads():
+    import threading
+
+    tf = jit.trace(lambda x: (x @ x).sum(1), ember.randn(64, 64))
+    x = ember.randn(64, 64)
+    want = _np(tf(x))
+    results = []
+
+    def work():
+        results.append(_np(tf(x)))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        np.testing.assert_allclose(r, want, rtol=1e-6)

@@ -269,12 +269,28 @@ def trace(fn_or_module: Callable, example_inputs: Any, *, optimize: bool = True)
     return traced
 
 
-def _signature_key(args: tuple, kwargs: dict) -> Any:
-    flat: list[Tensor] = []
+_SIMPLE = (int, float, bool, str, type(None))
+
+
+def _signature_key(args: tuple, kwargs: dict) -> tuple[Any, list[Tensor]]:
+    """(hashable signature, flat tensor list) of a call."""
+    if not kwargs:
+        # Fast path: positional tensors and plain Python values.
+        key = []
+        flat: list[Tensor] = []
+        for a in args:
+            if isinstance(a, Tensor):
+                flat.append(a)
+                key.append((a.shape, a.dtype, str(a.device), a.requires_grad))
+            elif isinstance(a, _SIMPLE):
+                key.append((type(a), a))
+            else:
+                break
+        else:
+            return tuple(key), flat
+    flat = []
     spec = _flatten((args, kwargs), flat)
-    tensors = tuple(
-        (tuple(t.shape), str(t.dtype), str(t.device), t.requires_grad) for t in flat
-    )
+    tensors = tuple((tuple(t.shape), t.dtype, str(t.device), t.requires_grad) for t in flat)
 
     def freeze(s: Any) -> Any:
         if isinstance(s, (tuple, list)):
@@ -287,7 +303,7 @@ def _signature_key(args: tuple, kwargs: dict) -> Any:
         except TypeError:
             return ("id", id(s))
 
-    return (tensors, freeze(spec))
+    return ("nested", tensors, freeze(spec)), flat
 
 
 class _CachedFunction:
@@ -298,10 +314,11 @@ class _CachedFunction:
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        key = _signature_key(args, kwargs)
+        key, flat = _signature_key(args, kwargs)
         traced = self._cache.get(key)
         if traced is not None:
-            return traced(*args, **kwargs)
+            # Same signature: same structure and non-tensor values, so no further checks.
+            return _unflatten(traced._out_spec, traced._executor.run(flat))
         graph, in_spec, out_spec, out = _trace_call(self._fn, args, kwargs)
         traced = TracedFunction(graph, in_spec, out_spec, getattr(self._fn, "__name__", "fn"))
         if self._optimize:
