@@ -26,9 +26,9 @@ BATCHES = (1, 16, 64)
 
 def _ember_rows(quick: bool) -> dict:
     import ember
-    import ember.nn as nn
     import ember.nn.functional as F
     from _harness import median_time
+    from ember import nn
 
     ember.set_num_threads(2)
     out = {}
@@ -50,16 +50,16 @@ def _ember_rows(quick: bool) -> dict:
             y = ember.randint(0, 10, (batch,))
             n = 50 if quick else 200
             out[f"MLP Adam step, batch {batch}, {mode} (µs)"] = (
-                median_time(lambda: fn(x, y), n, 3 if quick else 7, warmup=2) * 1e6
+                median_time(lambda fn=fn, x=x, y=y: fn(x, y), n, 3 if quick else 7, warmup=2) * 1e6
             )
     return out
 
 
 def _torch_rows(quick: bool) -> dict:
     import torch
-    import torch.nn as nn
     import torch.nn.functional as F
     from _harness import median_time
+    from torch import nn
 
     torch.set_num_threads(2)
     out = {}
@@ -90,7 +90,9 @@ def _torch_rows(quick: bool) -> dict:
                     out[key] = math.nan
                     continue
             n = 50 if quick else 200
-            out[key] = median_time(lambda: fn(x, y), n, 3 if quick else 7, warmup=2) * 1e6
+            out[key] = (
+                median_time(lambda fn=fn, x=x, y=y: fn(x, y), n, 3 if quick else 7, warmup=2) * 1e6
+            )
     if errors:
         out["_errors"] = errors[0]
     return out
@@ -104,7 +106,9 @@ def group_jit(fw: str, quick: bool) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--worker", metavar="FRAMEWORK", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -112,15 +116,16 @@ def main() -> None:
         rows = _ember_rows(args.quick) if args.worker == "ember" else _torch_rows(args.quick)
         print(json.dumps(rows))
         return
-    from _harness import machine_line, table
-
     import torch
+    from _harness import machine_line, table
 
     res = {}
     for fw in ("ember", "torch"):
         cmd = [sys.executable, __file__, "--worker", fw] + (["--quick"] if args.quick else [])
         res[fw] = json.loads(
-            subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+            subprocess.run(cmd, check=True, capture_output=True, text=True)
+            .stdout.strip()
+            .splitlines()[-1]
         )
     rows = []
     for b in BATCHES:
@@ -128,17 +133,39 @@ def main() -> None:
         ej = res["ember"][f"MLP Adam step, batch {b}, graph (µs)"]
         te = res["torch"][f"MLP Adam step, batch {b}, eager (µs)"]
         tc = res["torch"][f"MLP Adam step, batch {b}, graph (µs)"]
-        fmt = lambda v: "n/a" if math.isnan(v) else f"{v:.1f}"  # noqa: E731
-        ratio = lambda a, c: "n/a" if math.isnan(c) else f"{a / c:.2f}"  # noqa: E731
-        rows.append([str(b), fmt(ee), fmt(ej), fmt(te), fmt(tc), f"{ee / ej:.2f}x",
-                     ratio(ej, te), ratio(ej, tc)])
+        fmt = lambda v: "n/a" if math.isnan(v) else f"{v:.1f}"
+        ratio = lambda a, c: "n/a" if math.isnan(c) else f"{a / c:.2f}"
+        rows.append(
+            [
+                str(b),
+                fmt(ee),
+                fmt(ej),
+                fmt(te),
+                fmt(tc),
+                f"{ee / ej:.2f}x",
+                ratio(ej, te),
+                ratio(ej, tc),
+            ]
+        )
     print(machine_line(torch))
     print()
     print("MLP 784-128-10, Adam, one training step (forward + backward + step), µs per step")
     print()
-    print(table(["batch", "ember eager", "ember jit", "torch eager", "torch.compile",
-                 "eager ÷ jit (≥ 2 at 1, 16)", "jit ÷ torch eager (< 1)", "jit ÷ torch.compile (< 1)"],
-                rows))
+    print(
+        table(
+            [
+                "batch",
+                "ember eager",
+                "ember jit",
+                "torch eager",
+                "torch.compile",
+                "eager ÷ jit (≥ 2 at 1, 16)",
+                "jit ÷ torch eager (< 1)",
+                "jit ÷ torch.compile (< 1)",
+            ],
+            rows,
+        )
+    )
     if "_errors" in res["torch"]:
         print()
         print(res["torch"]["_errors"])

@@ -19,12 +19,11 @@ import argparse
 import time
 
 import ember
-import ember.nn as nn
 import ember.nn.functional as F
+from _data import mnist_root
+from ember import nn
 from ember.datasets import MNIST
 from ember.utils.data import DataLoader
-
-from _data import mnist_root
 
 MEAN, STD = 0.1307, 0.3081  # pixel statistics of the MNIST training set
 
@@ -54,14 +53,20 @@ def evaluate(model: nn.Module, loader: DataLoader) -> float:
 
 
 def main(argv: list[str] | None = None) -> float:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--mode", choices=("jit", "eager"), default="jit")
-    parser.add_argument("--train-limit", type=int, default=0,
-                        help="train on the first N images only (0 = all 60,000)")
+    parser.add_argument(
+        "--train-limit",
+        type=int,
+        default=0,
+        help="train on the first N images only (0 = all 60,000)",
+    )
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -105,11 +110,12 @@ def main(argv: list[str] | None = None) -> float:
         total_seconds += seconds
         scheduler.step()
         accuracy = evaluate(model, test_loader)
-        print(f"epoch {epoch}: loss {running / batches:.4f}  test accuracy {accuracy * 100:.2f}%  "
-              f"{seconds:.1f} s")
+        print(
+            f"epoch {epoch}: loss {running / batches:.4f}  test accuracy {accuracy * 100:.2f}%  "
+            f"{seconds:.1f} s"
+        )
     if args.mode == "jit":
-        print(f"graphs traced: {len(step.traces)} "
-              f"({step.traces[0].graph.num_nodes} nodes each)")
+        print(f"graphs traced: {len(step.traces)} ({step.traces[0].graph.num_nodes} nodes each)")
     print(f"final test accuracy: {accuracy * 100:.2f}%  training time {total_seconds:.1f} s")
     return accuracy
 

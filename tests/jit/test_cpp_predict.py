@@ -6,12 +6,10 @@ import shutil
 import subprocess
 import sysconfig
 
+import ember
 import numpy as np
 import pytest
-
-import ember
-import ember.nn as nn
-from ember import jit
+from ember import jit, nn
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LIBDIR = os.path.dirname(os.path.abspath(ember.__file__))
@@ -25,10 +23,23 @@ def jit_predict(tmp_path_factory):
         pytest.skip("needs a C++ compiler and a built libember")
     exe = str(tmp_path_factory.mktemp("cpp") / "jit_predict")
     subprocess.run(
-        [cxx, "-std=c++17", "-O1", os.path.join(REPO, "examples", "cpp", "jit_predict.cpp"),
-         "-I", os.path.join(REPO, "csrc"), "-L", LIBDIR, "-lember", f"-Wl,-rpath,{LIBDIR}",
-         "-o", exe],
-        check=True, capture_output=True, text=True,
+        [
+            cxx,
+            "-std=c++17",
+            "-O1",
+            os.path.join(REPO, "examples", "cpp", "jit_predict.cpp"),
+            "-I",
+            os.path.join(REPO, "csrc"),
+            "-L",
+            LIBDIR,
+            "-lember",
+            f"-Wl,-rpath,{LIBDIR}",
+            "-o",
+            exe,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return exe
 
@@ -42,8 +53,12 @@ def test_cpp_loader_prints_python_predictions(jit_predict, tmp_path):
     np.save(tmp_path / "inputs.npy", inputs.numpy())
     want = traced(inputs).numpy()
 
-    out = subprocess.run([jit_predict, str(tmp_path / "model.ejit"), str(tmp_path / "inputs.npy")],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [jit_predict, str(tmp_path / "model.ejit"), str(tmp_path / "inputs.npy")],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     rows = [line for line in out.splitlines() if line.startswith("row ")]
     assert len(rows) == 6
     for r, line in enumerate(rows):
@@ -55,6 +70,10 @@ def test_cpp_loader_prints_python_predictions(jit_predict, tmp_path):
 def test_cpp_loader_reports_corrupt_file(jit_predict, tmp_path):
     (tmp_path / "bad.ejit").write_bytes(b"EMBERJIT" + b"\0" * 40)
     np.save(tmp_path / "x.npy", np.zeros((1, 2), np.float32))
-    r = subprocess.run([jit_predict, str(tmp_path / "bad.ejit"), str(tmp_path / "x.npy")],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [jit_predict, str(tmp_path / "bad.ejit"), str(tmp_path / "x.npy")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert r.returncode == 1 and "format version 0" in r.stderr

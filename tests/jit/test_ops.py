@@ -1,14 +1,13 @@
 """Traced == eager for a broad set of ops: values and gradients (float64), the graph run on
 fresh inputs of the traced shapes. Elementwise ops draw their shapes with hypothesis."""
 
-import numpy as np
-import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 import ember
 import ember.nn.functional as F
+import numpy as np
+import pytest
 from ember import jit
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 f64 = ember.float64
 
@@ -46,12 +45,24 @@ _IDX = ember.tensor([2, 0])
 shapes = st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple)
 
 UNARY = {
-    "neg": ember.neg, "exp": ember.exp, "tanh": ember.tanh, "sigmoid": ember.sigmoid,
-    "relu": ember.relu, "abs": ember.abs, "sin": ember.sin, "cos": ember.cos, "erf": ember.erf,
-    "gelu": F.gelu, "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"), "silu": F.silu,
-    "leaky_relu": lambda x: F.leaky_relu(x, 0.2), "softplus_like": lambda x: ember.log1p(ember.exp(x)),
-    "clamp": lambda x: ember.clamp(x, -0.5, 0.5), "sign": ember.sign,
-    "pow_scalar": lambda x: x ** 3, "rsub": lambda x: 1.0 - x,
+    "neg": ember.neg,
+    "exp": ember.exp,
+    "tanh": ember.tanh,
+    "sigmoid": ember.sigmoid,
+    "relu": ember.relu,
+    "abs": ember.abs,
+    "sin": ember.sin,
+    "cos": ember.cos,
+    "erf": ember.erf,
+    "gelu": F.gelu,
+    "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),
+    "silu": F.silu,
+    "leaky_relu": lambda x: F.leaky_relu(x, 0.2),
+    "softplus_like": lambda x: ember.log1p(ember.exp(x)),
+    "clamp": lambda x: ember.clamp(x, -0.5, 0.5),
+    "sign": ember.sign,
+    "pow_scalar": lambda x: x**3,
+    "rsub": lambda x: 1.0 - x,
 }
 POSITIVE_UNARY = {"log": ember.log, "sqrt": ember.sqrt, "rsqrt": ember.rsqrt}
 
@@ -71,9 +82,14 @@ def test_unary_positive(name, shape):
 
 
 BINARY = {
-    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / (b * b + 1), "maximum": ember.maximum, "minimum": ember.minimum,
-    "add_alpha": lambda a, b: ember.add(a, b, alpha=2.5), "pow": lambda a, b: (a * a + 1) ** b,
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / (b * b + 1),
+    "maximum": ember.maximum,
+    "minimum": ember.minimum,
+    "add_alpha": lambda a, b: ember.add(a, b, alpha=2.5),
+    "pow": lambda a, b: (a * a + 1) ** b,
     "where": lambda a, b: ember.where(a > b, a, b * 2),
     "compare_mix": lambda a, b: (a < b).to(f64) * a + (a >= b).to(f64) * b,
 }
@@ -105,14 +121,32 @@ OTHER = {
     "reshape_transpose": (lambda x: x.reshape(4, 3).transpose(0, 1).permute(1, 0), [(3, 4)]),
     "views": (lambda x: x.unsqueeze(0).expand(2, 3, 4).flatten(1).squeeze(), [(3, 4)]),
     "getitem": (lambda x: x[1:, ::2] * x[0, ::2], [(3, 4)]),
-    "cat_stack": (lambda a, b: ember.cat([a, b], 0).sum(0) + ember.stack([a, b[:2]], 1).sum((1, 2)).sum(), [(2, 4), (3, 4)]),
-    "split_chunk": (lambda x: [s * (i + 1) for i, s in enumerate(ember.split(x, 2, 1) + ember.chunk(x, 3, 0))], [(3, 4)]),
-    "narrow_select": (lambda x: ember.narrow(x, 1, 1, 2) * ember.select(x, 1, 0).unsqueeze(1), [(3, 4)]),
-    "index_select_gather": (lambda x: ember.index_select(x, 0, _IDX).sum() + ember.gather(x, 1, ember.zeros(3, 2, dtype=ember.int64)), [(3, 4)]),
+    "cat_stack": (
+        lambda a, b: ember.cat([a, b], 0).sum(0) + ember.stack([a, b[:2]], 1).sum((1, 2)).sum(),
+        [(2, 4), (3, 4)],
+    ),
+    "split_chunk": (
+        lambda x: [s * (i + 1) for i, s in enumerate(ember.split(x, 2, 1) + ember.chunk(x, 3, 0))],
+        [(3, 4)],
+    ),
+    "narrow_select": (
+        lambda x: ember.narrow(x, 1, 1, 2) * ember.select(x, 1, 0).unsqueeze(1),
+        [(3, 4)],
+    ),
+    "index_select_gather": (
+        lambda x: (
+            ember.index_select(x, 0, _IDX).sum()
+            + ember.gather(x, 1, ember.zeros(3, 2, dtype=ember.int64))
+        ),
+        [(3, 4)],
+    ),
     "masked_fill": (lambda x: ember.masked_fill(x, x > 0, 0.5), [(3, 4)]),
     "layer_norm": (lambda x, w, b: F.layer_norm(x, (4,), w, b), [(3, 4), (4,), (4,)]),
     "mse": (lambda a, b: F.mse_loss(a, b), [(3, 4), (3, 4)]),
-    "bce_logits": (lambda a, b: F.binary_cross_entropy_with_logits(a, ember.sigmoid(b)), [(3, 4), (3, 4)]),
+    "bce_logits": (
+        lambda a, b: F.binary_cross_entropy_with_logits(a, ember.sigmoid(b)),
+        [(3, 4), (3, 4)],
+    ),
     "to_float32": (lambda x: x.to(ember.float32).sum().to(f64), [(3, 4)]),
 }
 

@@ -1,11 +1,9 @@
 """Graph passes: each rewrites the graph as expected and leaves results unchanged."""
 
-import numpy as np
-
 import ember
-import ember.nn as nn
 import ember.nn.functional as F
-from ember import _C, jit
+import numpy as np
+from ember import _C, jit, nn
 
 
 def _run(graph, *xs):

@@ -2,13 +2,11 @@
 
 import struct
 
+import ember
+import ember.nn.functional as F
 import numpy as np
 import pytest
-
-import ember
-import ember.nn as nn
-import ember.nn.functional as F
-from ember import jit
+from ember import jit, nn
 
 
 def _mlp():
@@ -72,8 +70,8 @@ def test_safetensors_section_is_readable(tmp_path):
     jit.save(tm, path)
     data = path.read_bytes()
     (json_len,) = struct.unpack("<Q", data[12:20])
-    tensors = safetensors.load(data[28 + json_len:])
-    weights = sorted((v.shape for v in tensors.values()))
+    tensors = safetensors.load(data[28 + json_len :])
+    weights = sorted(v.shape for v in tensors.values())
     assert weights == sorted([(8, 12), (8,), (3, 8), (3,)])
 
 
@@ -105,7 +103,9 @@ def test_load_rejects_newer_version(tmp_path):
     data = bytearray(p.read_bytes())
     data[8:12] = struct.pack("<I", 99)
     p.write_bytes(bytes(data))
-    with pytest.raises(RuntimeError, match="format version 99 but this ember reads versions up to 1"):
+    with pytest.raises(
+        RuntimeError, match="format version 99 but this ember reads versions up to 1"
+    ):
         jit.load(p)
 
 

@@ -1,12 +1,10 @@
 """ember.jit.trace / function: traced graphs compute what eager code computes."""
 
+import ember
+import ember.nn.functional as F
 import numpy as np
 import pytest
-
-import ember
-import ember.nn as nn
-import ember.nn.functional as F
-from ember import jit
+from ember import jit, nn
 
 
 class MLP(nn.Module):
@@ -78,7 +76,9 @@ def test_python_control_flow_is_taken_at_trace_time():
 
 def test_wrong_shape_names_both_signatures():
     tf = jit.trace(lambda x: x + 1, ember.ones(2, 3))
-    with pytest.raises(ValueError, match=r"takes inputs \(f32\[2, 3\]\) but was called with \(f32\[4, 3\]\)"):
+    with pytest.raises(
+        ValueError, match=r"takes inputs \(f32\[2, 3\]\) but was called with \(f32\[4, 3\]\)"
+    ):
         tf(ember.ones(4, 3))
     with pytest.raises(ValueError, match=r"f64\[2, 3\]"):
         tf(ember.ones(2, 3, dtype=ember.float64))
@@ -97,7 +97,9 @@ def test_item_during_trace_raises():
             return x
         return -x
 
-    with pytest.raises(RuntimeError, match=r"Tensor.item\(\) reads a tensor's values while tracing"):
+    with pytest.raises(
+        RuntimeError, match=r"Tensor.item\(\) reads a tensor's values while tracing"
+    ):
         jit.trace(f, ember.ones(2))
     assert not jit.is_tracing()
 

@@ -10,4 +10,4 @@ from __future__ import annotations
 
 from ._api import TracedFunction, TracedModule, function, is_tracing, load, save, trace
 
-__all__ = ["TracedFunction", "TracedModule", "trace", "function", "save", "load", "is_tracing"]
+__all__ = ["TracedFunction", "TracedModule", "function", "is_tracing", "load", "save", "trace"]

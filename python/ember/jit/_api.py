@@ -11,7 +11,7 @@ from typing import Any
 from .. import _C
 from .._C import Tensor
 
-__all__ = ["TracedFunction", "TracedModule", "trace", "function", "save", "load", "is_tracing"]
+__all__ = ["TracedFunction", "TracedModule", "function", "is_tracing", "load", "save", "trace"]
 
 
 # ---- nested structures of tensors -------------------------------------------------------------
@@ -80,7 +80,7 @@ def _spec_to_json(spec: Any) -> Any:
 
 
 def _spec_from_json(j: Any) -> Any:
-    (kind, v), = j.items()
+    ((kind, v),) = j.items()
     if kind == "tensor":
         return _Leaf(v)
     if kind == "tuple":
@@ -104,7 +104,7 @@ def _same_constants(a: Any, b: Any) -> bool:
         return a.keys() == b.keys() and all(_same_constants(a[k], b[k]) for k in a)
     try:
         return bool(a == b)
-    except Exception:
+    except Exception:  # noqa: BLE001 - values without a usable == compare by identity
         return a is b
 
 
@@ -156,7 +156,9 @@ class TracedFunction:
         """The traced tensor signature, e.g. ``(f32[16, 784], i64[16])``."""
         return self._executor.signature()
 
-    def run_passes(self, dce: bool = True, cse: bool = True, peephole: bool = True) -> dict[str, int]:
+    def run_passes(
+        self, dce: bool = True, cse: bool = True, peephole: bool = True
+    ) -> dict[str, int]:
         """Runs the optimization passes on the graph (in place) and rebuilds the executor.
 
         Args:
