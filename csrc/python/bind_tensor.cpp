@@ -1,6 +1,7 @@
 #include <cstring>
 
 #include "common.h"
+#include "ember/jit/tracer.h"
 
 namespace ember::python {
 
@@ -40,6 +41,7 @@ DType dtype_from_numpy(const py::dtype& dt) {
 
 // Zero-copy view of a CPU tensor as a numpy array that keeps the storage alive.
 py::array to_numpy(const Tensor& t) {
+  jit::check_not_tracing("Tensor.numpy()");
   EMBER_CHECK(!t.requires_grad(), "numpy: can't call numpy() on a tensor that requires grad; use "
               "tensor.detach().numpy() instead");
   EMBER_CHECK_NOT_IMPL(t.device().is_cpu(), "numpy: only CPU tensors convert to numpy");
@@ -219,6 +221,7 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
                       return g.defined() ? py::cast(g) : py::none();
                     },
                     [](const Tensor& t, py::object g) {
+                      if (!g.is_none()) jit::check_not_tracing("assigning a tensor to .grad");
                       t.set_grad(g.is_none() ? Tensor() : g.cast<Tensor>());
                     })
       .def_property_readonly("is_leaf", &Tensor::is_leaf)
@@ -234,10 +237,10 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
         }
         return t;
       })
-      .def("item", [](const Tensor& t) { return t.item(); },
+      .def("item", [](const Tensor& t) { jit::check_not_tracing("Tensor.item()"); return t.item(); },
            "The value of a one-element tensor as a Python number.")
       .def("numpy", &to_numpy, "A numpy array sharing this tensor's memory (CPU, no grad).")
-      .def("_numpy_view", [](const Tensor& t) { return to_numpy(t.detach()); })
+      .def("_numpy_view", [](const Tensor& t) { jit::check_not_tracing("Tensor.tolist()/printing"); return to_numpy(t.detach()); })
       .def("__len__", [](const Tensor& t) {
         if (t.dim() == 0) throw TypeError("len() of a 0-d tensor");
         return t.sizes()[0];
@@ -245,10 +248,11 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
       .def("__bool__", [](const Tensor& t) {
         EMBER_CHECK_VALUE(t.numel() == 1, "bool: the truth value of a tensor with ", t.numel(),
                           " elements is ambiguous; use .any() or .all()");
+        jit::check_not_tracing("bool(tensor) (e.g. `if tensor:`)");
         return t.item().to<bool>();
       })
-      .def("__float__", [](const Tensor& t) { return t.item().to_double(); })
-      .def("__int__", [](const Tensor& t) { return t.item().to_int(); })
+      .def("__float__", [](const Tensor& t) { jit::check_not_tracing("float(tensor)"); return t.item().to_double(); })
+      .def("__int__", [](const Tensor& t) { jit::check_not_tracing("int(tensor)"); return t.item().to_int(); })
       .def("__index__", [](const Tensor& t) {
         EMBER_CHECK_TYPE(is_integral(t.dtype(), true) && t.numel() == 1,
                          "only integer tensors of a single element can be converted to an index");

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "ember/core/grad_mode.h"
+#include "ember/jit/tracer.h"
 #include "ember/ops/ops.h"
 
 namespace ember::autograd {
@@ -156,7 +157,7 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
           grads[i] = zeros(m.sizes, m.dtype);
         }
       }
-      out = n->apply(std::move(grads));
+      out = jit::is_tracing() ? jit::traced_apply(*n, std::move(grads)) : n->apply(std::move(grads));
       if (!retain_graph) n->release_variables();
       EMBER_INTERNAL_ASSERT(out.empty() || out.size() == n->next_edges().size(), n->name(),
                             " returned ", out.size(), " gradients for ", n->next_edges().size(),

@@ -14,6 +14,10 @@ namespace ember {
 namespace autograd {
 class Node;
 }
+namespace detail {
+/// Advanced when an ember.jit trace starts (defined in jit/tracer.cpp); see creation_epoch().
+EMBER_API extern std::atomic<uint64_t> g_tensor_epoch;
+}
 class Tensor;
 class TensorImpl;
 
@@ -75,6 +79,9 @@ class EMBER_API TensorImpl {
   /// Views share storage with a base tensor.
   bool is_view() const { return is_view_; }
   void set_is_view(bool v) { is_view_ = v; }
+  /// Trace epoch current when this tensor was made: ember.jit tells tensors created during a
+  /// trace (epoch >= the trace's) from older ones (captured as parameters).
+  uint64_t creation_epoch() const { return creation_epoch_; }
 
  private:
   void refresh();
@@ -88,6 +95,7 @@ class EMBER_API TensorImpl {
   bool is_contiguous_ = true;
   bool wrapped_number_ = false;
   bool is_view_ = false;
+  uint64_t creation_epoch_ = detail::g_tensor_epoch.load(std::memory_order_relaxed);
   std::shared_ptr<VersionCounter> version_;
   std::unique_ptr<AutogradMeta> autograd_;
 };

@@ -1,4 +1,5 @@
 #include "ember/ops/internal.h"
+#include "ember/jit/trace_hook.h"
 
 namespace ember {
 
@@ -48,6 +49,7 @@ Tensor wrap_scalar(const Scalar& s) {
 }
 
 Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  EMBER_TRACE(add, a, b, alpha);
   DType dt = meta::result_type(a, b);
   const bool unit = !alpha.is_floating() && alpha.to_int() == 1;
   EMBER_CHECK_TYPE(unit || is_floating(dt) || !alpha.is_floating(), "add: alpha ",
@@ -62,6 +64,7 @@ Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  EMBER_TRACE(sub, a, b, alpha);
   EMBER_CHECK_TYPE(a.dtype() != DType::Bool && b.dtype() != DType::Bool,
                    "sub: subtraction with a bool tensor is not supported (got ", a.dtype(), " and ",
                    b.dtype(), "); to invert a mask use logical_not() or ~");
@@ -78,6 +81,7 @@ Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(mul, a, b);
   DType dt = meta::result_type(a, b);
   Tensor y = binary_kernel(dt == DType::Bool ? BinaryOp::Minimum : BinaryOp::Mul, a, b, dt, "mul");
   return record("MulBackward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
@@ -87,6 +91,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(div, a, b);
   DType dt = meta::float_result_dtype(meta::result_type(a, b));
   Tensor y = binary_kernel(BinaryOp::Div, a, b, dt, "div");
   return record("DivBackward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
@@ -98,6 +103,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 }
 
 Tensor floor_divide(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(floor_divide, a, b);
   DType dt = meta::result_type(a, b);
   EMBER_CHECK_TYPE(dt != DType::Bool, "floor_divide: not supported for bool tensors");
   check_int_divisor(b, dt, "floor_divide");
@@ -109,6 +115,7 @@ Tensor floor_divide(const Tensor& a, const Tensor& b) {
 }
 
 Tensor remainder(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(remainder, a, b);
   DType dt = meta::result_type(a, b);
   EMBER_CHECK_TYPE(dt != DType::Bool, "remainder: not supported for bool tensors");
   check_int_divisor(b, dt, "remainder");
@@ -123,6 +130,7 @@ Tensor remainder(const Tensor& a, const Tensor& b) {
 }
 
 Tensor pow(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(pow, a, b);
   DType dt = meta::result_type(a, b);
   EMBER_CHECK_TYPE(dt != DType::Bool, "pow: not supported for bool tensors");
   if (is_integral(dt, false) && !is_floating(b.dtype())) {
@@ -167,6 +175,7 @@ static Tensor max_min_backward(const Ctx& c, const Tensor& g, bool is_max, size_
 }
 
 Tensor maximum(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(maximum, a, b);
   DType dt = meta::result_type(a, b);
   Tensor y = binary_kernel(BinaryOp::Maximum, a, b, dt, "maximum");
   return record("MaximumBackward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
@@ -176,6 +185,7 @@ Tensor maximum(const Tensor& a, const Tensor& b) {
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(minimum, a, b);
   DType dt = meta::result_type(a, b);
   Tensor y = binary_kernel(BinaryOp::Minimum, a, b, dt, "minimum");
   return record("MinimumBackward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
@@ -184,23 +194,45 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
   });
 }
 
-Tensor eq(const Tensor& a, const Tensor& b) { return compare_kernel(CompareOp::Eq, a, b, "eq"); }
-Tensor ne(const Tensor& a, const Tensor& b) { return compare_kernel(CompareOp::Ne, a, b, "ne"); }
-Tensor lt(const Tensor& a, const Tensor& b) { return compare_kernel(CompareOp::Lt, a, b, "lt"); }
-Tensor le(const Tensor& a, const Tensor& b) { return compare_kernel(CompareOp::Le, a, b, "le"); }
-Tensor gt(const Tensor& a, const Tensor& b) { return compare_kernel(CompareOp::Gt, a, b, "gt"); }
-Tensor ge(const Tensor& a, const Tensor& b) { return compare_kernel(CompareOp::Ge, a, b, "ge"); }
+Tensor eq(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(eq, a, b);
+  return compare_kernel(CompareOp::Eq, a, b, "eq");
+}
+Tensor ne(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(ne, a, b);
+  return compare_kernel(CompareOp::Ne, a, b, "ne");
+}
+Tensor lt(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(lt, a, b);
+  return compare_kernel(CompareOp::Lt, a, b, "lt");
+}
+Tensor le(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(le, a, b);
+  return compare_kernel(CompareOp::Le, a, b, "le");
+}
+Tensor gt(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(gt, a, b);
+  return compare_kernel(CompareOp::Gt, a, b, "gt");
+}
+Tensor ge(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(ge, a, b);
+  return compare_kernel(CompareOp::Ge, a, b, "ge");
+}
 Tensor logical_and(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(logical_and, a, b);
   return compare_kernel(CompareOp::LogicalAnd, a, b, "logical_and");
 }
 Tensor logical_or(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(logical_or, a, b);
   return compare_kernel(CompareOp::LogicalOr, a, b, "logical_or");
 }
 Tensor logical_xor(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(logical_xor, a, b);
   return compare_kernel(CompareOp::LogicalXor, a, b, "logical_xor");
 }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(where, cond, a, b);
   EMBER_CHECK_TYPE(cond.dtype() == DType::Bool, "where: condition must be a bool tensor, got ",
                    cond.dtype());
   DType dt = meta::result_type(a, b);
@@ -271,6 +303,7 @@ static Tensor scaled_operand(const Tensor& b, const Scalar& alpha, const char* n
 }
 
 Tensor& add_(Tensor& a, const Tensor& b, const Scalar& alpha) {
+  EMBER_TRACE(add_, a, b, alpha);
   const bool unit = !alpha.is_floating() && alpha.to_int() == 1;
   const Tensor& bb = unit ? b : scaled_operand(b, alpha, "add_", a.dtype());
   if (a.dtype() == DType::Bool) {
@@ -282,6 +315,7 @@ Tensor& add_(Tensor& a, const Tensor& b, const Scalar& alpha) {
 }
 
 Tensor& sub_(Tensor& a, const Tensor& b, const Scalar& alpha) {
+  EMBER_TRACE(sub_, a, b, alpha);
   EMBER_CHECK_TYPE(a.dtype() != DType::Bool && b.dtype() != DType::Bool,
                    "sub_: subtraction with a bool tensor is not supported (got ", a.dtype(), " and ",
                    b.dtype(), ")");
@@ -291,12 +325,14 @@ Tensor& sub_(Tensor& a, const Tensor& b, const Scalar& alpha) {
 }
 
 Tensor& mul_(Tensor& a, const Tensor& b) {
+  EMBER_TRACE(mul_, a, b);
   return inplace_binary(a, b, BinaryOp::Mul,
                         [](const Tensor& x, const Tensor& y) { return mul(x, y); }, "mul_",
                         false, true);
 }
 
 Tensor& div_(Tensor& a, const Tensor& b) {
+  EMBER_TRACE(div_, a, b);
   return inplace_binary(a, b, BinaryOp::Div,
                         [](const Tensor& x, const Tensor& y) { return div(x, y); }, "div_",
                         true, true);

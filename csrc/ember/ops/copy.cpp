@@ -1,4 +1,5 @@
 #include "ember/ops/internal.h"
+#include "ember/jit/trace_hook.h"
 
 namespace ember {
 
@@ -54,6 +55,7 @@ Tensor history_alias(const Tensor& self) {
 }  // namespace detail
 
 Tensor to(const Tensor& x, DType dtype, bool copy) {
+  EMBER_TRACE(to, x, dtype, copy);
   if (x.dtype() == dtype && !copy) return x;
   Tensor out = empty(x.sizes(), dtype, x.device());
   cpu::copy(out, x);
@@ -64,11 +66,13 @@ Tensor to(const Tensor& x, DType dtype, bool copy) {
 }
 
 Tensor contiguous(const Tensor& x) {
+  EMBER_TRACE(contiguous, x);
   if (x.is_contiguous()) return x;
   return clone(x);
 }
 
 Tensor clone(const Tensor& x) {
+  EMBER_TRACE(clone, x);
   Tensor out = empty(x.sizes(), x.dtype(), x.device());
   cpu::copy(out, x);
   return autograd::record("CloneBackward0", out, {x},
@@ -76,6 +80,7 @@ Tensor clone(const Tensor& x) {
 }
 
 Tensor& copy_(Tensor& dst, const Tensor& src) {
+  EMBER_TRACE(copy_, dst, src);
   meta::broadcast_shapes(dst.sizes(), src.sizes(), "copy_");
   EMBER_CHECK_VALUE(meta::broadcast_shapes(dst.sizes(), src.sizes(), "copy_") == dst.sizes(),
                     "copy_: source of shape ", src.sizes(),
@@ -105,6 +110,7 @@ Tensor& copy_(Tensor& dst, const Tensor& src) {
 }
 
 Tensor& fill_(Tensor& dst, const Scalar& value) {
+  EMBER_TRACE(fill_, dst, value);
   detail::check_inplace(dst, false, "fill_");
   if (is_grad_enabled() && dst.requires_grad()) {
     Tensor result = full(dst.sizes(), value, dst.dtype());
@@ -119,6 +125,9 @@ Tensor& fill_(Tensor& dst, const Scalar& value) {
   return dst;
 }
 
-Tensor& zero_(Tensor& dst) { return fill_(dst, Scalar(int64_t{0})); }
+Tensor& zero_(Tensor& dst) {
+  EMBER_TRACE(zero_, dst);
+  return fill_(dst, Scalar(int64_t{0}));
+}
 
 }  // namespace ember

@@ -2,6 +2,7 @@
 #include <numeric>
 
 #include "ember/ops/internal.h"
+#include "ember/jit/trace_hook.h"
 
 namespace ember {
 
@@ -10,22 +11,40 @@ Generator& gen_or_default(Generator* g) { return g ? *g : default_generator(); }
 }  // namespace
 
 Tensor zeros(const Shape& sizes, DType dtype) {
+  EMBER_TRACE(zeros, sizes, dtype);
   Tensor t = empty(sizes, dtype);
   cpu::fill(t, Scalar(int64_t{0}));
   return t;
 }
-Tensor ones(const Shape& sizes, DType dtype) { return full(sizes, Scalar(int64_t{1}), dtype); }
+Tensor ones(const Shape& sizes, DType dtype) {
+  EMBER_TRACE(ones, sizes, dtype);
+  return full(sizes, Scalar(int64_t{1}), dtype);
+}
 Tensor full(const Shape& sizes, const Scalar& value, DType dtype) {
+  EMBER_TRACE(full, sizes, value, dtype);
   Tensor t = empty(sizes, dtype);
   cpu::fill(t, value);
   return t;
 }
-Tensor zeros_like(const Tensor& x) { return zeros(x.sizes(), x.dtype()); }
-Tensor ones_like(const Tensor& x) { return ones(x.sizes(), x.dtype()); }
-Tensor full_like(const Tensor& x, const Scalar& value) { return full(x.sizes(), value, x.dtype()); }
-Tensor empty_like(const Tensor& x) { return empty(x.sizes(), x.dtype()); }
+Tensor zeros_like(const Tensor& x) {
+  EMBER_TRACE(zeros_like, x);
+  return zeros(x.sizes(), x.dtype());
+}
+Tensor ones_like(const Tensor& x) {
+  EMBER_TRACE(ones_like, x);
+  return ones(x.sizes(), x.dtype());
+}
+Tensor full_like(const Tensor& x, const Scalar& value) {
+  EMBER_TRACE(full_like, x, value);
+  return full(x.sizes(), value, x.dtype());
+}
+Tensor empty_like(const Tensor& x) {
+  EMBER_TRACE(empty_like, x);
+  return empty(x.sizes(), x.dtype());
+}
 
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, DType dtype) {
+  EMBER_TRACE(arange, start, end, step, dtype);
   const double s = start.to_double(), e = end.to_double(), st = step.to_double();
   EMBER_CHECK_VALUE(st != 0, "arange: step must be nonzero");
   EMBER_CHECK_VALUE(std::isfinite(s) && std::isfinite(e), "arange: start and end must be finite, "
@@ -49,6 +68,7 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, DType 
 }
 
 Tensor linspace(double start, double end, int64_t steps, DType dtype) {
+  EMBER_TRACE(linspace, start, end, steps, dtype);
   EMBER_CHECK_VALUE(steps >= 0, "linspace: number of steps must be non-negative, got ", steps);
   Tensor t = empty({steps}, dtype);
   const double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
@@ -66,6 +86,7 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype) {
 }
 
 Tensor eye(int64_t n, int64_t m, DType dtype) {
+  EMBER_TRACE(eye, n, m, dtype);
   if (m < 0) m = n;
   EMBER_CHECK_VALUE(n >= 0, "eye: n must be non-negative, got ", n);
   Tensor t = zeros({n, m}, dtype);
@@ -77,6 +98,7 @@ Tensor eye(int64_t n, int64_t m, DType dtype) {
 }
 
 Tensor& uniform_(Tensor& x, double low, double high, Generator* gen) {
+  EMBER_TRACE(uniform_, x, low, high, gen);
   EMBER_CHECK_VALUE(low <= high, "uniform_: expects low <= high, got low=", low, ", high=", high);
   detail::check_inplace(x, false, "uniform_");
   Generator& g = gen_or_default(gen);
@@ -97,6 +119,7 @@ Tensor& uniform_(Tensor& x, double low, double high, Generator* gen) {
 }
 
 Tensor& normal_(Tensor& x, double mean, double std, Generator* gen) {
+  EMBER_TRACE(normal_, x, mean, std, gen);
   EMBER_CHECK_VALUE(std >= 0, "normal_: expects std >= 0, got ", std);
   detail::check_inplace(x, false, "normal_");
   Generator& g = gen_or_default(gen);
@@ -122,18 +145,21 @@ Tensor& normal_(Tensor& x, double mean, double std, Generator* gen) {
 }
 
 Tensor rand(const Shape& sizes, DType dtype, Generator* gen) {
+  EMBER_TRACE(rand, sizes, dtype, gen);
   EMBER_CHECK_TYPE(is_floating(dtype), "rand: dtype must be floating, got ", dtype);
   Tensor t = empty(sizes, dtype);
   return uniform_(t, 0.0, 1.0, gen);
 }
 
 Tensor randn(const Shape& sizes, DType dtype, Generator* gen) {
+  EMBER_TRACE(randn, sizes, dtype, gen);
   EMBER_CHECK_TYPE(is_floating(dtype), "randn: dtype must be floating, got ", dtype);
   Tensor t = empty(sizes, dtype);
   return normal_(t, 0.0, 1.0, gen);
 }
 
 Tensor randint(int64_t low, int64_t high, const Shape& sizes, DType dtype, Generator* gen) {
+  EMBER_TRACE(randint, low, high, sizes, dtype, gen);
   EMBER_CHECK_VALUE(low < high, "randint: expects low < high, got low=", low, ", high=", high);
   Generator& g = gen_or_default(gen);
   Tensor t = empty(sizes, dtype);
@@ -149,6 +175,7 @@ Tensor randint(int64_t low, int64_t high, const Shape& sizes, DType dtype, Gener
 }
 
 Tensor randperm(int64_t n, DType dtype, Generator* gen) {
+  EMBER_TRACE(randperm, n, dtype, gen);
   EMBER_CHECK_VALUE(n >= 0, "randperm: n must be non-negative, got ", n);
   Generator& g = gen_or_default(gen);
   std::vector<int64_t> perm(static_cast<size_t>(n));
@@ -169,6 +196,7 @@ Tensor randperm(int64_t n, DType dtype, Generator* gen) {
 }
 
 Tensor bernoulli(const Tensor& p, Generator* gen) {
+  EMBER_TRACE(bernoulli, p, gen);
   Generator& g = gen_or_default(gen);
   Tensor pc = detail::convert(p, DType::Float64).contiguous();
   Tensor out = empty(p.sizes(), p.dtype());

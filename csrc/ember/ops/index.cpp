@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "ember/ops/internal.h"
+#include "ember/jit/trace_hook.h"
 
 namespace ember {
 
@@ -260,6 +261,7 @@ Tensor as_1d(const Tensor& t) {
 // ---- index_select ---------------------------------------------------------------------------
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+  EMBER_TRACE(index_select, x, dim, index);
   detail::check_device(x, "index_select");
   detail::check_device(index, "index_select");
   EMBER_CHECK_TYPE(is_index_dtype(index.dtype()), "index_select: expected index of dtype int64 "
@@ -290,6 +292,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
 // ---- gather / scatter_add -------------------------------------------------------------------
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
+  EMBER_TRACE(gather, x, dim, index);
   dim = check_scatter_gather(x, dim, index, "gather");
   const Tensor x1 = as_1d(x);
   const Tensor i1 = normalize_index(as_1d(index), x1.sizes()[dim], dim, "gather");
@@ -304,6 +307,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
+  EMBER_TRACE(scatter_add, x, dim, index, src);
   dim = check_scatter_gather(x, dim, index, "scatter_add");
   detail::check_device(src, "scatter_add");
   EMBER_CHECK_TYPE(src.dtype() == x.dtype(), "scatter_add: expected src to have the dtype of "
@@ -344,12 +348,14 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
 // ---- advanced indexing ----------------------------------------------------------------------
 
 Tensor index(const Tensor& x, const TensorList& indices) {
+  EMBER_TRACE(index, x, indices);
   detail::check_device(x, "index");
   IndexPlan plan = make_plan(x, indices, "index");
   return index_impl(x, plan, "IndexBackward0");
 }
 
 Tensor& index_put_(Tensor& x, const TensorList& indices, const Tensor& values, bool accumulate) {
+  EMBER_TRACE(index_put_, x, indices, values, accumulate);
   detail::check_device(x, "index_put_");
   detail::check_device(values, "index_put_");
   EMBER_CHECK_TYPE(values.dtype() == x.dtype(), "index_put_: values must have the dtype of the "
@@ -375,6 +381,7 @@ Tensor& index_put_(Tensor& x, const TensorList& indices, const Tensor& values, b
 // ---- nonzero / masked_fill ------------------------------------------------------------------
 
 Tensor nonzero(const Tensor& x) {
+  EMBER_TRACE(nonzero, x);
   detail::check_device(x, "nonzero");
   const Tensor xc = x.is_contiguous() ? x : clone(x.detach());
   const int64_t n = cpu::count_nonzero(xc);
@@ -384,6 +391,7 @@ Tensor nonzero(const Tensor& x) {
 }
 
 Tensor masked_fill(const Tensor& x, const Tensor& mask, const Scalar& value) {
+  EMBER_TRACE(masked_fill, x, mask, value);
   detail::check_device(x, "masked_fill");
   detail::check_device(mask, "masked_fill");
   EMBER_CHECK_TYPE(mask.dtype() == DType::Bool, "masked_fill: mask must be a bool tensor, got ",

@@ -1,4 +1,5 @@
 #include "ember/ops/internal.h"
+#include "ember/jit/trace_hook.h"
 
 namespace ember {
 
@@ -45,6 +46,7 @@ Tensor mm_raw(const Tensor& a, const Tensor& b) {
 }  // namespace
 
 Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+  EMBER_TRACE(matmul, a_in, b_in);
   EMBER_CHECK_VALUE(a_in.dim() >= 1 && b_in.dim() >= 1, "matmul: both arguments need at least 1 "
                     "dimension, got shapes ", a_in.sizes(), " and ", b_in.sizes());
   EMBER_CHECK_TYPE(a_in.dtype() == b_in.dtype(), "matmul: expected both inputs to have the same "
@@ -125,6 +127,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  EMBER_TRACE(linear, x, weight, bias);
   EMBER_CHECK_VALUE(weight.dim() == 2, "linear: weight must be 2-D (out_features, in_features), got "
                     "shape ", weight.sizes());
   EMBER_CHECK_VALUE(x.dim() >= 1 && x.sizes().back() == weight.sizes()[1], "linear: input.shape[-1] (",

@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "ember/ops/internal.h"
+#include "ember/jit/trace_hook.h"
 
 namespace ember {
 
@@ -160,11 +161,18 @@ Tensor cross_entropy_fused(const Tensor& logits, const Tensor& target, const Ten
 
 }  // namespace
 
-Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl(x, dim, false); }
-Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_impl(x, dim, true); }
+Tensor softmax(const Tensor& x, int64_t dim) {
+  EMBER_TRACE(softmax, x, dim);
+  return softmax_impl(x, dim, false);
+}
+Tensor log_softmax(const Tensor& x, int64_t dim) {
+  EMBER_TRACE(log_softmax, x, dim);
+  return softmax_impl(x, dim, true);
+}
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& weight,
                 const std::string& reduction, int64_t ignore_index) {
+  EMBER_TRACE(nll_loss, log_probs, target, weight, reduction, ignore_index);
   detail::check_device(log_probs, "nll_loss");
   check_floating(log_probs, "nll_loss", "input");
   check_reduction(reduction, "nll_loss");
@@ -192,6 +200,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& weight,
                      const std::string& reduction, int64_t ignore_index, double label_smoothing) {
+  EMBER_TRACE(cross_entropy, logits, target, weight, reduction, ignore_index, label_smoothing);
   const char* op = "cross_entropy";
   detail::check_device(logits, op);
   check_floating(logits, op, "input");
@@ -275,6 +284,7 @@ Tensor embedding_dense_backward(const Tensor& g, const Tensor& idx, int64_t num_
 }  // namespace
 
 Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx) {
+  EMBER_TRACE(embedding, weight, indices, padding_idx);
   detail::check_device(weight, "embedding");
   EMBER_CHECK_VALUE(weight.dim() == 2, "embedding: weight must be 2-D (num_embeddings, "
                     "embedding_dim), got shape ", weight.sizes());
@@ -301,6 +311,7 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
                   const Tensor& bias, double eps) {
+  EMBER_TRACE(layer_norm, x, normalized_shape, weight, bias, eps);
   detail::check_device(x, "layer_norm");
   check_floating(x, "layer_norm", "input");
   const int64_t k = static_cast<int64_t>(normalized_shape.size());
@@ -362,6 +373,7 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
 }
 
 Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
+  EMBER_TRACE(dropout, x, p, training, gen);
   EMBER_CHECK_VALUE(p >= 0.0 && p <= 1.0,
                     "dropout: probability has to be between 0 and 1, but got ", p);
   if (!training || p == 0.0) return x;
@@ -375,6 +387,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
                                         const Tensor& weight, const Tensor& pos_weight,
                                         const std::string& reduction) {
+  EMBER_TRACE(binary_cross_entropy_with_logits, logits, target, weight, pos_weight, reduction);
   const char* op = "binary_cross_entropy_with_logits";
   detail::check_device(logits, op);
   check_floating(logits, op, "input");

@@ -5,6 +5,7 @@
 
 #include "ember/core/grad_mode.h"
 #include "ember/ops/internal.h"
+#include "ember/jit/trace_hook.h"
 
 namespace ember {
 
@@ -106,6 +107,7 @@ class DenseOperands {
 TensorList sgd_step(const TensorList& params, const TensorList& grads,
                     const TensorList& momentum_buffers, double lr, double momentum,
                     double dampening, double weight_decay, bool nesterov, bool maximize) {
+  EMBER_TRACE(sgd_step, params, grads, momentum_buffers, lr, momentum, dampening, weight_decay, nesterov, maximize);
   const char* opt = "SGD.step";
   NoGradGuard no_grad;
   check_params(opt, params, grads);
@@ -148,6 +150,7 @@ void adam_step(const TensorList& params, const TensorList& grads, const TensorLi
                const TensorList& exp_avg_sqs, const TensorList& max_exp_avg_sqs,
                const TensorList& steps, double lr, double beta1, double beta2, double eps,
                double weight_decay, bool amsgrad, bool decoupled_weight_decay, bool maximize) {
+  EMBER_TRACE(adam_step, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled_weight_decay, maximize);
   const char* opt = decoupled_weight_decay ? "AdamW.step" : "Adam.step";
   NoGradGuard no_grad;
   check_params(opt, params, grads);
@@ -184,6 +187,7 @@ void rmsprop_step(const TensorList& params, const TensorList& grads,
                   const TensorList& momentum_buffers, const TensorList& steps, double lr,
                   double alpha, double eps, double weight_decay, double momentum, bool centered,
                   bool maximize) {
+  EMBER_TRACE(rmsprop_step, params, grads, square_avgs, grad_avgs, momentum_buffers, steps, lr, alpha, eps, weight_decay, momentum, centered, maximize);
   const char* opt = "RMSprop.step";
   NoGradGuard no_grad;
   check_params(opt, params, grads);
@@ -223,6 +227,7 @@ void rmsprop_step(const TensorList& params, const TensorList& grads,
 void adagrad_step(const TensorList& params, const TensorList& grads,
                   const TensorList& state_sums, const TensorList& steps, double lr,
                   double lr_decay, double weight_decay, double eps, bool maximize) {
+  EMBER_TRACE(adagrad_step, params, grads, state_sums, steps, lr, lr_decay, weight_decay, eps, maximize);
   const char* opt = "Adagrad.step";
   NoGradGuard no_grad;
   check_params(opt, params, grads);

@@ -4,6 +4,7 @@
 
 #include "ember/core/grad_mode.h"
 #include "ember/ops/internal.h"
+#include "ember/jit/trace_hook.h"
 
 namespace ember {
 
@@ -62,6 +63,7 @@ Tensor scalar_like(double v, DType dtype) { return scalar_to_tensor(Scalar(v), d
 }  // namespace
 
 Tensor sum(const Tensor& x, const DimList& dims, bool keepdim, std::optional<DType> dtype) {
+  EMBER_TRACE(sum, x, dims, keepdim, dtype);
   auto mask = meta::reduce_mask(dims, x.dim(), "sum");
   // PyTorch converts the input to `dtype` before summing (so float -> int truncates first).
   Tensor in = dtype ? to(x, *dtype) : x;
@@ -73,6 +75,7 @@ Tensor sum(const Tensor& x, const DimList& dims, bool keepdim, std::optional<DTy
 }
 
 Tensor mean(const Tensor& x, const DimList& dims, bool keepdim) {
+  EMBER_TRACE(mean, x, dims, keepdim);
   EMBER_CHECK_TYPE(is_floating(x.dtype()), "mean: could not infer output dtype; input dtype must "
                    "be floating point, got ", x.dtype(), " (use x.float().mean() or dtype=)");
   auto mask = meta::reduce_mask(dims, x.dim(), "mean");
@@ -88,6 +91,7 @@ Tensor mean(const Tensor& x, const DimList& dims, bool keepdim) {
 }
 
 Tensor sum_to(const Tensor& g, const Shape& sizes) {
+  EMBER_TRACE(sum_to, g, sizes);
   if (g.sizes() == sizes) return g;
   const int64_t lead = g.dim() - static_cast<int64_t>(sizes.size());
   EMBER_INTERNAL_ASSERT(lead >= 0, "sum_to: shape ", g.sizes(), " to ", sizes);
@@ -101,12 +105,14 @@ Tensor sum_to(const Tensor& g, const Shape& sizes) {
 
 // all/any give bool, except uint8 inputs which give uint8 (PyTorch keeps that legacy rule).
 Tensor all(const Tensor& x, const DimList& dims, bool keepdim) {
+  EMBER_TRACE(all, x, dims, keepdim);
   auto mask = meta::reduce_mask(dims, x.dim(), "all");
   Tensor y = reduce_kernel(cpu::ReduceOp::All, x, mask, keepdim, DType::Bool, "all");
   return x.dtype() == DType::UInt8 ? detail::convert(y, DType::UInt8) : y;
 }
 
 Tensor any(const Tensor& x, const DimList& dims, bool keepdim) {
+  EMBER_TRACE(any, x, dims, keepdim);
   auto mask = meta::reduce_mask(dims, x.dim(), "any");
   Tensor y = reduce_kernel(cpu::ReduceOp::Any, x, mask, keepdim, DType::Bool, "any");
   return x.dtype() == DType::UInt8 ? detail::convert(y, DType::UInt8) : y;
@@ -115,6 +121,7 @@ Tensor any(const Tensor& x, const DimList& dims, bool keepdim) {
 // ---- prod ------------------------------------------------------------------------------------
 
 Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
+  EMBER_TRACE(prod, x, dim, keepdim);
   const DimList dims = single_dim(dim);
   auto mask = meta::reduce_mask(dims, x.dim(), "prod");
   DType out_dt = is_integral(x.dtype(), true) ? DType::Int64 : x.dtype();
@@ -231,18 +238,28 @@ Tensor arg_extreme(const Tensor& x, std::optional<int64_t> dim, bool keepdim, bo
 
 }  // namespace
 
-Tensor max(const Tensor& x) { return full_extreme(x, true); }
-Tensor min(const Tensor& x) { return full_extreme(x, false); }
+Tensor max(const Tensor& x) {
+  EMBER_TRACE(max, x);
+  return full_extreme(x, true);
+}
+Tensor min(const Tensor& x) {
+  EMBER_TRACE(min, x);
+  return full_extreme(x, false);
+}
 std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
+  EMBER_TRACE_AS("max.dim", max, x, dim, keepdim);
   return extreme_dim(x, dim, keepdim, true);
 }
 std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) {
+  EMBER_TRACE_AS("min.dim", min, x, dim, keepdim);
   return extreme_dim(x, dim, keepdim, false);
 }
 Tensor argmax(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
+  EMBER_TRACE(argmax, x, dim, keepdim);
   return arg_extreme(x, dim, keepdim, true);
 }
 Tensor argmin(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
+  EMBER_TRACE(argmin, x, dim, keepdim);
   return arg_extreme(x, dim, keepdim, false);
 }
 
@@ -280,6 +297,7 @@ void check_var_dtype(const Tensor& x, const char* name) {
 }  // namespace
 
 Tensor var(const Tensor& x, const DimList& dims, double correction, bool keepdim) {
+  EMBER_TRACE(var, x, dims, correction, keepdim);
   check_var_dtype(x, "var");
   auto mask = meta::reduce_mask(dims, x.dim(), "var");
   Tensor y = var_forward(x, mask, correction, keepdim, "var");
@@ -290,6 +308,7 @@ Tensor var(const Tensor& x, const DimList& dims, double correction, bool keepdim
 }
 
 Tensor std(const Tensor& x, const DimList& dims, double correction, bool keepdim) {
+  EMBER_TRACE_AS("std", std, x, dims, correction, keepdim);
   check_var_dtype(x, "std");
   auto mask = meta::reduce_mask(dims, x.dim(), "std");
   Tensor y;
@@ -311,6 +330,7 @@ Tensor std(const Tensor& x, const DimList& dims, double correction, bool keepdim
 // ---- logsumexp -------------------------------------------------------------------------------
 
 Tensor logsumexp(const Tensor& x, const DimList& dims, bool keepdim) {
+  EMBER_TRACE(logsumexp, x, dims, keepdim);
   auto mask = meta::reduce_mask(dims, x.dim(), "logsumexp");
   Tensor xf = to(x, meta::float_result_dtype(x.dtype()));
   const DType dt = xf.dtype();
@@ -349,6 +369,9 @@ Tensor cumsum_impl(const Tensor& x, int64_t dim, bool reverse) {
 
 }  // namespace
 
-Tensor cumsum(const Tensor& x, int64_t dim) { return cumsum_impl(x, dim, false); }
+Tensor cumsum(const Tensor& x, int64_t dim) {
+  EMBER_TRACE(cumsum, x, dim);
+  return cumsum_impl(x, dim, false);
+}
 
 }  // namespace ember

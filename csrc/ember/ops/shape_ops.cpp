@@ -2,6 +2,7 @@
 #include <optional>
 
 #include "ember/ops/internal.h"
+#include "ember/jit/trace_hook.h"
 
 namespace ember {
 
@@ -107,6 +108,7 @@ Tensor record_view(const char* name, const Tensor& y, const Tensor& x, autograd:
 }  // namespace
 
 Tensor view(const Tensor& x, const Shape& sizes) {
+  EMBER_TRACE(view, x, sizes);
   Shape target = infer_size(sizes, x.numel(), "view", x.sizes());
   auto st = view_strides(x.sizes(), x.strides(), target);
   EMBER_CHECK(st.has_value(), "view: a tensor of shape ", x.sizes(), " with strides ",
@@ -120,12 +122,14 @@ Tensor view(const Tensor& x, const Shape& sizes) {
 }
 
 Tensor reshape(const Tensor& x, const Shape& sizes) {
+  EMBER_TRACE(reshape, x, sizes);
   Shape target = infer_size(sizes, x.numel(), "reshape", x.sizes());
   if (view_strides(x.sizes(), x.strides(), target)) return view(x, target);
   return view(clone(x), target);
 }
 
 Tensor transpose(const Tensor& x, int64_t d0, int64_t d1) {
+  EMBER_TRACE(transpose, x, d0, d1);
   int64_t n = x.dim();
   d0 = wrap_dim(d0, n, "transpose");
   d1 = wrap_dim(d1, n, "transpose");
@@ -141,6 +145,7 @@ Tensor transpose(const Tensor& x, int64_t d0, int64_t d1) {
 }
 
 Tensor permute(const Tensor& x, const DimList& dims) {
+  EMBER_TRACE(permute, x, dims);
   int64_t n = x.dim();
   EMBER_CHECK_VALUE(static_cast<int64_t>(dims.size()) == n, "permute: number of dims in ",
                     Shape(dims), " (", dims.size(), ") doesn't match the tensor's ", n,
@@ -163,18 +168,21 @@ Tensor permute(const Tensor& x, const DimList& dims) {
 }
 
 Tensor t_all(const Tensor& x) {
+  EMBER_TRACE(t_all, x);
   DimList dims(x.dim());
   for (int64_t i = 0; i < x.dim(); ++i) dims[i] = x.dim() - 1 - i;
   return permute(x, dims);
 }
 
 Tensor mT(const Tensor& x) {
+  EMBER_TRACE(mT, x);
   EMBER_CHECK_VALUE(x.dim() >= 2, "mT: tensor.mT is only defined for tensors with at least 2 "
                     "dimensions, got shape ", x.sizes());
   return transpose(x, -2, -1);
 }
 
 Tensor expand(const Tensor& x, const Shape& sizes) {
+  EMBER_TRACE(expand, x, sizes);
   const int64_t n = static_cast<int64_t>(sizes.size());
   EMBER_CHECK_VALUE(n >= x.dim(), "expand: the number of sizes given (", n,
                     ") must be at least the number of dimensions of the tensor (", x.dim(), ")");
@@ -204,6 +212,7 @@ Tensor expand(const Tensor& x, const Shape& sizes) {
 }
 
 Tensor squeeze(const Tensor& x, std::optional<DimList> dims) {
+  EMBER_TRACE(squeeze, x, dims);
   std::vector<bool> drop(x.dim(), false);
   if (!dims) {
     for (int64_t i = 0; i < x.dim(); ++i) drop[i] = x.sizes()[i] == 1;
@@ -226,6 +235,7 @@ Tensor squeeze(const Tensor& x, std::optional<DimList> dims) {
 }
 
 Tensor unsqueeze(const Tensor& x, int64_t dim) {
+  EMBER_TRACE(unsqueeze, x, dim);
   dim = wrap_dim(dim, x.dim() + 1, "unsqueeze");
   Shape sizes = x.sizes(), strides = x.strides();
   int64_t st = dim < x.dim() ? sizes[dim] * strides[dim] : 1;
@@ -238,6 +248,7 @@ Tensor unsqueeze(const Tensor& x, int64_t dim) {
 }
 
 Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
+  EMBER_TRACE(flatten, x, start_dim, end_dim);
   if (x.dim() == 0) return reshape(x, {1});
   start_dim = wrap_dim(start_dim, x.dim(), "flatten");
   end_dim = wrap_dim(end_dim, x.dim(), "flatten");
@@ -253,6 +264,7 @@ Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
 }
 
 Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step) {
+  EMBER_TRACE(slice, x, dim, start, end, step);
   EMBER_CHECK_VALUE(x.dim() > 0, "slice: cannot slice a 0-d tensor");
   dim = wrap_dim(dim, x.dim(), "slice");
   EMBER_CHECK_VALUE(step > 0, "slice: step must be positive, got ", step);
@@ -274,6 +286,7 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
 }
 
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
+  EMBER_TRACE(narrow, x, dim, start, length);
   EMBER_CHECK_VALUE(x.dim() > 0, "narrow: cannot narrow a 0-d tensor");
   dim = wrap_dim(dim, x.dim(), "narrow");
   const int64_t size = x.sizes()[dim];
@@ -286,6 +299,7 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
 }
 
 Tensor select(const Tensor& x, int64_t dim, int64_t index) {
+  EMBER_TRACE(select, x, dim, index);
   EMBER_CHECK_INDEX(x.dim() > 0, "select: invalid index of a 0-dim tensor");
   dim = wrap_dim(dim, x.dim(), "select");
   const int64_t size = x.sizes()[dim];
@@ -312,6 +326,7 @@ Tensor select(const Tensor& x, int64_t dim, int64_t index) {
 }
 
 Tensor cat(const TensorList& xs, int64_t dim) {
+  EMBER_TRACE(cat, xs, dim);
   EMBER_CHECK_VALUE(!xs.empty(), "cat: expected a non-empty list of tensors");
   // PyTorch skips 1-D empty tensors when concatenating.
   const Tensor* ref = nullptr;
@@ -369,6 +384,7 @@ Tensor cat(const TensorList& xs, int64_t dim) {
 }
 
 Tensor stack(const TensorList& xs, int64_t dim) {
+  EMBER_TRACE(stack, xs, dim);
   EMBER_CHECK_VALUE(!xs.empty(), "stack: expected a non-empty list of tensors");
   dim = wrap_dim(dim, xs[0].dim() + 1, "stack");
   TensorList parts;
@@ -382,6 +398,7 @@ Tensor stack(const TensorList& xs, int64_t dim) {
 }
 
 TensorList split_with_sizes(const Tensor& x, const Shape& sizes, int64_t dim) {
+  EMBER_TRACE(split_with_sizes, x, sizes, dim);
   EMBER_CHECK_VALUE(x.dim() > 0, "split: cannot split a 0-d tensor");
   dim = wrap_dim(dim, x.dim(), "split");
   int64_t total = 0;
@@ -401,6 +418,7 @@ TensorList split_with_sizes(const Tensor& x, const Shape& sizes, int64_t dim) {
 }
 
 TensorList split(const Tensor& x, int64_t split_size, int64_t dim) {
+  EMBER_TRACE(split, x, split_size, dim);
   EMBER_CHECK_VALUE(x.dim() > 0, "split: cannot split a 0-d tensor");
   EMBER_CHECK_VALUE(split_size > 0, "split: split_size must be positive, got ", split_size);
   dim = wrap_dim(dim, x.dim(), "split");
@@ -412,6 +430,7 @@ TensorList split(const Tensor& x, int64_t split_size, int64_t dim) {
 }
 
 TensorList chunk(const Tensor& x, int64_t chunks, int64_t dim) {
+  EMBER_TRACE(chunk, x, chunks, dim);
   EMBER_CHECK_VALUE(chunks > 0, "chunk: chunks must be positive, got ", chunks);
   EMBER_CHECK_VALUE(x.dim() > 0, "chunk: cannot chunk a 0-d tensor");
   const int64_t n = x.sizes()[wrap_dim(dim, x.dim(), "chunk")];
@@ -420,6 +439,7 @@ TensorList chunk(const Tensor& x, int64_t chunks, int64_t dim) {
 }
 
 Tensor as_strided(const Tensor& x, const Shape& sizes, const Shape& strides, int64_t offset) {
+  EMBER_TRACE(as_strided, x, sizes, strides, offset);
   EMBER_CHECK_VALUE(sizes.size() == strides.size(), "as_strided: sizes ", sizes, " and strides ",
                     strides, " must have the same length");
   int64_t max_index = offset;

@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "ember/ops/internal.h"
+#include "ember/jit/trace_hook.h"
 
 namespace ember {
 
@@ -35,6 +36,7 @@ void check_not_bool(const Tensor& x, const char* op) {
 }  // namespace
 
 Tensor neg(const Tensor& x) {
+  EMBER_TRACE(neg, x);
   check_not_bool(x, "neg");
   Tensor y = unary_kernel(UnaryOp::Neg, x, x.dtype());
   return record("NegBackward0", y, {x}, [](const Ctx&, const Tensor& g) {
@@ -43,6 +45,7 @@ Tensor neg(const Tensor& x) {
 }
 
 Tensor exp(const Tensor& x) {
+  EMBER_TRACE(exp, x);
   Tensor y = unary_kernel(UnaryOp::Exp, x, float_dtype(x));
   return record("ExpBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
     return TensorList{g * c.output()};
@@ -50,6 +53,7 @@ Tensor exp(const Tensor& x) {
 }
 
 Tensor log(const Tensor& x) {
+  EMBER_TRACE(log, x);
   Tensor y = unary_kernel(UnaryOp::Log, x, float_dtype(x));
   return record("LogBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
     return TensorList{g / c.input(0)};
@@ -57,6 +61,7 @@ Tensor log(const Tensor& x) {
 }
 
 Tensor log1p(const Tensor& x) {
+  EMBER_TRACE(log1p, x);
   Tensor y = unary_kernel(UnaryOp::Log1p, x, float_dtype(x));
   return record("Log1PBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
     return TensorList{g / (c.input(0) + Scalar(1.0))};
@@ -64,6 +69,7 @@ Tensor log1p(const Tensor& x) {
 }
 
 Tensor sqrt(const Tensor& x) {
+  EMBER_TRACE(sqrt, x);
   Tensor y = unary_kernel(UnaryOp::Sqrt, x, float_dtype(x));
   return record("SqrtBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
     return TensorList{g / (c.output() * Scalar(2.0))};
@@ -71,6 +77,7 @@ Tensor sqrt(const Tensor& x) {
 }
 
 Tensor rsqrt(const Tensor& x) {
+  EMBER_TRACE(rsqrt, x);
   Tensor y = unary_kernel(UnaryOp::Rsqrt, x, float_dtype(x));
   return record("RsqrtBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
     Tensor y = c.output();
@@ -79,6 +86,7 @@ Tensor rsqrt(const Tensor& x) {
 }
 
 Tensor abs(const Tensor& x) {
+  EMBER_TRACE(abs, x);
   check_not_bool(x, "abs");
   Tensor y = unary_kernel(UnaryOp::Abs, x, x.dtype());
   return record("AbsBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
@@ -87,6 +95,7 @@ Tensor abs(const Tensor& x) {
 }
 
 Tensor sign(const Tensor& x) {
+  EMBER_TRACE(sign, x);
   if (x.dtype() == DType::Bool) return x.clone();
   Tensor y = unary_kernel(UnaryOp::Sign, x, x.dtype());
   return record("SignBackward0", y, {x}, [](const Ctx&, const Tensor& g) {
@@ -95,6 +104,7 @@ Tensor sign(const Tensor& x) {
 }
 
 Tensor sin(const Tensor& x) {
+  EMBER_TRACE(sin, x);
   Tensor y = unary_kernel(UnaryOp::Sin, x, float_dtype(x));
   return record("SinBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
     return TensorList{g * cos(c.input(0))};
@@ -102,6 +112,7 @@ Tensor sin(const Tensor& x) {
 }
 
 Tensor cos(const Tensor& x) {
+  EMBER_TRACE(cos, x);
   Tensor y = unary_kernel(UnaryOp::Cos, x, float_dtype(x));
   return record("CosBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
     return TensorList{neg(g * sin(c.input(0)))};
@@ -109,6 +120,7 @@ Tensor cos(const Tensor& x) {
 }
 
 Tensor sigmoid(const Tensor& x) {
+  EMBER_TRACE(sigmoid, x);
   Tensor y = unary_kernel(UnaryOp::Sigmoid, x, float_dtype(x));
   return record("SigmoidBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
     Tensor y = c.output();
@@ -117,6 +129,7 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 Tensor tanh(const Tensor& x) {
+  EMBER_TRACE(tanh, x);
   Tensor y = unary_kernel(UnaryOp::Tanh, x, float_dtype(x));
   return record("TanhBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
     Tensor y = c.output();
@@ -125,6 +138,7 @@ Tensor tanh(const Tensor& x) {
 }
 
 Tensor relu(const Tensor& x) {
+  EMBER_TRACE(relu, x);
   check_not_bool(x, "relu");
   Tensor y = unary_kernel(UnaryOp::Relu, x, x.dtype());
   return record("ReluBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
@@ -133,6 +147,7 @@ Tensor relu(const Tensor& x) {
 }
 
 Tensor leaky_relu(const Tensor& x, double slope) {
+  EMBER_TRACE(leaky_relu, x, slope);
   check_floating(x, "leaky_relu");
   Tensor y = unary_kernel(UnaryOp::LeakyRelu, x, float_dtype(x), slope);
   return record("LeakyReluBackward0", y, {x}, [slope](const Ctx& c, const Tensor& g) {
@@ -141,6 +156,7 @@ Tensor leaky_relu(const Tensor& x, double slope) {
 }
 
 Tensor gelu(const Tensor& x, const std::string& approximate) {
+  EMBER_TRACE(gelu, x, approximate);
   EMBER_CHECK_VALUE(approximate == "none" || approximate == "tanh",
                     "gelu: approximate must be 'none' or 'tanh', got '", approximate, "'");
   check_floating(x, "gelu");
@@ -165,6 +181,7 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
 }
 
 Tensor erf(const Tensor& x) {
+  EMBER_TRACE(erf, x);
   Tensor y = unary_kernel(UnaryOp::Erf, x, float_dtype(x));
   return record("ErfBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
     const Tensor& v = c.input(0);
@@ -173,6 +190,7 @@ Tensor erf(const Tensor& x) {
 }
 
 Tensor silu(const Tensor& x) {
+  EMBER_TRACE(silu, x);
   check_floating(x, "silu");
   Tensor y = unary_kernel(UnaryOp::Silu, x, float_dtype(x));
   return record("SiluBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
@@ -183,10 +201,12 @@ Tensor silu(const Tensor& x) {
 }
 
 Tensor logical_not(const Tensor& x) {
+  EMBER_TRACE(logical_not, x);
   return eq(x, wrap_scalar(Scalar(false)).to(x.dtype() == DType::Bool ? DType::Bool : x.dtype()));
 }
 
 Tensor clamp(const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi) {
+  EMBER_TRACE(clamp, x, lo, hi);
   EMBER_CHECK_VALUE(lo.has_value() || hi.has_value(),
                     "clamp: at least one of min and max must be given");
   // PyTorch promotes the input with the bounds as wrapped numbers: clamp(int, 0.5) is float32,
@@ -204,6 +224,7 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi
 }
 
 Tensor& clamp_(Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi) {
+  EMBER_TRACE(clamp_, a, lo, hi);
   EMBER_CHECK_VALUE(lo.has_value() || hi.has_value(),
                     "clamp_: at least one of min and max must be given");
   DType dt = meta::result_type({a, lo ? wrap_scalar(*lo) : Tensor{}, hi ? wrap_scalar(*hi) : Tensor{}});

@@ -1,0 +1,424 @@
+"""Tracing, cached tracing, running, saving and loading static graphs."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+from .. import _C
+from .._C import Tensor
+
+__all__ = ["TracedFunction", "TracedModule", "function", "is_tracing", "load", "save", "trace"]
+
+
+# ---- nested structures of tensors -------------------------------------------------------------
+
+
+class _Leaf:
+    """Placeholder for the i-th tensor in a flattened structure."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Leaf) and other.index == self.index
+
+    def __hash__(self) -> int:
+        return hash(("_Leaf", self.index))
+
+    def __repr__(self) -> str:
+        return f"<tensor {self.index}>"
+
+
+def _flatten(obj: Any, out: list[Tensor]) -> Any:
+    if isinstance(obj, Tensor):
+        out.append(obj)
+        return _Leaf(len(out) - 1)
+    if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
+        return tuple(_flatten(o, out) for o in obj)
+    if isinstance(obj, list):
+        return [_flatten(o, out) for o in obj]
+    if isinstance(obj, dict):
+        return {k: _flatten(v, out) for k, v in obj.items()}
+    return obj
+
+
+def _unflatten(spec: Any, flat: list[Tensor]) -> Any:
+    if isinstance(spec, _Leaf):
+        return flat[spec.index]
+    if isinstance(spec, tuple):
+        return tuple(_unflatten(s, flat) for s in spec)
+    if isinstance(spec, list):
+        return [_unflatten(s, flat) for s in spec]
+    if isinstance(spec, dict):
+        return {k: _unflatten(v, flat) for k, v in spec.items()}
+    return spec
+
+
+def _spec_to_json(spec: Any) -> Any:
+    if isinstance(spec, _Leaf):
+        return {"tensor": spec.index}
+    if isinstance(spec, tuple):
+        return {"tuple": [_spec_to_json(s) for s in spec]}
+    if isinstance(spec, list):
+        return {"list": [_spec_to_json(s) for s in spec]}
+    if isinstance(spec, dict):
+        if not all(isinstance(k, str) for k in spec):
+            raise TypeError("jit.save: only dicts with string keys can be saved in a signature")
+        return {"dict": {k: _spec_to_json(v) for k, v in spec.items()}}
+    if spec is None or isinstance(spec, (bool, int, float, str)):
+        return {"value": spec}
+    raise TypeError(
+        f"jit.save: the traced function's signature holds a {type(spec).__name__} value, "
+        "which cannot be saved; only tensors, numbers, strings, None, lists, tuples and dicts can"
+    )
+
+
+def _spec_from_json(j: Any) -> Any:
+    ((kind, v),) = j.items()
+    if kind == "tensor":
+        return _Leaf(v)
+    if kind == "tuple":
+        return tuple(_spec_from_json(s) for s in v)
+    if kind == "list":
+        return [_spec_from_json(s) for s in v]
+    if kind == "dict":
+        return {k: _spec_from_json(s) for k, s in v.items()}
+    return v
+
+
+def _same_constants(a: Any, b: Any) -> bool:
+    """Structures equal, tensors placed alike, non-tensor values equal."""
+    if isinstance(a, _Leaf) or isinstance(b, _Leaf):
+        return a == b
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_same_constants(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_constants(a[k], b[k]) for k in a)
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - values without a usable == compare by identity
+        return a is b
+
+
+def is_tracing() -> bool:
+    """True while this thread is recording a trace (inside the traced function)."""
+    return _C._jit_is_tracing()
+
+
+# ---- traced functions -------------------------------------------------------------------------
+
+
+class TracedFunction:
+    """A static graph made from a Python function, run by the C++ executor.
+
+    Calling it checks the tensors against the traced signature (shapes, dtypes, devices; a
+    mismatch raises ``ValueError`` naming both signatures) and runs every op in C++ with the
+    GIL released and no Python per op. Non-tensor arguments must equal the traced ones
+    (``ValueError`` otherwise): their values are baked into the graph.
+
+    Attributes:
+        graph: the graph (``str(graph)`` prints it, ``graph.to_dot()`` gives Graphviz DOT).
+        pass_stats: what the optimization passes changed (dict), or None with optimize=False.
+    """
+
+    def __init__(self, graph: Any, in_spec: Any, out_spec: Any, name: str = "traced") -> None:
+        self.graph = graph
+        self._in_spec = in_spec
+        self._out_spec = out_spec
+        self._executor = _C._JitExecutor(graph)
+        self.pass_stats: dict[str, int] | None = None
+        self.__name__ = name
+
+    def _bind(self, args: tuple, kwargs: dict) -> list[Tensor]:
+        flat: list[Tensor] = []
+        spec = _flatten((args, kwargs), flat)
+        if not _same_constants(spec, self._in_spec):
+            raise ValueError(
+                f"jit: {self.__name__} was traced for arguments {self._in_spec!r} but was "
+                f"called with {spec!r}; non-tensor arguments are baked into the graph (use "
+                "ember.jit.function to retrace automatically)"
+            )
+        return flat
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        flat = self._bind(args, kwargs)
+        return _unflatten(self._out_spec, self._executor.run(flat))
+
+    def signature(self) -> str:
+        """The traced tensor signature, e.g. ``(f32[16, 784], i64[16])``."""
+        return self._executor.signature()
+
+    def run_passes(
+        self, dce: bool = True, cse: bool = True, peephole: bool = True
+    ) -> dict[str, int]:
+        """Runs the optimization passes on the graph (in place) and rebuilds the executor.
+
+        Args:
+            dce: dead-code elimination.
+            cse: common-subexpression elimination.
+            peephole: identity ops removed, ``transpose(matmul(a, b))`` computed as
+                ``matmul(b.T, a.T)``.
+        Returns:
+            dict with ``nodes_before``, ``nodes_after``, ``removed_dead``, ``merged_common``,
+            ``peephole_rewrites``.
+        """
+        stats = self.graph.run_passes(dce=dce, cse=cse, peephole=peephole)
+        self._executor = _C._JitExecutor(self.graph)
+        self.pass_stats = dict(stats)
+        return self.pass_stats
+
+    @property
+    def code(self) -> str:
+        """The graph as text (same as ``str(self.graph)``)."""
+        return str(self.graph)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.__name__}{self.signature()} ({self.graph.num_nodes} nodes)>"
+
+
+class TracedModule(TracedFunction):
+    """A traced ``nn.Module``: parameters and buffers are captured by reference and named after
+    the module's ``state_dict`` keys in the graph. ``module`` is the original module."""
+
+    def __init__(self, module: Any, graph: Any, in_spec: Any, out_spec: Any) -> None:
+        super().__init__(graph, in_spec, out_spec, name=type(module).__name__)
+        self.module = module
+
+
+def _trace_call(fn: Callable, args: tuple, kwargs: dict, names: list[str] | None = None):
+    flat: list[Tensor] = []
+    in_spec = _flatten((args, kwargs), flat)
+    tr = _C._jit_begin(flat, names or [f"x{i}" for i in range(len(flat))])
+    try:
+        out = fn(*args, **kwargs)
+        out_flat: list[Tensor] = []
+        out_spec = _flatten(out, out_flat)
+        graph = tr.end(out_flat)
+    except BaseException:
+        tr.abort()
+        raise
+    return graph, in_spec, out_spec, out
+
+
+def _name_module_params(graph: Any, module: Any) -> None:
+    tensors, names = [], []
+    for name, t in module.state_dict(keep_vars=True).items():
+        tensors.append(t)
+        names.append(name)
+    graph.name_params(tensors, names)
+
+
+def trace(fn_or_module: Callable, example_inputs: Any, *, optimize: bool = True) -> TracedFunction:
+    """Records one call of ``fn_or_module(*example_inputs)`` as a static graph.
+
+    Every ember op the call runs becomes one graph node: the forward ops and, when the function
+    calls ``loss.backward()`` or ``ember.autograd.grad``, the backward ops (from the same per-op
+    backward formulas), the accumulation into ``.grad`` and a fused optimizer ``step()``. So a
+    whole training step can become one graph. The call really runs (once, eagerly) while it is
+    recorded: an optimizer step inside it is taken.
+
+    What the graph sees:
+      * tensor arguments (anywhere in nested tuples/lists/dicts) are graph inputs;
+      * tensors that existed before the trace (weights, optimizer state, buffers) are captured
+        by reference, so in-place updates (optimizer steps) are seen by the next run; optimizer
+        state created lazily during the traced step is captured too;
+      * Python numbers (an optimizer's ``lr``, a scale factor) and other non-tensor arguments
+        are baked in as constants (use ``function``, which retraces when they change);
+      * Python control flow is taken at trace time: only the branch taken is recorded.
+        Reading tensor values (``.item()``, ``float(t)``, ``.tolist()``, ``.numpy()``,
+        ``if t > 0:``) while tracing raises ``RuntimeError``;
+      * a tensor the tracer cannot follow (made from Python data or numpy inside the
+        function) raises ``RuntimeError`` naming the op that used it.
+    Gradient accumulation mode (set ``.grad`` vs add into it) is the one seen while tracing:
+    call ``optimizer.zero_grad()`` inside the traced step (or keep the same habit every step).
+
+    Args:
+        fn_or_module: a function or ``nn.Module`` taking tensors (and other values).
+        example_inputs: the arguments of the recorded call: a tensor, or a tuple of arguments.
+        optimize: run the graph passes (dead-code and common-subexpression elimination).
+    Returns:
+        TracedFunction (TracedModule for a module), callable like the original.
+    Raises:
+        RuntimeError: an untraceable operation (see above), or nested tracing.
+    Example:
+        >>> def f(x):
+        ...     if x.shape[0] > 2:      # Python control flow: decided while tracing
+        ...         return x * 2
+        ...     return x - 1
+        >>> tf = ember.jit.trace(f, ember.ones(3))
+        >>> tf(ember.tensor([1.0, 2.0, 3.0]))
+        tensor([2., 4., 6.])
+    """
+    args = example_inputs if isinstance(example_inputs, tuple) else (example_inputs,)
+    from ..nn import Module
+
+    graph, in_spec, out_spec, _ = _trace_call(fn_or_module, args, {})
+    if isinstance(fn_or_module, Module):
+        _name_module_params(graph, fn_or_module)
+        traced: TracedFunction = TracedModule(fn_or_module, graph, in_spec, out_spec)
+    else:
+        traced = TracedFunction(graph, in_spec, out_spec, getattr(fn_or_module, "__name__", "fn"))
+    if optimize:
+        traced.run_passes()
+    return traced
+
+
+_SIMPLE = (int, float, bool, str, type(None))
+
+
+def _signature_key(args: tuple, kwargs: dict) -> tuple[Any, list[Tensor]]:
+    """(hashable signature, flat tensor list) of a call."""
+    if not kwargs:
+        # Fast path: positional tensors and plain Python values.
+        key = []
+        flat: list[Tensor] = []
+        for a in args:
+            if isinstance(a, Tensor):
+                flat.append(a)
+                key.append((a.shape, a.dtype, str(a.device), a.requires_grad))
+            elif isinstance(a, _SIMPLE):
+                key.append((type(a), a))
+            else:
+                break
+        else:
+            return tuple(key), flat
+    flat = []
+    spec = _flatten((args, kwargs), flat)
+    tensors = tuple((tuple(t.shape), t.dtype, str(t.device), t.requires_grad) for t in flat)
+
+    def freeze(s: Any) -> Any:
+        if isinstance(s, (tuple, list)):
+            return (type(s).__name__,) + tuple(freeze(x) for x in s)
+        if isinstance(s, dict):
+            return ("dict",) + tuple((k, freeze(v)) for k, v in s.items())
+        try:
+            hash(s)
+            return (type(s).__name__, s)
+        except TypeError:
+            return ("id", id(s))
+
+    return ("nested", tensors, freeze(spec)), flat
+
+
+class _CachedFunction:
+    def __init__(self, fn: Callable, optimize: bool) -> None:
+        self._fn = fn
+        self._optimize = optimize
+        self._cache: dict[Any, TracedFunction] = {}
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        key, flat = _signature_key(args, kwargs)
+        traced = self._cache.get(key)
+        if traced is not None:
+            # Same signature: same structure and non-tensor values, so no further checks.
+            return _unflatten(traced._out_spec, traced._executor.run(flat))
+        graph, in_spec, out_spec, out = _trace_call(self._fn, args, kwargs)
+        traced = TracedFunction(graph, in_spec, out_spec, getattr(self._fn, "__name__", "fn"))
+        if self._optimize:
+            traced.run_passes()
+        self._cache[key] = traced
+        return out
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is None:
+            return self
+        return functools.partial(self, obj)
+
+    @property
+    def traces(self) -> list[TracedFunction]:
+        """The graphs traced so far, one per call signature."""
+        return list(self._cache.values())
+
+
+def function(fn: Callable | None = None, *, optimize: bool = True) -> Any:
+    """Decorator: trace ``fn`` on its first call for each signature, then run the graph.
+
+    The signature is the shapes, dtypes, devices and ``requires_grad`` of the tensor arguments
+    plus the values of all other arguments; a call with a new signature traces again (the
+    graphs are cached). The first call for a signature runs the function eagerly while it is
+    recorded (so its results and side effects, e.g. an optimizer step, are those of an eager
+    call); later calls run the graph in C++. See ``trace`` for what can be traced: Python
+    control flow is taken at trace time, Python numbers are baked in.
+
+    Args:
+        fn: the function (``@ember.jit.function`` or ``ember.jit.function(fn, optimize=False)``).
+        optimize: run the graph passes (default True).
+    Returns:
+        A callable with the same arguments; ``.traces`` lists the traced graphs.
+    Example:
+        >>> @ember.jit.function
+        ... def step(x, y):
+        ...     return (x * y).sum()
+        >>> step(ember.ones(3), ember.ones(3))   # traced (and run eagerly)
+        tensor(3.)
+        >>> step(ember.ones(3), ember.ones(3))   # runs the graph
+        tensor(3.)
+    """
+    if fn is None:
+        return lambda f: function(f, optimize=optimize)
+    return _CachedFunction(fn, optimize)
+
+
+# ---- saving and loading -----------------------------------------------------------------------
+
+
+def save(traced: TracedFunction, path: str | os.PathLike) -> None:
+    """Saves a traced function (graph, captured tensors' current values, signature) to one file.
+
+    The format (versioned; tensors in the safetensors layout) is read by ``load`` and by the
+    C++ API (``ember::jit::load_graph``). The file is written to a temporary name and renamed.
+
+    Args:
+        traced: a TracedFunction/TracedModule (or a function decorated with ``function`` that
+            has been traced exactly once).
+        path: file to write.
+    Raises:
+        TypeError: the signature holds values that cannot be saved.
+    """
+    if isinstance(traced, _CachedFunction):
+        if len(traced.traces) != 1:
+            raise ValueError(
+                f"jit.save: {traced.__name__} has {len(traced.traces)} traces; call it once (or "
+                "save one of .traces)"
+            )
+        traced = traced.traces[0]
+    if not isinstance(traced, TracedFunction):
+        raise TypeError(f"jit.save: expected a TracedFunction, got {type(traced).__name__}")
+    meta = json.dumps(
+        {
+            "in_spec": _spec_to_json(traced._in_spec),
+            "out_spec": _spec_to_json(traced._out_spec),
+            "name": traced.__name__,
+        }
+    )
+    _C._jit_save(traced.graph, os.fspath(path), meta)
+
+
+def load(path: str | os.PathLike) -> TracedFunction:
+    """Loads a file written by ``save``; no Python source is needed.
+
+    Args:
+        path: the file.
+    Returns:
+        TracedFunction whose captured tensors are fresh tensors holding the saved values.
+    Raises:
+        RuntimeError: not an ember.jit file, a corrupt file, or one written by a newer format
+            version (the message says which).
+    """
+    graph, meta = _C._jit_load(os.fspath(path))
+    try:
+        m = json.loads(meta)
+        in_spec = _spec_from_json(m["in_spec"])
+        out_spec = _spec_from_json(m["out_spec"])
+    except (ValueError, KeyError, AttributeError) as e:
+        raise RuntimeError(f"jit.load: corrupt file: {path} has an unreadable signature") from e
+    return TracedFunction(graph, in_spec, out_spec, m.get("name", "loaded"))

@@ -1,0 +1,120 @@
+"""ember.jit.save / load: one versioned file, bit-identical results, clear errors."""
+
+import struct
+
+import ember
+import ember.nn.functional as F
+import numpy as np
+import pytest
+from ember import jit, nn
+
+
+def _mlp():
+    return nn.Sequential(nn.Linear(12, 8), nn.ReLU(), nn.Linear(8, 3))
+
+
+def test_save_load_round_trip_is_bit_identical(tmp_path):
+    m = _mlp()
+    x = ember.randn(5, 12)
+    tm = jit.trace(lambda x: F.softmax(m(x), 1), x)
+    path = tmp_path / "model.ejit"
+    jit.save(tm, path)
+    loaded = jit.load(path)
+    x2 = ember.randn(5, 12)
+    a, b = tm(x2).numpy(), loaded(x2).numpy()
+    assert a.tobytes() == b.tobytes()
+    assert str(loaded.graph) == str(tm.graph)
+    assert not (tmp_path / "model.ejit.tmp").exists()
+
+
+def test_round_trip_keeps_structure_and_constants(tmp_path):
+    def f(x, d):
+        return {"sum": (x * 2.5 + d["b"]).sum(0), "pair": (x.max(1)[1], ember.exp(x - 1))}
+
+    x, b = ember.randn(3, 4), ember.randn(4)
+    tf = jit.trace(f, (x, {"b": b}))
+    jit.save(tf, tmp_path / "f.ejit")
+    g = jit.load(tmp_path / "f.ejit")
+    out, want = g(x, {"b": b}), f(x, {"b": b})
+    np.testing.assert_array_equal(out["sum"].numpy(), want["sum"].numpy())
+    np.testing.assert_array_equal(out["pair"][0].numpy(), want["pair"][0].numpy())
+    np.testing.assert_array_equal(out["pair"][1].numpy(), want["pair"][1].numpy())
+
+
+def test_saved_training_step_keeps_training(tmp_path):
+    m = _mlp()
+    opt = ember.optim.SGD(m.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(m(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    x, y = ember.randn(6, 12), ember.randint(0, 3, (6,))
+    ts = jit.trace(step, (x, y))
+    jit.save(ts, tmp_path / "step.ejit")
+    loaded = jit.load(tmp_path / "step.ejit")
+    losses_a = [ts(x, y).item() for _ in range(5)]
+    losses_b = [loaded(x, y).item() for _ in range(5)]
+    assert losses_a == losses_b
+    assert losses_a[-1] < losses_a[0]
+
+
+def test_safetensors_section_is_readable(tmp_path):
+    safetensors = pytest.importorskip("safetensors.numpy")
+    m = _mlp()
+    tm = jit.trace(m, ember.randn(2, 12))
+    path = tmp_path / "m.ejit"
+    jit.save(tm, path)
+    data = path.read_bytes()
+    (json_len,) = struct.unpack("<Q", data[12:20])
+    tensors = safetensors.load(data[28 + json_len :])
+    weights = sorted(v.shape for v in tensors.values())
+    assert weights == sorted([(8, 12), (8,), (3, 8), (3,)])
+
+
+def test_load_rejects_garbage(tmp_path):
+    p = tmp_path / "bad.ejit"
+    p.write_bytes(b"hello world, not a graph at all")
+    with pytest.raises(RuntimeError, match="not an ember.jit file"):
+        jit.load(p)
+
+
+def test_load_rejects_corrupted_bytes(tmp_path):
+    tm = jit.trace(_mlp(), ember.randn(2, 12))
+    p = tmp_path / "m.ejit"
+    jit.save(tm, p)
+    data = bytearray(p.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    p.write_bytes(bytes(data))
+    with pytest.raises(RuntimeError, match="corrupt file.*checksum"):
+        jit.load(p)
+    p.write_bytes(bytes(data[: len(data) // 3]))
+    with pytest.raises(RuntimeError, match="corrupt file"):
+        jit.load(p)
+
+
+def test_load_rejects_newer_version(tmp_path):
+    tm = jit.trace(_mlp(), ember.randn(2, 12))
+    p = tmp_path / "m.ejit"
+    jit.save(tm, p)
+    data = bytearray(p.read_bytes())
+    data[8:12] = struct.pack("<I", 99)
+    p.write_bytes(bytes(data))
+    with pytest.raises(
+        RuntimeError, match="format version 99 but this ember reads versions up to 1"
+    ):
+        jit.load(p)
+
+
+def test_missing_file_raises(tmp_path):
+    with pytest.raises(RuntimeError, match="cannot open"):
+        jit.load(tmp_path / "nope.ejit")
+
+
+def test_unsaveable_signature_raises(tmp_path):
+    tf = jit.trace(lambda x, o: x * 2, (ember.ones(2), object()))
+    with pytest.raises(TypeError, match="cannot be saved"):
+        jit.save(tf, tmp_path / "x.ejit")

@@ -1,0 +1,260 @@
+"""ember.jit.trace / function: traced graphs compute what eager code computes."""
+
+import ember
+import ember.nn.functional as F
+import numpy as np
+import pytest
+from ember import jit, nn
+
+
+class MLP(nn.Module):
+    def __init__(self, d_in=784, hidden=128, d_out=10):
+        super().__init__()
+        self.fc1 = nn.Linear(d_in, hidden)
+        self.fc2 = nn.Linear(hidden, d_out)
+
+    def forward(self, x):
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+def _np(t):
+    return t.detach().numpy().copy()
+
+
+def test_trace_function_matches_eager():
+    def f(x, y):
+        return (x * y + ember.exp(x)).sum(1), x - 2.0
+
+    x, y = ember.randn(3, 4), ember.randn(3, 4)
+    tf = jit.trace(f, (x, y))
+    a, b = ember.randn(3, 4), ember.randn(3, 4)
+    got = tf(a, b)
+    want = f(a, b)
+    np.testing.assert_allclose(_np(got[0]), _np(want[0]), rtol=1e-6)
+    np.testing.assert_allclose(_np(got[1]), _np(want[1]), rtol=1e-6)
+
+
+def test_trace_module_names_params_and_matches():
+    m = MLP(8, 5, 3)
+    x = ember.randn(4, 8)
+    tm = jit.trace(m, x)
+    assert isinstance(tm, jit.TracedModule)
+    text = str(tm.graph)
+    assert "%fc1.weight" in text and "linear(" in text
+    x2 = ember.randn(4, 8)
+    np.testing.assert_allclose(_np(tm(x2)), _np(m(x2)), rtol=1e-6)
+
+
+def test_params_are_captured_by_reference():
+    m = MLP(4, 3, 2)
+    x = ember.randn(2, 4)
+    tm = jit.trace(m, x)
+    with ember.no_grad():
+        m.fc2.bias.add_(1.0)
+    np.testing.assert_allclose(_np(tm(x)), _np(m(x)), rtol=1e-6)
+
+
+def test_graph_text_and_dot():
+    tf = jit.trace(lambda x: ember.relu(x) * 2, ember.randn(2, 3))
+    text = str(tf.graph)
+    assert text.startswith("graph(%x0 : f32[2, 3]")
+    assert "relu(%x0)" in text and "return" in text
+    dot = tf.graph.to_dot()
+    assert dot.startswith("digraph") and "relu" in dot
+
+
+def test_python_control_flow_is_taken_at_trace_time():
+    def f(x):
+        if x.shape[0] > 2:
+            return x * 2
+        return x - 1
+
+    tf = jit.trace(f, ember.ones(3))
+    assert tf.graph.ops() == ["mul"]
+    np.testing.assert_allclose(_np(tf(ember.tensor([1.0, 2.0, 3.0]))), [2.0, 4.0, 6.0])
+
+
+def test_wrong_shape_names_both_signatures():
+    tf = jit.trace(lambda x: x + 1, ember.ones(2, 3))
+    with pytest.raises(
+        ValueError, match=r"takes inputs \(f32\[2, 3\]\) but was called with \(f32\[4, 3\]\)"
+    ):
+        tf(ember.ones(4, 3))
+    with pytest.raises(ValueError, match=r"f64\[2, 3\]"):
+        tf(ember.ones(2, 3, dtype=ember.float64))
+
+
+def test_non_tensor_argument_must_match_trace():
+    tf = jit.trace(lambda x, k: x * k, (ember.ones(2), 3.0))
+    np.testing.assert_allclose(_np(tf(ember.ones(2), 3.0)), [3.0, 3.0])
+    with pytest.raises(ValueError, match="non-tensor arguments are baked"):
+        tf(ember.ones(2), 4.0)
+
+
+def test_item_during_trace_raises():
+    def f(x):
+        if x.sum().item() > 0:
+            return x
+        return -x
+
+    with pytest.raises(
+        RuntimeError, match=r"Tensor.item\(\) reads a tensor's values while tracing"
+    ):
+        jit.trace(f, ember.ones(2))
+    assert not jit.is_tracing()
+
+
+def test_bool_of_tensor_during_trace_raises():
+    def f(x):
+        return x if x.sum() > 0 else -x
+
+    with pytest.raises(RuntimeError, match=r"bool\(tensor\)"):
+        jit.trace(f, ember.ones(2))
+
+
+def test_tensor_from_python_data_during_trace_raises():
+    def f(x):
+        return x * ember.tensor([1.0, 2.0])
+
+    with pytest.raises(RuntimeError, match=r"mul received a tensor of shape \(2,\)"):
+        jit.trace(f, ember.ones(2))
+
+
+def test_tensor_made_before_trace_is_captured():
+    w = ember.tensor([1.0, 2.0])
+    tf = jit.trace(lambda x: x * w, ember.ones(2))
+    w.mul_(3.0)
+    np.testing.assert_allclose(_np(tf(ember.ones(2))), [3.0, 6.0])
+
+
+def test_function_caches_and_retraces_on_new_signature():
+    calls = []
+
+    @jit.function
+    def f(x, scale):
+        calls.append(1)
+        return x * scale
+
+    a = f(ember.ones(2), 2.0)
+    b = f(ember.ones(2), 2.0)
+    assert len(calls) == 1
+    np.testing.assert_allclose(_np(a), _np(b))
+    f(ember.ones(3), 2.0)  # new shape
+    f(ember.ones(2), 5.0)  # new Python value
+    assert len(calls) == 3 and len(f.traces) == 3
+    np.testing.assert_allclose(_np(f(ember.ones(2), 5.0)), [5.0, 5.0])
+    assert len(calls) == 3
+
+
+def test_grad_inside_trace_matches_eager():
+    def f(x, w):
+        y = (ember.tanh(x @ w) ** 2).sum()
+        (g,) = ember.autograd.grad(y, [w])
+        return y, g
+
+    x = ember.randn(3, 4)
+    w = ember.randn(4, 2, requires_grad=True)
+    tf = jit.trace(f, (x, w))
+    x2 = ember.randn(3, 4)
+    w2 = ember.randn(4, 2, requires_grad=True)
+    y, g = tf(x2, w2)
+    ye, ge = f(x2, w2)
+    np.testing.assert_allclose(_np(y), _np(ye), rtol=1e-5)
+    np.testing.assert_allclose(_np(g), _np(ge), rtol=1e-5)
+
+
+def _copy_model(src, dst):
+    with ember.no_grad():
+        for a, b in zip(src.parameters(), dst.parameters()):
+            b.copy_(a)
+
+
+@pytest.mark.parametrize("opt_name", ["adam", "sgd_momentum", "rmsprop", "adagrad"])
+def test_training_step_matches_eager_after_10_steps(opt_name):
+    def make_opt(params):
+        if opt_name == "adam":
+            return ember.optim.Adam(params, lr=1e-3)
+        if opt_name == "sgd_momentum":
+            return ember.optim.SGD(params, lr=0.05, momentum=0.9)
+        if opt_name == "rmsprop":
+            return ember.optim.RMSprop(params, lr=1e-3)
+        return ember.optim.Adagrad(params, lr=0.05)
+
+    eager, traced = MLP(), MLP()
+    _copy_model(eager, traced)
+    opt_e, opt_t = make_opt(eager.parameters()), make_opt(traced.parameters())
+
+    def step(model, opt, x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    jstep = jit.function(lambda x, y: step(traced, opt_t, x, y))
+    for i in range(10):
+        x = ember.randn(16, 784)
+        y = ember.randint(0, 10, (16,))
+        le = step(eager, opt_e, x, y)
+        lt = jstep(x, y)
+        np.testing.assert_allclose(_np(lt), _np(le), rtol=1e-5, atol=1e-6)
+    assert len(jstep.traces) == 1
+    for (name, a), b in zip(eager.named_parameters(), traced.parameters()):
+        np.testing.assert_allclose(_np(b), _np(a), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_assigning_grad_tensor_during_trace_raises():
+    w = ember.ones(2, requires_grad=True)
+
+    def f(x):
+        w.grad = x * 2
+        return x
+
+    with pytest.raises(RuntimeError, match=r"assigning a tensor to .grad"):
+        jit.trace(f, ember.ones(2))
+
+
+def test_nested_trace_raises():
+    def inner(x):
+        return x + 1
+
+    def outer(x):
+        return jit.trace(inner, x)(x)
+
+    with pytest.raises(RuntimeError, match="already tracing"):
+        jit.trace(outer, ember.ones(2))
+    assert not jit.is_tracing()
+
+
+def test_accumulating_grad_mode_is_kept():
+    # .grad is not cleared inside the traced function: each run adds into it, like eager.
+    w = ember.ones(3, requires_grad=True)
+    (w * 2).sum().backward()
+
+    def f(x):
+        (w * x).sum().backward()
+        return w.grad * 1.0
+
+    tf = jit.trace(f, ember.ones(3))  # .grad = 2 + 1
+    np.testing.assert_allclose(_np(tf(ember.ones(3))), [4.0, 4.0, 4.0])
+    np.testing.assert_allclose(_np(w.grad), [4.0, 4.0, 4.0])
+
+
+def test_traced_function_releases_the_gil_and_runs_in_threads():
+    import threading
+
+    tf = jit.trace(lambda x: (x @ x).sum(1), ember.randn(64, 64))
+    x = ember.randn(64, 64)
+    want = _np(tf(x))
+    results = []
+
+    def work():
+        results.append(_np(tf(x)))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        np.testing.assert_allclose(r, want, rtol=1e-6)
