@@ -72,6 +72,11 @@ EMBER_JIT_REGISTER(cross_entropy);
 EMBER_JIT_REGISTER(embedding);
 EMBER_JIT_REGISTER(layer_norm);
 EMBER_JIT_REGISTER_FLAGS(dropout, kRandom);
+// Normalization and padding (norm.cpp). batch_norm writes running stats in training mode.
+EMBER_JIT_REGISTER_FLAGS(batch_norm, kSideEffect);
+EMBER_JIT_REGISTER(group_norm);
+EMBER_JIT_REGISTER(pad);
+EMBER_JIT_REGISTER_FLAGS(dropout2d, kRandom);
 EMBER_JIT_REGISTER(binary_cross_entropy_with_logits);
 EMBER_JIT_REGISTER_FLAGS(sgd_step, kSideEffect);
 EMBER_JIT_REGISTER(adam_step);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ember/jit/trace_hook.h"
 #include "ember/ops/internal.h"
 
 namespace ember {
@@ -191,6 +192,7 @@ cpu::ResampleMap linear_map(int64_t in, int64_t out, double sf, bool align_corne
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& weight, const Tensor& bias, bool training, double momentum,
                   double eps) {
+  EMBER_TRACE(batch_norm, x, running_mean, running_var, weight, bias, training, momentum, eps);
   const char* op = "batch_norm";
   detail::check_device(x, op);
   check_floating(x, op, "input");
@@ -320,6 +322,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
 
 Tensor group_norm(const Tensor& x, int64_t num_groups, const Tensor& weight, const Tensor& bias,
                   double eps) {
+  EMBER_TRACE(group_norm, x, num_groups, weight, bias, eps);
   const char* op = "group_norm";
   detail::check_device(x, op);
   check_floating(x, op, "input");
@@ -393,6 +396,7 @@ Tensor group_norm(const Tensor& x, int64_t num_groups, const Tensor& weight, con
 // ---- pad -------------------------------------------------------------------------------------
 
 Tensor pad(const Tensor& x, const Shape& pads, const std::string& mode, double value) {
+  EMBER_TRACE(pad, x, pads, mode, value);
   const char* op = "pad";
   detail::check_device(x, op);
   const auto np = static_cast<int64_t>(pads.size());
@@ -555,6 +559,7 @@ Tensor interpolate(const Tensor& x, const std::optional<Shape>& size,
 // ---- dropout2d -------------------------------------------------------------------------------
 
 Tensor dropout2d(const Tensor& x, double p, bool training, Generator* gen) {
+  EMBER_TRACE(dropout2d, x, p, training, gen);
   const char* op = "dropout2d";
   EMBER_CHECK_VALUE(p >= 0.0 && p <= 1.0, op,
                     ": probability has to be between 0 and 1, but got ", p);
