@@ -98,9 +98,19 @@ void im2col(const T* x, T* col, int64_t ld, const Conv2dGeom& g, int64_t Cg) {
           }
           continue;
         }
+        if (g.sw == 1 && lo == 0 && hi == g.OW) {
+          // Every column valid (no horizontal padding reached): plain row copies.
+          const int64_t OW = g.OW, step = g.sh * g.W;
+          const T* __restrict src = xc + (rlo * g.sh + offh) * g.W + off;
+          T* __restrict d = dst + rlo * OW;
+          for (int64_t oh = rlo; oh < rhi; ++oh, src += step, d += OW) {
+            for (int64_t ow = 0; ow < OW; ++ow) d[ow] = src[ow];
+          }
+          continue;
+        }
         for (int64_t oh = rlo; oh < rhi; ++oh) {
-          T* d = dst + oh * g.OW;
-          const T* src = xc + (oh * g.sh + offh) * g.W + off;
+          T* __restrict d = dst + oh * g.OW;
+          const T* __restrict src = xc + (oh * g.sh + offh) * g.W + off;
           for (int64_t ow = 0; ow < lo; ++ow) d[ow] = T(0);
           if (g.sw == 1) {
             for (int64_t ow = lo; ow < hi; ++ow) d[ow] = src[ow];
@@ -229,6 +239,24 @@ int workers_for(int64_t N) {
   return N < 2 ? 1 : static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(get_num_threads(), N)));
 }
 
+// Uninitialized per-worker scratch from ember's allocator (allocated on the calling thread).
+template <typename T>
+class Scratch {
+ public:
+  Scratch(int workers, int64_t per_worker, DType dt) : per_(per_worker) {
+    if (per_worker > 0) {
+      buf_ = empty({per_worker * workers}, dt);
+      base_ = buf_.data_ptr<T>();
+    }
+  }
+  T* at(int worker) const { return base_ == nullptr ? nullptr : base_ + worker * per_; }
+
+ private:
+  Tensor buf_;
+  T* base_ = nullptr;
+  int64_t per_;
+};
+
 template <typename T>
 void conv_forward_t(const Tensor& y_t, const Tensor& x_t, const Tensor& w_t, const Tensor& b_t,
                     const Conv2dGeom& g) {
@@ -239,10 +267,12 @@ void conv_forward_t(const Tensor& y_t, const Tensor& x_t, const Tensor& w_t, con
   T* y = y_t.data_ptr<T>();
   const DType dt = x_t.dtype();
   const int64_t nb = chunk_of(g, d);
-  parallel_images(g.N, [&](int64_t nbeg, int64_t nend, int) {
-    std::vector<T> col, tmp;
-    if (!(d.pointwise && nb == 1)) col.resize(static_cast<size_t>(d.K * d.L * nb));
-    if (nb > 1) tmp.resize(static_cast<size_t>(d.OCg * d.L * nb));
+  const int nw = workers_for(g.N);
+  Scratch<T> cols(nw, d.pointwise && nb == 1 ? 0 : d.K * d.L * nb, dt);
+  Scratch<T> tmps(nw, nb > 1 ? d.OCg * d.L * nb : 0, dt);
+  parallel_images(g.N, [&](int64_t nbeg, int64_t nend, int worker) {
+    T* col = cols.at(worker);
+    T* tmp = tmps.at(worker);
     for (int64_t n0 = nbeg; n0 < nend; n0 += nb) {
       const int64_t cnt = std::min(nb, nend - n0);
       for (int64_t gi = 0; gi < g.groups; ++gi) {
@@ -251,22 +281,22 @@ void conv_forward_t(const Tensor& y_t, const Tensor& x_t, const Tensor& w_t, con
           B = x + (n0 * g.C + gi * d.Cg) * d.HW;
         } else {
           for (int64_t j = 0; j < cnt; ++j) {
-            im2col(x + ((n0 + j) * g.C + gi * d.Cg) * d.HW, col.data() + j * d.L, cnt * d.L, g,
+            im2col(x + ((n0 + j) * g.C + gi * d.Cg) * d.HW, col + j * d.L, cnt * d.L, g,
                    d.Cg);
           }
-          B = col.data();
+          B = col;
         }
         const T* A = w + gi * d.OCg * d.K;
         if (cnt == 1) {
           gemm(false, false, d.OCg, d.L, d.K, 1.0, A, d.K, B, d.L, 0.0,
                y + (n0 * g.OC + gi * d.OCg) * d.L, d.L, dt);
         } else {
-          gemm(false, false, d.OCg, cnt * d.L, d.K, 1.0, A, d.K, B, cnt * d.L, 0.0, tmp.data(),
+          gemm(false, false, d.OCg, cnt * d.L, d.K, 1.0, A, d.K, B, cnt * d.L, 0.0, tmp,
                cnt * d.L, dt);
           for (int64_t o = 0; o < d.OCg; ++o) {
             for (int64_t j = 0; j < cnt; ++j) {
               std::memcpy(y + ((n0 + j) * g.OC + gi * d.OCg + o) * d.L,
-                          tmp.data() + o * cnt * d.L + j * d.L, sizeof(T) * d.L);
+                          tmp + o * cnt * d.L + j * d.L, sizeof(T) * d.L);
             }
           }
         }
@@ -281,7 +311,7 @@ void conv_forward_t(const Tensor& y_t, const Tensor& x_t, const Tensor& w_t, con
         }
       }
     }
-  });
+  }, nw);
 }
 
 template <typename T>
@@ -293,11 +323,13 @@ void conv_backward_input_t(const Tensor& gx_t, const Tensor& gy_t, const Tensor&
   T* gx = gx_t.data_ptr<T>();
   const DType dt = gx_t.dtype();
   const int64_t nb = chunk_of(g, d);
-  parallel_images(g.N, [&](int64_t nbeg, int64_t nend, int) {
-    std::vector<T> col, tmp;
-    const bool direct = d.pointwise && nb == 1 && d.OCg > 0;
-    if (!direct) col.resize(static_cast<size_t>(d.K * d.L * nb));
-    if (nb > 1) tmp.resize(static_cast<size_t>(d.OCg * d.L * nb));
+  const int nw = workers_for(g.N);
+  const bool direct = d.pointwise && nb == 1 && d.OCg > 0;
+  Scratch<T> cols(nw, direct ? 0 : d.K * d.L * nb, dt);
+  Scratch<T> tmps(nw, nb > 1 ? d.OCg * d.L * nb : 0, dt);
+  parallel_images(g.N, [&](int64_t nbeg, int64_t nend, int worker) {
+    T* col = cols.at(worker);
+    T* tmp = tmps.at(worker);
     if (!direct) std::fill(gx + nbeg * g.C * d.HW, gx + nend * g.C * d.HW, T(0));
     if (d.OCg == 0 || d.L == 0) return;
     for (int64_t n0 = nbeg; n0 < nend; n0 += nb) {
@@ -307,8 +339,8 @@ void conv_backward_input_t(const Tensor& gx_t, const Tensor& gy_t, const Tensor&
         if (cnt == 1) {
           A = gy + (n0 * g.OC + gi * d.OCg) * d.L;
         } else {
-          gather_rows(gy, tmp.data(), n0, cnt, gi * d.OCg, g, d);
-          A = tmp.data();
+          gather_rows(gy, tmp, n0, cnt, gi * d.OCg, g, d);
+          A = tmp;
         }
         const T* Wg = w + gi * d.OCg * d.K;
         if (direct) {
@@ -316,15 +348,15 @@ void conv_backward_input_t(const Tensor& gx_t, const Tensor& gy_t, const Tensor&
                gx + (n0 * g.C + gi * d.Cg) * d.HW, d.L, dt);
           continue;
         }
-        gemm(true, false, d.K, cnt * d.L, d.OCg, 1.0, Wg, d.K, A, cnt * d.L, 0.0, col.data(),
+        gemm(true, false, d.K, cnt * d.L, d.OCg, 1.0, Wg, d.K, A, cnt * d.L, 0.0, col,
              cnt * d.L, dt);
         for (int64_t j = 0; j < cnt; ++j) {
-          col2im(col.data() + j * d.L, cnt * d.L, gx + ((n0 + j) * g.C + gi * d.Cg) * d.HW, g,
+          col2im(col + j * d.L, cnt * d.L, gx + ((n0 + j) * g.C + gi * d.Cg) * d.HW, g,
                  d.Cg);
         }
       }
     }
-  });
+  }, nw);
 }
 
 template <typename T>
@@ -340,12 +372,13 @@ void conv_backward_weight_t(const Tensor& gw_t, const Tensor& x_t, const Tensor&
   // Worker 0 accumulates into gw, the others into private buffers summed at the end.
   const int nw = workers_for(g.N);
   std::vector<T> partial(static_cast<size_t>(wsize * (nw - 1)), T(0));
+  Scratch<T> cols(nw, d.pointwise && nb == 1 ? 0 : d.K * d.L * nb, dt);
+  Scratch<T> tmps(nw, nb > 1 ? d.OCg * d.L * nb : 0, dt);
   std::fill(gw, gw + wsize, T(0));
   parallel_images(g.N, [&](int64_t nbeg, int64_t nend, int worker) {
     T* acc = worker == 0 ? gw : partial.data() + (worker - 1) * wsize;
-    std::vector<T> col, tmp;
-    if (!(d.pointwise && nb == 1)) col.resize(static_cast<size_t>(d.K * d.L * nb));
-    if (nb > 1) tmp.resize(static_cast<size_t>(d.OCg * d.L * nb));
+    T* col = cols.at(worker);
+    T* tmp = tmps.at(worker);
     for (int64_t n0 = nbeg; n0 < nend; n0 += nb) {
       const int64_t cnt = std::min(nb, nend - n0);
       if (cnt * d.L == 0) continue;
@@ -355,17 +388,17 @@ void conv_backward_weight_t(const Tensor& gw_t, const Tensor& x_t, const Tensor&
           B = x + (n0 * g.C + gi * d.Cg) * d.HW;
         } else {
           for (int64_t j = 0; j < cnt; ++j) {
-            im2col(x + ((n0 + j) * g.C + gi * d.Cg) * d.HW, col.data() + j * d.L, cnt * d.L, g,
+            im2col(x + ((n0 + j) * g.C + gi * d.Cg) * d.HW, col + j * d.L, cnt * d.L, g,
                    d.Cg);
           }
-          B = col.data();
+          B = col;
         }
         const T* A;
         if (cnt == 1) {
           A = gy + (n0 * g.OC + gi * d.OCg) * d.L;
         } else {
-          gather_rows(gy, tmp.data(), n0, cnt, gi * d.OCg, g, d);
-          A = tmp.data();
+          gather_rows(gy, tmp, n0, cnt, gi * d.OCg, g, d);
+          A = tmp;
         }
         gemm(false, true, d.OCg, d.K, cnt * d.L, 1.0, A, cnt * d.L, B, cnt * d.L, 1.0,
              acc + gi * d.OCg * d.K, d.K, dt);
@@ -387,32 +420,82 @@ void max_pool_forward_t(const Tensor& y_t, const Tensor& i_t, const Tensor& x_t,
   T* y = y_t.data_ptr<T>();
   int64_t* idx = i_t.data_ptr<int64_t>();
   const int64_t HW = g.H * g.W, L = g.OH * g.OW;
+  // PyTorch's rule: a value replaces the running max when larger or NaN (so NaN propagates).
+  auto better = [](T v, T best) { return v > best || v != v; };
+  // Fast path: no padding, no dilation, every window inside the plane.
+  const bool inside = g.pt == 0 && g.pl == 0 && g.dh == 1 && g.dw == 1 &&
+                      (g.OH - 1) * g.sh + g.KH <= g.H && (g.OW - 1) * g.sw + g.KW <= g.W;
   for (int64_t p = 0; p < g.planes; ++p) {
     const T* xp = x + p * HW;
     T* yp = y + p * L;
     int64_t* ip = idx + p * L;
+    if (inside && g.KH == 2 && g.KW == 2) {
+      for (int64_t oh = 0; oh < g.OH; ++oh) {
+        const int64_t h = oh * g.sh;
+        const T* r0 = xp + h * g.W;
+        const T* r1 = r0 + g.W;
+        for (int64_t ow = 0; ow < g.OW; ++ow) {
+          const int64_t w = ow * g.sw;
+          // Selects rather than branches: the comparisons are unpredictable on real data.
+          const int64_t i0 = h * g.W + w;
+          T best = r0[w];
+          int64_t bi = i0;
+          bool c = better(r0[w + 1], best);
+          best = c ? r0[w + 1] : best;
+          bi = c ? i0 + 1 : bi;
+          c = better(r1[w], best);
+          best = c ? r1[w] : best;
+          bi = c ? i0 + g.W : bi;
+          c = better(r1[w + 1], best);
+          best = c ? r1[w + 1] : best;
+          bi = c ? i0 + g.W + 1 : bi;
+          yp[oh * g.OW + ow] = best;
+          ip[oh * g.OW + ow] = bi;
+        }
+      }
+      continue;
+    }
+    if (inside) {
+      for (int64_t oh = 0; oh < g.OH; ++oh) {
+        const int64_t h0 = oh * g.sh;
+        for (int64_t ow = 0; ow < g.OW; ++ow) {
+          const int64_t w0 = ow * g.sw;
+          T best = xp[h0 * g.W + w0];
+          int64_t bi = h0 * g.W + w0;
+          for (int64_t h = h0; h < h0 + g.KH; ++h) {
+            const T* row = xp + h * g.W;
+            for (int64_t w = w0; w < w0 + g.KW; ++w) {
+              if (better(row[w], best)) {
+                best = row[w];
+                bi = h * g.W + w;
+              }
+            }
+          }
+          yp[oh * g.OW + ow] = best;
+          ip[oh * g.OW + ow] = bi;
+        }
+      }
+      continue;
+    }
     for (int64_t oh = 0; oh < g.OH; ++oh) {
       int64_t h0 = oh * g.sh - g.pt;
-      int64_t h1 = std::min(h0 + (g.KH - 1) * g.dh + 1, g.H);
+      const int64_t h1 = std::min(h0 + (g.KH - 1) * g.dh + 1, g.H);
       while (h0 < 0) h0 += g.dh;
       for (int64_t ow = 0; ow < g.OW; ++ow) {
         int64_t w0 = ow * g.sw - g.pl;
-        int64_t w1 = std::min(w0 + (g.KW - 1) * g.dw + 1, g.W);
+        const int64_t w1 = std::min(w0 + (g.KW - 1) * g.dw + 1, g.W);
         while (w0 < 0) w0 += g.dw;
         T best = -std::numeric_limits<T>::infinity();
         int64_t bi = h0 * g.W + w0;
         for (int64_t h = h0; h < h1; h += g.dh) {
           const T* row = xp + h * g.W;
           for (int64_t w = w0; w < w1; w += g.dw) {
-            const T v = row[w];
-            if (v > best || std::isnan(v)) {
-              best = v;
+            if (better(row[w], best)) {
+              best = row[w];
               bi = h * g.W + w;
-              if (std::isnan(v)) goto done;
             }
           }
         }
-      done:
         yp[oh * g.OW + ow] = best;
         ip[oh * g.OW + ow] = bi;
       }
@@ -581,11 +664,9 @@ void adaptive_max_forward_t(const Tensor& y_t, const Tensor& i_t, const Tensor& 
             if (v > best || std::isnan(v)) {
               best = v;
               bi = h * g.W + w;
-              if (std::isnan(v)) goto done;
             }
           }
         }
-      done:
         y[p * L + oh * g.OW + ow] = best;
         idx[p * L + oh * g.OW + ow] = bi;
       }
