@@ -259,7 +259,7 @@ class Scratch {
 
 template <typename T>
 void conv_forward_t(const Tensor& y_t, const Tensor& x_t, const Tensor& w_t, const Tensor& b_t,
-                    const Conv2dGeom& g) {
+                    const Conv2dGeom& g, const Tensor& keep_t) {
   const ConvDims d = dims_of(g);
   const T* x = x_t.data_ptr<T>();
   const T* w = w_t.data_ptr<T>();
@@ -268,7 +268,8 @@ void conv_forward_t(const Tensor& y_t, const Tensor& x_t, const Tensor& w_t, con
   const DType dt = x_t.dtype();
   const int64_t nb = chunk_of(g, d);
   const int nw = workers_for(g.N);
-  Scratch<T> cols(nw, d.pointwise && nb == 1 ? 0 : d.K * d.L * nb, dt);
+  T* keep = keep_t.defined() ? keep_t.data_ptr<T>() : nullptr;
+  Scratch<T> cols(nw, keep != nullptr || (d.pointwise && nb == 1) ? 0 : d.K * d.L * nb, dt);
   Scratch<T> tmps(nw, nb > 1 ? d.OCg * d.L * nb : 0, dt);
   parallel_images(g.N, [&](int64_t nbeg, int64_t nend, int worker) {
     T* col = cols.at(worker);
@@ -277,7 +278,16 @@ void conv_forward_t(const Tensor& y_t, const Tensor& x_t, const Tensor& w_t, con
       const int64_t cnt = std::min(nb, nend - n0);
       for (int64_t gi = 0; gi < g.groups; ++gi) {
         const T* B;
-        if (d.pointwise && cnt == 1) {
+        int64_t ldb = cnt * d.L;
+        if (keep != nullptr) {
+          // Columns of all images side by side, kept for the weight gradient.
+          T* dst = keep + gi * d.K * g.N * d.L + n0 * d.L;
+          ldb = g.N * d.L;
+          for (int64_t j = 0; j < cnt; ++j) {
+            im2col(x + ((n0 + j) * g.C + gi * d.Cg) * d.HW, dst + j * d.L, ldb, g, d.Cg);
+          }
+          B = dst;
+        } else if (d.pointwise && cnt == 1) {
           B = x + (n0 * g.C + gi * d.Cg) * d.HW;
         } else {
           for (int64_t j = 0; j < cnt; ++j) {
@@ -288,10 +298,10 @@ void conv_forward_t(const Tensor& y_t, const Tensor& x_t, const Tensor& w_t, con
         }
         const T* A = w + gi * d.OCg * d.K;
         if (cnt == 1) {
-          gemm(false, false, d.OCg, d.L, d.K, 1.0, A, d.K, B, d.L, 0.0,
+          gemm(false, false, d.OCg, d.L, d.K, 1.0, A, d.K, B, ldb, 0.0,
                y + (n0 * g.OC + gi * d.OCg) * d.L, d.L, dt);
         } else {
-          gemm(false, false, d.OCg, cnt * d.L, d.K, 1.0, A, d.K, B, cnt * d.L, 0.0, tmp,
+          gemm(false, false, d.OCg, cnt * d.L, d.K, 1.0, A, d.K, B, ldb, 0.0, tmp,
                cnt * d.L, dt);
           for (int64_t o = 0; o < d.OCg; ++o) {
             for (int64_t j = 0; j < cnt; ++j) {
@@ -361,9 +371,9 @@ void conv_backward_input_t(const Tensor& gx_t, const Tensor& gy_t, const Tensor&
 
 template <typename T>
 void conv_backward_weight_t(const Tensor& gw_t, const Tensor& x_t, const Tensor& gy_t,
-                            const Conv2dGeom& g) {
+                            const Conv2dGeom& g, const Tensor& keep_t) {
   const ConvDims d = dims_of(g);
-  const T* x = x_t.data_ptr<T>();
+  const T* x = x_t.defined() ? x_t.data_ptr<T>() : nullptr;
   const T* gy = gy_t.data_ptr<T>();
   T* gw = gw_t.data_ptr<T>();
   const DType dt = gw_t.dtype();
@@ -372,7 +382,8 @@ void conv_backward_weight_t(const Tensor& gw_t, const Tensor& x_t, const Tensor&
   // Worker 0 accumulates into gw, the others into private buffers summed at the end.
   const int nw = workers_for(g.N);
   std::vector<T> partial(static_cast<size_t>(wsize * (nw - 1)), T(0));
-  Scratch<T> cols(nw, d.pointwise && nb == 1 ? 0 : d.K * d.L * nb, dt);
+  const T* keep = keep_t.defined() ? keep_t.data_ptr<T>() : nullptr;
+  Scratch<T> cols(nw, keep != nullptr || (d.pointwise && nb == 1) ? 0 : d.K * d.L * nb, dt);
   Scratch<T> tmps(nw, nb > 1 ? d.OCg * d.L * nb : 0, dt);
   std::fill(gw, gw + wsize, T(0));
   parallel_images(g.N, [&](int64_t nbeg, int64_t nend, int worker) {
@@ -384,7 +395,11 @@ void conv_backward_weight_t(const Tensor& gw_t, const Tensor& x_t, const Tensor&
       if (cnt * d.L == 0) continue;
       for (int64_t gi = 0; gi < g.groups; ++gi) {
         const T* B;
-        if (d.pointwise && cnt == 1) {
+        int64_t ldb = cnt * d.L;
+        if (keep != nullptr) {
+          B = keep + gi * d.K * g.N * d.L + n0 * d.L;
+          ldb = g.N * d.L;
+        } else if (d.pointwise && cnt == 1) {
           B = x + (n0 * g.C + gi * d.Cg) * d.HW;
         } else {
           for (int64_t j = 0; j < cnt; ++j) {
@@ -400,7 +415,7 @@ void conv_backward_weight_t(const Tensor& gw_t, const Tensor& x_t, const Tensor&
           gather_rows(gy, tmp, n0, cnt, gi * d.OCg, g, d);
           A = tmp;
         }
-        gemm(false, true, d.OCg, d.K, cnt * d.L, 1.0, A, cnt * d.L, B, cnt * d.L, 1.0,
+        gemm(false, true, d.OCg, d.K, cnt * d.L, 1.0, A, cnt * d.L, B, ldb, 1.0,
              acc + gi * d.OCg * d.K, d.K, dt);
       }
     }
@@ -410,6 +425,9 @@ void conv_backward_weight_t(const Tensor& gw_t, const Tensor& x_t, const Tensor&
     for (int64_t i = 0; i < wsize; ++i) gw[i] += p[i];
   }
 }
+
+// Pooling splits its planes over the threads once there is enough work to pay for them.
+int pool_workers(int64_t elements) { return elements >= (int64_t{1} << 15) ? 1 << 30 : 1; }
 
 // ---- pooling ---------------------------------------------------------------------------------
 
@@ -425,7 +443,8 @@ void max_pool_forward_t(const Tensor& y_t, const Tensor& i_t, const Tensor& x_t,
   // Fast path: no padding, no dilation, every window inside the plane.
   const bool inside = g.pt == 0 && g.pl == 0 && g.dh == 1 && g.dw == 1 &&
                       (g.OH - 1) * g.sh + g.KH <= g.H && (g.OW - 1) * g.sw + g.KW <= g.W;
-  for (int64_t p = 0; p < g.planes; ++p) {
+  parallel_images(g.planes, [&](int64_t pb, int64_t pe, int) {
+  for (int64_t p = pb; p < pe; ++p) {
     const T* xp = x + p * HW;
     T* yp = y + p * L;
     int64_t* ip = idx + p * L;
@@ -501,6 +520,7 @@ void max_pool_forward_t(const Tensor& y_t, const Tensor& i_t, const Tensor& x_t,
       }
     }
   }
+  }, pool_workers(g.planes * g.H * g.W));
 }
 
 template <typename T>
@@ -509,13 +529,15 @@ void max_pool_backward_t(const Tensor& gx_t, const Tensor& gy_t, const Tensor& i
   T* gx = gx_t.data_ptr<T>();
   const T* gy = gy_t.data_ptr<T>();
   const int64_t* idx = i_t.data_ptr<int64_t>();
-  std::fill(gx, gx + planes * in_plane, T(0));
-  for (int64_t p = 0; p < planes; ++p) {
+  parallel_images(planes, [&](int64_t pb, int64_t pe, int) {
+  for (int64_t p = pb; p < pe; ++p) {
+    std::fill(gx + p * in_plane, gx + (p + 1) * in_plane, T(0));
     T* gp = gx + p * in_plane;
     const T* yp = gy + p * out_plane;
     const int64_t* ip = idx + p * out_plane;
     for (int64_t o = 0; o < out_plane; ++o) gp[ip[o]] += yp[o];
   }
+  }, pool_workers(planes * in_plane));
 }
 
 // Window of output (oh, ow) for average pooling and its divisor (PyTorch's rules: the padded
@@ -556,7 +578,8 @@ void avg_pool_forward_t(const Tensor& y_t, const Tensor& x_t, const Pool2dGeom& 
   for (int64_t oh = 0; oh < g.OH; ++oh) {
     for (int64_t ow = 0; ow < g.OW; ++ow) wins.push_back(avg_window(g, oh, ow, include_pad, divisor));
   }
-  for (int64_t p = 0; p < g.planes; ++p) {
+  parallel_images(g.planes, [&](int64_t pb, int64_t pe, int) {
+  for (int64_t p = pb; p < pe; ++p) {
     const T* xp = x + p * HW;
     T* yp = y + p * L;
     for (int64_t o = 0; o < L; ++o) {
@@ -568,6 +591,7 @@ void avg_pool_forward_t(const Tensor& y_t, const Tensor& x_t, const Pool2dGeom& 
       yp[o] = a.div > 0 ? static_cast<T>(s / static_cast<T>(a.div)) : T(0);
     }
   }
+  }, pool_workers(g.planes * g.H * g.W));
 }
 
 template <typename T>
@@ -576,13 +600,14 @@ void avg_pool_backward_t(const Tensor& gx_t, const Tensor& gy_t, const Pool2dGeo
   T* gx = gx_t.data_ptr<T>();
   const T* gy = gy_t.data_ptr<T>();
   const int64_t HW = g.H * g.W, L = g.OH * g.OW;
-  std::fill(gx, gx + g.planes * HW, T(0));
   std::vector<AvgWin> wins;
   wins.reserve(static_cast<size_t>(L));
   for (int64_t oh = 0; oh < g.OH; ++oh) {
     for (int64_t ow = 0; ow < g.OW; ++ow) wins.push_back(avg_window(g, oh, ow, include_pad, divisor));
   }
-  for (int64_t p = 0; p < g.planes; ++p) {
+  parallel_images(g.planes, [&](int64_t pb, int64_t pe, int) {
+  for (int64_t p = pb; p < pe; ++p) {
+    std::fill(gx + p * HW, gx + (p + 1) * HW, T(0));
     T* gp = gx + p * HW;
     const T* yp = gy + p * L;
     for (int64_t o = 0; o < L; ++o) {
@@ -594,6 +619,7 @@ void avg_pool_backward_t(const Tensor& gx_t, const Tensor& gy_t, const Pool2dGeo
       }
     }
   }
+  }, pool_workers(g.planes * g.H * g.W));
 }
 
 int64_t adaptive_start(int64_t o, int64_t in, int64_t out) { return (o * in) / out; }
@@ -604,7 +630,8 @@ void adaptive_avg_forward_t(const Tensor& y_t, const Tensor& x_t, const Pool2dGe
   const T* x = x_t.data_ptr<T>();
   T* y = y_t.data_ptr<T>();
   const int64_t HW = g.H * g.W, L = g.OH * g.OW;
-  for (int64_t p = 0; p < g.planes; ++p) {
+  parallel_images(g.planes, [&](int64_t pb, int64_t pe, int) {
+  for (int64_t p = pb; p < pe; ++p) {
     const T* xp = x + p * HW;
     T* yp = y + p * L;
     for (int64_t oh = 0; oh < g.OH; ++oh) {
@@ -619,6 +646,7 @@ void adaptive_avg_forward_t(const Tensor& y_t, const Tensor& x_t, const Pool2dGe
       }
     }
   }
+  }, pool_workers(g.planes * g.H * g.W));
 }
 
 template <typename T>
@@ -626,8 +654,9 @@ void adaptive_avg_backward_t(const Tensor& gx_t, const Tensor& gy_t, const Pool2
   T* gx = gx_t.data_ptr<T>();
   const T* gy = gy_t.data_ptr<T>();
   const int64_t HW = g.H * g.W, L = g.OH * g.OW;
-  std::fill(gx, gx + g.planes * HW, T(0));
-  for (int64_t p = 0; p < g.planes; ++p) {
+  parallel_images(g.planes, [&](int64_t pb, int64_t pe, int) {
+  for (int64_t p = pb; p < pe; ++p) {
+    std::fill(gx + p * HW, gx + (p + 1) * HW, T(0));
     T* gp = gx + p * HW;
     const T* yp = gy + p * L;
     for (int64_t oh = 0; oh < g.OH; ++oh) {
@@ -641,6 +670,7 @@ void adaptive_avg_backward_t(const Tensor& gx_t, const Tensor& gy_t, const Pool2
       }
     }
   }
+  }, pool_workers(g.planes * g.H * g.W));
 }
 
 template <typename T>
@@ -650,7 +680,8 @@ void adaptive_max_forward_t(const Tensor& y_t, const Tensor& i_t, const Tensor& 
   T* y = y_t.data_ptr<T>();
   int64_t* idx = i_t.data_ptr<int64_t>();
   const int64_t HW = g.H * g.W, L = g.OH * g.OW;
-  for (int64_t p = 0; p < g.planes; ++p) {
+  parallel_images(g.planes, [&](int64_t pb, int64_t pe, int) {
+  for (int64_t p = pb; p < pe; ++p) {
     const T* xp = x + p * HW;
     for (int64_t oh = 0; oh < g.OH; ++oh) {
       const int64_t h0 = adaptive_start(oh, g.H, g.OH), h1 = adaptive_end(oh, g.H, g.OH);
@@ -672,13 +703,15 @@ void adaptive_max_forward_t(const Tensor& y_t, const Tensor& i_t, const Tensor& 
       }
     }
   }
+  }, pool_workers(g.planes * g.H * g.W));
 }
 
 }  // namespace
 
 void conv2d_forward(const Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b,
-                    const Conv2dGeom& g) {
-  EMBER_DISPATCH_FLOATING(x.dtype(), "conv2d", [&] { conv_forward_t<scalar_t>(y, x, w, b, g); });
+                    const Conv2dGeom& g, const Tensor& cols) {
+  EMBER_DISPATCH_FLOATING(x.dtype(), "conv2d",
+                          [&] { conv_forward_t<scalar_t>(y, x, w, b, g, cols); });
 }
 
 void conv2d_backward_input(const Tensor& gx, const Tensor& gy, const Tensor& w,
@@ -688,9 +721,9 @@ void conv2d_backward_input(const Tensor& gx, const Tensor& gy, const Tensor& w,
 }
 
 void conv2d_backward_weight(const Tensor& gw, const Tensor& x, const Tensor& gy,
-                            const Conv2dGeom& g) {
-  EMBER_DISPATCH_FLOATING(x.dtype(), "conv2d",
-                          [&] { conv_backward_weight_t<scalar_t>(gw, x, gy, g); });
+                            const Conv2dGeom& g, const Tensor& cols) {
+  EMBER_DISPATCH_FLOATING(gy.dtype(), "conv2d",
+                          [&] { conv_backward_weight_t<scalar_t>(gw, x, gy, g, cols); });
 }
 
 void max_pool2d_forward(const Tensor& y, const Tensor& idx, const Tensor& x,

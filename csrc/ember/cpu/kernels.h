@@ -57,15 +57,23 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
 struct Conv2dGeom {
   int64_t N, C, H, W, OC, KH, KW, OH, OW, sh, sw, pt, pl, dh, dw, groups;
 };
-/// y = conv(x, w) + b (b undefined: no bias).
+/// y = conv(x, w) + b (b undefined: no bias). When `cols` is defined (contiguous, x's dtype,
+/// conv2d_cols_numel(g) elements) the im2col matrices are left in it for
+/// conv2d_backward_weight. Work is split over images on get_num_threads() threads, with
+/// OpenBLAS set to one thread meanwhile.
 void conv2d_forward(const Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b,
-                    const Conv2dGeom& g);
+                    const Conv2dGeom& g, const Tensor& cols = Tensor());
+/// Elements of the im2col matrices of a whole batch: groups * (C / groups * KH * KW) * N * OH * OW.
+inline int64_t conv2d_cols_numel(const Conv2dGeom& g) {
+  return g.C * g.KH * g.KW * g.N * g.OH * g.OW;
+}
 /// gx = d<y, gy>/dx: the transposed convolution of gy with w (gx fully overwritten).
 void conv2d_backward_input(const Tensor& gx, const Tensor& gy, const Tensor& w,
                            const Conv2dGeom& g);
-/// gw = d<y, gy>/dw (gw fully overwritten).
+/// gw = d<y, gy>/dw (gw fully overwritten); reads x's im2col matrices from `cols` when defined
+/// (as filled by conv2d_forward), else builds them from x.
 void conv2d_backward_weight(const Tensor& gw, const Tensor& x, const Tensor& gy,
-                            const Conv2dGeom& g);
+                            const Conv2dGeom& g, const Tensor& cols = Tensor());
 
 /// Geometry of a 2-D window pooling over `planes` = N * C planes of H x W into OH x OW.
 struct Pool2dGeom {

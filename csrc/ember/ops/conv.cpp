@@ -30,14 +30,33 @@ Tensor conv_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dG
 Tensor conv_bwd_input(const Tensor& gy, const Tensor& w, const Conv2dGeom& G);
 Tensor conv_bwd_weight(const Tensor& x, const Tensor& gy, const Conv2dGeom& G);
 
+// Largest im2col matrices (elements) a forward keeps for the weight gradient instead of
+// rebuilding them in backward.
+constexpr int64_t kKeepColsLimit = int64_t{1} << 22;
+
 Tensor conv_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dGeom& G) {
   Tensor y = empty(nchw_shape(G.N, G.OC, G.OH, G.OW), x.dtype());
+  const bool pointwise = G.KH == 1 && G.KW == 1 && G.sh == 1 && G.sw == 1 && G.pt == 0 &&
+                         G.pl == 0 && G.OH == G.H && G.OW == G.W;
+  Tensor cols;
+  if (!pointwise && w.requires_grad() && autograd::needs_record({&w}) &&
+      cpu::conv2d_cols_numel(G) <= kKeepColsLimit) {
+    cols = empty({cpu::conv2d_cols_numel(G)}, x.dtype());
+  }
   cpu::conv2d_forward(y, raw_contiguous(x), raw_contiguous(w),
-                      b.defined() ? raw_contiguous(b) : Tensor(), G);
-  return record("ConvolutionBackward0", y, {x, w, b}, [G](const Ctx& c, const Tensor& g) {
+                      b.defined() ? raw_contiguous(b) : Tensor(), G, cols);
+  return record("ConvolutionBackward0", y, {x, w, b}, [G, cols](const Ctx& c, const Tensor& g) {
     Tensor gx, gw, gb;
     if (c.needs_grad(0)) gx = conv_bwd_input(g, c.input(1), G);
-    if (c.needs_grad(1)) gw = conv_bwd_weight(c.input(0), g, G);
+    if (c.needs_grad(1)) {
+      const Tensor& xin = c.input(0);  // also checks x was not modified in place since
+      if (cols.defined() && !is_grad_enabled()) {
+        gw = empty(nchw_shape(G.OC, G.C / G.groups, G.KH, G.KW), g.dtype());
+        cpu::conv2d_backward_weight(gw, Tensor(), raw_contiguous(g), G, cols);
+      } else {
+        gw = conv_bwd_weight(xin, g, G);
+      }
+    }
     if (c.needs_grad(2)) gb = sum(g, {0, 2, 3});
     return TensorList{gx, gw, gb};
   });
