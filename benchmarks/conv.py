@@ -39,7 +39,6 @@ def _lib(fw: str):
 def group_conv(fw: str, quick: bool) -> dict:
     """Times the two convolution rows for ``fw`` ("ember" or "torch"); milliseconds."""
     import numpy as np
-
     from _harness import median_time
 
     lib = _lib(fw)
@@ -86,9 +85,8 @@ def main() -> None:
     if args.worker:
         print(json.dumps(group_conv(args.worker, args.quick)))
         return
-    from _harness import machine_line, table
-
     import torch
+    from _harness import machine_line, table
 
     res = {}
     for fw in ("ember", "torch"):

@@ -13,7 +13,7 @@ def out_len(n, k, pad_total, stride, dil):
 
 def conv2d_ref(x, w, b=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1):
     """x (N, C, H, W), w (OC, C/groups, KH, KW); padding ((top, bottom), (left, right))."""
-    N, C, H, W = x.shape
+    N, _C, H, W = x.shape
     OC, Cg, KH, KW = w.shape
     (pt, pb), (pl, pr) = padding
     sh, sw = stride

@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 
 import ember
-import ember.nn as nn
 import numpy as np
 import pytest
+from ember import nn
 
 torch = pytest.importorskip("torch")
 

@@ -15,9 +15,9 @@ from ._refs import conv2d_ref, conv_transpose2d_ref
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
-F64 = dict(rtol=1e-7, atol=1e-10)
+F64 = {"rtol": 1e-7, "atol": 1e-10}
 # float32 sums over up to a few hundred products: rounding differs from PyTorch's order.
-F32 = dict(rtol=1e-4, atol=1e-5)
+F32 = {"rtol": 1e-4, "atol": 1e-5}
 
 
 def _np(t):
@@ -35,16 +35,16 @@ def _same_pad(k, d):
 
 # (N, C, H, W, OC, KH, KW, kwargs)
 CONV2D_GRID = [
-    (2, 4, 7, 8, 6, 3, 3, dict()),
-    (2, 4, 9, 8, 6, 3, 2, dict(stride=2, padding=1)),
-    (2, 4, 9, 8, 6, 3, 2, dict(stride=(2, 1), padding=(1, 2), dilation=(2, 1), groups=2)),
-    (1, 3, 8, 8, 3, 3, 3, dict(stride=3, dilation=2, padding=2)),
-    (3, 4, 6, 7, 8, 3, 3, dict(groups=4, padding=1)),  # depthwise, channel multiplier 2
-    (3, 5, 6, 6, 4, 1, 1, dict()),  # pointwise
-    (2, 2, 7, 6, 3, 4, 2, dict(padding="same")),  # even kernel: asymmetric padding
-    (2, 2, 7, 6, 3, 3, 3, dict(padding="same", dilation=2)),
-    (2, 2, 7, 6, 3, 3, 3, dict(padding="valid")),
-    (9, 2, 5, 5, 3, 2, 2, dict(stride=1, padding=1)),  # many small images share one GEMM
+    (2, 4, 7, 8, 6, 3, 3, {}),
+    (2, 4, 9, 8, 6, 3, 2, {"stride": 2, "padding": 1}),
+    (2, 4, 9, 8, 6, 3, 2, {"stride": (2, 1), "padding": (1, 2), "dilation": (2, 1), "groups": 2}),
+    (1, 3, 8, 8, 3, 3, 3, {"stride": 3, "dilation": 2, "padding": 2}),
+    (3, 4, 6, 7, 8, 3, 3, {"groups": 4, "padding": 1}),  # depthwise, channel multiplier 2
+    (3, 5, 6, 6, 4, 1, 1, {}),  # pointwise
+    (2, 2, 7, 6, 3, 4, 2, {"padding": "same"}),  # even kernel: asymmetric padding
+    (2, 2, 7, 6, 3, 3, 3, {"padding": "same", "dilation": 2}),
+    (2, 2, 7, 6, 3, 3, 3, {"padding": "valid"}),
+    (9, 2, 5, 5, 3, 2, 2, {"stride": 1, "padding": 1}),  # many small images share one GEMM
 ]
 
 
@@ -140,11 +140,11 @@ def test_conv2d_empty_batch():
 
 
 CONV1D_GRID = [
-    dict(),
-    dict(stride=2, padding=1),
-    dict(stride=(2,), padding=(2,), dilation=2, groups=2),
-    dict(padding="same"),
-    dict(padding="same", dilation=3),
+    {},
+    {"stride": 2, "padding": 1},
+    {"stride": (2,), "padding": (2,), "dilation": 2, "groups": 2},
+    {"padding": "same"},
+    {"padding": "same", "dilation": 3},
 ]
 
 
@@ -172,11 +172,11 @@ def test_conv1d_matches_numpy_reference_and_unbatched():
 
 # (N, Cin, H, W, Cout, K, kwargs)
 CONVT_GRID = [
-    (2, 4, 5, 6, 6, 3, dict()),
-    (2, 4, 5, 6, 6, 3, dict(stride=2, padding=1, output_padding=1)),
-    (2, 4, 4, 5, 6, 2, dict(stride=(2, 3), padding=(0, 1), output_padding=(1, 2), groups=2)),
-    (1, 3, 4, 4, 2, 3, dict(stride=2, dilation=2, padding=1, output_padding=1)),
-    (2, 4, 3, 3, 4, 3, dict(groups=4, stride=2)),
+    (2, 4, 5, 6, 6, 3, {}),
+    (2, 4, 5, 6, 6, 3, {"stride": 2, "padding": 1, "output_padding": 1}),
+    (2, 4, 4, 5, 6, 2, {"stride": (2, 3), "padding": (0, 1), "output_padding": (1, 2), "groups": 2}),
+    (1, 3, 4, 4, 2, 3, {"stride": 2, "dilation": 2, "padding": 1, "output_padding": 1}),
+    (2, 4, 3, 3, 4, 3, {"groups": 4, "stride": 2}),
 ]
 
 
@@ -204,7 +204,7 @@ def test_conv_transpose1d_matches_torch():
     arrs = [np.random.randn(2, 4, 7), np.random.randn(4, 3, 3), np.random.randn(3)]
     e = [ember.tensor(a, requires_grad=True) for a in arrs]
     t = [torch.tensor(a, requires_grad=True) for a in arrs]
-    kw = dict(stride=2, padding=1, output_padding=1)
+    kw = {"stride": 2, "padding": 1, "output_padding": 1}
     ye, yt = F.conv_transpose1d(*e, **kw), TF.conv_transpose1d(*t, **kw)
     np.testing.assert_allclose(_np(ye), yt.detach().numpy(), **F64)
     ye.sum().backward()
@@ -213,7 +213,7 @@ def test_conv_transpose1d_matches_torch():
         np.testing.assert_allclose(_np(a.grad), b.grad.numpy(), **F64)
 
 
-@pytest.mark.parametrize("kw", [dict(stride=2, padding=1, groups=2), dict(dilation=2, padding="same")])
+@pytest.mark.parametrize("kw", [{"stride": 2, "padding": 1, "groups": 2}, {"dilation": 2, "padding": "same"}])
 def test_conv2d_gradcheck(kw):
     x = ember.tensor(np.random.randn(2, 4, 5, 5), requires_grad=True)
     w = ember.tensor(np.random.randn(4, 4 // kw.get("groups", 1), 3, 3), requires_grad=True)

@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 from ember.autograd import gradcheck
 
-from ._refs import (adaptive_avg_pool2d_ref, adaptive_max_pool2d_ref, avg_pool2d_ref,
-                    max_pool2d_ref)
+from ._refs import adaptive_avg_pool2d_ref, adaptive_max_pool2d_ref, avg_pool2d_ref, max_pool2d_ref
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
-F64 = dict(rtol=1e-7, atol=1e-10)
+F64 = {"rtol": 1e-7, "atol": 1e-10}
 
 
 def _np(t):
@@ -39,12 +38,12 @@ def _grads_match(fe, ft, arr, out_grad=True):
 
 
 MAX_GRID = [
-    dict(kernel_size=2),
-    dict(kernel_size=3, stride=2, padding=1),
-    dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2)),
-    dict(kernel_size=3, stride=2, ceil_mode=True),
-    dict(kernel_size=2, stride=3, padding=1, ceil_mode=True),
-    dict(kernel_size=3, stride=1, padding=1, dilation=2),
+    {"kernel_size": 2},
+    {"kernel_size": 3, "stride": 2, "padding": 1},
+    {"kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 0), "dilation": (1, 2)},
+    {"kernel_size": 3, "stride": 2, "ceil_mode": True},
+    {"kernel_size": 2, "stride": 3, "padding": 1, "ceil_mode": True},
+    {"kernel_size": 3, "stride": 1, "padding": 1, "dilation": 2},
 ]
 
 
@@ -74,7 +73,7 @@ def test_max_pool2d_ties_take_first_and_nan_wins():
 
 def test_max_pool1d_and_unbatched():
     x = np.random.randn(2, 3, 11)
-    kw = dict(kernel_size=3, stride=2, padding=1)
+    kw = {"kernel_size": 3, "stride": 2, "padding": 1}
     ye, ie = F.max_pool1d(ember.tensor(x), return_indices=True, **kw)
     yt, it = TF.max_pool1d(torch.tensor(x), return_indices=True, **kw)
     np.testing.assert_allclose(_np(ye), yt.numpy(), **F64)
@@ -85,12 +84,12 @@ def test_max_pool1d_and_unbatched():
 
 
 AVG_GRID = [
-    dict(kernel_size=2),
-    dict(kernel_size=3, stride=2, padding=1),
-    dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),
-    dict(kernel_size=(3, 2), stride=(2, 3), padding=(1, 1), ceil_mode=True),
-    dict(kernel_size=(3, 2), stride=(2, 3), padding=(1, 1), ceil_mode=True, count_include_pad=False),
-    dict(kernel_size=3, stride=2, ceil_mode=True, divisor_override=5),
+    {"kernel_size": 2},
+    {"kernel_size": 3, "stride": 2, "padding": 1},
+    {"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False},
+    {"kernel_size": (3, 2), "stride": (2, 3), "padding": (1, 1), "ceil_mode": True},
+    {"kernel_size": (3, 2), "stride": (2, 3), "padding": (1, 1), "ceil_mode": True, "count_include_pad": False},
+    {"kernel_size": 3, "stride": 2, "ceil_mode": True, "divisor_override": 5},
 ]
 
 
@@ -107,9 +106,9 @@ def test_avg_pool2d_values_and_grads(kw):
 
 def test_avg_pool1d_matches_torch():
     x = np.random.randn(2, 3, 10)
-    for kw in (dict(kernel_size=3), dict(kernel_size=4, stride=3, padding=2, ceil_mode=True,
-                                           count_include_pad=False)):
-        _grads_match(lambda t: F.avg_pool1d(t, **kw), lambda t: TF.avg_pool1d(t, **kw), x)
+    for kw in ({"kernel_size": 3}, {"kernel_size": 4, "stride": 3, "padding": 2, "ceil_mode": True,
+                                           "count_include_pad": False}):
+        _grads_match(lambda t, kw=kw: F.avg_pool1d(t, **kw), lambda t, kw=kw: TF.avg_pool1d(t, **kw), x)
 
 
 @pytest.mark.parametrize("out", [1, (3, 2), (4, 5), (7, 8), (None, 3)])

@@ -9,7 +9,6 @@ the batch dim may be omitted (unbatched input). Inputs are float32 or float64; o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Union
 
 from .. import _C
 from .._C import Tensor
@@ -29,7 +28,7 @@ __all__ = [
     "max_pool2d",
 ]
 
-_Size = Union[int, Sequence[int]]
+_Size = int | Sequence[int]
 
 
 def conv1d(
