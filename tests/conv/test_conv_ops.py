@@ -20,6 +20,17 @@ F64 = {"rtol": 1e-7, "atol": 1e-10}
 F32 = {"rtol": 1e-4, "atol": 1e-5}
 
 
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    n = ember.get_num_threads()
+    yield
+    ember.set_num_threads(n)
+
+
+def _two_threads():
+    ember.set_num_threads(2)
+
+
 def _np(t):
     return t.detach().numpy()
 
@@ -323,3 +334,20 @@ def test_conv1d_and_transpose_errors():
     with pytest.raises(ValueError, match=r"conv_transpose2d: output_padding must be smaller than "
                        r"either stride or dilation"):
         F.conv_transpose2d(ember.zeros(1, 2, 4, 4), ember.zeros(2, 1, 3, 3), output_padding=1)
+
+
+@pytest.mark.parametrize("kw", [{"padding": 1, "groups": 2}, {"stride": 2, "dilation": 2, "padding": 2}])
+def test_conv2d_batch_split_over_threads_matches_torch(kw):
+    # Enough work that the images are split over the worker threads (partial weight gradients).
+    _two_threads()
+    groups = kw.get("groups", 1)
+    arrs = [np.random.randn(7, 8, 16, 16), np.random.randn(16, 8 // groups, 3, 3), np.random.randn(16)]
+    e = [ember.tensor(a, requires_grad=True) for a in arrs]
+    t = [torch.tensor(a, requires_grad=True) for a in arrs]
+    ye, yt = F.conv2d(*e, **kw), TF.conv2d(*t, **kw)
+    np.testing.assert_allclose(_np(ye), yt.detach().numpy(), **F64)
+    g = np.random.randn(*yt.shape)
+    ye.backward(ember.tensor(g))
+    yt.backward(torch.tensor(g))
+    for a, b in zip(e, t):
+        np.testing.assert_allclose(_np(a.grad), b.grad.numpy(), **F64)

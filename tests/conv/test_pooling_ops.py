@@ -17,6 +17,17 @@ TF = torch.nn.functional
 F64 = {"rtol": 1e-7, "atol": 1e-10}
 
 
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    n = ember.get_num_threads()
+    yield
+    ember.set_num_threads(n)
+
+
+def _two_threads():
+    ember.set_num_threads(2)
+
+
 def _np(t):
     return t.detach().numpy()
 
@@ -179,3 +190,13 @@ def test_pooling_errors():
         F.max_pool1d(ember.zeros(1, 1, 4, 4), 2)
     with pytest.raises(ValueError, match=r"adaptive_max_pool2d: expected input with non-zero channel"):
         F.adaptive_max_pool2d(ember.zeros(1, 0, 4, 4), 2)
+
+
+def test_pooling_planes_split_over_threads_match_torch():
+    _two_threads()
+    x = np.random.randn(4, 8, 32, 32)
+    _grads_match(lambda t: F.max_pool2d(t, 3, 2, 1), lambda t: TF.max_pool2d(t, 3, 2, 1), x)
+    _grads_match(lambda t: F.max_pool2d(t, 2), lambda t: TF.max_pool2d(t, 2), x)
+    _grads_match(lambda t: F.avg_pool2d(t, 3, 2, 1), lambda t: TF.avg_pool2d(t, 3, 2, 1), x)
+    _grads_match(lambda t: F.adaptive_avg_pool2d(t, 5), lambda t: TF.adaptive_avg_pool2d(t, 5), x)
+    _grads_match(lambda t: F.adaptive_max_pool2d(t, 5), lambda t: TF.adaptive_max_pool2d(t, 5), x)

@@ -235,8 +235,13 @@ void parallel_images(int64_t N, const F& fn, int max_workers = 1 << 30) {
   }
 }
 
-int workers_for(int64_t N) {
-  return N < 2 ? 1 : static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(get_num_threads(), N)));
+// Workers for a convolution over N images: one per thread, but only when the multiply-adds
+// (about 2^18 per extra thread) pay for starting it.
+int workers_for(int64_t N, const ConvDims& d, const Conv2dGeom& g) {
+  if (N < 2) return 1;
+  const int64_t macs = N * g.OC * d.L * std::max<int64_t>(d.K, 1);
+  const int64_t by_work = std::max<int64_t>(1, macs >> 18);
+  return static_cast<int>(std::min<int64_t>({get_num_threads(), N, by_work}));
 }
 
 // Uninitialized per-worker scratch from ember's allocator (allocated on the calling thread).
@@ -267,7 +272,7 @@ void conv_forward_t(const Tensor& y_t, const Tensor& x_t, const Tensor& w_t, con
   T* y = y_t.data_ptr<T>();
   const DType dt = x_t.dtype();
   const int64_t nb = chunk_of(g, d);
-  const int nw = workers_for(g.N);
+  const int nw = workers_for(g.N, d, g);
   T* keep = keep_t.defined() ? keep_t.data_ptr<T>() : nullptr;
   Scratch<T> cols(nw, keep != nullptr || (d.pointwise && nb == 1) ? 0 : d.K * d.L * nb, dt);
   Scratch<T> tmps(nw, nb > 1 ? d.OCg * d.L * nb : 0, dt);
@@ -333,7 +338,7 @@ void conv_backward_input_t(const Tensor& gx_t, const Tensor& gy_t, const Tensor&
   T* gx = gx_t.data_ptr<T>();
   const DType dt = gx_t.dtype();
   const int64_t nb = chunk_of(g, d);
-  const int nw = workers_for(g.N);
+  const int nw = workers_for(g.N, d, g);
   const bool direct = d.pointwise && nb == 1 && d.OCg > 0;
   Scratch<T> cols(nw, direct ? 0 : d.K * d.L * nb, dt);
   Scratch<T> tmps(nw, nb > 1 ? d.OCg * d.L * nb : 0, dt);
@@ -380,7 +385,7 @@ void conv_backward_weight_t(const Tensor& gw_t, const Tensor& x_t, const Tensor&
   const int64_t wsize = g.OC * d.K;
   const int64_t nb = chunk_of(g, d);
   // Worker 0 accumulates into gw, the others into private buffers summed at the end.
-  const int nw = workers_for(g.N);
+  const int nw = workers_for(g.N, d, g);
   std::vector<T> partial(static_cast<size_t>(wsize * (nw - 1)), T(0));
   const T* keep = keep_t.defined() ? keep_t.data_ptr<T>() : nullptr;
   Scratch<T> cols(nw, keep != nullptr || (d.pointwise && nb == 1) ? 0 : d.K * d.L * nb, dt);
