@@ -203,11 +203,17 @@ class BlasSingleThread {
 
 // Splits images [0, N) into contiguous ranges, one per configured thread, and runs
 // fn(begin, end, worker) on each, single-threaded BLAS inside; exceptions are rethrown here.
-// With one thread (or one image) fn runs once on the calling thread and BLAS threads itself.
+// With one worker fn runs once on the calling thread; BLAS may then thread itself unless
+// `small` (GEMMs too small for OpenBLAS's threads to pay for their synchronization).
 template <typename F>
-void parallel_images(int64_t N, const F& fn, int max_workers = 1 << 30) {
+void parallel_images(int64_t N, const F& fn, int max_workers = 1 << 30, bool small = false) {
   if (N < 2 || get_num_threads() <= 1 || max_workers <= 1) {
-    fn(int64_t{0}, N, 0);
+    if (small && get_num_threads() > 1) {
+      BlasSingleThread guard;
+      fn(int64_t{0}, N, 0);
+    } else {
+      fn(int64_t{0}, N, 0);
+    }
     return;
   }
   BlasSingleThread guard;
@@ -242,6 +248,11 @@ int workers_for(int64_t N, const ConvDims& d, const Conv2dGeom& g) {
   const int64_t macs = N * g.OC * d.L * std::max<int64_t>(d.K, 1);
   const int64_t by_work = std::max<int64_t>(1, macs >> 18);
   return static_cast<int>(std::min<int64_t>({get_num_threads(), N, by_work}));
+}
+
+// Below about 4M multiply-adds a convolution's GEMMs run single-threaded.
+bool conv_is_small(const ConvDims& d, const Conv2dGeom& g) {
+  return g.N * g.OC * d.L * std::max<int64_t>(d.K, 1) < (int64_t{1} << 22);
 }
 
 // Uninitialized per-worker scratch from ember's allocator (allocated on the calling thread).
@@ -326,7 +337,7 @@ void conv_forward_t(const Tensor& y_t, const Tensor& x_t, const Tensor& w_t, con
         }
       }
     }
-  }, nw);
+  }, nw, conv_is_small(d, g));
 }
 
 template <typename T>
@@ -371,7 +382,7 @@ void conv_backward_input_t(const Tensor& gx_t, const Tensor& gy_t, const Tensor&
         }
       }
     }
-  }, nw);
+  }, nw, conv_is_small(d, g));
 }
 
 template <typename T>
@@ -424,7 +435,7 @@ void conv_backward_weight_t(const Tensor& gw_t, const Tensor& x_t, const Tensor&
              acc + gi * d.OCg * d.K, d.K, dt);
       }
     }
-  }, nw);
+  }, nw, conv_is_small(d, g));
   for (int t = 1; t < nw; ++t) {
     const T* p = partial.data() + (t - 1) * wsize;
     for (int64_t i = 0; i < wsize; ++i) gw[i] += p[i];
