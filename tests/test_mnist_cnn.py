@@ -24,5 +24,5 @@ def test_mnist_cnn_one_epoch_on_10k_images_reaches_93_percent(capsys):
         sys.path.remove(os.path.join(REPO, "examples"))
     out = capsys.readouterr().out
     assert "epoch 1: loss" in out
-    assert "Conv2d(1, 32, kernel_size=(3, 3)" in out
+    assert "Conv2d(32, 64, kernel_size=(3, 3)" in out
     assert accuracy >= 0.93, out
