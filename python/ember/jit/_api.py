@@ -156,16 +156,25 @@ class TracedFunction:
         """The traced tensor signature, e.g. ``(f32[16, 784], i64[16])``."""
         return self._executor.signature()
 
-    def run_passes(self, dce: bool = True, cse: bool = True) -> dict[str, int]:
+    def run_passes(self, dce: bool = True, cse: bool = True, fold: bool = True,
+                   algebraic: bool = True, fusion: bool = True,
+                   memory: bool = True) -> dict[str, int]:
         """Runs the optimization passes on the graph (in place) and rebuilds the executor.
 
         Args:
             dce: dead-code elimination.
             cse: common-subexpression elimination.
+            fold: constant folding.
+            algebraic: algebraic simplification.
+            fusion: elementwise fusion into ``fused_elementwise`` nodes.
+            memory: memory planning (outputs written into dead inputs' buffers).
         Returns:
-            dict with ``nodes_before``, ``nodes_after``, ``removed_dead``, ``merged_common``.
+            dict with ``nodes_before``, ``nodes_after``, ``removed_dead``, ``merged_common``,
+            ``folded_constants``, ``simplified``, ``fused_groups``, ``fused_nodes``,
+            ``inplace_rewrites``, ``bytes_reused``.
         """
-        stats = self.graph.run_passes(dce=dce, cse=cse)
+        stats = self.graph.run_passes(dce=dce, cse=cse, fold=fold, algebraic=algebraic,
+                                      fusion=fusion, memory=memory)
         self._executor = _C._JitExecutor(self.graph)
         self.pass_stats = dict(stats)
         return self.pass_stats
