@@ -120,6 +120,19 @@ class Planner {
     return true;
   }
 
+  // The weaker test used for fused nodes, whose kernel checks at run time that nobody else
+  // holds the buffer: n reads v once, nothing reads v after n, and v is not returned.
+  bool last_read(const Value* v, const Node* n) const {
+    if (v->kind() != Value::Kind::Node || is_graph_output(g_, v)) return false;
+    size_t reads = 0;
+    for (Value* x : n->inputs()) reads += x == v;
+    if (reads != 1) return false;
+    for (Node* u : v->uses()) {
+      if (u != n && pos_.at(u) >= pos_.at(n)) return false;
+    }
+    return true;
+  }
+
   int dying_input(const Node* n, const Value* out) const {
     for (size_t i = 0; i < n->inputs().size(); ++i) {
       const Value* v = n->input(i);
@@ -152,19 +165,22 @@ class Planner {
     for (size_t k = 0; k < items.size(); ++k) {
       const Value* o = n->output(k);
       if (o->dtype() == DType::Bool) continue;
-      for (size_t i = 0; i < n->inputs().size(); ++i) {
-        const Value* v = n->input(i);
-        if (claimed[i] || v->sizes() != o->sizes() || v->dtype() != o->dtype() ||
-            !dead_after(v, n)) {
-          continue;
+      // Prefer a buffer the graph shows to be private (dead_after), else one whose last read is
+      // here (the kernel's run-time check decides).
+      int pick = -1;
+      for (int strong = 1; strong >= 0 && pick < 0; --strong) {
+        for (size_t i = 0; i < n->inputs().size() && pick < 0; ++i) {
+          const Value* v = n->input(i);
+          if (claimed[i] || v->sizes() != o->sizes() || v->dtype() != o->dtype()) continue;
+          if (strong ? dead_after(v, n) : last_read(v, n)) pick = static_cast<int>(i);
         }
-        claimed[i] = 1;
-        items[k] += ">i" + std::to_string(i);
-        ++*rewrites;
-        *saved += static_cast<size_t>(shape_numel(o->sizes())) * itemsize(o->dtype());
-        changed = true;
-        break;
       }
+      if (pick < 0) continue;
+      claimed[pick] = 1;
+      items[k] += ">i" + std::to_string(pick);
+      ++*rewrites;
+      *saved += static_cast<size_t>(shape_numel(o->sizes())) * itemsize(o->dtype());
+      changed = true;
     }
     if (!changed) return;
     std::string out = head;
