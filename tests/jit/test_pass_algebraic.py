@@ -157,3 +157,39 @@ def test_gradients_unchanged_against_torch():
     ty.backward()
     np.testing.assert_allclose(_np(y), ty.item(), rtol=1e-12)
     np.testing.assert_allclose(_np(g), tw.grad.numpy(), rtol=1e-12)
+
+
+def test_transpose_of_matmul_becomes_matmul_of_transposes():
+    def f(a, b):
+        return ember.matmul(a.mT, b).transpose(0, 1).exp()
+
+    a, b = ember.randn(6, 5), ember.randn(6, 4)
+    tf = _simplified(f, (a, b))
+    assert tf.graph.ops() == ["mT", "matmul", "exp"]
+    assert "matmul(%" in str(tf.graph) and ", %x0)" in str(tf.graph)  # (b^T) @ a
+    a2, b2 = ember.randn(6, 5), ember.randn(6, 4)
+    np.testing.assert_allclose(_np(tf(a2, b2)), _np(f(a2, b2)), rtol=1e-6)
+    np.testing.assert_allclose(_np(tf(a2, b2)), np.exp(_np(b2).T @ _np(a2)), rtol=1e-5)
+
+    def g(a, b):
+        m = ember.matmul(a.mT, b)
+        return m.transpose(0, 1).exp(), m.sum()
+
+    tg = _simplified(g, (a, b))
+    assert "transpose" in tg.graph.ops()  # the product is read twice: left alone
+
+
+def test_weight_gradient_is_not_a_transposed_copy():
+    w = ember.randn(4, 7, requires_grad=True)
+
+    def f(x):
+        (g,) = ember.autograd.grad(ember.nn.functional.linear(x, w).tanh().sum(), [w])
+        return g
+
+    x = ember.randn(3, 7)
+    raw = jit.trace(f, x, optimize=False)
+    tf = jit.trace(f, x)
+    assert "transpose" in raw.graph.ops() and "transpose" not in tf.graph.ops()
+    x2 = ember.randn(3, 7)
+    np.testing.assert_allclose(_np(tf(x2)), _np(raw(x2)), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(_np(tf(x2)), _np(f(x2)), rtol=1e-6, atol=1e-7)

@@ -9,6 +9,9 @@
 //   otherwise a reshape (or a view of views) reads the chain's root directly
 //   transpose(transpose(x, a, b), a, b), t_all(t_all(x)), mT(mT(x)) -> x
 //   permute(permute(x, p), q)                   -> permute(x, p∘q), or x when that is the identity
+//   transpose(matmul(a, b)) of 2-D matrices     -> matmul(b^T, a^T) (a^T of a = mT(x) is x), so
+//     a weight gradient comes out contiguous instead of as a transposed view that is copied
+//     (the sum over the shared dimension is the same; BLAS may order it differently)
 // A node is only replaced by one of its inputs when the types match exactly and neither may be
 // written in place later (the replacement would make them share memory). A graph output is only
 // forwarded to a node-computed value that is not itself an output, so outputs never alias
@@ -137,6 +140,7 @@ class Simplifier {
       return same_type(n->output(), in[0]) && forward(n, in[0]);
     }
     if (is_reshape_like(op)) return visit_reshape(n);
+    if (is_matrix_transpose(n) && transpose_of_matmul(n)) return true;
     if (op == "transpose" && n->attrs().size() == 2) {
       size_t rank = in[0]->sizes().size();
       int64_t a = wrap_dim(n->attrs()[0].to_int(), rank), b = wrap_dim(n->attrs()[1].to_int(), rank);
@@ -175,6 +179,52 @@ class Simplifier {
       return false;
     }
     return false;
+  }
+
+  static bool is_matrix_transpose(const Node* n) {
+    if (n->inputs().size() != 1 || n->input(0)->sizes().size() != 2) return false;
+    if (n->op() == "mT" || n->op() == "t_all") return true;
+    if (n->op() != "transpose" || n->attrs().size() != 2) return false;
+    int64_t a = wrap_dim(n->attrs()[0].to_int(), 2), b = wrap_dim(n->attrs()[1].to_int(), 2);
+    return a != b;
+  }
+
+  // A value read only once (by the chain being rewritten) and not returned.
+  bool single_use(const Value* v) const {
+    return v->uses().size() == 1 && !is_graph_output(g_, v);
+  }
+
+  // transpose(matmul(a, b)) (through a sum_to of the same shape) -> matmul(b^T, a^T).
+  bool transpose_of_matmul(Node* n) {
+    Value* v = n->input(0);
+    if (!single_use(v)) return false;
+    Node* p = v->producer();
+    if (p && p->pure() && p->op() == "sum_to" && same_type(v, p->input(0))) {
+      v = p->input(0);
+      if (!single_use(v)) return false;
+      p = v->producer();
+    }
+    if (!p || !p->pure() || p->op() != "matmul" || p->inputs().size() != 2) return false;
+    Value* a = p->input(0);
+    Value* b = p->input(1);
+    if (a->sizes().size() != 2 || b->sizes().size() != 2) return false;
+    Value* o = n->output();
+    Value* bt = transposed(b, n);
+    Value* at = transposed(a, n);
+    Node* mm = g_.create_node("matmul", {bt, at}, {}, kPure, n);
+    Value* r = mm->add_output(o->sizes(), o->dtype(), o->device());
+    o->replace_all_uses_with(r);
+    g_.erase_node(n);
+    return true;
+  }
+
+  // x^T as a value: the input of a pure 2-D transpose, or a new mT node placed before `before`.
+  Value* transposed(Value* x, Node* before) {
+    if (Node* q = x->producer()) {
+      if (q->pure() && is_matrix_transpose(q)) return q->input(0);
+    }
+    Node* t = g_.create_node("mT", {x}, {}, kPure, before);
+    return t->add_output(Shape{x->sizes()[1], x->sizes()[0]}, x->dtype(), x->device());
   }
 
   // view/reshape/flatten/squeeze/unsqueeze: walk up the chain of such ops.
