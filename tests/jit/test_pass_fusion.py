@@ -217,3 +217,39 @@ def test_training_step_with_fused_activations_matches_eager():
     assert jstep.traces[0].pass_stats["fused_groups"] >= 2
     for a, b in zip(eager.parameters(), traced.parameters()):
         np.testing.assert_allclose(_np(b), _np(a), rtol=1e-5, atol=1e-6)
+
+
+def _fnv1a(data):
+    h = 1469598103934665603
+    for b in data:
+        h = ((h ^ b) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def _rewrite_program(path, old, new):
+    """Edits the saved graph JSON (same length) and fixes the file checksum."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    body = bytes(data[28:])
+    assert body.count(old) == 1 and len(old) == len(new)
+    body = body.replace(old, new)
+    data[20:28] = struct.pack("<Q", _fnv1a(body))
+    data[28:] = body
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("old, new, match", [
+    (b"in=1;", b"in=3;", r"fused_elementwise: malformed program \(instruction 0 must set r3=\)"),
+    (b"Relu(", b"Relx(", r"fused_elementwise: malformed program \(unknown op 'Relx'\)"),
+    (b"Relu(r0", b"Relu(r7", r"fused_elementwise: malformed program \(register r7 is read"),
+])
+def test_malformed_program_in_a_file_gives_a_clear_error(tmp_path, old, new, match):
+    tf = jit.trace(lambda x: ember.relu(x).exp(), ember.randn(8, 8))
+    assert tf.graph.ops() == ["fused_elementwise"]
+    path = tmp_path / "f.ember"
+    jit.save(tf, path)
+    _rewrite_program(path, old, new)
+    loaded = jit.load(path)
+    with pytest.raises(RuntimeError, match=match):
+        loaded(ember.randn(8, 8))

@@ -247,7 +247,9 @@ def trace(fn_or_module: Callable, example_inputs: Any, *, optimize: bool = True)
     Args:
         fn_or_module: a function or ``nn.Module`` taking tensors (and other values).
         example_inputs: the arguments of the recorded call: a tensor, or a tuple of arguments.
-        optimize: run the graph passes (dead-code and common-subexpression elimination).
+        optimize: run the graph passes (algebraic simplification, constant folding,
+            common-subexpression and dead-code elimination, elementwise fusion, memory
+            planning; see :meth:`TracedFunction.run_passes` to choose them).
     Returns:
         TracedFunction (TracedModule for a module), callable like the original.
     Raises:
