@@ -253,3 +253,59 @@ def test_malformed_program_in_a_file_gives_a_clear_error(tmp_path, old, new, mat
     loaded = jit.load(path)
     with pytest.raises(RuntimeError, match=match):
         loaded(ember.randn(8, 8))
+
+
+_UNARY = ["neg", "exp", "tanh", "sigmoid", "relu", "abs", "sin", "silu", "erf", "gelu"]
+_BINARY = ["add", "sub", "mul", "div", "maximum", "minimum"]
+
+
+def _random_program(draw_ops, n_inputs):
+    """A function of n_inputs tensors running `draw_ops`: ("u", name, i), ("b", name, i, j),
+    ("s", name, i, scalar), ("w", i, j, k) (where(v_i > v_j, v_j, v_k)); indices wrap."""
+
+    def fn(*xs):
+        vals = list(xs)
+        for op in draw_ops:
+            pick = lambda k: vals[k % len(vals)]  # noqa: E731
+            if op[0] == "u":
+                v = F.gelu(pick(op[2])) if op[1] == "gelu" else getattr(ember, op[1])(pick(op[2]))
+            elif op[0] == "b":
+                v = getattr(ember, op[1])(pick(op[2]), pick(op[3]))
+            elif op[0] == "s":
+                v = getattr(ember, op[1])(pick(op[2]), op[3])
+            else:
+                v = ember.where(pick(op[1]) > pick(op[2]), pick(op[2]), pick(op[3]))
+            vals.append(v)
+        return tuple(vals[n_inputs:][-2:])
+
+    return fn
+
+
+def test_random_elementwise_programs_match_eager_bit_for_bit():
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    idx = st.integers(0, 50)
+    op = st.one_of(
+        st.tuples(st.just("u"), st.sampled_from(_UNARY), idx),
+        st.tuples(st.just("b"), st.sampled_from(_BINARY), idx, idx),
+        st.tuples(st.just("s"), st.sampled_from(["add", "mul", "sub"]), idx,
+                  st.sampled_from([0.5, -2.0, 3, 1.0])),
+        st.tuples(st.just("w"), idx, idx, idx),
+    )
+
+    @hypothesis.settings(max_examples=40, deadline=None)
+    @hypothesis.given(ops=st.lists(op, min_size=2, max_size=10),
+                      shape=st.sampled_from([(16,), (5, 7), (3, 4, 5), (1030,)]),
+                      dtype=st.sampled_from([ember.float32, ember.float64]),
+                      n_inputs=st.integers(1, 3))
+    def check(ops, shape, dtype, n_inputs):
+        fn = _random_program(ops, n_inputs)
+        xs = tuple(ember.randn(*shape, dtype=dtype) for _ in range(n_inputs))
+        tf = jit.trace(fn, xs)
+        assert tf.graph.num_nodes <= len(ops)
+        ys = tuple(ember.randn(*shape, dtype=dtype) for _ in range(n_inputs))
+        got, want = tf(*ys), fn(*ys)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(_np(a), _np(b))
+
+    check()
