@@ -187,10 +187,11 @@ std::shared_ptr<const Program> get_program(const std::string& text) {
 }
 
 template <typename T>
-void run_block(const Instr& in, T* dst, const T* const* args, const double* params, int64_t n) {
+void run_block(const Instr& in, T* __restrict__ dst, const T* const* args, const double* params,
+               int64_t n) {
   switch (in.kind) {
     case Kind::Unary: {
-      const T* x = args[0];
+      const T* __restrict__ x = args[0];
       const double p0 = params[0], p1 = params[1];
       (void)p0;
       (void)p1;
@@ -208,8 +209,8 @@ void run_block(const Instr& in, T* dst, const T* const* args, const double* para
       break;
     }
     case Kind::Binary: {
-      const T* pa = args[0];
-      const T* pb = args[1];
+      const T* __restrict__ pa = args[0];
+      const T* __restrict__ pb = args[1];
       switch (static_cast<BinaryOp>(in.code)) {
 #define EMBER_FUSED_CASE(NAME, EXPR)      \
   case BinaryOp::NAME:                    \
@@ -224,8 +225,8 @@ void run_block(const Instr& in, T* dst, const T* const* args, const double* para
       break;
     }
     case Kind::Compare: {
-      const T* pa = args[0];
-      const T* pb = args[1];
+      const T* __restrict__ pa = args[0];
+      const T* __restrict__ pb = args[1];
       switch (static_cast<CompareOp>(in.code)) {
 #define EMBER_FUSED_CASE(NAME, EXPR)      \
   case CompareOp::NAME:                   \
@@ -240,14 +241,14 @@ void run_block(const Instr& in, T* dst, const T* const* args, const double* para
       break;
     }
     case Kind::Where: {
-      const T* c = args[0];
-      const T* a = args[1];
-      const T* b = args[2];
+      const T* __restrict__ c = args[0];
+      const T* __restrict__ a = args[1];
+      const T* __restrict__ b = args[2];
       for (int64_t i = 0; i < n; ++i) dst[i] = c[i] != T(0) ? a[i] : b[i];
       break;
     }
     case Kind::Const: {
-      const T* a = args[0];
+      const T* __restrict__ a = args[0];
       for (int64_t i = 0; i < n; ++i) dst[i] = a[i];
       break;
     }
