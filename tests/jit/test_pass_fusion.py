@@ -310,3 +310,20 @@ def test_random_elementwise_programs_match_eager_bit_for_bit():
             np.testing.assert_array_equal(_np(a), _np(b))
 
     check()
+
+
+def test_optimize_false_turns_the_passes_off():
+    def f(x):
+        return (ember.relu(x * 1.0) + ember.ones(64, 8) * 2.0).sigmoid()
+
+    x = ember.randn(64, 8)
+    off = jit.function(f, optimize=False)
+    on = jit.function(f)
+    _same(off(x), f(x))
+    _same(on(x), f(x))
+    assert off.traces[0].pass_stats is None
+    assert off.traces[0].graph.ops() == ["mul", "relu", "ones", "mul", "add", "sigmoid"]
+    assert on.traces[0].graph.ops() == ["fused_elementwise"]
+    stats = on.traces[0].pass_stats
+    assert stats["simplified"] >= 1 and stats["folded_constants"] == 2
+    assert stats["fused_groups"] == 1 and stats["nodes_after"] == 1

@@ -30,6 +30,13 @@ class AliasSets {
   explicit AliasSets(const Graph& g) {
     for (Node* n : g.nodes()) {
       bool alias = may_alias_input(n->op()) || n->is_inplace() || !n->pure();
+      // sum_to to another shape and to() to another dtype make new tensors.
+      if (n->pure() && n->outputs().size() == 1 && !n->inputs().empty()) {
+        const Value* o = n->output();
+        const Value* i = n->input(0);
+        if (n->op() == "sum_to" && o->sizes() != i->sizes()) alias = false;
+        if (n->op() == "to" && o->dtype() != i->dtype()) alias = false;
+      }
       if (!alias) continue;
       // Non-pure nodes may return (a view of) an input (accumulate_grad returns `.grad`).
       for (Value* o : n->outputs()) {
