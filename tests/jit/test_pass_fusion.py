@@ -65,7 +65,13 @@ def test_float64_unary_zoo_matches_torch():
     a = tF.gelu(t) + tF.gelu(t, approximate="tanh") + tF.silu(t) + tF.leaky_relu(t, 0.2)
     b = torch.clamp(t, -0.5, 0.7) + torch.tanh(t).abs() + torch.exp(-t * t) + torch.sin(t)
     c = torch.log1p(t.abs()) + torch.sqrt(t * t + 1.0) + torch.cos(t) * torch.sign(t)
-    want = a * b - c / 3.0 + torch.erf(t) + torch.maximum(t, c) - torch.minimum(a, torch.tensor(0.1, dtype=torch.float64))
+    want = (
+        a * b
+        - c / 3.0
+        + torch.erf(t)
+        + torch.maximum(t, c)
+        - torch.minimum(a, torch.tensor(0.1, dtype=torch.float64))
+    )
     np.testing.assert_allclose(_np(tf(x)), want.numpy(), rtol=1e-12, atol=1e-12)
 
 
@@ -78,7 +84,7 @@ def test_intermediate_used_outside_is_an_extra_output():
     x, y = ember.randn(8, 16), ember.randn(8, 16)
     tf = _fused_only(f, (x, y))
     assert tf.graph.ops() == ["fused_elementwise", "sum"]
-    fused_line = [ln for ln in str(tf.graph).splitlines() if "fused_elementwise" in ln][0]
+    fused_line = next(ln for ln in str(tf.graph).splitlines() if "fused_elementwise" in ln)
     assert fused_line.split("=")[0].count(":") == 2  # two outputs
     a, b = ember.randn(8, 16), ember.randn(8, 16)
     _same(tf(a, b), f(a, b))
@@ -179,7 +185,9 @@ def test_gradients_through_fused_backward_match_torch():
     np.testing.assert_array_equal(_np(g), _np(gr))
     tw = torch.tensor(_np(w), requires_grad=True)
     th = torch.tensor(_np(x)) @ tw
-    ty = (torch.tanh(th) * torch.sigmoid(th) + torch.nn.functional.silu(th) * 0.5 - th * th / 4.0).sum()
+    ty = (
+        torch.tanh(th) * torch.sigmoid(th) + torch.nn.functional.silu(th) * 0.5 - th * th / 4.0
+    ).sum()
     ty.backward()
     np.testing.assert_allclose(_np(y), ty.item(), rtol=1e-12)
     np.testing.assert_allclose(_np(g), tw.grad.numpy(), rtol=1e-10)
@@ -240,11 +248,18 @@ def _rewrite_program(path, old, new):
     path.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize("old, new, match", [
-    (b"in=1;", b"in=3;", r"fused_elementwise: malformed program \(instruction 0 must set r3=\)"),
-    (b"Relu(", b"Relx(", r"fused_elementwise: malformed program \(unknown op 'Relx'\)"),
-    (b"Relu(r0", b"Relu(r7", r"fused_elementwise: malformed program \(register r7 is read"),
-])
+@pytest.mark.parametrize(
+    "old, new, match",
+    [
+        (
+            b"in=1;",
+            b"in=3;",
+            r"fused_elementwise: malformed program \(instruction 0 must set r3=\)",
+        ),
+        (b"Relu(", b"Relx(", r"fused_elementwise: malformed program \(unknown op 'Relx'\)"),
+        (b"Relu(r0", b"Relu(r7", r"fused_elementwise: malformed program \(register r7 is read"),
+    ],
+)
 def test_malformed_program_in_a_file_gives_a_clear_error(tmp_path, old, new, match):
     tf = jit.trace(lambda x: ember.relu(x).exp(), ember.randn(8, 8))
     assert tf.graph.ops() == ["fused_elementwise"]
@@ -267,7 +282,7 @@ def _random_program(draw_ops, n_inputs):
     def fn(*xs):
         vals = list(xs)
         for op in draw_ops:
-            pick = lambda k: vals[k % len(vals)]  # noqa: E731
+            pick = lambda k: vals[k % len(vals)]
             if op[0] == "u":
                 v = F.gelu(pick(op[2])) if op[1] == "gelu" else getattr(ember, op[1])(pick(op[2]))
             elif op[0] == "b":
@@ -289,16 +304,22 @@ def test_random_elementwise_programs_match_eager_bit_for_bit():
     op = st.one_of(
         st.tuples(st.just("u"), st.sampled_from(_UNARY), idx),
         st.tuples(st.just("b"), st.sampled_from(_BINARY), idx, idx),
-        st.tuples(st.just("s"), st.sampled_from(["add", "mul", "sub"]), idx,
-                  st.sampled_from([0.5, -2.0, 3, 1.0])),
+        st.tuples(
+            st.just("s"),
+            st.sampled_from(["add", "mul", "sub"]),
+            idx,
+            st.sampled_from([0.5, -2.0, 3, 1.0]),
+        ),
         st.tuples(st.just("w"), idx, idx, idx),
     )
 
     @hypothesis.settings(max_examples=40, deadline=None)
-    @hypothesis.given(ops=st.lists(op, min_size=2, max_size=10),
-                      shape=st.sampled_from([(16,), (5, 7), (3, 4, 5), (1030,)]),
-                      dtype=st.sampled_from([ember.float32, ember.float64]),
-                      n_inputs=st.integers(1, 3))
+    @hypothesis.given(
+        ops=st.lists(op, min_size=2, max_size=10),
+        shape=st.sampled_from([(16,), (5, 7), (3, 4, 5), (1030,)]),
+        dtype=st.sampled_from([ember.float32, ember.float64]),
+        n_inputs=st.integers(1, 3),
+    )
     def check(ops, shape, dtype, n_inputs):
         fn = _random_program(ops, n_inputs)
         xs = tuple(ember.randn(*shape, dtype=dtype) for _ in range(n_inputs))

@@ -27,8 +27,11 @@ def _measure(tf, *args):
     before = ember.memory_stats()
     out = tf(*args)
     after = ember.memory_stats()
-    return out, after["peak_allocated_bytes"] - before["allocated_bytes"], \
-        after["num_allocs"] - before["num_allocs"]
+    return (
+        out,
+        after["peak_allocated_bytes"] - before["allocated_bytes"],
+        after["num_allocs"] - before["num_allocs"],
+    )
 
 
 def test_chain_peak_memory_is_lower_with_the_pass():
@@ -75,10 +78,10 @@ def test_inputs_params_and_live_values_are_never_overwritten():
     w = ember.randn(64, 32)
 
     def f(x):
-        a = ember.relu(x)           # x is a graph input: never reused
-        c = ember.sigmoid(w)        # w is a param: never reused
+        a = ember.relu(x)  # x is a graph input: never reused
+        c = ember.sigmoid(w)  # w is a param: never reused
         e = x.exp()
-        v = e.view(-1)              # a view of e is returned: e's buffer stays
+        v = e.view(-1)  # a view of e is returned: e's buffer stays
         g = ember.tanh(e)
         return a + c + g, v, e.sum()
 
@@ -109,7 +112,7 @@ def test_mlp_training_step_lower_peak_fewer_allocations_same_weights():
                 p.copy_(ps[0])
     steps = []
     x, y = ember.randn(64, 784), ember.randint(0, 10, (64,))
-    for m, passes in zip(models, (None, dict(memory=False), {})):
+    for m, passes in zip(models, (None, {"memory": False}, {})):
         opt = ember.optim.Adam(m.parameters(), lr=1e-3)
 
         def step(x, y, m=m, opt=opt):

@@ -129,7 +129,8 @@ std::shared_ptr<const Program> parse(const std::string& text) {
     if (it == op_table().end()) fail("unknown op '" + name + "'");
     std::vector<std::string> args = split(s.substr(lp + 1, rp - lp - 1), ',');
     const OpName& on = it->second;
-    if (static_cast<int>(args.size()) < on.min_args || static_cast<int>(args.size()) > on.max_args) {
+    const int nargs = static_cast<int>(args.size());
+    if (nargs < on.min_args || nargs > on.max_args) {
       fail("wrong number of arguments in '" + s + "'");
     }
     Instr in;

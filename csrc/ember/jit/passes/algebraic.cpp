@@ -8,7 +8,7 @@
 //   chains of view/reshape/flatten/squeeze/unsqueeze ending at the root's shape -> the root;
 //   otherwise a reshape (or a view of views) reads the chain's root directly
 //   transpose(transpose(x, a, b), a, b), t_all(t_all(x)), mT(mT(x)) -> x
-//   permute(permute(x, p), q)                   -> permute(x, p∘q), or x when that is the identity
+//   permute(permute(x, p), q)                   -> permute(x, p∘q), or x if that is the identity
 //   transpose(matmul(a, b)) of 2-D matrices     -> matmul(b^T, a^T) (a^T of a = mT(x) is x), so
 //     a weight gradient comes out contiguous instead of as a transposed view that is copied
 //     (the sum over the shared dimension is the same; BLAS may order it differently)
@@ -143,11 +143,13 @@ class Simplifier {
     if (is_matrix_transpose(n) && transpose_of_matmul(n)) return true;
     if (op == "transpose" && n->attrs().size() == 2) {
       size_t rank = in[0]->sizes().size();
-      int64_t a = wrap_dim(n->attrs()[0].to_int(), rank), b = wrap_dim(n->attrs()[1].to_int(), rank);
+      int64_t a = wrap_dim(n->attrs()[0].to_int(), rank);
+      int64_t b = wrap_dim(n->attrs()[1].to_int(), rank);
       if (a == b) return forward(n, in[0]);
       Node* p = in[0]->producer();
       if (!p || p->op() != "transpose" || p->attrs().size() != 2 || mutated(in[0])) return false;
-      int64_t c = wrap_dim(p->attrs()[0].to_int(), rank), d = wrap_dim(p->attrs()[1].to_int(), rank);
+      int64_t c = wrap_dim(p->attrs()[0].to_int(), rank);
+      int64_t d = wrap_dim(p->attrs()[1].to_int(), rank);
       if ((a == c && b == d) || (a == d && b == c)) return forward(n, p->input(0));
       return false;
     }

@@ -17,7 +17,9 @@ PassStats run_passes(Graph& g, const PassOptions& options) {
   if (options.fusion) {
     s.fused_groups = fuse_elementwise(g, options.fusion_min_numel, &s.fused_nodes);
   }
-  if (options.memory) s.inplace_rewrites = plan_memory(g, &s.bytes_reused, options.fusion_min_numel);
+  if (options.memory) {
+    s.inplace_rewrites = plan_memory(g, &s.bytes_reused, options.fusion_min_numel);
+  }
   s.nodes_after = g.num_nodes();
   return s;
 }

@@ -46,7 +46,10 @@ bool unit_alpha(const IValue& a) {
 
 class Planner {
  public:
-  Planner(Graph& g, int64_t min_numel) : g_(g), min_numel_(min_numel), sets_(g), mutated_(mutated_roots(g, sets_)) { index(); }
+  Planner(Graph& g, int64_t min_numel)
+      : g_(g), min_numel_(min_numel), sets_(g), mutated_(mutated_roots(g, sets_)) {
+    index();
+  }
 
   // Lone elementwise nodes with a dying input of the output's type become fused nodes.
   void convert_lone_nodes() {
