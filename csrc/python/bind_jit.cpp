@@ -45,11 +45,16 @@ void init_jit(py::module_& m) {
       .def("name_params", [](Graph& g, const TensorList& ts, const std::vector<std::string>& names) {
         jit::name_params(g, ts, names);
       })
-      .def("run_passes", [](Graph& g, bool dce, bool cse, bool peephole) {
+      .def("run_passes", [](Graph& g, bool dce, bool cse, bool peephole, bool fold,
+                            bool algebraic, bool fusion, bool memory) {
         jit::PassOptions o;
         o.dce = dce;
         o.cse = cse;
         o.peephole = peephole;
+        o.fold = fold;
+        o.algebraic = algebraic;
+        o.fusion = fusion;
+        o.memory = memory;
         jit::PassStats s = jit::run_passes(g, o);
         py::dict d;
         d["nodes_before"] = s.nodes_before;
@@ -57,12 +62,28 @@ void init_jit(py::module_& m) {
         d["removed_dead"] = s.removed_dead;
         d["merged_common"] = s.merged_common;
         d["peephole_rewrites"] = s.peephole_rewrites;
+        d["folded_constants"] = s.folded_constants;
+        d["simplified"] = s.simplified;
+        d["fused_groups"] = s.fused_groups;
+        d["fused_nodes"] = s.fused_nodes;
+        d["inplace_rewrites"] = s.inplace_rewrites;
+        d["bytes_reused"] = s.bytes_reused;
         return d;
-      }, py::arg("dce") = true, py::arg("cse") = true, py::arg("peephole") = true)
+      }, py::arg("dce") = true, py::arg("cse") = true, py::arg("peephole") = true,
+         py::arg("fold") = true, py::arg("algebraic") = true, py::arg("fusion") = true,
+         py::arg("memory") = true)
       .def("peephole_optimize", [](Graph& g) { return jit::peephole_optimize(g); })
       .def("eliminate_dead_code", [](Graph& g) { return jit::eliminate_dead_code(g); })
       .def("eliminate_common_subexpressions",
-           [](Graph& g) { return jit::eliminate_common_subexpressions(g); });
+           [](Graph& g) { return jit::eliminate_common_subexpressions(g); })
+      .def("fold_constants", [](Graph& g) { return jit::fold_constants(g); })
+      .def("simplify_algebra", [](Graph& g) { return jit::simplify_algebra(g); })
+      .def("fuse_elementwise", [](Graph& g, int64_t min_numel) {
+        return jit::fuse_elementwise(g, min_numel);
+      }, py::arg("min_numel") = 16)
+      .def("plan_memory", [](Graph& g, int64_t min_numel) {
+        return jit::plan_memory(g, nullptr, min_numel);
+      }, py::arg("min_numel") = 16);
 
   py::class_<jit::Trace>(m, "_JitTrace")
       .def("end", &jit::Trace::end)

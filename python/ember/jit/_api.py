@@ -156,9 +156,9 @@ class TracedFunction:
         """The traced tensor signature, e.g. ``(f32[16, 784], i64[16])``."""
         return self._executor.signature()
 
-    def run_passes(
-        self, dce: bool = True, cse: bool = True, peephole: bool = True
-    ) -> dict[str, int]:
+    def run_passes(self, dce: bool = True, cse: bool = True, peephole: bool = True,
+                   fold: bool = True, algebraic: bool = True, fusion: bool = True,
+                   memory: bool = True) -> dict[str, int]:
         """Runs the optimization passes on the graph (in place) and rebuilds the executor.
 
         Args:
@@ -166,11 +166,17 @@ class TracedFunction:
             cse: common-subexpression elimination.
             peephole: identity ops removed, ``transpose(matmul(a, b))`` computed as
                 ``matmul(b.T, a.T)``.
+            fold: constant folding.
+            algebraic: algebraic simplification.
+            fusion: elementwise fusion into ``fused_elementwise`` nodes.
+            memory: memory planning (outputs written into dead inputs' buffers).
         Returns:
             dict with ``nodes_before``, ``nodes_after``, ``removed_dead``, ``merged_common``,
-            ``peephole_rewrites``.
+            ``peephole_rewrites``, ``folded_constants``, ``simplified``, ``fused_groups``,
+            ``fused_nodes``, ``inplace_rewrites``, ``bytes_reused``.
         """
-        stats = self.graph.run_passes(dce=dce, cse=cse, peephole=peephole)
+        stats = self.graph.run_passes(dce=dce, cse=cse, peephole=peephole, fold=fold,
+                                      algebraic=algebraic, fusion=fusion, memory=memory)
         self._executor = _C._JitExecutor(self.graph)
         self.pass_stats = dict(stats)
         return self.pass_stats
@@ -243,7 +249,9 @@ def trace(fn_or_module: Callable, example_inputs: Any, *, optimize: bool = True)
     Args:
         fn_or_module: a function or ``nn.Module`` taking tensors (and other values).
         example_inputs: the arguments of the recorded call: a tensor, or a tuple of arguments.
-        optimize: run the graph passes (dead-code and common-subexpression elimination).
+        optimize: run the graph passes (algebraic simplification, constant folding,
+            common-subexpression and dead-code elimination, elementwise fusion, memory
+            planning; see :meth:`TracedFunction.run_passes` to choose them).
     Returns:
         TracedFunction (TracedModule for a module), callable like the original.
     Raises:

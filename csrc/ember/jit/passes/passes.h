@@ -4,6 +4,7 @@
 // `run_passes` runs the enabled ones in a fixed order. Passes must respect node flags (ir.h):
 // nodes that are not pure are never removed, merged or moved, and reads are not moved across them.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,14 @@ struct PassOptions {
   bool dce = true;  ///< dead-code elimination
   bool cse = true;  ///< common-subexpression elimination
   bool peephole = true;  ///< identity ops removed, transpose(matmul) rewritten (peephole.cpp)
+  bool fold = true;       ///< constant folding
+  bool algebraic = true;  ///< algebraic simplification
+  bool fusion = true;     ///< elementwise fusion
+  bool memory = true;     ///< memory planning (in-place rewrites, buffer reuse)
+  /// Constant folding leaves outputs with more elements than this computed at run time.
+  int64_t fold_max_numel = int64_t{1} << 20;
+  /// Elementwise fusion skips values with fewer elements (the per-call setup would dominate).
+  int64_t fusion_min_numel = 16;
 };
 
 /// What a pass run changed (for tests and `TracedFunction.pass_stats`).
@@ -25,6 +34,12 @@ struct PassStats {
   size_t removed_dead = 0;
   size_t merged_common = 0;
   size_t peephole_rewrites = 0;
+  size_t folded_constants = 0;  ///< nodes replaced by constants
+  size_t simplified = 0;        ///< algebraic rewrites
+  size_t fused_groups = 0;      ///< fused_elementwise nodes made
+  size_t fused_nodes = 0;       ///< nodes those replaced
+  size_t inplace_rewrites = 0;  ///< outputs that now reuse a dead input's buffer
+  size_t bytes_reused = 0;      ///< bytes those outputs no longer allocate (per run)
 };
 
 /// Removes pure nodes whose outputs nobody reads, then unused params/constants. Returns the
@@ -38,7 +53,23 @@ EMBER_API size_t eliminate_common_subexpressions(Graph& g);
 /// dtype) by their input and rewrites transpose(matmul(A, B)) of 2-D operands as
 /// matmul(B^T, A^T) (contiguous result). Returns the number of rewrites; leaves dead nodes for DCE.
 EMBER_API size_t peephole_optimize(Graph& g);
-/// Runs the enabled passes (peephole, CSE, then DCE) and returns what changed.
+/// Folds pure nodes whose inputs are all constants (never params) into constants, when every
+/// output has at most `max_numel` elements and none may be written in place later. Returns the
+/// number of nodes folded.
+EMBER_API size_t fold_constants(Graph& g, int64_t max_numel = int64_t{1} << 20);
+/// Algebraic identities (x*1, x+0, neg(neg(x)), cancelling views/transposes, to() of the same
+/// dtype, ...; see algebraic.cpp). Returns the number of rewrites.
+EMBER_API size_t simplify_algebra(Graph& g);
+/// Replaces groups of elementwise nodes by `fused_elementwise` nodes (fused_kernel.h). Returns
+/// the number of groups made; `*fused_nodes` (when given) gets the number of nodes they replace.
+EMBER_API size_t fuse_elementwise(Graph& g, int64_t min_numel = 16, size_t* fused_nodes = nullptr);
+/// Memory planning: outputs computed into the buffer of an input that is dead afterwards
+/// (elementwise nodes become in-place or buffer-reusing forms; lone elementwise nodes of fewer
+/// than `min_numel` elements are left as they are). Returns the number of rewrites; `*bytes`
+/// (when given) gets the bytes per run no longer allocated.
+EMBER_API size_t plan_memory(Graph& g, size_t* bytes = nullptr, int64_t min_numel = 16);
+/// Runs the enabled passes (peephole, algebraic simplification, constant folding, CSE, DCE, elementwise
+/// fusion, memory planning) and returns what changed.
 EMBER_API PassStats run_passes(Graph& g, const PassOptions& options = {});
 
 }  // namespace ember::jit
