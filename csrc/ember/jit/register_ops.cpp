@@ -72,6 +72,21 @@ EMBER_JIT_REGISTER(cross_entropy);
 EMBER_JIT_REGISTER(embedding);
 EMBER_JIT_REGISTER(layer_norm);
 EMBER_JIT_REGISTER_FLAGS(dropout, kRandom);
+// Convolution and pooling (conv.cpp).
+EMBER_JIT_REGISTER_AS("conv2d", conv2d, Tensor(const Tensor&, const Tensor&, const Tensor&, const Shape&, const Shape&, const Shape&, int64_t));
+EMBER_JIT_REGISTER_AS("conv2d.str", conv2d, Tensor(const Tensor&, const Tensor&, const Tensor&, const Shape&, const std::string&, const Shape&, int64_t));
+EMBER_JIT_REGISTER_AS("conv1d", conv1d, Tensor(const Tensor&, const Tensor&, const Tensor&, const Shape&, const Shape&, const Shape&, int64_t));
+EMBER_JIT_REGISTER_AS("conv1d.str", conv1d, Tensor(const Tensor&, const Tensor&, const Tensor&, const Shape&, const std::string&, const Shape&, int64_t));
+EMBER_JIT_REGISTER(conv_transpose2d);
+EMBER_JIT_REGISTER(conv_transpose1d);
+EMBER_JIT_REGISTER(max_pool2d_with_indices);
+EMBER_JIT_REGISTER(max_pool1d_with_indices);
+EMBER_JIT_REGISTER(avg_pool2d);
+EMBER_JIT_REGISTER(avg_pool1d);
+EMBER_JIT_REGISTER(adaptive_avg_pool2d);
+EMBER_JIT_REGISTER(adaptive_avg_pool1d);
+EMBER_JIT_REGISTER(adaptive_max_pool2d);
+EMBER_JIT_REGISTER(adaptive_max_pool1d);
 // Normalization and padding (norm.cpp). batch_norm writes running stats in training mode.
 EMBER_JIT_REGISTER_FLAGS(batch_norm, kSideEffect);
 EMBER_JIT_REGISTER(group_norm);

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "ember/jit/trace_hook.h"
 #include "ember/ops/internal.h"
 
 namespace ember {
@@ -516,29 +517,34 @@ std::pair<Tensor, Tensor> adaptive_max_nd(const char* op, int nsp, const Tensor&
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const Shape& stride,
               const Shape& padding, const Shape& dilation, int64_t groups) {
+  EMBER_TRACE(conv2d, input, weight, bias, stride, padding, dilation, groups);
   const Shape pad = per_dim(padding, 2, "conv2d", "padding");
   return conv_nd("conv2d", 2, input, weight, bias, stride, pad, pad, dilation, groups);
 }
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const Shape& stride,
               const std::string& padding, const Shape& dilation, int64_t groups) {
+  EMBER_TRACE_AS("conv2d.str", conv2d, input, weight, bias, stride, padding, dilation, groups);
   return conv_nd_str("conv2d", 2, input, weight, bias, stride, padding, dilation, groups);
 }
 
 Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, const Shape& stride,
               const Shape& padding, const Shape& dilation, int64_t groups) {
+  EMBER_TRACE(conv1d, input, weight, bias, stride, padding, dilation, groups);
   const Shape pad = per_dim(padding, 1, "conv1d", "padding");
   return conv_nd("conv1d", 1, input, weight, bias, stride, pad, pad, dilation, groups);
 }
 
 Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, const Shape& stride,
               const std::string& padding, const Shape& dilation, int64_t groups) {
+  EMBER_TRACE_AS("conv1d.str", conv1d, input, weight, bias, stride, padding, dilation, groups);
   return conv_nd_str("conv1d", 1, input, weight, bias, stride, padding, dilation, groups);
 }
 
 Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
                         const Shape& stride, const Shape& padding, const Shape& output_padding,
                         int64_t groups, const Shape& dilation) {
+  EMBER_TRACE(conv_transpose2d, input, weight, bias, stride, padding, output_padding, groups, dilation);
   return conv_transpose_nd("conv_transpose2d", 2, input, weight, bias, stride, padding,
                            output_padding, groups, dilation);
 }
@@ -546,6 +552,7 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
 Tensor conv_transpose1d(const Tensor& input, const Tensor& weight, const Tensor& bias,
                         const Shape& stride, const Shape& padding, const Shape& output_padding,
                         int64_t groups, const Shape& dilation) {
+  EMBER_TRACE(conv_transpose1d, input, weight, bias, stride, padding, output_padding, groups, dilation);
   return conv_transpose_nd("conv_transpose1d", 1, input, weight, bias, stride, padding,
                            output_padding, groups, dilation);
 }
@@ -553,41 +560,49 @@ Tensor conv_transpose1d(const Tensor& input, const Tensor& weight, const Tensor&
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, const Shape& kernel_size,
                                                   const Shape& stride, const Shape& padding,
                                                   const Shape& dilation, bool ceil_mode) {
+  EMBER_TRACE(max_pool2d_with_indices, input, kernel_size, stride, padding, dilation, ceil_mode);
   return max_pool_nd("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode);
 }
 
 std::pair<Tensor, Tensor> max_pool1d_with_indices(const Tensor& input, const Shape& kernel_size,
                                                   const Shape& stride, const Shape& padding,
                                                   const Shape& dilation, bool ceil_mode) {
+  EMBER_TRACE(max_pool1d_with_indices, input, kernel_size, stride, padding, dilation, ceil_mode);
   return max_pool_nd("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode);
 }
 
 Tensor avg_pool2d(const Tensor& input, const Shape& kernel_size, const Shape& stride,
                   const Shape& padding, bool ceil_mode, bool count_include_pad,
                   std::optional<int64_t> divisor_override) {
+  EMBER_TRACE(avg_pool2d, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override);
   return avg_pool_nd("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
                      count_include_pad, divisor_override);
 }
 
 Tensor avg_pool1d(const Tensor& input, const Shape& kernel_size, const Shape& stride,
                   const Shape& padding, bool ceil_mode, bool count_include_pad) {
+  EMBER_TRACE(avg_pool1d, input, kernel_size, stride, padding, ceil_mode, count_include_pad);
   return avg_pool_nd("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
                      count_include_pad, std::nullopt);
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& input, const Shape& output_size) {
+  EMBER_TRACE(adaptive_avg_pool2d, input, output_size);
   return adaptive_avg_nd("adaptive_avg_pool2d", 2, input, output_size);
 }
 
 Tensor adaptive_avg_pool1d(const Tensor& input, const Shape& output_size) {
+  EMBER_TRACE(adaptive_avg_pool1d, input, output_size);
   return adaptive_avg_nd("adaptive_avg_pool1d", 1, input, output_size);
 }
 
 std::pair<Tensor, Tensor> adaptive_max_pool2d(const Tensor& input, const Shape& output_size) {
+  EMBER_TRACE(adaptive_max_pool2d, input, output_size);
   return adaptive_max_nd("adaptive_max_pool2d", 2, input, output_size);
 }
 
 std::pair<Tensor, Tensor> adaptive_max_pool1d(const Tensor& input, const Shape& output_size) {
+  EMBER_TRACE(adaptive_max_pool1d, input, output_size);
   return adaptive_max_nd("adaptive_max_pool1d", 1, input, output_size);
 }
 
