@@ -2,6 +2,8 @@
 
 #include "ember/cpu/kernels.h"
 #include "ember/cpu/loop.h"
+#include "ember/cpu/parallel.h"
+#include "ember/cpu/simd.h"
 #include "ember/ops/meta.h"
 
 namespace ember::cpu {
@@ -14,7 +16,9 @@ void unary_loop(const Tensor& out, const Tensor& in, F f) {
   const T* x = in.data_ptr<T>();
   const int64_t n = out.numel();
   if (out.is_contiguous() && in.is_contiguous() && in.numel() == n) {
-    for (int64_t i = 0; i < n; ++i) o[i] = f(x[i]);
+    parallel_for(n, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) o[i] = f(x[i]);
+    });
     return;
   }
   Shape ist = meta::broadcast_strides(in, out.sizes());
@@ -37,17 +41,23 @@ void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
     bool ac = a.is_contiguous() && a.numel() == n;
     bool bc = b.is_contiguous() && b.numel() == n;
     if (ac && bc) {
-      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
+      parallel_for(n, [&](int64_t s, int64_t e) {
+        for (int64_t i = s; i < e; ++i) o[i] = f(x[i], y[i]);
+      });
       return;
     }
     if (ac && b.numel() == 1) {
       const T yv = *y;
-      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], yv);
+      parallel_for(n, [&](int64_t s, int64_t e) {
+        for (int64_t i = s; i < e; ++i) o[i] = f(x[i], yv);
+      });
       return;
     }
     if (bc && a.numel() == 1) {
       const T xv = *x;
-      for (int64_t i = 0; i < n; ++i) o[i] = f(xv, y[i]);
+      parallel_for(n, [&](int64_t s, int64_t e) {
+        for (int64_t i = s; i < e; ++i) o[i] = f(xv, y[i]);
+      });
       return;
     }
   }
@@ -86,11 +96,13 @@ void copy_typed(const Tensor& dst, const Tensor& src) {
   const From* x = src.data_ptr<From>();
   const int64_t n = dst.numel();
   if (dst.is_contiguous() && src.is_contiguous() && src.numel() == n) {
-    if constexpr (std::is_same_v<To, From>) {
-      std::memcpy(o, x, static_cast<size_t>(n) * sizeof(To));
-    } else {
-      for (int64_t i = 0; i < n; ++i) o[i] = static_cast<To>(x[i]);
-    }
+    parallel_for(n, [&](int64_t b, int64_t e) {
+      if constexpr (std::is_same_v<To, From>) {
+        std::memcpy(o + b, x + b, static_cast<size_t>(e - b) * sizeof(To));
+      } else {
+        for (int64_t i = b; i < e; ++i) o[i] = static_cast<To>(x[i]);
+      }
+    });
     return;
   }
   Shape sst = meta::broadcast_strides(src, dst.sizes());
@@ -123,7 +135,56 @@ void copy_typed(const Tensor& dst, const Tensor& src) {
     binary_loop<bool, T>(out, a, b, [](T a, T b) -> bool { return EXPR; });               \
     break;
 
+namespace {
+
+// Float32 contiguous operands of equal size: the vectorized kernels of simd.h, when the CPU
+// has them and they cover the op.
+bool simd_unary(UnaryOp op, const Tensor& out, const Tensor& in, double p0, double p1) {
+  const simd::Kernels* k = simd::active();
+  const int64_t n = out.numel();
+  if (k == nullptr || out.dtype() != DType::Float32 || !out.is_contiguous() ||
+      !in.is_contiguous() || in.numel() != n || !k->has_unary(op)) {
+    return false;
+  }
+  float* o = out.data_ptr<float>();
+  const float* x = in.data_ptr<float>();
+  parallel_for(n, [&](int64_t b, int64_t e) { k->unary_f32(op, o + b, x + b, e - b, p0, p1); });
+  return true;
+}
+
+bool simd_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  const simd::Kernels* k = simd::active();
+  const int64_t n = out.numel();
+  if (k == nullptr || out.dtype() != DType::Float32 || !out.is_contiguous() || !k->has_binary(op)) {
+    return false;
+  }
+  const bool ac = a.is_contiguous() && a.numel() == n;
+  const bool bc = b.is_contiguous() && b.numel() == n;
+  simd::Operands mode;
+  if (ac && bc) {
+    mode = simd::Operands::Both;
+  } else if (ac && b.numel() == 1) {
+    mode = simd::Operands::ScalarB;
+  } else if (bc && a.numel() == 1) {
+    mode = simd::Operands::ScalarA;
+  } else {
+    return false;
+  }
+  float* o = out.data_ptr<float>();
+  const float* x = a.data_ptr<float>();
+  const float* y = b.data_ptr<float>();
+  parallel_for(n, [&](int64_t s, int64_t e) {
+    const float* xs = mode == simd::Operands::ScalarA ? x : x + s;
+    const float* ys = mode == simd::Operands::ScalarB ? y : y + s;
+    k->binary_f32(op, mode, o + s, xs, ys, e - s);
+  });
+  return true;
+}
+
+}  // namespace
+
 void unary(UnaryOp op, const Tensor& out, const Tensor& in, double p0, double p1) {
+  if (simd_unary(op, out, in, p0, p1)) return;
   EMBER_DISPATCH_ALL(out.dtype(), "unary", [&] {
     using T = scalar_t;
     switch (op) { EMBER_UNARY_OPS(EMBER_UNARY_CASE) }
@@ -131,6 +192,7 @@ void unary(UnaryOp op, const Tensor& out, const Tensor& in, double p0, double p1
 }
 
 void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  if (simd_binary(op, out, a, b)) return;
   EMBER_DISPATCH_ALL(out.dtype(), "binary", [&] {
     using T = scalar_t;
     switch (op) { EMBER_BINARY_OPS(EMBER_BINARY_CASE) }
@@ -178,7 +240,9 @@ void fill(const Tensor& dst, const Scalar& value) {
     const T v = value.to<T>();
     T* o = dst.data_ptr<T>();
     if (dst.is_contiguous()) {
-      for (int64_t i = 0, n = dst.numel(); i < n; ++i) o[i] = v;
+      parallel_for(dst.numel(), [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) o[i] = v;
+      });
       return;
     }
     StridedLoop<1> loop(dst.sizes(), {&dst.strides()}, {sizeof(T)});
