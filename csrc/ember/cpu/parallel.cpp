@@ -61,7 +61,15 @@ class Pool {
     drain(job);
     // No worker may touch `job` once this returns: unpublish, then wait for those inside.
     job_.store(nullptr, std::memory_order_seq_cst);
-    while (inside_.load(std::memory_order_seq_cst) != 0) EMBER_CPU_RELAX();
+    // A worker still inside has claimed a chunk; on a busy machine it may have been preempted,
+    // so yield the core after a short spin instead of burning the time slice it needs.
+    for (int i = 0; inside_.load(std::memory_order_seq_cst) != 0; ++i) {
+      if (i < 2000) {
+        EMBER_CPU_RELAX();
+      } else {
+        std::this_thread::yield();
+      }
+    }
   }
 
  private:
