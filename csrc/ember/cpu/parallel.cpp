@@ -6,6 +6,7 @@
 
 #include "ember/cpu/parallel.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -48,8 +49,10 @@ class Pool {
  public:
   ~Pool() { resize(0); }
 
-  // Runs `job` with `workers` helper threads (0: inline). Serialized by the caller's lock.
-  void run(Job* job, int workers) {
+  // Runs `job` with `workers` helper threads. Serialized by the caller's lock. Returns true
+  // when the calling thread waited for a worker longer than it worked itself (a worker was
+  // preempted inside a chunk: the machine has more runnable threads than cores).
+  bool run(Job* job, int workers) {
     if (static_cast<int>(threads_.size()) != workers) resize(workers);
     job->id = ++last_id_;
     published_id_.store(job->id, std::memory_order_seq_cst);
@@ -58,7 +61,10 @@ class Pool {
       std::lock_guard<std::mutex> g(mu_);
       cv_.notify_all();
     }
+    using clock = std::chrono::steady_clock;
+    const auto t0 = clock::now();
     drain(job);
+    const auto t1 = clock::now();
     // No worker may touch `job` once this returns: unpublish, then wait for those inside.
     job_.store(nullptr, std::memory_order_seq_cst);
     // A worker still inside has claimed a chunk; on a busy machine it may have been preempted,
@@ -70,6 +76,8 @@ class Pool {
         std::this_thread::yield();
       }
     }
+    const auto waited = clock::now() - t1;
+    return waited > std::chrono::microseconds(20) && waited > t1 - t0;
   }
 
  private:
@@ -170,13 +178,30 @@ void run_chunks(int64_t nchunks, RangeFn fn, void* ctx) {
     fn(ctx, 0, nchunks);
     return;
   }
+  // Back-off on an oversubscribed machine: after a region where a preempted worker kept the
+  // caller waiting, the next `skip` regions run inline (doubling up to 256 while it recurs, so
+  // a busy machine costs at most one slow region in 257; an idle one never skips).
+  static int backoff = 0;
+  static int skip = 0;
+  if (skip > 0) {
+    --skip;
+    lk.unlock();
+    fn(ctx, 0, nchunks);
+    return;
+  }
   t_in_region = true;
   Job job;
   job.nchunks = nchunks;
   job.fn = fn;
   job.ctx = ctx;
-  pool().run(&job, threads - 1);
+  const bool slow = pool().run(&job, threads - 1);
   t_in_region = false;
+  if (slow) {
+    backoff = backoff == 0 ? 1 : std::min(backoff * 2, 256);
+    skip = backoff;
+  } else {
+    backoff /= 2;
+  }
 }
 
 }  // namespace detail
