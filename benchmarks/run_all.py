@@ -20,7 +20,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 REPO = os.path.dirname(HERE)
-MNIST = os.path.normpath(os.path.join(REPO, "..", "shared", "datasets", "mnist"))
+# MNIST: $EMBER_DATA when set (as for the tests and examples), else ../shared/datasets/mnist.
+MNIST = os.environ.get("EMBER_DATA") or os.path.normpath(os.path.join(REPO, "..", "shared", "datasets", "mnist"))
 
 
 def _lib(fw: str):
@@ -104,8 +105,11 @@ def _worker_tiny(fw: str, quick: bool) -> float:
 
     from ember.datasets import MNIST as _M
 
+    import gc
+
     lib = _lib(fw)
     nn, F = lib.nn, lib.nn.functional
+    gc.collect()
     ds = _M(MNIST, train=True)
     x_np = ds.data.numpy().reshape(-1, 784)  # uint8; batches are scaled on the fly
     y_np = ds.targets.numpy().astype(np.int64)
