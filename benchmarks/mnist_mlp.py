@@ -24,7 +24,6 @@ REPO = os.path.dirname(HERE)
 
 
 def _worker(framework: str, batch: int, epochs: int, data_dir: str, limit: int) -> dict:
-    import resource
     import time
 
     import numpy as np
@@ -74,8 +73,10 @@ def _worker(framework: str, batch: int, epochs: int, data_dir: str, limit: int) 
             loss.backward()
             opt.step()
         times.append(time.perf_counter() - t0)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"seconds": sorted(times)[len(times) // 2], "peak_mb": peak_kb / 1024, "loss": float(loss.item())}
+    from _harness import peak_rss_mb
+
+    peak_mb = peak_rss_mb()
+    return {"seconds": sorted(times)[len(times) // 2], "peak_mb": peak_mb, "loss": float(loss.item())}
 
 
 def main() -> None:

@@ -94,9 +94,9 @@ def group_mnist(fw: str, quick: bool) -> dict:
         out[f"MNIST MLP 784-128-10, batch {batch}, epoch (s)"] = r["seconds"]
     r = _worker_tiny(fw, quick)
     out["tiny MLP 784-10-10, batch 64, epoch (s)"] = r
-    import resource
+    from _harness import peak_rss_mb
 
-    out["peak RSS of the MLP runs (MB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak RSS of the MLP runs (MB)"] = peak_rss_mb()
     return out
 
 

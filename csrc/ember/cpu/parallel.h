@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "ember/core/export.h"
 
@@ -46,7 +47,7 @@ void parallel_chunks(int64_t n, int64_t chunk, F&& f, int64_t work = -1) {
     return;
   }
   struct Ctx {
-    F* f;
+    std::remove_reference_t<F>* f;
     int64_t n, chunk;
   } ctx{&f, n, chunk};
   detail::run_chunks(
