@@ -107,3 +107,26 @@ def test_inplace_large(restore_threads):
     t = ember.from_numpy(x.copy())
     t.add_(1.0).mul_(2.0)
     np.testing.assert_array_equal(t.numpy(), (x + np.float32(1)) * np.float32(2))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_fork_after_threaded_work(restore_threads):
+    import os
+
+    ember.set_num_threads(2)
+    x = np.random.default_rng(4).standard_normal(1 << 18).astype(np.float32)
+    t = ember.from_numpy(x)
+    want = float((t * 2.0).sum().item())
+    pid = os.fork()
+    if pid == 0:  # child: the parent's workers do not exist here
+        ok = False
+        try:
+            got = float((t * 2.0).sum().item())
+            ember.set_num_threads(3)
+            got3 = float((t * 2.0).sum().item())
+            ok = got == want and got3 == want
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    assert float((t * 2.0).sum().item()) == want

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <pthread.h>
 #include <thread>
 #include <vector>
 
@@ -153,16 +154,26 @@ class Pool {
   uint64_t last_id_ = 0;
 };
 
-Pool& pool() {
-  // Leaked on purpose: joining threads during static destruction at exit can deadlock.
+// Both leaked on purpose: joining threads during static destruction at exit can deadlock.
+Pool*& pool_ptr() {
   static Pool* p = new Pool();
-  return *p;
+  return p;
 }
-
-std::mutex& pool_lock() {
+std::mutex*& lock_ptr() {
   static std::mutex* m = new std::mutex();
-  return *m;
+  return m;
 }
+Pool& pool() { return *pool_ptr(); }
+std::mutex& pool_lock() { return *lock_ptr(); }
+
+// A forked child has none of the parent's workers (and may have copied a held lock): it starts
+// a fresh pool and lock, leaving the parent's objects untouched (their threads do not exist).
+void after_fork_in_child() {
+  pool_ptr() = new Pool();
+  lock_ptr() = new std::mutex();
+  t_in_region = false;
+}
+[[maybe_unused]] const int kAtFork = pthread_atfork(nullptr, nullptr, &after_fork_in_child);
 
 }  // namespace
 
