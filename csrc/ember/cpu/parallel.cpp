@@ -11,7 +11,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#if defined(__unix__) || defined(__APPLE__)
 #include <pthread.h>
+#define EMBER_HAVE_ATFORK 1
+#endif
 #include <thread>
 #include <vector>
 
@@ -173,7 +176,9 @@ void after_fork_in_child() {
   lock_ptr() = new std::mutex();
   t_in_region = false;
 }
+#ifdef EMBER_HAVE_ATFORK
 [[maybe_unused]] const int kAtFork = pthread_atfork(nullptr, nullptr, &after_fork_in_child);
+#endif
 
 }  // namespace
 
