@@ -6,6 +6,10 @@
 #include <unordered_map>
 #include <vector>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include "ember/core/error.h"
 
 namespace ember {
@@ -13,6 +17,8 @@ namespace ember {
 namespace {
 
 constexpr size_t kAlignment = 64;
+constexpr size_t kHugePage = size_t{2} << 20;
+constexpr size_t kHugePageMin = size_t{4} << 20;
 
 // Block sizes: powers of two up to 1 MiB, then multiples of 1 MiB, so a request reuses a
 // block at most twice its size (small) or 1 MiB larger (large).
@@ -68,16 +74,22 @@ void* cpu_alloc(size_t nbytes) {
     }
   }
   void* p = nullptr;
-  if (posix_memalign(&p, kAlignment, size) != 0 || p == nullptr) {
+  // Big blocks are aligned to 2 MiB and offered transparent huge pages: first touch then costs
+  // one page fault per 2 MiB instead of per 4 KiB (a 64 MB result otherwise takes 16K faults).
+  const size_t align = size >= kHugePageMin ? kHugePage : kAlignment;
+  if (posix_memalign(&p, align, size) != 0 || p == nullptr) {
     // Give the cache back to the system and try once more before failing.
     {
       std::lock_guard<std::mutex> lock(a.mutex);
       a.release_all_locked();
     }
-    if (posix_memalign(&p, kAlignment, size) != 0 || p == nullptr) {
+    if (posix_memalign(&p, align, size) != 0 || p == nullptr) {
       throw Error(detail::str("out of memory: failed to allocate ", nbytes, " bytes on the CPU"));
     }
   }
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (size >= kHugePageMin) madvise(p, size, MADV_HUGEPAGE);  // advice only; failure is harmless
+#endif
   std::lock_guard<std::mutex> lock(a.mutex);
   a.stats.num_system_allocs++;
   a.stats.allocated += static_cast<int64_t>(size);
@@ -93,7 +105,7 @@ void cpu_free(void* p, size_t nbytes) {
   a.stats.allocated -= static_cast<int64_t>(size);
   // Very large blocks (whole data sets, not per-step activations) go straight back to the
   // system, so they do not pin memory in the cache.
-  constexpr size_t kMaxCachedBlock = size_t{32} << 20;
+  constexpr size_t kMaxCachedBlock = size_t{128} << 20;
   if (size <= kMaxCachedBlock && a.stats.cached + static_cast<int64_t>(size) <= a.cache_limit) {
     a.free_blocks[size].push_back(p);
     a.stats.cached += static_cast<int64_t>(size);

@@ -18,7 +18,7 @@ struct MemoryStats {
 
 /// 64-byte aligned CPU memory; throws ember::Error when the system is out of memory.
 ///
-/// Freed blocks up to 32 MiB are kept in size buckets and handed out again, so a training loop
+/// Freed blocks up to 128 MiB are kept in size buckets and handed out again, so a training loop
 /// that makes the same tensors every step stops asking the system for memory after its first
 /// step. The cache is bounded (see set_allocator_cache_limit); empty_cache() returns it.
 EMBER_API void* cpu_alloc(size_t nbytes);

@@ -1,3 +1,4 @@
+#include "ember/cpu/simd.h"
 #include "ember/jit/fused_kernel.h"
 
 #include <cmath>
@@ -190,6 +191,21 @@ std::shared_ptr<const Program> get_program(const std::string& text) {
 template <typename T>
 void run_block(const Instr& in, T* __restrict__ dst, const T* const* args, const double* params,
                int64_t n) {
+  if constexpr (std::is_same_v<T, float>) {
+    // The same vectorized kernels eager float32 ops use (cpu/simd.h), so fused results equal
+    // eager ones bit for bit.
+    if (const cpu::simd::Kernels* k = cpu::simd::active()) {
+      if (in.kind == Kind::Unary && k->has_unary(static_cast<UnaryOp>(in.code))) {
+        k->unary_f32(static_cast<UnaryOp>(in.code), dst, args[0], n, params[0], params[1]);
+        return;
+      }
+      if (in.kind == Kind::Binary && k->has_binary(static_cast<BinaryOp>(in.code))) {
+        k->binary_f32(static_cast<BinaryOp>(in.code), cpu::simd::Operands::Both, dst, args[0],
+                      args[1], n);
+        return;
+      }
+    }
+  }
   switch (in.kind) {
     case Kind::Unary: {
       const T* __restrict__ x = args[0];
