@@ -23,6 +23,25 @@ def median_time(fn: Callable[[], object], number: int, repeat: int = 7, warmup: 
     return statistics.median(samples)
 
 
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MB.
+
+    Read from ``VmHWM`` in /proc/self/status where there is one: ``getrusage``'s ``ru_maxrss``
+    survives ``exec``, so a worker started by a parent that had imported PyTorch would report at
+    least the parent's size.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def machine_line(torch_mod: object | None = None) -> str:
     import ember
 

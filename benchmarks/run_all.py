@@ -20,7 +20,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 REPO = os.path.dirname(HERE)
-MNIST = os.path.normpath(os.path.join(REPO, "..", "shared", "datasets", "mnist"))
+# MNIST: $EMBER_DATA when set (as for the tests and examples), else ../shared/datasets/mnist.
+MNIST = os.environ.get("EMBER_DATA") or os.path.normpath(os.path.join(REPO, "..", "shared", "datasets", "mnist"))
 
 
 def _lib(fw: str):
@@ -93,9 +94,9 @@ def group_mnist(fw: str, quick: bool) -> dict:
         out[f"MNIST MLP 784-128-10, batch {batch}, epoch (s)"] = r["seconds"]
     r = _worker_tiny(fw, quick)
     out["tiny MLP 784-10-10, batch 64, epoch (s)"] = r
-    import resource
+    from _harness import peak_rss_mb
 
-    out["peak RSS of the MLP runs (MB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak RSS of the MLP runs (MB)"] = peak_rss_mb()
     return out
 
 
@@ -104,11 +105,13 @@ def _worker_tiny(fw: str, quick: bool) -> float:
 
     from ember.datasets import MNIST as _M
 
+    import gc
+
     lib = _lib(fw)
     nn, F = lib.nn, lib.nn.functional
+    gc.collect()
     ds = _M(MNIST, train=True)
-    x_np = ds.data.numpy().reshape(-1, 784).astype(np.float32)
-    x_np /= 255.0
+    x_np = ds.data.numpy().reshape(-1, 784)  # uint8; batches are scaled on the fly
     y_np = ds.targets.numpy().astype(np.int64)
     del ds
     if quick:
@@ -121,7 +124,8 @@ def _worker_tiny(fw: str, quick: bool) -> float:
     for _ in range(1 if quick else 3):
         t0 = time.perf_counter()
         for i in range(0, x.shape[0], 64):
-            xb, yb = x.narrow(0, i, min(64, x.shape[0] - i)), y.narrow(0, i, min(64, x.shape[0] - i))
+            m = min(64, x.shape[0] - i)
+            xb, yb = x.narrow(0, i, m).float() * (1.0 / 255.0), y.narrow(0, i, m)
             opt.zero_grad()
             F.cross_entropy(model(xb), yb).backward()
             opt.step()

@@ -1,4 +1,5 @@
 #include "common.h"
+#include "ember/cpu/simd.h"
 
 namespace ember::python {
 
@@ -521,8 +522,15 @@ Returns:
 )doc");
   def_fn(m, "reset_peak_memory_stats", &reset_peak_memory_stats, "Resets peak_allocated_bytes.");
   def_fn(m, "set_num_threads", &set_num_threads,
-         "Number of threads for large CPU work (BLAS matrix products); n >= 1.", py::arg("n"));
+         "Number of threads for large CPU work (BLAS matrix products, elementwise and reduction "
+         "kernels on 64K elements or more); n >= 1.", py::arg("n"));
   def_fn(m, "get_num_threads", &get_num_threads, "Number of threads for large CPU work.");
+  // Private: which vectorized kernels run ("avx2" or "baseline"), and a switch for tests.
+  m.def("_cpu_isa", [] { return std::string(cpu::simd::isa()); });
+  m.def("_set_cpu_isa", [](const std::string& name) {
+    EMBER_CHECK_VALUE(cpu::simd::set_isa(name.c_str()), "_set_cpu_isa: instruction set '", name,
+                      "' is unknown or not supported by this CPU (expected 'avx2' or 'baseline')");
+  }, py::arg("name"));
   def_fn(m, "empty_cache", &empty_cache, "Returns the allocator's cached blocks to the system.");
   def_fn(m, "set_allocator_cache_limit", &set_allocator_cache_limit,
          "Most bytes of freed blocks the allocator keeps for reuse (default 1 GiB; 0 disables).",

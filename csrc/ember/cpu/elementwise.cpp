@@ -1,7 +1,10 @@
+#include <algorithm>
 #include <cstring>
 
 #include "ember/cpu/kernels.h"
 #include "ember/cpu/loop.h"
+#include "ember/cpu/parallel.h"
+#include "ember/cpu/simd.h"
 #include "ember/ops/meta.h"
 
 namespace ember::cpu {
@@ -14,7 +17,9 @@ void unary_loop(const Tensor& out, const Tensor& in, F f) {
   const T* x = in.data_ptr<T>();
   const int64_t n = out.numel();
   if (out.is_contiguous() && in.is_contiguous() && in.numel() == n) {
-    for (int64_t i = 0; i < n; ++i) o[i] = f(x[i]);
+    parallel_for(n, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) o[i] = f(x[i]);
+    });
     return;
   }
   Shape ist = meta::broadcast_strides(in, out.sizes());
@@ -37,17 +42,23 @@ void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
     bool ac = a.is_contiguous() && a.numel() == n;
     bool bc = b.is_contiguous() && b.numel() == n;
     if (ac && bc) {
-      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
+      parallel_for(n, [&](int64_t s, int64_t e) {
+        for (int64_t i = s; i < e; ++i) o[i] = f(x[i], y[i]);
+      });
       return;
     }
     if (ac && b.numel() == 1) {
       const T yv = *y;
-      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], yv);
+      parallel_for(n, [&](int64_t s, int64_t e) {
+        for (int64_t i = s; i < e; ++i) o[i] = f(x[i], yv);
+      });
       return;
     }
     if (bc && a.numel() == 1) {
       const T xv = *x;
-      for (int64_t i = 0; i < n; ++i) o[i] = f(xv, y[i]);
+      parallel_for(n, [&](int64_t s, int64_t e) {
+        for (int64_t i = s; i < e; ++i) o[i] = f(xv, y[i]);
+      });
       return;
     }
   }
@@ -86,15 +97,45 @@ void copy_typed(const Tensor& dst, const Tensor& src) {
   const From* x = src.data_ptr<From>();
   const int64_t n = dst.numel();
   if (dst.is_contiguous() && src.is_contiguous() && src.numel() == n) {
-    if constexpr (std::is_same_v<To, From>) {
-      std::memcpy(o, x, static_cast<size_t>(n) * sizeof(To));
-    } else {
-      for (int64_t i = 0; i < n; ++i) o[i] = static_cast<To>(x[i]);
-    }
+    parallel_for(n, [&](int64_t b, int64_t e) {
+      if constexpr (std::is_same_v<To, From>) {
+        std::memcpy(o + b, x + b, static_cast<size_t>(e - b) * sizeof(To));
+      } else {
+        for (int64_t i = b; i < e; ++i) o[i] = static_cast<To>(x[i]);
+      }
+    });
     return;
   }
   Shape sst = meta::broadcast_strides(src, dst.sizes());
   StridedLoop<2> loop(dst.sizes(), {&dst.strides(), &sst}, {sizeof(To), sizeof(From)});
+  if (loop.ndim == 2 && !loop.empty && loop.strides[1][1] == static_cast<int64_t>(sizeof(From)) &&
+      loop.strides[1][0] != static_cast<int64_t>(sizeof(From)) && loop.strides[0][0] != 0 &&
+      loop.strides[1][0] != 0) {
+    // A transpose (the source is contiguous along the destination's outer dim, e.g. making a
+    // .t() view contiguous): copy in square tiles so both sides stay in cache.
+    constexpr int64_t kTile = 32;
+    const int64_t cols = loop.sizes[0], rows = loop.sizes[1];
+    const int64_t d0 = loop.strides[0][0], d1 = loop.strides[0][1];
+    const int64_t s0 = loop.strides[1][0], s1 = loop.strides[1][1];
+    char* ob = reinterpret_cast<char*>(o);
+    const char* xb = reinterpret_cast<const char*>(x);
+    const int64_t row_tiles = (rows + kTile - 1) / kTile;
+    parallel_chunks(row_tiles, 1, [&](int64_t, int64_t tb, int64_t te) {
+      for (int64_t rb = tb * kTile; rb < std::min(rows, te * kTile); rb += kTile) {
+        const int64_t re = std::min(rows, rb + kTile);
+        for (int64_t cb = 0; cb < cols; cb += kTile) {
+          const int64_t ce = std::min(cols, cb + kTile);
+          for (int64_t c = cb; c < ce; ++c) {
+            for (int64_t r = rb; r < re; ++r) {
+              *reinterpret_cast<To*>(ob + r * d1 + c * d0) =
+                  static_cast<To>(*reinterpret_cast<const From*>(xb + r * s1 + c * s0));
+            }
+          }
+        }
+      }
+    }, rows * cols);
+    return;
+  }
   loop.run({reinterpret_cast<char*>(o), reinterpret_cast<char*>(const_cast<From*>(x))},
            [&](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t m) {
              for (int64_t i = 0; i < m; ++i) {
@@ -123,7 +164,96 @@ void copy_typed(const Tensor& dst, const Tensor& src) {
     binary_loop<bool, T>(out, a, b, [](T a, T b) -> bool { return EXPR; });               \
     break;
 
+namespace {
+
+// Float32 contiguous operands of equal size: the vectorized kernels of simd.h, when the CPU
+// has them and they cover the op.
+bool simd_unary(UnaryOp op, const Tensor& out, const Tensor& in, double p0, double p1) {
+  const simd::Kernels* k = simd::active();
+  const int64_t n = out.numel();
+  if (k == nullptr || out.dtype() != DType::Float32 || !out.is_contiguous() ||
+      !in.is_contiguous() || in.numel() != n || !k->has_unary(op)) {
+    return false;
+  }
+  float* o = out.data_ptr<float>();
+  const float* x = in.data_ptr<float>();
+  parallel_for(n, [&](int64_t b, int64_t e) { k->unary_f32(op, o + b, x + b, e - b, p0, p1); });
+  return true;
+}
+
+// True when `t` is contiguous and its sizes (leading 1s aside) are the trailing sizes of
+// `out`: t repeats once per row of out (a bias added to a batch).
+bool is_trailing_block(const Tensor& t, const Tensor& out) {
+  if (!t.is_contiguous() || t.numel() < 8) return false;
+  int64_t lead = 0;
+  while (lead < t.dim() && t.sizes()[lead] == 1) ++lead;
+  const int64_t rank = t.dim() - lead;
+  if (rank > out.dim()) return false;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (t.sizes()[lead + i] != out.sizes()[out.dim() - rank + i]) return false;
+  }
+  return true;
+}
+
+// out = op(full, row) (or op(row, full) when `row_first`) row by row.
+bool simd_rows(const simd::Kernels* k, BinaryOp op, const Tensor& out, const Tensor& full,
+               const Tensor& row, bool row_first) {
+  const int64_t n = out.numel();
+  const int64_t width = row.numel();
+  float* o = out.data_ptr<float>();
+  const float* f = full.data_ptr<float>();
+  const float* r = row.data_ptr<float>();
+  const int64_t rows = n / width;
+  const int64_t rows_per_chunk = std::max<int64_t>(1, (int64_t{1} << 14) / width);
+  parallel_chunks(rows, rows_per_chunk, [&](int64_t, int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      if (row_first) {
+        k->binary_f32(op, simd::Operands::Both, o + i * width, r, f + i * width, width);
+      } else {
+        k->binary_f32(op, simd::Operands::Both, o + i * width, f + i * width, r, width);
+      }
+    }
+  }, n);
+  return true;
+}
+
+bool simd_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  const simd::Kernels* k = simd::active();
+  const int64_t n = out.numel();
+  if (k == nullptr || out.dtype() != DType::Float32 || !out.is_contiguous() || !k->has_binary(op)) {
+    return false;
+  }
+  const bool ac = a.is_contiguous() && a.numel() == n;
+  const bool bc = b.is_contiguous() && b.numel() == n;
+  simd::Operands mode;
+  if (ac && bc) {
+    mode = simd::Operands::Both;
+  } else if (ac && b.numel() == 1) {
+    mode = simd::Operands::ScalarB;
+  } else if (bc && a.numel() == 1) {
+    mode = simd::Operands::ScalarA;
+  } else if (ac && is_trailing_block(b, out)) {
+    return simd_rows(k, op, out, a, b, false);
+  } else if (bc && is_trailing_block(a, out)) {
+    return simd_rows(k, op, out, b, a, true);
+  } else {
+    return false;
+  }
+  float* o = out.data_ptr<float>();
+  const float* x = a.data_ptr<float>();
+  const float* y = b.data_ptr<float>();
+  parallel_for(n, [&](int64_t s, int64_t e) {
+    const float* xs = mode == simd::Operands::ScalarA ? x : x + s;
+    const float* ys = mode == simd::Operands::ScalarB ? y : y + s;
+    k->binary_f32(op, mode, o + s, xs, ys, e - s);
+  });
+  return true;
+}
+
+}  // namespace
+
 void unary(UnaryOp op, const Tensor& out, const Tensor& in, double p0, double p1) {
+  if (simd_unary(op, out, in, p0, p1)) return;
   EMBER_DISPATCH_ALL(out.dtype(), "unary", [&] {
     using T = scalar_t;
     switch (op) { EMBER_UNARY_OPS(EMBER_UNARY_CASE) }
@@ -131,6 +261,7 @@ void unary(UnaryOp op, const Tensor& out, const Tensor& in, double p0, double p1
 }
 
 void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  if (simd_binary(op, out, a, b)) return;
   EMBER_DISPATCH_ALL(out.dtype(), "binary", [&] {
     using T = scalar_t;
     switch (op) { EMBER_BINARY_OPS(EMBER_BINARY_CASE) }
@@ -155,6 +286,24 @@ void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor&
     loop.run({static_cast<char*>(out.raw_data()), static_cast<char*>(cond.raw_data()),
               static_cast<char*>(a.raw_data()), static_cast<char*>(b.raw_data())},
              [&](std::array<char*, 4> p, std::array<int64_t, 4> s, int64_t m) {
+               constexpr int64_t isz = sizeof(T);
+               if (s[0] == isz && s[1] == 1 && s[2] == isz && s[3] == 0) {
+                 // where(mask, x, scalar), e.g. a ReLU-style backward: a loop that vectorizes.
+                 T* po = reinterpret_cast<T*>(p[0]);
+                 const bool* pc = reinterpret_cast<const bool*>(p[1]);
+                 const T* pa = reinterpret_cast<const T*>(p[2]);
+                 const T bv = *reinterpret_cast<const T*>(p[3]);
+                 for (int64_t i = 0; i < m; ++i) po[i] = pc[i] ? pa[i] : bv;
+                 return;
+               }
+               if (s[0] == isz && s[1] == 1 && s[2] == isz && s[3] == isz) {
+                 T* po = reinterpret_cast<T*>(p[0]);
+                 const bool* pc = reinterpret_cast<const bool*>(p[1]);
+                 const T* pa = reinterpret_cast<const T*>(p[2]);
+                 const T* pb = reinterpret_cast<const T*>(p[3]);
+                 for (int64_t i = 0; i < m; ++i) po[i] = pc[i] ? pa[i] : pb[i];
+                 return;
+               }
                for (int64_t i = 0; i < m; ++i) {
                  bool c = *reinterpret_cast<const bool*>(p[1] + i * s[1]);
                  *reinterpret_cast<T*>(p[0] + i * s[0]) =
@@ -178,7 +327,9 @@ void fill(const Tensor& dst, const Scalar& value) {
     const T v = value.to<T>();
     T* o = dst.data_ptr<T>();
     if (dst.is_contiguous()) {
-      for (int64_t i = 0, n = dst.numel(); i < n; ++i) o[i] = v;
+      parallel_for(dst.numel(), [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) o[i] = v;
+      });
       return;
     }
     StridedLoop<1> loop(dst.sizes(), {&dst.strides()}, {sizeof(T)});

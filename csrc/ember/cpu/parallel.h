@@ -1,12 +1,81 @@
 #pragma once
 
+#include <cstdint>
+#include <type_traits>
+
 #include "ember/core/export.h"
 
 namespace ember {
 
-/// Threads used for large CPU work (today: OpenBLAS GEMM; elementwise and reduction kernels
-/// run on the calling thread). ValueError for n < 1.
+/// Threads used for large CPU work: OpenBLAS GEMM and ember's own elementwise and reduction
+/// kernels (one count for both; the two never run at the same time). ValueError for n < 1.
 EMBER_API void set_num_threads(int n);
 EMBER_API int get_num_threads();
 
 }  // namespace ember
+
+namespace ember::cpu {
+
+/// Elementwise and reduction work below this many elements runs on the calling thread: waking
+/// a second thread costs more than it saves.
+constexpr int64_t kParallelThreshold = int64_t{1} << 16;
+
+/// Number of threads ember's kernels use (the OpenBLAS thread count).
+int kernel_threads();
+
+namespace detail {
+using RangeFn = void (*)(void* ctx, int64_t chunk_begin, int64_t chunk_end);
+/// Runs fn(ctx, c) for every chunk c in [0, nchunks) on the pool; the calling thread takes
+/// part, and chunks are claimed dynamically, so a worker that wakes late costs nothing.
+void run_chunks(int64_t nchunks, RangeFn fn, void* ctx);
+}  // namespace detail
+
+/// Calls f(begin, end) over [0, n) split into chunks of `chunk` elements (the last shorter);
+/// the chunking depends on n and `chunk` only, never on the thread count, so reductions that
+/// combine per-chunk partials in chunk order give the same result on any number of threads.
+/// Work of fewer than kParallelThreshold elements (`work`, default n), or a single thread,
+/// runs inline.
+template <typename F>
+void parallel_chunks(int64_t n, int64_t chunk, F&& f, int64_t work = -1) {
+  if (n <= 0) return;
+  const int64_t nchunks = (n + chunk - 1) / chunk;
+  if ((work < 0 ? n : work) < kParallelThreshold || nchunks == 1 || kernel_threads() <= 1) {
+    for (int64_t c = 0; c < nchunks; ++c) {
+      const int64_t b = c * chunk;
+      f(c, b, b + chunk < n ? b + chunk : n);
+    }
+    return;
+  }
+  struct Ctx {
+    std::remove_reference_t<F>* f;
+    int64_t n, chunk;
+  } ctx{&f, n, chunk};
+  detail::run_chunks(
+      nchunks,
+      [](void* p, int64_t c0, int64_t c1) {
+        auto* c = static_cast<Ctx*>(p);
+        for (int64_t k = c0; k < c1; ++k) {
+          const int64_t b = k * c->chunk;
+          (*c->f)(k, b, b + c->chunk < c->n ? b + c->chunk : c->n);
+        }
+      },
+      &ctx);
+}
+
+/// Chunk size for elementwise work of n elements: a few chunks per thread (so a thread that
+/// starts late or is preempted is covered by the others), a multiple of 64 elements so chunk
+/// edges fall on cache lines of any element size, and at least 16K elements.
+inline int64_t elementwise_chunk(int64_t n) {
+  int64_t c = n / 8;
+  if (c < (int64_t{1} << 14)) c = int64_t{1} << 14;
+  return (c + 63) / 64 * 64;
+}
+
+/// parallel_chunks with elementwise_chunk, for work where chunk results are independent.
+template <typename F>
+void parallel_for(int64_t n, F&& f) {
+  parallel_chunks(n, elementwise_chunk(n),
+                  [&](int64_t, int64_t b, int64_t e) { f(b, e); });
+}
+
+}  // namespace ember::cpu

@@ -7,6 +7,8 @@
 
 #include "ember/cpu/kernels.h"
 #include "ember/cpu/loop.h"
+#include "ember/cpu/parallel.h"
+#include "ember/cpu/simd.h"
 
 namespace ember::cpu {
 
@@ -56,9 +58,16 @@ void for_each_run(char* base, const StridedLoop<1>& red, F&& run) {
 }
 
 // Sum of one run; eight independent accumulators on contiguous runs let the compiler vectorize
-// and shorten the dependency chain.
-template <typename T, typename Acc>
+// and shorten the dependency chain. Float32 runs use the vectorized kernel when there is one
+// (float lanes over 8 terms, then double): as accurate as a pairwise float sum, not as a double
+// one; `Exact` keeps every term in double (var's mean needs that).
+template <typename T, typename Acc, bool Exact = false>
 Acc sum_run(const char* p, int64_t stride, int64_t n) {
+  if constexpr (!Exact && std::is_same_v<T, float> && std::is_same_v<Acc, double>) {
+    if (stride == static_cast<int64_t>(sizeof(T)) && n >= 32) {
+      if (const simd::Kernels* k = simd::active()) return k->sum_f32(reinterpret_cast<const float*>(p), n);
+    }
+  }
   if (stride == static_cast<int64_t>(sizeof(T))) {
     const T* x = reinterpret_cast<const T*>(p);
     Acc a[8] = {Acc(0), Acc(0), Acc(0), Acc(0), Acc(0), Acc(0), Acc(0), Acc(0)};
@@ -132,6 +141,14 @@ T extreme_lanes(const T* x, int64_t n8, T best, int32_t* any_nan) {
 // Max/min of one run folded into `best`; the rare run holding a NaN is scanned again for it.
 template <typename T>
 T extreme_run(const char* p, int64_t stride, int64_t n, T best, bool is_max) {
+  if constexpr (std::is_same_v<T, float>) {
+    const simd::Kernels* k = simd::active();
+    if (k != nullptr && stride == static_cast<int64_t>(sizeof(T)) && n >= 16 && !is_nan(best)) {
+      const T m = k->extreme_f32(reinterpret_cast<const float*>(p), n, is_max);
+      if (is_nan(m)) return m;
+      return (is_max ? m > best : m < best) ? m : best;
+    }
+  }
   if (stride == static_cast<int64_t>(sizeof(T)) && n >= 16 && !is_nan(best)) {
     const T* x = reinterpret_cast<const T*>(p);
     const int64_t n8 = n / 8 * 8;
@@ -224,10 +241,75 @@ void sweep(const Tensor& in, const std::vector<bool>& mask, B* buf, F&& run) {
            });
 }
 
+// For a contiguous input whose reduced dims are exactly the innermost ones (size-1 dims aside):
+// the number of reduced elements per output (each output then reduces one contiguous run),
+// else 0.
+int64_t contiguous_inner_run(const Tensor& in, const std::vector<bool>& mask) {
+  if (!in.is_contiguous()) return 0;
+  bool in_suffix = false;
+  int64_t inner = 1;
+  for (int64_t d = 0; d < in.dim(); ++d) {
+    const int64_t size = in.sizes()[d];
+    if (size == 1) continue;
+    if (mask[d]) {
+      in_suffix = true;
+      inner *= size;
+    } else if (in_suffix) {
+      return 0;
+    }
+  }
+  return inner;
+}
+
+// Fixed chunk of a whole-tensor reduction: partials are combined in chunk order, so the result
+// does not depend on the number of threads.
+constexpr int64_t kReduceChunk = int64_t{1} << 15;
+
+// Reduces the contiguous rows of a (outer, inner) input: row(r, ptr, n) reduces one run of a
+// row, combine(a, b) joins partials of one row, store(r, value) writes output r. One row is
+// split into fixed chunks over threads; many rows are spread over threads a block at a time.
+template <typename T, typename V, typename Row, typename Combine, typename Store>
+void reduce_rows(const T* x, int64_t outer, int64_t inner, Row row, Combine combine, Store store) {
+  if (outer == 1) {
+    const int64_t nchunks = (inner + kReduceChunk - 1) / kReduceChunk;
+    if (nchunks <= 1) {
+      store(0, row(x, inner));
+      return;
+    }
+    std::vector<V> part(static_cast<size_t>(nchunks));
+    parallel_chunks(inner, kReduceChunk, [&](int64_t c, int64_t b, int64_t e) {
+      part[static_cast<size_t>(c)] = row(x + b, e - b);
+    });
+    V r = part[0];
+    for (int64_t c = 1; c < nchunks; ++c) r = combine(r, part[static_cast<size_t>(c)]);
+    store(0, r);
+    return;
+  }
+  const int64_t rows_per_chunk = std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(inner, 1));
+  parallel_chunks(outer, rows_per_chunk, [&](int64_t, int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) store(r, row(x + r * inner, inner));
+  }, outer * inner);
+}
+
 template <typename T>
 void sum_prod_typed(bool is_sum, const Tensor& out, const Tensor& in,
                     const std::vector<bool>& mask) {
   using Acc = acc_type_t<T>;
+  if (const int64_t inner = contiguous_inner_run(in, mask); inner > 0) {
+    const int64_t outer = out.numel();
+    EMBER_DISPATCH_ALL(out.dtype(), "sum", [&] {
+      scalar_t* o = out.data_ptr<scalar_t>();
+      reduce_rows<T, Acc>(
+          in.data_ptr<T>(), outer, inner,
+          [&](const T* p, int64_t m) {
+            return is_sum ? sum_run<T, Acc>(reinterpret_cast<const char*>(p), sizeof(T), m)
+                          : prod_run<T, Acc>(reinterpret_cast<const char*>(p), sizeof(T), m);
+          },
+          [&](Acc a, Acc b) { return is_sum ? a + b : a * b; },
+          [&](int64_t r, Acc v) { o[r] = static_cast<scalar_t>(v); });
+    });
+    return;
+  }
   ReduceGeometry g(in, mask);
   if (sweep_in_memory_order(in, mask)) {
     std::vector<Acc> acc(static_cast<size_t>(out.numel()), is_sum ? Acc(0) : Acc(1));
@@ -275,8 +357,23 @@ void sum_prod_typed(bool is_sum, const Tensor& out, const Tensor& in,
 template <typename T>
 void extreme_typed(bool is_max, const Tensor& out, const Tensor& in,
                    const std::vector<bool>& mask) {
-  ReduceGeometry g(in, mask);
   T* o = out.data_ptr<T>();
+  if (const int64_t inner = contiguous_inner_run(in, mask); inner > 0) {
+    reduce_rows<T, T>(
+        in.data_ptr<T>(), out.numel(), inner,
+        [&](const T* p, int64_t m) {
+          return extreme_run<T>(reinterpret_cast<const char*>(p) + sizeof(T), sizeof(T), m - 1,
+                                *p, is_max);
+        },
+        [&](T best, T v) {
+          // Partials in chunk order: an earlier NaN stays, a later one replaces.
+          if (is_nan(best)) return best;
+          return pick(v, best, is_max);
+        },
+        [&](int64_t r, T v) { o[r] = v; });
+    return;
+  }
+  ReduceGeometry g(in, mask);
   if (sweep_in_memory_order(in, mask)) {
     // Start from the identity of max/min; pick() keeps NaN sticky.
     T init;
@@ -368,7 +465,7 @@ void var_typed(const Tensor& out, const Tensor& in, const std::vector<bool>& mas
   for_each_output<T>(in, g, [&](intptr_t oi, char* base) {
     double s = 0;
     for_each_run(base, red, [&](const char* p, int64_t st, int64_t m) {
-      s += sum_run<T, double>(p, st, m);
+      s += sum_run<T, double, true>(p, st, m);
     });
     const double mean = s / static_cast<double>(n);
     double ss = 0;

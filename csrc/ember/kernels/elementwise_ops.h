@@ -96,8 +96,13 @@ EMBER_HD inline T min_nan(T a, T b) {
   return a < b ? a : b;
 }
 
+// e^-|v| never overflows, so the tail below -88 (float) keeps its tiny values instead of 0.
 template <typename T>
 EMBER_HD inline T sigmoid(T v) {
+  if (v < T(0)) {
+    const T e = std::exp(v);
+    return e / (T(1) + e);
+  }
   return T(1) / (T(1) + std::exp(-v));
 }
 

@@ -1,0 +1,209 @@
+// A small pool for ember's own kernels. Workers spin briefly after each job (a sequence of
+// large ops then finds them awake) and sleep on a condition variable after that, so an idle
+// pool costs nothing and does not compete with OpenBLAS's threads during GEMMs. The calling
+// thread claims chunks like the workers do: a worker that wakes late finds the work done
+// instead of delaying it.
+
+#include "ember/cpu/parallel.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define EMBER_CPU_RELAX() _mm_pause()
+#else
+#define EMBER_CPU_RELAX() std::this_thread::yield()
+#endif
+
+extern "C" int scipy_openblas_get_num_threads(void);
+
+namespace ember::cpu {
+
+namespace {
+
+struct Job {
+  uint64_t id;
+  int64_t nchunks;
+  detail::RangeFn fn;
+  void* ctx;
+  std::atomic<int64_t> next{0};
+};
+
+thread_local bool t_in_region = false;
+
+void drain(Job* job) {
+  while (true) {
+    const int64_t c = job->next.fetch_add(1, std::memory_order_relaxed);
+    if (c >= job->nchunks) return;
+    job->fn(job->ctx, c, c + 1);
+  }
+}
+
+class Pool {
+ public:
+  ~Pool() { resize(0); }
+
+  // Runs `job` with `workers` helper threads. Serialized by the caller's lock. Returns true
+  // when the calling thread waited for a worker longer than it worked itself (a worker was
+  // preempted inside a chunk: the machine has more runnable threads than cores).
+  bool run(Job* job, int workers) {
+    if (static_cast<int>(threads_.size()) != workers) resize(workers);
+    job->id = ++last_id_;
+    published_id_.store(job->id, std::memory_order_seq_cst);
+    job_.store(job, std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+      std::lock_guard<std::mutex> g(mu_);
+      cv_.notify_all();
+    }
+    using clock = std::chrono::steady_clock;
+    const auto t0 = clock::now();
+    drain(job);
+    const auto t1 = clock::now();
+    // No worker may touch `job` once this returns: unpublish, then wait for those inside.
+    job_.store(nullptr, std::memory_order_seq_cst);
+    // A worker still inside has claimed a chunk; on a busy machine it may have been preempted,
+    // so yield the core after a short spin instead of burning the time slice it needs.
+    for (int i = 0; inside_.load(std::memory_order_seq_cst) != 0; ++i) {
+      if (i < 2000) {
+        EMBER_CPU_RELAX();
+      } else {
+        std::this_thread::yield();
+      }
+    }
+    const auto waited = clock::now() - t1;
+    return waited > std::chrono::microseconds(20) && waited > t1 - t0;
+  }
+
+ private:
+  void resize(int workers) {
+    if (!threads_.empty()) {
+      {
+        std::lock_guard<std::mutex> g(mu_);
+        stop_.store(true);
+      }
+      cv_.notify_all();
+      for (auto& t : threads_) t.join();
+      threads_.clear();
+      stop_.store(false);
+    }
+    for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { loop(); });
+  }
+
+  // The published job if it is one this worker has not run yet, else null. Announces itself in
+  // `inside_` before reading the pointer, so run() cannot return while it holds the job.
+  Job* enter(uint64_t seen) {
+    inside_.fetch_add(1, std::memory_order_seq_cst);
+    Job* j = job_.load(std::memory_order_seq_cst);
+    if (j != nullptr && j->id != seen) return j;
+    inside_.fetch_sub(1, std::memory_order_seq_cst);
+    return nullptr;
+  }
+
+  // Never dereferences the job (it may be gone): compares the published id only.
+  bool has_new(uint64_t seen) const {
+    return job_.load(std::memory_order_seq_cst) != nullptr &&
+           published_id_.load(std::memory_order_seq_cst) != seen;
+  }
+
+  void loop() {
+    t_in_region = true;  // kernels called from a worker never start a nested region
+    uint64_t seen = 0;
+    using clock = std::chrono::steady_clock;
+    while (!stop_.load(std::memory_order_relaxed)) {
+      // Spin for a short while (about 50 us) before sleeping.
+      const auto spin_until = clock::now() + std::chrono::microseconds(50);
+      bool found = false;
+      for (int i = 0; !found; ++i) {
+        if (has_new(seen) || stop_.load(std::memory_order_relaxed)) {
+          found = true;
+          break;
+        }
+        EMBER_CPU_RELAX();
+        if ((i & 63) == 63 && clock::now() > spin_until) break;
+      }
+      if (!found) {
+        std::unique_lock<std::mutex> lk(mu_);
+        sleepers_.fetch_add(1, std::memory_order_seq_cst);
+        cv_.wait(lk, [&] { return stop_.load() || has_new(seen); });
+        sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+      }
+      if (stop_.load()) break;
+      if (Job* j = enter(seen)) {
+        seen = j->id;
+        drain(j);
+        inside_.fetch_sub(1, std::memory_order_seq_cst);
+      }
+    }
+  }
+
+  std::vector<std::thread> threads_;
+  std::atomic<Job*> job_{nullptr};
+  std::atomic<uint64_t> published_id_{0};
+  std::atomic<int> inside_{0};
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t last_id_ = 0;
+};
+
+Pool& pool() {
+  // Leaked on purpose: joining threads during static destruction at exit can deadlock.
+  static Pool* p = new Pool();
+  return *p;
+}
+
+std::mutex& pool_lock() {
+  static std::mutex* m = new std::mutex();
+  return *m;
+}
+
+}  // namespace
+
+int kernel_threads() { return scipy_openblas_get_num_threads(); }
+
+namespace detail {
+
+void run_chunks(int64_t nchunks, RangeFn fn, void* ctx) {
+  const int threads = kernel_threads();
+  // Nested regions, and a second Python thread while the pool is busy, run inline.
+  std::unique_lock<std::mutex> lk(pool_lock(), std::try_to_lock);
+  if (t_in_region || threads <= 1 || !lk.owns_lock()) {
+    fn(ctx, 0, nchunks);
+    return;
+  }
+  // Back-off on an oversubscribed machine: after a region where a preempted worker kept the
+  // caller waiting, the next `skip` regions run inline (doubling up to 256 while it recurs, so
+  // a busy machine costs at most one slow region in 257; an idle one never skips).
+  static int backoff = 0;
+  static int skip = 0;
+  if (skip > 0) {
+    --skip;
+    lk.unlock();
+    fn(ctx, 0, nchunks);
+    return;
+  }
+  t_in_region = true;
+  Job job;
+  job.nchunks = nchunks;
+  job.fn = fn;
+  job.ctx = ctx;
+  const bool slow = pool().run(&job, threads - 1);
+  t_in_region = false;
+  if (slow) {
+    backoff = backoff == 0 ? 1 : std::min(backoff * 2, 256);
+    skip = backoff;
+  } else {
+    backoff /= 2;
+  }
+}
+
+}  // namespace detail
+
+}  // namespace ember::cpu

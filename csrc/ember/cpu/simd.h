@@ -1,0 +1,47 @@
+#pragma once
+
+// Hand-vectorized float32 kernels for contiguous data, built for one instruction set in their
+// own translation unit (simd_avx2.cpp, compiled with -mavx2 -mfma) and chosen once at load
+// time from the CPU's features. Without a usable instruction set (or with EMBER_CPU_ISA=baseline
+// in the environment) `active()` is null and the portable loops in elementwise.cpp and
+// reduce.cpp run instead.
+
+#include <cstdint>
+
+#include "ember/core/export.h"
+#include "ember/kernels/elementwise_ops.h"
+
+namespace ember::cpu::simd {
+
+/// Operand layout of a binary kernel.
+enum class Operands { Both, ScalarB, ScalarA };
+
+struct Kernels {
+  const char* name;
+  /// Whether unary_f32 / binary_f32 handle `op`.
+  bool (*has_unary)(UnaryOp op);
+  bool (*has_binary)(BinaryOp op);
+  /// o[i] = op(x[i]) (p0, p1: the op's parameters) for i in [0, n).
+  void (*unary_f32)(UnaryOp op, float* o, const float* x, int64_t n, double p0, double p1);
+  /// o[i] = op(a[i], b[i]); with ScalarA/ScalarB that operand is the single value *a / *b.
+  void (*binary_f32)(BinaryOp op, Operands mode, float* o, const float* a, const float* b,
+                     int64_t n);
+  /// Sum of x[0..n) (float lanes over short blocks, blocks added in double).
+  double (*sum_f32)(const float* x, int64_t n);
+  /// Max (or min) of x[0..n), n >= 1; the first NaN if there is one.
+  float (*extreme_f32)(const float* x, int64_t n, bool is_max);
+};
+
+/// The kernels in use, or null for the portable loops.
+const Kernels* active();
+/// "avx2" or "baseline".
+EMBER_API const char* isa();
+/// Switches the kernels in use ("avx2" or "baseline"); false when the CPU lacks that set.
+EMBER_API bool set_isa(const char* name);
+
+// Per instruction set: the table, or null when the CPU lacks it.
+namespace avx2 {
+const Kernels* kernels();
+}
+
+}  // namespace ember::cpu::simd

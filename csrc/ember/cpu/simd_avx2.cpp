@@ -1,0 +1,345 @@
+// AVX2 + FMA float32 kernels (this file alone is compiled with -mavx2 -mfma; see simd.h).
+// exp, log, tanh and sigmoid are vectorized approximations within a few ulp of the correctly
+// rounded result over the whole float range, with IEEE results for inf, nan, overflow and
+// underflow (subnormal results included).
+
+#include "ember/cpu/simd.h"
+
+#if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
+
+#include <immintrin.h>
+
+#include <cmath>
+
+namespace ember::cpu::simd::avx2 {
+
+namespace {
+
+inline __m256 set1(float v) { return _mm256_set1_ps(v); }
+inline __m256 is_nan(__m256 x) { return _mm256_cmp_ps(x, x, _CMP_UNORD_Q); }
+inline __m256 abs_ps(__m256 x) { return _mm256_andnot_ps(set1(-0.0f), x); }
+
+// Loads/stores the first `n` (< 8) lanes; other lanes read as 0.
+inline __m256i tail_mask(int64_t n) {
+  const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), idx);
+}
+
+// e^x. Range reduction x = k ln2 + r (|r| <= ln2/2, ln2 in two parts), e^r by a degree-7
+// polynomial, 2^k applied as two factors so that subnormal and overflowing results round once.
+inline __m256 exp_ps(__m256 x) {
+  const __m256 xc = _mm256_min_ps(_mm256_max_ps(x, set1(-104.0f)), set1(89.0f));
+  const __m256 k = _mm256_round_ps(_mm256_mul_ps(xc, set1(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(k, set1(0.693359375f), xc);
+  r = _mm256_fnmadd_ps(k, set1(-2.12194440e-4f), r);
+  __m256 p = set1(1.0f / 5040.0f);
+  p = _mm256_fmadd_ps(p, r, set1(1.0f / 720.0f));
+  p = _mm256_fmadd_ps(p, r, set1(1.0f / 120.0f));
+  p = _mm256_fmadd_ps(p, r, set1(1.0f / 24.0f));
+  p = _mm256_fmadd_ps(p, r, set1(1.0f / 6.0f));
+  p = _mm256_fmadd_ps(p, r, set1(0.5f));
+  p = _mm256_fmadd_ps(p, r, set1(1.0f));
+  p = _mm256_fmadd_ps(p, r, set1(1.0f));
+  const __m256i ki = _mm256_cvtps_epi32(k);
+  const __m256i k1 = _mm256_srai_epi32(ki, 1);
+  const __m256i k2 = _mm256_sub_epi32(ki, k1);
+  const __m256i bias = _mm256_set1_epi32(127);
+  const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));
+  const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, bias), 23));
+  const __m256 y = _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+  return _mm256_blendv_ps(y, x, is_nan(x));
+}
+
+// log(x). x = 2^e m with m in [sqrt(1/2), sqrt(2)); log(m) = log(1+f) through s = f/(2+f)
+// and an odd series in s; e ln2 added in two parts.
+inline __m256 log_ps(__m256 x) {
+  const __m256 tiny = _mm256_cmp_ps(x, set1(1.17549435e-38f), _CMP_LT_OQ);  // subnormal or <=0
+  const __m256 xs = _mm256_blendv_ps(x, _mm256_mul_ps(x, set1(8388608.0f)), tiny);
+  const __m256i bits = _mm256_castps_si256(xs);
+  __m256i e = _mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(127));
+  e = _mm256_sub_epi32(e, _mm256_and_si256(_mm256_castps_si256(tiny), _mm256_set1_epi32(23)));
+  __m256 m = _mm256_castsi256_ps(_mm256_or_si256(
+      _mm256_and_si256(bits, _mm256_set1_epi32(0x007fffff)), _mm256_set1_epi32(0x3f800000)));
+  const __m256 big = _mm256_cmp_ps(m, set1(1.41421356f), _CMP_GT_OQ);
+  m = _mm256_blendv_ps(m, _mm256_mul_ps(m, set1(0.5f)), big);
+  e = _mm256_sub_epi32(e, _mm256_castps_si256(big));  // mask is -1: e + 1
+  const __m256 ef = _mm256_cvtepi32_ps(e);
+  const __m256 f = _mm256_sub_ps(m, set1(1.0f));
+  const __m256 s = _mm256_div_ps(f, _mm256_add_ps(set1(2.0f), f));
+  const __m256 z = _mm256_mul_ps(s, s);
+  __m256 R = set1(2.0f / 11.0f);
+  R = _mm256_fmadd_ps(R, z, set1(2.0f / 9.0f));
+  R = _mm256_fmadd_ps(R, z, set1(2.0f / 7.0f));
+  R = _mm256_fmadd_ps(R, z, set1(2.0f / 5.0f));
+  R = _mm256_fmadd_ps(R, z, set1(2.0f / 3.0f));
+  R = _mm256_mul_ps(R, z);
+  const __m256 hfsq = _mm256_mul_ps(set1(0.5f), _mm256_mul_ps(f, f));
+  // log(1+f) = f - (hfsq - s (hfsq + R)); then + e ln2.
+  __m256 t = _mm256_fmadd_ps(s, _mm256_add_ps(hfsq, R), _mm256_mul_ps(ef, set1(3.19461833e-05f)));
+  __m256 y = _mm256_sub_ps(f, _mm256_sub_ps(hfsq, t));
+  y = _mm256_fmadd_ps(ef, set1(0.693115234375f), y);
+  // Special values: log(0) = -inf, log(<0) = nan, log(inf) = inf, nan stays.
+  const __m256 zero = _mm256_setzero_ps();
+  y = _mm256_blendv_ps(y, set1(-INFINITY), _mm256_cmp_ps(x, zero, _CMP_EQ_OQ));
+  y = _mm256_blendv_ps(y, set1(NAN), _mm256_cmp_ps(x, zero, _CMP_LT_OQ));
+  y = _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, set1(INFINITY), _CMP_EQ_OQ));
+  return _mm256_blendv_ps(y, x, is_nan(x));
+}
+
+// tanh(x): an odd Taylor polynomial for |x| < 0.5, else 1 - 2 / (e^{2|x|} + 1), sign restored.
+inline __m256 tanh_ps(__m256 x) {
+  const __m256 sign = _mm256_and_ps(x, set1(-0.0f));
+  const __m256 a = abs_ps(x);
+  const __m256 z = _mm256_mul_ps(x, x);
+  __m256 p = set1(6404582.0f / 10854718875.0f);
+  p = _mm256_fmadd_ps(p, z, set1(-929569.0f / 638512875.0f));
+  p = _mm256_fmadd_ps(p, z, set1(21844.0f / 6081075.0f));
+  p = _mm256_fmadd_ps(p, z, set1(-1382.0f / 155925.0f));
+  p = _mm256_fmadd_ps(p, z, set1(62.0f / 2835.0f));
+  p = _mm256_fmadd_ps(p, z, set1(-17.0f / 315.0f));
+  p = _mm256_fmadd_ps(p, z, set1(2.0f / 15.0f));
+  p = _mm256_fmadd_ps(p, z, set1(-1.0f / 3.0f));
+  const __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
+  const __m256 e = exp_ps(_mm256_add_ps(a, a));
+  const __m256 large = _mm256_sub_ps(set1(1.0f), _mm256_div_ps(set1(2.0f), _mm256_add_ps(e, set1(1.0f))));
+  const __m256 y = _mm256_or_ps(large, sign);
+  return _mm256_blendv_ps(y, small, _mm256_cmp_ps(a, set1(0.5f), _CMP_LT_OQ));
+}
+
+// sigmoid(x) = 1 / (1 + e^-x), computed from e = e^-|x| so neither branch overflows.
+inline __m256 sigmoid_ps(__m256 x) {
+  const __m256 e = exp_ps(_mm256_sub_ps(_mm256_setzero_ps(), abs_ps(x)));
+  const __m256 s = _mm256_div_ps(set1(1.0f), _mm256_add_ps(set1(1.0f), e));
+  const __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
+  return _mm256_blendv_ps(s, _mm256_mul_ps(e, s), neg);
+}
+
+template <typename F>
+inline void map1(float* o, const float* x, int64_t n, F f) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 a = f(_mm256_loadu_ps(x + i));
+    const __m256 b = f(_mm256_loadu_ps(x + i + 8));
+    _mm256_storeu_ps(o + i, a);
+    _mm256_storeu_ps(o + i + 8, b);
+  }
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(o + i, f(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    const __m256i m = tail_mask(n - i);
+    _mm256_maskstore_ps(o + i, m, f(_mm256_maskload_ps(x + i, m)));
+  }
+}
+
+template <typename F>
+inline void map2(Operands mode, float* o, const float* a, const float* b, int64_t n, F f) {
+  if (mode == Operands::ScalarB) {
+    const __m256 vb = set1(*b);
+    map1(o, a, n, [&](__m256 v) { return f(v, vb); });
+    return;
+  }
+  if (mode == Operands::ScalarA) {
+    const __m256 va = set1(*a);
+    map1(o, b, n, [&](__m256 v) { return f(va, v); });
+    return;
+  }
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 r0 = f(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+    const __m256 r1 = f(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+    _mm256_storeu_ps(o + i, r0);
+    _mm256_storeu_ps(o + i + 8, r1);
+  }
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(o + i, f(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+  }
+  if (i < n) {
+    const __m256i m = tail_mask(n - i);
+    _mm256_maskstore_ps(o + i, m, f(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m)));
+  }
+}
+
+bool has_unary(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::Neg:
+    case UnaryOp::Exp:
+    case UnaryOp::Log:
+    case UnaryOp::Sqrt:
+    case UnaryOp::Rsqrt:
+    case UnaryOp::Abs:
+    case UnaryOp::Sigmoid:
+    case UnaryOp::Tanh:
+    case UnaryOp::Relu:
+    case UnaryOp::Silu:
+    case UnaryOp::LeakyRelu:
+    case UnaryOp::Reciprocal:
+    case UnaryOp::Square:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool has_binary(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::Add:
+    case BinaryOp::Sub:
+    case BinaryOp::Mul:
+    case BinaryOp::Div:
+    case BinaryOp::Maximum:
+    case BinaryOp::Minimum:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void unary_f32(UnaryOp op, float* o, const float* x, int64_t n, double p0, double p1) {
+  const __m256 one = set1(1.0f);
+  const __m256 zero = _mm256_setzero_ps();
+  switch (op) {
+    case UnaryOp::Neg:
+      return map1(o, x, n, [](__m256 v) { return _mm256_xor_ps(v, set1(-0.0f)); });
+    case UnaryOp::Exp:
+      return map1(o, x, n, exp_ps);
+    case UnaryOp::Log:
+      return map1(o, x, n, log_ps);
+    case UnaryOp::Sqrt:
+      return map1(o, x, n, [](__m256 v) { return _mm256_sqrt_ps(v); });
+    case UnaryOp::Rsqrt:
+      return map1(o, x, n, [&](__m256 v) { return _mm256_div_ps(one, _mm256_sqrt_ps(v)); });
+    case UnaryOp::Abs:
+      return map1(o, x, n, abs_ps);
+    case UnaryOp::Sigmoid:
+      return map1(o, x, n, sigmoid_ps);
+    case UnaryOp::Tanh:
+      return map1(o, x, n, tanh_ps);
+    case UnaryOp::Relu:  // x if x > 0 or NaN, else +0
+      return map1(o, x, n, [&](__m256 v) {
+        return _mm256_and_ps(v, _mm256_cmp_ps(v, zero, _CMP_NLE_UQ));
+      });
+    case UnaryOp::Silu:
+      return map1(o, x, n, [](__m256 v) { return _mm256_mul_ps(v, sigmoid_ps(v)); });
+    case UnaryOp::LeakyRelu: {
+      const __m256 slope = set1(static_cast<float>(p0));
+      return map1(o, x, n, [&](__m256 v) {
+        return _mm256_blendv_ps(_mm256_mul_ps(v, slope), v, _mm256_cmp_ps(v, zero, _CMP_GT_OQ));
+      });
+    }
+    case UnaryOp::Reciprocal:
+      return map1(o, x, n, [&](__m256 v) { return _mm256_div_ps(one, v); });
+    case UnaryOp::Square:
+      return map1(o, x, n, [](__m256 v) { return _mm256_mul_ps(v, v); });
+    default:
+      return;
+  }
+}
+
+void binary_f32(BinaryOp op, Operands mode, float* o, const float* a, const float* b, int64_t n) {
+  switch (op) {
+    case BinaryOp::Add:
+      return map2(mode, o, a, b, n, [](__m256 x, __m256 y) { return _mm256_add_ps(x, y); });
+    case BinaryOp::Sub:
+      return map2(mode, o, a, b, n, [](__m256 x, __m256 y) { return _mm256_sub_ps(x, y); });
+    case BinaryOp::Mul:
+      return map2(mode, o, a, b, n, [](__m256 x, __m256 y) { return _mm256_mul_ps(x, y); });
+    case BinaryOp::Div:
+      return map2(mode, o, a, b, n, [](__m256 x, __m256 y) { return _mm256_div_ps(x, y); });
+    case BinaryOp::Maximum:  // a > b ? a : b, and a NaN a wins
+      return map2(mode, o, a, b, n, [](__m256 x, __m256 y) {
+        return _mm256_blendv_ps(_mm256_max_ps(x, y), x, is_nan(x));
+      });
+    case BinaryOp::Minimum:
+      return map2(mode, o, a, b, n, [](__m256 x, __m256 y) {
+        return _mm256_blendv_ps(_mm256_min_ps(x, y), x, is_nan(x));
+      });
+    default:
+      return;
+  }
+}
+
+inline __m256d widen_sum(__m256 v) {
+  return _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)),
+                       _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+}
+
+double sum_f32(const float* x, int64_t n) {
+  // Blocks of 256 floats summed in 4 x 8 float lanes (each lane adds 8 values), then folded
+  // into double lanes: float rounding only ever spans 8 terms.
+  __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
+  int64_t i = 0;
+  for (; i + 256 <= n; i += 256) {
+    __m256 s0 = _mm256_loadu_ps(x + i), s1 = _mm256_loadu_ps(x + i + 8);
+    __m256 s2 = _mm256_loadu_ps(x + i + 16), s3 = _mm256_loadu_ps(x + i + 24);
+    for (int64_t j = i + 32; j < i + 256; j += 32) {
+      s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + j));
+      s1 = _mm256_add_ps(s1, _mm256_loadu_ps(x + j + 8));
+      s2 = _mm256_add_ps(s2, _mm256_loadu_ps(x + j + 16));
+      s3 = _mm256_add_ps(s3, _mm256_loadu_ps(x + j + 24));
+    }
+    acc0 = _mm256_add_pd(acc0, _mm256_add_pd(widen_sum(s0), widen_sum(s1)));
+    acc1 = _mm256_add_pd(acc1, _mm256_add_pd(widen_sum(s2), widen_sum(s3)));
+  }
+  for (; i + 8 <= n; i += 8) acc0 = _mm256_add_pd(acc0, widen_sum(_mm256_loadu_ps(x + i)));
+  if (i < n) acc1 = _mm256_add_pd(acc1, widen_sum(_mm256_maskload_ps(x + i, tail_mask(n - i))));
+  double lanes[4];
+  _mm256_storeu_pd(lanes, _mm256_add_pd(acc0, acc1));
+  return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+}
+
+template <bool IsMax>
+float extreme(const float* x, int64_t n) {
+  const float init = IsMax ? -INFINITY : INFINITY;
+  __m256 b0 = set1(init), b1 = b0, b2 = b0, b3 = b0;
+  __m256 nan = _mm256_setzero_ps();
+  auto step = [](__m256 b, __m256 v) { return IsMax ? _mm256_max_ps(b, v) : _mm256_min_ps(b, v); };
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
+    const __m256 v2 = _mm256_loadu_ps(x + i + 16), v3 = _mm256_loadu_ps(x + i + 24);
+    b0 = step(b0, v0);
+    b1 = step(b1, v1);
+    b2 = step(b2, v2);
+    b3 = step(b3, v3);
+    nan = _mm256_or_ps(nan, _mm256_or_ps(_mm256_cmp_ps(v0, v1, _CMP_UNORD_Q),
+                                         _mm256_cmp_ps(v2, v3, _CMP_UNORD_Q)));
+  }
+  b0 = step(step(b0, b1), step(b2, b3));
+  float lanes[8];
+  _mm256_storeu_ps(lanes, b0);
+  float best = init;
+  for (int k = 0; k < 8; ++k) best = (IsMax ? lanes[k] > best : lanes[k] < best) ? lanes[k] : best;
+  bool any_nan = _mm256_movemask_ps(nan) != 0;
+  for (; i < n; ++i) {
+    const float v = x[i];
+    any_nan = any_nan || v != v;
+    best = (IsMax ? v > best : v < best) ? v : best;
+  }
+  if (any_nan) {
+    for (int64_t j = 0; j < n; ++j) {
+      if (x[j] != x[j]) return x[j];
+    }
+  }
+  return best;
+}
+
+float extreme_f32(const float* x, int64_t n, bool is_max) {
+  return is_max ? extreme<true>(x, n) : extreme<false>(x, n);
+}
+
+constexpr Kernels kTable = {"avx2",    &has_unary, &has_binary, &unary_f32,
+                            &binary_f32, &sum_f32, &extreme_f32};
+
+}  // namespace
+
+const Kernels* kernels() { return &kTable; }
+
+}  // namespace ember::cpu::simd::avx2
+
+#else  // not built for AVX2: the baseline loops run everywhere
+
+namespace ember::cpu::simd::avx2 {
+const Kernels* kernels() { return nullptr; }
+}  // namespace ember::cpu::simd::avx2
+
+#endif

@@ -1,0 +1,226 @@
+"""Vectorized float32 kernels: accuracy against numpy (float64 reference rounded to float32)
+over wide ranges and special values, and equality of the AVX2 and baseline paths."""
+
+import numpy as np
+import pytest
+
+import ember
+from ember import _C
+
+ISAS = ["baseline", "avx2"]
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    before = _C._cpu_isa()
+    try:
+        _C._set_cpu_isa(request.param)
+    except ValueError:
+        pytest.skip(f"this CPU has no {request.param}")
+    yield request.param
+    _C._set_cpu_isa(before)
+
+
+def _ordered(a):
+    i = a.astype(np.float32).view(np.int32).astype(np.int64)
+    return np.where(i < 0, -(i & 0x7FFFFFFF), i)
+
+
+def ulp_diff(got, want):
+    """ulps between float32 arrays; 0 where both are the same special value (nan, inf)."""
+    got = np.asarray(got, np.float32)
+    want = np.asarray(want, np.float32)
+    d = np.abs(_ordered(got) - _ordered(want))
+    both_nan = np.isnan(got) & np.isnan(want)
+    return np.where(both_nan, 0, d)
+
+
+SPECIAL = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0, 1e-45, -1e-45, 1e-38,
+                    1.1754942e-38, 3.4028235e38, -3.4028235e38, 0.5, -0.5, 1e-7, -1e-7],
+                   np.float32)
+
+
+def _inputs(lo, hi, n=200001):
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.linspace(lo, hi, n, dtype=np.float32),
+                        rng.uniform(lo, hi, n).astype(np.float32), SPECIAL])
+    return x
+
+
+def _check(op, ref, x, max_ulp, isa):
+    got = getattr(ember.from_numpy(x), op)().numpy()
+    with np.errstate(all="ignore"):
+        want = ref(x.astype(np.float64)).astype(np.float32)
+    assert np.array_equal(np.isnan(got), np.isnan(want)), x[np.isnan(got) != np.isnan(want)][:5]
+    fin = np.isfinite(want)
+    assert np.array_equal(got[~fin & ~np.isnan(want)], want[~fin & ~np.isnan(want)])
+    d = ulp_diff(got, want)
+    # Subnormal results carry fewer bits: judge them on an absolute scale.
+    sub = np.abs(want) < np.float32(1.1754944e-38)
+    assert np.all(np.abs(got[sub].astype(np.float64) - want[sub]) <= 2 * 1.4e-45), x[sub][:5]
+    worst = d[~sub].max()
+    assert worst <= max_ulp, (op, isa, worst, x[~sub][np.argmax(d[~sub])])
+
+
+@pytest.mark.parametrize("lo,hi", [(-110.0, 90.0), (-1.0, 1.0), (-1e-3, 1e-3)])
+def test_exp_accuracy(isa, lo, hi):
+    _check("exp", np.exp, _inputs(lo, hi), 2, isa)
+
+
+def test_exp_overflow_underflow(isa):
+    x = np.array([88.72283, 88.72284, 89.0, 100.0, 1e30, -87.3, -103.0, -103.97, -104.0, -105.0,
+                  -1e30, np.inf, -np.inf, np.nan], np.float32)
+    got = ember.from_numpy(x).exp().numpy()
+    with np.errstate(all="ignore"):
+        want = np.exp(x.astype(np.float64)).astype(np.float32)
+    assert np.all(ulp_diff(got, want) <= 2), (got, want)
+    assert got[-3] == np.inf and got[-2] == 0.0 and np.isnan(got[-1])
+
+
+@pytest.mark.parametrize("lo,hi", [(0.0, 10.0), (1e-3, 1e5), (0.5, 2.0)])
+def test_log_accuracy(isa, lo, hi):
+    x = np.abs(_inputs(lo, hi))
+    _check("log", np.log, x, 2, isa)
+
+
+def test_log_wide_and_special(isa):
+    rng = np.random.default_rng(1)
+    x = (2.0 ** rng.uniform(-149, 128, 100000)).astype(np.float32)
+    x = np.concatenate([x, np.array([0.0, -0.0, -1.0, -np.inf, np.inf, np.nan, 1.0, 1e-45,
+                                     3.4028235e38], np.float32)])
+    _check("log", np.log, x, 2, isa)
+    got = ember.from_numpy(np.array([0.0, -1.0, 1.0, np.inf], np.float32)).log().numpy()
+    assert got[0] == -np.inf and np.isnan(got[1]) and got[2] == 0.0 and got[3] == np.inf
+
+
+@pytest.mark.parametrize("lo,hi", [(-20.0, 20.0), (-1.0, 1.0), (-1e-4, 1e-4)])
+def test_tanh_accuracy(isa, lo, hi):
+    _check("tanh", np.tanh, _inputs(lo, hi), 3, isa)
+
+
+@pytest.mark.parametrize("lo,hi", [(-110.0, 110.0), (-2.0, 2.0)])
+def test_sigmoid_accuracy(isa, lo, hi):
+    _check("sigmoid", lambda v: 1.0 / (1.0 + np.exp(-v)), _inputs(lo, hi), 3, isa)
+
+
+def test_sigmoid_tails(isa):
+    x = np.array([-100.0, -90.0, 20.0, 100.0, np.inf, -np.inf], np.float32)
+    got = ember.from_numpy(x).sigmoid().numpy()
+    assert got[0] > 0 and got[0] == pytest.approx(3.7200760e-44, abs=3e-45)
+    assert got[2] == 1.0 and got[3] == 1.0 and got[4] == 1.0 and got[5] == 0.0
+
+
+# Sizes around the vector width and the unroll, and one large enough to run on threads.
+SIZES = [1, 7, 8, 9, 15, 16, 17, 31, 33, 255, 257, 1000, (1 << 16) + 13]
+
+
+def _with(isa_name, fn):
+    before = _C._cpu_isa()
+    try:
+        _C._set_cpu_isa(isa_name)
+    except ValueError:
+        pytest.skip(f"this CPU has no {isa_name}")
+    try:
+        return fn()
+    finally:
+        _C._set_cpu_isa(before)
+
+
+def _data(n, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n).astype(np.float32) * 4
+    if n > 20:
+        x[3] = np.nan
+        x[5] = np.inf
+        x[7] = -np.inf
+        x[11] = 0.0
+    return x
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("op", ["neg", "abs", "relu", "sqrt", "rsqrt"])
+def test_exact_unary_matches_baseline(n, op):
+    x = ember.from_numpy(_data(n))
+    a = _with("avx2", lambda: getattr(x, op)().numpy())
+    b = _with("baseline", lambda: getattr(x, op)().numpy())
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("op", ["exp", "log", "tanh", "sigmoid"])
+def test_transcendental_close_to_baseline(n, op):
+    x = ember.from_numpy(np.abs(_data(n)) if op == "log" else _data(n))
+    a = _with("avx2", lambda: getattr(x, op)().numpy())
+    b = _with("baseline", lambda: getattr(x, op)().numpy())
+    assert np.all(ulp_diff(a, b) <= 3)
+
+
+def test_silu_leaky_relu_match_baseline():
+    x = ember.from_numpy(_data(1000))
+    for f in (ember.nn.functional.silu, lambda t: ember.nn.functional.leaky_relu(t, 0.1)):
+        a = _with("avx2", lambda: f(x).numpy())
+        b = _with("baseline", lambda: f(x).numpy())
+        assert np.all(ulp_diff(a, b) <= 3)
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "maximum", "minimum"])
+def test_binary_matches_baseline(n, op):
+    x = ember.from_numpy(_data(n, 0))
+    y = ember.from_numpy(_data(n, 1)[::-1].copy())
+    s = ember.tensor(1.5)
+    f = getattr(ember, op)
+    for args in ((x, y), (x, s), (s, y), (x, 2.5)):
+        a = _with("avx2", lambda: f(*args).numpy())
+        b = _with("baseline", lambda: f(*args).numpy())
+        np.testing.assert_array_equal(a, b)
+
+
+def test_maximum_nan_either_side(isa):
+    a = ember.tensor([np.nan, 1.0, 2.0, np.nan] * 5)
+    b = ember.tensor([1.0, np.nan, 1.0, np.nan] * 5)
+    got = ember.maximum(a, b).numpy()
+    np.testing.assert_array_equal(got, np.maximum(a.numpy(), b.numpy()))
+    got = ember.minimum(a, b).numpy()
+    np.testing.assert_array_equal(got, np.minimum(a.numpy(), b.numpy()))
+
+
+@pytest.mark.parametrize("n", SIZES + [(1 << 20) + 5])
+def test_sum_max_min(isa, n):
+    x = np.random.default_rng(2).standard_normal(n).astype(np.float32)
+    t = ember.from_numpy(x)
+    np.testing.assert_allclose(t.sum().item(), x.astype(np.float64).sum(), rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(t.mean().item(), x.astype(np.float64).mean(), rtol=1e-6, atol=1e-6)
+    assert t.max().item() == x.max() and t.min().item() == x.min()
+    if n > 20:
+        x[n // 2] = np.nan
+        x[n - 1] = np.inf
+        t = ember.from_numpy(x)
+        assert np.isnan(t.max().item()) and np.isnan(t.min().item()) and np.isnan(t.sum().item())
+
+
+@pytest.mark.parametrize("shape", [(3, 1000), (300, 300), (70, 2000), (5000, 17), (2, 3, 40000)])
+def test_row_reductions(isa, shape):
+    x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    t = ember.from_numpy(x)
+    np.testing.assert_allclose(t.sum(-1).numpy(), x.astype(np.float64).sum(-1), rtol=1e-5,
+                               atol=1e-4)
+    np.testing.assert_array_equal(t.max(-1)[0].numpy(), x.max(-1))
+    np.testing.assert_array_equal(t.min(-1)[0].numpy(), x.min(-1))
+    if len(shape) == 3:
+        np.testing.assert_allclose(t.sum((1, 2)).numpy(), x.astype(np.float64).sum((1, 2)),
+                                   rtol=1e-5, atol=1e-3)
+
+
+def test_sum_float64_and_int_unchanged(isa):
+    x = np.random.default_rng(4).standard_normal(100003)
+    assert ember.from_numpy(x).sum().item() == pytest.approx(x.sum(), rel=1e-12)
+    i = np.arange(100003, dtype=np.int32)
+    assert ember.from_numpy(i).sum().item() == int(i.astype(np.int64).sum())
+    assert ember.from_numpy(i).max().item() == 100002
+
+
+def test_isa_switch_rejects_unknown():
+    with pytest.raises(ValueError, match="_set_cpu_isa"):
+        _C._set_cpu_isa("avx512-imaginary")
+    assert _C._cpu_isa() in ("avx2", "baseline")

@@ -1,0 +1,109 @@
+"""ember.set_num_threads / get_num_threads and the kernels that run on several threads: results
+do not depend on the thread count, concurrent callers are safe, BLAS still works after them."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import ember
+
+
+@pytest.fixture
+def restore_threads():
+    before = ember.get_num_threads()
+    yield
+    ember.set_num_threads(before)
+
+
+def test_set_get(restore_threads):
+    ember.set_num_threads(1)
+    assert ember.get_num_threads() == 1
+    ember.set_num_threads(3)
+    assert ember.get_num_threads() == 3
+
+
+@pytest.mark.parametrize("n", [0, -2])
+def test_set_rejects_non_positive(n, restore_threads):
+    with pytest.raises(ValueError, match="set_num_threads"):
+        ember.set_num_threads(n)
+
+
+def _ops(x, y, m):
+    return {
+        "add": (x + y).numpy(),
+        "mul_scalar": (x * 3.0).numpy(),
+        "exp": x.exp().numpy(),
+        "relu": x.relu().numpy(),
+        "sum": x.sum().numpy(),
+        "mean": x.mean().numpy(),
+        "max": x.max().numpy(),
+        "min": x.min().numpy(),
+        "row_sum": m.sum(1).numpy(),
+        "row_max": m.max(1)[0].numpy(),
+        "double_add": (x.double() + 1).numpy(),
+        "int_mul": (x.to(ember.int32) * 2).numpy(),
+        "copy": x.clone().numpy(),
+        "fill": ember.full((x.numel(),), 2.5).numpy(),
+        "contiguous": m.t().contiguous().numpy(),
+    }
+
+
+@pytest.mark.parametrize("n", [(1 << 16) - 1, (1 << 16) + 3, (1 << 20) + 7])
+def test_results_independent_of_threads(n, restore_threads):
+    rng = np.random.default_rng(0)
+    x = ember.from_numpy(rng.standard_normal(n).astype(np.float32))
+    y = ember.from_numpy(rng.standard_normal(n).astype(np.float32))
+    m = ember.from_numpy(rng.standard_normal((n // 97, 97)).astype(np.float32))
+    ember.set_num_threads(1)
+    one = _ops(x, y, m)
+    for t in (2, 4):
+        ember.set_num_threads(t)
+        many = _ops(x, y, m)
+        for k in one:
+            np.testing.assert_array_equal(one[k], many[k], err_msg=f"{k} with {t} threads")
+    xn = x.numpy().astype(np.float64)
+    np.testing.assert_allclose(one["sum"], xn.sum(), rtol=1e-6)
+    np.testing.assert_array_equal(one["add"], x.numpy() + y.numpy())
+    assert one["max"] == xn.max()
+
+
+def test_concurrent_callers(restore_threads):
+    ember.set_num_threads(2)
+    rng = np.random.default_rng(1)
+    data = [rng.standard_normal(300000).astype(np.float32) for _ in range(4)]
+    errors = []
+
+    def work(a):
+        t = ember.from_numpy(a)
+        for _ in range(20):
+            s = (t * 2.0 + 1.0).sum().item()
+            if not np.isclose(s, (a.astype(np.float64) * 2 + 1).sum(), rtol=1e-5):
+                errors.append(s)
+
+    threads = [threading.Thread(target=work, args=(a,)) for a in data]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors
+
+
+def test_matmul_between_threaded_kernels(restore_threads):
+    ember.set_num_threads(2)
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((256, 300)).astype(np.float32)
+    b = rng.standard_normal((300, 256)).astype(np.float32)
+    ta, tb = ember.from_numpy(a), ember.from_numpy(b)
+    for _ in range(3):
+        c = ember.matmul(ta.relu(), tb.exp()).numpy()
+        ref = np.maximum(a, 0).astype(np.float64) @ np.exp(b.astype(np.float64))
+        np.testing.assert_allclose(c, ref, rtol=1e-4, atol=1e-3)
+
+
+def test_inplace_large(restore_threads):
+    ember.set_num_threads(2)
+    x = np.random.default_rng(3).standard_normal(1 << 18).astype(np.float32)
+    t = ember.from_numpy(x.copy())
+    t.add_(1.0).mul_(2.0)
+    np.testing.assert_array_equal(t.numpy(), (x + np.float32(1)) * np.float32(2))
