@@ -7,8 +7,8 @@ import ember
 import numpy as np
 import pytest
 
-# (m, k, n): below OpenBLAS's own threshold, in the single-thread range, and above it.
-SHAPES = [(5, 7, 3), (64, 784, 128), (128, 130, 129), (300, 400, 200)]
+# (m, k, n): tiny, in the single-thread range (below 32M multiply-adds), and above it.
+SHAPES = [(5, 7, 3), (64, 784, 128), (128, 130, 129), (300, 400, 200), (400, 500, 200)]
 
 
 @pytest.mark.parametrize("m,k,n", SHAPES)
@@ -40,7 +40,7 @@ def test_matmul_matches_numpy(m, k, n, dtype, trans, threads):
 def test_linear_backward_small_and_large():
     """Both backward products of a Linear layer, on either side of the threshold."""
     rng = np.random.default_rng(1)
-    for batch in (64, 600):
+    for batch in (64, 600):  # 6.4M and 60M multiply-adds per product
         x = rng.standard_normal((batch, 784)).astype(np.float32)
         w = rng.standard_normal((128, 784)).astype(np.float32)
         gy = rng.standard_normal((batch, 128)).astype(np.float32)

@@ -1,6 +1,8 @@
-// GEMM through OpenBLAS. Small products run on one OpenBLAS thread: below a few million
-// multiply-adds, waking and synchronizing OpenBLAS's threads costs more than the second core
-// saves (much more on a loaded machine, where a woken thread may not get a core at once).
+// GEMM through OpenBLAS. Products below a few tens of millions of multiply-adds run on one
+// OpenBLAS thread: waking and synchronizing OpenBLAS's threads costs more than the second core
+// saves on small products, and on a loaded machine a woken thread that does not get a core at
+// once stalls the whole product for a scheduler time slice (milliseconds; measured on a loaded
+// 2-core machine: (256,784)x(784,128) took 0.5 ms on one thread and 8-12 ms, median, on two).
 //
 // OpenBLAS's thread count is process-wide, so the switch to one thread and back happens under a
 // mutex that set_num_threads / get_num_threads take as well: a caller that saves and restores
@@ -48,10 +50,10 @@ namespace ember::cpu {
 
 namespace {
 
-// Products of fewer multiply-adds than this run on one OpenBLAS thread (measured on a 2-core
-// AVX2 machine: (64,784)x(784,128), 6.4M, is faster on one thread; from about 16M the second
-// thread pays).
-constexpr double kDefaultSerialWork = 8.0 * 1024 * 1024;
+// Products of fewer multiply-adds than this run on one OpenBLAS thread. One thread does about
+// 50 GFLOP/s here, so the largest such product takes about 1.3 ms; on an idle machine a second
+// thread would save up to half of that, on a busy one it costs far more.
+constexpr double kDefaultSerialWork = 32.0 * 1024 * 1024;
 // OpenBLAS itself runs products below 4 x 65536 multiply-adds on one thread.
 constexpr double kBlasSerialWork = 4.0 * 65536;
 
