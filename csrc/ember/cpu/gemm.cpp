@@ -1,4 +1,22 @@
+// GEMM through OpenBLAS. Products below a few tens of millions of multiply-adds run on one
+// OpenBLAS thread: waking and synchronizing OpenBLAS's threads costs more than the second core
+// saves on small products, and on a loaded machine a woken thread that does not get a core at
+// once stalls the whole product for a scheduler time slice (milliseconds; measured on a loaded
+// 2-core machine: (256,784)x(784,128) took 0.5 ms on one thread and 8-12 ms, median, on two).
+//
+// OpenBLAS's thread count is process-wide, so the switch to one thread and back happens under a
+// mutex that set_num_threads / get_num_threads take as well: a caller that saves and restores
+// the count around its own work (convolution's single-threaded section) never sees the
+// temporary value. When the count is already 1 no lock is taken, so concurrent single-threaded
+// GEMMs (convolution's image workers) do not serialize.
+//
+// EMBER_GEMM_SERIAL_WORK (multiply-adds, read once) overrides the threshold; 0 turns the
+// single-thread path off.
+
 #include <cblas.h>
+
+#include <cstdlib>
+#include <mutex>
 
 #include "ember/cpu/kernels.h"
 #include "ember/cpu/parallel.h"
@@ -6,23 +24,53 @@
 
 namespace ember {
 
+namespace {
+
+std::mutex& blas_threads_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+}  // namespace
+
 void set_num_threads(int n) {
   EMBER_CHECK_VALUE(n >= 1, "set_num_threads: expected a positive number of threads, got ", n);
+  std::lock_guard<std::mutex> lock(blas_threads_mutex());
   scipy_openblas_set_num_threads(n);
 }
 
-int get_num_threads() { return scipy_openblas_get_num_threads(); }
+int get_num_threads() {
+  std::lock_guard<std::mutex> lock(blas_threads_mutex());
+  return scipy_openblas_get_num_threads();
+}
 
 }  // namespace ember
 
 namespace ember::cpu {
 
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
-          const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c,
-          int64_t ldc, DType dtype) {
-  if (m == 0 || n == 0) return;
-  const auto ta = trans_a ? CblasTrans : CblasNoTrans;
-  const auto tb = trans_b ? CblasTrans : CblasNoTrans;
+namespace {
+
+// Products of fewer multiply-adds than this run on one OpenBLAS thread. One thread does about
+// 50 GFLOP/s here, so the largest such product takes about 1.3 ms; on an idle machine a second
+// thread would save up to half of that, on a busy one it costs far more.
+constexpr double kDefaultSerialWork = 32.0 * 1024 * 1024;
+// OpenBLAS itself runs products below 4 x 65536 multiply-adds on one thread.
+constexpr double kBlasSerialWork = 4.0 * 65536;
+
+double serial_work() {
+  static const double threshold = [] {
+    const char* env = std::getenv("EMBER_GEMM_SERIAL_WORK");
+    if (env == nullptr || *env == '\0') return kDefaultSerialWork;
+    char* end = nullptr;
+    const double v = std::strtod(env, &end);
+    return (end != env && v >= 0.0) ? v : kDefaultSerialWork;
+  }();
+  return threshold;
+}
+
+void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k,
+               double alpha, const void* a, int64_t lda, const void* b, int64_t ldb, double beta,
+               void* c, int64_t ldc, DType dtype) {
   if (dtype == DType::Float32) {
     scipy_cblas_sgemm(CblasRowMajor, ta, tb, static_cast<blasint>(m), static_cast<blasint>(n),
                       static_cast<blasint>(k), static_cast<float>(alpha),
@@ -36,6 +84,26 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
                       static_cast<blasint>(ldb), beta, static_cast<double*>(c),
                       static_cast<blasint>(ldc));
   }
+}
+
+}  // namespace
+
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+          const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c,
+          int64_t ldc, DType dtype) {
+  if (m == 0 || n == 0) return;
+  const auto ta = trans_a ? CblasTrans : CblasNoTrans;
+  const auto tb = trans_b ? CblasTrans : CblasNoTrans;
+  const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  if (work >= kBlasSerialWork && work < serial_work() && scipy_openblas_get_num_threads() > 1) {
+    std::lock_guard<std::mutex> lock(blas_threads_mutex());
+    const int saved = scipy_openblas_get_num_threads();
+    if (saved > 1) scipy_openblas_set_num_threads(1);
+    blas_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, dtype);
+    if (saved > 1) scipy_openblas_set_num_threads(saved);
+    return;
+  }
+  blas_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, dtype);
 }
 
 }  // namespace ember::cpu

@@ -1,89 +1,115 @@
 // Fused optimizer updates: one pass over a parameter and its state per step. Each loop follows
-// the order of operations of PyTorch's single-tensor optimizers so results agree to rounding.
+// the order of operations of PyTorch's single-tensor optimizers so results agree to rounding;
+// the one change is that the per-tensor division by sqrt(bias_correction2) in Adam is a
+// multiplication by its reciprocal (computed once in double), which moves a result by at most
+// about one ulp.
+//
+// Every constant is computed once per tensor; the loops have no data-dependent branches and no
+// stores under runtime conditions, so the compiler vectorizes them. On x86-64 each loop is also
+// compiled for AVX2 (a second copy, without FMA contraction, with the target attribute, chosen at run time like the
+// kernels in simd.h: EMBER_CPU_ISA=baseline turns it off), and large tensors are split into
+// chunks over ember's thread pool (elements are independent, so the result does not depend on
+// the thread count).
 
 #include <cmath>
 
 #include "ember/cpu/kernels.h"
+#include "ember/cpu/parallel.h"
+#include "ember/cpu/simd.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define EMBER_OPTIM_AVX2 1
+#define EMBER_OPTIM_TARGET_AVX2 __attribute__((target("avx2")))
+#define EMBER_OPTIM_INLINE inline __attribute__((always_inline))
+#else
+#define EMBER_OPTIM_AVX2 0
+#define EMBER_OPTIM_INLINE inline
+#endif
 
 namespace ember::cpu {
 
 namespace {
 
 // PyTorch's lerp: self + w * (end - self) for |w| < 0.5, else end - (end - self) * (1 - w).
-// Both forms are computed so the choice is a select the vectorizer accepts.
+// `from_self` is the per-tensor choice; both forms are computed so the choice is a select.
 template <typename T>
-inline T lerp(T self, T end, T w) {
-  const T from_self = self + w * (end - self);
-  const T from_end = end - (end - self) * (T(1) - w);
-  return std::abs(w) < T(0.5) ? from_self : from_end;
+EMBER_OPTIM_INLINE T lerp(T self, T end, T w, T one_minus_w, bool from_self) {
+  const T d = end - self;
+  const T a = self + w * d;
+  const T b = end - d * one_minus_w;
+  return from_self ? a : b;
 }
+
+// ---- SGD ----------------------------------------------------------------------------------
 
 enum class SgdMomentum { None, First, Running };
 
+template <typename T>
+struct SgdArgs {
+  T* p;
+  const T* g;
+  T* buf;
+  T sign, wd, mom, keep, neg_lr;
+};
+
 template <typename T, bool kDecay, SgdMomentum kMomentum, bool kNesterov>
-void sgd_loop(T* __restrict p, const T* __restrict g, T* __restrict buf, int64_t n,
-              const SgdHyper& h) {
-  const T wd = static_cast<T>(h.weight_decay);
-  const T mom = static_cast<T>(h.momentum);
-  const T keep = static_cast<T>(1.0 - h.dampening);
-  const T neg_lr = static_cast<T>(-h.lr);
-  const bool maximize = h.maximize;
-  for (int64_t i = 0; i < n; ++i) {
-    T gi = maximize ? -g[i] : g[i];
+EMBER_OPTIM_INLINE void sgd_body(const SgdArgs<T>& a, int64_t b, int64_t e) {
+  T* __restrict p = a.p;
+  const T* __restrict g = a.g;
+  T* __restrict buf = a.buf;
+  const T sign = a.sign, wd = a.wd, mom = a.mom, keep = a.keep, neg_lr = a.neg_lr;
+  for (int64_t i = b; i < e; ++i) {
+    T gi = g[i] * sign;  // exact: sign is +1 or -1
     if constexpr (kDecay) gi = gi + wd * p[i];
     if constexpr (kMomentum != SgdMomentum::None) {
-      T b;
+      T bi;
       if constexpr (kMomentum == SgdMomentum::First) {
-        b = gi;
+        bi = gi;
       } else {
-        b = buf[i] * mom + keep * gi;
+        bi = buf[i] * mom + keep * gi;
       }
-      buf[i] = b;
+      buf[i] = bi;
       if constexpr (kNesterov) {
-        gi = gi + mom * b;
+        gi = gi + mom * bi;
       } else {
-        gi = b;
+        gi = bi;
       }
     }
     p[i] = p[i] + neg_lr * gi;
   }
 }
 
-template <typename T, bool kDecay>
-void sgd_dispatch(T* p, const T* g, T* buf, int64_t n, bool init_buf, const SgdHyper& h) {
-  if (h.momentum == 0.0) return sgd_loop<T, kDecay, SgdMomentum::None, false>(p, g, buf, n, h);
-  if (init_buf) {
-    return h.nesterov ? sgd_loop<T, kDecay, SgdMomentum::First, true>(p, g, buf, n, h)
-                      : sgd_loop<T, kDecay, SgdMomentum::First, false>(p, g, buf, n, h);
-  }
-  return h.nesterov ? sgd_loop<T, kDecay, SgdMomentum::Running, true>(p, g, buf, n, h)
-                    : sgd_loop<T, kDecay, SgdMomentum::Running, false>(p, g, buf, n, h);
-}
+// ---- Adam / AdamW -------------------------------------------------------------------------
 
-// Optional state is a template flag so the loop body has no stores under runtime conditions
-// and vectorizes; runtime choices left inside are plain selects.
+template <typename T>
+struct AdamArgs {
+  T* p;
+  const T* g;
+  T* m;
+  T* v;
+  T* vmax;
+  T sign, wd, shrink, w1, one_minus_w1, b2, c2, neg_step_size, inv_bc2_sqrt, eps;
+  bool lerp_from_self;
+};
+
+// Optional state is a template flag so the loop body has no stores under runtime conditions.
 template <typename T, bool kAmsgrad, bool kCoupledDecay>
-void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
-               T* __restrict vmax, int64_t n, double step, const AdamHyper& h) {
-  const bool use_wd = h.weight_decay != 0.0;
-  const bool maximize = h.maximize;
-  const T wd = static_cast<T>(h.weight_decay);
-  // Multiplying by exactly 1 leaves every value (inf and NaN included) unchanged.
-  const T shrink = static_cast<T>(use_wd && h.decoupled_weight_decay ? 1.0 - h.lr * h.weight_decay
-                                                                      : 1.0);
-  const T w1 = static_cast<T>(1.0 - h.beta1);
-  const T b2 = static_cast<T>(h.beta2);
-  const T c2 = static_cast<T>(1.0 - h.beta2);
-  const double bias_correction1 = 1.0 - std::pow(h.beta1, step);
-  const double bias_correction2 = 1.0 - std::pow(h.beta2, step);
-  const T neg_step_size = static_cast<T>(-(h.lr / bias_correction1));
-  const T bc2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
-  const T eps = static_cast<T>(h.eps);
-  for (int64_t i = 0; i < n; ++i) {
-    T gi = maximize ? -g[i] : g[i];
+EMBER_OPTIM_INLINE void adam_body(const AdamArgs<T>& a, int64_t b, int64_t e) {
+  T* __restrict p = a.p;
+  const T* __restrict g = a.g;
+  T* __restrict m = a.m;
+  T* __restrict v = a.v;
+  T* __restrict vmax = a.vmax;
+  const T sign = a.sign, wd = a.wd, shrink = a.shrink, w1 = a.w1, omw1 = a.one_minus_w1;
+  const T b2 = a.b2, c2 = a.c2, neg_step_size = a.neg_step_size, inv = a.inv_bc2_sqrt;
+  const T eps = a.eps;
+  const bool from_self = a.lerp_from_self;
+  for (int64_t i = b; i < e; ++i) {
+    T gi = g[i] * sign;
+    // Multiplying by exactly 1 leaves every value (inf and NaN included) unchanged.
     const T pi = p[i] * shrink;
     if constexpr (kCoupledDecay) gi = gi + wd * pi;
-    const T mi = lerp(m[i], gi, w1);
+    const T mi = lerp(m[i], gi, w1, omw1, from_self);
     const T vi = v[i] * b2 + c2 * gi * gi;
     m[i] = mi;
     v[i] = vi;
@@ -94,61 +120,166 @@ void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __res
       second = ((old != old) | (old > vi)) ? old : vi;
       vmax[i] = second;
     }
-    const T denom = std::sqrt(second) / bc2_sqrt + eps;
+    const T denom = std::sqrt(second) * inv + eps;
     p[i] = pi + neg_step_size * (mi / denom);
   }
 }
 
-template <typename T, bool kCentered, bool kMomentum>
-void rmsprop_loop(T* __restrict p, const T* __restrict g, T* __restrict sq, T* __restrict ga,
-                  T* __restrict buf, int64_t n, const RmspropHyper& h) {
-  const bool use_wd = h.weight_decay != 0.0;
-  const bool maximize = h.maximize;
-  const T wd = static_cast<T>(h.weight_decay);
-  const T alpha = static_cast<T>(h.alpha);
-  const T c = static_cast<T>(1.0 - h.alpha);
-  const T eps = static_cast<T>(h.eps);
-  const T mom = static_cast<T>(h.momentum);
-  const T neg_lr = static_cast<T>(-h.lr);
-  for (int64_t i = 0; i < n; ++i) {
-    T gi = maximize ? -g[i] : g[i];
-    gi = use_wd ? gi + wd * p[i] : gi;
+// ---- RMSprop ------------------------------------------------------------------------------
+
+template <typename T>
+struct RmspropArgs {
+  T* p;
+  const T* g;
+  T* sq;
+  T* ga;
+  T* buf;
+  T sign, wd, alpha, c, one_minus_c, eps, mom, neg_lr;
+  bool lerp_from_self;
+};
+
+template <typename T, bool kDecay, bool kCentered, bool kMomentum>
+EMBER_OPTIM_INLINE void rmsprop_body(const RmspropArgs<T>& a, int64_t b, int64_t e) {
+  T* __restrict p = a.p;
+  const T* __restrict g = a.g;
+  T* __restrict sq = a.sq;
+  T* __restrict ga = a.ga;
+  T* __restrict buf = a.buf;
+  const T sign = a.sign, wd = a.wd, alpha = a.alpha, c = a.c, omc = a.one_minus_c;
+  const T eps = a.eps, mom = a.mom, neg_lr = a.neg_lr;
+  const bool from_self = a.lerp_from_self;
+  for (int64_t i = b; i < e; ++i) {
+    T gi = g[i] * sign;
+    if constexpr (kDecay) gi = gi + wd * p[i];
     const T s = sq[i] * alpha + c * gi * gi;
     sq[i] = s;
     T avg;
     if constexpr (kCentered) {
-      const T a = lerp(ga[i], gi, c);
-      ga[i] = a;
-      avg = std::sqrt(s - a * a);
+      const T ai = lerp(ga[i], gi, c, omc, from_self);
+      ga[i] = ai;
+      avg = std::sqrt(s - ai * ai);
     } else {
       avg = std::sqrt(s);
     }
     avg = avg + eps;
     if constexpr (kMomentum) {
-      const T b = buf[i] * mom + gi / avg;
-      buf[i] = b;
-      p[i] = p[i] + neg_lr * b;
+      const T bi = buf[i] * mom + gi / avg;
+      buf[i] = bi;
+      p[i] = p[i] + neg_lr * bi;
     } else {
       p[i] = p[i] + neg_lr * (gi / avg);
     }
   }
 }
 
+// ---- Adagrad ------------------------------------------------------------------------------
+
 template <typename T>
-void adagrad_loop(T* __restrict p, const T* __restrict g, T* __restrict sum, int64_t n,
-                  const AdagradHyper& h) {
-  const bool use_wd = h.weight_decay != 0.0;
-  const T wd = static_cast<T>(h.weight_decay);
-  const T eps = static_cast<T>(h.eps);
-  const T neg_clr = static_cast<T>(-h.clr);
-  const bool maximize = h.maximize;
-  for (int64_t i = 0; i < n; ++i) {
-    T gi = maximize ? -g[i] : g[i];
-    if (use_wd) gi = gi + wd * p[i];
+struct AdagradArgs {
+  T* p;
+  const T* g;
+  T* sum;
+  T sign, wd, eps, neg_clr;
+};
+
+template <typename T, bool kDecay>
+EMBER_OPTIM_INLINE void adagrad_body(const AdagradArgs<T>& a, int64_t b, int64_t e) {
+  T* __restrict p = a.p;
+  const T* __restrict g = a.g;
+  T* __restrict sum = a.sum;
+  const T sign = a.sign, wd = a.wd, eps = a.eps, neg_clr = a.neg_clr;
+  for (int64_t i = b; i < e; ++i) {
+    T gi = g[i] * sign;
+    if constexpr (kDecay) gi = gi + wd * p[i];
     const T s = sum[i] + gi * gi;
     sum[i] = s;
     p[i] = p[i] + neg_clr * (gi / (std::sqrt(s) + eps));
   }
+}
+
+// ---- dispatch -----------------------------------------------------------------------------
+
+// Each body is compiled twice: a portable copy and (on x86-64) an AVX2 copy. The AVX2 copy is
+// built without FMA so that no multiply-add is contracted: both copies round identically.
+template <typename T, bool kDecay, SgdMomentum kMomentum, bool kNesterov>
+void sgd_base(const SgdArgs<T>& a, int64_t b, int64_t e) {
+  sgd_body<T, kDecay, kMomentum, kNesterov>(a, b, e);
+}
+template <typename T, bool kAmsgrad, bool kCoupledDecay>
+void adam_base(const AdamArgs<T>& a, int64_t b, int64_t e) {
+  adam_body<T, kAmsgrad, kCoupledDecay>(a, b, e);
+}
+template <typename T, bool kDecay, bool kCentered, bool kMomentum>
+void rmsprop_base(const RmspropArgs<T>& a, int64_t b, int64_t e) {
+  rmsprop_body<T, kDecay, kCentered, kMomentum>(a, b, e);
+}
+template <typename T, bool kDecay>
+void adagrad_base(const AdagradArgs<T>& a, int64_t b, int64_t e) {
+  adagrad_body<T, kDecay>(a, b, e);
+}
+
+#if EMBER_OPTIM_AVX2
+template <typename T, bool kDecay, SgdMomentum kMomentum, bool kNesterov>
+EMBER_OPTIM_TARGET_AVX2 void sgd_avx2(const SgdArgs<T>& a, int64_t b, int64_t e) {
+  sgd_body<T, kDecay, kMomentum, kNesterov>(a, b, e);
+}
+template <typename T, bool kAmsgrad, bool kCoupledDecay>
+EMBER_OPTIM_TARGET_AVX2 void adam_avx2(const AdamArgs<T>& a, int64_t b, int64_t e) {
+  adam_body<T, kAmsgrad, kCoupledDecay>(a, b, e);
+}
+template <typename T, bool kDecay, bool kCentered, bool kMomentum>
+EMBER_OPTIM_TARGET_AVX2 void rmsprop_avx2(const RmspropArgs<T>& a, int64_t b, int64_t e) {
+  rmsprop_body<T, kDecay, kCentered, kMomentum>(a, b, e);
+}
+template <typename T, bool kDecay>
+EMBER_OPTIM_TARGET_AVX2 void adagrad_avx2(const AdagradArgs<T>& a, int64_t b, int64_t e) {
+  adagrad_body<T, kDecay>(a, b, e);
+}
+#endif
+
+template <typename A>
+using LoopFn = void (*)(const A&, int64_t, int64_t);
+
+// Runs `loop` over [0, n): inline for small tensors, in independent chunks on the pool for
+// large ones.
+template <typename A>
+void run(LoopFn<A> loop, const A& args, int64_t n) {
+  if (n < kParallelThreshold) {
+    loop(args, 0, n);
+    return;
+  }
+  parallel_for(n, [&](int64_t b, int64_t e) { loop(args, b, e); });
+}
+
+inline bool use_avx2() { return EMBER_OPTIM_AVX2 && simd::active() != nullptr; }
+
+// Picks the AVX2 or the portable copy of a kernel instance.
+#if EMBER_OPTIM_AVX2
+#define EMBER_OPTIM_PICK(NAME, ...) (use_avx2() ? &NAME##_avx2<__VA_ARGS__> : &NAME##_base<__VA_ARGS__>)
+#else
+#define EMBER_OPTIM_PICK(NAME, ...) (&NAME##_base<__VA_ARGS__>)
+#endif
+
+template <typename T, bool kDecay>
+LoopFn<SgdArgs<T>> sgd_pick(bool init_buf, const SgdHyper& h) {
+  if (h.momentum == 0.0) return EMBER_OPTIM_PICK(sgd, T, kDecay, SgdMomentum::None, false);
+  if (init_buf) {
+    return h.nesterov ? EMBER_OPTIM_PICK(sgd, T, kDecay, SgdMomentum::First, true)
+                      : EMBER_OPTIM_PICK(sgd, T, kDecay, SgdMomentum::First, false);
+  }
+  return h.nesterov ? EMBER_OPTIM_PICK(sgd, T, kDecay, SgdMomentum::Running, true)
+                    : EMBER_OPTIM_PICK(sgd, T, kDecay, SgdMomentum::Running, false);
+}
+
+template <typename T, bool kDecay>
+LoopFn<RmspropArgs<T>> rmsprop_pick(const RmspropHyper& h) {
+  const bool use_mom = h.momentum > 0.0;
+  if (h.centered) {
+    return use_mom ? EMBER_OPTIM_PICK(rmsprop, T, kDecay, true, true)
+                   : EMBER_OPTIM_PICK(rmsprop, T, kDecay, true, false);
+  }
+  return use_mom ? EMBER_OPTIM_PICK(rmsprop, T, kDecay, false, true)
+                 : EMBER_OPTIM_PICK(rmsprop, T, kDecay, false, false);
 }
 
 template <typename T>
@@ -161,10 +292,18 @@ T* ptr_or_null(const Tensor& t) {
 void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& buf, bool init_buf,
                 const SgdHyper& h) {
   EMBER_DISPATCH_FLOATING(param.dtype(), "SGD.step", [&] {
-    auto* loop = h.weight_decay != 0.0 ? &sgd_dispatch<scalar_t, true>
-                                       : &sgd_dispatch<scalar_t, false>;
-    loop(param.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(), ptr_or_null<scalar_t>(buf),
-         param.numel(), init_buf, h);
+    using T = scalar_t;
+    const SgdArgs<T> a{param.data_ptr<T>(),
+                       grad.data_ptr<T>(),
+                       ptr_or_null<T>(buf),
+                       static_cast<T>(h.maximize ? -1.0 : 1.0),
+                       static_cast<T>(h.weight_decay),
+                       static_cast<T>(h.momentum),
+                       static_cast<T>(1.0 - h.dampening),
+                       static_cast<T>(-h.lr)};
+    auto loop = h.weight_decay != 0.0 ? sgd_pick<T, true>(init_buf, h)
+                                      : sgd_pick<T, false>(init_buf, h);
+    run(loop, a, param.numel());
   });
 }
 
@@ -172,14 +311,39 @@ void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                  const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
                  const AdamHyper& h) {
   EMBER_DISPATCH_FLOATING(param.dtype(), "Adam.step", [&] {
-    const bool coupled = h.weight_decay != 0.0 && !h.decoupled_weight_decay;
-    auto* loop = h.amsgrad ? (coupled ? &adam_loop<scalar_t, true, true>
-                                      : &adam_loop<scalar_t, true, false>)
-                           : (coupled ? &adam_loop<scalar_t, false, true>
-                                      : &adam_loop<scalar_t, false, false>);
-    loop(param.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(), exp_avg.data_ptr<scalar_t>(),
-         exp_avg_sq.data_ptr<scalar_t>(), ptr_or_null<scalar_t>(max_exp_avg_sq), param.numel(),
-         step, h);
+    using T = scalar_t;
+    const bool use_wd = h.weight_decay != 0.0;
+    const bool coupled = use_wd && !h.decoupled_weight_decay;
+    const T w1 = static_cast<T>(1.0 - h.beta1);
+    const double bias_correction1 = 1.0 - std::pow(h.beta1, step);
+    const double bias_correction2 = 1.0 - std::pow(h.beta2, step);
+    const T bc2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
+    const AdamArgs<T> a{
+        param.data_ptr<T>(),
+        grad.data_ptr<T>(),
+        exp_avg.data_ptr<T>(),
+        exp_avg_sq.data_ptr<T>(),
+        ptr_or_null<T>(max_exp_avg_sq),
+        static_cast<T>(h.maximize ? -1.0 : 1.0),
+        static_cast<T>(h.weight_decay),
+        static_cast<T>(use_wd && h.decoupled_weight_decay ? 1.0 - h.lr * h.weight_decay : 1.0),
+        w1,
+        static_cast<T>(T(1) - w1),
+        static_cast<T>(h.beta2),
+        static_cast<T>(1.0 - h.beta2),
+        static_cast<T>(-(h.lr / bias_correction1)),
+        // The reciprocal of the dtype-rounded value, as PyTorch divides by that value.
+        static_cast<T>(1.0 / static_cast<double>(bc2_sqrt)),
+        static_cast<T>(h.eps),
+        std::abs(w1) < T(0.5)};
+    LoopFn<AdamArgs<T>> loop;
+    if (h.amsgrad) {
+      loop = coupled ? EMBER_OPTIM_PICK(adam, T, true, true) : EMBER_OPTIM_PICK(adam, T, true, false);
+    } else {
+      loop = coupled ? EMBER_OPTIM_PICK(adam, T, false, true)
+                     : EMBER_OPTIM_PICK(adam, T, false, false);
+    }
+    run(loop, a, param.numel());
   });
 }
 
@@ -187,23 +351,44 @@ void rmsprop_update(const Tensor& param, const Tensor& grad, const Tensor& squar
                     const Tensor& grad_avg, const Tensor& momentum_buffer,
                     const RmspropHyper& h) {
   EMBER_DISPATCH_FLOATING(param.dtype(), "RMSprop.step", [&] {
-    const bool use_mom = h.momentum > 0.0;
-    auto* loop = h.centered ? (use_mom ? &rmsprop_loop<scalar_t, true, true>
-                                       : &rmsprop_loop<scalar_t, true, false>)
-                            : (use_mom ? &rmsprop_loop<scalar_t, false, true>
-                                       : &rmsprop_loop<scalar_t, false, false>);
-    loop(param.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(), square_avg.data_ptr<scalar_t>(),
-         ptr_or_null<scalar_t>(grad_avg), ptr_or_null<scalar_t>(momentum_buffer), param.numel(),
-         h);
+    using T = scalar_t;
+    const T c = static_cast<T>(1.0 - h.alpha);
+    const RmspropArgs<T> a{param.data_ptr<T>(),
+                           grad.data_ptr<T>(),
+                           square_avg.data_ptr<T>(),
+                           ptr_or_null<T>(grad_avg),
+                           ptr_or_null<T>(momentum_buffer),
+                           static_cast<T>(h.maximize ? -1.0 : 1.0),
+                           static_cast<T>(h.weight_decay),
+                           static_cast<T>(h.alpha),
+                           c,
+                           static_cast<T>(T(1) - c),
+                           static_cast<T>(h.eps),
+                           static_cast<T>(h.momentum),
+                           static_cast<T>(-h.lr),
+                           std::abs(c) < T(0.5)};
+    auto loop = h.weight_decay != 0.0 ? rmsprop_pick<T, true>(h) : rmsprop_pick<T, false>(h);
+    run(loop, a, param.numel());
   });
 }
 
 void adagrad_update(const Tensor& param, const Tensor& grad, const Tensor& state_sum,
                     const AdagradHyper& h) {
   EMBER_DISPATCH_FLOATING(param.dtype(), "Adagrad.step", [&] {
-    adagrad_loop<scalar_t>(param.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(),
-                           state_sum.data_ptr<scalar_t>(), param.numel(), h);
+    using T = scalar_t;
+    const AdagradArgs<T> a{param.data_ptr<T>(),
+                           grad.data_ptr<T>(),
+                           state_sum.data_ptr<T>(),
+                           static_cast<T>(h.maximize ? -1.0 : 1.0),
+                           static_cast<T>(h.weight_decay),
+                           static_cast<T>(h.eps),
+                           static_cast<T>(-h.clr)};
+    auto loop = h.weight_decay != 0.0 ? EMBER_OPTIM_PICK(adagrad, T, true)
+                                      : EMBER_OPTIM_PICK(adagrad, T, false);
+    run(loop, a, param.numel());
   });
 }
+
+#undef EMBER_OPTIM_PICK
 
 }  // namespace ember::cpu
