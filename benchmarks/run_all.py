@@ -143,10 +143,42 @@ def import_time(fw: str) -> float:
     return sorted(samples)[2]
 
 
+def group_conv(fw: str, quick: bool) -> dict:
+    from conv import group_conv as g
+
+    return g(fw, quick)
+
+
+def group_mnist_keras(fw: str, quick: bool) -> dict:
+    from mnist_keras import group_mnist_keras as g
+
+    return g(fw, quick)
+
+
+def group_jit(fw: str, quick: bool) -> dict:
+    from jit import group_jit as g
+
+    return g(fw, quick)
+
+
 GROUPS = {"overhead": group_overhead, "gemm": group_gemm, "elementwise": group_elementwise,
-          "mnist": group_mnist}
-TARGETS = {"per-op": "≤ 0.5", "SGEMM": "≥ 0.95", "floats": "≤ 1.0", "MNIST MLP": "≤ 0.7",
+          "mnist": group_mnist, "conv": group_conv, "mnist_keras": group_mnist_keras,
+          "jit": group_jit}
+TARGETS = {"conv2d": "≤ 1.0", "LeNet": "≤ 1.0", "Keras": "fit vs PyTorch loop (overhead vs ember.nn loop: mnist_keras.py)",
+           "per-op": "≤ 0.5", "SGEMM": "≥ 0.95", "floats": "≤ 1.0", "MNIST MLP": "≤ 0.7",
            "tiny MLP": "≤ 0.5", "peak RSS": "≤ 0.5", "import": "≤ 0.5"}
+
+
+def _jit_table(res: dict) -> list[list[str]]:
+    """Rows of the jit table from the ember rows (eager, jit) and PyTorch rows (eager, compile)."""
+    out = []
+    for batch in (1, 16, 64):
+        def get(fw, mode):
+            return res[fw].get(f"MLP Adam step, batch {batch}, {mode} (µs)", float("nan"))
+        ee, ej, te, tc = get("ember", "eager"), get("ember", "graph"), get("torch", "eager"), get("torch", "graph")
+        out.append([str(batch), f"{ee:.4g}", f"{ej:.4g}", f"{te:.4g}", f"{tc:.4g}",
+                    f"{ee / ej:.2f}", f"{ej / te:.2f}", f"{ej / tc:.2f}"])
+    return out
 
 
 def main() -> None:
@@ -164,12 +196,15 @@ def main() -> None:
         import torch
     except ImportError:
         sys.exit("run_all.py compares with PyTorch: pip install torch==2.13.0")
-    rows = []
+    rows, jit_rows = [], []
     for group in GROUPS:
         res = {}
         for fw in ("ember", "torch"):
             cmd = [sys.executable, __file__, "--worker", fw, group] + (["--quick"] if args.quick else [])
             res[fw] = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+        if group == "jit":
+            jit_rows = _jit_table(res)
+            continue
         for key, e in res["ember"].items():
             t = res["torch"][key]
             target = next((v for k, v in TARGETS.items() if k in key), "")
@@ -184,6 +219,11 @@ def main() -> None:
         "for every other row lower is better). SGEMM peak of this CPU: about 80 GFLOP/s",
         "(2 cores × ~2.5 GHz × 16 FP32 FLOP/cycle with AVX2 FMA).", "",
         table(["benchmark", "ember", "PyTorch", "ratio", "target"], rows), "",
+        "## ember.jit: MLP 784-128-10 Adam training step (µs per step)", "",
+        "Targets: jit ≥ 2× faster than ember eager at batch 1 and 16; faster than both PyTorch",
+        "columns at every batch (ratios below 1.0).", "",
+        table(["batch", "ember eager", "ember jit", "PyTorch eager", "torch.compile",
+               "eager ÷ jit", "jit ÷ PyTorch eager", "jit ÷ torch.compile"], jit_rows), "",
     ])
     print(text)
     with open(os.path.join(HERE, "RESULTS.md"), "w") as f:

@@ -173,14 +173,14 @@ class BlasSingleThread {
   BlasSingleThread() {
     std::lock_guard<std::mutex> lock(mu());
     if (depth()++ == 0) {
-      saved() = get_num_threads();
-      set_num_threads(1);
+      saved() = blas_threads();
+      set_blas_threads(1);
     }
-    threads = saved();
+    threads = get_num_threads();
   }
   ~BlasSingleThread() {
     std::lock_guard<std::mutex> lock(mu());
-    if (--depth() == 0) set_num_threads(saved());
+    if (--depth() == 0) set_blas_threads(saved());
   }
   BlasSingleThread(const BlasSingleThread&) = delete;
   BlasSingleThread& operator=(const BlasSingleThread&) = delete;

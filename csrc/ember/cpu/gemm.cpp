@@ -15,6 +15,7 @@
 
 #include <cblas.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 
@@ -33,16 +34,46 @@ std::mutex& blas_threads_mutex() {
 
 }  // namespace
 
+namespace {
+
+// The thread count the user configured (0 until first read: OpenBLAS's own default). Kept apart
+// from OpenBLAS's current count, which small GEMMs and convolutions lower for a while.
+std::atomic<int> g_configured_threads{0};
+
+}  // namespace
+
 void set_num_threads(int n) {
   EMBER_CHECK_VALUE(n >= 1, "set_num_threads: expected a positive number of threads, got ", n);
   std::lock_guard<std::mutex> lock(blas_threads_mutex());
+  g_configured_threads.store(n);
   scipy_openblas_set_num_threads(n);
 }
 
 int get_num_threads() {
+  int n = g_configured_threads.load(std::memory_order_relaxed);
+  if (n > 0) return n;
+  std::lock_guard<std::mutex> lock(blas_threads_mutex());
+  n = g_configured_threads.load();
+  if (n == 0) {
+    n = scipy_openblas_get_num_threads();
+    g_configured_threads.store(n);
+  }
+  return n;
+}
+
+namespace cpu {
+
+int blas_threads() {
   std::lock_guard<std::mutex> lock(blas_threads_mutex());
   return scipy_openblas_get_num_threads();
 }
+
+void set_blas_threads(int n) {
+  std::lock_guard<std::mutex> lock(blas_threads_mutex());
+  scipy_openblas_set_num_threads(n);
+}
+
+}  // namespace cpu
 
 }  // namespace ember
 

@@ -182,7 +182,7 @@ void after_fork_in_child() {
 
 }  // namespace
 
-int kernel_threads() { return scipy_openblas_get_num_threads(); }
+int kernel_threads() { return get_num_threads(); }
 
 namespace detail {
 

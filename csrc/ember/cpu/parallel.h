@@ -20,8 +20,13 @@ namespace ember::cpu {
 /// a second thread costs more than it saves.
 constexpr int64_t kParallelThreshold = int64_t{1} << 16;
 
-/// Number of threads ember's kernels use (the OpenBLAS thread count).
+/// Number of threads ember's kernels use: the configured count (`set_num_threads`).
 int kernel_threads();
+/// OpenBLAS's current thread count, and setting it without changing the configured count
+/// (`set_num_threads`): for code that runs BLAS single-threaded for a while (convolutions split
+/// over images).
+int blas_threads();
+void set_blas_threads(int n);
 
 namespace detail {
 using RangeFn = void (*)(void* ctx, int64_t chunk_begin, int64_t chunk_end);
