@@ -49,6 +49,54 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
           int64_t ldc, DType dtype);
 
 // ---- convolution and pooling (conv.cpp) -------------------------------------------------
+// Inputs are contiguous NCHW in float32/float64; outputs are allocated and contiguous.
+
+/// Geometry of a 2-D convolution: input (N, C, H, W), weight (OC, C / groups, KH, KW), output
+/// (N, OC, OH, OW). `pt`/`pl` are the top/left zero padding; the bottom/right padding is
+/// whatever OH/OW imply (so asymmetric 'same' padding needs nothing special).
+struct Conv2dGeom {
+  int64_t N, C, H, W, OC, KH, KW, OH, OW, sh, sw, pt, pl, dh, dw, groups;
+};
+/// y = conv(x, w) + b (b undefined: no bias). When `cols` is defined (contiguous, x's dtype,
+/// conv2d_cols_numel(g) elements) the im2col matrices are left in it for
+/// conv2d_backward_weight. Work is split over images on get_num_threads() threads, with
+/// OpenBLAS set to one thread meanwhile.
+void conv2d_forward(const Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b,
+                    const Conv2dGeom& g, const Tensor& cols = Tensor());
+/// Elements of the im2col matrices of a whole batch: groups * (C / groups * KH * KW) * N * OH * OW.
+inline int64_t conv2d_cols_numel(const Conv2dGeom& g) {
+  return g.C * g.KH * g.KW * g.N * g.OH * g.OW;
+}
+/// gx = d<y, gy>/dx: the transposed convolution of gy with w (gx fully overwritten).
+void conv2d_backward_input(const Tensor& gx, const Tensor& gy, const Tensor& w,
+                           const Conv2dGeom& g);
+/// gw = d<y, gy>/dw (gw fully overwritten); reads x's im2col matrices from `cols` when defined
+/// (as filled by conv2d_forward), else builds them from x.
+void conv2d_backward_weight(const Tensor& gw, const Tensor& x, const Tensor& gy,
+                            const Conv2dGeom& g, const Tensor& cols = Tensor());
+
+/// Geometry of a 2-D window pooling over `planes` = N * C planes of H x W into OH x OW.
+struct Pool2dGeom {
+  int64_t planes, H, W, OH, OW, KH, KW, sh, sw, pt, pl, dh, dw;
+};
+/// y = max over each window (NaN wins), idx (int64) = its flat position h * W + w in the plane.
+void max_pool2d_forward(const Tensor& y, const Tensor& idx, const Tensor& x,
+                        const Pool2dGeom& g);
+/// gx (planes, in_plane) zero-filled, then gx[p, idx[p, o]] += gy[p, o].
+void max_pool_backward(const Tensor& gx, const Tensor& gy, const Tensor& idx, int64_t planes,
+                       int64_t in_plane, int64_t out_plane);
+/// Window averages with PyTorch's divisor rules; `divisor` > 0 overrides the divisor.
+void avg_pool2d_forward(const Tensor& y, const Tensor& x, const Pool2dGeom& g,
+                        bool count_include_pad, int64_t divisor);
+/// gx = adjoint of avg_pool2d_forward applied to gy (gx fully overwritten).
+void avg_pool2d_backward(const Tensor& gx, const Tensor& gy, const Pool2dGeom& g,
+                         bool count_include_pad, int64_t divisor);
+/// Adaptive pooling: output cell (i, j) covers rows [floor(i H / OH), ceil((i + 1) H / OH)) and
+/// likewise columns. `g` uses only planes, H, W, OH, OW.
+void adaptive_avg_pool2d_forward(const Tensor& y, const Tensor& x, const Pool2dGeom& g);
+void adaptive_avg_pool2d_backward(const Tensor& gx, const Tensor& gy, const Pool2dGeom& g);
+void adaptive_max_pool2d_forward(const Tensor& y, const Tensor& idx, const Tensor& x,
+                                 const Pool2dGeom& g);
 
 // ---- normalization, padding, resampling (norm.cpp) ------------------------------------------
 // Tensors are contiguous and viewed as (outer, C, inner) around the channel dim.

@@ -206,6 +206,63 @@ EMBER_API Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Te
                                                   const std::string& reduction);
 
 // ---- convolution and pooling, NCHW (conv.cpp) -----------------------------------------------
+// Spatial arguments (stride, padding, dilation, kernel_size, output_size) hold one entry per
+// spatial dim. Inputs are float32/float64 (TypeError otherwise), batched (N, C, *spatial) or
+// unbatched (C, *spatial); `bias` may be undefined. Bad shapes or arguments raise ValueError
+// naming the op and the shapes.
+
+/// 2-D cross-correlation; weight (out_channels, in_channels / groups, kH, kW).
+EMBER_API Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                        const Shape& stride, const Shape& padding, const Shape& dilation,
+                        int64_t groups);
+/// Same with padding "valid" (none) or "same" (output size = input size; stride must be 1).
+EMBER_API Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                        const Shape& stride, const std::string& padding, const Shape& dilation,
+                        int64_t groups);
+/// 1-D cross-correlation; weight (out_channels, in_channels / groups, k).
+EMBER_API Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                        const Shape& stride, const Shape& padding, const Shape& dilation,
+                        int64_t groups);
+EMBER_API Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                        const Shape& stride, const std::string& padding, const Shape& dilation,
+                        int64_t groups);
+/// Transposed 2-D convolution (the input gradient of conv2d); weight
+/// (in_channels, out_channels / groups, kH, kW).
+EMBER_API Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                                  const Shape& stride, const Shape& padding,
+                                  const Shape& output_padding, int64_t groups,
+                                  const Shape& dilation);
+EMBER_API Tensor conv_transpose1d(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                                  const Shape& stride, const Shape& padding,
+                                  const Shape& output_padding, int64_t groups,
+                                  const Shape& dilation);
+/// Max pooling; returns the values and the int64 flat index (h * W + w) of each maximum in its
+/// input plane. An empty `stride` means `kernel_size`.
+EMBER_API std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input,
+                                                            const Shape& kernel_size,
+                                                            const Shape& stride,
+                                                            const Shape& padding,
+                                                            const Shape& dilation,
+                                                            bool ceil_mode);
+EMBER_API std::pair<Tensor, Tensor> max_pool1d_with_indices(const Tensor& input,
+                                                            const Shape& kernel_size,
+                                                            const Shape& stride,
+                                                            const Shape& padding,
+                                                            const Shape& dilation,
+                                                            bool ceil_mode);
+/// Average pooling with PyTorch's divisor rules (`divisor_override` > 0 replaces the divisor).
+EMBER_API Tensor avg_pool2d(const Tensor& input, const Shape& kernel_size, const Shape& stride,
+                            const Shape& padding, bool ceil_mode, bool count_include_pad,
+                            std::optional<int64_t> divisor_override);
+EMBER_API Tensor avg_pool1d(const Tensor& input, const Shape& kernel_size, const Shape& stride,
+                            const Shape& padding, bool ceil_mode, bool count_include_pad);
+/// Adaptive pooling to `output_size`; cell i covers [floor(i * in / out), ceil((i + 1) * in / out)).
+EMBER_API Tensor adaptive_avg_pool2d(const Tensor& input, const Shape& output_size);
+EMBER_API Tensor adaptive_avg_pool1d(const Tensor& input, const Shape& output_size);
+EMBER_API std::pair<Tensor, Tensor> adaptive_max_pool2d(const Tensor& input,
+                                                        const Shape& output_size);
+EMBER_API std::pair<Tensor, Tensor> adaptive_max_pool1d(const Tensor& input,
+                                                        const Shape& output_size);
 
 // ---- normalization, padding, resampling, 2-D dropout (norm.cpp) -----------------------------
 /// Batch normalization over dim 1 of `x` (N, C, *): y = (x - mean) / sqrt(var + eps) * weight
