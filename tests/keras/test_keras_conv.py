@@ -422,3 +422,32 @@ def test_save_load_round_trip_identical_predictions(tmp_path):
     fresh = _cnn()
     fresh.load_weights(tmp_path / "w.weights.h5")
     np.testing.assert_array_equal(fresh.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_conv1d_run_and_subclassed_model_agree_with_sequential():
+    seq = keras.Sequential([
+        layers.Conv1D(4, 3, padding="same", activation="relu", input_shape=(10, 2)),
+        layers.BatchNormalization(),
+        layers.MaxPooling1D(2),
+        layers.Flatten(),
+        layers.Dense(3),
+    ])
+    x = ember.randn(5, 10, 2)
+    conv_mod.layout_conversions = 0
+    y = seq(x)
+    assert conv_mod.layout_conversions == 2
+    assert tuple(y.shape) == (5, 3)
+
+    class Sub(keras.Model):
+        def __init__(self, layers_):
+            super().__init__()
+            self.blocks = layers_
+
+        def call(self, inputs, training=None):
+            h = inputs
+            for layer in self.blocks:
+                h = layer(h, training=training)  # each spatial layer converts on its own
+            return h
+
+    sub = Sub(seq.layers)
+    np.testing.assert_allclose(_np(sub(x)), _np(y), rtol=1e-5, atol=1e-6)
