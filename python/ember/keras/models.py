@@ -450,20 +450,20 @@ class Sequential(Model):
         return ember.float32
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
-        """Applies the layers in order."""
-        x = inputs
-        for layer in self._layers_list:
-            x = layer(x, training=training)
-        return x
+        """Applies the layers in order (runs of spatial layers channels-first, converted once;
+        see ``keras.layers.convolutional``)."""
+        from .layers.convolutional import run_chain
+
+        return run_chain(self._layers_list, inputs, training)
 
     def _output_layer(self) -> Layer | None:
         return self._layers_list[-1] if self._layers_list else None
 
     def _fit_forward_plan(self, fuse: bool) -> Callable[[Any, bool], Any]:
         # Calls layers' `call` directly (the model is built), with `training` only where taken.
-        plan = [(layer.call, layer._call_takes_training()) for layer in self._layers_list]
-        if fuse:
-            plan[-1] = (self._layers_list[-1]._call_logits, False)
+        from .layers.convolutional import chain_plan
+
+        plan = chain_plan(self._layers_list, fuse)
         leaves = all(not layer._sublayers() for layer in self._layers_list)
         if leaves and all(not t for _, t in plan) and len(plan) == 2:
             f0, f1 = plan[0][0], plan[1][0]
@@ -595,20 +595,16 @@ class Functional(Model):
         xs = list(inputs) if self._nested_inputs else [inputs]
         if len(xs) != len(self._inputs):
             raise ValueError(f"Model '{self.name}' expects {len(self._inputs)} inputs, got {len(xs)}")
-        values: dict[int, Any] = {id(k): v for k, v in zip(self._inputs, xs)}
+        # Runs of spatial layers work channels-first, converted once (keras.layers.convolutional).
+        from .layers.convolutional import LayoutValues, run_node
+
+        values = LayoutValues()
+        for k, v in zip(self._inputs, xs):
+            values.put(id(k), v)
         last = self._nodes[-1] if self._nodes else None
         for node in self._nodes:
-            args = node.inputs
-            arg = ([values[id(t)] for t in args] if isinstance(args, (list, tuple))
-                   else values[id(args)])
-            if fuse and node is last:
-                out = node.layer._call_logits(arg)
-            else:
-                out = node.layer(arg, training=training, **node.kwargs)
-            outs = out if isinstance(out, (list, tuple)) else [out]
-            for kt, v in zip(node.outputs, outs):
-                values[id(kt)] = v
-        result = [values[id(t)] for t in self._outputs]
+            run_node(values, node, training, fuse and node is last)
+        result = [values.last(id(t)) for t in self._outputs]
         return result if self._nested_outputs else result[0]
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:

@@ -74,7 +74,7 @@ _DTYPES = {"float32": ember.float32, "float64": ember.float64, "int32": ember.in
 
 def _snake(name: str) -> str:
     s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
 
 
 def _unique_name(base: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import ember
+
 from ... import _C
 from ..._C import Tensor
 from ...autograd import no_grad
@@ -132,6 +134,40 @@ class BatchNormalization(Layer):
         return batch_norm(inputs, bufs["moving_mean"], bufs["moving_variance"],
                           p.get("gamma"), p.get("beta"), bool(training) and self.trainable,
                           self.momentum, self.epsilon, self._axis)
+
+    # Channels-first path, used by models inside a run of spatial layers (see
+    # ember.keras.layers.convolutional): a channels-last feature axis of a 3-D/4-D input is
+    # axis 1 of the permuted data, which the fused batch_norm kernel normalizes over.
+    _channels_first_keeps_layout = True
+
+    def _channels_first_ok(self, input_shape: tuple) -> bool:
+        n = len(input_shape)
+        return n in (3, 4) and getattr(self, "_axis", None) == n - 1
+
+    def call_channels_first(self, inputs: Tensor, training: bool | None = None) -> Tensor:
+        """The layer on channels-first data ``(N, C, *spatial)`` (features on axis 1)."""
+        p, bufs = self._parameters, self._buffers
+        mm, mv = bufs["moving_mean"], bufs["moving_variance"]
+        train = bool(training) and self.trainable
+        count = inputs.numel() // max(int(inputs.shape[1]), 1)
+        if not train:
+            return F.batch_norm(inputs, mm, mv, p.get("gamma"), p.get("beta"), False, 0.0,
+                                self.epsilon)
+        if count < 2:
+            return batch_norm(inputs, mm, mv, p.get("gamma"), p.get("beta"), True,
+                              self.momentum, self.epsilon, 1)
+        # The kernel's running variance is unbiased; Keras averages the biased one. Let the
+        # kernel write the batch statistics into scratch buffers (momentum 1), then update.
+        with no_grad():
+            batch_mean = ember.zeros_like(mm)
+            batch_var = ember.zeros_like(mv)
+        y = F.batch_norm(inputs, batch_mean, batch_var, p.get("gamma"), p.get("beta"), True,
+                         1.0, self.epsilon)
+        with no_grad():
+            m = self.momentum
+            mm.mul_(m).add_(batch_mean * (1.0 - m))
+            mv.mul_(m).add_(batch_var * ((1.0 - m) * (count - 1) / count))
+        return y
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """Output shape for ``input_shape`` (batch dim None)."""
