@@ -2,13 +2,10 @@
 
     python examples/mnist_cnn.py [--epochs 3] [--batch-size 64] [--limit N] [--data-dir DIR]
 
-Two convolution blocks (3x3 conv, ReLU, 2x2 max-pool; 32 then 64 channels, ``--width`` scales
-them), dropout, and a dense head (3136-128-10), trained with CrossEntropyLoss and Adam under a one-cycle style
+Two convolution blocks (3x3 conv, batch norm, ReLU, 2x2 max-pool; 32 then 64 channels,
+``--width`` scales them), dropout, and a dense head (3136-128-10), trained with CrossEntropyLoss and Adam under a one-cycle style
 schedule (linear warm-up, then cosine decay, stepped every batch). Prints the loss, test accuracy
 and seconds of every epoch; reaches about 99% test accuracy within 3 epochs.
-
-Batch normalization: the marked lines in ``Net.__init__`` are where ``nn.BatchNorm2d(32)`` and
-``nn.BatchNorm2d(64)`` go (after each convolution) where that layer exists.
 """
 
 from __future__ import annotations
@@ -32,11 +29,11 @@ class Net(nn.Module):
         c1, c2 = width, 2 * width
         self.features = nn.Sequential(
             nn.Conv2d(1, c1, 3, padding=1),
-            # nn.BatchNorm2d(c1),  <- batch norm goes here
+            nn.BatchNorm2d(c1),
             nn.ReLU(),
             nn.MaxPool2d(2),  # 28x28 -> 14x14
             nn.Conv2d(c1, c2, 3, padding=1),
-            # nn.BatchNorm2d(c2),  <- and here
+            nn.BatchNorm2d(c2),
             nn.ReLU(),
             nn.MaxPool2d(2),  # 14x14 -> 7x7
             nn.Dropout(0.25),
