@@ -81,10 +81,12 @@ namespace ember::cpu {
 
 namespace {
 
-// Products of fewer multiply-adds than this run on one OpenBLAS thread. One thread does about
-// 50 GFLOP/s here, so the largest such product takes about 1.3 ms; on an idle machine a second
-// thread would save up to half of that, on a busy one it costs far more.
-constexpr double kDefaultSerialWork = 32.0 * 1024 * 1024;
+// Products of fewer multiply-adds than this run on one OpenBLAS thread: below it, waking and
+// synchronizing OpenBLAS's second thread costs more than it saves. Measured on an idle 2-core
+// machine: at 8M, SGEMM 256^3 (16.7M) and the MNIST MLP's batch-256 products (25.7M) are
+// threaded and both speed up (SGEMM 256 102 -> 130 GFLOP/s, batch-256 epoch 0.37 -> 0.27 s),
+// while batch-64 products (6.4M) stay serial. EMBER_GEMM_SERIAL_WORK overrides it.
+constexpr double kDefaultSerialWork = 8.0 * 1024 * 1024;
 // OpenBLAS itself runs products below 4 x 65536 multiply-adds on one thread.
 constexpr double kBlasSerialWork = 4.0 * 65536;
 
