@@ -24,12 +24,10 @@ REPO = os.path.dirname(HERE)
 
 
 def _worker(framework: str, batch: int, epochs: int, data_dir: str, limit: int) -> dict:
+    import gc
     import time
 
     import numpy as np
-
-    import gc
-
     from ember.datasets import MNIST
 
     gc.collect()  # a previous run's data, held by reference cycles, must not add to the peak

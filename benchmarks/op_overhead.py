@@ -15,10 +15,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import numpy as np  # noqa: E402
-
-import ember  # noqa: E402
-from _harness import machine_line, median_time, table  # noqa: E402
+import ember
+import numpy as np
+from _harness import machine_line, median_time, table
 
 
 def cases(lib, t_from_np):

@@ -51,7 +51,6 @@ def group_overhead(fw: str, quick: bool) -> dict:
 
 def group_gemm(fw: str, quick: bool) -> dict:
     import numpy as np
-
     from _harness import median_time
 
     lib = _lib(fw)
@@ -67,7 +66,6 @@ def group_gemm(fw: str, quick: bool) -> dict:
 
 def group_elementwise(fw: str, quick: bool) -> dict:
     import numpy as np
-
     from _harness import median_time
 
     lib = _lib(fw)
@@ -101,11 +99,10 @@ def group_mnist(fw: str, quick: bool) -> dict:
 
 
 def _worker_tiny(fw: str, quick: bool) -> float:
-    import numpy as np
-
-    from ember.datasets import MNIST as _M
-
     import gc
+
+    import numpy as np
+    from ember.datasets import MNIST as _M
 
     lib = _lib(fw)
     nn, F = lib.nn, lib.nn.functional

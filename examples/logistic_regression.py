@@ -22,9 +22,8 @@ import argparse
 import os
 from pathlib import Path
 
-import numpy as np
-
 import ember
+import numpy as np
 from ember.datasets import MNIST
 from ember.utils.data import DataLoader, Subset
 

@@ -15,12 +15,11 @@ import argparse
 import time
 
 import ember
-import ember.nn as nn
 import ember.nn.functional as F
+from _data import mnist_root
+from ember import nn
 from ember.datasets import MNIST
 from ember.utils.data import DataLoader
-
-from _data import mnist_root
 
 MEAN, STD = 0.1307, 0.3081  # pixel statistics of the MNIST training set
 

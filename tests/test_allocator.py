@@ -1,10 +1,9 @@
 """The caching CPU allocator and thread settings."""
 
-import pytest
-
 import ember
-import ember.nn as nn
 import ember.nn.functional as F
+import pytest
+from ember import nn
 
 
 def test_training_step_makes_no_system_allocation_in_steady_state():

@@ -8,10 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"

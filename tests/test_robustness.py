@@ -2,10 +2,9 @@
 
 import warnings
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 
 
 def test_shapes_overflowing_int64_raise_instead_of_allocating_nothing():

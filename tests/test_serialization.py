@@ -2,10 +2,9 @@
 
 import os
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 
 
 def test_tensor_round_trip_keeps_values_dtype_shape(tmp_path):

@@ -3,10 +3,9 @@ do not depend on the thread count, concurrent callers are safe, BLAS still works
 
 import threading
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as _np
 
 try:  # load OpenBLAS from its wheel before the engine that links it
-    import scipy_openblas32 as _openblas  # noqa: F401
+    import scipy_openblas32 as _openblas
 except ImportError:  # pragma: no cover - the engine's RPATH may still find it
     _openblas = None
 
@@ -37,9 +37,9 @@ _builtin_int = type(0)
 for _name in _C._op_names:
     globals()[_name] = getattr(_C, _name)
 del _name
-from ._C import initial_seed, manual_seed  # noqa: E402
+from ._C import initial_seed, manual_seed
 
-from ._creation import (  # noqa: E402
+from ._creation import (
     arange,
     empty,
     empty_like,
@@ -58,9 +58,9 @@ from ._creation import (  # noqa: E402
     zeros,
     zeros_like,
 )
-from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
-from . import autograd  # noqa: E402
-from .serialization import load, save  # noqa: E402
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from . import autograd
+from .serialization import load, save
 
 
 def from_dlpack(ext_tensor: Any) -> Tensor:
@@ -83,7 +83,7 @@ def get_default_dtype() -> dtype:
     return float32
 
 
-def is_floating_point(input: Tensor) -> __builtins__["bool"] if isinstance(__builtins__, dict) else object:  # type: ignore[valid-type]
+def is_floating_point(input: Tensor) -> __builtins__[bool] if isinstance(__builtins__, dict) else object:  # type: ignore[valid-type]
     """True when ``input``'s dtype is float32 or float64."""
     return input.is_floating_point()
 

@@ -10,9 +10,23 @@ from ._C import Tensor
 from ._tensor import _check_device, _to_dtype
 
 __all__ = [
-    "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like",
-    "arange", "linspace", "eye", "rand", "randn", "randint", "randperm", "rand_like",
+    "arange",
+    "empty",
+    "empty_like",
+    "eye",
+    "full",
+    "full_like",
+    "linspace",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
     "randn_like",
+    "randperm",
+    "zeros",
+    "zeros_like",
 ]
 
 

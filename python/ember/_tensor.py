@@ -9,7 +9,7 @@ import numpy as np
 from . import _C
 from ._C import Tensor
 
-__all__ = ["tensor", "as_tensor", "from_numpy", "is_tensor"]
+__all__ = ["as_tensor", "from_numpy", "is_tensor", "tensor"]
 
 _DTYPE_BY_NAME = {
     "float32": _C.dtype.float32,
@@ -195,10 +195,10 @@ def _formatter(arr: np.ndarray):
     scientific notation for wide ranges; every element padded to a common width."""
     flat = arr.reshape(-1)
     if arr.dtype == np.bool_:
-        fmt = lambda v: "True" if v else "False"  # noqa: E731
+        fmt = lambda v: "True" if v else "False"
         sized = flat
     elif arr.dtype.kind in "iu":
-        fmt = lambda v: str(int(v))  # noqa: E731
+        fmt = lambda v: str(int(v))
         sized = flat
     else:
         vals = arr.astype(np.float64)
@@ -210,7 +210,7 @@ def _formatter(arr: np.ndarray):
             lo, hi = float(nonzero.min()), float(nonzero.max())
             sci = hi / lo > 1000.0 or hi > 1e8 or (not int_mode and lo < 1e-4)
         spec = "{:.4e}" if sci else ("{:.0f}." if int_mode else "{:.4f}")
-        fmt = lambda v: _float_str(float(v), spec)  # noqa: E731
+        fmt = lambda v: _float_str(float(v), spec)
         # Like PyTorch, the width comes from the nonzero finite values only.
         sized = flat[np.isfinite(flat) & (flat != 0)]
     width = max((len(fmt(v)) for v in sized), default=1)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["save", "load"]
+__all__ = ["load", "save"]
 
 _FORMAT_VERSION = 1
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 import ember
+import pytest
 
 
 def test_no_grad_context_manager() -> None:

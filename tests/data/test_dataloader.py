@@ -1,9 +1,8 @@
 import collections
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember.utils.data import (
     BatchSampler,
     DataLoader,

@@ -1,9 +1,8 @@
 import warnings
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember.utils.data import (
     ConcatDataset,
     DataLoader,

@@ -4,10 +4,9 @@ import os
 import shutil
 import struct
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember.datasets import MNIST, FashionMNIST, read_idx
 from ember.utils.data import DataLoader, Subset, default_collate
 

@@ -1,10 +1,9 @@
 """Algebraic simplification: identities removed, cancelling views/transposes collapsed; results
 (values and gradients) unchanged."""
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember import jit
 
 

@@ -1,10 +1,9 @@
 """Constant folding: pure nodes on constants become constants; params, random draws, values
 written in place and large results are left alone; results are unchanged."""
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember import jit
 
 

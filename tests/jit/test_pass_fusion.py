@@ -1,13 +1,11 @@
 """Elementwise fusion: chains of elementwise ops become one fused_elementwise node with the same
 results (bit for bit: the fused kernel uses the same scalar formulas), gradients included."""
 
+import ember
+import ember.nn.functional as F
 import numpy as np
 import pytest
-
-import ember
-import ember.nn as nn
-import ember.nn.functional as F
-from ember import jit
+from ember import jit, nn
 
 
 def _np(t):

@@ -2,12 +2,10 @@
 (fused nodes reusing a buffer, add_/mul_ forms); lower peak memory and fewer allocations with the
 same results."""
 
-import numpy as np
-
 import ember
-import ember.nn as nn
 import ember.nn.functional as F
-from ember import jit
+import numpy as np
+from ember import jit, nn
 
 
 def _np(t):

@@ -1,11 +1,9 @@
 """A traced CNN training step (conv, batch/group norm, pooling, Adam) equals the eager one."""
 
-import numpy as np
-
 import ember
-import ember.nn as nn
 import ember.nn.functional as F
-from ember import jit
+import numpy as np
+from ember import jit, nn
 
 
 def _make():

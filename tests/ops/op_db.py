@@ -10,13 +10,12 @@ returns the expected values.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 import ember
+import numpy as np
 
 BOOL = ("bool",)
 INTS = ("uint8", "int32", "int64")

@@ -7,12 +7,10 @@ values and gradients vs PyTorch; dtypes it does not accept raise TypeError namin
 
 from __future__ import annotations
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember.autograd import gradcheck
-
 from op_db import ALL, BINARY, FLOATS, NP_DTYPES, OPS, UNARY, OpCase, make_input
 
 torch = pytest.importorskip("torch")

@@ -1,10 +1,9 @@
 """Vectorized float32 kernels: accuracy against numpy (float64 reference rounded to float32)
 over wide ranges and special values, and equality of the AVX2 and baseline paths."""
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember import _C
 
 ISAS = ["baseline", "avx2"]

@@ -1,10 +1,9 @@
 """Special kernel paths: tiled copies of transposed views, where() with contiguous operands,
 broadcast rows through the vectorized binary kernel. Values against numpy."""
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (3, 5), (32, 32), (33, 65), (128, 784), (700, 130)])

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember.autograd import gradcheck
 
 torch = pytest.importorskip("torch")

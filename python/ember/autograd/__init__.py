@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from .. import _C
 from .._C import Tensor
@@ -11,16 +12,16 @@ from .gradcheck import gradcheck
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = [
-    "backward",
-    "grad",
     "Function",
     "FunctionCtx",
-    "gradcheck",
-    "no_grad",
+    "backward",
     "enable_grad",
-    "set_grad_enabled",
+    "grad",
+    "gradcheck",
     "inference_mode",
     "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
 ]
 
 

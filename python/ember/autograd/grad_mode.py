@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from .. import _C
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode"]
+__all__ = ["enable_grad", "inference_mode", "is_grad_enabled", "no_grad", "set_grad_enabled"]
 
 is_grad_enabled = _C.is_grad_enabled
 
@@ -25,7 +26,7 @@ class _GradModeBase:
         self._prev = _C.is_grad_enabled()
         _C._set_grad_enabled(self._mode)
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         _C._set_grad_enabled(self._prev)
 
     def __call__(self, fn: Callable) -> Callable:
@@ -74,7 +75,7 @@ class set_grad_enabled(_GradModeBase):
     def __enter__(self) -> None:
         pass
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         _C._set_grad_enabled(self._prev)
 
     def __call__(self, fn: Callable) -> Callable:

@@ -104,7 +104,7 @@ def _same_constants(a: Any, b: Any) -> bool:
         return a.keys() == b.keys() and all(_same_constants(a[k], b[k]) for k in a)
     try:
         return bool(a == b)
-    except Exception:  # noqa: BLE001 - values without a usable == compare by identity
+    except Exception:
         return a is b
 
 

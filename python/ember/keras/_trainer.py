@@ -45,7 +45,7 @@ def _to_tensor(a: Any, dtype: Any, what: str) -> Tensor:
     else:
         try:
             arr = np.asarray(a)
-        except Exception as e:  # noqa: BLE001 - report what was given
+        except Exception as e:
             raise ValueError(f"{what}: expected a numpy array or ember tensor, got "
                              f"{type(a).__name__} ({e})") from None
         if arr.dtype == object:

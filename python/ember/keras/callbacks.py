@@ -346,7 +346,7 @@ class LearningRateScheduler(Callback):
         except TypeError:
             lr = self.schedule(epoch)
         if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating)):
-            raise ValueError(  # noqa: TRY004 - Keras raises ValueError here
+            raise ValueError(
                 f"LearningRateScheduler: the schedule must return a number, got "
                              f"{lr!r} at epoch {epoch}")
         opt.learning_rate = float(lr)
@@ -444,7 +444,7 @@ class CSVLogger(Callback):
     def on_train_begin(self, logs: dict | None = None) -> None:
         """Resets the callback's state for a new ``fit``."""
         has_header = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
-        self._file = open(self.filename, "a" if self.append else "w", newline="")  # noqa: SIM115 - open for the whole fit
+        self._file = open(self.filename, "a" if self.append else "w", newline="")
         self._writer: Any = None
         self._has_header = has_header
         self.keys = None

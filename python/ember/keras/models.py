@@ -61,7 +61,7 @@ class Model(Layer):
         history: the :class:`~ember.keras.callbacks.History` of the last ``fit``.
     """
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Model:  # noqa: PYI034 - may return a Functional
+    def __new__(cls, *args: Any, **kwargs: Any) -> Model:
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             return object.__new__(Functional)
         return object.__new__(cls)
@@ -180,7 +180,7 @@ class Model(Layer):
                 callable(metrics) and not isinstance(metrics, (list, tuple))):
             metrics = [metrics]
         if isinstance(metrics, dict):
-            raise ValueError(  # noqa: TRY004 - Keras raises ValueError here
+            raise ValueError(
                 "compile: metrics must be a list (dict metrics for multi-output "
                              "models are not supported)")
         metrics = list(metrics)
@@ -531,7 +531,7 @@ class Functional(Model):
                 raise ValueError(f"Model: inputs must be keras.Input(...) tensors, got {t!r}")
         for t in self._outputs:
             if not isinstance(t, KerasTensor):
-                raise ValueError(  # noqa: TRY004 - Keras raises ValueError here
+                raise ValueError(
                     f"Model: outputs must be tensors made by calling layers on "
                                  f"keras.Input tensors, got {t!r}")
         self._nodes = self._topological_nodes()
@@ -657,7 +657,7 @@ class Functional(Model):
         for ref in config["inputs"]:
             layer = layers[ref[1]]
             if not isinstance(layer, InputLayer):
-                raise ValueError(  # noqa: TRY004 - a corrupt file, not a caller type error
+                raise ValueError(
                     "load_model: corrupt functional config (input is not an InputLayer)")
             tensors[("input", ref[1])] = layer.output
 

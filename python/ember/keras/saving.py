@@ -74,7 +74,7 @@ class custom_object_scope:
     def __init__(self, custom_objects: dict[str, Any] | None) -> None:
         self.custom_objects = dict(custom_objects or {})
 
-    def __enter__(self) -> custom_object_scope:  # noqa: PYI034
+    def __enter__(self) -> custom_object_scope:
         _SCOPES.append(self.custom_objects)
         return self
 
@@ -185,7 +185,7 @@ def _read(filepath: Any, what: str) -> tuple[dict[str, np.ndarray], dict[str, st
         arrays = st_load(raw)
         header_len = int.from_bytes(raw[:8], "little")
         meta = json.loads(raw[8 : 8 + header_len]).get("__metadata__") or {}
-    except Exception as e:  # noqa: BLE001 - safetensors raises its own error types
+    except Exception as e:
         raise ValueError(f"{what}: {path!r} is not a valid ember.keras file "
                          f"(corrupt or not safetensors: {e})") from None
     if meta.get("format") != _FORMAT:
@@ -285,7 +285,7 @@ def _saved_metrics(saved: list[Any], path: str) -> list[Any]:
             if isinstance(m, dict):
                 cls = getattr(metrics_mod, str(m.get("class_name")), None)
                 if not (isinstance(cls, type) and issubclass(cls, metrics_mod.Metric)):
-                    raise ValueError(  # noqa: TRY004 - reported like any unknown metric
+                    raise ValueError(
                         f"unknown metric class {m.get('class_name')!r}")
                 out.append(cls(**m.get("config", {})))
             elif isinstance(m, str) and _custom_object(m) is not None:

@@ -142,7 +142,7 @@ def _summary_text(model: Any, line_length: int, positions: Sequence[float] | Non
     for i, layer in enumerate(layers):
         try:
             out = shape_str(layer._output_shape) if layer._output_shape is not None else "?"
-        except Exception:  # noqa: BLE001
+        except Exception:
             out = "?"
         params = sum(w.numel() for w in layer.weights) if layer.built else 0
         lines.append(row([f"{layer.name} ({type(layer).__name__})", out, f"{params:,}"]))

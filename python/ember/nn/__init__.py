@@ -2,7 +2,7 @@
 
 from . import functional, init, utils
 from . import modules
-from .modules import *  # noqa: F403
+from .modules import *
 from .parameter import Parameter
 
 __all__ = ["Parameter", "functional", "init", "utils", *modules.__all__]

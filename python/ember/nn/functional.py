@@ -412,8 +412,8 @@ def binary_cross_entropy_with_logits(
 
 
 # Convolution/pooling and normalization/padding/resampling live in their own files.
-from . import _functional_conv, _functional_norm  # noqa: E402
-from ._functional_conv import *  # noqa: E402,F403
-from ._functional_norm import *  # noqa: E402,F403
+from . import _functional_conv, _functional_norm
+from ._functional_conv import *
+from ._functional_norm import *
 
 __all__ += _functional_conv.__all__ + _functional_norm.__all__

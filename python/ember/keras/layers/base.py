@@ -177,7 +177,7 @@ def _name_error(e: Exception, layer: Layer) -> Exception:
         named = type(e)(f"Exception encountered when calling layer '{layer.name}' "
                         f"({type(layer).__name__}): {e}")
         named._keras_layer_named = True  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001 - an exception type with a custom constructor
+    except Exception:
         return e
     return named.with_traceback(e.__traceback__)
 

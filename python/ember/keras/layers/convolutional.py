@@ -59,7 +59,7 @@ def to_channels_last(x: Tensor) -> Tensor:
 def _is_elementwise_activation(fn: Any) -> bool:
     try:
         return activations.serialize(fn) in _ELEMENTWISE_ACTIVATIONS
-    except Exception:  # noqa: BLE001 - a custom callable: not known to be element-wise
+    except Exception:
         return False
 
 

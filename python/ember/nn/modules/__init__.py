@@ -16,20 +16,20 @@ from . import (
     sparse,
     upsampling,
 )
-from .activation import *  # noqa: F403
-from .batchnorm import *  # noqa: F403
-from .container import *  # noqa: F403
-from .conv import *  # noqa: F403
-from .dropout import *  # noqa: F403
-from .flatten import *  # noqa: F403
-from .linear import *  # noqa: F403
-from .loss import *  # noqa: F403
+from .activation import *
+from .batchnorm import *
+from .container import *
+from .conv import *
+from .dropout import *
+from .flatten import *
+from .linear import *
+from .loss import *
 from .module import Module
-from .normalization import *  # noqa: F403
-from .padding import *  # noqa: F403
-from .pooling import *  # noqa: F403
-from .sparse import *  # noqa: F403
-from .upsampling import *  # noqa: F403
+from .normalization import *
+from .padding import *
+from .pooling import *
+from .sparse import *
+from .upsampling import *
 
 __all__ = sorted(
     {"Module"}.union(

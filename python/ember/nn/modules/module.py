@@ -349,7 +349,7 @@ class Module:
     def train(self, mode: bool = True) -> Module:
         """Sets training mode on this module and all descendants; returns self."""
         if not isinstance(mode, bool):
-            raise ValueError("training mode is expected to be boolean")  # noqa: TRY004
+            raise ValueError("training mode is expected to be boolean")
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self
@@ -631,10 +631,10 @@ def _annotate(e: Exception, stack: list) -> Exception | None:
     text = f"in {'.'.join(parts)} ({_short_repr(stack[-1])}): {msg}"
     try:
         new = type(e)(text)
-    except Exception:  # noqa: BLE001 - a type that can't be rebuilt is re-raised unchanged
+    except Exception:
         return None
     try:
         new._ember_module_path = True
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     return new
