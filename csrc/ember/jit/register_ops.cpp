@@ -91,6 +91,7 @@ EMBER_JIT_REGISTER(adaptive_max_pool1d);
 EMBER_JIT_REGISTER_FLAGS(batch_norm, kSideEffect);
 EMBER_JIT_REGISTER(group_norm);
 EMBER_JIT_REGISTER(pad);
+EMBER_JIT_REGISTER(interpolate);
 EMBER_JIT_REGISTER_FLAGS(dropout2d, kRandom);
 EMBER_JIT_REGISTER(binary_cross_entropy_with_logits);
 EMBER_JIT_REGISTER_FLAGS(sgd_step, kSideEffect);

@@ -105,6 +105,17 @@ struct ArgRead<std::vector<int64_t>> {
   static std::vector<int64_t> read(ArgCursor& c) { return c.next_attr().to_int_list(); }
 };
 template <>
+struct ArgRead<std::vector<double>> {
+  // Written by NodeBuilder::arg as the length, then one double per entry.
+  static std::vector<double> read(ArgCursor& c) {
+    const int64_t n = c.next_attr().to_int();
+    std::vector<double> r;
+    r.reserve(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) r.push_back(c.next_attr().to_double());
+    return r;
+  }
+};
+template <>
 struct ArgRead<Generator*> {
   // Graphs always draw from the default generator.
   static Generator* read(ArgCursor& c) {

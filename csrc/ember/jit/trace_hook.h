@@ -61,6 +61,10 @@ class EMBER_API NodeBuilder {
   void arg(const std::optional<int64_t>& v);
   void arg(double v);
   void arg(bool v);
+  void arg(const std::optional<bool>& v);
+  /// A list of doubles: its length (int) then one double attribute per entry.
+  void arg(const std::vector<double>& v);
+  void arg(const std::optional<std::vector<double>>& v);
   void arg(const std::string& v);
   void arg(const std::vector<int64_t>& v);
   void arg(const std::optional<std::vector<int64_t>>& v);

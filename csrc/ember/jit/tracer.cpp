@@ -226,6 +226,20 @@ void NodeBuilder::arg(const std::optional<int64_t>& v) {
 }
 void NodeBuilder::arg(double v) { impl_->attrs.emplace_back(v); }
 void NodeBuilder::arg(bool v) { impl_->attrs.emplace_back(v); }
+void NodeBuilder::arg(const std::optional<bool>& v) {
+  impl_->attrs.push_back(v ? IValue(*v) : IValue());
+}
+void NodeBuilder::arg(const std::vector<double>& v) {
+  impl_->attrs.emplace_back(static_cast<int64_t>(v.size()));
+  for (double x : v) impl_->attrs.emplace_back(x);
+}
+void NodeBuilder::arg(const std::optional<std::vector<double>>& v) {
+  if (v) {
+    arg(*v);
+  } else {
+    impl_->attrs.emplace_back();
+  }
+}
 void NodeBuilder::arg(const std::string& v) { impl_->attrs.emplace_back(v); }
 void NodeBuilder::arg(const std::vector<int64_t>& v) { impl_->attrs.emplace_back(v); }
 void NodeBuilder::arg(const std::optional<std::vector<int64_t>>& v) {

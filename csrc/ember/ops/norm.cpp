@@ -484,6 +484,7 @@ Tensor interpolate(const Tensor& x, const std::optional<Shape>& size,
                    const std::optional<std::vector<double>>& scale_factor,
                    const std::string& mode, std::optional<bool> align_corners,
                    std::optional<bool> recompute_scale_factor) {
+  EMBER_TRACE(interpolate, x, size, scale_factor, mode, align_corners, recompute_scale_factor);
   const char* op = "interpolate";
   detail::check_device(x, op);
   EMBER_CHECK_VALUE(mode == "nearest" || mode == "bilinear" || mode == "linear", op,
