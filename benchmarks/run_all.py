@@ -2,6 +2,9 @@
 
     python benchmarks/run_all.py [--quick]
 
+A full run writes benchmarks/RESULTS.md (keeping its hand-written "Where targets are missed"
+section); --quick writes benchmarks/RESULTS-quick.md instead.
+
 Each group runs in a fresh subprocess per framework (ember, then PyTorch, then the next group),
 so peak memory and import time are per framework and neither warms the other's caches. Times
 are medians of repeats; ratios are ember ÷ PyTorch (time: lower is better for ember; GEMM
@@ -158,6 +161,8 @@ def group_jit(fw: str, quick: bool) -> dict:
     return g(fw, quick)
 
 
+ANALYSIS = "## Where targets are missed"
+
 GROUPS = {"overhead": group_overhead, "gemm": group_gemm, "elementwise": group_elementwise,
           "mnist": group_mnist, "conv": group_conv, "mnist_keras": group_mnist_keras,
           "jit": group_jit}
@@ -223,8 +228,19 @@ def main() -> None:
                "eager ÷ jit", "jit ÷ PyTorch eager", "jit ÷ torch.compile"], jit_rows), "",
     ])
     print(text)
-    with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+    # A quick run does not replace the full results. A full run keeps the hand-written analysis
+    # (the "Where targets are missed" section) of the file it replaces.
+    path = os.path.join(HERE, "RESULTS-quick.md" if args.quick else "RESULTS.md")
+    if not args.quick and os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+        start = old.find(ANALYSIS)
+        if start >= 0:
+            text += "\n" + old[start:]
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
         f.write(text)
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":

@@ -446,11 +446,11 @@ std::string Graph::to_dot() const {
   };
   for (Value* v : inputs_) {
     os << "  " << vname(v) << " [shape=ellipse, style=filled, fillcolor=lightblue, label=\""
-       << esc(v->display() + "\\n" + v->type_str()) << "\"];\n";
+       << esc(v->display()) << "\\n" << esc(v->type_str()) << "\"];\n";
   }
   for (Value* v : params_) {
     os << "  " << vname(v) << " [shape=ellipse, style=filled, fillcolor=lightyellow, label=\""
-       << esc(v->display() + "\\n" + v->type_str()) << "\"];\n";
+       << esc(v->display()) << "\\n" << esc(v->type_str()) << "\"];\n";
   }
   for (Value* v : constants_) {
     if (!v->defined()) continue;

@@ -419,9 +419,12 @@ def load(path: str | os.PathLike) -> TracedFunction:
     Returns:
         TracedFunction whose captured tensors are fresh tensors holding the saved values.
     Raises:
+        FileNotFoundError: ``path`` does not exist.
         RuntimeError: not an ember.jit file, a corrupt file, or one written by a newer format
             version (the message says which).
     """
+    if not os.path.isfile(os.fspath(path)):
+        raise FileNotFoundError(f"jit.load: no such file: {os.fspath(path)!r}")
     graph, meta = _C._jit_load(os.fspath(path))
     try:
         m = json.loads(meta)
