@@ -159,3 +159,18 @@ def test_numpy_operands_with_other_byte_orders_and_read_only_arrays():
         ro2.flags.writeable = False
         with pytest.raises(UserWarning, match="not writable"):
             ember.from_numpy(ro2)
+
+
+def test_cross_entropy_float_class_labels_hint_at_integer_targets():
+    import ember.nn.functional as F
+
+    with pytest.raises(ValueError, match=r"got \(4,\) of dtype float32; for class indices pass an "
+                                         r"integer tensor"):
+        F.cross_entropy(ember.randn(4, 10), ember.tensor([1.0, 2.0, 3.0, 4.0]))
+
+
+def test_conv_channel_mismatch_message_counts_channels_in_words():
+    import ember.nn.functional as F
+
+    with pytest.raises(ValueError, match=r"has 1 channel, but weight of shape \(4, 3, 3, 3\)"):
+        F.conv2d(ember.randn(1, 1, 5, 5), ember.randn(4, 3, 3, 3))

@@ -152,7 +152,7 @@ Tensor conv_nd(const char* op, int nsp, const Tensor& input, const Tensor& weigh
   EMBER_CHECK_VALUE(OC % groups == 0, op, ": out_channels (weight.shape[0] = ", OC,
                     ") must be divisible by groups (", groups, "); weight of shape ", ws);
   EMBER_CHECK_VALUE(C == ws[1] * groups, op, ": input of shape ", xs, " has ", C,
-                    " channels, but weight of shape ", ws, " with groups=", groups, " expects ",
+                    C == 1 ? " channel" : " channels", ", but weight of shape ", ws, " with groups=", groups, " expects ",
                     ws[1] * groups, " channels (weight.shape[1] * groups)");
   if (bias.defined()) {
     detail::check_device(bias, op);
@@ -257,7 +257,7 @@ Tensor conv_transpose_nd(const char* op, int nsp, const Tensor& input, const Ten
   const Shape& ws = weight.sizes();
   const int64_t Cin = xs[unbatched ? 0 : 1];
   EMBER_CHECK_VALUE(Cin == ws[0], op, ": input of shape ", xs, " has ", Cin,
-                    " channels, but weight of shape ", ws, " expects ", ws[0],
+                    Cin == 1 ? " channel" : " channels", ", but weight of shape ", ws, " expects ", ws[0],
                     " (weight.shape[0] = in_channels)");
   EMBER_CHECK_VALUE(Cin % groups == 0, op, ": in_channels (", Cin,
                     ") must be divisible by groups (", groups, ")");

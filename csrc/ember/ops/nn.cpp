@@ -217,7 +217,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& w
   if (is_floating(target.dtype())) {
     // Class probabilities, same shape as the logits.
     EMBER_CHECK_VALUE(target.sizes() == logits.sizes(), op, ": a probability target must have "
-                      "the input's shape ", logits.sizes(), ", got ", target.sizes());
+                      "the input's shape ", logits.sizes(), ", got ", target.sizes(),
+                      " of dtype ", dtype_name(target.dtype()),
+                      "; for class indices pass an integer tensor (e.g. target.long())");
     Tensor logp = log_softmax(logits, class_dim);
     Tensor t = detail::convert(target, logits.dtype());
     if (label_smoothing > 0) {
