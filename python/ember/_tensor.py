@@ -381,6 +381,7 @@ _SELF_RETURNING = (
 
 def _returning_self(method: Any) -> Any:
     def inplace(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        """Runs ``method`` (an in-place op) and returns ``self``, as PyTorch's ``x.add_(y)`` does."""
         method(self, *args, **kwargs)
         return self
 

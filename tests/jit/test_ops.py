@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 f64 = ember.float64
 
 
-def _check(fn, make_inputs, grad=True, rtol=1e-10, atol=1e-12):
+def _assert_traced_matches(fn, make_inputs, grad=True, rtol=1e-10, atol=1e-12):
     """Traces out = fn(*xs) (+ grads of a weighted sum) and compares a graph run on new inputs."""
 
     def traced_body(*xs):
@@ -71,14 +71,14 @@ POSITIVE_UNARY = {"log": ember.log, "sqrt": ember.sqrt, "rsqrt": ember.rsqrt}
 @settings(max_examples=5, deadline=None)
 @given(shape=shapes)
 def test_unary(name, shape):
-    _check(UNARY[name], lambda: [_rand(shape)])
+    _assert_traced_matches(UNARY[name], lambda: [_rand(shape)])
 
 
 @pytest.mark.parametrize("name", sorted(POSITIVE_UNARY))
 @settings(max_examples=5, deadline=None)
 @given(shape=shapes)
 def test_unary_positive(name, shape):
-    _check(POSITIVE_UNARY[name], lambda: [_rand(shape, positive=True)])
+    _assert_traced_matches(POSITIVE_UNARY[name], lambda: [_rand(shape, positive=True)])
 
 
 BINARY = {
@@ -100,7 +100,7 @@ BINARY = {
 @given(shape=shapes, drop=st.integers(0, 3))
 def test_binary_broadcasting(name, shape, drop):
     other = shape[drop:] if drop <= len(shape) else ()
-    _check(BINARY[name], lambda: [_rand(shape), _rand(other)])
+    _assert_traced_matches(BINARY[name], lambda: [_rand(shape), _rand(other)])
 
 
 OTHER = {
@@ -154,29 +154,29 @@ OTHER = {
 @pytest.mark.parametrize("name", sorted(OTHER))
 def test_other_ops(name):
     fn, shapes_ = OTHER[name]
-    _check(fn, lambda: [_rand(s) for s in shapes_], rtol=1e-6 if name == "to_float32" else 1e-10)
+    _assert_traced_matches(fn, lambda: [_rand(s) for s in shapes_], rtol=1e-6 if name == "to_float32" else 1e-10)
 
 
 def test_classification_losses():
     def make():
         return [_rand((4, 5)), ember.randint(0, 5, (4,))]
 
-    _check(lambda x, y: F.cross_entropy(x, y), make)
-    _check(lambda x, y: F.cross_entropy(x, y, label_smoothing=0.1), make)
-    _check(lambda x, y: F.nll_loss(F.log_softmax(x, 1), y), make)
-    _check(lambda x, y: F.cross_entropy(x, y, reduction="none"), make)
+    _assert_traced_matches(lambda x, y: F.cross_entropy(x, y), make)
+    _assert_traced_matches(lambda x, y: F.cross_entropy(x, y, label_smoothing=0.1), make)
+    _assert_traced_matches(lambda x, y: F.nll_loss(F.log_softmax(x, 1), y), make)
+    _assert_traced_matches(lambda x, y: F.cross_entropy(x, y, reduction="none"), make)
 
 
 def test_embedding():
     w = _rand((6, 3))
-    _check(lambda i: F.embedding(i, w), lambda: [ember.randint(0, 6, (2, 3))], grad=False)
+    _assert_traced_matches(lambda i: F.embedding(i, w), lambda: [ember.randint(0, 6, (2, 3))], grad=False)
 
 
 def test_creation_ops_in_graph():
     def f(x):
         return x + ember.ones(3, dtype=f64) + ember.zeros_like(x) + ember.arange(3).to(f64)
 
-    _check(f, lambda: [_rand((3,))])
+    _assert_traced_matches(f, lambda: [_rand((3,))])
 
 
 def test_dropout_draws_new_masks_each_run():

@@ -18,7 +18,7 @@ def _simplified(fn, example):
     return tf
 
 
-def _check(fn, example, *calls):
+def _assert_traced_matches(fn, example, *calls):
     raw = jit.trace(fn, example, optimize=False)
     opt = _simplified(fn, example)
     full = jit.trace(fn, example)
@@ -38,25 +38,25 @@ def test_arithmetic_identities_disappear():
         return (((x * 1 + 0) / 1 - 0) ** 1 * 1.0).exp()
 
     x = ember.randn(4, 5)
-    tf = _check(f, x, (ember.randn(4, 5),))
+    tf = _assert_traced_matches(f, x, (ember.randn(4, 5),))
     assert tf.graph.ops() == ["exp"]
     assert tf.pass_stats["simplified"] >= 6
 
 
 def test_one_times_x_and_zero_plus_x():
-    tf = _check(lambda x: (1.0 * x + (0 + x)).sin(), ember.randn(6), (ember.randn(6),))
+    tf = _assert_traced_matches(lambda x: (1.0 * x + (0 + x)).sin(), ember.randn(6), (ember.randn(6),))
     assert tf.graph.ops() == ["add", "sin"]
 
 
 def test_returned_value_is_not_an_alias_of_the_input():
-    tf = _check(lambda x: x * 1, ember.randn(3), (ember.randn(3),))
+    tf = _assert_traced_matches(lambda x: x * 1, ember.randn(3), (ember.randn(3),))
     assert tf.graph.ops() == ["mul"]
     x = ember.randn(3)
     assert not np.shares_memory(tf(x).numpy(), x.numpy())
 
 
 def test_double_negation_and_minus_one():
-    tf = _check(
+    tf = _assert_traced_matches(
         lambda x: ember.neg(ember.neg(x)).exp() + (x * -1.0).exp(),
         ember.randn(5),
         (ember.randn(5),),
@@ -67,11 +67,11 @@ def test_double_negation_and_minus_one():
 
 def test_integer_times_zero_but_not_float():
     x = ember.tensor([3, -2, 7])
-    tf = _check(lambda x: x * 0 + x, x, (ember.tensor([1, 2, 3]),))
+    tf = _assert_traced_matches(lambda x: x * 0 + x, x, (ember.tensor([1, 2, 3]),))
     assert "mul" not in tf.graph.ops() and "zeros_like" in tf.graph.ops()
     # Floats keep x*0: inf*0 and nan*0 are nan.
     xf = ember.tensor([float("inf"), float("nan"), 2.0])
-    tf2 = _check(lambda x: x * 0.0, xf, (xf,))
+    tf2 = _assert_traced_matches(lambda x: x * 0.0, xf, (xf,))
     assert tf2.graph.ops() == ["mul"]
     got = _np(tf2(xf))
     assert np.isnan(got[0]) and np.isnan(got[1]) and got[2] == 0.0
@@ -82,7 +82,7 @@ def test_reshape_chains_collapse():
         return x.reshape(6, 4).reshape(24).reshape(2, 3, 4).exp(), x.reshape(6, 4).reshape(4, 6)
 
     x = ember.randn(2, 3, 4)
-    tf = _check(f, x, (ember.randn(2, 3, 4),))
+    tf = _assert_traced_matches(f, x, (ember.randn(2, 3, 4),))
     assert tf.graph.ops() == ["exp", "reshape"]
 
 
@@ -93,7 +93,7 @@ def test_view_of_view_reads_the_root_and_flatten_unsqueeze_cancel():
         return a.sum(0), b.exp()
 
     x = ember.randn(2, 3, 4)
-    tf = _check(f, x, (ember.randn(2, 3, 4),))
+    tf = _assert_traced_matches(f, x, (ember.randn(2, 3, 4),))
     assert tf.graph.ops() == ["view", "sum", "exp"]
     assert "view(%x0, [3, 8])" in str(tf.graph)
 
@@ -107,7 +107,7 @@ def test_transposes_and_permutes_cancel():
         return a, b, c, d
 
     x = ember.randn(2, 3, 4)
-    tf = _check(f, x, (ember.randn(2, 3, 4),))
+    tf = _assert_traced_matches(f, x, (ember.randn(2, 3, 4),))
     ops = tf.graph.ops()
     assert "transpose" not in ops and "mT" not in ops
     assert ops.count("permute") == 1
@@ -115,7 +115,7 @@ def test_transposes_and_permutes_cancel():
 
 
 def test_to_same_dtype_and_expand_to_same_shape():
-    tf = _check(
+    tf = _assert_traced_matches(
         lambda x: x.to(ember.float32).expand(2, 3).exp(), ember.randn(2, 3), (ember.randn(2, 3),)
     )
     assert tf.graph.ops() == ["exp"]

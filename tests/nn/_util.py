@@ -29,7 +29,7 @@ def tol(dtype):
     return dict(rtol=1e-5, atol=1e-6)
 
 
-def close(e, t, **kw):
+def assert_close(e, t, **kw):
     """Asserts an ember tensor equals a torch tensor (values)."""
     a = to_np(e)
     b = t.detach().numpy()

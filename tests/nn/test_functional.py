@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from ember.autograd import gradcheck
 
-from ._util import close, et, pair, to_np
+from ._util import assert_close, et, pair, to_np
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -35,16 +35,16 @@ def test_softmax_matches_torch(name, shape, dim, dtype):
     x = (np.asarray(np.random.randn(*shape)) * 3).astype(dtype)
     e, t = pair(x, requires_grad=True)
     eo, to = getattr(F, name)(e, dim), getattr(TF, name)(t, dim)
-    close(eo, to)
+    assert_close(eo, to)
     if eo.numel():
         backward_both(eo, to)
-        close(e.grad, t.grad)
+        assert_close(e.grad, t.grad)
 
 
 def test_softmax_noncontiguous_input():
     x = np.random.randn(4, 6).astype(np.float32)
     e, t = pair(x)
-    close(F.softmax(e.t_all() if hasattr(e, "t_all") else e.transpose(0, 1), 1), TF.softmax(t.T, 1))
+    assert_close(F.softmax(e.t_all() if hasattr(e, "t_all") else e.transpose(0, 1), 1), TF.softmax(t.T, 1))
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
@@ -53,7 +53,7 @@ def test_softmax_large_logits_finite(name):
     e, t = pair(x, requires_grad=True)
     eo = getattr(F, name)(e, 1)
     assert np.isfinite(to_np(eo)).all()
-    close(eo, getattr(TF, name)(t, 1))
+    assert_close(eo, getattr(TF, name)(t, 1))
     eo.sum().backward()
     assert np.isfinite(to_np(e.grad)).all()
 
@@ -128,9 +128,9 @@ def test_cross_entropy_index_targets_match_torch(shape, reduction, weighted, smo
     to = TF.cross_entropy(
         t, torch.tensor(tgt), weight=tw, reduction=reduction, label_smoothing=smoothing
     )
-    close(eo, to)
+    assert_close(eo, to)
     backward_both(eo, to)
-    close(e.grad, t.grad)
+    assert_close(e.grad, t.grad)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -150,9 +150,9 @@ def test_cross_entropy_probability_targets_match_torch(shape, reduction, weighte
     to = TF.cross_entropy(
         t, torch.tensor(p), reduction=reduction, label_smoothing=smoothing, **kw_t
     )
-    close(eo, to)
+    assert_close(eo, to)
     backward_both(eo, to)
-    close(e.grad, t.grad)
+    assert_close(e.grad, t.grad)
 
 
 def test_cross_entropy_custom_ignore_index_and_weighted_mean_closed_form():
@@ -181,11 +181,11 @@ def test_cross_entropy_large_logits_finite():
     eo = F.cross_entropy(e, ember.tensor(tgt))
     to = TF.cross_entropy(t, torch.tensor(tgt))
     assert np.isfinite(eo.item())
-    close(eo, to)
+    assert_close(eo, to)
     eo.backward()
     to.backward()
     assert np.isfinite(to_np(e.grad)).all()
-    close(e.grad, t.grad)
+    assert_close(e.grad, t.grad)
 
 
 def test_cross_entropy_gradcheck_float64():
@@ -239,9 +239,9 @@ def test_nll_loss_matches_torch(reduction):
     to = TF.nll_loss(
         t, torch.tensor(tgt), weight=torch.tensor(w), ignore_index=-1, reduction=reduction
     )
-    close(eo, to)
+    assert_close(eo, to)
     backward_both(eo, to)
-    close(e.grad, t.grad)
+    assert_close(e.grad, t.grad)
 
 
 def test_nll_loss_gradcheck_and_bad_target():
@@ -282,10 +282,10 @@ def test_bce_with_logits_matches_torch(reduction, weighted, pos, dtype):
         reduction=reduction,
         pos_weight=None if pw is None else torch.tensor(pw),
     )
-    close(eo, to)
+    assert_close(eo, to)
     backward_both(eo, to)
-    close(e.grad, t.grad)
-    close(ey.grad, ty.grad)
+    assert_close(e.grad, t.grad)
+    assert_close(ey.grad, ty.grad)
 
 
 def test_bce_with_logits_extreme_logits_and_zero():
@@ -294,10 +294,10 @@ def test_bce_with_logits_extreme_logits_and_zero():
     e, t = pair(x, requires_grad=True)
     eo = F.binary_cross_entropy_with_logits(e, ember.tensor(y), reduction="none")
     to = TF.binary_cross_entropy_with_logits(t, torch.tensor(y), reduction="none")
-    close(eo, to)
+    assert_close(eo, to)
     eo.sum().backward()
     to.sum().backward()
-    close(e.grad, t.grad)  # at x == 0 the gradient is sigmoid(0) - y = -0.5
+    assert_close(e.grad, t.grad)  # at x == 0 the gradient is sigmoid(0) - y = -0.5
 
 
 def test_bce_with_logits_gradcheck_with_pos_weight():
@@ -322,13 +322,13 @@ def test_binary_cross_entropy_matches_torch_and_clamps(reduction):
     e, t = pair(p)
     eo = F.binary_cross_entropy(e, ember.tensor(y), weight=ember.tensor(w), reduction=reduction)
     to = TF.binary_cross_entropy(t, torch.tensor(y), weight=torch.tensor(w), reduction=reduction)
-    close(eo, to)
+    assert_close(eo, to)
     assert np.isfinite(to_np(eo)).all()
     ep = ember.tensor(np.array([0.2, 0.7]), requires_grad=True)
     tp = torch.tensor(np.array([0.2, 0.7]), requires_grad=True)
     F.binary_cross_entropy(ep, ember.tensor([0.0, 1.0], dtype=ember.float64)).backward()
     TF.binary_cross_entropy(tp, torch.tensor([0.0, 1.0], dtype=torch.float64)).backward()
-    close(ep.grad, tp.grad)
+    assert_close(ep.grad, tp.grad)
 
 
 def test_binary_cross_entropy_rejects_out_of_range():
@@ -360,9 +360,9 @@ def test_regression_losses_match_torch(name, kw, reduction, dtype):
     e, t = pair(x, requires_grad=True)
     eo = getattr(F, name)(e, ember.tensor(y), reduction=reduction, **kw)
     to = getattr(TF, name)(t, torch.tensor(y), reduction=reduction, **kw)
-    close(eo, to)
+    assert_close(eo, to)
     backward_both(eo, to)
-    close(e.grad, t.grad)
+    assert_close(e.grad, t.grad)
 
 
 def test_regression_loss_closed_forms():
@@ -390,9 +390,9 @@ def test_embedding_matches_torch(padding_idx):
     e, t = pair(w, requires_grad=True)
     eo = F.embedding(ember.tensor(idx), e, padding_idx=padding_idx)
     to = TF.embedding(torch.tensor(idx), t, padding_idx=padding_idx)
-    close(eo, to)
+    assert_close(eo, to)
     backward_both(eo, to)
-    close(e.grad, t.grad)
+    assert_close(e.grad, t.grad)
     if padding_idx is not None:
         assert np.all(to_np(e.grad)[padding_idx] == 0)
 
@@ -428,12 +428,12 @@ def test_layer_norm_matches_torch(affine, dtype):
     eo = F.layer_norm(e, (4, 5), ew, eb, eps=1e-5)
     to = TF.layer_norm(t, (4, 5), tw, tb, eps=1e-5)
     k = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else {}
-    close(eo, to, **k)
+    assert_close(eo, to, **k)
     backward_both(eo, to)
-    close(e.grad, t.grad, **k)
+    assert_close(e.grad, t.grad, **k)
     if affine:
-        close(ew.grad, tw.grad, **k)
-        close(eb.grad, tb.grad, **k)
+        assert_close(ew.grad, tw.grad, **k)
+        assert_close(eb.grad, tb.grad, **k)
 
 
 def test_layer_norm_gradcheck_and_errors():
@@ -497,19 +497,19 @@ def test_activations_match_torch(name, args):
     kw = {"approximate": args[0]} if name == "gelu" and args else {}
     args = () if kw else args
     eo, to = getattr(F, name)(e, *args, **kw), getattr(TF, name)(t, *args, **kw)
-    close(eo, to)
+    assert_close(eo, to)
     backward_both(eo, to)
-    close(e.grad, t.grad)
+    assert_close(e.grad, t.grad)
 
 
 def test_linear_matches_torch_and_error():
     x, w, b = np.random.randn(3, 4), np.random.randn(2, 4), np.random.randn(2)
     (ex, tx), (ew, tw), (eb, tb) = (pair(a, True) for a in (x, w, b))
     eo, to = F.linear(ex, ew, eb), TF.linear(tx, tw, tb)
-    close(eo, to)
+    assert_close(eo, to)
     backward_both(eo, to)
     for a, c in ((ex, tx), (ew, tw), (eb, tb)):
-        close(a.grad, c.grad)
+        assert_close(a.grad, c.grad)
     with pytest.raises(
         ValueError,
         match=r"linear: input.shape\[-1\] \(5\) must equal "

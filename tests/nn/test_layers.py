@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from ember import nn
 
-from ._util import close, et, pair, to_np
+from ._util import assert_close, et, pair, to_np
 
 torch = pytest.importorskip("torch")
 tnn = torch.nn
@@ -23,14 +23,14 @@ def run_both(e_mod, t_mod, x, dtype=np.float32):
     copy_params(e_mod, t_mod)
     e, t = pair(x.astype(dtype), requires_grad=True)
     eo, to = e_mod(e), t_mod(t)
-    close(eo, to)
+    assert_close(eo, to)
     g = np.random.RandomState(7).randn(*tuple(to.shape)).astype(dtype)
     eo.backward(et(g))
     to.backward(torch.tensor(g))
-    close(e.grad, t.grad)
+    assert_close(e.grad, t.grad)
     e_params = dict(e_mod.named_parameters())
     for name, tp in t_mod.named_parameters():
-        close(e_params[name].grad, tp.grad)
+        assert_close(e_params[name].grad, tp.grad)
 
 
 @pytest.mark.parametrize("bias", [True, False])
@@ -62,12 +62,12 @@ def test_layer_norm(dtype):
     e, t = pair(x, requires_grad=True)
     eo, to = e_mod(e), t_mod(t)
     k = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else {}
-    close(eo, to, **k)
+    assert_close(eo, to, **k)
     eo.sum().backward() if False else (eo * eo).sum().backward()
     (to * to).sum().backward()
-    close(e.grad, t.grad, **k)
-    close(e_mod.weight.grad, t_mod.weight.grad, **k)
-    close(e_mod.bias.grad, t_mod.bias.grad, **k)
+    assert_close(e.grad, t.grad, **k)
+    assert_close(e_mod.weight.grad, t_mod.weight.grad, **k)
+    assert_close(e_mod.bias.grad, t_mod.bias.grad, **k)
 
 
 def test_layer_norm_without_affine_has_no_parameters():
@@ -83,10 +83,10 @@ def test_embedding_module():
     copy_params(e_mod, t_mod)
     idx = np.array([[1, 2, 6], [0, 1, 1]])
     eo, to = e_mod(et(idx)), t_mod(torch.tensor(idx))
-    close(eo, to)
+    assert_close(eo, to)
     (eo * eo).sum().backward()
     (to * to).sum().backward()
-    close(e_mod.weight.grad, t_mod.weight.grad)
+    assert_close(e_mod.weight.grad, t_mod.weight.grad)
     fresh = nn.Embedding(5, 2, padding_idx=3)
     assert np.all(to_np(fresh.weight)[3] == 0)
 
@@ -127,12 +127,12 @@ def test_sequential_mlp_matches_torch():
     e, t = pair(x)
     el = nn.CrossEntropyLoss()(e_mod(e), et(tgt))
     tl = tnn.CrossEntropyLoss()(t_mod(t), torch.tensor(tgt))
-    close(el, tl, rtol=1e-5, atol=1e-6)
+    assert_close(el, tl, rtol=1e-5, atol=1e-6)
     el.backward()
     tl.backward()
     e_params = dict(e_mod.named_parameters())
     for name, tp in t_mod.named_parameters():
-        close(e_params[name].grad, tp.grad, rtol=1e-4, atol=1e-6)
+        assert_close(e_params[name].grad, tp.grad, rtol=1e-4, atol=1e-6)
 
 
 def _loss_inputs(name):
@@ -170,10 +170,10 @@ def test_loss_modules_match_torch(name, kw):
     e, t = pair(x, requires_grad=True)
     eo = getattr(nn, name)(**e_kw)(e, et(y))
     to = getattr(tnn, name)(**t_kw)(t, torch.tensor(y))
-    close(eo, to)
+    assert_close(eo, to)
     eo.sum().backward()
     to.sum().backward()
-    close(e.grad, t.grad)
+    assert_close(e.grad, t.grad)
 
 
 def test_loss_module_repr_and_weight_buffer():

@@ -18,7 +18,7 @@ def _tt(a, requires_grad=False):
     return torch.tensor(a, requires_grad=requires_grad)
 
 
-def _check_double_backward(fe, ft, x):
+def _assert_double_backward_matches(fe, ft, x):
     """d/dx sum(grad_x(sum(f(x)^3))^2) against torch (float64)."""
     xe = _t(x, True)
     xt = _tt(x, True)
@@ -38,7 +38,7 @@ def _np_widths(ndim, pad):
     return widths
 
 
-def _check_vs_torch(fe, ft, x, dtypes=((np.float64, 1e-12), (np.float32, 1e-6)), seed=0):
+def _assert_matches_torch(fe, ft, x, dtypes=((np.float64, 1e-12), (np.float32, 1e-6)), seed=0):
     rng = np.random.default_rng(seed)
     for dt, tol in dtypes:
         xe = _t(x.astype(dt), True)
@@ -68,7 +68,7 @@ def test_pad_matches_numpy_and_torch(pad, mode, np_mode):
     kw = {"value": 1.5} if mode == "constant" else {}
     np_kw = {"constant_values": 1.5} if mode == "constant" else {}
     ref = np.pad(x, _np_widths(x.ndim, pad), mode=np_mode, **np_kw)
-    y = _check_vs_torch(
+    y = _assert_matches_torch(
         lambda a: F.pad(a, pad, mode, **kw),
         lambda a: torch.nn.functional.pad(a, pad, mode, **kw),
         x,
@@ -82,7 +82,7 @@ def test_pad_matches_numpy_and_torch(pad, mode, np_mode):
 @pytest.mark.parametrize("mode", ["reflect", "replicate"])
 def test_pad_1d_and_unbatched(shape, pad, mode):
     x = np.random.default_rng(1).normal(size=shape)
-    _check_vs_torch(
+    _assert_matches_torch(
         lambda a: F.pad(a, pad, mode), lambda a: torch.nn.functional.pad(a, pad, mode), x
     )
 
@@ -92,7 +92,7 @@ def test_pad_1d_and_unbatched(shape, pad, mode):
 )
 def test_constant_pad_nd_and_negative(pad):
     x = np.random.default_rng(2).normal(size=(2, 3, 4, 5))
-    _check_vs_torch(
+    _assert_matches_torch(
         lambda a: F.pad(a, pad, value=-1.0),
         lambda a: torch.nn.functional.pad(a, pad, value=-1.0),
         x,
@@ -110,7 +110,7 @@ def test_constant_pad_integer_dtype():
 def test_pad_gradcheck_and_double_backward(mode):
     x = np.random.default_rng(3).normal(size=(1, 2, 3, 3))
     assert gradcheck(lambda a: F.pad(a, (2, 1, 1, 2), mode), (_t(x, True),))
-    _check_double_backward(
+    _assert_double_backward_matches(
         lambda a: F.pad(a, (2, 1, 1, 2), mode),
         lambda a: torch.nn.functional.pad(a, (2, 1, 1, 2), mode),
         x,
@@ -224,7 +224,7 @@ INTERP_CASES = [
 @pytest.mark.parametrize("mode,align", [("nearest", None), ("bilinear", False), ("bilinear", True)])
 def test_interpolate_matches_torch_and_numpy(kw, mode, align):
     x = np.random.default_rng(5).normal(size=(2, 3, 4, 5))
-    y = _check_vs_torch(
+    y = _assert_matches_torch(
         lambda a: F.interpolate(a, mode=mode, align_corners=align, **kw),
         lambda a: torch.nn.functional.interpolate(a, mode=mode, align_corners=align, **kw),
         x,
@@ -250,7 +250,7 @@ def test_interpolate_matches_torch_and_numpy(kw, mode, align):
 @pytest.mark.parametrize("mode", ["nearest", "linear"])
 def test_interpolate_1d(kw, mode):
     x = np.random.default_rng(6).normal(size=(2, 3, 5))
-    _check_vs_torch(
+    _assert_matches_torch(
         lambda a: F.interpolate(a, mode=mode, **kw),
         lambda a: torch.nn.functional.interpolate(a, mode=mode, **kw),
         x,
@@ -262,7 +262,7 @@ def test_interpolate_gradcheck(mode, align):
     x = _t(np.random.default_rng(7).normal(size=(1, 2, 3, 4)), True)
     f = lambda a: F.interpolate(a, size=(5, 3), mode=mode, align_corners=align)
     assert gradcheck(f, (x,))
-    _check_double_backward(
+    _assert_double_backward_matches(
         f,
         lambda a: torch.nn.functional.interpolate(a, size=(5, 3), mode=mode, align_corners=align),
         x.detach().numpy(),

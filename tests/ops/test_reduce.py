@@ -111,7 +111,7 @@ def torch_leaf(arr):
     return torch.tensor(arr, dtype=torch.float64, requires_grad=True)
 
 
-def grads_match_torch(fn_e, fn_t, arr):
+def assert_grads_match_torch(fn_e, fn_t, arr):
     """Backpropagates a random upstream gradient through both; compares the input gradients."""
     x = leaf(arr)
     xt = torch_leaf(arr)
@@ -229,7 +229,7 @@ def test_prod_dtype_argument():
 def test_prod_gradient_with_zeros(arr, dim):
     kw = {} if dim is None else {"dim": dim}
     assert gradcheck(lambda t: t.prod(**kw), (leaf(arr),))
-    grads_match_torch(lambda t: t.prod(**kw), lambda t: t.prod(**kw), arr)
+    assert_grads_match_torch(lambda t: t.prod(**kw), lambda t: t.prod(**kw), arr)
 
 
 # ---- max / min -------------------------------------------------------------------------------
@@ -303,7 +303,7 @@ def test_max_min_dim_gradient(op, dim, keepdim):
     # With ties the gradient goes to the returned index only.
     tied = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, -1.0, 2.0], [5.0, 5.0, 5.0, 5.0]])
     for a in (arr, tied):
-        grads_match_torch(
+        assert_grads_match_torch(
             lambda t: getattr(t, op)(dim, keepdim=keepdim).values,
             lambda t: getattr(t, op)(dim, keepdim=keepdim).values,
             a,
@@ -315,7 +315,7 @@ def test_full_max_min_gradient_shares_ties(op):
     arr = np.random.randn(3, 4)
     assert gradcheck(lambda t: getattr(t, op)(), (leaf(arr),))
     tied = np.array([[1.0, 3.0, 3.0], [-1.0, 3.0, -1.0]])
-    grads_match_torch(lambda t: getattr(t, op)(), lambda t: getattr(t, op)(), tied)
+    assert_grads_match_torch(lambda t: getattr(t, op)(), lambda t: getattr(t, op)(), tied)
 
 
 def test_max_dim_of_0d_tensor():
@@ -405,7 +405,7 @@ def test_var_std_gradient(op, dim, correction, keepdim):
     assert gradcheck(fe, (leaf(arr),))
     d = dim if dim is not None else (0, 1, 2)
     ft = lambda t: getattr(t, op)(d, correction=correction, keepdim=keepdim)
-    grads_match_torch(fe, ft, arr)
+    assert_grads_match_torch(fe, ft, arr)
 
 
 def test_std_gradient_is_zero_for_constant_input():
@@ -443,7 +443,7 @@ def test_logsumexp_is_stable_for_large_inputs():
 def test_logsumexp_gradient(dim, keepdim):
     arr = np.random.randn(3, 4) * 3
     assert gradcheck(lambda t: t.logsumexp(dim, keepdim), (leaf(arr),))
-    grads_match_torch(lambda t: t.logsumexp(dim, keepdim), lambda t: t.logsumexp(dim, keepdim), arr)
+    assert_grads_match_torch(lambda t: t.logsumexp(dim, keepdim), lambda t: t.logsumexp(dim, keepdim), arr)
 
 
 # ---- cumsum ----------------------------------------------------------------------------------
@@ -484,7 +484,7 @@ def test_cumsum_dtype_argument():
 def test_cumsum_gradient(dim):
     arr = np.random.randn(3, 4)
     assert gradcheck(lambda t: t.cumsum(dim), (leaf(arr),))
-    grads_match_torch(lambda t: t.cumsum(dim), lambda t: t.cumsum(dim), arr)
+    assert_grads_match_torch(lambda t: t.cumsum(dim), lambda t: t.cumsum(dim), arr)
 
 
 def test_cumsum_second_derivative_matches_torch():
@@ -508,7 +508,7 @@ def test_sum_mean_gradient(op, dim, keepdim):
     fe = lambda t: getattr(t, op)(dim, keepdim)
     assert gradcheck(fe, (leaf(arr),))
     d = dim if dim is not None else (0, 1, 2)
-    grads_match_torch(fe, lambda t: getattr(t, op)(d, keepdim), arr)
+    assert_grads_match_torch(fe, lambda t: getattr(t, op)(d, keepdim), arr)
 
 
 @pytest.mark.parametrize("op", ["all", "any"])
@@ -698,7 +698,7 @@ GRAD_OPS = {
 @pytest.mark.parametrize("name", list(GRAD_OPS))
 def test_gradient_of_0d_input_matches_torch(name):
     fn = GRAD_OPS[name]
-    grads_match_torch(fn, fn, np.array(1.7))
+    assert_grads_match_torch(fn, fn, np.array(1.7))
 
 
 @pytest.mark.parametrize("name", list(GRAD_OPS))

@@ -107,6 +107,7 @@ class Function:
             name = cls.__name__ + "Backward"
 
             def backward(*grads: Tensor) -> Any:
+                """Calls the user's ``backward(ctx, *grads)``; always returns a tuple of gradients."""
                 ctx._check_saved(name)
                 result = cls.backward(ctx, *grads)
                 return result if isinstance(result, tuple) else (result,)

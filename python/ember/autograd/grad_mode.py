@@ -32,6 +32,7 @@ class _GradModeBase:
     def __call__(self, fn: Callable) -> Callable:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            """Runs the decorated function inside this grad mode."""
             with self.__class__() if not isinstance(self, set_grad_enabled) else set_grad_enabled(
                 self._mode
             ):

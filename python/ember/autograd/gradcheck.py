@@ -43,6 +43,7 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any] | Tensor, eps: float
         raise ValueError("gradcheck: no input has requires_grad=True")
 
     def outputs_of(args: Sequence[Any]) -> list[Tensor]:
+        """The tensor outputs of ``fn(*args)`` as a list (non-tensor outputs dropped)."""
         out = fn(*args)
         return [out] if isinstance(out, Tensor) else [o for o in out if isinstance(o, Tensor)]
 

@@ -74,6 +74,7 @@ class _Batch:
             )
 
     def back(self, arr: np.ndarray) -> Any:
+        """Converts a (N, C, H, W) result back to the caller's type and layout (tensor or array, single image or batch)."""
         if self.is_tensor:
             out = arr[0] if self.single else arr
             return _C.from_numpy(np.ascontiguousarray(out))
@@ -418,6 +419,7 @@ class RandomRotation:
         work = arr.astype(np.float64) if self.interpolation == "bilinear" else arr
 
         def sample(yi: np.ndarray, xi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """Pixels at integer source coordinates ``(yi, xi)`` (clipped) and a mask of those inside the image."""
             valid = (yi >= 0) & (yi < h) & (xi >= 0) & (xi < w)
             vals = work[nidx, :, np.clip(yi, 0, h - 1), np.clip(xi, 0, w - 1)]  # (N, H, W, C)
             return vals, valid

@@ -303,6 +303,7 @@ def _signature_key(args: tuple, kwargs: dict) -> tuple[Any, list[Tensor]]:
     tensors = tuple((tuple(t.shape), t.dtype, str(t.device), t.requires_grad) for t in flat)
 
     def freeze(s: Any) -> Any:
+        """A hashable form of a non-tensor argument (lists, tuples and dicts made into tuples) for the signature cache."""
         if isinstance(s, (tuple, list)):
             return (type(s).__name__,) + tuple(freeze(x) for x in s)
         if isinstance(s, dict):

@@ -381,6 +381,7 @@ def _loss_fn(loss: Any, fused: bool, model: Any = None) -> Any:
     regularized = model._regularized() if model is not None else []
 
     def compute(y: Tensor, out: Tensor, w: Tensor | None = None) -> Tensor:
+        """Loss of a batch: the mean per-sample loss, or ``sum(w * l) / batch`` with sample weights ``w``."""
         if w is None:
             total = base(y, out)
         else:
@@ -406,6 +407,7 @@ def _base_loss_fn(loss: Any, fused: bool) -> Any:
         logits = fused or loss.from_logits
 
         def sparse(y: Tensor, out: Tensor) -> Tensor:
+            """Sparse categorical cross-entropy; logits with class-index labels take the fused kernel."""
             if logits and out.dim() == 2 and y.dim() == 1:
                 return _C._cross_entropy(out, y, None, "mean", -100, 0.0)
             return loss._compute(y, out, logits, "mean")

@@ -372,6 +372,7 @@ class SparseCategoricalCrossentropy(Loss):
 
 def _per_sample(loss_cls: type[Loss], **kw: Any) -> Any:
     def fn(y_true: Any, y_pred: Any) -> Tensor:
+        """Per-sample loss (no reduction) of ``loss_cls``, Keras's functional loss form."""
         return loss_cls(reduction="none", **kw)(y_true, y_pred)
 
     return fn

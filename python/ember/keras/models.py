@@ -280,6 +280,7 @@ class Model(Layer):
         seen: set[int] = set()
 
         def visit(layer: Layer, prefix: str) -> None:
+            """Walks ``layer`` and its sublayers once each, naming weights by their path in the layer tree."""
             if id(layer) in seen:
                 return
             seen.add(id(layer))
@@ -472,6 +473,7 @@ class Sequential(Model):
 
         def forward(x: Any, training: bool) -> Any:
             # Layers' `call` run directly, so set the mode nested layers inherit.
+            """Runs the planned layer calls on ``x`` with ``training`` set for nested layers."""
             outer = _CONTEXT.training
             _CONTEXT.training = training
             try:
@@ -554,6 +556,7 @@ class Functional(Model):
         input_ids = {id(t) for t in self._inputs}
 
         def visit(t: KerasTensor) -> None:
+            """Visits the producers of ``t`` depth first, so nodes come out in execution order."""
             if id(t) in input_ids:
                 return
             node = t._node
@@ -662,6 +665,7 @@ class Functional(Model):
             tensors[("input", ref[1])] = layer.output
 
         def get(ref: list) -> KerasTensor:
+            """The symbolic tensor a saved config refers to; ValueError for an unknown reference."""
             key = tuple(ref)
             if key not in tensors:
                 raise ValueError(f"load_model: corrupt functional config (unknown tensor {ref})")

@@ -122,6 +122,7 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:
+        """Sets the learning rate; TypeError when it follows a LearningRateSchedule."""
         if self._schedule is not None:
             raise TypeError(
                 f"{type(self).__name__}: this optimizer's learning rate follows a "
@@ -185,6 +186,7 @@ class Optimizer:
                 return impl.step
 
             def step() -> None:
+                """Applies gradient clipping and weight decay, then the update."""
                 self._pre_step()
                 impl.step()
 
@@ -193,6 +195,7 @@ class Optimizer:
 
         def scheduled_step() -> None:
             # The rate for this update is the schedule at the number of updates done so far.
+            """Sets the scheduled rate for this update, then steps."""
             self._set_lr(schedule(counter[0]))
             counter[0] += 1
             if not plain:

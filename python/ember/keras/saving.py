@@ -48,6 +48,7 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
     """Decorator registering a custom layer/model class or function for loading by name."""
 
     def deco(obj: Any) -> Any:
+        """Registers ``obj`` under its name (and ``package>name``) for load_model."""
         key = name or obj.__name__
         _REGISTRY[key] = obj
         _REGISTRY[f"{package}>{key}"] = obj

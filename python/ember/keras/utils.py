@@ -80,6 +80,7 @@ def plot_history(history: Any, path: str | os.PathLike = "history.png",
 
     def epochs_of(key: str) -> list[int]:
         # 1-based epochs of each value (validation may skip epochs: validation_freq).
+        """1-based epochs at which ``key`` was logged (validation may skip epochs)."""
         if key in logged and len(logged[key]) == len(h[key]):
             return [e + 1 for e in logged[key]]
         return list(range(1, len(h[key]) + 1))
@@ -129,6 +130,7 @@ def _summary_text(model: Any, line_length: int, positions: Sequence[float] | Non
     header = ["Layer (type)", "Output Shape", "Param #"]
 
     def row(fields: list[str]) -> str:
+        """One summary-table line: each field cut to end one space before the next column."""
         line = ""
         for i, f in enumerate(fields):  # each column cut to leave one space before the next
             line = (line + " " + f if i == 0 else line + f)[: positions[i] - 1]

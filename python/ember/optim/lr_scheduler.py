@@ -103,6 +103,7 @@ class LRScheduler:
 
         @wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            """Marks the optimizer as stepped (for the scheduler-order warning), then calls its step."""
             o = opt_ref()
             o._opt_called = True
             return func.__get__(o, o.__class__)(*args, **kwargs)

@@ -278,6 +278,7 @@ class Optimizer:
         )
 
         def cast(param: Tensor, value: Any, key: Any = None) -> Any:
+            """A loaded state value moved to the parameter's dtype (floating tensors except ``step``)."""
             if isinstance(value, Tensor):
                 if key != "step" and param.is_floating_point() and value.dtype != param.dtype:
                     return value.detach()._to_dtype(param.dtype, True)

@@ -471,6 +471,7 @@ class Layer(Module):
         out: list[Tensor] = []
 
         def visit(layer: Layer, frozen: bool) -> None:
+            """Collects the weights of ``layer`` and its sublayers once each (shared layers counted once)."""
             if id(layer) in seen:
                 return
             seen.add(id(layer))
@@ -497,6 +498,7 @@ class Layer(Module):
         seen: set[int] = set()
 
         def visit(layer: Layer, frozen: bool) -> None:
+            """Collects the weights of ``layer`` and its sublayers once each (shared layers counted once)."""
             if id(layer) in seen:
                 return
             seen.add(id(layer))
@@ -544,6 +546,7 @@ class Layer(Module):
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
+        """Sets whether this layer and its sublayers train; frozen weights get no updates."""
         self._trainable = bool(value)
         for sub in self._sublayers():
             sub.trainable = value

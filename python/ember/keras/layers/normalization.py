@@ -49,6 +49,7 @@ def batch_norm(
     last = axis == ndim - 1
 
     def b(t: Tensor) -> Tensor:
+        """Shapes a per-channel vector to broadcast against the input (no-op for channels-last)."""
         return t if last else t.reshape(bshape)
 
     if training:
