@@ -129,3 +129,78 @@ def test_fork_after_threaded_work(restore_threads):
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
     assert float((t * 2.0).sum().item()) == want
+
+
+def _matmul_ref(a, b):
+    return a.astype(np.float64) @ b.astype(np.float64)
+
+
+@pytest.mark.parametrize("threads", [2, 3, 4])
+def test_concurrent_matmuls_on_shared_pool(threads, restore_threads):
+    # OpenBLAS's threaded calls run on ember's pool; callers that find it busy (another Python
+    # thread's product or kernel) run their jobs on threads of their own. Every result is right
+    # and nothing deadlocks, with more threads configured than cores too.
+    ember.set_num_threads(threads)
+    rng = np.random.default_rng(5)
+    pairs = [(rng.standard_normal((192, 160)).astype(np.float32),
+              rng.standard_normal((160, 224)).astype(np.float32)) for _ in range(4)]
+    errors = []
+
+    def work(a, b):
+        ta, tb = ember.from_numpy(a), ember.from_numpy(b)
+        ref = _matmul_ref(a, b)
+        for _ in range(15):
+            got = ember.matmul(ta, tb).numpy()
+            big = (ta.relu() * 2.0).sum().item()  # a pool kernel between products
+            if not np.allclose(got, ref, rtol=1e-4, atol=1e-3):
+                errors.append(float(np.abs(got - ref).max()))
+            if not np.isclose(big, 2 * np.maximum(a, 0).astype(np.float64).sum(), rtol=1e-4):
+                errors.append(big)
+
+    ths = [threading.Thread(target=work, args=p) for p in pairs]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join(timeout=120)
+    assert not any(th.is_alive() for th in ths), "a product did not finish"
+    assert not errors
+
+
+def test_products_inside_convolution_workers(restore_threads):
+    # Convolution runs a product per image on the pool's workers (nested in a pool region).
+    ember.set_num_threads(2)
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((4, 3, 12, 12)).astype(np.float32)
+    w = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)
+    y = ember.nn.functional.conv2d(ember.from_numpy(x), ember.from_numpy(w)).numpy()
+    ref = np.zeros((4, 5, 10, 10))
+    for i in range(3):
+        for j in range(3):
+            ref += np.einsum("nchw,oc->nohw", x[:, :, i:i + 10, j:j + 10].astype(np.float64),
+                             w[:, :, i, j].astype(np.float64))
+    np.testing.assert_allclose(y, ref, rtol=1e-4, atol=1e-4)
+    # A big threaded product right after still uses the pool correctly.
+    a = rng.standard_normal((300, 400)).astype(np.float32)
+    b = rng.standard_normal((400, 200)).astype(np.float32)
+    np.testing.assert_allclose(ember.matmul(ember.from_numpy(a), ember.from_numpy(b)).numpy(),
+                               _matmul_ref(a, b), rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_fork_after_threaded_matmul(restore_threads):
+    import os
+
+    ember.set_num_threads(2)
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((256, 256)).astype(np.float32)
+    ta = ember.from_numpy(a)
+    want = ember.matmul(ta, ta).numpy()
+    pid = os.fork()
+    if pid == 0:  # child: a fresh pool runs OpenBLAS's jobs
+        ok = False
+        try:
+            ok = bool(np.array_equal(ember.matmul(ta, ta).numpy(), want))
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0

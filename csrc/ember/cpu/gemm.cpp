@@ -1,8 +1,10 @@
-// GEMM through OpenBLAS. Products below a few tens of millions of multiply-adds run on one
-// OpenBLAS thread: waking and synchronizing OpenBLAS's threads costs more than the second core
-// saves on small products, and on a loaded machine a woken thread that does not get a core at
-// once stalls the whole product for a scheduler time slice (milliseconds; measured on a loaded
-// 2-core machine: (256,784)x(784,128) took 0.5 ms on one thread and 8-12 ms, median, on two).
+// GEMM through OpenBLAS. OpenBLAS's threaded calls run their per-thread jobs on ember's own
+// pool (the callback in parallel.cpp), so BLAS and ember's kernels share one set of threads and
+// never oversubscribe the cores; OpenBLAS's own threads stay asleep. (With OpenBLAS's threads,
+// which spin for a long while after each call, a training step that alternates GEMMs with
+// ember's parallel kernels had three busy threads on two cores: the MNIST batch-256 step took
+// 2.1 ms instead of 1.0 ms.) On a loaded machine a worker that does not get a core at once
+// stalls a threaded product until it is scheduled, as with any threaded BLAS.
 //
 // OpenBLAS's thread count is process-wide, so the switch to one thread and back happens under a
 // mutex that set_num_threads / get_num_threads take as well: a caller that saves and restores
@@ -81,12 +83,12 @@ namespace ember::cpu {
 
 namespace {
 
-// Products of fewer multiply-adds than this run on one OpenBLAS thread: below it, waking and
-// synchronizing OpenBLAS's second thread costs more than it saves. Measured on an idle 2-core
-// machine: at 8M, SGEMM 256^3 (16.7M) and the MNIST MLP's batch-256 products (25.7M) are
-// threaded and both speed up (SGEMM 256 102 -> 130 GFLOP/s, batch-256 epoch 0.37 -> 0.27 s),
-// while batch-64 products (6.4M) stay serial. EMBER_GEMM_SERIAL_WORK overrides it.
-constexpr double kDefaultSerialWork = 8.0 * 1024 * 1024;
+// Products of fewer multiply-adds than this run on one OpenBLAS thread. OpenBLAS's threaded
+// calls run on ember's pool (parallel.cpp), whose workers are awake right after ember's own
+// kernels, so threading pays even for small products (measured, 2 cores: 64x784x128 145 -> 113
+// us, 784x64x128 198 -> 99 us, 128^3 71 -> 36 us): the default leaves the choice to OpenBLAS,
+// which threads from 4 x 65536 multiply-adds. EMBER_GEMM_SERIAL_WORK sets a higher threshold.
+constexpr double kDefaultSerialWork = 0.0;
 // OpenBLAS itself runs products below 4 x 65536 multiply-adds on one thread.
 constexpr double kBlasSerialWork = 4.0 * 65536;
 

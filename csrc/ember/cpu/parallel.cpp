@@ -26,6 +26,12 @@
 #endif
 
 extern "C" int scipy_openblas_get_num_threads(void);
+// OpenBLAS's caller-managed threading: when a callback is set, every threaded BLAS call hands
+// its per-thread jobs to it instead of waking OpenBLAS's own threads.
+using OpenblasDojob = void (*)(int thread_num, void* jobdata, int dojob_data);
+using OpenblasThreadsCallback = void (*)(int sync, OpenblasDojob dojob, int numjobs,
+                                         size_t jobdata_elsize, void* jobdata, int dojob_data);
+extern "C" void scipy_openblas_set_threads_callback_function(OpenblasThreadsCallback callback);
 
 namespace ember::cpu {
 
@@ -168,6 +174,58 @@ std::mutex*& lock_ptr() {
 }
 Pool& pool() { return *pool_ptr(); }
 std::mutex& pool_lock() { return *lock_ptr(); }
+
+// Runs OpenBLAS's jobs of one threaded call on the pool. The jobs of a level-3 call wait on each
+// other, so all of them must run at the same time: each needs its own thread. The pool gives
+// that when it has a thread per job and is free; otherwise (a nested call, a second Python
+// thread using the pool, more jobs than threads) the extra jobs get threads of their own.
+struct BlasJobs {
+  OpenblasDojob dojob;
+  char* data;
+  size_t elsize;
+  int dojob_data;
+};
+
+void run_blas_job(void* p, int64_t c0, int64_t c1) {
+  auto* j = static_cast<BlasJobs*>(p);
+  for (int64_t c = c0; c < c1; ++c) {
+    j->dojob(static_cast<int>(c), j->data + static_cast<size_t>(c) * j->elsize, j->dojob_data);
+  }
+}
+
+void blas_threads_callback(int /*sync*/, OpenblasDojob dojob, int numjobs, size_t elsize,
+                           void* jobdata, int dojob_data) {
+  BlasJobs jobs{dojob, static_cast<char*>(jobdata), elsize, dojob_data};
+  if (numjobs <= 1) {
+    run_blas_job(&jobs, 0, numjobs);
+    return;
+  }
+  const int threads = kernel_threads();
+  if (!t_in_region && numjobs <= threads) {
+    std::unique_lock<std::mutex> lk(pool_lock(), std::try_to_lock);
+    if (lk.owns_lock()) {
+      t_in_region = true;
+      Job job;
+      job.nchunks = numjobs;
+      job.fn = &run_blas_job;
+      job.ctx = &jobs;
+      pool().run(&job, threads - 1);
+      t_in_region = false;
+      return;
+    }
+  }
+  std::vector<std::thread> extra;
+  extra.reserve(static_cast<size_t>(numjobs - 1));
+  for (int c = 1; c < numjobs; ++c) extra.emplace_back([&jobs, c] { run_blas_job(&jobs, c, c + 1); });
+  run_blas_job(&jobs, 0, 1);
+  for (auto& t : extra) t.join();
+}
+
+// Installed when the library loads, before any BLAS call can start.
+[[maybe_unused]] const bool kBlasCallback = [] {
+  scipy_openblas_set_threads_callback_function(&blas_threads_callback);
+  return true;
+}();
 
 // A forked child has none of the parent's workers (and may have copied a held lock): it starts
 // a fresh pool and lock, leaving the parent's objects untouched (their threads do not exist).
