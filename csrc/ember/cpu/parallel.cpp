@@ -10,6 +10,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
+#include <string>
 #include <mutex>
 #if defined(__unix__) || defined(__APPLE__)
 #include <pthread.h>
@@ -221,8 +223,11 @@ void blas_threads_callback(int /*sync*/, OpenblasDojob dojob, int numjobs, size_
   for (auto& t : extra) t.join();
 }
 
-// Installed when the library loads, before any BLAS call can start.
+// Installed when the library loads, before any BLAS call can start, unless
+// EMBER_BLAS_THREADS=openblas asks for OpenBLAS's own threads.
 [[maybe_unused]] const bool kBlasCallback = [] {
+  const char* env = std::getenv("EMBER_BLAS_THREADS");
+  if (env != nullptr && std::string(env) == "openblas") return false;
   scipy_openblas_set_threads_callback_function(&blas_threads_callback);
   return true;
 }();
