@@ -1,0 +1,233 @@
+// Register-blocked float32 GEMM kernels for the skinny products of small-batch training, where
+// OpenBLAS's packing and blocking cost more than the arithmetic: a linear layer's forward at
+// batch <= 32 (C = A B^T with few rows of A), and products whose inner dimension is small (the
+// weight gradient G^T X at small batch, a 1-row GEMV). Built with -mavx2 -mfma and used only
+// when the CPU has both (see gemm.cpp). Row-major throughout.
+//
+// Two kernels:
+// - dot: C[i, j] = sum_k A[i, k] B[j, k]. Tiles of 3 rows of A by 4 rows of B keep 12 vector
+//   accumulators over k; each tile ends with 12 horizontal sums.
+// - broadcast: C[i, j] = sum_k a(i, k) B[k, j] with B's rows contiguous and a(i, k) read with
+//   any strides (A or A^T). Tiles of 4 rows by 24 columns of C keep 12 accumulators; every
+//   element of C is written once.
+// Each element of C is summed by one thread in a fixed order, so results do not depend on the
+// thread count.
+
+#include "ember/cpu/gemm_small.h"
+
+#if defined(__AVX2__) && defined(__FMA__)
+
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "ember/cpu/parallel.h"
+
+namespace ember::cpu::small_gemm {
+
+namespace {
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// Lanes [0, r) set, for loads and stores of the last r < 8 elements.
+inline __m256i tail_mask(int64_t r) {
+  alignas(32) static const int32_t kBits[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                                0,  0,  0,  0,  0,  0,  0,  0};
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kBits + 8 - r));
+}
+
+inline void store_scaled(float* c, float v, float alpha, float beta) {
+  *c = beta == 0.0f ? alpha * v : alpha * v + beta * *c;
+}
+
+template <int MR, int NR>
+void dot_tile(const float* A, int64_t lda, const float* B, int64_t ldb, int64_t K, float* C,
+              int64_t ldc, float alpha, float beta) {
+  __m256 acc[MR][NR];
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NR; ++j) acc[i][j] = _mm256_setzero_ps();
+  }
+  int64_t k = 0;
+  for (; k + 8 <= K; k += 8) {
+    __m256 a[MR];
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; ++i) a[i] = _mm256_loadu_ps(A + i * lda + k);
+#pragma GCC unroll 4
+    for (int j = 0; j < NR; ++j) {
+      const __m256 b = _mm256_loadu_ps(B + j * ldb + k);
+#pragma GCC unroll 4
+      for (int i = 0; i < MR; ++i) acc[i][j] = _mm256_fmadd_ps(a[i], b, acc[i][j]);
+    }
+  }
+  if (k < K) {
+    const __m256i m = tail_mask(K - k);
+    __m256 a[MR];
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; ++i) a[i] = _mm256_maskload_ps(A + i * lda + k, m);
+#pragma GCC unroll 4
+    for (int j = 0; j < NR; ++j) {
+      const __m256 b = _mm256_maskload_ps(B + j * ldb + k, m);
+#pragma GCC unroll 4
+      for (int i = 0; i < MR; ++i) acc[i][j] = _mm256_fmadd_ps(a[i], b, acc[i][j]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NR; ++j) store_scaled(C + i * ldc + j, hsum(acc[i][j]), alpha, beta);
+  }
+}
+
+using DotTile = void (*)(const float*, int64_t, const float*, int64_t, int64_t, float*, int64_t,
+                         float, float);
+
+// kDot[mr - 1][nr - 1]
+constexpr DotTile kDot[3][4] = {
+    {dot_tile<1, 1>, dot_tile<1, 2>, dot_tile<1, 3>, dot_tile<1, 4>},
+    {dot_tile<2, 1>, dot_tile<2, 2>, dot_tile<2, 3>, dot_tile<2, 4>},
+    {dot_tile<3, 1>, dot_tile<3, 2>, dot_tile<3, 3>, dot_tile<3, 4>},
+};
+
+// Columns [j0, j1) of C for the dot kernel: blocks of 4 rows of B, each swept over all of A.
+void dot_cols(const Args& g, int64_t j0, int64_t j1) {
+  for (int64_t j = j0; j < j1; j += 4) {
+    const int nr = static_cast<int>(std::min<int64_t>(4, j1 - j));
+    for (int64_t i = 0; i < g.m; i += 3) {
+      const int mr = static_cast<int>(std::min<int64_t>(3, g.m - i));
+      kDot[mr - 1][nr - 1](g.a + i * g.lda, g.lda, g.b + j * g.ldb, g.ldb, g.k,
+                           g.c + i * g.ldc + j, g.ldc, g.alpha, g.beta);
+    }
+  }
+}
+
+// MR rows by NV vectors of 8 columns; `mask` limits the last vector (all lanes when full).
+template <int MR, int NV, bool kMasked>
+void bcast_tile(const float* A, int64_t sai, int64_t sak, const float* B, int64_t ldb, int64_t K,
+                float* C, int64_t ldc, float alpha, float beta, __m256i mask) {
+  __m256 acc[MR][NV];
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_setzero_ps();
+  }
+  for (int64_t k = 0; k < K; ++k) {
+    const float* brow = B + k * ldb;
+    __m256 b[NV];
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; ++v) {
+      b[v] = (kMasked && v == NV - 1) ? _mm256_maskload_ps(brow + 8 * v, mask)
+                                      : _mm256_loadu_ps(brow + 8 * v);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; ++i) {
+      const __m256 a = _mm256_broadcast_ss(A + i * sai + k * sak);
+#pragma GCC unroll 3
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(a, b[v], acc[i][v]);
+    }
+  }
+  const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i) {
+    float* crow = C + i * ldc;
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; ++v) {
+      __m256 r = _mm256_mul_ps(va, acc[i][v]);
+      const bool last = kMasked && v == NV - 1;
+      if (beta != 0.0f) {
+        const __m256 old =
+            last ? _mm256_maskload_ps(crow + 8 * v, mask) : _mm256_loadu_ps(crow + 8 * v);
+        r = _mm256_fmadd_ps(vb, old, r);
+      }
+      if (last) {
+        _mm256_maskstore_ps(crow + 8 * v, mask, r);
+      } else {
+        _mm256_storeu_ps(crow + 8 * v, r);
+      }
+    }
+  }
+}
+
+using BcastTile = void (*)(const float*, int64_t, int64_t, const float*, int64_t, int64_t, float*,
+                           int64_t, float, float, __m256i);
+
+// kBcast[mr - 1][nv - 1][masked]
+constexpr BcastTile kBcast[4][3][2] = {
+    {{bcast_tile<1, 1, false>, bcast_tile<1, 1, true>},
+     {bcast_tile<1, 2, false>, bcast_tile<1, 2, true>},
+     {bcast_tile<1, 3, false>, bcast_tile<1, 3, true>}},
+    {{bcast_tile<2, 1, false>, bcast_tile<2, 1, true>},
+     {bcast_tile<2, 2, false>, bcast_tile<2, 2, true>},
+     {bcast_tile<2, 3, false>, bcast_tile<2, 3, true>}},
+    {{bcast_tile<3, 1, false>, bcast_tile<3, 1, true>},
+     {bcast_tile<3, 2, false>, bcast_tile<3, 2, true>},
+     {bcast_tile<3, 3, false>, bcast_tile<3, 3, true>}},
+    {{bcast_tile<4, 1, false>, bcast_tile<4, 1, true>},
+     {bcast_tile<4, 2, false>, bcast_tile<4, 2, true>},
+     {bcast_tile<4, 3, false>, bcast_tile<4, 3, true>}},
+};
+
+// Columns [j0, j1) of C for the broadcast kernel: panels of 24 columns, each swept over all rows.
+void bcast_cols(const Args& g, int64_t j0, int64_t j1) {
+  const int64_t sai = g.trans_a ? 1 : g.lda, sak = g.trans_a ? g.lda : 1;
+  for (int64_t j = j0; j < j1; j += 24) {
+    const int64_t w = std::min<int64_t>(24, j1 - j);
+    const int nv = static_cast<int>((w + 7) / 8);
+    const bool masked = w % 8 != 0;
+    const __m256i mask = tail_mask(masked ? w % 8 : 8);
+    for (int64_t i = 0; i < g.m; i += 4) {
+      const int mr = static_cast<int>(std::min<int64_t>(4, g.m - i));
+      kBcast[mr - 1][nv - 1][masked ? 1 : 0](g.a + i * sai, sai, sak, g.b + j, g.ldb, g.k,
+                                             g.c + i * g.ldc + j, g.ldc, g.alpha, g.beta, mask);
+    }
+  }
+}
+
+// Splits C's columns into blocks (multiples of `unit`) over the pool when the product is large
+// enough to pay for a second thread.
+template <typename F>
+void over_columns(const Args& g, int64_t unit, F&& cols) {
+  const double macs = static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
+  const int threads = kernel_threads();
+  if (threads <= 1 || macs < kThreadedWork || g.n < 2 * unit) {
+    cols(g, 0, g.n);
+    return;
+  }
+  // A few blocks per thread, so a late or preempted thread is covered by the others.
+  const int64_t units = (g.n + unit - 1) / unit;
+  const int64_t per = std::max<int64_t>(1, units / (4 * threads));
+  const int64_t block = per * unit;
+  const int64_t nblocks = (g.n + block - 1) / block;
+  parallel_chunks(
+      nblocks, 1,
+      [&](int64_t, int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) cols(g, b * block, std::min(g.n, (b + 1) * block));
+      },
+      kParallelThreshold);
+}
+
+}  // namespace
+
+bool available() { return true; }
+
+void dot(const Args& g) { over_columns(g, 4, dot_cols); }
+
+void broadcast(const Args& g) { over_columns(g, 24, bcast_cols); }
+
+}  // namespace ember::cpu::small_gemm
+
+#else  // not built for AVX2 + FMA: OpenBLAS runs every product
+
+namespace ember::cpu::small_gemm {
+bool available() { return false; }
+void dot(const Args&) {}
+void broadcast(const Args&) {}
+}  // namespace ember::cpu::small_gemm
+
+#endif

@@ -1,0 +1,34 @@
+#pragma once
+
+// ember's own float32 kernels for skinny GEMMs (gemm_avx2.cpp); gemm.cpp decides when they run.
+
+#include <cstdint>
+
+namespace ember::cpu::small_gemm {
+
+/// C (m x n, row stride ldc) = alpha * op(A) op(B) + beta * C, row-major; C is not read when
+/// beta == 0. For `dot`: A is m x k (row stride lda, trans_a false) and B is n x k (row stride
+/// ldb), i.e. op(B) = B^T. For `broadcast`: B is k x n (row stride ldb) and A is m x k, or
+/// k x m when trans_a (row stride lda).
+struct Args {
+  bool trans_a;
+  int64_t m, n, k;
+  float alpha;
+  const float* a;
+  int64_t lda;
+  const float* b;
+  int64_t ldb;
+  float beta;
+  float* c;
+  int64_t ldc;
+};
+
+/// Products of at least this many multiply-adds split C's columns over the pool.
+constexpr double kThreadedWork = 4.0 * 65536;
+
+/// Whether the kernels were built (x86-64 with AVX2 + FMA); the caller checks the CPU.
+bool available();
+void dot(const Args& args);
+void broadcast(const Args& args);
+
+}  // namespace ember::cpu::small_gemm

@@ -1,0 +1,138 @@
+"""ember's own skinny-GEMM kernels (csrc/ember/cpu/gemm_avx2.cpp) against float64 numpy: the
+shapes a small-batch MLP produces (linear forward A @ W.T with few rows, weight gradients
+G.T @ X with a short inner dimension) take them by default; a subprocess with the limits
+raised sends every float32 product of a grid through them (tails of rows, columns and the
+inner dimension, transposed operands, strided rows)."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import ember
+import numpy as np
+import pytest
+
+
+def _ref(a, b):
+    return a.astype(np.float64) @ b.astype(np.float64)
+
+
+def assert_matches(got, a, b):
+    ref = _ref(a, b)
+    k = a.shape[1]
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=2e-6 * np.sqrt(k) * max(1.0, np.abs(ref).max()))
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 5, 16, 31, 32])
+def test_linear_forward_shapes(batch):
+    rng = np.random.default_rng(batch)
+    x = rng.standard_normal((batch, 784)).astype(np.float32)
+    w = rng.standard_normal((130, 784)).astype(np.float32)
+    got = ember.matmul(ember.from_numpy(x), ember.from_numpy(w).t()).numpy()
+    assert_matches(got, x, w.T)
+
+
+@pytest.mark.parametrize("batch", [2, 7, 16, 32])
+def test_weight_gradient_shapes(batch):
+    rng = np.random.default_rng(batch)
+    g = rng.standard_normal((batch, 128)).astype(np.float32)
+    x = rng.standard_normal((batch, 789)).astype(np.float32)
+    got = ember.matmul(ember.from_numpy(g).t(), ember.from_numpy(x)).numpy()
+    assert_matches(got, g.T, x)
+
+
+def test_linear_layer_grads_match_numpy():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((16, 50)).astype(np.float32)
+    lin = ember.nn.Linear(50, 37)
+    out = lin(ember.from_numpy(x))
+    gy = rng.standard_normal((16, 37)).astype(np.float32)
+    out.backward(ember.from_numpy(gy))
+    w = lin.weight.detach().numpy()
+    assert_matches(out.detach().numpy() - lin.bias.detach().numpy(), x, w.T)
+    assert_matches(lin.weight.grad.numpy(), gy.T, x)
+    np.testing.assert_allclose(lin.bias.grad.numpy(), gy.astype(np.float64).sum(0), rtol=1e-5, atol=1e-5)
+
+
+def test_output_buffer_contents_are_never_read():
+    # The result is written with beta = 0: a recycled buffer full of NaN must not leak into it.
+    junk = ember.full((16, 128), float("nan"))
+    del junk
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((16, 784)).astype(np.float32)
+    w = rng.standard_normal((128, 784)).astype(np.float32)
+    got = ember.matmul(ember.from_numpy(x), ember.from_numpy(w).t()).numpy()
+    assert np.isfinite(got).all()
+    assert_matches(got, x, w.T)
+
+
+def test_non_finite_values_propagate():
+    x = np.ones((4, 20), np.float32)
+    x[1, 3] = np.nan
+    x[2, 5] = np.inf
+    w = np.ones((9, 20), np.float32)
+    got = ember.matmul(ember.from_numpy(x), ember.from_numpy(w).t()).numpy()
+    assert np.isnan(got[1]).all() and np.isposinf(got[2]).all()
+    np.testing.assert_array_equal(got[0], np.full(9, 20.0, np.float32))
+
+
+def test_same_result_on_any_thread_count():
+    rng = np.random.default_rng(5)
+    x = ember.from_numpy(rng.standard_normal((16, 784)).astype(np.float32))
+    w = ember.from_numpy(rng.standard_normal((512, 784)).astype(np.float32))
+    g = ember.from_numpy(rng.standard_normal((16, 512)).astype(np.float32))
+    before = ember.get_num_threads()
+    try:
+        ember.set_num_threads(1)
+        one = [ember.matmul(x, w.t()).numpy(), ember.matmul(g.t(), x).numpy()]
+        ember.set_num_threads(2)
+        two = [ember.matmul(x, w.t()).numpy(), ember.matmul(g.t(), x).numpy()]
+    finally:
+        ember.set_num_threads(before)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+
+
+_GRID = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import ember
+    rng = np.random.default_rng(0)
+    failures = []
+    for m in (1, 2, 3, 4, 5, 9, 17):
+        for n in (1, 3, 4, 5, 8, 9, 23, 24, 25, 50):
+            for k in (1, 2, 7, 8, 9, 16, 33):
+                a = rng.standard_normal((m, k)).astype(np.float32)
+                b = rng.standard_normal((k, n)).astype(np.float32)
+                ref = a.astype(np.float64) @ b.astype(np.float64)
+                A, B = ember.from_numpy(a), ember.from_numpy(b)
+                Bt = ember.from_numpy(np.ascontiguousarray(b.T)).t()
+                At = ember.from_numpy(np.ascontiguousarray(a.T)).t()
+                # rows with a stride longer than their length
+                Aw = ember.from_numpy(np.pad(a, ((0, 0), (0, 3))))[:, :k]
+                Bw = ember.from_numpy(np.pad(b, ((0, 0), (0, 5))))[:, :n]
+                for name, got in (("nn", A @ B), ("nt", A @ Bt), ("tn", At @ B),
+                                  ("strided", Aw @ Bw), ("strided nt", Aw @ Bt)):
+                    err = np.abs(got.numpy() - ref).max()
+                    if not err <= 1e-5 * (1 + np.abs(ref).max()) * np.sqrt(k):
+                        failures.append((name, m, n, k, float(err)))
+    print(failures)
+    sys.exit(1 if failures else 0)
+""")
+
+
+def test_every_shape_through_own_kernels():
+    env = dict(os.environ, EMBER_SMALL_GEMM_DOT_M="100000", EMBER_SMALL_GEMM_BCAST_K="100000",
+               EMBER_SMALL_GEMM_BCAST_M="0")
+    env.pop("EMBER_SMALL_GEMM", None)
+    r = subprocess.run([sys.executable, "-c", _GRID], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_every_shape_through_openblas():
+    env = dict(os.environ, EMBER_SMALL_GEMM="0")
+    r = subprocess.run([sys.executable, "-c", _GRID], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
