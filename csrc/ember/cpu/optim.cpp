@@ -11,6 +11,7 @@
 // chunks over ember's thread pool (elements are independent, so the result does not depend on
 // the thread count).
 
+#include <algorithm>
 #include <cmath>
 
 #include "ember/cpu/kernels.h"
@@ -248,7 +249,11 @@ void run(LoopFn<A> loop, const A& args, int64_t n) {
     loop(args, 0, n);
     return;
   }
-  parallel_for(n, [&](int64_t b, int64_t e) { loop(args, b, e); });
+  // One chunk per thread (a multiple of 64 elements): the update is compute-bound, so equal
+  // shares finish together; smaller chunks only add hand-offs.
+  const int64_t threads = std::max(1, kernel_threads());
+  const int64_t chunk = ((n + threads - 1) / threads + 63) / 64 * 64;
+  parallel_chunks(n, chunk, [&](int64_t, int64_t b, int64_t e) { loop(args, b, e); });
 }
 
 inline bool use_avx2() { return EMBER_OPTIM_AVX2 && simd::active() != nullptr; }
