@@ -186,8 +186,7 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
   const auto ta = trans_a ? CblasTrans : CblasNoTrans;
   const auto tb = trans_b ? CblasTrans : CblasNoTrans;
   const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  if (work >= kBlasSerialWork && scipy_openblas_get_num_threads() > 1 &&
-      (work < serial_work() || blas_backing_off())) {
+  if (work >= kBlasSerialWork && work < serial_work() && scipy_openblas_get_num_threads() > 1) {
     std::lock_guard<std::mutex> lock(blas_threads_mutex());
     const int saved = scipy_openblas_get_num_threads();
     if (saved > 1) scipy_openblas_set_num_threads(1);

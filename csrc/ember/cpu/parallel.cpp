@@ -186,37 +186,21 @@ struct BlasJobs {
   char* data;
   size_t elsize;
   int dojob_data;
-  std::chrono::steady_clock::time_point published;
-  std::atomic<int64_t> latest_start_us{0};  // how long after publishing the last job started
 };
 
 void run_blas_job(void* p, int64_t c0, int64_t c1) {
   auto* j = static_cast<BlasJobs*>(p);
-  if (c0 > 0) {
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::steady_clock::now() - j->published)
-                        .count();
-    int64_t seen = j->latest_start_us.load(std::memory_order_relaxed);
-    while (us > seen && !j->latest_start_us.compare_exchange_weak(seen, us)) {
-    }
-  }
   for (int64_t c = c0; c < c1; ++c) {
     j->dojob(static_cast<int>(c), j->data + static_cast<size_t>(c) * j->elsize, j->dojob_data);
   }
 }
 
-// Back-off for threaded BLAS on an oversubscribed machine. The jobs of one call wait on each
-// other, so a job whose thread is not scheduled stalls the whole product for a time slice
-// (milliseconds). When a job started late, the next `g_blas_skip` products run on one thread
-// (doubling up to 256 while it recurs, halving when calls start promptly again).
-constexpr int64_t kLateStartUs = 200;
-std::atomic<int> g_blas_skip{0};
-int g_blas_backoff = 0;  // guarded by pool_lock()
-
+// Unlike ember's own kernels there is no back-off to one thread on an oversubscribed machine:
+// OpenBLAS's single- and multi-threaded paths round differently for some shapes, and a result
+// must not depend on the machine's load.
 void blas_threads_callback(int /*sync*/, OpenblasDojob dojob, int numjobs, size_t elsize,
                            void* jobdata, int dojob_data) {
-  BlasJobs jobs{dojob, static_cast<char*>(jobdata), elsize, dojob_data,
-                std::chrono::steady_clock::now()};
+  BlasJobs jobs{dojob, static_cast<char*>(jobdata), elsize, dojob_data};
   if (numjobs <= 1) {
     run_blas_job(&jobs, 0, numjobs);
     return;
@@ -232,12 +216,6 @@ void blas_threads_callback(int /*sync*/, OpenblasDojob dojob, int numjobs, size_
       job.ctx = &jobs;
       pool().run(&job, threads - 1);
       t_in_region = false;
-      if (jobs.latest_start_us.load() > kLateStartUs) {
-        g_blas_backoff = g_blas_backoff == 0 ? 1 : std::min(g_blas_backoff * 2, 256);
-        g_blas_skip.store(g_blas_backoff, std::memory_order_relaxed);
-      } else {
-        g_blas_backoff /= 2;
-      }
       return;
     }
   }
@@ -272,13 +250,6 @@ void after_fork_in_child() {
 
 int kernel_threads() { return get_num_threads(); }
 
-bool blas_backing_off() {
-  int s = g_blas_skip.load(std::memory_order_relaxed);
-  while (s > 0) {
-    if (g_blas_skip.compare_exchange_weak(s, s - 1, std::memory_order_relaxed)) return true;
-  }
-  return false;
-}
 
 namespace detail {
 

@@ -22,10 +22,6 @@ constexpr int64_t kParallelThreshold = int64_t{1} << 16;
 
 /// Number of threads ember's kernels use: the configured count (`set_num_threads`).
 int kernel_threads();
-/// True while threaded BLAS is backing off after a product whose jobs started late (the machine
-/// has more runnable threads than cores): the caller then runs the product on one thread.
-/// Each true answer uses up one product of the back-off.
-bool blas_backing_off();
 /// OpenBLAS's current thread count, and setting it without changing the configured count
 /// (`set_num_threads`): for code that runs BLAS single-threaded for a while (convolutions split
 /// over images).
