@@ -125,16 +125,18 @@ void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int
 
 // When ember's own skinny-GEMM kernels (gemm_avx2.cpp) run instead of OpenBLAS.
 struct SmallLimits {
-  // C = A B^T with at most this many rows and this long an inner dimension: a linear layer's
-  // forward at small batch (measured, 2 threads: 16x784x128 72 -> 33 us, 1 row 6.0 -> 4.4 us).
-  int64_t dot_max_m = 32;
+  // C = A B^T (a linear layer's forward) with at most this many rows and this long an inner
+  // dimension. Measured on one thread against OpenBLAS (us, x (M, 784) @ W^T, W (128, 784)):
+  // M=16 36 vs 51, 32 64 vs 83, 64 125-134 vs 144-147, 128 247-276 vs 271-282, 256 522-535 vs
+  // 530-561; on two threads M=16 33 vs 54-72.
+  int64_t dot_max_m = 256;
   int64_t dot_max_k = 4096;
-  // C = op(A) B with a short inner dimension and enough rows to reuse each row of B: weight
-  // gradients at small batch (128x784 from 16 rows: 105-130 -> 33 us). Fewer rows (im2col
-  // products with 6 output channels) or longer inner dimensions (64x64x64) measured faster
-  // in OpenBLAS, and so did a single row of inner dimension (an outer product).
+  // C = op(A) B with a short inner dimension and enough rows to reuse each row of B (a weight
+  // gradient G^T X): one thread, 128x784 from K rows: K=16 33 vs 41-58, 32 63 vs 72-78, 64
+  // 124-146 vs 135-147, 128 249 vs 262-268. Fewer rows (im2col products with 6 output
+  // channels) measured faster in OpenBLAS, and so did a single row (an outer product).
   int64_t bcast_min_k = 2;
-  int64_t bcast_max_k = 32;
+  int64_t bcast_max_k = 128;
   int64_t bcast_min_m = 16;
 };
 
