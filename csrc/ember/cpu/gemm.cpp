@@ -3,8 +3,8 @@
 // never oversubscribe the cores; OpenBLAS's own threads stay asleep. (With OpenBLAS's threads,
 // which spin for a long while after each call, a training step that alternates GEMMs with
 // ember's parallel kernels had three busy threads on two cores: the MNIST batch-256 step took
-// 2.1 ms instead of 1.0 ms.) On a loaded machine a worker that does not get a core at once
-// stalls a threaded product until it is scheduled, as with any threaded BLAS.
+// 2.1 ms instead of 1.0 ms.) Skinny float32 products (small-batch linear layers and their
+// weight gradients) run on ember's own kernels instead (gemm_avx2.cpp; limits below).
 //
 // OpenBLAS's thread count is process-wide, so the switch to one thread and back happens under a
 // mutex that set_num_threads / get_num_threads take as well: a caller that saves and restores
@@ -85,12 +85,15 @@ namespace ember::cpu {
 
 namespace {
 
-// Products of fewer multiply-adds than this run on one OpenBLAS thread. OpenBLAS's threaded
-// calls run on ember's pool (parallel.cpp), whose workers are awake right after ember's own
-// kernels, so threading pays even for small products (measured, 2 cores: 64x784x128 145 -> 113
-// us, 784x64x128 198 -> 99 us, 128^3 71 -> 36 us): the default leaves the choice to OpenBLAS,
-// which threads from 4 x 65536 multiply-adds. EMBER_GEMM_SERIAL_WORK sets a higher threshold.
-constexpr double kDefaultSerialWork = 0.0;
+// OpenBLAS products of fewer multiply-adds than this run on one thread. The jobs of a threaded
+// OpenBLAS call wait on each other, so on a loaded machine a job whose thread is not scheduled
+// stalls the whole product for a time slice: measured with other processes busy on both cores,
+// a batch-64 MNIST epoch took 10-20 s with every product threaded and 0.9-1.3 s with this
+// threshold. (On an idle machine threading pays from far smaller products: 784x64x128 198 -> 99
+// us.) ember's own kernels above cover the skinny products of small-batch training and are
+// threaded without that risk: their pool hands a late worker's share to the caller.
+// EMBER_GEMM_SERIAL_WORK overrides the threshold (0: let OpenBLAS choose).
+constexpr double kDefaultSerialWork = 8.0 * 1024 * 1024;
 // OpenBLAS itself runs products below 4 x 65536 multiply-adds on one thread.
 constexpr double kBlasSerialWork = 4.0 * 65536;
 
