@@ -126,6 +126,9 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   });
 }
 
+// One node for x W^T + b: the bias is added into the product's fresh output, and the backward
+// computes the weight gradient directly in W's (out, in) layout (as G^T X) instead of
+// transposing the gradient of W^T, so accumulating it needs no copy.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   EMBER_TRACE(linear, x, weight, bias);
   EMBER_CHECK_VALUE(weight.dim() == 2, "linear: weight must be 2-D (out_features, in_features), got "
@@ -133,13 +136,33 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   EMBER_CHECK_VALUE(x.dim() >= 1 && x.sizes().back() == weight.sizes()[1], "linear: input.shape[-1] (",
                     x.dim() ? x.sizes().back() : 0, ") must equal in_features (", weight.sizes()[1],
                     "); input shape ", x.sizes(), ", weight shape ", weight.sizes());
-  Tensor y = matmul(x, mT(weight));
   if (bias.defined()) {
     EMBER_CHECK_VALUE(bias.dim() == 1 && bias.sizes()[0] == weight.sizes()[0],
                       "linear: bias must have shape (", weight.sizes()[0], ",), got ", bias.sizes());
-    y = add(y, bias);
+    if (bias.dtype() != weight.dtype() || bias.device() != weight.device()) {
+      // Mixed dtypes promote as the separate ops do.
+      return add(matmul(x, mT(weight)), bias);
+    }
   }
-  return y;
+  Tensor y;
+  {
+    AutoGradMode no_grad(false);
+    y = matmul(x, mT(weight));
+    if (bias.defined()) add_(y, bias);
+  }
+  return record("LinearBackward0", y, {x, weight, bias}, [](const Ctx& c, const Tensor& g) {
+    const Tensor& X = c.input(0);
+    const Tensor& W = c.input(1);
+    const int64_t out = W.sizes()[0], in = W.sizes()[1];
+    Tensor gx, gw, gb;
+    if (c.needs_grad(0)) gx = matmul(g, W);
+    if (c.needs_grad(1) || c.needs_grad(2)) {
+      const Tensor g2 = reshape(g, {-1, out});
+      if (c.needs_grad(1)) gw = matmul(mT(g2), reshape(X, {-1, in}));
+      if (c.needs_grad(2)) gb = sum(g2, {0});
+    }
+    return TensorList{gx, gw, gb};
+  });
 }
 
 }  // namespace ember
