@@ -108,10 +108,7 @@ class Adagrad(Optimizer):
             The closure's loss, or None.
         """
         loss = self._run_closure(closure)
-        for group in self.param_groups:
-            params, grads = self._with_grads(group)
-            if not params:
-                continue
+        for group, params, grads in self._groups_with_grads():
             sums, steps = [], []
             for p in params:
                 state = self.state[p]

@@ -108,10 +108,7 @@ class Adam(Optimizer):
             The closure's loss, or None.
         """
         loss = self._run_closure(closure)
-        for group in self.param_groups:
-            params, grads = self._with_grads(group)
-            if not params:
-                continue
+        for group, params, grads in self._groups_with_grads():
             amsgrad = bool(group["amsgrad"])
             exp_avgs, exp_avg_sqs, max_sqs, steps = [], [], [], []
             for p in params:

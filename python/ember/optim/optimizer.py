@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import Any
 
@@ -213,6 +213,13 @@ class Optimizer:
                 params.append(p)
                 grads.append(g)
         return params, grads
+
+    def _groups_with_grads(self) -> Iterator[tuple[dict[str, Any], list[Tensor], list[Tensor]]]:
+        """(group, params with a gradient, their gradients) for each group that has any."""
+        for group in self.param_groups:
+            params, grads = self._with_grads(group)
+            if params:
+                yield group, params, grads
 
     # ---- serialization ------------------------------------------------------------------------
 

@@ -99,10 +99,7 @@ class RMSprop(Optimizer):
             The closure's loss, or None.
         """
         loss = self._run_closure(closure)
-        for group in self.param_groups:
-            params, grads = self._with_grads(group)
-            if not params:
-                continue
+        for group, params, grads in self._groups_with_grads():
             momentum = _number(group["momentum"])
             centered = bool(group["centered"])
             square_avgs, grad_avgs, buffers, steps = [], [], [], []

@@ -95,10 +95,7 @@ class SGD(Optimizer):
             The closure's loss, or None.
         """
         loss = self._run_closure(closure)
-        for group in self.param_groups:
-            params, grads = self._with_grads(group)
-            if not params:
-                continue
+        for group, params, grads in self._groups_with_grads():
             momentum = _number(group["momentum"])
             buffers = (
                 [self.state[p].get("momentum_buffer") for p in params] if momentum != 0 else []

@@ -150,7 +150,35 @@ class _ConvNd(Module):
         return s
 
 
-class Conv1d(_ConvNd):
+class _Conv(_ConvNd):
+    """Conv1d / Conv2d: PyTorch's constructor signature; forward applies ``_conv``."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+            padding_mode, dtype=dtype,
+        )
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Applies the convolution; shapes, dtypes and errors as in the class docstring."""
+        return self._conv(input, self.weight, self.bias, self.stride, self.padding,
+                          self.dilation, self.groups)
+
+
+class Conv1d(_Conv):
     """1-D convolution layer: ``F.conv1d(input, weight, bias, stride, padding, dilation, groups)``.
 
     Args:
@@ -175,33 +203,10 @@ class Conv1d(_ConvNd):
     """
 
     _n = 1
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, dtype=dtype,
-        )
-
-    def forward(self, input: Tensor) -> Tensor:
-        """Applies :class:`Conv1d`; shapes, dtypes and errors as in the class docstring."""
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
+    _conv = staticmethod(F.conv1d)
 
 
-class Conv2d(_ConvNd):
+class Conv2d(_Conv):
     """2-D convolution layer: ``F.conv2d(input, weight, bias, stride, padding, dilation, groups)``.
 
     Args:
@@ -234,6 +239,14 @@ class Conv2d(_ConvNd):
     """
 
     _n = 2
+    _conv = staticmethod(F.conv2d)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """ConvTranspose1d / ConvTranspose2d: PyTorch's constructor signature; forward applies
+    ``_conv`` with the output padding that ``output_size`` asks for."""
+
+    _transposed = True
 
     def __init__(
         self,
@@ -242,26 +255,25 @@ class Conv2d(_ConvNd):
         kernel_size: Any,
         stride: Any = 1,
         padding: Any = 0,
-        dilation: Any = 1,
+        output_padding: Any = 0,
         groups: int = 1,
         bias: bool = True,
+        dilation: Any = 1,
         padding_mode: str = "zeros",
         device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__(
             in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, dtype=dtype,
+            padding_mode, output_padding=output_padding, dtype=dtype,
         )
 
-    def forward(self, input: Tensor) -> Tensor:
-        """Applies :class:`Conv2d`; shapes, dtypes and errors as in the class docstring."""
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
-
-
-class _ConvTransposeNd(_ConvNd):
-    _transposed = True
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
+        """Applies the transposed convolution; ``output_size`` optionally selects the output
+        padding. Shapes, dtypes and errors as in the class docstring."""
+        op = self._output_padding(input, output_size)
+        return self._conv(input, self.weight, self.bias, self.stride, self.padding, op,
+                          self.groups, self.dilation)
 
     def _output_padding(self, input: Tensor, output_size: Any) -> tuple[int, ...]:
         # An explicit output_size picks the output_padding that produces it (PyTorch's rule).
@@ -302,33 +314,7 @@ class ConvTranspose1d(_ConvTransposeNd):
     """
 
     _n = 1
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        output_padding: Any = 0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation: Any = 1,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, output_padding=output_padding, dtype=dtype,
-        )
-
-    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
-        """Applies :class:`ConvTranspose1d`; ``output_size`` optionally selects the output
-        padding."""
-        op = self._output_padding(input, output_size)
-        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, op,
-                                  self.groups, self.dilation)
+    _conv = staticmethod(F.conv_transpose1d)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
@@ -359,30 +345,4 @@ class ConvTranspose2d(_ConvTransposeNd):
     """
 
     _n = 2
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        output_padding: Any = 0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation: Any = 1,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, output_padding=output_padding, dtype=dtype,
-        )
-
-    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
-        """Applies :class:`ConvTranspose2d`; ``output_size`` optionally selects the output
-        padding."""
-        op = self._output_padding(input, output_size)
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, op,
-                                  self.groups, self.dilation)
+    _conv = staticmethod(F.conv_transpose2d)
