@@ -173,7 +173,24 @@ std::shared_ptr<const Program> parse(const std::string& text) {
   return p;
 }
 
+std::shared_ptr<const Program> get_program_shared(const std::string& text);
+
 std::shared_ptr<const Program> get_program(const std::string& text) {
+  // Each thread remembers the last few programs it ran (a training step runs the same handful
+  // every time), so the common case is a string compare without the shared cache's lock.
+  constexpr size_t kRecent = 8;
+  thread_local std::pair<std::string, std::shared_ptr<const Program>> recent[kRecent];
+  thread_local size_t next_slot = 0;
+  for (auto& r : recent) {
+    if (r.second && r.first == text) return r.second;
+  }
+  std::shared_ptr<const Program> found = get_program_shared(text);
+  recent[next_slot] = {text, found};
+  next_slot = (next_slot + 1) % kRecent;
+  return found;
+}
+
+std::shared_ptr<const Program> get_program_shared(const std::string& text) {
   static std::mutex mu;
   static std::unordered_map<std::string, std::shared_ptr<const Program>> cache;
   {
@@ -309,6 +326,10 @@ void run_program(const Program& p, const std::vector<double>& consts, const Tens
     for (int i = 0; i < n_in; ++i) reg[i] = full[i] ? full[i] + off : bcast_buf + i * kBlock;
     for (int k = 0; k < n_code; ++k) {
       const Instr& in = p.code[k];
+      if (in.kind == Kind::Const && in.args[0].is_const) {
+        reg[n_in + k] = const_buf + in.args[0].idx * kBlock;  // read the filled block in place
+        continue;
+      }
       params[0] = params[1] = 0.0;
       for (int a = 0; a < in.nargs; ++a) {
         const Arg& arg = in.args[a];
