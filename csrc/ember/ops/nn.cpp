@@ -132,12 +132,14 @@ std::pair<Tensor, Tensor> reduce_nll(const Tensor& loss, const Tensor& wt,
 }
 
 // log_softmax + nll_loss in one node for class-index targets. The log-probabilities are only
-// a temporary; the backward is g * (softmax(x) * w[t] / denom - onehot(t) * w[t] / denom),
-// written with ember ops so it is differentiable again.
-Tensor cross_entropy_fused(const Tensor& logits, const Tensor& target, const Tensor& w,
-                           const std::string& reduction, int64_t ignore_index,
+// a temporary; the backward is g * (softmax(x) * coef + M) with M = scale at each target
+// position and coef = -scale per row (cross_entropy_grad_terms), written with ember ops so it is
+// differentiable again and traceable by ember.jit (the terms come from a traced op on the
+// target instead of tensors the forward made internally).
+Tensor cross_entropy_fused(const Tensor& logits, const Tensor& target, const Tensor& weight,
+                           const Tensor& w, const std::string& reduction, int64_t ignore_index,
                            const ClassLayout& L, int64_t class_dim) {
-  Tensor y, scale;
+  Tensor y;
   {
     NoGradGuard guard;
     Tensor logp = empty(logits.sizes(), logits.dtype());
@@ -145,17 +147,17 @@ Tensor cross_entropy_fused(const Tensor& logits, const Tensor& target, const Ten
       cpu::softmax(logp, raw_contiguous(logits), L.outer, L.C, L.inner, true);
     }
     auto [loss, wt] = nll_parts(logp, target, w, L, ignore_index);
-    std::tie(y, scale) = reduce_nll(loss, wt, reduction);
+    y = reduce_nll(loss, wt, reduction).first;
   }
-  if (!autograd::needs_record({&logits})) return y;
-  Tensor M = empty(logits.sizes(), logits.dtype());
-  cpu::scatter_class(M, raw_contiguous(target), raw_contiguous(scale), L.outer, L.C, L.inner);
-  Tensor coef = logits.dim() == 1 ? neg(scale) : unsqueeze(neg(scale), 1);
   const bool batched_none = reduction == "none" && logits.dim() > 1;
-  return record("CrossEntropyLossBackward0", y, {logits},
-                [M, coef, batched_none, class_dim](const Ctx& c, const Tensor& g) {
+  return record("CrossEntropyLossBackward0", y, {logits, target},
+                [weight, reduction, ignore_index, batched_none, class_dim](const Ctx& c,
+                                                                           const Tensor& g) {
+                  auto [M, coef] = cross_entropy_grad_terms(c.input(1), weight, c.input_sizes(0),
+                                                            c.input_dtype(0), reduction,
+                                                            ignore_index);
                   Tensor gb = batched_none ? unsqueeze(g, 1) : g;
-                  return TensorList{gb * (softmax(c.input(0), class_dim) * coef + M)};
+                  return TensorList{gb * (softmax(c.input(0), class_dim) * coef + M), Tensor()};
                 });
 }
 
@@ -198,6 +200,46 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
   }, 0);
 }
 
+std::pair<Tensor, Tensor> cross_entropy_grad_terms(const Tensor& target, const Tensor& weight,
+                                                   const Shape& logits_sizes, DType dtype,
+                                                   const std::string& reduction,
+                                                   int64_t ignore_index) {
+  EMBER_TRACE(cross_entropy_grad_terms, target, weight, logits_sizes, dtype, reduction,
+              ignore_index);
+  const char* op = "cross_entropy_grad_terms";
+  EMBER_CHECK_VALUE(!logits_sizes.empty(), op, ": logits must have at least one dimension");
+  EMBER_CHECK_TYPE(target.dtype() == DType::Int64 && is_floating(dtype), op,
+                   ": expected int64 targets and floating logits, got ", target.dtype(), " and ",
+                   dtype);
+  const int64_t d = static_cast<int64_t>(logits_sizes.size());
+  ClassLayout L;
+  L.C = d == 1 ? logits_sizes[0] : logits_sizes[1];
+  L.outer = d == 1 ? 1 : logits_sizes[0];
+  L.inner = d <= 2 ? 1 : prod(logits_sizes, 2, logits_sizes.size());
+  EMBER_CHECK_VALUE(target.numel() == L.outer * L.inner, op, ": target shape ", target.sizes(),
+                    " does not match logits shape ", logits_sizes);
+  Tensor w = check_weight(weight, L.C, dtype, "cross_entropy");
+  Tensor t = raw_contiguous(target);
+  NoGradGuard guard;
+  // Per-element weights w[t] (0 where ignored), as nll_forward computes them.
+  Tensor wt = empty(target.sizes(), dtype);
+  EMBER_DISPATCH_FLOATING(dtype, op, [&] {
+    const int64_t* tp = t.data_ptr<int64_t>();
+    const scalar_t* wp = w.defined() ? w.data_ptr<scalar_t>() : nullptr;
+    scalar_t* out = wt.data_ptr<scalar_t>();
+    for (int64_t k = 0; k < t.numel(); ++k) {
+      const int64_t c = tp[k];
+      out[k] = (c == ignore_index || c < 0 || c >= L.C) ? scalar_t(0)
+                                                        : (wp ? wp[c] : scalar_t(1));
+    }
+  });
+  Tensor scale = reduce_nll(wt, wt, reduction).second;
+  Tensor M = empty(logits_sizes, dtype);
+  cpu::scatter_class(M, t, raw_contiguous(scale), L.outer, L.C, L.inner);
+  Tensor coef = d == 1 ? neg(scale) : unsqueeze(neg(scale), 1);
+  return {M, coef};
+}
+
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& weight,
                      const std::string& reduction, int64_t ignore_index, double label_smoothing) {
   EMBER_TRACE(cross_entropy, logits, target, weight, reduction, ignore_index, label_smoothing);
@@ -235,7 +277,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& w
 
   const ClassLayout L = check_class_target(logits, target, ignore_index, op);
   if (label_smoothing <= 0) {
-    return cross_entropy_fused(logits, target, w, reduction, ignore_index, L, class_dim);
+    return cross_entropy_fused(logits, target, weight, w, reduction, ignore_index, L, class_dim);
   }
   Tensor logp = log_softmax(logits, class_dim);
   Tensor nll = nll_loss(logp, target, w, reduction, ignore_index);

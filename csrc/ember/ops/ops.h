@@ -193,6 +193,15 @@ EMBER_API Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bia
 /// Mean over non-ignored targets of -w[y] log p[y] (PyTorch's nll_loss); `weight` optional.
 EMBER_API Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& weight,
                           const std::string& reduction, int64_t ignore_index);
+/// Internal to cross_entropy's backward with class-index targets (traceable): M, holding
+/// d loss / d logp[target] at each target position of a logits-shaped tensor, and coef = -that
+/// per row, so that d loss / d logits = g * (softmax(logits) * coef + M).
+EMBER_API std::pair<Tensor, Tensor> cross_entropy_grad_terms(const Tensor& target,
+                                                             const Tensor& weight,
+                                                             const Shape& logits_sizes,
+                                                             DType dtype,
+                                                             const std::string& reduction,
+                                                             int64_t ignore_index);
 /// log_softmax + nll_loss, fused; `target` holds class indices (int64) or probabilities.
 EMBER_API Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& weight,
                                const std::string& reduction, int64_t ignore_index,
