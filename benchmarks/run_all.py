@@ -67,6 +67,19 @@ def group_gemm(fw: str, quick: bool) -> dict:
     return out
 
 
+def fp32_peak_gflops(threads: int = 2) -> float:
+    """Measured FP32 peak of this CPU on `threads` threads, GFLOP/s: independent FMAs for half a
+    second per thread (ember's `ember_fma_peak_gflops`, AVX2 or AVX-512), the best of three."""
+    import ctypes
+
+    import ember
+
+    lib = ctypes.CDLL(os.path.join(os.path.dirname(ember.__file__), "libember.so"))
+    fn = lib.ember_fma_peak_gflops
+    fn.restype, fn.argtypes = ctypes.c_double, [ctypes.c_int, ctypes.c_double]
+    return max(fn(threads, 0.5) for _ in range(3))
+
+
 def group_elementwise(fw: str, quick: bool) -> dict:
     import numpy as np
     from _harness import median_time
@@ -211,6 +224,11 @@ def main() -> None:
             t = res["torch"][key]
             target = next((v for k, v in TARGETS.items() if k in key), "")
             rows.append([key, f"{e:.4g}", f"{t:.4g}", f"{e / t:.2f}", target])
+    peak = fp32_peak_gflops()
+    if peak > 0:
+        for r in rows:
+            if r[0].startswith("SGEMM"):
+                r[0] += f" [ember {float(r[1]) / peak:.0%}, PyTorch {float(r[2]) / peak:.0%} of peak]"
     e, t = import_time("ember"), import_time("torch")
     rows.append(["`import` time (s)", f"{e:.3f}", f"{t:.3f}", f"{e / t:.2f}", TARGETS["import"]])
     text = "\n".join([
@@ -218,8 +236,8 @@ def main() -> None:
         f"`python benchmarks/run_all.py{' --quick' if args.quick else ''}` on {time.strftime('%Y-%m-%d')}.", "",
         machine_line(torch), "",
         "Medians of repeats; ratio = ember ÷ PyTorch (for GFLOP/s rows higher is better for ember,",
-        "for every other row lower is better). SGEMM peak of this CPU: about 80 GFLOP/s",
-        "(2 cores × ~2.5 GHz × 16 FP32 FLOP/cycle with AVX2 FMA).", "",
+        "for every other row lower is better). FP32 peak of this CPU, measured with an FMA loop on",
+        f"2 threads: {peak:.0f} GFLOP/s (the SGEMM rows give each framework's share of it).", "",
         table(["benchmark", "ember", "PyTorch", "ratio", "target"], rows), "",
         "## ember.jit: MLP 784-128-10 Adam training step (µs per step)", "",
         "Targets: jit ≥ 2× faster than ember eager at batch 1 and 16; faster than both PyTorch",

@@ -15,11 +15,16 @@
 
 #include "ember/cpu/gemm_small.h"
 
+#include "ember/core/export.h"
+
 #if defined(__AVX2__) && defined(__FMA__)
 
 #include <immintrin.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
+#include <vector>
 
 #include "ember/cpu/parallel.h"
 
@@ -222,6 +227,89 @@ void broadcast(const Args& g) { over_columns(g, 24, bcast_cols); }
 
 }  // namespace ember::cpu::small_gemm
 
+namespace {
+
+// FP32 FLOP/s of one thread running independent 8-lane FMAs for `seconds`: the core's peak
+// (two FMA pipes on the CPUs this is built for: 32 FLOP per cycle).
+double fma_rate(double seconds) {
+  __m256 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(static_cast<float>(i));
+  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  const auto until = t0 + std::chrono::duration<double>(seconds);
+  int64_t rounds = 0;
+  auto t = t0;
+  do {
+    for (int r = 0; r < 4096; ++r) {
+#pragma GCC unroll 12
+      for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+    }
+    rounds += 4096;
+    t = clock::now();
+  } while (t < until);
+  __m256 s = acc[0];
+  for (int i = 1; i < 12; ++i) s = _mm256_add_ps(s, acc[i]);
+  alignas(32) float out[8];
+  _mm256_store_ps(out, s);
+  volatile float sink = out[0];
+  (void)sink;
+  const double secs = std::chrono::duration<double>(t - t0).count();
+  return static_cast<double>(rounds) * 12 * 8 * 2 / secs;
+}
+
+// The same with 16-lane AVX-512 FMAs (CPUs with 512-bit FMA units run twice the FLOP per
+// instruction; others split them).
+__attribute__((target("avx512f"))) double fma_rate_512(double seconds) {
+  __m512 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  const auto until = t0 + std::chrono::duration<double>(seconds);
+  int64_t rounds = 0;
+  auto t = t0;
+  do {
+    for (int r = 0; r < 4096; ++r) {
+#pragma GCC unroll 12
+      for (int i = 0; i < 12; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+    }
+    rounds += 4096;
+    t = clock::now();
+  } while (t < until);
+  __m512 s = acc[0];
+  for (int i = 1; i < 12; ++i) s = _mm512_add_ps(s, acc[i]);
+  volatile float sink = _mm512_reduce_add_ps(s);
+  (void)sink;
+  const double secs = std::chrono::duration<double>(t - t0).count();
+  return static_cast<double>(rounds) * 12 * 16 * 2 / secs;
+}
+
+double peak_rate(double seconds) {
+  double r = fma_rate(seconds);
+  if (__builtin_cpu_supports("avx512f")) r = std::max(r, fma_rate_512(seconds));
+  return r;
+}
+
+}  // namespace
+
+// For benchmarks (called through ctypes): the FP32 peak in GFLOP/s of `threads` threads running
+// FMAs at once for `seconds` (AVX2, or AVX-512 where the CPU has it and it is faster); 0 where
+// the AVX2 + FMA kernels were not built.
+extern "C" EMBER_API double ember_fma_peak_gflops(int threads, double seconds) {
+  threads = std::max(1, threads);
+  std::vector<double> rates(static_cast<size_t>(threads));
+  std::vector<std::thread> ts;
+  for (int i = 1; i < threads; ++i) {
+    ts.emplace_back([&rates, i, seconds] { rates[i] = peak_rate(seconds); });
+  }
+  rates[0] = peak_rate(seconds);
+  for (auto& th : ts) th.join();
+  double total = 0;
+  for (double r : rates) total += r;
+  return total / 1e9;
+}
+
 #else  // not built for AVX2 + FMA: OpenBLAS runs every product
 
 namespace ember::cpu::small_gemm {
@@ -229,5 +317,7 @@ bool available() { return false; }
 void dot(const Args&) {}
 void broadcast(const Args&) {}
 }  // namespace ember::cpu::small_gemm
+
+extern "C" EMBER_API double ember_fma_peak_gflops(int, double) { return 0.0; }
 
 #endif
