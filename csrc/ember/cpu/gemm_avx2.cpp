@@ -104,10 +104,14 @@ constexpr DotTile kDot[3][4] = {
 void dot_cols(const Args& g, int64_t j0, int64_t j1) {
   for (int64_t j = j0; j < j1; j += 4) {
     const int nr = static_cast<int>(std::min<int64_t>(4, j1 - j));
-    for (int64_t i = 0; i < g.m; i += 3) {
-      const int mr = static_cast<int>(std::min<int64_t>(3, g.m - i));
+    for (int64_t i = 0; i < g.m;) {
+      // Tiles of 3 rows; a remainder of 1 row after full tiles becomes two tiles of 2 (a 1-row
+      // tile loads 5 vectors per 4 FMAs, a 2-row tile 6 per 8).
+      const int64_t left = g.m - i;
+      const int mr = left >= 3 && left != 4 ? 3 : static_cast<int>(std::min<int64_t>(2, left));
       kDot[mr - 1][nr - 1](g.a + i * g.lda, g.lda, g.b + j * g.ldb, g.ldb, g.k,
                            g.c + i * g.ldc + j, g.ldc, g.alpha, g.beta);
+      i += mr;
     }
   }
 }

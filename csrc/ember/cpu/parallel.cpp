@@ -49,6 +49,19 @@ struct Job {
 
 thread_local bool t_in_region = false;
 
+// How long an idle worker spins before it sleeps: long enough to stay awake across the gaps
+// between the ops of a training step. EMBER_POOL_SPIN_US overrides it (read once).
+int64_t spin_us() {
+  static const int64_t us = [] {
+    const char* env = std::getenv("EMBER_POOL_SPIN_US");
+    if (env == nullptr || *env == '\0') return int64_t{50};
+    char* end = nullptr;
+    const long long v = std::strtoll(env, &end, 10);
+    return (end != env && v >= 0) ? static_cast<int64_t>(v) : int64_t{50};
+  }();
+  return us;
+}
+
 void drain(Job* job) {
   while (true) {
     const int64_t c = job->next.fetch_add(1, std::memory_order_relaxed);
@@ -128,8 +141,8 @@ class Pool {
     uint64_t seen = 0;
     using clock = std::chrono::steady_clock;
     while (!stop_.load(std::memory_order_relaxed)) {
-      // Spin for a short while (about 50 us) before sleeping.
-      const auto spin_until = clock::now() + std::chrono::microseconds(50);
+      // Spin for a short while before sleeping.
+      const auto spin_until = clock::now() + std::chrono::microseconds(spin_us());
       bool found = false;
       for (int i = 0; !found; ++i) {
         if (has_new(seen) || stop_.load(std::memory_order_relaxed)) {
