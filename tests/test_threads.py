@@ -204,3 +204,28 @@ def test_fork_after_threaded_matmul(restore_threads):
             os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
+
+
+def test_workers_that_never_spin_give_the_same_results():
+    # EMBER_POOL_SPIN_US=0: workers sleep right after each job, so every region wakes them.
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, ember\n"
+        "ember.set_num_threads(2)\n"
+        "x = ember.from_numpy(np.arange(1 << 18, dtype=np.float32) / 1000)\n"
+        "w = ember.from_numpy(np.ones((64, 784), np.float32))\n"
+        "a = ember.from_numpy(np.full((16, 784), 0.5, np.float32))\n"
+        "out = [float((x * 2.0).sum().item()) for _ in range(50)]\n"
+        "mm = [float(ember.matmul(a, w.t()).sum().item()) for _ in range(50)]\n"
+        "print(len(set(out)), out[0], len(set(mm)), mm[0])\n"
+    )
+    env = dict(__import__("os").environ, EMBER_POOL_SPIN_US="0")
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    n_sum, total, n_mm, mm = r.stdout.split()
+    want = float(np.float32(2) * (np.arange(1 << 18, dtype=np.float64) / 1000).sum())
+    assert n_sum == "1" and abs(float(total) - want) <= 1e-6 * want
+    assert n_mm == "1" and float(mm) == 16 * 64 * 784 * 0.5
