@@ -18,6 +18,21 @@ struct TensorArg {
   operator const Tensor&() const { return t; }
 };
 
+/// The Python type object of ember.Tensor (set once when the module loads).
+extern PyTypeObject* g_tensor_type;
+
+/// The C++ tensor inside `o` when `o` is an initialized ember.Tensor (or subclass) instance;
+/// null otherwise. Cheaper than py::isinstance + cast: one subtype check and a field read.
+inline const Tensor* tensor_of(PyObject* o) {
+  if (Py_TYPE(o) != g_tensor_type && !PyType_IsSubtype(Py_TYPE(o), g_tensor_type)) return nullptr;
+  auto* inst = reinterpret_cast<py::detail::instance*>(o);
+  if (inst->simple_layout) {
+    return inst->simple_holder_constructed ? static_cast<const Tensor*>(inst->simple_value_holder[0])
+                                           : nullptr;
+  }
+  return &py::handle(o).cast<const Tensor&>();
+}
+
 /// Converts bool/int/float (incl. numpy scalars) to a Scalar; false when `h` is none of them.
 bool to_scalar(py::handle h, Scalar* out);
 /// Converts a Tensor or Python number; false when `h` is neither.

@@ -35,9 +35,11 @@ bool to_scalar(py::handle h, Scalar* out) {
   return false;
 }
 
+PyTypeObject* g_tensor_type = nullptr;
+
 bool to_operand(py::handle h, Tensor* out) {
-  if (py::isinstance<Tensor>(h)) {
-    *out = h.cast<const Tensor&>();
+  if (const Tensor* t = tensor_of(h.ptr())) {
+    *out = *t;
     return true;
   }
   Scalar s;

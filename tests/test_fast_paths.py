@@ -1,0 +1,257 @@
+"""Fast paths of the per-op overhead work give the same results as the general paths.
+
+The operators (`+ - * / // % **`, unary `-`) run through number slots on the Tensor type, and
+the common same-shape / same-dtype / contiguous cases skip promotion and broadcasting. Every
+case here is compared with PyTorch (values, dtypes, gradients) or numpy.
+"""
+
+import operator
+
+import numpy as np
+import pytest
+
+import ember
+from ember.nn import Parameter
+
+torch = pytest.importorskip("torch")
+
+BINARY = [operator.add, operator.sub, operator.mul, operator.truediv]
+ALL_BINARY = BINARY + [operator.floordiv, operator.mod, operator.pow]
+DTYPES = ["float32", "float64", "int32", "int64", "uint8", "bool"]
+
+
+def make_pair(shape, dtype, seed=0):
+    """Random numpy array of `dtype` and the same data as ember and torch tensors."""
+    rng = np.random.default_rng(seed)
+    if dtype == "bool":
+        a = rng.random(shape) > 0.5
+    elif dtype.startswith("float"):
+        a = rng.standard_normal(shape).astype(dtype)
+    else:
+        a = rng.integers(1, 5, size=shape).astype(dtype)
+    return a, ember.from_numpy(a.copy()), torch.from_numpy(a.copy())
+
+
+def assert_same(e, t):
+    """ember result `e` equals torch result `t`: dtype, shape and values."""
+    assert isinstance(e, ember.Tensor)
+    assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    assert tuple(e.shape) == tuple(t.shape)
+    np.testing.assert_allclose(e.numpy().astype(np.float64), t.numpy().astype(np.float64),
+                               rtol=1e-6, atol=1e-6)
+
+
+def torch_can(op, x, y):
+    """Torch's result, or None when torch rejects the combination."""
+    try:
+        return op(x, y)
+    except (RuntimeError, TypeError, ZeroDivisionError):
+        return None
+
+
+@pytest.mark.parametrize("op", ALL_BINARY, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("da", DTYPES)
+@pytest.mark.parametrize("db", DTYPES)
+def test_tensor_tensor_promotion_matches_torch(op, da, db):
+    _, ea, ta = make_pair((3, 4), da, 0)
+    _, eb, tb = make_pair((3, 4), db, 1)
+    expected = torch_can(op, ta, tb)
+    if expected is None:
+        with pytest.raises((TypeError, RuntimeError, ValueError)):
+            op(ea, eb)
+        return
+    assert_same(op(ea, eb), expected)
+
+
+@pytest.mark.parametrize("op", ALL_BINARY, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("shape", [(16,), (64, 64), (), (0,), (5, 1, 3)])
+def test_same_shape_float32(op, shape):
+    _, ea, ta = make_pair(shape, "float32", 0)
+    _, eb, tb = make_pair(shape, "float32", 1)
+    tb = tb.abs() + 0.5  # keep pow and division away from nan/inf
+    eb = ember.from_numpy(tb.numpy().copy())
+    assert_same(op(ea, eb), op(ta, tb))
+
+
+@pytest.mark.parametrize("op", ALL_BINARY, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("sa,sb", [((4, 1), (1, 5)), ((3, 4), (4,)), ((2, 3, 4), ()),
+                                   ((), (3,)), ((1,), (6,))])
+def test_broadcasting(op, sa, sb):
+    _, ea, ta = make_pair(sa, "float32", 0)
+    _, eb, tb = make_pair(sb, "float32", 1)
+    tb = tb.abs() + 0.5
+    eb = ember.from_numpy(tb.numpy().copy())
+    assert_same(op(ea, eb), op(ta, tb))
+    ta2 = ta.abs() + 0.5
+    ea2 = ember.from_numpy(ta2.numpy().copy())
+    assert_same(op(eb, ea2), op(tb, ta2))
+
+
+@pytest.mark.parametrize("op", BINARY, ids=lambda f: f.__name__)
+def test_non_contiguous_operands(op):
+    a, ea, ta = make_pair((6, 8), "float32", 0)
+    b, eb, tb = make_pair((8, 6), "float32", 1)
+    assert_same(op(ea.t(), eb), op(ta.t(), tb))
+    assert_same(op(eb, ea.t()), op(tb, ta.t()))
+    assert_same(op(ea[:, ::2], ea[:, 1::2]), op(ta[:, ::2], ta[:, 1::2]))
+    assert_same(op(ea.t(), ea.t()), op(ta.t(), ta.t()))
+
+
+@pytest.mark.parametrize("op", ALL_BINARY, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("scalar", [2, 2.5, True, -3, np.float32(1.5), np.int64(3),
+                                    np.float64(0.25)])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32"])
+def test_python_and_numpy_scalars_both_sides(op, scalar, dtype):
+    _, e, t = make_pair((2, 5), dtype, 0)
+    for left in (True, False):
+        args_e = (e, scalar) if left else (scalar, e)
+        args_t = (t, scalar) if left else (scalar, t)
+        expected = torch_can(op, *args_t)
+        if expected is None:
+            with pytest.raises((TypeError, RuntimeError, ValueError, ZeroDivisionError)):
+                op(*args_e)
+            continue
+        assert_same(op(*args_e), expected)
+
+
+@pytest.mark.parametrize("op", BINARY, ids=lambda f: f.__name__)
+def test_numpy_array_operands_both_sides(op):
+    a, ea, ta = make_pair((3, 4), "float32", 0)
+    b = np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32) + 3
+    r = op(ea, b)
+    assert isinstance(r, ember.Tensor)
+    np.testing.assert_allclose(r.numpy(), op(a, b), rtol=1e-6)
+    # numpy defers to the tensor (__array_priority__), so `arr op t` is a tensor too.
+    r = op(b, ea)
+    assert isinstance(r, ember.Tensor)
+    np.testing.assert_allclose(r.numpy(), op(b, a), rtol=1e-6)
+    # float64 array + float32 tensor promotes like two tensors.
+    r = op(ea, b.astype(np.float64))
+    assert r.dtype == ember.float64
+
+
+def test_unknown_operand_types_raise_type_error():
+    e = ember.ones(3)
+    for other in ("x", None, [1, 2, 3], object()):
+        for op in ALL_BINARY:
+            with pytest.raises(TypeError):
+                op(e, other)
+            if isinstance(other, str) and op is operator.mod:
+                continue  # "x" % t is string formatting, as in PyTorch
+            with pytest.raises(TypeError):
+                op(other, e)
+    with pytest.raises(TypeError):
+        pow(e, 2, 5)
+
+
+def test_other_types_reflected_methods_are_used():
+    class Other:
+        def __radd__(self, o):
+            return ("radd", o)
+
+        def __add__(self, o):
+            return ("add", o)
+
+        def __rmul__(self, o):
+            return "rmul"
+
+    e = ember.ones(2)
+    r = e + Other()
+    assert r[0] == "radd" and r[1] is e
+    r = Other() + e
+    assert r[0] == "add" and r[1] is e
+    assert e * Other() == "rmul"
+
+
+def test_explicit_dunder_calls_still_work():
+    e = ember.tensor([1.0, 2.0])
+    assert e.__add__("x") is NotImplemented
+    np.testing.assert_allclose(e.__radd__(1).numpy(), [2.0, 3.0])
+    np.testing.assert_allclose(e.__rsub__(1).numpy(), [0.0, -1.0])
+    np.testing.assert_allclose(e.__rpow__(2).numpy(), [2.0, 4.0])
+
+
+def test_subclass_operands():
+    p = Parameter(ember.tensor([1.0, 2.0]))
+    q = Parameter(ember.tensor([3.0, 5.0]))
+    e = ember.tensor([10.0, 20.0])
+    for op in BINARY:
+        for x, y in ((p, e), (e, p), (p, q), (p, 2.0), (2.0, p)):
+            xv = x.detach().numpy() if isinstance(x, ember.Tensor) else x
+            yv = y.detach().numpy() if isinstance(y, ember.Tensor) else y
+            r = op(x, y)
+            assert type(r) is ember.Tensor
+            np.testing.assert_allclose(r.detach().numpy(), op(xv, yv), rtol=1e-6)
+            assert r.requires_grad
+
+
+def test_errors_keep_their_messages():
+    with pytest.raises(ValueError, match=r"add: shapes \(2, 3\) and \(4,\) cannot be broadcast"):
+        ember.ones(2, 3) + ember.ones(4)
+    with pytest.raises(ValueError, match="mul: shapes"):
+        ember.ones(2, 3) * ember.ones(4)
+    with pytest.raises(TypeError, match="sub: subtraction with a bool tensor"):
+        ember.ones(2, dtype=ember.bool) - ember.ones(2, dtype=ember.bool)
+    with pytest.raises(ValueError, match="integer division by zero"):
+        ember.tensor([1, 2]) // ember.tensor([1, 0])
+
+
+@pytest.mark.parametrize("shape", [(16,), (4, 4), ()])
+def test_negation(shape):
+    _, e, t = make_pair(shape, "float32", 0)
+    assert_same(-e, -t)
+    _, e, t = make_pair(shape, "int64", 0)
+    assert_same(-e, -t)
+    with pytest.raises(TypeError):
+        -ember.ones(2, dtype=ember.bool)
+
+
+@pytest.mark.parametrize("op", BINARY, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("sa,sb", [((16,), (16,)), ((3, 4), (4,)), ((3, 4), ())])
+def test_gradients_match_torch(op, sa, sb):
+    a, _, _ = make_pair(sa, "float32", 0)
+    b, _, _ = make_pair(sb, "float32", 1)
+    b = np.abs(b) + 0.5
+    ea = ember.tensor(a, requires_grad=True)
+    eb = ember.tensor(b, requires_grad=True)
+    ta = torch.tensor(a, requires_grad=True)
+    tb = torch.tensor(b, requires_grad=True)
+    (op(ea, eb) * 1.5).sum().backward()
+    (op(ta, tb) * 1.5).sum().backward()
+    np.testing.assert_allclose(ea.grad.numpy(), ta.grad.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(eb.grad.numpy(), tb.grad.numpy(), rtol=1e-5, atol=1e-6)
+    # only one side requiring grad
+    ec = ember.tensor(a, requires_grad=True)
+    tc = torch.tensor(a, requires_grad=True)
+    op(ec, ember.tensor(b)).sum().backward()
+    op(tc, torch.tensor(b)).sum().backward()
+    np.testing.assert_allclose(ec.grad.numpy(), tc.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("op", BINARY, ids=lambda f: f.__name__)
+def test_gradcheck_float64(op):
+    rng = np.random.default_rng(0)
+    a = ember.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    b = ember.tensor(np.abs(rng.standard_normal((3, 4))) + 0.5, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda x, y: op(x, y), (a, b))
+    assert ember.autograd.gradcheck(lambda x: op(x, 2.5), (a,))
+
+
+def test_no_grad_results_have_no_history():
+    a = ember.ones(4, requires_grad=True)
+    with ember.no_grad():
+        for op in BINARY:
+            r = op(a, a)
+            assert not r.requires_grad and r.grad_fn is None
+    r = a * a
+    assert r.requires_grad and r.grad_fn is not None
+
+
+def test_results_are_new_tensors():
+    a = ember.ones(16)
+    b = ember.ones(16)
+    r = a + b
+    assert r.data_ptr() not in (a.data_ptr(), b.data_ptr())
+    assert r.is_contiguous() and r.stride() == (1,)
+    r = ember.ones(3, 1, 4) * ember.ones(3, 1, 4)
+    assert r.stride() == (4, 4, 1)
