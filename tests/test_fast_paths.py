@@ -255,3 +255,105 @@ def test_results_are_new_tensors():
     assert r.is_contiguous() and r.stride() == (1,)
     r = ember.ones(3, 1, 4) * ember.ones(3, 1, 4)
     assert r.stride() == (4, 4, 1)
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+@pytest.mark.parametrize("scalar", [0.5, 1, float("nan"), float("inf")])
+def test_maximum_minimum_with_scalars(name, scalar):
+    a = np.array([0.0, 1.0, -2.0, np.nan, 3.5, -np.inf, 7.0, 0.25, 1.0], dtype=np.float32)
+    e = ember.from_numpy(a.copy())
+    t = torch.from_numpy(a.copy())
+    ts = torch.tensor(scalar)
+    assert_nan_same(getattr(ember, name)(e, scalar), getattr(torch, name)(t, ts))
+    assert_nan_same(getattr(ember, name)(scalar, e), getattr(torch, name)(ts, t))
+
+
+def assert_nan_same(e, t):
+    """Values equal with NaNs in the same places; dtypes equal."""
+    assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("scalar", [2, 2.5, 1e-40, 3.4e38, -7])
+@pytest.mark.parametrize("n", [1, 7, 8, 16, 33, 4096])
+def test_float32_scalar_kernels_match_general_path(scalar, n):
+    a = np.random.default_rng(0).standard_normal(n).astype(np.float32) * 100
+    e = ember.from_numpy(a.copy())
+    t = torch.from_numpy(a.copy())
+    s32 = np.float32(scalar)
+    # The general path: the number as a 0-d float32 tensor (not a wrapped number), and a
+    # non-contiguous copy of the data.
+    s_t = ember.tensor(float(s32), dtype=ember.float32)
+    e_nc = ember.from_numpy(np.stack([a, a], 1))[:, 0]
+    with np.errstate(all="ignore"):
+        for op in BINARY:
+            r = op(e, scalar)
+            assert r.dtype == ember.float32
+            assert_nan_same(r, torch.from_numpy(op(a, s32)))  # IEEE float32, like numpy
+            assert_nan_same(r, op(e, s_t))
+            assert_nan_same(r, op(e_nc, scalar))
+            r = op(scalar, e)
+            assert_nan_same(r, torch.from_numpy(op(s32, a)))
+            assert_nan_same(r, op(s_t, e))
+            np.testing.assert_allclose(r.numpy(), op(scalar, t).numpy(), rtol=1e-6, atol=1e-37)
+
+
+@pytest.mark.parametrize("name", ["relu", "neg", "exp", "sigmoid", "tanh", "abs", "sqrt"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_unary_values_and_grads(name, dtype):
+    a = np.random.default_rng(0).standard_normal((4, 5)).astype(dtype)
+    if name == "sqrt":
+        a = np.abs(a) + 0.1
+    with ember.no_grad():
+        assert_same(getattr(ember, name)(ember.from_numpy(a.copy())),
+                    getattr(torch, name)(torch.from_numpy(a.copy())))
+    # non-contiguous input
+    assert_same(getattr(ember, name)(ember.from_numpy(a.copy()).t()),
+                getattr(torch, name)(torch.from_numpy(a.copy()).t()))
+    e = ember.tensor(a, requires_grad=True)
+    t = torch.tensor(a, requires_grad=True)
+    getattr(ember, name)(e).sum().backward()
+    getattr(torch, name)(t).sum().backward()
+    np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_unary_integer_inputs_convert_like_torch():
+    a = np.arange(-3, 5, dtype=np.int64)
+    for name in ["exp", "sigmoid", "relu", "neg", "abs"]:
+        assert_same(getattr(ember, name)(ember.from_numpy(a.copy())),
+                    getattr(torch, name)(torch.from_numpy(a.copy())))
+
+
+@pytest.mark.parametrize("shape", [(64, 64), (3, 0), (), (100_000,)])
+def test_sum_and_mean(shape):
+    a, e, t = make_pair(shape, "float32", 0)
+    assert_same(e.sum(), t.sum())
+    if a.size:
+        assert_same(e.mean(), t.mean())
+    e = ember.tensor(a, requires_grad=True)
+    tt = torch.tensor(a, requires_grad=True)
+    (e.sum() * 2.0).backward()
+    (tt.sum() * 2.0).backward()
+    np.testing.assert_allclose(e.grad.numpy(), tt.grad.numpy())
+    with ember.no_grad():
+        assert not ember.tensor(a, requires_grad=True).sum().requires_grad
+
+
+def test_allocator_reuses_blocks_and_counts_bytes():
+    ember.empty_cache()
+    a = ember.ones(64, 64)
+    b = ember.ones(64, 64)
+    (a + b)  # warm the cache for this size
+    before = ember.memory_stats()
+    for _ in range(10):
+        a + b
+    after = ember.memory_stats()
+    assert after["num_system_allocs"] == before["num_system_allocs"]
+    assert after["allocated_bytes"] == before["allocated_bytes"]
+    big = ember.empty(3 << 20)  # 12 MiB: a 1 MiB-multiple block
+    assert ember.memory_stats()["allocated_bytes"] == before["allocated_bytes"] + (12 << 20)
+    del big
+    assert ember.memory_stats()["allocated_bytes"] == before["allocated_bytes"]
+    assert ember.memory_stats()["cached_bytes"] >= 12 << 20
+    ember.empty_cache()
+    assert ember.memory_stats()["cached_bytes"] == 0
