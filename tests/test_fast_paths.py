@@ -357,3 +357,72 @@ def test_allocator_reuses_blocks_and_counts_bytes():
     assert ember.memory_stats()["cached_bytes"] >= 12 << 20
     ember.empty_cache()
     assert ember.memory_stats()["cached_bytes"] == 0
+
+
+FAST_UNARY = ["neg", "exp", "log", "sqrt", "rsqrt", "abs", "sigmoid", "tanh", "relu", "silu"]
+
+
+@pytest.mark.parametrize("name", FAST_UNARY)
+def test_fast_unary_calls_match_torch(name):
+    a = np.abs(np.random.default_rng(0).standard_normal((3, 5)).astype(np.float32)) + 0.1
+    a[0, 0] = -a[0, 0] if name not in ("log", "sqrt", "rsqrt") else a[0, 0]
+    e = ember.from_numpy(a.copy())
+    t = torch.from_numpy(a.copy())
+    tfn = torch.nn.functional.silu if name == "silu" else getattr(torch, name)
+    assert_same(getattr(ember, name)(e), tfn(t))
+    assert_same(getattr(e, name)(), tfn(t))
+    assert_same(getattr(ember, name)(input=e), tfn(input=t))
+    assert_same(getattr(ember.Tensor, name)(e), tfn(t))
+    p = Parameter(ember.from_numpy(a.copy()))
+    r = getattr(p, name)()
+    assert type(r) is ember.Tensor and r.requires_grad and r.grad_fn is not None
+
+
+@pytest.mark.parametrize("name", FAST_UNARY)
+def test_fast_unary_calls_keep_binding_errors_and_docs(name):
+    fn = getattr(ember, name)
+    with pytest.raises(TypeError, match=rf"{name}\(\): incompatible function arguments"):
+        fn("x")
+    with pytest.raises(TypeError, match=rf"{name}\(\): incompatible function arguments"):
+        getattr(ember.ones(2), name)(1)
+    with pytest.raises(TypeError):
+        fn()
+    assert fn.__name__ == name
+    assert fn.__doc__.startswith(f"{name}(input: ")
+    assert getattr(ember.Tensor, name).__doc__.startswith(f"{name}(self: ")
+
+
+def test_fast_relu_on_bool_and_integers():
+    with pytest.raises(TypeError, match="relu"):
+        ember.relu(ember.ones(2, dtype=ember.bool))
+    with pytest.raises(TypeError, match="relu"):
+        ember.ones(2, dtype=ember.bool).relu()
+    x = np.array([-2, 0, 3], dtype=np.int64)
+    assert_same(ember.from_numpy(x).relu(), torch.from_numpy(x).relu())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "bool", "uint8"])
+def test_fast_sum_calls(dtype):
+    a, e, t = make_pair((4, 6), dtype, 0)
+    assert_same(e.sum(), t.sum())
+    assert_same(ember.sum(e), torch.sum(t))
+    assert_same(e.sum(0), t.sum(0))
+    assert_same(e.sum(dim=1, keepdim=True), t.sum(dim=1, keepdim=True))
+    assert_same(ember.sum(e, (0, 1)), torch.sum(t, (0, 1)))
+    assert_same(e.sum(dtype=ember.float64), t.sum(dtype=torch.float64))
+    assert_same(ember.sum(input=e), torch.sum(input=t))
+    assert_same(e.t().sum(), t.t().sum())
+    with pytest.raises(IndexError, match="sum: dim 5 is out of range"):
+        e.sum(5)
+    with pytest.raises(TypeError):
+        ember.sum([1, 2])
+
+
+def test_fast_calls_are_traced():
+    def f(x):
+        return (x.relu() * 2.0 + ember.exp(x) - x).sum()
+
+    x = ember.randn(3, 4)
+    tf = ember.jit.trace(f, (x,))
+    y = ember.randn(3, 4)
+    np.testing.assert_allclose(tf(y).numpy(), f(y).numpy(), rtol=1e-6)

@@ -115,7 +115,7 @@ py::object binary_dunder(const Tensor& a, py::handle other, Tensor (*f)(const Te
     }
     b = operand_from_numpy(py::reinterpret_borrow<py::array>(other));
   }
-  return py::cast(reflected ? f(b, a) : f(a, b));
+  return wrap(reflected ? f(b, a) : f(a, b));
 }
 
 Tensor add2(const Tensor& a, const Tensor& b) { return add(a, b); }
@@ -128,19 +128,6 @@ Tensor sub2(const Tensor& a, const Tensor& b) { return sub(a, b); }
 // defined for explicit calls and for subclasses): the left operand is a tensor -> its
 // `__add__`; else the right one is -> its `__radd__`; anything else -> NotImplemented, so
 // Python tries the other operand's reflected method.
-
-// Runs `body` (returning a py::object) and converts C++ exceptions as pybind11's dispatcher does.
-template <typename Body>
-PyObject* slot_call(Body&& body) noexcept {
-  try {
-    return body().release().ptr();
-  } catch (py::error_already_set& e) {
-    e.restore();
-  } catch (...) {
-    py::detail::try_translate_exceptions();
-  }
-  return nullptr;
-}
 
 template <Tensor (*F)(const Tensor&, const Tensor&)>
 PyObject* nb_binary(PyObject* x, PyObject* y) {
@@ -162,7 +149,7 @@ PyObject* nb_power(PyObject* x, PyObject* y, PyObject* mod) {
 PyObject* nb_negative(PyObject* x) {
   return slot_call([&]() -> py::object {
     const Tensor* a = tensor_of(x);
-    return py::cast(neg(a != nullptr ? *a : py::handle(x).cast<const Tensor&>()));
+    return wrap(neg(a != nullptr ? *a : py::handle(x).cast<const Tensor&>()));
   });
 }
 

@@ -33,6 +33,26 @@ inline const Tensor* tensor_of(PyObject* o) {
   return &py::handle(o).cast<const Tensor&>();
 }
 
+/// A new reference to a Python ember.Tensor owning `t`: what py::cast(std::move(t)) makes, built
+/// without pybind11's per-call type lookups (the result of every hot op goes through here).
+PyObject* wrap_tensor(Tensor&& t);
+inline py::object wrap(Tensor&& t) { return py::reinterpret_steal<py::object>(wrap_tensor(std::move(t))); }
+
+/// Runs `body` (returning a py::object) for a raw CPython entry point (number slot, fast
+/// function) and converts C++ exceptions the way pybind11's dispatcher does; null on error.
+template <typename Body>
+PyObject* slot_call(Body&& body) noexcept {
+  try {
+    return body().release().ptr();
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (...) {
+    py::detail::try_translate_exceptions();
+  }
+  return nullptr;
+}
+
+
 /// Converts bool/int/float (incl. numpy scalars) to a Scalar; false when `h` is none of them.
 bool to_scalar(py::handle h, Scalar* out);
 /// Converts a Tensor or Python number; false when `h` is neither.
@@ -50,6 +70,8 @@ void init_optim(py::module_& m);
 void init_conv(py::module_& m, py::class_<Tensor>& cls);
 void init_norm(py::module_& m, py::class_<Tensor>& cls);
 void init_jit(py::module_& m);
+/// Fast entry points for hot one-tensor ops (after init_ops has bound them; fast_calls.cpp).
+void init_fast_calls(py::module_& m, py::class_<Tensor>& cls);
 
 /// Binds `fn` as `ember.<name>` and `Tensor.<name>` with one docstring. `first` names the
 /// tensor argument that becomes `self` in the method form.

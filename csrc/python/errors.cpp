@@ -37,6 +37,51 @@ bool to_scalar(py::handle h, Scalar* out) {
 
 PyTypeObject* g_tensor_type = nullptr;
 
+namespace {
+
+// pybind11's record of the Tensor type, looked up once.
+const py::detail::type_info* tensor_type_info() {
+  static const py::detail::type_info* info = py::detail::get_type_info(typeid(Tensor));
+  return info;
+}
+
+// Whether instances of the exact Tensor type use pybind11's simple layout (one registered type
+// whose holder, a std::unique_ptr, sits inline): then wrap_tensor can fill one in directly.
+bool simple_layout_ok() {
+  static const bool ok = [] {
+    const py::detail::type_info* info = tensor_type_info();
+    if (info == nullptr || info->type != g_tensor_type || !info->simple_ancestors) return false;
+    py::object probe = py::cast(Tensor());
+    auto* inst = reinterpret_cast<py::detail::instance*>(probe.ptr());
+    return inst->simple_layout && inst->owned && inst->simple_holder_constructed &&
+           inst->simple_instance_registered;
+  }();
+  return ok;
+}
+
+}  // namespace
+
+PyObject* wrap_tensor(Tensor&& t) {
+  if (!simple_layout_ok()) return py::cast(std::move(t)).release().ptr();
+  // The steps of pybind11's cast with return_value_policy::move (make_new_instance,
+  // allocate_layout, init_instance) for the simple layout: a new Tensor owned by the instance
+  // through its unique_ptr holder, registered in pybind11's instance map like any other.
+  PyObject* self = g_tensor_type->tp_alloc(g_tensor_type, 0);
+  if (self == nullptr) throw py::error_already_set();
+  auto* inst = reinterpret_cast<py::detail::instance*>(self);
+  inst->simple_layout = true;
+  inst->simple_holder_constructed = false;
+  inst->simple_instance_registered = false;
+  inst->owned = true;
+  auto* value = new Tensor(std::move(t));
+  inst->simple_value_holder[0] = value;
+  py::detail::register_instance(inst, value, tensor_type_info());
+  inst->simple_instance_registered = true;
+  new (&inst->simple_value_holder[1]) std::unique_ptr<Tensor>(value);
+  inst->simple_holder_constructed = true;
+  return self;
+}
+
 bool to_operand(py::handle h, Tensor* out) {
   if (const Tensor* t = tensor_of(h.ptr())) {
     *out = *t;
