@@ -426,3 +426,60 @@ def test_fast_calls_are_traced():
     tf = ember.jit.trace(f, (x,))
     y = ember.randn(3, 4)
     np.testing.assert_allclose(tf(y).numpy(), f(y).numpy(), rtol=1e-6)
+
+
+COMPARE = [operator.lt, operator.le, operator.eq, operator.ne, operator.gt, operator.ge]
+
+
+@pytest.mark.parametrize("op", COMPARE, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("da,db", [("float32", "float32"), ("int64", "float32"),
+                                   ("int32", "int64"), ("bool", "bool"), ("float64", "int32")])
+def test_comparisons_match_torch(op, da, db):
+    _, ea, ta = make_pair((3, 4), da, 0)
+    _, eb, tb = make_pair((3, 4), db, 0)  # same seed: some equal elements
+    assert_same(op(ea, eb), op(ta, tb))
+    assert_same(op(ea, eb[0]), op(ta, tb[0]))
+    assert_same(op(ea.t(), eb.t()), op(ta.t(), tb.t()))
+    for s in (1, 0.5, True):
+        assert_same(op(ea, s), op(ta, s))
+        assert_same(op(s, ea), op(s, ta))
+    arr = np.ones((3, 4), dtype=np.float32)
+    r = op(ea, arr)
+    assert isinstance(r, ember.Tensor) and r.dtype == ember.bool
+
+
+def test_comparison_with_other_types():
+    e = ember.ones(3)
+    assert (e == None) is False  # noqa: E711  (NotImplemented -> identity)
+    assert (e != "x") is True
+    with pytest.raises(TypeError):
+        e < "x"
+    with pytest.raises(TypeError):
+        "x" < e
+    with pytest.raises(ValueError, match="lt: shapes"):
+        e < ember.ones(4)
+
+    class Other:
+        def __gt__(self, o):
+            return "reflected"
+
+    assert (e < Other()) == "reflected"
+
+
+@pytest.mark.parametrize("op", [operator.and_, operator.or_, operator.xor],
+                         ids=lambda f: f.__name__)
+def test_logical_operators(op):
+    _, ea, ta = make_pair((2, 5), "bool", 0)
+    _, eb, tb = make_pair((2, 5), "bool", 1)
+    assert_same(op(ea, eb), op(ta, tb))
+    assert_same(op(ea, True), op(ta, True))
+    assert_same(op(False, ea), op(False, ta))
+    with pytest.raises(TypeError):
+        op(ea, "x")
+
+
+def test_abs_operator():
+    _, e, t = make_pair((3, 3), "float32", 0)
+    assert_same(abs(e), abs(t))
+    _, e, t = make_pair((3, 3), "int64", 0)
+    assert_same(abs(-e), abs(-t))

@@ -153,6 +153,38 @@ PyObject* nb_negative(PyObject* x) {
   });
 }
 
+PyObject* nb_absolute(PyObject* x) {
+  return slot_call([&]() -> py::object {
+    const Tensor* a = tensor_of(x);
+    return wrap(abs(a != nullptr ? *a : py::handle(x).cast<const Tensor&>()));
+  });
+}
+
+// `a < b` and friends: CPython calls this with `self` a tensor (and tries the reflected
+// comparison on the other operand itself when this returns NotImplemented).
+PyObject* tp_richcompare(PyObject* self, PyObject* other, int op) {
+  return slot_call([&]() -> py::object {
+    const Tensor* a = tensor_of(self);
+    if (a == nullptr) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+    switch (op) {
+      case Py_LT:
+        return binary_dunder(*a, other, lt, false);
+      case Py_LE:
+        return binary_dunder(*a, other, le, false);
+      case Py_EQ:
+        return binary_dunder(*a, other, eq, false);
+      case Py_NE:
+        return binary_dunder(*a, other, ne, false);
+      case Py_GT:
+        return binary_dunder(*a, other, gt, false);
+      case Py_GE:
+        return binary_dunder(*a, other, ge, false);
+      default:
+        return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+    }
+  });
+}
+
 // Installs the slots on the Tensor type. Python subclasses (Parameter) keep CPython's generic
 // slots, which call the `__add__`-style methods: same results.
 void install_number_slots(PyTypeObject* type) {
@@ -165,6 +197,11 @@ void install_number_slots(PyTypeObject* type) {
   nb->nb_remainder = nb_binary<remainder>;
   nb->nb_power = nb_power;
   nb->nb_negative = nb_negative;
+  nb->nb_absolute = nb_absolute;
+  nb->nb_and = nb_binary<logical_and>;
+  nb->nb_or = nb_binary<logical_or>;
+  nb->nb_xor = nb_binary<logical_xor>;
+  type->tp_richcompare = tp_richcompare;
   PyType_Modified(type);
 }
 

@@ -98,7 +98,13 @@ Tensor binary_kernel(BinaryOp op, const Tensor& a, const Tensor& b, DType comput
 }
 
 Tensor compare_kernel(CompareOp op, const Tensor& a, const Tensor& b, const char* name) {
-  Prepared p = prepare(a, b, meta::result_type(a, b), name);
+  const DType compute = result_type2(a, b);
+  if (plain_operands(a.impl(), b.impl(), compute)) {
+    Tensor out = empty_with_sizes(a, DType::Bool);
+    cpu::compare(op, out, a, b);
+    return out;
+  }
+  Prepared p = prepare(a, b, compute, name);
   Tensor out = empty(p.sizes, DType::Bool, a.device());
   cpu::compare(op, out, p.a, p.b);
   return out;
