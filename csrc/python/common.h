@@ -38,6 +38,10 @@ inline const Tensor* tensor_of(PyObject* o) {
 PyObject* wrap_tensor(Tensor&& t);
 inline py::object wrap(Tensor&& t) { return py::reinterpret_steal<py::object>(wrap_tensor(std::move(t))); }
 
+/// Sets the Python error for the C++ exception being handled (call inside `catch (...)`), with
+/// the translators pybind11's dispatcher uses (ember's and pybind11's own).
+void translate_current_exception() noexcept;
+
 /// Runs `body` (returning a py::object) for a raw CPython entry point (number slot, fast
 /// function) and converts C++ exceptions the way pybind11's dispatcher does; null on error.
 template <typename Body>
@@ -47,7 +51,7 @@ PyObject* slot_call(Body&& body) noexcept {
   } catch (py::error_already_set& e) {
     e.restore();
   } catch (...) {
-    py::detail::try_translate_exceptions();
+    translate_current_exception();
   }
   return nullptr;
 }

@@ -1,5 +1,10 @@
 #include "common.h"
 
+#if __has_include(<pybind11/detail/exception_translation.h>)
+#include <pybind11/detail/exception_translation.h>
+#define EMBER_HAVE_TRY_TRANSLATE 1
+#endif
+
 namespace ember::python {
 
 bool to_scalar(py::handle h, Scalar* out) {
@@ -112,7 +117,31 @@ Shape parse_shape(const py::args& args, const char* op) {
   return out;
 }
 
+namespace {
+// Older pybind11 has no public hook to run its translators, so the exception is rethrown
+// inside a bound function: its dispatcher translates it. Only error paths get here.
+thread_local std::exception_ptr t_pending;
+PyObject* g_rethrow = nullptr;
+}  // namespace
+
+void translate_current_exception() noexcept {
+#ifdef EMBER_HAVE_TRY_TRANSLATE
+  py::detail::try_translate_exceptions();
+#else
+  t_pending = std::current_exception();
+  PyObject* r = PyObject_CallNoArgs(g_rethrow);
+  t_pending = nullptr;
+  if (r != nullptr) {
+    Py_DECREF(r);
+    PyErr_SetString(PyExc_SystemError, "ember: an exception escaped translation");
+  }
+#endif
+}
+
 void init_errors(py::module_& m) {
+  g_rethrow = py::cpp_function([] {
+    if (t_pending) std::rethrow_exception(t_pending);
+  }).release().ptr();
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
