@@ -483,3 +483,68 @@ def test_abs_operator():
     assert_same(abs(e), abs(t))
     _, e, t = make_pair((3, 3), "int64", 0)
     assert_same(abs(-e), abs(-t))
+
+
+@pytest.mark.parametrize("op", BINARY + COMPARE, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+def test_expanded_single_value_operands(op, dtype):
+    a, ea, ta = make_pair((4, 5), dtype, 0)
+    sv_e = ember.from_numpy(np.array(3, dtype=dtype)).expand(4, 5)
+    sv_t = torch.from_numpy(np.array(3, dtype=dtype)).expand(4, 5)
+    sw_e = ember.from_numpy(np.array([[2]], dtype=dtype)).expand(4, 5)
+    sw_t = torch.from_numpy(np.array([[2]], dtype=dtype)).expand(4, 5)
+    assert_same(op(ea, sv_e), op(ta, sv_t))
+    assert_same(op(sv_e, ea), op(sv_t, ta))
+    assert_same(op(sv_e, sw_e), op(sv_t, sw_t))
+    assert_same(op(sv_e, 2), op(sv_t, 2))
+    assert_same(op(sv_e, ember.from_numpy(np.array(2, dtype=dtype))),
+                op(sv_t, torch.from_numpy(np.array(2, dtype=dtype))))
+
+
+def test_sum_backward_through_scalar_ops_matches_torch():
+    a = np.random.default_rng(0).standard_normal((64, 64)).astype(np.float32)
+    b = np.random.default_rng(1).standard_normal((64, 64)).astype(np.float32)
+    ea, eb = ember.tensor(a, requires_grad=True), ember.tensor(b, requires_grad=True)
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    (ember.matmul(ea, eb).relu() * 2.0 + 1.0).sum().backward()
+    (torch.matmul(ta, tb).relu() * 2.0 + 1.0).sum().backward()
+    np.testing.assert_allclose(ea.grad.numpy(), ta.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(eb.grad.numpy(), tb.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_relu_backward_values(dtype):
+    a = np.array([[-1.0, 0.0, 2.0], [np.nan, 3.0, -0.0]], dtype=dtype)
+    g = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=dtype)
+    e = ember.tensor(a, requires_grad=True)
+    t = torch.tensor(a, requires_grad=True)
+    e.relu().backward(ember.tensor(g))
+    t.relu().backward(torch.tensor(g))
+    # ember gives 0 at a NaN input (tests/ops/test_simd_paths.py); PyTorch passes g through.
+    want = t.grad.numpy().copy()
+    want[np.isnan(a)] = 0
+    np.testing.assert_array_equal(e.grad.numpy(), want)
+    # a non-contiguous upstream gradient
+    e2 = ember.tensor(a.T.copy(), requires_grad=True)
+    e2.relu().backward(ember.tensor(g).t())
+    np.testing.assert_array_equal(e2.grad.numpy(), want.T)
+
+
+def test_relu_double_backward_matches_torch():
+    a = np.random.default_rng(0).standard_normal((3, 4))
+    e = ember.tensor(a, requires_grad=True)
+    t = torch.tensor(a, requires_grad=True)
+    ge, = ember.autograd.grad((e.relu() ** 2).sum(), e, create_graph=True)
+    gt, = torch.autograd.grad((t.relu() ** 2).sum(), t, create_graph=True)
+    np.testing.assert_allclose(ge.detach().numpy(), gt.detach().numpy())
+    ge.sum().backward()
+    gt.sum().backward()
+    np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy())
+    # the same through the recorded formula (create_graph) and the one-pass kernel
+    x = np.array([-1.0, np.nan, 2.0, 0.0])
+    e1 = ember.tensor(x, requires_grad=True)
+    g1, = ember.autograd.grad(e1.relu().sum(), e1, create_graph=True)
+    e2 = ember.tensor(x, requires_grad=True)
+    g2, = ember.autograd.grad(e2.relu().sum(), e2)
+    np.testing.assert_array_equal(g1.detach().numpy(), g2.numpy())
+    np.testing.assert_array_equal(g2.numpy(), [0.0, 0.0, 1.0, 0.0])

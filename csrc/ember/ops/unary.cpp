@@ -1,5 +1,6 @@
 #include <cmath>
 
+#include "ember/cpu/parallel.h"
 #include "ember/ops/internal.h"
 #include "ember/jit/trace_hook.h"
 
@@ -153,12 +154,42 @@ Tensor tanh(const Tensor& x) {
   }, kSaveOutput);
 }
 
+namespace {
+
+// ReLU's gradient: g where the output is positive, else 0 (NaN outputs give 0). One pass over
+// contiguous floating tensors when no graph is being built (no create_graph, no trace);
+// otherwise the same formula through recorded ops, so higher-order gradients flow.
+Tensor relu_backward(const Tensor& out, const Tensor& g) {
+  const DType dt = g.dtype();
+  if (!jit::is_tracing() && !autograd::needs_record({&out, &g}) && out.dtype() == dt &&
+      is_floating(dt) && out.is_contiguous() && g.is_contiguous() && out.sizes() == g.sizes() &&
+      out.device().is_cpu() && g.device().is_cpu()) {
+    const Shape& sizes = g.sizes();
+    auto storage = std::make_shared<StorageImpl>(static_cast<size_t>(g.numel()) * itemsize(dt),
+                                                 g.device());
+    Tensor r(std::make_shared<TensorImpl>(std::move(storage), sizes, contiguous_strides(sizes),
+                                          0, dt));
+    EMBER_DISPATCH_FLOATING(dt, "relu_backward", [&] {
+      scalar_t* o = r.data_ptr<scalar_t>();
+      const scalar_t* y = out.data_ptr<scalar_t>();
+      const scalar_t* gp = g.data_ptr<scalar_t>();
+      cpu::parallel_for(g.numel(), [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) o[i] = y[i] > scalar_t(0) ? gp[i] : scalar_t(0);
+      });
+    });
+    return r;
+  }
+  return where(gt(out, wrap_scalar(Scalar(0.0))), g, zeros_like(g));
+}
+
+}  // namespace
+
 Tensor relu(const Tensor& x) {
   EMBER_TRACE(relu, x);
   check_not_bool(x, "relu");
   Tensor y = unary_kernel(UnaryOp::Relu, x, x.dtype());
   return record1("ReluBackward0", y, x, [](const Ctx& c, const Tensor& g) {
-    return TensorList{where(gt(c.output(), wrap_scalar(Scalar(0.0))), g, zeros_like(g))};
+    return TensorList{relu_backward(c.output(), g)};
   }, kSaveOutput);
 }
 
