@@ -548,3 +548,46 @@ def test_relu_double_backward_matches_torch():
     g2, = ember.autograd.grad(e2.relu().sum(), e2)
     np.testing.assert_array_equal(g1.detach().numpy(), g2.numpy())
     np.testing.assert_array_equal(g2.numpy(), [0.0, 0.0, 1.0, 0.0])
+
+
+def test_results_are_freed_when_dropped():
+    a = ember.ones(256)
+    b = ember.ones(256)
+    r = a + b  # noqa: F841  (warm the cache for this size)
+    del r
+    before = ember.memory_stats()["allocated_bytes"]
+    results = [a + b, a * b, -a, a.relu(), ember.exp(a), a < b, a.sum()]
+    assert ember.memory_stats()["allocated_bytes"] > before
+    del results
+    assert ember.memory_stats()["allocated_bytes"] == before
+
+
+def test_weak_references_and_subclass_instances_are_released():
+    import gc
+    import weakref
+
+    a = ember.ones(3)
+    r = a + 1
+    seen = []
+    ref = weakref.ref(r, lambda _: seen.append(True))
+    del r
+    gc.collect()
+    assert ref() is None and seen == [True]
+    p = Parameter(ember.ones(2))
+    pref = weakref.ref(p)
+    del p
+    gc.collect()
+    assert pref() is None
+
+
+def test_tensor_freed_while_an_exception_propagates():
+    arr = np.ones(4, dtype=np.float32)
+
+    def f():
+        t = ember.from_numpy(arr) + 1  # noqa: F841  (freed while the error unwinds)
+        u = ember.from_numpy(arr)  # noqa: F841  (its storage deleter runs Python code)
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError, match="boom"):
+        f()
+    np.testing.assert_array_equal(arr, 1)

@@ -414,6 +414,7 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
       .def("__imul__", [](Tensor& a, TensorArg b) { return mul_(a, b.t); })
       .def("__itruediv__", [](Tensor& a, TensorArg b) { return div_(a, b.t); });
   install_number_slots(g_tensor_type);
+  install_tensor_dealloc();
 
   m.def("from_numpy", &from_numpy, py::arg("ndarray"),
         R"doc(A tensor sharing memory with a numpy array (writes show in both).

@@ -36,6 +36,8 @@ inline const Tensor* tensor_of(PyObject* o) {
 /// A new reference to a Python ember.Tensor owning `t`: what py::cast(std::move(t)) makes, built
 /// without pybind11's per-call type lookups (the result of every hot op goes through here).
 PyObject* wrap_tensor(Tensor&& t);
+/// Gives ember.Tensor a tp_dealloc that skips pybind11's per-call type lookups (common case).
+void install_tensor_dealloc();
 inline py::object wrap(Tensor&& t) { return py::reinterpret_steal<py::object>(wrap_tensor(std::move(t))); }
 
 /// Sets the Python error for the C++ exception being handled (call inside `catch (...)`), with

@@ -66,6 +66,50 @@ bool simple_layout_ok() {
 
 }  // namespace
 
+namespace {
+
+destructor g_pybind11_dealloc = nullptr;
+
+// tp_dealloc of ember.Tensor: pybind11's clear_instance for the common case (simple layout,
+// holder constructed, no weak references or keep-alive patients), without its per-call type
+// lookups; anything else goes to pybind11's own dealloc.
+void tensor_dealloc(PyObject* self) {
+  auto* inst = reinterpret_cast<py::detail::instance*>(self);
+  PyTypeObject* type = Py_TYPE(self);
+  if (type != g_tensor_type || !inst->simple_layout || !inst->simple_holder_constructed ||
+      inst->has_patients || inst->weakrefs != nullptr) {
+    g_pybind11_dealloc(self);
+    return;
+  }
+  void* value = inst->simple_value_holder[0];
+  if (inst->simple_instance_registered &&
+      !py::detail::deregister_instance(inst, value, tensor_type_info())) {
+    py::pybind11_fail("pybind11_object_dealloc(): Tried to deallocate unregistered instance!");
+  }
+  {
+    // As pybind11: a pending Python error is kept aside while the C++ destructor runs.
+    py::error_scope scope;
+    using Holder = std::unique_ptr<Tensor>;
+    reinterpret_cast<Holder*>(&inst->simple_value_holder[1])->~Holder();
+    inst->simple_holder_constructed = false;
+    inst->simple_value_holder[0] = nullptr;
+  }
+  type->tp_free(self);
+  Py_DECREF(type);
+}
+
+}  // namespace
+
+void install_tensor_dealloc() {
+  PyTypeObject* type = g_tensor_type;
+  // Only for the layout assumed above: no instance dict, not GC-tracked.
+  if (!simple_layout_ok() || type->tp_dictoffset != 0 || PyType_HasFeature(type, Py_TPFLAGS_HAVE_GC)) {
+    return;
+  }
+  g_pybind11_dealloc = type->tp_dealloc;
+  type->tp_dealloc = tensor_dealloc;
+}
+
 PyObject* wrap_tensor(Tensor&& t) {
   if (!simple_layout_ok()) return py::cast(std::move(t)).release().ptr();
   // The steps of pybind11's cast with return_value_policy::move (make_new_instance,
