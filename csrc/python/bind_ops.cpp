@@ -5,6 +5,9 @@ namespace ember::python {
 
 namespace {
 
+// Work this small finishes in less time than releasing and retaking the GIL takes.
+constexpr int64_t kReleaseGilElements = int64_t{1} << 15;
+
 std::optional<DType> opt_dtype(py::handle h) {
   if (h.is_none()) return std::nullopt;
   return h.cast<DType>();
@@ -129,6 +132,7 @@ Reference: Maas et al., "Rectifier Nonlinearities Improve Neural Network Acousti
          [](const Tensor& x, py::object dim, bool keepdim, py::object dtype) {
            DimList dims = dims_arg(dim);
            auto dt = opt_dtype(dtype);
+           if (x.numel() < kReleaseGilElements) return sum(x, dims, keepdim, dt);
            py::gil_scoped_release nogil;
            return sum(x, dims, keepdim, dt);
          },

@@ -115,15 +115,100 @@ py::object binary_dunder(const Tensor& a, py::handle other, Tensor (*f)(const Te
     }
     b = operand_from_numpy(py::reinterpret_borrow<py::array>(other));
   }
-  return py::cast(reflected ? f(b, a) : f(a, b));
+  return wrap(reflected ? f(b, a) : f(a, b));
 }
 
 Tensor add2(const Tensor& a, const Tensor& b) { return add(a, b); }
 Tensor sub2(const Tensor& a, const Tensor& b) { return sub(a, b); }
 
+// ---- number slots ---------------------------------------------------------------------------
+// `a + b` on two tensors would otherwise go through CPython's generic slot (a lookup of
+// `__add__` on the type, a bound-method call) and pybind11's overload dispatch. These slots
+// call the op directly, with the same behavior as the `__add__`/`__radd__` methods (which stay
+// defined for explicit calls and for subclasses): the left operand is a tensor -> its
+// `__add__`; else the right one is -> its `__radd__`; anything else -> NotImplemented, so
+// Python tries the other operand's reflected method.
+
+template <Tensor (*F)(const Tensor&, const Tensor&)>
+PyObject* nb_binary(PyObject* x, PyObject* y) {
+  return slot_call([&]() -> py::object {
+    if (const Tensor* a = tensor_of(x)) return binary_dunder(*a, y, F, false);
+    if (const Tensor* b = tensor_of(y)) return binary_dunder(*b, x, F, true);
+    return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+  });
+}
+
+Tensor mul2(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor div2(const Tensor& a, const Tensor& b) { return div(a, b); }
+
+PyObject* nb_power(PyObject* x, PyObject* y, PyObject* mod) {
+  if (mod != Py_None) Py_RETURN_NOTIMPLEMENTED;  // pow(t, e, m): TypeError, as before
+  return nb_binary<pow>(x, y);
+}
+
+PyObject* nb_negative(PyObject* x) {
+  return slot_call([&]() -> py::object {
+    const Tensor* a = tensor_of(x);
+    return wrap(neg(a != nullptr ? *a : py::handle(x).cast<const Tensor&>()));
+  });
+}
+
+PyObject* nb_absolute(PyObject* x) {
+  return slot_call([&]() -> py::object {
+    const Tensor* a = tensor_of(x);
+    return wrap(abs(a != nullptr ? *a : py::handle(x).cast<const Tensor&>()));
+  });
+}
+
+// `a < b` and friends: CPython calls this with `self` a tensor (and tries the reflected
+// comparison on the other operand itself when this returns NotImplemented).
+PyObject* tp_richcompare(PyObject* self, PyObject* other, int op) {
+  return slot_call([&]() -> py::object {
+    const Tensor* a = tensor_of(self);
+    if (a == nullptr) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+    switch (op) {
+      case Py_LT:
+        return binary_dunder(*a, other, lt, false);
+      case Py_LE:
+        return binary_dunder(*a, other, le, false);
+      case Py_EQ:
+        return binary_dunder(*a, other, eq, false);
+      case Py_NE:
+        return binary_dunder(*a, other, ne, false);
+      case Py_GT:
+        return binary_dunder(*a, other, gt, false);
+      case Py_GE:
+        return binary_dunder(*a, other, ge, false);
+      default:
+        return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+    }
+  });
+}
+
+// Installs the slots on the Tensor type. Python subclasses (Parameter) keep CPython's generic
+// slots, which call the `__add__`-style methods: same results.
+void install_number_slots(PyTypeObject* type) {
+  PyNumberMethods* nb = type->tp_as_number;
+  nb->nb_add = nb_binary<add2>;
+  nb->nb_subtract = nb_binary<sub2>;
+  nb->nb_multiply = nb_binary<mul2>;
+  nb->nb_true_divide = nb_binary<div2>;
+  nb->nb_floor_divide = nb_binary<floor_divide>;
+  nb->nb_remainder = nb_binary<remainder>;
+  nb->nb_power = nb_power;
+  nb->nb_negative = nb_negative;
+  nb->nb_absolute = nb_absolute;
+  nb->nb_and = nb_binary<logical_and>;
+  nb->nb_or = nb_binary<logical_or>;
+  nb->nb_xor = nb_binary<logical_xor>;
+  type->tp_richcompare = tp_richcompare;
+  PyType_Modified(type);
+}
+
 }  // namespace
 
 void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
+  g_tensor_type = reinterpret_cast<PyTypeObject*>(cls.ptr());
   py::enum_<DType>(m, "dtype")
       .value("bool", DType::Bool)
       .value("uint8", DType::UInt8)
@@ -328,6 +413,8 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
       .def("__isub__", [](Tensor& a, TensorArg b) { return sub_(a, b.t); })
       .def("__imul__", [](Tensor& a, TensorArg b) { return mul_(a, b.t); })
       .def("__itruediv__", [](Tensor& a, TensorArg b) { return div_(a, b.t); });
+  install_number_slots(g_tensor_type);
+  install_tensor_dealloc();
 
   m.def("from_numpy", &from_numpy, py::arg("ndarray"),
         R"doc(A tensor sharing memory with a numpy array (writes show in both).

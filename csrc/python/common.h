@@ -18,6 +18,47 @@ struct TensorArg {
   operator const Tensor&() const { return t; }
 };
 
+/// The Python type object of ember.Tensor (set once when the module loads).
+extern PyTypeObject* g_tensor_type;
+
+/// The C++ tensor inside `o` when `o` is an initialized ember.Tensor (or subclass) instance;
+/// null otherwise. Cheaper than py::isinstance + cast: one subtype check and a field read.
+inline const Tensor* tensor_of(PyObject* o) {
+  if (Py_TYPE(o) != g_tensor_type && !PyType_IsSubtype(Py_TYPE(o), g_tensor_type)) return nullptr;
+  auto* inst = reinterpret_cast<py::detail::instance*>(o);
+  if (inst->simple_layout) {
+    return inst->simple_holder_constructed ? static_cast<const Tensor*>(inst->simple_value_holder[0])
+                                           : nullptr;
+  }
+  return &py::handle(o).cast<const Tensor&>();
+}
+
+/// A new reference to a Python ember.Tensor owning `t`: what py::cast(std::move(t)) makes, built
+/// without pybind11's per-call type lookups (the result of every hot op goes through here).
+PyObject* wrap_tensor(Tensor&& t);
+/// Gives ember.Tensor a tp_dealloc that skips pybind11's per-call type lookups (common case).
+void install_tensor_dealloc();
+inline py::object wrap(Tensor&& t) { return py::reinterpret_steal<py::object>(wrap_tensor(std::move(t))); }
+
+/// Sets the Python error for the C++ exception being handled (call inside `catch (...)`), with
+/// the translators pybind11's dispatcher uses (ember's and pybind11's own).
+void translate_current_exception() noexcept;
+
+/// Runs `body` (returning a py::object) for a raw CPython entry point (number slot, fast
+/// function) and converts C++ exceptions the way pybind11's dispatcher does; null on error.
+template <typename Body>
+PyObject* slot_call(Body&& body) noexcept {
+  try {
+    return body().release().ptr();
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (...) {
+    translate_current_exception();
+  }
+  return nullptr;
+}
+
+
 /// Converts bool/int/float (incl. numpy scalars) to a Scalar; false when `h` is none of them.
 bool to_scalar(py::handle h, Scalar* out);
 /// Converts a Tensor or Python number; false when `h` is neither.
@@ -35,6 +76,8 @@ void init_optim(py::module_& m);
 void init_conv(py::module_& m, py::class_<Tensor>& cls);
 void init_norm(py::module_& m, py::class_<Tensor>& cls);
 void init_jit(py::module_& m);
+/// Fast entry points for hot one-tensor ops (after init_ops has bound them; fast_calls.cpp).
+void init_fast_calls(py::module_& m, py::class_<Tensor>& cls);
 
 /// Binds `fn` as `ember.<name>` and `Tensor.<name>` with one docstring. `first` names the
 /// tensor argument that becomes `self` in the method form.

@@ -1,5 +1,10 @@
 #include "common.h"
 
+#if __has_include(<pybind11/detail/exception_translation.h>)
+#include <pybind11/detail/exception_translation.h>
+#define EMBER_HAVE_TRY_TRANSLATE 1
+#endif
+
 namespace ember::python {
 
 bool to_scalar(py::handle h, Scalar* out) {
@@ -35,9 +40,100 @@ bool to_scalar(py::handle h, Scalar* out) {
   return false;
 }
 
+PyTypeObject* g_tensor_type = nullptr;
+
+namespace {
+
+// pybind11's record of the Tensor type, looked up once.
+const py::detail::type_info* tensor_type_info() {
+  static const py::detail::type_info* info = py::detail::get_type_info(typeid(Tensor));
+  return info;
+}
+
+// Whether instances of the exact Tensor type use pybind11's simple layout (one registered type
+// whose holder, a std::unique_ptr, sits inline): then wrap_tensor can fill one in directly.
+bool simple_layout_ok() {
+  static const bool ok = [] {
+    const py::detail::type_info* info = tensor_type_info();
+    if (info == nullptr || info->type != g_tensor_type || !info->simple_ancestors) return false;
+    py::object probe = py::cast(Tensor());
+    auto* inst = reinterpret_cast<py::detail::instance*>(probe.ptr());
+    return inst->simple_layout && inst->owned && inst->simple_holder_constructed &&
+           inst->simple_instance_registered;
+  }();
+  return ok;
+}
+
+}  // namespace
+
+namespace {
+
+destructor g_pybind11_dealloc = nullptr;
+
+// tp_dealloc of ember.Tensor: pybind11's clear_instance for the common case (simple layout,
+// holder constructed, no weak references or keep-alive patients), without its per-call type
+// lookups; anything else goes to pybind11's own dealloc.
+void tensor_dealloc(PyObject* self) {
+  auto* inst = reinterpret_cast<py::detail::instance*>(self);
+  PyTypeObject* type = Py_TYPE(self);
+  if (type != g_tensor_type || !inst->simple_layout || !inst->simple_holder_constructed ||
+      inst->has_patients || inst->weakrefs != nullptr) {
+    g_pybind11_dealloc(self);
+    return;
+  }
+  void* value = inst->simple_value_holder[0];
+  if (inst->simple_instance_registered &&
+      !py::detail::deregister_instance(inst, value, tensor_type_info())) {
+    py::pybind11_fail("pybind11_object_dealloc(): Tried to deallocate unregistered instance!");
+  }
+  {
+    // As pybind11: a pending Python error is kept aside while the C++ destructor runs.
+    py::error_scope scope;
+    using Holder = std::unique_ptr<Tensor>;
+    reinterpret_cast<Holder*>(&inst->simple_value_holder[1])->~Holder();
+    inst->simple_holder_constructed = false;
+    inst->simple_value_holder[0] = nullptr;
+  }
+  type->tp_free(self);
+  Py_DECREF(type);
+}
+
+}  // namespace
+
+void install_tensor_dealloc() {
+  PyTypeObject* type = g_tensor_type;
+  // Only for the layout assumed above: no instance dict, not GC-tracked.
+  if (!simple_layout_ok() || type->tp_dictoffset != 0 || PyType_HasFeature(type, Py_TPFLAGS_HAVE_GC)) {
+    return;
+  }
+  g_pybind11_dealloc = type->tp_dealloc;
+  type->tp_dealloc = tensor_dealloc;
+}
+
+PyObject* wrap_tensor(Tensor&& t) {
+  if (!simple_layout_ok()) return py::cast(std::move(t)).release().ptr();
+  // The steps of pybind11's cast with return_value_policy::move (make_new_instance,
+  // allocate_layout, init_instance) for the simple layout: a new Tensor owned by the instance
+  // through its unique_ptr holder, registered in pybind11's instance map like any other.
+  PyObject* self = g_tensor_type->tp_alloc(g_tensor_type, 0);
+  if (self == nullptr) throw py::error_already_set();
+  auto* inst = reinterpret_cast<py::detail::instance*>(self);
+  inst->simple_layout = true;
+  inst->simple_holder_constructed = false;
+  inst->simple_instance_registered = false;
+  inst->owned = true;
+  auto* value = new Tensor(std::move(t));
+  inst->simple_value_holder[0] = value;
+  py::detail::register_instance(inst, value, tensor_type_info());
+  inst->simple_instance_registered = true;
+  new (&inst->simple_value_holder[1]) std::unique_ptr<Tensor>(value);
+  inst->simple_holder_constructed = true;
+  return self;
+}
+
 bool to_operand(py::handle h, Tensor* out) {
-  if (py::isinstance<Tensor>(h)) {
-    *out = h.cast<const Tensor&>();
+  if (const Tensor* t = tensor_of(h.ptr())) {
+    *out = *t;
     return true;
   }
   Scalar s;
@@ -65,7 +161,31 @@ Shape parse_shape(const py::args& args, const char* op) {
   return out;
 }
 
+namespace {
+// Older pybind11 has no public hook to run its translators, so the exception is rethrown
+// inside a bound function: its dispatcher translates it. Only error paths get here.
+thread_local std::exception_ptr t_pending;
+PyObject* g_rethrow = nullptr;
+}  // namespace
+
+void translate_current_exception() noexcept {
+#ifdef EMBER_HAVE_TRY_TRANSLATE
+  py::detail::try_translate_exceptions();
+#else
+  t_pending = std::current_exception();
+  PyObject* r = PyObject_CallNoArgs(g_rethrow);
+  t_pending = nullptr;
+  if (r != nullptr) {
+    Py_DECREF(r);
+    PyErr_SetString(PyExc_SystemError, "ember: an exception escaped translation");
+  }
+#endif
+}
+
 void init_errors(py::module_& m) {
+  g_rethrow = py::cpp_function([] {
+    if (t_pending) std::rethrow_exception(t_pending);
+  }).release().ptr();
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);

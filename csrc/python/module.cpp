@@ -14,4 +14,5 @@ PYBIND11_MODULE(_C, m) {
   init_conv(m, cls);
   init_norm(m, cls);
   init_jit(m);
+  init_fast_calls(m, cls);
 }

@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
-#include <unordered_map>
 #include <vector>
 
 #if defined(__linux__)
@@ -29,23 +28,39 @@ size_t block_size(size_t nbytes) {
     throw Error(detail::str("out of memory: failed to allocate ", nbytes, " bytes on the CPU"));
   }
   if (nbytes >= kMiB) return (nbytes + kMiB - 1) / kMiB * kMiB;
-  size_t b = kAlignment;
-  while (b < nbytes) b <<= 1;
-  return b;
+  return size_t{1} << (64 - __builtin_clzll(nbytes - 1));  // next power of two (nbytes > 64)
+}
+
+// Freed blocks up to this size are cached.
+constexpr size_t kMaxCachedBlock = size_t{128} << 20;
+// One free list per cached block size: 64 B ... 512 KiB (powers of two), then 1 ... 128 MiB.
+constexpr int kSmallBuckets = 14;
+constexpr int kNumBuckets = kSmallBuckets + 128;
+
+// The free list of a cached block size (a value of block_size() <= kMaxCachedBlock).
+int bucket_of(size_t size) {
+  constexpr size_t kMiB = size_t{1} << 20;
+  if (size < kMiB) return __builtin_ctzll(size) - 6;
+  return kSmallBuckets + static_cast<int>(size / kMiB) - 1;
+}
+
+size_t bucket_size(int b) {
+  return b < kSmallBuckets ? kAlignment << b : static_cast<size_t>(b - kSmallBuckets + 1) << 20;
 }
 
 struct Allocator {
   std::mutex mutex;
-  std::unordered_map<size_t, std::vector<void*>> free_blocks;
+  std::vector<void*> free_blocks[kNumBuckets];
   MemoryStats stats;
   int64_t cache_limit = int64_t{1} << 30;
 
   void release_all_locked() {
-    for (auto& [size, blocks] : free_blocks) {
-      for (void* p : blocks) std::free(p);
-      stats.cached -= static_cast<int64_t>(size * blocks.size());
+    for (int b = 0; b < kNumBuckets; ++b) {
+      for (void* p : free_blocks[b]) std::free(p);
+      stats.cached -= static_cast<int64_t>(bucket_size(b) * free_blocks[b].size());
+      free_blocks[b].clear();
+      free_blocks[b].shrink_to_fit();
     }
-    free_blocks.clear();
   }
 };
 
@@ -63,10 +78,10 @@ void* cpu_alloc(size_t nbytes) {
   {
     std::lock_guard<std::mutex> lock(a.mutex);
     a.stats.num_allocs++;
-    auto it = a.free_blocks.find(size);
-    if (it != a.free_blocks.end() && !it->second.empty()) {
-      void* p = it->second.back();
-      it->second.pop_back();
+    std::vector<void*>* blocks = size <= kMaxCachedBlock ? &a.free_blocks[bucket_of(size)] : nullptr;
+    if (blocks != nullptr && !blocks->empty()) {
+      void* p = blocks->back();
+      blocks->pop_back();
       a.stats.cached -= static_cast<int64_t>(size);
       a.stats.allocated += static_cast<int64_t>(size);
       if (a.stats.allocated > a.stats.peak_allocated) a.stats.peak_allocated = a.stats.allocated;
@@ -105,9 +120,8 @@ void cpu_free(void* p, size_t nbytes) {
   a.stats.allocated -= static_cast<int64_t>(size);
   // Very large blocks (whole data sets, not per-step activations) go straight back to the
   // system, so they do not pin memory in the cache.
-  constexpr size_t kMaxCachedBlock = size_t{128} << 20;
   if (size <= kMaxCachedBlock && a.stats.cached + static_cast<int64_t>(size) <= a.cache_limit) {
-    a.free_blocks[size].push_back(p);
+    a.free_blocks[bucket_of(size)].push_back(p);
     a.stats.cached += static_cast<int64_t>(size);
   } else {
     std::free(p);

@@ -11,6 +11,17 @@ namespace ember::cpu {
 
 namespace {
 
+// True when every element of `t` is the same memory: one element, or a single value expanded
+// (stride 0 in every dim of size > 1, e.g. the gradient of a sum broadcast back).
+bool single_value(const Tensor& t) {
+  if (t.numel() == 1) return true;
+  if (t.numel() == 0) return false;
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    if (t.sizes()[d] != 1 && t.strides()[d] != 0) return false;
+  }
+  return true;
+}
+
 template <typename T, typename F>
 void unary_loop(const Tensor& out, const Tensor& in, F f) {
   T* o = out.data_ptr<T>();
@@ -47,14 +58,22 @@ void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
       });
       return;
     }
-    if (ac && b.numel() == 1) {
+    const bool as = single_value(a), bs = single_value(b);
+    if (as && bs) {
+      const Out v = f(*x, *y);
+      parallel_for(n, [&](int64_t s, int64_t e) {
+        for (int64_t i = s; i < e; ++i) o[i] = v;
+      });
+      return;
+    }
+    if (ac && bs) {
       const T yv = *y;
       parallel_for(n, [&](int64_t s, int64_t e) {
         for (int64_t i = s; i < e; ++i) o[i] = f(x[i], yv);
       });
       return;
     }
-    if (bc && a.numel() == 1) {
+    if (bc && as) {
       const T xv = *x;
       parallel_for(n, [&](int64_t s, int64_t e) {
         for (int64_t i = s; i < e; ++i) o[i] = f(xv, y[i]);
@@ -228,10 +247,17 @@ bool simd_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& 
   simd::Operands mode;
   if (ac && bc) {
     mode = simd::Operands::Both;
-  } else if (ac && b.numel() == 1) {
+  } else if (ac && single_value(b)) {
     mode = simd::Operands::ScalarB;
-  } else if (bc && a.numel() == 1) {
+  } else if (bc && single_value(a)) {
     mode = simd::Operands::ScalarA;
+  } else if (n > 0 && single_value(a) && single_value(b)) {
+    // One value everywhere: compute it once (through the same kernel), then fill.
+    float v = 0;
+    k->binary_f32(op, simd::Operands::Both, &v, a.data_ptr<float>(), b.data_ptr<float>(), 1);
+    float* o = out.data_ptr<float>();
+    parallel_for(n, [&](int64_t s, int64_t e) { std::fill(o + s, o + e, v); });
+    return true;
   } else if (ac && is_trailing_block(b, out)) {
     return simd_rows(k, op, out, a, b, false);
   } else if (bc && is_trailing_block(a, out)) {

@@ -1,3 +1,5 @@
+#include "ember/cpu/parallel.h"
+#include "ember/cpu/simd.h"
 #include "ember/ops/internal.h"
 #include "ember/jit/trace_hook.h"
 
@@ -13,6 +15,57 @@ struct Prepared {
   Shape sizes;
 };
 
+// meta::result_type without building a TensorList for the common case: two tensors (neither a
+// wrapped Python number) of one dtype give that dtype whatever their ranks.
+DType result_type2(const Tensor& a, const Tensor& b) {
+  const TensorImpl* x = a.impl();
+  const TensorImpl* y = b.impl();
+  if (x->dtype() == y->dtype() && !x->is_wrapped_number() && !y->is_wrapped_number()) {
+    return x->dtype();
+  }
+  return meta::result_type(a, b);
+}
+
+// A new contiguous tensor with `x`'s sizes.
+Tensor empty_with_sizes(const Tensor& x, DType dt) {
+  const Shape& sizes = x.sizes();
+  auto storage = std::make_shared<StorageImpl>(
+      static_cast<size_t>(x.numel()) * itemsize(dt), x.device());
+  return Tensor(std::make_shared<TensorImpl>(std::move(storage), sizes, contiguous_strides(sizes),
+                                             0, dt));
+}
+
+// Operands that need no promotion, conversion or broadcasting: CPU tensors of the compute
+// dtype, contiguous, of equal sizes.
+bool plain_operands(const TensorImpl* x, const TensorImpl* y, DType compute) {
+  return x->dtype() == compute && y->dtype() == compute && x->is_contiguous() &&
+         y->is_contiguous() && x->device().is_cpu() && y->device().is_cpu() &&
+         x->sizes() == y->sizes();
+}
+
+// float32 `x op s` (or `s op x` when `scalar_first`) for a contiguous float32 tensor `x` and a
+// wrapped Python number `s` (converted to float32 first, as the general path does): the
+// vectorized kernel with the number broadcast, without a converted 0-d tensor. Null when the
+// kernels don't cover the op (or the CPU has none).
+Tensor float_scalar_kernel(BinaryOp op, const Tensor& x, const Tensor& s, bool scalar_first) {
+  const cpu::simd::Kernels* k = cpu::simd::active();
+  if (k == nullptr || !k->has_binary(op)) return Tensor();
+  float v = 0;
+  EMBER_DISPATCH_ALL(s.dtype(), "binary", [&] { v = static_cast<float>(*s.data_ptr<scalar_t>()); });
+  Tensor out = empty_with_sizes(x, DType::Float32);
+  float* o = out.data_ptr<float>();
+  const float* xp = x.data_ptr<float>();
+  const auto mode = scalar_first ? cpu::simd::Operands::ScalarA : cpu::simd::Operands::ScalarB;
+  cpu::parallel_for(x.numel(), [&](int64_t b, int64_t e) {
+    if (scalar_first) {
+      k->binary_f32(op, mode, o + b, &v, xp + b, e - b);
+    } else {
+      k->binary_f32(op, mode, o + b, xp + b, &v, e - b);
+    }
+  });
+  return out;
+}
+
 Prepared prepare(const Tensor& a, const Tensor& b, DType compute, const char* op) {
   detail::check_device(a, op);
   detail::check_device(b, op);
@@ -21,6 +74,23 @@ Prepared prepare(const Tensor& a, const Tensor& b, DType compute, const char* op
 }
 
 Tensor binary_kernel(BinaryOp op, const Tensor& a, const Tensor& b, DType compute, const char* name) {
+  const TensorImpl* x = a.impl();
+  const TensorImpl* y = b.impl();
+  if (plain_operands(x, y, compute)) {
+    Tensor out = empty_with_sizes(a, compute);
+    cpu::binary(op, out, a, b);
+    return out;
+  }
+  if (compute == DType::Float32) {
+    // A float32 tensor with a Python number (`x * 2.0`, `1 - x`).
+    if (y->is_wrapped_number() && x->dtype() == compute && x->is_contiguous() &&
+        x->device().is_cpu()) {
+      if (Tensor out = float_scalar_kernel(op, a, b, false); out.defined()) return out;
+    } else if (x->is_wrapped_number() && y->dtype() == compute && y->is_contiguous() &&
+               y->device().is_cpu()) {
+      if (Tensor out = float_scalar_kernel(op, b, a, true); out.defined()) return out;
+    }
+  }
   Prepared p = prepare(a, b, compute, name);
   Tensor out = empty(p.sizes, compute, a.device());
   cpu::binary(op, out, p.a, p.b);
@@ -28,7 +98,13 @@ Tensor binary_kernel(BinaryOp op, const Tensor& a, const Tensor& b, DType comput
 }
 
 Tensor compare_kernel(CompareOp op, const Tensor& a, const Tensor& b, const char* name) {
-  Prepared p = prepare(a, b, meta::result_type(a, b), name);
+  const DType compute = result_type2(a, b);
+  if (plain_operands(a.impl(), b.impl(), compute)) {
+    Tensor out = empty_with_sizes(a, DType::Bool);
+    cpu::compare(op, out, a, b);
+    return out;
+  }
+  Prepared p = prepare(a, b, compute, name);
   Tensor out = empty(p.sizes, DType::Bool, a.device());
   cpu::compare(op, out, p.a, p.b);
   return out;
@@ -50,7 +126,7 @@ Tensor wrap_scalar(const Scalar& s) {
 
 Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
   EMBER_TRACE(add, a, b, alpha);
-  DType dt = meta::result_type(a, b);
+  DType dt = result_type2(a, b);
   const bool unit = !alpha.is_floating() && alpha.to_int() == 1;
   EMBER_CHECK_TYPE(unit || is_floating(dt) || !alpha.is_floating(), "add: alpha ",
                    alpha.to_double(), " (a float) cannot be used with integer inputs of dtype ", dt);
@@ -68,7 +144,7 @@ Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
   EMBER_CHECK_TYPE(a.dtype() != DType::Bool && b.dtype() != DType::Bool,
                    "sub: subtraction with a bool tensor is not supported (got ", a.dtype(), " and ",
                    b.dtype(), "); to invert a mask use logical_not() or ~");
-  DType dt = meta::result_type(a, b);
+  DType dt = result_type2(a, b);
   const bool unit = !alpha.is_floating() && alpha.to_int() == 1;
   Tensor bb = unit ? b : mul(detail::convert(b, dt), wrap_scalar(alpha));
   Tensor y = binary_kernel(BinaryOp::Sub, a, bb, dt, "sub");
@@ -82,8 +158,9 @@ Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   EMBER_TRACE(mul, a, b);
-  DType dt = meta::result_type(a, b);
+  DType dt = result_type2(a, b);
   Tensor y = binary_kernel(dt == DType::Bool ? BinaryOp::Minimum : BinaryOp::Mul, a, b, dt, "mul");
+  if (!autograd::needs_record({&a, &b})) return y;
   return record("MulBackward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
     return TensorList{c.needs_grad(0) ? sum_to(g * c.input(1), c.input_sizes(0)) : Tensor{},
                       c.needs_grad(1) ? sum_to(g * c.input(0), c.input_sizes(1)) : Tensor{}};
@@ -92,8 +169,9 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 Tensor div(const Tensor& a, const Tensor& b) {
   EMBER_TRACE(div, a, b);
-  DType dt = meta::float_result_dtype(meta::result_type(a, b));
+  DType dt = meta::float_result_dtype(result_type2(a, b));
   Tensor y = binary_kernel(BinaryOp::Div, a, b, dt, "div");
+  if (!autograd::needs_record({&a, &b})) return y;
   return record("DivBackward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
     const Tensor& rhs = c.input(1);
     return TensorList{

@@ -66,9 +66,10 @@ Tensor sum(const Tensor& x, const DimList& dims, bool keepdim, std::optional<DTy
   EMBER_TRACE(sum, x, dims, keepdim, dtype);
   auto mask = meta::reduce_mask(dims, x.dim(), "sum");
   // PyTorch converts the input to `dtype` before summing (so float -> int truncates first).
-  Tensor in = dtype ? to(x, *dtype) : x;
+  const Tensor in = dtype ? to(x, *dtype) : x;
   DType out_dt = dtype ? *dtype : (is_integral(x.dtype(), true) ? DType::Int64 : x.dtype());
   Tensor y = reduce_kernel(cpu::ReduceOp::Sum, in, mask, keepdim, out_dt, "sum");
+  if (!autograd::needs_record({&in})) return y;
   return record("SumBackward1", y, {in}, [mask, keepdim](const Ctx& c, const Tensor& g) {
     return TensorList{expand_reduced(g, c.input_sizes(0), mask, keepdim)};
   }, 0);
@@ -84,6 +85,7 @@ Tensor mean(const Tensor& x, const DimList& dims, bool keepdim) {
   Tensor y = empty(s.sizes(), s.dtype());
   // An empty reduction divides 0 by 0 and gives NaN, like PyTorch.
   cpu::binary(BinaryOp::Div, y, s, scalar_like(static_cast<double>(count), s.dtype()));
+  if (!autograd::needs_record({&x})) return y;
   return record("MeanBackward1", y, {x}, [mask, keepdim, count](const Ctx& c, const Tensor& g) {
     return TensorList{
         expand_reduced(g / Scalar(static_cast<double>(count)), c.input_sizes(0), mask, keepdim)};

@@ -1,5 +1,6 @@
 #include <cmath>
 
+#include "ember/cpu/parallel.h"
 #include "ember/ops/internal.h"
 #include "ember/jit/trace_hook.h"
 
@@ -15,10 +16,26 @@ namespace {
 // Runs `op` with the result dtype `dt` (the input is converted first when it differs).
 Tensor unary_kernel(UnaryOp op, const Tensor& x, DType dt, double p0 = 0, double p1 = 0) {
   detail::check_device(x, "unary");
-  Tensor in = detail::convert(x, dt);
-  Tensor out = empty(x.sizes(), dt, x.device());
-  cpu::unary(op, out, in, p0, p1);
+  const Shape& sizes = x.sizes();
+  auto storage = std::make_shared<StorageImpl>(static_cast<size_t>(x.numel()) * itemsize(dt),
+                                               x.device());
+  Tensor out(std::make_shared<TensorImpl>(std::move(storage), sizes, contiguous_strides(sizes), 0,
+                                          dt));
+  if (x.dtype() == dt) {
+    cpu::unary(op, out, x, p0, p1);
+  } else {
+    cpu::unary(op, out, detail::convert(x, dt), p0, p1);
+  }
   return out;
+}
+
+// autograd::record for a one-input op, skipped (with its closure and input list) when nothing
+// is recorded: no grad mode, or `x` doesn't require grad.
+template <typename F>
+Tensor record1(const char* name, const Tensor& y, const Tensor& x, F&& fn,
+               int flags = kSaveInputs) {
+  if (!autograd::needs_record({&x})) return y;
+  return record(name, y, {x}, std::forward<F>(fn), flags);
 }
 
 DType float_dtype(const Tensor& x) { return meta::float_result_dtype(x.dtype()); }
@@ -39,7 +56,7 @@ Tensor neg(const Tensor& x) {
   EMBER_TRACE(neg, x);
   check_not_bool(x, "neg");
   Tensor y = unary_kernel(UnaryOp::Neg, x, x.dtype());
-  return record("NegBackward0", y, {x}, [](const Ctx&, const Tensor& g) {
+  return record1("NegBackward0", y, x, [](const Ctx&, const Tensor& g) {
     return TensorList{neg(g)};
   }, 0);
 }
@@ -47,7 +64,7 @@ Tensor neg(const Tensor& x) {
 Tensor exp(const Tensor& x) {
   EMBER_TRACE(exp, x);
   Tensor y = unary_kernel(UnaryOp::Exp, x, float_dtype(x));
-  return record("ExpBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+  return record1("ExpBackward0", y, x, [](const Ctx& c, const Tensor& g) {
     return TensorList{g * c.output()};
   }, kSaveOutput);
 }
@@ -55,7 +72,7 @@ Tensor exp(const Tensor& x) {
 Tensor log(const Tensor& x) {
   EMBER_TRACE(log, x);
   Tensor y = unary_kernel(UnaryOp::Log, x, float_dtype(x));
-  return record("LogBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+  return record1("LogBackward0", y, x, [](const Ctx& c, const Tensor& g) {
     return TensorList{g / c.input(0)};
   });
 }
@@ -63,7 +80,7 @@ Tensor log(const Tensor& x) {
 Tensor log1p(const Tensor& x) {
   EMBER_TRACE(log1p, x);
   Tensor y = unary_kernel(UnaryOp::Log1p, x, float_dtype(x));
-  return record("Log1PBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+  return record1("Log1PBackward0", y, x, [](const Ctx& c, const Tensor& g) {
     return TensorList{g / (c.input(0) + Scalar(1.0))};
   });
 }
@@ -71,7 +88,7 @@ Tensor log1p(const Tensor& x) {
 Tensor sqrt(const Tensor& x) {
   EMBER_TRACE(sqrt, x);
   Tensor y = unary_kernel(UnaryOp::Sqrt, x, float_dtype(x));
-  return record("SqrtBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+  return record1("SqrtBackward0", y, x, [](const Ctx& c, const Tensor& g) {
     return TensorList{g / (c.output() * Scalar(2.0))};
   }, kSaveOutput);
 }
@@ -79,7 +96,7 @@ Tensor sqrt(const Tensor& x) {
 Tensor rsqrt(const Tensor& x) {
   EMBER_TRACE(rsqrt, x);
   Tensor y = unary_kernel(UnaryOp::Rsqrt, x, float_dtype(x));
-  return record("RsqrtBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+  return record1("RsqrtBackward0", y, x, [](const Ctx& c, const Tensor& g) {
     Tensor y = c.output();
     return TensorList{g * (y * y * y) * Scalar(-0.5)};
   }, kSaveOutput);
@@ -89,7 +106,7 @@ Tensor abs(const Tensor& x) {
   EMBER_TRACE(abs, x);
   check_not_bool(x, "abs");
   Tensor y = unary_kernel(UnaryOp::Abs, x, x.dtype());
-  return record("AbsBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+  return record1("AbsBackward0", y, x, [](const Ctx& c, const Tensor& g) {
     return TensorList{g * sign(c.input(0))};
   });
 }
@@ -98,7 +115,7 @@ Tensor sign(const Tensor& x) {
   EMBER_TRACE(sign, x);
   if (x.dtype() == DType::Bool) return x.clone();
   Tensor y = unary_kernel(UnaryOp::Sign, x, x.dtype());
-  return record("SignBackward0", y, {x}, [](const Ctx&, const Tensor& g) {
+  return record1("SignBackward0", y, x, [](const Ctx&, const Tensor& g) {
     return TensorList{zeros_like(g)};
   }, 0);
 }
@@ -106,7 +123,7 @@ Tensor sign(const Tensor& x) {
 Tensor sin(const Tensor& x) {
   EMBER_TRACE(sin, x);
   Tensor y = unary_kernel(UnaryOp::Sin, x, float_dtype(x));
-  return record("SinBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+  return record1("SinBackward0", y, x, [](const Ctx& c, const Tensor& g) {
     return TensorList{g * cos(c.input(0))};
   });
 }
@@ -114,7 +131,7 @@ Tensor sin(const Tensor& x) {
 Tensor cos(const Tensor& x) {
   EMBER_TRACE(cos, x);
   Tensor y = unary_kernel(UnaryOp::Cos, x, float_dtype(x));
-  return record("CosBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+  return record1("CosBackward0", y, x, [](const Ctx& c, const Tensor& g) {
     return TensorList{neg(g * sin(c.input(0)))};
   });
 }
@@ -122,7 +139,7 @@ Tensor cos(const Tensor& x) {
 Tensor sigmoid(const Tensor& x) {
   EMBER_TRACE(sigmoid, x);
   Tensor y = unary_kernel(UnaryOp::Sigmoid, x, float_dtype(x));
-  return record("SigmoidBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+  return record1("SigmoidBackward0", y, x, [](const Ctx& c, const Tensor& g) {
     Tensor y = c.output();
     return TensorList{g * y * (Scalar(1.0) - y)};
   }, kSaveOutput);
@@ -131,18 +148,54 @@ Tensor sigmoid(const Tensor& x) {
 Tensor tanh(const Tensor& x) {
   EMBER_TRACE(tanh, x);
   Tensor y = unary_kernel(UnaryOp::Tanh, x, float_dtype(x));
-  return record("TanhBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+  return record1("TanhBackward0", y, x, [](const Ctx& c, const Tensor& g) {
     Tensor y = c.output();
     return TensorList{g * (Scalar(1.0) - y * y)};
   }, kSaveOutput);
 }
 
+namespace {
+
+// ReLU's gradient: g where the output is positive, else 0 (NaN outputs give 0). One pass over
+// contiguous floating tensors when no graph is being built (no create_graph, no trace);
+// otherwise the same formula through recorded ops, so higher-order gradients flow.
+Tensor relu_backward(const Tensor& out, const Tensor& g) {
+  const DType dt = g.dtype();
+  if (!jit::is_tracing() && !autograd::needs_record({&out, &g}) && out.dtype() == dt &&
+      is_floating(dt) && out.is_contiguous() && g.is_contiguous() && out.sizes() == g.sizes() &&
+      out.device().is_cpu() && g.device().is_cpu()) {
+    const Shape& sizes = g.sizes();
+    auto storage = std::make_shared<StorageImpl>(static_cast<size_t>(g.numel()) * itemsize(dt),
+                                                 g.device());
+    Tensor r(std::make_shared<TensorImpl>(std::move(storage), sizes, contiguous_strides(sizes),
+                                          0, dt));
+    EMBER_DISPATCH_FLOATING(dt, "relu_backward", [&] {
+      scalar_t* o = r.data_ptr<scalar_t>();
+      const scalar_t* y = out.data_ptr<scalar_t>();
+      const scalar_t* gp = g.data_ptr<scalar_t>();
+      // Both loads unconditional, pointers by value: the compiler makes this a branch-free,
+      // vectorized select (random signs would otherwise mispredict every other element).
+      cpu::parallel_for(g.numel(), [o, y, gp](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) {
+          const scalar_t yv = y[i];
+          const scalar_t gv = gp[i];
+          o[i] = yv > scalar_t(0) ? gv : scalar_t(0);
+        }
+      });
+    });
+    return r;
+  }
+  return where(gt(out, wrap_scalar(Scalar(0.0))), g, zeros_like(g));
+}
+
+}  // namespace
+
 Tensor relu(const Tensor& x) {
   EMBER_TRACE(relu, x);
   check_not_bool(x, "relu");
   Tensor y = unary_kernel(UnaryOp::Relu, x, x.dtype());
-  return record("ReluBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
-    return TensorList{where(gt(c.output(), wrap_scalar(Scalar(0.0))), g, zeros_like(g))};
+  return record1("ReluBackward0", y, x, [](const Ctx& c, const Tensor& g) {
+    return TensorList{relu_backward(c.output(), g)};
   }, kSaveOutput);
 }
 
@@ -150,7 +203,7 @@ Tensor leaky_relu(const Tensor& x, double slope) {
   EMBER_TRACE(leaky_relu, x, slope);
   check_floating(x, "leaky_relu");
   Tensor y = unary_kernel(UnaryOp::LeakyRelu, x, float_dtype(x), slope);
-  return record("LeakyReluBackward0", y, {x}, [slope](const Ctx& c, const Tensor& g) {
+  return record1("LeakyReluBackward0", y, x, [slope](const Ctx& c, const Tensor& g) {
     return TensorList{where(gt(c.input(0), wrap_scalar(Scalar(0.0))), g, g * Scalar(slope))};
   });
 }
@@ -162,7 +215,7 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
   check_floating(x, "gelu");
   const bool tanh_form = approximate == "tanh";
   Tensor y = unary_kernel(tanh_form ? UnaryOp::GeluTanh : UnaryOp::GeluErf, x, float_dtype(x));
-  return record("GeluBackward0", y, {x}, [tanh_form](const Ctx& c, const Tensor& g) {
+  return record1("GeluBackward0", y, x, [tanh_form](const Ctx& c, const Tensor& g) {
     const Tensor& v = c.input(0);
     if (tanh_form) {
       const double k = 0.79788456080286535588;
@@ -183,7 +236,7 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
 Tensor erf(const Tensor& x) {
   EMBER_TRACE(erf, x);
   Tensor y = unary_kernel(UnaryOp::Erf, x, float_dtype(x));
-  return record("ErfBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+  return record1("ErfBackward0", y, x, [](const Ctx& c, const Tensor& g) {
     const Tensor& v = c.input(0);
     return TensorList{g * exp(neg(v * v)) * Scalar(1.12837916709551257390)};
   });
@@ -193,7 +246,7 @@ Tensor silu(const Tensor& x) {
   EMBER_TRACE(silu, x);
   check_floating(x, "silu");
   Tensor y = unary_kernel(UnaryOp::Silu, x, float_dtype(x));
-  return record("SiluBackward0", y, {x}, [](const Ctx& c, const Tensor& g) {
+  return record1("SiluBackward0", y, x, [](const Ctx& c, const Tensor& g) {
     const Tensor& v = c.input(0);
     Tensor s = sigmoid(v);
     return TensorList{g * s * (v * (Scalar(1.0) - s) + Scalar(1.0))};
@@ -216,7 +269,7 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi
   const double l = lo ? lo->to_double() : -INFINITY;
   const double h = hi ? hi->to_double() : INFINITY;
   Tensor y = unary_kernel(UnaryOp::Clamp, x, dt, l, h);
-  return record("ClampBackward1", y, {x}, [l, h](const Ctx& c, const Tensor& g) {
+  return record1("ClampBackward1", y, x, [l, h](const Ctx& c, const Tensor& g) {
     const Tensor& v = c.input(0);
     Tensor inside = logical_and(ge(v, wrap_scalar(Scalar(l))), le(v, wrap_scalar(Scalar(h))));
     return TensorList{where(inside, g, zeros_like(g))};
