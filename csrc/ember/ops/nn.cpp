@@ -146,8 +146,31 @@ Tensor cross_entropy_fused(const Tensor& logits, const Tensor& target, const Ten
     if (logits.numel() > 0) {
       cpu::softmax(logp, raw_contiguous(logits), L.outer, L.C, L.inner, true);
     }
-    auto [loss, wt] = nll_parts(logp, target, w, L, ignore_index);
-    y = reduce_nll(loss, wt, reduction).first;
+    if (reduction == "none") {
+      y = nll_parts(logp, target, w, L, ignore_index).first;
+    } else {
+      // The reduced loss straight from the log-probabilities: one pass, no per-element tensors.
+      y = empty({}, logits.dtype());
+      Tensor t = raw_contiguous(target);
+      EMBER_DISPATCH_FLOATING(logits.dtype(), "cross_entropy", [&] {
+        const scalar_t* lp = logp.data_ptr<scalar_t>();
+        const int64_t* tp = t.data_ptr<int64_t>();
+        const scalar_t* wp = w.defined() ? w.data_ptr<scalar_t>() : nullptr;
+        double loss = 0.0, wsum = 0.0;
+        for (int64_t o = 0; o < L.outer; ++o) {
+          for (int64_t i = 0; i < L.inner; ++i) {
+            const int64_t c = tp[o * L.inner + i];
+            if (c == ignore_index || c < 0 || c >= L.C) continue;
+            const scalar_t wc = wp ? wp[c] : scalar_t(1);
+            loss += static_cast<double>(-wc * lp[(o * L.C + c) * L.inner + i]);
+            wsum += static_cast<double>(wc);
+          }
+        }
+        *y.data_ptr<scalar_t>() =
+            reduction == "sum" ? static_cast<scalar_t>(loss)
+                               : static_cast<scalar_t>(loss) / static_cast<scalar_t>(wsum);
+      });
+    }
   }
   const bool batched_none = reduction == "none" && logits.dim() > 1;
   return record("CrossEntropyLossBackward0", y, {logits, target},
@@ -221,22 +244,37 @@ std::pair<Tensor, Tensor> cross_entropy_grad_terms(const Tensor& target, const T
   Tensor w = check_weight(weight, L.C, dtype, "cross_entropy");
   Tensor t = raw_contiguous(target);
   NoGradGuard guard;
-  // Per-element weights w[t] (0 where ignored), as nll_forward computes them.
-  Tensor wt = empty(target.sizes(), dtype);
+  // scale = d loss / d logp[target] per element: -w[t] (0 where ignored), divided by the summed
+  // weights for the mean; M holds it at each target position, coef = -scale.
+  Tensor M = zeros(logits_sizes, dtype);
+  Shape coef_sizes = target.sizes();
+  if (d > 1) coef_sizes.insert(coef_sizes.begin() + 1, 1);
+  Tensor coef = empty(coef_sizes, dtype);
   EMBER_DISPATCH_FLOATING(dtype, op, [&] {
     const int64_t* tp = t.data_ptr<int64_t>();
     const scalar_t* wp = w.defined() ? w.data_ptr<scalar_t>() : nullptr;
-    scalar_t* out = wt.data_ptr<scalar_t>();
-    for (int64_t k = 0; k < t.numel(); ++k) {
+    scalar_t* mp = M.data_ptr<scalar_t>();
+    scalar_t* cp = coef.data_ptr<scalar_t>();
+    const int64_t n = t.numel();
+    auto weight_of = [&](int64_t k) {
       const int64_t c = tp[k];
-      out[k] = (c == ignore_index || c < 0 || c >= L.C) ? scalar_t(0)
-                                                        : (wp ? wp[c] : scalar_t(1));
+      return (c == ignore_index || c < 0 || c >= L.C) ? scalar_t(0) : (wp ? wp[c] : scalar_t(1));
+    };
+    double wsum = 0.0;
+    if (reduction == "mean") {
+      for (int64_t k = 0; k < n; ++k) wsum += static_cast<double>(weight_of(k));
+    }
+    const scalar_t denom = static_cast<scalar_t>(wsum);
+    for (int64_t o = 0; o < L.outer; ++o) {
+      for (int64_t i = 0; i < L.inner; ++i) {
+        const int64_t k = o * L.inner + i;
+        const scalar_t scale = reduction == "mean" ? -weight_of(k) / denom : -weight_of(k);
+        cp[k] = -scale;
+        const int64_t c = tp[k];
+        if (c >= 0 && c < L.C) mp[(o * L.C + c) * L.inner + i] = scale;
+      }
     }
   });
-  Tensor scale = reduce_nll(wt, wt, reduction).second;
-  Tensor M = empty(logits_sizes, dtype);
-  cpu::scatter_class(M, t, raw_contiguous(scale), L.outer, L.C, L.inner);
-  Tensor coef = d == 1 ? neg(scale) : unsqueeze(neg(scale), 1);
   return {M, coef};
 }
 
