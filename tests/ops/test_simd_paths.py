@@ -51,7 +51,8 @@ def test_relu_backward_values():
     x = ember.from_numpy(np.array([-1.0, 0.0, 2.0, np.nan, 3.0] * 10, np.float32))
     x.requires_grad_(True)
     (x.relu() * ember.arange(50, dtype=ember.float32)).sum().backward()
-    want = np.where(np.array([-1.0, 0.0, 2.0, np.nan, 3.0] * 10) > 0, np.arange(50), 0)
+    # PyTorch's rule: 0 where the output is <= 0, else the gradient (NaN passes it through).
+    want = np.where(np.array([-1.0, 0.0, 2.0, np.nan, 3.0] * 10) <= 0, 0, np.arange(50))
     np.testing.assert_array_equal(x.grad.numpy(), want.astype(np.float32))
 
 

@@ -156,7 +156,8 @@ Tensor tanh(const Tensor& x) {
 
 namespace {
 
-// ReLU's gradient: g where the output is positive, else 0 (NaN outputs give 0). One pass over
+// ReLU's gradient, as PyTorch's threshold_backward: 0 where the output is <= 0, else g (so a
+// NaN input passes its gradient through). One pass over
 // contiguous floating tensors when no graph is being built (no create_graph, no trace);
 // otherwise the same formula through recorded ops, so higher-order gradients flow.
 Tensor relu_backward(const Tensor& out, const Tensor& g) {
@@ -179,13 +180,13 @@ Tensor relu_backward(const Tensor& out, const Tensor& g) {
         for (int64_t i = b; i < e; ++i) {
           const scalar_t yv = y[i];
           const scalar_t gv = gp[i];
-          o[i] = yv > scalar_t(0) ? gv : scalar_t(0);
+          o[i] = yv <= scalar_t(0) ? scalar_t(0) : gv;
         }
       });
     });
     return r;
   }
-  return where(gt(out, wrap_scalar(Scalar(0.0))), g, zeros_like(g));
+  return where(le(out, wrap_scalar(Scalar(0.0))), zeros_like(g), g);
 }
 
 }  // namespace
