@@ -7,7 +7,6 @@
 #include <exception>
 #include <limits>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "ember/cpu/kernels.h"
@@ -202,9 +201,11 @@ class BlasSingleThread {
 };
 
 // Splits images [0, N) into contiguous ranges, one per configured thread, and runs
-// fn(begin, end, worker) on each, single-threaded BLAS inside; exceptions are rethrown here.
-// With one worker fn runs once on the calling thread; BLAS may then thread itself unless
-// `small` (GEMMs too small for OpenBLAS's threads to pay for their synchronization).
+// fn(begin, end, worker) on each on ember's pool, single-threaded BLAS inside; exceptions are
+// rethrown here. The ranges depend on N and the worker count only (a pool thread that wakes late
+// leaves its range to the others). With one worker fn runs once on the calling thread; BLAS may
+// then thread itself unless `small` (GEMMs too small for threads to pay for their
+// synchronization).
 template <typename F>
 void parallel_images(int64_t N, const F& fn, int max_workers = 1 << 30, bool small = false) {
   if (N < 2 || get_num_threads() <= 1 || max_workers <= 1) {
@@ -223,19 +224,18 @@ void parallel_images(int64_t N, const F& fn, int max_workers = 1 << 30, bool sma
     return;
   }
   std::vector<std::exception_ptr> errors(static_cast<size_t>(T));
-  auto run = [&](int t) {
-    const int64_t b = N * t / T, e = N * (t + 1) / T;
-    try {
-      fn(b, e, t);
-    } catch (...) {
-      errors[static_cast<size_t>(t)] = std::current_exception();
-    }
-  };
-  std::vector<std::thread> pool;
-  pool.reserve(static_cast<size_t>(T - 1));
-  for (int t = 1; t < T; ++t) pool.emplace_back(run, t);
-  run(0);
-  for (auto& th : pool) th.join();
+  // `work` above the pool's threshold: the caller already decided the split pays.
+  parallel_chunks(
+      T, 1,
+      [&](int64_t t, int64_t, int64_t) {
+        const int64_t b = N * t / T, e = N * (t + 1) / T;
+        try {
+          fn(b, e, static_cast<int>(t));
+        } catch (...) {
+          errors[static_cast<size_t>(t)] = std::current_exception();
+        }
+      },
+      kParallelThreshold);
   for (auto& err : errors) {
     if (err) std::rethrow_exception(err);
   }
