@@ -7,8 +7,10 @@
 #include <exception>
 #include <limits>
 #include <mutex>
+#include <type_traits>
 #include <vector>
 
+#include "ember/cpu/conv_winograd.h"
 #include "ember/cpu/kernels.h"
 #include "ember/cpu/parallel.h"
 
@@ -273,9 +275,21 @@ class Scratch {
   int64_t per_;
 };
 
+winograd::Plane wino_plane(const Conv2dGeom& g) {
+  return {g.N, g.C, g.H, g.W, g.OC, g.OH, g.OW, g.pt, g.pl};
+}
+
 template <typename T>
 void conv_forward_t(const Tensor& y_t, const Tensor& x_t, const Tensor& w_t, const Tensor& b_t,
                     const Conv2dGeom& g, const Tensor& keep_t) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (!keep_t.defined() && winograd::applies(g, x_t.dtype())) {
+      BlasSingleThread guard;
+      winograd::conv(wino_plane(g), x_t.data_ptr<float>(), w_t.data_ptr<float>(),
+                     b_t.defined() ? b_t.data_ptr<float>() : nullptr, y_t.data_ptr<float>());
+      return;
+    }
+  }
   const ConvDims d = dims_of(g);
   const T* x = x_t.data_ptr<T>();
   const T* w = w_t.data_ptr<T>();
@@ -343,6 +357,22 @@ void conv_forward_t(const Tensor& y_t, const Tensor& x_t, const Tensor& w_t, con
 template <typename T>
 void conv_backward_input_t(const Tensor& gx_t, const Tensor& gy_t, const Tensor& w_t,
                            const Conv2dGeom& g) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (winograd::applies(g, gy_t.dtype())) {
+      // The input gradient is the correlation of gy with the flipped, transposed kernel.
+      const float* w = w_t.data_ptr<float>();
+      std::vector<float> wf(static_cast<size_t>(g.OC * g.C * 9));
+      for (int64_t oc = 0; oc < g.OC; ++oc) {
+        for (int64_t c = 0; c < g.C; ++c) {
+          for (int k = 0; k < 9; ++k) wf[(c * g.OC + oc) * 9 + k] = w[(oc * g.C + c) * 9 + 8 - k];
+        }
+      }
+      const winograd::Plane p{g.N, g.OC, g.OH, g.OW, g.C, g.H, g.W, 2 - g.pt, 2 - g.pl};
+      BlasSingleThread guard;
+      winograd::conv(p, gy_t.data_ptr<float>(), wf.data(), nullptr, gx_t.data_ptr<float>());
+      return;
+    }
+  }
   const ConvDims d = dims_of(g);
   const T* gy = gy_t.data_ptr<T>();
   const T* w = w_t.data_ptr<T>();
@@ -388,6 +418,14 @@ void conv_backward_input_t(const Tensor& gx_t, const Tensor& gy_t, const Tensor&
 template <typename T>
 void conv_backward_weight_t(const Tensor& gw_t, const Tensor& x_t, const Tensor& gy_t,
                             const Conv2dGeom& g, const Tensor& keep_t) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (!keep_t.defined() && winograd::applies(g, gy_t.dtype())) {
+      BlasSingleThread guard;
+      winograd::conv_weight_grad(wino_plane(g), x_t.data_ptr<float>(), gy_t.data_ptr<float>(),
+                                 gw_t.data_ptr<float>());
+      return;
+    }
+  }
   const ConvDims d = dims_of(g);
   const T* x = x_t.defined() ? x_t.data_ptr<T>() : nullptr;
   const T* gy = gy_t.data_ptr<T>();

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "ember/cpu/conv_winograd.h"
 #include "ember/jit/trace_hook.h"
 #include "ember/ops/internal.h"
 
@@ -40,7 +41,7 @@ Tensor conv_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dG
   const bool pointwise = G.KH == 1 && G.KW == 1 && G.sh == 1 && G.sw == 1 && G.pt == 0 &&
                          G.pl == 0 && G.OH == G.H && G.OW == G.W;
   Tensor cols;
-  if (!pointwise && w.requires_grad() && autograd::needs_record({&w}) &&
+  if (!pointwise && !cpu::winograd::applies(G, x.dtype()) && w.requires_grad() && autograd::needs_record({&w}) &&
       cpu::conv2d_cols_numel(G) <= kKeepColsLimit) {
     cols = empty({cpu::conv2d_cols_numel(G)}, x.dtype());
   }
