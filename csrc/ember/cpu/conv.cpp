@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "ember/cpu/conv_simd.h"
 #include "ember/cpu/conv_winograd.h"
 #include "ember/cpu/kernels.h"
 #include "ember/cpu/parallel.h"
@@ -89,7 +90,7 @@ void im2col(const T* x, T* col, int64_t ld, const Conv2dGeom& g, int64_t Cg) {
           if (s0 + a < 0) a = -s0;
           if (s0 + b > HW) b = HW - s0;
           const T* src = xc + s0;
-          for (int64_t i = a; i < b; ++i) d0[i] = src[i];
+          if (b > a) std::memcpy(d0 + a, src + a, sizeof(T) * static_cast<size_t>(b - a));
           if (lo > 0 || hi < g.OW) {
             for (int64_t oh = rlo; oh < rhi; ++oh) {
               T* d = dst + oh * g.OW;
@@ -105,7 +106,7 @@ void im2col(const T* x, T* col, int64_t ld, const Conv2dGeom& g, int64_t Cg) {
           const T* __restrict src = xc + (rlo * g.sh + offh) * g.W + off;
           T* __restrict d = dst + rlo * OW;
           for (int64_t oh = rlo; oh < rhi; ++oh, src += step, d += OW) {
-            for (int64_t ow = 0; ow < OW; ++ow) d[ow] = src[ow];
+            std::memcpy(d, src, sizeof(T) * static_cast<size_t>(OW));
           }
           continue;
         }
@@ -114,7 +115,7 @@ void im2col(const T* x, T* col, int64_t ld, const Conv2dGeom& g, int64_t Cg) {
           const T* __restrict src = xc + (oh * g.sh + offh) * g.W + off;
           for (int64_t ow = 0; ow < lo; ++ow) d[ow] = T(0);
           if (g.sw == 1) {
-            for (int64_t ow = lo; ow < hi; ++ow) d[ow] = src[ow];
+            if (hi > lo) std::memcpy(d + lo, src + lo, sizeof(T) * static_cast<size_t>(hi - lo));
           } else {
             for (int64_t ow = lo; ow < hi; ++ow) d[ow] = src[ow * g.sw];
           }
@@ -503,27 +504,36 @@ void max_pool_forward_t(const Tensor& y_t, const Tensor& i_t, const Tensor& x_t,
     T* yp = y + p * L;
     int64_t* ip = idx + p * L;
     if (inside && g.KH == 2 && g.KW == 2) {
-      for (int64_t oh = 0; oh < g.OH; ++oh) {
-        const int64_t h = oh * g.sh;
-        const T* r0 = xp + h * g.W;
-        const T* r1 = r0 + g.W;
-        for (int64_t ow = 0; ow < g.OW; ++ow) {
-          const int64_t w = ow * g.sw;
+      // Geometry in locals: the index stores (int64_t) could otherwise alias g's fields.
+      const int64_t W = g.W, OW = g.OW, OH = g.OH, sh = g.sh, sw = g.sw;
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        const int64_t h = oh * sh;
+        const T* __restrict r0 = xp + h * W;
+        const T* __restrict r1 = r0 + W;
+        T* __restrict yo = yp + oh * OW;
+        int64_t* __restrict io = ip + oh * OW;
+        int64_t ow = 0;
+        if constexpr (std::is_same_v<T, float>) {
+          if (sw == 2) ow = conv_simd::max_pool_2x2_s2_row(r0, r1, OW, h * W, W, yo, io);
+        }
+        for (; ow < OW; ++ow) {
+          const int64_t w = ow * sw;
           // Selects rather than branches: the comparisons are unpredictable on real data.
-          const int64_t i0 = h * g.W + w;
-          T best = r0[w];
+          const int64_t i0 = h * W + w;
+          const T a = r0[w], b = r0[w + 1], c = r1[w], d = r1[w + 1];
+          T best = a;
           int64_t bi = i0;
-          bool c = better(r0[w + 1], best);
-          best = c ? r0[w + 1] : best;
-          bi = c ? i0 + 1 : bi;
-          c = better(r1[w], best);
-          best = c ? r1[w] : best;
-          bi = c ? i0 + g.W : bi;
-          c = better(r1[w + 1], best);
-          best = c ? r1[w + 1] : best;
-          bi = c ? i0 + g.W + 1 : bi;
-          yp[oh * g.OW + ow] = best;
-          ip[oh * g.OW + ow] = bi;
+          bool k = better(b, best);
+          best = k ? b : best;
+          bi = k ? i0 + 1 : bi;
+          k = better(c, best);
+          best = k ? c : best;
+          bi = k ? i0 + W : bi;
+          k = better(d, best);
+          best = k ? d : best;
+          bi = k ? i0 + W + 1 : bi;
+          yo[ow] = best;
+          io[ow] = bi;
         }
       }
       continue;
