@@ -19,9 +19,11 @@ namespace ember::cpu {
 
 namespace {
 
-// Elements of im2col buffer per chunk of images: large enough that small images (LeNet-sized)
-// share one GEMM, small enough that a large image runs alone and its output is written in place.
-constexpr int64_t kColBudget = int64_t{1} << 21;
+// Elements of im2col buffer per chunk of images (256 KB of float32): small images (LeNet-sized)
+// share one GEMM, and the chunk's columns stay in the core's L2 cache between im2col and the
+// GEMM (LeNet's 6->16 5x5 forward 530 -> 400 us, 1->6 weight gradient 1120 -> 400 us on one
+// thread); a large image runs alone and its output is written in place.
+constexpr int64_t kColBudget = int64_t{1} << 16;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
