@@ -31,27 +31,49 @@ inline void take(vf v, vi at, vf& best, vi& bi) {
   bi = k ? at : bi;
 }
 
+// Eight outputs from 16 columns of each row (p: r0's, q: r1's), column offset `col`.
+inline void pool8(const float* p, const float* q, int col, int W, vf& best, vi& bi) {
+  const vi lane2 = {0, 2, 4, 6, 8, 10, 12, 14};
+  const vi ev = {0, 2, 4, 6, 8, 10, 12, 14}, od = {1, 3, 5, 7, 9, 11, 13, 15};
+  const vf p0 = vload(p), p1 = vload(p + 8);
+  const vf q0 = vload(q), q1 = vload(q + 8);
+  const vf a = __builtin_shuffle(p0, p1, ev), b = __builtin_shuffle(p0, p1, od);
+  const vf c = __builtin_shuffle(q0, q1, ev), d = __builtin_shuffle(q0, q1, od);
+  // Flat indices fit in int32 within one row pair; widened to int64 at the store.
+  const vi i0 = lane2 + col;
+  best = a;
+  bi = i0;
+  take(b, i0 + 1, best, bi);
+  take(c, i0 + W, best, bi);
+  take(d, i0 + W + 1, best, bi);
+}
+
 int64_t pool_row_avx2(const float* r0, const float* r1, int64_t n, int64_t base, int64_t W,
                       float* y, int64_t* idx) {
-  const vi lane2 = {0, 2, 4, 6, 8, 10, 12, 14};
   int64_t o = 0;
+  vf best;
+  vi bi;
+  int tmp[8];
   for (; o + 8 <= n; o += 8) {
-    const vf p0 = vload(r0 + 2 * o), p1 = vload(r0 + 2 * o + 8);
-    const vf q0 = vload(r1 + 2 * o), q1 = vload(r1 + 2 * o + 8);
-    const vi ev = {0, 2, 4, 6, 8, 10, 12, 14}, od = {1, 3, 5, 7, 9, 11, 13, 15};
-    const vf a = __builtin_shuffle(p0, p1, ev), b = __builtin_shuffle(p0, p1, od);
-    const vf c = __builtin_shuffle(q0, q1, ev), d = __builtin_shuffle(q0, q1, od);
-    // Flat indices fit in int32 within one row pair; widened to int64 at the store.
-    const vi i0 = lane2 + static_cast<int>(2 * o);
-    vf best = a;
-    vi bi = i0;
-    take(b, i0 + 1, best, bi);
-    take(c, i0 + static_cast<int>(W), best, bi);
-    take(d, i0 + static_cast<int>(W + 1), best, bi);
+    pool8(r0 + 2 * o, r1 + 2 * o, static_cast<int>(2 * o), static_cast<int>(W), best, bi);
     std::memcpy(y + o, &best, sizeof best);
-    int tmp[8];
     std::memcpy(tmp, &bi, sizeof bi);
     for (int k = 0; k < 8; ++k) idx[o + k] = base + tmp[k];
+  }
+  if (o < n) {
+    // The last few outputs through a zero-padded copy of their columns.
+    const int64_t rem = n - o;
+    float p[16] = {}, q[16] = {}, out[8];
+    std::memcpy(p, r0 + 2 * o, sizeof(float) * static_cast<size_t>(2 * rem));
+    std::memcpy(q, r1 + 2 * o, sizeof(float) * static_cast<size_t>(2 * rem));
+    pool8(p, q, static_cast<int>(2 * o), static_cast<int>(W), best, bi);
+    std::memcpy(out, &best, sizeof best);
+    std::memcpy(tmp, &bi, sizeof bi);
+    for (int64_t k = 0; k < rem; ++k) {
+      y[o + k] = out[k];
+      idx[o + k] = base + tmp[k];
+    }
+    o = n;
   }
   return o;
 }
