@@ -60,19 +60,13 @@ int64_t pool_row_avx2(const float* r0, const float* r1, int64_t n, int64_t base,
     std::memcpy(tmp, &bi, sizeof bi);
     for (int k = 0; k < 8; ++k) idx[o + k] = base + tmp[k];
   }
-  if (o < n) {
-    // The last few outputs through a zero-padded copy of their columns.
-    const int64_t rem = n - o;
-    float p[16] = {}, q[16] = {}, out[8];
-    std::memcpy(p, r0 + 2 * o, sizeof(float) * static_cast<size_t>(2 * rem));
-    std::memcpy(q, r1 + 2 * o, sizeof(float) * static_cast<size_t>(2 * rem));
-    pool8(p, q, static_cast<int>(2 * o), static_cast<int>(W), best, bi);
-    std::memcpy(out, &best, sizeof best);
+  if (o < n && n >= 8) {
+    // The last few outputs: one more vector ending at the row's end (recomputing a few).
+    o = n - 8;
+    pool8(r0 + 2 * o, r1 + 2 * o, static_cast<int>(2 * o), static_cast<int>(W), best, bi);
+    std::memcpy(y + o, &best, sizeof best);
     std::memcpy(tmp, &bi, sizeof bi);
-    for (int64_t k = 0; k < rem; ++k) {
-      y[o + k] = out[k];
-      idx[o + k] = base + tmp[k];
-    }
+    for (int k = 0; k < 8; ++k) idx[o + k] = base + tmp[k];
     o = n;
   }
   return o;
@@ -85,6 +79,7 @@ int64_t pool_row_avx2(const float* r0, const float* r1, int64_t n, int64_t base,
 
 int64_t max_pool_2x2_s2_row(const float* r0, const float* r1, int64_t n, int64_t base, int64_t W,
                             float* y, int64_t* idx) {
+  if (n < 8) return 0;  // shorter rows: the scalar loop is as fast
 #ifdef EMBER_CONV_SIMD_AVX2
   static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   // Offsets within the row pair must fit in int32.
