@@ -82,7 +82,8 @@ def test_max_pool2d_ties_take_first_and_nan_wins():
     assert np.isnan(y.numpy().item()) and i.numpy().item() == 2
 
 
-@pytest.mark.parametrize("shape", [(2, 3, 24, 24), (1, 2, 7, 37), (3, 1, 4, 16), (1, 1, 2, 2)])
+@pytest.mark.parametrize("shape", [(2, 3, 24, 24), (1, 2, 7, 37), (3, 1, 4, 16), (1, 1, 2, 2),
+                                   (2, 16, 8, 8), (1, 3, 5, 13), (1, 2, 3, 9)])
 def test_max_pool2d_float32_2x2_vector_rows(shape):
     # float32 2x2 / stride 2 rows run 8 outputs at a time: ties keep the first cell in window
     # order, indices point into the plane; odd widths leave a scalar tail.

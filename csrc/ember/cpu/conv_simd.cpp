@@ -48,8 +48,46 @@ inline void pool8(const float* p, const float* q, int col, int W, vf& best, vi& 
   take(d, i0 + W + 1, best, bi);
 }
 
+typedef float vf4 __attribute__((vector_size(16)));
+typedef int vi4 __attribute__((vector_size(16)));
+
+// Four outputs from 8 columns of each row: rows of 4 to 7 outputs (LeNet's second pool).
+inline void pool4(const float* p, const float* q, int col, int W, float* y, int64_t* idx,
+                  int64_t base) {
+  vf4 p0, p1, q0, q1;
+  std::memcpy(&p0, p, 16);
+  std::memcpy(&p1, p + 4, 16);
+  std::memcpy(&q0, q, 16);
+  std::memcpy(&q1, q + 4, 16);
+  const vi4 ev = {0, 2, 4, 6}, od = {1, 3, 5, 7};
+  const vf4 a = __builtin_shuffle(p0, p1, ev), b = __builtin_shuffle(p0, p1, od);
+  const vf4 c = __builtin_shuffle(q0, q1, ev), d = __builtin_shuffle(q0, q1, od);
+  const vi4 i0 = vi4{0, 2, 4, 6} + col;
+  vf4 best = a;
+  vi4 bi = i0;
+  vi4 k = (b > best) | (b != b);
+  best = k ? b : best;
+  bi = k ? i0 + 1 : bi;
+  k = (c > best) | (c != c);
+  best = k ? c : best;
+  bi = k ? i0 + W : bi;
+  k = (d > best) | (d != d);
+  best = k ? d : best;
+  bi = k ? i0 + W + 1 : bi;
+  std::memcpy(y, &best, 16);
+  for (int j = 0; j < 4; ++j) idx[j] = base + bi[j];
+}
+
 int64_t pool_row_avx2(const float* r0, const float* r1, int64_t n, int64_t base, int64_t W,
                       float* y, int64_t* idx) {
+  if (n < 8) {
+    // 4 to 7 outputs: two overlapping groups of four.
+    pool4(r0, r1, 0, static_cast<int>(W), y, idx, base);
+    const int64_t o = n - 4;
+    pool4(r0 + 2 * o, r1 + 2 * o, static_cast<int>(2 * o), static_cast<int>(W), y + o, idx + o,
+          base);
+    return n;
+  }
   int64_t o = 0;
   vf best;
   vi bi;
@@ -79,7 +117,7 @@ int64_t pool_row_avx2(const float* r0, const float* r1, int64_t n, int64_t base,
 
 int64_t max_pool_2x2_s2_row(const float* r0, const float* r1, int64_t n, int64_t base, int64_t W,
                             float* y, int64_t* idx) {
-  if (n < 8) return 0;  // shorter rows: the scalar loop is as fast
+  if (n < 4) return 0;  // shorter rows: the scalar loop is as fast
 #ifdef EMBER_CONV_SIMD_AVX2
   static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   // Offsets within the row pair must fit in int32.
