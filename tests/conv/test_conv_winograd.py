@@ -61,6 +61,7 @@ SHAPES = [
     (2, 6, 11, 4, 5, (0, 2)),
     (2, 16, 19, 33, 12, (1, 0)),  # more than one block of tile rows, wide rows
     (1, 2, 3, 70, 3, 1),  # rows wider than one block
+    (2, 160, 9, 20, 130, 1),  # many channels: blocks of fewer tiles
 ]
 
 

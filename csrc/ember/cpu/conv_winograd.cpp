@@ -1,5 +1,5 @@
 // Winograd F(2x2, 3x3) (see conv_winograd.h). Work is split into blocks of whole tile rows of
-// one image (about kBlockTiles tiles): per block the input tiles of every channel are
+// one image (about block_tiles() tiles): per block the input tiles of every channel are
 // transformed into V (16, C, tiles), the 16 products M_xi = U_xi V_xi (U: the transformed
 // weights, 16 x (OC, C)) run as GEMMs, and the output tiles are transformed straight into y.
 // The blocks are small enough that V and M stay in the core's L2 cache between the steps.
@@ -71,8 +71,16 @@ const Kernels& kernels() {
 constexpr int64_t kMinChannels = 8;
 constexpr int64_t kMinWork = int64_t{1} << 22;
 
-// Tiles per block: V and M of a 64-channel layer then take 2 x 512 KB.
-constexpr int64_t kBlockTiles = 128;
+// Tiles per block: about kBlockElems / channels, between 16 and 128, so V (16, C, tiles) and M
+// (16, OC, tiles) take at most about 512 KB each (a 64-channel layer: 128 tiles).
+constexpr int64_t kBlockElems = 8192;
+constexpr int64_t kMaxBlockTiles = 128;
+constexpr int64_t kMinBlockTiles = 16;
+
+int64_t block_tiles(const Plane& p) {
+  const int64_t ch = std::max<int64_t>({p.C, p.OC, 1});
+  return std::max(kMinBlockTiles, std::min(kMaxBlockTiles, kBlockElems / ch));
+}
 
 int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
@@ -86,7 +94,7 @@ struct Blocks {
   Blocks(const Plane& p, int vw) {
     TH = (p.OH + 1) / 2;
     TW = (p.OW + 1) / 2;
-    R = std::max<int64_t>(1, std::min<int64_t>(TH, kBlockTiles / std::max<int64_t>(TW, 1)));
+    R = std::max<int64_t>(1, std::min<int64_t>(TH, block_tiles(p) / std::max<int64_t>(TW, 1)));
     per_img = (TH + R - 1) / R;
     ldv = R * TW + vw;
     nsplit = round_up(TW, vw) + vw;
