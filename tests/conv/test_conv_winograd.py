@@ -172,7 +172,8 @@ def test_conv_transpose2d_through_winograd(winograd, padding):
     w = np.random.randn(6, 4, 3, 3).astype(np.float32)
     e = [ember.from_numpy(a).requires_grad_(True) for a in (x, w)]
     y = F.conv_transpose2d(*e, padding=padding)
-    ref = conv_transpose2d_ref(x.astype(np.float64), w.astype(np.float64), padding=(padding, padding))
+    ref = conv_transpose2d_ref(x.astype(np.float64), w.astype(np.float64),
+                               padding=(padding, padding))
     assert_close_rel(_np(y), ref)
     t = [torch.from_numpy(a).double().requires_grad_(True) for a in (x, w)]
     yt = TF.conv_transpose2d(*t, padding=padding)

@@ -96,7 +96,8 @@ EMBER_ALWAYS_INLINE inline void copy_row(T* __restrict d, const T* __restrict s,
 // With unit strides and OW == W the rows a kernel tap reads form one contiguous span of the
 // plane: copy it at once, then zero the cells that fell into the padding.
 template <typename T>
-EMBER_NO_LOOP_TO_MEMCPY void im2col(const T* x, T* col, int64_t ld, const Conv2dGeom& g, int64_t Cg) {
+EMBER_NO_LOOP_TO_MEMCPY void im2col(const T* x, T* col, int64_t ld, const Conv2dGeom& g,
+                                    int64_t Cg) {
   const int64_t HW = g.H * g.W;
   const bool span = g.sh == 1 && g.sw == 1 && g.OW == g.W;
   for (int64_t c = 0; c < Cg; ++c) {

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
+#include <mutex>
 #include <vector>
 
 #include "ember/cpu/kernels.h"
@@ -101,6 +103,11 @@ struct Blocks {
   }
 };
 
+// Floats of split-row scratch per block: E and O for 2 R + 2 rows and one padded row.
+int64_t split_size(const Blocks& B, const Kernels& k) {
+  return 2 * (2 * B.R + 2) * B.nsplit + 2 * B.nsplit + 2 * k.vw;
+}
+
 // Per-thread scratch, kept across calls (grown when needed, zeroed when grown so the padding
 // lanes never hold garbage).
 struct Scratch {
@@ -158,6 +165,26 @@ void input_block(const Kernels& k, const Plane& p, const Blocks& B, const float*
   }
 }
 
+// Runs body(chunk) for chunk in [0, n) on the pool; the first exception (scratch allocation) is
+// rethrown on the calling thread instead of escaping a pool thread.
+template <typename F>
+void run_chunks_checked(int64_t n, const F& body) {
+  std::exception_ptr error;
+  std::mutex mu;
+  parallel_chunks(
+      n, 1,
+      [&](int64_t c, int64_t, int64_t) {
+        try {
+          body(c);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!error) error = std::current_exception();
+        }
+      },
+      kParallelThreshold);
+  if (error) std::rethrow_exception(error);
+}
+
 }  // namespace
 
 bool applies(const Conv2dGeom& g, DType dtype) {
@@ -180,33 +207,30 @@ void conv(const Plane& p, const float* x, const float* w, const float* bias, flo
   std::vector<float> U(static_cast<size_t>(16 * p.OC * p.C));
   transform_weights(w, p.OC, p.C, U.data());
   const int64_t nblocks = p.N * B.per_img;
-  parallel_chunks(
-      nblocks, 1,
-      [&](int64_t blk, int64_t, int64_t) {
-        const int64_t n = blk / B.per_img;
-        const int64_t ty0 = (blk % B.per_img) * B.R, ty1 = std::min(ty0 + B.R, B.TH);
-        const int64_t tiles = (ty1 - ty0) * B.TW;
-        Scratch& s = Scratch::get();
-        float* V = Scratch::grow(s.v, 16 * p.C * B.ldv);
-        float* M = Scratch::grow(s.m, 16 * p.OC * B.ldv);
-        float* split = Scratch::grow(s.split, 2 * (2 * B.R + 2) * B.nsplit + 2 * B.nsplit + 2 * k.vw);
-        input_block(k, p, B, x, n, ty0, ty1, V, split);
-        for (int xi = 0; xi < 16; ++xi) {
-          gemm(false, false, p.OC, tiles, p.C, 1.0, U.data() + xi * p.OC * p.C, p.C,
-               V + xi * p.C * B.ldv, B.ldv, 0.0, M + xi * p.OC * B.ldv, B.ldv, DType::Float32);
-        }
-        for (int64_t oc = 0; oc < p.OC; ++oc) {
-          float* yp = y + (n * p.OC + oc) * p.OH * p.OW;
-          const float bv = bias != nullptr ? bias[oc] : 0.0f;
-          for (int64_t ty = ty0; ty < ty1; ++ty) {
-            float* y0 = yp + 2 * ty * p.OW;
-            float* y1 = 2 * ty + 1 < p.OH ? y0 + p.OW : nullptr;
-            k.output_tile_row(M + oc * B.ldv + (ty - ty0) * B.TW, p.OC * B.ldv, B.TW, bv, y0, y1,
-                              p.OW);
-          }
-        }
-      },
-      kParallelThreshold);
+  run_chunks_checked(nblocks, [&](int64_t blk) {
+    const int64_t n = blk / B.per_img;
+    const int64_t ty0 = (blk % B.per_img) * B.R, ty1 = std::min(ty0 + B.R, B.TH);
+    const int64_t tiles = (ty1 - ty0) * B.TW;
+    Scratch& s = Scratch::get();
+    float* V = Scratch::grow(s.v, 16 * p.C * B.ldv);
+    float* M = Scratch::grow(s.m, 16 * p.OC * B.ldv);
+    float* split = Scratch::grow(s.split, split_size(B, k));
+    input_block(k, p, B, x, n, ty0, ty1, V, split);
+    for (int xi = 0; xi < 16; ++xi) {
+      gemm(false, false, p.OC, tiles, p.C, 1.0, U.data() + xi * p.OC * p.C, p.C,
+           V + xi * p.C * B.ldv, B.ldv, 0.0, M + xi * p.OC * B.ldv, B.ldv, DType::Float32);
+    }
+    for (int64_t oc = 0; oc < p.OC; ++oc) {
+      float* yp = y + (n * p.OC + oc) * p.OH * p.OW;
+      const float bv = bias != nullptr ? bias[oc] : 0.0f;
+      for (int64_t ty = ty0; ty < ty1; ++ty) {
+        float* y0 = yp + 2 * ty * p.OW;
+        float* y1 = 2 * ty + 1 < p.OH ? y0 + p.OW : nullptr;
+        k.output_tile_row(M + oc * B.ldv + (ty - ty0) * B.TW, p.OC * B.ldv, B.TW, bv, y0, y1,
+                          p.OW);
+      }
+    }
+  });
 }
 
 void conv_weight_grad(const Plane& p, const float* x, const float* gy, float* gw) {
@@ -217,39 +241,36 @@ void conv_weight_grad(const Plane& p, const float* x, const float* gy, float* gw
   const int64_t usize = 16 * p.OC * p.C;
   // One accumulator per worker range (a fixed split, so the sum order never depends on timing).
   std::vector<float> dU(static_cast<size_t>(T * usize), 0.0f);
-  parallel_chunks(
-      T, 1,
-      [&](int64_t t, int64_t, int64_t) {
-        float* acc = dU.data() + t * usize;
-        Scratch& s = Scratch::get();
-        float* V = Scratch::grow(s.v, 16 * p.C * B.ldv);
-        float* M = Scratch::grow(s.m, 16 * p.OC * B.ldv);
-        float* split = Scratch::grow(s.split, 2 * (2 * B.R + 2) * B.nsplit + 2 * B.nsplit + 2 * k.vw);
-        for (int64_t blk = nblocks * t / T; blk < nblocks * (t + 1) / T; ++blk) {
-          const int64_t n = blk / B.per_img;
-          const int64_t ty0 = (blk % B.per_img) * B.R, ty1 = std::min(ty0 + B.R, B.TH);
-          const int64_t tiles = (ty1 - ty0) * B.TW;
-          input_block(k, p, B, x, n, ty0, ty1, V, split);
-          const int64_t rows = 2 * (ty1 - ty0);
-          float* E = split;
-          float* O = split + rows * B.nsplit;
-          float* pad = O + rows * B.nsplit;
-          for (int64_t oc = 0; oc < p.OC; ++oc) {
-            k.split_rows(gy + (n * p.OC + oc) * p.OH * p.OW, p.OH, p.OW, 2 * ty0, rows, 0,
-                         B.nsplit, E, O, B.nsplit, pad);
-            for (int64_t ty = ty0; ty < ty1; ++ty) {
-              const int64_t r = 2 * (ty - ty0);
-              k.grad_tile_row(E + r * B.nsplit, O + r * B.nsplit, B.nsplit, B.TW,
-                              M + oc * B.ldv + (ty - ty0) * B.TW, p.OC * B.ldv);
-            }
-          }
-          for (int xi = 0; xi < 16; ++xi) {
-            gemm(false, true, p.OC, p.C, tiles, 1.0, M + xi * p.OC * B.ldv, B.ldv,
-                 V + xi * p.C * B.ldv, B.ldv, 1.0, acc + xi * p.OC * p.C, p.C, DType::Float32);
-          }
+  run_chunks_checked(T, [&](int64_t t) {
+    float* acc = dU.data() + t * usize;
+    Scratch& s = Scratch::get();
+    float* V = Scratch::grow(s.v, 16 * p.C * B.ldv);
+    float* M = Scratch::grow(s.m, 16 * p.OC * B.ldv);
+    float* split = Scratch::grow(s.split, split_size(B, k));
+    for (int64_t blk = nblocks * t / T; blk < nblocks * (t + 1) / T; ++blk) {
+      const int64_t n = blk / B.per_img;
+      const int64_t ty0 = (blk % B.per_img) * B.R, ty1 = std::min(ty0 + B.R, B.TH);
+      const int64_t tiles = (ty1 - ty0) * B.TW;
+      input_block(k, p, B, x, n, ty0, ty1, V, split);
+      const int64_t rows = 2 * (ty1 - ty0);
+      float* E = split;
+      float* O = split + rows * B.nsplit;
+      float* pad = O + rows * B.nsplit;
+      for (int64_t oc = 0; oc < p.OC; ++oc) {
+        k.split_rows(gy + (n * p.OC + oc) * p.OH * p.OW, p.OH, p.OW, 2 * ty0, rows, 0,
+                     B.nsplit, E, O, B.nsplit, pad);
+        for (int64_t ty = ty0; ty < ty1; ++ty) {
+          const int64_t r = 2 * (ty - ty0);
+          k.grad_tile_row(E + r * B.nsplit, O + r * B.nsplit, B.nsplit, B.TW,
+                          M + oc * B.ldv + (ty - ty0) * B.TW, p.OC * B.ldv);
         }
-      },
-      kParallelThreshold);
+      }
+      for (int xi = 0; xi < 16; ++xi) {
+        gemm(false, true, p.OC, p.C, tiles, 1.0, M + xi * p.OC * B.ldv, B.ldv,
+             V + xi * p.C * B.ldv, B.ldv, 1.0, acc + xi * p.OC * p.C, p.C, DType::Float32);
+      }
+    }
+  });
   // gw = G^T dU G per (oc, c), summing the workers' accumulators in order.
   const int64_t plane = p.OC * p.C;
   for (int64_t oc = 0; oc < p.OC; ++oc) {
