@@ -1,12 +1,13 @@
 """Convolution speed, ember vs PyTorch, side by side in one run.
 
-    python benchmarks/conv.py [--quick]
+    python benchmarks/conv.py [--quick] [--rounds N]
 
 Rows: one ``Conv2d(64, 64, 3, padding=1)`` forward + backward (input and weight gradients) on a
 (32, 64, 32, 32) float32 batch, and one LeNet-style training step (conv 1->6 5x5, ReLU, max-pool
 2, conv 6->16 5x5, ReLU, max-pool 2, 256-120-84-10 MLP, cross-entropy, SGD) on a batch of 64
 MNIST-sized images. Each framework runs in its own subprocess with 2 threads; times are medians
-of repeats in milliseconds; ratio = ember / PyTorch (lower is better for ember).
+of repeats in milliseconds; ratio = ember / PyTorch (lower is better for ember). With --rounds N
+the two alternate N times and each time is the median over the rounds.
 """
 
 from __future__ import annotations
@@ -80,6 +81,10 @@ def group_conv(fw: str, quick: bool) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--rounds", type=int, default=1, metavar="N",
+                        help="run the two frameworks alternately N times (ember, PyTorch, ember, "
+                             "...) and report each one's median over the rounds, with the "
+                             "spread of the ratio: on a shared machine one round can be off by 1.5x")
     parser.add_argument("--worker", metavar="FRAMEWORK", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -88,18 +93,30 @@ def main() -> None:
     import torch
     from _harness import machine_line, table
 
-    res = {}
-    for fw in ("ember", "torch"):
-        cmd = [sys.executable, __file__, "--worker", fw] + (["--quick"] if args.quick else [])
-        run = subprocess.run(cmd, check=True, capture_output=True, text=True)
-        res[fw] = json.loads(run.stdout.strip().splitlines()[-1])
+    import statistics
+
+    runs = {"ember": [], "torch": []}
+    for _ in range(max(1, args.rounds)):
+        for fw in ("ember", "torch"):
+            cmd = [sys.executable, __file__, "--worker", fw] + (["--quick"] if args.quick else [])
+            run = subprocess.run(cmd, check=True, capture_output=True, text=True)
+            runs[fw].append(json.loads(run.stdout.strip().splitlines()[-1]))
     rows = []
-    for key, e in res["ember"].items():
-        t = res["torch"][key]
-        rows.append([key, f"{e:.4g}", f"{t:.4g}", f"{e / t:.2f}", "≤ 1.0"])
+    for key in runs["ember"][0]:
+        e = statistics.median(r[key] for r in runs["ember"])
+        t = statistics.median(r[key] for r in runs["torch"])
+        row = [key, f"{e:.4g}", f"{t:.4g}", f"{e / t:.2f}", "≤ 1.0"]
+        if args.rounds > 1:
+            # Ratios of the rounds' own pairs (run back to back): their range shows the noise.
+            pairs = sorted(a[key] / b[key] for a, b in zip(runs["ember"], runs["torch"]))
+            row.insert(4, f"{pairs[0]:.2f}-{pairs[-1]:.2f}")
+        rows.append(row)
     print(machine_line(torch))
     print()
-    print(table(["benchmark", "ember", "PyTorch", "ratio", "target"], rows))
+    head = ["benchmark", "ember", "PyTorch", "ratio", "target"]
+    if args.rounds > 1:
+        head.insert(4, f"pair ratios ({args.rounds} rounds)")
+    print(table(head, rows))
 
 
 if __name__ == "__main__":

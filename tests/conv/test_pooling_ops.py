@@ -82,6 +82,29 @@ def test_max_pool2d_ties_take_first_and_nan_wins():
     assert np.isnan(y.numpy().item()) and i.numpy().item() == 2
 
 
+@pytest.mark.parametrize("shape", [(2, 3, 24, 24), (1, 2, 7, 37), (3, 1, 4, 16), (1, 1, 2, 2),
+                                   (2, 16, 8, 8), (1, 3, 5, 13), (1, 2, 3, 9)])
+def test_max_pool2d_float32_2x2_vector_rows(shape):
+    # float32 2x2 / stride 2 rows run 8 outputs at a time: ties keep the first cell in window
+    # order, indices point into the plane; odd widths leave a scalar tail.
+    x = np.random.randn(*shape).astype(np.float32)
+    x[..., ::3, ::5] = 0.5  # ties inside windows
+    x[..., 1::4, 2::7] = 0.5
+    ye, ie = F.max_pool2d(ember.from_numpy(x), 2, return_indices=True)
+    yt, it = TF.max_pool2d(torch.from_numpy(x), 2, return_indices=True)
+    np.testing.assert_array_equal(_np(ye), yt.numpy())
+    np.testing.assert_array_equal(ie.numpy(), it.numpy())
+    ref, ridx = max_pool2d_ref(x.astype(np.float64), (2, 2), (2, 2), (0, 0), (1, 1), False)
+    np.testing.assert_array_equal(ie.numpy(), ridx)
+    # NaN wins its window and its index points at a NaN (the last one in window order).
+    x.reshape(-1)[::11] = np.nan
+    ye, ie = F.max_pool2d(ember.from_numpy(x), 2, return_indices=True)
+    np.testing.assert_array_equal(_np(ye), TF.max_pool2d(torch.from_numpy(x), 2).numpy())
+    planes = x.reshape(-1, shape[2] * shape[3])
+    picked = np.take_along_axis(planes, ie.numpy().reshape(planes.shape[0], -1), axis=1)
+    np.testing.assert_array_equal(picked.reshape(ye.shape), _np(ye))
+
+
 def test_max_pool1d_and_unbatched():
     x = np.random.randn(2, 3, 11)
     kw = {"kernel_size": 3, "stride": 2, "padding": 1}
