@@ -6,16 +6,27 @@ Keras-style ``ember.keras`` on top.
 
 from __future__ import annotations
 
+import os as _os
 from typing import Any
 
 import numpy as _np
 
-try:  # load OpenBLAS from its wheel before the engine that links it
-    import scipy_openblas32 as _openblas
-except ImportError:  # pragma: no cover - the engine's RPATH may still find it
-    _openblas = None
-
-from . import _C
+# OpenBLAS's threaded calls run on ember's own thread pool, so OpenBLAS's own threads have no
+# work; with their default timeout they still spin for long stretches and take a core from the
+# pool (SGEMM 512 ran at half speed). OpenBLAS reads this setting once, when it loads (importing
+# scipy_openblas32 loads it): set it for that moment only, unless the user chose a value.
+_timeout_was = _os.environ.get("OPENBLAS_THREAD_TIMEOUT")
+if _timeout_was is None:
+    _os.environ["OPENBLAS_THREAD_TIMEOUT"] = "4"
+try:
+    try:  # load OpenBLAS from its wheel before the engine that links it
+        import scipy_openblas32 as _openblas
+    except ImportError:  # pragma: no cover - the engine's RPATH may still find it
+        _openblas = None
+    from . import _C
+finally:
+    if _timeout_was is None:
+        del _os.environ["OPENBLAS_THREAD_TIMEOUT"]
 from ._C import Generator, Tensor, device, dtype
 from ._tensor import _install, _to_dtype, as_tensor, from_numpy, is_tensor, tensor
 
