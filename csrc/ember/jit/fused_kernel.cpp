@@ -1,3 +1,4 @@
+#include "ember/cpu/parallel.h"
 #include "ember/cpu/simd.h"
 #include "ember/jit/fused_kernel.h"
 
@@ -278,7 +279,12 @@ void run_block(const Instr& in, T* __restrict__ dst, const T* const* args, const
       const T* __restrict__ c = args[0];
       const T* __restrict__ a = args[1];
       const T* __restrict__ b = args[2];
-      for (int64_t i = 0; i < n; ++i) dst[i] = c[i] != T(0) ? a[i] : b[i];
+      // All three loads unconditional: the select compiles to a branch-free vector blend (a
+      // branch on random masks mispredicts every other element).
+      for (int64_t i = 0; i < n; ++i) {
+        const T cv = c[i], av = a[i], bv = b[i];
+        dst[i] = cv != T(0) ? av : bv;
+      }
       break;
     }
     case Kind::Const: {
@@ -296,60 +302,68 @@ void run_program(const Program& p, const std::vector<double>& consts, const Tens
   const int n_code = static_cast<int>(p.code.size());
   const int n_regs = n_in + n_code;
   const int n_const = p.max_const + 1;
-  // Scratch: one block per instruction, per constant and per broadcast (one-element) input.
-  thread_local std::vector<T> scratch;
-  size_t need = static_cast<size_t>(n_code + n_const + n_in) * kBlock;
-  if (scratch.size() < need) scratch.resize(need);
-  T* code_buf = scratch.data();
-  T* const_buf = code_buf + static_cast<size_t>(n_code) * kBlock;
-  T* bcast_buf = const_buf + static_cast<size_t>(n_const) * kBlock;
-  for (int c = 0; c < n_const; ++c) {
-    T v = static_cast<T>(consts[c]);
-    std::fill(const_buf + c * kBlock, const_buf + (c + 1) * kBlock, v);
-  }
-  std::vector<const T*> full(n_in, nullptr);
-  for (int i = 0; i < n_in; ++i) {
-    if (ins[i].numel() == numel && numel != 1) {
-      full[i] = ins[i].data_ptr<T>();
-    } else {
-      T v = ins[i].data_ptr<T>()[0];
-      std::fill(bcast_buf + i * kBlock, bcast_buf + (i + 1) * kBlock, v);
-    }
-  }
-  std::vector<const T*> reg(n_regs, nullptr);
   std::vector<void*> out_ptr(p.outs.size());
   for (size_t k = 0; k < p.outs.size(); ++k) out_ptr[k] = outs[k].raw_data();
-  double params[2] = {0.0, 0.0};
-  const T* args[3];
-  for (int64_t off = 0; off < numel; off += kBlock) {
-    const int64_t n = std::min<int64_t>(kBlock, numel - off);
-    for (int i = 0; i < n_in; ++i) reg[i] = full[i] ? full[i] + off : bcast_buf + i * kBlock;
-    for (int k = 0; k < n_code; ++k) {
-      const Instr& in = p.code[k];
-      if (in.kind == Kind::Const && in.args[0].is_const) {
-        reg[n_in + k] = const_buf + in.args[0].idx * kBlock;  // read the filled block in place
-        continue;
-      }
-      params[0] = params[1] = 0.0;
-      for (int a = 0; a < in.nargs; ++a) {
-        const Arg& arg = in.args[a];
-        args[a] = arg.is_const ? const_buf + arg.idx * kBlock : reg[arg.idx];
-        if (in.kind == Kind::Unary && a > 0) params[a - 1] = consts[arg.idx];
-      }
-      T* dst = code_buf + k * kBlock;
-      run_block<T>(in, dst, args, params, n);
-      reg[n_in + k] = dst;
+  // Elements [begin, end) (whole blocks but the last): blocks are independent, so ranges run
+  // on the pool's threads, each with its own scratch.
+  auto run_range = [&](int64_t begin, int64_t end) {
+    // Scratch: one block per instruction, per constant and per broadcast (one-element) input.
+    thread_local std::vector<T> scratch;
+    const size_t need = static_cast<size_t>(n_code + n_const + n_in) * kBlock;
+    if (scratch.size() < need) scratch.resize(need);
+    T* code_buf = scratch.data();
+    T* const_buf = code_buf + static_cast<size_t>(n_code) * kBlock;
+    T* bcast_buf = const_buf + static_cast<size_t>(n_const) * kBlock;
+    for (int c = 0; c < n_const; ++c) {
+      T v = static_cast<T>(consts[c]);
+      std::fill(const_buf + c * kBlock, const_buf + (c + 1) * kBlock, v);
     }
-    for (size_t k = 0; k < p.outs.size(); ++k) {
-      const T* src = reg[p.outs[k].reg];
-      if (p.outs[k].is_bool) {
-        bool* d = static_cast<bool*>(out_ptr[k]) + off;
-        for (int64_t i = 0; i < n; ++i) d[i] = src[i] != T(0);
+    std::vector<const T*> full(n_in, nullptr);
+    for (int i = 0; i < n_in; ++i) {
+      if (ins[i].numel() == numel && numel != 1) {
+        full[i] = ins[i].data_ptr<T>();
       } else {
-        std::memcpy(static_cast<T*>(out_ptr[k]) + off, src, static_cast<size_t>(n) * sizeof(T));
+        T v = ins[i].data_ptr<T>()[0];
+        std::fill(bcast_buf + i * kBlock, bcast_buf + (i + 1) * kBlock, v);
       }
     }
-  }
+    std::vector<const T*> reg(n_regs, nullptr);
+    double params[2] = {0.0, 0.0};
+    const T* args[3];
+    for (int64_t off = begin; off < end; off += kBlock) {
+      const int64_t n = std::min<int64_t>(kBlock, end - off);
+      for (int i = 0; i < n_in; ++i) reg[i] = full[i] ? full[i] + off : bcast_buf + i * kBlock;
+      for (int k = 0; k < n_code; ++k) {
+        const Instr& in = p.code[k];
+        if (in.kind == Kind::Const && in.args[0].is_const) {
+          reg[n_in + k] = const_buf + in.args[0].idx * kBlock;  // read the filled block in place
+          continue;
+        }
+        params[0] = params[1] = 0.0;
+        for (int a = 0; a < in.nargs; ++a) {
+          const Arg& arg = in.args[a];
+          args[a] = arg.is_const ? const_buf + arg.idx * kBlock : reg[arg.idx];
+          if (in.kind == Kind::Unary && a > 0) params[a - 1] = consts[arg.idx];
+        }
+        T* dst = code_buf + k * kBlock;
+        run_block<T>(in, dst, args, params, n);
+        reg[n_in + k] = dst;
+      }
+      // An output may reuse an input's buffer: each block is written only after all of its
+      // reads, and blocks are disjoint.
+      for (size_t k = 0; k < p.outs.size(); ++k) {
+        const T* src = reg[p.outs[k].reg];
+        if (p.outs[k].is_bool) {
+          bool* d = static_cast<bool*>(out_ptr[k]) + off;
+          for (int64_t i = 0; i < n; ++i) d[i] = src[i] != T(0);
+        } else {
+          std::memcpy(static_cast<T*>(out_ptr[k]) + off, src, static_cast<size_t>(n) * sizeof(T));
+        }
+      }
+    }
+  };
+  const int64_t chunk = (cpu::elementwise_chunk(numel) + kBlock - 1) / kBlock * kBlock;
+  cpu::parallel_chunks(numel, chunk, [&](int64_t, int64_t b, int64_t e) { run_range(b, e); });
 }
 
 }  // namespace

@@ -136,8 +136,15 @@ class TracedFunction:
         self._executor = _C._JitExecutor(graph)
         self.pass_stats: dict[str, int] | None = None
         self.__name__ = name
+        # n when the traced call was n positional tensors and nothing else, else -1.
+        args_spec = in_spec[0] if isinstance(in_spec, tuple) and len(in_spec) == 2 else None
+        simple = (isinstance(args_spec, tuple) and in_spec[1] == {}
+                  and all(isinstance(a, _Leaf) and a.index == i for i, a in enumerate(args_spec)))
+        self._n_simple = len(args_spec) if simple else -1
 
     def _bind(self, args: tuple, kwargs: dict) -> list[Tensor]:
+        if not kwargs and len(args) == self._n_simple and all(type(a) is Tensor for a in args):
+            return list(args)  # traced with exactly these positional tensors: nothing to compare
         flat: list[Tensor] = []
         spec = _flatten((args, kwargs), flat)
         if not _same_constants(spec, self._in_spec):
@@ -285,6 +292,10 @@ _SIMPLE = (int, float, bool, str, type(None))
 def _signature_key(args: tuple, kwargs: dict) -> tuple[Any, list[Tensor]]:
     """(hashable signature, flat tensor list) of a call."""
     if not kwargs:
+        if all(type(a) is Tensor for a in args):
+            # Fastest path: positional tensors only; shapes, dtypes and devices in one C++ call.
+            flat = list(args)
+            return (_C._jit_signature(flat), tuple(a.requires_grad for a in flat)), flat
         # Fast path: positional tensors and plain Python values.
         key = []
         flat: list[Tensor] = []
