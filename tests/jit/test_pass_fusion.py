@@ -346,3 +346,29 @@ def test_optimize_false_turns_the_passes_off():
     stats = on.traces[0].pass_stats
     assert stats["simplified"] >= 1 and stats["folded_constants"] == 2
     assert stats["fused_groups"] == 1 and stats["nodes_after"] == 1
+
+
+@pytest.mark.parametrize("n", [1000, 70_000, 300_001])
+def test_large_fused_chains_match_eager_on_any_thread_count(n):
+    # Above 64K elements the blocks of a fused kernel run on the pool; results are the same
+    # bits as eager for 1 and 2 threads, NaN and signed zeros included.
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal(n).astype(np.float32)
+    a[::97] = np.nan
+    a[::89] = -0.0
+    x, g = ember.from_numpy(a), ember.from_numpy(rng.standard_normal(n).astype(np.float32))
+
+    def f(x, g):
+        return ember.where(ember.le(x, 0.0), ember.zeros_like(g), g * 2.0 + x), (x * 3.0).tanh()
+
+    want = [t.numpy() for t in f(x, g)]
+    before = ember.get_num_threads()
+    try:
+        for threads in (1, 2):
+            ember.set_num_threads(threads)
+            tf = jit.trace(f, (x, g))
+            assert "fused_elementwise" in tf.graph.ops()
+            for got, w in zip(tf(x, g), want):
+                np.testing.assert_array_equal(got.numpy(), w)
+    finally:
+        ember.set_num_threads(before)
