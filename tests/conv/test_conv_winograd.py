@@ -197,3 +197,31 @@ def test_winograd_second_order_gradients(winograd):
         res.append([_np(gx), _np(gw), _np(a.grad), _np(b.grad)])
     for a, b_ in zip(*res):
         assert_close_rel(a, b_)
+
+
+def test_non_finite_operands_take_the_direct_path(winograd):
+    # Winograd's transforms subtract inputs, so an Inf would turn into NaN; such operands go
+    # through im2col and give what the direct sum gives (torch in float64 as the reference).
+    x = np.random.randn(2, 8, 6, 6).astype(np.float32)
+    w = np.abs(np.random.randn(4, 8, 3, 3)).astype(np.float32) + 0.1
+    x[0, 0, 2, 2] = np.inf
+    x[1, 3, 4, 1] = np.nan
+    ex = ember.from_numpy(x).requires_grad_(True)
+    ew = ember.from_numpy(w).requires_grad_(True)
+    tx = torch.from_numpy(x).double().requires_grad_(True)
+    tw = torch.from_numpy(w).double().requires_grad_(True)
+    ye = F.conv2d(ex, ew, padding=1)
+    yt = TF.conv2d(tx, tw, padding=1)
+    want = yt.detach().numpy()
+    got = _np(ye)
+    np.testing.assert_array_equal(np.isposinf(got), np.isposinf(want))
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    finite = np.isfinite(want)
+    assert_close_rel(got[finite], want[finite])
+    g = np.random.randn(*want.shape).astype(np.float32)
+    g[0, 1, 3, 3] = np.inf
+    ye.backward(ember.from_numpy(g))
+    yt.backward(torch.from_numpy(g).double())
+    for a, b in ((ex.grad.numpy(), tx.grad.numpy()), (ew.grad.numpy(), tw.grad.numpy())):
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+        np.testing.assert_array_equal(np.isinf(a), np.isinf(b))

@@ -2,6 +2,7 @@
 // pooling loops over contiguous NCHW planes.
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #if defined(__SSE2__)
@@ -307,6 +308,20 @@ class Scratch {
   int64_t per_;
 };
 
+// Whether every value is finite. Winograd's transforms take differences of inputs, so an Inf
+// would come out as NaN where the direct sum gives Inf: such operands take the im2col path.
+bool all_finite(const Tensor& t) {
+  const uint32_t* p = static_cast<const uint32_t*>(t.raw_data());
+  const int64_t n = t.numel();
+  std::atomic<bool> ok{true};
+  parallel_chunks(n, elementwise_chunk(n), [&](int64_t, int64_t b, int64_t e) {
+    uint32_t bad = 0;
+    for (int64_t i = b; i < e; ++i) bad |= static_cast<uint32_t>((p[i] & 0x7f800000u) == 0x7f800000u);
+    if (bad) ok.store(false, std::memory_order_relaxed);
+  });
+  return ok.load();
+}
+
 winograd::Plane wino_plane(const Conv2dGeom& g) {
   return {g.N, g.C, g.H, g.W, g.OC, g.OH, g.OW, g.pt, g.pl};
 }
@@ -315,7 +330,8 @@ template <typename T>
 void conv_forward_t(const Tensor& y_t, const Tensor& x_t, const Tensor& w_t, const Tensor& b_t,
                     const Conv2dGeom& g, const Tensor& keep_t) {
   if constexpr (std::is_same_v<T, float>) {
-    if (!keep_t.defined() && winograd::applies(g, x_t.dtype())) {
+    if (!keep_t.defined() && winograd::applies(g, x_t.dtype()) && all_finite(x_t) &&
+        all_finite(w_t)) {
       BlasSingleThread guard;
       winograd::conv(wino_plane(g), x_t.data_ptr<float>(), w_t.data_ptr<float>(),
                      b_t.defined() ? b_t.data_ptr<float>() : nullptr, y_t.data_ptr<float>());
@@ -399,7 +415,7 @@ template <typename T>
 void conv_backward_input_t(const Tensor& gx_t, const Tensor& gy_t, const Tensor& w_t,
                            const Conv2dGeom& g) {
   if constexpr (std::is_same_v<T, float>) {
-    if (winograd::applies(g, gy_t.dtype())) {
+    if (winograd::applies(g, gy_t.dtype()) && all_finite(gy_t) && all_finite(w_t)) {
       // The input gradient is the correlation of gy with the flipped, transposed kernel.
       const float* w = w_t.data_ptr<float>();
       std::vector<float> wf(static_cast<size_t>(g.OC * g.C * 9));
@@ -460,7 +476,8 @@ template <typename T>
 void conv_backward_weight_t(const Tensor& gw_t, const Tensor& x_t, const Tensor& gy_t,
                             const Conv2dGeom& g, const Tensor& keep_t) {
   if constexpr (std::is_same_v<T, float>) {
-    if (!keep_t.defined() && winograd::applies(g, gy_t.dtype())) {
+    if (!keep_t.defined() && winograd::applies(g, gy_t.dtype()) && all_finite(x_t) &&
+        all_finite(gy_t)) {
       BlasSingleThread guard;
       winograd::conv_weight_grad(wino_plane(g), x_t.data_ptr<float>(), gy_t.data_ptr<float>(),
                                  gw_t.data_ptr<float>());
