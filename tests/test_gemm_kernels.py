@@ -136,3 +136,25 @@ def test_every_shape_through_openblas():
     r = subprocess.run([sys.executable, "-c", _GRID], env=env, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("shape", [(300, 40, 100, "nn"), (200, 12, 784, "nt"), (64, 64, 64, "nn"),
+                                   (97, 30, 77, "tn")])
+def test_products_split_by_rows_match_and_do_not_depend_on_threads(shape):
+    # Few columns and many rows: the threads take blocks of rows.
+    m, n, k, layout = shape
+    rng = np.random.default_rng(m + n + k)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    A = ember.from_numpy(a) if layout != "tn" else ember.from_numpy(np.ascontiguousarray(a.T)).t()
+    B = ember.from_numpy(b) if layout != "nt" else ember.from_numpy(np.ascontiguousarray(b.T)).t()
+    before = ember.get_num_threads()
+    try:
+        ember.set_num_threads(1)
+        one = ember.matmul(A, B).numpy()
+        ember.set_num_threads(2)
+        two = ember.matmul(A, B).numpy()
+    finally:
+        ember.set_num_threads(before)
+    np.testing.assert_array_equal(one, two)
+    assert_matches(two, a, b)

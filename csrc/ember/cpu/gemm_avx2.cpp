@@ -198,18 +198,47 @@ void bcast_cols(const Args& g, int64_t j0, int64_t j1) {
   }
 }
 
-// Splits C's columns into blocks (multiples of `unit`) over the pool when the product is large
-// enough to pay for a second thread.
+// Rows [r0, r1) of the product as a product of its own.
+Args row_slice(const Args& g, int64_t r0, int64_t r1) {
+  Args s = g;
+  s.m = r1 - r0;
+  s.a = g.a + (g.trans_a ? r0 : r0 * g.lda);
+  s.c = g.c + r0 * g.ldc;
+  return s;
+}
+
+// Splits the product over the pool when it is large enough to pay for a second thread: into
+// blocks of C's columns (multiples of `unit`), or, when C has too few columns for every thread
+// to get whole blocks of equal size, into blocks of rows.
 template <typename F>
 void over_columns(const Args& g, int64_t unit, F&& cols) {
   const double macs = static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
   const int threads = kernel_threads();
-  if (threads <= 1 || macs < kThreadedWork || g.n < 2 * unit) {
+  if (threads <= 1 || macs < kThreadedWork) {
     cols(g, 0, g.n);
     return;
   }
-  // A few blocks per thread, so a late or preempted thread is covered by the others.
   const int64_t units = (g.n + unit - 1) / unit;
+  if (units < 4 * threads) {
+    if (g.m < 8 * threads) {
+      cols(g, 0, g.n);
+      return;
+    }
+    // One block of rows per thread (a multiple of 12 rows: whole tiles of 3 and of 4).
+    const int64_t rows = (g.m + threads - 1) / threads;
+    const int64_t block = (rows + 11) / 12 * 12;
+    const int64_t nblocks = (g.m + block - 1) / block;
+    parallel_chunks(
+        nblocks, 1,
+        [&](int64_t, int64_t b0, int64_t b1) {
+          for (int64_t b = b0; b < b1; ++b) {
+            cols(row_slice(g, b * block, std::min(g.m, (b + 1) * block)), 0, g.n);
+          }
+        },
+        kParallelThreshold);
+    return;
+  }
+  // A few blocks per thread, so a late or preempted thread is covered by the others.
   const int64_t per = std::max<int64_t>(1, units / (4 * threads));
   const int64_t block = per * unit;
   const int64_t nblocks = (g.n + block - 1) / block;
