@@ -224,9 +224,9 @@ void over_columns(const Args& g, int64_t unit, F&& cols) {
       cols(g, 0, g.n);
       return;
     }
-    // One block of rows per thread (a multiple of 12 rows: whole tiles of 3 and of 4).
+    // One block of rows per thread, a multiple of 4 (whole tiles of the broadcast kernel).
     const int64_t rows = (g.m + threads - 1) / threads;
-    const int64_t block = (rows + 11) / 12 * 12;
+    const int64_t block = (rows + 3) / 4 * 4;
     const int64_t nblocks = (g.m + block - 1) / block;
     parallel_chunks(
         nblocks, 1,
