@@ -283,3 +283,19 @@ def test_cross_entropy_backward_is_traced_op_by_op(kwargs):
     x2, y2 = ember.randn(8, 6), ember.tensor([4, 2, 2, 1, 0, 3, 2, 1])
     for got, want in zip(tf(x2, y2), f(x2, y2)):
         np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_cross_entropy_with_every_target_ignored_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
+    for kw in ({}, {"weight": np.array([1.0, 2.0, 0.5, 1.5, 3.0], np.float32)}):
+        ex = ember.from_numpy(x).requires_grad_(True)
+        tx = torch.from_numpy(x).requires_grad_(True)
+        ew = {"weight": ember.from_numpy(kw["weight"])} if kw else {}
+        tw = {"weight": torch.from_numpy(kw["weight"])} if kw else {}
+        el = F.cross_entropy(ex, ember.tensor([-100] * 4), **ew)
+        tl = torch.nn.functional.cross_entropy(tx, torch.tensor([-100] * 4), **tw)
+        assert np.isnan(el.item()) and np.isnan(tl.item())
+        el.backward()
+        tl.backward()
+        np.testing.assert_array_equal(ex.grad.numpy(), tx.grad.numpy())

@@ -268,7 +268,11 @@ std::pair<Tensor, Tensor> cross_entropy_grad_terms(const Tensor& target, const T
     for (int64_t o = 0; o < L.outer; ++o) {
       for (int64_t i = 0; i < L.inner; ++i) {
         const int64_t k = o * L.inner + i;
-        const scalar_t scale = reduction == "mean" ? -weight_of(k) / denom : -weight_of(k);
+        // With every target ignored the mean's loss is NaN (0 / 0) but, as in PyTorch, its
+        // gradient is zero.
+        const scalar_t scale = reduction != "mean" ? -weight_of(k)
+                               : wsum == 0.0       ? scalar_t(0)
+                                                   : -weight_of(k) / denom;
         cp[k] = -scale;
         const int64_t c = tp[k];
         if (c >= 0 && c < L.C) mp[(o * L.C + c) * L.inner + i] = scale;
