@@ -36,7 +36,7 @@ def _p2(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
-def _grads_match(fe, ft, arr, out_grad=True):
+def assert_grads_match(fe, ft, arr, out_grad=True):
     xe = ember.tensor(arr, requires_grad=True)
     xt = torch.tensor(arr, requires_grad=True)
     ye, yt = fe(xe), ft(xt)
@@ -70,7 +70,7 @@ def test_max_pool2d_values_indices_and_grads(kw):
     assert ie.dtype == ember.int64
     _, it = TF.max_pool2d(torch.tensor(x), return_indices=True, **kw)
     np.testing.assert_array_equal(ie.numpy(), it.numpy())
-    _grads_match(lambda t: F.max_pool2d(t, **kw), lambda t: TF.max_pool2d(t, **kw), x)
+    assert_grads_match(lambda t: F.max_pool2d(t, **kw), lambda t: TF.max_pool2d(t, **kw), x)
 
 
 def test_max_pool2d_ties_take_first_and_nan_wins():
@@ -112,9 +112,9 @@ def test_max_pool1d_and_unbatched():
     yt, it = TF.max_pool1d(torch.tensor(x), return_indices=True, **kw)
     np.testing.assert_allclose(_np(ye), yt.numpy(), **F64)
     np.testing.assert_array_equal(ie.numpy(), it.numpy())
-    _grads_match(lambda t: F.max_pool1d(t, **kw), lambda t: TF.max_pool1d(t, **kw), x)
+    assert_grads_match(lambda t: F.max_pool1d(t, **kw), lambda t: TF.max_pool1d(t, **kw), x)
     x3 = np.random.randn(3, 6, 6)
-    _grads_match(lambda t: F.max_pool2d(t, 2), lambda t: TF.max_pool2d(t, 2), x3)
+    assert_grads_match(lambda t: F.max_pool2d(t, 2), lambda t: TF.max_pool2d(t, 2), x3)
 
 
 AVG_GRID = [
@@ -135,14 +135,14 @@ def test_avg_pool2d_values_and_grads(kw):
                          kw.get("ceil_mode", False), kw.get("count_include_pad", True),
                          kw.get("divisor_override"))
     np.testing.assert_allclose(_np(F.avg_pool2d(ember.tensor(x), **kw)), ref, **F64)
-    _grads_match(lambda t: F.avg_pool2d(t, **kw), lambda t: TF.avg_pool2d(t, **kw), x)
+    assert_grads_match(lambda t: F.avg_pool2d(t, **kw), lambda t: TF.avg_pool2d(t, **kw), x)
 
 
 def test_avg_pool1d_matches_torch():
     x = np.random.randn(2, 3, 10)
     for kw in ({"kernel_size": 3}, {"kernel_size": 4, "stride": 3, "padding": 2, "ceil_mode": True,
                                            "count_include_pad": False}):
-        _grads_match(lambda t, kw=kw: F.avg_pool1d(t, **kw), lambda t, kw=kw: TF.avg_pool1d(t, **kw), x)
+        assert_grads_match(lambda t, kw=kw: F.avg_pool1d(t, **kw), lambda t, kw=kw: TF.avg_pool1d(t, **kw), x)
 
 
 @pytest.mark.parametrize("out", [1, (3, 2), (4, 5), (7, 8), (None, 3)])
@@ -157,14 +157,14 @@ def test_adaptive_pools_match_reference_and_torch(out):
     rv, ri = adaptive_max_pool2d_ref(x, o)
     np.testing.assert_allclose(_np(ye), rv, **F64)
     np.testing.assert_array_equal(ie.numpy(), ri)
-    _grads_match(lambda t: F.adaptive_avg_pool2d(t, out), lambda t: TF.adaptive_avg_pool2d(t, out), x)
-    _grads_match(lambda t: F.adaptive_max_pool2d(t, out), lambda t: TF.adaptive_max_pool2d(t, out), x)
+    assert_grads_match(lambda t: F.adaptive_avg_pool2d(t, out), lambda t: TF.adaptive_avg_pool2d(t, out), x)
+    assert_grads_match(lambda t: F.adaptive_max_pool2d(t, out), lambda t: TF.adaptive_max_pool2d(t, out), x)
 
 
 def test_adaptive_pool1d_match_torch():
     x = np.random.randn(2, 3, 10)
-    _grads_match(lambda t: F.adaptive_avg_pool1d(t, 4), lambda t: TF.adaptive_avg_pool1d(t, 4), x)
-    _grads_match(lambda t: F.adaptive_max_pool1d(t, 3), lambda t: TF.adaptive_max_pool1d(t, 3), x)
+    assert_grads_match(lambda t: F.adaptive_avg_pool1d(t, 4), lambda t: TF.adaptive_avg_pool1d(t, 4), x)
+    assert_grads_match(lambda t: F.adaptive_max_pool1d(t, 3), lambda t: TF.adaptive_max_pool1d(t, 3), x)
 
 
 def test_pooling_gradcheck():
@@ -218,8 +218,8 @@ def test_pooling_errors():
 def test_pooling_planes_split_over_threads_match_torch():
     _two_threads()
     x = np.random.randn(4, 8, 32, 32)
-    _grads_match(lambda t: F.max_pool2d(t, 3, 2, 1), lambda t: TF.max_pool2d(t, 3, 2, 1), x)
-    _grads_match(lambda t: F.max_pool2d(t, 2), lambda t: TF.max_pool2d(t, 2), x)
-    _grads_match(lambda t: F.avg_pool2d(t, 3, 2, 1), lambda t: TF.avg_pool2d(t, 3, 2, 1), x)
-    _grads_match(lambda t: F.adaptive_avg_pool2d(t, 5), lambda t: TF.adaptive_avg_pool2d(t, 5), x)
-    _grads_match(lambda t: F.adaptive_max_pool2d(t, 5), lambda t: TF.adaptive_max_pool2d(t, 5), x)
+    assert_grads_match(lambda t: F.max_pool2d(t, 3, 2, 1), lambda t: TF.max_pool2d(t, 3, 2, 1), x)
+    assert_grads_match(lambda t: F.max_pool2d(t, 2), lambda t: TF.max_pool2d(t, 2), x)
+    assert_grads_match(lambda t: F.avg_pool2d(t, 3, 2, 1), lambda t: TF.avg_pool2d(t, 3, 2, 1), x)
+    assert_grads_match(lambda t: F.adaptive_avg_pool2d(t, 5), lambda t: TF.adaptive_avg_pool2d(t, 5), x)
+    assert_grads_match(lambda t: F.adaptive_max_pool2d(t, 5), lambda t: TF.adaptive_max_pool2d(t, 5), x)

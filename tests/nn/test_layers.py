@@ -19,7 +19,7 @@ def copy_params(e_mod, t_mod):
     e_mod.load_state_dict(sd)
 
 
-def run_both(e_mod, t_mod, x, dtype=np.float32):
+def assert_modules_match(e_mod, t_mod, x, dtype=np.float32):
     copy_params(e_mod, t_mod)
     e, t = pair(x.astype(dtype), requires_grad=True)
     eo, to = e_mod(e), t_mod(t)
@@ -40,7 +40,7 @@ def test_linear(bias, dtype):
     if dtype == np.float64:
         e_mod.double()
         t_mod.double()
-    run_both(e_mod, t_mod, np.random.randn(4, 2, 5), dtype)
+    assert_modules_match(e_mod, t_mod, np.random.randn(4, 2, 5), dtype)
 
 
 def test_linear_rejects_bad_features():
@@ -115,7 +115,7 @@ def test_embedding_from_pretrained():
     ],
 )
 def test_activation_and_shape_modules(e_cls, t_cls, kw):
-    run_both(getattr(nn, e_cls)(**kw), getattr(tnn, t_cls)(**kw), np.random.randn(3, 4, 2))
+    assert_modules_match(getattr(nn, e_cls)(**kw), getattr(tnn, t_cls)(**kw), np.random.randn(3, 4, 2))
 
 
 def test_sequential_mlp_matches_torch():

@@ -322,6 +322,27 @@ bool all_finite(const Tensor& t) {
   return ok.load();
 }
 
+// The column matrix (d.K rows, row stride *ld) of images [n0, n0 + cnt) of group gi: the kept
+// columns of all images side by side (`keep`, written first when `fill_keep`), the input plane
+// itself for a pointwise convolution of one image, or im2col into `col`.
+template <typename T>
+const T* columns(const T* x, T* keep, bool fill_keep, T* col, const Conv2dGeom& g,
+                 const ConvDims& d, int64_t n0, int64_t cnt, int64_t gi, int64_t* ld) {
+  const T* xg = x + (n0 * g.C + gi * d.Cg) * d.HW;
+  if (keep != nullptr) {
+    T* dst = keep + gi * d.K * g.N * d.L + n0 * d.L;
+    *ld = g.N * d.L;
+    if (fill_keep) {
+      for (int64_t j = 0; j < cnt; ++j) im2col(xg + j * g.C * d.HW, dst + j * d.L, *ld, g, d.Cg);
+    }
+    return dst;
+  }
+  *ld = cnt * d.L;
+  if (d.pointwise && cnt == 1) return xg;
+  for (int64_t j = 0; j < cnt; ++j) im2col(xg + j * g.C * d.HW, col + j * d.L, *ld, g, d.Cg);
+  return col;
+}
+
 winograd::Plane wino_plane(const Conv2dGeom& g) {
   return {g.N, g.C, g.H, g.W, g.OC, g.OH, g.OW, g.pt, g.pl};
 }
@@ -355,25 +376,8 @@ void conv_forward_t(const Tensor& y_t, const Tensor& x_t, const Tensor& w_t, con
     for (int64_t n0 = nbeg; n0 < nend; n0 += nb) {
       const int64_t cnt = std::min(nb, nend - n0);
       for (int64_t gi = 0; gi < g.groups; ++gi) {
-        const T* B;
-        int64_t ldb = cnt * d.L;
-        if (keep != nullptr) {
-          // Columns of all images side by side, kept for the weight gradient.
-          T* dst = keep + gi * d.K * g.N * d.L + n0 * d.L;
-          ldb = g.N * d.L;
-          for (int64_t j = 0; j < cnt; ++j) {
-            im2col(x + ((n0 + j) * g.C + gi * d.Cg) * d.HW, dst + j * d.L, ldb, g, d.Cg);
-          }
-          B = dst;
-        } else if (d.pointwise && cnt == 1) {
-          B = x + (n0 * g.C + gi * d.Cg) * d.HW;
-        } else {
-          for (int64_t j = 0; j < cnt; ++j) {
-            im2col(x + ((n0 + j) * g.C + gi * d.Cg) * d.HW, col + j * d.L, cnt * d.L, g,
-                   d.Cg);
-          }
-          B = col;
-        }
+        int64_t ldb;
+        const T* B = columns(x, keep, true, col, g, d, n0, cnt, gi, &ldb);
         const T* A = w + gi * d.OCg * d.K;
         if (cnt == 1) {
           gemm(false, false, d.OCg, d.L, d.K, 1.0, A, d.K, B, ldb, 0.0,
@@ -506,20 +510,8 @@ void conv_backward_weight_t(const Tensor& gw_t, const Tensor& x_t, const Tensor&
       const int64_t cnt = std::min(nb, nend - n0);
       if (cnt * d.L == 0) continue;
       for (int64_t gi = 0; gi < g.groups; ++gi) {
-        const T* B;
-        int64_t ldb = cnt * d.L;
-        if (keep != nullptr) {
-          B = keep + gi * d.K * g.N * d.L + n0 * d.L;
-          ldb = g.N * d.L;
-        } else if (d.pointwise && cnt == 1) {
-          B = x + (n0 * g.C + gi * d.Cg) * d.HW;
-        } else {
-          for (int64_t j = 0; j < cnt; ++j) {
-            im2col(x + ((n0 + j) * g.C + gi * d.Cg) * d.HW, col + j * d.L, cnt * d.L, g,
-                   d.Cg);
-          }
-          B = col;
-        }
+        int64_t ldb;
+        const T* B = columns(x, const_cast<T*>(keep), false, col, g, d, n0, cnt, gi, &ldb);
         const T* A;
         if (cnt == 1) {
           A = gy + (n0 * g.OC + gi * d.OCg) * d.L;
