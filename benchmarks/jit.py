@@ -4,7 +4,10 @@ ember eager vs ember.jit vs PyTorch eager vs torch.compile, at batch 1, 16 and 6
     python benchmarks/jit.py [--quick]
 
 Each framework runs in its own subprocess; times are medians of repeats in microseconds per
-training step (lower is better). `group_jit(fw, quick)` gives the rows for benchmarks/run_all.py:
+training step (lower is better). Steps cycle through 16 random batches, as training moves
+through its data: one batch repeated for thousands of steps leaves the ReLU units it never
+activates with zero gradients, whose Adam first moments decay into float32 denormals, and
+arithmetic on denormals is slow in every framework (it measured a third slower here). `group_jit(fw, quick)` gives the rows for benchmarks/run_all.py:
 the "eager" rows pair ember eager with PyTorch eager, the "graph" rows pair ember.jit with
 torch.compile (NaN where torch.compile does not work here; the reason is printed by main()).
 """
@@ -22,6 +25,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 BATCHES = (1, 16, 64)
+N_BATCHES = 16
+
+
+def _cycling(step, data):
+    """A no-argument callable running `step` on the next (x, y) of `data` each call."""
+    state = {"i": 0}
+
+    def run():
+        i = state["i"]
+        state["i"] = (i + 1) % len(data)
+        return step(*data[i])
+
+    return run
 
 
 def _ember_rows(quick: bool) -> dict:
@@ -46,11 +62,11 @@ def _ember_rows(quick: bool) -> dict:
                 return loss
 
             fn = ember.jit.function(step) if mode == "graph" else step
-            x = ember.randn(batch, 784)
-            y = ember.randint(0, 10, (batch,))
+            data = [(ember.randn(batch, 784), ember.randint(0, 10, (batch,)))
+                    for _ in range(N_BATCHES)]
             n = 50 if quick else 200
             out[f"MLP Adam step, batch {batch}, {mode} (µs)"] = (
-                median_time(lambda fn=fn, x=x, y=y: fn(x, y), n, 3 if quick else 7, warmup=2) * 1e6
+                median_time(_cycling(fn, data), n, 3 if quick else 7, warmup=2) * 1e6
             )
     return out
 
@@ -77,22 +93,20 @@ def _torch_rows(quick: bool) -> dict:
                 opt.step()
                 return loss
 
-            x = torch.randn(batch, 784)
-            y = torch.randint(0, 10, (batch,))
+            data = [(torch.randn(batch, 784), torch.randint(0, 10, (batch,)))
+                    for _ in range(N_BATCHES)]
             key = f"MLP Adam step, batch {batch}, {mode} (µs)"
             fn = step
             if mode == "graph":
                 try:
                     fn = torch.compile(step)
-                    fn(x, y)  # compile now, outside the timing
+                    fn(*data[0])  # compile now, outside the timing
                 except Exception as e:  # noqa: BLE001 - report why, keep benchmarking
                     errors.append(f"torch.compile failed: {type(e).__name__}: {str(e)[:300]}")
                     out[key] = math.nan
                     continue
             n = 50 if quick else 200
-            out[key] = (
-                median_time(lambda fn=fn, x=x, y=y: fn(x, y), n, 3 if quick else 7, warmup=2) * 1e6
-            )
+            out[key] = median_time(_cycling(fn, data), n, 3 if quick else 7, warmup=2) * 1e6
     if errors:
         out["_errors"] = errors[0]
     return out

@@ -46,7 +46,7 @@ void init_jit(py::module_& m) {
         jit::name_params(g, ts, names);
       })
       .def("run_passes", [](Graph& g, bool dce, bool cse, bool peephole, bool fold,
-                            bool algebraic, bool fusion, bool memory) {
+                            bool algebraic, bool fusion, bool memory, bool optimizer) {
         jit::PassOptions o;
         o.dce = dce;
         o.cse = cse;
@@ -55,6 +55,7 @@ void init_jit(py::module_& m) {
         o.algebraic = algebraic;
         o.fusion = fusion;
         o.memory = memory;
+        o.optimizer = optimizer;
         jit::PassStats s = jit::run_passes(g, o);
         py::dict d;
         d["nodes_before"] = s.nodes_before;
@@ -68,11 +69,13 @@ void init_jit(py::module_& m) {
         d["fused_nodes"] = s.fused_nodes;
         d["inplace_rewrites"] = s.inplace_rewrites;
         d["bytes_reused"] = s.bytes_reused;
+        d["optimizer_products"] = s.optimizer_products;
         return d;
       }, py::arg("dce") = true, py::arg("cse") = true, py::arg("peephole") = true,
          py::arg("fold") = true, py::arg("algebraic") = true, py::arg("fusion") = true,
-         py::arg("memory") = true)
+         py::arg("memory") = true, py::arg("optimizer") = true)
       .def("peephole_optimize", [](Graph& g) { return jit::peephole_optimize(g); })
+      .def("fuse_optimizer_products", [](Graph& g) { return jit::fuse_optimizer_products(g); })
       .def("eliminate_dead_code", [](Graph& g) { return jit::eliminate_dead_code(g); })
       .def("eliminate_common_subexpressions",
            [](Graph& g) { return jit::eliminate_common_subexpressions(g); })

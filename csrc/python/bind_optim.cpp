@@ -1,6 +1,8 @@
 // Fused optimizer steps for ember.optim: private functions `_C._<name>_step`, each updating a
 // whole param group in one call with the GIL released.
 
+#include <optional>
+
 #include "common.h"
 
 namespace ember::python {
@@ -56,6 +58,24 @@ means "create from this step's gradient". Returns the momentum buffers (new ones
       py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"), py::arg("amsgrad"),
       py::arg("decoupled_weight_decay"), py::arg("maximize"),
       "One Adam/AdamW step over a param group, in place; increments each step counter.");
+
+  m.def(
+      "_adam_step_product",
+      [](const Tensor& param, const Tensor& a, const Tensor& b, const Tensor& exp_avg,
+         const Tensor& exp_avg_sq, const std::optional<Tensor>& max_exp_avg_sq,
+         const Tensor& step, double lr, double beta1, double beta2, double eps,
+         double weight_decay, bool amsgrad, bool decoupled_weight_decay, bool maximize) {
+        py::gil_scoped_release nogil;
+        adam_step_product(param, a, b, exp_avg, exp_avg_sq, max_exp_avg_sq.value_or(Tensor{}),
+                          step, lr, beta1, beta2, eps, weight_decay, amsgrad,
+                          decoupled_weight_decay, maximize);
+      },
+      py::arg("param"), py::arg("a"), py::arg("b"), py::arg("exp_avg"), py::arg("exp_avg_sq"),
+      py::arg("max_exp_avg_sq"), py::arg("step"), py::arg("lr"), py::arg("beta1"),
+      py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"), py::arg("amsgrad"),
+      py::arg("decoupled_weight_decay"), py::arg("maximize"),
+      "Sets param.grad = a @ b and takes one Adam/AdamW step on param (what ember.jit's "
+      "optimizer fusion runs); increments the step counter.");
 
   m.def(
       "_rmsprop_step",

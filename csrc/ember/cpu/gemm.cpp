@@ -168,22 +168,71 @@ bool use_small_kernels() {
   return enabled && simd::active() != nullptr;
 }
 
+enum class SmallKernel { None, Dot, Broadcast };
+
+// Which of ember's own kernels runs a float32 product of this shape (None: OpenBLAS).
+SmallKernel small_kernel_for(bool trans_a, bool trans_b, int64_t m, int64_t k) {
+  if (k <= 0 || !use_small_kernels()) return SmallKernel::None;
+  const SmallLimits& lim = limits();
+  if (!trans_a && trans_b && m <= lim.dot_max_m && k <= lim.dot_max_k) return SmallKernel::Dot;
+  if (!trans_b && k >= lim.bcast_min_k && k <= lim.bcast_max_k && m >= lim.bcast_min_m) {
+    return SmallKernel::Broadcast;
+  }
+  return SmallKernel::None;
+}
+
 }  // namespace
+
+bool gemm_rows_supported(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k) {
+  (void)n;
+  return k == 1 || small_kernel_for(trans_a, trans_b, m, k) != SmallKernel::None;
+}
+
+void gemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
+               int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int64_t r0,
+               int64_t r1) {
+  if (r1 <= r0 || n == 0) return;
+  // Element (i, p) of op(A) and (p, j) of op(B).
+  const int64_t a_row = trans_a ? 1 : lda;
+  const SmallKernel kind = small_kernel_for(trans_a, trans_b, m, k);
+  if (kind == SmallKernel::None) {
+    // An outer product: one rounded multiplication per element, as any GEMM gives it.
+    const int64_t b_col = trans_b ? ldb : 1;
+    for (int64_t i = r0; i < r1; ++i) {
+      const float ai = a[i * a_row];
+      float* __restrict crow = c + i * ldc;
+      if (b_col == 1) {
+        for (int64_t j = 0; j < n; ++j) crow[j] = ai * b[j];
+      } else {
+        for (int64_t j = 0; j < n; ++j) crow[j] = ai * b[j * b_col];
+      }
+    }
+    return;
+  }
+  // The kernels sum every element of C in an order that does not depend on the rows computed.
+  small_gemm::Args g{trans_a, r1 - r0, n, k, 1.0f, a + r0 * a_row, lda, b, ldb, 0.0f,
+                     c + r0 * ldc, ldc};
+  if (kind == SmallKernel::Dot) {
+    small_gemm::dot(g);
+  } else {
+    small_gemm::broadcast(g);
+  }
+}
 
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
           const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c,
           int64_t ldc, DType dtype) {
   if (m == 0 || n == 0) return;
-  if (dtype == DType::Float32 && k > 0 && use_small_kernels()) {
+  if (dtype == DType::Float32) {
+    const SmallKernel kind = small_kernel_for(trans_a, trans_b, m, k);
     small_gemm::Args g{trans_a, m, n, k, static_cast<float>(alpha), static_cast<const float*>(a),
                        lda, static_cast<const float*>(b), ldb, static_cast<float>(beta),
                        static_cast<float*>(c), ldc};
-    const SmallLimits& lim = limits();
-    if (!trans_a && trans_b && m <= lim.dot_max_m && k <= lim.dot_max_k) {
+    if (kind == SmallKernel::Dot) {
       small_gemm::dot(g);
       return;
     }
-    if (!trans_b && k >= lim.bcast_min_k && k <= lim.bcast_max_k && m >= lim.bcast_min_m) {
+    if (kind == SmallKernel::Broadcast) {
       small_gemm::broadcast(g);
       return;
     }

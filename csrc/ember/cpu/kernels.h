@@ -48,6 +48,16 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
           const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c,
           int64_t ldc, DType dtype);
 
+/// Whether `gemm_rows` can compute rows of this float32 product (alpha 1, beta 0): when `gemm`
+/// runs it with ember's own kernels (not OpenBLAS), and for every outer product (k == 1).
+bool gemm_rows_supported(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k);
+/// Rows [r0, r1) of C = op(A) @ op(B) (m x n, float32, alpha 1, beta 0) with the same values
+/// `gemm` gives for the whole product, computed on the calling thread (or the pool, when not
+/// called from a pool worker). Only for products `gemm_rows_supported` accepts.
+void gemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
+               int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int64_t r0,
+               int64_t r1);
+
 // ---- convolution and pooling (conv.cpp) -------------------------------------------------
 // Inputs are contiguous NCHW in float32/float64; outputs are allocated and contiguous.
 
@@ -168,6 +178,11 @@ struct AdamHyper {
 void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                  const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
                  const AdamHyper& h);
+/// adam_update on elements [begin, end) only (contiguous operands), on the calling thread: the
+/// same values adam_update gives those elements.
+void adam_update_range(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                       const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
+                       const AdamHyper& h, int64_t begin, int64_t end);
 
 struct RmspropHyper {
   double lr, alpha, eps, weight_decay, momentum;

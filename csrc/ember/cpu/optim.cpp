@@ -312,9 +312,12 @@ void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& buf, bool
   });
 }
 
-void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
-                 const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
-                 const AdamHyper& h) {
+namespace {
+
+// Elements [begin, end) of an Adam update; `whole` splits them over the pool when large.
+void adam_update_impl(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                      const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
+                      const AdamHyper& h, int64_t begin, int64_t end, bool whole) {
   EMBER_DISPATCH_FLOATING(param.dtype(), "Adam.step", [&] {
     using T = scalar_t;
     const bool use_wd = h.weight_decay != 0.0;
@@ -348,8 +351,27 @@ void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
       loop = coupled ? EMBER_OPTIM_PICK(adam, T, false, true)
                      : EMBER_OPTIM_PICK(adam, T, false, false);
     }
-    run(loop, a, param.numel());
+    if (whole) {
+      run(loop, a, param.numel());
+    } else {
+      loop(a, begin, end);
+    }
   });
+}
+
+}  // namespace
+
+void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                 const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
+                 const AdamHyper& h) {
+  adam_update_impl(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, h, 0, param.numel(),
+                   true);
+}
+
+void adam_update_range(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                       const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
+                       const AdamHyper& h, int64_t begin, int64_t end) {
+  adam_update_impl(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, h, begin, end, false);
 }
 
 void rmsprop_update(const Tensor& param, const Tensor& grad, const Tensor& square_avg,

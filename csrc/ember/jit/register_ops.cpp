@@ -97,6 +97,7 @@ EMBER_JIT_REGISTER_FLAGS(dropout2d, kRandom);
 EMBER_JIT_REGISTER(binary_cross_entropy_with_logits);
 EMBER_JIT_REGISTER_FLAGS(sgd_step, kSideEffect);
 EMBER_JIT_REGISTER(adam_step);
+EMBER_JIT_REGISTER(adam_step_product);
 EMBER_JIT_REGISTER(rmsprop_step);
 EMBER_JIT_REGISTER(adagrad_step);
 EMBER_JIT_REGISTER(sum);

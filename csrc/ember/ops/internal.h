@@ -26,4 +26,13 @@ Tensor& commit_inplace(Tensor& self, const Tensor& result);
 /// the pre-modification value as an input while `self` takes the new history.
 Tensor history_alias(const Tensor& self);
 
+/// A 2-D operand BLAS can read in place: row-major (unit column stride) or transposed (unit row
+/// stride), with its leading dimension. Anything else is a contiguous copy (linalg.cpp).
+struct BlasOperand {
+  Tensor t;
+  bool trans;
+  int64_t ld;
+};
+BlasOperand as_blas(const Tensor& m);
+
 }  // namespace ember::detail

@@ -3,20 +3,7 @@
 
 namespace ember {
 
-using autograd::Ctx;
-using autograd::record;
-
-namespace {
-
-// A 2-D operand BLAS can read in place: row-major (unit column stride) or transposed (unit row
-// stride). Anything else is copied to contiguous first.
-struct BlasOperand {
-  Tensor t;
-  bool trans;
-  int64_t ld;
-};
-
-BlasOperand as_blas(const Tensor& m) {
+detail::BlasOperand detail::as_blas(const Tensor& m) {
   const int64_t rows = m.sizes()[0], cols = m.sizes()[1];
   const int64_t rs = m.strides()[0], cs = m.strides()[1];
   if ((cs == 1 || cols == 1) && rs >= std::max<int64_t>(cols, 1)) return {m, false, rs};
@@ -24,6 +11,13 @@ BlasOperand as_blas(const Tensor& m) {
   Tensor c = m.contiguous();
   return {c, false, std::max<int64_t>(cols, 1)};
 }
+
+using autograd::Ctx;
+using detail::as_blas;
+using detail::BlasOperand;
+using autograd::record;
+
+namespace {
 
 // out (m, n) = a (m, k) @ b (k, n), raw (no autograd).
 void mm_into(const Tensor& out, const Tensor& a, const Tensor& b) {

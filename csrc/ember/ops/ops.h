@@ -340,6 +340,17 @@ EMBER_API void adam_step(const TensorList& params, const TensorList& grads,
                          const TensorList& max_exp_avg_sqs, const TensorList& steps, double lr,
                          double beta1, double beta2, double eps, double weight_decay,
                          bool amsgrad, bool decoupled_weight_decay, bool maximize);
+/// Adam / AdamW on one parameter whose gradient is the product `a @ b` (2-D, shape of `param`):
+/// sets `param.grad` to that product and takes the step, with the same values as
+/// `param.grad = a @ b` followed by `adam_step`. In float32 the product is computed in blocks of
+/// rows, each updated while still in cache (what ember.jit turns a weight gradient followed by
+/// Adam into); otherwise, or when the factors share memory with the parameter or its state, it
+/// is exactly that sequence. `max_exp_avg_sq` is undefined unless `amsgrad`.
+EMBER_API void adam_step_product(const Tensor& param, const Tensor& a, const Tensor& b,
+                                 const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                                 const Tensor& max_exp_avg_sq, const Tensor& step, double lr,
+                                 double beta1, double beta2, double eps, double weight_decay,
+                                 bool amsgrad, bool decoupled_weight_decay, bool maximize);
 /// RMSprop; `grad_avgs` is one per param when `centered` (else empty), `momentum_buffers` one
 /// per param when `momentum > 0` (else empty).
 EMBER_API void rmsprop_step(const TensorList& params, const TensorList& grads,

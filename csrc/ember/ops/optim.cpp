@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "ember/core/grad_mode.h"
+#include "ember/cpu/parallel.h"
 #include "ember/ops/internal.h"
 #include "ember/jit/trace_hook.h"
 
@@ -179,6 +180,85 @@ void adam_step(const TensorList& params, const TensorList& grads, const TensorLi
     cpu::adam_update(p, g, m, v, vmax, step, h);
     ops.commit({&params[i], &exp_avgs[i], &exp_avg_sqs[i],
                 amsgrad ? &max_exp_avg_sqs[i] : nullptr});
+  }
+}
+
+void adam_step_product(const Tensor& param, const Tensor& a, const Tensor& b,
+                       const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                       const Tensor& max_exp_avg_sq, const Tensor& step, double lr, double beta1,
+                       double beta2, double eps, double weight_decay, bool amsgrad,
+                       bool decoupled_weight_decay, bool maximize) {
+  EMBER_TRACE(adam_step_product, param, a, b, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled_weight_decay, maximize);
+  const char* opt = decoupled_weight_decay ? "AdamW.step" : "Adam.step";
+  NoGradGuard no_grad;
+  for (const Tensor* t : {&a, &b}) {
+    EMBER_CHECK_VALUE(t->defined() && t->dim() == 2, opt, ": the gradient's factors must be "
+                      "2-D tensors, got ", t->defined() ? t->sizes() : Shape{});
+  }
+  EMBER_CHECK_VALUE(a.sizes()[1] == b.sizes()[0], opt, ": gradient factors of shapes ", a.sizes(),
+                    " and ", b.sizes(), " cannot be multiplied");
+  EMBER_CHECK_TYPE(a.dtype() == b.dtype(), opt, ": gradient factors have dtypes ", a.dtype(),
+                   " and ", b.dtype());
+  const TensorList params{param};
+  check_params(opt, params, params);
+  EMBER_CHECK_VALUE(param.sizes() == Shape({a.sizes()[0], b.sizes()[1]}), opt,
+                    ": the gradient (", a.sizes(), " @ ", b.sizes(), ") does not match params[0] "
+                    "of shape ", param.sizes());
+  EMBER_CHECK_TYPE(a.dtype() == param.dtype(), opt, ": the gradient has dtype ", a.dtype(),
+                   " but params[0] has dtype ", param.dtype());
+  check_state(opt, "exp_avgs", TensorList{exp_avg}, params);
+  check_state(opt, "exp_avg_sqs", TensorList{exp_avg_sq}, params);
+  if (amsgrad) check_state(opt, "max_exp_avg_sqs", TensorList{max_exp_avg_sq}, params);
+  check_steps(opt, TensorList{step}, 1);
+
+  const int64_t M = a.sizes()[0], K = a.sizes()[1], N = b.sizes()[1];
+  const detail::BlasOperand A = detail::as_blas(a), B = detail::as_blas(b);
+  // The blocked path writes the parameter and its state while later rows of the product are
+  // still to be computed, so the factors must not share memory with any of them.
+  bool separate = true;
+  for (const Tensor* f : {&A.t, &B.t}) {
+    for (const Tensor* w : {&param, &exp_avg, &exp_avg_sq, &max_exp_avg_sq}) {
+      if (w->defined() && f->impl()->storage() == w->impl()->storage()) separate = false;
+    }
+  }
+  const bool blocked = separate && param.dtype() == DType::Float32 && K > 0 && M > 0 && N > 0 &&
+                       param.is_contiguous() && exp_avg.is_contiguous() &&
+                       exp_avg_sq.is_contiguous() &&
+                       (!amsgrad || max_exp_avg_sq.is_contiguous()) &&
+                       cpu::gemm_rows_supported(A.trans, B.trans, M, N, K);
+  if (!blocked) {
+    const Tensor g = matmul(a, b);
+    param.set_grad(g);
+    adam_step(params, TensorList{g}, TensorList{exp_avg}, TensorList{exp_avg_sq},
+              amsgrad ? TensorList{max_exp_avg_sq} : TensorList{}, TensorList{step}, lr, beta1,
+              beta2, eps, weight_decay, amsgrad, decoupled_weight_decay, maximize);
+    return;
+  }
+  const Tensor g = empty(param.sizes(), param.dtype(), param.device());
+  const double count = bump_step(step);
+  const cpu::AdamHyper h{lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled_weight_decay,
+                         maximize};
+  // Blocks of about 8K elements (a multiple of 4 rows): each block's gradient rows are computed
+  // and then read by the update while they are still in cache.
+  const int64_t rows = std::min(M, std::max<int64_t>(4, (8192 / N + 3) / 4 * 4));
+  const int64_t nblocks = (M + rows - 1) / rows;
+  const auto* ap = static_cast<const float*>(A.t.raw_data());
+  const auto* bp = static_cast<const float*>(B.t.raw_data());
+  auto* gp = g.data_ptr<float>();
+  const Tensor vmax = amsgrad ? max_exp_avg_sq : Tensor{};
+  cpu::parallel_chunks(
+      nblocks, 1,
+      [&](int64_t, int64_t b0, int64_t b1) {
+        for (int64_t blk = b0; blk < b1; ++blk) {
+          const int64_t r0 = blk * rows, r1 = std::min(M, r0 + rows);
+          cpu::gemm_rows(A.trans, B.trans, M, N, K, ap, A.ld, bp, B.ld, gp, N, r0, r1);
+          cpu::adam_update_range(param, g, exp_avg, exp_avg_sq, vmax, count, h, r0 * N, r1 * N);
+        }
+      },
+      M * N);
+  param.set_grad(g);
+  for (const Tensor* t : {&param, &exp_avg, &exp_avg_sq, &vmax}) {
+    if (t->defined()) t->bump_version();
   }
 }
 

@@ -165,7 +165,7 @@ class TracedFunction:
 
     def run_passes(self, dce: bool = True, cse: bool = True, peephole: bool = True,
                    fold: bool = True, algebraic: bool = True, fusion: bool = True,
-                   memory: bool = True) -> dict[str, int]:
+                   memory: bool = True, optimizer: bool = True) -> dict[str, int]:
         """Runs the optimization passes on the graph (in place) and rebuilds the executor.
 
         Args:
@@ -177,13 +177,17 @@ class TracedFunction:
             algebraic: algebraic simplification.
             fusion: elementwise fusion into ``fused_elementwise`` nodes.
             memory: memory planning (outputs written into dead inputs' buffers).
+            optimizer: optimizer fusion: a weight gradient ``a @ b`` that only an Adam/AdamW
+                step reads is computed inside that step (``adam_step_product`` nodes), in
+                blocks of rows updated while still in cache; values are unchanged.
         Returns:
             dict with ``nodes_before``, ``nodes_after``, ``removed_dead``, ``merged_common``,
             ``peephole_rewrites``, ``folded_constants``, ``simplified``, ``fused_groups``,
-            ``fused_nodes``, ``inplace_rewrites``, ``bytes_reused``.
+            ``fused_nodes``, ``inplace_rewrites``, ``bytes_reused``, ``optimizer_products``.
         """
         stats = self.graph.run_passes(dce=dce, cse=cse, peephole=peephole, fold=fold,
-                                      algebraic=algebraic, fusion=fusion, memory=memory)
+                                      algebraic=algebraic, fusion=fusion, memory=memory,
+                                      optimizer=optimizer)
         self._executor = _C._JitExecutor(self.graph)
         self.pass_stats = dict(stats)
         return self.pass_stats

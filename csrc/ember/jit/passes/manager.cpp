@@ -1,6 +1,7 @@
 // The pass manager: which passes run, in which order. Simplification and folding first (they
-// expose dead nodes and common subexpressions), then CSE and DCE, then fusion on the cleaned
-// graph, and memory planning last (its in-place forms are not pure, so nothing may move them).
+// expose dead nodes and common subexpressions), then CSE and DCE, then optimizer and elementwise
+// fusion on the cleaned graph, and memory planning last (its in-place forms are not pure, so
+// nothing may move them).
 
 #include "ember/jit/passes/passes.h"
 
@@ -15,6 +16,7 @@ PassStats run_passes(Graph& g, const PassOptions& options) {
   if (options.algebraic && s.folded_constants) s.simplified += simplify_algebra(g);
   if (options.cse) s.merged_common = eliminate_common_subexpressions(g);
   if (options.dce) s.removed_dead = eliminate_dead_code(g);
+  if (options.optimizer) s.optimizer_products = fuse_optimizer_products(g);
   if (options.fusion) {
     s.fused_groups = fuse_elementwise(g, options.fusion_min_numel, &s.fused_nodes);
   }

@@ -21,6 +21,7 @@ struct PassOptions {
   bool algebraic = true;  ///< algebraic simplification
   bool fusion = true;     ///< elementwise fusion
   bool memory = true;     ///< memory planning (in-place rewrites, buffer reuse)
+  bool optimizer = true;  ///< optimizer fusion (weight-gradient products inside Adam steps)
   /// Constant folding leaves outputs with more elements than this computed at run time.
   int64_t fold_max_numel = int64_t{1} << 20;
   /// Elementwise fusion skips values with fewer elements (the per-call setup would dominate).
@@ -40,6 +41,7 @@ struct PassStats {
   size_t fused_nodes = 0;       ///< nodes those replaced
   size_t inplace_rewrites = 0;  ///< outputs that now reuse a dead input's buffer
   size_t bytes_reused = 0;      ///< bytes those outputs no longer allocate (per run)
+  size_t optimizer_products = 0;  ///< weight gradients computed inside an Adam step
 };
 
 /// Removes pure nodes whose outputs nobody reads, then unused params/constants. Returns the
@@ -68,8 +70,13 @@ EMBER_API size_t fuse_elementwise(Graph& g, int64_t min_numel = 16, size_t* fuse
 /// than `min_numel` elements are left as they are). Returns the number of rewrites; `*bytes`
 /// (when given) gets the bytes per run no longer allocated.
 EMBER_API size_t plan_memory(Graph& g, size_t* bytes = nullptr, int64_t min_numel = 16);
-/// Runs the enabled passes (peephole, algebraic simplification, constant folding, CSE, DCE, elementwise
-/// fusion, memory planning) and returns what changed.
+/// Optimizer fusion (optimizer_fusion.cpp): a 2-D matmul stored as a fresh `.grad` and read only
+/// by an `adam_step` becomes an `adam_step_product` node for that parameter, which computes the
+/// gradient in blocks of rows and updates each block while it is in cache. Returns the number of
+/// parameters rewritten.
+EMBER_API size_t fuse_optimizer_products(Graph& g);
+/// Runs the enabled passes (peephole, algebraic simplification, constant folding, CSE, DCE,
+/// optimizer fusion, elementwise fusion, memory planning) and returns what changed.
 EMBER_API PassStats run_passes(Graph& g, const PassOptions& options = {});
 
 }  // namespace ember::jit
