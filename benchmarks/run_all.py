@@ -6,7 +6,8 @@ A full run writes benchmarks/RESULTS.md (keeping its hand-written "Where targets
 section); --quick writes benchmarks/RESULTS-quick.md instead.
 
 Each group runs in a fresh subprocess per framework (ember, then PyTorch, then the next group),
-so peak memory and import time are per framework and neither warms the other's caches. Times
+so peak memory and import time are per framework and neither warms the other's caches. The short
+groups (per-op overhead, jit) run several such rounds and report the median over rounds. Times
 are medians of repeats; ratios are ember ÷ PyTorch (time: lower is better for ember; GEMM
 GFLOP/s: higher is better for ember). Both frameworks use 2 threads.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -196,6 +198,25 @@ def _jit_table(res: dict) -> list[list[str]]:
     return out
 
 
+# Short groups run in several rounds, ember and PyTorch alternating, and each row takes the
+# median over rounds: on a shared machine the load drifts over seconds, and a single pass would
+# hand one framework a quiet spell and the other a busy one.
+ROUNDS = {"overhead": 5, "jit": 3}
+
+
+def _run_group(group: str, quick: bool) -> dict:
+    """{framework: {row: value}} for one group, from ``ROUNDS[group]`` alternating rounds."""
+    rounds = 1 if quick else ROUNDS.get(group, 1)
+    runs: dict[str, list[dict]] = {"ember": [], "torch": []}
+    for _ in range(rounds):
+        for fw in ("ember", "torch"):
+            cmd = [sys.executable, __file__, "--worker", fw, group] + (["--quick"] if quick else [])
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            runs[fw].append(json.loads(out.strip().splitlines()[-1]))
+    return {fw: {key: statistics.median(r[key] for r in rs) for key in rs[0]}
+            for fw, rs in runs.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats")
@@ -213,10 +234,7 @@ def main() -> None:
         sys.exit("run_all.py compares with PyTorch: pip install torch==2.13.0")
     rows, jit_rows = [], []
     for group in GROUPS:
-        res = {}
-        for fw in ("ember", "torch"):
-            cmd = [sys.executable, __file__, "--worker", fw, group] + (["--quick"] if args.quick else [])
-            res[fw] = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+        res = _run_group(group, args.quick)
         if group == "jit":
             jit_rows = _jit_table(res)
             continue
@@ -235,8 +253,10 @@ def main() -> None:
         "# Benchmark results", "",
         f"`python benchmarks/run_all.py{' --quick' if args.quick else ''}` on {time.strftime('%Y-%m-%d')}.", "",
         machine_line(torch), "",
-        "Medians of repeats; ratio = ember ÷ PyTorch (for GFLOP/s rows higher is better for ember,",
-        "for every other row lower is better). FP32 peak of this CPU, measured with an FMA loop on",
+        "Medians of repeats (the per-op and jit rows: medians over "
+        f"{ROUNDS['overhead']} and {ROUNDS['jit']} rounds that",
+        "alternate ember and PyTorch processes); ratio = ember ÷ PyTorch (for GFLOP/s rows higher is",
+        "better for ember, for every other row lower is better). FP32 peak of this CPU, measured with an FMA loop on",
         f"2 threads: {peak:.0f} GFLOP/s (the SGEMM rows give each framework's share of it).", "",
         table(["benchmark", "ember", "PyTorch", "ratio", "target"], rows), "",
         "## ember.jit: MLP 784-128-10 Adam training step (µs per step)", "",

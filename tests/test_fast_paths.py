@@ -418,9 +418,58 @@ def test_fast_sum_calls(dtype):
         ember.sum([1, 2])
 
 
+def assert_same_product(e, t):
+    """ember product `e` equals torch's `t` in dtype and shape, and in value to float32 rounding
+    of sums of up to 64 terms."""
+    assert isinstance(e, ember.Tensor) and e.dtype == ember.float32
+    assert tuple(e.shape) == tuple(t.shape)
+    np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("sa,sb", [((3, 4), (4, 5)), ((4,), (4, 2)), ((2, 3, 4), (4, 2)),
+                                   ((4,), (4,)), ((64, 64), (64, 64)), ((5, 2, 3), (1, 3, 2))])
+def test_fast_matmul_calls_match_torch(sa, sb):
+    rng = np.random.default_rng(len(sa) * 10 + len(sb))
+    a = rng.standard_normal(sa).astype(np.float32)
+    b = rng.standard_normal(sb).astype(np.float32)
+    ea, eb, ta, tb = ember.from_numpy(a), ember.from_numpy(b), torch.from_numpy(a), torch.from_numpy(b)
+    expected = torch.matmul(ta, tb)
+    for result in (ember.matmul(ea, eb), ea.matmul(eb), ea @ eb, ember.Tensor.matmul(ea, eb),
+                   ember.matmul(input=ea, other=eb), ember.mm(ea, eb), ea.mm(eb),
+                   ea @ b, a @ eb if a.ndim > 1 else ea @ eb):
+        assert_same_product(result, expected)
+    # Gradients through the fast paths.
+    xa = ember.from_numpy(a).requires_grad_()
+    xb = Parameter(ember.from_numpy(b))
+    (xa @ xb).sum().backward()
+    ya, yb = ta.clone().requires_grad_(), tb.clone().requires_grad_()
+    (ya @ yb).sum().backward()
+    assert_same_product(xa.grad, ya.grad)
+    assert_same_product(xb.grad, yb.grad)
+
+
+def test_fast_matmul_keeps_binding_errors_and_docs():
+    a = ember.ones(3, 4)
+    with pytest.raises(ValueError, match=r"matmul: shapes \(3, 4\) and \(3, 4\) cannot be multiplied"):
+        ember.matmul(a, a)
+    with pytest.raises(ValueError, match="cannot be multiplied"):
+        a @ a
+    with pytest.raises(TypeError, match=r"matmul\(\): incompatible function arguments"):
+        ember.matmul(a, 3)
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for @"):
+        a @ 3
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for @"):
+        "x" @ a
+    with pytest.raises(TypeError):
+        ember.matmul(a)
+    assert ember.matmul.__name__ == "matmul"
+    assert ember.matmul.__doc__.startswith("matmul(input: ")
+    assert ember.Tensor.matmul.__doc__.startswith("matmul(self: ")
+
+
 def test_fast_calls_are_traced():
     def f(x):
-        return (x.relu() * 2.0 + ember.exp(x) - x).sum()
+        return (x.relu() * 2.0 + ember.exp(x) - x).sum() + (x @ x.mT).sum() + ember.matmul(x, x.mT)
 
     x = ember.randn(3, 4)
     tf = ember.jit.trace(f, (x,))

@@ -185,6 +185,19 @@ PyObject* tp_richcompare(PyObject* self, PyObject* other, int op) {
   });
 }
 
+// `a @ b`: two tensors go straight to matmul; other operands (numpy arrays) take the
+// `__matmul__` / `__rmatmul__` methods, as CPython's generic slot would.
+PyObject* nb_matrix_multiply(PyObject* x, PyObject* y) {
+  const Tensor* a = tensor_of(x);
+  const Tensor* b = tensor_of(y);
+  if (a != nullptr && b != nullptr) {
+    return slot_call([&] { return wrap(matmul_releasing_gil(*a, *b)); });
+  }
+  if (a != nullptr) return PyObject_CallMethod(x, "__matmul__", "O", y);
+  if (b != nullptr) return PyObject_CallMethod(y, "__rmatmul__", "O", x);
+  Py_RETURN_NOTIMPLEMENTED;
+}
+
 // Installs the slots on the Tensor type. Python subclasses (Parameter) keep CPython's generic
 // slots, which call the `__add__`-style methods: same results.
 void install_number_slots(PyTypeObject* type) {
@@ -201,6 +214,7 @@ void install_number_slots(PyTypeObject* type) {
   nb->nb_and = nb_binary<logical_and>;
   nb->nb_or = nb_binary<logical_or>;
   nb->nb_xor = nb_binary<logical_xor>;
+  nb->nb_matrix_multiply = nb_matrix_multiply;
   type->tp_richcompare = tp_richcompare;
   PyType_Modified(type);
 }

@@ -40,6 +40,9 @@ PyObject* wrap_tensor(Tensor&& t);
 void install_tensor_dealloc();
 inline py::object wrap(Tensor&& t) { return py::reinterpret_steal<py::object>(wrap_tensor(std::move(t))); }
 
+/// matmul(a, b), with the GIL released for products large enough to be worth the switch.
+Tensor matmul_releasing_gil(const Tensor& a, const Tensor& b);
+
 /// Sets the Python error for the C++ exception being handled (call inside `catch (...)`), with
 /// the translators pybind11's dispatcher uses (ember's and pybind11's own).
 void translate_current_exception() noexcept;

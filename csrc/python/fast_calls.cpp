@@ -1,10 +1,11 @@
-// Fast entry points for hot one-tensor ops: `ember.relu(x)`, `x.relu()`, `x.sum()`.
+// Fast entry points for hot ops: `ember.relu(x)`, `x.relu()`, `x.sum()`, `ember.matmul(a, b)`.
 //
 // pybind11's dispatcher parses every call generically (argument vectors, per-argument casters,
 // an overload loop). For the plain call with the tensor alone these functions go straight to
-// the op; any other call (keywords, more arguments, non-tensors) goes to the original pybind11
+// the op; any other call (keywords, other arguments, non-tensors) goes to the original pybind11
 // binding, so defaults, conversions and error messages are unchanged.
 
+#include <memory>
 #include <string>
 
 #include "common.h"
@@ -22,6 +23,22 @@ struct Fallback {
   PyMethodDef function_def{};
   PyMethodDef method_def{};
 };
+
+// Calls a pybind11 method binding, which takes self as its first argument.
+PyObject* call_with_self(PyObject* method, PyObject* self, PyObject* const* args,
+                         Py_ssize_t nargs, PyObject* kwnames) {
+  const Py_ssize_t nkw = kwnames != nullptr ? PyTuple_GET_SIZE(kwnames) : 0;
+  PyObject* small[9];
+  std::unique_ptr<PyObject*[]> big;
+  PyObject** all = small;
+  if (nargs + nkw + 1 > 9) {
+    big.reset(new PyObject*[nargs + nkw + 1]);
+    all = big.get();
+  }
+  all[0] = self;
+  for (Py_ssize_t i = 0; i < nargs + nkw; ++i) all[i + 1] = args[i];
+  return PyObject_Vectorcall(method, all, nargs + 1, kwnames);
+}
 
 template <Tensor (*Op)(const Tensor&)>
 struct FastUnary {
@@ -45,24 +62,41 @@ struct FastUnary {
     if (nargs == 0 && kwnames == nullptr) {
       if (const Tensor* t = tensor_of(self)) return slot_call([&] { return wrap(Op(*t)); });
     }
-    // The binding takes self as its first argument.
-    const Py_ssize_t nkw = kwnames != nullptr ? PyTuple_GET_SIZE(kwnames) : 0;
-    PyObject* small[9];
-    std::unique_ptr<PyObject*[]> big;
-    PyObject** all = small;
-    if (nargs + nkw + 1 > 9) {
-      big.reset(new PyObject*[nargs + nkw + 1]);
-      all = big.get();
-    }
-    all[0] = self;
-    for (Py_ssize_t i = 0; i < nargs + nkw; ++i) all[i + 1] = args[i];
-    return PyObject_Vectorcall(fallback().method, all, nargs + 1, kwnames);
+    return call_with_self(fallback().method, self, args, nargs, kwnames);
   }
 };
 
-template <Tensor (*Op)(const Tensor&)>
+// Two-tensor ops: `ember.<name>(a, b)` and `a.<name>(b)`.
+template <Tensor (*Op)(const Tensor&, const Tensor&)>
+struct FastBinary {
+  static Fallback& fallback() {
+    static auto* f = new Fallback();
+    return *f;
+  }
+
+  static PyObject* function(PyObject*, PyObject* const* args, Py_ssize_t nargs,
+                            PyObject* kwnames) {
+    if (nargs == 2 && kwnames == nullptr) {
+      const Tensor* a = tensor_of(args[0]);
+      const Tensor* b = tensor_of(args[1]);
+      if (a != nullptr && b != nullptr) return slot_call([&] { return wrap(Op(*a, *b)); });
+    }
+    return PyObject_Vectorcall(fallback().function, args, nargs, kwnames);
+  }
+
+  static PyObject* method(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                          PyObject* kwnames) {
+    if (nargs == 1 && kwnames == nullptr) {
+      const Tensor* a = tensor_of(self);
+      const Tensor* b = tensor_of(args[0]);
+      if (a != nullptr && b != nullptr) return slot_call([&] { return wrap(Op(*a, *b)); });
+    }
+    return call_with_self(fallback().method, self, args, nargs, kwnames);
+  }
+};
+
+template <typename F>
 void install(py::module_& m, py::class_<Tensor>& cls, const char* name) {
-  using F = FastUnary<Op>;
   Fallback& fb = F::fallback();
   py::object fn = m.attr(name);
   py::object meth = cls.attr("__dict__")[name];
@@ -101,8 +135,17 @@ Tensor sum_all(const Tensor& x) {
 
 }  // namespace
 
+Tensor matmul_releasing_gil(const Tensor& a, const Tensor& b) {
+  // Multiply-adds of the product (batch dims of `b` aside): under 32K it takes a few µs at
+  // most, less than other threads could use the interpreter for.
+  const int64_t cols = b.dim() >= 2 ? b.sizes()[b.dim() - 1] : 1;
+  if (static_cast<double>(a.numel()) * static_cast<double>(cols) < 32768.0) return matmul(a, b);
+  py::gil_scoped_release nogil;
+  return matmul(a, b);
+}
+
 void init_fast_calls(py::module_& m, py::class_<Tensor>& cls) {
-#define EMBER_FAST_UNARY(NAME) install<&ember::NAME>(m, cls, #NAME);
+#define EMBER_FAST_UNARY(NAME) install<FastUnary<&ember::NAME>>(m, cls, #NAME);
   EMBER_FAST_UNARY(neg)
   EMBER_FAST_UNARY(exp)
   EMBER_FAST_UNARY(log)
@@ -114,7 +157,12 @@ void init_fast_calls(py::module_& m, py::class_<Tensor>& cls) {
   EMBER_FAST_UNARY(relu)
   EMBER_FAST_UNARY(silu)
 #undef EMBER_FAST_UNARY
-  install<&sum_all>(m, cls, "sum");
+  install<FastUnary<&sum_all>>(m, cls, "sum");
+  install<FastBinary<&matmul_releasing_gil>>(m, cls, "matmul");
+  for (const char* alias : {"mm", "bmm"}) {
+    m.attr(alias) = m.attr("matmul");
+    cls.attr(alias) = cls.attr("matmul");
+  }
 }
 
 }  // namespace ember::python
