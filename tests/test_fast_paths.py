@@ -460,6 +460,11 @@ def test_fast_matmul_keeps_binding_errors_and_docs():
         a @ 3
     with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for @"):
         "x" @ a
+    for other in [(ember.ones(4, 2),), (1, 2), [ember.ones(4, 2)]]:
+        with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for @"):
+            a @ other
+        with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for @"):
+            other @ ember.ones(2, 3)
     with pytest.raises(TypeError):
         ember.matmul(a)
     assert ember.matmul.__name__ == "matmul"

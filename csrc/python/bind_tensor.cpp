@@ -193,8 +193,10 @@ PyObject* nb_matrix_multiply(PyObject* x, PyObject* y) {
   if (a != nullptr && b != nullptr) {
     return slot_call([&] { return wrap(matmul_releasing_gil(*a, *b)); });
   }
-  if (a != nullptr) return PyObject_CallMethod(x, "__matmul__", "O", y);
-  if (b != nullptr) return PyObject_CallMethod(y, "__rmatmul__", "O", x);
+  static PyObject* const matmul_name = PyUnicode_InternFromString("__matmul__");
+  static PyObject* const rmatmul_name = PyUnicode_InternFromString("__rmatmul__");
+  if (a != nullptr) return PyObject_CallMethodOneArg(x, matmul_name, y);
+  if (b != nullptr) return PyObject_CallMethodOneArg(y, rmatmul_name, x);
   Py_RETURN_NOTIMPLEMENTED;
 }
 

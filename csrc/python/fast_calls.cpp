@@ -5,6 +5,7 @@
 // the op; any other call (keywords, other arguments, non-tensors) goes to the original pybind11
 // binding, so defaults, conversions and error messages are unchanged.
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -136,10 +137,13 @@ Tensor sum_all(const Tensor& x) {
 }  // namespace
 
 Tensor matmul_releasing_gil(const Tensor& a, const Tensor& b) {
-  // Multiply-adds of the product (batch dims of `b` aside): under 32K it takes a few µs at
-  // most, less than other threads could use the interpreter for.
-  const int64_t cols = b.dim() >= 2 ? b.sizes()[b.dim() - 1] : 1;
-  if (static_cast<double>(a.numel()) * static_cast<double>(cols) < 32768.0) return matmul(a, b);
+  // Multiply-adds of the product, at least (numel(a) * numel(b) / K; exact unless both have
+  // batch dims): under 32K it takes a few µs, less than other threads could use the
+  // interpreter for.
+  const int64_t k = a.dim() >= 1 ? std::max<int64_t>(a.sizes()[a.dim() - 1], 1) : 1;
+  const double work = static_cast<double>(a.numel()) * static_cast<double>(b.numel()) /
+                      static_cast<double>(k);
+  if (work < 32768.0) return matmul(a, b);
   py::gil_scoped_release nogil;
   return matmul(a, b);
 }

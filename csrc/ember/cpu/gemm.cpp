@@ -196,15 +196,16 @@ void gemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, cons
   const int64_t a_row = trans_a ? 1 : lda;
   const SmallKernel kind = small_kernel_for(trans_a, trans_b, m, k);
   if (kind == SmallKernel::None) {
-    // An outer product: one rounded multiplication per element, as any GEMM gives it.
+    // An outer product: one rounded multiplication per element, added to a zeroed C as OpenBLAS
+    // does with beta = 0 (so a product of -0 comes out +0, as from gemm).
     const int64_t b_col = trans_b ? ldb : 1;
     for (int64_t i = r0; i < r1; ++i) {
       const float ai = a[i * a_row];
       float* __restrict crow = c + i * ldc;
       if (b_col == 1) {
-        for (int64_t j = 0; j < n; ++j) crow[j] = ai * b[j];
+        for (int64_t j = 0; j < n; ++j) crow[j] = 0.0f + ai * b[j];
       } else {
-        for (int64_t j = 0; j < n; ++j) crow[j] = ai * b[j * b_col];
+        for (int64_t j = 0; j < n; ++j) crow[j] = 0.0f + ai * b[j * b_col];
       }
     }
     return;

@@ -2,6 +2,7 @@
 // kernel call each. Nothing here records autograd; in-place writes bump version counters.
 
 #include <cmath>
+#include <utility>
 
 #include "ember/core/grad_mode.h"
 #include "ember/cpu/parallel.h"
@@ -55,6 +56,24 @@ void check_steps(const char* opt, const TensorList& steps, size_t n) {
     EMBER_CHECK_TYPE(s.dtype() != DType::Bool, opt, ": steps[", i, "] has dtype bool; expected a "
                      "number type (float32 like PyTorch's step counters)");
   }
+}
+
+// Whether the bytes `x` and `y` span (from their lowest to their highest element) intersect.
+bool may_overlap(const Tensor& x, const Tensor& y) {
+  if (!x.defined() || !y.defined() || x.numel() == 0 || y.numel() == 0) return false;
+  auto span = [](const Tensor& t) {
+    const auto* p = static_cast<const char*>(t.raw_data());
+    int64_t lo = 0, hi = 0;
+    for (int64_t d = 0; d < t.dim(); ++d) {
+      const int64_t reach = (t.sizes()[d] - 1) * t.strides()[d];
+      (reach < 0 ? lo : hi) += reach;
+    }
+    const auto es = static_cast<int64_t>(itemsize(t.dtype()));
+    return std::make_pair(p + lo * es, p + (hi + 1) * es);
+  };
+  const auto [x0, x1] = span(x);
+  const auto [y0, y1] = span(y);
+  return x0 < y1 && y0 < x1;
 }
 
 // Adds one to a step counter in its own dtype and returns the new count.
@@ -214,11 +233,12 @@ void adam_step_product(const Tensor& param, const Tensor& a, const Tensor& b,
   const int64_t M = a.sizes()[0], K = a.sizes()[1], N = b.sizes()[1];
   const detail::BlasOperand A = detail::as_blas(a), B = detail::as_blas(b);
   // The blocked path writes the parameter and its state while later rows of the product are
-  // still to be computed, so the factors must not share memory with any of them.
+  // still to be computed, so the factors must not share memory with any of them (compared by
+  // address: two tensors made from one numpy array have separate storages over one buffer).
   bool separate = true;
   for (const Tensor* f : {&A.t, &B.t}) {
     for (const Tensor* w : {&param, &exp_avg, &exp_avg_sq, &max_exp_avg_sq}) {
-      if (w->defined() && f->impl()->storage() == w->impl()->storage()) separate = false;
+      if (may_overlap(*f, *w)) separate = false;
     }
   }
   const bool blocked = separate && param.dtype() == DType::Float32 && K > 0 && M > 0 && N > 0 &&

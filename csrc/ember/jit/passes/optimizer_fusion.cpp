@@ -49,6 +49,28 @@ bool parse_adam(const Node* n, AdamNode* out) {
   return out->lists[4].size() == (amsgrad ? np : 0);
 }
 
+// Whether a non-pure node after `mm` reads or writes memory of `mm`'s factors.
+bool factor_touched_later(const Graph& g, const Node* mm) {
+  passes_detail::AliasSets sets(g);
+  const Value* ra = sets.find(mm->input(0));
+  const Value* rb = sets.find(mm->input(1));
+  bool after = false;
+  for (const Node* n : g.nodes()) {
+    if (n == mm) {
+      after = true;
+      continue;
+    }
+    if (!after || n->pure()) continue;
+    for (const auto* list : {&n->inputs(), &n->outputs()}) {
+      for (const Value* v : *list) {
+        const Value* r = sets.find(v);
+        if (r == ra || r == rb) return true;
+      }
+    }
+  }
+  return false;
+}
+
 // The matmul node whose product param `i` of `adam` receives as its fresh gradient, or null.
 Node* fusable_product(const Graph& g, const Node* adam, const AdamNode& a, size_t i) {
   Value* w = a.lists[0][i];
@@ -72,8 +94,11 @@ Node* fusable_product(const Graph& g, const Node* adam, const AdamNode& a, size_
       t->dtype() != w->dtype() || x->dtype() != w->dtype() || y->dtype() != w->dtype()) {
     return nullptr;
   }
-  // The blocked step updates the parameter while reading the factors: they must not be it.
-  if (x == w || y == w) return nullptr;
+  // The product now runs later, at the fused node: nothing may write the factors in between.
+  // And the blocked step updates the parameter while reading the factors, so no factor may be
+  // (a view of) anything a non-pure node touches after the product (a parameter some step
+  // updates, a buffer written in place).
+  if (factor_touched_later(g, mm)) return nullptr;
   return mm;
 }
 
