@@ -133,6 +133,10 @@ Node* earliest_slot(const Graph& g, Node* acc, Node* adam, const std::vector<Val
     const Node* n = nodes[k];
     if ((n->flags() & kKeepsAutograd) || n->op() == "autograd_backward") return adam;
     if (touches_state(n)) last = k;
+    // Every input must be computed before the slot (state made during the step, say).
+    for (const Value* v : ins) {
+      if (v->producer() == n) last = k;
+    }
   }
   return nodes[last + 1];
 }
