@@ -216,17 +216,19 @@ def assert_direct_equal(results):
         np.testing.assert_array_equal(np.signbit(x), np.signbit(y))  # zeros keep their sign
 
 
-@pytest.mark.parametrize("layout", ["aT", "a", "bT", "both_T", "k1"])
+@pytest.mark.parametrize("layout", ["aT", "a", "bT", "both_T", "k1", "k1_bT", "k1_a"])
 @pytest.mark.parametrize("shape", [(128, 784, 16), (37, 50, 3), (200, 9, 64), (5, 1000, 2)])
 def test_op_layouts_match_plain_step(layout, shape):
     m, n, k = shape
-    if layout == "k1":
+    if layout.startswith("k1"):
         k = 1
     rng = np.random.default_rng(m * n + k)
     an = rng.standard_normal((m, k)).astype(np.float32)
     bn = rng.standard_normal((k, n)).astype(np.float32)
-    a = ember.from_numpy(an.T.copy()).mT if layout in ("aT", "both_T", "k1") else ember.from_numpy(an)
-    b = ember.from_numpy(bn.T.copy()).mT if layout in ("bT", "both_T") else ember.from_numpy(bn)
+    a_t = layout in ("aT", "both_T", "k1", "k1_bT")
+    b_t = layout in ("bT", "both_T", "k1_bT")
+    a = ember.from_numpy(an.T.copy()).mT if a_t else ember.from_numpy(an)
+    b = ember.from_numpy(bn.T.copy()).mT if b_t else ember.from_numpy(bn)
     p0 = rng.standard_normal((m, n)).astype(np.float32)
     results = _direct(p0, a, b)
     assert_direct_equal(results)

@@ -91,22 +91,39 @@ struct AdamArgs {
   T* vmax;
   T sign, wd, shrink, w1, one_minus_w1, b2, c2, neg_step_size, inv_bc2_sqrt, eps;
   bool lerp_from_self;
+  // Outer-product form (kOuter): the gradient of element i is 0 + outer_a * outer_b[i - off],
+  // written to grad_out[i] as it is used.
+  T* grad_out = nullptr;
+  const T* outer_b = nullptr;
+  T outer_a = 0;
+  int64_t outer_off = 0;
 };
 
 // Optional state is a template flag so the loop body has no stores under runtime conditions.
-template <typename T, bool kAmsgrad, bool kCoupledDecay>
+template <typename T, bool kAmsgrad, bool kCoupledDecay, bool kOuter>
 EMBER_OPTIM_INLINE void adam_body(const AdamArgs<T>& a, int64_t b, int64_t e) {
   T* __restrict p = a.p;
   const T* __restrict g = a.g;
   T* __restrict m = a.m;
   T* __restrict v = a.v;
   T* __restrict vmax = a.vmax;
+  T* __restrict gout = a.grad_out;
+  const T* __restrict ob = a.outer_b - a.outer_off;
+  const T oa = a.outer_a;
   const T sign = a.sign, wd = a.wd, shrink = a.shrink, w1 = a.w1, omw1 = a.one_minus_w1;
   const T b2 = a.b2, c2 = a.c2, neg_step_size = a.neg_step_size, inv = a.inv_bc2_sqrt;
   const T eps = a.eps;
   const bool from_self = a.lerp_from_self;
   for (int64_t i = b; i < e; ++i) {
-    T gi = g[i] * sign;
+    T gi;
+    if constexpr (kOuter) {
+      // The product as gemm gives it with k = 1 (added to a zeroed output: -0 becomes +0).
+      const T raw = T(0) + oa * ob[i];
+      gout[i] = raw;
+      gi = raw * sign;
+    } else {
+      gi = g[i] * sign;
+    }
     // Multiplying by exactly 1 leaves every value (inf and NaN included) unchanged.
     const T pi = p[i] * shrink;
     if constexpr (kCoupledDecay) gi = gi + wd * pi;
@@ -206,9 +223,9 @@ template <typename T, bool kDecay, SgdMomentum kMomentum, bool kNesterov>
 void sgd_base(const SgdArgs<T>& a, int64_t b, int64_t e) {
   sgd_body<T, kDecay, kMomentum, kNesterov>(a, b, e);
 }
-template <typename T, bool kAmsgrad, bool kCoupledDecay>
+template <typename T, bool kAmsgrad, bool kCoupledDecay, bool kOuter>
 void adam_base(const AdamArgs<T>& a, int64_t b, int64_t e) {
-  adam_body<T, kAmsgrad, kCoupledDecay>(a, b, e);
+  adam_body<T, kAmsgrad, kCoupledDecay, kOuter>(a, b, e);
 }
 template <typename T, bool kDecay, bool kCentered, bool kMomentum>
 void rmsprop_base(const RmspropArgs<T>& a, int64_t b, int64_t e) {
@@ -224,9 +241,9 @@ template <typename T, bool kDecay, SgdMomentum kMomentum, bool kNesterov>
 EMBER_OPTIM_TARGET_AVX2 void sgd_avx2(const SgdArgs<T>& a, int64_t b, int64_t e) {
   sgd_body<T, kDecay, kMomentum, kNesterov>(a, b, e);
 }
-template <typename T, bool kAmsgrad, bool kCoupledDecay>
+template <typename T, bool kAmsgrad, bool kCoupledDecay, bool kOuter>
 EMBER_OPTIM_TARGET_AVX2 void adam_avx2(const AdamArgs<T>& a, int64_t b, int64_t e) {
-  adam_body<T, kAmsgrad, kCoupledDecay>(a, b, e);
+  adam_body<T, kAmsgrad, kCoupledDecay, kOuter>(a, b, e);
 }
 template <typename T, bool kDecay, bool kCentered, bool kMomentum>
 EMBER_OPTIM_TARGET_AVX2 void rmsprop_avx2(const RmspropArgs<T>& a, int64_t b, int64_t e) {
@@ -314,49 +331,44 @@ void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& buf, bool
 
 namespace {
 
-// Elements [begin, end) of an Adam update; `whole` splits them over the pool when large.
-void adam_update_impl(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+template <typename T>
+AdamArgs<T> adam_args(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                       const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
-                      const AdamHyper& h, int64_t begin, int64_t end, bool whole) {
-  EMBER_DISPATCH_FLOATING(param.dtype(), "Adam.step", [&] {
-    using T = scalar_t;
-    const bool use_wd = h.weight_decay != 0.0;
-    const bool coupled = use_wd && !h.decoupled_weight_decay;
-    const T w1 = static_cast<T>(1.0 - h.beta1);
-    const double bias_correction1 = 1.0 - std::pow(h.beta1, step);
-    const double bias_correction2 = 1.0 - std::pow(h.beta2, step);
-    const T bc2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
-    const AdamArgs<T> a{
-        param.data_ptr<T>(),
-        grad.data_ptr<T>(),
-        exp_avg.data_ptr<T>(),
-        exp_avg_sq.data_ptr<T>(),
-        ptr_or_null<T>(max_exp_avg_sq),
-        static_cast<T>(h.maximize ? -1.0 : 1.0),
-        static_cast<T>(h.weight_decay),
-        static_cast<T>(use_wd && h.decoupled_weight_decay ? 1.0 - h.lr * h.weight_decay : 1.0),
-        w1,
-        static_cast<T>(T(1) - w1),
-        static_cast<T>(h.beta2),
-        static_cast<T>(1.0 - h.beta2),
-        static_cast<T>(-(h.lr / bias_correction1)),
-        // The reciprocal of the dtype-rounded value, as PyTorch divides by that value.
-        static_cast<T>(1.0 / static_cast<double>(bc2_sqrt)),
-        static_cast<T>(h.eps),
-        std::abs(w1) < T(0.5)};
-    LoopFn<AdamArgs<T>> loop;
-    if (h.amsgrad) {
-      loop = coupled ? EMBER_OPTIM_PICK(adam, T, true, true) : EMBER_OPTIM_PICK(adam, T, true, false);
-    } else {
-      loop = coupled ? EMBER_OPTIM_PICK(adam, T, false, true)
-                     : EMBER_OPTIM_PICK(adam, T, false, false);
-    }
-    if (whole) {
-      run(loop, a, param.numel());
-    } else {
-      loop(a, begin, end);
-    }
-  });
+                      const AdamHyper& h) {
+  const bool use_wd = h.weight_decay != 0.0;
+  const T w1 = static_cast<T>(1.0 - h.beta1);
+  const double bias_correction1 = 1.0 - std::pow(h.beta1, step);
+  const double bias_correction2 = 1.0 - std::pow(h.beta2, step);
+  const T bc2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
+  return AdamArgs<T>{
+      param.data_ptr<T>(),
+      grad.data_ptr<T>(),
+      exp_avg.data_ptr<T>(),
+      exp_avg_sq.data_ptr<T>(),
+      ptr_or_null<T>(max_exp_avg_sq),
+      static_cast<T>(h.maximize ? -1.0 : 1.0),
+      static_cast<T>(h.weight_decay),
+      static_cast<T>(use_wd && h.decoupled_weight_decay ? 1.0 - h.lr * h.weight_decay : 1.0),
+      w1,
+      static_cast<T>(T(1) - w1),
+      static_cast<T>(h.beta2),
+      static_cast<T>(1.0 - h.beta2),
+      static_cast<T>(-(h.lr / bias_correction1)),
+      // The reciprocal of the dtype-rounded value, as PyTorch divides by that value.
+      static_cast<T>(1.0 / static_cast<double>(bc2_sqrt)),
+      static_cast<T>(h.eps),
+      std::abs(w1) < T(0.5)};
+}
+
+template <typename T, bool kOuter>
+LoopFn<AdamArgs<T>> adam_pick(const AdamHyper& h) {
+  const bool coupled = h.weight_decay != 0.0 && !h.decoupled_weight_decay;
+  if (h.amsgrad) {
+    return coupled ? EMBER_OPTIM_PICK(adam, T, true, true, kOuter)
+                   : EMBER_OPTIM_PICK(adam, T, true, false, kOuter);
+  }
+  return coupled ? EMBER_OPTIM_PICK(adam, T, false, true, kOuter)
+                 : EMBER_OPTIM_PICK(adam, T, false, false, kOuter);
 }
 
 }  // namespace
@@ -364,14 +376,39 @@ void adam_update_impl(const Tensor& param, const Tensor& grad, const Tensor& exp
 void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                  const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
                  const AdamHyper& h) {
-  adam_update_impl(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, h, 0, param.numel(),
-                   true);
+  EMBER_DISPATCH_FLOATING(param.dtype(), "Adam.step", [&] {
+    using T = scalar_t;
+    const auto a = adam_args<T>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, h);
+    run(adam_pick<T, false>(h), a, param.numel());
+  });
 }
 
 void adam_update_range(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                        const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
                        const AdamHyper& h, int64_t begin, int64_t end) {
-  adam_update_impl(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, h, begin, end, false);
+  EMBER_DISPATCH_FLOATING(param.dtype(), "Adam.step", [&] {
+    using T = scalar_t;
+    const auto a = adam_args<T>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, h);
+    adam_pick<T, false>(h)(a, begin, end);
+  });
+}
+
+void adam_update_outer(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                       const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
+                       const AdamHyper& h, const float* a, int64_t a_stride, const float* b,
+                       int64_t r0, int64_t r1) {
+  EMBER_CHECK(param.dtype() == DType::Float32 && param.dim() == 2,
+              "adam_update_outer: expects a 2-D float32 parameter");
+  const int64_t n = param.sizes()[1];
+  auto args = adam_args<float>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, h);
+  args.grad_out = grad.data_ptr<float>();
+  args.outer_b = b;
+  const LoopFn<AdamArgs<float>> loop = adam_pick<float, true>(h);
+  for (int64_t r = r0; r < r1; ++r) {
+    args.outer_a = a[r * a_stride];
+    args.outer_off = r * n;
+    loop(args, r * n, (r + 1) * n);
+  }
 }
 
 void rmsprop_update(const Tensor& param, const Tensor& grad, const Tensor& square_avg,

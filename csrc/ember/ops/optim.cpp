@@ -266,13 +266,22 @@ void adam_step_product(const Tensor& param, const Tensor& a, const Tensor& b,
   const auto* bp = static_cast<const float*>(B.t.raw_data());
   auto* gp = g.data_ptr<float>();
   const Tensor vmax = amsgrad ? max_exp_avg_sq : Tensor{};
+  // An outer product (k = 1, b's values contiguous) is computed inside the update loop itself.
+  const bool outer = K == 1 && !B.trans;
+  const int64_t a_row = A.trans ? 1 : A.ld;
   cpu::parallel_chunks(
       nblocks, 1,
       [&](int64_t, int64_t b0, int64_t b1) {
         for (int64_t blk = b0; blk < b1; ++blk) {
           const int64_t r0 = blk * rows, r1 = std::min(M, r0 + rows);
-          cpu::gemm_rows(A.trans, B.trans, M, N, K, ap, A.ld, bp, B.ld, gp, N, r0, r1);
-          cpu::adam_update_range(param, g, exp_avg, exp_avg_sq, vmax, count, h, r0 * N, r1 * N);
+          if (outer) {
+            cpu::adam_update_outer(param, g, exp_avg, exp_avg_sq, vmax, count, h, ap, a_row, bp,
+                                   r0, r1);
+          } else {
+            cpu::gemm_rows(A.trans, B.trans, M, N, K, ap, A.ld, bp, B.ld, gp, N, r0, r1);
+            cpu::adam_update_range(param, g, exp_avg, exp_avg_sq, vmax, count, h, r0 * N,
+                                   r1 * N);
+          }
         }
       },
       M * N);
