@@ -100,8 +100,8 @@ _GRID = textwrap.dedent("""
     import ember
     rng = np.random.default_rng(0)
     failures = []
-    for m in (1, 2, 3, 4, 5, 9, 17):
-        for n in (1, 3, 4, 5, 8, 9, 23, 24, 25, 50):
+    for m in (1, 2, 3, 4, 5, 6, 7, 9, 13, 17):
+        for n in (1, 3, 4, 5, 8, 9, 16, 17, 23, 24, 25, 50, 64, 65, 100):
             for k in (1, 2, 7, 8, 9, 16, 33):
                 a = rng.standard_normal((m, k)).astype(np.float32)
                 b = rng.standard_normal((k, n)).astype(np.float32)
@@ -129,6 +129,52 @@ def test_every_shape_through_own_kernels():
     r = subprocess.run([sys.executable, "-c", _GRID], env=env, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_every_shape_through_own_avx2_kernels():
+    # Where the CPU has AVX-512 the broadcast kernel uses it; EMBER_CPU_ISA=avx2 keeps the AVX2 one.
+    env = dict(os.environ, EMBER_SMALL_GEMM_DOT_M="100000", EMBER_SMALL_GEMM_BCAST_K="100000",
+               EMBER_SMALL_GEMM_BCAST_M="0", EMBER_CPU_ISA="avx2")
+    env.pop("EMBER_SMALL_GEMM", None)
+    r = subprocess.run([sys.executable, "-c", _GRID], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+_PRODUCTS = textwrap.dedent('''
+    import sys
+    import numpy as np
+    import ember
+    rng = np.random.default_rng(1)
+    out = []
+    for m, k, n in [(64, 64, 64), (128, 16, 784), (13, 7, 65), (37, 128, 100), (6, 2, 16),
+                    (300, 40, 100), (17, 3, 1)]:
+        a = rng.standard_normal((m, k)).astype(np.float32)
+        b = rng.standard_normal((k, n)).astype(np.float32)
+        at = ember.from_numpy(np.ascontiguousarray(a.T)).t()
+        for A in (ember.from_numpy(a), at):
+            out.append(ember.matmul(A, ember.from_numpy(b)).numpy().ravel())
+    np.save(sys.argv[1], np.concatenate(out))
+''')
+
+
+def test_avx512_and_avx2_broadcast_kernels_give_identical_bits(tmp_path):
+    # Both sum each element as the same FMA chain over k, so the results must be bit-identical
+    # (on a CPU without AVX-512 both runs take the AVX2 kernel).
+    files = []
+    for isa in ("", "avx2"):
+        path = tmp_path / f"out{isa or 'default'}.npy"
+        env = dict(os.environ, EMBER_SMALL_GEMM_BCAST_M="0")
+        env.pop("EMBER_SMALL_GEMM", None)
+        env.pop("EMBER_CPU_ISA", None)
+        if isa:
+            env["EMBER_CPU_ISA"] = isa
+        r = subprocess.run([sys.executable, "-c", _PRODUCTS, str(path)], env=env,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+        files.append(np.load(path))
+    assert files[0].size == files[1].size > 10**5
+    np.testing.assert_array_equal(files[0].view(np.uint32), files[1].view(np.uint32))
 
 
 def test_every_shape_through_openblas():
