@@ -6,8 +6,9 @@ A full run writes benchmarks/RESULTS.md (keeping its hand-written "Where targets
 section); --quick writes benchmarks/RESULTS-quick.md instead.
 
 Each group runs in a fresh subprocess per framework (ember, then PyTorch, then the next group),
-so peak memory and import time are per framework and neither warms the other's caches. The short
-groups (per-op overhead, jit) run several such rounds and report the median over rounds. Times
+so peak memory and import time are per framework and neither warms the other's caches. The
+per-op, SGEMM, elementwise and jit groups run several such rounds and report the median over
+rounds (the host's load drifts over seconds). Times
 are medians of repeats; ratios are ember ÷ PyTorch (time: lower is better for ember; GEMM
 GFLOP/s: higher is better for ember). Both frameworks use 2 threads.
 """
@@ -198,10 +199,10 @@ def _jit_table(res: dict) -> list[list[str]]:
     return out
 
 
-# Short groups run in several rounds, ember and PyTorch alternating, and each row takes the
-# median over rounds: on a shared machine the load drifts over seconds, and a single pass would
-# hand one framework a quiet spell and the other a busy one.
-ROUNDS = {"overhead": 5, "jit": 3}
+# Groups of short measurements run in several rounds, ember and PyTorch alternating, and each row
+# takes the median over rounds: on a shared machine the load drifts over seconds, and a single
+# pass would hand one framework a quiet spell and the other a busy one.
+ROUNDS = {"overhead": 5, "gemm": 3, "elementwise": 3, "jit": 3}
 
 
 def _run_group(group: str, quick: bool) -> dict:
@@ -253,10 +254,12 @@ def main() -> None:
         "# Benchmark results", "",
         f"`python benchmarks/run_all.py{' --quick' if args.quick else ''}` on {time.strftime('%Y-%m-%d')}.", "",
         machine_line(torch), "",
-        "Medians of repeats (the per-op and jit rows: medians over "
-        f"{ROUNDS['overhead']} and {ROUNDS['jit']} rounds that",
-        "alternate ember and PyTorch processes); ratio = ember ÷ PyTorch (for GFLOP/s rows higher is",
-        "better for ember, for every other row lower is better). FP32 peak of this CPU, measured with an FMA loop on",
+        "Medians of repeats; the per-op, SGEMM, elementwise and jit rows are medians over "
+        f"{ROUNDS['overhead']}, {ROUNDS['gemm']},",
+        f"{ROUNDS['elementwise']} and {ROUNDS['jit']} rounds that alternate ember and PyTorch "
+        "processes. Ratio = ember ÷ PyTorch (for",
+        "GFLOP/s rows higher is better for ember, for every other row lower is better). FP32 peak of",
+        "this CPU, measured with an FMA loop on",
         f"2 threads: {peak:.0f} GFLOP/s (the SGEMM rows give each framework's share of it).", "",
         table(["benchmark", "ember", "PyTorch", "ratio", "target"], rows), "",
         "## ember.jit: MLP 784-128-10 Adam training step (µs per step)", "",
