@@ -185,7 +185,8 @@ def test_every_shape_through_openblas():
 
 
 @pytest.mark.parametrize("shape", [(300, 40, 100, "nn"), (200, 12, 784, "nt"), (64, 64, 64, "nn"),
-                                   (97, 30, 77, "tn")])
+                                   (97, 30, 77, "tn"), (256, 256, 256, "nn"), (128, 784, 256, "tn"),
+                                   (512, 130, 512, "nn"), (40, 65, 500, "tn")])
 def test_products_split_by_rows_match_and_do_not_depend_on_threads(shape):
     # Few columns and many rows: the threads take blocks of rows.
     m, n, k, layout = shape

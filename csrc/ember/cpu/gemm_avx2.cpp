@@ -351,6 +351,8 @@ void over_columns(const Args& g, int64_t unit, F&& cols) {
 
 bool available() { return true; }
 
+bool wide_broadcast() { return use_avx512(); }
+
 void dot(const Args& g) { over_columns(g, 4, dot_cols); }
 
 void broadcast(const Args& g) {
@@ -436,6 +438,7 @@ extern "C" EMBER_API double ember_fma_peak_gflops(int threads, double seconds) {
 
 namespace ember::cpu::small_gemm {
 bool available() { return false; }
+bool wide_broadcast() { return false; }
 void dot(const Args&) {}
 void broadcast(const Args&) {}
 }  // namespace ember::cpu::small_gemm

@@ -29,6 +29,9 @@ constexpr double kThreadedWork = 256.0 * 1024;
 
 /// Whether the kernels were built (x86-64 with AVX2 + FMA); the caller checks the CPU.
 bool available();
+/// Whether `broadcast` runs its AVX-512 form (the CPU has AVX-512 and EMBER_CPU_ISA is not
+/// avx2): that form keeps up with OpenBLAS on longer inner dimensions too.
+bool wide_broadcast();
 void dot(const Args& args);
 void broadcast(const Args& args);
 
