@@ -177,6 +177,49 @@ def test_avx512_and_avx2_broadcast_kernels_give_identical_bits(tmp_path):
     np.testing.assert_array_equal(files[0].view(np.uint32), files[1].view(np.uint32))
 
 
+def test_isa_switch_moves_the_gemm_kernel_and_keeps_the_bits():
+    from ember import _C
+
+    before = _C._cpu_isa()
+    rng = np.random.default_rng(2)
+    a = ember.from_numpy(rng.standard_normal((64, 64)).astype(np.float32))
+    b = ember.from_numpy(rng.standard_normal((64, 100)).astype(np.float32))
+    try:
+        _C._set_cpu_isa("avx2")
+        assert _C._cpu_isa() == "avx2"
+        two = (a @ b).numpy()
+        try:
+            _C._set_cpu_isa("avx512")
+        except ValueError:  # no AVX-512 on this CPU: both runs take the AVX2 kernel
+            pass
+        again = (a @ b).numpy()
+    finally:
+        _C._set_cpu_isa(before)
+    assert _C._cpu_isa() == before
+    np.testing.assert_array_equal(two.view(np.uint32), again.view(np.uint32))
+    assert_matches(again, a.numpy(), b.numpy())
+
+
+def test_outer_products_match_the_fused_adam_gradient_bit_for_bit():
+    # k = 1 products (batch-1 weight gradients) use one loop in gemm, gemm_rows and the fused
+    # Adam step: zeros keep the same sign there too, underflow included.
+    from ember import _C
+
+    a_np = np.array([[1e-30], [0.0], [-0.0], [2.0], [-3.0]], np.float32)
+    b_np = np.array([[-1e-40, -1.0, 3.0, 0.0, np.inf, -np.inf, np.nan, 1e-20]], np.float32)
+    a, b = ember.from_numpy(a_np), ember.from_numpy(b_np)
+    g = (a @ b).numpy()
+    with np.errstate(invalid="ignore"):
+        expected = np.float32(0.0) + a_np * b_np
+    np.testing.assert_array_equal(g, expected)
+    np.testing.assert_array_equal(np.signbit(g), np.signbit(expected))
+    p = ember.zeros(5, 8)
+    m, v, s = ember.zeros(5, 8), ember.zeros(5, 8), ember.zeros(())
+    _C._adam_step_product(p, a, b, m, v, None, s, 0.01, 0.9, 0.999, 1e-8, 0.0, False, False, False)
+    np.testing.assert_array_equal(p.grad.numpy(), g)
+    np.testing.assert_array_equal(np.signbit(p.grad.numpy()), np.signbit(g))
+
+
 def test_every_shape_through_openblas():
     env = dict(os.environ, EMBER_SMALL_GEMM="0")
     r = subprocess.run([sys.executable, "-c", _GRID], env=env, capture_output=True, text=True,

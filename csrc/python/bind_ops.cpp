@@ -529,11 +529,16 @@ Returns:
          "Number of threads for large CPU work (BLAS matrix products, elementwise and reduction "
          "kernels on 64K elements or more); n >= 1.", py::arg("n"));
   def_fn(m, "get_num_threads", &get_num_threads, "Number of threads for large CPU work.");
-  // Private: which vectorized kernels run ("avx2" or "baseline"), and a switch for tests.
-  m.def("_cpu_isa", [] { return std::string(cpu::simd::isa()); });
+  // Private: which vectorized kernels run ("avx512" when ember's GEMM kernels use AVX-512 on top
+  // of the AVX2 ones, "avx2" or "baseline"), and a switch for tests.
+  m.def("_cpu_isa", [] {
+    const std::string isa = cpu::simd::isa();
+    return isa == "avx2" && cpu::simd::avx512_gemm() ? std::string("avx512") : isa;
+  });
   m.def("_set_cpu_isa", [](const std::string& name) {
     EMBER_CHECK_VALUE(cpu::simd::set_isa(name.c_str()), "_set_cpu_isa: instruction set '", name,
-                      "' is unknown or not supported by this CPU (expected 'avx2' or 'baseline')");
+                      "' is unknown or not supported by this CPU (expected 'avx512', 'avx2' or "
+                      "'baseline')");
   }, py::arg("name"));
   def_fn(m, "empty_cache", &empty_cache, "Returns the allocator's cached blocks to the system.");
   def_fn(m, "set_allocator_cache_limit", &set_allocator_cache_limit,

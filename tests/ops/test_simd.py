@@ -222,4 +222,4 @@ def test_sum_float64_and_int_unchanged(isa):
 def test_isa_switch_rejects_unknown():
     with pytest.raises(ValueError, match="_set_cpu_isa"):
         _C._set_cpu_isa("avx512-imaginary")
-    assert _C._cpu_isa() in ("avx2", "baseline")
+    assert _C._cpu_isa() in ("avx512", "avx2", "baseline")

@@ -183,18 +183,40 @@ SmallKernel small_kernel_for(bool trans_a, bool trans_b, int64_t m, int64_t k) {
   if (!trans_a && trans_b && m <= lim.dot_max_m && k <= lim.dot_max_k) return SmallKernel::Dot;
   if (!trans_b && k >= lim.bcast_min_k && m >= lim.bcast_min_m) {
     if (k <= lim.bcast_max_k) return SmallKernel::Broadcast;
-    if (small_gemm::wide_broadcast() && k <= lim.wide_max_k && m * k <= lim.wide_max_a) {
+    // (Lowering EMBER_SMALL_GEMM_BCAST_K below its default turns the wide range off too.)
+    if (small_gemm::wide_broadcast() && lim.bcast_max_k >= 128 && k <= lim.wide_max_k &&
+        m * k <= lim.wide_max_a) {
       return SmallKernel::Broadcast;
     }
   }
   return SmallKernel::None;
 }
 
+// Rows [r0, r1) of the outer product C = op(A) op(B) with k = 1: each element 0 + a_i * b_j,
+// one rounded multiplication (0 + turns an exact -0 into +0, as a zeroed C plus the product).
+void outer_rows(bool trans_a, bool trans_b, int64_t n, const float* a, int64_t lda, const float* b,
+                int64_t ldb, float* c, int64_t ldc, int64_t r0, int64_t r1) {
+  const int64_t a_row = trans_a ? 1 : lda;
+  const int64_t b_col = trans_b ? ldb : 1;
+  for (int64_t i = r0; i < r1; ++i) {
+    const float ai = a[i * a_row];
+    float* __restrict crow = c + i * ldc;
+    if (b_col == 1) {
+      for (int64_t j = 0; j < n; ++j) crow[j] = 0.0f + ai * b[j];
+    } else {
+      for (int64_t j = 0; j < n; ++j) crow[j] = 0.0f + ai * b[j * b_col];
+    }
+  }
+}
+
 }  // namespace
 
 bool gemm_rows_supported(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k) {
   (void)n;
-  return k == 1 || small_kernel_for(trans_a, trans_b, m, k) != SmallKernel::None;
+  // Longer inner dimensions re-read B for every block of rows: computing such a product in
+  // blocks measured slower than computing it whole.
+  return k == 1 || (k <= limits().bcast_max_k &&
+                    small_kernel_for(trans_a, trans_b, m, k) != SmallKernel::None);
 }
 
 void gemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
@@ -204,19 +226,8 @@ void gemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, cons
   // Element (i, p) of op(A) and (p, j) of op(B).
   const int64_t a_row = trans_a ? 1 : lda;
   const SmallKernel kind = small_kernel_for(trans_a, trans_b, m, k);
-  if (kind == SmallKernel::None) {
-    // An outer product: one rounded multiplication per element, added to a zeroed C as OpenBLAS
-    // does with beta = 0 (so a product of -0 comes out +0, as from gemm).
-    const int64_t b_col = trans_b ? ldb : 1;
-    for (int64_t i = r0; i < r1; ++i) {
-      const float ai = a[i * a_row];
-      float* __restrict crow = c + i * ldc;
-      if (b_col == 1) {
-        for (int64_t j = 0; j < n; ++j) crow[j] = 0.0f + ai * b[j];
-      } else {
-        for (int64_t j = 0; j < n; ++j) crow[j] = 0.0f + ai * b[j * b_col];
-      }
-    }
+  if (k == 1) {
+    outer_rows(trans_a, trans_b, n, a, lda, b, ldb, c, ldc, r0, r1);
     return;
   }
   // The kernels sum every element of C in an order that does not depend on the rows computed.
@@ -233,6 +244,20 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
           const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c,
           int64_t ldc, DType dtype) {
   if (m == 0 || n == 0) return;
+  if (dtype == DType::Float32 && k == 1 && alpha == 1.0 && beta == 0.0) {
+    // An outer product: ember's own loop (the one gemm_rows and the fused Adam step use), split
+    // over rows when large.
+    const auto* af = static_cast<const float*>(a);
+    const auto* bf = static_cast<const float*>(b);
+    auto* cf = static_cast<float*>(c);
+    parallel_chunks(
+        m, std::max<int64_t>(1, 4096 / std::max<int64_t>(n, 1)),
+        [&](int64_t, int64_t r0, int64_t r1) {
+          outer_rows(trans_a, trans_b, n, af, lda, bf, ldb, cf, ldc, r0, r1);
+        },
+        m * n);
+    return;
+  }
   if (dtype == DType::Float32) {
     const SmallKernel kind = small_kernel_for(trans_a, trans_b, m, k);
     small_gemm::Args g{trans_a, m, n, k, static_cast<float>(alpha), static_cast<const float*>(a),

@@ -24,12 +24,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
-#include <string>
 #include <thread>
 #include <vector>
 
 #include "ember/cpu/parallel.h"
+#include "ember/cpu/simd.h"
 
 namespace ember::cpu::small_gemm {
 
@@ -285,15 +284,8 @@ void bcast_cols_512(const Args& g, int64_t j0, int64_t j1) {
   }
 }
 
-// AVX-512 where the CPU has it, unless EMBER_CPU_ISA=avx2 (read once).
-bool use_avx512() {
-  static const bool on = [] {
-    const char* env = std::getenv("EMBER_CPU_ISA");
-    if (env != nullptr && std::string(env) == "avx2") return false;
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return on;
-}
+// AVX-512 where the CPU has it, unless EMBER_CPU_ISA=avx2 or set_isa("avx2") says otherwise.
+bool use_avx512() { return simd::avx512_gemm(); }
 
 // Rows [r0, r1) of the product as a product of its own.
 Args row_slice(const Args& g, int64_t r0, int64_t r1) {
@@ -321,7 +313,8 @@ void over_columns(const Args& g, int64_t unit, F&& cols) {
       cols(g, 0, g.n);
       return;
     }
-    // One block of rows per thread, a multiple of 4 (whole tiles of the broadcast kernel).
+    // One block of rows per thread, a multiple of 4 (whole tiles of the AVX2 broadcast kernel;
+    // the AVX-512 one ends a 32-row block with a 2-row tile rather than splitting 36/28).
     const int64_t rows = (g.m + threads - 1) / threads;
     const int64_t block = (rows + 3) / 4 * 4;
     const int64_t nblocks = (g.m + block - 1) / block;

@@ -108,7 +108,8 @@ EMBER_OPTIM_INLINE void adam_body(const AdamArgs<T>& a, int64_t b, int64_t e) {
   T* __restrict v = a.v;
   T* __restrict vmax = a.vmax;
   T* __restrict gout = a.grad_out;
-  const T* __restrict ob = a.outer_b - a.outer_off;
+  const T* __restrict ob = a.outer_b;
+  const int64_t off = a.outer_off;
   const T oa = a.outer_a;
   const T sign = a.sign, wd = a.wd, shrink = a.shrink, w1 = a.w1, omw1 = a.one_minus_w1;
   const T b2 = a.b2, c2 = a.c2, neg_step_size = a.neg_step_size, inv = a.inv_bc2_sqrt;
@@ -117,8 +118,8 @@ EMBER_OPTIM_INLINE void adam_body(const AdamArgs<T>& a, int64_t b, int64_t e) {
   for (int64_t i = b; i < e; ++i) {
     T gi;
     if constexpr (kOuter) {
-      // The product as gemm gives it with k = 1 (added to a zeroed output: -0 becomes +0).
-      const T raw = T(0) + oa * ob[i];
+      // The product as gemm computes it with k = 1 (gemm.cpp outer_rows: 0 + a * b).
+      const T raw = T(0) + oa * ob[i - off];
       gout[i] = raw;
       gi = raw * sign;
     } else {

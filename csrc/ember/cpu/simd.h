@@ -38,6 +38,10 @@ const Kernels* active();
 EMBER_API const char* isa();
 /// Switches the kernels in use ("avx2" or "baseline"); false when the CPU lacks that set.
 EMBER_API bool set_isa(const char* name);
+/// Whether ember's own GEMM kernels may use AVX-512 (the CPU has it; false after
+/// EMBER_CPU_ISA=avx2 or baseline, or set_isa("avx2") / set_isa("baseline"); set_isa("avx512")
+/// turns it back on where the CPU has AVX-512).
+EMBER_API bool avx512_gemm();
 
 // Per instruction set: the table, or null when the CPU lacks it.
 namespace avx2 {
