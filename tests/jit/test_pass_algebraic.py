@@ -217,3 +217,49 @@ def test_linear_weight_gradient_has_no_transpose_even_unoptimized():
     x2 = ember.randn(3, 7)
     want = (1 - np.tanh(_np(x2) @ _np(w.detach()).T) ** 2).T @ _np(x2)
     np.testing.assert_allclose(_np(raw(x2)), want, rtol=1e-5, atol=1e-6)
+
+
+def test_multiplication_by_ones_like_disappears():
+    def f(x, y):
+        g = x.exp() * ember.ones_like(x)  # out of place, same type
+        h = (x * 2.0).mul_(ember.ones_like(y))  # in place by a broadcast scalar of ones
+        return g + h
+
+    x, y = ember.randn(3, 4), ember.randn(())
+    opt = _assert_traced_matches(f, (x, y), (ember.randn(3, 4), ember.randn(())),
+                                 (ember.full((3, 4), float("nan")), ember.randn(())),
+                                 (ember.full((3, 4), -0.0), ember.randn(())))
+    assert "mul_" not in opt.graph.ops() and "ones_like" not in opt.graph.ops()
+    assert opt.graph.ops().count("mul") == 1  # x * 2.0 stays
+
+
+def test_multiplication_by_ones_that_broadcast_wider_stays():
+    # x (3, 1) * ones_like(y) with y (3, 4) has a wider result than x: not an identity.
+    def f(x, y):
+        return x * ember.ones_like(y)
+
+    opt = _assert_traced_matches(f, (ember.randn(3, 1), ember.randn(3, 4)),
+                                 (ember.randn(3, 1), ember.randn(3, 4)))
+    assert opt.graph.ops() == ["mul"]  # the ones were folded into a (3, 4) constant
+    assert tuple(opt(ember.randn(3, 1), ember.randn(3, 4)).shape) == (3, 4)
+
+
+def test_backward_seed_multiplication_is_removed_from_training_graphs():
+    # cross_entropy's backward multiplies its gradient by the seed ones_like(loss).
+    w = ember.randn(4, 3, requires_grad=True)
+
+    def step(x, y):
+        loss = ember.nn.functional.cross_entropy(x @ w, y)
+        (g,) = ember.autograd.grad(loss, [w])
+        return loss, g
+
+    x, y = ember.randn(5, 4), ember.randint(0, 3, (5,))
+    raw = jit.trace(step, (x, y), optimize=False)
+    opt = jit.trace(step, (x, y))
+    assert "ones_like" in raw.graph.ops() and "ones_like" not in opt.graph.ops()
+    muls = lambda ops: ops.count("mul") + ops.count("mul_")  # noqa: E731
+    assert muls(raw.graph.ops()) == muls(opt.graph.ops()) + 1
+    for _ in range(3):
+        xi, yi = ember.randn(5, 4), ember.randint(0, 3, (5,))
+        for a, b in zip(opt(xi, yi), raw(xi, yi)):
+            np.testing.assert_array_equal(_np(a), _np(b))

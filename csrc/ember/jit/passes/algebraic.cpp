@@ -1,5 +1,6 @@
 // Algebraic simplification: identities that make a node unnecessary or cheaper.
-//   x*1, 1*x, x/1, x**1, x+0, 0+x, x-0          -> x
+//   x*1, 1*x, x/1, x**1, x+0, 0+x, x-0          -> x   (1 also as ones/ones_like of x's type)
+//   x.mul_(ones_like(y)) (in place, same type)   -> x   (backward()'s seed gradient)
 //   x*(-1), (-1)*x                              -> neg(x)
 //   x*0, 0*x for integer x                      -> zeros_like(x)   (not for floats: inf*0, nan*0)
 //   neg(neg(x))                                 -> x
@@ -63,8 +64,8 @@ class Simplifier {
   size_t run() {
     size_t changed = 0;
     for (Node* n : g_.nodes()) {
-      if (!n->pure() || n->outputs().size() != 1) continue;
-      if (visit(n)) ++changed;
+      if (n->outputs().size() != 1) continue;
+      if (n->pure() ? visit(n) : drop_inplace_unit_mul(n)) ++changed;
     }
     return changed;
   }
@@ -96,15 +97,36 @@ class Simplifier {
     return true;
   }
 
+  // A value that is all ones: the constant 1 or the output of ones / ones_like.
+  static bool is_ones(const Value* v) {
+    auto c = scalar_const(v);
+    if (c) return *c == 1.0;
+    const Node* p = v->producer();
+    return p != nullptr && (p->op() == "ones_like" || p->op() == "ones") && p->pure();
+  }
+
+  // x.mul_(ones) writes x's own values back (x * 1 == x, bit for bit): the node goes and its
+  // readers read x (its output already shares x's memory). backward() seeds every graph with
+  // such a multiplication by ones_like(loss).
+  bool drop_inplace_unit_mul(Node* n) {
+    if (n->op() != "mul_" || n->inputs().size() != 2 || n->inplace_input() != 0) return false;
+    Value* x = n->input(0);
+    Value* o = n->output();
+    if (!is_ones(n->input(1)) || !same_type(o, x) || is_graph_output(g_, o)) return false;
+    o->replace_all_uses_with(x);
+    g_.erase_node(n);
+    return true;
+  }
+
   bool visit(Node* n) {
     const std::string& op = n->op();
     const auto& in = n->inputs();
     if (op == "mul" && in.size() == 2) {
       for (int side = 0; side < 2; ++side) {
         Value* x = in[1 - side];
+        if (is_ones(in[side]) && forward(n, x)) return true;
         auto c = scalar_const(in[side]);
         if (!c) continue;
-        if (*c == 1.0 && forward(n, x)) return true;
         if (*c == -1.0 && x->dtype() != DType::Bool && replace_unary(n, "neg", x)) return true;
         if (*c == 0.0 && is_integral(x->dtype(), false) && replace_unary(n, "zeros_like", x)) {
           return true;
