@@ -257,7 +257,9 @@ def test_backward_seed_multiplication_is_removed_from_training_graphs():
     raw = jit.trace(step, (x, y), optimize=False)
     opt = jit.trace(step, (x, y))
     assert "ones_like" in raw.graph.ops() and "ones_like" not in opt.graph.ops()
-    muls = lambda ops: ops.count("mul") + ops.count("mul_")  # noqa: E731
+    def muls(ops):
+        return ops.count("mul") + ops.count("mul_")
+
     assert muls(raw.graph.ops()) == muls(opt.graph.ops()) + 1
     for _ in range(3):
         xi, yi = ember.randn(5, 4), ember.randint(0, 3, (5,))

@@ -235,8 +235,8 @@ def test_op_layouts_match_plain_step(layout, shape):
     np.testing.assert_allclose(results[0][1], an.astype(np.float64) @ bn, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("opts", [dict(amsgrad=True), dict(wd=0.1), dict(wd=0.1, decoupled=True),
-                                  dict(maximize=True)])
+@pytest.mark.parametrize("opts", [{"amsgrad": True}, {"wd": 0.1}, {"wd": 0.1, "decoupled": True},
+                                  {"maximize": True}])
 def test_op_options_match_plain_step(opts):
     rng = np.random.default_rng(5)
     a = ember.from_numpy(rng.standard_normal((64, 8)).astype(np.float32))
@@ -371,8 +371,8 @@ def test_op_non_contiguous_param_and_nonfinite_values():
 
 
 @pytest.mark.parametrize("case, match", [
-    ("shape", r"Adam.step: the gradient \(\(4, 3\) @ \(3, 5\)\) does not match params\[0\] of "
-              r"shape \(4, 6\)"),
+    ("shape", (r"Adam.step: the gradient \(\(4, 3\) @ \(3, 5\)\) does not match params\[0\] of "
+               r"shape \(4, 6\)")),
     ("inner", r"Adam.step: gradient factors of shapes \(4, 3\) and \(2, 6\) cannot be multiplied"),
     ("dim", r"Adam.step: the gradient's factors must be 2-D tensors, got \(4,\)"),
     ("dtype", r"Adam.step: the gradient has dtype float64 but params\[0\] has dtype float32"),
