@@ -47,6 +47,16 @@ def assert_close_rel(actual, expected, rel=REL):
     assert err <= rel * scale, f"max error {err:.3g} > {rel} * {scale:.3g}"
 
 
+def assert_grads_close(ye, yt, e, t):
+    """Backpropagates one random float32 gradient through the ember output `ye` and the float64
+    PyTorch output `yt`; the leaves' gradients (`e` vs `t`) agree to float32 rounding."""
+    g = np.random.randn(*yt.shape).astype(np.float32)
+    ye.backward(ember.from_numpy(g))
+    yt.backward(torch.from_numpy(g).double())
+    for a, b_ in zip(e, t):
+        assert_close_rel(_np(a.grad), b_.grad.numpy())
+
+
 def _np(t):
     return t.detach().numpy()
 
@@ -81,11 +91,7 @@ def test_winograd_forward_and_gradients_match_float64(winograd, case):
                      padding=((p[0], p[0]), (p[1], p[1])))
     assert ye.dtype == ember.float32 and tuple(ye.shape) == ref.shape
     assert_close_rel(_np(ye), ref)
-    g = np.random.randn(*ref.shape).astype(np.float32)
-    ye.backward(ember.from_numpy(g))
-    yt.backward(torch.from_numpy(g).double())
-    for a, b_ in zip(e, t):
-        assert_close_rel(_np(a.grad), b_.grad.numpy())
+    assert_grads_close(ye, yt, e, t)
 
 
 def test_winograd_default_path_on_a_large_layer_matches_im2col(monkeypatch):
@@ -177,11 +183,7 @@ def test_conv_transpose2d_through_winograd(winograd, padding):
     assert_close_rel(_np(y), ref)
     t = [torch.from_numpy(a).double().requires_grad_(True) for a in (x, w)]
     yt = TF.conv_transpose2d(*t, padding=padding)
-    g = np.random.randn(*yt.shape).astype(np.float32)
-    y.backward(ember.from_numpy(g))
-    yt.backward(torch.from_numpy(g).double())
-    for a, b_ in zip(e, t):
-        assert_close_rel(_np(a.grad), b_.grad.numpy())
+    assert_grads_close(y, yt, e, t)
 
 
 def test_winograd_second_order_gradients(winograd):

@@ -223,13 +223,12 @@ void gemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, cons
                int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int64_t r0,
                int64_t r1) {
   if (r1 <= r0 || n == 0) return;
-  // Element (i, p) of op(A) and (p, j) of op(B).
-  const int64_t a_row = trans_a ? 1 : lda;
-  const SmallKernel kind = small_kernel_for(trans_a, trans_b, m, k);
   if (k == 1) {
     outer_rows(trans_a, trans_b, n, a, lda, b, ldb, c, ldc, r0, r1);
     return;
   }
+  const int64_t a_row = trans_a ? 1 : lda;  // step between rows of op(A)
+  const SmallKernel kind = small_kernel_for(trans_a, trans_b, m, k);
   // The kernels sum every element of C in an order that does not depend on the rows computed.
   small_gemm::Args g{trans_a, r1 - r0, n, k, 1.0f, a + r0 * a_row, lda, b, ldb, 0.0f,
                      c + r0 * ldc, ldc};

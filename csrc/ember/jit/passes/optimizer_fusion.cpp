@@ -50,8 +50,7 @@ bool parse_adam(const Node* n, AdamNode* out) {
 }
 
 // Whether a non-pure node after `mm` reads or writes memory of `mm`'s factors.
-bool factor_touched_later(const Graph& g, const Node* mm) {
-  passes_detail::AliasSets sets(g);
+bool factor_touched_later(const Graph& g, passes_detail::AliasSets& sets, const Node* mm) {
   const Value* ra = sets.find(mm->input(0));
   const Value* rb = sets.find(mm->input(1));
   bool after = false;
@@ -72,7 +71,8 @@ bool factor_touched_later(const Graph& g, const Node* mm) {
 }
 
 // The matmul node whose product param `i` of `adam` receives as its fresh gradient, or null.
-Node* fusable_product(const Graph& g, const Node* adam, const AdamNode& a, size_t i) {
+Node* fusable_product(const Graph& g, passes_detail::AliasSets& sets, const Node* adam,
+                      const AdamNode& a, size_t i) {
   Value* w = a.lists[0][i];
   Value* grad = a.lists[1][i];
   Node* acc = grad->producer();
@@ -98,7 +98,7 @@ Node* fusable_product(const Graph& g, const Node* adam, const AdamNode& a, size_
   // And the blocked step updates the parameter while reading the factors, so no factor may be
   // (a view of) anything a non-pure node touches after the product (a parameter some step
   // updates, a buffer written in place).
-  if (factor_touched_later(g, mm)) return nullptr;
+  if (factor_touched_later(g, sets, mm)) return nullptr;
   return mm;
 }
 
@@ -106,8 +106,8 @@ Node* fusable_product(const Graph& g, const Node* adam, const AdamNode& a, size_
 // `acc` once nothing later reads the parameter or its state (directly or through a view), so
 // the factors of the product die sooner; otherwise at the adam_step node. A later node that
 // replays eager autograd may hold the parameter inside its closure, so then the step stays put.
-Node* earliest_slot(const Graph& g, Node* acc, Node* adam, const std::vector<Value*>& ins) {
-  passes_detail::AliasSets sets(g);
+Node* earliest_slot(const Graph& g, passes_detail::AliasSets& sets, Node* acc, Node* adam,
+                    const std::vector<Value*>& ins) {
   std::vector<const Value*> roots;
   for (size_t k : {size_t{0}, size_t{3}, size_t{4}, size_t{5}, size_t{6}}) {
     if (ins[k]->defined()) roots.push_back(sets.find(ins[k]));
@@ -150,10 +150,13 @@ size_t fuse_optimizer_products(Graph& g) {
     AdamNode a;
     if (!parse_adam(n, &a)) continue;
     const size_t np = a.lists[0].size();
+    // Alias classes of the graph as it is now; the nodes added below create no aliases (they
+    // have no outputs), so the sets stay valid until this adam_step is rewritten.
+    passes_detail::AliasSets sets(g);
     std::vector<size_t> keep;
     std::vector<std::pair<size_t, Node*>> take;
     for (size_t i = 0; i < np; ++i) {
-      Node* mm = fusable_product(g, n, a, i);
+      Node* mm = fusable_product(g, sets, n, a, i);
       if (mm) {
         take.emplace_back(i, mm);
       } else {
@@ -167,7 +170,7 @@ size_t fuse_optimizer_products(Graph& g) {
                                  a.lists[3][i],
                                  amsgrad ? a.lists[4][i] : g.undefined_value(), a.lists[5][i]};
       g.create_node("adam_step_product", ins, a.scalars, kSideEffect,
-                    earliest_slot(g, a.lists[1][i]->producer(), n, ins));
+                    earliest_slot(g, sets, a.lists[1][i]->producer(), n, ins));
     }
     if (!keep.empty()) {
       std::vector<Value*> ins;
