@@ -48,7 +48,7 @@ def _ops(x, y, m):
     }
 
 
-@pytest.mark.parametrize("n", [(1 << 16) - 1, (1 << 16) + 3, (1 << 20) + 7])
+@pytest.mark.parametrize("n", [(1 << 16) - 1, (1 << 16) + 3, (1 << 20) + 7, (1 << 22) + 9])
 def test_results_independent_of_threads(n, restore_threads):
     rng = np.random.default_rng(0)
     x = ember.from_numpy(rng.standard_normal(n).astype(np.float32))

@@ -198,6 +198,36 @@ def test_sum_max_min(isa, n):
         assert np.isnan(t.max().item()) and np.isnan(t.min().item()) and np.isnan(t.sum().item())
 
 
+# Runs of 4096 floats and more are read as four streams (the quarters of the run) plus a rest;
+# rows of 4M floats and more are split into 128K-float chunks. Each case puts the extreme
+# value, then a NaN, in every quarter and in the rest.
+@pytest.mark.parametrize("n", [4095, 4096, 4097, 4096 + 255, 40000 + 31, (1 << 22) + 77])
+def test_stream_reductions_every_position(isa, n):
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-1.0, 1.0, n).astype(np.float32)
+    q = n // 4 // 64 * 64
+    for where in [0, q - 1, q, 2 * q + 5, 3 * q + 7, 4 * q - 1, n - 1]:
+        y = x.copy()
+        y[where] = 7.5
+        y[(where + 3) % n] = -6.25
+        t = ember.from_numpy(y)
+        assert t.max().item() == 7.5 and t.min().item() == -6.25, (n, where)
+        np.testing.assert_allclose(t.sum().item(), y.astype(np.float64).sum(), rtol=1e-6,
+                                   atol=1e-6 * n)
+        y[where] = np.nan
+        t = ember.from_numpy(y)
+        assert np.isnan(t.max().item()) and np.isnan(t.min().item()), (n, where)
+        assert np.isnan(t.sum().item())
+
+
+def test_long_sum_exact_on_integers(isa):
+    # Small integers are exact in float32 partial sums of 8 terms and in double: the result
+    # must equal the exact sum, whatever the chunk and stream split.
+    n = (1 << 22) + 12345
+    x = (np.arange(n) % 17 - 8).astype(np.float32)
+    assert ember.from_numpy(x).sum().item() == float(x.astype(np.int64).sum())
+
+
 @pytest.mark.parametrize("shape", [(3, 1000), (300, 300), (70, 2000), (5000, 17), (2, 3, 40000)])
 def test_row_reductions(isa, shape):
     x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)

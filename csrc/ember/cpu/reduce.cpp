@@ -261,9 +261,12 @@ int64_t contiguous_inner_run(const Tensor& in, const std::vector<bool>& mask) {
   return inner;
 }
 
-// Fixed chunk of a whole-tensor reduction: partials are combined in chunk order, so the result
-// does not depend on the number of threads.
-constexpr int64_t kReduceChunk = int64_t{1} << 15;
+// Chunk of a whole-row reduction, a function of the row length only: partials are combined in
+// chunk order, so the result does not depend on the number of threads. Long rows take long
+// chunks, which the vector kernels read as four streams of 128 KB.
+inline int64_t reduce_chunk(int64_t n) {
+  return n >= (int64_t{1} << 22) ? int64_t{1} << 17 : int64_t{1} << 15;
+}
 
 // Reduces the contiguous rows of a (outer, inner) input: row(r, ptr, n) reduces one run of a
 // row, combine(a, b) joins partials of one row, store(r, value) writes output r. One row is
@@ -271,13 +274,14 @@ constexpr int64_t kReduceChunk = int64_t{1} << 15;
 template <typename T, typename V, typename Row, typename Combine, typename Store>
 void reduce_rows(const T* x, int64_t outer, int64_t inner, Row row, Combine combine, Store store) {
   if (outer == 1) {
-    const int64_t nchunks = (inner + kReduceChunk - 1) / kReduceChunk;
+    const int64_t chunk = reduce_chunk(inner);
+    const int64_t nchunks = (inner + chunk - 1) / chunk;
     if (nchunks <= 1) {
       store(0, row(x, inner));
       return;
     }
     std::vector<V> part(static_cast<size_t>(nchunks));
-    parallel_chunks(inner, kReduceChunk, [&](int64_t c, int64_t b, int64_t e) {
+    parallel_chunks(inner, chunk, [&](int64_t c, int64_t b, int64_t e) {
       part[static_cast<size_t>(c)] = row(x + b, e - b);
     });
     V r = part[0];
