@@ -1,5 +1,8 @@
 #include "common.h"
 
+#include <string>
+#include <unordered_map>
+
 #include "ember/jit/executor.h"
 #include "ember/jit/passes/passes.h"
 #include "ember/jit/serialize.h"
@@ -16,6 +19,75 @@ std::vector<std::string> value_info(const std::vector<jit::Value*>& vs) {
   for (auto* v : vs) r.push_back(v->type_str());
   return r;
 }
+
+// The graphs an ember.jit.function has traced for calls made of positional tensors only, keyed
+// by their dtypes, devices, requires_grad flags and shapes: such a call is looked up and run
+// without building the Python signature (the Python side handles every other call, and misses).
+struct JitCallTable {
+  struct Entry {
+    py::object traced;    // the TracedFunction; its current `_executor` is run
+    py::object out_spec;  // its output structure (for _unflatten)
+    bool single = false;  // the output is the graph's one tensor
+  };
+  py::object unflatten;  // ember.jit._api._unflatten
+  std::unordered_map<std::string, Entry> entries;
+};
+
+// The table key of a call with positional arguments `args` (a tuple); false unless every
+// argument is exactly an ember.Tensor (subclasses such as Parameter take the Python path, as
+// there).
+bool positional_key(PyObject* args, std::string& key) {
+  key.clear();
+  const Py_ssize_t n = PyTuple_GET_SIZE(args);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* o = PyTuple_GET_ITEM(args, i);
+    if (Py_TYPE(o) != g_tensor_type) return false;
+    const Tensor* t = tensor_of(o);
+    if (t == nullptr || !t->defined()) return false;
+    const int32_t head[4] = {static_cast<int32_t>(t->dtype()),
+                             static_cast<int32_t>(t->device().type), t->device().index,
+                             (t->requires_grad() ? 1 : 0) | static_cast<int32_t>(t->dim()) << 1};
+    key.append(reinterpret_cast<const char*>(head), sizeof(head));
+    key.append(reinterpret_cast<const char*>(t->sizes().data()),
+               t->sizes().size() * sizeof(int64_t));
+  }
+  return true;
+}
+
+// _C._jit_call(table, args): the traced graph's result for positional tensors `args`, or
+// NotImplemented when the table has no graph for them.
+PyObject* jit_call(PyObject*, PyObject* const* argv, Py_ssize_t nargs) {
+  if (nargs != 2 || !PyTuple_Check(argv[1])) {
+    PyErr_SetString(PyExc_TypeError, "_jit_call(table, args): expected a table and a tuple");
+    return nullptr;
+  }
+  return slot_call([&]() -> py::object {
+    auto& table = py::handle(argv[0]).cast<JitCallTable&>();
+    thread_local std::string key;
+    if (!positional_key(argv[1], key)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+    auto it = table.entries.find(key);
+    if (it == table.entries.end()) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+    const JitCallTable::Entry& e = it->second;
+    py::object ex_obj = e.traced.attr("_executor");
+    const auto& ex = ex_obj.cast<const jit::Executor&>();
+    const Py_ssize_t n = PyTuple_GET_SIZE(argv[1]);
+    TensorList inputs;
+    inputs.reserve(static_cast<size_t>(n));
+    for (Py_ssize_t i = 0; i < n; ++i) inputs.push_back(*tensor_of(PyTuple_GET_ITEM(argv[1], i)));
+    TensorList out;
+    {
+      py::gil_scoped_release release;
+      out = ex.run(inputs);
+    }
+    if (e.single && out.size() == 1) return wrap(std::move(out[0]));
+    py::list flat;
+    for (Tensor& t : out) flat.append(wrap(std::move(t)));
+    return table.unflatten(e.out_spec, flat);
+  });
+}
+
+PyMethodDef g_jit_call_def = {"_jit_call", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&jit_call)),
+                              METH_FASTCALL, "Fast path of ember.jit.function calls (internal)."};
 
 }  // namespace
 
@@ -104,6 +176,28 @@ void init_jit(py::module_& m) {
       .def("signature", &jit::Executor::signature)
       .def("profile", &jit::Executor::profile, py::call_guard<py::gil_scoped_release>());
   m.def("_jit_signature", &jit::signature_of);
+
+  py::class_<JitCallTable>(m, "_JitCallTable")
+      .def(py::init([](py::object unflatten) {
+        auto t = std::make_unique<JitCallTable>();
+        t->unflatten = std::move(unflatten);
+        return t;
+      }))
+      .def("add", [](JitCallTable& t, py::tuple args, py::object traced, py::object out_spec,
+                     bool single) {
+        std::string key;
+        if (!positional_key(args.ptr(), key)) return false;
+        t.entries[key] = JitCallTable::Entry{std::move(traced), std::move(out_spec), single};
+        return true;
+      }, "Adds the graph for calls shaped like `args` (positional tensors only); False if "
+         "`args` are not all tensors.")
+      .def("__len__", [](const JitCallTable& t) { return t.entries.size(); });
+  {
+    py::object module_name = m.attr("__name__");
+    PyObject* f = PyCFunction_NewEx(&g_jit_call_def, nullptr, module_name.ptr());
+    if (f == nullptr) throw py::error_already_set();
+    m.attr("_jit_call") = py::reinterpret_steal<py::object>(f);
+  }
 
   m.def("_jit_save", [](const Graph& g, const std::string& path, const std::string& meta) {
     py::gil_scoped_release release;

@@ -146,6 +146,65 @@ def test_function_caches_and_retraces_on_new_signature():
     assert len(calls) == 3
 
 
+def test_function_tensor_only_calls_take_the_table_path():
+    # Calls of positional tensors only are looked up in C++ (dtype, device, requires_grad and
+    # shape); each change of one of them traces again, and the right graph runs.
+    calls = []
+
+    @jit.function
+    def f(x, y):
+        calls.append(1)
+        return {"s": x + y, "pair": (x * y, [x - y])}
+
+    x, y = ember.ones(2), ember.full((2,), 3.0)
+    first = f(x, y)
+    again = f(x, y)
+    assert len(calls) == 1 and len(f._table) == 1
+    for out in (first, again):
+        assert set(out) == {"s", "pair"}
+        np.testing.assert_array_equal(_np(out["s"]), [4.0, 4.0])
+        np.testing.assert_array_equal(_np(out["pair"][0]), [3.0, 3.0])
+        np.testing.assert_array_equal(_np(out["pair"][1][0]), [-2.0, -2.0])
+    variants = [
+        (ember.ones(3), ember.full((3,), 3.0)),                                 # shape
+        (ember.ones(2, dtype=ember.float64), ember.full((2,), 3.0, dtype=ember.float64)),  # dtype
+        (ember.ones(2).requires_grad_(), ember.full((2,), 3.0)),                # requires_grad
+    ]
+    for a, b in variants:
+        out = f(a, b)
+        assert out["s"].dtype == a.dtype
+        np.testing.assert_array_equal(_np(out["s"]), np.full(a.shape, 4.0))
+    assert len(calls) == 4 and len(f._table) == 4
+    for a, b in variants:
+        np.testing.assert_array_equal(_np(f(a, b)["pair"][0]), np.full(a.shape, 3.0))
+    assert len(calls) == 4
+    # A Parameter (a Tensor subclass) is not a table key; the Python path finds its graph.
+    p = nn.Parameter(ember.ones(2))
+    np.testing.assert_array_equal(_np(f(p, y)["s"]), [4.0, 4.0])
+    np.testing.assert_array_equal(_np(f(p, y)["s"]), [4.0, 4.0])
+    assert len(calls) == 5 and len(f._table) == 4
+
+
+def test_function_table_runs_the_graph_after_new_passes():
+    @jit.function(optimize=False)
+    def f(x):
+        return (x * 1.0 + 0.0).relu()
+
+    x = ember.tensor([-1.0, 2.0])
+    f(x)
+    traced = f.traces[0]
+    traced.run_passes()  # replaces the executor: the table must run the new one
+    np.testing.assert_array_equal(_np(f(x)), [0.0, 2.0])
+    np.testing.assert_array_equal(_np(f(ember.tensor([3.0, -4.0]))), [3.0, 0.0])
+
+
+def test_jit_call_rejects_bad_arguments():
+    from ember import _C
+
+    with pytest.raises(TypeError, match="_jit_call"):
+        _C._jit_call(None)
+
+
 def test_grad_inside_trace_matches_eager():
     def f(x, w):
         y = (ember.tanh(x @ w) ** 2).sum()

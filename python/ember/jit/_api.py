@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import _C
 from .._C import Tensor
+from .._C import _jit_call
 
 __all__ = ["TracedFunction", "TracedModule", "function", "is_tracing", "load", "save", "trace"]
 
@@ -337,9 +338,15 @@ class _CachedFunction:
         self._fn = fn
         self._optimize = optimize
         self._cache: dict[Any, TracedFunction] = {}
+        # Graphs for calls of positional tensors only, looked up and run in C++.
+        self._table = _C._JitCallTable(_unflatten)
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs:
+            out = _jit_call(self._table, args)
+            if out is not NotImplemented:
+                return out
         key, flat = _signature_key(args, kwargs)
         traced = self._cache.get(key)
         if traced is not None:
@@ -350,6 +357,8 @@ class _CachedFunction:
         if self._optimize:
             traced.run_passes()
         self._cache[key] = traced
+        if not kwargs:
+            self._table.add(args, traced, traced._out_spec, isinstance(traced._out_spec, _Leaf))
         return out
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
