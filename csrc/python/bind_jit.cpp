@@ -142,12 +142,14 @@ void init_jit(py::module_& m) {
         d["inplace_rewrites"] = s.inplace_rewrites;
         d["bytes_reused"] = s.bytes_reused;
         d["optimizer_products"] = s.optimizer_products;
+        d["fused_losses"] = s.fused_losses;
         return d;
       }, py::arg("dce") = true, py::arg("cse") = true, py::arg("peephole") = true,
          py::arg("fold") = true, py::arg("algebraic") = true, py::arg("fusion") = true,
          py::arg("memory") = true, py::arg("optimizer") = true)
       .def("peephole_optimize", [](Graph& g) { return jit::peephole_optimize(g); })
       .def("fuse_optimizer_products", [](Graph& g) { return jit::fuse_optimizer_products(g); })
+      .def("fuse_losses", [](Graph& g) { return jit::fuse_losses(g); })
       .def("eliminate_dead_code", [](Graph& g) { return jit::eliminate_dead_code(g); })
       .def("eliminate_common_subexpressions",
            [](Graph& g) { return jit::eliminate_common_subexpressions(g); })

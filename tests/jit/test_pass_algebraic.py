@@ -255,8 +255,10 @@ def test_backward_seed_multiplication_is_removed_from_training_graphs():
 
     x, y = ember.randn(5, 4), ember.randint(0, 3, (5,))
     raw = jit.trace(step, (x, y), optimize=False)
-    opt = jit.trace(step, (x, y))
+    opt = jit.trace(step, (x, y), optimize=False)
+    opt.run_passes(fusion=False)  # loss fusion would take the remaining multiplication too
     assert "ones_like" in raw.graph.ops() and "ones_like" not in opt.graph.ops()
+
     def muls(ops):
         return ops.count("mul") + ops.count("mul_")
 

@@ -70,6 +70,7 @@ EMBER_JIT_REGISTER(log_softmax);
 EMBER_JIT_REGISTER(nll_loss);
 EMBER_JIT_REGISTER(cross_entropy);
 EMBER_JIT_REGISTER(cross_entropy_grad_terms);
+EMBER_JIT_REGISTER(cross_entropy_backward);
 EMBER_JIT_REGISTER(embedding);
 EMBER_JIT_REGISTER(layer_norm);
 EMBER_JIT_REGISTER_FLAGS(dropout, kRandom);

@@ -282,6 +282,38 @@ std::pair<Tensor, Tensor> cross_entropy_grad_terms(const Tensor& target, const T
   return {M, coef};
 }
 
+Tensor cross_entropy_backward(const Tensor& logits, const Tensor& target, const Tensor& weight,
+                              const std::string& reduction, int64_t ignore_index) {
+  const char* op = "cross_entropy_backward";
+  EMBER_CHECK_VALUE(logits.dim() >= 1, op, ": expected logits of shape (C), (N, C) or "
+                    "(N, C, d1, ...), got shape ", logits.sizes());
+  auto [M, coef] = cross_entropy_grad_terms(target, weight, logits.sizes(), logits.dtype(),
+                                            reduction, ignore_index);
+  NoGradGuard guard;
+  Tensor s = softmax(logits.detach(), logits.dim() == 1 ? 0 : 1);
+  // s * coef, then + M: two roundings, as the mul and add nodes this replaces (no contraction
+  // into a fused multiply-add: this file is built for the baseline ISA, which has none).
+  const Shape& sz = logits.sizes();
+  const int64_t C = logits.dim() == 1 ? sz[0] : sz[1];
+  const int64_t outer = logits.dim() == 1 ? 1 : sz[0];
+  const int64_t inner = logits.dim() <= 2 ? 1 : prod(sz, 2, sz.size());
+  EMBER_DISPATCH_FLOATING(logits.dtype(), op, [&] {
+    scalar_t* sp = s.data_ptr<scalar_t>();
+    const scalar_t* mp = M.data_ptr<scalar_t>();
+    const scalar_t* cp = coef.data_ptr<scalar_t>();
+    for (int64_t o = 0; o < outer; ++o) {
+      for (int64_t c = 0; c < C; ++c) {
+        const int64_t base = (o * C + c) * inner;
+        for (int64_t i = 0; i < inner; ++i) {
+          const scalar_t prod = sp[base + i] * cp[o * inner + i];
+          sp[base + i] = prod + mp[base + i];
+        }
+      }
+    }
+  });
+  return s;
+}
+
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& weight,
                      const std::string& reduction, int64_t ignore_index, double label_smoothing) {
   EMBER_TRACE(cross_entropy, logits, target, weight, reduction, ignore_index, label_smoothing);

@@ -202,6 +202,12 @@ EMBER_API std::pair<Tensor, Tensor> cross_entropy_grad_terms(const Tensor& targe
                                                              DType dtype,
                                                              const std::string& reduction,
                                                              int64_t ignore_index);
+/// The gradient of cross_entropy with class-index targets with respect to `logits` for an
+/// incoming gradient of 1: softmax(logits, class dim) * coef + M with the terms above, rounded
+/// as those two ops round (the graph pass that fuses that chain makes this node; no autograd).
+EMBER_API Tensor cross_entropy_backward(const Tensor& logits, const Tensor& target,
+                                        const Tensor& weight, const std::string& reduction,
+                                        int64_t ignore_index);
 /// log_softmax + nll_loss, fused; `target` holds class indices (int64) or probabilities.
 EMBER_API Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& weight,
                                const std::string& reduction, int64_t ignore_index,

@@ -176,7 +176,9 @@ class TracedFunction:
                 ``matmul(b.T, a.T)``.
             fold: constant folding.
             algebraic: algebraic simplification.
-            fusion: elementwise fusion into ``fused_elementwise`` nodes.
+            fusion: elementwise fusion into ``fused_elementwise`` nodes, and loss fusion:
+                cross-entropy's backward chain (grad terms, softmax, mul, add) as one
+                ``cross_entropy_backward`` node.
             memory: memory planning (outputs written into dead inputs' buffers).
             optimizer: optimizer fusion: a weight gradient ``a @ b`` that only an Adam/AdamW
                 step reads is computed inside that step (``adam_step_product`` nodes), in
@@ -184,7 +186,8 @@ class TracedFunction:
         Returns:
             dict with ``nodes_before``, ``nodes_after``, ``removed_dead``, ``merged_common``,
             ``peephole_rewrites``, ``folded_constants``, ``simplified``, ``fused_groups``,
-            ``fused_nodes``, ``inplace_rewrites``, ``bytes_reused``, ``optimizer_products``.
+            ``fused_nodes``, ``inplace_rewrites``, ``bytes_reused``, ``optimizer_products``,
+            ``fused_losses``.
         """
         stats = self.graph.run_passes(dce=dce, cse=cse, peephole=peephole, fold=fold,
                                       algebraic=algebraic, fusion=fusion, memory=memory,

@@ -18,6 +18,7 @@ PassStats run_passes(Graph& g, const PassOptions& options) {
   if (options.dce) s.removed_dead = eliminate_dead_code(g);
   if (options.optimizer) s.optimizer_products = fuse_optimizer_products(g);
   if (options.fusion) {
+    s.fused_losses = fuse_losses(g);
     s.fused_groups = fuse_elementwise(g, options.fusion_min_numel, &s.fused_nodes);
   }
   if (options.memory) {

@@ -19,7 +19,7 @@ struct PassOptions {
   bool peephole = true;  ///< identity ops removed, transpose(matmul) rewritten (peephole.cpp)
   bool fold = true;       ///< constant folding
   bool algebraic = true;  ///< algebraic simplification
-  bool fusion = true;     ///< elementwise fusion
+  bool fusion = true;     ///< elementwise fusion, and loss fusion (loss_fusion.cpp)
   bool memory = true;     ///< memory planning (in-place rewrites, buffer reuse)
   bool optimizer = true;  ///< optimizer fusion (weight-gradient products inside Adam steps)
   /// Constant folding leaves outputs with more elements than this computed at run time.
@@ -42,6 +42,7 @@ struct PassStats {
   size_t inplace_rewrites = 0;  ///< outputs that now reuse a dead input's buffer
   size_t bytes_reused = 0;      ///< bytes those outputs no longer allocate (per run)
   size_t optimizer_products = 0;  ///< weight gradients computed inside an Adam step
+  size_t fused_losses = 0;        ///< cross-entropy backward chains made one node
 };
 
 /// Removes pure nodes whose outputs nobody reads, then unused params/constants. Returns the
@@ -75,6 +76,10 @@ EMBER_API size_t plan_memory(Graph& g, size_t* bytes = nullptr, int64_t min_nume
 /// gradient in blocks of rows and updates each block while it is in cache. Returns the number of
 /// parameters rewritten.
 EMBER_API size_t fuse_optimizer_products(Graph& g);
+/// Loss fusion (loss_fusion.cpp): cross_entropy's traced backward chain (grad terms, softmax, mul,
+/// add) becomes one `cross_entropy_backward` node when its intermediates have no other readers.
+/// Returns the number of chains fused.
+EMBER_API size_t fuse_losses(Graph& g);
 /// Runs the enabled passes (peephole, algebraic simplification, constant folding, CSE, DCE,
 /// optimizer fusion, elementwise fusion, memory planning) and returns what changed.
 EMBER_API PassStats run_passes(Graph& g, const PassOptions& options = {});
