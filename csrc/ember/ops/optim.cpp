@@ -258,16 +258,28 @@ void adam_step_product(const Tensor& param, const Tensor& a, const Tensor& b,
   const double count = bump_step(step);
   const cpu::AdamHyper h{lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled_weight_decay,
                          maximize};
-  // Blocks of about 8K elements (a multiple of 4 rows): each block's gradient rows are computed
-  // and then read by the update while they are still in cache.
-  const int64_t rows = std::min(M, std::max<int64_t>(4, (8192 / N + 3) / 4 * 4));
+  // An outer product (k = 1, b's values contiguous) is computed inside the update loop itself.
+  const bool outer = K == 1 && !B.trans;
+  // Blocks of about 8K elements (a multiple of 4 rows, whole tiles of the product kernels):
+  // each block's gradient rows are computed and then read by the update while they are still in
+  // cache. Outer products need no tiles; their blocks are made smaller where that makes their
+  // count a multiple of the thread count (128 x 784: 16 blocks of 8 rows, not 11 of 12, which
+  // left one thread a sixth more work).
+  int64_t rows = std::min(M, std::max<int64_t>(4, (8192 / N + 3) / 4 * 4));
+  if (outer) {
+    const int64_t threads = std::max(1, cpu::kernel_threads());
+    for (int64_t r = std::min(M, std::max<int64_t>(1, 8192 / N)); r >= 1; --r) {
+      if (((M + r - 1) / r) % threads == 0) {
+        rows = r;
+        break;
+      }
+    }
+  }
   const int64_t nblocks = (M + rows - 1) / rows;
   const auto* ap = static_cast<const float*>(A.t.raw_data());
   const auto* bp = static_cast<const float*>(B.t.raw_data());
   auto* gp = g.data_ptr<float>();
   const Tensor vmax = amsgrad ? max_exp_avg_sq : Tensor{};
-  // An outer product (k = 1, b's values contiguous) is computed inside the update loop itself.
-  const bool outer = K == 1 && !B.trans;
   const int64_t a_row = A.trans ? 1 : A.ld;
   cpu::parallel_chunks(
       nblocks, 1,
