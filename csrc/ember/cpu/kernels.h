@@ -173,6 +173,9 @@ void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& buf, bool
 struct AdamHyper {
   double lr, beta1, beta2, eps, weight_decay;
   bool amsgrad, decoupled_weight_decay, maximize;
+  /// 1 - beta1^step and 1 - beta2^step when the caller has them (callers that update one
+  /// parameter in many blocks); 0: computed by each call.
+  double bias_correction1 = 0.0, bias_correction2 = 0.0;
 };
 /// `step` is the already incremented step count (bias correction).
 void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,

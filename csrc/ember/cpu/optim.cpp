@@ -338,8 +338,10 @@ AdamArgs<T> adam_args(const Tensor& param, const Tensor& grad, const Tensor& exp
                       const AdamHyper& h) {
   const bool use_wd = h.weight_decay != 0.0;
   const T w1 = static_cast<T>(1.0 - h.beta1);
-  const double bias_correction1 = 1.0 - std::pow(h.beta1, step);
-  const double bias_correction2 = 1.0 - std::pow(h.beta2, step);
+  const double bias_correction1 =
+      h.bias_correction1 != 0.0 ? h.bias_correction1 : 1.0 - std::pow(h.beta1, step);
+  const double bias_correction2 =
+      h.bias_correction2 != 0.0 ? h.bias_correction2 : 1.0 - std::pow(h.beta2, step);
   const T bc2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
   return AdamArgs<T>{
       param.data_ptr<T>(),

@@ -256,8 +256,10 @@ void adam_step_product(const Tensor& param, const Tensor& a, const Tensor& b,
   }
   const Tensor g = empty(param.sizes(), param.dtype(), param.device());
   const double count = bump_step(step);
-  const cpu::AdamHyper h{lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled_weight_decay,
-                         maximize};
+  // The bias corrections once here, not once per block (std::pow twice per call).
+  cpu::AdamHyper h{lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled_weight_decay, maximize};
+  h.bias_correction1 = 1.0 - std::pow(beta1, count);
+  h.bias_correction2 = 1.0 - std::pow(beta2, count);
   // An outer product (k = 1, b's values contiguous) is computed inside the update loop itself.
   const bool outer = K == 1 && !B.trans;
   // Blocks of about 8K elements (a multiple of 4 rows, whole tiles of the product kernels):
