@@ -285,28 +285,55 @@ std::pair<Tensor, Tensor> cross_entropy_grad_terms(const Tensor& target, const T
 Tensor cross_entropy_backward(const Tensor& logits, const Tensor& target, const Tensor& weight,
                               const std::string& reduction, int64_t ignore_index) {
   const char* op = "cross_entropy_backward";
+  detail::check_device(logits, op);
+  check_floating(logits, op, "input");
   EMBER_CHECK_VALUE(logits.dim() >= 1, op, ": expected logits of shape (C), (N, C) or "
                     "(N, C, d1, ...), got shape ", logits.sizes());
-  auto [M, coef] = cross_entropy_grad_terms(target, weight, logits.sizes(), logits.dtype(),
-                                            reduction, ignore_index);
-  NoGradGuard guard;
-  Tensor s = softmax(logits.detach(), logits.dim() == 1 ? 0 : 1);
-  // s * coef, then + M: two roundings, as the mul and add nodes this replaces (no contraction
-  // into a fused multiply-add: this file is built for the baseline ISA, which has none).
+  check_reduction(reduction, op);
   const Shape& sz = logits.sizes();
-  const int64_t C = logits.dim() == 1 ? sz[0] : sz[1];
-  const int64_t outer = logits.dim() == 1 ? 1 : sz[0];
-  const int64_t inner = logits.dim() <= 2 ? 1 : prod(sz, 2, sz.size());
+  ClassLayout L;
+  L.C = logits.dim() == 1 ? sz[0] : sz[1];
+  L.outer = logits.dim() == 1 ? 1 : sz[0];
+  L.inner = logits.dim() <= 2 ? 1 : prod(sz, 2, sz.size());
+  EMBER_CHECK_TYPE(target.dtype() == DType::Int64, op, ": expected int64 targets, got ",
+                   target.dtype());
+  EMBER_CHECK_VALUE(target.numel() == L.outer * L.inner, op, ": target shape ", target.sizes(),
+                    " does not match logits shape ", sz);
+  Tensor w = check_weight(weight, L.C, logits.dtype(), "cross_entropy");
+  Tensor t = raw_contiguous(target);
+  Tensor s = empty(sz, logits.dtype(), logits.device());
+  if (logits.numel() == 0) return s;
+  cpu::softmax(s, raw_contiguous(logits), L.outer, L.C, L.inner, false);
+  // softmax * coef + M, with coef = -scale per element of the target and M = scale at the
+  // target's class (+0 elsewhere): the values and roundings of cross_entropy_grad_terms followed
+  // by the mul and add nodes this replaces (no contraction into a fused multiply-add: this file
+  // is built for the baseline ISA, which has none).
   EMBER_DISPATCH_FLOATING(logits.dtype(), op, [&] {
+    const int64_t* tp = t.data_ptr<int64_t>();
+    const scalar_t* wp = w.defined() ? w.data_ptr<scalar_t>() : nullptr;
     scalar_t* sp = s.data_ptr<scalar_t>();
-    const scalar_t* mp = M.data_ptr<scalar_t>();
-    const scalar_t* cp = coef.data_ptr<scalar_t>();
-    for (int64_t o = 0; o < outer; ++o) {
-      for (int64_t c = 0; c < C; ++c) {
-        const int64_t base = (o * C + c) * inner;
-        for (int64_t i = 0; i < inner; ++i) {
-          const scalar_t prod = sp[base + i] * cp[o * inner + i];
-          sp[base + i] = prod + mp[base + i];
+    const int64_t n = t.numel();
+    auto weight_of = [&](int64_t k) {
+      const int64_t c = tp[k];
+      return (c == ignore_index || c < 0 || c >= L.C) ? scalar_t(0) : (wp ? wp[c] : scalar_t(1));
+    };
+    double wsum = 0.0;
+    if (reduction == "mean") {
+      for (int64_t k = 0; k < n; ++k) wsum += static_cast<double>(weight_of(k));
+    }
+    const scalar_t denom = static_cast<scalar_t>(wsum);
+    for (int64_t o = 0; o < L.outer; ++o) {
+      for (int64_t i = 0; i < L.inner; ++i) {
+        const int64_t k = o * L.inner + i;
+        const scalar_t scale = reduction != "mean" ? -weight_of(k)
+                               : wsum == 0.0       ? scalar_t(0)
+                                                   : -weight_of(k) / denom;
+        const scalar_t coef = -scale;
+        const int64_t target_c = tp[k];
+        for (int64_t c = 0; c < L.C; ++c) {
+          scalar_t& e = sp[(o * L.C + c) * L.inner + i];
+          const scalar_t prod = e * coef;
+          e = prod + (c == target_c ? scale : scalar_t(0));
         }
       }
     }
