@@ -112,7 +112,7 @@ TensorList Executor::run_impl(const TensorList& inputs,
   std::vector<Tensor> slots(num_slots_);
   for (size_t i = 0; i < inputs.size(); ++i) slots[input_slots_[i]] = inputs[i];
   for (const auto& f : fixed_) slots[f.first] = f.second;
-  TensorList args;
+  TensorList args, out;
   for (const Step& st : steps_) {
     auto t0 = times ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     args.clear();
@@ -124,7 +124,6 @@ TensorList Executor::run_impl(const TensorList& inputs,
         args.push_back(slots[st.in_slots[i]]);
       }
     }
-    TensorList out;
     if (st.node->flags() & kKeepsAutograd) {
       // Recorded so that a later autograd_backward node can run this op's own backward.
       AutoGradMode with_grad(true);
@@ -135,9 +134,9 @@ TensorList Executor::run_impl(const TensorList& inputs,
           args[i].set_requires_grad(true);
         }
       }
-      out = st.op->fn(args, st.node->attrs());
+      st.op->fn(args, st.node->attrs(), out);
     } else {
-      out = st.op->fn(args, st.node->attrs());
+      st.op->fn(args, st.node->attrs(), out);
     }
     EMBER_CHECK(out.size() == st.out_slots.size(), "jit: op ", st.node->op(), " returned ",
                 out.size(), " tensors where the graph expects ", st.out_slots.size());

@@ -433,7 +433,9 @@ namespace {
 detail::Registrar fused_reg([] {
   OpInfo info;
   info.name = kFusedElementwise;
-  info.fn = run_fused_elementwise;
+  info.fn = [](TensorList& inputs, const std::vector<IValue>& attrs, TensorList& out) {
+    out = run_fused_elementwise(inputs, attrs);
+  };
   info.flags = kPure;
   return info;
 }());

@@ -184,7 +184,9 @@ TensorList accumulate_grad_invoke(TensorList& inputs, const std::vector<IValue>&
 detail::Registrar accumulate_grad_reg([] {
   OpInfo info;
   info.name = "accumulate_grad";
-  info.fn = accumulate_grad_invoke;
+  info.fn = [](TensorList& inputs, const std::vector<IValue>& attrs, TensorList& out) {
+    out = accumulate_grad_invoke(inputs, attrs);
+  };
   info.flags = kSideEffect;
   return info;
 }());
@@ -214,7 +216,9 @@ TensorList autograd_backward_invoke(TensorList& inputs, const std::vector<IValue
 detail::Registrar autograd_backward_reg([] {
   OpInfo info;
   info.name = "autograd_backward";
-  info.fn = autograd_backward_invoke;
+  info.fn = [](TensorList& inputs, const std::vector<IValue>& attrs, TensorList& out) {
+    out = autograd_backward_invoke(inputs, attrs);
+  };
   info.flags = kSideEffect;
   return info;
 }());

@@ -27,7 +27,10 @@
 
 namespace ember::jit {
 
-using Invoker = std::function<TensorList(TensorList& inputs, const std::vector<IValue>& attrs)>;
+/// Runs an op: reads (and may take) `inputs`, writes the results to `out` (cleared first; the
+/// executor reuses one list for every node, so most nodes allocate no list).
+using Invoker =
+    std::function<void(TensorList& inputs, const std::vector<IValue>& attrs, TensorList& out)>;
 
 struct OpInfo {
   std::string name;
@@ -50,9 +53,10 @@ struct ArgCursor {
   const std::vector<IValue>& attrs;
   size_t ti = 0, ai = 0;
   const char* op;
+  // Takes the tensor: the invoker's input list is scratch space of its caller.
   Tensor next_tensor() {
     EMBER_CHECK(ti < inputs.size(), "jit: ", op, ": too few tensor inputs in the graph node");
-    return inputs[ti++];
+    return std::move(inputs[ti++]);
   }
   const IValue& next_attr() {
     EMBER_CHECK(ai < attrs.size(), "jit: ", op, ": too few attributes in the graph node");
@@ -135,11 +139,12 @@ struct ArgRead<std::optional<T>> {
   }
 };
 
-inline TensorList wrap_result(Tensor t) { return TensorList{std::move(t)}; }
-inline TensorList wrap_result(std::pair<Tensor, Tensor> p) {
-  return TensorList{std::move(p.first), std::move(p.second)};
+inline void wrap_result(Tensor t, TensorList& out) { out.push_back(std::move(t)); }
+inline void wrap_result(std::pair<Tensor, Tensor> p, TensorList& out) {
+  out.push_back(std::move(p.first));
+  out.push_back(std::move(p.second));
 }
-inline TensorList wrap_result(TensorList l) { return l; }
+inline void wrap_result(TensorList l, TensorList& out) { out = std::move(l); }
 
 template <typename Sig>
 struct MakeInvoker;
@@ -152,15 +157,15 @@ struct MakeInvoker<R(A...)> {
     if (info.returns_inplace) flags |= kInplace;
     if (std::is_void_v<R>) flags |= kSideEffect;
     info.flags = flags;
-    info.fn = [fn, name](TensorList& inputs, const std::vector<IValue>& attrs) -> TensorList {
+    info.fn = [fn, name](TensorList& inputs, const std::vector<IValue>& attrs, TensorList& out) {
+      out.clear();
       ArgCursor c{inputs, attrs, 0, 0, name};
       // Braced initialization evaluates the readers left to right.
       std::tuple<std::decay_t<A>...> args{ArgRead<std::decay_t<A>>::read(c)...};
       if constexpr (std::is_void_v<R>) {
         std::apply(fn, args);
-        return {};
       } else {
-        return wrap_result(std::apply(fn, args));
+        wrap_result(std::apply(fn, args), out);
       }
     };
     return info;
