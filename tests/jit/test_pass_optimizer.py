@@ -235,6 +235,23 @@ def test_op_layouts_match_plain_step(layout, shape):
     np.testing.assert_allclose(results[0][1], an.astype(np.float64) @ bn, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("shape", [(129, 600, 1), (300, 257, 4), (65, 1024, 8), (4, 20000, 2)])
+def test_op_blocks_over_threads_match_plain_step(threads, shape):
+    # Large enough for the pool: with two threads the blocks are claimed from both ends
+    # (parallel_blocks_affine); every block must be updated exactly once, whatever the count.
+    m, n, k = shape
+    rng = np.random.default_rng(m + n + k)
+    a = ember.from_numpy(rng.standard_normal((m, k)).astype(np.float32))
+    b = ember.from_numpy(rng.standard_normal((k, n)).astype(np.float32))
+    before = ember.get_num_threads()
+    try:
+        ember.set_num_threads(threads)
+        assert_direct_equal(_direct(rng.standard_normal((m, n)).astype(np.float32), a, b))
+    finally:
+        ember.set_num_threads(before)
+
+
 @pytest.mark.parametrize("opts", [{"amsgrad": True}, {"wd": 0.1}, {"wd": 0.1, "decoupled": True},
                                   {"maximize": True}])
 def test_op_options_match_plain_step(opts):
