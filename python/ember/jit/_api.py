@@ -382,7 +382,9 @@ def function(fn: Callable | None = None, *, optimize: bool = True) -> Any:
     plus the values of all other arguments; a call with a new signature traces again (the
     graphs are cached). The first call for a signature runs the function eagerly while it is
     recorded (so its results and side effects, e.g. an optimizer step, are those of an eager
-    call); later calls run the graph in C++. See ``trace`` for what can be traced: Python
+    call); later calls run the graph in C++ (a call made of positional tensors only is looked up
+    and run without Python-level argument handling, about 0.3 µs over the graph itself). See
+    ``trace`` for what can be traced: Python
     control flow is taken at trace time, Python numbers are baked in.
 
     Args:
