@@ -185,14 +185,17 @@ void init_jit(py::module_& m) {
         t->unflatten = std::move(unflatten);
         return t;
       }))
-      .def("add", [](JitCallTable& t, py::tuple args, py::object traced, py::object out_spec,
-                     bool single) {
+      .def_static("key", [](py::tuple args) -> py::object {
         std::string key;
-        if (!positional_key(args.ptr(), key)) return false;
-        t.entries[key] = JitCallTable::Entry{std::move(traced), std::move(out_spec), single};
-        return true;
-      }, "Adds the graph for calls shaped like `args` (positional tensors only); False if "
-         "`args` are not all tensors.")
+        if (!positional_key(args.ptr(), key)) return py::none();
+        return py::bytes(key);
+      }, "The table key of a call with positional arguments `args` (bytes), or None when they "
+         "are not all tensors. Take it before the call: the function may change requires_grad.")
+      .def("add", [](JitCallTable& t, py::bytes key, py::object traced, py::object out_spec,
+                     bool single) {
+        t.entries[std::string(key)] =
+            JitCallTable::Entry{std::move(traced), std::move(out_spec), single};
+      }, "Adds the graph for calls with table key `key` (from key()).")
       .def("__len__", [](const JitCallTable& t) { return t.entries.size(); });
   {
     py::object module_name = m.attr("__name__");

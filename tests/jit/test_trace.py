@@ -185,6 +185,25 @@ def test_function_tensor_only_calls_take_the_table_path():
     assert len(calls) == 5 and len(f._table) == 4
 
 
+def test_function_that_sets_requires_grad_on_its_argument_retraces():
+    # The call changes its argument's requires_grad: the graph is filed under the flags the
+    # call came with, so the next call (with the new flags) traces again, as eager runs it.
+    def f(x):
+        if x.requires_grad:
+            return x * 2.0
+        x.requires_grad_()
+        return x * 3.0
+
+    fn = jit.function(f)
+    x = ember.ones(3)
+    np.testing.assert_array_equal(_np(fn(x)), [3.0, 3.0, 3.0])
+    assert x.requires_grad
+    np.testing.assert_array_equal(_np(fn(x)), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(_np(fn(x)), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(_np(fn(ember.ones(3))), [3.0, 3.0, 3.0])
+    assert len(fn.traces) == 2
+
+
 def test_function_table_runs_the_graph_after_new_passes():
     @jit.function(optimize=False)
     def f(x):

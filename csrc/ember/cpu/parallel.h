@@ -69,30 +69,31 @@ void parallel_chunks(int64_t n, int64_t chunk, F&& f, int64_t work = -1) {
 }
 
 /// Calls f(b) for every block b in [0, nblocks), over the pool when `work` (default nblocks) is
-/// at least kParallelThreshold. With two threads the calling thread takes blocks from the front
-/// and the worker from the back until they meet: a block range keeps its thread across calls
-/// of the same shape (its data stays in that core's cache), and a late thread's share is taken
-/// by the other. With more threads, blocks are claimed in order.
+/// at least kParallelThreshold. With two threads one thread takes blocks from the front and the
+/// other from the back until they meet: a block range mostly keeps its thread across calls of
+/// the same shape (its data stays in that core's cache), and a late thread's share is taken by
+/// the other. With more threads (or 2^32 blocks or more), blocks are claimed in order.
 template <typename F>
 void parallel_blocks_affine(int64_t nblocks, F&& f, int64_t work = -1) {
   if (nblocks <= 0) return;
-  if ((work < 0 ? nblocks : work) < kParallelThreshold || nblocks == 1 || kernel_threads() != 2) {
+  if ((work < 0 ? nblocks : work) < kParallelThreshold || nblocks == 1 ||
+      kernel_threads() != 2 || nblocks > int64_t{0xffffffff}) {
     parallel_chunks(nblocks, 1, [&](int64_t, int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) f(b);
     }, work);
     return;
   }
-  // The next front block (high half) and the next back block (low half).
-  std::atomic<uint64_t> range{static_cast<uint64_t>(nblocks - 1)};
+  // The blocks not yet claimed are [front, end): front in the high half, end in the low half.
+  // Both stay within [0, nblocks], so neither half can wrap into the other.
+  std::atomic<uint64_t> range{static_cast<uint64_t>(nblocks)};
   parallel_chunks(2, 1, [&](int64_t side, int64_t, int64_t) {
     uint64_t cur = range.load();
     while (true) {
-      const int64_t front = static_cast<int64_t>(cur >> 32);
-      const int64_t back = static_cast<int64_t>(cur & 0xffffffffu);
-      if (front > back) return;
+      const uint64_t front = cur >> 32, end = cur & 0xffffffffu;
+      if (front >= end) return;
       const uint64_t next = side == 0 ? cur + (uint64_t{1} << 32) : cur - 1;
       if (!range.compare_exchange_weak(cur, next)) continue;
-      f(side == 0 ? front : back);
+      f(static_cast<int64_t>(side == 0 ? front : end - 1));
       cur = range.load();
     }
   }, kParallelThreshold);

@@ -293,9 +293,9 @@ void adam_step_product(const Tensor& param, const Tensor& a, const Tensor& b,
       cpu::adam_update_range(param, g, exp_avg, exp_avg_sq, vmax, count, h, r0 * N, r1 * N);
     }
   };
-  // Blocks keep their thread from step to step (parallel_blocks_affine), so each thread's rows
-  // of the parameter and its state stay in that core's cache: 6-10% faster than blocks claimed
-  // in order (medians of 5 alternating runs, batch 1 and 16 training graphs).
+  // Blocks mostly keep their thread from step to step (parallel_blocks_affine), so each thread's
+  // rows of the parameter and its state stay in that core's cache: 6-10% faster than blocks
+  // claimed in order (medians of 5 alternating runs, batch 1 and 16 training graphs).
   cpu::parallel_blocks_affine(nblocks, run_block, M * N);
   param.set_grad(g);
   for (const Tensor* t : {&param, &exp_avg, &exp_avg_sq, &vmax}) {

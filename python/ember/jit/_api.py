@@ -355,13 +355,16 @@ class _CachedFunction:
         if traced is not None:
             # Same signature: same structure and non-tensor values, so no further checks.
             return _unflatten(traced._out_spec, traced._executor.run(flat))
+        # Both keys are taken before the call: the function may change requires_grad.
+        table_key = None if kwargs else _C._JitCallTable.key(args)
         graph, in_spec, out_spec, out = _trace_call(self._fn, args, kwargs)
         traced = TracedFunction(graph, in_spec, out_spec, getattr(self._fn, "__name__", "fn"))
         if self._optimize:
             traced.run_passes()
         self._cache[key] = traced
-        if not kwargs:
-            self._table.add(args, traced, traced._out_spec, isinstance(traced._out_spec, _Leaf))
+        if table_key is not None:
+            self._table.add(table_key, traced, traced._out_spec,
+                            isinstance(traced._out_spec, _Leaf))
         return out
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
