@@ -139,3 +139,24 @@ def test_training_step_fuses_and_survives_save_load(tmp_path):
     loaded = jit.load(path)
     assert "cross_entropy_backward" in loaded.graph.ops()
 
+
+
+@pytest.mark.parametrize("fusion", [True, False])
+def test_out_of_range_target_raises_when_only_the_gradient_is_used(fusion):
+    # The forward cross_entropy (which checks targets) is dead and removed; the backward node
+    # (fused or the grad terms) must raise the same IndexError instead of a zero gradient.
+    def f(x, y):
+        x = x.detach().requires_grad_()
+        (g,) = ember.autograd.grad(F.cross_entropy(x, y), [x])
+        return g
+
+    x, y = ember.randn(4, 5), ember.tensor([0, 1, 2, 3])
+    traced = jit.trace(f, (x, y), optimize=False)
+    traced.run_passes(fusion=fusion)
+    assert "cross_entropy" not in traced.graph.ops()
+    np.testing.assert_array_equal(_np(traced(x, y)), _np(f(x, y)))
+    with pytest.raises(IndexError, match="target 7 is out of bounds"):
+        traced(x, ember.tensor([0, 1, 7, 3]))
+    # ignore_index is not out of range
+    np.testing.assert_array_equal(_np(traced(x, ember.tensor([0, 1, -100, 3]))),
+                                  _np(f(x, ember.tensor([0, 1, -100, 3]))))

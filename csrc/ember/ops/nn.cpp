@@ -243,6 +243,13 @@ std::pair<Tensor, Tensor> cross_entropy_grad_terms(const Tensor& target, const T
                     " does not match logits shape ", logits_sizes);
   Tensor w = check_weight(weight, L.C, dtype, "cross_entropy");
   Tensor t = raw_contiguous(target);
+  // Out-of-range targets raise IndexError, as in the forward (which a traced graph may have
+  // removed as dead when only the gradient is used).
+  if (const int64_t bad = cpu::find_bad_target(t, L.C, ignore_index); bad >= 0) {
+    EMBER_CHECK_INDEX(false, op, ": target ", t.data_ptr<int64_t>()[bad], " is out of bounds; "
+                      "class indices must be in [0, ", L.C, ") for C = ", L.C,
+                      " classes (or equal ignore_index = ", ignore_index, ")");
+  }
   NoGradGuard guard;
   // scale = d loss / d logp[target] per element: -w[t] (0 where ignored), divided by the summed
   // weights for the mean; M holds it at each target position, coef = -scale.
@@ -291,14 +298,9 @@ Tensor cross_entropy_backward(const Tensor& logits, const Tensor& target, const 
                     "(N, C, d1, ...), got shape ", logits.sizes());
   check_reduction(reduction, op);
   const Shape& sz = logits.sizes();
-  ClassLayout L;
-  L.C = logits.dim() == 1 ? sz[0] : sz[1];
-  L.outer = logits.dim() == 1 ? 1 : sz[0];
-  L.inner = logits.dim() <= 2 ? 1 : prod(sz, 2, sz.size());
-  EMBER_CHECK_TYPE(target.dtype() == DType::Int64, op, ": expected int64 targets, got ",
-                   target.dtype());
-  EMBER_CHECK_VALUE(target.numel() == L.outer * L.inner, op, ": target shape ", target.sizes(),
-                    " does not match logits shape ", sz);
+  // Out-of-range targets raise IndexError here too: the forward node that would have raised
+  // may have been removed as dead.
+  const ClassLayout L = check_class_target(logits, target, ignore_index, op);
   Tensor w = check_weight(weight, L.C, logits.dtype(), "cross_entropy");
   Tensor t = raw_contiguous(target);
   Tensor s = empty(sz, logits.dtype(), logits.device());
