@@ -318,25 +318,20 @@ void over_columns(const Args& g, int64_t unit, F&& cols) {
     const int64_t rows = (g.m + threads - 1) / threads;
     const int64_t block = (rows + 3) / 4 * 4;
     const int64_t nblocks = (g.m + block - 1) / block;
-    parallel_chunks(
-        nblocks, 1,
-        [&](int64_t, int64_t b0, int64_t b1) {
-          for (int64_t b = b0; b < b1; ++b) {
-            cols(row_slice(g, b * block, std::min(g.m, (b + 1) * block)), 0, g.n);
-          }
-        },
+    parallel_blocks_affine(
+        nblocks,
+        [&](int64_t b) { cols(row_slice(g, b * block, std::min(g.m, (b + 1) * block)), 0, g.n); },
         kParallelThreshold);
     return;
   }
-  // A few blocks per thread, so a late or preempted thread is covered by the others.
+  // A few blocks per thread, so a late or preempted thread is covered by the others; claimed
+  // from both ends (parallel_blocks_affine), so a block mostly stays on one core from call to
+  // call (128x16 @ 16x784 on two threads: about 1.5 µs faster, medians of 4 alternating runs).
   const int64_t per = std::max<int64_t>(1, units / (4 * threads));
   const int64_t block = per * unit;
   const int64_t nblocks = (g.n + block - 1) / block;
-  parallel_chunks(
-      nblocks, 1,
-      [&](int64_t, int64_t b0, int64_t b1) {
-        for (int64_t b = b0; b < b1; ++b) cols(g, b * block, std::min(g.n, (b + 1) * block));
-      },
+  parallel_blocks_affine(
+      nblocks, [&](int64_t b) { cols(g, b * block, std::min(g.n, (b + 1) * block)); },
       kParallelThreshold);
 }
 
