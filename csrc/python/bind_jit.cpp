@@ -86,8 +86,9 @@ PyObject* jit_call(PyObject*, PyObject* const* argv, Py_ssize_t nargs) {
   });
 }
 
-PyMethodDef g_jit_call_def = {"_jit_call", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&jit_call)),
-                              METH_FASTCALL, "Fast path of ember.jit.function calls (internal)."};
+PyMethodDef g_jit_call_def = {
+    "_jit_call", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&jit_call)),
+    METH_FASTCALL, "Fast path of ember.jit.function calls (internal)."};
 
 }  // namespace
 

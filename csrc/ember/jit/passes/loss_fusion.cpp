@@ -36,8 +36,8 @@ size_t fuse_losses(Graph& g) {
   size_t changed = 0;
   for (Node* add : g.nodes()) {
     if (!add->pure() || add->op() != "add" || add->inputs().size() != 2 ||
-        add->attrs().size() != 1 ||
-        add->attrs()[0].kind() != IValue::Kind::Scalar || add->attrs()[0].to_scalar().to_double() != 1.0) {
+        add->attrs().size() != 1 || add->attrs()[0].kind() != IValue::Kind::Scalar ||
+        add->attrs()[0].to_scalar().to_double() != 1.0) {
       continue;
     }
     for (size_t side = 0; side < 2; ++side) {
@@ -62,7 +62,8 @@ size_t fuse_losses(Graph& g) {
       const int64_t class_dim = d == 1 ? 0 : 1;
       const int64_t dim = sm->attrs().at(0).to_int();
       const auto& ta = terms->attrs();  // logits sizes, dtype, reduction, ignore_index
-      if (d == 0 || ta.size() != 4 || (dim != class_dim && dim != class_dim - static_cast<int64_t>(d)) ||
+      const bool class_softmax = dim == class_dim || dim == class_dim - static_cast<int64_t>(d);
+      if (d == 0 || ta.size() != 4 || !class_softmax ||
           ta[0].to_int_list() != logits->sizes() || ta[1].to_dtype() != logits->dtype() ||
           add->output()->sizes() != logits->sizes() || add->output()->dtype() != logits->dtype() ||
           !only_read_by(g, mul->input(s_side), mul) || !only_read_by(g, mul->output(), add) ||
