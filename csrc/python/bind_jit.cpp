@@ -23,10 +23,11 @@ std::vector<std::string> value_info(const std::vector<jit::Value*>& vs) {
 // The graphs an ember.jit.function has traced for calls made of positional tensors only, keyed
 // by their dtypes, devices, requires_grad flags and shapes: such a call is looked up and run
 // without building the Python signature (the Python side handles every other call, and misses).
+// Entries hold the TracedFunction weakly (the Python cache holds it): a reference from C++ would
+// be invisible to Python's cycle collector.
 struct JitCallTable {
   struct Entry {
-    py::object traced;    // the TracedFunction; its current `_executor` is run
-    py::object out_spec;  // its output structure (for _unflatten)
+    py::weakref traced;   // the TracedFunction; its current `_executor` is run
     bool single = false;  // the output is the graph's one tensor
   };
   py::object unflatten;  // ember.jit._api._unflatten
@@ -67,8 +68,10 @@ PyObject* jit_call(PyObject*, PyObject* const* argv, Py_ssize_t nargs) {
     if (!positional_key(argv[1], key)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
     auto it = table.entries.find(key);
     if (it == table.entries.end()) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
-    const JitCallTable::Entry& e = it->second;
-    py::object ex_obj = e.traced.attr("_executor");
+    const bool single = it->second.single;
+    py::object traced = it->second.traced();
+    if (traced.is_none()) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+    py::object ex_obj = traced.attr("_executor");
     const auto& ex = ex_obj.cast<const jit::Executor&>();
     const Py_ssize_t n = PyTuple_GET_SIZE(argv[1]);
     TensorList inputs;
@@ -79,10 +82,10 @@ PyObject* jit_call(PyObject*, PyObject* const* argv, Py_ssize_t nargs) {
       py::gil_scoped_release release;
       out = ex.run(inputs);
     }
-    if (e.single && out.size() == 1) return wrap(std::move(out[0]));
+    if (single && out.size() == 1) return wrap(std::move(out[0]));
     py::list flat;
     for (Tensor& t : out) flat.append(wrap(std::move(t)));
-    return table.unflatten(e.out_spec, flat);
+    return table.unflatten(traced.attr("_out_spec"), flat);
   });
 }
 
@@ -192,11 +195,10 @@ void init_jit(py::module_& m) {
         return py::bytes(key);
       }, "The table key of a call with positional arguments `args` (bytes), or None when they "
          "are not all tensors. Take it before the call: the function may change requires_grad.")
-      .def("add", [](JitCallTable& t, py::bytes key, py::object traced, py::object out_spec,
-                     bool single) {
-        t.entries[std::string(key)] =
-            JitCallTable::Entry{std::move(traced), std::move(out_spec), single};
-      }, "Adds the graph for calls with table key `key` (from key()).")
+      .def("add", [](JitCallTable& t, py::bytes key, py::object traced, bool single) {
+        t.entries[std::string(key)] = JitCallTable::Entry{py::weakref(traced), single};
+      }, "Adds the TracedFunction `traced` (held weakly) for calls with table key `key` (from "
+         "key()); `single`: its output is one tensor.")
       .def("__len__", [](const JitCallTable& t) { return t.entries.size(); });
   {
     py::object module_name = m.attr("__name__");

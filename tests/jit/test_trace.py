@@ -204,6 +204,32 @@ def test_function_that_sets_requires_grad_on_its_argument_retraces():
     assert len(fn.traces) == 2
 
 
+def test_function_in_a_reference_cycle_through_its_output_is_collected():
+    # The C++ call table holds its graphs weakly: a cycle through a returned Python object
+    # (f -> traced graph -> output structure -> holder -> f) is still found by the collector.
+    import gc
+    import weakref
+
+    class Holder:
+        pass
+
+    holder = Holder()
+
+    @jit.function
+    def f(x):
+        return x + 1.0, holder
+
+    holder.fn = f
+    out, same = f(ember.ones(2))
+    out, same = f(ember.ones(2))  # the table path
+    assert same is holder
+    np.testing.assert_array_equal(_np(out), [2.0, 2.0])
+    ref = weakref.ref(f)
+    del f, holder, same
+    gc.collect()
+    assert ref() is None
+
+
 def test_function_table_runs_the_graph_after_new_passes():
     @jit.function(optimize=False)
     def f(x):

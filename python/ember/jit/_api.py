@@ -363,8 +363,7 @@ class _CachedFunction:
             traced.run_passes()
         self._cache[key] = traced
         if table_key is not None:
-            self._table.add(table_key, traced, traced._out_spec,
-                            isinstance(traced._out_spec, _Leaf))
+            self._table.add(table_key, traced, isinstance(traced._out_spec, _Leaf))
         return out
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
