@@ -241,6 +241,50 @@ def test_row_reductions(isa, shape):
                                    rtol=1e-5, atol=1e-3)
 
 
+@pytest.mark.parametrize("shape,dims", [((16, 128), 0), ((64, 10), 0), ((1000, 300), 0),
+                                        ((9, 1), 0), ((3, 5, 700), (0, 1)), ((4, 1, 6), 0),
+                                        ((257, 2, 3), 0), ((13, 513), (0,))])
+def test_sum_over_leading_dims(shape, dims):
+    # Contiguous inputs summed over their leading dims (a bias gradient) take a column kernel:
+    # float partials over 8 rows, then double per column.
+    rng = np.random.default_rng(sum(shape))
+    x = rng.standard_normal(shape).astype(np.float32) * 10
+    t = ember.from_numpy(x)
+    want = x.astype(np.float64).sum(dims)
+    # Float rounding spans 8 terms: errors scale with the magnitudes summed, not the result.
+    tol = 1e-6 * np.abs(x).astype(np.float64).sum(dims).max()
+    np.testing.assert_allclose(t.sum(dims).numpy(), want, rtol=1e-6, atol=tol)
+    np.testing.assert_allclose(t.sum(dims, keepdim=True).numpy(),
+                               x.astype(np.float64).sum(dims, keepdims=True), rtol=1e-6, atol=tol)
+    # Small integers are exact: the result equals the exact column sums.
+    xi = rng.integers(-50, 50, shape).astype(np.float32)
+    np.testing.assert_array_equal(ember.from_numpy(xi).sum(dims).numpy(),
+                                  xi.astype(np.int64).sum(dims).astype(np.float32))
+    # NaN and inf stay in their columns.
+    y = x.copy()
+    y.reshape(-1)[0] = np.nan
+    y.reshape(-1)[-1] = np.inf
+    got = ember.from_numpy(y).sum(dims).numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(y.astype(np.float64).sum(dims)))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(y.astype(np.float64).sum(dims)))
+
+
+def test_sum_over_leading_dims_independent_of_threads():
+    x = ember.from_numpy(np.random.default_rng(1).standard_normal((700, 1500)).astype(np.float32))
+    before = ember.get_num_threads()
+    try:
+        results = []
+        for n in (1, 2, 3):
+            ember.set_num_threads(n)
+            results.append(x.sum(0).numpy())
+    finally:
+        ember.set_num_threads(before)
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
+    np.testing.assert_allclose(results[0], x.numpy().astype(np.float64).sum(0), rtol=1e-5,
+                               atol=1e-4)
+
+
 def test_sum_float64_and_int_unchanged(isa):
     x = np.random.default_rng(4).standard_normal(100003)
     assert ember.from_numpy(x).sum().item() == pytest.approx(x.sum(), rel=1e-12)
