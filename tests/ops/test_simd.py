@@ -269,8 +269,11 @@ def test_sum_over_leading_dims(shape, dims):
     np.testing.assert_array_equal(np.isinf(got), np.isinf(y.astype(np.float64).sum(dims)))
 
 
-def test_sum_over_leading_dims_independent_of_threads():
-    x = ember.from_numpy(np.random.default_rng(1).standard_normal((700, 1500)).astype(np.float32))
+@pytest.mark.parametrize("shape", [(700, 1500), (200000, 3), (9000, 600), (4097, 17)])
+def test_sum_over_leading_dims_independent_of_threads(shape):
+    # Tasks of 256 columns by 4096 rows; their partials are added in row order.
+    xn = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    x = ember.from_numpy(xn)
     before = ember.get_num_threads()
     try:
         results = []
@@ -281,8 +284,11 @@ def test_sum_over_leading_dims_independent_of_threads():
         ember.set_num_threads(before)
     for r in results[1:]:
         np.testing.assert_array_equal(r, results[0])
-    np.testing.assert_allclose(results[0], x.numpy().astype(np.float64).sum(0), rtol=1e-5,
-                               atol=1e-4)
+    tol = 1e-6 * np.abs(xn).astype(np.float64).sum(0).max()
+    np.testing.assert_allclose(results[0], xn.astype(np.float64).sum(0), rtol=1e-6, atol=tol)
+    xi = (np.arange(xn.size) % 13 - 6).reshape(shape).astype(np.float32)
+    np.testing.assert_array_equal(ember.from_numpy(xi).sum(0).numpy(),
+                                  xi.astype(np.int64).sum(0).astype(np.float32))
 
 
 def test_sum_float64_and_int_unchanged(isa):

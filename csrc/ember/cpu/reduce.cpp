@@ -318,30 +318,58 @@ std::pair<int64_t, int64_t> leading_reduction(const Tensor& in, const std::vecto
 
 // out[j] = sum over r of x[r * cols + j] for float32: blocks of 8 rows are summed in float, each
 // column on its own (so any vector width gives the same values), then added into a double per
-// column, the accuracy of sum_f32; columns are split over threads in blocks of 256, each
-// column summed by one thread in row order.
+// column: the scheme of sum_f32, where float rounding spans at most 8 terms (a block whose float
+// partial overflows gives inf, or NaN against an opposite one, where a double sum might not).
+// Work is split into tasks of 256 columns by 4096 rows; each task sums its rows in order, and the
+// tasks' partials are added in row order, so results depend on the shape only, not on threads.
 void sum_leading_rows_f32(const float* x, int64_t rows, int64_t cols, float* out) {
   constexpr int64_t kCols = 256;
-  const int64_t nblocks = (cols + kCols - 1) / kCols;
-  parallel_chunks(nblocks, 1, [&](int64_t, int64_t b0, int64_t b1) {
-    double acc[kCols];
+  constexpr int64_t kRows = 4096;  // a multiple of 8: the 8-row blocks stay the same
+  const int64_t ncol = (cols + kCols - 1) / kCols;
+  const int64_t nrow = (rows + kRows - 1) / kRows;
+  // Column sums of rows [r0, r1) for columns [j0, j0 + w) into dst (summed in a local array:
+  // neighbouring tasks' partials share cache lines).
+  auto task = [&](int64_t r0, int64_t r1, int64_t j0, int64_t w, double* dst) {
     float part[kCols];
-    for (int64_t blk = b0; blk < b1; ++blk) {
-      const int64_t j0 = blk * kCols, w = std::min(kCols, cols - j0);
-      for (int64_t j = 0; j < w; ++j) acc[j] = 0.0;
-      for (int64_t r0 = 0; r0 < rows; r0 += 8) {
-        const float* row = x + r0 * cols + j0;
-        for (int64_t j = 0; j < w; ++j) part[j] = row[j];
-        const int64_t r1 = std::min(rows, r0 + 8);
-        for (int64_t r = r0 + 1; r < r1; ++r) {
-          row += cols;
-          for (int64_t j = 0; j < w; ++j) part[j] += row[j];
-        }
-        for (int64_t j = 0; j < w; ++j) acc[j] += static_cast<double>(part[j]);
+    double acc[kCols];
+    for (int64_t j = 0; j < w; ++j) acc[j] = 0.0;
+    for (int64_t b = r0; b < r1; b += 8) {
+      const float* row = x + b * cols + j0;
+      for (int64_t j = 0; j < w; ++j) part[j] = row[j];
+      const int64_t e = std::min(r1, b + 8);
+      for (int64_t r = b + 1; r < e; ++r) {
+        row += cols;
+        for (int64_t j = 0; j < w; ++j) part[j] += row[j];
       }
-      for (int64_t j = 0; j < w; ++j) out[j0 + j] = static_cast<float>(acc[j]);
+      for (int64_t j = 0; j < w; ++j) acc[j] += static_cast<double>(part[j]);
+    }
+    for (int64_t j = 0; j < w; ++j) dst[j] = acc[j];
+  };
+  if (nrow == 1) {  // one task per column block, written straight to out
+    parallel_chunks(ncol, 1, [&](int64_t, int64_t c0, int64_t c1) {
+      double acc[kCols];
+      for (int64_t cb = c0; cb < c1; ++cb) {
+        const int64_t j0 = cb * kCols, w = std::min(kCols, cols - j0);
+        task(0, rows, j0, w, acc);
+        for (int64_t j = 0; j < w; ++j) out[j0 + j] = static_cast<float>(acc[j]);
+      }
+    }, rows * cols);
+    return;
+  }
+  std::vector<double> partials(static_cast<size_t>(nrow * cols));
+  parallel_chunks(ncol * nrow, 1, [&](int64_t, int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t rc = t / ncol, cb = t % ncol;
+      const int64_t j0 = cb * kCols, w = std::min(kCols, cols - j0);
+      task(rc * kRows, std::min(rows, (rc + 1) * kRows), j0, w,
+           partials.data() + rc * cols + j0);
     }
   }, rows * cols);
+  for (int64_t j = 0; j < cols; ++j) {
+    double sum = partials[static_cast<size_t>(j)];
+    for (int64_t rc = 1; rc < nrow; ++rc) sum += partials[static_cast<size_t>(rc * cols + j)];
+    out[j] = static_cast<float>(sum);
+  }
 }
 
 template <typename T>
