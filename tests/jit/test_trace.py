@@ -230,6 +230,51 @@ def test_function_in_a_reference_cycle_through_its_output_is_collected():
     assert ref() is None
 
 
+def test_traces_on_several_threads_at_once():
+    # Each thread traces on its own; a trace that ended must leave nothing behind on its thread
+    # (it once left a stale pointer that recorded the thread's next ops into a freed graph
+    # whenever another thread was tracing).
+    import sys
+    import threading
+
+    def g(a):
+        return (a * 2.0 + 1.0).sum(0)
+
+    errors = []
+
+    def tracer(tid):
+        try:
+            for i in range(150):
+                n = (i + tid) % 9 + 1
+                traced = jit.trace(g, ember.ones(n, 3))
+                got = traced(ember.full((n, 3), 2.0))
+                np.testing.assert_array_equal(_np(got), np.full(3, 5.0 * n))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    def eager(tid):
+        try:
+            for i in range(600):
+                n = i % 9 + 1
+                got = (ember.ones(n, 3) * 2.0 + 1.0).sum(0).numpy()
+                np.testing.assert_array_equal(got, np.full(3, 3.0 * n))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        threads = [threading.Thread(target=tracer, args=(i,)) for i in range(3)]
+        threads += [threading.Thread(target=eager, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(before)
+    assert errors == []
+
+
 def test_function_table_runs_the_graph_after_new_passes():
     @jit.function(optimize=False)
     def f(x):

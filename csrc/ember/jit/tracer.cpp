@@ -431,14 +431,19 @@ bool Trace::active() const { return state_ && detail::tls_owner == state_.get();
 std::shared_ptr<Graph> Trace::end(const TensorList& outputs) {
   EMBER_CHECK(active(), "jit.trace: the trace is not active on this thread");
   TraceState* st = state_.get();
-  detail::SuspendTracing suspend;
-  for (const Tensor& t : outputs) {
-    EMBER_CHECK(t.defined(), "jit.trace: the traced function returned an undefined tensor");
-    st->graph->add_output(st->lookup(t, "the traced function's return"));
+  {
+    // Ends before stop(): its destructor restores this thread's trace pointer, which must then
+    // be cleared (a stale pointer would record this thread's later ops into a freed graph
+    // whenever another thread is tracing).
+    detail::SuspendTracing suspend;
+    for (const Tensor& t : outputs) {
+      EMBER_CHECK(t.defined(), "jit.trace: the traced function returned an undefined tensor");
+      st->graph->add_output(st->lookup(t, "the traced function's return"));
+    }
+    capture_lazy_state(st);
+    st->graph->remove_unused_leaves();
+    st->graph->renumber();
   }
-  capture_lazy_state(st);
-  st->graph->remove_unused_leaves();
-  st->graph->renumber();
   stop(st);
   std::shared_ptr<Graph> g = std::move(st->graph);
   state_.reset();
