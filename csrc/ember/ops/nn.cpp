@@ -67,6 +67,18 @@ struct ClassLayout {
   int64_t outer, C, inner;
 };
 
+// IndexError naming `op` for the first class index of the contiguous int64 target `t` outside
+// [0, C) that is not ignore_index.
+void check_targets_in_range(const Tensor& t, int64_t C, int64_t ignore_index, const char* op) {
+  const int64_t bad = cpu::find_bad_target(t, C, ignore_index);
+  if (bad >= 0) {
+    const int64_t v = t.data_ptr<int64_t>()[bad];
+    EMBER_CHECK_INDEX(false, op, ": target ", v, " is out of bounds; class indices must be in "
+                      "[0, ", C, ") for C = ", C, " classes (or equal ignore_index = ",
+                      ignore_index, ")");
+  }
+}
+
 ClassLayout check_class_target(const Tensor& input, const Tensor& target, int64_t ignore_index,
                                const char* op) {
   EMBER_CHECK_VALUE(input.dim() >= 1, op, ": expected input of shape (C), (N, C) or "
@@ -87,15 +99,34 @@ ClassLayout check_class_target(const Tensor& input, const Tensor& target, int64_
   L.C = input.dim() == 1 ? s[0] : s[1];
   L.outer = input.dim() == 1 ? 1 : s[0];
   L.inner = input.dim() <= 2 ? 1 : prod(s, 2, s.size());
-  Tensor t = raw_contiguous(target);
-  const int64_t bad = cpu::find_bad_target(t, L.C, ignore_index);
-  if (bad >= 0) {
-    const int64_t v = t.data_ptr<int64_t>()[bad];
-    EMBER_CHECK_INDEX(false, op, ": target ", v, " is out of bounds; class indices must be in "
-                      "[0, ", L.C, ") for C = ", L.C, " classes (or equal ignore_index = ",
-                      ignore_index, ")");
-  }
+  check_targets_in_range(raw_contiguous(target), L.C, ignore_index, op);
   return L;
+}
+
+// d loss / d logp[target] for each element k of the (contiguous) target, before the incoming
+// gradient: -w[t] (0 where ignored), divided by the summed weights for the mean. With every
+// target ignored the mean's loss is NaN (0 / 0) but, as in PyTorch, its gradient is zero.
+template <typename T>
+std::vector<T> target_scales(const Tensor& t, const T* wp, int64_t C, int64_t ignore_index,
+                             const std::string& reduction) {
+  const int64_t* tp = t.data_ptr<int64_t>();
+  const int64_t n = t.numel();
+  std::vector<T> scale(static_cast<size_t>(n));
+  auto weight_of = [&](int64_t k) {
+    const int64_t c = tp[k];
+    return (c == ignore_index || c < 0 || c >= C) ? T(0) : (wp ? wp[c] : T(1));
+  };
+  double wsum = 0.0;
+  if (reduction == "mean") {
+    for (int64_t k = 0; k < n; ++k) wsum += static_cast<double>(weight_of(k));
+  }
+  const T denom = static_cast<T>(wsum);
+  for (int64_t k = 0; k < n; ++k) {
+    scale[static_cast<size_t>(k)] = reduction != "mean" ? -weight_of(k)
+                                    : wsum == 0.0       ? T(0)
+                                                        : -weight_of(k) / denom;
+  }
+  return scale;
 }
 
 Tensor check_weight(const Tensor& weight, int64_t C, DType dt, const char* op) {
@@ -245,41 +276,23 @@ std::pair<Tensor, Tensor> cross_entropy_grad_terms(const Tensor& target, const T
   Tensor t = raw_contiguous(target);
   // Out-of-range targets raise IndexError, as in the forward (which a traced graph may have
   // removed as dead when only the gradient is used).
-  if (const int64_t bad = cpu::find_bad_target(t, L.C, ignore_index); bad >= 0) {
-    EMBER_CHECK_INDEX(false, op, ": target ", t.data_ptr<int64_t>()[bad], " is out of bounds; "
-                      "class indices must be in [0, ", L.C, ") for C = ", L.C,
-                      " classes (or equal ignore_index = ", ignore_index, ")");
-  }
+  check_targets_in_range(t, L.C, ignore_index, op);
   NoGradGuard guard;
-  // scale = d loss / d logp[target] per element: -w[t] (0 where ignored), divided by the summed
-  // weights for the mean; M holds it at each target position, coef = -scale.
+  // M holds scale (target_scales) at each target position, coef = -scale per element.
   Tensor M = zeros(logits_sizes, dtype);
   Shape coef_sizes = target.sizes();
   if (d > 1) coef_sizes.insert(coef_sizes.begin() + 1, 1);
   Tensor coef = empty(coef_sizes, dtype);
   EMBER_DISPATCH_FLOATING(dtype, op, [&] {
+    const std::vector<scalar_t> scales = target_scales<scalar_t>(
+        t, w.defined() ? w.data_ptr<scalar_t>() : nullptr, L.C, ignore_index, reduction);
     const int64_t* tp = t.data_ptr<int64_t>();
-    const scalar_t* wp = w.defined() ? w.data_ptr<scalar_t>() : nullptr;
     scalar_t* mp = M.data_ptr<scalar_t>();
     scalar_t* cp = coef.data_ptr<scalar_t>();
-    const int64_t n = t.numel();
-    auto weight_of = [&](int64_t k) {
-      const int64_t c = tp[k];
-      return (c == ignore_index || c < 0 || c >= L.C) ? scalar_t(0) : (wp ? wp[c] : scalar_t(1));
-    };
-    double wsum = 0.0;
-    if (reduction == "mean") {
-      for (int64_t k = 0; k < n; ++k) wsum += static_cast<double>(weight_of(k));
-    }
-    const scalar_t denom = static_cast<scalar_t>(wsum);
     for (int64_t o = 0; o < L.outer; ++o) {
       for (int64_t i = 0; i < L.inner; ++i) {
         const int64_t k = o * L.inner + i;
-        // With every target ignored the mean's loss is NaN (0 / 0) but, as in PyTorch, its
-        // gradient is zero.
-        const scalar_t scale = reduction != "mean" ? -weight_of(k)
-                               : wsum == 0.0       ? scalar_t(0)
-                                                   : -weight_of(k) / denom;
+        const scalar_t scale = scales[static_cast<size_t>(k)];
         cp[k] = -scale;
         const int64_t c = tp[k];
         if (c >= 0 && c < L.C) mp[(o * L.C + c) * L.inner + i] = scale;
@@ -294,8 +307,6 @@ Tensor cross_entropy_backward(const Tensor& logits, const Tensor& target, const 
   const char* op = "cross_entropy_backward";
   detail::check_device(logits, op);
   check_floating(logits, op, "input");
-  EMBER_CHECK_VALUE(logits.dim() >= 1, op, ": expected logits of shape (C), (N, C) or "
-                    "(N, C, d1, ...), got shape ", logits.sizes());
   check_reduction(reduction, op);
   const Shape& sz = logits.sizes();
   // Out-of-range targets raise IndexError here too: the forward node that would have raised
@@ -311,31 +322,19 @@ Tensor cross_entropy_backward(const Tensor& logits, const Tensor& target, const 
   // by the mul and add nodes this replaces (no contraction into a fused multiply-add: this file
   // is built for the baseline ISA, which has none).
   EMBER_DISPATCH_FLOATING(logits.dtype(), op, [&] {
+    const std::vector<scalar_t> scales = target_scales<scalar_t>(
+        t, w.defined() ? w.data_ptr<scalar_t>() : nullptr, L.C, ignore_index, reduction);
     const int64_t* tp = t.data_ptr<int64_t>();
-    const scalar_t* wp = w.defined() ? w.data_ptr<scalar_t>() : nullptr;
     scalar_t* sp = s.data_ptr<scalar_t>();
-    const int64_t n = t.numel();
-    auto weight_of = [&](int64_t k) {
-      const int64_t c = tp[k];
-      return (c == ignore_index || c < 0 || c >= L.C) ? scalar_t(0) : (wp ? wp[c] : scalar_t(1));
-    };
-    double wsum = 0.0;
-    if (reduction == "mean") {
-      for (int64_t k = 0; k < n; ++k) wsum += static_cast<double>(weight_of(k));
-    }
-    const scalar_t denom = static_cast<scalar_t>(wsum);
     for (int64_t o = 0; o < L.outer; ++o) {
       for (int64_t i = 0; i < L.inner; ++i) {
         const int64_t k = o * L.inner + i;
-        const scalar_t scale = reduction != "mean" ? -weight_of(k)
-                               : wsum == 0.0       ? scalar_t(0)
-                                                   : -weight_of(k) / denom;
+        const scalar_t scale = scales[static_cast<size_t>(k)];
         const scalar_t coef = -scale;
-        const int64_t target_c = tp[k];
         for (int64_t c = 0; c < L.C; ++c) {
           scalar_t& e = sp[(o * L.C + c) * L.inner + i];
           const scalar_t prod = e * coef;
-          e = prod + (c == target_c ? scale : scalar_t(0));
+          e = prod + (c == tp[k] ? scale : scalar_t(0));
         }
       }
     }
