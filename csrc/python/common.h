@@ -109,6 +109,10 @@ void def_fn(py::module_& m, const char* name, Func&& fn, const char* doc, Extra&
 
 namespace pybind11::detail {
 
+// Shapes convert like std::vector<int64_t>: from any sequence of ints, to a list.
+template <>
+struct type_caster<ember::Shape> : list_caster<ember::Shape, int64_t> {};
+
 template <>
 struct type_caster<ember::python::TensorArg> {
   PYBIND11_TYPE_CASTER(ember::python::TensorArg, const_name("Tensor | Number"));

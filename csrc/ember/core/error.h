@@ -7,6 +7,7 @@
 
 #include "ember/core/dtype.h"
 #include "ember/core/export.h"
+#include "ember/core/shape.h"
 
 namespace ember {
 
@@ -37,12 +38,15 @@ class EMBER_API NotImplementedError : public std::runtime_error {
 };
 
 namespace detail {
-inline void put(std::ostream& os, const std::vector<int64_t>& v) {
+// Shapes print as Python tuples: (2, 3), (4,), ().
+inline void put_tuple(std::ostream& os, const int64_t* v, size_t n) {
   os << '(';
-  for (size_t i = 0; i < v.size(); ++i) os << (i ? ", " : "") << v[i];
-  if (v.size() == 1) os << ',';
+  for (size_t i = 0; i < n; ++i) os << (i ? ", " : "") << v[i];
+  if (n == 1) os << ',';
   os << ')';
 }
+inline void put(std::ostream& os, const std::vector<int64_t>& v) { put_tuple(os, v.data(), v.size()); }
+inline void put(std::ostream& os, const Shape& v) { put_tuple(os, v.data(), v.size()); }
 inline void put(std::ostream& os, DType t) { os << dtype_name(t); }
 inline void put(std::ostream& os, bool b) { os << (b ? "True" : "False"); }
 template <typename T>

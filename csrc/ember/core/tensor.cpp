@@ -69,7 +69,6 @@ void Tensor::retain_grad() const {
 Tensor Tensor::detach() const {
   auto impl = std::make_shared<TensorImpl>(impl_->storage(), sizes(), strides(), storage_offset(),
                                            dtype());
-  impl->set_version_counter(impl_->version_counter());
   impl->set_is_view(true);
   return Tensor(std::move(impl));
 }
@@ -122,7 +121,6 @@ Tensor empty(const Shape& sizes, DType dtype, Device device) {
 Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset) {
   auto impl = std::make_shared<TensorImpl>(base.impl()->storage(), std::move(sizes),
                                            std::move(strides), offset, base.dtype());
-  impl->set_version_counter(base.impl()->version_counter());
   impl->set_is_view(true);
   return Tensor(std::move(impl));
 }

@@ -9,8 +9,8 @@ TensorImpl::TensorImpl(Storage storage, Shape sizes, Shape strides, int64_t offs
       sizes_(std::move(sizes)),
       strides_(std::move(strides)),
       offset_(offset),
-      dtype_(dtype),
-      version_(std::make_shared<VersionCounter>()) {
+      dtype_(dtype) {
+  if (!storage_) throw Error("tensor: a TensorImpl needs a storage");
   refresh();
 }
 

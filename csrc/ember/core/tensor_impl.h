@@ -7,6 +7,7 @@
 
 #include "ember/core/dtype.h"
 #include "ember/core/export.h"
+#include "ember/core/shape.h"
 #include "ember/core/storage.h"
 
 namespace ember {
@@ -20,14 +21,6 @@ EMBER_API extern std::atomic<uint64_t> g_tensor_epoch;
 }
 class Tensor;
 class TensorImpl;
-
-using Shape = std::vector<int64_t>;
-
-/// Counts in-place writes to a storage; shared by a tensor and all its views, so autograd can
-/// tell when a tensor saved for backward was changed after it was saved.
-struct VersionCounter {
-  std::atomic<uint32_t> version{0};
-};
 
 /// Autograd data of a tensor, allocated on first use.
 struct AutogradMeta {
@@ -62,10 +55,10 @@ class EMBER_API TensorImpl {
     return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(itemsize(dtype_));
   }
 
-  const std::shared_ptr<VersionCounter>& version_counter() const { return version_; }
-  void set_version_counter(std::shared_ptr<VersionCounter> v) { version_ = std::move(v); }
-  uint32_t version() const { return version_->version.load(std::memory_order_relaxed); }
-  void bump_version() { version_->version.fetch_add(1, std::memory_order_relaxed); }
+  /// The storage's version counter, shared by every tensor over the storage.
+  VersionCounter* version_counter() const { return storage_->version_counter(); }
+  uint32_t version() const { return version_counter()->version.load(std::memory_order_relaxed); }
+  void bump_version() { version_counter()->version.fetch_add(1, std::memory_order_relaxed); }
 
   AutogradMeta* autograd() const { return autograd_.get(); }
   AutogradMeta& autograd_mut() {
@@ -96,7 +89,6 @@ class EMBER_API TensorImpl {
   bool wrapped_number_ = false;
   bool is_view_ = false;
   uint64_t creation_epoch_ = detail::g_tensor_epoch.load(std::memory_order_relaxed);
-  std::shared_ptr<VersionCounter> version_;
   std::unique_ptr<AutogradMeta> autograd_;
 };
 

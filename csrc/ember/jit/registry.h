@@ -109,6 +109,10 @@ struct ArgRead<std::vector<int64_t>> {
   static std::vector<int64_t> read(ArgCursor& c) { return c.next_attr().to_int_list(); }
 };
 template <>
+struct ArgRead<Shape> {
+  static Shape read(ArgCursor& c) { return Shape(c.next_attr().to_int_list()); }
+};
+template <>
 struct ArgRead<std::vector<double>> {
   // Written by NodeBuilder::arg as the length, then one double per entry.
   static std::vector<double> read(ArgCursor& c) {

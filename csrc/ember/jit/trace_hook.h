@@ -68,6 +68,8 @@ class EMBER_API NodeBuilder {
   void arg(const std::string& v);
   void arg(const std::vector<int64_t>& v);
   void arg(const std::optional<std::vector<int64_t>>& v);
+  void arg(const Shape& v);
+  void arg(const std::optional<Shape>& v);
   void arg(Generator* gen);
 
   void finish_void();

@@ -58,11 +58,11 @@ struct TraceState {
   }
 
   void refresh(const Tensor& t) {
-    if (t.defined()) versions[t.impl()->version_counter().get()] = t.impl()->version();
+    if (t.defined()) versions[t.impl()->version_counter()] = t.impl()->version();
   }
 
   void check_version(const Tensor& t, const std::string& op) {
-    auto it = versions.find(t.impl()->version_counter().get());
+    auto it = versions.find(t.impl()->version_counter());
     if (it == versions.end() || it->second == t.impl()->version()) return;
     throw UntracedTensorError(ember::detail::str(
         "jit.trace: ", op, " received a tensor of shape ", t.sizes(), " and dtype ", t.dtype(),
@@ -245,6 +245,10 @@ void NodeBuilder::arg(const std::vector<int64_t>& v) { impl_->attrs.emplace_back
 void NodeBuilder::arg(const std::optional<std::vector<int64_t>>& v) {
   impl_->attrs.push_back(v ? IValue(*v) : IValue());
 }
+void NodeBuilder::arg(const Shape& v) { impl_->attrs.emplace_back(std::vector<int64_t>(v)); }
+void NodeBuilder::arg(const std::optional<Shape>& v) {
+  impl_->attrs.push_back(v ? IValue(std::vector<int64_t>(*v)) : IValue());
+}
 void NodeBuilder::arg(Generator* gen) {
   EMBER_CHECK(gen == nullptr || gen == &default_generator(), "jit.trace: ", impl_->op,
               " was called with an explicit Generator; traced graphs draw from the default "
@@ -260,7 +264,7 @@ Node* make_node(NodeBuilder::Impl& b) {
               "(add EMBER_JIT_REGISTER(", b.op, ") to csrc/ember/jit/register_ops.cpp)");
   // The op may have written into its inputs (in-place ops, optimizer steps): that is recorded.
   for (const TensorImpl* p : b.input_impls) {
-    if (p) b.st->versions[p->version_counter().get()] = p->version();
+    if (p) b.st->versions[p->version_counter()] = p->version();
   }
   return b.st->graph->create_node(b.op, b.inputs, std::move(b.attrs), info->flags);
 }
