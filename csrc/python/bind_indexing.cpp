@@ -1,6 +1,7 @@
 // Tensor.__getitem__ / __setitem__ (numpy/PyTorch indexing rules) and the indexing ops.
 
 #include "common.h"
+#include "ember/ops/internal.h"
 #include "ember/ops/meta.h"
 
 namespace ember::python {
@@ -464,6 +465,8 @@ Raises:
   cls.def("masked_fill_",
           [](Tensor& x, const Tensor& mask, py::handle value) {
             Scalar s = fill_value(value, "masked_fill_");
+            // Checked here too, so the error names masked_fill_ rather than index_put_.
+            detail::check_inplace(x, x.requires_grad(), "masked_fill_");
             EMBER_CHECK_TYPE(mask.dtype() == DType::Bool, "masked_fill_: mask must be a bool "
                              "tensor, got ", mask.dtype());
             EMBER_CHECK_VALUE(meta::broadcast_shapes(x.sizes(), mask.sizes(), "masked_fill_") ==

@@ -1,5 +1,6 @@
 #include "common.h"
 
+#include <atomic>
 #include <string>
 #include <unordered_map>
 
@@ -25,10 +26,16 @@ std::vector<std::string> value_info(const std::vector<jit::Value*>& vs) {
 // without building the Python signature (the Python side handles every other call, and misses).
 // Entries hold the TracedFunction weakly (the Python cache holds it): a reference from C++ would
 // be invisible to Python's cycle collector.
+// Advanced by _C._jit_state_changed() whenever Python state a trace may depend on changes (an
+// optimizer's hyperparameters, a module's training flag): entries added before then are not
+// used until the Python side has checked that trace's guards again and re-added it.
+std::atomic<uint64_t> g_jit_state_epoch{0};
+
 struct JitCallTable {
   struct Entry {
     py::weakref traced;   // the TracedFunction; its current `_executor` is run
     bool single = false;  // the output is the graph's one tensor
+    uint64_t epoch = 0;   // g_jit_state_epoch when added
   };
   py::object unflatten;  // ember.jit._api._unflatten
   std::unordered_map<std::string, Entry> entries;
@@ -67,7 +74,10 @@ PyObject* jit_call(PyObject*, PyObject* const* argv, Py_ssize_t nargs) {
     thread_local std::string key;
     if (!positional_key(argv[1], key)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
     auto it = table.entries.find(key);
-    if (it == table.entries.end()) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+    if (it == table.entries.end() ||
+        it->second.epoch != g_jit_state_epoch.load(std::memory_order_relaxed)) {
+      return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+    }
     const bool single = it->second.single;
     py::object traced = it->second.traced();
     if (traced.is_none()) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
@@ -182,6 +192,12 @@ void init_jit(py::module_& m) {
       .def("signature", &jit::Executor::signature)
       .def("profile", &jit::Executor::profile, py::call_guard<py::gil_scoped_release>());
   m.def("_jit_signature", &jit::signature_of);
+  m.def("_jit_state_changed", [] { g_jit_state_epoch.fetch_add(1, std::memory_order_relaxed); },
+        "Marks Python state that traces may depend on as changed (internal): call tables check "
+        "those traces' guards again before running them.");
+  m.def("_jit_state_epoch", [] { return g_jit_state_epoch.load(std::memory_order_relaxed); },
+        "How many times _jit_state_changed() was called (internal).");
+  py::register_exception<jit::GuardError>(m, "JitGuardError", PyExc_RuntimeError);
 
   py::class_<JitCallTable>(m, "_JitCallTable")
       .def(py::init([](py::object unflatten) {
@@ -196,7 +212,8 @@ void init_jit(py::module_& m) {
       }, "The table key of a call with positional arguments `args` (bytes), or None when they "
          "are not all tensors. Take it before the call: the function may change requires_grad.")
       .def("add", [](JitCallTable& t, py::bytes key, py::object traced, bool single) {
-        t.entries[std::string(key)] = JitCallTable::Entry{py::weakref(traced), single};
+        t.entries[std::string(key)] = JitCallTable::Entry{
+            py::weakref(traced), single, g_jit_state_epoch.load(std::memory_order_relaxed)};
       }, "Adds the TracedFunction `traced` (held weakly) for calls with table key `key` (from "
          "key()); `single`: its output is one tensor.")
       .def("__len__", [](const JitCallTable& t) { return t.entries.size(); });

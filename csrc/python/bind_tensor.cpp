@@ -318,12 +318,19 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
            "Sets requires_grad in place (leaves only) and returns the tensor.")
       .def_property("grad",
                     [](const Tensor& t) -> py::object {
+                      if (jit::detail::g_active_traces.load(std::memory_order_relaxed) != 0) {
+                        jit::note_grad_read(t);
+                      }
                       Tensor g = t.grad();
                       return g.defined() ? py::cast(g) : py::none();
                     },
                     [](const Tensor& t, py::object g) {
-                      if (!g.is_none()) jit::check_not_tracing("assigning a tensor to .grad");
-                      t.set_grad(g.is_none() ? Tensor() : g.cast<Tensor>());
+                      if (g.is_none()) {
+                        jit::record_clear_grad(t);
+                        return;
+                      }
+                      jit::check_not_tracing("assigning a tensor to .grad");
+                      t.set_grad(g.cast<Tensor>());
                     })
       .def_property_readonly("is_leaf", &Tensor::is_leaf)
       .def_property_readonly("retains_grad", &Tensor::retains_grad)

@@ -5,10 +5,24 @@
 
 #include "ember/core/error.h"
 #include "ember/core/grad_mode.h"
+#include "ember/autograd/record.h"
 
 namespace ember::jit {
 
 namespace {
+
+// For the input an in-place op writes when its node keeps autograd: a tensor over the same
+// memory (not a view, so the write reaches the graph's buffer) whose history is an identity on a
+// leaf that requires grad. The op may then write into it and record its backward; a leaf itself
+// would refuse the in-place write.
+Tensor writable_grad_alias(const Tensor& x) {
+  Tensor leaf = x.detach();
+  leaf.set_requires_grad(true);
+  Tensor alias(std::make_shared<TensorImpl>(x.impl()->storage(), x.sizes(), x.strides(),
+                                            x.storage_offset(), x.dtype()));
+  return autograd::record("AliasBackward0", alias, {leaf},
+                          [](const autograd::Ctx&, const Tensor& g) { return TensorList{g}; }, 0);
+}
 
 std::string type_of(const Shape& sizes, DType dtype, Device device) {
   std::string s = dtype_short(dtype) + "[";
@@ -108,6 +122,19 @@ TensorList Executor::run_impl(const TensorList& inputs,
   EMBER_CHECK_VALUE(ok, "jit: the traced graph takes inputs ", signature(), " but was called with ",
                     signature_of(inputs), "; trace it again for these inputs (ember.jit.function "
                     "retraces automatically)");
+  for (const Graph::GradGuard& g : graph_->grad_guards()) {
+    const AutogradMeta* m = g.tensor.impl()->autograd();
+    const bool has = m != nullptr && m->grad != nullptr;
+    if (has != g.had_grad) {
+      throw GuardError(ember::detail::str(
+          "jit: the graph was traced while the .grad of a tensor of shape ", g.tensor.sizes(),
+          " was ", g.had_grad ? "set" : "None", ", and the traced code read it (e.g. `if p.grad "
+          "is not None`); it is ", has ? "set" : "None", " now, so the graph would take the "
+          "wrong branch. ember.jit.function traces again in this case; with jit.trace, set "
+          "gradients the same way before every call (e.g. optimizer.zero_grad() inside the "
+          "traced step)"));
+    }
+  }
   AutoGradMode no_grad(false);
   std::vector<Tensor> slots(num_slots_);
   for (size_t i = 0; i < inputs.size(); ++i) slots[input_slots_[i]] = inputs[i];
@@ -128,8 +155,12 @@ TensorList Executor::run_impl(const TensorList& inputs,
       // Recorded so that a later autograd_backward node can run this op's own backward.
       AutoGradMode with_grad(true);
       const auto& mask = st.node->requires_grad_inputs();
+      const bool inplace = (st.node->flags() & kInplace) != 0;
       for (size_t i = 0; i < args.size() && i < mask.size(); ++i) {
-        if (mask[i] && args[i].defined()) {
+        if (!mask[i] || !args[i].defined()) continue;
+        if (inplace && i == st.node->inplace_input()) {
+          args[i] = writable_grad_alias(args[i]);
+        } else {
           args[i] = args[i].detach();
           args[i].set_requires_grad(true);
         }

@@ -15,13 +15,21 @@
 
 namespace ember::jit {
 
+/// Raised (ember._C.JitGuardError, a RuntimeError) before a graph runs when the state its trace
+/// depended on has changed (see Graph::grad_guards); nothing has run. ember.jit.function
+/// retraces on it.
+class EMBER_API GuardError : public Error {
+ public:
+  using Error::Error;
+};
+
 class EMBER_API Executor {
  public:
   /// Prepares `graph` (every op must be registered; RuntimeError naming the op otherwise). The
   /// graph must not change while this executor is used (build a new one after running passes).
   explicit Executor(std::shared_ptr<Graph> graph);
   /// Runs the graph; ValueError naming the traced and the given signatures when `inputs` do not
-  /// match (count, shapes, dtypes, devices).
+  /// match (count, shapes, dtypes, devices); GuardError when a grad guard fails.
   TensorList run(const TensorList& inputs) const;
   /// Runs like `run` and returns, per node, its op name and wall seconds (for profiling).
   std::vector<std::pair<std::string, double>> profile(const TensorList& inputs) const;

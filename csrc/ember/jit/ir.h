@@ -228,6 +228,17 @@ class EMBER_API Graph {
   /// Largest value id + 1 (ids are unique, not dense after erasures).
   size_t value_id_bound() const { return next_id_; }
 
+  /// What the traced code saw of the `.grad` of tensors from outside the trace before the graph
+  /// itself touched them: (tensor, whether it had a gradient). Python code that reads `.grad`
+  /// (e.g. `if p.grad is not None`) took its branch on that state, so the graph is only valid
+  /// while it holds; the executor checks it on every run (GuardError otherwise).
+  struct GradGuard {
+    Tensor tensor;
+    bool had_grad;
+  };
+  const std::vector<GradGuard>& grad_guards() const { return grad_guards_; }
+  void add_grad_guard(const Tensor& t, bool had_grad) { grad_guards_.push_back({t, had_grad}); }
+
   /// Readable text: one line per input/param/node, e.g.
   /// `  %5 : f32[16, 128] = linear(%x, %fc1.weight, %fc1.bias)`.
   std::string str() const;
@@ -243,6 +254,7 @@ class EMBER_API Graph {
   std::vector<Value*> inputs_, params_, constants_, outputs_;
   Value* undefined_ = nullptr;
   size_t next_id_ = 0;
+  std::vector<GradGuard> grad_guards_;
 };
 
 /// Short dtype name used in type strings: f32, f64, i64, i32, bool, ...

@@ -191,6 +191,21 @@ detail::Registrar accumulate_grad_reg([] {
   return info;
 }());
 
+// clear_grad(t): `t.grad = None` (recorded by the tracer where Python code clears a gradient,
+// e.g. optimizer.zero_grad()).
+detail::Registrar clear_grad_reg([] {
+  OpInfo info;
+  info.name = "clear_grad";
+  info.fn = [](TensorList& inputs, const std::vector<IValue>&, TensorList& out) {
+    EMBER_CHECK(inputs.size() == 1 && inputs[0].defined(), "jit: clear_grad expects 1 tensor");
+    if (AutogradMeta* m = inputs[0].impl()->autograd()) m->grad = nullptr;
+    inputs.clear();
+    out.clear();
+  };
+  info.flags = kSideEffect;
+  return info;
+}());
+
 // autograd_backward(y, path, grads...): applies the backward of an autograd node the forward op
 // made at run time (its graph node runs with kKeepsAutograd): the grad_fn of `y`, followed along
 // `path` (next-edge indices); returns that node's input gradients.

@@ -20,6 +20,11 @@ namespace jit {
 struct TraceState {
   std::shared_ptr<Graph> graph;
   uint64_t epoch = 0;
+  // What the graph last did to a tensor's `.grad`: cleared it (a clear_grad node) or wrote it
+  // (accumulate_grad). Tensors absent here have the `.grad` they had before the trace.
+  enum class GradTouch { Cleared, Written };
+  std::unordered_map<const TensorImpl*, GradTouch> grad_touch;
+  std::unordered_set<const TensorImpl*> grad_guarded;
   std::unordered_map<const TensorImpl*, Value*> map;
   std::vector<std::shared_ptr<TensorImpl>> keep;  // keeps addresses from being reused
   std::unordered_map<const Value*, const TensorImpl*> first_impl;  // the tensor a value was made for
@@ -544,11 +549,17 @@ TensorList traced_apply(autograd::Node& n, TensorList&& grads) {
   if (acc == nullptr) return traced_backward(st, n, std::move(grads));
   if (grads.empty() || !grads[0].defined()) return n.apply(std::move(grads));
   Tensor var(acc->variable());
-  const bool had_grad = var.impl()->autograd() && var.impl()->autograd()->grad;
+  // The graph sets `.grad` outright only where its own clear_grad node emptied it; anywhere else
+  // it adds into a gradient present at run time (or sets one that is absent), as eager does
+  // whatever `.grad` held when traced.
+  auto touch = st->grad_touch.find(var.impl());
+  const bool add_into =
+      touch == st->grad_touch.end() || touch->second != TraceState::GradTouch::Cleared;
+  st->grad_touch[var.impl()] = TraceState::GradTouch::Written;
   detail::NodeBuilder b(st, "accumulate_grad");
   b.arg(var);
   b.arg(grads[0]);
-  b.arg(had_grad);
+  b.arg(add_into);
   TensorList out;
   {
     detail::SuspendTracing suspend;
@@ -557,6 +568,31 @@ TensorList traced_apply(autograd::Node& n, TensorList&& grads) {
   Tensor g(var.impl()->autograd()->grad);
   b.finish(g);
   return out;
+}
+
+void note_grad_read(const Tensor& t) {
+  TraceState* st = detail::tls_state;
+  if (st == nullptr || !t.defined() || t.impl()->creation_epoch() >= st->epoch) return;
+  const TensorImpl* impl = t.impl();
+  if (st->grad_touch.count(impl) || !st->grad_guarded.insert(impl).second) return;
+  st->keep.push_back(t.impl_ptr());
+  st->graph->add_grad_guard(t, impl->autograd() != nullptr && impl->autograd()->grad != nullptr);
+}
+
+void record_clear_grad(const Tensor& t) {
+  TraceState* st = detail::tls_state;
+  if (st == nullptr || !t.defined()) {
+    t.set_grad(Tensor());
+    return;
+  }
+  st->grad_touch[t.impl()] = TraceState::GradTouch::Cleared;
+  detail::NodeBuilder b(st, "clear_grad");
+  b.arg(t);
+  {
+    detail::SuspendTracing suspend;
+    t.set_grad(Tensor());
+  }
+  b.finish_void();
 }
 
 void name_params(Graph& g, const TensorList& tensors, const std::vector<std::string>& names) {

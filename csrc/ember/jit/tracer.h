@@ -61,6 +61,13 @@ EMBER_API void check_not_tracing(const char* what);
 /// `.grad`, records an `accumulate_grad` node for it.
 EMBER_API TensorList traced_apply(autograd::Node& n, TensorList&& grads);
 
+/// Called when Python reads `t.grad`: while tracing, a tensor from before the trace whose `.grad`
+/// the graph has not touched yet gets a grad guard (Graph::grad_guards) for the state read.
+EMBER_API void note_grad_read(const Tensor& t);
+/// Called when Python sets `t.grad = None`: while tracing, records a clear_grad node (and clears
+/// the gradient, as the assignment would); otherwise just clears it.
+EMBER_API void record_clear_grad(const Tensor& t);
+
 /// Names parameters of a finished graph from (tensor, name) pairs (module state dict order).
 EMBER_API void name_params(Graph& g, const TensorList& tensors, const std::vector<std::string>& names);
 

@@ -18,7 +18,7 @@ inline void check_device(const Tensor& x, const char* op) {
 }
 /// Prepares `self` for an in-place op: rejects leaves that require grad (under grad mode) and
 /// views whose history autograd cannot rewrite.
-void check_inplace(const Tensor& self, bool records, const char* op);
+EMBER_API void check_inplace(const Tensor& self, bool records, const char* op);
 /// Writes `result` into `self` (same shape; dtype converted) and moves `result`'s autograd
 /// history onto `self`; bumps the version counter.
 Tensor& commit_inplace(Tensor& self, const Tensor& result);

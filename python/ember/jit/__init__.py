@@ -8,6 +8,6 @@ per step; ``save``/``load`` write and read one file that the C++ API can also ru
 
 from __future__ import annotations
 
-from ._api import TracedFunction, TracedModule, function, is_tracing, load, save, trace
+from ._api import JitGuardError, TracedFunction, TracedModule, function, is_tracing, load, save, trace
 
-__all__ = ["TracedFunction", "TracedModule", "function", "is_tracing", "load", "save", "trace"]
+__all__ = ["JitGuardError", "TracedFunction", "TracedModule", "function", "is_tracing", "load", "save", "trace"]

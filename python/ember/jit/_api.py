@@ -5,14 +5,16 @@ from __future__ import annotations
 import functools
 import json
 import os
+import warnings
 from collections.abc import Callable
 from typing import Any
 
-from .. import _C
-from .._C import Tensor
+from .. import _C, _guards
+from .._C import JitGuardError, Tensor
 from .._C import _jit_call
 
-__all__ = ["TracedFunction", "TracedModule", "function", "is_tracing", "load", "save", "trace"]
+__all__ = ["JitGuardError", "TracedFunction", "TracedModule", "function", "is_tracing", "load",
+           "save", "trace"]
 
 
 # ---- nested structures of tensors -------------------------------------------------------------
@@ -137,6 +139,10 @@ class TracedFunction:
         self._executor = _C._JitExecutor(graph)
         self.pass_stats: dict[str, int] | None = None
         self.__name__ = name
+        # Python state the trace depended on (modules' training flags, optimizers'
+        # hyperparameters); checked before a run whenever such state changed since the last.
+        self._guards: list[_guards.Guard] = []
+        self._checked_epoch = -1
         # n when the traced call was n positional tensors and nothing else, else -1.
         args_spec = in_spec[0] if isinstance(in_spec, tuple) and len(in_spec) == 2 else None
         simple = (isinstance(args_spec, tuple) and in_spec[1] == {}
@@ -156,8 +162,26 @@ class TracedFunction:
             )
         return flat
 
+    def _failed_guard(self) -> _guards.Guard | None:
+        """The first guard that no longer holds, or None."""
+        epoch = _C._jit_state_epoch()
+        if epoch == self._checked_epoch:
+            return None
+        for g in self._guards:
+            if not g.holds():
+                return g
+        self._checked_epoch = epoch
+        return None
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         flat = self._bind(args, kwargs)
+        failed = self._failed_guard()
+        if failed is not None:
+            raise JitGuardError(
+                f"jit: {self.__name__}: {failed.describe()}, and the graph bakes that in; it has "
+                "changed since. Trace again (ember.jit.function does so by itself), or restore "
+                "the state"
+            )
         return _unflatten(self._out_spec, self._executor.run(flat))
 
     def signature(self) -> str:
@@ -215,9 +239,12 @@ class TracedModule(TracedFunction):
 
 
 def _trace_call(fn: Callable, args: tuple, kwargs: dict, names: list[str] | None = None):
+    """Records ``fn(*args, **kwargs)``: (graph, in_spec, out_spec, its result, its guards)."""
     flat: list[Tensor] = []
     in_spec = _flatten((args, kwargs), flat)
     tr = _C._jit_begin(flat, names or [f"x{i}" for i in range(len(flat))])
+    guards: list[_guards.Guard] = []
+    _guards.state.sink = guards
     try:
         out = fn(*args, **kwargs)
         out_flat: list[Tensor] = []
@@ -226,7 +253,9 @@ def _trace_call(fn: Callable, args: tuple, kwargs: dict, names: list[str] | None
     except BaseException:
         tr.abort()
         raise
-    return graph, in_spec, out_spec, out
+    finally:
+        _guards.state.sink = None
+    return graph, in_spec, out_spec, out, guards
 
 
 def _name_module_params(graph: Any, module: Any) -> None:
@@ -251,15 +280,20 @@ def trace(fn_or_module: Callable, example_inputs: Any, *, optimize: bool = True)
       * tensors that existed before the trace (weights, optimizer state, buffers) are captured
         by reference, so in-place updates (optimizer steps) are seen by the next run; optimizer
         state created lazily during the traced step is captured too;
-      * Python numbers (an optimizer's ``lr``, a scale factor) and other non-tensor arguments
-        are baked in as constants (use ``function``, which retraces when they change);
+      * Python numbers (a scale factor) and other non-tensor arguments are baked in as
+        constants (use ``function``, which retraces when they change);
+      * guarded Python state is baked in too, and checked before every call: the
+        hyperparameters of each optimizer that steps (``lr``, betas, ...: what an LR
+        scheduler changes), the ``training`` flag of each module called, and whether the
+        ``.grad`` of a tensor from outside was None where the traced code read it. When one
+        changed, the call raises ``JitGuardError`` (``function`` traces again instead);
       * Python control flow is taken at trace time: only the branch taken is recorded.
         Reading tensor values (``.item()``, ``float(t)``, ``.tolist()``, ``.numpy()``,
         ``if t > 0:``) while tracing raises ``RuntimeError``;
       * a tensor the tracer cannot follow (made from Python data or numpy inside the
         function) raises ``RuntimeError`` naming the op that used it.
-    Gradient accumulation mode (set ``.grad`` vs add into it) is the one seen while tracing:
-    call ``optimizer.zero_grad()`` inside the traced step (or keep the same habit every step).
+    Gradients accumulate as in eager code: ``optimizer.zero_grad()`` inside the traced step
+    becomes part of the graph, and without it each run adds into ``.grad``.
 
     Args:
         fn_or_module: a function or ``nn.Module`` taking tensors (and other values).
@@ -270,7 +304,9 @@ def trace(fn_or_module: Callable, example_inputs: Any, *, optimize: bool = True)
     Returns:
         TracedFunction (TracedModule for a module), callable like the original.
     Raises:
-        RuntimeError: an untraceable operation (see above), or nested tracing.
+        RuntimeError: an untraceable operation (see above), or nested tracing. Calls of the
+            result raise ``ValueError`` for another signature and ``JitGuardError`` (a
+            RuntimeError) for changed guarded state.
     Example:
         >>> def f(x):
         ...     if x.shape[0] > 2:      # Python control flow: decided while tracing
@@ -283,12 +319,13 @@ def trace(fn_or_module: Callable, example_inputs: Any, *, optimize: bool = True)
     args = example_inputs if isinstance(example_inputs, tuple) else (example_inputs,)
     from ..nn import Module
 
-    graph, in_spec, out_spec, _ = _trace_call(fn_or_module, args, {})
+    graph, in_spec, out_spec, _, guards = _trace_call(fn_or_module, args, {})
     if isinstance(fn_or_module, Module):
         _name_module_params(graph, fn_or_module)
         traced: TracedFunction = TracedModule(fn_or_module, graph, in_spec, out_spec)
     else:
         traced = TracedFunction(graph, in_spec, out_spec, getattr(fn_or_module, "__name__", "fn"))
+    traced._guards = guards
     if optimize:
         traced.run_passes()
     return traced
@@ -336,35 +373,72 @@ def _signature_key(args: tuple, kwargs: dict) -> tuple[Any, list[Tensor]]:
     return ("nested", tensors, freeze(spec)), flat
 
 
+_MAX_GRAPHS_PER_SIGNATURE = 8
+
+
 class _CachedFunction:
     def __init__(self, fn: Callable, optimize: bool) -> None:
         self._fn = fn
         self._optimize = optimize
-        self._cache: dict[Any, TracedFunction] = {}
+        # signature -> graphs traced for it, most recently used first; one per state of the
+        # Python values their guards check (training flags, hyperparameters, .grad presence).
+        self._cache: dict[Any, list[TracedFunction]] = {}
         # Graphs for calls of positional tensors only, looked up and run in C++.
         self._table = _C._JitCallTable(_unflatten)
+        self._guard_retraces = 0
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not kwargs:
-            out = _jit_call(self._table, args)
+            try:
+                out = _jit_call(self._table, args)
+            except JitGuardError:
+                out = NotImplemented  # a .grad guard failed before anything ran
             if out is not NotImplemented:
                 return out
-        key, flat = _signature_key(args, kwargs)
-        traced = self._cache.get(key)
-        if traced is not None:
-            # Same signature: same structure and non-tensor values, so no further checks.
-            return _unflatten(traced._out_spec, traced._executor.run(flat))
-        # Both keys are taken before the call: the function may change requires_grad.
+        # Taken before any call: the function may change requires_grad.
         table_key = None if kwargs else _C._JitCallTable.key(args)
-        graph, in_spec, out_spec, out = _trace_call(self._fn, args, kwargs)
+        key, flat = _signature_key(args, kwargs)
+        graphs = self._cache.get(key)
+        if graphs:
+            for i, traced in enumerate(graphs):
+                if traced._failed_guard() is not None:
+                    continue
+                try:
+                    result = traced._executor.run(flat)
+                except JitGuardError:
+                    continue
+                if i:
+                    graphs.insert(0, graphs.pop(i))
+                if table_key is not None:
+                    self._table.add(table_key, traced, isinstance(traced._out_spec, _Leaf))
+                return _unflatten(traced._out_spec, result)
+            self._note_guard_retrace()
+        graph, in_spec, out_spec, out, guards = _trace_call(self._fn, args, kwargs)
         traced = TracedFunction(graph, in_spec, out_spec, getattr(self._fn, "__name__", "fn"))
+        traced._guards = guards
         if self._optimize:
             traced.run_passes()
-        self._cache[key] = traced
+        graphs = self._cache.setdefault(key, [])
+        graphs.insert(0, traced)
+        del graphs[_MAX_GRAPHS_PER_SIGNATURE:]
         if table_key is not None:
             self._table.add(table_key, traced, isinstance(traced._out_spec, _Leaf))
         return out
+
+    def _note_guard_retrace(self) -> None:
+        self._guard_retraces += 1
+        if self._guard_retraces == _MAX_GRAPHS_PER_SIGNATURE:
+            warnings.warn(
+                f"ember.jit.function: {getattr(self._fn, '__name__', 'fn')} has been traced again "
+                f"{self._guard_retraces} times because Python state its graphs bake in changed "
+                "(an optimizer's lr or other hyperparameters, a module's train()/eval() mode, "
+                "whether .grad was None). Tracing costs more than an eager call: if a scheduler "
+                "changes the learning rate every step, step it less often or run this function "
+                "eagerly",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
         if obj is None:
@@ -373,8 +447,9 @@ class _CachedFunction:
 
     @property
     def traces(self) -> list[TracedFunction]:
-        """The graphs traced so far, one per call signature."""
-        return list(self._cache.values())
+        """The graphs kept so far: per call signature, one per state of what their guards check
+        (at most 8 per signature, most recently used first)."""
+        return [t for graphs in self._cache.values() for t in graphs]
 
 
 def function(fn: Callable | None = None, *, optimize: bool = True) -> Any:
@@ -387,7 +462,11 @@ def function(fn: Callable | None = None, *, optimize: bool = True) -> Any:
     call); later calls run the graph in C++ (a call made of positional tensors only is looked up
     and run without Python-level argument handling, about 0.3 µs over the graph itself). See
     ``trace`` for what can be traced: Python
-    control flow is taken at trace time, Python numbers are baked in.
+    control flow is taken at trace time, Python numbers are baked in. Guarded state (optimizer
+    hyperparameters, modules' training flags, ``.grad`` presence that the code read) is
+    checked before a graph runs: when it changed, the function is traced again, and up to 8
+    graphs per signature are kept (a RuntimeWarning says when retracing keeps happening, e.g.
+    an LR scheduler stepped every call).
 
     Args:
         fn: the function (``@ember.jit.function`` or ``ember.jit.function(fn, optimize=False)``).

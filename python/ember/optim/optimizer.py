@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import Any
 
+from .. import _guards
 from .._C import Tensor
 from .._C import dtype as _dtype
 from .._creation import full_like, zeros, zeros_like
@@ -158,7 +159,8 @@ class Optimizer:
                 )
         if not param_set.isdisjoint(params):
             raise ValueError("some parameters appear in more than one parameter group")
-        self.param_groups.append(group)
+        self.param_groups.append(_guards.ParamGroup(group))
+        _guards.changed()
 
     # ---- gradients and steps ------------------------------------------------------------------
 
@@ -170,6 +172,14 @@ class Optimizer:
                 None is skipped by the next step); ``False`` fills the existing gradients with
                 zeros (they then take part in the next step, e.g. through momentum or decay).
         """
+        if set_to_none and _guards.state.sink is not None:
+            # While tracing, every gradient is cleared without reading it first: the graph then
+            # clears them on each run, whatever they hold (reading .grad would tie the graph to
+            # whether each one was None when traced).
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.grad = None
+            return
         for group in self.param_groups:
             for p in group["params"]:
                 g = p.grad
@@ -216,6 +226,7 @@ class Optimizer:
 
     def _groups_with_grads(self) -> Iterator[tuple[dict[str, Any], list[Tensor], list[Tensor]]]:
         """(group, params with a gradient, their gradients) for each group that has any."""
+        _guards.note_optimizer(self)
         for group in self.param_groups:
             params, grads = self._with_grads(group)
             if params:
@@ -312,9 +323,10 @@ class Optimizer:
             for name, default in self.defaults.items():
                 saved.setdefault(name, default)
             self._fix_loaded_group(saved)
-            new_groups.append(saved)
+            new_groups.append(_guards.ParamGroup(saved))
         self.state = state
         self.param_groups = new_groups
+        _guards.changed()
 
     def _fix_loaded_group(self, group: dict[str, Any]) -> None:
         """Hook for subclasses to normalize a group read by :meth:`load_state_dict`."""
@@ -324,6 +336,7 @@ class Optimizer:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.param_groups = [_guards.ParamGroup(g) for g in self.param_groups]
 
     def __repr__(self) -> str:
         out = self.__class__.__name__ + " ("

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
+from ... import _guards
 from ..._C import Tensor
 from ..parameter import Parameter
 
@@ -96,6 +97,8 @@ class Module:
         if stack is None:
             stack = _call_state.stack = []
         stack.append(self)
+        if _guards.state.sink is not None:
+            _guards.note_module(self)
         try:
             for hid, hook in list(self._forward_pre_hooks.items()):
                 if hid in self._hooks_with_kwargs:
@@ -186,6 +189,8 @@ class Module:
     register_module = add_module
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name == "training":
+            _guards.changed()
         params = self.__dict__.get("_parameters")
         if isinstance(value, Parameter):
             if params is None:
@@ -352,6 +357,7 @@ class Module:
             raise ValueError("training mode is expected to be boolean")
         for m in self.modules():
             object.__setattr__(m, "training", mode)
+        _guards.changed()
         return self
 
     def eval(self) -> Module:
@@ -368,7 +374,11 @@ class Module:
         """Clears parameter gradients: sets them to None (default) or fills them with zeros."""
         from ... import no_grad
 
+        tracing = _guards.state.sink is not None
         for p in self.parameters():
+            if set_to_none and tracing:
+                p.grad = None  # without reading it: see Optimizer.zero_grad
+                continue
             if p.grad is None:
                 continue
             if set_to_none:

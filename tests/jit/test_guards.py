@@ -1,0 +1,218 @@
+"""Python state a traced graph bakes in (an optimizer's hyperparameters, a module's training
+flag, whether ``.grad`` was None where the traced code looked): ``jit.function`` traces again
+when it changes, so results stay those of eager calls; ``jit.trace`` raises instead."""
+
+import warnings
+
+import ember
+import ember.nn as nn
+import ember.nn.functional as F
+import numpy as np
+import pytest
+from ember import jit
+
+
+def _params(model):
+    return [p.detach().numpy().copy() for p in model.parameters()]
+
+
+def _assert_same_params(a, b):
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12)
+
+
+def _setup(dropout=0.0):
+    ember.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(dropout), nn.Linear(8, 3)).double()
+    xs = [ember.randn(5, 4, dtype=ember.float64) for _ in range(12)]
+    ys = [ember.randint(0, 3, (5,)) for _ in range(12)]
+    return model, xs, ys
+
+
+def _run_with_scheduler(traced, opt_cls, **kw):
+    model, xs, ys = _setup()
+    opt = opt_cls(model.parameters(), **kw)
+    sched = ember.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    fn = jit.function(step) if traced else step
+    losses = []
+    for x, y in zip(xs, ys):
+        losses.append(float(fn(x, y)))
+        sched.step()
+    return losses, _params(model), fn
+
+
+@pytest.mark.parametrize("opt_cls,kw", [
+    (ember.optim.SGD, {"lr": 0.1, "momentum": 0.9}),
+    (ember.optim.Adam, {"lr": 0.05}),
+    (ember.optim.AdamW, {"lr": 0.05, "weight_decay": 0.1}),
+])
+def test_learning_rate_schedule_is_followed(opt_cls, kw):
+    eager_losses, eager_params, _ = _run_with_scheduler(False, opt_cls, **kw)
+    jit_losses, jit_params, fn = _run_with_scheduler(True, opt_cls, **kw)
+    np.testing.assert_allclose(jit_losses, eager_losses, rtol=1e-12)
+    _assert_same_params(jit_params, eager_params)
+    assert len(fn.traces) == 4  # lr 0.1, 0.05, 0.025, 0.0125 (or the Adam values)
+
+
+def test_setting_lr_to_zero_stops_updates():
+    w = ember.zeros(1, requires_grad=True)
+    opt = ember.optim.SGD([w], lr=1.0)
+
+    @jit.function
+    def step(x):
+        opt.zero_grad()
+        (w * x).sum().backward()
+        opt.step()
+        return w
+
+    step(ember.ones(1))
+    step(ember.ones(1))
+    assert w.item() == -2.0
+    opt.param_groups[0]["lr"] = 0.0
+    for _ in range(3):
+        step(ember.ones(1))
+    assert w.item() == -2.0
+    opt.param_groups[0]["lr"] = 0.5
+    step(ember.ones(1))
+    assert w.item() == -2.5
+
+
+def test_eval_mode_after_tracing_in_train_mode():
+    model, xs, _ = _setup(dropout=0.5)
+
+    @jit.function
+    def forward(x):
+        return model(x)
+
+    x = xs[0]
+    forward(x)  # traced in training mode
+    model.eval()
+    np.testing.assert_array_equal(forward(x).detach().numpy(), model(x).detach().numpy())
+    np.testing.assert_array_equal(forward(x).detach().numpy(), model(x).detach().numpy())
+    model.train()
+    out = forward(x).detach().numpy()
+    dropped = (out != model.eval()(x).detach().numpy())
+    assert dropped.any()  # dropout is active again in the training-mode graph
+    assert len(forward.traces) == 2
+
+
+def test_training_attribute_assignment_is_seen():
+    model, xs, _ = _setup(dropout=0.5)
+
+    @jit.function
+    def forward(x):
+        return model(x)
+
+    forward(xs[0])
+    model[2].training = False  # only the dropout layer, set directly
+    expected = model(xs[0]).detach().numpy()
+    np.testing.assert_array_equal(forward(xs[0]).detach().numpy(), expected)
+
+
+def test_gradient_accumulation_with_grads_cleared_outside():
+    def run(traced):
+        w = ember.tensor([0.5, -1.0], dtype=ember.float64, requires_grad=True)
+
+        def step(x):
+            (w * x).sum().backward()
+            return w.grad.clone()
+
+        fn = jit.function(step) if traced else step
+        grads = []
+        for i in range(6):
+            if i % 2 == 0:
+                w.grad = None
+            grads.append(fn(ember.tensor([1.0, 2.0], dtype=ember.float64)).numpy())
+        return np.array(grads)
+
+    np.testing.assert_array_equal(run(True), run(False))
+    np.testing.assert_array_equal(run(True)[1], [2.0, 4.0])  # accumulated over two steps
+
+
+def test_code_that_reads_grad_is_traced_again_when_it_changes():
+    def run(traced):
+        w = ember.tensor([1.0, 2.0], dtype=ember.float64, requires_grad=True)
+
+        def step(x):
+            if w.grad is not None:  # Python branch on the .grad state
+                w.grad = None
+            (w * x * x).sum().backward()
+            return w.grad * 1
+
+        fn = jit.function(step) if traced else step
+        return [fn(ember.tensor([float(i), 1.0], dtype=ember.float64)).numpy() for i in range(5)]
+
+    np.testing.assert_array_equal(np.array(run(True)), np.array(run(False)))
+
+
+def test_jit_trace_raises_when_baked_state_changed():
+    model, xs, _ = _setup(dropout=0.5)
+    traced = jit.trace(model, xs[0])
+    model.eval()
+    with pytest.raises(jit.JitGuardError, match="traced in training mode"):
+        traced(xs[0])
+    model.train()
+    traced(xs[0])  # the traced state again: runs
+
+
+def test_jit_trace_raises_on_changed_grad_state():
+    w = ember.ones(2, requires_grad=True)
+
+    def step(x):
+        if w.grad is None:
+            (w * x).sum().backward()
+        return w.grad * 1
+
+    t = jit.trace(step, ember.ones(2))
+    with pytest.raises(jit.JitGuardError, match=r"\.grad .* was None"):
+        t(ember.ones(2))  # w.grad is set now
+    w.grad = None
+    np.testing.assert_array_equal(t(ember.full((2,), 3.0)).numpy(), [3.0, 3.0])
+
+
+def test_repeated_retraces_warn_once():
+    w = ember.zeros(1, requires_grad=True)
+    opt = ember.optim.SGD([w], lr=1.0)
+
+    @jit.function
+    def step(x):
+        opt.zero_grad()
+        (w * x).sum().backward()
+        opt.step()
+
+    step(ember.ones(1))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(10):
+            opt.param_groups[0]["lr"] = 0.5 + i
+            step(ember.ones(1))
+    messages = [str(c.message) for c in caught if issubclass(c.category, RuntimeWarning)]
+    assert len(messages) == 1 and "traced again 8 times" in messages[0]
+    assert len(step.traces) == 8  # the cache keeps the 8 most recent graphs
+
+
+def test_fast_path_resumes_after_state_changes():
+    model, xs, ys = _setup()
+    opt = ember.optim.SGD(model.parameters(), lr=0.1)
+
+    @jit.function
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step(xs[0], ys[0])
+    assert len(step._table) == 1
+    opt.param_groups[0]["lr"] = 0.1  # same value: the guard still holds, no retrace
+    step(xs[1], ys[1])
+    assert len(step.traces) == 1
