@@ -89,3 +89,18 @@ def test_save_load_dict_with_views_and_grad(tmp_path) -> None:
     np.testing.assert_array_equal(out["wt"].numpy(), np.arange(6.0).reshape(2, 3).T)
     assert tuple(out["s"].shape) == ()
     assert not out["w"].requires_grad
+
+
+def test_paths_that_flatten_to_the_same_name_keep_every_tensor(tmp_path):
+    p = tmp_path / "c.st"
+    obj = {"a.b": ember.tensor([1.0]), "a": {"b": ember.tensor([2.0]), "c": [ember.tensor([3.0])]},
+           1: ember.tensor([4.0]), "1": ember.tensor([5.0]), "a.c.0": ember.tensor([6.0])}
+    ember.save(obj, p)
+    back = ember.load(p)
+    assert list(back) == ["a.b", "a", 1, "1", "a.c.0"]
+    assert back["a.b"].tolist() == [1.0]
+    assert back["a"]["b"].tolist() == [2.0]
+    assert back["a"]["c"][0].tolist() == [3.0]
+    assert back[1].tolist() == [4.0]
+    assert back["1"].tolist() == [5.0]
+    assert back["a.c.0"].tolist() == [6.0]

@@ -48,6 +48,12 @@ Returns:
         py::arg("input"), py::arg("target"), py::arg("weight") = py::none(),
         py::arg("reduction") = "mean", py::arg("ignore_index") = -100,
         py::arg("label_smoothing") = 0.0);
+  m.def("_binary_cross_entropy",
+        [](const Tensor& x, const Tensor& t, std::optional<Tensor> w, const std::string& r) {
+          return binary_cross_entropy(x, t, opt(w), r);
+        },
+        py::arg("input"), py::arg("target"), py::arg("weight") = py::none(),
+        py::arg("reduction") = "mean");
   m.def("_binary_cross_entropy_with_logits",
         [](const Tensor& x, const Tensor& t, std::optional<Tensor> w, std::optional<Tensor> pw,
            const std::string& r) {

@@ -26,6 +26,13 @@ def _encode(obj: Any, tensors: dict, path: str) -> Any:
 
     if isinstance(obj, Tensor):
         key = path or "tensor"
+        if key in tensors:
+            # Distinct paths can flatten to one name ({"a.b": t} and {"a": {"b": u}}, or the keys
+            # 1 and "1"): later tensors get a numbered name, so none is overwritten.
+            n = 1
+            while f"{key}#{n}" in tensors:
+                n += 1
+            key = f"{key}#{n}"
         tensors[key] = np.asarray(obj.detach().numpy(), order="C")  # keeps 0-d tensors 0-d
         return {"__tensor__": key}
     if isinstance(obj, dict):

@@ -331,7 +331,39 @@ def test_binary_cross_entropy_matches_torch_and_clamps(reduction):
     assert_close(ep.grad, tp.grad)
 
 
+def test_binary_cross_entropy_gradient_at_saturated_probabilities_matches_torch():
+    # sigmoid(20) rounds to exactly 1 in float32: the gradient must stay finite (0 where p == t).
+    z = np.array([20.0, -20.0, 0.5, 30.0, -30.0], dtype=np.float32)
+    y = np.array([1.0, 0.0, 1.0, 0.0, 1.0], dtype=np.float32)
+    ez = ember.tensor(z, requires_grad=True)
+    tz = torch.tensor(z, requires_grad=True)
+    w = np.array([1.0, 2.0, 0.5, 1.0, 3.0], dtype=np.float32)
+    ey = ember.tensor(y, requires_grad=True)
+    ty = torch.tensor(y, requires_grad=True)
+    F.binary_cross_entropy(ez.sigmoid(), ey, weight=ember.tensor(w)).backward()
+    TF.binary_cross_entropy(tz.sigmoid(), ty, weight=torch.tensor(w)).backward()
+    assert np.isfinite(to_np(ez.grad)).all()
+    assert_close(ez.grad, tz.grad)
+    # The target's gradient is that of the loss as computed, with both logs clamped at -100
+    # (PyTorch leaves it -inf where p is exactly 0 or 1).
+    p = to_np(ez.sigmoid())
+    with np.errstate(divide="ignore"):
+        slope = np.maximum(np.log1p(-p.astype(np.float64)), -100) - np.maximum(np.log(p), -100)
+    np.testing.assert_allclose(to_np(ey.grad), w * slope / len(z), rtol=1e-5, atol=1e-6)
+    finite = np.isfinite(to_np(ty.grad))
+    np.testing.assert_allclose(to_np(ey.grad)[finite], to_np(ty.grad)[finite], rtol=1e-5)
+
+
+def test_binary_cross_entropy_gradcheck():
+    p = ember.tensor(np.array([0.2, 0.7, 0.45]), requires_grad=True)
+    t = ember.tensor(np.array([0.0, 1.0, 0.3]), requires_grad=True)
+    assert gradcheck(lambda a, b: F.binary_cross_entropy(a, b), (p, t))
+
+
 def test_binary_cross_entropy_rejects_out_of_range():
+    with pytest.raises(ValueError, match="binary_cross_entropy: all elements of input"):
+        F.binary_cross_entropy(ember.tensor([float("nan")]), ember.tensor([1.0]))
+
     with pytest.raises(ValueError, match="binary_cross_entropy: all elements of input"):
         F.binary_cross_entropy(ember.tensor([1.5]), ember.tensor([1.0]))
 
@@ -567,3 +599,26 @@ def test_layer_norm_constant_rows_and_multi_dim_shape():
     w = ember.randn(3, 4, dtype=ember.float64, requires_grad=True)
     b = ember.randn(3, 4, dtype=ember.float64, requires_grad=True)
     assert gradcheck(lambda a, c, d: F.layer_norm(a, (3, 4), c, d), (xx, w, b))
+
+
+@pytest.mark.parametrize("weight", [None, [1.0, 2.0, 3.0]])
+def test_cross_entropy_all_targets_ignored_with_label_smoothing(weight):
+    # NaN loss as in PyTorch (a mean over no targets), but a zero gradient, not NaN.
+    x = ember.zeros(2, 3, requires_grad=True)
+    tx = torch.zeros(2, 3, requires_grad=True)
+    kw = {} if weight is None else {"weight": weight}
+    el = F.cross_entropy(x, ember.tensor([-100, -100]), label_smoothing=0.1,
+                         **{k: ember.tensor(v) for k, v in kw.items()})
+    tl = TF.cross_entropy(tx, torch.tensor([-100, -100]), label_smoothing=0.1,
+                          **{k: torch.tensor(v) for k, v in kw.items()})
+    el.backward()
+    tl.backward()
+    assert np.isnan(el.item()) and np.isnan(tl.item())
+    np.testing.assert_array_equal(to_np(x.grad), np.zeros((2, 3), np.float32))
+    assert_close(x.grad, tx.grad)
+
+
+def test_nll_loss_float_target_error_does_not_offer_probabilities():
+    with pytest.raises(TypeError) as info:
+        F.nll_loss(ember.randn(3, 4).log_softmax(1), ember.tensor([0.0, 1.0, 2.0]))
+    assert str(info.value) == "nll_loss: expected class-index target of dtype int64, got float32"

@@ -368,3 +368,18 @@ def test_non_persistent_buffer_and_register_parameter():
     m.register_parameter("w", nn.Parameter(ember.ones(2)))
     assert list(m.state_dict()) == ["w"]
     assert [n for n, _ in m.named_buffers()] == ["tmp"]
+
+
+def test_numpy_or_list_input_error_names_the_op_and_types_without_dumping_values():
+    lin = nn.Linear(784, 10)
+    with pytest.raises(TypeError) as info:
+        lin(np.zeros((2, 784), np.float32))
+    msg = str(info.value)
+    assert msg.startswith("in Linear (")
+    assert "linear: expected ember.Tensor inputs" in msg
+    assert "numpy.ndarray(2, 784) float32" in msg
+    assert "ember.from_numpy" in msg
+    assert "_linear" not in msg and "array([" not in msg and "Parameter containing" not in msg
+    assert len(msg) < 600
+    with pytest.raises(TypeError, match=r"in Sequential\.0 .*called with \(list\)"):
+        nn.Sequential(nn.Linear(3, 2))([1.0, 2.0, 3.0])

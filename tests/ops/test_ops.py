@@ -513,3 +513,17 @@ def test_unary_special_values_match_torch(case: OpCase, dtype: str) -> None:
         tout = case.torch_fn(torch)(torch.from_numpy(a.copy())).numpy()
     rtol, atol = case.tol(dtype)
     np.testing.assert_allclose(out, tout, rtol=max(rtol, 1e-6), atol=atol, equal_nan=True)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+def test_clamp_with_min_above_max_gives_max(dtype) -> None:
+    # PyTorch defines clamp as min(max(x, min), max): every element becomes max.
+    x = ember.arange(6).to(getattr(ember, dtype))
+    np.testing.assert_array_equal(x.clamp(4, 2).numpy(), np.full(6, 2, NP_DTYPES[dtype]))
+    y = x.clone()
+    y.clamp_(4, 2)
+    np.testing.assert_array_equal(y.numpy(), np.full(6, 2, NP_DTYPES[dtype]))
+    if dtype != "int64":
+        v = ember.arange(6).to(getattr(ember, dtype)).requires_grad_()
+        v.clamp(4, 2).sum().backward()
+        np.testing.assert_array_equal(v.grad.numpy(), np.zeros(6, NP_DTYPES[dtype]))

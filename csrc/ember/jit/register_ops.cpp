@@ -96,6 +96,7 @@ EMBER_JIT_REGISTER(pad);
 EMBER_JIT_REGISTER(interpolate);
 EMBER_JIT_REGISTER_FLAGS(dropout2d, kRandom);
 EMBER_JIT_REGISTER(binary_cross_entropy_with_logits);
+EMBER_JIT_REGISTER(binary_cross_entropy);
 EMBER_JIT_REGISTER_FLAGS(sgd_step, kSideEffect);
 EMBER_JIT_REGISTER(adam_step);
 EMBER_JIT_REGISTER(adam_step_product);

@@ -121,6 +121,7 @@ EMBER_HD inline T clamp_val(T v, double lo, double hi) {
     if (v != v) return v;
   }
   double d = static_cast<double>(v);
+  if (lo > hi) return static_cast<T>(hi);  // min(max(v, lo), hi), as PyTorch defines it
   if (d < lo) return static_cast<T>(lo);
   if (d > hi) return static_cast<T>(hi);
   return v;

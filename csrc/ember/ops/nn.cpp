@@ -83,8 +83,11 @@ ClassLayout check_class_target(const Tensor& input, const Tensor& target, int64_
                                const char* op) {
   EMBER_CHECK_VALUE(input.dim() >= 1, op, ": expected input of shape (C), (N, C) or "
                     "(N, C, d1, ...), got shape ", input.sizes());
+  // Only cross_entropy also takes class probabilities (a floating target shaped like input).
+  const bool takes_probs = std::string(op) == "cross_entropy";
   EMBER_CHECK_TYPE(target.dtype() == DType::Int64, op, ": expected class-index target of dtype "
-                   "int64 (or a floating target of class probabilities), got ", target.dtype());
+                   "int64", takes_probs ? " (or a floating target of class probabilities)" : "",
+                   ", got ", target.dtype());
   const Shape& s = input.sizes();
   Shape expect;
   if (input.dim() == 1) {
@@ -401,6 +404,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& w
     } else {
       denom = sum(keep);
     }
+    // With every target ignored the loss is NaN through nll (as in PyTorch); dividing by 1
+    // here keeps that term's gradient 0 instead of 0 * inf = NaN.
+    if (denom.item<double>() == 0.0) denom = ones_like(denom);
     red = sum(smooth) / denom;
   }
   return nll * Scalar(1.0 - label_smoothing) +
@@ -528,6 +534,49 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
   Tensor mask = empty(x.sizes(), x.dtype(), x.device());
   cpu::dropout_mask(mask, p, gen ? *gen : default_generator());
   return x * mask;
+}
+
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
+                            const std::string& reduction) {
+  EMBER_TRACE(binary_cross_entropy, input, target, weight, reduction);
+  const char* op = "binary_cross_entropy";
+  detail::check_device(input, op);
+  check_floating(input, op, "input");
+  check_reduction(reduction, op);
+  EMBER_CHECK_VALUE(target.sizes() == input.sizes(), op, ": target size ", target.sizes(),
+                    " must be the same as input size ", input.sizes());
+  Tensor t = detail::convert(target, input.dtype());
+  Tensor y;
+  {
+    NoGradGuard guard;
+    Tensor p = input.detach();
+    // NaN counts as outside too (PyTorch raises for it as well).
+    Tensor inside = logical_and(ge(p, scalar_to_tensor(Scalar(0.0), p.dtype())),
+                                le(p, scalar_to_tensor(Scalar(1.0), p.dtype())));
+    EMBER_CHECK_VALUE(!any(logical_not(inside)).item<bool>(),
+                      op, ": all elements of input should be between 0 and 1");
+    Tensor log_p = clamp(log(p), Scalar(-100.0), std::nullopt);
+    Tensor log_q = clamp(log(Scalar(1.0) - p), Scalar(-100.0), std::nullopt);
+    Tensor td = t.detach();
+    y = neg(td * log_p + (Scalar(1.0) - td) * log_q);
+  }
+  y = record("BinaryCrossEntropyBackward0", y, {input, t}, [](const Ctx& c, const Tensor& g) {
+    const Tensor& p = c.input(0);
+    const Tensor& tt = c.input(1);
+    Tensor gp, gt;
+    if (c.needs_grad(0)) {
+      gp = g * (p - tt) / clamp(p * (Scalar(1.0) - p), Scalar(1e-12), std::nullopt);
+    }
+    if (c.needs_grad(1)) {
+      gt = g * (clamp(log(Scalar(1.0) - p), Scalar(-100.0), std::nullopt) -
+                clamp(log(p), Scalar(-100.0), std::nullopt));
+    }
+    return TensorList{gp, gt};
+  });
+  if (weight.defined()) y = y * detail::convert(weight, input.dtype());
+  if (reduction == "sum") return sum(y);
+  if (reduction == "mean") return mean(y);
+  return y;
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,

@@ -216,6 +216,11 @@ EMBER_API Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t 
 EMBER_API Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
                             const Tensor& bias, double eps);
 EMBER_API Tensor dropout(const Tensor& x, double p, bool training, Generator* gen = nullptr);
+/// Binary cross entropy of probabilities `input` in [0, 1] (ValueError otherwise), logs clamped at
+/// -100; the gradient is PyTorch's (input - target) / max(input (1 - input), 1e-12), finite at 0
+/// and 1.
+EMBER_API Tensor binary_cross_entropy(const Tensor& input, const Tensor& target,
+                                      const Tensor& weight, const std::string& reduction);
 EMBER_API Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
                                                   const Tensor& weight, const Tensor& pos_weight,
                                                   const std::string& reduction);

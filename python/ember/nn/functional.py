@@ -367,7 +367,11 @@ def binary_cross_entropy(
 ) -> Tensor:
     """Binary cross entropy of probabilities: ``-(t log p + (1 - t) log(1 - p))``.
 
-    Each log is clamped at -100 (like PyTorch), so ``p`` of exactly 0 or 1 gives a finite loss.
+    Each log is clamped at -100 (like PyTorch), so ``p`` of exactly 0 or 1 gives a finite loss,
+    and the gradient is PyTorch's ``(p - t) / max(p (1 - p), 1e-12)``: finite (0 where ``p`` equals
+    ``t``) for saturated probabilities. The target's gradient uses the same clamped logs, so it
+    is -100 rather than PyTorch's -inf where ``p`` is exactly 0 or 1. It can be traced by
+    ``ember.jit``.
 
     Args:
         input: probabilities in [0, 1], any shape.
@@ -378,14 +382,7 @@ def binary_cross_entropy(
     """
     _check_reduction(reduction, "binary_cross_entropy")
     _check_same_shape(input, target, "binary_cross_entropy")
-    if bool(_C.any(_C.logical_or(input < 0, input > 1)).item()):
-        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1")
-    log_p = _C.clamp(_C.log(input), -100.0, None)
-    log_q = _C.clamp(_C.log(1.0 - input), -100.0, None)
-    loss = -(target * log_p + (1.0 - target) * log_q)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+    return _C._binary_cross_entropy(input, target, weight, reduction)
 
 
 def binary_cross_entropy_with_logits(

@@ -122,6 +122,8 @@ class Module:
         except Exception as e:
             if getattr(e, "_ember_module_path", False):
                 raise
+            if isinstance(e, TypeError) and "incompatible function arguments" in str(e):
+                e = _binding_type_error(e, args, kwargs)
             annotated = _annotate(e, stack)
             if annotated is None:
                 raise
@@ -624,6 +626,38 @@ def _short_repr(m: Module) -> str:
     if any(True for _ in m.children()):
         return f"{m._get_name()}({m.extra_repr()})"
     return repr(m)
+
+
+def _describe_arg(a: Any) -> str:
+    """``Tensor(2, 784) float32``, ``numpy.ndarray(2, 784) float32``, ``list``: for messages."""
+    if isinstance(a, Tensor):
+        return f"Tensor{tuple(a.shape)} {str(a.dtype).replace('ember.', '')}"
+    shape = getattr(a, "shape", None)
+    if shape is not None:
+        return f"{type(a).__module__}.{type(a).__name__}{tuple(shape)} {getattr(a, 'dtype', '')}"
+    return type(a).__name__
+
+
+def _binding_type_error(e: TypeError, args: tuple, kwargs: dict) -> TypeError:
+    """pybind11's 'incompatible function arguments' error, which prints every argument in full
+    (whole weight matrices), rewritten to name the op and the module's argument types."""
+    msg = str(e)
+    op = msg.split("(", 1)[0].lstrip("_").strip() or "op"
+    given = ", ".join([_describe_arg(a) for a in args]
+                      + [f"{k}={_describe_arg(v)}" for k, v in kwargs.items()])
+    hint = ""
+    if any(not isinstance(a, Tensor) and (hasattr(a, "__array__") or isinstance(a, (list, tuple)))
+           for a in list(args) + list(kwargs.values())):
+        hint = ("; convert numpy arrays and lists to tensors first with ember.from_numpy(a) or "
+                "ember.tensor(a)")
+    expected = msg.split("supported:", 1)[1].split("Invoked with", 1)[0] if "supported:" in msg else ""
+    expected = " ".join(expected.split()).replace("ember._C.", "ember.")
+    if expected.startswith("1. ") and " 2. " not in expected:
+        expected = expected[3:]
+    text = f"{op}: expected ember.Tensor inputs, but the module was called with ({given}){hint}"
+    if expected:
+        text += f" (the op takes {expected})"
+    return TypeError(text)
 
 
 def _annotate(e: Exception, stack: list) -> Exception | None:
