@@ -6,10 +6,9 @@ The training step -- zero_grad, forward, loss, backward, Adam step -- is ordinar
 decorated with `@ember.jit.function`. Its first call for each input signature runs it eagerly
 while recording one static graph (forward, backward from the same per-op formulas, gradient
 accumulation and the fused Adam update); later calls run that graph in C++, one Python call per
-step. Python numbers such as the learning rate are baked into a graph, so the step takes the
-current learning rate as an argument: when the cosine schedule changes it, the new value is a new
-signature and the step is traced again (once per epoch here). The last, smaller batch of an
-epoch is another signature. `--mode eager` runs the same code without tracing, for comparison:
+step. A graph bakes in the optimizer's hyperparameters and checks them before each run: when the
+cosine schedule changes the learning rate, the step is traced again (once per epoch here). The
+last, smaller batch of an epoch is another input signature, with graphs of its own. `--mode eager` runs the same code without tracing, for comparison:
 both reach the same accuracy (about 97.5-98% after 5 epochs).
 """
 
@@ -85,8 +84,7 @@ def main(argv: list[str] | None = None) -> float:
     optimizer = ember.optim.Adam(model.parameters(), lr=args.lr)
     scheduler = ember.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
 
-    def train_step(images: ember.Tensor, labels: ember.Tensor, lr: float) -> ember.Tensor:
-        # `lr` is only part of the signature: a new learning rate means a new graph.
+    def train_step(images: ember.Tensor, labels: ember.Tensor) -> ember.Tensor:
         optimizer.zero_grad()
         loss = criterion(model(images), labels)
         loss.backward()
@@ -101,9 +99,8 @@ def main(argv: list[str] | None = None) -> float:
     for epoch in range(1, args.epochs + 1):
         t0 = time.perf_counter()
         running, batches = 0.0, 0
-        lr = optimizer.param_groups[0]["lr"]
         for images, labels in train_loader:
-            loss = step(images, labels, lr)
+            loss = step(images, labels)
             running += loss.item()
             batches += 1
         seconds = time.perf_counter() - t0
@@ -115,7 +112,7 @@ def main(argv: list[str] | None = None) -> float:
             f"{seconds:.1f} s"
         )
     if args.mode == "jit":
-        print(f"graphs traced: {len(step.traces)} ({step.traces[0].graph.num_nodes} nodes each)")
+        print(f"graphs kept: {len(step.traces)} ({step.traces[0].graph.num_nodes} nodes each)")
     print(f"final test accuracy: {accuracy * 100:.2f}%  training time {total_seconds:.1f} s")
     return accuracy
 

@@ -123,6 +123,22 @@ void init_jit(py::module_& m) {
         for (auto* v : g.params()) r.push_back(v->name());
         return r;
       })
+      .def("effects", [](const Graph& g) -> std::string {
+        bool effects = false;
+        for (const jit::Node* n : g.nodes()) {
+          const std::string& op = n->op();
+          if (op == "accumulate_grad" || op == "autograd_backward" || op == "clear_grad" ||
+              op.find("_step") != std::string::npos) {
+            return "backward";
+          }
+          if (n->flags() & (jit::kSideEffect | jit::kRandom | jit::kKeepsAutograd | jit::kInplace)) {
+            effects = true;
+          }
+        }
+        return effects ? "forward" : "none";
+      }, "What running the graph does besides computing its outputs: 'backward' (it calls "
+         "backward or an optimizer step), 'forward' (in-place writes, random draws, running "
+         "statistics) or 'none'. Read it before the passes, which add in-place writes.")
       .def("params", [](const Graph& g) {
         TensorList r;
         for (auto* v : g.params()) r.push_back(v->tensor());

@@ -143,6 +143,12 @@ class TracedFunction:
         # hyperparameters); checked before a run whenever such state changed since the last.
         self._guards: list[_guards.Guard] = []
         self._checked_epoch = -1
+        # How calls with grad enabled keep autograd working when the traced outputs required
+        # grad (set by _enable_autograd): None (graph outputs are plain), "recompute" (a node
+        # whose backward runs `_fn` again eagerly) or "eager" (the graph has effects a rerun
+        # would repeat, so `_fn` itself runs).
+        self._fn: Callable | None = None
+        self._autograd: str | None = None
         # n when the traced call was n positional tensors and nothing else, else -1.
         args_spec = in_spec[0] if isinstance(in_spec, tuple) and len(in_spec) == 2 else None
         simple = (isinstance(args_spec, tuple) and in_spec[1] == {}
@@ -182,7 +188,54 @@ class TracedFunction:
                 "changed since. Trace again (ember.jit.function does so by itself), or restore "
                 "the state"
             )
-        return _unflatten(self._out_spec, self._executor.run(flat))
+        return self._run(flat, args, kwargs)
+
+    def _enable_autograd(self, fn: Callable, traced_out: Any) -> None:
+        """Called after tracing (before the passes): when the traced call's outputs required
+        grad and the graph holds no backward of its own, later calls with grad enabled give
+        outputs that backpropagate into the inputs and captured parameters, as eager ones do."""
+        outs: list[Tensor] = []
+        _flatten(traced_out, outs)
+        if not any(o.requires_grad for o in outs):
+            return
+        effects = self.graph.effects()
+        if effects == "backward":
+            return  # a training step: its outputs' backward already ran inside the graph
+        self._fn = fn
+        self._autograd = "recompute" if effects == "none" else "eager"
+
+    def _run(self, flat: list[Tensor], args: tuple, kwargs: dict) -> Any:
+        if self._autograd is None or not _C.is_grad_enabled():
+            return _unflatten(self._out_spec, self._executor.run(flat))
+        params = [p for p in self.graph.params() if p.requires_grad]
+        inputs = [t for t in flat if t.requires_grad]
+        if not params and not inputs:
+            return _unflatten(self._out_spec, self._executor.run(flat))
+        if self._autograd == "eager":
+            return self._fn(*args, **kwargs)
+        outs = self._executor.run(flat)
+        diff = [o for o in outs if o.is_floating_point()]
+        fn, in_spec = self._fn, self._in_spec
+
+        def backward(*grads: Tensor) -> tuple:
+            """Runs the traced function again eagerly and backpropagates ``grads`` through it."""
+            from ..autograd import enable_grad, grad
+
+            fresh = [t.detach().requires_grad_() if t.requires_grad else t for t in flat]
+            targets = [f for f, t in zip(fresh, flat) if t.requires_grad] + params
+            with enable_grad():
+                re_args, re_kwargs = _unflatten(in_spec, fresh)
+                re_flat: list[Tensor] = []
+                _flatten(fn(*re_args, **re_kwargs), re_flat)
+                pairs = [(r, g) for r, g in zip([r for r in re_flat if r.is_floating_point()], grads)
+                         if g is not None and r.requires_grad]
+                if not pairs:
+                    return tuple(None for _ in targets)
+                return tuple(grad([r for r, _ in pairs], targets,
+                                  grad_outputs=[g for _, g in pairs], allow_unused=True))
+
+        _C._record_function(f"Traced{self.__name__}Backward", backward, inputs + params, diff)
+        return _unflatten(self._out_spec, outs)
 
     def signature(self) -> str:
         """The traced tensor signature, e.g. ``(f32[16, 784], i64[16])``."""
@@ -294,6 +347,14 @@ def trace(fn_or_module: Callable, example_inputs: Any, *, optimize: bool = True)
         function) raises ``RuntimeError`` naming the op that used it.
     Gradients accumulate as in eager code: ``optimizer.zero_grad()`` inside the traced step
     becomes part of the graph, and without it each run adds into ``.grad``.
+    Outputs backpropagate like eager ones when the result is called with grad enabled and the
+    recorded outputs required grad (a traced forward used in an eager training loop): the
+    graph computes them, and their backward runs the function again eagerly to get the
+    gradients of the inputs and captured parameters. A graph with effects of its own (in-place
+    writes such as batch-norm running statistics, random draws) runs the function eagerly
+    instead, so the effects happen once. Under ``ember.no_grad()`` only the graph runs and the
+    outputs are plain; a graph that calls ``backward()`` itself returns plain outputs too.
+    Graphs read back by ``load`` have no Python function, so their outputs are always plain.
 
     Args:
         fn_or_module: a function or ``nn.Module`` taking tensors (and other values).
@@ -319,13 +380,14 @@ def trace(fn_or_module: Callable, example_inputs: Any, *, optimize: bool = True)
     args = example_inputs if isinstance(example_inputs, tuple) else (example_inputs,)
     from ..nn import Module
 
-    graph, in_spec, out_spec, _, guards = _trace_call(fn_or_module, args, {})
+    graph, in_spec, out_spec, out, guards = _trace_call(fn_or_module, args, {})
     if isinstance(fn_or_module, Module):
         _name_module_params(graph, fn_or_module)
         traced: TracedFunction = TracedModule(fn_or_module, graph, in_spec, out_spec)
     else:
         traced = TracedFunction(graph, in_spec, out_spec, getattr(fn_or_module, "__name__", "fn"))
     traced._guards = guards
+    traced._enable_autograd(fn_or_module, out)
     if optimize:
         traced.run_passes()
     return traced
@@ -405,24 +467,25 @@ class _CachedFunction:
                 if traced._failed_guard() is not None:
                     continue
                 try:
-                    result = traced._executor.run(flat)
+                    result = traced._run(flat, args, kwargs)
                 except JitGuardError:
                     continue
                 if i:
                     graphs.insert(0, graphs.pop(i))
-                if table_key is not None:
+                if table_key is not None and traced._autograd is None:
                     self._table.add(table_key, traced, isinstance(traced._out_spec, _Leaf))
-                return _unflatten(traced._out_spec, result)
+                return result
             self._note_guard_retrace()
         graph, in_spec, out_spec, out, guards = _trace_call(self._fn, args, kwargs)
         traced = TracedFunction(graph, in_spec, out_spec, getattr(self._fn, "__name__", "fn"))
         traced._guards = guards
+        traced._enable_autograd(self._fn, out)
         if self._optimize:
             traced.run_passes()
         graphs = self._cache.setdefault(key, [])
         graphs.insert(0, traced)
         del graphs[_MAX_GRAPHS_PER_SIGNATURE:]
-        if table_key is not None:
+        if table_key is not None and traced._autograd is None:
             self._table.add(table_key, traced, isinstance(traced._out_spec, _Leaf))
         return out
 

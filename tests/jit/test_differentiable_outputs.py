@@ -1,0 +1,119 @@
+"""Outputs of a traced forward backpropagate like eager ones: into the inputs that require grad
+and into the captured parameters (by running the function again eagerly in backward, or eagerly
+outright when the graph writes state such as running statistics)."""
+
+import ember
+import ember.nn as nn
+import ember.nn.functional as F
+import numpy as np
+from ember import jit
+
+
+def _np(t):
+    return t.detach().numpy().copy()
+
+
+def _grads(model):
+    return [_np(p.grad) for p in model.parameters()]
+
+
+def test_traced_module_output_gradients_reach_the_parameters():
+    ember.manual_seed(0)
+    lin = nn.Linear(3, 2).double()
+    x = ember.randn(4, 3, dtype=ember.float64)
+    y = ember.randn(4, 2, dtype=ember.float64)
+    traced = jit.trace(lin, x)
+
+    def loss_of(out):
+        return F.mse_loss(out, y) + 0.01 * (lin.weight ** 2).sum()
+
+    loss_of(lin(x)).backward()
+    eager = _grads(lin)
+    lin.zero_grad()
+    out = traced(x)
+    assert out.requires_grad and "TracedLinearBackward" in repr(out.grad_fn)
+    loss_of(out).backward()
+    for a, b in zip(_grads(lin), eager):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_gradient_of_a_traced_function_with_respect_to_its_input():
+    w = ember.tensor([[1.0, -2.0], [0.5, 3.0]], dtype=ember.float64, requires_grad=True)
+
+    def f(x, scale):
+        return (x @ w).tanh() * scale
+
+    x0 = ember.randn(5, 2, dtype=ember.float64, requires_grad=True)
+    t = jit.trace(f, (x0, 2.0))
+    x = ember.randn(5, 2, dtype=ember.float64, requires_grad=True)
+    (t(x, 2.0) ** 2).sum().backward()
+    gx, gw = _np(x.grad), _np(w.grad)
+    x.grad = None
+    w.grad = None
+    (f(x, 2.0) ** 2).sum().backward()
+    np.testing.assert_allclose(gx, _np(x.grad), rtol=1e-12)
+    np.testing.assert_allclose(gw, _np(w.grad), rtol=1e-12)
+
+
+def test_batchnorm_module_trains_eagerly_when_grad_is_enabled():
+    ember.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU()).double()
+    twin = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU()).double()
+    twin.load_state_dict(model.state_dict())
+    x = ember.randn(6, 3, dtype=ember.float64)
+    traced = jit.trace(model, x)
+    # The trace itself ran once: bring the twin to the same running statistics.
+    twin(x)
+    for _ in range(3):
+        traced(x).sum().backward()
+        twin(x).sum().backward()
+    for (k, a), b in zip(model.state_dict().items(), twin.state_dict().values()):
+        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-12, err_msg=k)
+    for a, b in zip(_grads(model), _grads(twin)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_no_grad_calls_run_the_graph_and_return_plain_tensors():
+    lin = nn.Linear(3, 2)
+    x = ember.randn(4, 3)
+    traced = jit.trace(lin, x)
+    with ember.no_grad():
+        out = traced(x)
+    assert not out.requires_grad and out.grad_fn is None
+    np.testing.assert_array_equal(out.numpy(), _np(lin(x)))
+
+
+def test_jit_function_forward_inside_an_eager_training_loop_matches_eager():
+    def run(traced):
+        ember.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2)).double()
+        opt = ember.optim.Adam(model.parameters(), lr=0.01)
+        fwd = jit.function(lambda x: model(x)) if traced else model
+        for i in range(5):
+            x = ember.full((3, 4), 0.1 * i, dtype=ember.float64) + ember.arange(4, dtype=ember.float64)
+            opt.zero_grad()
+            (fwd(x) ** 2).mean().backward()
+            opt.step()
+        return [_np(p) for p in model.parameters()]
+
+    for a, b in zip(run(True), run(False)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_training_step_graph_outputs_stay_plain():
+    lin = nn.Linear(3, 1)
+    opt = ember.optim.SGD(lin.parameters(), lr=0.1)
+
+    @jit.function
+    def step(x):
+        opt.zero_grad()
+        loss = lin(x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    x = ember.randn(2, 3)
+    step(x)
+    out = step(x)
+    assert out.grad_fn is None  # its backward already ran inside the graph
+    assert len(step._table) == 1  # and the call table runs it
