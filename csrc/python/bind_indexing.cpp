@@ -119,6 +119,8 @@ Item parse_item(py::handle h, const char* op) {
   if (PyList_Check(o) || PyTuple_Check(o)) {
     it.kind = Item::Array;
     it.t = index_array(h, op);
+    // A literal of the code, like a Python number: ember.jit bakes it in as a constant.
+    it.t.impl()->set_wrapped_number(true);
     return it;
   }
   throw IndexError(detail::str(

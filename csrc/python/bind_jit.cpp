@@ -193,7 +193,7 @@ void init_jit(py::module_& m) {
       }, py::arg("min_numel") = 16);
 
   py::class_<jit::Trace>(m, "_JitTrace")
-      .def("end", &jit::Trace::end)
+      .def("end", &jit::Trace::end, py::arg("outputs"), py::arg("state") = TensorList{})
       .def("abort", &jit::Trace::abort)
       .def_property_readonly("active", &jit::Trace::active);
   m.def("_jit_begin", [](const TensorList& inputs, const std::vector<std::string>& names) {

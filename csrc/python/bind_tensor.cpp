@@ -39,9 +39,24 @@ DType dtype_from_numpy(const py::dtype& dt) {
                               "float32 and float64 (convert with arr.astype(...))"));
 }
 
+// jit::check_not_tracing, naming the Python line that asked for the values (inside a library
+// function such as clip_grad_norm_, the user cannot otherwise tell which call was at fault).
+void check_not_tracing_here(const char* what) {
+  if (!jit::is_tracing()) return;
+  std::string msg = what;
+  if (PyFrameObject* f = PyEval_GetFrame()) {
+    PyCodeObject* code = PyFrame_GetCode(f);
+    msg += detail::str(" (in ", py::str(code->co_name).cast<std::string>(), " at ",
+                       py::str(code->co_filename).cast<std::string>(), ":",
+                       PyFrame_GetLineNumber(f), ")");
+    Py_DECREF(code);
+  }
+  jit::check_not_tracing(msg.c_str());
+}
+
 // Zero-copy view of a CPU tensor as a numpy array that keeps the storage alive.
 py::array to_numpy(const Tensor& t) {
-  jit::check_not_tracing("Tensor.numpy()");
+  check_not_tracing_here("Tensor.numpy()");
   EMBER_CHECK(!t.requires_grad(), "numpy: can't call numpy() on a tensor that requires grad; use "
               "tensor.detach().numpy() instead");
   EMBER_CHECK_NOT_IMPL(t.device().is_cpu(), "numpy: only CPU tensors convert to numpy");
@@ -345,10 +360,10 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
         }
         return t;
       })
-      .def("item", [](const Tensor& t) { jit::check_not_tracing("Tensor.item()"); return t.item(); },
+      .def("item", [](const Tensor& t) { check_not_tracing_here("Tensor.item()"); return t.item(); },
            "The value of a one-element tensor as a Python number.")
       .def("numpy", &to_numpy, "A numpy array sharing this tensor's memory (CPU, no grad).")
-      .def("_numpy_view", [](const Tensor& t) { jit::check_not_tracing("Tensor.tolist()/printing"); return to_numpy(t.detach()); })
+      .def("_numpy_view", [](const Tensor& t) { check_not_tracing_here("Tensor.tolist()/printing"); return to_numpy(t.detach()); })
       .def("__len__", [](const Tensor& t) {
         if (t.dim() == 0) throw TypeError("len() of a 0-d tensor");
         return t.sizes()[0];
@@ -356,11 +371,11 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
       .def("__bool__", [](const Tensor& t) {
         EMBER_CHECK_VALUE(t.numel() == 1, "bool: the truth value of a tensor with ", t.numel(),
                           " elements is ambiguous; use .any() or .all()");
-        jit::check_not_tracing("bool(tensor) (e.g. `if tensor:`)");
+        check_not_tracing_here("bool(tensor) (e.g. `if tensor:`)");
         return t.item().to<bool>();
       })
-      .def("__float__", [](const Tensor& t) { jit::check_not_tracing("float(tensor)"); return t.item().to_double(); })
-      .def("__int__", [](const Tensor& t) { jit::check_not_tracing("int(tensor)"); return t.item().to_int(); })
+      .def("__float__", [](const Tensor& t) { check_not_tracing_here("float(tensor)"); return t.item().to_double(); })
+      .def("__int__", [](const Tensor& t) { check_not_tracing_here("int(tensor)"); return t.item().to_int(); })
       .def("__index__", [](const Tensor& t) {
         EMBER_CHECK_TYPE(is_integral(t.dtype(), true) && t.numel() == 1,
                          "only integer tensors of a single element can be converted to an index");

@@ -59,3 +59,41 @@ def test_clip_grad_value():
     clip_grad_value_(ps, 1.0)
     torch.nn.utils.clip_grad_value_(ts, 1.0)
     np.testing.assert_array_equal(to_np(ps[0].grad), ts[0].grad.numpy())
+
+
+def test_clip_grad_norm_inside_a_traced_training_step_matches_eager():
+    import ember.nn.functional as F
+    from ember import jit
+
+    def run(traced):
+        ember.manual_seed(0)
+        model = nn.Linear(4, 3).double()
+        opt = ember.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            F.mse_loss(model(x), y).backward()
+            norm = nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+            opt.step()
+            return norm
+
+        fn = jit.function(step) if traced else step
+        norms = []
+        for i in range(6):
+            x = ember.full((5, 4), 0.3 * i, dtype=ember.float64) + ember.eye(5, 4, dtype=ember.float64)
+            norms.append(float(fn(x, ember.ones(5, 3, dtype=ember.float64) * i)))
+        return norms, [p.detach().numpy() for p in model.parameters()]
+
+    (n1, p1), (n2, p2) = run(True), run(False)
+    np.testing.assert_allclose(n1, n2, rtol=1e-12)
+    assert max(n2) > 0.5 and min(n2) < 0.5  # both the clipping and the pass-through case
+    for a, b in zip(p1, p2):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_item_while_tracing_names_the_calling_line():
+    from ember import jit
+
+    bn = nn.BatchNorm1d(3, momentum=None)
+    with pytest.raises(RuntimeError, match=r"Tensor\.item\(\) \(in forward at .*batchnorm\.py:\d+\)"):
+        jit.trace(bn, ember.randn(4, 3))

@@ -383,15 +383,24 @@ void stop(TraceState* st) {
 // State the traced code created lazily (an optimizer's first step makes its moment buffers and
 // step counters with zeros_like/zeros) must persist across runs: such a tensor, written in place
 // later in the trace and still referenced after it (by the optimizer), becomes a captured param
-// holding its current value instead of being re-created on every run.
-void capture_lazy_state(TraceState* st) {
+// holding its current value instead of being re-created on every run. Only tensors the caller
+// names as state count: a clone the function writes into and returns, or that autograd saved
+// (`y = x.clone(); y[idx] = 0; return (y * w).sum()`), is a result made by every run.
+void capture_lazy_state(TraceState* st, const TensorList& returned, const TensorList& state) {
   Graph& g = *st->graph;
   std::unordered_map<const TensorImpl*, const std::shared_ptr<TensorImpl>*> kept;
   for (const auto& p : st->keep) kept[p.get()] = &p;
   std::unordered_set<const Value*> outputs(g.outputs().begin(), g.outputs().end());
+  std::unordered_set<const StorageImpl*> returned_storage, state_storage;
+  for (const Tensor& t : returned) returned_storage.insert(t.impl()->storage().get());
+  for (const Tensor& t : state) {
+    if (t.defined()) state_storage.insert(t.impl()->storage().get());
+  }
   auto alive_outside = [&](const Value* v) -> std::shared_ptr<TensorImpl> {
     auto it = st->first_impl.find(v);
     if (it == st->first_impl.end() || outputs.count(v)) return nullptr;
+    const StorageImpl* storage = it->second->storage().get();
+    if (returned_storage.count(storage) || !state_storage.count(storage)) return nullptr;
     auto k = kept.find(it->second);
     if (k == kept.end()) return nullptr;
     // `keep` holds one reference; anything more is held by the program (optimizer state).
@@ -437,7 +446,7 @@ Trace::~Trace() {
 
 bool Trace::active() const { return state_ && detail::tls_owner == state_.get(); }
 
-std::shared_ptr<Graph> Trace::end(const TensorList& outputs) {
+std::shared_ptr<Graph> Trace::end(const TensorList& outputs, const TensorList& state) {
   EMBER_CHECK(active(), "jit.trace: the trace is not active on this thread");
   TraceState* st = state_.get();
   {
@@ -449,7 +458,7 @@ std::shared_ptr<Graph> Trace::end(const TensorList& outputs) {
       EMBER_CHECK(t.defined(), "jit.trace: the traced function returned an undefined tensor");
       st->graph->add_output(st->lookup(t, "the traced function's return"));
     }
-    capture_lazy_state(st);
+    capture_lazy_state(st, outputs, state);
     st->graph->remove_unused_leaves();
     st->graph->renumber();
   }

@@ -35,8 +35,11 @@ class EMBER_API UntracedTensorError : public Error {
 class EMBER_API Trace {
  public:
   ~Trace();
-  /// Stops recording and returns the graph whose outputs are `outputs`.
-  std::shared_ptr<Graph> end(const TensorList& outputs);
+  /// Stops recording and returns the graph whose outputs are `outputs`. `state` lists the
+  /// tensors that hold state across calls (an optimizer's moment buffers): one the trace created
+  /// and then wrote in place becomes a captured param holding its current value, where other
+  /// tensors created in the trace are made again by every run.
+  std::shared_ptr<Graph> end(const TensorList& outputs, const TensorList& state = {});
   /// Stops recording and throws the graph away.
   void abort();
   bool active() const;

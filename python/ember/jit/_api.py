@@ -302,13 +302,27 @@ def _trace_call(fn: Callable, args: tuple, kwargs: dict, names: list[str] | None
         out = fn(*args, **kwargs)
         out_flat: list[Tensor] = []
         out_spec = _flatten(out, out_flat)
-        graph = tr.end(out_flat)
+        graph = tr.end(out_flat, _optimizer_state(guards))
     except BaseException:
         tr.abort()
         raise
     finally:
         _guards.state.sink = None
     return graph, in_spec, out_spec, out, guards
+
+
+def _optimizer_state(guards: list[_guards.Guard]) -> list[Tensor]:
+    """The tensors in the state of every optimizer that stepped during the trace (moment buffers,
+    step counts): state its first step may have created, which later runs must update."""
+    out: list[Tensor] = []
+    for g in guards:
+        opt = g.ref() if g.kind == "optimizer" else None
+        if opt is None:
+            continue
+        for st in opt.state.values():
+            if isinstance(st, dict):
+                out.extend(v for v in st.values() if isinstance(v, Tensor))
+    return out
 
 
 def _name_module_params(graph: Any, module: Any) -> None:

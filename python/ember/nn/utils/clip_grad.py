@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-import numpy as np
-
 from ..._C import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
@@ -49,26 +47,26 @@ def clip_grad_norm_(
     if not grads:
         return full((), 0.0)
     with no_grad():
+        dtype = grads[0].dtype
         if math.isinf(norm_type):
-            total = full(
-                (),
-                max(float(np.abs(g.detach().numpy()).max(initial=0.0)) for g in grads),
-                dtype=grads[0].dtype,
-            )
+            per = [_C.abs(g).max().to(dtype) for g in grads if g.numel() > 0]
+            total = stack(per).max() if per else full((), 0.0, dtype=dtype)
         else:
-            per = stack([(_C.abs(g) ** norm_type).sum().to(grads[0].dtype) for g in grads])
+            per = stack([(_C.abs(g) ** norm_type).sum().to(dtype) for g in grads])
             total = per.sum() ** (1.0 / norm_type)
-        tval = float(total.item())
-        if error_if_nonfinite and (math.isnan(tval) or math.isinf(tval)):
-            raise RuntimeError(
-                f"The total norm of order {norm_type} for gradients from `parameters` is "
-                "non-finite, so it cannot be clipped. To disable this error and scale the "
-                "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
-            )
-        coef = max_norm / (tval + 1e-6)
-        if coef < 1.0:
-            for g in grads:
-                g.mul_(coef)
+        if error_if_nonfinite:
+            tval = float(total.item())
+            if math.isnan(tval) or math.isinf(tval):
+                raise RuntimeError(
+                    f"The total norm of order {norm_type} for gradients from `parameters` is "
+                    "non-finite, so it cannot be clipped. To disable this error and scale the "
+                    "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
+                )
+        # Every gradient is scaled by min(max_norm / (total + 1e-6), 1), as PyTorch does: a factor
+        # of exactly 1 leaves it unchanged, and no value is read back, so ember.jit can trace it.
+        coef = _C.clamp(max_norm / (total + 1e-6), None, 1.0)
+        for g in grads:
+            g.mul_(coef.to(g.dtype))
     return total
 
 
