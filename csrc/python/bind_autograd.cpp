@@ -31,8 +31,26 @@ class PyFunctionNode : public autograd::Node {
     EMBER_CHECK_VALUE(out.size() >= n, name_, ".backward returned ", out.size(),
                       " gradients but forward took ", n, " tensor inputs");
     out.resize(n);
+    for (size_t i = 0; i < n && i < input_sizes_.size(); ++i) {
+      if (!out[i].defined() || !input_sizes_[i] || out[i].sizes() == *input_sizes_[i]) continue;
+      // A gradient broadcast over the input's shape is summed back to it (PyTorch does the
+      // same); any other shape is an error in the Function.
+      const Shape& want = *input_sizes_[i];
+      const Shape& got = out[i].sizes();
+      bool expandable = got.size() >= want.size();
+      for (size_t k = 0; expandable && k < want.size(); ++k) {
+        const int64_t w = want[want.size() - 1 - k], g = got[got.size() - 1 - k];
+        expandable = w == g || w == 1;
+      }
+      EMBER_CHECK_VALUE(expandable, name_, ".backward returned a gradient of shape ", got,
+                        " for input ", i, ", which has shape ", want,
+                        "; return one gradient per input, shaped like that input");
+      out[i] = sum_to(out[i], want);
+    }
     return out;
   }
+  /// The shapes of the forward's tensor inputs (none for non-tensor arguments).
+  std::vector<std::optional<Shape>> input_sizes_;
   std::string name() const override { return name_; }
   void release_variables() override {
     py::gil_scoped_acquire gil;
@@ -93,9 +111,12 @@ void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
           auto node = std::make_shared<PyFunctionNode>(std::move(backward), name);
           for (const auto& in : inputs) {
             if (py::isinstance<Tensor>(in)) {
-              node->next_edges_mut().push_back(autograd::gradient_edge(in.cast<Tensor>()));
+              const Tensor& t = in.cast<const Tensor&>();
+              node->next_edges_mut().push_back(autograd::gradient_edge(t));
+              node->input_sizes_.emplace_back(t.sizes());
             } else {
               node->next_edges_mut().push_back(autograd::Edge{});
+              node->input_sizes_.emplace_back(std::nullopt);
             }
           }
           for (uint32_t i = 0; i < outputs.size(); ++i) {

@@ -183,3 +183,30 @@ def test_gradcheck_passes_multi_output_and_requires_grad_inputs() -> None:
     assert gradcheck(lambda t: SplitTwo.apply(t), [_x([0.1, 0.4])])
     with pytest.raises(ValueError, match="no input has requires_grad=True"):
         gradcheck(lambda t: t * 2, [ember.ones(2, dtype=ember.float64)])
+
+
+def test_backward_gradient_of_the_wrong_shape_raises_and_broadcast_ones_are_summed():
+    class Bad(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.sum()  # 0-d for a (2,) input
+
+    class Broadcast(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.expand(3, 2) * 2
+
+    x = ember.ones(2, requires_grad=True)
+    with pytest.raises(ValueError, match=r"BadBackward\.backward returned a gradient of shape \(\) "
+                                         r"for input 0, which has shape \(2,\)"):
+        Bad.apply(x).sum().backward()
+    Broadcast.apply(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])  # three copies of 2 * 1, summed

@@ -622,3 +622,18 @@ def test_nll_loss_float_target_error_does_not_offer_probabilities():
     with pytest.raises(TypeError) as info:
         F.nll_loss(ember.randn(3, 4).log_softmax(1), ember.tensor([0.0, 1.0, 2.0]))
     assert str(info.value) == "nll_loss: expected class-index target of dtype int64, got float32"
+
+
+@pytest.mark.parametrize("row", [[float("inf"), 1.0], [float("inf"), float("inf")],
+                                 [float("-inf"), 1.0], [float("nan"), 1.0],
+                                 [float("-inf"), float("-inf")], [3.0, -1.0]])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("layout", ["row", "strided"])
+def test_softmax_of_infinite_and_nan_entries_matches_torch(row, name, layout):
+    e, t = ember.tensor([row] * 3), torch.tensor([row] * 3)
+    dim = 1
+    if layout == "strided":  # the softmax dim is not the last one
+        e, t, dim = e.T.contiguous(), t.T.contiguous(), 0
+    a, b = to_np(getattr(F, name)(e, dim)), getattr(TF, name)(t, dim).numpy()
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+    np.testing.assert_allclose(a[~np.isnan(a)], b[~np.isnan(b)], rtol=1e-5, atol=1e-7)

@@ -93,7 +93,9 @@ double row_exp_sum(T* y, const T* x, int64_t n, T m) {
 template <typename T>
 void softmax_row(T* y, const T* x, int64_t n, bool log) {
   T m = row_max(x, n);
-  if (!std::isfinite(m)) m = std::isnan(m) ? m : T(0);
+  // A row of -inf only: shift by 0 (all results NaN, as in PyTorch). A +inf max stays, so the
+  // row comes out NaN as in PyTorch (inf - inf), rather than a 0 next to a NaN.
+  if (std::isinf(m) && m < 0) m = T(0);
   if (log) {
     const T ls = static_cast<T>(std::log(row_exp_sum<T>(nullptr, x, n, m)));
     for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - m) - ls;
@@ -113,7 +115,7 @@ void softmax_strided(T* y, const T* x, int64_t n, int64_t inner, bool log) {
     for (int64_t i = 0; i < inner; ++i) m[i] = xr[i] > m[i] ? xr[i] : m[i];
   }
   for (int64_t i = 0; i < inner; ++i) {
-    if (!std::isfinite(m[i])) m[i] = std::isnan(m[i]) ? m[i] : T(0);
+    if (std::isinf(m[i]) && m[i] < 0) m[i] = T(0);  // as in softmax_row
   }
   // exp into y first (log_softmax overwrites it below), then accumulate: two simple loops
   // vectorize where one mixed-precision loop would not.
