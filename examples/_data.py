@@ -11,6 +11,9 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def mnist_root(data_dir: str | None) -> tuple[str, bool]:
     """Returns (root folder, whether to download into it)."""
     if data_dir:
+        if not os.path.isdir(data_dir):
+            raise SystemExit(f"--data-dir {data_dir}: no such folder; give the folder that holds "
+                             "the MNIST files (train-images-idx3-ubyte.gz and the others)")
         return data_dir, False
     if os.environ.get("EMBER_DATA"):
         return os.environ["EMBER_DATA"], False

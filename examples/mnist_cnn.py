@@ -1,6 +1,6 @@
 """Train a small convolutional network on MNIST the PyTorch way, with ember.
 
-    python examples/mnist_cnn.py [--epochs 3] [--batch-size 64] [--limit N] [--data-dir DIR]
+    python examples/mnist_cnn.py [--epochs 3] [--batch-size 64] [--train-limit N] [--data-dir DIR]
 
 Two convolution blocks (3x3 conv, batch norm, ReLU, 2x2 max-pool; 32 then 64 channels,
 ``--width`` scales them), dropout, and a dense head (3136-128-10), trained with CrossEntropyLoss and Adam under a one-cycle style
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
     parser.add_argument("--width", type=int, default=32,
                         help="channels of the first block (the second has twice as many)")
-    parser.add_argument("--limit", type=int, default=0,
+    parser.add_argument("--train-limit", "--limit", dest="train_limit", type=int, default=0,
                         help="train on the first N images only (0 = all 60,000)")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--seed", type=int, default=0)
@@ -80,8 +80,8 @@ def main(argv: list[str] | None = None) -> float:
     root, download = mnist_root(args.data_dir)
     train_set = MNIST(root, train=True, download=download)
     test_set = MNIST(root, train=False, download=download)
-    if args.limit:
-        train_set = ember.utils.data.Subset(train_set, range(args.limit))
+    if args.train_limit:
+        train_set = ember.utils.data.Subset(train_set, range(args.train_limit))
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
     test_loader = DataLoader(test_set, batch_size=1000)
 

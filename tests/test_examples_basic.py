@@ -61,7 +61,8 @@ def test_logistic_regression_mnist_0_vs_1():
     data = _mnist_dir()
     if data is None:
         pytest.skip(
-            f"real MNIST files not found (looked in {REPO.parent / 'shared/datasets/mnist'})"
+            f"real MNIST files not found (looked in $EMBER_DATA and "
+            f"{REPO.parent / 'shared/datasets/mnist'}; set EMBER_DATA to the MNIST folder)"
         )
     out = _run("logistic_regression.py", "--data-dir", str(data))
     assert "train: 12665 images, test: 2115 images, 784 features" in out

@@ -12,7 +12,10 @@ MNIST_DIR = os.environ.get("EMBER_DATA") or os.path.normpath(
 )
 
 
-@pytest.mark.skipif(not os.path.isdir(MNIST_DIR), reason=f"real MNIST not found at {MNIST_DIR}")
+@pytest.mark.skipif(
+    not os.path.isdir(MNIST_DIR),
+    reason=f"real MNIST not found at {MNIST_DIR} (set EMBER_DATA to the MNIST folder)",
+)
 def test_mnist_mlp_one_epoch_reaches_95_percent(capsys):
     sys.path.insert(0, os.path.join(REPO, "examples"))
     try:

@@ -337,6 +337,16 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
                         jit::note_grad_read(t);
                       }
                       Tensor g = t.grad();
+                      if (!g.defined() && !t.is_leaf() && !t.retains_grad()) {
+                        if (PyErr_WarnEx(PyExc_UserWarning,
+                                         "The .grad attribute of a tensor that is not a leaf is "
+                                         "being read; backward() does not fill it in, so it is "
+                                         "None. Call .retain_grad() on the tensor before "
+                                         "backward() to keep its gradient, or read the .grad of "
+                                         "the leaf tensors instead.", 1) != 0) {
+                          throw py::error_already_set();
+                        }
+                      }
                       return g.defined() ? py::cast(g) : py::none();
                     },
                     [](const Tensor& t, py::object g) {

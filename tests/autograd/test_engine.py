@@ -203,7 +203,8 @@ def test_retain_grad_on_non_leaf() -> None:
     np.testing.assert_allclose(h.grad.numpy(), [6.0, 12.0])
     np.testing.assert_allclose(x.grad.numpy(), [18.0, 36.0])
     plain = x * 2
-    assert plain.grad is None
+    with pytest.warns(UserWarning, match="not a leaf"):
+        assert plain.grad is None
 
 
 def test_retain_grad_accumulates_over_backwards() -> None:
@@ -342,3 +343,19 @@ def test_concurrent_backward_into_shared_leaf_loses_nothing() -> None:
     for t in threads:
         t.join()
     np.testing.assert_array_equal(x.grad.numpy(), np.full(10_000, 4 * 100 * 2.0))
+
+
+def test_reading_grad_of_a_non_leaf_warns_like_torch() -> None:
+    import warnings
+
+    x = ember.ones(2, requires_grad=True)
+    y = x * 2
+    with pytest.warns(UserWarning, match=r"not a leaf .*retain_grad\(\)"):
+        assert y.grad is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert x.grad is None  # a leaf: no warning
+        y.retain_grad()
+        assert y.grad is None  # retained: no warning either
+        y.sum().backward()
+        np.testing.assert_array_equal(y.grad.numpy(), [1.0, 1.0])

@@ -25,6 +25,7 @@ def mnist_dir() -> Path:
     d = find_mnist_dir()
     if d is None:
         pytest.skip(
-            f"real MNIST files not found (looked in {_REPO.parent / 'shared/datasets/mnist'})"
+            f"real MNIST files not found (looked in $EMBER_DATA and "
+            f"{_REPO.parent / 'shared/datasets/mnist'}; set EMBER_DATA to the MNIST folder)"
         )
     return d

@@ -483,3 +483,9 @@ def test_clone_written_in_place_is_a_result_not_captured_state():
             x = ember.randn(3, 2)
             with ember.no_grad():
                 np.testing.assert_array_equal(_np(t(x)), _np(f(x)))
+
+
+def test_call_with_more_tensors_than_traced_says_so():
+    t = jit.trace(nn.Linear(3, 2), ember.ones(2, 3))
+    with pytest.raises(ValueError, match=r"traced for 1 tensor argument\(s\).*called with 2"):
+        t(ember.ones(2, 3), ember.ones(2, 3))

@@ -154,3 +154,13 @@ def test_subclassed_model_save_weights_only(tmp_path):
     n2.load_weights(tmp_path / "n.safetensors")
     for a, b in zip(n.get_weights(), n2.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_save_to_an_hdf5_name_raises_and_writes_nothing(tmp_path):
+    from ember import keras
+
+    model = keras.Sequential([keras.layers.Dense(2, input_shape=(3,))])
+    for name in ("m.h5", "m.HDF5"):
+        with pytest.raises(ValueError, match=r"legacy HDF5 format.*use the \.keras extension"):
+            model.save(tmp_path / name)
+        assert not (tmp_path / name).exists()

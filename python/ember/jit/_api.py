@@ -63,6 +63,17 @@ def _unflatten(spec: Any, flat: list[Tensor]) -> Any:
     return spec
 
 
+def _count_leaves(spec: Any) -> int:
+    """How many tensors a flattened structure holds."""
+    if isinstance(spec, _Leaf):
+        return 1
+    if isinstance(spec, (tuple, list)):
+        return sum(_count_leaves(s) for s in spec)
+    if isinstance(spec, dict):
+        return sum(_count_leaves(s) for s in spec.values())
+    return 0
+
+
 def _spec_to_json(spec: Any) -> Any:
     if isinstance(spec, _Leaf):
         return {"tensor": spec.index}
@@ -161,6 +172,12 @@ class TracedFunction:
         flat: list[Tensor] = []
         spec = _flatten((args, kwargs), flat)
         if not _same_constants(spec, self._in_spec):
+            n_traced = _count_leaves(self._in_spec)
+            if n_traced != len(flat):
+                raise ValueError(
+                    f"jit: {self.__name__} was traced for {n_traced} tensor argument(s), "
+                    f"{self._in_spec!r}, but was called with {len(flat)}: {spec!r}"
+                )
             raise ValueError(
                 f"jit: {self.__name__} was traced for arguments {self._in_spec!r} but was "
                 f"called with {spec!r}; non-tensor arguments are baked into the graph (use "

@@ -153,10 +153,18 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True) -> None:
     """Writes architecture, compile settings and weights to one safetensors file.
 
     Raises:
-        ValueError: the model is not built.
+        ValueError: the model is not built, or ``filepath`` ends in ``.h5``/``.hdf5`` (the legacy
+            HDF5 format, which ember does not write).
         NotImplementedError: a subclassed model without ``get_config`` (use ``save_weights``).
     """
     from .models import Functional, Model, Sequential
+
+    if os.fspath(filepath).lower().endswith((".h5", ".hdf5")):
+        raise ValueError(
+            f"save: {os.fspath(filepath)!r} names the legacy HDF5 format, which ember.keras does "
+            "not write; use the .keras extension (one safetensors file: architecture, compile "
+            "settings and weights)"
+        )
 
     if not isinstance(model, (Sequential, Functional)) and type(model).get_config is Model.get_config:
         raise NotImplementedError(
