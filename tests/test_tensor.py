@@ -488,3 +488,9 @@ def test_random_fill_of_leaf_requiring_grad_raises() -> None:
     with ember.no_grad():
         w.normal_()
     assert w.requires_grad
+
+
+def test_ragged_nested_list_error_says_rows_must_match():
+    for data, kw in (([[1, 2], [3]], {}), ([[1.0, 2.0], [3.0]], {"dtype": ember.float64})):
+        with pytest.raises(ValueError, match=r"tensor: nested lists must be rectangular"):
+            ember.tensor(data, **kw)

@@ -126,6 +126,11 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
             else:
                 arr = _infer_numpy(data)
         except ValueError as e:
+            if "inhomogeneous" in str(e) or "sequence" in str(e):
+                raise ValueError(
+                    "tensor: nested lists must be rectangular (every row of a dimension the same "
+                    f"length); numpy could not build an array from them ({e})"
+                ) from None
             raise ValueError(f"tensor: {e}") from None
         # np.array(copy=True) keeps 0-d arrays 0-d (np.ascontiguousarray would make them 1-d).
         out = _C.from_numpy(np.array(arr, copy=True, order="C"))
