@@ -494,3 +494,25 @@ def test_ragged_nested_list_error_says_rows_must_match():
     for data, kw in (([[1, 2], [3]], {}), ([[1.0, 2.0], [3.0]], {"dtype": ember.float64})):
         with pytest.raises(ValueError, match=r"tensor: nested lists must be rectangular"):
             ember.tensor(data, **kw)
+
+
+def test_deepcopy_and_pickle_copy_values_and_flags():
+    import copy
+    import pickle
+
+    t = ember.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    (t * 3).sum().backward()
+    c = copy.deepcopy(t)
+    assert c is not t and c.requires_grad and c.is_leaf
+    np.testing.assert_array_equal(c.detach().numpy(), t.detach().numpy())
+    np.testing.assert_array_equal(c.grad.numpy(), np.full((2, 2), 3.0, np.float32))
+    with ember.no_grad():
+        c.add_(1)
+    assert t[0, 0].item() == 1.0  # a copy, not a view
+    pair = copy.deepcopy({"a": t, "b": t})
+    assert pair["a"] is pair["b"]  # the memo keeps shared tensors shared
+    v = ember.arange(6).reshape(2, 3).T  # non-contiguous int64
+    back = pickle.loads(pickle.dumps(v))
+    assert back.dtype == ember.int64 and back.tolist() == v.tolist()
+    with pytest.raises(RuntimeError, match="only leaf tensors"):
+        copy.deepcopy(t * 2)

@@ -36,6 +36,9 @@ struct JitCallTable {
     py::weakref traced;   // the TracedFunction; its current `_executor` is run
     bool single = false;  // the output is the graph's one tensor
     uint64_t epoch = 0;   // g_jit_state_epoch when added
+    // The graph's outputs backpropagate through Python (TracedFunction._run) when grad is
+    // enabled and an input or captured parameter requires grad: such calls take that path.
+    bool autograd = false;
   };
   py::object unflatten;  // ember.jit._api._unflatten
   std::unordered_map<std::string, Entry> entries;
@@ -84,6 +87,17 @@ PyObject* jit_call(PyObject*, PyObject* const* argv, Py_ssize_t nargs) {
     py::object ex_obj = traced.attr("_executor");
     const auto& ex = ex_obj.cast<const jit::Executor&>();
     const Py_ssize_t n = PyTuple_GET_SIZE(argv[1]);
+    if (it->second.autograd && is_grad_enabled()) {
+      bool wants_grad = false;
+      for (Py_ssize_t i = 0; i < n && !wants_grad; ++i) {
+        wants_grad = tensor_of(PyTuple_GET_ITEM(argv[1], i))->requires_grad();
+      }
+      for (const jit::Value* p : ex.graph()->params()) {
+        if (wants_grad) break;
+        wants_grad = p->tensor().requires_grad();
+      }
+      if (wants_grad) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+    }
     TensorList inputs;
     inputs.reserve(static_cast<size_t>(n));
     for (Py_ssize_t i = 0; i < n; ++i) inputs.push_back(*tensor_of(PyTuple_GET_ITEM(argv[1], i)));
@@ -227,11 +241,15 @@ void init_jit(py::module_& m) {
         return py::bytes(key);
       }, "The table key of a call with positional arguments `args` (bytes), or None when they "
          "are not all tensors. Take it before the call: the function may change requires_grad.")
-      .def("add", [](JitCallTable& t, py::bytes key, py::object traced, bool single) {
+      .def("add", [](JitCallTable& t, py::bytes key, py::object traced, bool single,
+                     bool autograd) {
         t.entries[std::string(key)] = JitCallTable::Entry{
-            py::weakref(traced), single, g_jit_state_epoch.load(std::memory_order_relaxed)};
-      }, "Adds the TracedFunction `traced` (held weakly) for calls with table key `key` (from "
-         "key()); `single`: its output is one tensor.")
+            py::weakref(traced), single, g_jit_state_epoch.load(std::memory_order_relaxed),
+            autograd};
+      }, py::arg("key"), py::arg("traced"), py::arg("single"), py::arg("autograd") = false,
+         "Adds the TracedFunction `traced` (held weakly) for calls with table key `key` (from "
+         "key()); `single`: its output is one tensor; `autograd`: calls with grad enabled and "
+         "an input or captured parameter requiring grad go to the Python path.")
       .def("__len__", [](const JitCallTable& t) { return t.entries.size(); });
   {
     py::object module_name = m.attr("__name__");

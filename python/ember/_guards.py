@@ -62,8 +62,8 @@ class Guard:
         if obj is None:
             return None
         if self.kind == "training":
-            return obj.training
-        return optimizer_snapshot(obj)
+            return training_of(obj)
+        return optimizer_snapshot(obj), optimizer_state_ids(obj)
 
     def holds(self) -> bool:
         """Whether the state still has the traced value (a collected object counts as holding:
@@ -80,25 +80,166 @@ class Guard:
         return f"{name}'s hyperparameters (param_groups) were those of the trace"
 
 
+def training_of(module: Any) -> bool:
+    """A module's training flag, read without noting a guard."""
+    d = module.__dict__
+    return d["_training"] if "_training" in d else d.get("training", True)
+
+
 def note_module(module: Any) -> None:
-    """Called by Module.__call__ while tracing: the graph depends on ``module.training``."""
+    """Called while tracing when a module is called or its ``training`` flag is read: the graph
+    depends on that flag."""
     sink = state.sink
     if sink is not None and not any(g.kind == "training" and g.ref() is module for g in sink):
-        sink.append(Guard(module, "training", module.training))
+        sink.append(Guard(module, "training", training_of(module)))
 
 
 def note_optimizer(opt: Any) -> None:
-    """Called by an optimizer's step while tracing: the graph bakes in its hyperparameters."""
+    """Called by an optimizer's step while tracing: the graph bakes in its hyperparameters (as
+    they are now) and holds its state tensors (as they are when the trace ends: see finish)."""
     sink = state.sink
     if sink is not None and not any(g.kind == "optimizer" and g.ref() is opt for g in sink):
-        sink.append(Guard(opt, "optimizer", optimizer_snapshot(opt)))
+        sink.append(Guard(opt, "optimizer", (optimizer_snapshot(opt), None)))
+
+
+def optimizer_state_ids(opt: Any) -> tuple:
+    """Which tensors hold the optimizer's state, per parameter: the graph captured these by
+    reference, so a load_state_dict or state.clear() (new or no tensors) makes it stale."""
+    out = []
+    for g in opt.param_groups:
+        for p in g["params"]:
+            st = opt.state.get(p)
+            if isinstance(st, dict):
+                out.append(tuple((k, id(v)) for k, v in st.items() if isinstance(v, _C.Tensor)))
+            else:
+                out.append(None)
+    return tuple(out)
+
+
+def finish(guards: list[Guard]) -> None:
+    """Completes the guards of a finished trace: each optimizer's state as the graph holds it."""
+    for g in guards:
+        obj = g.ref()
+        if g.kind == "optimizer" and obj is not None:
+            g.value = (g.value[0], optimizer_state_ids(obj))
+
+
+class _ReportingList(list):
+    """A list that reports changes to traces (see :func:`changed`)."""
+
+    def __setitem__(self, i: Any, v: Any) -> None:
+        super().__setitem__(i, self._wrap_item(v) if not isinstance(i, slice) else
+                            [self._wrap_item(x) for x in v])
+        changed()
+
+    def __delitem__(self, i: Any) -> None:
+        super().__delitem__(i)
+        changed()
+
+    def __iadd__(self, other: Any) -> Any:
+        self.extend(other)
+        return self
+
+    def append(self, v: Any) -> None:
+        """list.append, reported to traces."""
+        super().append(self._wrap_item(v))
+        changed()
+
+    def extend(self, vs: Any) -> None:
+        """list.extend, reported to traces."""
+        super().extend(self._wrap_item(v) for v in vs)
+        changed()
+
+    def insert(self, i: Any, v: Any) -> None:
+        """list.insert, reported to traces."""
+        super().insert(i, self._wrap_item(v))
+        changed()
+
+    def pop(self, *i: Any) -> Any:
+        """list.pop, reported to traces."""
+        out = super().pop(*i)
+        changed()
+        return out
+
+    def remove(self, v: Any) -> None:
+        """list.remove, reported to traces."""
+        super().remove(v)
+        changed()
+
+    def clear(self) -> None:
+        """list.clear, reported to traces."""
+        super().clear()
+        changed()
+
+    @staticmethod
+    def _wrap_item(v: Any) -> Any:
+        return v
+
+    def __reduce__(self) -> Any:
+        return (list, (list(self),))
+
+
+class GroupList(_ReportingList):
+    """An optimizer's ``param_groups``: adding, removing or replacing a group is reported."""
+
+    def __init__(self, groups: Any = ()) -> None:
+        super().__init__(self._wrap_item(g) for g in groups)
+
+    @staticmethod
+    def _wrap_item(v: Any) -> Any:
+        return v if isinstance(v, ParamGroup) else ParamGroup(v)
+
+
+class StateDict(dict):
+    """An optimizer's ``state`` (parameter -> its state dict, made on first use): clearing it or
+    replacing an entry is reported (a graph holds the old state tensors)."""
+
+    def __missing__(self, key: Any) -> dict:
+        value: dict = {}
+        dict.__setitem__(self, key, value)
+        return value
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        changed()
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        changed()
+
+    def clear(self) -> None:
+        """dict.clear, reported to traces."""
+        super().clear()
+        changed()
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        """dict.pop, reported to traces."""
+        out = super().pop(key, *default)
+        changed()
+        return out
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """dict.update, reported to traces."""
+        super().update(*args, **kwargs)
+        changed()
+
+    def __reduce__(self) -> Any:
+        return (dict, (dict(self),))
 
 
 class ParamGroup(dict):
     """An optimizer's parameter group: a dict that reports writes (an LR scheduler setting
-    ``group["lr"]``) to traces, which baked the old values in."""
+    ``group["lr"]``, parameters added to ``group["params"]``) to traces, which baked the old
+    values in."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if isinstance(self.get("params"), list):
+            dict.__setitem__(self, "params", _ReportingList(self["params"]))
 
     def __setitem__(self, key: Any, value: Any) -> None:
+        if key == "params" and isinstance(value, list):
+            value = _ReportingList(value)
         super().__setitem__(key, value)
         changed()
 

@@ -340,6 +340,40 @@ def _format(self: Tensor, spec: str) -> str:
     return object.__format__(repr(self), spec)
 
 
+def _deepcopy(self: Tensor, memo: dict) -> Tensor:
+    """``copy.deepcopy(t)``: a new leaf with a copy of the values, the same requires_grad and a
+    copy of ``.grad`` (PyTorch's rule: only leaves can be deep-copied)."""
+    if id(self) in memo:
+        return memo[id(self)]
+    if not self.is_leaf:
+        raise RuntimeError(
+            "deepcopy: only leaf tensors (made by the user, not by an op that autograd recorded) "
+            "can be deep-copied; copy t.detach() instead"
+        )
+    out = self.detach().clone()
+    if self.requires_grad:
+        out.requires_grad_(True)
+    memo[id(self)] = out
+    g = self.grad
+    if g is not None:
+        out.grad = g.detach().clone()
+    return out
+
+
+def _rebuild_tensor(values: np.ndarray, requires_grad: bool) -> Tensor:
+    out = _C.from_numpy(values)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def _reduce_ex(self: Tensor, protocol: int) -> Any:
+    """Pickling: the values as a numpy array (copied) and requires_grad."""
+    if not self.is_leaf:
+        raise RuntimeError("pickle: only leaf tensors can be pickled; pickle t.detach() instead")
+    return (_rebuild_tensor, (np.array(self.detach().numpy(), copy=True), self.requires_grad))
+
+
 def _install() -> None:
     # pybind11's enum repr (<dtype.float64: 5>) would win over one defined in C++.
     _C.dtype.__repr__ = lambda self: f"ember.{self.name}"
@@ -355,6 +389,8 @@ def _install() -> None:
     T.__iter__ = _iter
     T.__dlpack__ = _dlpack
     T.__dlpack_device__ = _dlpack_device
+    T.__deepcopy__ = _deepcopy
+    T.__reduce_ex__ = _reduce_ex
     T.float = lambda self: self._to_dtype(_C.dtype.float32)
     T.double = lambda self: self._to_dtype(_C.dtype.float64)
     T.long = lambda self: self._to_dtype(_C.dtype.int64)

@@ -6,6 +6,7 @@ import ember
 import ember.nn as nn
 import ember.nn.functional as F
 import numpy as np
+import pytest
 from ember import jit
 
 
@@ -117,3 +118,52 @@ def test_training_step_graph_outputs_stay_plain():
     out = step(x)
     assert out.grad_fn is None  # its backward already ran inside the graph
     assert len(step._table) == 1  # and the call table runs it
+
+
+def test_returning_a_captured_parameter_or_the_input_keeps_them_leaves():
+    w = nn.Parameter(ember.tensor([1.0, 2.0], dtype=ember.float64))
+    t = jit.trace(lambda x: (x * w, w, x), ember.ones(2, dtype=ember.float64))
+    x = ember.ones(2, dtype=ember.float64, requires_grad=True)
+    prod, w_out, x_out = t(x)
+    assert w.is_leaf and w.grad_fn is None and x.is_leaf
+    (w * w).sum().backward()
+    np.testing.assert_array_equal(_np(w.grad), [2.0, 4.0])
+    w.grad = None
+    (prod.sum() + (w_out * 3).sum() + x_out.sum()).backward()
+    np.testing.assert_array_equal(_np(w.grad), [4.0, 4.0])  # x + 3
+    np.testing.assert_array_equal(_np(x.grad), [2.0, 3.0])  # w + 1
+
+
+def test_function_first_called_under_no_grad_still_backpropagates_later():
+    lin = nn.Linear(3, 2)
+    f = jit.function(lambda x: lin(x))
+    x = ember.randn(4, 3)
+    with ember.no_grad():
+        f(x)
+        f(x)
+    out = f(x)
+    assert out.requires_grad
+    out.sum().backward()
+    np.testing.assert_allclose(_np(lin.bias.grad), [4.0, 4.0])
+
+
+def test_in_place_change_before_backward_raises():
+    w = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    t = jit.trace(lambda x: (x * w).tanh(), ember.ones(3))
+    out = t(ember.ones(3))
+    with ember.no_grad():
+        w.mul_(2)
+    with pytest.raises(RuntimeError, match="modified in place before backward"):
+        out.sum().backward()
+
+
+def test_double_backward_through_a_traced_function():
+    def f(x):
+        return (x * x * x).sum()
+
+    t = jit.trace(f, ember.ones(2, dtype=ember.float64))
+    x = ember.tensor([0.3, 0.7], dtype=ember.float64, requires_grad=True)
+    (g,) = ember.autograd.grad(t(x), [x], create_graph=True)
+    np.testing.assert_allclose(_np(g), 3 * np.array([0.3, 0.7]) ** 2)
+    g.sum().backward()
+    np.testing.assert_allclose(_np(x.grad), 6 * np.array([0.3, 0.7]))

@@ -216,3 +216,84 @@ def test_fast_path_resumes_after_state_changes():
     opt.param_groups[0]["lr"] = 0.1  # same value: the guard still holds, no retrace
     step(xs[1], ys[1])
     assert len(step.traces) == 1
+
+
+def _sgd_run(traced, edit):
+    """SGD with momentum on w = 0 for 6 steps; ``edit(opt, step_index)`` runs before each."""
+    w = ember.zeros(2, dtype=ember.float64, requires_grad=True)
+    opt = ember.optim.SGD([w], lr=1.0, momentum=0.9)
+
+    def step(x):
+        opt.zero_grad()
+        (w * x).sum().backward()
+        opt.step()
+        return w * 1
+
+    fn = jit.function(step) if traced else step
+    saved = None
+    for i in range(6):
+        saved = edit(opt, i, saved)
+        fn(ember.tensor([1.0, 2.0], dtype=ember.float64))
+    return w.detach().numpy().copy()
+
+
+@pytest.mark.parametrize("name", ["load_state_dict", "state_clear", "replace_group",
+                                  "replace_groups", "params_append"])
+def test_optimizer_state_and_group_changes_are_seen(name):
+    extra = {}
+
+    def edit(opt, i, saved):
+        import copy
+
+        if name == "load_state_dict":
+            if i == 1:
+                return copy.deepcopy(opt.state_dict())
+            if i == 3:
+                opt.load_state_dict(saved)
+        elif name == "state_clear" and i == 3:
+            opt.state.clear()
+        elif name == "replace_group" and i == 2:
+            opt.param_groups[0] = dict(opt.param_groups[0], lr=0.0)
+        elif name == "replace_groups" and i == 2:
+            opt.param_groups = [dict(opt.param_groups[0], lr=0.25)]
+        elif name == "params_append" and i == 2:
+            v = extra.setdefault(id(opt), ember.ones(2, dtype=ember.float64, requires_grad=True))
+            v.grad = ember.ones(2, dtype=ember.float64)
+            opt.param_groups[0]["params"].append(v)
+        return saved
+
+    np.testing.assert_allclose(_sgd_run(True, edit), _sgd_run(False, edit), rtol=1e-12)
+
+
+def test_training_flag_read_inside_a_method_is_guarded():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(4, 4)
+
+        def encode(self, x):
+            return F.dropout(self.lin(x), 0.5, self.training)
+
+    ember.manual_seed(0)
+    net = Net()
+
+    @jit.function
+    def f(x):
+        return net.encode(x)  # a method, not net(x): only the flag read marks the guard
+
+    x = ember.randn(3, 4)
+    f(x)
+    net.eval()
+    with ember.no_grad():
+        np.testing.assert_array_equal(f(x).numpy(), net.lin(x).numpy())
+
+
+def test_type_error_inside_forward_is_not_blamed_on_tensor_inputs():
+    class Bad(nn.Module):
+        def forward(self, x):
+            return ember.clamp(x, "zero", None)
+
+    with pytest.raises(TypeError) as info:
+        Bad()(ember.ones(2))
+    assert "the module was called with" not in str(info.value)
+    assert "clamp" in str(info.value)

@@ -207,14 +207,11 @@ class TracedFunction:
             )
         return self._run(flat, args, kwargs)
 
-    def _enable_autograd(self, fn: Callable, traced_out: Any) -> None:
-        """Called after tracing (before the passes): when the traced call's outputs required
-        grad and the graph holds no backward of its own, later calls with grad enabled give
-        outputs that backpropagate into the inputs and captured parameters, as eager ones do."""
-        outs: list[Tensor] = []
-        _flatten(traced_out, outs)
-        if not any(o.requires_grad for o in outs):
-            return
+    def _enable_autograd(self, fn: Callable) -> None:
+        """Called after tracing (before the passes): unless the graph holds a backward of its
+        own, later calls with grad enabled and an input or captured parameter that requires grad
+        give outputs that backpropagate into them, as eager ones do (whatever grad mode and
+        requires_grad flags the trace itself saw)."""
         effects = self.graph.effects()
         if effects == "backward":
             return  # a training step: its outputs' backward already ran inside the graph
@@ -230,28 +227,42 @@ class TracedFunction:
             return _unflatten(self._out_spec, self._executor.run(flat))
         if self._autograd == "eager":
             return self._fn(*args, **kwargs)
-        outs = self._executor.run(flat)
+        # Outputs get handles of their own: one that is a captured parameter or an input (the
+        # function returned it) must keep its own history.
+        outs = [o.detach() if o.is_floating_point() else o for o in self._executor.run(flat)]
         diff = [o for o in outs if o.is_floating_point()]
-        fn, in_spec = self._fn, self._in_spec
+        fn, in_spec, name = self._fn, self._in_spec, self.__name__
+        read = list(flat) + [p for p in self.graph.params()]
+        versions = [t._version for t in read]
 
         def backward(*grads: Tensor) -> tuple:
             """Runs the traced function again eagerly and backpropagates ``grads`` through it."""
             from ..autograd import enable_grad, grad
 
-            fresh = [t.detach().requires_grad_() if t.requires_grad else t for t in flat]
-            targets = [f for f, t in zip(fresh, flat) if t.requires_grad] + params
+            for t, v in zip(read, versions):
+                if t._version != v:
+                    raise RuntimeError(
+                        f"jit: {name}: a tensor of shape {tuple(t.shape)} that the traced call read "
+                        "was modified in place before backward(); the backward runs the function "
+                        "again and would see the new values. Modify it after backward(), or "
+                        "work on a .clone()"
+                    )
+            # Under backward(create_graph=True) grad mode is on here: the gradients then carry
+            # history back to the inputs themselves (the rerun reads them, not copies).
+            create_graph = _C.is_grad_enabled()
+            targets = inputs + params
             with enable_grad():
-                re_args, re_kwargs = _unflatten(in_spec, fresh)
+                re_args, re_kwargs = _unflatten(in_spec, list(flat))
                 re_flat: list[Tensor] = []
                 _flatten(fn(*re_args, **re_kwargs), re_flat)
                 pairs = [(r, g) for r, g in zip([r for r in re_flat if r.is_floating_point()], grads)
                          if g is not None and r.requires_grad]
                 if not pairs:
                     return tuple(None for _ in targets)
-                return tuple(grad([r for r, _ in pairs], targets,
-                                  grad_outputs=[g for _, g in pairs], allow_unused=True))
+                return tuple(grad([r for r, _ in pairs], targets, grad_outputs=[g for _, g in pairs],
+                                  allow_unused=True, create_graph=create_graph))
 
-        _C._record_function(f"Traced{self.__name__}Backward", backward, inputs + params, diff)
+        _C._record_function(f"Traced{name}Backward", backward, inputs + params, diff)
         return _unflatten(self._out_spec, outs)
 
     def signature(self) -> str:
@@ -317,6 +328,7 @@ def _trace_call(fn: Callable, args: tuple, kwargs: dict, names: list[str] | None
     _guards.state.sink = guards
     try:
         out = fn(*args, **kwargs)
+        _guards.finish(guards)
         out_flat: list[Tensor] = []
         out_spec = _flatten(out, out_flat)
         graph = tr.end(out_flat, _optimizer_state(guards))
@@ -411,14 +423,14 @@ def trace(fn_or_module: Callable, example_inputs: Any, *, optimize: bool = True)
     args = example_inputs if isinstance(example_inputs, tuple) else (example_inputs,)
     from ..nn import Module
 
-    graph, in_spec, out_spec, out, guards = _trace_call(fn_or_module, args, {})
+    graph, in_spec, out_spec, _, guards = _trace_call(fn_or_module, args, {})
     if isinstance(fn_or_module, Module):
         _name_module_params(graph, fn_or_module)
         traced: TracedFunction = TracedModule(fn_or_module, graph, in_spec, out_spec)
     else:
         traced = TracedFunction(graph, in_spec, out_spec, getattr(fn_or_module, "__name__", "fn"))
     traced._guards = guards
-    traced._enable_autograd(fn_or_module, out)
+    traced._enable_autograd(fn_or_module)
     if optimize:
         traced.run_passes()
     return traced
@@ -503,21 +515,23 @@ class _CachedFunction:
                     continue
                 if i:
                     graphs.insert(0, graphs.pop(i))
-                if table_key is not None and traced._autograd is None:
-                    self._table.add(table_key, traced, isinstance(traced._out_spec, _Leaf))
+                if table_key is not None:
+                    self._table.add(table_key, traced, isinstance(traced._out_spec, _Leaf),
+                                    traced._autograd is not None)
                 return result
             self._note_guard_retrace()
         graph, in_spec, out_spec, out, guards = _trace_call(self._fn, args, kwargs)
         traced = TracedFunction(graph, in_spec, out_spec, getattr(self._fn, "__name__", "fn"))
         traced._guards = guards
-        traced._enable_autograd(self._fn, out)
+        traced._enable_autograd(self._fn)
         if self._optimize:
             traced.run_passes()
         graphs = self._cache.setdefault(key, [])
         graphs.insert(0, traced)
         del graphs[_MAX_GRAPHS_PER_SIGNATURE:]
-        if table_key is not None and traced._autograd is None:
-            self._table.add(table_key, traced, isinstance(traced._out_spec, _Leaf))
+        if table_key is not None:
+            self._table.add(table_key, traced, isinstance(traced._out_spec, _Leaf),
+                            traced._autograd is not None)
         return out
 
     def _note_guard_retrace(self) -> None:

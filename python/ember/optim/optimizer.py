@@ -73,8 +73,10 @@ class Optimizer:
                 "params argument given to the optimizer should be an iterable of Tensors or "
                 "dicts, but got " + _typename(params)
             )
-        self.state: defaultdict[Tensor, Any] = defaultdict(dict)
-        self.param_groups: list[dict[str, Any]] = []
+        # Both report changes to ember.jit graphs, which hold the state tensors and bake in the
+        # hyperparameters (see ember._guards).
+        self.state: dict[Tensor, Any] = _guards.StateDict()
+        self.param_groups: list[dict[str, Any]] = _guards.GroupList()
         param_groups = list(params)
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
@@ -160,7 +162,6 @@ class Optimizer:
         if not param_set.isdisjoint(params):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(_guards.ParamGroup(group))
-        _guards.changed()
 
     # ---- gradients and steps ------------------------------------------------------------------
 
@@ -326,7 +327,6 @@ class Optimizer:
             new_groups.append(_guards.ParamGroup(saved))
         self.state = state
         self.param_groups = new_groups
-        _guards.changed()
 
     def _fix_loaded_group(self, group: dict[str, Any]) -> None:
         """Hook for subclasses to normalize a group read by :meth:`load_state_dict`."""
@@ -336,7 +336,17 @@ class Optimizer:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.param_groups = [_guards.ParamGroup(g) for g in self.param_groups]
+        self.param_groups = self.param_groups  # wrapped by __setattr__
+        self.state = self.state
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "param_groups" and not isinstance(value, _guards.GroupList):
+            value = _guards.GroupList(value)
+        elif name == "state" and not isinstance(value, _guards.StateDict):
+            value = _guards.StateDict(value)
+        object.__setattr__(self, name, value)
+        if name in ("param_groups", "state"):
+            _guards.changed()
 
     def __repr__(self) -> str:
         out = self.__class__.__name__ + " ("

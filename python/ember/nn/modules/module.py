@@ -70,10 +70,21 @@ class Module:
         training (bool): True in training mode (default), False after ``eval()``.
     """
 
-    training: bool
+    @property
+    def training(self) -> bool:
+        """True in training mode (default), False after ``eval()``. Read while ember.jit traces,
+        it becomes one of the graph's guards."""
+        if _guards.state.sink is not None:
+            _guards.note_module(self)
+        return _guards.training_of(self)
+
+    @training.setter
+    def training(self, mode: bool) -> None:
+        self.__dict__["_training"] = mode
+        _guards.changed()
 
     def __init__(self) -> None:
-        object.__setattr__(self, "training", True)
+        self.__dict__["_training"] = True
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
@@ -122,7 +133,8 @@ class Module:
         except Exception as e:
             if getattr(e, "_ember_module_path", False):
                 raise
-            if isinstance(e, TypeError) and "incompatible function arguments" in str(e):
+            if (isinstance(e, TypeError) and "incompatible function arguments" in str(e)
+                    and any(_array_like(a) for a in list(args) + list(kwargs.values()))):
                 e = _binding_type_error(e, args, kwargs)
             annotated = _annotate(e, stack)
             if annotated is None:
@@ -191,8 +203,6 @@ class Module:
     register_module = add_module
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "training":
-            _guards.changed()
         params = self.__dict__.get("_parameters")
         if isinstance(value, Parameter):
             if params is None:
@@ -358,7 +368,7 @@ class Module:
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         for m in self.modules():
-            object.__setattr__(m, "training", mode)
+            m.__dict__["_training"] = mode
         _guards.changed()
         return self
 
@@ -638,6 +648,11 @@ def _describe_arg(a: Any) -> str:
     return type(a).__name__
 
 
+def _array_like(a: Any) -> bool:
+    """A numpy array, list or tuple passed where a tensor belongs."""
+    return not isinstance(a, Tensor) and (hasattr(a, "__array__") or isinstance(a, (list, tuple)))
+
+
 def _binding_type_error(e: TypeError, args: tuple, kwargs: dict) -> TypeError:
     """pybind11's 'incompatible function arguments' error, which prints every argument in full
     (whole weight matrices), rewritten to name the op and the module's argument types."""
@@ -645,11 +660,8 @@ def _binding_type_error(e: TypeError, args: tuple, kwargs: dict) -> TypeError:
     op = msg.split("(", 1)[0].lstrip("_").strip() or "op"
     given = ", ".join([_describe_arg(a) for a in args]
                       + [f"{k}={_describe_arg(v)}" for k, v in kwargs.items()])
-    hint = ""
-    if any(not isinstance(a, Tensor) and (hasattr(a, "__array__") or isinstance(a, (list, tuple)))
-           for a in list(args) + list(kwargs.values())):
-        hint = ("; convert numpy arrays and lists to tensors first with ember.from_numpy(a) or "
-                "ember.tensor(a)")
+    hint = ("; convert numpy arrays and lists to tensors first with ember.from_numpy(a) or "
+            "ember.tensor(a)")
     expected = msg.split("supported:", 1)[1].split("Invoked with", 1)[0] if "supported:" in msg else ""
     expected = " ".join(expected.split()).replace("ember._C.", "ember.")
     if expected.startswith("1. ") and " 2. " not in expected:
