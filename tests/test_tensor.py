@@ -516,3 +516,6 @@ def test_deepcopy_and_pickle_copy_values_and_flags():
     assert back.dtype == ember.int64 and back.tolist() == v.tolist()
     with pytest.raises(RuntimeError, match="only leaf tensors"):
         copy.deepcopy(t * 2)
+    back = pickle.loads(pickle.dumps(t * 2))  # a non-leaf pickles as a leaf, as in PyTorch
+    assert back.is_leaf and back.requires_grad
+    np.testing.assert_array_equal(back.detach().numpy(), [[2.0, 4.0], [6.0, 8.0]])

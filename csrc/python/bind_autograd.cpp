@@ -32,7 +32,11 @@ class PyFunctionNode : public autograd::Node {
                       " gradients but forward took ", n, " tensor inputs");
     out.resize(n);
     for (size_t i = 0; i < n && i < input_sizes_.size(); ++i) {
-      if (!out[i].defined() || !input_sizes_[i] || out[i].sizes() == *input_sizes_[i]) continue;
+      // Only inputs that take a gradient are checked (PyTorch ignores the others).
+      if (!out[i].defined() || !input_sizes_[i] || !next_edges()[i].valid() ||
+          out[i].sizes() == *input_sizes_[i]) {
+        continue;
+      }
       // A gradient broadcast over the input's shape is summed back to it (PyTorch does the
       // same); any other shape is an error in the Function.
       const Shape& want = *input_sizes_[i];
@@ -42,7 +46,7 @@ class PyFunctionNode : public autograd::Node {
         const int64_t w = want[want.size() - 1 - k], g = got[got.size() - 1 - k];
         expandable = w == g || w == 1;
       }
-      EMBER_CHECK_VALUE(expandable, name_, ".backward returned a gradient of shape ", got,
+      EMBER_CHECK(expandable, name_, ".backward returned a gradient of shape ", got,
                         " for input ", i, ", which has shape ", want,
                         "; return one gradient per input, shaped like that input");
       out[i] = sum_to(out[i], want);

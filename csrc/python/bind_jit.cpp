@@ -49,6 +49,8 @@ struct JitCallTable {
 // there).
 bool positional_key(PyObject* args, std::string& key) {
   key.clear();
+  // Grad mode first: a graph traced with grad enabled knows which outputs require grad.
+  key.push_back(is_grad_enabled() ? '\1' : '\0');
   const Py_ssize_t n = PyTuple_GET_SIZE(args);
   for (Py_ssize_t i = 0; i < n; ++i) {
     PyObject* o = PyTuple_GET_ITEM(args, i);

@@ -44,7 +44,22 @@ DType dtype_from_numpy(const py::dtype& dt) {
 void check_not_tracing_here(const char* what) {
   if (!jit::is_tracing()) return;
   std::string msg = what;
-  if (PyFrameObject* f = PyEval_GetFrame()) {
+  PyFrameObject* f = PyEval_GetFrame();
+  // ember's own thin wrappers (tolist, repr, __array__) are skipped, so the line that called
+  // them is the one named.
+  while (f != nullptr) {
+    PyCodeObject* c = PyFrame_GetCode(f);
+    const std::string file = py::str(c->co_filename).cast<std::string>();
+    Py_DECREF(c);
+    const std::string tail = "_tensor.py";
+    const bool wrapper = file.size() >= tail.size() &&
+                         file.compare(file.size() - tail.size(), tail.size(), tail) == 0 &&
+                         file.find("ember") != std::string::npos;
+    if (!wrapper) break;
+    f = PyFrame_GetBack(f);  // new reference in 3.11; released below
+    if (f != nullptr) Py_DECREF(f);  // the frame stays alive on the stack
+  }
+  if (f != nullptr) {
     PyCodeObject* code = PyFrame_GetCode(f);
     msg += detail::str(" (in ", py::str(code->co_name).cast<std::string>(), " at ",
                        py::str(code->co_filename).cast<std::string>(), ":",
@@ -321,6 +336,10 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
       .def("is_contiguous", &Tensor::is_contiguous)
       .def("is_floating_point", [](const Tensor& t) { return is_floating(t.dtype()); })
       .def("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.raw_data()); })
+      .def_property_readonly("_impl_id",
+           [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.impl()); },
+           "Identity of the C++ tensor behind this object (internal): Python wrappers of one "
+           "tensor may differ, this does not.")
       .def("untyped_storage_ptr",
            [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.impl()->storage()->data()); })
       .def_property_readonly("_version", &Tensor::version)

@@ -82,8 +82,7 @@ class Guard:
 
 def training_of(module: Any) -> bool:
     """A module's training flag, read without noting a guard."""
-    d = module.__dict__
-    return d["_training"] if "_training" in d else d.get("training", True)
+    return module.__dict__.get("training", True)
 
 
 def note_module(module: Any) -> None:
@@ -190,17 +189,11 @@ class GroupList(_ReportingList):
         return v if isinstance(v, ParamGroup) else ParamGroup(v)
 
 
-class StateDict(dict):
-    """An optimizer's ``state`` (parameter -> its state dict, made on first use): clearing it or
-    replacing an entry is reported (a graph holds the old state tensors)."""
-
-    def __missing__(self, key: Any) -> dict:
-        value: dict = {}
-        dict.__setitem__(self, key, value)
-        return value
+class _ReportingDict(dict):
+    """A dict that reports changes to traces (see :func:`changed`)."""
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        super().__setitem__(key, value)
+        super().__setitem__(key, self._wrap_value(value))
         changed()
 
     def __delitem__(self, key: Any) -> None:
@@ -218,56 +211,65 @@ class StateDict(dict):
         changed()
         return out
 
+    def popitem(self) -> Any:
+        """dict.popitem, reported to traces."""
+        out = super().popitem()
+        changed()
+        return out
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        """dict.setdefault, reported to traces."""
+        out = super().setdefault(key, self._wrap_value(default))
+        changed()
+        return out
+
     def update(self, *args: Any, **kwargs: Any) -> None:
         """dict.update, reported to traces."""
-        super().update(*args, **kwargs)
+        for k, v in dict(*args, **kwargs).items():
+            super().__setitem__(k, self._wrap_value(v))
         changed()
+
+    @staticmethod
+    def _wrap_value(v: Any) -> Any:
+        return v
 
     def __reduce__(self) -> Any:
         return (dict, (dict(self),))
 
 
-class ParamGroup(dict):
+class StateDict(_ReportingDict):
+    """An optimizer's ``state`` (parameter -> its state dict, made on first use): every change,
+    to it or to a parameter's own state dict, is reported (a graph holds the old tensors)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        for k, v in dict(*args, **kwargs).items():
+            dict.__setitem__(self, k, self._wrap_value(v))
+
+    def __missing__(self, key: Any) -> dict:
+        value = _ReportingDict()
+        dict.__setitem__(self, key, value)
+        return value
+
+    @staticmethod
+    def _wrap_value(v: Any) -> Any:
+        if type(v) is dict:
+            out = _ReportingDict()
+            dict.update(out, v)
+            return out
+        return v
+
+
+class ParamGroup(_ReportingDict):
     """An optimizer's parameter group: a dict that reports writes (an LR scheduler setting
     ``group["lr"]``, parameters added to ``group["params"]``) to traces, which baked the old
     values in."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if isinstance(self.get("params"), list):
-            dict.__setitem__(self, "params", _ReportingList(self["params"]))
+        super().__init__()
+        for k, v in dict(*args, **kwargs).items():
+            dict.__setitem__(self, k, self._wrap_value(v))
 
-    def __setitem__(self, key: Any, value: Any) -> None:
-        if key == "params" and isinstance(value, list):
-            value = _ReportingList(value)
-        super().__setitem__(key, value)
-        changed()
-
-    def __delitem__(self, key: Any) -> None:
-        super().__delitem__(key)
-        changed()
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        """dict.update, reported to traces."""
-        super().update(*args, **kwargs)
-        changed()
-
-    def setdefault(self, key: Any, default: Any = None) -> Any:
-        """dict.setdefault, reported to traces."""
-        out = super().setdefault(key, default)
-        changed()
-        return out
-
-    def pop(self, key: Any, *default: Any) -> Any:
-        """dict.pop, reported to traces."""
-        out = super().pop(key, *default)
-        changed()
-        return out
-
-    def clear(self) -> None:
-        """dict.clear, reported to traces."""
-        super().clear()
-        changed()
-
-    def __reduce__(self) -> Any:
-        return (dict, (dict(self),))
+    @staticmethod
+    def _wrap_value(v: Any) -> Any:
+        return _ReportingList(v) if type(v) is list else v

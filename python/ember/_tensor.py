@@ -368,9 +368,8 @@ def _rebuild_tensor(values: np.ndarray, requires_grad: bool) -> Tensor:
 
 
 def _reduce_ex(self: Tensor, protocol: int) -> Any:
-    """Pickling: the values as a numpy array (copied) and requires_grad."""
-    if not self.is_leaf:
-        raise RuntimeError("pickle: only leaf tensors can be pickled; pickle t.detach() instead")
+    """Pickling: the values as a numpy array (copied) and requires_grad (a non-leaf comes back
+    as a leaf, without its history, as in PyTorch)."""
     return (_rebuild_tensor, (np.array(self.detach().numpy(), copy=True), self.requires_grad))
 
 

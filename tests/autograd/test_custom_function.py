@@ -205,8 +205,23 @@ def test_backward_gradient_of_the_wrong_shape_raises_and_broadcast_ones_are_summ
             return g.expand(3, 2) * 2
 
     x = ember.ones(2, requires_grad=True)
-    with pytest.raises(ValueError, match=r"BadBackward\.backward returned a gradient of shape \(\) "
+    with pytest.raises(RuntimeError, match=r"BadBackward\.backward returned a gradient of shape \(\) "
                                          r"for input 0, which has shape \(2,\)"):
         Bad.apply(x).sum().backward()
     Broadcast.apply(x).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])  # three copies of 2 * 1, summed
+
+
+def test_gradient_shape_is_not_checked_for_inputs_without_grad():
+    class TwoInputs(Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return x * y.sum()
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, ember.ones(5)  # y needs no gradient: its shape is not checked
+
+    x = ember.ones(2, requires_grad=True)
+    TwoInputs.apply(x, ember.ones(2)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])

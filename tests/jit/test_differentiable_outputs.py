@@ -167,3 +167,31 @@ def test_double_backward_through_a_traced_function():
     np.testing.assert_allclose(_np(g), 3 * np.array([0.3, 0.7]) ** 2)
     g.sum().backward()
     np.testing.assert_allclose(_np(x.grad), 6 * np.array([0.3, 0.7]))
+
+
+def test_outputs_eager_leaves_grad_free_stay_grad_free():
+    lin = nn.Linear(3, 2)
+
+    def detached(x):
+        return lin(x).detach()
+
+    def no_grad_body(x):
+        with ember.no_grad():
+            return lin(x)
+
+    x = ember.randn(4, 3)
+    for body in (detached, no_grad_body):
+        f = jit.function(body)
+        for _ in range(3):
+            out = f(x)
+            assert not out.requires_grad
+            np.testing.assert_allclose(out.numpy(), _np(lin(x)), rtol=1e-6)
+
+
+def test_a_call_with_inputs_newly_requiring_grad_runs_eagerly():
+    w = ember.tensor([1.0, 2.0], dtype=ember.float64, requires_grad=True)
+    t = jit.trace(lambda x: (x * w).sum() + x.sum(), ember.ones(2, dtype=ember.float64))
+    x = ember.tensor([3.0, 4.0], dtype=ember.float64, requires_grad=True)
+    t(x).backward()
+    np.testing.assert_array_equal(_np(x.grad), [2.0, 3.0])
+    np.testing.assert_array_equal(_np(w.grad), [3.0, 4.0])

@@ -297,3 +297,96 @@ def test_type_error_inside_forward_is_not_blamed_on_tensor_inputs():
         Bad()(ember.ones(2))
     assert "the module was called with" not in str(info.value)
     assert "clamp" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["inner_clear", "inner_replace", "inner_del", "popitem"])
+def test_edits_of_a_parameters_own_state_dict_are_seen(name):
+    def edit(opt, i, saved):
+        if i != 3:
+            return saved
+        (w,) = opt.param_groups[0]["params"]
+        if name == "inner_clear":
+            opt.state[w].clear()
+        elif name == "inner_replace":
+            opt.state[w]["momentum_buffer"] = ember.zeros(2, dtype=ember.float64)
+        elif name == "inner_del":
+            del opt.state[w]["momentum_buffer"]
+        else:
+            opt.state.popitem()
+        return saved
+
+    np.testing.assert_allclose(_sgd_run(True, edit), _sgd_run(False, edit), rtol=1e-12)
+
+
+def test_state_kept_by_the_program_persists_across_runs():
+    class Acc:
+        total = None
+
+    acc = Acc()
+
+    def f(x):
+        loss = (x * 2).sum()
+        if acc.total is None:
+            acc.total = ember.zeros(())
+        acc.total.add_(loss)
+        return loss
+
+    jf = jit.function(f)
+    for _ in range(4):
+        jf(ember.full((3,), 2.5))
+    assert acc.total.item() == 60.0
+
+
+def test_returned_optimizer_state_and_custom_optimizers_keep_their_state():
+    class Momentum(ember.optim.Optimizer):
+        def __init__(self, params, lr):
+            super().__init__(params, {"lr": lr})
+
+        def step(self):
+            with ember.no_grad():
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        st = self.state[p]
+                        if "buf" not in st:
+                            st["buf"] = ember.zeros_like(p)
+                        st["buf"].mul_(0.9).add_(p.grad)
+                        p.sub_(group["lr"] * st["buf"])
+
+    def run(traced, make_opt, returns_state):
+        w = ember.zeros(2, dtype=ember.float64, requires_grad=True)
+        opt = make_opt([w])
+
+        def step(x):
+            opt.zero_grad()
+            (w * x).sum().backward()
+            opt.step()
+            st = opt.state[w]
+            return st["momentum_buffer"] if returns_state else w * 1
+
+        fn = jit.function(step) if traced else step
+        for i in range(5):
+            if i == 3:
+                opt.param_groups[0]["lr"] = 0.5
+            fn(ember.tensor([1.0, 2.0], dtype=ember.float64))
+        return w.detach().numpy()
+
+    sgd = lambda ps: ember.optim.SGD(ps, lr=1.0, momentum=0.9)  # noqa: E731
+    custom = lambda ps: Momentum(ps, lr=1.0)  # noqa: E731
+    np.testing.assert_allclose(run(True, sgd, True), run(False, sgd, True), rtol=1e-12)
+    np.testing.assert_allclose(run(True, custom, False), run(False, custom, False), rtol=1e-12)
+
+
+def test_training_flag_lives_in_the_instance_dict_like_torch():
+    m = nn.Linear(2, 2)
+    assert vars(m)["training"] is True
+    m.eval()
+    assert vars(m)["training"] is False and not m.training
+    m.__dict__["training"] = True
+    assert m.training
+
+    class Frozen(nn.Module):
+        training = False  # a class attribute: train() still sets the instance's flag
+
+    f = Frozen()
+    f.train()
+    assert f.training is True

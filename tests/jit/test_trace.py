@@ -490,3 +490,12 @@ def test_call_with_more_tensors_than_traced_says_so():
     t = jit.trace(nn.Linear(3, 2), ember.ones(2, 3))
     with pytest.raises(ValueError, match=r"traced for 1 tensor argument\(s\).*called with 2"):
         t(ember.ones(2, 3), ember.ones(2, 3))
+
+
+def test_tolist_while_tracing_names_the_users_line():
+    def f(x):
+        values = x.tolist()  # the line to name, not ember's own wrapper
+        return x * len(values)
+
+    with pytest.raises(RuntimeError, match=r"\(in f at .*test_trace\.py:\d+\)"):
+        jit.trace(f, ember.ones(2))

@@ -164,3 +164,11 @@ def test_save_to_an_hdf5_name_raises_and_writes_nothing(tmp_path):
         with pytest.raises(ValueError, match=r"legacy HDF5 format.*use the \.keras extension"):
             model.save(tmp_path / name)
         assert not (tmp_path / name).exists()
+
+
+def test_model_checkpoint_rejects_hdf5_names_for_whole_models(tmp_path):
+    from ember import keras
+
+    with pytest.raises(ValueError, match="legacy HDF5 format"):
+        keras.callbacks.ModelCheckpoint(str(tmp_path / "best.h5"))
+    keras.callbacks.ModelCheckpoint(str(tmp_path / "best.weights.h5"), save_weights_only=True)

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "ember/core/error.h"
+#include "ember/autograd/record.h"
 #include "ember/core/grad_mode.h"
 #include "ember/jit/registry.h"
 #include "ember/ops/ops.h"
@@ -383,9 +384,10 @@ void stop(TraceState* st) {
 // State the traced code created lazily (an optimizer's first step makes its moment buffers and
 // step counters with zeros_like/zeros) must persist across runs: such a tensor, written in place
 // later in the trace and still referenced after it (by the optimizer), becomes a captured param
-// holding its current value instead of being re-created on every run. Only tensors the caller
-// names as state count: a clone the function writes into and returns, or that autograd saved
-// (`y = x.clone(); y[idx] = 0; return (y * w).sum()`), is a result made by every run.
+// holding its current value instead of being re-created on every run. A clone the function
+// writes into and returns, or that only the autograd graph of its result holds
+// (`y = x.clone(); y[idx] = 0; return (y * w).sum()`), is a result made by every run unless the
+// caller names it as state.
 void capture_lazy_state(TraceState* st, const TensorList& returned, const TensorList& state) {
   Graph& g = *st->graph;
   std::unordered_map<const TensorImpl*, const std::shared_ptr<TensorImpl>*> kept;
@@ -396,15 +398,44 @@ void capture_lazy_state(TraceState* st, const TensorList& returned, const Tensor
   for (const Tensor& t : state) {
     if (t.defined()) state_storage.insert(t.impl()->storage().get());
   }
+  // References that the autograd graphs of the returned tensors hold (saved inputs and extras):
+  // a tensor kept alive only by them is a result of this run, not state.
+  std::unordered_map<const TensorImpl*, long> autograd_refs;
+  {
+    std::vector<autograd::Node*> todo;
+    std::unordered_set<autograd::Node*> seen;
+    for (const Tensor& t : returned) {
+      if (auto fn = t.grad_fn(); fn && seen.insert(fn.get()).second) todo.push_back(fn.get());
+    }
+    while (!todo.empty()) {
+      autograd::Node* n = todo.back();
+      todo.pop_back();
+      if (auto* f = dynamic_cast<autograd::FunctionNode*>(n)) {
+        for (const auto* list : {&f->inputs, &f->outputs, &f->extra}) {
+          for (const auto& s : *list) {
+            if (s.tensor.defined()) ++autograd_refs[s.tensor.impl()];
+          }
+        }
+      }
+      for (const autograd::Edge& e : n->next_edges()) {
+        if (e.fn && seen.insert(e.fn.get()).second) todo.push_back(e.fn.get());
+      }
+    }
+  }
   auto alive_outside = [&](const Value* v) -> std::shared_ptr<TensorImpl> {
     auto it = st->first_impl.find(v);
-    if (it == st->first_impl.end() || outputs.count(v)) return nullptr;
+    if (it == st->first_impl.end()) return nullptr;
+    // Named state (an optimizer's buffers) is state even when the function returns it.
     const StorageImpl* storage = it->second->storage().get();
-    if (returned_storage.count(storage) || !state_storage.count(storage)) return nullptr;
+    const bool named = state_storage.count(storage) > 0;
+    if (!named && (outputs.count(v) || returned_storage.count(storage))) return nullptr;
     auto k = kept.find(it->second);
     if (k == kept.end()) return nullptr;
-    // `keep` holds one reference; anything more is held by the program (optimizer state).
-    return k->second->use_count() > 1 ? *k->second : nullptr;
+    // `keep` holds one reference and the returned tensors' autograd graphs some more; anything
+    // beyond those is held by the program (optimizer state, a Python attribute).
+    auto r = autograd_refs.find(it->second);
+    const long others = k->second->use_count() - 1 - (r == autograd_refs.end() ? 0 : r->second);
+    return named || others > 0 ? *k->second : nullptr;
   };
   for (Node* n : g.nodes()) {
     if (is_state_initializer(n->op())) {

@@ -35,10 +35,11 @@ class EMBER_API UntracedTensorError : public Error {
 class EMBER_API Trace {
  public:
   ~Trace();
-  /// Stops recording and returns the graph whose outputs are `outputs`. `state` lists the
-  /// tensors that hold state across calls (an optimizer's moment buffers): one the trace created
-  /// and then wrote in place becomes a captured param holding its current value, where other
-  /// tensors created in the trace are made again by every run.
+  /// Stops recording and returns the graph whose outputs are `outputs`. A tensor the trace
+  /// created (zeros, clone, ...) and then wrote in place is state when `state` names it (an
+  /// optimizer's moment buffers) or when the program still holds it beyond the returned tensors
+  /// and their autograd graphs (a running total kept on a Python object): it becomes a captured
+  /// param holding its current value. Other such tensors are made again by every run.
   std::shared_ptr<Graph> end(const TensorList& outputs, const TensorList& state = {});
   /// Stops recording and throws the graph away.
   void abort();

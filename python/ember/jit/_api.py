@@ -13,6 +13,13 @@ from .. import _C, _guards
 from .._C import JitGuardError, Tensor
 from .._C import _jit_call
 
+JitGuardError.__doc__ = (
+    "Raised (a RuntimeError) when a traced graph is called after Python state it baked in "
+    "changed: an optimizer's hyperparameters or state tensors, a module's training flag, or "
+    "whether a .grad the traced code read was None. Nothing has run when it is raised; "
+    "ember.jit.function catches it and traces again."
+)
+
 __all__ = ["JitGuardError", "TracedFunction", "TracedModule", "function", "is_tracing", "load",
            "save", "trace"]
 
@@ -160,6 +167,9 @@ class TracedFunction:
         # would repeat, so `_fn` itself runs).
         self._fn: Callable | None = None
         self._autograd: str | None = None
+        self._diff: list[bool] = []  # which flat outputs backpropagate
+        self._traced_rg: list[bool] = []  # requires_grad of the traced inputs
+        self._traced_rg_params: set[int] = set()  # captured params that required grad (_impl_id)
         # n when the traced call was n positional tensors and nothing else, else -1.
         args_spec = in_spec[0] if isinstance(in_spec, tuple) and len(in_spec) == 2 else None
         simple = (isinstance(args_spec, tuple) and in_spec[1] == {}
@@ -207,14 +217,22 @@ class TracedFunction:
             )
         return self._run(flat, args, kwargs)
 
-    def _enable_autograd(self, fn: Callable) -> None:
+    def _enable_autograd(self, fn: Callable, traced_in: list[Tensor], traced_out: Any,
+                         grad_enabled: bool) -> None:
         """Called after tracing (before the passes): unless the graph holds a backward of its
-        own, later calls with grad enabled and an input or captured parameter that requires grad
-        give outputs that backpropagate into them, as eager ones do (whatever grad mode and
-        requires_grad flags the trace itself saw)."""
+        own, later calls with grad enabled give outputs that backpropagate into the inputs and
+        captured parameters as eager ones do. The outputs that required grad when traced (all
+        floating ones when the trace ran under no_grad, which hides that) get a backward; a
+        call where an input or parameter requires grad that did not when traced runs ``fn``
+        eagerly, since the trace could not see what depends on it."""
         effects = self.graph.effects()
         if effects == "backward":
             return  # a training step: its outputs' backward already ran inside the graph
+        outs: list[Tensor] = []
+        _flatten(traced_out, outs)
+        self._diff = [o.requires_grad if grad_enabled else o.is_floating_point() for o in outs]
+        self._traced_rg = [t.requires_grad for t in traced_in]
+        self._traced_rg_params = {p._impl_id for p in self.graph.params() if p.requires_grad}
         self._fn = fn
         self._autograd = "recompute" if effects == "none" else "eager"
 
@@ -225,13 +243,17 @@ class TracedFunction:
         inputs = [t for t in flat if t.requires_grad]
         if not params and not inputs:
             return _unflatten(self._out_spec, self._executor.run(flat))
-        if self._autograd == "eager":
+        newly = (any(t.requires_grad and not was for t, was in zip(flat, self._traced_rg))
+                 or any(p._impl_id not in self._traced_rg_params for p in params))
+        if self._autograd == "eager" or newly:
             return self._fn(*args, **kwargs)
+        if not any(self._diff):
+            return _unflatten(self._out_spec, self._executor.run(flat))
         # Outputs get handles of their own: one that is a captured parameter or an input (the
         # function returned it) must keep its own history.
-        outs = [o.detach() if o.is_floating_point() else o for o in self._executor.run(flat)]
-        diff = [o for o in outs if o.is_floating_point()]
-        fn, in_spec, name = self._fn, self._in_spec, self.__name__
+        outs = [o.detach() if d else o for o, d in zip(self._executor.run(flat), self._diff)]
+        diff = [o for o, d in zip(outs, self._diff) if d]
+        fn, in_spec, name, diff_mask = self._fn, self._in_spec, self.__name__, self._diff
         read = list(flat) + [p for p in self.graph.params()]
         versions = [t._version for t in read]
 
@@ -255,7 +277,7 @@ class TracedFunction:
                 re_args, re_kwargs = _unflatten(in_spec, list(flat))
                 re_flat: list[Tensor] = []
                 _flatten(fn(*re_args, **re_kwargs), re_flat)
-                pairs = [(r, g) for r, g in zip([r for r in re_flat if r.is_floating_point()], grads)
+                pairs = [(r, g) for r, g in zip([r for r, d in zip(re_flat, diff_mask) if d], grads)
                          if g is not None and r.requires_grad]
                 if not pairs:
                     return tuple(None for _ in targets)
@@ -423,14 +445,17 @@ def trace(fn_or_module: Callable, example_inputs: Any, *, optimize: bool = True)
     args = example_inputs if isinstance(example_inputs, tuple) else (example_inputs,)
     from ..nn import Module
 
-    graph, in_spec, out_spec, _, guards = _trace_call(fn_or_module, args, {})
+    grad_enabled = _C.is_grad_enabled()
+    graph, in_spec, out_spec, out, guards = _trace_call(fn_or_module, args, {})
     if isinstance(fn_or_module, Module):
         _name_module_params(graph, fn_or_module)
         traced: TracedFunction = TracedModule(fn_or_module, graph, in_spec, out_spec)
     else:
         traced = TracedFunction(graph, in_spec, out_spec, getattr(fn_or_module, "__name__", "fn"))
     traced._guards = guards
-    traced._enable_autograd(fn_or_module)
+    traced_in: list[Tensor] = []
+    _flatten(args, traced_in)
+    traced._enable_autograd(fn_or_module, traced_in, out, grad_enabled)
     if optimize:
         traced.run_passes()
     return traced
@@ -504,6 +529,7 @@ class _CachedFunction:
         # Taken before any call: the function may change requires_grad.
         table_key = None if kwargs else _C._JitCallTable.key(args)
         key, flat = _signature_key(args, kwargs)
+        key = (key, _C.is_grad_enabled())  # which outputs require grad depends on it
         graphs = self._cache.get(key)
         if graphs:
             for i, traced in enumerate(graphs):
@@ -517,13 +543,14 @@ class _CachedFunction:
                     graphs.insert(0, graphs.pop(i))
                 if table_key is not None:
                     self._table.add(table_key, traced, isinstance(traced._out_spec, _Leaf),
-                                    traced._autograd is not None)
+                                    any(traced._diff))
                 return result
             self._note_guard_retrace()
+        grad_enabled = _C.is_grad_enabled()
         graph, in_spec, out_spec, out, guards = _trace_call(self._fn, args, kwargs)
         traced = TracedFunction(graph, in_spec, out_spec, getattr(self._fn, "__name__", "fn"))
         traced._guards = guards
-        traced._enable_autograd(self._fn)
+        traced._enable_autograd(self._fn, flat, out, grad_enabled)
         if self._optimize:
             traced.run_passes()
         graphs = self._cache.setdefault(key, [])
@@ -531,7 +558,7 @@ class _CachedFunction:
         del graphs[_MAX_GRAPHS_PER_SIGNATURE:]
         if table_key is not None:
             self._table.add(table_key, traced, isinstance(traced._out_spec, _Leaf),
-                            traced._autograd is not None)
+                            any(traced._diff))
         return out
 
     def _note_guard_retrace(self) -> None:

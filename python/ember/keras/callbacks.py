@@ -270,7 +270,8 @@ class ModelCheckpoint(Callback):
         mode: ``'auto'``, ``'min'`` or ``'max'``.
         initial_value_threshold: the value to beat at the start.
     Raises:
-        ValueError: ``save_freq`` other than ``'epoch'`` or an unknown ``mode``.
+        ValueError: ``save_freq`` other than ``'epoch'``, an unknown ``mode``, or a ``.h5`` /
+            ``.hdf5`` file for whole models (``save_weights_only=False``).
         KeyError (at the epoch's end): a ``filepath`` field that is not in the logs.
     Attributes:
         best: the best monitored value so far.
@@ -284,6 +285,12 @@ class ModelCheckpoint(Callback):
         if save_freq != "epoch":
             raise ValueError(f"ModelCheckpoint: only save_freq='epoch' is supported, got {save_freq!r}")
         self.filepath = os.fspath(filepath)
+        if not save_weights_only and self.filepath.lower().endswith((".h5", ".hdf5")):
+            raise ValueError(
+                f"ModelCheckpoint: {self.filepath!r} names the legacy HDF5 format, which "
+                "ember.keras does not write; use a .keras file (or save_weights_only=True with a "
+                ".weights.h5 name)"
+            )
         self.monitor, self.verbose = monitor, verbose
         self.save_best_only, self.save_weights_only = bool(save_best_only), bool(save_weights_only)
         self.monitor_op = _monitor_op(mode, monitor, "ModelCheckpoint")

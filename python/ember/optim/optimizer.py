@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -338,6 +339,23 @@ class Optimizer:
         self.__dict__.update(state)
         self.param_groups = self.param_groups  # wrapped by __setattr__
         self.state = self.state
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Every optimizer's step, user-defined ones included, tells a running ember.jit trace
+        # that the graph bakes in its hyperparameters and holds its state.
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is None or getattr(step, "_notes_trace", False):
+            return
+
+        @functools.wraps(step)
+        def noted_step(self: Optimizer, *args: Any, **kw: Any) -> Any:
+            if _guards.state.sink is not None:
+                _guards.note_optimizer(self)
+            return step(self, *args, **kw)
+
+        noted_step._notes_trace = True  # type: ignore[attr-defined]
+        cls.step = noted_step
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "param_groups" and not isinstance(value, _guards.GroupList):

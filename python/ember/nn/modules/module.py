@@ -80,11 +80,12 @@ class Module:
 
     @training.setter
     def training(self, mode: bool) -> None:
-        self.__dict__["_training"] = mode
+        # Kept in the instance dict under its own name, as in PyTorch (vars(m)["training"]).
+        self.__dict__["training"] = mode
         _guards.changed()
 
     def __init__(self) -> None:
-        self.__dict__["_training"] = True
+        self.__dict__["training"] = True
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
@@ -368,7 +369,7 @@ class Module:
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         for m in self.modules():
-            m.__dict__["_training"] = mode
+            m.__dict__["training"] = mode
         _guards.changed()
         return self
 

@@ -47,7 +47,8 @@ def clip_grad_norm_(
     if not grads:
         return full((), 0.0)
     with no_grad():
-        dtype = grads[0].dtype
+        # The total in the widest gradient dtype (float64 when any gradient is), as PyTorch does.
+        dtype = next((g.dtype for g in grads if g.dtype == _C.dtype.float64), grads[0].dtype)
         if math.isinf(norm_type):
             per = [_C.abs(g).max().to(dtype) for g in grads if g.numel() > 0]
             total = stack(per).max() if per else full((), 0.0, dtype=dtype)
