@@ -139,6 +139,8 @@ void init_jit(py::module_& m) {
         for (auto* v : g.params()) r.push_back(v->name());
         return r;
       })
+      .def("trace_notes", &Graph::trace_notes,
+           "Warnings the tracer left about this graph (shown by ember.jit when tracing).")
       .def("effects", [](const Graph& g) -> std::string {
         bool effects = false;
         for (const jit::Node* n : g.nodes()) {

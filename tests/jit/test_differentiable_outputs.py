@@ -195,3 +195,34 @@ def test_a_call_with_inputs_newly_requiring_grad_runs_eagerly():
     t(x).backward()
     np.testing.assert_array_equal(_np(x.grad), [2.0, 3.0])
     np.testing.assert_array_equal(_np(w.grad), [3.0, 4.0])
+
+
+def test_unfreezing_parameters_after_tracing_gives_them_gradients():
+    ember.manual_seed(0)
+    backbone, head = nn.Linear(4, 3), nn.Linear(3, 1)
+    for p in backbone.parameters():
+        p.requires_grad_(False)
+    enc = jit.function(lambda x: backbone(x))
+    x = ember.randn(2, 4)
+    for _ in range(3):
+        head(enc(x)).sum().backward()
+    for p in backbone.parameters():
+        p.requires_grad_(True)
+    head(enc(x)).sum().backward()  # the C++ call table must not serve the frozen-time graph
+    jit_grad = _np(backbone.weight.grad)
+    backbone.weight.grad = None
+    head(backbone(x)).sum().backward()
+    np.testing.assert_allclose(jit_grad, _np(backbone.weight.grad), rtol=1e-6)
+
+
+def test_trace_made_under_no_grad_follows_eager_when_called_with_grad():
+    lin = nn.Linear(3, 2)
+    x = ember.randn(2, 3)
+    with ember.no_grad():
+        detached = jit.trace(lambda v: lin(v).detach(), x)
+        live = jit.trace(lambda v: lin(v), x)
+    assert not detached(x).requires_grad
+    out = live(x)
+    assert out.requires_grad
+    out.sum().backward()
+    np.testing.assert_allclose(_np(lin.bias.grad), [2.0, 2.0])

@@ -318,23 +318,34 @@ def test_edits_of_a_parameters_own_state_dict_are_seen(name):
     np.testing.assert_allclose(_sgd_run(True, edit), _sgd_run(False, edit), rtol=1e-12)
 
 
-def test_state_kept_by_the_program_persists_across_runs():
+def test_created_tensors_the_program_keeps_are_made_anew_with_a_warning():
+    kept = []
+
+    def f(x):
+        h = x.clone()
+        h.mul_(2)
+        kept.append(h)  # a per-call value the program keeps: must not become frozen state
+        return h.sum()
+
+    jf = jit.function(f)
+    with pytest.warns(RuntimeWarning, match=r"still referenced after the call"):
+        jf(ember.ones(3))
+    outs = [jf(ember.full((3,), v)).item() for v in (2.0, 3.0)]
+    assert outs == [12.0, 18.0]  # eager: 12 and 18 (a frozen h would give 24, 36)
+
     class Acc:
         total = None
 
     acc = Acc()
 
-    def f(x):
-        loss = (x * 2).sum()
-        if acc.total is None:
+    def g(x):
+        if acc.total is None:  # lazy state on an object: the graph cannot keep it
             acc.total = ember.zeros(())
-        acc.total.add_(loss)
-        return loss
+        acc.total.add_(x.sum())
+        return x * 2
 
-    jf = jit.function(f)
-    for _ in range(4):
-        jf(ember.full((3,), 2.5))
-    assert acc.total.item() == 60.0
+    with pytest.warns(RuntimeWarning, match=r"made by zeros .*Create state before tracing"):
+        jit.function(g)(ember.ones(2))
 
 
 def test_returned_optimizer_state_and_custom_optimizers_keep_their_state():

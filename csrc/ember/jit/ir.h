@@ -238,6 +238,9 @@ class EMBER_API Graph {
   };
   const std::vector<GradGuard>& grad_guards() const { return grad_guards_; }
   void add_grad_guard(const Tensor& t, bool had_grad) { grad_guards_.push_back({t, had_grad}); }
+  /// Things the tracer could not decide for the user (shown as warnings by ember.jit).
+  const std::vector<std::string>& trace_notes() const { return trace_notes_; }
+  void add_trace_note(std::string note) { trace_notes_.push_back(std::move(note)); }
 
   /// Readable text: one line per input/param/node, e.g.
   /// `  %5 : f32[16, 128] = linear(%x, %fc1.weight, %fc1.bias)`.
@@ -255,6 +258,7 @@ class EMBER_API Graph {
   Value* undefined_ = nullptr;
   size_t next_id_ = 0;
   std::vector<GradGuard> grad_guards_;
+  std::vector<std::string> trace_notes_;
 };
 
 /// Short dtype name used in type strings: f32, f64, i64, i32, bool, ...

@@ -383,11 +383,9 @@ void stop(TraceState* st) {
 
 // State the traced code created lazily (an optimizer's first step makes its moment buffers and
 // step counters with zeros_like/zeros) must persist across runs: such a tensor, written in place
-// later in the trace and still referenced after it (by the optimizer), becomes a captured param
-// holding its current value instead of being re-created on every run. A clone the function
-// writes into and returns, or that only the autograd graph of its result holds
-// (`y = x.clone(); y[idx] = 0; return (y * w).sum()`), is a result made by every run unless the
-// caller names it as state.
+// later in the trace and named by the caller as state (the optimizers' state), becomes a
+// captured param holding its current value instead of being re-created on every run. Any other
+// created tensor is made by every run, with a note when the program still holds it.
 void capture_lazy_state(TraceState* st, const TensorList& returned, const TensorList& state) {
   Graph& g = *st->graph;
   std::unordered_map<const TensorImpl*, const std::shared_ptr<TensorImpl>*> kept;
@@ -422,20 +420,32 @@ void capture_lazy_state(TraceState* st, const TensorList& returned, const Tensor
       }
     }
   }
+  // A created tensor the program still holds beyond the returned tensors and their autograd
+  // graphs, without naming it as state, may be state made lazily (a running total on an object)
+  // or a per-call value the program kept (activations in a list). One trace cannot tell them
+  // apart: it stays a per-call value, and a note says so.
+  std::unordered_set<const TensorImpl*> noted;
   auto alive_outside = [&](const Value* v) -> std::shared_ptr<TensorImpl> {
     auto it = st->first_impl.find(v);
     if (it == st->first_impl.end()) return nullptr;
-    // Named state (an optimizer's buffers) is state even when the function returns it.
-    const StorageImpl* storage = it->second->storage().get();
-    const bool named = state_storage.count(storage) > 0;
-    if (!named && (outputs.count(v) || returned_storage.count(storage))) return nullptr;
     auto k = kept.find(it->second);
     if (k == kept.end()) return nullptr;
-    // `keep` holds one reference and the returned tensors' autograd graphs some more; anything
-    // beyond those is held by the program (optimizer state, a Python attribute).
+    // Named state (an optimizer's buffers) is state even when the function returns it.
+    if (state_storage.count(it->second->storage().get())) return *k->second;
+    if (outputs.count(v) || returned_storage.count(it->second->storage().get())) return nullptr;
     auto r = autograd_refs.find(it->second);
     const long others = k->second->use_count() - 1 - (r == autograd_refs.end() ? 0 : r->second);
-    return named || others > 0 ? *k->second : nullptr;
+    if (others > 0 && noted.insert(it->second).second) {
+      const Node* p = v->producer();
+      g.add_trace_note(ember::detail::str(
+          "jit.trace: a tensor of shape ", it->second->sizes(), " made by ",
+          p ? p->op() : std::string("an op"), " inside the traced function and then written in "
+          "place is still referenced after the call (kept on an object, in a list or a "
+          "closure?). The graph makes it anew on every run: that reference is not updated and "
+          "does not keep its values across runs. Create state before tracing (or keep it in "
+          "an optimizer's state) if it must persist"));
+    }
+    return nullptr;
   };
   for (Node* n : g.nodes()) {
     if (is_state_initializer(n->op())) {

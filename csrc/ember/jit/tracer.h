@@ -37,9 +37,9 @@ class EMBER_API Trace {
   ~Trace();
   /// Stops recording and returns the graph whose outputs are `outputs`. A tensor the trace
   /// created (zeros, clone, ...) and then wrote in place is state when `state` names it (an
-  /// optimizer's moment buffers) or when the program still holds it beyond the returned tensors
-  /// and their autograd graphs (a running total kept on a Python object): it becomes a captured
-  /// param holding its current value. Other such tensors are made again by every run.
+  /// optimizer's moment buffers): it becomes a captured param holding its current value. Other
+  /// such tensors are made again by every run; one the program still holds beyond the returned
+  /// tensors and their autograd graphs gets a note in Graph::trace_notes.
   std::shared_ptr<Graph> end(const TensorList& outputs, const TensorList& state = {});
   /// Stops recording and throws the graph away.
   void abort();

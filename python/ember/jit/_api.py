@@ -221,18 +221,23 @@ class TracedFunction:
                          grad_enabled: bool) -> None:
         """Called after tracing (before the passes): unless the graph holds a backward of its
         own, later calls with grad enabled give outputs that backpropagate into the inputs and
-        captured parameters as eager ones do. The outputs that required grad when traced (all
-        floating ones when the trace ran under no_grad, which hides that) get a backward; a
-        call where an input or parameter requires grad that did not when traced runs ``fn``
-        eagerly, since the trace could not see what depends on it."""
+        captured parameters as eager ones do. The outputs that required grad when traced get a
+        backward; a call where an input or parameter requires grad that did not when traced
+        (any, when the trace ran under no_grad) runs ``fn`` eagerly, since the trace could not
+        see what depends on it."""
         effects = self.graph.effects()
         if effects == "backward":
             return  # a training step: its outputs' backward already ran inside the graph
         outs: list[Tensor] = []
         _flatten(traced_out, outs)
-        self._diff = [o.requires_grad if grad_enabled else o.is_floating_point() for o in outs]
-        self._traced_rg = [t.requires_grad for t in traced_in]
-        self._traced_rg_params = {p._impl_id for p in self.graph.params() if p.requires_grad}
+        self._diff = [o.requires_grad for o in outs]
+        if grad_enabled:
+            self._traced_rg = [t.requires_grad for t in traced_in]
+            self._traced_rg_params = {p._impl_id for p in self.graph.params() if p.requires_grad}
+        else:
+            # Traced under no_grad: what would require grad is unknown, so calls with grad
+            # enabled that involve a tensor requiring grad run eagerly.
+            self._traced_rg = [False] * len(traced_in)
         self._fn = fn
         self._autograd = "recompute" if effects == "none" else "eager"
 
@@ -354,6 +359,8 @@ def _trace_call(fn: Callable, args: tuple, kwargs: dict, names: list[str] | None
         out_flat: list[Tensor] = []
         out_spec = _flatten(out, out_flat)
         graph = tr.end(out_flat, _optimizer_state(guards))
+        for note in graph.trace_notes():
+            warnings.warn(note, RuntimeWarning, stacklevel=3)
     except BaseException:
         tr.abort()
         raise
@@ -409,7 +416,11 @@ def trace(fn_or_module: Callable, example_inputs: Any, *, optimize: bool = True)
         Reading tensor values (``.item()``, ``float(t)``, ``.tolist()``, ``.numpy()``,
         ``if t > 0:``) while tracing raises ``RuntimeError``;
       * a tensor the tracer cannot follow (made from Python data or numpy inside the
-        function) raises ``RuntimeError`` naming the op that used it.
+        function) raises ``RuntimeError`` naming the op that used it;
+      * tensors created inside the function are made anew by every run, except the state of
+        the optimizers that step in it (their moment buffers persist). State that must
+        persist otherwise (a running total) has to exist before tracing; a created tensor
+        that the program still holds after the call gets a ``RuntimeWarning``.
     Gradients accumulate as in eager code: ``optimizer.zero_grad()`` inside the traced step
     becomes part of the graph, and without it each run adds into ``.grad``.
     Outputs backpropagate like eager ones when the result is called with grad enabled and the
@@ -543,7 +554,7 @@ class _CachedFunction:
                     graphs.insert(0, graphs.pop(i))
                 if table_key is not None:
                     self._table.add(table_key, traced, isinstance(traced._out_spec, _Leaf),
-                                    any(traced._diff))
+                                    traced._autograd is not None)
                 return result
             self._note_guard_retrace()
         grad_enabled = _C.is_grad_enabled()
@@ -558,7 +569,7 @@ class _CachedFunction:
         del graphs[_MAX_GRAPHS_PER_SIGNATURE:]
         if table_key is not None:
             self._table.add(table_key, traced, isinstance(traced._out_spec, _Leaf),
-                            any(traced._diff))
+                            traced._autograd is not None)
         return out
 
     def _note_guard_retrace(self) -> None:
