@@ -237,6 +237,26 @@ class _ReportingDict(dict):
         return (dict, (dict(self),))
 
 
+class _ParamState(_ReportingDict):
+    """One parameter's optimizer state. While a trace records, replacing an entry that already
+    holds a value is flagged: a graph keeps state only by updating its tensors in place, and
+    cannot rebind a dict entry (or advance a Python number) on later runs."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if state.sink is not None and key in self:
+            import warnings
+
+            kind = "tensor" if isinstance(self[key], _C.Tensor) else type(self[key]).__name__
+            warnings.warn(
+                f"jit.trace: optimizer state {key!r} (a {kind}) is replaced while tracing; the "
+                "graph cannot replace it again on later runs, so that state stops advancing. "
+                "Update state tensors in place (buf.mul_(m).add_(g)) and keep counts in tensors",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        super().__setitem__(key, value)
+
+
 class StateDict(_ReportingDict):
     """An optimizer's ``state`` (parameter -> its state dict, made on first use): every change,
     to it or to a parameter's own state dict, is reported (a graph holds the old tensors)."""
@@ -247,14 +267,14 @@ class StateDict(_ReportingDict):
             dict.__setitem__(self, k, self._wrap_value(v))
 
     def __missing__(self, key: Any) -> dict:
-        value = _ReportingDict()
+        value = _ParamState()
         dict.__setitem__(self, key, value)
         return value
 
     @staticmethod
     def _wrap_value(v: Any) -> Any:
         if type(v) is dict:
-            out = _ReportingDict()
+            out = _ParamState()
             dict.update(out, v)
             return out
         return v

@@ -401,3 +401,28 @@ def test_training_flag_lives_in_the_instance_dict_like_torch():
     f = Frozen()
     f.train()
     assert f.training is True
+
+
+def test_custom_optimizer_rebinding_its_state_while_traced_warns():
+    class Rebinding(ember.optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, {"lr": 0.1})
+
+        def step(self):
+            with ember.no_grad():
+                for p in self.param_groups[0]["params"]:
+                    st = self.state[p]
+                    st["buf"] = st["buf"] * 0.9 + p.grad if "buf" in st else p.grad.clone()
+                    p.sub_(0.1 * st["buf"])
+
+    w = ember.zeros(2, requires_grad=True)
+    opt = Rebinding([w])
+
+    def step(x):
+        opt.zero_grad()
+        (w * x).sum().backward()
+        opt.step()
+
+    step(ember.ones(2))  # eager: creates the buffer
+    with pytest.warns(RuntimeWarning, match=r"optimizer state 'buf' \(a tensor\) is replaced"):
+        jit.function(step)(ember.ones(2))
