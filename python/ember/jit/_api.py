@@ -408,13 +408,15 @@ def trace(fn_or_module: Callable, example_inputs: Any, *, optimize: bool = True)
       * Python numbers (a scale factor) and other non-tensor arguments are baked in as
         constants (use ``function``, which retraces when they change);
       * guarded Python state is baked in too, and checked before every call: the
-        hyperparameters of each optimizer that steps (``lr``, betas, ...: what an LR
-        scheduler changes), the ``training`` flag of each module called, and whether the
+        hyperparameters and state tensors of each optimizer that steps (``lr``, betas, ...:
+        what an LR scheduler changes), the ``training`` flag of each module, and whether the
         ``.grad`` of a tensor from outside was None where the traced code read it. When one
         changed, the call raises ``JitGuardError`` (``function`` traces again instead);
-      * Python control flow is taken at trace time: only the branch taken is recorded.
-        Reading tensor values (``.item()``, ``float(t)``, ``.tolist()``, ``.numpy()``,
-        ``if t > 0:``) while tracing raises ``RuntimeError``;
+      * Python control flow is taken at trace time: only the branch taken is recorded, and
+        Python side effects (assigning attributes, appending to lists, printing) happen in
+        the traced call only, not when the graph runs. Reading tensor values (``.item()``,
+        ``float(t)``, ``.tolist()``, ``.numpy()``, ``if t > 0:``) while tracing raises
+        ``RuntimeError``;
       * a tensor the tracer cannot follow (made from Python data or numpy inside the
         function) raises ``RuntimeError`` naming the op that used it;
       * tensors created inside the function are made anew by every run, except the state of
@@ -430,7 +432,8 @@ def trace(fn_or_module: Callable, example_inputs: Any, *, optimize: bool = True)
     writes such as batch-norm running statistics, random draws) runs the function eagerly
     instead, so the effects happen once. Under ``ember.no_grad()`` only the graph runs and the
     outputs are plain; a graph that calls ``backward()`` itself returns plain outputs too.
-    Graphs read back by ``load`` have no Python function, so their outputs are always plain.
+    Graphs read back by ``load`` have no Python function, so their outputs are always plain,
+    and they carry no guards (the state they bake in is the one saved).
 
     Args:
         fn_or_module: a function or ``nn.Module`` taking tensors (and other values).
