@@ -738,3 +738,18 @@ def test_reductions_of_expanded_stride_0_inputs(dim):
     check(r.indices, rt.indices)
     check(x.argmin(dim), xt.argmin(dim))
     check(x.max(), xt.max())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64", "bool", "uint8"])
+def test_reducing_only_size_one_dims_matches_numpy(dtype):
+    # A bias gradient at batch 1: the reduction is a converting copy.
+    x = (ember.arange(15).reshape(1, 5, 1, 3) - 4).to(getattr(ember, dtype))
+    ref = x.numpy()
+    for dims in [(0,), (2,), (0, 2)]:
+        for keepdim in (False, True):
+            got = x.sum(dims, keepdim=keepdim)
+            want = ref.sum(axis=dims, keepdims=keepdim)
+            assert got.dtype == ember.sum(x).dtype  # the same promotion as a full sum
+            np.testing.assert_array_equal(got.numpy(), want.astype(got.numpy().dtype))
+        np.testing.assert_array_equal(x.prod(dims[0]).numpy(),
+                                      ref.prod(axis=dims[0]).astype(x.prod(dims[0]).numpy().dtype))

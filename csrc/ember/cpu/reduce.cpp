@@ -376,6 +376,20 @@ template <typename T>
 void sum_prod_typed(bool is_sum, const Tensor& out, const Tensor& in,
                     const std::vector<bool>& mask) {
   using Acc = acc_type_t<T>;
+  // Only dims of size 1 reduced (a bias gradient at batch 1): each output is its one input, so
+  // the reduction is a converting copy.
+  bool single = in.is_contiguous() && out.is_contiguous() && out.numel() == in.numel();
+  for (size_t d = 0; single && d < mask.size(); ++d) single = !mask[d] || in.sizes()[d] == 1;
+  if (single) {
+    const T* x = in.data_ptr<T>();
+    EMBER_DISPATCH_ALL(out.dtype(), "sum", [&] {
+      scalar_t* o = out.data_ptr<scalar_t>();
+      for (int64_t i = 0, n = in.numel(); i < n; ++i) {
+        o[i] = static_cast<scalar_t>(static_cast<Acc>(x[i]));
+      }
+    });
+    return;
+  }
   if (const int64_t inner = contiguous_inner_run(in, mask); inner > 0) {
     const int64_t outer = out.numel();
     EMBER_DISPATCH_ALL(out.dtype(), "sum", [&] {
