@@ -58,6 +58,8 @@ class Guard:
         self.value = value
 
     def current(self) -> Any:
+        """The guarded state as it is now: a training flag, or (hyperparameters, state tensor
+        ids) of an optimizer; None when the object was collected."""
         obj = self.ref()
         if obj is None:
             return None
@@ -72,6 +74,7 @@ class Guard:
         return obj is None or self.current() == self.value
 
     def describe(self) -> str:
+        """What the trace depended on, in words, for the JitGuardError message."""
         obj = self.ref()
         name = type(obj).__name__ if obj is not None else "object"
         if self.kind == "training":
@@ -131,10 +134,6 @@ class _ReportingList(list):
                             [self._wrap_item(x) for x in v])
         changed()
 
-    def __delitem__(self, i: Any) -> None:
-        super().__delitem__(i)
-        changed()
-
     def __iadd__(self, other: Any) -> Any:
         self.extend(other)
         return self
@@ -154,28 +153,32 @@ class _ReportingList(list):
         super().insert(i, self._wrap_item(v))
         changed()
 
-    def pop(self, *i: Any) -> Any:
-        """list.pop, reported to traces."""
-        out = super().pop(*i)
-        changed()
-        return out
-
-    def remove(self, v: Any) -> None:
-        """list.remove, reported to traces."""
-        super().remove(v)
-        changed()
-
-    def clear(self) -> None:
-        """list.clear, reported to traces."""
-        super().clear()
-        changed()
-
     @staticmethod
     def _wrap_item(v: Any) -> Any:
         return v
 
     def __reduce__(self) -> Any:
         return (list, (list(self),))
+
+
+def _reporting(cls: type, names: tuple[str, ...]) -> None:
+    """Gives ``cls`` versions of its base's mutating methods ``names`` that report to traces
+    (methods that take no new values, so nothing needs wrapping)."""
+    base = cls.__mro__[1]
+    for name in names:
+        method = getattr(base, name)
+
+        def reported(self: Any, *args: Any, _method: Any = method) -> Any:
+            out = _method(self, *args)
+            changed()
+            return out
+
+        reported.__name__ = name
+        reported.__doc__ = f"{base.__name__}.{name}, reported to traces."
+        setattr(cls, name, reported)
+
+
+_reporting(_ReportingList, ("__delitem__", "pop", "remove", "clear"))
 
 
 class GroupList(_ReportingList):
@@ -196,27 +199,6 @@ class _ReportingDict(dict):
         super().__setitem__(key, self._wrap_value(value))
         changed()
 
-    def __delitem__(self, key: Any) -> None:
-        super().__delitem__(key)
-        changed()
-
-    def clear(self) -> None:
-        """dict.clear, reported to traces."""
-        super().clear()
-        changed()
-
-    def pop(self, key: Any, *default: Any) -> Any:
-        """dict.pop, reported to traces."""
-        out = super().pop(key, *default)
-        changed()
-        return out
-
-    def popitem(self) -> Any:
-        """dict.popitem, reported to traces."""
-        out = super().popitem()
-        changed()
-        return out
-
     def setdefault(self, key: Any, default: Any = None) -> Any:
         """dict.setdefault, reported to traces."""
         out = super().setdefault(key, self._wrap_value(default))
@@ -235,6 +217,9 @@ class _ReportingDict(dict):
 
     def __reduce__(self) -> Any:
         return (dict, (dict(self),))
+
+
+_reporting(_ReportingDict, ("__delitem__", "clear", "pop", "popitem"))
 
 
 class _ParamState(_ReportingDict):

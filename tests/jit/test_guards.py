@@ -21,6 +21,21 @@ def _assert_same_params(a, b):
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12)
 
 
+def _scalar_sgd_step():
+    """(w, its SGD optimizer with lr 1, a jit.function step on w * x returning w)."""
+    w = ember.zeros(1, requires_grad=True)
+    opt = ember.optim.SGD([w], lr=1.0)
+
+    @jit.function
+    def step(x):
+        opt.zero_grad()
+        (w * x).sum().backward()
+        opt.step()
+        return w
+
+    return w, opt, step
+
+
 def _setup(dropout=0.0):
     ember.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(dropout), nn.Linear(8, 3)).double()
@@ -63,15 +78,7 @@ def test_learning_rate_schedule_is_followed(opt_cls, kw):
 
 
 def test_setting_lr_to_zero_stops_updates():
-    w = ember.zeros(1, requires_grad=True)
-    opt = ember.optim.SGD([w], lr=1.0)
-
-    @jit.function
-    def step(x):
-        opt.zero_grad()
-        (w * x).sum().backward()
-        opt.step()
-        return w
+    w, opt, step = _scalar_sgd_step()
 
     step(ember.ones(1))
     step(ember.ones(1))
@@ -179,14 +186,7 @@ def test_jit_trace_raises_on_changed_grad_state():
 
 
 def test_repeated_retraces_warn_once():
-    w = ember.zeros(1, requires_grad=True)
-    opt = ember.optim.SGD([w], lr=1.0)
-
-    @jit.function
-    def step(x):
-        opt.zero_grad()
-        (w * x).sum().backward()
-        opt.step()
+    w, opt, step = _scalar_sgd_step()
 
     step(ember.ones(1))
     with warnings.catch_warnings(record=True) as caught:

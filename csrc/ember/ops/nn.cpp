@@ -536,16 +536,34 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
   return x * mask;
 }
 
-Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
-                            const std::string& reduction) {
-  EMBER_TRACE(binary_cross_entropy, input, target, weight, reduction);
-  const char* op = "binary_cross_entropy";
+namespace {
+
+// The checks shared by the binary cross entropies; returns the target in input's dtype.
+Tensor binary_target(const Tensor& input, const Tensor& target, const std::string& reduction,
+                     const char* op) {
   detail::check_device(input, op);
   check_floating(input, op, "input");
   check_reduction(reduction, op);
   EMBER_CHECK_VALUE(target.sizes() == input.sizes(), op, ": target size ", target.sizes(),
                     " must be the same as input size ", input.sizes());
-  Tensor t = detail::convert(target, input.dtype());
+  return detail::convert(target, input.dtype());
+}
+
+// Per-element losses `y` times the optional weight, then reduced ("none", "sum" or "mean").
+Tensor weighted_reduction(Tensor y, const Tensor& weight, const std::string& reduction) {
+  if (weight.defined()) y = y * detail::convert(weight, y.dtype());
+  if (reduction == "sum") return sum(y);
+  if (reduction == "mean") return mean(y);
+  return y;
+}
+
+}  // namespace
+
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
+                            const std::string& reduction) {
+  EMBER_TRACE(binary_cross_entropy, input, target, weight, reduction);
+  const char* op = "binary_cross_entropy";
+  Tensor t = binary_target(input, target, reduction, op);
   Tensor y;
   {
     NoGradGuard guard;
@@ -573,10 +591,7 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
     }
     return TensorList{gp, gt};
   });
-  if (weight.defined()) y = y * detail::convert(weight, input.dtype());
-  if (reduction == "sum") return sum(y);
-  if (reduction == "mean") return mean(y);
-  return y;
+  return weighted_reduction(y, weight, reduction);
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
@@ -584,12 +599,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
                                         const std::string& reduction) {
   EMBER_TRACE(binary_cross_entropy_with_logits, logits, target, weight, pos_weight, reduction);
   const char* op = "binary_cross_entropy_with_logits";
-  detail::check_device(logits, op);
-  check_floating(logits, op, "input");
-  check_reduction(reduction, op);
-  EMBER_CHECK_VALUE(target.sizes() == logits.sizes(), op, ": target size ", target.sizes(),
-                    " must be the same as input size ", logits.sizes());
-  Tensor t = detail::convert(target, logits.dtype());
+  Tensor t = binary_target(logits, target, reduction, op);
   const bool has_pw = pos_weight.defined();
   Tensor pw = has_pw ? detail::convert(pos_weight, logits.dtype()) : Tensor();
   if (has_pw) meta::broadcast_shapes(pw.sizes(), logits.sizes(), op);
@@ -623,10 +633,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
                if (has_pw && c.needs_grad(2)) gp = sum_to(g * tt * sp, c.input_sizes(2));
                return has_pw ? TensorList{gx, gt, gp} : TensorList{gx, gt};
              });
-  if (weight.defined()) y = y * detail::convert(weight, logits.dtype());
-  if (reduction == "sum") return sum(y);
-  if (reduction == "mean") return mean(y);
-  return y;
+  return weighted_reduction(y, weight, reduction);
 }
 
 }  // namespace ember

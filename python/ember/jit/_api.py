@@ -543,7 +543,8 @@ class _CachedFunction:
         # Taken before any call: the function may change requires_grad.
         table_key = None if kwargs else _C._JitCallTable.key(args)
         key, flat = _signature_key(args, kwargs)
-        key = (key, _C.is_grad_enabled())  # which outputs require grad depends on it
+        grad_enabled = _C.is_grad_enabled()
+        key = (key, grad_enabled)  # which outputs require grad depends on it
         graphs = self._cache.get(key)
         if graphs:
             for i, traced in enumerate(graphs):
@@ -555,12 +556,9 @@ class _CachedFunction:
                     continue
                 if i:
                     graphs.insert(0, graphs.pop(i))
-                if table_key is not None:
-                    self._table.add(table_key, traced, isinstance(traced._out_spec, _Leaf),
-                                    traced._autograd is not None)
+                self._file(table_key, traced)
                 return result
             self._note_guard_retrace()
-        grad_enabled = _C.is_grad_enabled()
         graph, in_spec, out_spec, out, guards = _trace_call(self._fn, args, kwargs)
         traced = TracedFunction(graph, in_spec, out_spec, getattr(self._fn, "__name__", "fn"))
         traced._guards = guards
@@ -570,10 +568,14 @@ class _CachedFunction:
         graphs = self._cache.setdefault(key, [])
         graphs.insert(0, traced)
         del graphs[_MAX_GRAPHS_PER_SIGNATURE:]
+        self._file(table_key, traced)
+        return out
+
+    def _file(self, table_key: bytes | None, traced: TracedFunction) -> None:
+        """Puts ``traced`` in the C++ call table (calls of positional tensors only)."""
         if table_key is not None:
             self._table.add(table_key, traced, isinstance(traced._out_spec, _Leaf),
                             traced._autograd is not None)
-        return out
 
     def _note_guard_retrace(self) -> None:
         self._guard_retraces += 1

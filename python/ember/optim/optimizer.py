@@ -350,6 +350,7 @@ class Optimizer:
 
         @functools.wraps(step)
         def noted_step(self: Optimizer, *args: Any, **kw: Any) -> Any:
+            """The subclass's step, noted first by a running ember.jit trace."""
             if _guards.state.sink is not None:
                 _guards.note_optimizer(self)
             return step(self, *args, **kw)

@@ -80,7 +80,8 @@ class Module:
 
     @training.setter
     def training(self, mode: bool) -> None:
-        # Kept in the instance dict under its own name, as in PyTorch (vars(m)["training"]).
+        """Sets this module's flag only (``train()``/``eval()`` set the descendants' too); kept
+        in the instance dict under its own name, as in PyTorch (``vars(m)["training"]``)."""
         self.__dict__["training"] = mode
         _guards.changed()
 
