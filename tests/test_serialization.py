@@ -104,3 +104,103 @@ def test_paths_that_flatten_to_the_same_name_keep_every_tensor(tmp_path):
     assert back[1].tolist() == [4.0]
     assert back["1"].tolist() == [5.0]
     assert back["a.c.0"].tolist() == [6.0]
+
+
+# ---- file safety: permissions, symbolic links, foreign dtypes, damaged metadata ----------------
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_save_gives_a_new_file_the_umask_mode_and_keeps_an_existing_mode(tmp_path, umask_022):
+    p = tmp_path / "a.safetensors"
+    ember.save(ember.ones(2), p)
+    assert os.stat(p).st_mode & 0o777 == 0o644  # as open(path, "wb") would give it
+    os.chmod(p, 0o640)
+    ember.save(ember.zeros(2), p)
+    assert os.stat(p).st_mode & 0o777 == 0o640
+    np.testing.assert_array_equal(ember.load(p).numpy(), [0.0, 0.0])
+    assert sorted(os.listdir(tmp_path)) == ["a.safetensors"]  # no temporary file left behind
+
+
+def test_save_writes_through_a_symbolic_link(tmp_path):
+    target, link = tmp_path / "t.safetensors", tmp_path / "l.safetensors"
+    ember.save(ember.zeros(1), target)
+    os.symlink(target.name, link)
+    ember.save(ember.ones(1), link)
+    assert os.path.islink(link)
+    np.testing.assert_array_equal(ember.load(target).numpy(), [1.0])
+
+
+def test_load_converts_dtypes_ember_lacks(tmp_path):
+    from safetensors.numpy import save as st_save
+
+    raw = st_save({"h": np.array([1.5, -2.0], np.float16), "i8": np.array([-3, 4], np.int8),
+                   "u16": np.array([7, 65535], np.uint16)})
+    (tmp_path / "x.safetensors").write_bytes(raw)
+    d = ember.load(tmp_path / "x.safetensors")
+    assert (d["h"].dtype, d["i8"].dtype, d["u16"].dtype) == (ember.float32, ember.int64, ember.int64)
+    np.testing.assert_array_equal(d["h"].numpy(), [1.5, -2.0])
+    np.testing.assert_array_equal(d["i8"].numpy(), [-3, 4])
+    np.testing.assert_array_equal(d["u16"].numpy(), [7, 65535])
+
+
+def _bf16_file(values: np.ndarray, extra: dict) -> bytes:
+    """A safetensors file holding `values` (float32, exactly representable) as BF16 plus
+    `extra` float32 arrays, laid out by hand as the format describes."""
+    import json
+
+    blobs = [("w", "BF16", values.shape, (values.astype(np.float32).view(np.uint32) >> 16).astype("<u2").tobytes())]
+    blobs += [(k, "F32", v.shape, v.astype("<f4").tobytes()) for k, v in extra.items()]
+    header, data = {}, b""
+    for name, dt, shape, b in blobs:
+        header[name] = {"dtype": dt, "shape": list(shape), "data_offsets": [len(data), len(data) + len(b)]}
+        data += b
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text + data
+
+
+def test_load_reads_bfloat16_as_float32(tmp_path):
+    vals = np.array([[1.5, -2.25], [2.0**100, -0.0]], np.float32)  # bfloat16-exact values
+    p = tmp_path / "b.safetensors"
+    p.write_bytes(_bf16_file(vals, {"f": np.array([0.5], np.float32)}))
+    d = ember.load(p)
+    assert d["w"].dtype == ember.float32 and tuple(d["w"].shape) == (2, 2)
+    np.testing.assert_array_equal(d["w"].numpy(), vals.astype(np.float32))
+    assert np.signbit(d["w"].numpy()[1, 1])
+    np.testing.assert_array_equal(d["f"].numpy(), [0.5])
+    if _torch() is not None:
+        from safetensors.torch import save_file
+
+        torch = _torch()
+        save_file({"w": torch.tensor([1.5, -2.25, 7.0], dtype=torch.bfloat16)}, str(tmp_path / "t.st"))
+        np.testing.assert_array_equal(ember.load(tmp_path / "t.st")["w"].numpy(), [1.5, -2.25, 7.0])
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+@pytest.mark.parametrize("meta, match", [
+    ({"ember_format": "1", "ember_structure": '{"__tensor__": "nope"}'}, "names a tensor 'nope'"),
+    ({"ember_format": "1", "ember_structure": "{bad"}, "damaged ember structure"),
+    ({"ember_format": "1", "ember_structure": '{"__dict__": 5}'}, "damaged ember structure"),
+    ({"ember_format": "abc", "ember_structure": "[]"}, "damaged ember_format entry 'abc'"),
+])
+def test_damaged_ember_metadata_raises_value_error_naming_the_file(tmp_path, meta, match):
+    from safetensors.numpy import save as st_save
+
+    p = tmp_path / "d.safetensors"
+    p.write_bytes(st_save({"a": np.ones(2, np.float32)}, metadata=meta))
+    with pytest.raises(ValueError, match=match) as e:
+        ember.load(p)
+    assert "d.safetensors" in str(e.value)

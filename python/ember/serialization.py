@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any
 
 import numpy as np
+
+from .utils._atomic import atomic_write
 
 __all__ = ["load", "save"]
 
@@ -70,7 +71,8 @@ def save(obj: Any, f: str | os.PathLike) -> None:
     """Saves a tensor, a state dict, or a nested structure of them to ``f``.
 
     The file is written to a temporary name in the same folder and moved into place, so an
-    interrupted save never leaves a half-written file and an existing file stays intact.
+    interrupted save never leaves a half-written file and an existing file stays intact. A
+    symbolic link is written through, and an existing file keeps its permissions.
 
     Args:
         obj: a Tensor, or dicts/lists/tuples of tensors, numbers, strings, booleans and None
@@ -87,45 +89,68 @@ def save(obj: Any, f: str | os.PathLike) -> None:
     structure = _encode(obj, tensors, "")
     meta = {"ember_format": str(_FORMAT_VERSION), "ember_structure": json.dumps(structure)}
     data = st_save(tensors, metadata=meta)
-    path = os.fspath(f)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ember-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(f, data)
+
+
+def _with_bf16_as_u16(raw: bytes, header: dict) -> tuple[bytes, list[str]]:
+    """The file with its BF16 entries relabelled U16 (same width, which numpy can hold), and
+    their names: safetensors' numpy loader then reads and checks the whole file."""
+    names = [k for k, v in header.items() if isinstance(v, dict) and v.get("dtype") == "BF16"]
+    if not names:
+        return raw, names
+    header_len = int.from_bytes(raw[:8], "little")
+    header = {k: ({**v, "dtype": "U16"} if k in names else v) for k, v in header.items()}
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # the data stays 8-byte aligned
+    return len(text).to_bytes(8, "little") + text + raw[8 + header_len :], names
 
 
 def load(f: str | os.PathLike) -> Any:
     """Loads what :func:`save` wrote (or any safetensors file, as ``dict[str, Tensor]``).
 
+    Tensors of dtypes ember has no counterpart for are converted: float16 and bfloat16 become
+    float32; int8, int16 and unsigned integers other than uint8 become int64.
+
     Raises:
         FileNotFoundError: no such file.
-        ValueError: the file is not a valid safetensors file, or was written by a newer ember.
+        ValueError: the file is not a valid safetensors file, its ember structure is damaged, or
+            it was written by a newer ember.
     """
     from safetensors.numpy import load as st_load
 
     from . import _C
+    from .utils.data._utils import to_numpy_array
 
     path = os.fspath(f)
     with open(path, "rb") as fh:
         raw = fh.read()
     try:
-        arrays = st_load(raw)
         header_len = int.from_bytes(raw[:8], "little")
         header = json.loads(raw[8 : 8 + header_len])
+        if not isinstance(header, dict):
+            raise ValueError("the header is not a JSON object")
+        raw, bf16 = _with_bf16_as_u16(raw, header)
+        arrays = st_load(raw)
     except Exception as e:  # safetensors raises its own error types for corrupt files
         raise ValueError(f"load: {path!r} is not a valid ember/safetensors file ({e})") from None
+    for name in bf16:  # bfloat16 is the top half of a float32
+        arrays[name] = (arrays[name].astype(np.uint32) << 16).view(np.float32)
     meta = header.get("__metadata__") or {}
-    tensors = {k: _C.from_numpy(np.array(v)) for k, v in arrays.items()}
+    tensors = {k: _C.from_numpy(np.array(to_numpy_array(v))) for k, v in arrays.items()}
     if "ember_structure" not in meta:
         return tensors
-    version = int(meta.get("ember_format", "1"))
+    try:
+        version = int(meta.get("ember_format", "1"))
+    except ValueError:
+        raise ValueError(f"load: {path!r} has a damaged ember_format entry "
+                         f"{meta.get('ember_format')!r} (expected an integer)") from None
     if version > _FORMAT_VERSION:
         raise ValueError(f"load: {path!r} was written in ember format {version}; this ember "
                          f"reads up to format {_FORMAT_VERSION} (upgrade ember)")
-    return _decode(json.loads(meta["ember_structure"]), tensors)
+    try:
+        return _decode(json.loads(meta["ember_structure"]), tensors)
+    except KeyError as e:
+        raise ValueError(f"load: {path!r} has a damaged ember structure: it names a tensor {e} "
+                         "that the file does not hold") from None
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"load: {path!r} has a damaged ember structure ({e})") from None

@@ -71,6 +71,17 @@ def test_tensor_dataset_keeps_tensors_and_shares_memory():
     assert ds[1][1].numpy()[0] == 7.0
 
 
+def test_tensor_dataset_samples_of_1d_data_are_views_too():
+    data = ember.zeros(3)
+    ds = TensorDataset(data, ember.zeros(3, 2))
+    x, row = ds[1]
+    assert tuple(x.shape) == () and tuple(row.shape) == (2,)
+    x.add_(5)
+    row.add_(1)
+    np.testing.assert_array_equal(data.numpy(), [0, 5, 0])
+    np.testing.assert_array_equal(ds.tensors[1].numpy()[1], [1, 1])
+
+
 def test_tensor_dataset_size_mismatch_raises():
     with pytest.raises(ValueError, match=r"TensorDataset: size mismatch.*\(4, 2\), \(5,\)"):
         TensorDataset(ember.zeros(4, 2), ember.zeros(5))

@@ -357,3 +357,22 @@ def test_download_not_attempted_when_files_present(tmp_path, monkeypatch):
 
     monkeypatch.setattr(mod, "_fetch", boom)
     assert len(MNIST(tmp_path, download=True)) == 2
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_read_idx_with_a_header_promising_terabytes_raises_without_allocating(tmp_path, suffix):
+    import gzip
+    import struct
+    import tracemalloc
+
+    body = b"\0\0\x08\x03" + struct.pack(">III", 0xFFFFFFFF, 28, 28) + b"\0" * 100
+    p = tmp_path / f"bad.idx{suffix}"
+    p.write_bytes(gzip.compress(body) if suffix else body)
+    tracemalloc.start()
+    try:
+        with pytest.raises(RuntimeError, match=r"truncated: .* but only 100 bytes follow"):
+            read_idx(p)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 << 20  # the header claims 3 TiB

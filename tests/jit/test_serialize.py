@@ -1,5 +1,6 @@
 """ember.jit.save / load: one versioned file, bit-identical results, clear errors."""
 
+import os
 import struct
 
 import ember
@@ -25,7 +26,7 @@ def test_save_load_round_trip_is_bit_identical(tmp_path):
     assert not loaded(x2).requires_grad  # a loaded graph has no Python function to rerun
     assert a.tobytes() == b.tobytes()
     assert str(loaded.graph) == str(tm.graph)
-    assert not (tmp_path / "model.ejit.tmp").exists()
+    assert sorted(os.listdir(tmp_path)) == ["model.ejit"]  # no temporary file left behind
 
 
 def test_round_trip_keeps_structure_and_constants(tmp_path):
@@ -125,3 +126,38 @@ def test_to_dot_labels_use_graphviz_line_breaks():
     traced = jit.trace(lambda x: x * 2, ember.ones(2, 3))
     dot = traced.graph.to_dot()
     assert "\\\\n" not in dot and "\\nf32[2, 3]" in dot
+
+
+def test_save_keeps_permissions_and_writes_through_symbolic_links(tmp_path):
+    tm = jit.trace(_mlp(), ember.randn(2, 12))
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / "m.ejit"
+        jit.save(tm, target)
+        assert os.stat(target).st_mode & 0o777 == 0o644
+        os.chmod(target, 0o600)
+        jit.save(tm, target)
+        assert os.stat(target).st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
+    link = tmp_path / "link.ejit"
+    os.symlink(target.name, link)
+    os.remove(target)
+    jit.save(tm, link)  # a dangling link: its target is created
+    assert os.path.islink(link) and target.is_file()
+    x = ember.randn(2, 12)
+    assert jit.load(link)(x).numpy().tobytes() == tm(x).detach().numpy().tobytes()
+    assert sorted(os.listdir(tmp_path)) == ["link.ejit", "m.ejit"]
+
+
+def test_save_into_a_missing_folder_raises_and_names_the_path(tmp_path):
+    with pytest.raises(RuntimeError, match="cannot create .*missing"):
+        jit.save(jit.trace(_mlp(), ember.randn(2, 12)), tmp_path / "missing" / "m.ejit")
+
+
+def test_load_of_a_truncated_header_says_truncated(tmp_path):
+    tm = jit.trace(_mlp(), ember.randn(2, 12))
+    jit.save(tm, tmp_path / "m.ejit")
+    (tmp_path / "t.ejit").write_bytes((tmp_path / "m.ejit").read_bytes()[:20])
+    with pytest.raises(RuntimeError, match="truncated"):
+        jit.load(tmp_path / "t.ejit")

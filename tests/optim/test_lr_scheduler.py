@@ -341,3 +341,19 @@ def test_schedulers_work_with_every_optimizer():
         ts = torch.optim.lr_scheduler.CosineAnnealingLR(to, T_max=5)
         eh, th = _run(es, ts, eo, to, steps=12)
         assert eh == th
+
+
+def test_multistep_state_saved_with_ember_save_steps_on(tmp_path):
+    import warnings
+    from collections import Counter
+
+    w = ember.zeros(1, requires_grad=True)
+    opt = ember.optim.SGD([w], lr=1.0)
+    s = ember.optim.lr_scheduler.MultiStepLR(opt, [3, 6, 6], gamma=0.5)
+    ember.save(s.state_dict(), tmp_path / "s.safetensors")
+    s.load_state_dict(ember.load(tmp_path / "s.safetensors"))
+    assert s.milestones == Counter({3: 1, 6: 2}) and isinstance(s.milestones, Counter)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # step(epoch) is deprecated, as in PyTorch
+        s.step(7)
+    assert s.get_last_lr() == [0.125]

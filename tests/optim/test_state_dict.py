@@ -183,3 +183,32 @@ def test_state_dict_survives_save_and_load(tmp_path):
     np.testing.assert_array_equal(
         opt2.state[a2]["exp_avg"].numpy(), opt.state[a]["exp_avg"].numpy()
     )
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_plain_number_step_is_loaded_as_a_tensor(name):
+    # Older checkpoints and hand-written state hold "step" as a number; PyTorch converts it.
+    w = ember.tensor([1.0, 2.0], requires_grad=True)
+    ref = ember.tensor([1.0, 2.0], requires_grad=True)
+    opt, opt_ref = getattr(optim, name)([w], lr=0.1), getattr(optim, name)([ref], lr=0.1)
+    for o, p in ((opt, w), (opt_ref, ref)):
+        p.grad = ember.tensor([1.0, -3.0])
+        o.step()
+    sd = opt.state_dict()
+    sd["state"][0]["step"] = 1
+    fresh = getattr(optim, name)([w], lr=0.1)
+    fresh.load_state_dict(sd)
+    assert isinstance(fresh.state[w]["step"], ember.Tensor)
+    for o, p in ((fresh, w), (opt_ref, ref)):
+        p.grad = ember.tensor([0.5, 2.0])
+        o.step()
+    assert fresh.state[w]["step"].item() == 2.0
+    np.testing.assert_array_equal(w.detach().numpy(), ref.detach().numpy())
+
+
+def test_sgd_keeps_a_plain_number_in_its_state_as_is():
+    w = ember.tensor([1.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1, momentum=0.9)
+    opt.load_state_dict({"state": {0: {"step": 3, "momentum_buffer": None}},
+                         "param_groups": opt.state_dict()["param_groups"]})
+    assert opt.state[w]["step"] == 3 and isinstance(opt.state[w]["step"], int)

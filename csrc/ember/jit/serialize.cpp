@@ -1,12 +1,21 @@
 #include "ember/jit/serialize.h"
 
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <unordered_map>
 #include <variant>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
 
 #include "ember/core/error.h"
 #include "ember/ops/ops.h"
@@ -41,6 +50,76 @@ uint32_t get_u32(const char* p) {
   uint32_t v = 0;
   for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
   return v;
+}
+
+// Replaces `path` with `bytes`: written to a fresh temporary name in the destination's folder,
+// flushed to disk, then renamed over it, so a reader sees the old file or the whole new one and
+// a failed save leaves the old file as it was. A symbolic link is written through (its target is
+// replaced, the link stays), and an existing file keeps its permission bits; a new one gets
+// 0666 less the umask, as std::ofstream would give it.
+void write_file_atomically(const std::string& path, const std::string& bytes) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path target(path);
+  // Follow links (a dangling one too: its target is created), at most as deep as POSIX allows.
+  for (int depth = 0; depth < 40 && fs::is_symlink(fs::symlink_status(target, ec)); ++depth) {
+    const fs::path next = fs::read_symlink(target, ec);
+    if (ec) break;
+    target = next.is_absolute() ? next : target.parent_path() / next;
+  }
+  const std::string dest = target.string();
+#if defined(__unix__) || defined(__APPLE__)
+  struct stat old_stat;
+  const bool existed = ::stat(dest.c_str(), &old_stat) == 0;
+  static std::atomic<unsigned> counter{0};
+  std::string tmp;
+  int fd = -1;
+  for (int attempt = 0; fd < 0; ++attempt) {
+    tmp = (target.parent_path() / ("." + target.filename().string() + ".tmp." +
+                                   std::to_string(::getpid()) + "." +
+                                   std::to_string(counter.fetch_add(1))))
+              .string();
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0666);
+    EMBER_CHECK(fd >= 0 || (errno == EEXIST && attempt < 100), "jit.save: cannot create ", tmp,
+                " for writing (", std::strerror(errno), ")");
+  }
+  size_t done = 0;
+  bool ok = true;
+  while (ok && done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<size_t>(n);
+  }
+  const int write_errno = errno;
+  ok = ok && ::fsync(fd) == 0;
+  ok = (::close(fd) == 0) && ok;
+  if (ok && existed) ok = ::chmod(tmp.c_str(), old_stat.st_mode & 07777) == 0;
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    throw Error("jit.save: writing " + tmp + " failed (" + std::strerror(write_errno) + "); " +
+                dest + " is unchanged");
+  }
+  if (std::rename(tmp.c_str(), dest.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    throw Error("jit.save: cannot move " + tmp + " to " + dest + " (" + std::strerror(e) + ")");
+  }
+#else
+  const std::string tmp = dest + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    EMBER_CHECK(f.good(), "jit.save: cannot open ", tmp, " for writing");
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    f.flush();
+    EMBER_CHECK(f.good(), "jit.save: writing ", tmp, " failed");
+  }
+  fs::rename(tmp, dest, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    throw Error("jit.save: cannot move " + tmp + " to " + dest + " (" + ec.message() + ")");
+  }
+#endif
 }
 
 std::string jstr(const std::string& s) { return IValue(s).repr(); }  // quoted, escaped
@@ -391,27 +470,17 @@ void save_graph(const Graph& g, const std::string& path, const std::string& meta
   put_u64(head, graph_json.size());
   put_u64(head, fnv1a(body.data(), body.size()));
 
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    EMBER_CHECK(f.good(), "jit.save: cannot open ", tmp, " for writing");
-    f.write(head.data(), static_cast<std::streamsize>(head.size()));
-    f.write(body.data(), static_cast<std::streamsize>(body.size()));
-    f.flush();
-    EMBER_CHECK(f.good(), "jit.save: writing ", tmp, " failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error("jit.save: cannot move " + tmp + " to " + path);
-  }
+  write_file_atomically(path, head + body);
 }
 
 std::shared_ptr<Graph> load_graph(const std::string& path, std::string* meta) {
   std::ifstream f(path, std::ios::binary);
   EMBER_CHECK(f.good(), "jit.load: cannot open ", path);
   std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  EMBER_CHECK(data.size() >= 28 && std::memcmp(data.data(), kMagic, 8) == 0, "jit.load: ", path,
+  EMBER_CHECK(data.size() >= 8 && std::memcmp(data.data(), kMagic, 8) == 0, "jit.load: ", path,
               " is not an ember.jit file (bad magic bytes)");
+  EMBER_CHECK(data.size() >= 28, "jit.load: corrupt file: ", path, " is truncated (", data.size(),
+              " bytes, shorter than the 28-byte header)");
   uint32_t version = get_u32(data.data() + 8);
   EMBER_CHECK(version <= kFormatVersion, "jit.load: ", path, " was written in format version ",
               version, " but this ember reads versions up to ", kFormatVersion,

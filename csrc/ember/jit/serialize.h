@@ -22,7 +22,10 @@ namespace ember::jit {
 
 constexpr uint32_t kFormatVersion = 1;
 
-/// Writes `g` (with its params' current values) and the caller's `meta` string to `path`.
+/// Writes `g` (with its params' current values) and the caller's `meta` string to `path`,
+/// atomically: a temporary file in the same folder renamed over `path`, so a failed save leaves
+/// an existing file unchanged. A symbolic link is written through; an existing file keeps its
+/// permissions.
 EMBER_API void save_graph(const Graph& g, const std::string& path, const std::string& meta = {});
 /// Reads a graph written by save_graph; params are fresh tensors holding the saved values.
 /// `meta` (optional) receives the saved meta string.

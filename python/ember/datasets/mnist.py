@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import tempfile
 import urllib.request
 import zlib
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 import ember
+from ember.utils._atomic import atomic_open
 from ember.utils.data import Dataset
 from ember.utils.data._utils import as_index_array
 from ember.utils.data.dataloader import default_collate
@@ -33,16 +33,16 @@ _IDX_TYPES = {
 _CHUNK = 1 << 20
 
 
-def _read_exact(f: Any, arr: np.ndarray) -> int:
-    """Fill ``arr`` (contiguous) from ``f``; returns the number of bytes actually read."""
-    view = memoryview(arr.reshape(-1).view(np.uint8))
-    got = 0
-    while got < len(view):
-        n = f.readinto(view[got:])
-        if not n:
+def _read_upto(f: Any, nbytes: int) -> bytearray:
+    """Up to ``nbytes`` bytes from ``f`` (fewer at its end), read in chunks, so a corrupt header
+    that promises terabytes fails on the short read instead of allocating them first."""
+    buf = bytearray()
+    while len(buf) < nbytes:
+        block = f.read(min(nbytes - len(buf), 16 * _CHUNK))
+        if not block:
             break
-        got += n
-    return got
+        buf += block
+    return buf
 
 
 def read_idx(path: str | os.PathLike, *, name: str = "read_idx") -> np.ndarray:
@@ -76,18 +76,19 @@ def read_idx(path: str | os.PathLike, *, name: str = "read_idx") -> np.ndarray:
             if len(raw_dims) != 4 * ndim:
                 raise RuntimeError(f"{name}: {path} is truncated inside its IDX header")
             dims = tuple(int(d) for d in np.frombuffer(raw_dims, dtype=">u4"))
-            arr = np.empty(dims, dtype=dtype)
-            got = _read_exact(f, arr)
-            if got != arr.nbytes:
+            nbytes = int(np.prod(dims, dtype=object)) * dtype.itemsize
+            data = _read_upto(f, nbytes)
+            if len(data) != nbytes:
                 raise RuntimeError(
                     f"{name}: {path} is truncated: the IDX header promises dims {dims} "
-                    f"({arr.nbytes} bytes of data) but only {got} bytes follow"
+                    f"({nbytes} bytes of data) but only {len(data)} bytes follow"
                 )
             if f.read(1):
                 raise RuntimeError(
-                    f"{name}: {path} is corrupt: more data follows the {arr.nbytes} bytes that "
+                    f"{name}: {path} is corrupt: more data follows the {nbytes} bytes that "
                     f"its IDX header (dims {dims}) describes"
                 )
+            arr = np.frombuffer(data, dtype=dtype).reshape(dims)
     except (EOFError, zlib.error, gzip.BadGzipFile) as e:
         raise RuntimeError(f"{name}: {path} is corrupt or truncated (gzip: {e})") from None
     return arr.astype(dtype.newbyteorder("="), copy=False)
@@ -102,20 +103,14 @@ def _md5(path: Path) -> str:
 
 
 def _fetch(url: str, dest: Path, md5: str | None, timeout: float = 60.0) -> None:
-    """Download ``url`` to ``dest`` atomically (temp file + ``os.replace``), checking its MD5."""
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
+    """Download ``url`` to ``dest`` atomically (``atomic_open``), checking its MD5."""
+    with atomic_open(dest) as out, urllib.request.urlopen(url, timeout=timeout) as resp:
         h = hashlib.md5(usedforsecurity=False)
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-            for block in iter(lambda: resp.read(_CHUNK), b""):
-                h.update(block)
-                out.write(block)
+        for block in iter(lambda: resp.read(_CHUNK), b""):
+            h.update(block)
+            out.write(block)
         if md5 is not None and h.hexdigest() != md5:
             raise RuntimeError(f"checksum mismatch: MD5 {h.hexdigest()}, expected {md5}")
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 class MNIST(Dataset):

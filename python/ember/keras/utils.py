@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 import ember
+from ember.utils._atomic import atomic_open
 
 __all__ = ["plot_history", "set_random_seed", "to_categorical"]
 
@@ -94,16 +94,11 @@ def plot_history(history: Any, path: str | os.PathLike = "history.png",
         ax.legend()
     fig.tight_layout()
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ember-plot-", suffix=".png")
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
+        with atomic_open(path) as fh:
+            fig.savefig(fh, format="png")
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

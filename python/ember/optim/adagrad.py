@@ -54,6 +54,8 @@ class Adagrad(Optimizer):
         tensor([ 0.9000, -0.9000], requires_grad=True)
     """
 
+    _tensor_step = True
+
     def __init__(
         self,
         params: Iterable[Any],

@@ -318,6 +318,12 @@ class MultiStepLR(LRScheduler):
         factor = self.gamma ** self.milestones[self.last_epoch]
         return [g["lr"] * factor for g in self.optimizer.param_groups]
 
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restores the attributes saved by :meth:`state_dict`; ``milestones`` becomes a Counter
+        again (``ember.save`` stores it as a plain dict)."""
+        super().load_state_dict(state_dict)
+        self.milestones = Counter(self.milestones)
+
     def _get_closed_form_lr(self) -> list[Any]:
         milestones = sorted(self.milestones.elements())
         return [b * self.gamma ** bisect_right(milestones, self.last_epoch) for b in self.base_lrs]

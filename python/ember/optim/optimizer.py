@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import numbers
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -13,7 +14,7 @@ from typing import Any
 from .. import _guards
 from .._C import Tensor
 from .._C import dtype as _dtype
-from .._creation import full_like, zeros, zeros_like
+from .._creation import full, full_like, zeros_like
 from ..autograd import enable_grad
 
 __all__ = ["Optimizer", "required"]
@@ -66,6 +67,10 @@ class Optimizer:
         ValueError: empty parameter list, non-leaf tensors, a parameter in two groups, or a group
             missing a required hyperparameter.
     """
+
+    # Whether state["step"] is a tensor (Adam, AdamW, RMSprop, Adagrad): a plain number loaded by
+    # load_state_dict is then converted, as PyTorch does.
+    _tensor_step = False
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = defaults
@@ -299,6 +304,10 @@ class Optimizer:
 
         def cast(param: Tensor, value: Any, key: Any = None) -> Any:
             """A loaded state value moved to the parameter's dtype (floating tensors except ``step``)."""
+            if key == "step" and self._tensor_step and isinstance(value, numbers.Real) and not isinstance(value, bool):
+                # A plain-number step (older checkpoints, hand-written state): a tensor, as
+                # PyTorch converts it.
+                return _step_counter(value)
             if isinstance(value, Tensor):
                 if key != "step" and param.is_floating_point() and value.dtype != param.dtype:
                     return value.detach()._to_dtype(param.dtype, True)
@@ -408,6 +417,6 @@ def _full_like(p: Tensor, value: float) -> Tensor:
     return full_like(p, value)
 
 
-def _step_counter() -> Tensor:
+def _step_counter(value: float = 0.0) -> Tensor:
     """A 0-d float32 step count, like PyTorch's ``state["step"]``."""
-    return zeros((), dtype=_float32)
+    return full((), float(value), dtype=_float32)

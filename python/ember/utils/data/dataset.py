@@ -126,7 +126,8 @@ class TensorDataset(Dataset[tuple]):
 
     def __getitem__(self, index: Any) -> tuple:
         idx = _check_index(index, len(self), "TensorDataset")
-        return tuple(ember.from_numpy(np.asarray(a[idx])) for a in self._arrays)
+        # a[idx, ...]: a view even for 1-D data (a[idx] would be a numpy scalar, a copy)
+        return tuple(ember.from_numpy(a[idx, ...]) for a in self._arrays)
 
     def __getbatch__(self, indices: Any) -> list:
         idx = as_index_array(indices, len(self), "TensorDataset")
