@@ -223,3 +223,23 @@ def test_pooling_planes_split_over_threads_match_torch():
     assert_grads_match(lambda t: F.avg_pool2d(t, 3, 2, 1), lambda t: TF.avg_pool2d(t, 3, 2, 1), x)
     assert_grads_match(lambda t: F.adaptive_avg_pool2d(t, 5), lambda t: TF.adaptive_avg_pool2d(t, 5), x)
     assert_grads_match(lambda t: F.adaptive_max_pool2d(t, 5), lambda t: TF.adaptive_max_pool2d(t, 5), x)
+
+
+@pytest.mark.parametrize("shape, kw", [
+    ((1, 1, 1, 4), dict(kernel_size=2, stride=1, padding=1, dilation=2)),
+    ((1, 1, 1, 8), dict(kernel_size=2, stride=2, padding=1, dilation=(2, 1), ceil_mode=True)),
+])
+def test_max_pool_window_wholly_in_padding_raises(shape, kw):
+    # Such a window has no input to take the maximum of (PyTorch returns -inf and then writes
+    # out of bounds in backward); ember refuses the geometry up front.
+    with pytest.raises(ValueError, match=r"max_pool2d: output position 0 of spatial dim 0 has a "
+                                         r"window that lies wholly in the padding"):
+        F.max_pool2d(ember.randn(*shape, requires_grad=True), **kw)
+
+
+def test_max_pool_dilated_windows_that_reach_the_input_still_work():
+    x = ember.randn(1, 1, 5, 5, dtype=ember.float64, requires_grad=True)
+    y = F.max_pool2d(x, 2, 1, padding=1, dilation=2)
+    ref = TF.max_pool2d(torch.from_numpy(x.detach().numpy()), 2, 1, padding=1, dilation=2)
+    np.testing.assert_array_equal(y.detach().numpy(), ref.numpy())
+    assert gradcheck(lambda t: F.max_pool2d(t, 2, 1, padding=1, dilation=2), (x,))

@@ -97,3 +97,33 @@ def test_item_while_tracing_names_the_calling_line():
     bn = nn.BatchNorm1d(3, momentum=None)
     with pytest.raises(RuntimeError, match=r"Tensor\.item\(\) \(in forward at .*batchnorm\.py:\d+\)"):
         jit.trace(bn, ember.randn(4, 3))
+
+
+@pytest.mark.parametrize("norm_type", [float("-inf"), 0.0, -2.0, 0.5, float("inf")])
+def test_unusual_norm_orders_match_torch(norm_type):
+    torch = pytest.importorskip("torch")
+    grads = [np.array([3.0, -0.5, 2.0], np.float32), np.zeros(2, np.float32),
+             np.array([[0.25, -4.0]], np.float32)]
+    ps, ts = [], []
+    for g in grads:
+        p = ember.zeros(*g.shape, requires_grad=True)
+        p.grad = ember.from_numpy(g.copy())
+        t = torch.zeros(*g.shape, requires_grad=True)
+        t.grad = torch.from_numpy(g.copy())
+        ps.append(p)
+        ts.append(t)
+    total = clip_grad_norm_(ps, 1.0, norm_type)
+    ref = torch.nn.utils.clip_grad_norm_(ts, 1.0, norm_type)
+    np.testing.assert_allclose(total.item(), ref.item(), rtol=1e-6)
+    for p, t in zip(ps, ts):
+        np.testing.assert_allclose(p.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+
+
+def test_order_minus_inf_and_zero_closed_forms():
+    p = ember.zeros(3, requires_grad=True)
+    p.grad = ember.tensor([3.0, -0.5, 2.0])
+    assert clip_grad_norm_([p], 1.0, float("-inf")).item() == 0.5  # smallest |g|
+    np.testing.assert_array_equal(p.grad.numpy(), [3.0, -0.5, 2.0])  # 0.5 < 1: unchanged
+    q = ember.zeros(2, requires_grad=True)
+    q.grad = ember.zeros(2)
+    assert clip_grad_norm_([p, q], 5.0, 0).item() == 1.0  # one gradient holds a nonzero

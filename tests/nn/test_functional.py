@@ -637,3 +637,93 @@ def test_softmax_of_infinite_and_nan_entries_matches_torch(row, name, layout):
     a, b = to_np(getattr(F, name)(e, dim)), getattr(TF, name)(t, dim).numpy()
     np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
     np.testing.assert_allclose(a[~np.isnan(a)], b[~np.isnan(b)], rtol=1e-5, atol=1e-7)
+
+
+# ---- all-ignored targets, probability targets, loss weights, in-place activations -------------
+
+
+@pytest.mark.parametrize("loss", [
+    lambda x, t: F.nll_loss(x, t, ignore_index=1),
+    lambda x, t: F.cross_entropy(x, t, ignore_index=1, label_smoothing=0.1),
+    lambda x, t: F.cross_entropy(x, t, ignore_index=1),
+    lambda x, t: F.nll_loss(x, t, weight=ember.tensor([1.0, 0.0, 1.0])),
+])
+def test_every_target_ignored_gives_nan_loss_and_zero_gradient(loss):
+    # As PyTorch: the mean over no targets is NaN, but no NaN reaches the gradient.
+    x = ember.randn(2, 3, requires_grad=True)
+    y = loss(x, ember.tensor([1, 1]))
+    assert np.isnan(y.item())
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 3), np.float32))
+
+
+def test_all_ignored_matches_torch_gradient_with_label_smoothing():
+    x = np.random.RandomState(0).randn(4, 5).astype(np.float32)
+    t = np.array([2, 2, 2, 2])
+    xe, xt = et(x).requires_grad_(True), torch.tensor(x, requires_grad=True)
+    F.cross_entropy(xe, ember.from_numpy(t), ignore_index=2, label_smoothing=0.2).backward()
+    TF.cross_entropy(xt, torch.from_numpy(t), ignore_index=2, label_smoothing=0.2).backward()
+    np.testing.assert_array_equal(xe.grad.numpy(), xt.grad.numpy())
+
+
+def test_probability_target_with_ignore_index_raises():
+    with pytest.raises(ValueError, match="cross_entropy: ignore_index is not supported for a "
+                                         "probability"):
+        F.cross_entropy(ember.randn(4, 3), ember.full((4, 3), 1 / 3), ignore_index=1)
+
+
+@pytest.mark.parametrize("fn", [F.binary_cross_entropy, F.binary_cross_entropy_with_logits])
+def test_binary_cross_entropy_weight_shape_errors_name_the_op(fn):
+    x = ember.rand(3, 4)
+    with pytest.raises(ValueError, match=fn.__name__ + r": weight of shape \(3,\) does not "
+                                         r"broadcast to the input's shape \(3, 4\)"):
+        fn(x, x, weight=ember.ones(3))
+    w = np.random.RandomState(1).rand(3, 1).astype(np.float32)
+    ref = getattr(TF, fn.__name__)(torch.from_numpy(x.numpy()), torch.from_numpy(x.numpy()),
+                                   weight=torch.from_numpy(w))
+    np.testing.assert_allclose(fn(x, x, weight=ember.from_numpy(w)).item(), ref.item(), rtol=1e-6)
+
+
+_INPLACE = [
+    ("relu", lambda t, i: F.relu(t, inplace=i), lambda t, i: TF.relu(t, inplace=i)),
+    ("leaky_relu", lambda t, i: F.leaky_relu(t, 0.2, inplace=i),
+     lambda t, i: TF.leaky_relu(t, 0.2, inplace=i)),
+    ("silu", lambda t, i: F.silu(t, inplace=i), lambda t, i: TF.silu(t, inplace=i)),
+]
+
+
+@pytest.mark.parametrize("name, ef, tf", _INPLACE, ids=[c[0] for c in _INPLACE])
+def test_inplace_activations_write_into_the_input_and_backpropagate(name, ef, tf):
+    x0 = np.array([-1.5, 0.0, 2.0, -3.0, 0.5], np.float64)
+    e = ember.from_numpy(x0.copy())
+    assert ef(e, True) is e
+    np.testing.assert_allclose(e.numpy(), ef(ember.from_numpy(x0), False).numpy(), rtol=0)
+    xe = ember.from_numpy(x0.copy()).requires_grad_(True)
+    xt = torch.tensor(x0, requires_grad=True)
+    w = np.arange(1.0, 6.0)
+    (ef(xe * 1, True) * ember.from_numpy(w)).sum().backward()
+    (tf(xt * 1, True) * torch.from_numpy(w)).sum().backward()
+    np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
+    with pytest.raises(RuntimeError, match=name + r"\(inplace=True\): a leaf tensor"):
+        ef(ember.zeros(2, requires_grad=True), True)
+
+
+@pytest.mark.parametrize("fn", [F.dropout, F.dropout2d])
+def test_inplace_dropout_draws_the_same_mask(fn):
+    x = ember.randn(2, 3, 4)
+    ember.manual_seed(7)
+    ref = fn(x, 0.4)
+    y = x.clone()
+    ember.manual_seed(7)
+    assert fn(y, 0.4, inplace=True) is y
+    np.testing.assert_array_equal(y.numpy(), ref.numpy())
+    z = x.clone()
+    assert fn(z, 0.4, training=False, inplace=True) is z
+    np.testing.assert_array_equal(z.numpy(), x.numpy())
+
+
+def test_inplace_modules_pass_the_flag():
+    for m in (ember.nn.ReLU(inplace=True), ember.nn.LeakyReLU(0.1, inplace=True),
+              ember.nn.SiLU(inplace=True)):
+        x = ember.tensor([-1.0, 2.0])
+        assert m(x) is x and x.numpy()[1] != 0 and x.numpy()[0] != -1.0

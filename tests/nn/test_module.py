@@ -383,3 +383,29 @@ def test_numpy_or_list_input_error_names_the_op_and_types_without_dumping_values
     assert len(msg) < 600
     with pytest.raises(TypeError, match=r"in Sequential\.0 .*called with \(list\)"):
         nn.Sequential(nn.Linear(3, 2))([1.0, 2.0, 3.0])
+
+
+def test_dtype_conversion_keeps_tied_parameters_and_buffers_tied():
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(5, 3)
+            self.out = nn.Linear(3, 5, bias=False)
+            self.out.weight = self.emb.weight
+            self.a = nn.Module()
+            self.b = nn.Module()
+            shared = ember.zeros(2)
+            self.a.register_buffer("s", shared)
+            self.b.register_buffer("s", shared)
+
+    m = Tied()
+    m.emb.weight.grad = ember.ones(5, 3)
+    m.double()
+    assert m.out.weight is m.emb.weight and m.emb.weight.dtype == ember.float64
+    assert m.emb.weight.grad.dtype == ember.float64
+    assert len(list(m.parameters())) == 1
+    assert m.a.s is m.b.s and m.a.s.dtype == ember.float64
+    opt = ember.optim.SGD(m.parameters(), lr=0.1)
+    m.out(ember.ones(1, 3, dtype=ember.float64)).sum().backward()
+    opt.step()
+    np.testing.assert_array_equal(m.out.weight.detach().numpy(), m.emb.weight.detach().numpy())

@@ -372,6 +372,28 @@ PoolCall pool_setup(const char* op, int nsp, const Tensor& input, const Shape& k
   EMBER_CHECK_VALUE(ok, op, ": output size ", out, " is too small; input shape ", xs,
                     ", kernel_size=", kernel, ", stride=", stride, ", padding=", padding,
                     ", dilation=", dilation);
+  if (is_max) {
+    // A dilated (or ceil-mode) window can fall wholly in the padding: it would have no maximum
+    // to take (PyTorch returns -inf there and indexes out of bounds in backward).
+    for (int i = 0; i < nsp; ++i) {
+      if (dilation[i] == 1 && !ceil_mode) continue;
+      const int64_t len = xs[xs.size() - nsp + i];
+      for (int64_t o = 0; o < out[i]; ++o) {
+        const int64_t start = o * stride[i] - padding[i];
+        bool hits = false;
+        for (int64_t k = 0; k < kernel[i] && !hits; ++k) {
+          const int64_t t = start + k * dilation[i];
+          hits = t >= 0 && t < len;
+        }
+        EMBER_CHECK_VALUE(hits, op, ": output position ", o, " of spatial dim ", i, " has a "
+                          "window that lies wholly in the padding, with no input value to take "
+                          "the maximum of; input shape ", xs, ", kernel_size=", kernel,
+                          ", stride=", stride, ", padding=", padding, ", dilation=", dilation,
+                          ", ceil_mode=", ceil_mode ? "True" : "False",
+                          "; use less padding or dilation");
+      }
+    }
+  }
   PoolCall p;
   p.unbatched = unbatched;
   p.x = to_planes(unbatched ? unsqueeze(input, 0) : input, nsp);

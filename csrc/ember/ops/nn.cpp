@@ -162,6 +162,9 @@ std::pair<Tensor, Tensor> reduce_nll(const Tensor& loss, const Tensor& wt,
   if (reduction == "none") return {loss, neg(wt)};
   if (reduction == "sum") return {sum(loss), neg(wt)};
   Tensor denom = sum(wt);
+  // With every target ignored (or weighted 0) the mean is 0/0 = NaN, as in PyTorch, but the
+  // gradient is 0, as cross_entropy's (target_scales) and PyTorch's: no NaN reaches the weights.
+  if (denom.item<double>() == 0.0) return {sum(loss) / denom, zeros_like(wt)};
   return {sum(loss) / denom, neg(wt) / denom};
 }
 
@@ -367,6 +370,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& w
                       "the input's shape ", logits.sizes(), ", got ", target.sizes(),
                       " of dtype ", dtype_name(target.dtype()),
                       "; for class indices pass an integer tensor (e.g. target.long())");
+    EMBER_CHECK_VALUE(ignore_index == -100, op, ": ignore_index is not supported for a "
+                      "probability (floating) target, got ignore_index=", ignore_index,
+                      "; leave it at its default (-100), or pass class indices (int64)");
     Tensor logp = log_softmax(logits, class_dim);
     Tensor t = detail::convert(target, logits.dtype());
     if (label_smoothing > 0) {
@@ -550,8 +556,20 @@ Tensor binary_target(const Tensor& input, const Tensor& target, const std::strin
 }
 
 // Per-element losses `y` times the optional weight, then reduced ("none", "sum" or "mean").
-Tensor weighted_reduction(Tensor y, const Tensor& weight, const std::string& reduction) {
-  if (weight.defined()) y = y * detail::convert(weight, y.dtype());
+Tensor weighted_reduction(Tensor y, const Tensor& weight, const std::string& reduction,
+                          const char* op) {
+  if (weight.defined()) {
+    bool fits = weight.dim() <= y.dim();
+    for (int64_t i = 1; fits && i <= weight.dim(); ++i) {
+      const int64_t w = weight.sizes()[weight.dim() - i];
+      fits = w == 1 || w == y.sizes()[y.dim() - i];
+    }
+    EMBER_CHECK_VALUE(fits, op, ": weight of shape ", weight.sizes(), " does not broadcast to the "
+                      "input's shape ", y.sizes(), "; expected one weight per element, or a shape "
+                      "that broadcasts to it (e.g. one per column: (", y.dim() ? y.sizes().back() : 1,
+                      ",))");
+    y = y * detail::convert(weight, y.dtype());
+  }
   if (reduction == "sum") return sum(y);
   if (reduction == "mean") return mean(y);
   return y;
@@ -591,7 +609,7 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
     }
     return TensorList{gp, gt};
   });
-  return weighted_reduction(y, weight, reduction);
+  return weighted_reduction(y, weight, reduction, op);
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
@@ -633,7 +651,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
                if (has_pw && c.needs_grad(2)) gp = sum_to(g * tt * sp, c.input_sizes(2));
                return has_pw ? TensorList{gx, gt, gp} : TensorList{gx, gt};
              });
-  return weighted_reduction(y, weight, reduction);
+  return weighted_reduction(y, weight, reduction, op);
 }
 
 }  // namespace ember

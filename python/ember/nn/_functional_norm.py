@@ -192,11 +192,16 @@ def dropout2d(
         input: ``(N, C, H, W)``, or ``(N, C, L)`` (dropped channel-wise like PyTorch), floating.
         p: drop probability in [0, 1]. Default 0.5.
         training: apply dropout. Default True.
-        inplace: accepted for compatibility; the result is always a new tensor.
+        inplace: write the result into ``input`` and return it (the same mask and values).
         generator: random source or None.
     Raises:
         ValueError: ``p`` outside [0, 1] or an input that is not 3-D or 4-D.
+        RuntimeError: ``inplace`` on a leaf that requires grad (as for any in-place op).
     Reference: Tompson et al., "Efficient Object Localization Using Convolutional Networks",
         CVPR 2015.
     """
+    if inplace:
+        from .functional import _dropout_inplace
+
+        return _dropout_inplace(_C._dropout2d, input, p, training, generator)
     return _C._dropout2d(input, float(p), bool(training), generator)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from .. import _C
 from .._C import Generator, Tensor
+from .._creation import full_like, ones_like
 
 __all__ = [
     "binary_cross_entropy",
@@ -76,8 +77,26 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return _C._linear(input, weight, bias)
 
 
+def _check_inplace(input: Tensor, op: str) -> None:
+    """The error an in-place op gives for a leaf that requires grad, naming ``op``."""
+    if input.requires_grad and input.is_leaf and _C.is_grad_enabled():
+        raise RuntimeError(
+            f"{op}(inplace=True): a leaf tensor that requires grad cannot be changed in place; "
+            "use inplace=False, or work on a .clone()"
+        )
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """Elementwise ``max(input, 0)``."""
+    """Elementwise ``max(input, 0)``; with ``inplace``, written into ``input``, which is returned.
+
+    Raises:
+        RuntimeError: ``inplace`` on a leaf that requires grad (as for any in-place op).
+    """
+    if inplace:
+        _check_inplace(input, "relu")
+        # Differentiable in place: the gradient is 1 where input > 0 (and NaN), else 0.
+        input.masked_fill_(input <= 0, 0)
+        return input
     return _C.relu(input)
 
 
@@ -90,12 +109,32 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """SiLU / swish: ``x * sigmoid(x)``."""
+    """SiLU / swish: ``x * sigmoid(x)``; with ``inplace``, written into ``input``, which is returned.
+
+    Raises:
+        RuntimeError: ``inplace`` on a leaf that requires grad (as for any in-place op).
+    """
+    if inplace:
+        _check_inplace(input, "silu")
+        # SiLU's gradient reads its input: under autograd it reads a copy, which stays unchanged.
+        src = input.clone() if input.requires_grad and _C.is_grad_enabled() else input
+        input.copy_(_C.silu(src))
+        return input
     return _C.silu(input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    """``x`` where ``x > 0``, else ``negative_slope * x``."""
+    """``x`` where ``x > 0``, else ``negative_slope * x``; with ``inplace``, written into
+    ``input``, which is returned.
+
+    Raises:
+        RuntimeError: ``inplace`` on a leaf that requires grad (as for any in-place op).
+    """
+    if inplace:
+        _check_inplace(input, "leaky_relu")
+        # Differentiable in place: a multiplication by 1 or negative_slope, its own gradient.
+        input.mul_(full_like(input, negative_slope).masked_fill_(input > 0, 1))
+        return input
     return _C.leaky_relu(input, negative_slope)
 
 
@@ -157,12 +196,27 @@ def dropout(
         input: floating tensor.
         p: drop probability in [0, 1]. Default 0.5.
         training: identity when False.
+        inplace: write the result into ``input`` and return it (the same mask and values).
         generator: random source; the default (seeded by ``ember.manual_seed``) when None.
     Raises:
         ValueError: ``p`` outside [0, 1].
+        RuntimeError: ``inplace`` on a leaf that requires grad (as for any in-place op).
     Reference: Srivastava et al., "Dropout", JMLR 2014.
     """
+    if inplace:
+        return _dropout_inplace(_C._dropout, input, p, training, generator)
     return _C._dropout(input, float(p), bool(training), generator)
+
+
+def _dropout_inplace(op, input: Tensor, p: float, training: bool, generator) -> Tensor:
+    """``input`` multiplied in place by the mask ``op`` draws for it (0 or ``1 / (1 - p)``):
+    the draws, and so the mask, are those of ``op(input)``, and the product rounds the same."""
+    if not training:
+        _C._dropout(input, float(p), False, generator)  # checks p as the out-of-place form does
+        return input
+    _check_inplace(input, op.__name__.lstrip("_"))
+    input.mul_(op(ones_like(input), float(p), True, generator))
+    return input
 
 
 def embedding(

@@ -18,7 +18,7 @@ class ReLU(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         """Applies :class:`ReLU` to its inputs; shapes, dtypes and errors as in the class docstring."""
-        return F.relu(input)
+        return F.relu(input, self.inplace)
 
     def extra_repr(self) -> str:
         """The constructor arguments shown inside this module's repr."""
@@ -35,7 +35,7 @@ class LeakyReLU(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         """Applies :class:`LeakyReLU` to its inputs; shapes, dtypes and errors as in the class docstring."""
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         """The constructor arguments shown inside this module's repr."""
@@ -69,7 +69,7 @@ class SiLU(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         """Applies :class:`SiLU` to its inputs; shapes, dtypes and errors as in the class docstring."""
-        return F.silu(input)
+        return F.silu(input, self.inplace)
 
     def extra_repr(self) -> str:
         """The constructor arguments shown inside this module's repr."""

@@ -29,7 +29,7 @@ class Dropout(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         """Applies :class:`Dropout` to its inputs; shapes, dtypes and errors as in the class docstring."""
-        return F.dropout(input, self.p, self.training)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         """The constructor arguments shown inside this module's repr."""
@@ -44,7 +44,7 @@ class Dropout2d(Module):
 
     Args:
         p: drop probability in [0, 1]. Default 0.5.
-        inplace: accepted for compatibility; the result is a new tensor.
+        inplace: write the result into the input and return it.
     Shape:
         ``(N, C, H, W)`` (or ``(N, C, L)``) -> same.
     Raises:
@@ -62,7 +62,7 @@ class Dropout2d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         """Applies :class:`Dropout2d`; see the class docstring."""
-        return F.dropout2d(input, self.p, self.training)
+        return F.dropout2d(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         """The constructor arguments shown inside this module's repr."""

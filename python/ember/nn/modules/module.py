@@ -415,23 +415,34 @@ class Module:
     def _apply(self, fn: Callable[[Tensor], Tensor]) -> Module:
         from ... import no_grad
 
+        # A tensor held by several modules (tied weights) is converted once, so they stay tied.
+        # The memo keeps the old tensors alive: their ids cannot be reused while it exists.
+        done: dict[int, tuple[Tensor, Tensor]] = {}
         for m in self.modules():
             for name, p in m._parameters.items():
                 if p is None:
                     continue
+                if id(p) in done:
+                    m._parameters[name] = done[id(p)][1]
+                    continue
                 with no_grad():
                     new = fn(p.detach())
                 if new is p or (new.dtype == p.dtype and new.data_ptr() == p.data_ptr()):
+                    done[id(p)] = (p, p)
                     continue
                 np_ = Parameter(new, p.requires_grad)
                 if p.grad is not None:
                     with no_grad():
                         np_.grad = fn(p.grad)
+                done[id(p)] = (p, np_)
                 m._parameters[name] = np_
             for name, b in m._buffers.items():
-                if b is not None:
+                if b is None:
+                    continue
+                if id(b) not in done:
                     with no_grad():
-                        m._buffers[name] = fn(b)
+                        done[id(b)] = (b, fn(b))
+                m._buffers[name] = done[id(b)][1]
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:

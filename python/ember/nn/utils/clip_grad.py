@@ -25,9 +25,10 @@ def clip_grad_norm_(
 ) -> Tensor:
     """Scales gradients in place so that their joint norm is at most ``max_norm``.
 
-    The total norm is the ``norm_type``-norm of all gradients seen as one vector
-    (``inf``: the largest absolute value). Gradients are multiplied by
-    ``min(1, max_norm / (total_norm + 1e-6))``.
+    The total norm is the ``norm_type``-norm of the per-gradient norms, as in PyTorch: for a
+    finite nonzero order, the norm of all gradients seen as one vector; ``inf``: the largest
+    absolute value, ``-inf``: the smallest; 0: the number of gradients holding a nonzero.
+    Gradients are multiplied by ``min(1, max_norm / (total_norm + 1e-6))``.
 
     Args:
         parameters: a tensor or an iterable of tensors with ``.grad``.
@@ -49,9 +50,18 @@ def clip_grad_norm_(
     with no_grad():
         # The total in the widest gradient dtype (float64 when any gradient is), as PyTorch does.
         dtype = next((g.dtype for g in grads if g.dtype == _C.dtype.float64), grads[0].dtype)
+        # As PyTorch: the norm of the per-gradient norms, which for a finite nonzero order is
+        # the norm of all gradients as one vector.
         if math.isinf(norm_type):
-            per = [_C.abs(g).max().to(dtype) for g in grads if g.numel() > 0]
-            total = stack(per).max() if per else full((), 0.0, dtype=dtype)
+            def red(t: Tensor) -> Tensor:
+                return t.max() if norm_type > 0 else t.min()
+
+            per = [red(_C.abs(g)).to(dtype) for g in grads if g.numel() > 0]
+            total = red(stack(per)) if per else full((), 0.0, dtype=dtype)
+        elif norm_type == 0:
+            # Order 0 counts nonzeros: the count of gradients that hold a nonzero.
+            per = stack([(g != 0).sum().to(dtype) for g in grads])
+            total = (per != 0).sum().to(dtype)
         else:
             per = stack([(_C.abs(g) ** norm_type).sum().to(dtype) for g in grads])
             total = per.sum() ** (1.0 / norm_type)
