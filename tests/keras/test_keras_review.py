@@ -418,15 +418,18 @@ def test_sample_weight_weights_loss_and_metrics_like_keras():
     y = np.random.rand(8, 2).astype("float32")
     w = np.array([0, 1, 2, 3, 0.5, 1, 1, 4], np.float32)
     model = keras.Sequential([layers.Dense(2, input_shape=(3,))])
-    model.compile("sgd", "mse", metrics=["mae"])
+    model.compile("sgd", "mse", metrics=["mae"], weighted_metrics=["mae"])
     p = model.predict(x, verbose=0)
     per_mse = ((p - y) ** 2).mean(1)
     per_mae = np.abs(p - y).mean(1)
-    loss, mae = model.evaluate(x, y, batch_size=4, sample_weight=w, verbose=0)
+    loss, mae, weighted_mae = model.evaluate(x, y, batch_size=4, sample_weight=w, verbose=0)
     # Keras: each batch's loss is sum(w * l) / batch size; the epoch loss averages the batches.
     assert loss == pytest.approx(np.mean([np.sum(w[:4] * per_mse[:4]) / 4,
                                           np.sum(w[4:] * per_mse[4:]) / 4]), rel=1e-5)
-    assert mae == pytest.approx(np.sum(w * per_mae) / np.sum(w), rel=1e-5)
+    # `metrics` ignore the weights, `weighted_metrics` use them.
+    assert mae == pytest.approx(per_mae.mean(), rel=1e-5)
+    assert weighted_mae == pytest.approx(np.sum(w * per_mae) / np.sum(w), rel=1e-5)
+    assert model.metrics_names == ["loss", "mae", "weighted_mae"]
     # One full-batch SGD step follows the weighted gradient.
     k, b = model.get_weights()
     model.fit(x, y, batch_size=8, sample_weight=w, shuffle=False, verbose=0)
@@ -441,7 +444,8 @@ def test_sample_weight_weights_loss_and_metrics_like_keras():
 def test_class_weight_gives_each_sample_its_label_weight():
     x, y = _two_class_data(40)
     model = keras.Sequential([layers.Dense(2, activation="softmax", input_shape=(4,))])
-    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"],
+                  weighted_metrics=["accuracy"])
     p = model.predict(x, verbose=0)
     nll = -np.log(p[np.arange(40), y])
     cw = {0: 0.25, 1: 3.0}
@@ -449,7 +453,8 @@ def test_class_weight_gives_each_sample_its_label_weight():
     hist = model.fit(x, y, batch_size=40, epochs=1, class_weight=cw, shuffle=False, verbose=0)
     assert hist.history["loss"][0] == pytest.approx(np.sum(w * nll) / 40, rel=1e-5)
     correct = p.argmax(1) == y
-    assert hist.history["accuracy"][0] == pytest.approx(np.sum(w * correct) / np.sum(w))
+    assert hist.history["accuracy"][0] == pytest.approx(np.mean(correct))
+    assert hist.history["weighted_accuracy"][0] == pytest.approx(np.sum(w * correct) / np.sum(w))
     # One-hot labels pick the weight of their arg-max; unlisted classes weigh 1.
     onehot = keras.utils.to_categorical(y, 2)
     model.compile("sgd", "categorical_crossentropy")

@@ -28,7 +28,7 @@ from . import activations as activations_mod
 from . import callbacks as callbacks_mod
 from . import losses as losses_mod
 from .layers.base import Layer
-from .metrics import _BatchMean
+from .metrics import _BatchMean, _probabilities
 
 __all__ = ["evaluate", "fit", "predict", "train_on_batch"]
 
@@ -285,7 +285,7 @@ def _prepare(model: Any, x: Any, y: Any, batch_size: int, shuffle: bool, what: s
         return _LoaderData(x, x_dtype, y_dtype)
     if x is None:
         raise ValueError(f"{what}: x is required")
-    if getattr(model, "_nested_outputs", False):
+    if getattr(model, "_nested_outputs", False) and need_y:
         raise NotImplementedError(
             f"{what}: models with several outputs cannot be trained or evaluated by "
             "fit/evaluate/predict yet; call the model on tensors in an ember.nn-style loop"
@@ -374,47 +374,46 @@ def _check_output_activation(model: Any, loss: Any, act: str | None) -> None:
 
 
 def _loss_fn(loss: Any, fused: bool, model: Any = None) -> Any:
-    """``(y, out, sample_weight=None) -> 0-d loss``: the compiled loss, weighted as Keras does
-    (``sum(w_i * loss_i) / batch size``), plus the weights' regularization penalties."""
-    base = _base_loss_fn(loss, fused)
+    """``(y, out, sample_weight=None) -> 0-d loss``: the compiled loss with its reduction,
+    weighted as Keras does (``sum(w_i * loss_i) / number of loss values``), plus the weights'
+    regularization penalties."""
+    reduction = _reduction(loss)
+    base = _base_loss_fn(loss, fused, reduction)
     logits = fused or loss.from_logits
     regularized = model._regularized() if model is not None else []
 
     def compute(y: Tensor, out: Tensor, w: Tensor | None = None) -> Tensor:
-        """Loss of a batch: the mean per-sample loss, or ``sum(w * l) / batch`` with sample weights ``w``."""
-        if w is None:
-            total = base(y, out)
-        else:
-            per = loss._compute(y, out, logits, "none")
-            if per.dim() == 0:
-                raise ValueError(f"loss '{loss.name}' returned one value per batch; "
-                                 "sample_weight/class_weight need per-sample values")
-            wb = w.reshape(-1, *([1] * (per.dim() - 1))).to(per.dtype)
-            total = (per * wb).sum() / per.numel()
+        """Loss of a batch, weighted by the per-sample weights ``w`` when given."""
+        total = base(y, out) if w is None else loss._apply(y, out, logits, w, reduction)
         for reg, wt in regularized:
             total = total + reg(wt)
         return total
 
     if not regularized:
-        return lambda y, out, w=None: base(y, out) if w is None else compute(y, out, w)
+        return lambda y, out, w=None: (base(y, out) if w is None
+                                       else loss._apply(y, out, logits, w, reduction))
     return compute
 
 
-def _base_loss_fn(loss: Any, fused: bool) -> Any:
+def _reduction(loss: Any) -> str:
+    # A loss compiled with reduction='none' still trains on one number: the mean (Keras).
+    r = losses_mod._REDUCTIONS[loss.reduction]
+    return "mean" if r == "none" else r
+
+
+def _base_loss_fn(loss: Any, fused: bool, reduction: str = "mean") -> Any:
+    logits = fused or loss.from_logits
     if isinstance(loss, losses_mod.SparseCategoricalCrossentropy) and loss.ignore_class is None:
         from .. import _C
-
-        logits = fused or loss.from_logits
 
         def sparse(y: Tensor, out: Tensor) -> Tensor:
             """Sparse categorical cross-entropy; logits with class-index labels take the fused kernel."""
             if logits and out.dim() == 2 and y.dim() == 1:
-                return _C._cross_entropy(out, y, None, "mean", -100, 0.0)
-            return loss._compute(y, out, logits, "mean")
+                return _C._cross_entropy(out, y, None, reduction, -100, 0.0)
+            return loss._compute(y, out, logits, reduction)
 
         return sparse
-    logits = fused or loss.from_logits
-    return lambda y, out: loss._compute(y, out, logits, "mean")
+    return lambda y, out: loss._compute(y, out, logits, reduction)
 
 
 def _metrics(model: Any, fused: bool, data: Any = None) -> list[Any]:
@@ -430,6 +429,7 @@ def _metrics(model: Any, fused: bool, data: Any = None) -> list[Any]:
     act = model._final_activation() if fused else None
     for m in ms:
         m._activation = act
+        m._public = m._uses_public_protocol()
     return ms
 
 
@@ -471,12 +471,15 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
         shuffle: reshuffle the training samples every epoch (default True).
         initial_epoch: epoch to start at (to resume training).
         steps_per_epoch: end each epoch after this many batches (default None: all).
-        sample_weight (keyword): one weight per training sample; each batch's loss is
-            ``sum(w_i * loss_i) / batch_size`` and metrics are weighted means (Keras's rule).
-            Split with ``validation_split`` like ``x`` and ``y``.
+        sample_weight (keyword): one weight per training sample (broadcast over further
+            loss axes, e.g. timesteps); each batch's loss is ``sum(w_i * loss_i) / number of
+            loss values``. Only ``weighted_metrics`` (see ``compile``) are weighted, as weighted
+            means; ``metrics`` ignore the weights (Keras's rule). Split with
+            ``validation_split`` like ``x`` and ``y``.
         class_weight (keyword): ``{class index: weight}``; a sample's weight is that of its
             label (integer label, or the arg-max of a one-hot row; classes not listed weigh
-            1). Training data only; not together with ``sample_weight``.
+            1), used like ``sample_weight``. Training data only; not together with
+            ``sample_weight``.
     Returns:
         :class:`~ember.keras.callbacks.History` whose ``history`` maps ``loss``, each metric,
         and ``val_*`` to per-epoch lists.
@@ -516,7 +519,11 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
             raise ValueError("fit: validation_split is only supported for array inputs; pass "
                              "validation_data instead")
         if not getattr(model, "_nested_inputs", False):
+            if isinstance(x, (list, tuple)):  # rows of one input, not one array per input
+                x = np.asarray(x)
             _check_lengths(x, y, "fit")
+        if isinstance(y, (list, tuple)):
+            y = np.asarray(y)
         n = _len(x[0] if getattr(model, "_nested_inputs", False) else x)
         split = int(n * (1.0 - validation_split))
         if split == 0 or split == n:
@@ -584,6 +591,7 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
                        bar_format="{n_fmt}/{total_fmt} |{bar:20}| {elapsed} {rate_fmt}{postfix}")
         t0 = last = last_bar = time.perf_counter()
         step_i = 0
+        opt._iterations = opt.iterations
         for xb, yb, wb, n in data:
             if batch_cbs:
                 cbs.call("on_train_batch_begin", step_i, {})
@@ -592,11 +600,12 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
             zero_grad()
             loss.backward()
             step()
+            opt._iterations += 1  # read by callbacks (and a scheduled learning_rate) mid-epoch
             loss_tracker._add(loss, n)
             if metrics:
                 od = out.detach()
                 for m in metrics:
-                    m._update(yb, od, fused, wb)
+                    _update_metric(m, yb, od, fused, wb)
             step_i += 1
             if bar is not None:
                 now = time.perf_counter()
@@ -610,7 +619,6 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
                 cbs.call("on_train_batch_end", step_i - 1, _results(loss_tracker, metrics))
             if steps_per_epoch is not None and step_i >= steps_per_epoch:
                 break
-        opt._iterations = opt.iterations + step_i
         logs = _results(loss_tracker, metrics)
         if val is not None and _validate_now(epoch, val_freq):
             val_logs = _evaluate_data(model, val, fused, cbs if cbs.callbacks else None)
@@ -639,16 +647,29 @@ def _validate_now(epoch: int, freq: Any) -> bool:
 def _results(loss_tracker: Any, metrics: list[Any]) -> dict[str, float]:
     logs = {"loss": loss_tracker.result()}
     for m in metrics:
-        logs[m.name] = m.result()
+        r = m.result()
+        logs[getattr(m, "_log_name", m.name)] = float(r.item()) if isinstance(r, Tensor) else float(r)
     return logs
 
 
-def _evaluate_data(model: Any, data: Any, fused: bool, cbs: Any = None) -> dict[str, float]:
+def _update_metric(m: Any, y: Tensor, out: Tensor, fused: bool, w: Tensor | None) -> None:
+    # Keras: `metrics` ignore sample weights, `weighted_metrics` take them. A user metric
+    # is driven through update_state, with probabilities when the activation is fused.
+    if not getattr(m, "_weighted", False):
+        w = None
+    if getattr(m, "_public", False):
+        m.update_state(y, _probabilities(out, m._activation) if fused else out, sample_weight=w)
+    else:
+        m._update(y, out, fused, w)
+
+
+def _evaluate_data(model: Any, data: Any, fused: bool, cbs: Any = None,
+                   steps: int | None = None) -> dict[str, float]:
     forward = model._fit_forward_plan(fused)
     loss_fn = _loss_fn(model.loss, fused, model)
     metrics = _metrics(model, fused, data)
     tracker = _BatchMean(name="loss")
-    saved = [(m._parts, m._count, m._total) for m in metrics]
+    saved = [None if m._public else (m._parts, m._count, m._total) for m in metrics]
     for m in metrics:
         m.reset_state()
     batch_cbs = cbs is not None and cbs.wants_test_batch
@@ -656,49 +677,71 @@ def _evaluate_data(model: Any, data: Any, fused: bool, cbs: Any = None) -> dict[
         cbs.call("on_test_begin", {})
     with no_grad():
         for i, (xb, yb, wb, n) in enumerate(data):
+            if steps is not None and i >= steps:
+                break
             if batch_cbs:
                 cbs.call("on_test_batch_begin", i, {})
             out = forward(xb, False)
             tracker._add(loss_fn(yb, out, wb), n)
             for m in metrics:
-                m._update(yb, out, fused, wb)
+                _update_metric(m, yb, out, fused, wb)
             if batch_cbs:
                 cbs.call("on_test_batch_end", i, _results(tracker, metrics))
     logs = _results(tracker, metrics)
     if cbs is not None:
         cbs.call("on_test_end", dict(logs))
-    for m, (parts, count, total) in zip(metrics, saved):
-        m._parts, m._count, m._total = parts, count, total
+    for m, state in zip(metrics, saved):
+        if state is not None:
+            m._parts, m._count, m._total = state
     return logs
 
 
+def _check_steps(steps: Any, what: str) -> None:
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps <= 0):
+        raise ValueError(f"{what}: steps must be None or a positive int, got {steps!r}")
+
+
+def _check_kwargs(kwargs: dict[str, Any], accepted: tuple[str, ...], what: str) -> None:
+    for k in kwargs:
+        if k not in accepted:
+            raise TypeError(f"{what}: unexpected keyword argument {k!r}; accepted keyword "
+                            f"arguments are {', '.join(accepted)}")
+
+
 def evaluate(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
-             verbose: Any = "auto", callbacks: Sequence[Any] | None = None,
-             return_dict: bool = False, **kwargs: Any) -> Any:
+             verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
+             callbacks: Sequence[Any] | None = None, return_dict: bool = False,
+             **kwargs: Any) -> Any:
     """Loss and metrics of ``model`` on ``(x, y)`` (inference mode, no gradients).
 
     Args:
         x, y: as in :func:`fit` (or a loader as ``x``).
         batch_size: default 32.
         verbose: 0 silent, 1/'auto'/2 prints one summary line.
+        sample_weight: one weight per sample, as in :func:`fit`.
+        steps: stop after this many batches (default None: all of them).
+        callbacks: ``keras.callbacks.Callback`` instances (``on_test_*`` hooks).
         return_dict: return ``{'loss': ..., 'accuracy': ...}`` instead of a list.
-        sample_weight (keyword): one weight per sample, as in :func:`fit`.
+        **kwargs: accepted for Keras compatibility: ``max_queue_size``, ``workers``,
+            ``use_multiprocessing`` (ignored).
     Returns:
         The loss (a float) when no metrics were compiled, else ``[loss, metric, ...]``; or a
         dict with ``return_dict=True``.
     Raises:
-        RuntimeError: not compiled.  ValueError: as in :func:`fit`.
+        RuntimeError: not compiled.  ValueError: as in :func:`fit`, or bad ``steps``.
+        TypeError: an unknown keyword argument.
     """
     _check_compiled(model, "evaluate")
+    _check_kwargs(kwargs, ("max_queue_size", "workers", "use_multiprocessing"), "evaluate")
+    _check_steps(steps, "evaluate")
     batch_size = 32 if batch_size is None else batch_size
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"evaluate: batch_size must be a positive int, got {batch_size!r}")
     verbose = _verbose(verbose)
-    data = _prepare(model, x, y, batch_size, False, "evaluate",
-                    sample_weight=kwargs.get("sample_weight"))
+    data = _prepare(model, x, y, batch_size, False, "evaluate", sample_weight=sample_weight)
     fused = _fusion(model)
     cbs = callbacks_mod.CallbackList(list(callbacks or []), model, {"verbose": verbose})
-    logs = _evaluate_data(model, data, fused, cbs if cbs.callbacks else None)
+    logs = _evaluate_data(model, data, fused, cbs if cbs.callbacks else None, steps)
     if verbose:
         print(_fmt(logs), flush=True)
     if return_dict:
@@ -708,18 +751,28 @@ def evaluate(model: Any, x: Any = None, y: Any = None, batch_size: int | None = 
 
 
 def predict(model: Any, x: Any, batch_size: int | None = None, verbose: Any = "auto",
-            callbacks: Sequence[Any] | None = None, **kwargs: Any) -> np.ndarray:
-    """Outputs of ``model`` for ``x`` in inference mode, as one numpy array.
+            steps: int | None = None, callbacks: Sequence[Any] | None = None,
+            **kwargs: Any) -> Any:
+    """Outputs of ``model`` for ``x`` in inference mode, as numpy arrays.
 
     Args:
-        x: numpy array, ember tensor, or a loader (its ``y``, if any, is ignored).
+        x: numpy array, ember tensor, a list of them (one per input of a functional model with
+            several inputs), or a loader (its ``y``, if any, is ignored).
         batch_size: default 32.
         verbose: accepted for Keras compatibility (nothing is printed).
+        steps: stop after this many batches (default None: all of them).
+        callbacks: ``keras.callbacks.Callback`` instances (``on_predict_*`` hooks).
+        **kwargs: accepted for Keras compatibility: ``max_queue_size``, ``workers``,
+            ``use_multiprocessing`` (ignored).
     Returns:
-        numpy array with ``len(x)`` rows (a list of arrays for multi-output models).
+        numpy array with one row per sample predicted; a list of such arrays, one per output,
+        for a model with several outputs.
     Raises:
-        ValueError: ``x`` does not match the model's input shape.
+        ValueError: ``x`` does not match the model's input shape, or bad ``steps``.
+        TypeError: an unknown keyword argument.
     """
+    _check_kwargs(kwargs, ("max_queue_size", "workers", "use_multiprocessing"), "predict")
+    _check_steps(steps, "predict")
     batch_size = 32 if batch_size is None else batch_size
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"predict: batch_size must be a positive int, got {batch_size!r}")
@@ -730,43 +783,71 @@ def predict(model: Any, x: Any, batch_size: int | None = None, verbose: Any = "a
     outs: list[Any] = []
     with no_grad():
         for i, (xb, _, _, _) in enumerate(data):
+            if steps is not None and i >= steps:
+                break
             out = model(xb, training=False)
             outs.append(out)
             if cbs.wants_predict_batch:
                 cbs.call("on_predict_batch_end", i, {"outputs": out})
     cbs.call("on_predict_end", {})
-    if not outs:  # no samples: an empty array of the output's sample shape
-        out_shape = model._output_shape
-        if isinstance(out_shape, tuple) and all(d is not None for d in out_shape[1:]):
-            return np.zeros((0,) + tuple(out_shape[1:]), np.float32)
-        return np.zeros((0,), np.float32)
+    if not outs:  # no samples: empty arrays of the outputs' sample shapes
+        shapes = model._output_shape if isinstance(model._output_shape, list) else [
+            model._output_shape]
+        empty = [np.zeros((0,) + tuple(s[1:]), np.float32)
+                 if isinstance(s, tuple) and all(d is not None for d in s[1:])
+                 else np.zeros((0,), np.float32) for s in shapes]
+        return empty if isinstance(model._output_shape, list) else empty[0]
     if isinstance(outs[0], (list, tuple)):
-        return [ember.cat([o[k] for o in outs]).numpy() for k in range(len(outs[0]))]
+        return [np.array(ember.cat([o[k] for o in outs]).numpy()) for k in range(len(outs[0]))]
     return np.array(ember.cat(outs).numpy()) if len(outs) > 1 else np.array(outs[0].numpy())
 
 
-def train_on_batch(model: Any, x: Any, y: Any, return_dict: bool = False) -> Any:
-    """One optimizer step on one batch; returns its loss (and metrics) like ``evaluate``."""
+def _num_samples(model: Any, x: Any) -> int:
+    """Samples in ``x``: the first array's length for a list of model inputs."""
+    if getattr(model, "_nested_inputs", False) and isinstance(x, (list, tuple)) and x:
+        return _len(x[0])
+    return _len(x)
+
+
+def train_on_batch(model: Any, x: Any, y: Any = None, sample_weight: Any = None,
+                   class_weight: Any = None, return_dict: bool = False) -> Any:
+    """One optimizer step on one batch (however many samples it holds).
+
+    Args:
+        x, y: one batch, as in :func:`fit` (a list of arrays for several model inputs).
+        sample_weight: one weight per sample, as in :func:`fit`.
+        class_weight: ``{class index: weight}``, as in :func:`fit`.
+        return_dict: return ``{'loss': ..., <metric>: ...}`` instead of a list.
+    Returns:
+        The loss of the batch (a float) when no metrics were compiled, else ``[loss, metric,
+        ...]``; or a dict with ``return_dict=True``. Metrics are those of this batch alone.
+    Raises:
+        RuntimeError: not compiled.  ValueError: as in :func:`fit`.
+    """
     _check_compiled(model, "train_on_batch")
-    data = _prepare(model, x, y, max(1, _len(x)), False, "train_on_batch")
+    n = _num_samples(model, x)
+    data = _prepare(model, x, y, max(1, n), False, "train_on_batch",
+                    sample_weight=sample_weight, class_weight=class_weight)
     fused = _fusion(model)
     forward = model._fit_forward_plan(fused)
     loss_fn = _loss_fn(model.loss, fused, model)
     metrics = _metrics(model, fused, data)
-    model.optimizer.build([p for p in model.parameters() if p.requires_grad])
+    opt = model.optimizer
+    opt.build([p for p in model.parameters() if p.requires_grad])
     tracker = _BatchMean(name="loss")
     for m in metrics:
         m.reset_state()
-    for xb, yb, wb, n in data:
+    for xb, yb, wb, nb in data:
         out = forward(xb, True)
         loss = loss_fn(yb, out, wb)
-        model.optimizer.zero_grad()
+        opt.zero_grad()
         loss.backward()
-        model.optimizer.step()
-        tracker._add(loss, n)
+        opt.step()
+        tracker._add(loss, nb)
         od = out.detach()
         for m in metrics:
-            m._update(yb, od, fused, wb)
+            _update_metric(m, yb, od, fused, wb)
+        break  # one batch holds every sample: exactly one update
     logs = _results(tracker, metrics)
     if return_dict:
         return logs

@@ -66,22 +66,35 @@ def _reduce(per_sample: Tensor, reduction: str) -> Tensor:
 
 
 class Loss:
-    """Base class: ``loss(y_true, y_pred) -> 0-d tensor`` (with the default reduction).
+    """Base class: ``loss(y_true, y_pred, sample_weight=None)`` -> a 0-d tensor (with the
+    default reduction).
 
-    Subclasses implement ``_per_element(y_true, y_pred, logits)``: the loss per sample (or per
-    element, averaged over the last axis by the base), with ``y_true`` already a tensor.
+    Write your own loss as in Keras: subclass it and implement ``call(y_true, y_pred)``
+    returning the loss per sample (or per element); ``__call__`` converts the inputs to
+    tensors (integer predictions become float32), applies ``sample_weight`` and reduces as
+    ``reduction`` says. ``fit``/``evaluate`` use the same protocol.
 
     Args:
-        reduction: ``'sum_over_batch_size'`` (default; the mean), ``'sum'`` or ``'none'``.
-        name: the loss's name.
+        name: the loss's name (default the snake-case class name).
+        reduction: ``'sum_over_batch_size'`` (default; the mean over every element of the
+            per-sample losses), ``'sum'`` or ``'none'``.
+        dtype: accepted for Keras compatibility (losses are computed in the dtype of
+            ``y_pred``).
     Raises:
         ValueError: an unknown reduction.
+    Example:
+        >>> class L2(keras.losses.Loss):
+        ...     def call(self, y_true, y_pred):
+        ...         return ((y_pred - y_true) ** 2).sum(-1)
+        >>> float(L2()([[0.0, 1.0]], [[1.0, 3.0]]))
+        5.0
     """
 
     _fused_activation: str | None = None  # final activation this loss can fuse ("softmax", ...)
     _target_dtype: Any = None
 
-    def __init__(self, reduction: str = "sum_over_batch_size", name: str | None = None) -> None:
+    def __init__(self, name: str | None = None, reduction: str = "sum_over_batch_size",
+                 dtype: Any = None) -> None:
         if reduction not in _REDUCTIONS:
             raise ValueError(
                 f"{type(self).__name__}: unknown reduction {reduction!r}; accepted: "
@@ -95,29 +108,64 @@ class Loss:
         """The loss of a batch.
 
         Args:
-            y_true: targets; y_pred: predictions (arrays or tensors).
-            sample_weight: optional weights, one per sample: per-sample losses are multiplied
-                by them, then ``'sum_over_batch_size'`` divides the sum by the number of
-                samples (not by the weights' sum), ``'sum'`` sums, ``'none'`` returns them.
+            y_true: targets; y_pred: predictions (arrays or tensors; integers are cast to
+                float32, targets to the dtype of the predictions).
+            sample_weight: optional weights, one per sample (broadcast over the remaining
+                axes of the per-sample losses, e.g. over timesteps): the losses are
+                multiplied by them, then ``'sum_over_batch_size'`` divides the sum by the
+                number of loss values (not by the weights' sum), ``'sum'`` sums, ``'none'``
+                returns them.
         Returns:
             0-d tensor (per-sample tensor with ``reduction='none'``).
+        Raises:
+            ValueError: ``sample_weight`` that does not broadcast to the per-sample losses.
         """
         y_pred = _as_tensor(y_pred)
+        if not y_pred.is_floating_point():
+            y_pred = y_pred.to(ember.float32)
         y_true = _as_tensor(y_true, self._target_dtype or y_pred.dtype)
-        reduction = _REDUCTIONS[self.reduction]
+        return self._apply(y_true, y_pred, self.from_logits, sample_weight)
+
+    def _apply(self, y_true: Tensor, y_pred: Tensor, logits: bool, sample_weight: Any = None,
+               reduction: str | None = None) -> Tensor:
+        # The loss with Keras's weighting and `reduction` (default: this loss's own).
+        reduction = _REDUCTIONS[self.reduction] if reduction is None else reduction
         if sample_weight is None:
-            return self._compute(y_true, y_pred, self.from_logits, reduction)
-        per = self._compute(y_true, y_pred, self.from_logits, "none")
+            return self._compute(y_true, y_pred, logits, reduction)
+        per = self._compute(y_true, y_pred, logits, "none")
+        if per.dim() == 0:
+            raise ValueError(f"loss '{self.name}' returned one value per batch; sample_weight "
+                             "and class_weight need per-sample values")
         w = _as_tensor(sample_weight, per.dtype)
-        if w.dim() == 1 and per.dim() > 1:
-            w = w.reshape(-1, *([1] * (per.dim() - 1)))
+        if w.dim() > per.dim() and all(d == 1 for d in w.shape[per.dim():]):
+            w = w.reshape(tuple(w.shape[:per.dim()]))
+        if w.dim() < per.dim():
+            w = w.reshape(*w.shape, *([1] * (per.dim() - w.dim())))
+        if w.dim() != per.dim() or any(a != b and a != 1 for a, b in zip(w.shape, per.shape)):
+            raise ValueError(
+                f"loss '{self.name}': sample_weight of shape {tuple(w.shape)} does not broadcast "
+                f"to the per-sample losses of shape {tuple(per.shape)}; expected one weight per "
+                f"sample, shape ({per.shape[0]},)")
         weighted = per * w
         if reduction == "none":
             return weighted
         return weighted.sum() if reduction == "sum" else weighted.sum() / per.numel()
 
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
+        """The loss per sample (or per element) of tensors ``y_true``, ``y_pred``; subclasses
+        written as in Keras override it.
+
+        Raises:
+            NotImplementedError: the subclass does not implement it.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__}: a keras.losses.Loss subclass must implement "
+            "call(self, y_true, y_pred) returning the loss per sample")
+
     def _compute(self, y_true: Tensor, y_pred: Tensor, logits: bool, reduction: str) -> Tensor:
-        raise NotImplementedError
+        # Built-in losses override this; user subclasses implement `call`.
+        out = _as_tensor(self.call(y_true, y_pred))
+        return _reduce(out, reduction) if out.dim() > 0 else out
 
     def check_targets(self, y: np.ndarray, output_shape: tuple) -> None:
         """Checks a whole label array against the model's output shape before training.
@@ -191,7 +239,7 @@ class BinaryCrossentropy(Loss):
                  reduction: str = "sum_over_batch_size", name: str = "binary_crossentropy") -> None:
         self.from_logits = bool(from_logits)
         self.label_smoothing = float(label_smoothing)
-        super().__init__(reduction, name)
+        super().__init__(name=name, reduction=reduction)
 
     def _compute(self, y_true: Tensor, y_pred: Tensor, logits: bool, reduction: str) -> Tensor:
         y_true = _match_rank(y_true, y_pred)
@@ -257,7 +305,7 @@ class CategoricalCrossentropy(Loss):
         self.label_smoothing = float(label_smoothing)
         if axis != -1:
             raise NotImplementedError("CategoricalCrossentropy: only axis=-1 is supported")
-        super().__init__(reduction, name)
+        super().__init__(name=name, reduction=reduction)
 
     def _compute(self, y_true: Tensor, y_pred: Tensor, logits: bool, reduction: str) -> Tensor:
         if y_true.dtype != y_pred.dtype:
@@ -318,7 +366,7 @@ class SparseCategoricalCrossentropy(Loss):
                  name: str = "sparse_categorical_crossentropy") -> None:
         self.from_logits = bool(from_logits)
         self.ignore_class = ignore_class
-        super().__init__(reduction, name)
+        super().__init__(name=name, reduction=reduction)
 
     def _compute(self, y_true: Tensor, y_pred: Tensor, logits: bool, reduction: str) -> Tensor:
         if y_true.dtype != ember.int64:
@@ -326,15 +374,23 @@ class SparseCategoricalCrossentropy(Loss):
         if y_true.dim() == y_pred.dim():  # (N, 1) labels
             y_true = y_true.squeeze(-1)
         ignore = -100 if self.ignore_class is None else int(self.ignore_class)
+        lead = tuple(y_pred.shape[:-1])  # (N,) or (N, T, ...): the shape of the 'none' result
         if y_pred.dim() != 2:
+            if y_true.numel() != y_pred.numel() // max(int(y_pred.shape[-1]), 1):
+                raise ValueError(
+                    f"{self.name}: labels of shape {tuple(y_true.shape)} do not match "
+                    f"predictions of shape {tuple(y_pred.shape)}; expected labels of shape "
+                    f"{lead}")
             c = y_pred.shape[-1]
             y_pred = y_pred.reshape(-1, c)
             y_true = y_true.reshape(-1)
         if logits:
-            return F.cross_entropy(y_pred, y_true, ignore_index=ignore, reduction=reduction)
-        p = y_pred / y_pred.sum(-1, keepdim=True)
-        logp = _C.log(_C.clamp(p, EPSILON, 1.0 - EPSILON))
-        return F.nll_loss(logp, y_true, ignore_index=ignore, reduction=reduction)
+            out = F.cross_entropy(y_pred, y_true, ignore_index=ignore, reduction=reduction)
+        else:
+            p = y_pred / y_pred.sum(-1, keepdim=True)
+            logp = _C.log(_C.clamp(p, EPSILON, 1.0 - EPSILON))
+            out = F.nll_loss(logp, y_true, ignore_index=ignore, reduction=reduction)
+        return out.reshape(lead) if reduction == "none" and len(lead) != 1 else out
 
     def check_targets(self, y: np.ndarray, output_shape: tuple) -> None:
         """Checks the whole label array against the model's output shape (see :meth:`Loss.check_targets`)."""

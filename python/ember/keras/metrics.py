@@ -33,15 +33,23 @@ __all__ = [
 
 
 class Metric:
-    """Base class of metrics: ``update_state(y_true, y_pred)``, ``result()``,
-    ``reset_state()``.
+    """Base class of metrics: ``update_state(y_true, y_pred, sample_weight=None)``,
+    ``result()``, ``reset_state()``.
 
-    Subclasses implement ``_batch(y_true, y_pred, logits)`` returning a tensor whose sum is the
-    batch's total and the number of values it counts (None: one per element of the tensor); ``logits`` tells that ``y_pred`` holds
-    the pre-activation values of a fused final softmax/sigmoid (``_activation`` names it).
+    Write your own metric as in Keras: subclass it, keep the state in attributes set up in
+    ``__init__`` (after ``super().__init__(name=...)``) and implement ``update_state``,
+    ``result`` (a number or a 0-d tensor) and ``reset_state``; ``fit``/``evaluate`` call
+    them with tensors (``y_pred`` as probabilities when a final softmax/sigmoid is fused
+    into the loss) under ``no_grad``.
+
+    Built-in metrics instead implement ``_batch(y_true, y_pred, logits)`` returning a tensor
+    whose sum is the batch's total and the number of values it counts (None: one per element
+    of the tensor); ``logits`` tells that ``y_pred`` holds the pre-activation values of a fused
+    final softmax/sigmoid (``_activation`` names it).
 
     Args:
         name: the name shown in logs and ``History``.
+        dtype: accepted for Keras compatibility (results are Python floats).
     """
 
     _needs_probabilities = False
@@ -51,23 +59,49 @@ class Metric:
 
         self.name = name or _snake(type(self).__name__)
         self._activation: str | None = None
-        self.reset_state()
+        self._reset_parts()
 
-    def reset_state(self) -> None:
-        """Forgets everything accumulated."""
+    def _reset_parts(self) -> None:
         self._parts: list[Tensor] = []
         self._count = 0
         self._total = 0.0
         self._pending_count = False
 
+    def reset_state(self) -> None:
+        """Forgets everything accumulated."""
+        self._reset_parts()
+
+    def _uses_public_protocol(self) -> bool:
+        # A user subclass overriding update_state/result/reset_state is driven through them.
+        builtin = next(c for c in type(self).__mro__ if c.__module__ == __name__)
+        return any(getattr(type(self), n) is not getattr(builtin, n)
+                   for n in ("update_state", "result", "reset_state"))
+
+    def add_variable(self, *args: Any, **kwargs: Any) -> Any:
+        """Not supported: keep the state in plain attributes (numbers or ember tensors) and
+        reset them in ``reset_state``.
+
+        Raises:
+            NotImplementedError: always.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__}: Metric.add_variable/add_weight are not supported; keep the "
+            "state in plain attributes (numbers or ember tensors) set in __init__ and reset "
+            "them in reset_state()")
+
+    add_weight = add_variable
+
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Adds one batch; with ``sample_weight`` (one weight per sample) the result is the
-        weighted mean ``sum(w_i * v_i) / sum(w_i)`` of the per-sample values.
+        weighted mean ``sum(w_i * v_i) / sum(w_i)`` of the per-sample values. Integer
+        predictions are cast to float32.
 
         Raises:
             ValueError: ``sample_weight`` without one weight per sample.
         """
         y_pred = _as_tensor(y_pred)
+        if not y_pred.is_floating_point():
+            y_pred = y_pred.to(ember.float32)
         w = None if sample_weight is None else _as_tensor(sample_weight, ember.float32).reshape(-1)
         with no_grad():
             self._update(_as_tensor(y_true), y_pred, False, w)
@@ -133,13 +167,41 @@ def _probabilities(y_pred: Tensor, activation: str | None) -> Tensor:
 
 
 class Mean(Metric):
-    """The running (count-weighted) mean of the values given: ``update_state(values)``."""
+    """The running (weighted) mean of the values given: ``update_state(values,
+    sample_weight=None)``; ``result() = sum(w * v) / sum(w)`` over every value seen.
+
+    Example:
+        >>> m = keras.metrics.Mean()
+        >>> m.update_state([1.0, 2.0, 3.0], sample_weight=[1, 0, 0])
+        >>> m.result()
+        1.0
+    """
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:  # type: ignore[override]
-        """Adds the values (a number or a tensor; each element counts once)."""
-        v = _as_tensor(values).detach()
-        self._parts.append(v.reshape(-1))
-        self._count += v.numel()
+        """Adds the values (a number or a tensor; each element counts once, or with its weight).
+
+        Args:
+            values: a number, array or tensor.
+            sample_weight: weights broadcastable to ``values`` (a weight per leading entry
+                applies to the whole row).
+        Raises:
+            ValueError: ``sample_weight`` that does not broadcast to ``values``.
+        """
+        v = _as_tensor(values).detach().to(ember.float64)
+        if sample_weight is None:
+            self._parts.append(v.reshape(-1))
+            self._count += v.numel()
+            return
+        w = _as_tensor(sample_weight).detach().to(ember.float64)
+        if w.dim() < v.dim():
+            w = w.reshape(*w.shape, *([1] * (v.dim() - w.dim())))
+        try:
+            w = w.expand(*v.shape) if v.dim() else w.reshape(())
+        except (ValueError, RuntimeError):
+            raise ValueError(f"{self.name}: sample_weight of shape {tuple(w.shape)} does not "
+                             f"broadcast to values of shape {tuple(v.shape)}") from None
+        self._parts.append((v * w).reshape(-1))
+        self._count += float(w.sum().item())
 
 
 
@@ -147,9 +209,8 @@ class _BatchMean(Metric):
     """Mean of per-batch means weighted by batch size (the loss shown by ``fit``); keeps the
     0-d batch values and sizes, multiplied and summed once in ``result``."""
 
-    def reset_state(self) -> None:
-        """Forgets everything accumulated."""
-        super().reset_state()
+    def _reset_parts(self) -> None:
+        super()._reset_parts()
         self._sizes: list[int] = []
 
     def _add(self, value: Tensor, count: int) -> None:

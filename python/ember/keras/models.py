@@ -8,8 +8,6 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
 import ember
 
 from ..autograd import no_grad
@@ -40,7 +38,7 @@ def clone_model(model: Any, custom_objects: dict[str, Any] | None = None) -> Mod
         return deserialize_layer(serialize_layer(model))
 
 _COMPILE_KWARGS_IGNORED = ("run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss",
-                           "weighted_metrics", "loss_weights")
+                           "loss_weights")
 
 
 class Model(Layer):
@@ -150,10 +148,20 @@ class Model(Layer):
             raise NotImplementedError
         return lambda x, training: self(x, training=training)
 
+    def _call_logits(self, inputs: Any, training: bool | None = None) -> Any:
+        # A nested model ending the outer one: its output before the final softmax/sigmoid
+        # (only called when `_final_activation()` names one). `training` defaults to the
+        # enclosing call's mode.
+        from .layers.base import _CONTEXT
+
+        if training is None:
+            training = _CONTEXT.training
+        return self._fit_forward_plan(True)(inputs, bool(training))
+
     # ---- compile / fit / evaluate / predict -----------------------------------------------
 
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None,
-                **kwargs: Any) -> None:
+                weighted_metrics: Any = None, **kwargs: Any) -> None:
         """Configures training.
 
         Args:
@@ -165,6 +173,10 @@ class Model(Layer):
             metrics: list of names (``'accuracy'``, ``'sparse_categorical_accuracy'``,
                 ``'mae'``, ``'mse'``, ``'binary_crossentropy'``, ...), ``keras.metrics.Metric``
                 objects or classes, or functions ``(y_true, y_pred) -> per-sample values``.
+                They ignore ``sample_weight``/``class_weight`` (Keras's rule).
+            weighted_metrics: metrics as in ``metrics``, weighted by ``sample_weight`` or
+                ``class_weight``. Each is logged under its own name, or as ``weighted_<name>``
+                when ``metrics`` already holds that name.
         Raises:
             ValueError: an unknown optimizer, loss or metric name.
             TypeError: an unknown keyword argument.
@@ -174,23 +186,10 @@ class Model(Layer):
             raise TypeError(f"compile: unexpected keyword argument(s) {unknown}")
         self.optimizer = optimizers_mod.get(optimizer)
         self.loss = losses_mod.get(loss) if loss is not None else None
-        if metrics is None:
-            metrics = []
-        if isinstance(metrics, (str, metrics_mod.Metric)) or (
-                callable(metrics) and not isinstance(metrics, (list, tuple))):
-            metrics = [metrics]
-        if isinstance(metrics, dict):
-            raise ValueError(
-                "compile: metrics must be a list (dict metrics for multi-output "
-                             "models are not supported)")
-        metrics = list(metrics)
-        for i, m in enumerate(metrics):  # validate names now; 'accuracy' is resolved at fit time
-            if isinstance(m, str):
-                if m not in metrics_mod._ACCURACY_NAMES:
-                    metrics_mod.get(m)
-            elif not isinstance(m, metrics_mod.Metric):
-                metrics[i] = metrics_mod.get(m)  # a Metric class or a function
-        self._metric_ids = list(metrics)
+        metrics = _metric_list(metrics, "metrics")
+        weighted = _metric_list(weighted_metrics, "weighted_metrics")
+        self._metric_ids = metrics
+        self._weighted_metric_ids = weighted
         self.compiled_metrics = []
         self._compile_config = {
             "optimizer": {"class_name": type(self.optimizer).__name__,
@@ -199,21 +198,40 @@ class Model(Layer):
             if self.loss is not None and not isinstance(self.loss, losses_mod._FunctionLoss)
             else None,
             "metrics": [_metric_config(m) for m in metrics],
+            "weighted_metrics": [_metric_config(m) for m in weighted],
         }
 
     def _resolve_metrics(self, output_units: int | None, y_true_ndim: int | None = None,
                          y_pred_ndim: int | None = None) -> list[metrics_mod.Metric]:
-        if not self.compiled_metrics and self._metric_ids:
-            self.compiled_metrics = [metrics_mod.get(m, self.loss, output_units, y_true_ndim,
-                                                     y_pred_ndim)
-                                     for m in self._metric_ids]
+        # Metrics then weighted metrics; each gets `_weighted` and its log name `_log_name`
+        # (Keras: a repeated name takes `_1`, `_2`; a weighted one first tries `weighted_`).
+        weighted_ids = getattr(self, "_weighted_metric_ids", [])
+        if not self.compiled_metrics and (self._metric_ids or weighted_ids):
+            used: dict[str, int] = {}
+            out = []
+            for ids, weighted in ((self._metric_ids, False), (weighted_ids, True)):
+                for mid in ids:
+                    m = metrics_mod.get(mid, self.loss, output_units, y_true_ndim, y_pred_ndim)
+                    name = m.name
+                    if weighted and name in used:
+                        name = f"weighted_{m.name}"
+                    if name in used:
+                        used[name] += 1
+                        name = f"{name}_{used[name] - 1}"
+                    used.setdefault(name, 1)
+                    m._weighted, m._log_name = weighted, name
+                    out.append(m)
+            self.compiled_metrics = out
         return self.compiled_metrics
 
     @property
     def metrics_names(self) -> list[str]:
-        """``['loss', <metric names>]``."""
+        """``['loss', <metric names>]`` (weighted metrics last, under their log names once
+        resolved by ``fit``/``evaluate``)."""
+        if self.compiled_metrics:
+            return ["loss"] + [m._log_name for m in self.compiled_metrics]
         return ["loss"] + [m.name if isinstance(m, metrics_mod.Metric) else m
-                           for m in self._metric_ids]
+                           for m in self._metric_ids + getattr(self, "_weighted_metric_ids", [])]
 
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
             verbose: Any = "auto", callbacks: Sequence[Any] | None = None,
@@ -226,33 +244,46 @@ class Model(Layer):
                             validation_data, shuffle, initial_epoch, steps_per_epoch, **kwargs)
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
-                 verbose: Any = "auto", callbacks: Sequence[Any] | None = None,
-                 return_dict: bool = False, **kwargs: Any) -> Any:
+                 verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
+                 callbacks: Sequence[Any] | None = None, return_dict: bool = False,
+                 **kwargs: Any) -> Any:
         """Loss and metrics on ``(x, y)``; see :func:`ember.keras._trainer.evaluate`."""
         from . import _trainer
 
-        return _trainer.evaluate(self, x, y, batch_size, verbose, callbacks, return_dict, **kwargs)
+        return _trainer.evaluate(self, x, y, batch_size, verbose, sample_weight, steps, callbacks,
+                                 return_dict, **kwargs)
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
-                callbacks: Sequence[Any] | None = None, **kwargs: Any) -> np.ndarray:
-        """Model outputs for ``x`` as a numpy array; see :func:`ember.keras._trainer.predict`."""
+                steps: int | None = None, callbacks: Sequence[Any] | None = None,
+                **kwargs: Any) -> Any:
+        """Model outputs for ``x`` as a numpy array (a list of them for several outputs); see
+        :func:`ember.keras._trainer.predict`."""
         from . import _trainer
 
-        return _trainer.predict(self, x, batch_size, verbose, callbacks, **kwargs)
+        return _trainer.predict(self, x, batch_size, verbose, steps, callbacks, **kwargs)
 
-    def train_on_batch(self, x: Any, y: Any, return_dict: bool = False) -> Any:
-        """One gradient step on one batch; returns the loss (and metrics) of that batch."""
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                       class_weight: Any = None, return_dict: bool = False) -> Any:
+        """One gradient step on one batch; returns the loss (and metrics) of that batch. See
+        :func:`ember.keras._trainer.train_on_batch`."""
         from . import _trainer
 
-        return _trainer.train_on_batch(self, x, y, return_dict)
+        return _trainer.train_on_batch(self, x, y, sample_weight, class_weight, return_dict)
 
-    def test_on_batch(self, x: Any, y: Any, return_dict: bool = False) -> Any:
-        """Loss (and metrics) of one batch, without training."""
-        return self.evaluate(x, y, batch_size=max(1, len(x)), verbose=0, return_dict=return_dict)
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                      return_dict: bool = False) -> Any:
+        """Loss (and metrics) of one batch, without training; ``sample_weight`` as in ``fit``."""
+        from . import _trainer
 
-    def predict_on_batch(self, x: Any) -> np.ndarray:
-        """Outputs for one batch as a numpy array."""
-        return self.predict(x, batch_size=max(1, len(x)), verbose=0)
+        n = _trainer._num_samples(self, x)
+        return self.evaluate(x, y, batch_size=max(1, n), verbose=0, sample_weight=sample_weight,
+                             return_dict=return_dict)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        """Outputs for one batch as a numpy array (a list of them for several outputs)."""
+        from . import _trainer
+
+        return self.predict(x, batch_size=max(1, _trainer._num_samples(self, x)), verbose=0)
 
     # ---- summary -------------------------------------------------------------------------------
 
@@ -324,6 +355,27 @@ class Model(Layer):
         if type(self).get_config is Model.get_config and not isinstance(self, (Sequential, Functional)):
             return {"name": self.name, "trainable": self.trainable}
         return super().get_config()
+
+
+def _metric_list(metrics: Any, what: str) -> list[Any]:
+    # compile's `metrics`/`weighted_metrics` as a list; names are checked now ('accuracy' is
+    # resolved at fit time from the shapes), classes and functions made into metrics.
+    if metrics is None:
+        return []
+    if isinstance(metrics, (str, metrics_mod.Metric)) or (
+            callable(metrics) and not isinstance(metrics, (list, tuple))):
+        metrics = [metrics]
+    if isinstance(metrics, dict):
+        raise ValueError(f"compile: {what} must be a list (dict metrics for multi-output "
+                         "models are not supported)")
+    metrics = list(metrics)
+    for i, m in enumerate(metrics):
+        if isinstance(m, str):
+            if m not in metrics_mod._ACCURACY_NAMES:
+                metrics_mod.get(m)
+        elif not isinstance(m, metrics_mod.Metric):
+            metrics[i] = metrics_mod.get(m)
+    return metrics
 
 
 def _metric_config(m: Any) -> Any:

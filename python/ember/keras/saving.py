@@ -268,7 +268,9 @@ def load_model(filepath: Any, custom_objects: dict[str, Any] | None = None,
         if loss is not None:
             with custom_object_scope(custom_objects):
                 metrics = _saved_metrics(cc.get("metrics") or [], path)
-            model.compile(optimizer=optimizers.get(cc["optimizer"]), loss=loss, metrics=metrics)
+                weighted = _saved_metrics(cc.get("weighted_metrics") or [], path)
+            model.compile(optimizer=optimizers.get(cc["optimizer"]), loss=loss, metrics=metrics,
+                          weighted_metrics=weighted)
     return model
 
 

@@ -369,6 +369,36 @@ class Layer(Module):
                 f"{shape_str(expected)}, found shape={shape_str(input_shape)}"
             )
 
+    def _input_spec(self) -> tuple[int | None, dict[int, int]] | None:
+        # What a built layer accepts, as Keras's InputSpec: (ndim or None, {axis: size});
+        # None accepts any shape.
+        return None
+
+    def _check_input_spec(self, input_shape: tuple) -> None:
+        """Checks a built layer's new input shape against :meth:`_input_spec`, as Keras does
+        when a layer is called again in a functional graph.
+
+        Raises:
+            ValueError: the rank or a fixed axis size differs.
+        """
+        spec = self._input_spec()
+        if spec is None:
+            return
+        ndim, axes = spec
+        shape = tuple(input_shape)
+        head = f"Input 0 of layer '{self.name}' is incompatible with the layer: "
+        if ndim is not None and len(shape) != ndim:
+            raise ValueError(f"{head}expected ndim={ndim}, found ndim={len(shape)}. Full shape "
+                             f"received: {shape_str(shape)}")
+        for axis, size in axes.items():
+            if not -len(shape) <= axis < len(shape):
+                raise ValueError(f"{head}expected axis {axis} of input shape to have value "
+                                 f"{size}, but received input with shape {shape_str(shape)}")
+            got = shape[axis]
+            if got is not None and got != size:
+                raise ValueError(f"{head}expected axis {axis} of input shape to have value "
+                                 f"{size}, but received input with shape {shape_str(shape)}")
+
     def _run_on_zeros(self, input_shape: Any, dtype: Any) -> tuple[Any, Any]:
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
         dtypes = dtype if isinstance(dtype, list) else [dtype] * len(shapes)
@@ -403,6 +433,8 @@ class Layer(Module):
         kwargs.pop("training", None)
         in_shape = _batch_shape(inputs)
         dtypes = [t.dtype for t in inputs] if isinstance(inputs, (list, tuple)) else inputs.dtype
+        if self.built and not isinstance(in_shape, list):
+            self._check_input_spec(in_shape)
         self._maybe_build(in_shape)
         out_shape, out_dtype = self._output_spec(in_shape, dtypes)
         node = _Node(self, inputs, kwargs, [])

@@ -110,8 +110,8 @@ def chain_plan(layers: Sequence[Layer], fuse: bool = False) -> list[tuple[Callab
         if first:
             steps.append((to_channels_last, False))
             first = False
-        if last_fused:
-            steps.append((layer._call_logits, False))
+        if last_fused:  # a nested model takes `training` for its own layers
+            steps.append((layer._call_logits, hasattr(layer, "_fit_forward_plan")))
         else:
             steps.append((layer.call, _takes_training(layer)))
     if first:
@@ -174,7 +174,12 @@ def run_node(values: LayoutValues, node: Any, training: Any, fuse_last: bool) ->
     if isinstance(inputs, (list, tuple)) or fuse_last:
         args = ([values.last(id(t)) for t in inputs] if isinstance(inputs, (list, tuple))
                 else values.last(id(inputs)))
-        out = layer._call_logits(args) if fuse_last else layer(args, training=training, **kwargs)
+        if not fuse_last:
+            out = layer(args, training=training, **kwargs)
+        elif hasattr(layer, "_fit_forward_plan"):  # a nested model
+            out = layer._call_logits(args, training=training)
+        else:
+            out = layer._call_logits(args)
     else:
         key = id(inputs)
         role = layout_role(layer, inputs.shape) if not kwargs else None
@@ -343,6 +348,12 @@ class _Conv(Layer):
 
     def _channel_axis(self, ndim: int) -> int:
         return 1 if self.data_format == "channels_first" else ndim - 1
+
+    def _input_spec(self) -> tuple[int | None, dict[int, int]] | None:
+        if not self.built:
+            return None
+        return self.rank + 2, {1 if self.data_format == "channels_first" else -1:
+                               self.input_channels}
 
     def build(self, input_shape: Any) -> None:
         """Creates ``kernel`` (Keras layout ``(*kernel_size, in_channels // groups, filters)``,

@@ -141,6 +141,9 @@ class Dense(_ActivationMixin, Layer):
         p = self._parameters
         return _C._linear(inputs, p["kernel"], p["bias"] if self.use_bias else None)
 
+    def _input_spec(self) -> tuple[int | None, dict[int, int]] | None:
+        return (None, {-1: self.input_dim}) if self.built else None
+
     def compute_output_shape(self, input_shape: Any) -> Any:
         """Output shape for ``input_shape`` (batch dim None)."""
         return tuple(input_shape[:-1]) + (self.units,)
