@@ -434,9 +434,14 @@ def test_fast_matmul_calls_match_torch(sa, sb):
     b = rng.standard_normal(sb).astype(np.float32)
     ea, eb, ta, tb = ember.from_numpy(a), ember.from_numpy(b), torch.from_numpy(a), torch.from_numpy(b)
     expected = torch.matmul(ta, tb)
-    for result in (ember.matmul(ea, eb), ea.matmul(eb), ea @ eb, ember.Tensor.matmul(ea, eb),
-                   ember.matmul(input=ea, other=eb), ember.mm(ea, eb), ea.mm(eb),
-                   ea @ b, a @ eb if a.ndim > 1 else ea @ eb):
+    results = [ember.matmul(ea, eb), ea.matmul(eb), ea @ eb, ember.Tensor.matmul(ea, eb),
+               ember.matmul(input=ea, other=eb), ea @ b, a @ eb if a.ndim > 1 else ea @ eb]
+    if a.ndim == b.ndim == 2:  # mm takes matrices only, as in PyTorch
+        results += [ember.mm(ea, eb), ea.mm(eb), ember.mm(ea, mat2=eb)]
+    else:
+        with pytest.raises(ValueError, match="mm: expected two matrices"):
+            ember.mm(ea, eb)
+    for result in results:
         assert_same_product(result, expected)
     # Gradients through the fast paths.
     xa = ember.from_numpy(a).requires_grad_()
@@ -644,3 +649,20 @@ def test_tensor_freed_while_an_exception_propagates():
     with pytest.raises(KeyError, match="boom"):
         f()
     np.testing.assert_array_equal(arr, 1)
+
+
+def test_bmm_takes_equal_batches_of_matrices_only():
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((3, 2, 4)).astype(np.float32)
+    b = rng.standard_normal((3, 4, 5)).astype(np.float32)
+    expected = torch.bmm(torch.from_numpy(a), torch.from_numpy(b))
+    for result in (ember.bmm(ember.from_numpy(a), ember.from_numpy(b)),
+                   ember.from_numpy(a).bmm(ember.from_numpy(b))):
+        assert_same_product(result, expected)
+    with pytest.raises(ValueError, match=r"bmm: batch sizes differ: shapes \(1, 2, 4\) and "
+                                         r"\(3, 4, 5\)"):
+        ember.bmm(ember.from_numpy(a[:1]), ember.from_numpy(b))
+    with pytest.raises(ValueError, match="bmm: expected two batches of matrices"):
+        ember.bmm(ember.from_numpy(a[0]), ember.from_numpy(b[0]))
+    with pytest.raises(ValueError, match=r"mm: shapes \(2, 4\) and \(2, 4\) cannot be multiplied"):
+        ember.mm(ember.from_numpy(a[0]), ember.from_numpy(a[0]))

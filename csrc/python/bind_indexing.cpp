@@ -236,6 +236,7 @@ Tensor setitem_value(const Tensor& x, py::handle value) {
     v = value.cast<Tensor>();
   } else if (!is_array && !PyList_Check(value.ptr()) && !PyTuple_Check(value.ptr()) &&
              to_scalar(value, &s)) {
+    check_fits(s, x.dtype(), "setitem");
     return scalar_to_tensor(s, x.dtype());
   } else {
     py::object np = numpy();
@@ -449,6 +450,13 @@ Returns:
          py::arg("input"), py::kw_only(), py::arg("as_tuple") = false);
   def_op(m, cls, "masked_fill",
          [](const Tensor& x, const Tensor& mask, py::handle value) {
+           Tensor v;
+           if (tensor_value(value, &v) && v.dim() == 0) {
+             // A value that requires grad: where() keeps its gradient (the masked positions').
+             EMBER_CHECK_TYPE(mask.dtype() == DType::Bool, "masked_fill: mask must be a bool "
+                              "tensor, got ", mask.dtype());
+             return where(mask, v.to(x.dtype()), x);
+           }
            return masked_fill(x, mask, fill_value(value, "masked_fill"));
          },
          R"doc(``input`` with the elements where ``mask`` is True replaced by ``value``.
@@ -467,6 +475,7 @@ Raises:
   cls.def("masked_fill_",
           [](Tensor& x, const Tensor& mask, py::handle value) {
             Scalar s = fill_value(value, "masked_fill_");
+            if (!py::isinstance<Tensor>(value)) check_fits(s, x.dtype(), "masked_fill_");
             // Checked here too, so the error names masked_fill_ rather than index_put_.
             detail::check_inplace(x, x.requires_grad(), "masked_fill_");
             EMBER_CHECK_TYPE(mask.dtype() == DType::Bool, "masked_fill_: mask must be a bool "
@@ -475,12 +484,14 @@ Raises:
                                   x.sizes(),
                               "masked_fill_: mask of shape ", mask.sizes(),
                               " cannot be broadcast to the tensor's shape ", x.sizes());
-            if (x.dim() == 0) {
+            Tensor v;
+            const bool keep = tensor_value(value, &v);  // a 0-d value that requires grad
+            if (x.dim() == 0 && !keep) {
               if (mask.item().to<bool>()) fill_(x, s);
               return x;
             }
             return index_put_(x, {expand(mask.detach(), x.sizes())},
-                              scalar_to_tensor(s, x.dtype()), false);
+                              keep ? v.to(x.dtype()) : scalar_to_tensor(s, x.dtype()), false);
           },
           py::arg("mask"), py::arg("value"),
           "In-place masked_fill: sets the elements of this tensor where ``mask`` (bool, "

@@ -1,5 +1,6 @@
 #include "common.h"
 #include "ember/cpu/simd.h"
+#include "ember/ops/meta.h"
 
 namespace ember::python {
 
@@ -18,6 +19,39 @@ DimList dims_arg(py::handle h) {
   if (PyIndex_Check(h.ptr())) return {h.cast<int64_t>()};
   return h.cast<DimList>();
 }
+
+// The bounds of clamp/clamp_: numbers (the scalar kernel) unless one of them is a tensor that
+// must stay one (tensor_value), in which case both are tensors (clamp_tensor).
+struct ClampBounds {
+  std::optional<Scalar> lo, hi;
+  Tensor lo_t, hi_t;
+  bool tensors = false;
+
+  ClampBounds(py::handle l, py::handle h, const char* op) {
+    Tensor tl, th;
+    tensors = tensor_value(l, &tl) || tensor_value(h, &th);
+    if (tensors) {
+      lo_t = as_tensor(l, op, "min");
+      hi_t = as_tensor(h, op, "max");
+    } else {
+      lo = as_scalar(l, op, "min");
+      hi = as_scalar(h, op, "max");
+    }
+  }
+
+  static std::optional<Scalar> as_scalar(py::handle v, const char* op, const char* name) {
+    if (v.is_none()) return std::nullopt;
+    Scalar s;
+    if (to_scalar(v, &s)) return s;
+    throw TypeError(detail::str(op, ": ", name, " must be a number, a tensor or None, got ",
+                                std::string(py::str(py::type::of(v).attr("__name__")))));
+  }
+  static Tensor as_tensor(py::handle v, const char* op, const char* name) {
+    if (v.is_none()) return Tensor();
+    if (py::isinstance<Tensor>(v)) return v.cast<Tensor>();
+    return wrap_scalar(*as_scalar(v, op, name));
+  }
+};
 
 }  // namespace
 
@@ -41,6 +75,7 @@ void init_ops(py::module_& m, py::class_<Tensor>& cls) {
   EMBER_DEF_UNARY(silu, "Elementwise SiLU (swish): input * sigmoid(input). Ref: Hendrycks & Gimpel 2016.")
   EMBER_DEF_UNARY(erf, "Elementwise Gauss error function.")
   EMBER_DEF_UNARY(logical_not, "Elementwise logical NOT; returns bool.")
+  EMBER_DEF_UNARY(bitwise_not, "Bitwise NOT (~input) of an integer tensor, logical NOT of a bool one.")
 #undef EMBER_DEF_UNARY
   def_op(m, cls, "gelu", [](const Tensor& x, const std::string& a) { return gelu(x, a); },
          R"doc(Gaussian error linear unit: input * Phi(input).
@@ -61,13 +96,34 @@ Reference: Maas et al., "Rectifier Nonlinearities Improve Neural Network Acousti
 )doc",
          py::arg("input"), py::arg("negative_slope") = 0.01);
   def_op(m, cls, "clamp",
-         [](const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi) {
-           return clamp(x, lo, hi);
+         [](const Tensor& x, py::handle lo, py::handle hi) {
+           ClampBounds b(lo, hi, "clamp");
+           return b.tensors ? clamp_tensor(x, b.lo_t, b.hi_t) : clamp(x, b.lo, b.hi);
          },
-         "Clamps every element into [min, max]; either bound may be None (not both).",
+         R"doc(Clamps every element into [min, max]; either bound may be None (not both).
+
+Args:
+    input (Tensor): any shape.
+    min, max (Number, Tensor or None): bounds; tensors broadcast with ``input`` and get
+        gradients where they bound the result. ``min > max`` gives ``max``.
+Returns:
+    Tensor: the promoted dtype of ``input`` and the bounds.
+Raises:
+    ValueError: neither bound given.  TypeError: a bound that is not a number or tensor.
+)doc",
          py::arg("input"), py::arg("min") = py::none(), py::arg("max") = py::none());
   cls.def("clamp_",
-          [](Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi) { return clamp_(x, lo, hi); },
+          [](Tensor& x, py::handle lo, py::handle hi) -> Tensor& {
+            ClampBounds b(lo, hi, "clamp_");
+            if (!b.tensors) return clamp_(x, b.lo, b.hi);
+            Tensor r = clamp_tensor(x, b.lo_t, b.hi_t);
+            EMBER_CHECK_TYPE(meta::can_cast(r.dtype(), x.dtype()), "clamp_: result dtype ",
+                             r.dtype(), " can't be cast to the dtype of the tensor written in "
+                             "place (", x.dtype(), ")");
+            EMBER_CHECK_VALUE(r.sizes() == x.sizes(), "clamp_: bounds broadcast the result to "
+                              "shape ", r.sizes(), ", not the tensor's shape ", x.sizes());
+            return copy_(x, r);
+          },
           py::arg("min") = py::none(), py::arg("max") = py::none());
 
   // ---- binary -----------------------------------------------------------------------------
@@ -90,6 +146,9 @@ Reference: Maas et al., "Rectifier Nonlinearities Improve Neural Network Acousti
   EMBER_DEF_BINARY(logical_and, "Elementwise logical AND; returns bool.")
   EMBER_DEF_BINARY(logical_or, "Elementwise logical OR; returns bool.")
   EMBER_DEF_BINARY(logical_xor, "Elementwise logical XOR; returns bool.")
+  EMBER_DEF_BINARY(bitwise_and, "Bitwise AND (input & other) of integer tensors, logical AND of bool ones.")
+  EMBER_DEF_BINARY(bitwise_or, "Bitwise OR (input | other) of integer tensors, logical OR of bool ones.")
+  EMBER_DEF_BINARY(bitwise_xor, "Bitwise XOR (input ^ other) of integer tensors, logical XOR of bool ones.")
 #undef EMBER_DEF_BINARY
   m.attr("multiply") = m.attr("mul");
   export_name(m, "multiply");
@@ -119,8 +178,33 @@ Reference: Maas et al., "Rectifier Nonlinearities Improve Neural Network Acousti
            py::arg("other"), py::kw_only(), py::arg("alpha") = Scalar(int64_t{1}))
       .def("mul_", [](Tensor& a, const TensorArg& b) { return mul_(a, b.t); }, py::arg("other"))
       .def("div_", [](Tensor& a, const TensorArg& b) { return div_(a, b.t); }, py::arg("other"))
+      .def("floor_divide_", [](Tensor& a, const TensorArg& b) { return floor_divide_(a, b.t); }, py::arg("other"),
+           "In-place floor division (``//=``); returns this tensor.")
+      .def("remainder_", [](Tensor& a, const TensorArg& b) { return remainder_(a, b.t); }, py::arg("other"),
+           "In-place Python-style modulo (``%=``); returns this tensor.")
+      .def("pow_", [](Tensor& a, const TensorArg& b) { return pow_(a, b.t); }, py::arg("exponent"),
+           "In-place power (``**=``); returns this tensor.")
+      .def("bitwise_and_", [](Tensor& a, const TensorArg& b) { return bitwise_and_(a, b.t); }, py::arg("other"),
+           "In-place bitwise AND (``&=``) of an integer or bool tensor; returns this tensor.")
+      .def("bitwise_or_", [](Tensor& a, const TensorArg& b) { return bitwise_or_(a, b.t); }, py::arg("other"),
+           "In-place bitwise OR (``|=``) of an integer or bool tensor; returns this tensor.")
+      .def("bitwise_xor_", [](Tensor& a, const TensorArg& b) { return bitwise_xor_(a, b.t); }, py::arg("other"),
+           "In-place bitwise XOR (``^=``) of an integer or bool tensor; returns this tensor.")
       .def("zero_", [](Tensor& a) { return zero_(a); })
-      .def("fill_", [](Tensor& a, const Scalar& v) { return fill_(a, v); }, py::arg("value"))
+      .def("fill_", [](Tensor& a, py::handle v) -> Tensor& {
+             Tensor t;
+             if (tensor_value(v, &t)) {  // a 0-d value that requires grad (or a tensor with dims)
+               EMBER_CHECK_VALUE(t.dim() == 0, "fill_: value must be a number or a 0-d tensor, "
+                                 "got a tensor of shape ", t.sizes());
+               return copy_(a, expand(t.to(a.dtype()), a.sizes()));
+             }
+             Scalar s;
+             if (!to_scalar(v, &s)) {
+               throw TypeError(detail::str("fill_: value must be a number or a 0-d tensor, got ",
+                                           std::string(py::str(py::type::of(v).attr("__name__")))));
+             }
+             return fill_(a, s);
+           }, py::arg("value"))
       .def("copy_", [](Tensor& a, const TensorArg& src) { return copy_(a, src.t); }, py::arg("src"))
       .def("uniform_", [](Tensor& a, double lo, double hi, Generator* g) { return uniform_(a, lo, hi, g); },
            py::arg("a") = 0.0, py::arg("b") = 1.0, py::kw_only(), py::arg("generator") = nullptr)
@@ -412,12 +496,22 @@ Raises:
     TypeError: dtypes differ or are not floating.
 )doc",
          py::arg("input"), py::arg("other"));
-  m.attr("mm") = m.attr("matmul");
-  export_name(m, "mm");
-  m.attr("bmm") = m.attr("matmul");
-  export_name(m, "bmm");
-  cls.attr("mm") = cls.attr("matmul");
-  cls.attr("bmm") = cls.attr("matmul");
+  def_op(m, cls, "mm", [](const Tensor& a, const Tensor& b) { return mm(a, b); },
+         R"doc(Matrix product of two matrices, ``(n, k) @ (k, m) -> (n, m)``.
+
+Raises:
+    ValueError: an operand that is not 2-D, or inner sizes that differ.
+    TypeError: dtypes differ or are not floating.
+)doc",
+         py::arg("input"), py::arg("mat2"));
+  def_op(m, cls, "bmm", [](const Tensor& a, const Tensor& b) { return bmm(a, b); },
+         R"doc(Batched matrix product, ``(B, n, k) @ (B, k, m) -> (B, n, m)`` (no broadcasting).
+
+Raises:
+    ValueError: an operand that is not 3-D, batch sizes that differ, or inner sizes that differ.
+    TypeError: dtypes differ or are not floating.
+)doc",
+         py::arg("input"), py::arg("mat2"));
 
   // ---- shapes and views ---------------------------------------------------------------------
   cls.def("view", [](const Tensor& x, py::args size) {

@@ -243,9 +243,9 @@ void install_number_slots(PyTypeObject* type) {
   nb->nb_power = nb_power;
   nb->nb_negative = nb_negative;
   nb->nb_absolute = nb_absolute;
-  nb->nb_and = nb_binary<logical_and>;
-  nb->nb_or = nb_binary<logical_or>;
-  nb->nb_xor = nb_binary<logical_xor>;
+  nb->nb_and = nb_binary<bitwise_and>;
+  nb->nb_or = nb_binary<bitwise_or>;
+  nb->nb_xor = nb_binary<bitwise_xor>;
   nb->nb_matrix_multiply = nb_matrix_multiply;
   type->tp_richcompare = tp_richcompare;
   PyType_Modified(type);
@@ -462,24 +462,26 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
       .def("__le__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, le, false); })
       .def("__gt__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, gt, false); })
       .def("__ge__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, ge, false); })
-      .def("__and__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, logical_and, false); })
-      .def("__rand__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, logical_and, true); })
-      .def("__or__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, logical_or, false); })
-      .def("__ror__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, logical_or, true); })
-      .def("__xor__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, logical_xor, false); })
-      .def("__rxor__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, logical_xor, true); })
+      .def("__and__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, bitwise_and, false); })
+      .def("__rand__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, bitwise_and, true); })
+      .def("__or__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, bitwise_or, false); })
+      .def("__ror__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, bitwise_or, true); })
+      .def("__xor__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, bitwise_xor, false); })
+      .def("__rxor__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, bitwise_xor, true); })
       .def("__neg__", [](const Tensor& a) { return neg(a); })
       .def("__pos__", [](const Tensor& a) { return a; })
       .def("__abs__", [](const Tensor& a) { return abs(a); })
-      .def("__invert__", [](const Tensor& a) {
-        EMBER_CHECK_TYPE(a.dtype() == DType::Bool, "~ (bitwise not) is only supported for bool "
-                         "tensors here, got ", a.dtype());
-        return logical_not(a);
-      })
+      .def("__invert__", [](const Tensor& a) { return bitwise_not(a); })
       .def("__iadd__", [](Tensor& a, TensorArg b) { return add_(a, b.t); })
       .def("__isub__", [](Tensor& a, TensorArg b) { return sub_(a, b.t); })
       .def("__imul__", [](Tensor& a, TensorArg b) { return mul_(a, b.t); })
-      .def("__itruediv__", [](Tensor& a, TensorArg b) { return div_(a, b.t); });
+      .def("__itruediv__", [](Tensor& a, TensorArg b) { return div_(a, b.t); })
+      .def("__ifloordiv__", [](Tensor& a, TensorArg b) { return floor_divide_(a, b.t); })
+      .def("__imod__", [](Tensor& a, TensorArg b) { return remainder_(a, b.t); })
+      .def("__ipow__", [](Tensor& a, TensorArg b) { return pow_(a, b.t); })
+      .def("__iand__", [](Tensor& a, TensorArg b) { return bitwise_and_(a, b.t); })
+      .def("__ior__", [](Tensor& a, TensorArg b) { return bitwise_or_(a, b.t); })
+      .def("__ixor__", [](Tensor& a, TensorArg b) { return bitwise_xor_(a, b.t); });
   install_number_slots(g_tensor_type);
   install_tensor_dealloc();
 

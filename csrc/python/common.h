@@ -64,6 +64,10 @@ PyObject* slot_call(Body&& body) noexcept {
 
 /// Converts bool/int/float (incl. numpy scalars) to a Scalar; false when `h` is none of them.
 bool to_scalar(py::handle h, Scalar* out);
+/// Whether `h` is a tensor that must stay a tensor as an op's "value" or bound argument: one
+/// with dims, or a 0-d one that requires grad under grad mode (reading it as a number would cut
+/// its gradient). Such a tensor is stored in `out`.
+bool tensor_value(py::handle h, Tensor* out);
 /// Converts a Tensor or Python number; false when `h` is neither.
 bool to_operand(py::handle h, Tensor* out);
 /// Parses `f(2, 3)` / `f((2, 3))` / `f([2, 3])` size arguments.

@@ -40,6 +40,14 @@ bool to_scalar(py::handle h, Scalar* out) {
   return false;
 }
 
+bool tensor_value(py::handle h, Tensor* out) {
+  if (!py::isinstance<Tensor>(h)) return false;
+  const Tensor& t = h.cast<const Tensor&>();
+  if (t.dim() == 0 && !(t.requires_grad() && is_grad_enabled())) return false;
+  *out = t;
+  return true;
+}
+
 PyTypeObject* g_tensor_type = nullptr;
 
 namespace {

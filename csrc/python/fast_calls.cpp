@@ -136,17 +136,24 @@ Tensor sum_all(const Tensor& x) {
 
 }  // namespace
 
-Tensor matmul_releasing_gil(const Tensor& a, const Tensor& b) {
-  // Multiply-adds of the product, at least (numel(a) * numel(b) / K; exact unless both have
-  // batch dims): under 32K it takes a few µs, less than other threads could use the
-  // interpreter for.
+namespace {
+
+// A product (matmul, mm, bmm) with the GIL released when it is large. Multiply-adds of the
+// product, at least (numel(a) * numel(b) / K; exact unless both have batch dims): under 32K it
+// takes a few µs, less than other threads could use the interpreter for.
+template <Tensor (*Product)(const Tensor&, const Tensor&)>
+Tensor releasing_gil(const Tensor& a, const Tensor& b) {
   const int64_t k = a.dim() >= 1 ? std::max<int64_t>(a.sizes()[a.dim() - 1], 1) : 1;
   const double work = static_cast<double>(a.numel()) * static_cast<double>(b.numel()) /
                       static_cast<double>(k);
-  if (work < 32768.0) return matmul(a, b);
+  if (work < 32768.0) return Product(a, b);
   py::gil_scoped_release nogil;
-  return matmul(a, b);
+  return Product(a, b);
 }
+
+}  // namespace
+
+Tensor matmul_releasing_gil(const Tensor& a, const Tensor& b) { return releasing_gil<&matmul>(a, b); }
 
 void init_fast_calls(py::module_& m, py::class_<Tensor>& cls) {
 #define EMBER_FAST_UNARY(NAME) install<FastUnary<&ember::NAME>>(m, cls, #NAME);
@@ -163,10 +170,8 @@ void init_fast_calls(py::module_& m, py::class_<Tensor>& cls) {
 #undef EMBER_FAST_UNARY
   install<FastUnary<&sum_all>>(m, cls, "sum");
   install<FastBinary<&matmul_releasing_gil>>(m, cls, "matmul");
-  for (const char* alias : {"mm", "bmm"}) {
-    m.attr(alias) = m.attr("matmul");
-    cls.attr(alias) = cls.attr("matmul");
-  }
+  install<FastBinary<&releasing_gil<&ember::mm>>>(m, cls, "mm");
+  install<FastBinary<&releasing_gil<&ember::bmm>>>(m, cls, "bmm");
 }
 
 }  // namespace ember::python

@@ -416,6 +416,8 @@ def _install() -> None:
 _SELF_RETURNING = (
     "add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "clamp_", "uniform_", "normal_",
     "requires_grad_", "detach_", "__iadd__", "__isub__", "__imul__", "__itruediv__",
+    "floor_divide_", "remainder_", "pow_", "bitwise_and_", "bitwise_or_", "bitwise_xor_",
+    "__ifloordiv__", "__imod__", "__ipow__", "__iand__", "__ior__", "__ixor__",
 )
 
 

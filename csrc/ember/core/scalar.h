@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "ember/core/dtype.h"
+#include "ember/core/export.h"
 
 namespace ember {
 
@@ -36,5 +37,12 @@ class Scalar {
     double d_;
   };
 };
+
+/// Raises ValueError naming `op` when `s` cannot be stored in dtype `dt` without overflow: NaN
+/// or an infinity into an integer dtype, or a finite value outside the dtype's range (beyond
+/// float32's largest finite value for float32). Negative integers into uint8 wrap, as in
+/// PyTorch (-1 is 255); bool takes any value. Arithmetic with Python numbers does not check
+/// (it wraps, as PyTorch's does); filling and writing values do.
+EMBER_API void check_fits(const Scalar& s, DType dt, const char* op);
 
 }  // namespace ember

@@ -40,6 +40,21 @@ EMBER_HD inline T floordiv(T a, T b) {
   }
 }
 
+// Bitwise AND/OR/XOR of integers (logical for bool). The ops layer admits integer and bool
+// dtypes only; the floating branch exists so every kernel instance compiles.
+template <typename T>
+EMBER_HD inline T bit_and(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return static_cast<T>(a & b); else return T(0);
+}
+template <typename T>
+EMBER_HD inline T bit_or(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return static_cast<T>(a | b); else return T(0);
+}
+template <typename T>
+EMBER_HD inline T bit_xor(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return static_cast<T>(a ^ b); else return T(0);
+}
+
 template <typename T>
 EMBER_HD inline T remainder(T a, T b) {
   if constexpr (std::is_floating_point_v<T>) {
@@ -163,7 +178,10 @@ EMBER_HD inline T clamp_val(T v, double lo, double hi) {
   OP(Remainder, ::ember::kernels::remainder(a, b))    \
   OP(Pow, ::ember::kernels::power(a, b))              \
   OP(Maximum, ::ember::kernels::max_nan(a, b))        \
-  OP(Minimum, ::ember::kernels::min_nan(a, b))
+  OP(Minimum, ::ember::kernels::min_nan(a, b))        \
+  OP(BitAnd, ::ember::kernels::bit_and(a, b))         \
+  OP(BitOr, ::ember::kernels::bit_or(a, b))           \
+  OP(BitXor, ::ember::kernels::bit_xor(a, b))
 
 // Binary with a bool result.
 #define EMBER_COMPARE_OPS(OP)               \

@@ -180,11 +180,41 @@ Tensor div(const Tensor& a, const Tensor& b) {
   });
 }
 
+namespace {
+
+// The argument checks of floor_divide, remainder and pow, shared with their in-place forms
+// (whose fast path calls the kernel directly). Returns the result dtype.
+DType check_division(const Tensor& a, const Tensor& b, const char* op) {
+  DType dt = meta::result_type(a, b);
+  EMBER_CHECK_TYPE(dt != DType::Bool, op, ": not supported for bool tensors");
+  check_int_divisor(b, dt, op);
+  return dt;
+}
+
+DType check_pow(const Tensor& a, const Tensor& b, const char* op) {
+  DType dt = meta::result_type(a, b);
+  EMBER_CHECK_TYPE(dt != DType::Bool, op, ": not supported for bool tensors");
+  if (is_integral(dt, false) && !is_floating(b.dtype())) {
+    Tensor negative = lt(b, wrap_scalar(Scalar(int64_t{0})));
+    EMBER_CHECK_VALUE(!any(negative).item<bool>(), op, ": integers to negative integer powers "
+                      "are not allowed; convert the base to a floating dtype");
+  }
+  return dt;
+}
+
+// The result dtype of a bitwise op: integer or bool operands only.
+DType check_bitwise(const Tensor& a, const Tensor& b, const char* op) {
+  DType dt = meta::result_type(a, b);
+  EMBER_CHECK_TYPE(!is_floating(dt), op, ": only integer and bool tensors are supported, got ",
+                   a.dtype(), " and ", b.dtype(), "; for floating masks compare first (e.g. x > 0)");
+  return dt;
+}
+
+}  // namespace
+
 Tensor floor_divide(const Tensor& a, const Tensor& b) {
   EMBER_TRACE(floor_divide, a, b);
-  DType dt = meta::result_type(a, b);
-  EMBER_CHECK_TYPE(dt != DType::Bool, "floor_divide: not supported for bool tensors");
-  check_int_divisor(b, dt, "floor_divide");
+  DType dt = check_division(a, b, "floor_divide");
   Tensor y = binary_kernel(BinaryOp::FloorDiv, a, b, dt, "floor_divide");
   return record("FloorDivideBackward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
     return TensorList{c.needs_grad(0) ? zeros(c.input_sizes(0), g.dtype()) : Tensor{},
@@ -194,9 +224,7 @@ Tensor floor_divide(const Tensor& a, const Tensor& b) {
 
 Tensor remainder(const Tensor& a, const Tensor& b) {
   EMBER_TRACE(remainder, a, b);
-  DType dt = meta::result_type(a, b);
-  EMBER_CHECK_TYPE(dt != DType::Bool, "remainder: not supported for bool tensors");
-  check_int_divisor(b, dt, "remainder");
+  DType dt = check_division(a, b, "remainder");
   Tensor y = binary_kernel(BinaryOp::Remainder, a, b, dt, "remainder");
   return record("RemainderBackward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
     return TensorList{
@@ -209,13 +237,7 @@ Tensor remainder(const Tensor& a, const Tensor& b) {
 
 Tensor pow(const Tensor& a, const Tensor& b) {
   EMBER_TRACE(pow, a, b);
-  DType dt = meta::result_type(a, b);
-  EMBER_CHECK_TYPE(dt != DType::Bool, "pow: not supported for bool tensors");
-  if (is_integral(dt, false) && !is_floating(b.dtype())) {
-    Tensor negative = lt(b, wrap_scalar(Scalar(int64_t{0})));
-    EMBER_CHECK_VALUE(!any(negative).item<bool>(), "pow: integers to negative integer powers are "
-                      "not allowed; convert the base to a floating dtype");
-  }
+  DType dt = check_pow(a, b, "pow");
   Tensor y = binary_kernel(BinaryOp::Pow, a, b, dt, "pow");
   return record("PowBackward1", y, {a, b}, [](const Ctx& c, const Tensor& g) {
     const Tensor& base = c.input(0);
@@ -245,10 +267,11 @@ static Tensor max_min_backward(const Ctx& c, const Tensor& g, bool is_max, size_
   const Tensor& b = c.input(1);
   const Tensor& self = which == 0 ? a : b;
   const Tensor& other = which == 0 ? b : a;
-  // Ties split the gradient in half, like PyTorch.
-  Tensor wins = is_max ? gt(self, other) : lt(self, other);
+  // Ties split the gradient in half and only a strict loser gets none, like PyTorch: where a NaN
+  // is compared (and propagated) both operands get the whole gradient.
+  Tensor loses = is_max ? lt(self, other) : gt(self, other);
   Tensor ties = eq(self, other);
-  Tensor r = where(wins, g, where(ties, g * Scalar(0.5), zeros_like(g)));
+  Tensor r = where(loses, zeros_like(g), where(ties, g * Scalar(0.5), g));
   return sum_to(r, c.input_sizes(which));
 }
 
@@ -307,6 +330,28 @@ Tensor logical_or(const Tensor& a, const Tensor& b) {
 Tensor logical_xor(const Tensor& a, const Tensor& b) {
   EMBER_TRACE(logical_xor, a, b);
   return compare_kernel(CompareOp::LogicalXor, a, b, "logical_xor");
+}
+Tensor bitwise_and(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(bitwise_and, a, b);
+  return binary_kernel(BinaryOp::BitAnd, a, b, check_bitwise(a, b, "bitwise_and"), "bitwise_and");
+}
+Tensor bitwise_or(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(bitwise_or, a, b);
+  return binary_kernel(BinaryOp::BitOr, a, b, check_bitwise(a, b, "bitwise_or"), "bitwise_or");
+}
+Tensor bitwise_xor(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(bitwise_xor, a, b);
+  return binary_kernel(BinaryOp::BitXor, a, b, check_bitwise(a, b, "bitwise_xor"), "bitwise_xor");
+}
+Tensor bitwise_not(const Tensor& x) {
+  EMBER_TRACE(bitwise_not, x);
+  EMBER_CHECK_TYPE(!is_floating(x.dtype()), "bitwise_not: only integer and bool tensors are "
+                   "supported, got ", x.dtype());
+  if (x.dtype() == DType::Bool) return logical_not(x);
+  // ~v == v ^ (all bits set): 255 for uint8, -1 for the signed types.
+  const Scalar ones = x.dtype() == DType::UInt8 ? Scalar(int64_t{255}) : Scalar(int64_t{-1});
+  return binary_kernel(BinaryOp::BitXor, x, scalar_to_tensor(ones, x.dtype()), x.dtype(),
+                       "bitwise_not");
 }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
@@ -415,6 +460,43 @@ Tensor& div_(Tensor& a, const Tensor& b) {
                         [](const Tensor& x, const Tensor& y) { return div(x, y); }, "div_",
                         true, true);
 }
+
+Tensor& floor_divide_(Tensor& a, const Tensor& b) {
+  EMBER_TRACE(floor_divide_, a, b);
+  check_division(a, b, "floor_divide_");
+  return inplace_binary(a, b, BinaryOp::FloorDiv,
+                        [](const Tensor& x, const Tensor& y) { return floor_divide(x, y); },
+                        "floor_divide_");
+}
+
+Tensor& remainder_(Tensor& a, const Tensor& b) {
+  EMBER_TRACE(remainder_, a, b);
+  check_division(a, b, "remainder_");
+  return inplace_binary(a, b, BinaryOp::Remainder,
+                        [](const Tensor& x, const Tensor& y) { return remainder(x, y); },
+                        "remainder_", false, true);
+}
+
+Tensor& pow_(Tensor& a, const Tensor& b) {
+  EMBER_TRACE(pow_, a, b);
+  check_pow(a, b, "pow_");
+  return inplace_binary(a, b, BinaryOp::Pow,
+                        [](const Tensor& x, const Tensor& y) { return pow(x, y); }, "pow_",
+                        false, true);
+}
+
+#define EMBER_BITWISE_INPLACE(NAME, OP)                                                        \
+  Tensor& NAME##_(Tensor& a, const Tensor& b) {                                               \
+    EMBER_TRACE(NAME##_, a, b);                                                               \
+    check_bitwise(a, b, #NAME "_");                                                           \
+    return inplace_binary(a, b, BinaryOp::OP,                                                 \
+                          [](const Tensor& x, const Tensor& y) { return NAME(x, y); },        \
+                          #NAME "_");                                                         \
+  }
+EMBER_BITWISE_INPLACE(bitwise_and, BitAnd)
+EMBER_BITWISE_INPLACE(bitwise_or, BitOr)
+EMBER_BITWISE_INPLACE(bitwise_xor, BitXor)
+#undef EMBER_BITWISE_INPLACE
 
 // ---- operators ------------------------------------------------------------------------------
 

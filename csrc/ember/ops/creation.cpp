@@ -22,6 +22,7 @@ Tensor ones(const Shape& sizes, DType dtype) {
 }
 Tensor full(const Shape& sizes, const Scalar& value, DType dtype) {
   EMBER_TRACE(full, sizes, value, dtype);
+  check_fits(value, dtype, "full");
   Tensor t = empty(sizes, dtype);
   cpu::fill(t, value);
   return t;

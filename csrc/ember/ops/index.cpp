@@ -397,6 +397,7 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, const Scalar& value) {
   EMBER_CHECK_TYPE(mask.dtype() == DType::Bool, "masked_fill: mask must be a bool tensor, got ",
                    mask.dtype());
   const Shape sizes = meta::broadcast_shapes(x.sizes(), mask.sizes(), "masked_fill");
+  check_fits(value, x.dtype(), "masked_fill");
   Tensor y = empty(sizes, x.dtype(), x.device());
   cpu::where(y, mask, scalar_to_tensor(value, x.dtype()), x);
   return record("MaskedFillBackward0", y, {x, mask}, [](const Ctx& c, const Tensor& g) {

@@ -39,6 +39,30 @@ Tensor mm_raw(const Tensor& a, const Tensor& b) {
 
 }  // namespace
 
+// mm and bmm are matmul restricted to the shapes PyTorch accepts for them (no 1-D operands,
+// no broadcasting), so a wrong shape raises instead of taking matmul's broader meaning.
+Tensor mm(const Tensor& a, const Tensor& b) {
+  EMBER_CHECK_VALUE(a.dim() == 2 && b.dim() == 2, "mm: expected two matrices (2-D tensors), got "
+                    "shapes ", a.sizes(), " and ", b.sizes(), "; use matmul for vectors or batches");
+  EMBER_CHECK_VALUE(a.sizes()[1] == b.sizes()[0], "mm: shapes ", a.sizes(), " and ", b.sizes(),
+                    " cannot be multiplied (", a.sizes()[1], " columns vs ", b.sizes()[0],
+                    " rows)");
+  return matmul(a, b);
+}
+
+Tensor bmm(const Tensor& a, const Tensor& b) {
+  EMBER_CHECK_VALUE(a.dim() == 3 && b.dim() == 3, "bmm: expected two batches of matrices (3-D "
+                    "tensors), got shapes ", a.sizes(), " and ", b.sizes(),
+                    "; use matmul to broadcast");
+  EMBER_CHECK_VALUE(a.sizes()[0] == b.sizes()[0], "bmm: batch sizes differ: shapes ", a.sizes(),
+                    " and ", b.sizes(), " (", a.sizes()[0], " vs ", b.sizes()[0],
+                    " matrices); use matmul to broadcast");
+  EMBER_CHECK_VALUE(a.sizes()[2] == b.sizes()[1], "bmm: shapes ", a.sizes(), " and ", b.sizes(),
+                    " cannot be multiplied (", a.sizes()[2], " columns vs ", b.sizes()[1],
+                    " rows)");
+  return matmul(a, b);
+}
+
 Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   EMBER_TRACE(matmul, a_in, b_in);
   EMBER_CHECK_VALUE(a_in.dim() >= 1 && b_in.dim() >= 1, "matmul: both arguments need at least 1 "

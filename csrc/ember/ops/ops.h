@@ -77,6 +77,10 @@ EMBER_API Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 EMBER_API Tensor logical_not(const Tensor& x);
 /// Clamps into [min, max]; either bound may be absent (not both).
 EMBER_API Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max);
+/// clamp with tensor bounds (broadcast with `x`, promoted like a binary op), differentiable in
+/// `x` and in the bounds: the gradient goes to `x` where min <= x <= max, to `min` where x < min
+/// and to `max` where the result is max. An undefined bound is absent (not both).
+EMBER_API Tensor clamp_tensor(const Tensor& x, const Tensor& min, const Tensor& max);
 
 // ---- binary elementwise with broadcasting (binary.cpp) --------------------------------------
 EMBER_API Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha = Scalar(int64_t{1}));
@@ -99,6 +103,13 @@ EMBER_API Tensor ge(const Tensor& a, const Tensor& b);
 EMBER_API Tensor logical_and(const Tensor& a, const Tensor& b);
 EMBER_API Tensor logical_or(const Tensor& a, const Tensor& b);
 EMBER_API Tensor logical_xor(const Tensor& a, const Tensor& b);
+/// Bitwise AND/OR/XOR (`&`, `|`, `^`) of integer tensors, logical for bool; the result has the
+/// promoted dtype. TypeError for floating inputs.
+EMBER_API Tensor bitwise_and(const Tensor& a, const Tensor& b);
+EMBER_API Tensor bitwise_or(const Tensor& a, const Tensor& b);
+EMBER_API Tensor bitwise_xor(const Tensor& a, const Tensor& b);
+/// Bitwise NOT (`~`) of an integer tensor, logical NOT of a bool one. TypeError for floating.
+EMBER_API Tensor bitwise_not(const Tensor& x);
 /// `a` where `cond` is true, else `b` (all three broadcast).
 EMBER_API Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 
@@ -108,6 +119,12 @@ EMBER_API Tensor& add_(Tensor& a, const Tensor& b, const Scalar& alpha = Scalar(
 EMBER_API Tensor& sub_(Tensor& a, const Tensor& b, const Scalar& alpha = Scalar(int64_t{1}));
 EMBER_API Tensor& mul_(Tensor& a, const Tensor& b);
 EMBER_API Tensor& div_(Tensor& a, const Tensor& b);
+EMBER_API Tensor& floor_divide_(Tensor& a, const Tensor& b);
+EMBER_API Tensor& remainder_(Tensor& a, const Tensor& b);
+EMBER_API Tensor& pow_(Tensor& a, const Tensor& b);
+EMBER_API Tensor& bitwise_and_(Tensor& a, const Tensor& b);
+EMBER_API Tensor& bitwise_or_(Tensor& a, const Tensor& b);
+EMBER_API Tensor& bitwise_xor_(Tensor& a, const Tensor& b);
 EMBER_API Tensor& clamp_(Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
 
 // ---- reductions (reduce.cpp) ---------------------------------------------------------------
@@ -186,6 +203,10 @@ EMBER_API Tensor masked_fill(const Tensor& x, const Tensor& mask, const Scalar& 
 // ---- linear algebra (linalg.cpp) ------------------------------------------------------------
 /// numpy/PyTorch matmul: 1-D, 2-D and batched (broadcast batch dims). float32/float64.
 EMBER_API Tensor matmul(const Tensor& a, const Tensor& b);
+/// Matrix product of two matrices: (n, k) @ (k, m). ValueError for other ranks or sizes.
+EMBER_API Tensor mm(const Tensor& a, const Tensor& b);
+/// Batched matrix product: (B, n, k) @ (B, k, m), no broadcasting. ValueError otherwise.
+EMBER_API Tensor bmm(const Tensor& a, const Tensor& b);
 /// y = x @ weight.T + bias; x (*, in), weight (out, in), bias (out) or undefined.
 EMBER_API Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
 

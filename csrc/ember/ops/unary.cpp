@@ -267,6 +267,8 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi
   // clamp(bool, 0, 1) is int64.
   DType dt = meta::result_type({x, lo ? wrap_scalar(*lo) : Tensor{}, hi ? wrap_scalar(*hi) : Tensor{}});
   EMBER_CHECK_TYPE(dt != DType::Bool, "clamp: not supported for bool tensors with bool bounds");
+  if (lo) check_fits(*lo, dt, "clamp");
+  if (hi) check_fits(*hi, dt, "clamp");
   const double l = lo ? lo->to_double() : -INFINITY;
   const double h = hi ? hi->to_double() : INFINITY;
   Tensor y = unary_kernel(UnaryOp::Clamp, x, dt, l, h);
@@ -277,6 +279,17 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi
   });
 }
 
+Tensor clamp_tensor(const Tensor& x, const Tensor& lo, const Tensor& hi) {
+  // A composition of where and comparisons (traced as those): max first, then min, so min > max
+  // gives max, as in PyTorch.
+  EMBER_CHECK_VALUE(lo.defined() || hi.defined(), "clamp: at least one of min and max must be given");
+  Tensor r = x;
+  if (lo.defined()) r = where(lt(r, lo), lo, r);
+  if (hi.defined()) r = where(gt(r, hi), hi, r);
+  EMBER_CHECK_TYPE(r.dtype() != DType::Bool, "clamp: not supported for bool tensors with bool bounds");
+  return r;
+}
+
 Tensor& clamp_(Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi) {
   EMBER_TRACE(clamp_, a, lo, hi);
   EMBER_CHECK_VALUE(lo.has_value() || hi.has_value(),
@@ -284,6 +297,8 @@ Tensor& clamp_(Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi) {
   DType dt = meta::result_type({a, lo ? wrap_scalar(*lo) : Tensor{}, hi ? wrap_scalar(*hi) : Tensor{}});
   EMBER_CHECK_TYPE(dt != DType::Bool && meta::can_cast(dt, a.dtype()), "clamp_: result dtype ", dt,
                    " can't be cast to the dtype of the tensor written in place (", a.dtype(), ")");
+  if (lo) check_fits(*lo, dt, "clamp_");
+  if (hi) check_fits(*hi, dt, "clamp_");
   bool records = autograd::needs_record({&a});
   detail::check_inplace(a, records, "clamp_");
   if (!records) {
