@@ -204,3 +204,26 @@ def test_damaged_ember_metadata_raises_value_error_naming_the_file(tmp_path, met
     with pytest.raises(ValueError, match=match) as e:
         ember.load(p)
     assert "d.safetensors" in str(e.value)
+
+
+def test_the_temporary_file_has_the_old_mode_before_any_data_is_written(tmp_path):
+    from ember.utils._atomic import atomic_open
+
+    p = tmp_path / "secret.safetensors"
+    ember.save(ember.ones(1), p)
+    os.chmod(p, 0o600)
+    with atomic_open(p) as fh:
+        assert os.stat(fh.fileno()).st_mode & 0o777 == 0o600
+        fh.write(b"x")
+    assert os.stat(p).st_mode & 0o777 == 0o600 and p.read_bytes() == b"x"
+
+
+def test_a_read_only_file_is_not_replaced(tmp_path, monkeypatch):
+    p = tmp_path / "ro.safetensors"
+    ember.save(ember.ones(1), p)
+    before = p.read_bytes()
+    # (os.access says writable for root whatever the mode: ask it as a normal user would be told.)
+    monkeypatch.setattr(os, "access", lambda path, mode: not os.fspath(path).endswith("ro.safetensors"))
+    with pytest.raises(PermissionError, match="read-only"):
+        ember.save(ember.zeros(1), p)
+    assert p.read_bytes() == before

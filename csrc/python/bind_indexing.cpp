@@ -325,19 +325,19 @@ TensorList index_list(py::handle indices, const char* op) {
   return out;
 }
 
-Scalar fill_value(py::handle value, const char* op) {
-  Scalar s;
-  if (py::isinstance<Tensor>(value)) {
-    const Tensor& t = value.cast<const Tensor&>();
-    EMBER_CHECK_VALUE(t.dim() == 0, op, ": value must be a number or a 0-d tensor, got a tensor "
-                      "of shape ", t.sizes());
-    return t.item();
-  }
-  const bool is_array = py::isinstance<py::array>(value) &&
-                        py::reinterpret_borrow<py::array>(value).ndim() > 0;
-  if (!is_array && to_scalar(value, &s)) return s;
-  throw TypeError(detail::str(op, ": value must be a number or a 0-d tensor, got ",
-                              std::string(py::str(py::type::of(value).attr("__name__")))));
+
+// A tensor `value` for masked_fill(_) on a floating `x`, as a 0-d tensor of x's dtype (kept a
+// tensor: its gradient, and ember.jit, see it). Integer and bool `x` read it as a number, with
+// the overflow check numbers get.
+bool masked_value(const Tensor& x, const Tensor& mask, py::handle value, Tensor* v,
+                  const char* op) {
+  if (!is_floating(x.dtype()) || !tensor_arg(value, v)) return false;
+  EMBER_CHECK_VALUE(v->dim() == 0, op, ": value must be a number or a 0-d tensor, got a tensor "
+                    "of shape ", v->sizes());
+  EMBER_CHECK_TYPE(mask.dtype() == DType::Bool, op, ": mask must be a bool tensor, got ",
+                   mask.dtype());
+  *v = v->to(x.dtype());
+  return true;
 }
 
 }  // namespace
@@ -451,13 +451,8 @@ Returns:
   def_op(m, cls, "masked_fill",
          [](const Tensor& x, const Tensor& mask, py::handle value) {
            Tensor v;
-           if (tensor_value(value, &v) && v.dim() == 0) {
-             // A value that requires grad: where() keeps its gradient (the masked positions').
-             EMBER_CHECK_TYPE(mask.dtype() == DType::Bool, "masked_fill: mask must be a bool "
-                              "tensor, got ", mask.dtype());
-             return where(mask, v.to(x.dtype()), x);
-           }
-           return masked_fill(x, mask, fill_value(value, "masked_fill"));
+           if (masked_value(x, mask, value, &v, "masked_fill")) return where(mask, v, x);
+           return masked_fill(x, mask, number_arg(value, "masked_fill", "value"));
          },
          R"doc(``input`` with the elements where ``mask`` is True replaced by ``value``.
 
@@ -473,25 +468,27 @@ Raises:
 )doc",
          py::arg("input"), py::arg("mask"), py::arg("value"));
   cls.def("masked_fill_",
-          [](Tensor& x, const Tensor& mask, py::handle value) {
-            Scalar s = fill_value(value, "masked_fill_");
-            if (!py::isinstance<Tensor>(value)) check_fits(s, x.dtype(), "masked_fill_");
+          [](Tensor& x, const Tensor& mask, py::handle value) -> Tensor& {
+            Tensor v;
+            const bool keep = masked_value(x, mask, value, &v, "masked_fill_");
+            Scalar s = keep ? Scalar() : number_arg(value, "masked_fill_", "value");
+            if (!keep) check_fits(s, x.dtype(), "masked_fill_");
             // Checked here too, so the error names masked_fill_ rather than index_put_.
-            detail::check_inplace(x, x.requires_grad(), "masked_fill_");
+            detail::check_inplace(x, x.requires_grad() || (keep && v.requires_grad()),
+                                  "masked_fill_");
             EMBER_CHECK_TYPE(mask.dtype() == DType::Bool, "masked_fill_: mask must be a bool "
                              "tensor, got ", mask.dtype());
             EMBER_CHECK_VALUE(meta::broadcast_shapes(x.sizes(), mask.sizes(), "masked_fill_") ==
                                   x.sizes(),
                               "masked_fill_: mask of shape ", mask.sizes(),
                               " cannot be broadcast to the tensor's shape ", x.sizes());
-            Tensor v;
-            const bool keep = tensor_value(value, &v);  // a 0-d value that requires grad
-            if (x.dim() == 0 && !keep) {
+            if (keep) return copy_(x, where(mask, v, x));  // where's gradient needs no x
+            if (x.dim() == 0) {
               if (mask.item().to<bool>()) fill_(x, s);
               return x;
             }
-            return index_put_(x, {expand(mask.detach(), x.sizes())},
-                              keep ? v.to(x.dtype()) : scalar_to_tensor(s, x.dtype()), false);
+            return index_put_(x, {expand(mask.detach(), x.sizes())}, scalar_to_tensor(s, x.dtype()),
+                              false);
           },
           py::arg("mask"), py::arg("value"),
           "In-place masked_fill: sets the elements of this tensor where ``mask`` (bool, "

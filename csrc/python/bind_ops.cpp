@@ -20,36 +20,23 @@ DimList dims_arg(py::handle h) {
   return h.cast<DimList>();
 }
 
-// The bounds of clamp/clamp_: numbers (the scalar kernel) unless one of them is a tensor that
-// must stay one (tensor_value), in which case both are tensors (clamp_tensor).
+// The bounds of clamp/clamp_: numbers (the scalar kernel), or tensors (clamp_tensor) when either
+// is a tensor, which keeps its gradient and stays an input of a traced graph.
 struct ClampBounds {
+  static constexpr const char* kBound = "a number, a tensor or None";
   std::optional<Scalar> lo, hi;
   Tensor lo_t, hi_t;
   bool tensors = false;
 
   ClampBounds(py::handle l, py::handle h, const char* op) {
-    Tensor tl, th;
-    tensors = tensor_value(l, &tl) || tensor_value(h, &th);
+    tensors = tensor_arg(l, &lo_t) | tensor_arg(h, &hi_t);
     if (tensors) {
-      lo_t = as_tensor(l, op, "min");
-      hi_t = as_tensor(h, op, "max");
+      if (!l.is_none() && !lo_t.defined()) lo_t = wrap_scalar(number_arg(l, op, "min", kBound));
+      if (!h.is_none() && !hi_t.defined()) hi_t = wrap_scalar(number_arg(h, op, "max", kBound));
     } else {
-      lo = as_scalar(l, op, "min");
-      hi = as_scalar(h, op, "max");
+      if (!l.is_none()) lo = number_arg(l, op, "min", kBound);
+      if (!h.is_none()) hi = number_arg(h, op, "max", kBound);
     }
-  }
-
-  static std::optional<Scalar> as_scalar(py::handle v, const char* op, const char* name) {
-    if (v.is_none()) return std::nullopt;
-    Scalar s;
-    if (to_scalar(v, &s)) return s;
-    throw TypeError(detail::str(op, ": ", name, " must be a number, a tensor or None, got ",
-                                std::string(py::str(py::type::of(v).attr("__name__")))));
-  }
-  static Tensor as_tensor(py::handle v, const char* op, const char* name) {
-    if (v.is_none()) return Tensor();
-    if (py::isinstance<Tensor>(v)) return v.cast<Tensor>();
-    return wrap_scalar(*as_scalar(v, op, name));
   }
 };
 
@@ -193,17 +180,12 @@ Raises:
       .def("zero_", [](Tensor& a) { return zero_(a); })
       .def("fill_", [](Tensor& a, py::handle v) -> Tensor& {
              Tensor t;
-             if (tensor_value(v, &t)) {  // a 0-d value that requires grad (or a tensor with dims)
+             if (is_floating(a.dtype()) && tensor_arg(v, &t)) {  // kept a tensor (its gradient)
                EMBER_CHECK_VALUE(t.dim() == 0, "fill_: value must be a number or a 0-d tensor, "
                                  "got a tensor of shape ", t.sizes());
                return copy_(a, expand(t.to(a.dtype()), a.sizes()));
              }
-             Scalar s;
-             if (!to_scalar(v, &s)) {
-               throw TypeError(detail::str("fill_: value must be a number or a 0-d tensor, got ",
-                                           std::string(py::str(py::type::of(v).attr("__name__")))));
-             }
-             return fill_(a, s);
+             return fill_(a, number_arg(v, "fill_", "value"));
            }, py::arg("value"))
       .def("copy_", [](Tensor& a, const TensorArg& src) { return copy_(a, src.t); }, py::arg("src"))
       .def("uniform_", [](Tensor& a, double lo, double hi, Generator* g) { return uniform_(a, lo, hi, g); },
@@ -474,8 +456,18 @@ Returns:
          "when empty.",
          py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false);
   def_op(m, cls, "sum_to_size", [](const Tensor& x, py::args size) {
-           return sum_to(x, parse_shape(size, "sum_to_size"));
-         }, "Sums broadcast dims so the result has the given size.", py::arg("input"));
+           const Shape sizes = parse_shape(size, "sum_to_size");
+           bool ok = sizes.size() <= x.sizes().size();
+           for (size_t i = 1; ok && i <= sizes.size(); ++i) {
+             const int64_t s = sizes[sizes.size() - i];
+             ok = s == 1 || s == x.sizes()[x.sizes().size() - i];
+           }
+           EMBER_CHECK_VALUE(ok, "sum_to_size: size ", sizes, " is not expandable to the "
+                             "tensor's shape ", x.sizes(), "; each dim must be 1 or match, "
+                             "counting from the last");
+           return sum_to(x, sizes);
+         }, "Sums broadcast dims so the result has the given size (one that expands to the "
+            "tensor's shape; ValueError otherwise).", py::arg("input"));
 
   // ---- matmul -------------------------------------------------------------------------------
   def_op(m, cls, "matmul",
@@ -514,17 +506,34 @@ Raises:
          py::arg("input"), py::arg("mat2"));
 
   // ---- shapes and views ---------------------------------------------------------------------
+  // Each shape method has a second overload for the sizes as a keyword (reshape(shape=...)),
+  // tried only when the first, which takes no keywords and so builds no dict, fails.
   cls.def("view", [](const Tensor& x, py::args size) {
         if (size.size() == 1 && py::isinstance<DType>(size[0])) {
           throw NotImplementedError("view(dtype): reinterpreting memory as another dtype is not supported; use .to(dtype)");
         }
         return view(x, parse_shape(size, "view"));
       }, "A view with a new shape (one size may be -1); RuntimeError if the memory layout does not allow it.")
+      .def("view", [](const Tensor& x, py::args size, py::kwargs kw) {
+        return view(x, parse_shape(size, kw, "view", "size"));
+      }, "A view with a new shape (one size may be -1); RuntimeError if the memory layout does not allow it.")
       .def("reshape", [](const Tensor& x, py::args size) { return reshape(x, parse_shape(size, "reshape")); },
+           "A tensor with a new shape: a view when possible, else a copy.")
+      .def("reshape", [](const Tensor& x, py::args size, py::kwargs kw) {
+             return reshape(x, parse_shape(size, kw, "reshape", "shape"));
+           },
            "A tensor with a new shape: a view when possible, else a copy.")
       .def("expand", [](const Tensor& x, py::args size) { return expand(x, parse_shape(size, "expand")); },
            "A broadcast view (no copy) with the given sizes; -1 keeps a size.")
+      .def("expand", [](const Tensor& x, py::args size, py::kwargs kw) {
+             return expand(x, parse_shape(size, kw, "expand", "size"));
+           },
+           "A broadcast view (no copy) with the given sizes; -1 keeps a size.")
       .def("permute", [](const Tensor& x, py::args dims) { return permute(x, parse_shape(dims, "permute")); },
+           "A view with the dims reordered.")
+      .def("permute", [](const Tensor& x, py::args dims, py::kwargs kw) {
+             return permute(x, parse_shape(dims, kw, "permute", "dims"));
+           },
            "A view with the dims reordered.")
       .def("view_as", [](const Tensor& x, const Tensor& o) { return view(x, o.sizes()); }, py::arg("other"))
       .def("reshape_as", [](const Tensor& x, const Tensor& o) { return reshape(x, o.sizes()); }, py::arg("other"))

@@ -64,14 +64,23 @@ PyObject* slot_call(Body&& body) noexcept {
 
 /// Converts bool/int/float (incl. numpy scalars) to a Scalar; false when `h` is none of them.
 bool to_scalar(py::handle h, Scalar* out);
-/// Whether `h` is a tensor that must stay a tensor as an op's "value" or bound argument: one
-/// with dims, or a 0-d one that requires grad under grad mode (reading it as a number would cut
-/// its gradient). Such a tensor is stored in `out`.
-bool tensor_value(py::handle h, Tensor* out);
+/// Whether `h` is a Tensor (stored in `out`); a fast type check for value/bound arguments,
+/// which are usually numbers. Ops keep such a value a tensor where they can: reading it as a
+/// number would cut its gradient and freeze it into a traced graph.
+bool tensor_arg(py::handle h, Tensor* out);
+/// `h` as a number for `op`'s argument `what`, read through Python (a 0-d tensor's .item(),
+/// which ember.jit reports while tracing). TypeError for anything else; ValueError for an int
+/// beyond int64.
+Scalar number_arg(py::handle h, const char* op, const char* what,
+                  const char* expected = "a number or a 0-d tensor");
 /// Converts a Tensor or Python number; false when `h` is neither.
 bool to_operand(py::handle h, Tensor* out);
 /// Parses `f(2, 3)` / `f((2, 3))` / `f([2, 3])` size arguments.
 Shape parse_shape(const py::args& args, const char* op);
+/// parse_shape that also takes the sizes as one keyword argument (`shape=`, `dims=`), as
+/// PyTorch's reshape/permute/view/expand do.
+Shape parse_shape(const py::args& args, const py::kwargs& kwargs, const char* op,
+                  const char* keyword);
 
 void init_errors(py::module_& m);
 void init_tensor(py::module_& m, py::class_<Tensor>& cls);

@@ -40,15 +40,32 @@ bool to_scalar(py::handle h, Scalar* out) {
   return false;
 }
 
-bool tensor_value(py::handle h, Tensor* out) {
-  if (!py::isinstance<Tensor>(h)) return false;
-  const Tensor& t = h.cast<const Tensor&>();
-  if (t.dim() == 0 && !(t.requires_grad() && is_grad_enabled())) return false;
-  *out = t;
+PyTypeObject* g_tensor_type = nullptr;
+
+bool tensor_arg(py::handle h, Tensor* out) {
+  if (g_tensor_type == nullptr || !PyObject_TypeCheck(h.ptr(), g_tensor_type)) return false;
+  *out = h.cast<Tensor>();
   return true;
 }
 
-PyTypeObject* g_tensor_type = nullptr;
+Scalar number_arg(py::handle h, const char* op, const char* what, const char* expected) {
+  Scalar s;
+  if (PyObject_TypeCheck(h.ptr(), g_tensor_type)) {
+    const Tensor& t = h.cast<const Tensor&>();
+    EMBER_CHECK_VALUE(t.dim() == 0, op, ": ", what, " must be a number or a 0-d tensor, got a "
+                      "tensor of shape ", t.sizes());
+    if (to_scalar(h.attr("item")(), &s)) return s;
+  } else if (to_scalar(h, &s)) {
+    return s;
+  }
+  if (PyLong_Check(h.ptr())) {
+    throw ValueError(detail::str(op, ": ", what, " ", std::string(py::str(h)), " is outside the "
+                                 "int64 range ember's numbers hold; pass a float for a floating "
+                                 "tensor"));
+  }
+  throw TypeError(detail::str(op, ": ", what, " must be ", expected, ", got ",
+                              std::string(py::str(py::type::of(h).attr("__name__")))));
+}
 
 namespace {
 
@@ -167,6 +184,19 @@ Shape parse_shape(const py::args& args, const char* op) {
     out.push_back(py::reinterpret_borrow<py::object>(item).attr("__index__")().cast<int64_t>());
   }
   return out;
+}
+
+Shape parse_shape(const py::args& args, const py::kwargs& kwargs, const char* op,
+                  const char* keyword) {
+  if (kwargs.empty()) return parse_shape(args, op);
+  for (auto item : kwargs) {
+    const std::string k = py::str(item.first);
+    if (k != keyword || !args.empty()) {
+      throw TypeError(detail::str(op, ": unexpected keyword argument '", k, "'; pass the sizes "
+                                  "as arguments or as ", keyword, "=(...) alone"));
+    }
+  }
+  return parse_shape(py::args(py::make_tuple(kwargs[keyword])), op);
 }
 
 namespace {

@@ -727,3 +727,33 @@ def test_inplace_modules_pass_the_flag():
               ember.nn.SiLU(inplace=True)):
         x = ember.tensor([-1.0, 2.0])
         assert m(x) is x and x.numpy()[1] != 0 and x.numpy()[0] != -1.0
+
+
+def test_probability_target_takes_negative_ignore_index_as_torch():
+    x, t = np.zeros((2, 3), np.float32), np.full((2, 3), 1 / 3, np.float32)
+    got = F.cross_entropy(ember.from_numpy(x), ember.from_numpy(t), ignore_index=-1)
+    ref = TF.cross_entropy(torch.from_numpy(x), torch.from_numpy(t), ignore_index=-1)
+    np.testing.assert_allclose(got.item(), ref.item(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("act", [lambda: ember.nn.ReLU(inplace=True),
+                                 lambda: ember.nn.LeakyReLU(0.1, inplace=True),
+                                 lambda: ember.nn.SiLU(inplace=True),
+                                 lambda: ember.nn.Dropout(0.5, inplace=True)],
+                         ids=["relu", "leaky_relu", "silu", "dropout"])
+def test_inplace_modules_on_views_that_autograd_records_return_a_new_tensor(act):
+    # Flatten gives a view; ember cannot write it in place under autograd, so the module
+    # returns the out-of-place result (same values) and training works as in PyTorch.
+    ember.manual_seed(0)
+    m = ember.nn.Sequential(ember.nn.Conv2d(1, 2, 3), ember.nn.Flatten(), act(),
+                            ember.nn.Linear(8, 1))
+    x = ember.randn(2, 1, 4, 4)
+    ember.manual_seed(1)
+    out = m(x)
+    out.sum().backward()
+    assert m[0].weight.grad is not None and np.isfinite(m[0].weight.grad.numpy()).all()
+    ember.manual_seed(1)
+    ref = ember.nn.Sequential(m[0], m[1], type(m[2])(*([0.5] if isinstance(m[2], ember.nn.Dropout)
+                                                        else [0.1] if isinstance(m[2], ember.nn.LeakyReLU)
+                                                        else [])), m[3])(x)
+    np.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())

@@ -125,3 +125,67 @@ def test_maximum_minimum_gradients_at_nan_and_ties_match_torch(name):
     getattr(torch, name)(ta, tb).sum().backward()
     np.testing.assert_array_equal(ea.grad.numpy(), ta.grad.numpy())
     np.testing.assert_array_equal(eb.grad.numpy(), tb.grad.numpy())
+
+
+# ---- review follow-ups: 0-d targets, tensor values in integer tensors, tracing, views --------
+
+
+def test_masked_fill_inplace_on_a_0d_tensor_with_a_grad_value():
+    v = ember.tensor(9.0, requires_grad=True)
+    y = ember.tensor(-1.0, requires_grad=True) * 1
+    y.masked_fill_(ember.tensor(True), v)
+    assert y.item() == 9.0
+    y.backward()
+    assert v.grad.item() == 1.0
+
+
+def test_tensor_values_into_integer_tensors_are_checked_like_numbers():
+    m = ember.tensor([True, False])
+    with pytest.raises(ValueError, match="masked_fill_: value 1e\\+20 cannot be converted to dtype "
+                                         "int32 without overflow"):
+        ember.zeros(2, dtype=ember.int32).masked_fill_(m, ember.tensor(1e20))
+    with pytest.raises(ValueError, match="masked_fill: value nan cannot be converted to dtype int64"):
+        ember.zeros(2, dtype=ember.int64).masked_fill(m, ember.tensor(float("nan")))
+    np.testing.assert_array_equal(
+        ember.zeros(2, dtype=ember.int32).masked_fill(m, ember.tensor(7)).numpy(), [7, 0])
+
+
+def test_python_ints_beyond_int64_get_a_clear_error():
+    with pytest.raises(ValueError, match=r"fill_: value 9223372036854775808 is outside the int64 "
+                                         r"range"):
+        ember.zeros(2, dtype=ember.int64).fill_(2**63)
+    with pytest.raises(ValueError, match="masked_fill: value .* is outside the int64 range"):
+        ember.zeros(2).masked_fill(ember.tensor([True, False]), 2**70)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x, v: x.masked_fill(x < 0, v),
+    lambda x, v: x.clone().masked_fill_(x < 0, v),
+    lambda x, v: x.clamp(min=v),
+    lambda x, v: x.clamp(max=v),
+    lambda x, v: ember.zeros(3).fill_(v) + x,
+], ids=["masked_fill", "masked_fill_", "clamp_min", "clamp_max", "fill_"])
+def test_0d_tensor_values_stay_graph_inputs_when_traced(fn):
+    x0 = ember.tensor([[1.0, -2.0, 3.0]])
+    traced = ember.jit.trace(fn, (x0, ember.tensor(9.0)))
+    for v in (1.0, -5.0):
+        np.testing.assert_array_equal(traced(x0, ember.tensor(v)).numpy(),
+                                      fn(x0, ember.tensor(v)).numpy())
+
+
+def test_fill_on_a_view_that_autograd_records_raises_instead_of_a_wrong_gradient():
+    x = ember.ones(2, 3, requires_grad=True)
+    y = x * 1
+    with pytest.raises(NotImplementedError, match="fill_: in-place operations on a view"):
+        y[:, 1:].fill_(5.0)
+    with pytest.raises(NotImplementedError, match="fill_: in-place operations on a view"):
+        y[:, 1:].zero_()
+    y[:, 1:] = 5.0  # setitem records the write on y itself: the gradient is right
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1, 0, 0], [1, 0, 0]])
+
+
+def test_chunks_of_an_empty_dim_are_separate_tensors():
+    a, b, c = ember.empty(0, 2).chunk(3)
+    a.requires_grad_()
+    assert not b.requires_grad and not c.requires_grad

@@ -71,6 +71,9 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
 #if defined(__unix__) || defined(__APPLE__)
   struct stat old_stat;
   const bool existed = ::stat(dest.c_str(), &old_stat) == 0;
+  // Replacing a read-only file would succeed (the folder is writable) but defeat its protection.
+  EMBER_CHECK(!existed || ::access(dest.c_str(), W_OK) == 0, "jit.save: ", dest,
+              " is read-only; nothing was written");
   static std::atomic<unsigned> counter{0};
   std::string tmp;
   int fd = -1;
@@ -83,22 +86,29 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
     EMBER_CHECK(fd >= 0 || (errno == EEXIST && attempt < 100), "jit.save: cannot create ", tmp,
                 " for writing (", std::strerror(errno), ")");
   }
+  // The old mode before any byte is written: a private file never shows its data.
+  bool ok = !existed || ::fchmod(fd, old_stat.st_mode & 07777) == 0;
+  int err = ok ? 0 : errno;
   size_t done = 0;
-  bool ok = true;
   while (ok && done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     ok = n > 0;
     if (ok) done += static_cast<size_t>(n);
+    else err = n < 0 ? errno : EIO;
   }
-  const int write_errno = errno;
-  ok = ok && ::fsync(fd) == 0;
-  ok = (::close(fd) == 0) && ok;
-  if (ok && existed) ok = ::chmod(tmp.c_str(), old_stat.st_mode & 07777) == 0;
+  if (ok && ::fsync(fd) != 0) {
+    ok = false;
+    err = errno;
+  }
+  if (::close(fd) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
   if (!ok) {
     ::unlink(tmp.c_str());
-    throw Error("jit.save: writing " + tmp + " failed (" + std::strerror(write_errno) + "); " +
-                dest + " is unchanged");
+    throw Error("jit.save: writing " + tmp + " failed (" + std::strerror(err) + "); " + dest +
+                " is unchanged");
   }
   if (std::rename(tmp.c_str(), dest.c_str()) != 0) {
     const int e = errno;

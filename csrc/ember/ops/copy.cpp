@@ -111,7 +111,8 @@ Tensor& copy_(Tensor& dst, const Tensor& src) {
 
 Tensor& fill_(Tensor& dst, const Scalar& value) {
   EMBER_TRACE(fill_, dst, value);
-  detail::check_inplace(dst, false, "fill_");
+  // `records` as below: a view's base would keep a stale history (a wrong gradient).
+  detail::check_inplace(dst, is_grad_enabled() && dst.requires_grad(), "fill_");
   check_fits(value, dst.dtype(), "fill_");
   if (is_grad_enabled() && dst.requires_grad()) {
     Tensor result = full(dst.sizes(), value, dst.dtype());

@@ -370,7 +370,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& w
                       "the input's shape ", logits.sizes(), ", got ", target.sizes(),
                       " of dtype ", dtype_name(target.dtype()),
                       "; for class indices pass an integer tensor (e.g. target.long())");
-    EMBER_CHECK_VALUE(ignore_index == -100, op, ": ignore_index is not supported for a "
+    EMBER_CHECK_VALUE(ignore_index < 0, op, ": ignore_index is not supported for a "
                       "probability (floating) target, got ignore_index=", ignore_index,
                       "; leave it at its default (-100), or pass class indices (int64)");
     Tensor logp = log_softmax(logits, class_dim);

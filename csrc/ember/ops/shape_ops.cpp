@@ -434,7 +434,11 @@ TensorList chunk(const Tensor& x, int64_t chunks, int64_t dim) {
   EMBER_CHECK_VALUE(chunks > 0, "chunk: chunks must be positive, got ", chunks);
   EMBER_CHECK_VALUE(x.dim() > 0, "chunk: cannot chunk a 0-d tensor");
   const int64_t n = x.sizes()[wrap_dim(dim, x.dim(), "chunk")];
-  if (n == 0) return TensorList(static_cast<size_t>(chunks), narrow(x, dim, 0, 0));  // PyTorch
+  if (n == 0) {  // PyTorch gives `chunks` empty tensors, each its own object
+    TensorList out;
+    for (int64_t i = 0; i < chunks; ++i) out.push_back(narrow(x, dim, 0, 0));
+    return out;
+  }
   const int64_t size = std::max<int64_t>((n + chunks - 1) / chunks, 1);
   return split(x, size, dim);
 }

@@ -110,7 +110,15 @@ class Function:
                 """Calls the user's ``backward(ctx, *grads)``; always returns a tuple of gradients."""
                 ctx._check_saved(name)
                 result = cls.backward(ctx, *grads)
-                return result if isinstance(result, tuple) else (result,)
+                result = result if isinstance(result, tuple) else (result,)
+                for i, r in enumerate(result):
+                    if r is not None and not isinstance(r, Tensor):
+                        raise TypeError(
+                            f"{cls.__name__}.backward returned a {type(r).__name__} as the "
+                            f"gradient for input {i}; expected a Tensor (or None) for each "
+                            "input of forward"
+                        )
+                return result
 
             _C._record_function(name, backward, list(args), diff)
         return outs[0] if single else outs

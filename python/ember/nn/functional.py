@@ -77,23 +77,28 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return _C._linear(input, weight, bias)
 
 
-def _check_inplace(input: Tensor, op: str) -> None:
-    """The error an in-place op gives for a leaf that requires grad, naming ``op``."""
-    if input.requires_grad and input.is_leaf and _C.is_grad_enabled():
+def _writable(input: Tensor, op: str) -> bool:
+    """Whether ``inplace=True`` can write into ``input``: RuntimeError (naming ``op``) for a leaf
+    that requires grad, as PyTorch; False for a view autograd records, which ember cannot write
+    in place (its base's history would go stale): such a call returns the out-of-place result."""
+    if not (input.requires_grad and _C.is_grad_enabled()):
+        return True
+    if input.is_leaf:
         raise RuntimeError(
             f"{op}(inplace=True): a leaf tensor that requires grad cannot be changed in place; "
             "use inplace=False, or work on a .clone()"
         )
+    return not input._is_view
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """Elementwise ``max(input, 0)``; with ``inplace``, written into ``input``, which is returned.
+    """Elementwise ``max(input, 0)``; with ``inplace``, written into ``input``, which is returned
+    (a view that autograd records gets a new tensor instead: ember cannot write it in place).
 
     Raises:
         RuntimeError: ``inplace`` on a leaf that requires grad (as for any in-place op).
     """
-    if inplace:
-        _check_inplace(input, "relu")
+    if inplace and _writable(input, "relu"):
         # Differentiable in place: the gradient is 1 where input > 0 (and NaN), else 0.
         input.masked_fill_(input <= 0, 0)
         return input
@@ -114,8 +119,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     Raises:
         RuntimeError: ``inplace`` on a leaf that requires grad (as for any in-place op).
     """
-    if inplace:
-        _check_inplace(input, "silu")
+    if inplace and _writable(input, "silu"):
         # SiLU's gradient reads its input: under autograd it reads a copy, which stays unchanged.
         src = input.clone() if input.requires_grad and _C.is_grad_enabled() else input
         input.copy_(_C.silu(src))
@@ -130,8 +134,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     Raises:
         RuntimeError: ``inplace`` on a leaf that requires grad (as for any in-place op).
     """
-    if inplace:
-        _check_inplace(input, "leaky_relu")
+    if inplace and _writable(input, "leaky_relu"):
         # Differentiable in place: a multiplication by 1 or negative_slope, its own gradient.
         input.mul_(full_like(input, negative_slope).masked_fill_(input > 0, 1))
         return input
@@ -214,7 +217,8 @@ def _dropout_inplace(op, input: Tensor, p: float, training: bool, generator) -> 
     if not training:
         _C._dropout(input, float(p), False, generator)  # checks p as the out-of-place form does
         return input
-    _check_inplace(input, op.__name__.lstrip("_"))
+    if not _writable(input, op.__name__.lstrip("_")):
+        return op(input, float(p), True, generator)
     input.mul_(op(ones_like(input), float(p), True, generator))
     return input
 

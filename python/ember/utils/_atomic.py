@@ -12,6 +12,7 @@ umask) when there was no file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
@@ -26,6 +27,7 @@ def atomic_open(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """A binary file to write; on a clean exit it replaces ``path``, on an exception it is removed.
 
     Raises:
+        PermissionError: ``path`` exists and is read-only (it is left as it is).
         OSError: the folder cannot be written, or the rename fails (``path`` is unchanged).
     """
     target = os.path.realpath(os.fspath(path))  # through symbolic links
@@ -34,6 +36,9 @@ def atomic_open(path: str | os.PathLike) -> Iterator[BinaryIO]:
         mode = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
         mode = None
+    if mode is not None and not os.access(target, os.W_OK):
+        # Replacing it would succeed (the folder is writable) but defeat its protection.
+        raise PermissionError(errno.EACCES, "the file is read-only; nothing was written", target)
     while True:
         tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
         try:
@@ -43,11 +48,13 @@ def atomic_open(path: str | os.PathLike) -> Iterator[BinaryIO]:
         except FileExistsError:
             continue
     try:
+        if mode is not None and hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)  # before any byte is written: a private file never shows its data
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        if mode is not None:
+        if mode is not None and not hasattr(os, "fchmod"):
             os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
