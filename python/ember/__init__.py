@@ -49,6 +49,10 @@ for _name in _C._op_names:
     globals()[_name] = getattr(_C, _name)
 del _name
 from ._C import initial_seed, manual_seed
+from ._composites import *  # noqa: F401,F403  (flip, sort, isnan, tril, ...; also Tensor methods)
+from ._composites import _install as _install_composites
+
+_install_composites()
 
 from ._creation import (
     arange,

@@ -1,0 +1,370 @@
+"""PyTorch tensor functions written with ember's own ops, so autograd and ember.jit follow the
+composition: NaN/inf tests, rounding, reordering (flip, roll, movedim, sort, topk), repetition
+(repeat, tile), triangles and diagonals, and a few products. Each is both ``ember.<name>`` and
+a ``Tensor`` method, with PyTorch's arguments and results.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import _C
+from ._C import Tensor
+
+__all__ = [
+    "addmm", "argsort", "ceil", "diagonal", "flip", "floor", "frac", "isfinite", "isinf",
+    "isnan", "lerp", "masked_select", "movedim", "nan_to_num", "outer", "repeat", "roll", "round",
+    "sort", "tile", "topk", "trace", "tril", "triu", "trunc", "unbind", "unflatten",
+]
+
+_INF = float("inf")
+
+# (values, indices) results, named as PyTorch's.
+_sort_result = namedtuple("sort", ("values", "indices"), module="ember.return_types")
+_topk_result = namedtuple("topk", ("values", "indices"), module="ember.return_types")
+
+
+def _dim(dim: int, ndim: int, op: str) -> int:
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dims "
+                         f"(expected -{max(ndim, 1)} <= dim < {max(ndim, 1)})")
+    return dim % max(ndim, 1)
+
+
+def _dims(dims: Any, ndim: int, op: str) -> list[int]:
+    dims = [dims] if isinstance(dims, int) else list(dims)
+    out = [_dim(d, ndim, op) for d in dims]
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: dims {tuple(dims)} name a dim more than once")
+    return out
+
+
+def _zero(x: Tensor) -> Tensor:
+    return _C._full([], 0, x.dtype)
+
+
+# ---- NaN and infinity -------------------------------------------------------------------------
+
+
+def isnan(input: Tensor) -> Tensor:
+    """Bool tensor, True where ``input`` is NaN (never for integer or bool tensors)."""
+    return input != input
+
+
+def isinf(input: Tensor) -> Tensor:
+    """Bool tensor, True where ``input`` is +inf or -inf."""
+    if not input.is_floating_point():
+        return _C._zeros(list(input.shape), _C.dtype.bool)
+    return input.abs() == _INF
+
+
+def isfinite(input: Tensor) -> Tensor:
+    """Bool tensor, True where ``input`` is neither NaN nor infinite."""
+    if not input.is_floating_point():
+        return _C._ones(list(input.shape), _C.dtype.bool)
+    return input.abs() < _INF
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    """``input`` with NaN replaced by ``nan`` and +-inf by ``posinf``/``neginf`` (default: the
+    dtype's largest/lowest finite value). Integer tensors are returned as they are."""
+    if not input.is_floating_point():
+        return input
+    info = np.finfo(np.float32 if input.dtype == _C.dtype.float32 else np.float64)
+    posinf = float(info.max) if posinf is None else posinf
+    neginf = float(info.min) if neginf is None else neginf
+    out = _C.where(isnan(input), nan, input)
+    out = _C.where(input == _INF, posinf, out)
+    return _C.where(input == -_INF, neginf, out)
+
+
+# ---- rounding (zero gradient, as in PyTorch; frac's gradient is 1) ----------------------------
+
+
+def floor(input: Tensor) -> Tensor:
+    """The largest integer <= each element (integer tensors unchanged)."""
+    if not input.is_floating_point():
+        return input
+    # x - (x mod 1) is exact in binary floating point, and its gradient is 1 - 1 = 0. Integral
+    # values (-0.0 included) and infinities, where x mod 1 is 0 or NaN, are kept as they are
+    # (detached: the gradient is 0 there too).
+    r = _C.remainder(input, 1.0)
+    keep = (r == 0) | (input.abs() == _INF)
+    return _C.where(keep, input.detach(), input - r)
+
+
+def ceil(input: Tensor) -> Tensor:
+    """The smallest integer >= each element (integer tensors unchanged)."""
+    if not input.is_floating_point():
+        return input
+    return -floor(-input)
+
+
+def trunc(input: Tensor) -> Tensor:
+    """Each element rounded toward zero (integer tensors unchanged)."""
+    if not input.is_floating_point():
+        return input
+    return _C.where(input < 0, ceil(input), floor(input))
+
+
+def frac(input: Tensor) -> Tensor:
+    """``input - trunc(input)``: the fractional part, with the sign of ``input``."""
+    return input - trunc(input)
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:
+    """Each element rounded to the nearest integer, halves to even (as PyTorch and numpy).
+
+    Raises:
+        NotImplementedError: ``decimals`` other than 0.
+    """
+    if decimals != 0:
+        raise NotImplementedError("round: only decimals=0 is supported")
+    if not input.is_floating_point():
+        return input
+    t = trunc(input)
+    d = (input - t).abs()  # exact, in [0, 1)
+    odd = _C.remainder(t, 2.0).abs() == 1.0
+    up = (d > 0.5) | ((d == 0.5) & odd)
+    return _C.where(up, t + _C.sign(input), t)
+
+
+# ---- reordering -------------------------------------------------------------------------------
+
+
+def flip(input: Tensor, dims: int | Sequence[int]) -> Tensor:
+    """``input`` with the order of elements reversed along ``dims`` (a copy)."""
+    out = input
+    for d in _dims(dims, input.dim(), "flip"):
+        n = input.shape[d]
+        out = out.index_select(d, _C._arange(n - 1, -1, -1, _C.dtype.int64))
+    return out
+
+
+def roll(input: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:
+    """Elements shifted by ``shifts`` along ``dims``, wrapping around (over the flattened tensor
+    when ``dims`` is None)."""
+    if dims is None:
+        if not isinstance(shifts, int):
+            raise ValueError("roll: with dims=None, shifts must be one int")
+        return roll(input.flatten(), shifts, 0).reshape(*input.shape)
+    shifts = [shifts] if isinstance(shifts, int) else list(shifts)
+    dims = _dims(dims, input.dim(), "roll")
+    if len(shifts) != len(dims):
+        raise ValueError(f"roll: shifts {tuple(shifts)} and dims {tuple(dims)} must have the "
+                         "same length")
+    out = input
+    for s, d in zip(shifts, dims):
+        n = input.shape[d]
+        if n == 0 or s % n == 0:
+            continue
+        s %= n
+        out = _C.cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
+    return out
+
+
+def movedim(input: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+    """A view with the dims ``source`` moved to positions ``destination``, the others kept in
+    order."""
+    nd = input.dim()
+    src = _dims(source, nd, "movedim")
+    dst = _dims(destination, nd, "movedim")
+    if len(src) != len(dst):
+        raise ValueError(f"movedim: source {source} and destination {destination} must have the "
+                         "same length")
+    order = [None] * nd
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(d for d in range(nd) if d not in src)
+    return input.permute(*[o if o is not None else next(rest) for o in order])
+
+
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """``input`` with dim ``dim`` split into ``sizes`` (one may be -1)."""
+    d = _dim(dim, input.dim(), "unflatten")
+    shape = list(input.shape)
+    return input.reshape(*shape[:d], *sizes, *shape[d + 1:])
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices of ``input`` along ``dim``, as views with that dim removed."""
+    d = _dim(dim, input.dim(), "unbind")
+    return tuple(input.select(d, i) for i in range(input.shape[d]))
+
+
+def _sort_indices(input: Tensor, dim: int, descending: bool, stable: bool) -> Tensor:
+    arr = input.detach().numpy()
+    kind = "stable" if stable else "quicksort"
+    # Descending keeps equal elements in order (stable) by sorting the negated order keys.
+    idx = np.argsort(-arr if descending and arr.dtype != np.bool_ else arr, axis=dim, kind=kind)
+    if descending and arr.dtype == np.bool_:
+        idx = np.argsort(~arr, axis=dim, kind=kind)
+    if descending and input.is_floating_point():
+        # NaN sorts last ascending and first descending, as in PyTorch.
+        nan = np.isnan(np.take_along_axis(arr, idx, dim))
+        idx = np.where(np.any(nan, axis=dim, keepdims=True),
+                       np.take_along_axis(idx, np.argsort(~nan, axis=dim, kind="stable"), dim), idx)
+    return _C.from_numpy(np.ascontiguousarray(idx.astype(np.int64)))
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    """``(values, indices)`` of ``input`` sorted along ``dim``; values carry the gradient (to the
+    positions they came from). NaN sorts as the largest value."""
+    if input.dim() == 0:
+        return _sort_result(input.clone(), _C._zeros([], _C.dtype.int64))
+    d = _dim(dim, input.dim(), "sort")
+    idx = _sort_indices(input, d, descending, stable)
+    return _sort_result(input.gather(d, idx), idx)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The indices that sort ``input`` along ``dim`` (see :func:`sort`)."""
+    if input.dim() == 0:
+        return _C._zeros([], _C.dtype.int64)
+    return _sort_indices(input, _dim(dim, input.dim(), "argsort"), descending, stable)
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+    """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``, largest
+    first (smallest first with ``largest=False``).
+
+    Raises:
+        ValueError: ``k`` outside ``[0, size of dim]``.
+    """
+    d = _dim(dim, input.dim(), "topk")
+    n = input.shape[d] if input.dim() else 1
+    if not 0 <= k <= n:
+        raise ValueError(f"topk: k ({k}) must be between 0 and the size of dim {dim} ({n})")
+    if input.dim() == 0:
+        return _topk_result(input.clone(), _C._zeros([], _C.dtype.int64))
+    idx = _sort_indices(input, d, largest, True).narrow(d, 0, k).contiguous()
+    return _topk_result(input.gather(d, idx), idx)
+
+
+# ---- repetition -------------------------------------------------------------------------------
+
+
+def repeat(input: Tensor, *sizes: Any) -> Tensor:
+    """``input`` repeated ``sizes[i]`` times along each dim (more sizes than dims add leading
+    dims), as a new tensor."""
+    if len(sizes) == 1 and not isinstance(sizes[0], int):
+        sizes = tuple(sizes[0])
+    if len(sizes) < input.dim():
+        raise ValueError(f"repeat: got {len(sizes)} repeat counts for a tensor with "
+                         f"{input.dim()} dims; expected at least {input.dim()}")
+    if any(s < 0 for s in sizes):
+        raise ValueError(f"repeat: repeat counts must be >= 0, got {tuple(sizes)}")
+    shape = [1] * (len(sizes) - input.dim()) + list(input.shape)
+    x = input.reshape(*shape)
+    # (r0, s0, r1, s1, ...) from an expanded view, then merged pairwise.
+    inter = [v for s in shape for v in (1, s)]
+    big = [v for r, s in zip(sizes, shape) for v in (r, s)]
+    out = x.reshape(*inter).expand(*big)
+    return out.reshape(*[r * s for r, s in zip(sizes, shape)])
+
+
+def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
+    """:func:`repeat`, with fewer ``dims`` than tensor dims padded with leading 1s."""
+    dims = tuple(dims)
+    return repeat(input, *((1,) * (input.dim() - len(dims)) + dims))
+
+
+# ---- triangles and diagonals ------------------------------------------------------------------
+
+
+def _triangle(input: Tensor, diagonal: int, lower: bool, op: str) -> Tensor:
+    if input.dim() < 2:
+        raise ValueError(f"{op}: expected a tensor with at least 2 dims, got shape "
+                         f"{tuple(input.shape)}")
+    r, c = input.shape[-2], input.shape[-1]
+    rows = _C._arange(0, r, 1, _C.dtype.int64).reshape(r, 1)
+    cols = _C._arange(0, c, 1, _C.dtype.int64).reshape(1, c)
+    keep = (cols - rows <= diagonal) if lower else (cols - rows >= diagonal)
+    return _C.where(keep, input, _zero(input))
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dims (elements with col - row <= ``diagonal``); the
+    rest zero."""
+    return _triangle(input, diagonal, True, "tril")
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dims (elements with col - row >= ``diagonal``); the
+    rest zero."""
+    return _triangle(input, diagonal, False, "triu")
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of the ``(dim1, dim2)`` matrices (above it for ``offset > 0``), as the last
+    dim of the result (a copy, unlike PyTorch's view)."""
+    if input.dim() < 2:
+        raise ValueError(f"diagonal: expected a tensor with at least 2 dims, got shape "
+                         f"{tuple(input.shape)}")
+    d1, d2 = _dim(dim1, input.dim(), "diagonal"), _dim(dim2, input.dim(), "diagonal")
+    if d1 == d2:
+        raise ValueError(f"diagonal: dim1 and dim2 must differ, both are {dim1}")
+    x = movedim(input, (d1, d2), (-2, -1))
+    r, c = x.shape[-2], x.shape[-1]
+    start_r, start_c = max(-offset, 0), max(offset, 0)
+    n = max(min(r - start_r, c - start_c), 0)
+    i = _C._arange(start_r, start_r + n, 1, _C.dtype.int64)
+    j = _C._arange(start_c, start_c + n, 1, _C.dtype.int64)
+    return x[..., i, j]
+
+
+def trace(input: Tensor) -> Tensor:
+    """The sum of the main diagonal of a matrix."""
+    if input.dim() != 2:
+        raise ValueError(f"trace: expected a matrix (2-D tensor), got shape {tuple(input.shape)}")
+    return diagonal(input).sum()
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """1-D tensor of the elements of ``input`` where ``mask`` (bool, broadcast with it) is True."""
+    if mask.dtype != _C.dtype.bool:
+        raise TypeError(f"masked_select: mask must be a bool tensor, got {mask.dtype}")
+    shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    return input.expand(*shape)[mask.expand(*shape)]
+
+
+# ---- products and interpolation ---------------------------------------------------------------
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """Outer product of two 1-D tensors: ``out[i, j] = input[i] * vec2[j]``."""
+    if input.dim() != 1 or vec2.dim() != 1:
+        raise ValueError(f"outer: expected two 1-D tensors, got shapes {tuple(input.shape)} and "
+                         f"{tuple(vec2.shape)}")
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)``; ``input`` broadcasts to the product's shape (and
+    is ignored when ``beta`` is 0, NaN included, as in PyTorch)."""
+    prod = _C.mm(mat1, mat2)
+    if alpha != 1:
+        prod = prod * alpha
+    if beta == 0:
+        return prod
+    return (input if beta == 1 else input * beta) + prod
+
+
+def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
+    """``input + weight * (end - input)``, computed as PyTorch does (from ``end`` when
+    ``|weight| >= 0.5``) so that ``weight = 1`` gives ``end`` exactly."""
+    diff = end - input
+    if isinstance(weight, Tensor):
+        return _C.where(weight.abs() < 0.5, input + weight * diff, end - diff * (1 - weight))
+    return input + weight * diff if abs(weight) < 0.5 else end - diff * (1 - weight)
+
+
+def _install() -> None:
+    """Makes every function here a Tensor method too (``x.flip(0)``, ``x.sort()``)."""
+    for name in __all__:
+        setattr(_C.Tensor, name, globals()[name])

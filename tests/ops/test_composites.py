@@ -1,0 +1,138 @@
+"""The composite tensor functions (ember/_composites.py) against PyTorch: values, result dtypes
+and float64 gradients, as functions and as Tensor methods; and their errors."""
+
+from __future__ import annotations
+
+import ember
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+_EDGE = np.array([-2.5, -1.5, -0.5, -0.49999999999999994, 0.0, -0.0, 0.5, 1.5, 2.5, 3.7, -3.7,
+                  2.0**52 + 1, -(2.0**53), 1e300, np.inf, -np.inf, np.nan])
+
+# name: (function of (lib, *tensors), input shapes or arrays, differentiable)
+CASES = {
+    "isnan": (lambda m, x: m.isnan(x), [_EDGE], False),
+    "isinf": (lambda m, x: m.isinf(x), [_EDGE], False),
+    "isfinite": (lambda m, x: m.isfinite(x), [_EDGE], False),
+    "nan_to_num": (lambda m, x: m.nan_to_num(x), [_EDGE], False),
+    "nan_to_num_args": (lambda m, x: m.nan_to_num(x, nan=1.0, posinf=2.0, neginf=-2.0), [_EDGE], False),
+    "floor": (lambda m, x: m.floor(x), [_EDGE], False),
+    "ceil": (lambda m, x: m.ceil(x), [_EDGE], False),
+    "trunc": (lambda m, x: m.trunc(x), [_EDGE], False),
+    "frac": (lambda m, x: m.frac(x), [_EDGE[:12]], False),
+    "round": (lambda m, x: m.round(x), [_EDGE], False),
+    "floor_grad": (lambda m, x: m.floor(x), [(3, 4)], True),
+    "round_grad": (lambda m, x: x.round(), [(3, 4)], True),
+    "frac_grad": (lambda m, x: x.frac(), [(3, 4)], True),
+    "flip": (lambda m, x: m.flip(x, (0, 2)), [(2, 3, 4)], True),
+    "flip_method": (lambda m, x: x.flip(-1), [(3, 4)], True),
+    "roll": (lambda m, x: m.roll(x, (1, -5), (0, 1)), [(3, 4)], True),
+    "roll_flat": (lambda m, x: x.roll(2), [(3, 4)], True),
+    "movedim": (lambda m, x: m.movedim(x, (0, 1), (2, 0)), [(2, 3, 4)], True),
+    "unflatten": (lambda m, x: x.unflatten(1, (2, -1)), [(3, 4)], True),
+    "unbind": (lambda m, x: m.stack([t * (i + 1) for i, t in enumerate(x.unbind(1))]), [(3, 4)], True),
+    "sort": (lambda m, x: x.sort(1).values, [(3, 5)], True),
+    "sort_desc": (lambda m, x: m.sort(x, 0, descending=True).values, [(4, 3)], True),
+    "sort_indices": (lambda m, x: x.sort(dim=-1, stable=True).indices, [np.array([[3.0, 1.0, 3.0, np.nan, -1.0, 1.0]])], False),
+    "sort_desc_indices": (lambda m, x: x.sort(dim=-1, descending=True, stable=True).indices, [np.array([[3.0, 1.0, 3.0, np.nan, -1.0, 1.0]])], False),
+    "argsort": (lambda m, x: m.argsort(x, 1), [(3, 5)], False),
+    "topk": (lambda m, x: x.topk(2, 1).values, [(3, 5)], True),
+    "topk_smallest": (lambda m, x: m.topk(x, 3, 0, largest=False).indices, [(5, 2)], False),
+    "repeat": (lambda m, x: x.repeat(2, 1, 3), [(3, 4)], True),
+    "tile": (lambda m, x: m.tile(x, (2,)), [(3, 4)], True),
+    "tril": (lambda m, x: m.tril(x, -1), [(2, 3, 4)], True),
+    "triu": (lambda m, x: x.triu(1), [(4, 3)], True),
+    "diagonal": (lambda m, x: m.diagonal(x, 1, 0, 2), [(3, 2, 4)], True),
+    "diagonal_neg": (lambda m, x: x.diagonal(-1), [(4, 3)], True),
+    "trace": (lambda m, x: m.trace(x), [(3, 4)], True),
+    "masked_select": (lambda m, x, y: m.masked_select(x, y > 0), [(3, 4), (4,)], True),
+    "outer": (lambda m, x, y: m.outer(x, y), [(3,), (4,)], True),
+    "addmm": (lambda m, x, y, z: m.addmm(x, y, z, beta=0.5, alpha=2.0), [(4,), (3, 2), (2, 4)], True),
+    "lerp": (lambda m, x, y: m.lerp(x, y, 0.75), [(3, 4), (3, 4)], True),
+    "lerp_tensor": (lambda m, x, y, z: x.lerp(y, z), [(3, 4), (3, 4), (3, 4)], True),
+}
+
+
+def _inputs(specs, seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    for s in specs:
+        arr = s.astype(np.float64) if isinstance(s, np.ndarray) else rng.standard_normal(s) * 3
+        out.append(arr)
+    return out
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_matches_torch(name):
+    fn, specs, diff = CASES[name]
+    arrays = _inputs(specs, hash(name) % 1000)
+    es = [ember.from_numpy(a.copy()).requires_grad_(diff) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=diff) for a in arrays]
+    e, t = fn(ember, *es), fn(torch, *ts)
+    assert tuple(e.shape) == tuple(t.shape)
+    assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    if name in ("addmm", "lerp_tensor"):  # PyTorch's kernels fuse multiply-adds: 1-ulp apart
+        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-14)
+    else:
+        np.testing.assert_array_equal(e.detach().numpy(), t.detach().numpy())
+        assert (np.signbit(e.detach().numpy()) == np.signbit(t.detach().numpy())).all()
+    if diff:
+        w = np.random.default_rng(1).standard_normal(tuple(t.shape))
+        (e * ember.from_numpy(w)).sum().backward()
+        (t * torch.from_numpy(w)).sum().backward()
+        for a, b in zip(es, ts):
+            assert (a.grad is None) == (b.grad is None)
+            if b.grad is not None:
+                np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
+def test_integer_and_bool_inputs_follow_torch(dtype):
+    a = (np.arange(-3, 9).reshape(3, 4) % 5).astype(dtype)
+    e, t = ember.from_numpy(a.copy()), torch.from_numpy(a.copy())
+    for f in (lambda m, x: m.isnan(x), lambda m, x: m.isfinite(x), lambda m, x: m.flip(x, (0,)),
+              lambda m, x: x.repeat(1, 2), lambda m, x: m.tril(x), lambda m, x: m.roll(x, 1, 1)):
+        np.testing.assert_array_equal(f(ember, e).numpy(), f(torch, t).numpy())
+    if dtype != "bool":
+        for f in (lambda m, x: m.floor(x), lambda m, x: m.round(x), lambda m, x: x.sort(1).values):
+            np.testing.assert_array_equal(f(ember, e).numpy(), f(torch, t).numpy())
+
+
+def test_float32_rounding_matches_torch_on_random_values():
+    a = (np.random.default_rng(0).standard_normal(10000) * 10).astype(np.float32)
+    a[:100] = np.round(a[:100] * 2) / 2  # exact halves
+    e, t = ember.from_numpy(a), torch.from_numpy(a)
+    for name in ("floor", "ceil", "trunc", "round", "frac"):
+        np.testing.assert_array_equal(getattr(ember, name)(e).numpy(), getattr(torch, name)(t).numpy())
+
+
+@pytest.mark.parametrize("call, err, match", [
+    (lambda: ember.flip(ember.ones(2, 3), (0, 0)), ValueError, "flip: dims .* more than once"),
+    (lambda: ember.flip(ember.ones(2, 3), 2), IndexError, "flip: dim 2 is out of range"),
+    (lambda: ember.roll(ember.ones(2, 3), (1, 2), 0), ValueError, "roll: shifts .* same length"),
+    (lambda: ember.ones(2, 3).repeat(2), ValueError, "repeat: got 1 repeat counts for a tensor "
+                                                     "with 2 dims"),
+    (lambda: ember.ones(2, 3).topk(4), ValueError, r"topk: k \(4\) must be between 0 and"),
+    (lambda: ember.tril(ember.ones(3)), ValueError, "tril: expected a tensor with at least 2"),
+    (lambda: ember.trace(ember.ones(2, 2, 2)), ValueError, "trace: expected a matrix"),
+    (lambda: ember.outer(ember.ones(2, 2), ember.ones(2)), ValueError, "outer: expected two 1-D"),
+    (lambda: ember.masked_select(ember.ones(2), ember.ones(2)), TypeError, "masked_select: mask "
+                                                                           "must be a bool"),
+    (lambda: ember.round(ember.ones(2), decimals=1), NotImplementedError, "decimals=0"),
+])
+def test_errors_name_the_function(call, err, match):
+    with pytest.raises(err, match=match):
+        call()
+
+
+def test_elementwise_composites_trace_into_graphs():
+    def f(x):
+        return ember.nan_to_num(x).floor() + x.flip(0).round() + ember.tril(x.reshape(2, 3)).reshape(6)
+
+    x = ember.tensor([1.5, -2.5, float("nan"), 0.4, 7.0, -0.5])
+    traced = ember.jit.trace(f, (x,))
+    for v in (x, ember.tensor([0.5, 2.5, -1.0, float("inf"), 3.3, -3.3])):
+        np.testing.assert_array_equal(traced(v).numpy(), f(v).numpy())
