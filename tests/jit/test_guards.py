@@ -426,3 +426,113 @@ def test_custom_optimizer_rebinding_its_state_while_traced_warns():
     step(ember.ones(2))  # eager: creates the buffer
     with pytest.warns(RuntimeWarning, match=r"optimizer state 'buf' \(a tensor\) is replaced"):
         jit.function(step)(ember.ones(2))
+
+
+# ---- .grad tensors replaced outside the graph, requires_grad changes, -0.0 arguments -----------
+
+
+@pytest.mark.parametrize("use_trace", [False, True])
+def test_a_traced_optimizer_step_reads_the_current_grad_tensor(use_trace):
+    # zero_grad() (set_to_none) and a new backward replace .grad between calls: the graph must
+    # read the new tensor, not the one it saw when traced.
+    def run(mode):
+        w = nn.Parameter(ember.zeros(2))
+        opt = ember.optim.Adam([w], lr=0.1)
+        step = None if mode == "eager" else jit.function(lambda: opt.step())
+        for i, x in enumerate(([1.0, 2.0], [-10.0, 20.0], [100.0, -200.0])):
+            opt.zero_grad()
+            (w * ember.tensor(x)).sum().backward()
+            if mode == "eager":
+                opt.step()
+            elif mode == "trace":
+                if step is None or i == 0:
+                    step = jit.trace(lambda: opt.step(), ())  # tracing runs the step once
+                else:
+                    step()
+            else:
+                step()
+        return w.detach().numpy()
+
+    np.testing.assert_array_equal(run("trace" if use_trace else "function"), run("eager"))
+
+
+def test_gradient_accumulation_with_a_traced_update_reads_each_new_grad():
+    def run(traced):
+        w = nn.Parameter(ember.zeros(2))
+        opt = ember.optim.SGD([w], lr=1.0)
+
+        def update():
+            opt.step()
+            opt.zero_grad()
+
+        fn = jit.function(update) if traced else update
+        for x in ([1.0, 2.0], [10.0, 20.0], [100.0, 200.0]):
+            (w * ember.tensor(x)).sum().backward()
+            fn()
+        return w.detach().numpy()
+
+    np.testing.assert_array_equal(run(True), [-111.0, -222.0])
+    np.testing.assert_array_equal(run(False), [-111.0, -222.0])
+
+
+@pytest.mark.parametrize("start_frozen", [False, True])
+def test_freezing_or_unfreezing_a_parameter_after_tracing_is_seen(start_frozen):
+    def run(traced):
+        a, b = nn.Parameter(ember.ones(3)), nn.Parameter(ember.ones(3))
+        a.requires_grad_(not start_frozen)
+        opt = ember.optim.SGD([a, b], lr=0.1)
+
+        def step(x):
+            opt.zero_grad()
+            (a * b * x).sum().backward()
+            opt.step()
+
+        fn = jit.function(step) if traced else step
+        x = ember.ones(3)
+        fn(x)
+        fn(x)
+        a.requires_grad_(start_frozen)
+        fn(x)
+        fn(x)
+        return a.detach().numpy(), b.detach().numpy()
+
+    for got, want in zip(run(True), run(False)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_jit_trace_raises_when_requires_grad_changed():
+    w = nn.Parameter(ember.ones(2))
+    opt = ember.optim.SGD([w], lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        (w * x).sum().backward()
+        opt.step()
+
+    traced = jit.trace(step, (ember.ones(2),))
+    w.requires_grad_(False)
+    with pytest.raises(jit.JitGuardError, match="requires_grad=True; it is False now"):
+        traced(ember.ones(2))
+
+
+def test_zero_and_negative_zero_arguments_are_different_signatures():
+    x = ember.ones(3)
+    f = jit.function(lambda x, s: x / s)
+    assert f(x, 0.0).numpy().tolist() == [np.inf] * 3
+    assert f(x, -0.0).numpy().tolist() == [-np.inf] * 3
+    assert np.isnan(f(x, float("nan")).numpy()).all() and np.isnan(f(x, float("nan")).numpy()).all()
+    assert len(f.traces) == 3  # every NaN is the same argument
+    traced = jit.trace(lambda x, s: x / s, (x, 0.0))
+    with pytest.raises(ValueError, match="was traced for arguments"):
+        traced(x, -0.0)
+
+
+def test_namedtuple_arguments_are_flattened_and_cached():
+    import collections
+
+    Batch = collections.namedtuple("Batch", "x y")
+    f = jit.function(lambda b: Batch(b.x * 2, b.y + 1))
+    for i in range(12):
+        out = f(Batch(ember.ones(3) * i, ember.zeros(2)))
+    assert isinstance(out, Batch) and len(f.traces) == 1
+    np.testing.assert_array_equal(out.x.numpy(), [22.0] * 3)

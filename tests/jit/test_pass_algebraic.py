@@ -35,7 +35,7 @@ def _assert_traced_matches(fn, example, *calls):
 
 def test_arithmetic_identities_disappear():
     def f(x):
-        return (((x * 1 + 0) / 1 - 0) ** 1 * 1.0).exp()
+        return (((x * 1 + (-0.0)) / 1 - 0) ** 1 * 1.0).exp()  # (x + 0.0 stays: -0.0 + 0.0 is +0.0)
 
     x = ember.randn(4, 5)
     tf = _assert_traced_matches(f, x, (ember.randn(4, 5),))
@@ -44,7 +44,7 @@ def test_arithmetic_identities_disappear():
 
 
 def test_one_times_x_and_zero_plus_x():
-    tf = _assert_traced_matches(lambda x: (1.0 * x + (0 + x)).sin(), ember.randn(6), (ember.randn(6),))
+    tf = _assert_traced_matches(lambda x: (1.0 * x + (-0.0 + x)).sin(), ember.randn(6), (ember.randn(6),))
     assert tf.graph.ops() == ["add", "sin"]
 
 
@@ -267,3 +267,14 @@ def test_backward_seed_multiplication_is_removed_from_training_graphs():
         xi, yi = ember.randn(5, 4), ember.randint(0, 3, (5,))
         for a, b in zip(opt(xi, yi), raw(xi, yi)):
             np.testing.assert_array_equal(_np(a), _np(b))
+
+
+def test_adding_zero_is_kept_where_it_turns_negative_zero_positive():
+    from ember import jit
+
+    x = ember.tensor([0.0, 1.0])
+    for f in (lambda x: 1 / ((x * -1) + 0), lambda x: 1 / (0 + (x * -1)),
+              lambda x: 1 / ((x * -1) - (-0.0))):
+        np.testing.assert_array_equal(jit.trace(f, x)(x).numpy(), f(x).numpy())
+    # The exact identities still go: x - 0 and x + (-0.0).
+    assert jit.trace(lambda x: ((x - 0.0) + (-0.0)).exp(), x).graph.ops() == ["exp"]

@@ -54,7 +54,13 @@ Executor::Executor(std::shared_ptr<Graph> graph) : graph_(std::move(graph)) {
     return s;
   };
   for (Value* v : g.inputs()) input_slots_.push_back(slot_of(v));
-  for (Value* v : g.params()) fixed_.emplace_back(slot_of(v), v->tensor());
+  for (Value* v : g.params()) {
+    if (v->grad_owner().defined()) {
+      grads_of_.emplace_back(slot_of(v), v->grad_owner());
+    } else {
+      fixed_.emplace_back(slot_of(v), v->tensor());
+    }
+  }
   for (Value* v : g.constants()) fixed_.emplace_back(slot_of(v), v->tensor());
   std::vector<Node*> nodes = g.nodes();
   for (Node* n : nodes) {
@@ -80,6 +86,7 @@ Executor::Executor(std::shared_ptr<Graph> graph) : graph_(std::move(graph)) {
   std::vector<char> pinned(num_slots_, 0);
   for (int32_t s : input_slots_) pinned[s] = 1;
   for (auto& f : fixed_) pinned[f.first] = 1;
+  for (auto& f : grads_of_) pinned[f.first] = 1;
   for (int32_t s : output_slots_) pinned[s] = 1;
   std::vector<char> seen(num_slots_, 0);
   for (size_t k = steps_.size(); k-- > 0;) {
@@ -135,10 +142,24 @@ TensorList Executor::run_impl(const TensorList& inputs,
           "traced step)"));
     }
   }
+  for (const Graph::RequiresGradGuard& g : graph_->requires_grad_guards()) {
+    if (g.tensor.requires_grad() != g.requires_grad) {
+      throw GuardError(ember::detail::str(
+          "jit: the graph was traced while a tensor of shape ", g.tensor.sizes(), " had "
+          "requires_grad=", g.requires_grad ? "True" : "False", "; it is ",
+          g.requires_grad ? "False" : "True", " now (e.g. a layer frozen or unfrozen), so the "
+          "graph would compute the wrong gradients. ember.jit.function traces again in this "
+          "case; with jit.trace, trace again after changing requires_grad"));
+    }
+  }
   AutoGradMode no_grad(false);
   std::vector<Tensor> slots(num_slots_);
   for (size_t i = 0; i < inputs.size(); ++i) slots[input_slots_[i]] = inputs[i];
   for (const auto& f : fixed_) slots[f.first] = f.second;
+  for (const auto& f : grads_of_) {
+    // Present: the grad guards above checked that `.grad` is set as it was when traced.
+    slots[f.first] = f.second.grad();
+  }
   TensorList args, out;
   for (const Step& st : steps_) {
     auto t0 = times ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};

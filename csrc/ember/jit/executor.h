@@ -55,6 +55,8 @@ class EMBER_API Executor {
   std::vector<Step> steps_;
   std::vector<int32_t> input_slots_, output_slots_;
   std::vector<std::pair<int32_t, Tensor>> fixed_;  // params and constants
+  // Params that are the `.grad` of a tensor (Value::grad_owner): read from it on every run.
+  std::vector<std::pair<int32_t, Tensor>> grads_of_;
   size_t num_slots_ = 0;
 };
 

@@ -115,6 +115,11 @@ class EMBER_API Value {
   /// The captured tensor of a Param/Constant (undefined for other kinds).
   const Tensor& tensor() const { return tensor_; }
   void set_tensor(Tensor t) { tensor_ = std::move(t); }
+  /// For a Param that is the `.grad` of a tensor from outside the trace: that tensor. The
+  /// executor then reads its `.grad` on every run (the gradient tensor may have been replaced,
+  /// e.g. by zero_grad() and a new backward), not the tensor captured at trace time.
+  const Tensor& grad_owner() const { return grad_owner_; }
+  void set_grad_owner(Tensor t) { grad_owner_ = std::move(t); }
   /// Name of an input/param (`x`, `fc1.weight`); empty otherwise.
   const std::string& name() const { return name_; }
   void set_name(std::string n) { name_ = std::move(n); }
@@ -141,6 +146,7 @@ class EMBER_API Value {
   size_t output_index_ = 0;
   std::vector<Node*> uses_;
   Tensor tensor_;
+  Tensor grad_owner_;
   std::string name_;
 };
 
@@ -238,6 +244,15 @@ class EMBER_API Graph {
   };
   const std::vector<GradGuard>& grad_guards() const { return grad_guards_; }
   void add_grad_guard(const Tensor& t, bool had_grad) { grad_guards_.push_back({t, had_grad}); }
+  /// The requires_grad flag of each tensor captured from outside the trace, as traced: the
+  /// graph's backward (which parameters get gradients) was built for it, so the executor checks
+  /// it on every run (GuardError otherwise: ember.jit.function traces again).
+  struct RequiresGradGuard {
+    Tensor tensor;
+    bool requires_grad;
+  };
+  const std::vector<RequiresGradGuard>& requires_grad_guards() const { return rg_guards_; }
+  void add_requires_grad_guard(const Tensor& t) { rg_guards_.push_back({t, t.requires_grad()}); }
   /// Things the tracer could not decide for the user (shown as warnings by ember.jit).
   const std::vector<std::string>& trace_notes() const { return trace_notes_; }
   void add_trace_note(std::string note) { trace_notes_.push_back(std::move(note)); }
@@ -258,6 +273,7 @@ class EMBER_API Graph {
   Value* undefined_ = nullptr;
   size_t next_id_ = 0;
   std::vector<GradGuard> grad_guards_;
+  std::vector<RequiresGradGuard> rg_guards_;
   std::vector<std::string> trace_notes_;
 };
 

@@ -26,6 +26,9 @@ struct TraceState {
   enum class GradTouch { Cleared, Written };
   std::unordered_map<const TensorImpl*, GradTouch> grad_touch;
   std::unordered_set<const TensorImpl*> grad_guarded;
+  // The `.grad` tensors the traced code read off tensors from outside the trace, and whose they
+  // are: captured, they are bound to their owner's `.grad` at run time (Value::grad_owner).
+  std::unordered_map<const TensorImpl*, Tensor> grad_of;
   std::unordered_map<const TensorImpl*, Value*> map;
   std::vector<std::shared_ptr<TensorImpl>> keep;  // keeps addresses from being reused
   std::unordered_map<const Value*, const TensorImpl*> first_impl;  // the tensor a value was made for
@@ -173,6 +176,9 @@ struct TraceState {
     }
     if (impl->creation_epoch() < epoch) {
       Value* v = graph->add_param(t);
+      auto owner = grad_of.find(impl);
+      if (owner != grad_of.end()) v->set_grad_owner(owner->second);
+      if (t.is_leaf()) graph->add_requires_grad_guard(t);
       bind(t, v);
       return v;
     }
@@ -626,7 +632,9 @@ void note_grad_read(const Tensor& t) {
   const TensorImpl* impl = t.impl();
   if (st->grad_touch.count(impl) || !st->grad_guarded.insert(impl).second) return;
   st->keep.push_back(t.impl_ptr());
-  st->graph->add_grad_guard(t, impl->autograd() != nullptr && impl->autograd()->grad != nullptr);
+  const bool has = impl->autograd() != nullptr && impl->autograd()->grad != nullptr;
+  st->graph->add_grad_guard(t, has);
+  if (has) st->grad_of[impl->autograd()->grad.get()] = t;
 }
 
 void record_clear_grad(const Tensor& t) {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import warnings
 from collections.abc import Callable
@@ -15,8 +16,9 @@ from .._C import _jit_call
 
 JitGuardError.__doc__ = (
     "Raised (a RuntimeError) when a traced graph is called after Python state it baked in "
-    "changed: an optimizer's hyperparameters or state tensors, a module's training flag, or "
-    "whether a .grad the traced code read was None. Nothing has run when it is raised; "
+    "changed: an optimizer's hyperparameters or state tensors, a module's training flag, a "
+    "captured tensor's requires_grad, or whether a .grad the traced code read was None. "
+    "Nothing has run when it is raised; "
     "ember.jit.function catches it and traces again."
 )
 
@@ -49,8 +51,9 @@ def _flatten(obj: Any, out: list[Tensor]) -> Any:
     if isinstance(obj, Tensor):
         out.append(obj)
         return _Leaf(len(out) - 1)
-    if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
-        return tuple(_flatten(o, out) for o in obj)
+    if isinstance(obj, tuple):
+        items = tuple(_flatten(o, out) for o in obj)
+        return type(obj)(*items) if hasattr(obj, "_fields") else items  # namedtuples keep their type
     if isinstance(obj, list):
         return [_flatten(o, out) for o in obj]
     if isinstance(obj, dict):
@@ -62,7 +65,8 @@ def _unflatten(spec: Any, flat: list[Tensor]) -> Any:
     if isinstance(spec, _Leaf):
         return flat[spec.index]
     if isinstance(spec, tuple):
-        return tuple(_unflatten(s, flat) for s in spec)
+        items = tuple(_unflatten(s, flat) for s in spec)
+        return type(spec)(*items) if hasattr(spec, "_fields") else items
     if isinstance(spec, list):
         return [_unflatten(s, flat) for s in spec]
     if isinstance(spec, dict):
@@ -123,10 +127,20 @@ def _same_constants(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(_same_constants(x, y) for x, y in zip(a, b))
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(_same_constants(a[k], b[k]) for k in a)
+    if type(a) is float:
+        return _float_key(a) == _float_key(b)
     try:
         return bool(a == b)
     except Exception:
         return a is b
+
+
+def _float_key(x: float) -> tuple:
+    """A key under which equal floats are the same argument: 0.0 and -0.0 differ (1 / x does),
+    and every NaN is the same."""
+    if x != x:
+        return (float, "nan")
+    return (float, x, math.copysign(1.0, x) < 0)
 
 
 def is_tracing() -> bool:
@@ -409,9 +423,11 @@ def trace(fn_or_module: Callable, example_inputs: Any, *, optimize: bool = True)
         constants (use ``function``, which retraces when they change);
       * guarded Python state is baked in too, and checked before every call: the
         hyperparameters and state tensors of each optimizer that steps (``lr``, betas, ...:
-        what an LR scheduler changes), the ``training`` flag of each module, and whether the
-        ``.grad`` of a tensor from outside was None where the traced code read it. When one
-        changed, the call raises ``JitGuardError`` (``function`` traces again instead);
+        what an LR scheduler changes), the ``training`` flag of each module, the
+        ``requires_grad`` flag of each parameter (freezing a layer), and whether the ``.grad``
+        of a tensor from outside was None where the traced code read it. When one changed, the
+        call raises ``JitGuardError`` (``function`` traces again instead). Such a ``.grad``
+        itself is read on every call (a new gradient tensor after ``zero_grad()`` is seen);
       * Python control flow is taken at trace time: only the branch taken is recorded, and
         Python side effects (assigning attributes, appending to lists, printing) happen in
         the traced call only, not when the graph runs. Reading tensor values (``.item()``,
@@ -492,6 +508,8 @@ def _signature_key(args: tuple, kwargs: dict) -> tuple[Any, list[Tensor]]:
             if isinstance(a, Tensor):
                 flat.append(a)
                 key.append((a.shape, a.dtype, str(a.device), a.requires_grad))
+            elif type(a) is float:
+                key.append(_float_key(a))
             elif isinstance(a, _SIMPLE):
                 key.append((type(a), a))
             else:
@@ -508,6 +526,8 @@ def _signature_key(args: tuple, kwargs: dict) -> tuple[Any, list[Tensor]]:
             return (type(s).__name__,) + tuple(freeze(x) for x in s)
         if isinstance(s, dict):
             return ("dict",) + tuple((k, freeze(v)) for k, v in s.items())
+        if type(s) is float:
+            return _float_key(s)
         try:
             hash(s)
             return (type(s).__name__, s)

@@ -18,6 +18,7 @@
 // forwarded to a node-computed value that is not itself an output, so outputs never alias
 // inputs, params or each other.
 
+#include <cmath>
 #include <optional>
 
 #include "ember/jit/passes/pass_util.h"
@@ -135,10 +136,15 @@ class Simplifier {
       return false;
     }
     if ((op == "add" || op == "sub") && in.size() == 2 && n->attrs().size() == 1) {
-      auto cb = scalar_const(in[1]);
-      if (cb && *cb == 0.0 && forward(n, in[0])) return true;
-      auto ca = scalar_const(in[0]);
-      if (op == "add" && ca && *ca == 0.0 && unit_alpha(n->attrs()[0]) && forward(n, in[1])) {
+      // x - (+0) and x + (-0) are x bit for bit; x + (+0) is not for x = -0.0 (it gives +0.0),
+      // so that one is only dropped for integer x, which has no signed zero.
+      auto is_identity = [&](std::optional<double> c, const Value* x, bool adds) {
+        if (!c || *c != 0.0) return false;
+        return !is_floating(x->dtype()) || std::signbit(*c) == adds;
+      };
+      if (is_identity(scalar_const(in[1]), in[0], op == "add") && forward(n, in[0])) return true;
+      if (op == "add" && unit_alpha(n->attrs()[0]) && is_identity(scalar_const(in[0]), in[1], true) &&
+          forward(n, in[1])) {
         return true;
       }
       return false;
