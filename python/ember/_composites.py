@@ -214,7 +214,8 @@ def _sort_indices(input: Tensor, dim: int, descending: bool, stable: bool) -> Te
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
     """``(values, indices)`` of ``input`` sorted along ``dim``; values carry the gradient (to the
-    positions they came from). NaN sorts as the largest value."""
+    positions they came from). NaN sorts as the largest value. The order is computed by numpy,
+    so ember.jit cannot trace it (it raises, naming the read)."""
     if input.dim() == 0:
         return _sort_result(input.clone(), _C._zeros([], _C.dtype.int64))
     d = _dim(dim, input.dim(), "sort")
@@ -231,7 +232,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
     """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``, largest
-    first (smallest first with ``largest=False``).
+    first (smallest first with ``largest=False``). Not traceable by ember.jit, as :func:`sort`.
 
     Raises:
         ValueError: ``k`` outside ``[0, size of dim]``.
