@@ -96,7 +96,7 @@ PyObject* jit_call(PyObject*, PyObject* const* argv, Py_ssize_t nargs) {
       }
       for (const jit::Value* p : ex.graph()->params()) {
         if (wants_grad) break;
-        wants_grad = p->tensor().requires_grad();
+        wants_grad = p->tensor().defined() && p->tensor().requires_grad();
       }
       if (wants_grad) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
     }
@@ -158,8 +158,12 @@ void init_jit(py::module_& m) {
          "backward or an optimizer step), 'forward' (in-place writes, random draws, running "
          "statistics) or 'none'. Read it before the passes, which add in-place writes.")
       .def("params", [](const Graph& g) {
+        // A `.grad` param is its owner's gradient now (left out while there is none).
         TensorList r;
-        for (auto* v : g.params()) r.push_back(v->tensor());
+        for (auto* v : g.params()) {
+          Tensor t = v->grad_owner().defined() ? v->grad_owner().grad() : v->tensor();
+          if (t.defined()) r.push_back(t);
+        }
         return r;
       })
       .def("name_params", [](Graph& g, const TensorList& ts, const std::vector<std::string>& names) {

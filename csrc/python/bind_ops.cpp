@@ -457,12 +457,7 @@ Returns:
          py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false);
   def_op(m, cls, "sum_to_size", [](const Tensor& x, py::args size) {
            const Shape sizes = parse_shape(size, "sum_to_size");
-           bool ok = sizes.size() <= x.sizes().size();
-           for (size_t i = 1; ok && i <= sizes.size(); ++i) {
-             const int64_t s = sizes[sizes.size() - i];
-             ok = s == 1 || s == x.sizes()[x.sizes().size() - i];
-           }
-           EMBER_CHECK_VALUE(ok, "sum_to_size: size ", sizes, " is not expandable to the "
+           EMBER_CHECK_VALUE(meta::expands_to(sizes, x.sizes()), "sum_to_size: size ", sizes, " is not expandable to the "
                              "tensor's shape ", x.sizes(), "; each dim must be 1 or match, "
                              "counting from the last");
            return sum_to(x, sizes);

@@ -232,6 +232,14 @@ PyObject* nb_matrix_multiply(PyObject* x, PyObject* y) {
 
 // Installs the slots on the Tensor type. Python subclasses (Parameter) keep CPython's generic
 // slots, which call the `__add__`-style methods: same results.
+// requires_grad from Python; a trace in progress is told (see jit::note_requires_grad_set).
+void set_requires_grad(const Tensor& t, bool r) {
+  if (jit::detail::g_active_traces.load(std::memory_order_relaxed) != 0) {
+    jit::note_requires_grad_set(t);
+  }
+  t.set_requires_grad(r);
+}
+
 void install_number_slots(PyTypeObject* type) {
   PyNumberMethods* nb = type->tp_as_number;
   nb->nb_add = nb_binary<add2>;
@@ -346,8 +354,8 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
       .def_property_readonly("_is_view", [](const Tensor& t) { return t.impl()->is_view(); })
       // autograd attributes
       .def_property("requires_grad", &Tensor::requires_grad,
-                    [](const Tensor& t, bool r) { t.set_requires_grad(r); })
-      .def("requires_grad_", [](const Tensor& t, bool r) { t.set_requires_grad(r); return t; },
+                    [](const Tensor& t, bool r) { set_requires_grad(t, r); })
+      .def("requires_grad_", [](const Tensor& t, bool r) { set_requires_grad(t, r); return t; },
            py::arg("requires_grad") = true,
            "Sets requires_grad in place (leaves only) and returns the tensor.")
       .def_property("grad",

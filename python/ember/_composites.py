@@ -72,9 +72,9 @@ def isfinite(input: Tensor) -> Tensor:
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     """``input`` with NaN replaced by ``nan`` and +-inf by ``posinf``/``neginf`` (default: the
-    dtype's largest/lowest finite value). Integer tensors are returned as they are."""
+    dtype's largest/lowest finite value). Integer tensors are copied as they are."""
     if not input.is_floating_point():
-        return input
+        return input.clone()
     info = np.finfo(np.float32 if input.dtype == _C.dtype.float32 else np.float64)
     posinf = float(info.max) if posinf is None else posinf
     neginf = float(info.min) if neginf is None else neginf
@@ -89,7 +89,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
 def floor(input: Tensor) -> Tensor:
     """The largest integer <= each element (integer tensors unchanged)."""
     if not input.is_floating_point():
-        return input
+        return input.clone()
     # x - (x mod 1) is exact in binary floating point, and its gradient is 1 - 1 = 0. Integral
     # values (-0.0 included) and infinities, where x mod 1 is 0 or NaN, are kept as they are
     # (detached: the gradient is 0 there too).
@@ -101,14 +101,14 @@ def floor(input: Tensor) -> Tensor:
 def ceil(input: Tensor) -> Tensor:
     """The smallest integer >= each element (integer tensors unchanged)."""
     if not input.is_floating_point():
-        return input
+        return input.clone()
     return -floor(-input)
 
 
 def trunc(input: Tensor) -> Tensor:
     """Each element rounded toward zero (integer tensors unchanged)."""
     if not input.is_floating_point():
-        return input
+        return input.clone()
     return _C.where(input < 0, ceil(input), floor(input))
 
 
@@ -126,7 +126,7 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     if decimals != 0:
         raise NotImplementedError("round: only decimals=0 is supported")
     if not input.is_floating_point():
-        return input
+        return input.clone()
     t = trunc(input)
     d = (input - t).abs()  # exact, in [0, 1)
     odd = _C.remainder(t, 2.0).abs() == 1.0
@@ -139,8 +139,11 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
 
 def flip(input: Tensor, dims: int | Sequence[int]) -> Tensor:
     """``input`` with the order of elements reversed along ``dims`` (a copy)."""
+    dims = _dims(dims, input.dim(), "flip")
+    if input.dim() == 0:
+        return input.clone()
     out = input
-    for d in _dims(dims, input.dim(), "flip"):
+    for d in dims:
         n = input.shape[d]
         out = out.index_select(d, _C._arange(n - 1, -1, -1, _C.dtype.int64))
     return out
@@ -177,6 +180,8 @@ def movedim(input: Tensor, source: int | Sequence[int], destination: int | Seque
     if len(src) != len(dst):
         raise ValueError(f"movedim: source {source} and destination {destination} must have the "
                          "same length")
+    if nd == 0:
+        return input
     order = [None] * nd
     for s, d in zip(src, dst):
         order[d] = s
@@ -199,16 +204,15 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
 
 def _sort_indices(input: Tensor, dim: int, descending: bool, stable: bool) -> Tensor:
     arr = input.detach().numpy()
-    kind = "stable" if stable else "quicksort"
-    # Descending keeps equal elements in order (stable) by sorting the negated order keys.
-    idx = np.argsort(-arr if descending and arr.dtype != np.bool_ else arr, axis=dim, kind=kind)
-    if descending and arr.dtype == np.bool_:
-        idx = np.argsort(~arr, axis=dim, kind=kind)
-    if descending and input.is_floating_point():
-        # NaN sorts last ascending and first descending, as in PyTorch.
-        nan = np.isnan(np.take_along_axis(arr, idx, dim))
-        idx = np.where(np.any(nan, axis=dim, keepdims=True),
-                       np.take_along_axis(idx, np.argsort(~nan, axis=dim, kind="stable"), dim), idx)
+    if not descending:
+        idx = np.argsort(arr, axis=dim, kind="stable" if stable else "quicksort")
+    else:
+        # Descending and stable without negating (which wraps unsigned and minimum integers):
+        # a stable ascending sort of the reversed data, read backwards. NaN comes first, as in
+        # PyTorch.
+        n = arr.shape[dim]
+        rev = np.flip(arr, axis=dim)
+        idx = n - 1 - np.flip(np.argsort(rev, axis=dim, kind="stable"), axis=dim)
     return _C.from_numpy(np.ascontiguousarray(idx.astype(np.int64)))
 
 
@@ -216,18 +220,19 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     """``(values, indices)`` of ``input`` sorted along ``dim``; values carry the gradient (to the
     positions they came from). NaN sorts as the largest value. The order is computed by numpy,
     so ember.jit cannot trace it (it raises, naming the read)."""
+    d = _dim(dim, input.dim(), "sort")
     if input.dim() == 0:
         return _sort_result(input.clone(), _C._zeros([], _C.dtype.int64))
-    d = _dim(dim, input.dim(), "sort")
     idx = _sort_indices(input, d, descending, stable)
     return _sort_result(input.gather(d, idx), idx)
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """The indices that sort ``input`` along ``dim`` (see :func:`sort`)."""
+    d = _dim(dim, input.dim(), "argsort")
     if input.dim() == 0:
         return _C._zeros([], _C.dtype.int64)
-    return _sort_indices(input, _dim(dim, input.dim(), "argsort"), descending, stable)
+    return _sort_indices(input, d, descending, stable)
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:

@@ -536,3 +536,63 @@ def test_namedtuple_arguments_are_flattened_and_cached():
         out = f(Batch(ember.ones(3) * i, ember.zeros(2)))
     assert isinstance(out, Batch) and len(f.traces) == 1
     np.testing.assert_array_equal(out.x.numpy(), [22.0] * 3)
+
+
+def test_a_step_that_sets_requires_grad_itself_is_traced_once():
+    # The GAN pattern: the step freezes and unfreezes D around the two updates.
+    ember.manual_seed(0)
+    G, D = nn.Linear(3, 3), nn.Linear(3, 1)
+    oG = ember.optim.SGD(G.parameters(), lr=0.1)
+    oD = ember.optim.SGD(D.parameters(), lr=0.1)
+    runs = []
+
+    def step(z):
+        runs.append(1)
+        for p in D.parameters():
+            p.requires_grad_(True)
+        oD.zero_grad()
+        D(G(z).detach()).sum().backward()
+        oD.step()
+        for p in D.parameters():
+            p.requires_grad_(False)
+        oG.zero_grad()
+        D(G(z)).sum().backward()
+        oG.step()
+
+    f = jit.function(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "traced again" warning
+        for _ in range(10):
+            f(ember.ones(4, 3))
+    assert len(runs) <= 2  # the first call starts with D trainable, the next ones frozen
+
+
+def test_freezing_a_traced_inference_model_needs_no_retrace():
+    m = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    tm = jit.trace(m, (ember.ones(3, 4),))
+    for p in m.parameters():
+        p.requires_grad_(False)
+    x = ember.randn(3, 4)
+    with ember.no_grad():
+        np.testing.assert_array_equal(tm(x).numpy(), m(x).numpy())
+
+
+def test_numpy_float_arguments_key_like_python_floats():
+    x = ember.ones(2)
+    f = jit.function(lambda x, s: x / s)
+    assert f(x, np.float64(0.0)).numpy().tolist() == [np.inf, np.inf]
+    assert f(x, np.float64(-0.0)).numpy().tolist() == [-np.inf, -np.inf]
+    for _ in range(3):
+        f(x, np.float64("nan"))
+    assert len(f.traces) == 3
+
+
+def test_saved_graph_with_a_grad_param_holds_the_current_gradient(tmp_path):
+    w = nn.Parameter(ember.zeros(2))
+    opt = ember.optim.SGD([w], lr=1.0)
+    (w * ember.tensor([1.0, 2.0])).sum().backward()
+    traced = jit.trace(lambda: opt.step(), ())
+    opt.zero_grad()
+    (w * ember.tensor([3.0, 4.0])).sum().backward()
+    jit.save(traced, tmp_path / "s.ejit")
+    assert any(t.detach().numpy().tolist() == [3.0, 4.0] for t in traced.graph.params())

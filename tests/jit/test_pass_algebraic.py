@@ -278,3 +278,10 @@ def test_adding_zero_is_kept_where_it_turns_negative_zero_positive():
         np.testing.assert_array_equal(jit.trace(f, x)(x).numpy(), f(x).numpy())
     # The exact identities still go: x - 0 and x + (-0.0).
     assert jit.trace(lambda x: ((x - 0.0) + (-0.0)).exp(), x).graph.ops() == ["exp"]
+
+
+def test_adding_a_scaled_zero_is_kept():
+    x = ember.tensor([-0.0, 1.0])
+    for f in (lambda x: 1.0 / (x * 2.0).add(-0.0, alpha=-1), lambda x: 1.0 / (x * 2.0).sub(0.0, alpha=-1),
+              lambda x: (x * 2.0).add(-0.0, alpha=float("inf")) * 1.5):
+        np.testing.assert_array_equal(jit.trace(f, x)(x).numpy(), f(x).numpy())

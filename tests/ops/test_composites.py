@@ -136,3 +136,36 @@ def test_elementwise_composites_trace_into_graphs():
     traced = ember.jit.trace(f, (x,))
     for v in (x, ember.tensor([0.5, 2.5, -1.0, float("inf"), 3.3, -3.3])):
         np.testing.assert_array_equal(traced(v).numpy(), f(v).numpy())
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int32", "int64", "bool", "float32"])
+def test_descending_sorts_of_extreme_integers_match_torch(dtype):
+    info = np.iinfo(dtype) if dtype not in ("bool", "float32") else None
+    vals = [0, 1, 1, 0] if dtype == "bool" else [0, 5, -1 if dtype != "uint8" else 200, 5]
+    if info is not None:
+        vals += [int(info.min), int(info.max)]
+    a = np.array(vals).astype(dtype)
+    e, t = ember.from_numpy(a.copy()), torch.from_numpy(a.copy())
+    ge, gt = e.sort(dim=0, descending=True, stable=True), t.sort(dim=0, descending=True, stable=True)
+    np.testing.assert_array_equal(ge[0].numpy(), gt[0].numpy())
+    np.testing.assert_array_equal(ge[1].numpy(), gt[1].numpy())
+    # topk's order among ties is unspecified in PyTorch: compare values, and that indices point
+    # at them.
+    ke = e.topk(2)
+    kt = t.topk(2) if dtype != "bool" else t.to(torch.uint8).topk(2)  # (no bool topk in PyTorch)
+    np.testing.assert_array_equal(ke.values.numpy(), kt.values.numpy().astype(a.dtype))
+    np.testing.assert_array_equal(a[ke.indices.numpy()], ke.values.numpy())
+    np.testing.assert_array_equal(ember.argsort(e, descending=True, stable=True).numpy(),
+                                  torch.argsort(t, descending=True, stable=True).numpy())
+
+
+def test_integer_rounding_returns_a_new_tensor_and_0d_tensors_work():
+    x = ember.tensor([1, 2, 3])
+    for f in (ember.floor, ember.ceil, ember.trunc, ember.round, ember.nan_to_num):
+        y = f(x)
+        y += 10
+        np.testing.assert_array_equal(x.numpy(), [1, 2, 3])
+    s = ember.tensor(1.5)
+    assert ember.flip(s, 0).item() == 1.5 and ember.movedim(s, 0, 0).item() == 1.5
+    with pytest.raises(IndexError, match="sort: dim 3 is out of range"):
+        ember.sort(s, 3)

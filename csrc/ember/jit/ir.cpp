@@ -277,6 +277,17 @@ Value* Graph::add_input(const Shape& sizes, DType dtype, Device device, std::str
   return v;
 }
 
+void Graph::finish_guards() {
+  bool backward = false;
+  for (const auto& n : nodes_) {
+    backward = backward || n->op() == "accumulate_grad" || n->op() == "autograd_backward";
+  }
+  if (!backward) rg_guards_.clear();
+  for (Value* p : params_) {
+    if (p->grad_owner().defined()) p->set_tensor(Tensor());
+  }
+}
+
 Value* Graph::add_param(const Tensor& t, std::string name) {
   Value* v = new_value(Value::Kind::Param);
   v->sizes_ = t.sizes();

@@ -253,6 +253,11 @@ class EMBER_API Graph {
   };
   const std::vector<RequiresGradGuard>& requires_grad_guards() const { return rg_guards_; }
   void add_requires_grad_guard(const Tensor& t) { rg_guards_.push_back({t, t.requires_grad()}); }
+  /// At the end of a trace: drops the requires_grad guards of a graph without gradient nodes
+  /// (accumulate_grad, autograd_backward), whose results no flag can change (a traced forward's
+  /// outputs are made differentiable by ember.jit in Python), and lets go of the trace-time
+  /// tensors of `.grad` params, which are read from their owners on every run.
+  void finish_guards();
   /// Things the tracer could not decide for the user (shown as warnings by ember.jit).
   const std::vector<std::string>& trace_notes() const { return trace_notes_; }
   void add_trace_note(std::string note) { trace_notes_.push_back(std::move(note)); }

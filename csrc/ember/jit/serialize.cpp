@@ -392,7 +392,9 @@ void save_graph(const Graph& g, const std::string& path, const std::string& meta
   std::unordered_map<const Value*, std::string> key;
   for (size_t i = 0; i < g.params().size(); ++i) {
     key[g.params()[i]] = "param." + std::to_string(i);
-    tensors.emplace_back(key[g.params()[i]], g.params()[i]->tensor());
+    const Value* p = g.params()[i];
+    // A `.grad` param holds no tensor of its own: its owner's gradient now is saved.
+    tensors.emplace_back(key[p], p->grad_owner().defined() ? p->grad_owner().grad() : p->tensor());
   }
   for (size_t i = 0; i < g.constants().size(); ++i) {
     const Value* c = g.constants()[i];

@@ -29,6 +29,8 @@ struct TraceState {
   // The `.grad` tensors the traced code read off tensors from outside the trace, and whose they
   // are: captured, they are bound to their owner's `.grad` at run time (Value::grad_owner).
   std::unordered_map<const TensorImpl*, Tensor> grad_of;
+  // Tensors whose requires_grad the traced code set before the graph captured them.
+  std::unordered_set<const TensorImpl*> rg_set;
   std::unordered_map<const TensorImpl*, Value*> map;
   std::vector<std::shared_ptr<TensorImpl>> keep;  // keeps addresses from being reused
   std::unordered_map<const Value*, const TensorImpl*> first_impl;  // the tensor a value was made for
@@ -178,7 +180,7 @@ struct TraceState {
       Value* v = graph->add_param(t);
       auto owner = grad_of.find(impl);
       if (owner != grad_of.end()) v->set_grad_owner(owner->second);
-      if (t.is_leaf()) graph->add_requires_grad_guard(t);
+      if (t.is_leaf() && !rg_set.count(impl)) graph->add_requires_grad_guard(t);
       bind(t, v);
       return v;
     }
@@ -508,6 +510,7 @@ std::shared_ptr<Graph> Trace::end(const TensorList& outputs, const TensorList& s
     capture_lazy_state(st, outputs, state);
     st->graph->remove_unused_leaves();
     st->graph->renumber();
+    st->graph->finish_guards();
   }
   stop(st);
   std::shared_ptr<Graph> g = std::move(st->graph);
@@ -637,6 +640,13 @@ void note_grad_read(const Tensor& t) {
   if (has) st->grad_of[impl->autograd()->grad.get()] = t;
 }
 
+void note_requires_grad_set(const Tensor& t) {
+  TraceState* st = detail::tls_state;
+  if (st == nullptr || !t.defined()) return;
+  st->keep.push_back(t.impl_ptr());
+  st->rg_set.insert(t.impl());
+}
+
 void record_clear_grad(const Tensor& t) {
   TraceState* st = detail::tls_state;
   if (st == nullptr || !t.defined()) {
@@ -659,6 +669,7 @@ void name_params(Graph& g, const TensorList& tensors, const std::vector<std::str
     if (tensors[i].defined()) by_impl.emplace(tensors[i].impl(), names[i]);
   }
   for (Value* p : g.params()) {
+    if (!p->tensor().defined()) continue;  // a `.grad` param (Value::grad_owner)
     auto it = by_impl.find(p->tensor().impl());
     if (it != by_impl.end()) p->set_name(it->second);
   }

@@ -68,6 +68,10 @@ EMBER_API TensorList traced_apply(autograd::Node& n, TensorList&& grads);
 /// Called when Python reads `t.grad`: while tracing, a tensor from before the trace whose `.grad`
 /// the graph has not touched yet gets a grad guard (Graph::grad_guards) for the state read.
 EMBER_API void note_grad_read(const Tensor& t);
+/// Called when requires_grad is set while a trace is active: a tensor the traced code sets the
+/// flag of itself before using it gets no requires_grad guard (its value at call time is not
+/// what the graph depends on).
+EMBER_API void note_requires_grad_set(const Tensor& t);
 /// Called when Python sets `t.grad = None`: while tracing, records a clear_grad node (and clears
 /// the gradient, as the assignment would); otherwise just clears it.
 EMBER_API void record_clear_grad(const Tensor& t);

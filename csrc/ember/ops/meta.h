@@ -10,6 +10,9 @@ namespace ember::meta {
 
 /// numpy broadcasting of two shapes; ValueError naming `op` when they do not broadcast.
 EMBER_API Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+/// Whether `from` broadcasts to exactly `to` (each of its dims, counted from the last, is 1 or
+/// equal; it has no more dims than `to`).
+EMBER_API bool expands_to(const Shape& from, const Shape& to);
 /// Result dtype of a binary op under PyTorch's promotion: dimensioned tensors outrank 0-d
 /// tensors, which outrank Python numbers, unless the lower rank has a higher kind
 /// (bool < integer < floating).

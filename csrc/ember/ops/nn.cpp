@@ -559,15 +559,10 @@ Tensor binary_target(const Tensor& input, const Tensor& target, const std::strin
 Tensor weighted_reduction(Tensor y, const Tensor& weight, const std::string& reduction,
                           const char* op) {
   if (weight.defined()) {
-    bool fits = weight.dim() <= y.dim();
-    for (int64_t i = 1; fits && i <= weight.dim(); ++i) {
-      const int64_t w = weight.sizes()[weight.dim() - i];
-      fits = w == 1 || w == y.sizes()[y.dim() - i];
-    }
-    EMBER_CHECK_VALUE(fits, op, ": weight of shape ", weight.sizes(), " does not broadcast to the "
-                      "input's shape ", y.sizes(), "; expected one weight per element, or a shape "
-                      "that broadcasts to it (e.g. one per column: (", y.dim() ? y.sizes().back() : 1,
-                      ",))");
+    EMBER_CHECK_VALUE(meta::expands_to(weight.sizes(), y.sizes()), op, ": weight of shape ",
+                      weight.sizes(), " does not broadcast to the input's shape ", y.sizes(),
+                      "; expected one weight per element, or a shape that broadcasts to it "
+                      "(e.g. one per column: (", y.dim() ? y.sizes().back() : 1, ",))");
     y = y * detail::convert(weight, y.dtype());
   }
   if (reduction == "sum") return sum(y);

@@ -127,7 +127,7 @@ def _same_constants(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(_same_constants(x, y) for x, y in zip(a, b))
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(_same_constants(a[k], b[k]) for k in a)
-    if type(a) is float:
+    if isinstance(a, float):
         return _float_key(a) == _float_key(b)
     try:
         return bool(a == b)
@@ -508,7 +508,7 @@ def _signature_key(args: tuple, kwargs: dict) -> tuple[Any, list[Tensor]]:
             if isinstance(a, Tensor):
                 flat.append(a)
                 key.append((a.shape, a.dtype, str(a.device), a.requires_grad))
-            elif type(a) is float:
+            elif isinstance(a, float):
                 key.append(_float_key(a))
             elif isinstance(a, _SIMPLE):
                 key.append((type(a), a))
@@ -526,7 +526,7 @@ def _signature_key(args: tuple, kwargs: dict) -> tuple[Any, list[Tensor]]:
             return (type(s).__name__,) + tuple(freeze(x) for x in s)
         if isinstance(s, dict):
             return ("dict",) + tuple((k, freeze(v)) for k, v in s.items())
-        if type(s) is float:
+        if isinstance(s, float):
             return _float_key(s)
         try:
             hash(s)

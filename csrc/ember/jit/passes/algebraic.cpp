@@ -142,12 +142,10 @@ class Simplifier {
         if (!c || *c != 0.0) return false;
         return !is_floating(x->dtype()) || std::signbit(*c) == adds;
       };
+      // (alpha scales the second operand: only alpha == 1 leaves a zero as it is.)
+      if (!unit_alpha(n->attrs()[0])) return false;
       if (is_identity(scalar_const(in[1]), in[0], op == "add") && forward(n, in[0])) return true;
-      if (op == "add" && unit_alpha(n->attrs()[0]) && is_identity(scalar_const(in[0]), in[1], true) &&
-          forward(n, in[1])) {
-        return true;
-      }
-      return false;
+      return op == "add" && is_identity(scalar_const(in[0]), in[1], true) && forward(n, in[1]);
     }
     if ((op == "div" || op == "pow") && in.size() == 2) {
       auto c = scalar_const(in[1]);
