@@ -352,6 +352,12 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
            [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.impl()->storage()->data()); })
       .def_property_readonly("_version", &Tensor::version)
       .def_property_readonly("_is_view", [](const Tensor& t) { return t.impl()->is_view(); })
+      .def_property_readonly("_view_of_leaf", [](const Tensor& t) {
+        // A view autograd recorded whose base is a leaf that requires grad.
+        const AutogradMeta* m = t.impl()->autograd();
+        std::shared_ptr<TensorImpl> b = m ? m->view_base.lock() : nullptr;
+        return b && b->autograd() && b->autograd()->requires_grad && !b->autograd()->grad_fn;
+      })
       // autograd attributes
       .def_property("requires_grad", &Tensor::requires_grad,
                     [](const Tensor& t, bool r) { set_requires_grad(t, r); })

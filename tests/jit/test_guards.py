@@ -596,3 +596,21 @@ def test_saved_graph_with_a_grad_param_holds_the_current_gradient(tmp_path):
     (w * ember.tensor([3.0, 4.0])).sum().backward()
     jit.save(traced, tmp_path / "s.ejit")
     assert any(t.detach().numpy().tolist() == [3.0, 4.0] for t in traced.graph.params())
+
+
+def test_occasional_retraces_do_not_warn():
+    # An LR scheduler stepped once per epoch: retraces are rare next to the calls.
+    w, opt, step = _scalar_sgd_step()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(120):
+            if i % 10 == 0:
+                opt.param_groups[0]["lr"] = 0.01 * (i + 1)
+            step(ember.ones(1))
+    assert not [c for c in caught if issubclass(c.category, RuntimeWarning)]
+
+
+def test_inplace_activation_on_a_view_of_a_leaf_raises_as_torch():
+    x = ember.tensor([-1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"relu\(inplace=True\): a view of a leaf tensor"):
+        F.relu(x[0:1], inplace=True)

@@ -550,9 +550,12 @@ class _CachedFunction:
         # Graphs for calls of positional tensors only, looked up and run in C++.
         self._table = _C._JitCallTable(_unflatten)
         self._guard_retraces = 0
+        self._calls = 0
+        self._warned = False
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self._calls += 1
         if not kwargs:
             try:
                 out = _jit_call(self._table, args)
@@ -599,7 +602,11 @@ class _CachedFunction:
 
     def _note_guard_retrace(self) -> None:
         self._guard_retraces += 1
-        if self._guard_retraces == _MAX_GRAPHS_PER_SIGNATURE:
+        # Warned once, when retracing is frequent: at least 8 times, and on more than one call in
+        # four (an LR scheduler stepped once per epoch is fine; one stepped every call is not).
+        if (not self._warned and self._guard_retraces >= _MAX_GRAPHS_PER_SIGNATURE
+                and 4 * self._guard_retraces > self._calls):
+            self._warned = True
             warnings.warn(
                 f"ember.jit.function: {getattr(self._fn, '__name__', 'fn')} has been traced again "
                 f"{self._guard_retraces} times because Python state its graphs bake in changed "

@@ -79,13 +79,15 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def _writable(input: Tensor, op: str) -> bool:
     """Whether ``inplace=True`` can write into ``input``: RuntimeError (naming ``op``) for a leaf
-    that requires grad, as PyTorch; False for a view autograd records, which ember cannot write
-    in place (its base's history would go stale): such a call returns the out-of-place result."""
+    that requires grad or a view of one, as PyTorch; False for another view autograd records,
+    which ember cannot write in place (its base's history would go stale): such a call returns
+    the out-of-place result."""
     if not (input.requires_grad and _C.is_grad_enabled()):
         return True
-    if input.is_leaf:
+    if input.is_leaf or input._view_of_leaf:
+        what = "a leaf tensor" if input.is_leaf else "a view of a leaf tensor"
         raise RuntimeError(
-            f"{op}(inplace=True): a leaf tensor that requires grad cannot be changed in place; "
+            f"{op}(inplace=True): {what} that requires grad cannot be changed in place; "
             "use inplace=False, or work on a .clone()"
         )
     return not input._is_view
