@@ -227,3 +227,9 @@ def test_a_read_only_file_is_not_replaced(tmp_path, monkeypatch):
     with pytest.raises(PermissionError, match="read-only"):
         ember.save(ember.zeros(1), p)
     assert p.read_bytes() == before
+
+
+def test_load_takes_pytorchs_keyword_arguments(tmp_path):
+    ember.save({"w": ember.ones(2)}, tmp_path / "c.safetensors")
+    d = ember.load(tmp_path / "c.safetensors", map_location="cpu", weights_only=True)
+    np.testing.assert_array_equal(d["w"].numpy(), [1.0, 1.0])

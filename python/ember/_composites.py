@@ -16,8 +16,8 @@ from . import _C
 from ._C import Tensor
 
 __all__ = [
-    "addmm", "argsort", "ceil", "diagonal", "flip", "floor", "frac", "isfinite", "isinf",
-    "isnan", "lerp", "masked_select", "movedim", "nan_to_num", "outer", "repeat", "roll", "round",
+    "addmm", "allclose", "argsort", "ceil", "clip", "diagonal", "flip", "floor", "frac", "isfinite", "isinf",
+    "isnan", "lerp", "masked_select", "movedim", "nan_to_num", "norm", "outer", "repeat", "roll", "round",
     "sort", "tile", "topk", "trace", "tril", "triu", "trunc", "unbind", "unflatten",
 ]
 
@@ -370,7 +370,89 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     return input + weight * diff if abs(weight) < 0.5 else end - diff * (1 - weight)
 
 
+# ---- norms and comparisons -------------------------------------------------------------------
+
+
+def norm(input: Tensor, p: Any = "fro", dim: int | Sequence[int] | None = None,
+         keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """The ``p``-norm of ``input`` over ``dim`` (all elements when None), as ``torch.norm``:
+    ``p`` is a number (2 and "fro" are the Euclidean norm), ``inf`` (largest absolute value),
+    ``-inf`` (smallest) or 0 (count of nonzeros). The gradient at a zero norm is 0, as in
+    PyTorch, not NaN.
+
+    Raises:
+        ValueError: an unknown ``p`` (a string other than "fro").
+    """
+    x = input if dtype is None else input.to(dtype)
+    if not x.is_floating_point():
+        raise TypeError(f"norm: expected a floating tensor, got {x.dtype}")
+    if isinstance(p, str):
+        if p != "fro":
+            raise ValueError(f"norm: p={p!r} is not supported; use a number, inf or 'fro'")
+        p = 2.0
+    p = float(p)
+    dims = list(range(x.dim())) if dim is None else _dims(dim, x.dim(), "norm")
+    if x.dim() == 0:
+        dims = []
+    a = x.abs()
+
+    def reduce(t: Tensor, how: str) -> Tensor:
+        if not dims:
+            return t
+        if how == "sum":
+            return t.sum(dims, keepdim=keepdim)
+        out = t
+        for d in sorted(dims, reverse=True):
+            out = getattr(out, how)(d, keepdim=True).values
+        return out if keepdim else out.reshape(*[n for i, n in enumerate(t.shape) if i not in dims])
+
+    if p == _INF:
+        return reduce(a, "max")
+    if p == -_INF:
+        return reduce(a, "min")
+    if p == 0:
+        return reduce((a != 0).to(x.dtype), "sum")
+    if p == 1:
+        return reduce(a, "sum")
+    if p == 2:
+        s = reduce(a * a, "sum")
+    else:  # |x| ** p with the same safe base: 0 ** p (p < 1) has an infinite slope
+        a0 = a == 0
+        s = reduce(_C.where(a0, a, _C.where(a0, _C._full([], 1, a.dtype), a) ** p), "sum")
+    # (s ** (1/p) has an infinite slope at 0: the safe base keeps the gradient there 0.)
+    zero = s == 0
+    safe = _C.where(zero, _C._full([], 1, s.dtype), s)
+    root = safe.sqrt() if p == 2 else safe ** (1.0 / p)
+    return _C.where(zero, s, root)
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """Whether ``|input - other| <= atol + rtol * |other|`` everywhere (broadcasting), as
+    ``torch.allclose``; NaNs count as equal only with ``equal_nan``, infinities only as equal
+    infinities."""
+    a, b = input.detach(), other.detach()
+    close = (a - b).abs() <= atol + rtol * b.abs()
+    close = close | (a == b)  # equal infinities
+    if equal_nan:
+        close = close | (isnan(a) & isnan(b))
+    return bool(close.all().item())
+
+
+def clip(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """Alias of ``clamp``."""
+    return _C.clamp(input, min, max)
+
+
+def _relu_(self: Tensor) -> Tensor:
+    """In-place ReLU (``F.relu(self, inplace=True)``)."""
+    from .nn.functional import relu
+
+    return relu(self, inplace=True)
+
+
 def _install() -> None:
     """Makes every function here a Tensor method too (``x.flip(0)``, ``x.sort()``)."""
     for name in __all__:
         setattr(_C.Tensor, name, globals()[name])
+    _C.Tensor.relu_ = _relu_

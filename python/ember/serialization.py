@@ -105,8 +105,11 @@ def _with_bf16_as_u16(raw: bytes, header: dict) -> tuple[bytes, list[str]]:
     return len(text).to_bytes(8, "little") + text + raw[8 + header_len :], names
 
 
-def load(f: str | os.PathLike) -> Any:
+def load(f: str | os.PathLike, map_location: Any = None, weights_only: bool = True) -> Any:
     """Loads what :func:`save` wrote (or any safetensors file, as ``dict[str, Tensor]``).
+
+    ``map_location`` and ``weights_only`` are accepted for PyTorch compatibility: the files hold
+    data only (never code to run), and tensors load on the CPU.
 
     Tensors of dtypes ember has no counterpart for are converted: float16 and bfloat16 become
     float32; int8, int16 and unsigned integers other than uint8 become int64.

@@ -169,3 +169,37 @@ def test_integer_rounding_returns_a_new_tensor_and_0d_tensors_work():
     assert ember.flip(s, 0).item() == 1.5 and ember.movedim(s, 0, 0).item() == 1.5
     with pytest.raises(IndexError, match="sort: dim 3 is out of range"):
         ember.sort(s, 3)
+
+
+@pytest.mark.parametrize("p", [2, "fro", 1, 3, 0.5, float("inf"), float("-inf"), 0])
+@pytest.mark.parametrize("dim", [None, 1, (0, 2)])
+def test_norm_matches_torch_with_zero_gradients_at_zeros(p, dim):
+    a = np.random.default_rng(0).standard_normal((2, 3, 4))
+    a[0, 1, :] = 0  # a zero slice: PyTorch's gradient there is 0, not NaN
+    e = ember.from_numpy(a.copy()).requires_grad_(True)
+    t = torch.tensor(a, requires_grad=True)
+    re, rt = ember.norm(e, p, dim), torch.norm(t, p, dim)
+    np.testing.assert_allclose(re.detach().numpy(), rt.detach().numpy(), rtol=1e-13)
+    if p != 0:
+        re.sum().backward()
+        rt.sum().backward()
+        np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-15)
+    assert e.norm(p, dim, keepdim=True).shape == t.norm(p, dim, keepdim=True).shape
+
+
+def test_pow_gradient_with_a_python_float_exponent_is_exact_in_float64():
+    x = ember.tensor([2.0, 5.0], dtype=ember.float64, requires_grad=True)
+    (x ** (1 / 3)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), (1 / 3) * np.array([2.0, 5.0]) ** (1 / 3 - 1))
+
+
+def test_allclose_clip_and_relu_():
+    a, b = ember.tensor([1.0, float("inf"), 2.0]), ember.tensor([1.0 + 1e-7, float("inf"), 2.0])
+    assert ember.allclose(a, b) == torch.allclose(torch.from_numpy(a.numpy()), torch.from_numpy(b.numpy()))
+    assert not ember.allclose(ember.tensor([1.0]), ember.tensor([1.1]))
+    nan = ember.tensor([float("nan")])
+    assert not ember.allclose(nan, nan) and ember.allclose(nan, nan, equal_nan=True)
+    x = ember.tensor([-1.0, 0.5, 2.0])
+    np.testing.assert_array_equal(x.clip(0, 1).numpy(), [0.0, 0.5, 1.0])
+    assert x.relu_() is x
+    np.testing.assert_array_equal(x.numpy(), [0.0, 0.5, 2.0])

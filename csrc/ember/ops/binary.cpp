@@ -244,8 +244,11 @@ Tensor pow(const Tensor& a, const Tensor& b) {
     const Tensor& e = c.input(1);
     Tensor ga, gb;
     if (c.needs_grad(0)) {
-      // d/da a^b = b a^(b-1); exponent 0 gives 0 even at a = 0.
-      Tensor d = e * pow(base, e - Scalar(int64_t{1}));
+      // d/da a^b = b a^(b-1); exponent 0 gives 0 even at a = 0. b - 1 is taken in the
+      // gradient's dtype (a 0-d tensor 1, not a number): a Python-number exponent minus the
+      // number 1 is float32 (two wrapped numbers), off by 1e-8 for a float64 base.
+      Tensor eg = e.dtype() == g.dtype() ? e : e.to(g.dtype());
+      Tensor d = eg * pow(base, eg - full({}, Scalar(int64_t{1}), g.dtype()));
       d = where(eq(e, wrap_scalar(Scalar(0.0))), zeros_like(d), d);
       ga = sum_to(g * d, c.input_sizes(0));
     }
