@@ -600,7 +600,7 @@ def test_saved_graph_with_a_grad_param_holds_the_current_gradient(tmp_path):
 
 def test_occasional_retraces_do_not_warn():
     # An LR scheduler stepped once per epoch: retraces are rare next to the calls.
-    w, opt, step = _scalar_sgd_step()
+    _, opt, step = _scalar_sgd_step()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for i in range(120):

@@ -113,14 +113,14 @@ def test_float32_rounding_matches_torch_on_random_values():
     (lambda: ember.flip(ember.ones(2, 3), (0, 0)), ValueError, "flip: dims .* more than once"),
     (lambda: ember.flip(ember.ones(2, 3), 2), IndexError, "flip: dim 2 is out of range"),
     (lambda: ember.roll(ember.ones(2, 3), (1, 2), 0), ValueError, "roll: shifts .* same length"),
-    (lambda: ember.ones(2, 3).repeat(2), ValueError, "repeat: got 1 repeat counts for a tensor "
-                                                     "with 2 dims"),
+    (lambda: ember.ones(2, 3).repeat(2), ValueError,
+     "repeat: got 1 repeat counts for a tensor with 2 dims"),
     (lambda: ember.ones(2, 3).topk(4), ValueError, r"topk: k \(4\) must be between 0 and"),
     (lambda: ember.tril(ember.ones(3)), ValueError, "tril: expected a tensor with at least 2"),
     (lambda: ember.trace(ember.ones(2, 2, 2)), ValueError, "trace: expected a matrix"),
     (lambda: ember.outer(ember.ones(2, 2), ember.ones(2)), ValueError, "outer: expected two 1-D"),
-    (lambda: ember.masked_select(ember.ones(2), ember.ones(2)), TypeError, "masked_select: mask "
-                                                                           "must be a bool"),
+    (lambda: ember.masked_select(ember.ones(2), ember.ones(2)), TypeError,
+     "masked_select: mask must be a bool"),
     (lambda: ember.round(ember.ones(2), decimals=1), NotImplementedError, "decimals=0"),
 ])
 def test_errors_name_the_function(call, err, match):
