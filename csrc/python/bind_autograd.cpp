@@ -1,4 +1,5 @@
 #include "common.h"
+#include "ember/ops/meta.h"
 
 namespace ember::python {
 
@@ -41,12 +42,7 @@ class PyFunctionNode : public autograd::Node {
       // same); any other shape is an error in the Function.
       const Shape& want = *input_sizes_[i];
       const Shape& got = out[i].sizes();
-      bool expandable = got.size() >= want.size();
-      for (size_t k = 0; expandable && k < want.size(); ++k) {
-        const int64_t w = want[want.size() - 1 - k], g = got[got.size() - 1 - k];
-        expandable = w == g || w == 1;
-      }
-      EMBER_CHECK(expandable, name_, ".backward returned a gradient of shape ", got,
+      EMBER_CHECK(meta::expands_to(want, got), name_, ".backward returned a gradient of shape ", got,
                         " for input ", i, ", which has shape ", want,
                         "; return one gradient per input, shaped like that input");
       out[i] = sum_to(out[i], want);
@@ -68,9 +64,62 @@ class PyFunctionNode : public autograd::Node {
   std::string name_;
 };
 
+// A Python hook function; dropped with the GIL held, whichever thread frees the last reference.
+struct PyHookFn {
+  py::object fn;
+  explicit PyHookFn(py::object f) : fn(std::move(f)) {}
+  ~PyHookFn() {
+    if (Py_IsInitialized()) {
+      py::gil_scoped_acquire gil;
+      fn = py::object();
+    } else {
+      fn.release();  // the interpreter is gone: nothing to free through it
+    }
+  }
+};
+
 }  // namespace
 
 void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
+  py::class_<autograd::TensorHook, std::shared_ptr<autograd::TensorHook>>(m, "RemovableHandle")
+      .def("remove", [](autograd::TensorHook& h) { h.removed = true; },
+           "Removes the hook: later backward passes do not run it.");
+  cls.def(
+      "register_hook",
+      [](const Tensor& t, py::function hook) {
+        EMBER_CHECK(t.requires_grad(), "register_hook: the tensor does not require grad, so no "
+                    "gradient reaches it; call requires_grad_() on it (a leaf) first");
+        auto py_fn = std::make_shared<PyHookFn>(hook);
+        auto h = std::make_shared<autograd::TensorHook>();
+        h->fn = [py_fn](const Tensor& g) -> Tensor {
+          py::gil_scoped_acquire gil;
+          py::object r = py_fn->fn(g);
+          if (r.is_none()) return Tensor();
+          if (!py::isinstance<Tensor>(r)) {
+            throw TypeError(detail::str("register_hook: a hook must return a tensor or None, got ",
+                                        std::string(py::str(py::type::of(r).attr("__name__")))));
+          }
+          return r.cast<Tensor>();
+        };
+        if (t.is_leaf()) {
+          t.impl()->autograd_mut().hooks.push_back(h);
+        } else {
+          t.grad_fn()->add_tensor_hook(t.output_nr(), h);
+        }
+        return h;
+      },
+      py::arg("hook"),
+      R"doc(Registers ``hook(grad) -> Tensor or None``, run on this tensor's gradient each time
+one is computed in backward: before it is added to ``.grad`` (a leaf) or passed on (a
+non-leaf). A returned tensor (same shape) replaces the gradient; None keeps it. Hooks run in
+the order registered.
+
+Returns:
+    RemovableHandle: ``handle.remove()`` turns the hook off.
+Raises:
+    RuntimeError: the tensor does not require grad.
+)doc");
+
   py::class_<autograd::Node, std::shared_ptr<autograd::Node>>(m, "Node")
       .def("name", &autograd::Node::name)
       .def_property_readonly("next_functions",

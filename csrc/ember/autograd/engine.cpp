@@ -138,6 +138,12 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
     NodeTask& task = tasks[n];
     TensorList grads = std::move(task.buffer);
     grads.resize(n->outputs_meta().size());
+    if (!n->tensor_hooks().empty()) {
+      const auto hooks = n->tensor_hooks();  // a hook may register more
+      for (const auto& [nr, h] : hooks) {
+        if (nr < grads.size() && grads[nr].defined()) grads[nr] = run_tensor_hooks({h}, grads[nr]);
+      }
+    }
     for (const auto& [nr, weak] : n->retain_hooks()) {
       if (auto impl = weak.lock()) {
         if (nr < grads.size() && grads[nr].defined() && !want_inputs) {

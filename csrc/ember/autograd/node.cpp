@@ -56,9 +56,26 @@ AccumulateGrad::AccumulateGrad(std::shared_ptr<TensorImpl> variable)
   outputs_meta().push_back(GradMeta{variable_->sizes(), variable_->dtype()});
 }
 
+Tensor run_tensor_hooks(const std::vector<std::shared_ptr<TensorHook>>& hooks, Tensor g) {
+  for (const auto& h : hooks) {
+    if (h->removed || !h->fn) continue;
+    Tensor r = h->fn(g);
+    if (!r.defined()) continue;
+    EMBER_CHECK_VALUE(r.sizes() == g.sizes(), "register_hook: a hook returned a gradient of shape ",
+                      r.sizes(), " for a tensor whose gradient has shape ", g.sizes(),
+                      "; return a tensor of the same shape, or None to keep the gradient");
+    g = r;
+  }
+  return g;
+}
+
 TensorList AccumulateGrad::apply(TensorList&& grads) {
   Tensor g = std::move(grads[0]);
   if (!g.defined()) return {};
+  if (const AutogradMeta* m = variable_->autograd(); m != nullptr && !m->hooks.empty()) {
+    const auto hooks = m->hooks;  // a hook may register or remove hooks
+    g = run_tensor_hooks(hooks, std::move(g));
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   AutogradMeta& meta = variable_->autograd_mut();
   if (!meta.grad) {

@@ -22,6 +22,17 @@ struct Edge {
   bool valid() const { return fn != nullptr; }
 };
 
+/// A function run on a tensor's gradient during backward (Tensor.register_hook): it returns a
+/// replacement of the same shape, or an undefined tensor to keep the gradient. `removed` turns
+/// it off (the handle's remove()).
+struct TensorHook {
+  std::function<Tensor(const Tensor&)> fn;
+  bool removed = false;
+};
+
+/// Runs `hooks` on `g` in order; a replacement must keep the gradient's shape (ValueError).
+Tensor run_tensor_hooks(const std::vector<std::shared_ptr<TensorHook>>& hooks, Tensor g);
+
 /// Shape and dtype a gradient flowing into a node's output must have.
 struct GradMeta {
   Shape sizes;
@@ -57,11 +68,19 @@ class EMBER_API Node : public std::enable_shared_from_this<Node> {
   const std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>>& retain_hooks() const {
     return retain_hooks_;
   }
+  /// Hooks on the gradient of forward output `output_nr` (a non-leaf's register_hook).
+  void add_tensor_hook(uint32_t output_nr, std::shared_ptr<TensorHook> h) {
+    tensor_hooks_.emplace_back(output_nr, std::move(h));
+  }
+  const std::vector<std::pair<uint32_t, std::shared_ptr<TensorHook>>>& tensor_hooks() const {
+    return tensor_hooks_;
+  }
 
  private:
   std::vector<Edge> next_edges_;
   std::vector<GradMeta> outputs_meta_;
   std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>> retain_hooks_;
+  std::vector<std::pair<uint32_t, std::shared_ptr<TensorHook>>> tensor_hooks_;
   uint64_t sequence_nr_;
 };
 

@@ -14,6 +14,7 @@ namespace ember {
 
 namespace autograd {
 class Node;
+struct TensorHook;
 }
 namespace detail {
 /// Advanced when an ember.jit trace starts (defined in jit/tracer.cpp); see creation_epoch().
@@ -35,6 +36,9 @@ struct AutogradMeta {
   bool view_stamped = false;
   std::weak_ptr<TensorImpl> view_base;
   std::weak_ptr<autograd::Node> view_base_fn;
+  // A leaf's gradient hooks (Tensor.register_hook), run on each incoming gradient before it is
+  // added to `.grad`. A non-leaf's hooks live on its grad_fn (Node::add_tensor_hook).
+  std::vector<std::shared_ptr<autograd::TensorHook>> hooks;
 };
 
 /// Sizes, strides, offset and dtype over a Storage, plus a version counter and autograd data.
