@@ -397,6 +397,7 @@ def norm(input: Tensor, p: Any = "fro", dim: int | Sequence[int] | None = None,
     a = x.abs()
 
     def reduce(t: Tensor, how: str) -> Tensor:
+        """``t`` summed (``how="sum"``) or maxed/minned over ``dims``, keeping dims or not."""
         if not dims:
             return t
         if how == "sum":

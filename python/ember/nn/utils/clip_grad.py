@@ -54,6 +54,7 @@ def clip_grad_norm_(
         # the norm of all gradients as one vector.
         if math.isinf(norm_type):
             def red(t: Tensor) -> Tensor:
+                """The largest (order inf) or smallest (order -inf) element of ``t``."""
                 return t.max() if norm_type > 0 else t.min()
 
             per = [red(_C.abs(g)).to(dtype) for g in grads if g.numel() > 0]
