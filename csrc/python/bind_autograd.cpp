@@ -82,8 +82,9 @@ struct PyHookFn {
 
 void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
   py::class_<autograd::TensorHook, std::shared_ptr<autograd::TensorHook>>(m, "RemovableHandle")
-      .def("remove", [](autograd::TensorHook& h) { h.removed = true; },
-           "Removes the hook: later backward passes do not run it.");
+      .def("remove", [](autograd::TensorHook& h) { autograd::remove_tensor_hook(h); },
+           "Removes the hook: later backward passes do not run it, and its function is "
+           "released.");
   cls.def(
       "register_hook",
       [](const Tensor& t, py::function hook) {
@@ -102,9 +103,10 @@ void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
           return r.cast<Tensor>();
         };
         if (t.is_leaf()) {
-          t.impl()->autograd_mut().hooks.push_back(h);
+          autograd::add_tensor_hook(t.impl()->autograd_mut().hooks, h);
         } else {
-          t.grad_fn()->add_tensor_hook(t.output_nr(), h);
+          h->output_nr = t.output_nr();
+          autograd::add_tensor_hook(t.grad_fn()->tensor_hooks(), h);
         }
         return h;
       },

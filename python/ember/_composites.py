@@ -407,24 +407,43 @@ def norm(input: Tensor, p: Any = "fro", dim: int | Sequence[int] | None = None,
             out = getattr(out, how)(d, keepdim=True).values
         return out if keepdim else out.reshape(*[n for i, n in enumerate(t.shape) if i not in dims])
 
-    if p == _INF:
-        return reduce(a, "max")
-    if p == -_INF:
-        return reduce(a, "min")
+    if p in (_INF, -_INF):
+        # The largest (smallest) |x|, its gradient split evenly among ties, as PyTorch: the
+        # extreme m, then m + mean of (x - m) over the tied elements, which is m exactly.
+        m = reduce(a.detach(), "max" if p > 0 else "min")
+        mk = m if keepdim or not dims else _keep(m, dims, x.dim())
+        tie = a == mk
+        count = reduce(tie.to(x.dtype), "sum")
+        spread = reduce(_C.where(tie, a - mk, _C._full([], 0, a.dtype)), "sum") / count
+        return _C.where(m.abs() == _INF, m, m + spread)
     if p == 0:
         return reduce((a != 0).to(x.dtype), "sum")
     if p == 1:
         return reduce(a, "sum")
     if p == 2:
         s = reduce(a * a, "sum")
-    else:  # |x| ** p with the same safe base: 0 ** p (p < 1) has an infinite slope
-        a0 = a == 0
-        s = reduce(_C.where(a0, a, _C.where(a0, _C._full([], 1, a.dtype), a) ** p), "sum")
-    # (s ** (1/p) has an infinite slope at 0: the safe base keeps the gradient there 0.)
+        # (sqrt has an infinite slope at 0: the safe base keeps the gradient there 0.)
+        zero = s == 0
+        return _C.where(zero, s, _C.where(zero, _C._full([], 1, s.dtype), s).sqrt())
+    # |x| ** p on a safe base: 0 ** p has an infinite slope for p < 1, and is inf for p < 0,
+    # where a slice holding a zero has norm 0 (gradient 0, as PyTorch).
+    a0 = a == 0
+    safe = _C.where(a0, _C._full([], 1, a.dtype), a)
+    if p < 0:
+        has_zero = reduce(a0.to(x.dtype), "sum") > 0
+        root = reduce(safe ** p, "sum") ** (1.0 / p)
+        return _C.where(has_zero, _C._full([], 0, root.dtype), root)
+    s = reduce(_C.where(a0, a, safe ** p), "sum")
     zero = s == 0
-    safe = _C.where(zero, _C._full([], 1, s.dtype), s)
-    root = safe.sqrt() if p == 2 else safe ** (1.0 / p)
-    return _C.where(zero, s, root)
+    return _C.where(zero, s, _C.where(zero, _C._full([], 1, s.dtype), s) ** (1.0 / p))
+
+
+def _keep(t: Tensor, dims: list[int], ndim: int) -> Tensor:
+    """``t`` reduced over ``dims`` without keepdim, reshaped as if with keepdim."""
+    shape = list(t.shape)
+    for d in sorted(dims):
+        shape.insert(d, 1)
+    return t.reshape(*shape) if shape else t
 
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
@@ -433,8 +452,9 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
     ``torch.allclose``; NaNs count as equal only with ``equal_nan``, infinities only as equal
     infinities."""
     a, b = input.detach(), other.detach()
-    close = (a - b).abs() <= atol + rtol * b.abs()
-    close = close | (a == b)  # equal infinities
+    finite = isfinite(a) & isfinite(b)
+    # Infinities are close only to the same infinity (|inf - x| <= inf would say yes).
+    close = _C.where(finite, (a - b).abs() <= atol + rtol * b.abs(), a == b)
     if equal_nan:
         close = close | (isnan(a) & isnan(b))
     return bool(close.all().item())

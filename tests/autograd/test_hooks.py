@@ -61,3 +61,65 @@ def test_hook_errors():
         (z * 2).sum().backward()
     with pytest.raises(RuntimeError, match="register_hook: the tensor does not require grad"):
         ember.ones(2).register_hook(lambda g: g)
+
+
+def test_leaf_hooks_run_for_autograd_grad_too():
+    for m in (ember, torch):
+        x = m.ones(3, requires_grad=True)
+        x.register_hook(lambda g: g * 2)
+        (g,) = m.autograd.grad((x * 3).sum(), [x])
+        np.testing.assert_array_equal(g.numpy(), [6.0, 6.0, 6.0])
+
+
+def test_a_hook_may_not_change_the_dtype():
+    x = ember.ones(2, requires_grad=True)
+    x.register_hook(lambda g: g.double())
+    with pytest.raises(ValueError, match="dtype float64 for a tensor whose gradient has shape "
+                                         r"\(2,\) and dtype float32"):
+        x.sum().backward()
+
+
+def test_hooks_removed_while_running_count_from_the_next_pass():
+    import gc
+    import weakref
+
+    x = ember.ones(1, requires_grad=True)
+    handles = []
+    handles.append(x.register_hook(lambda g: (handles[1].remove(), g * 2)[1]))
+    handles.append(x.register_hook(lambda g: g * 3))
+    (x * 1).sum().backward()
+    assert x.grad.item() == 6.0  # the removed hook still ran in this pass, as in PyTorch
+    x.grad = None
+    (x * 1).sum().backward()
+    assert x.grad.item() == 2.0
+
+    class Big:
+        pass
+
+    big = Big()
+    ref = weakref.ref(big)
+    h = x.register_hook(lambda g, big=big: g)
+    del big
+    h.remove()
+    gc.collect()
+    assert ref() is None  # remove() releases the function and what it holds
+
+
+def test_a_hook_in_a_traced_step_is_noted():
+    import warnings
+
+    w = ember.nn.Parameter(ember.ones(2))
+    opt = ember.optim.SGD([w], lr=0.1)
+    w.register_hook(lambda g: g * 2)
+
+    def step(x):
+        opt.zero_grad()
+        (w * x).sum().backward()
+        opt.step()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ember.jit.function(step)(ember.ones(2))
+    assert any("tensor hook (register_hook) ran during the traced backward" in str(c.message)
+               for c in caught)
+    np.testing.assert_allclose(w.detach().numpy(), [0.8, 0.8])  # the hook's doubling applied

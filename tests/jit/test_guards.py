@@ -614,3 +614,15 @@ def test_inplace_activation_on_a_view_of_a_leaf_raises_as_torch():
     x = ember.tensor([-1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match=r"relu\(inplace=True\): a view of a leaf tensor"):
         F.relu(x[0:1], inplace=True)
+
+
+def test_a_burst_of_retraces_after_a_long_quiet_run_warns():
+    _, opt, step = _scalar_sgd_step()
+    for _ in range(300):
+        step(ember.ones(1))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(12):
+            opt.param_groups[0]["lr"] = 0.5 + i
+            step(ember.ones(1))
+    assert [c for c in caught if issubclass(c.category, RuntimeWarning)]

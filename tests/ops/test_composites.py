@@ -203,3 +203,23 @@ def test_allclose_clip_and_relu_():
     np.testing.assert_array_equal(x.clip(0, 1).numpy(), [0.0, 0.5, 1.0])
     assert x.relu_() is x
     np.testing.assert_array_equal(x.numpy(), [0.0, 0.5, 2.0])
+
+
+@pytest.mark.parametrize("p", [-1, -2, float("inf"), float("-inf")])
+@pytest.mark.parametrize("dim", [None, 1])
+def test_norm_with_zeros_and_ties_matches_torch(p, dim):
+    a = np.array([[3.0, -4.0, 0.0], [0.0, 0.0, 0.0], [1.0, 2.0, 3.0], [3.0, -3.0, 1.0]])
+    e = ember.from_numpy(a.copy()).requires_grad_(True)
+    t = torch.tensor(a, requires_grad=True)
+    re, rt = ember.norm(e, p, dim), torch.norm(t, p, dim)
+    np.testing.assert_allclose(re.detach().numpy(), rt.detach().numpy(), rtol=1e-14)
+    re.sum().backward()
+    rt.sum().backward()
+    np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_allclose_treats_infinities_as_torch():
+    inf = float("inf")
+    for a, b in (([inf], [-inf]), ([0.0], [inf]), ([inf], [inf]), ([1.0, -inf], [1.0, -inf])):
+        assert ember.allclose(ember.tensor(a), ember.tensor(b)) == torch.allclose(
+            torch.tensor(a), torch.tensor(b))

@@ -138,10 +138,14 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
     NodeTask& task = tasks[n];
     TensorList grads = std::move(task.buffer);
     grads.resize(n->outputs_meta().size());
-    if (!n->tensor_hooks().empty()) {
-      const auto hooks = n->tensor_hooks();  // a hook may register more
-      for (const auto& [nr, h] : hooks) {
-        if (nr < grads.size() && grads[nr].defined()) grads[nr] = run_tensor_hooks({h}, grads[nr]);
+    if (any_tensor_hooks()) {
+      // A leaf's hooks run here too (not in AccumulateGrad), so autograd.grad sees them.
+      auto* acc = dynamic_cast<AccumulateGrad*>(n);
+      AutogradMeta* leaf = acc != nullptr ? acc->variable()->autograd() : nullptr;
+      const HookList* hooks = acc != nullptr ? (leaf ? &leaf->hooks : nullptr) : &n->tensor_hooks();
+      if (hooks != nullptr && !hooks->empty()) {
+        if (jit::is_tracing()) jit::note_hook_ran();
+        run_tensor_hooks(*hooks, grads);
       }
     }
     for (const auto& [nr, weak] : n->retain_hooks()) {

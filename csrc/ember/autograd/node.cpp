@@ -2,6 +2,7 @@
 
 #include "ember/core/error.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include "ember/autograd/record.h"
@@ -56,26 +57,55 @@ AccumulateGrad::AccumulateGrad(std::shared_ptr<TensorImpl> variable)
   outputs_meta().push_back(GradMeta{variable_->sizes(), variable_->dtype()});
 }
 
-Tensor run_tensor_hooks(const std::vector<std::shared_ptr<TensorHook>>& hooks, Tensor g) {
-  for (const auto& h : hooks) {
-    if (h->removed || !h->fn) continue;
-    Tensor r = h->fn(g);
-    if (!r.defined()) continue;
-    EMBER_CHECK_VALUE(r.sizes() == g.sizes(), "register_hook: a hook returned a gradient of shape ",
-                      r.sizes(), " for a tensor whose gradient has shape ", g.sizes(),
-                      "; return a tensor of the same shape, or None to keep the gradient");
-    g = r;
+namespace {
+std::mutex& hooks_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::atomic<bool> g_any_hooks{false};
+}  // namespace
+
+bool any_tensor_hooks() { return g_any_hooks.load(std::memory_order_acquire); }
+
+void add_tensor_hook(HookList& list, std::shared_ptr<TensorHook> h) {
+  std::lock_guard<std::mutex> lock(hooks_mutex());
+  list.erase(std::remove_if(list.begin(), list.end(), [](const auto& x) { return !x->fn; }),
+             list.end());
+  list.push_back(std::move(h));
+  g_any_hooks.store(true, std::memory_order_release);
+}
+
+void remove_tensor_hook(TensorHook& h) {
+  TensorHook::Fn dropped;  // released after the lock: it may take the GIL
+  std::lock_guard<std::mutex> lock(hooks_mutex());
+  dropped.swap(h.fn);
+}
+
+void run_tensor_hooks(const HookList& list, TensorList& grads) {
+  std::vector<std::pair<uint32_t, TensorHook::Fn>> fns;
+  {
+    std::lock_guard<std::mutex> lock(hooks_mutex());
+    for (const auto& h : list) {
+      if (h->fn) fns.emplace_back(h->output_nr, h->fn);
+    }
   }
-  return g;
+  for (const auto& [nr, fn] : fns) {
+    if (nr >= grads.size() || !grads[nr].defined()) continue;
+    Tensor r = fn(grads[nr]);
+    if (!r.defined()) continue;
+    EMBER_CHECK_VALUE(r.sizes() == grads[nr].sizes() && r.dtype() == grads[nr].dtype(),
+                      "register_hook: a hook returned a gradient of shape ", r.sizes(),
+                      " and dtype ", r.dtype(), " for a tensor whose gradient has shape ",
+                      grads[nr].sizes(), " and dtype ", grads[nr].dtype(), "; return a tensor "
+                      "of the same shape and dtype, or None to keep the gradient");
+    grads[nr] = std::move(r);
+  }
 }
 
 TensorList AccumulateGrad::apply(TensorList&& grads) {
   Tensor g = std::move(grads[0]);
   if (!g.defined()) return {};
-  if (const AutogradMeta* m = variable_->autograd(); m != nullptr && !m->hooks.empty()) {
-    const auto hooks = m->hooks;  // a hook may register or remove hooks
-    g = run_tensor_hooks(hooks, std::move(g));
-  }
+
   std::lock_guard<std::mutex> lock(mutex_);
   AutogradMeta& meta = variable_->autograd_mut();
   if (!meta.grad) {

@@ -23,15 +23,26 @@ struct Edge {
 };
 
 /// A function run on a tensor's gradient during backward (Tensor.register_hook): it returns a
-/// replacement of the same shape, or an undefined tensor to keep the gradient. `removed` turns
-/// it off (the handle's remove()).
+/// replacement of the same shape and dtype, or an undefined tensor to keep the gradient.
+/// `output_nr`: which forward output of the node holding it (0 for a leaf's hooks).
 struct TensorHook {
-  std::function<Tensor(const Tensor&)> fn;
-  bool removed = false;
+  using Fn = std::function<Tensor(const Tensor&)>;
+  Fn fn;  // empty once removed
+  uint32_t output_nr = 0;
 };
+using HookList = std::vector<std::shared_ptr<TensorHook>>;
 
-/// Runs `hooks` on `g` in order; a replacement must keep the gradient's shape (ValueError).
-Tensor run_tensor_hooks(const std::vector<std::shared_ptr<TensorHook>>& hooks, Tensor g);
+/// Adds `h` to `list`, dropping removed hooks, under the lock the engine reads hooks with (a
+/// backward on another thread may be running).
+EMBER_API void add_tensor_hook(HookList& list, std::shared_ptr<TensorHook> h);
+/// Turns `h` off for later passes and releases its function.
+EMBER_API void remove_tensor_hook(TensorHook& h);
+/// Applies the hooks in `list` (a leaf's, or a node's) to `grads`, output by output. They are
+/// copied under the lock first: hooks added or removed while they run count from the next pass,
+/// as in PyTorch. ValueError when a hook changes a gradient's shape or dtype.
+void run_tensor_hooks(const HookList& list, TensorList& grads);
+/// Whether any hook was ever registered (until then the engine skips the lock).
+bool any_tensor_hooks();
 
 /// Shape and dtype a gradient flowing into a node's output must have.
 struct GradMeta {
@@ -68,19 +79,15 @@ class EMBER_API Node : public std::enable_shared_from_this<Node> {
   const std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>>& retain_hooks() const {
     return retain_hooks_;
   }
-  /// Hooks on the gradient of forward output `output_nr` (a non-leaf's register_hook).
-  void add_tensor_hook(uint32_t output_nr, std::shared_ptr<TensorHook> h) {
-    tensor_hooks_.emplace_back(output_nr, std::move(h));
-  }
-  const std::vector<std::pair<uint32_t, std::shared_ptr<TensorHook>>>& tensor_hooks() const {
-    return tensor_hooks_;
-  }
+  /// Hooks on the gradients of this node's forward outputs (a non-leaf's register_hook); change
+  /// it through add_tensor_hook.
+  HookList& tensor_hooks() { return tensor_hooks_; }
 
  private:
   std::vector<Edge> next_edges_;
   std::vector<GradMeta> outputs_meta_;
   std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>> retain_hooks_;
-  std::vector<std::pair<uint32_t, std::shared_ptr<TensorHook>>> tensor_hooks_;
+  HookList tensor_hooks_;
   uint64_t sequence_nr_;
 };
 

@@ -37,7 +37,7 @@ struct AutogradMeta {
   std::weak_ptr<TensorImpl> view_base;
   std::weak_ptr<autograd::Node> view_base_fn;
   // A leaf's gradient hooks (Tensor.register_hook), run on each incoming gradient before it is
-  // added to `.grad`. A non-leaf's hooks live on its grad_fn (Node::add_tensor_hook).
+  // added to `.grad` (autograd::add_tensor_hook). A non-leaf's hooks live on its grad_fn.
   std::vector<std::shared_ptr<autograd::TensorHook>> hooks;
 };
 

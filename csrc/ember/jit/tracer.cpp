@@ -31,6 +31,7 @@ struct TraceState {
   std::unordered_map<const TensorImpl*, Tensor> grad_of;
   // Tensors whose requires_grad the traced code set before the graph captured them.
   std::unordered_set<const TensorImpl*> rg_set;
+  bool hook_noted = false;
   std::unordered_map<const TensorImpl*, Value*> map;
   std::vector<std::shared_ptr<TensorImpl>> keep;  // keeps addresses from being reused
   std::unordered_map<const Value*, const TensorImpl*> first_impl;  // the tensor a value was made for
@@ -638,6 +639,17 @@ void note_grad_read(const Tensor& t) {
   const bool has = impl->autograd() != nullptr && impl->autograd()->grad != nullptr;
   st->graph->add_grad_guard(t, has);
   if (has) st->grad_of[impl->autograd()->grad.get()] = t;
+}
+
+void note_hook_ran() {
+  TraceState* st = detail::tls_state;
+  if (st == nullptr || st->hook_noted) return;
+  st->hook_noted = true;
+  st->graph->add_trace_note(
+      "a tensor hook (register_hook) ran during the traced backward: the graph replays the ember "
+      "ops it ran, not the Python function, so its Python side effects happen in this call only "
+      "and a value it reads from Python is frozen; run such a step eagerly, or keep the hook's "
+      "work in tensor ops");
 }
 
 void note_requires_grad_set(const Tensor& t) {

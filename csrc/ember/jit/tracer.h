@@ -72,6 +72,9 @@ EMBER_API void note_grad_read(const Tensor& t);
 /// flag of itself before using it gets no requires_grad guard (its value at call time is not
 /// what the graph depends on).
 EMBER_API void note_requires_grad_set(const Tensor& t);
+/// Called when a tensor hook (register_hook) runs during a traced backward: the graph records
+/// the ops it runs, not the Python call, so a note (a warning in Python) says so, once.
+EMBER_API void note_hook_ran();
 /// Called when Python sets `t.grad = None`: while tracing, records a clear_grad node (and clears
 /// the gradient, as the assignment would); otherwise just clears it.
 EMBER_API void record_clear_grad(const Tensor& t);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 import json
 import math
@@ -551,6 +552,7 @@ class _CachedFunction:
         self._table = _C._JitCallTable(_unflatten)
         self._guard_retraces = 0
         self._calls = 0
+        self._recent_retraces: collections.deque[int] = collections.deque(maxlen=_MAX_GRAPHS_PER_SIGNATURE)
         self._warned = False
         functools.update_wrapper(self, fn)
 
@@ -602,10 +604,12 @@ class _CachedFunction:
 
     def _note_guard_retrace(self) -> None:
         self._guard_retraces += 1
-        # Warned once, when retracing is frequent: at least 8 times, and on more than one call in
-        # four (an LR scheduler stepped once per epoch is fine; one stepped every call is not).
-        if (not self._warned and self._guard_retraces >= _MAX_GRAPHS_PER_SIGNATURE
-                and 4 * self._guard_retraces > self._calls):
+        self._recent_retraces.append(self._calls)
+        # Warned once, when retracing is frequent: 8 retraces within 32 calls (an LR scheduler
+        # stepped once per epoch is fine; one stepped every call is not, however long the run).
+        recent = self._recent_retraces
+        if (not self._warned and len(recent) == recent.maxlen
+                and self._calls - recent[0] < 4 * recent.maxlen):
             self._warned = True
             warnings.warn(
                 f"ember.jit.function: {getattr(self._fn, '__name__', 'fn')} has been traced again "
