@@ -185,16 +185,20 @@ def test_jit_trace_raises_on_changed_grad_state():
     np.testing.assert_array_equal(t(ember.full((2,), 3.0)).numpy(), [3.0, 3.0])
 
 
-def test_repeated_retraces_warn_once():
-    w, opt, step = _scalar_sgd_step()
-
-    step(ember.ones(1))
+def _retrace_warnings(opt, step, n):
+    """RuntimeWarning messages of `n` calls of `step`, each after a change of the lr."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        for i in range(10):
+        for i in range(n):
             opt.param_groups[0]["lr"] = 0.5 + i
             step(ember.ones(1))
-    messages = [str(c.message) for c in caught if issubclass(c.category, RuntimeWarning)]
+    return [str(c.message) for c in caught if issubclass(c.category, RuntimeWarning)]
+
+
+def test_repeated_retraces_warn_once():
+    _, opt, step = _scalar_sgd_step()
+    step(ember.ones(1))
+    messages = _retrace_warnings(opt, step, 10)
     assert len(messages) == 1 and "traced again 8 times" in messages[0]
     assert len(step.traces) == 8  # the cache keeps the 8 most recent graphs
 
@@ -620,9 +624,4 @@ def test_a_burst_of_retraces_after_a_long_quiet_run_warns():
     _, opt, step = _scalar_sgd_step()
     for _ in range(300):
         step(ember.ones(1))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for i in range(12):
-            opt.param_groups[0]["lr"] = 0.5 + i
-            step(ember.ones(1))
-    assert [c for c in caught if issubclass(c.category, RuntimeWarning)]
+    assert _retrace_warnings(opt, step, 12)
