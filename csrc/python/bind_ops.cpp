@@ -136,6 +136,8 @@ Raises:
   EMBER_DEF_BINARY(bitwise_and, "Bitwise AND (input & other) of integer tensors, logical AND of bool ones.")
   EMBER_DEF_BINARY(bitwise_or, "Bitwise OR (input | other) of integer tensors, logical OR of bool ones.")
   EMBER_DEF_BINARY(bitwise_xor, "Bitwise XOR (input ^ other) of integer tensors, logical XOR of bool ones.")
+  EMBER_DEF_BINARY(bitwise_left_shift, "input << other of integer tensors (0 past the type's width).")
+  EMBER_DEF_BINARY(bitwise_right_shift, "input >> other of integer tensors, arithmetic (sign fill past the width).")
 #undef EMBER_DEF_BINARY
   m.attr("multiply") = m.attr("mul");
   export_name(m, "multiply");
@@ -177,6 +179,10 @@ Raises:
            "In-place bitwise OR (``|=``) of an integer or bool tensor; returns this tensor.")
       .def("bitwise_xor_", [](Tensor& a, const TensorArg& b) { return bitwise_xor_(a, b.t); }, py::arg("other"),
            "In-place bitwise XOR (``^=``) of an integer or bool tensor; returns this tensor.")
+      .def("bitwise_left_shift_", [](Tensor& a, const TensorArg& b) { return bitwise_left_shift_(a, b.t); }, py::arg("other"),
+           "In-place left shift (``<<=``) of an integer tensor; returns this tensor.")
+      .def("bitwise_right_shift_", [](Tensor& a, const TensorArg& b) { return bitwise_right_shift_(a, b.t); }, py::arg("other"),
+           "In-place arithmetic right shift (``>>=``) of an integer tensor; returns this tensor.")
       .def("zero_", [](Tensor& a) { return zero_(a); })
       .def("fill_", [](Tensor& a, py::handle v) -> Tensor& {
              Tensor t;

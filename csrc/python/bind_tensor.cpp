@@ -254,6 +254,8 @@ void install_number_slots(PyTypeObject* type) {
   nb->nb_and = nb_binary<bitwise_and>;
   nb->nb_or = nb_binary<bitwise_or>;
   nb->nb_xor = nb_binary<bitwise_xor>;
+  nb->nb_lshift = nb_binary<bitwise_left_shift>;
+  nb->nb_rshift = nb_binary<bitwise_right_shift>;
   nb->nb_matrix_multiply = nb_matrix_multiply;
   type->tp_richcompare = tp_richcompare;
   PyType_Modified(type);
@@ -482,6 +484,10 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
       .def("__ror__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, bitwise_or, true); })
       .def("__xor__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, bitwise_xor, false); })
       .def("__rxor__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, bitwise_xor, true); })
+      .def("__lshift__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, bitwise_left_shift, false); })
+      .def("__rlshift__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, bitwise_left_shift, true); })
+      .def("__rshift__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, bitwise_right_shift, false); })
+      .def("__rrshift__", [](const Tensor& a, py::handle b) { return binary_dunder(a, b, bitwise_right_shift, true); })
       .def("__neg__", [](const Tensor& a) { return neg(a); })
       .def("__pos__", [](const Tensor& a) { return a; })
       .def("__abs__", [](const Tensor& a) { return abs(a); })
@@ -495,7 +501,9 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
       .def("__ipow__", [](Tensor& a, TensorArg b) { return pow_(a, b.t); })
       .def("__iand__", [](Tensor& a, TensorArg b) { return bitwise_and_(a, b.t); })
       .def("__ior__", [](Tensor& a, TensorArg b) { return bitwise_or_(a, b.t); })
-      .def("__ixor__", [](Tensor& a, TensorArg b) { return bitwise_xor_(a, b.t); });
+      .def("__ixor__", [](Tensor& a, TensorArg b) { return bitwise_xor_(a, b.t); })
+      .def("__ilshift__", [](Tensor& a, TensorArg b) { return bitwise_left_shift_(a, b.t); })
+      .def("__irshift__", [](Tensor& a, TensorArg b) { return bitwise_right_shift_(a, b.t); });
   install_number_slots(g_tensor_type);
   install_tensor_dealloc();
 

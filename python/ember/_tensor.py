@@ -418,6 +418,7 @@ _SELF_RETURNING = (
     "requires_grad_", "detach_", "__iadd__", "__isub__", "__imul__", "__itruediv__",
     "floor_divide_", "remainder_", "pow_", "bitwise_and_", "bitwise_or_", "bitwise_xor_",
     "__ifloordiv__", "__imod__", "__ipow__", "__iand__", "__ior__", "__ixor__",
+    "bitwise_left_shift_", "bitwise_right_shift_", "__ilshift__", "__irshift__",
 )
 
 

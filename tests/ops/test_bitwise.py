@@ -116,3 +116,33 @@ def test_bitwise_ops_trace_into_graphs_that_match_eager():
         a2, b2 = (ember.from_numpy(rng.integers(0, 100, 6)) for _ in range(2))
         for got, want in zip(traced(a2, b2), f(a2, b2)):
             np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("edt, ndt", _DTYPES[:3], ids=lambda d: str(d))
+def test_shifts_match_torch_including_past_the_width(edt, ndt):
+    a = np.array([1, 5, 100, 0, 127]).astype(ndt)
+    if ndt is not np.uint8:
+        a = np.concatenate([a, np.array([-8, -1]).astype(ndt)])
+    e, t = _pair(a)
+    for s in (0, 1, 3, 7, 8, 31, 32, 63, 64, 65, -1):
+        if ndt is np.uint8 and s < 0:
+            continue
+        for op in ("__lshift__", "__rshift__"):
+            np.testing.assert_array_equal(getattr(e, op)(s).numpy(), getattr(t, op)(s).numpy())
+    amounts = np.arange(len(a)).astype(ndt)
+    (ea, ta), (es, ts) = _pair(a), _pair(amounts)
+    np.testing.assert_array_equal(ember.bitwise_left_shift(ea, es).numpy(),
+                                  torch.bitwise_left_shift(ta, ts).numpy())
+    np.testing.assert_array_equal((3 << es).numpy(), (3 << ts).numpy())
+    ebase, tbase = _pair(a)
+    ev, tv = ebase[1:], tbase[1:]
+    ev <<= 2
+    tv <<= 2
+    ev >>= 1
+    tv >>= 1
+    np.testing.assert_array_equal(ebase.numpy(), tbase.numpy())
+
+
+def test_shifts_reject_floating_tensors():
+    with pytest.raises(TypeError, match="bitwise_left_shift: only integer and bool tensors"):
+        _ = ember.tensor([1.0]) << 1

@@ -55,6 +55,41 @@ EMBER_HD inline T bit_xor(T a, T b) {
   if constexpr (std::is_integral_v<T>) return static_cast<T>(a ^ b); else return T(0);
 }
 
+// Shifts as PyTorch defines them past the type's width: a left shift by a negative amount or
+// by the width or more gives 0; a right shift then fills with the sign bit.
+template <typename T>
+EMBER_HD inline T shift_left(T a, T b) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return a;  // (int)a << b is nonzero exactly when a is
+  } else if constexpr (std::is_integral_v<T>) {
+    constexpr T kBits = static_cast<T>(sizeof(T) * 8);
+    if constexpr (std::is_signed_v<T>) {
+      if (b < 0) return T(0);
+    }
+    if (b >= kBits) return T(0);
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(a) << b);
+  } else {
+    return T(0);
+  }
+}
+template <typename T>
+EMBER_HD inline T shift_right(T a, T b) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return b ? false : a;
+  } else if constexpr (std::is_integral_v<T>) {
+    constexpr T kBits = static_cast<T>(sizeof(T) * 8);
+    if constexpr (std::is_signed_v<T>) {
+      if (b < 0 || b >= kBits) return a < 0 ? T(-1) : T(0);
+    } else {
+      if (b >= kBits) return T(0);
+    }
+    return static_cast<T>(a >> b);  // arithmetic for signed types
+  } else {
+    return T(0);
+  }
+}
+
 template <typename T>
 EMBER_HD inline T remainder(T a, T b) {
   if constexpr (std::is_floating_point_v<T>) {
@@ -181,7 +216,9 @@ EMBER_HD inline T clamp_val(T v, double lo, double hi) {
   OP(Minimum, ::ember::kernels::min_nan(a, b))        \
   OP(BitAnd, ::ember::kernels::bit_and(a, b))         \
   OP(BitOr, ::ember::kernels::bit_or(a, b))           \
-  OP(BitXor, ::ember::kernels::bit_xor(a, b))
+  OP(BitXor, ::ember::kernels::bit_xor(a, b))         \
+  OP(ShiftLeft, ::ember::kernels::shift_left(a, b))   \
+  OP(ShiftRight, ::ember::kernels::shift_right(a, b))
 
 // Binary with a bool result.
 #define EMBER_COMPARE_OPS(OP)               \

@@ -346,6 +346,16 @@ Tensor bitwise_xor(const Tensor& a, const Tensor& b) {
   EMBER_TRACE(bitwise_xor, a, b);
   return binary_kernel(BinaryOp::BitXor, a, b, check_bitwise(a, b, "bitwise_xor"), "bitwise_xor");
 }
+Tensor bitwise_left_shift(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(bitwise_left_shift, a, b);
+  return binary_kernel(BinaryOp::ShiftLeft, a, b, check_bitwise(a, b, "bitwise_left_shift"),
+                       "bitwise_left_shift");
+}
+Tensor bitwise_right_shift(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(bitwise_right_shift, a, b);
+  return binary_kernel(BinaryOp::ShiftRight, a, b, check_bitwise(a, b, "bitwise_right_shift"),
+                       "bitwise_right_shift");
+}
 Tensor bitwise_not(const Tensor& x) {
   EMBER_TRACE(bitwise_not, x);
   EMBER_CHECK_TYPE(!is_floating(x.dtype()), "bitwise_not: only integer and bool tensors are "
@@ -499,6 +509,8 @@ Tensor& pow_(Tensor& a, const Tensor& b) {
 EMBER_BITWISE_INPLACE(bitwise_and, BitAnd)
 EMBER_BITWISE_INPLACE(bitwise_or, BitOr)
 EMBER_BITWISE_INPLACE(bitwise_xor, BitXor)
+EMBER_BITWISE_INPLACE(bitwise_left_shift, ShiftLeft)
+EMBER_BITWISE_INPLACE(bitwise_right_shift, ShiftRight)
 #undef EMBER_BITWISE_INPLACE
 
 // ---- operators ------------------------------------------------------------------------------

@@ -110,6 +110,10 @@ EMBER_API Tensor bitwise_or(const Tensor& a, const Tensor& b);
 EMBER_API Tensor bitwise_xor(const Tensor& a, const Tensor& b);
 /// Bitwise NOT (`~`) of an integer tensor, logical NOT of a bool one. TypeError for floating.
 EMBER_API Tensor bitwise_not(const Tensor& x);
+/// `a << b` and `a >> b` (arithmetic) of integer tensors; shifts by a negative amount or by the
+/// type's width or more give 0 (left) or the sign fill (right), as in PyTorch.
+EMBER_API Tensor bitwise_left_shift(const Tensor& a, const Tensor& b);
+EMBER_API Tensor bitwise_right_shift(const Tensor& a, const Tensor& b);
 /// `a` where `cond` is true, else `b` (all three broadcast).
 EMBER_API Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 
@@ -125,6 +129,8 @@ EMBER_API Tensor& pow_(Tensor& a, const Tensor& b);
 EMBER_API Tensor& bitwise_and_(Tensor& a, const Tensor& b);
 EMBER_API Tensor& bitwise_or_(Tensor& a, const Tensor& b);
 EMBER_API Tensor& bitwise_xor_(Tensor& a, const Tensor& b);
+EMBER_API Tensor& bitwise_left_shift_(Tensor& a, const Tensor& b);
+EMBER_API Tensor& bitwise_right_shift_(Tensor& a, const Tensor& b);
 EMBER_API Tensor& clamp_(Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
 
 // ---- reductions (reduce.cpp) ---------------------------------------------------------------
