@@ -169,6 +169,7 @@ def _reporting(cls: type, names: tuple[str, ...]) -> None:
         method = getattr(base, name)
 
         def reported(self: Any, *args: Any, _method: Any = method) -> Any:
+            """The base method, then a report to traces (the docstring is set per name below)."""
             out = _method(self, *args)
             changed()
             return out
