@@ -61,6 +61,41 @@ void init_ops(py::module_& m, py::class_<Tensor>& cls) {
   EMBER_DEF_UNARY(relu, "Elementwise max(input, 0) (dtype kept).")
   EMBER_DEF_UNARY(silu, "Elementwise SiLU (swish): input * sigmoid(input). Ref: Hendrycks & Gimpel 2016.")
   EMBER_DEF_UNARY(erf, "Elementwise Gauss error function.")
+  EMBER_DEF_UNARY(erfc, "Elementwise complementary error function 1 - erf(input), accurate where erf is near 1.")
+  EMBER_DEF_UNARY(erfinv, R"doc(Elementwise inverse error function: y with erf(y) = input.
+
+Args:
+    input (Tensor): values in [-1, 1]; integer inputs are computed in float32.
+Returns:
+    Tensor: same shape; +-inf at +-1, NaN outside [-1, 1].
+Reference: Giles, "Approximating the erfinv function", GPU Computing Gems, 2011 (the starting
+estimate, refined by Newton steps).
+)doc")
+  EMBER_DEF_UNARY(tan, "Elementwise tangent of input (radians); integer inputs give float32.")
+  EMBER_DEF_UNARY(asin, "Elementwise arcsine, in radians in [-pi/2, pi/2]; NaN outside [-1, 1].")
+  EMBER_DEF_UNARY(acos, "Elementwise arccosine, in radians in [0, pi]; NaN outside [-1, 1].")
+  EMBER_DEF_UNARY(atan, "Elementwise arctangent, in radians in (-pi/2, pi/2).")
+  EMBER_DEF_UNARY(sinh, "Elementwise hyperbolic sine.")
+  EMBER_DEF_UNARY(cosh, "Elementwise hyperbolic cosine.")
+  EMBER_DEF_UNARY(asinh, "Elementwise inverse hyperbolic sine.")
+  EMBER_DEF_UNARY(acosh, "Elementwise inverse hyperbolic cosine; NaN below 1.")
+  EMBER_DEF_UNARY(atanh, "Elementwise inverse hyperbolic tangent; +-inf at +-1, NaN outside [-1, 1].")
+  EMBER_DEF_UNARY(expm1, "Elementwise e**input - 1, accurate for small input.")
+  EMBER_DEF_UNARY(exp2, "Elementwise 2**input; integer inputs give float32.")
+  EMBER_DEF_UNARY(log2, "Elementwise base-2 logarithm; integer inputs give float32.")
+  EMBER_DEF_UNARY(log10, "Elementwise base-10 logarithm; integer inputs give float32.")
+  EMBER_DEF_UNARY(lgamma, "Elementwise log|Gamma(input)|; +inf at 0 and the negative integers.")
+  EMBER_DEF_UNARY(digamma, R"doc(Elementwise digamma function psi(input) = d/dx log Gamma(x).
+
+Args:
+    input (Tensor): any shape; integer inputs are computed in float32.
+Returns:
+    Tensor: same shape; -inf at +0 (+inf at -0), NaN at the negative integers.
+Reference: Abramowitz & Stegun, Handbook of Mathematical Functions, 6.3 (recurrence,
+reflection and the asymptotic series used).
+)doc")
+  EMBER_DEF_UNARY(reciprocal, "Elementwise 1 / input; integer and bool inputs give float32.")
+  EMBER_DEF_UNARY(square, "Elementwise input * input; the dtype is kept (bool gives int64, as input ** 2 does).")
   EMBER_DEF_UNARY(logical_not, "Elementwise logical NOT; returns bool.")
   EMBER_DEF_UNARY(bitwise_not, "Bitwise NOT (~input) of an integer tensor, logical NOT of a bool one.")
 #undef EMBER_DEF_UNARY
@@ -122,6 +157,10 @@ Raises:
   EMBER_DEF_BINARY(floor_divide, "Floor division (rounds toward -inf), like Python's //.")
   EMBER_DEF_BINARY(remainder, "Python-style modulo: the result has the sign of other.")
   EMBER_DEF_BINARY(pow, "input ** other elementwise.")
+  EMBER_DEF_BINARY(fmod, "C-style remainder input - trunc(input / other) * other: the result has the sign of input (remainder() follows other). Integer division by zero raises ValueError.")
+  EMBER_DEF_BINARY(atan2, "Elementwise atan2(input, other): the angle of the point (other, input), in radians in [-pi, pi]; integer inputs give float32.")
+  EMBER_DEF_BINARY(hypot, "Elementwise sqrt(input**2 + other**2), without overflow in the squares. At least one input must be floating (TypeError otherwise).")
+  EMBER_DEF_BINARY(copysign, "Elementwise |input| with the sign bit of other (-0.0 counts as negative); float result.")
   EMBER_DEF_BINARY(maximum, "Elementwise maximum (NaN propagates).")
   EMBER_DEF_BINARY(minimum, "Elementwise minimum (NaN propagates).")
   EMBER_DEF_BINARY(eq, "input == other elementwise; returns bool.")
@@ -139,6 +178,29 @@ Raises:
   EMBER_DEF_BINARY(bitwise_left_shift, "input << other of integer tensors (0 past the type's width).")
   EMBER_DEF_BINARY(bitwise_right_shift, "input >> other of integer tensors, arithmetic (sign fill past the width).")
 #undef EMBER_DEF_BINARY
+  m.attr("arctan2") = m.attr("atan2");
+  export_name(m, "arctan2");
+  m.def("polygamma", [](int64_t n, const Tensor& x) { return polygamma(n, x); },
+        py::arg("n"), py::arg("input"),
+        R"doc(The n-th derivative of the digamma function, elementwise.
+
+psi^(n)(x) = (-1)^(n+1) n! zeta(n + 1, x) for n >= 1 (Hurwitz zeta); n = 0 is digamma.
+
+Args:
+    n (int): the order, >= 0.
+    input (Tensor): any shape; integer inputs are computed in float32.
+Returns:
+    Tensor: same shape; at 0 and the negative integers +inf for odd n and -inf for even
+    n >= 2; 0 at +inf. For n >= 2 and negative x the series is summed term by term, as in
+    PyTorch: the absolute error is about 1e-16 * n! * sum_k |x + k|^-(n+1), and x below -1e7
+    gives NaN.
+Raises:
+    ValueError: n < 0.
+Reference: Abramowitz & Stegun, Handbook of Mathematical Functions, 6.4 and 23.2.
+)doc");
+  export_name(m, "polygamma");
+  cls.def("polygamma", [](const Tensor& x, int64_t n) { return polygamma(n, x); }, py::arg("n"),
+          "self.polygamma(n) is ember.polygamma(n, self).");
   m.attr("multiply") = m.attr("mul");
   export_name(m, "multiply");
   m.attr("divide") = m.attr("div");

@@ -78,7 +78,8 @@ class OpCase:
         dtypes: dtypes the op accepts; the rest of ``ALL`` must raise TypeError naming the op.
         grad: whether the op is differentiable (gradcheck + torch gradients).
         nargs: 1 (unary) or 2 (binary).
-        domain: input domain: "real", "positive", "unit" (|x| < 1), "nonzero" (second argument
+        domain: input domain: "real", "positive", "unit" (|x| < 1), "above1" (x > 1; integer
+            inputs x >= 1), "nonzero" (second argument
             of division-like ops), "pow" (positive base, small exponent).
         float_op: the result is floating even for integer inputs (exp, div, ...).
         bool_out: the result is bool (comparisons, logical ops).
@@ -86,6 +87,7 @@ class OpCase:
         variant: label distinguishing rows of the same op (gelu "tanh").
         torch_name: the torch function when it differs (``torch.nn.functional.gelu``).
         tols: per-dtype (rtol, atol) overriding ``TOLS``; a row that loosens them says why.
+        torch_grad_rtol: relative tolerance of float64 gradients against PyTorch's.
     """
 
     name: str
@@ -100,6 +102,7 @@ class OpCase:
     variant: str = ""
     torch_name: str = ""
     tols: dict[str, tuple[float, float]] = field(default_factory=dict)
+    torch_grad_rtol: float = 1e-10
 
     @property
     def id(self) -> str:
@@ -144,12 +147,14 @@ def make_input(
             return rng.uniform(0.2, 3.0, shape).astype(np_dt)
         if domain == "unit":
             return rng.uniform(-0.9, 0.9, shape).astype(np_dt)
+        if domain == "above1":
+            return rng.uniform(1.2, 3.0, shape).astype(np_dt)
         if domain == "nonzero" and arg == 1:
             mag = rng.uniform(0.5, 2.0, shape)
             return (mag * np.where(rng.random(shape) > 0.5, 1.0, -1.0)).astype(np_dt)
         return rng.uniform(-2.0, 2.0, shape).astype(np_dt)
     lo = 0 if dtype == "uint8" else -6
-    if domain == "positive":
+    if domain in ("positive", "above1"):
         lo = 1
     if domain == "nonzero" and arg == 1:
         vals = rng.integers(1, 5, shape)
@@ -157,6 +162,31 @@ def make_input(
             vals = vals * np.where(rng.random(shape) > 0.5, 1, -1)
         return vals.astype(np_dt)
     return rng.integers(lo, 7, shape).astype(np_dt)
+
+
+def _mp(name: str) -> Callable[[np.ndarray], np.ndarray]:
+    """An mpmath function as a float64 reference (mpmath comes with PyTorch's sympy)."""
+
+    def ref(x: np.ndarray) -> np.ndarray:
+        import mpmath
+
+        f = getattr(mpmath, name)
+
+        def one(v: float) -> float:
+            if name in ("digamma", "loggamma") and v == 0:
+                return -math.inf if name == "digamma" else math.inf  # the pole at +0
+            try:
+                return float(mpmath.re(f(float(v))))
+            except ValueError:  # outside the domain (erfinv of 3)
+                return math.nan
+
+        return np.vectorize(one, otypes=[np.float64])(x)
+
+    return ref
+
+
+def _copysign(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.copysign(a.astype(np.float64), b.astype(np.float64))
 
 
 def _floordiv(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -194,6 +224,29 @@ UNARY = [
         dtypes=FLOATS,
         torch_name="torch.nn.functional.silu",
     ),
+    OpCase("erfc", _f64(np.vectorize(math.erfc, otypes=[np.float64])), dtypes=ALL, float_op=True),
+    OpCase("erfinv", _mp("erfinv"), dtypes=ALL, float_op=True, domain="unit"),
+    OpCase("tan", _f64(np.tan), dtypes=ALL, float_op=True, domain="unit"),
+    OpCase("asin", _f64(np.arcsin), dtypes=ALL, float_op=True, domain="unit"),
+    OpCase("acos", _f64(np.arccos), dtypes=ALL, float_op=True, domain="unit"),
+    OpCase("atan", _f64(np.arctan), dtypes=ALL, float_op=True),
+    OpCase("sinh", _f64(np.sinh), dtypes=ALL, float_op=True),
+    OpCase("cosh", _f64(np.cosh), dtypes=ALL, float_op=True),
+    OpCase("asinh", _f64(np.arcsinh), dtypes=ALL, float_op=True),
+    OpCase("acosh", _f64(np.arccosh), dtypes=ALL, float_op=True, domain="above1"),
+    OpCase("atanh", _f64(np.arctanh), dtypes=ALL, float_op=True, domain="unit"),
+    OpCase("expm1", _f64(np.expm1), dtypes=ALL, float_op=True),
+    OpCase("exp2", _f64(np.exp2), dtypes=ALL, float_op=True),
+    OpCase("log2", _f64(np.log2), dtypes=ALL, float_op=True, domain="positive"),
+    OpCase("log10", _f64(np.log10), dtypes=ALL, float_op=True, domain="positive"),
+    OpCase("lgamma", _mp("loggamma"), dtypes=ALL, float_op=True, domain="positive"),
+    # PyTorch's trigamma (digamma's gradient) is accurate to about 5e-10 relative; ember's is
+    # checked against mpmath to 1e-15 in test_special_functions.py.
+    OpCase("digamma", _mp("digamma"), dtypes=ALL, float_op=True, domain="positive",
+           torch_grad_rtol=1e-9),
+    OpCase("reciprocal", _f64(np.reciprocal), dtypes=ALL, float_op=True, domain="positive"),
+    OpCase("square", lambda x: np.square(x.astype(np.int64) if x.dtype == np.bool_ else x),
+           dtypes=ALL),
     OpCase("logical_not", np.logical_not, dtypes=ALL, grad=False, bool_out=True),
     OpCase(
         "clamp",
@@ -227,6 +280,10 @@ BINARY = [
     OpCase("sub", np.subtract, dtypes=NUMERIC, nargs=2),
     OpCase("mul", np.multiply, dtypes=ALL, nargs=2),
     OpCase("div", _f64(np.divide), dtypes=ALL, nargs=2, float_op=True, domain="nonzero"),
+    OpCase("fmod", np.fmod, dtypes=NUMERIC, nargs=2, domain="nonzero"),
+    OpCase("atan2", _f64(np.arctan2), dtypes=ALL, nargs=2, float_op=True),
+    OpCase("hypot", _f64(np.hypot), dtypes=FLOATS, nargs=2),
+    OpCase("copysign", _copysign, dtypes=ALL, nargs=2, float_op=True),
     # Piecewise constant: no gradient in PyTorch.
     OpCase("floor_divide", _floordiv, dtypes=NUMERIC, nargs=2, domain="nonzero", grad=False),
     OpCase("remainder", np.remainder, dtypes=NUMERIC, nargs=2, domain="nonzero"),

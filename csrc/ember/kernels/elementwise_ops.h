@@ -146,6 +146,173 @@ EMBER_HD inline T min_nan(T a, T b) {
   return a < b ? a : b;
 }
 
+// C's fmod (the result has the sign of `a`). Integer division by zero is rejected by the ops
+// layer; INT_MIN % -1 would trap, and its result is 0.
+template <typename T>
+EMBER_HD inline T fmod_op(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return std::fmod(a, b);
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return false;
+  } else {
+    if (b == T(0)) return T(0);
+    if constexpr (std::is_signed_v<T>) {
+      if (b == T(-1)) return T(0);
+    }
+    return static_cast<T>(a % b);
+  }
+}
+
+// Inverse error function, in double: Giles' single-precision estimate ("Approximating the
+// erfinv function", GPU Computing Gems, 2011) refined by Newton steps on erf(x) = y, taken on
+// log erfc(x) = log(1 - y) (1 - y is exact for y >= 0.5) in the tails where erf saturates.
+template <typename T>
+EMBER_HD inline T erfinv(T v) {
+  const double y = static_cast<double>(v);
+  const double inf = HUGE_VAL;
+  if (y != y || y < -1.0 || y > 1.0) return static_cast<T>(inf - inf);
+  if (y == 1.0) return static_cast<T>(inf);
+  if (y == -1.0) return static_cast<T>(-inf);
+  const double ay = y < 0 ? -y : y;
+  double w = -std::log((1.0 - ay) * (1.0 + ay));
+  double p;
+  if (w < 5.0) {
+    w -= 2.5;
+    p = 2.81022636e-08;
+    p = 3.43273939e-07 + p * w;
+    p = -3.5233877e-06 + p * w;
+    p = -4.39150654e-06 + p * w;
+    p = 0.00021858087 + p * w;
+    p = -0.00125372503 + p * w;
+    p = -0.00417768164 + p * w;
+    p = 0.246640727 + p * w;
+    p = 1.50140941 + p * w;
+  } else {
+    w = std::sqrt(w) - 3.0;
+    p = -0.000200214257;
+    p = 0.000100950558 + p * w;
+    p = 0.00134934322 + p * w;
+    p = -0.00367342844 + p * w;
+    p = 0.00573950773 + p * w;
+    p = -0.0076224613 + p * w;
+    p = 0.00943887047 + p * w;
+    p = 1.00167406 + p * w;
+    p = 2.83297682 + p * w;
+  }
+  double x = p * ay;
+  const double two_over_sqrt_pi = 1.12837916709551257390;
+  if (ay < 0.5) {
+    for (int i = 0; i < 2; ++i) x -= (std::erf(x) - ay) / (two_over_sqrt_pi * std::exp(-x * x));
+  } else {
+    // log(erfc(x)) = log(1 - y) is nearly quadratic in x, so Newton converges from the
+    // estimate even past its single-precision range (1 - y < 1e-7).
+    const double log_c = std::log(1.0 - ay);
+    for (int i = 0; i < 12; ++i) {
+      const double e = std::erfc(x);
+      if (!(e > 0.0)) break;
+      const double dx = (std::log(e) - log_c) * e / (two_over_sqrt_pi * std::exp(-x * x));
+      x += dx;
+      if (std::fabs(dx) <= 1e-16 * x) break;
+    }
+  }
+  return static_cast<T>(y < 0 ? -x : x);
+}
+
+// Digamma psi(x) = d/dx log Gamma(x), in double: the reflection psi(x) = psi(1 - x) -
+// pi / tan(pi x) below 0, the recurrence psi(x) = psi(x + 1) - 1/x up to x >= 10, then the
+// asymptotic series ln x - 1/(2x) - sum B_2k / (2k x^2k) (Abramowitz & Stegun 6.3.18).
+// psi(+-0) = -+inf and psi of a negative integer is NaN, as in PyTorch.
+template <typename T>
+EMBER_HD inline T digamma(T v) {
+  double x = static_cast<double>(v);
+  const double inf = HUGE_VAL;
+  const double pi = 3.14159265358979323846;
+  if (x == 0.0) return static_cast<T>(std::signbit(x) ? inf : -inf);
+  double r = 0.0;
+  if (x < 0.0) {
+    if (x == std::floor(x)) return static_cast<T>(inf - inf);
+    // tan(pi x) has period 1: reduce to [-1/2, 1/2] first, which keeps large |x| and x near
+    // 0 accurate.
+    r = -pi / std::tan(pi * (x - std::round(x)));
+    x = 1.0 - x;
+  }
+  while (x < 10.0) {
+    r -= 1.0 / x;
+    x += 1.0;
+  }
+  const double z = 1.0 / (x * x);
+  const double series =
+      z * (1.0 / 12 - z * (1.0 / 120 - z * (1.0 / 252 - z * (1.0 / 240 - z * (1.0 / 132 -
+           z * (691.0 / 32760 - z / 12))))));
+  return static_cast<T>(r + std::log(x) - 0.5 / x - series);
+}
+
+// Trigamma psi'(x), in double: the reflection psi'(x) = pi^2 / sin^2(pi x) - psi'(1 - x) below
+// 0, the recurrence psi'(x) = psi'(x + 1) + 1/x^2 up to x >= 10, then the asymptotic series
+// 1/x + 1/(2x^2) + sum B_2k / x^(2k+1) (Abramowitz & Stegun 6.4.12). +inf at 0 and the
+// negative integers.
+template <typename T>
+EMBER_HD inline T trigamma(T v) {
+  double x = static_cast<double>(v);
+  const double pi = 3.14159265358979323846;
+  if (x <= 0.0 && x == std::floor(x)) return static_cast<T>(HUGE_VAL);
+  double sign = 1.0, r = 0.0;
+  if (x < 0.0) {
+    const double s = std::sin(pi * (x - std::round(x)));  // period 1, as in digamma
+    r = pi * pi / (s * s);
+    sign = -1.0;
+    x = 1.0 - x;
+  }
+  double acc = 0.0;
+  while (x < 10.0) {
+    acc += 1.0 / (x * x);
+    x += 1.0;
+  }
+  const double z = 1.0 / (x * x);
+  const double series =
+      1.0 / x + 0.5 * z +
+      z / x * (1.0 / 6 - z * (1.0 / 30 - z * (1.0 / 42 - z * (1.0 / 30 - z * (5.0 / 66 -
+               z * (691.0 / 2730 - z * 7.0 / 6))))));
+  return static_cast<T>(r + sign * (acc + series));
+}
+
+// polygamma(n, x) for an integer order n >= 1, in double: trigamma above for n = 1, else
+// (-1)^(n+1) n! zeta(n+1, x) with the Hurwitz zeta function summed directly up to x + N >= 20,
+// then the Euler-Maclaurin tail with Bernoulli numbers B_2..B_24 (A&S 23.2, 6.4.10). The direct
+// sum holds for negative non-integer x too; below -1e7 (ten million terms) the result is NaN.
+template <typename T>
+EMBER_HD inline T polygamma(T v, double order) {
+  const int n = static_cast<int>(order);
+  if (n == 1) return trigamma(v);
+  double x = static_cast<double>(v);
+  if (x != x || x < -1e7) return static_cast<T>(HUGE_VAL - HUGE_VAL);
+  if (x <= 0.0 && x == std::floor(x)) return static_cast<T>(n % 2 == 1 ? HUGE_VAL : -HUGE_VAL);
+  const double s = n + 1.0;
+  double sum = 0.0;
+  while (x < 20.0 + s) {
+    sum += std::pow(x, -s);
+    x += 1.0;
+  }
+  sum += std::pow(x, 1.0 - s) / (s - 1.0) + 0.5 * std::pow(x, -s);
+  const double bernoulli[12] = {1.0 / 6,        -1.0 / 30,         1.0 / 42,
+                                -1.0 / 30,       5.0 / 66,          -691.0 / 2730,
+                                7.0 / 6,         -3617.0 / 510,     43867.0 / 798,
+                                -174611.0 / 330, 854513.0 / 138,    -236364091.0 / 2730};
+  // term j: B_2j / (2j)! * s (s+1) ... (s+2j-2) * x^(-s-2j+1)
+  double coef = s / 2.0;  // s / 2! for j = 1
+  double pw = std::pow(x, -s - 1.0);
+  for (int j = 1; j <= 12; ++j) {
+    const double term = bernoulli[j - 1] * coef * pw;
+    sum += term;
+    if (term == 0.0 || std::fabs(term) < 1e-17 * std::fabs(sum)) break;
+    coef *= (s + 2 * j - 1) * (s + 2 * j) / ((2.0 * j + 1) * (2.0 * j + 2));
+    pw /= x * x;
+  }
+  double factorial = 1.0;
+  for (int k = 2; k <= n; ++k) factorial *= k;
+  return static_cast<T>((n % 2 == 1 ? factorial : -factorial) * sum);
+}
+
 // e^-|v| never overflows, so the tail below -88 (float) keeps its tiny values instead of 0.
 template <typename T>
 EMBER_HD inline T sigmoid(T v) {
@@ -201,7 +368,25 @@ EMBER_HD inline T clamp_val(T v, double lo, double hi) {
   OP(Clamp, ::ember::kernels::clamp_val(v, p0, p1))                                \
   OP(Reciprocal, T(1) / v)                                                         \
   OP(Square, static_cast<T>(v * v))                                                \
-  OP(Erf, std::erf(v))
+  OP(Erf, std::erf(v))                                                             \
+  OP(Erfc, std::erfc(v))                                                           \
+  OP(Erfinv, ::ember::kernels::erfinv(v))                                          \
+  OP(Tan, std::tan(v))                                                             \
+  OP(Asin, std::asin(v))                                                           \
+  OP(Acos, std::acos(v))                                                           \
+  OP(Atan, std::atan(v))                                                           \
+  OP(Sinh, std::sinh(v))                                                           \
+  OP(Cosh, std::cosh(v))                                                           \
+  OP(Asinh, std::asinh(v))                                                         \
+  OP(Acosh, std::acosh(v))                                                         \
+  OP(Atanh, std::atanh(v))                                                         \
+  OP(Expm1, std::expm1(v))                                                         \
+  OP(Exp2, std::exp2(v))                                                           \
+  OP(Log2, std::log2(v))                                                           \
+  OP(Log10, std::log10(v))                                                         \
+  OP(Lgamma, std::lgamma(v))                                                       \
+  OP(Digamma, ::ember::kernels::digamma(v))                                        \
+  OP(Polygamma, ::ember::kernels::polygamma(v, p0))
 
 // Binary with the result in the input dtype: (Name, expression in a, b, T).
 #define EMBER_BINARY_OPS(OP)                          \
@@ -218,7 +403,11 @@ EMBER_HD inline T clamp_val(T v, double lo, double hi) {
   OP(BitOr, ::ember::kernels::bit_or(a, b))           \
   OP(BitXor, ::ember::kernels::bit_xor(a, b))         \
   OP(ShiftLeft, ::ember::kernels::shift_left(a, b))   \
-  OP(ShiftRight, ::ember::kernels::shift_right(a, b))
+  OP(ShiftRight, ::ember::kernels::shift_right(a, b)) \
+  OP(Fmod, ::ember::kernels::fmod_op(a, b))           \
+  OP(Atan2, std::atan2(a, b))                         \
+  OP(Hypot, std::hypot(a, b))                         \
+  OP(Copysign, std::copysign(a, b))
 
 // Binary with a bool result.
 #define EMBER_COMPARE_OPS(OP)               \

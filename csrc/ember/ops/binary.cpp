@@ -235,6 +235,63 @@ Tensor remainder(const Tensor& a, const Tensor& b) {
   });
 }
 
+Tensor fmod(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(fmod, a, b);
+  DType dt = check_division(a, b, "fmod");
+  Tensor y = binary_kernel(BinaryOp::Fmod, a, b, dt, "fmod");
+  return record("FmodBackward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
+    // d/db fmod(a, b) = -trunc(a / b), the quotient fmod removed: (a - fmod(a, b)) / b.
+    return TensorList{
+        c.needs_grad(0) ? sum_to(g, c.input_sizes(0)) : Tensor{},
+        c.needs_grad(1) ? sum_to(neg(g) * ((c.input(0) - c.output()) / c.input(1)),
+                                 c.input_sizes(1))
+                        : Tensor{}};
+  }, autograd::kSaveInputs | autograd::kSaveOutput);
+}
+
+Tensor atan2(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(atan2, a, b);
+  DType dt = meta::float_result_dtype(result_type2(a, b));
+  Tensor y = binary_kernel(BinaryOp::Atan2, a, b, dt, "atan2");
+  return record("Atan2Backward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
+    const Tensor& u = c.input(0);
+    const Tensor& v = c.input(1);
+    Tensor s = g / (u * u + v * v);
+    return TensorList{c.needs_grad(0) ? sum_to(s * v, c.input_sizes(0)) : Tensor{},
+                      c.needs_grad(1) ? sum_to(neg(s * u), c.input_sizes(1)) : Tensor{}};
+  });
+}
+
+Tensor hypot(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(hypot, a, b);
+  DType dt = result_type2(a, b);
+  EMBER_CHECK_TYPE(is_floating(dt), "hypot: expected floating inputs, got ", a.dtype(), " and ",
+                   b.dtype(), "; convert with .float()");
+  Tensor y = binary_kernel(BinaryOp::Hypot, a, b, dt, "hypot");
+  return record("HypotBackward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
+    Tensor s = g / c.output();
+    return TensorList{c.needs_grad(0) ? sum_to(s * c.input(0), c.input_sizes(0)) : Tensor{},
+                      c.needs_grad(1) ? sum_to(s * c.input(1), c.input_sizes(1)) : Tensor{}};
+  }, autograd::kSaveInputs | autograd::kSaveOutput);
+}
+
+Tensor copysign(const Tensor& a, const Tensor& b) {
+  EMBER_TRACE(copysign, a, b);
+  DType dt = meta::float_result_dtype(result_type2(a, b));
+  Tensor y = binary_kernel(BinaryOp::Copysign, a, b, dt, "copysign");
+  return record("CopysignBackward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
+    // d/da = y / a (the sign a gained or kept), 0 at a = 0; b only chooses a sign.
+    Tensor ga;
+    if (c.needs_grad(0)) {
+      const Tensor& u = c.input(0);
+      Tensor ratio = where(eq(u, wrap_scalar(Scalar(0.0))), zeros_like(c.output()),
+                           c.output() / u);
+      ga = sum_to(g * ratio, c.input_sizes(0));
+    }
+    return TensorList{ga, c.needs_grad(1) ? zeros(c.input_sizes(1), g.dtype()) : Tensor{}};
+  }, autograd::kSaveInputs | autograd::kSaveOutput);
+}
+
 Tensor pow(const Tensor& a, const Tensor& b) {
   EMBER_TRACE(pow, a, b);
   DType dt = check_pow(a, b, "pow");

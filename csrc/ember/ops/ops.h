@@ -73,6 +73,29 @@ EMBER_API Tensor relu(const Tensor& x);
 EMBER_API Tensor gelu(const Tensor& x, const std::string& approximate = "none");
 EMBER_API Tensor silu(const Tensor& x);
 EMBER_API Tensor erf(const Tensor& x);
+EMBER_API Tensor erfc(const Tensor& x);
+EMBER_API Tensor erfinv(const Tensor& x);
+EMBER_API Tensor tan(const Tensor& x);
+EMBER_API Tensor asin(const Tensor& x);
+EMBER_API Tensor acos(const Tensor& x);
+EMBER_API Tensor atan(const Tensor& x);
+EMBER_API Tensor sinh(const Tensor& x);
+EMBER_API Tensor cosh(const Tensor& x);
+EMBER_API Tensor asinh(const Tensor& x);
+EMBER_API Tensor acosh(const Tensor& x);
+EMBER_API Tensor atanh(const Tensor& x);
+EMBER_API Tensor expm1(const Tensor& x);
+EMBER_API Tensor exp2(const Tensor& x);
+EMBER_API Tensor log2(const Tensor& x);
+EMBER_API Tensor log10(const Tensor& x);
+EMBER_API Tensor lgamma(const Tensor& x);
+EMBER_API Tensor digamma(const Tensor& x);
+/// polygamma(n, x): the n-th derivative of digamma (n >= 0; n = 0 is digamma).
+EMBER_API Tensor polygamma(int64_t n, const Tensor& x);
+/// 1 / x; integer and bool inputs give float32.
+EMBER_API Tensor reciprocal(const Tensor& x);
+/// x * x, dtype kept (bool gives int64, as x ** 2 does).
+EMBER_API Tensor square(const Tensor& x);
 EMBER_API Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 EMBER_API Tensor logical_not(const Tensor& x);
 /// Clamps into [min, max]; either bound may be absent (not both).
@@ -91,6 +114,14 @@ EMBER_API Tensor div(const Tensor& a, const Tensor& b);
 EMBER_API Tensor floor_divide(const Tensor& a, const Tensor& b);
 /// Python's modulo: the result has the sign of `b`.
 EMBER_API Tensor remainder(const Tensor& a, const Tensor& b);
+/// C-style remainder: the result has the sign of `a` (remainder follows `b`).
+EMBER_API Tensor fmod(const Tensor& a, const Tensor& b);
+/// atan2(a, b): the angle of the point (b, a), in radians in [-pi, pi]; float result.
+EMBER_API Tensor atan2(const Tensor& a, const Tensor& b);
+/// sqrt(a^2 + b^2) without overflow in the squares; float result.
+EMBER_API Tensor hypot(const Tensor& a, const Tensor& b);
+/// |a| with the sign of b (the sign bit, so -0.0 counts as negative); float result.
+EMBER_API Tensor copysign(const Tensor& a, const Tensor& b);
 EMBER_API Tensor pow(const Tensor& a, const Tensor& b);
 EMBER_API Tensor maximum(const Tensor& a, const Tensor& b);
 EMBER_API Tensor minimum(const Tensor& a, const Tensor& b);

@@ -243,6 +243,181 @@ Tensor erf(const Tensor& x) {
   });
 }
 
+Tensor erfc(const Tensor& x) {
+  EMBER_TRACE(erfc, x);
+  Tensor y = unary_kernel(UnaryOp::Erfc, x, float_dtype(x));
+  return record1("ErfcBackward0", y, x, [](const Ctx& c, const Tensor& g) {
+    const Tensor& v = c.input(0);
+    return TensorList{g * exp(neg(v * v)) * Scalar(-1.12837916709551257390)};
+  });
+}
+
+Tensor erfinv(const Tensor& x) {
+  EMBER_TRACE(erfinv, x);
+  Tensor y = unary_kernel(UnaryOp::Erfinv, x, float_dtype(x));
+  return record1("ErfinvBackward0", y, x, [](const Ctx& c, const Tensor& g) {
+    // d/dy erfinv(y) = sqrt(pi)/2 * exp(erfinv(y)^2)
+    Tensor r = c.output();
+    return TensorList{g * exp(r * r) * Scalar(0.88622692545275801365)};
+  }, kSaveOutput);
+}
+
+Tensor tan(const Tensor& x) {
+  EMBER_TRACE(tan, x);
+  Tensor y = unary_kernel(UnaryOp::Tan, x, float_dtype(x));
+  return record1("TanBackward0", y, x, [](const Ctx& c, const Tensor& g) {
+    Tensor r = c.output();
+    return TensorList{g * (r * r + Scalar(1.0))};
+  }, kSaveOutput);
+}
+
+Tensor asin(const Tensor& x) {
+  EMBER_TRACE(asin, x);
+  Tensor y = unary_kernel(UnaryOp::Asin, x, float_dtype(x));
+  return record1("AsinBackward0", y, x, [](const Ctx& c, const Tensor& g) {
+    const Tensor& v = c.input(0);
+    return TensorList{g * rsqrt(Scalar(1.0) - v * v)};
+  });
+}
+
+Tensor acos(const Tensor& x) {
+  EMBER_TRACE(acos, x);
+  Tensor y = unary_kernel(UnaryOp::Acos, x, float_dtype(x));
+  return record1("AcosBackward0", y, x, [](const Ctx& c, const Tensor& g) {
+    const Tensor& v = c.input(0);
+    return TensorList{neg(g * rsqrt(Scalar(1.0) - v * v))};
+  });
+}
+
+Tensor atan(const Tensor& x) {
+  EMBER_TRACE(atan, x);
+  Tensor y = unary_kernel(UnaryOp::Atan, x, float_dtype(x));
+  return record1("AtanBackward0", y, x, [](const Ctx& c, const Tensor& g) {
+    const Tensor& v = c.input(0);
+    return TensorList{g / (v * v + Scalar(1.0))};
+  });
+}
+
+Tensor sinh(const Tensor& x) {
+  EMBER_TRACE(sinh, x);
+  Tensor y = unary_kernel(UnaryOp::Sinh, x, float_dtype(x));
+  return record1("SinhBackward0", y, x, [](const Ctx& c, const Tensor& g) {
+    return TensorList{g * cosh(c.input(0))};
+  });
+}
+
+Tensor cosh(const Tensor& x) {
+  EMBER_TRACE(cosh, x);
+  Tensor y = unary_kernel(UnaryOp::Cosh, x, float_dtype(x));
+  return record1("CoshBackward0", y, x, [](const Ctx& c, const Tensor& g) {
+    return TensorList{g * sinh(c.input(0))};
+  });
+}
+
+Tensor asinh(const Tensor& x) {
+  EMBER_TRACE(asinh, x);
+  Tensor y = unary_kernel(UnaryOp::Asinh, x, float_dtype(x));
+  return record1("AsinhBackward0", y, x, [](const Ctx& c, const Tensor& g) {
+    const Tensor& v = c.input(0);
+    return TensorList{g * rsqrt(v * v + Scalar(1.0))};
+  });
+}
+
+Tensor acosh(const Tensor& x) {
+  EMBER_TRACE(acosh, x);
+  Tensor y = unary_kernel(UnaryOp::Acosh, x, float_dtype(x));
+  return record1("AcoshBackward0", y, x, [](const Ctx& c, const Tensor& g) {
+    // 1 / sqrt((x - 1)(x + 1)): no cancellation in x^2 - 1 near x = 1.
+    const Tensor& v = c.input(0);
+    return TensorList{g * rsqrt((v - Scalar(1.0)) * (v + Scalar(1.0)))};
+  });
+}
+
+Tensor atanh(const Tensor& x) {
+  EMBER_TRACE(atanh, x);
+  Tensor y = unary_kernel(UnaryOp::Atanh, x, float_dtype(x));
+  return record1("AtanhBackward0", y, x, [](const Ctx& c, const Tensor& g) {
+    const Tensor& v = c.input(0);
+    return TensorList{g / (Scalar(1.0) - v * v)};
+  });
+}
+
+Tensor expm1(const Tensor& x) {
+  EMBER_TRACE(expm1, x);
+  Tensor y = unary_kernel(UnaryOp::Expm1, x, float_dtype(x));
+  return record1("Expm1Backward0", y, x, [](const Ctx& c, const Tensor& g) {
+    return TensorList{g * (c.output() + Scalar(1.0))};
+  }, kSaveOutput);
+}
+
+Tensor exp2(const Tensor& x) {
+  EMBER_TRACE(exp2, x);
+  Tensor y = unary_kernel(UnaryOp::Exp2, x, float_dtype(x));
+  return record1("Exp2Backward0", y, x, [](const Ctx& c, const Tensor& g) {
+    return TensorList{g * c.output() * Scalar(0.69314718055994530942)};
+  }, kSaveOutput);
+}
+
+Tensor log2(const Tensor& x) {
+  EMBER_TRACE(log2, x);
+  Tensor y = unary_kernel(UnaryOp::Log2, x, float_dtype(x));
+  return record1("Log2Backward0", y, x, [](const Ctx& c, const Tensor& g) {
+    return TensorList{g / (c.input(0) * Scalar(0.69314718055994530942))};
+  });
+}
+
+Tensor log10(const Tensor& x) {
+  EMBER_TRACE(log10, x);
+  Tensor y = unary_kernel(UnaryOp::Log10, x, float_dtype(x));
+  return record1("Log10Backward0", y, x, [](const Ctx& c, const Tensor& g) {
+    return TensorList{g / (c.input(0) * Scalar(2.30258509299404568402))};
+  });
+}
+
+Tensor lgamma(const Tensor& x) {
+  EMBER_TRACE(lgamma, x);
+  Tensor y = unary_kernel(UnaryOp::Lgamma, x, float_dtype(x));
+  return record1("LgammaBackward0", y, x, [](const Ctx& c, const Tensor& g) {
+    return TensorList{g * digamma(c.input(0))};
+  });
+}
+
+Tensor digamma(const Tensor& x) {
+  EMBER_TRACE(digamma, x);
+  Tensor y = unary_kernel(UnaryOp::Digamma, x, float_dtype(x));
+  return record1("DigammaBackward0", y, x, [](const Ctx& c, const Tensor& g) {
+    return TensorList{g * polygamma(1, c.input(0))};
+  });
+}
+
+Tensor polygamma(int64_t n, const Tensor& x) {
+  EMBER_TRACE(polygamma, n, x);
+  EMBER_CHECK_VALUE(n >= 0, "polygamma: n must be >= 0, got ", n);
+  if (n == 0) return digamma(x);
+  Tensor y = unary_kernel(UnaryOp::Polygamma, x, float_dtype(x), static_cast<double>(n));
+  return record1("PolygammaBackward0", y, x, [n](const Ctx& c, const Tensor& g) {
+    return TensorList{g * polygamma(n + 1, c.input(0))};
+  });
+}
+
+Tensor reciprocal(const Tensor& x) {
+  EMBER_TRACE(reciprocal, x);
+  Tensor y = unary_kernel(UnaryOp::Reciprocal, x, float_dtype(x));
+  return record1("ReciprocalBackward0", y, x, [](const Ctx& c, const Tensor& g) {
+    Tensor r = c.output();
+    return TensorList{neg(g * r * r)};
+  }, kSaveOutput);
+}
+
+Tensor square(const Tensor& x) {
+  EMBER_TRACE(square, x);
+  if (!is_floating(x.dtype())) return pow(x, wrap_scalar(Scalar(int64_t{2})));
+  Tensor y = unary_kernel(UnaryOp::Square, x, x.dtype());
+  return record1("SquareBackward0", y, x, [](const Ctx& c, const Tensor& g) {
+    return TensorList{g * c.input(0) * Scalar(2.0)};
+  });
+}
+
 Tensor silu(const Tensor& x) {
   EMBER_TRACE(silu, x);
   check_floating(x, "silu");

@@ -37,14 +37,21 @@ const std::unordered_map<std::string, std::string>& unary_names() {
       {"neg", "Neg"},     {"exp", "Exp"},         {"log", "Log"},   {"log1p", "Log1p"},
       {"sqrt", "Sqrt"},   {"rsqrt", "Rsqrt"},     {"abs", "Abs"},   {"sign", "Sign"},
       {"sin", "Sin"},     {"cos", "Cos"},         {"sigmoid", "Sigmoid"},
-      {"tanh", "Tanh"},   {"relu", "Relu"},       {"silu", "Silu"}, {"erf", "Erf"}};
+      {"tanh", "Tanh"},   {"relu", "Relu"},       {"silu", "Silu"}, {"erf", "Erf"},
+      {"erfc", "Erfc"},   {"erfinv", "Erfinv"},   {"tan", "Tan"},   {"asin", "Asin"},
+      {"acos", "Acos"},   {"atan", "Atan"},       {"sinh", "Sinh"}, {"cosh", "Cosh"},
+      {"asinh", "Asinh"}, {"acosh", "Acosh"},     {"atanh", "Atanh"}, {"expm1", "Expm1"},
+      {"exp2", "Exp2"},   {"log2", "Log2"},       {"log10", "Log10"}, {"lgamma", "Lgamma"},
+      {"digamma", "Digamma"}, {"reciprocal", "Reciprocal"}, {"square", "Square"}};
   return m;
 }
 const std::unordered_map<std::string, std::string>& binary_names() {
   static const std::unordered_map<std::string, std::string> m = {
       {"add", "Add"},         {"sub", "Sub"},         {"mul", "Mul"},
       {"div", "Div"},         {"pow", "Pow"},         {"maximum", "Maximum"},
-      {"minimum", "Minimum"}, {"floor_divide", "FloorDiv"}, {"remainder", "Remainder"}};
+      {"minimum", "Minimum"}, {"floor_divide", "FloorDiv"}, {"remainder", "Remainder"},
+      {"fmod", "Fmod"},       {"atan2", "Atan2"},     {"hypot", "Hypot"},
+      {"copysign", "Copysign"}};
   return m;
 }
 const std::unordered_map<std::string, std::string>& compare_names() {

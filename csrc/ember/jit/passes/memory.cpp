@@ -34,7 +34,10 @@ bool fresh_producer(const std::string& op) {
       "add", "sub", "mul", "div", "pow", "maximum", "minimum", "neg", "exp", "log", "log1p",
       "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "sigmoid", "tanh", "relu", "leaky_relu",
       "gelu", "erf", "silu", "clamp", "where", "linear", "matmul", "softmax", "log_softmax",
-      "sum", "mean", "clone", "fused_elementwise", "masked_fill", "cat", "stack"};
+      "sum", "mean", "clone", "fused_elementwise", "masked_fill", "cat", "stack", "erfc",
+      "erfinv", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+      "expm1", "exp2", "log2", "log10", "lgamma", "digamma", "polygamma", "reciprocal",
+      "square", "fmod", "atan2", "hypot", "copysign"};
   return ops.count(op) > 0;
 }
 
