@@ -468,9 +468,28 @@ def binary_cross_entropy_with_logits(
     return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
 
 
-# Convolution/pooling and normalization/padding/resampling live in their own files.
-from . import _functional_conv, _functional_norm
+# Convolution/pooling, normalization/padding/resampling, the further activations, distances and
+# their losses, pixel shuffling and attention live in their own files.
+from . import (
+    _functional_activation,
+    _functional_attention,
+    _functional_conv,
+    _functional_loss,
+    _functional_norm,
+    _functional_vision,
+)
+from ._functional_activation import *
+from ._functional_attention import *
 from ._functional_conv import *
+from ._functional_loss import *
 from ._functional_norm import *
+from ._functional_vision import *
 
-__all__ += _functional_conv.__all__ + _functional_norm.__all__
+__all__ += (
+    _functional_activation.__all__
+    + _functional_attention.__all__
+    + _functional_conv.__all__
+    + _functional_loss.__all__
+    + _functional_norm.__all__
+    + _functional_vision.__all__
+)

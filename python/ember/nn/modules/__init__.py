@@ -5,6 +5,7 @@ from . import (
     batchnorm,
     container,
     conv,
+    distance,
     dropout,
     flatten,
     linear,
@@ -12,6 +13,7 @@ from . import (
     module,
     normalization,
     padding,
+    pixelshuffle,
     pooling,
     sparse,
     upsampling,
@@ -20,6 +22,7 @@ from .activation import *
 from .batchnorm import *
 from .container import *
 from .conv import *
+from .distance import *
 from .dropout import *
 from .flatten import *
 from .linear import *
@@ -27,6 +30,7 @@ from .loss import *
 from .module import Module
 from .normalization import *
 from .padding import *
+from .pixelshuffle import *
 from .pooling import *
 from .sparse import *
 from .upsampling import *
@@ -40,12 +44,14 @@ __all__ = sorted(
                 batchnorm,
                 container,
                 conv,
+                distance,
                 dropout,
                 flatten,
                 linear,
                 loss,
                 normalization,
                 padding,
+                pixelshuffle,
                 pooling,
                 sparse,
                 upsampling,
