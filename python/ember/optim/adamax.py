@@ -1,0 +1,132 @@
+"""Adamax (PyTorch's ``torch.optim.Adamax``): Adam with an infinity norm, composed of ember ops."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .._C import maximum
+from ..autograd import no_grad
+from .nadam import _lerp_
+from .optimizer import Optimizer, _check_implementation_flags, _number, _step_counter, _zeros_like
+
+__all__ = ["Adamax"]
+
+
+class Adamax(Optimizer):
+    r"""Adamax: the variant of Adam whose second moment is an exponentially weighted infinity
+    norm of the gradients.
+
+    Per parameter and step ``t`` (its own count), gradient :math:`g` (negated when
+    ``maximize``):
+
+    .. code-block:: text
+
+        g = g + weight_decay * p                  (if weight_decay != 0)
+        m = beta1 * m + (1 - beta1) * g
+        u = max(beta2 * u, |g| + eps)
+        p = p - lr / (1 - beta1**t) * m / u
+
+    State per parameter (PyTorch's keys): ``"step"`` (0-d float32 tensor), ``"exp_avg"`` (m)
+    and ``"exp_inf"`` (u). Parameters whose ``.grad`` is None are skipped. The bias correction
+    is computed with tensor ops from ``"step"``, so a step traced by :func:`ember.jit.function`
+    recomputes it on every run.
+
+    Args:
+        params: tensors to optimize, or dicts defining param groups.
+        lr: learning rate per step (default 2e-3).
+        betas: decay rates ``(beta1, beta2)`` of the first moment and of the infinity norm,
+            each in [0, 1) (default ``(0.9, 0.999)``).
+        eps: added to ``|g|`` for stability (default 1e-8).
+        weight_decay: L2 penalty (default 0).
+        foreach: accepted for PyTorch compatibility; ignored.
+        maximize: maximize the objective (default False).
+        differentiable, capturable: must be False (NotImplementedError otherwise).
+    Raises:
+        ValueError: lr, eps or weight_decay negative, or a beta outside [0, 1)
+            ("Invalid epsilon value: -1e-08", as PyTorch).
+        NotImplementedError: ``capturable`` or ``differentiable`` is True.
+    Reference:
+        Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015, section 7.1.
+    Example:
+        >>> w = ember.tensor([1.0, -1.0], requires_grad=True)
+        >>> opt = ember.optim.Adamax([w], lr=0.1)
+        >>> (w * w).sum().backward()
+        >>> opt.step()  # the first step moves each coordinate by about lr
+        >>> w
+        tensor([ 0.9000, -0.9000], requires_grad=True)
+    """
+
+    _tensor_step = True
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+        differentiable: bool = False,
+        capturable: bool = False,
+    ) -> None:
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {
+            "lr": lr,
+            "betas": tuple(betas),
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "maximize": maximize,
+        }
+        _check_implementation_flags(foreach, None, differentiable, capturable)
+        super().__init__(params, defaults)
+
+    def _fix_loaded_group(self, group: dict[str, Any]) -> None:
+        if isinstance(group.get("betas"), list):
+            group["betas"] = tuple(group["betas"])
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Performs one Adamax step over every param group.
+
+        Args:
+            closure: optional callable that re-evaluates the model and returns the loss.
+        Returns:
+            The closure's loss, or None.
+        """
+        loss = self._run_closure(closure)
+        with no_grad():
+            for group, params, grads in self._groups_with_grads():
+                beta1, beta2 = (_number(b) for b in group["betas"])
+                lr = _number(group["lr"])
+                weight_decay = _number(group["weight_decay"])
+                eps = _number(group["eps"])
+                for p, g in zip(params, grads):
+                    state = self.state[p]
+                    if len(state) == 0:
+                        state["step"] = _step_counter()
+                        state["exp_avg"] = _zeros_like(p)
+                        state["exp_inf"] = _zeros_like(p)
+                    if group["maximize"]:
+                        g = g.neg()
+                    t = state["step"].add_(1.0).double()
+                    if weight_decay != 0:
+                        g = g.add(p, alpha=weight_decay)
+                    exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+                    _lerp_(exp_avg, g, 1.0 - beta1)
+                    exp_inf.copy_(maximum(exp_inf.mul_(beta2), g.abs().add_(eps)))
+                    # 0-d float64 tensor (Python's float arithmetic, same result), so that a
+                    # traced step recomputes it.
+                    neg_clr = -(lr / (1.0 - beta1**t))
+                    p.add_(exp_avg.mul(neg_clr).div_(exp_inf))
+        return loss

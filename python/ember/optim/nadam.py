@@ -1,0 +1,187 @@
+"""NAdam (PyTorch's ``torch.optim.NAdam``): Adam with Nesterov momentum, composed of ember ops."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .._C import Tensor
+from .._C import dtype as _dtype
+from .._creation import full
+from ..autograd import no_grad
+from .optimizer import Optimizer, _check_implementation_flags, _number, _step_counter, _zeros_like
+
+__all__ = ["NAdam"]
+
+
+def _lerp_(avg: Tensor, target: Tensor, weight: float) -> None:
+    """``avg += weight * (target - avg)`` in place, with PyTorch's two formulas for small and large
+    ``weight`` (PyTorch rounds each once with a fused multiply-add; here each op rounds)."""
+    if abs(weight) < 0.5:
+        avg.add_(target.sub(avg).mul_(weight))
+    else:
+        avg.copy_(target.sub(target.sub(avg).mul_(1.0 - weight)))
+
+
+class NAdam(Optimizer):
+    r"""NAdam: Adam whose first moment takes a Nesterov look-ahead step, with momentum warm-up.
+
+    Per parameter and step ``t`` (its own count), gradient :math:`g` (negated when
+    ``maximize``), ``psi = momentum_decay``:
+
+    .. code-block:: text
+
+        p = p * (1 - lr * weight_decay)           (decoupled_weight_decay; NAdamW)
+        g = g + weight_decay * p                  (otherwise, if weight_decay != 0)
+        mu_t     = beta1 * (1 - 0.5 * 0.96**(t * psi))
+        mu_{t+1} = beta1 * (1 - 0.5 * 0.96**((t + 1) * psi))
+        mu_product = mu_product * mu_t            (prod of mu_1 .. mu_t)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        d = sqrt(v / (1 - beta2**t)) + eps
+        p = p - lr * (1 - mu_t) / (1 - mu_product) * g / d
+              - lr * mu_{t+1} / (1 - mu_product * mu_{t+1}) * m / d
+
+    State per parameter (PyTorch's keys): ``"step"`` (0-d float32 tensor), ``"mu_product"``
+    (0-d float32 tensor, starting at 1; :meth:`load_state_dict` casts it to the parameter's
+    dtype, as PyTorch does), ``"exp_avg"`` and ``"exp_avg_sq"``. Parameters whose ``.grad`` is
+    None are skipped. The step-dependent factors are computed with tensor ops from
+    ``"step"``, so a step traced by :func:`ember.jit.function` recomputes them on every run.
+
+    Args:
+        params: tensors to optimize, or dicts defining param groups.
+        lr: learning rate per step (default 2e-3).
+        betas: decay rates ``(beta1, beta2)`` of the first and second moments, each in [0, 1)
+            (default ``(0.9, 0.999)``).
+        eps: added to the denominator for stability (default 1e-8).
+        weight_decay: weight decay coefficient (default 0).
+        momentum_decay: ``psi`` of the momentum schedule above, per step (default 4e-3).
+        decoupled_weight_decay: decay the weights directly, as AdamW does (NAdamW; default
+            False).
+        foreach: accepted for PyTorch compatibility; ignored.
+        maximize: maximize the objective (default False).
+        capturable, differentiable: must be False (NotImplementedError otherwise).
+    Raises:
+        ValueError: lr, eps, weight_decay or momentum_decay negative, or a beta outside [0, 1)
+            ("Invalid beta parameter at index 0: 1.0", as PyTorch).
+        NotImplementedError: ``capturable`` or ``differentiable`` is True.
+    Reference:
+        Dozat, "Incorporating Nesterov Momentum into Adam", ICLR 2016 workshop; Loshchilov &
+        Hutter, "Decoupled Weight Decay Regularization", 2019 (decoupled weight decay).
+    Example:
+        >>> w = ember.tensor([1.0, -1.0], requires_grad=True)
+        >>> opt = ember.optim.NAdam([w], lr=0.1)
+        >>> (w * w).sum().backward()
+        >>> opt.step()
+        >>> w
+        tensor([ 0.8944, -0.8944], requires_grad=True)
+    """
+
+    _tensor_step = True
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum_decay: float = 4e-3,
+        decoupled_weight_decay: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= momentum_decay:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        defaults = {
+            "lr": lr,
+            "betas": tuple(betas),
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum_decay": momentum_decay,
+            "decoupled_weight_decay": decoupled_weight_decay,
+            "maximize": maximize,
+        }
+        _check_implementation_flags(foreach, None, differentiable, capturable)
+        super().__init__(params, defaults)
+
+    def _fix_loaded_group(self, group: dict[str, Any]) -> None:
+        if isinstance(group.get("betas"), list):
+            group["betas"] = tuple(group["betas"])
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Loads a state produced by :meth:`state_dict`; a plain-number ``"mu_product"`` (older
+        checkpoints) becomes a 0-d float32 tensor, as in PyTorch.
+
+        Args:
+            state_dict: a dict with ``"state"`` and ``"param_groups"``.
+        Raises:
+            ValueError: a different number of groups, or a group of a different size.
+        """
+        super().load_state_dict(state_dict)
+        for st in self.state.values():
+            mu_product = st.get("mu_product") if isinstance(st, dict) else None
+            if mu_product is not None and not isinstance(mu_product, Tensor):
+                st["mu_product"] = full((), float(mu_product), dtype=_dtype.float32)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Performs one NAdam step over every param group.
+
+        Args:
+            closure: optional callable that re-evaluates the model and returns the loss.
+        Returns:
+            The closure's loss, or None.
+        """
+        loss = self._run_closure(closure)
+        with no_grad():
+            for group, params, grads in self._groups_with_grads():
+                beta1, beta2 = (_number(b) for b in group["betas"])
+                lr = _number(group["lr"])
+                weight_decay = _number(group["weight_decay"])
+                momentum_decay = _number(group["momentum_decay"])
+                eps = _number(group["eps"])
+                for p, g in zip(params, grads):
+                    state = self.state[p]
+                    if len(state) == 0:
+                        state["step"] = _step_counter()
+                        state["mu_product"] = full((), 1.0, dtype=_dtype.float32)
+                        state["exp_avg"] = _zeros_like(p)
+                        state["exp_avg_sq"] = _zeros_like(p)
+                    if group["maximize"]:
+                        g = g.neg()
+                    # Step-dependent factors as 0-d float64 tensors (Python's float arithmetic,
+                    # same results), so that a traced step recomputes them.
+                    t = state["step"].add_(1.0).double()
+                    bias_correction2 = 1.0 - beta2**t
+                    if weight_decay != 0:
+                        if group["decoupled_weight_decay"]:
+                            p.mul_(1.0 - lr * weight_decay)
+                        else:
+                            g = g.add(p, alpha=weight_decay)
+                    mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))
+                    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1.0) * momentum_decay)))
+                    mu_product = state["mu_product"]
+                    # Rounded to the product's own dtype first, as PyTorch's `*=` by a float.
+                    mu_product.mul_(mu._to_dtype(mu_product.dtype))
+                    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                    _lerp_(exp_avg, g, 1.0 - beta1)
+                    exp_avg_sq.mul_(beta2).add_(g.mul(1.0 - beta2).mul_(g))
+                    denom = exp_avg_sq.div(bias_correction2).sqrt().add_(eps)
+                    mu_prod = mu_product.double()
+                    mu_product_next = mu_prod * mu_next
+                    p.add_(g.mul(-lr * (1.0 - mu) / (1.0 - mu_prod)).div_(denom))
+                    p.add_(exp_avg.mul((-lr * mu_next) / (1.0 - mu_product_next)).div_(denom))
+        return loss

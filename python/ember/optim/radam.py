@@ -1,0 +1,159 @@
+"""RAdam (PyTorch's ``torch.optim.RAdam``): rectified Adam, composed of ember ops."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .._C import where
+from ..autograd import no_grad
+from .nadam import _lerp_
+from .optimizer import Optimizer, _check_implementation_flags, _number, _step_counter, _zeros_like
+
+__all__ = ["RAdam"]
+
+
+class RAdam(Optimizer):
+    r"""RAdam: Adam whose adaptive learning rate is switched on, and rectified, only once the
+    variance of the second-moment estimate is tractable.
+
+    Per parameter and step ``t`` (its own count), gradient :math:`g` (negated when
+    ``maximize``):
+
+    .. code-block:: text
+
+        p = p * (1 - lr * weight_decay)           (decoupled_weight_decay; RAdamW)
+        g = g + weight_decay * p                  (otherwise, if weight_decay != 0)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        m_hat = m / (1 - beta1**t)
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+        if rho_t > 5:
+            r = sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            p = p - lr * m_hat * sqrt(1 - beta2**t) / (sqrt(v) + eps) * r
+        else:
+            p = p - lr * m_hat                    (SGD with momentum for the first steps)
+
+    State per parameter (PyTorch's keys): ``"step"`` (0-d float32 tensor), ``"exp_avg"`` and
+    ``"exp_avg_sq"``. Parameters whose ``.grad`` is None are skipped. The step-dependent
+    factors and the ``rho_t > 5`` choice are computed with tensor ops from ``"step"``, so a step
+    traced by :func:`ember.jit.function` recomputes them on every run.
+
+    Args:
+        params: tensors to optimize, or dicts defining param groups.
+        lr: learning rate per step (default 1e-3).
+        betas: decay rates ``(beta1, beta2)`` of the first and second moments, each in [0, 1)
+            (default ``(0.9, 0.999)``).
+        eps: added to the denominator for stability (default 1e-8).
+        weight_decay: weight decay coefficient (default 0).
+        decoupled_weight_decay: decay the weights directly, as AdamW does (RAdamW; default
+            False).
+        foreach: accepted for PyTorch compatibility; ignored.
+        maximize: maximize the objective (default False).
+        capturable, differentiable: must be False (NotImplementedError otherwise).
+    Raises:
+        ValueError: lr, eps or weight_decay negative, or a beta outside [0, 1)
+            ("Invalid beta parameter at index 1: 1.0", as PyTorch).
+        NotImplementedError: ``capturable`` or ``differentiable`` is True.
+    Reference:
+        Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond", ICLR 2020.
+    Example:
+        >>> w = ember.tensor([1.0, -1.0], requires_grad=True)
+        >>> opt = ember.optim.RAdam([w], lr=0.1)
+        >>> (w * w).sum().backward()
+        >>> opt.step()  # rho_1 <= 5: a plain momentum step of lr * m_hat = lr * g
+        >>> w
+        tensor([ 0.8000, -0.8000], requires_grad=True)
+    """
+
+    _tensor_step = True
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        decoupled_weight_decay: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {
+            "lr": lr,
+            "betas": tuple(betas),
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "decoupled_weight_decay": decoupled_weight_decay,
+            "maximize": maximize,
+        }
+        _check_implementation_flags(foreach, None, differentiable, capturable)
+        super().__init__(params, defaults)
+
+    def _fix_loaded_group(self, group: dict[str, Any]) -> None:
+        if isinstance(group.get("betas"), list):
+            group["betas"] = tuple(group["betas"])
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Performs one RAdam step over every param group.
+
+        Args:
+            closure: optional callable that re-evaluates the model and returns the loss.
+        Returns:
+            The closure's loss, or None.
+        """
+        loss = self._run_closure(closure)
+        with no_grad():
+            for group, params, grads in self._groups_with_grads():
+                beta1, beta2 = (_number(b) for b in group["betas"])
+                lr = _number(group["lr"])
+                weight_decay = _number(group["weight_decay"])
+                eps = _number(group["eps"])
+                rho_inf = 2.0 / (1.0 - beta2) - 1.0
+                for p, g in zip(params, grads):
+                    state = self.state[p]
+                    if len(state) == 0:
+                        state["step"] = _step_counter()
+                        state["exp_avg"] = _zeros_like(p)
+                        state["exp_avg_sq"] = _zeros_like(p)
+                    if group["maximize"]:
+                        g = g.neg()
+                    # Step-dependent factors as 0-d float64 tensors (Python's float arithmetic,
+                    # same results), so that a traced step recomputes them.
+                    t = state["step"].add_(1.0).double()
+                    if weight_decay != 0:
+                        if group["decoupled_weight_decay"]:
+                            p.mul_(1.0 - lr * weight_decay)
+                        else:
+                            g = g.add(p, alpha=weight_decay)
+                    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                    _lerp_(exp_avg, g, 1.0 - beta1)
+                    exp_avg_sq.mul_(beta2).add_(g.mul(1.0 - beta2).mul_(g))
+                    bias_correction1 = 1.0 - beta1**t
+                    bias_correction2 = 1.0 - beta2**t
+                    rho_t = rho_inf - 2.0 * t * (beta2**t) / bias_correction2
+                    # NaN while rho_t < 4; never selected then (rho_t > 5 is False).
+                    rect = (
+                        (rho_t - 4.0)
+                        * (rho_t - 2.0)
+                        * rho_inf
+                        / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)
+                    ) ** 0.5
+                    update = exp_avg.div(bias_correction1).mul_(lr)
+                    adaptive = (bias_correction2**0.5) / exp_avg_sq.sqrt().add_(eps)
+                    p.sub_(where(rho_t > 5.0, update.mul(adaptive).mul_(rect), update))
+        return loss
