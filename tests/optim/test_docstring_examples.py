@@ -16,6 +16,10 @@ MODULES = [
     optim.adamw,
     optim.rmsprop,
     optim.adagrad,
+    optim.adamax,
+    optim.nadam,
+    optim.radam,
+    optim.adadelta,
     lr_scheduler,
 ]
 

@@ -3,7 +3,6 @@ dicts (PyTorch's keys, in both directions) and a step traced by ember.jit.functi
 
 from __future__ import annotations
 
-import doctest
 import inspect
 import re
 
@@ -529,18 +528,7 @@ def test_loaded_mu_product_takes_the_param_dtype_like_torch():
     np.testing.assert_allclose(we.detach().numpy(), wt.detach().numpy(), **F64)
 
 
-# ---- docstrings -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("module", ["adadelta", "adamax", "nadam", "radam"])
-def test_docstring_examples(module):
-    mod = getattr(optim, module)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    tests = doctest.DocTestFinder().find(mod, globs={"ember": ember})
-    assert any(t.examples for t in tests)
-    for test in tests:
-        runner.run(test)
-    assert runner.summarize(verbose=False).failed == 0
+# ---- docstrings (their examples run in test_docstring_examples.py) -------------------------
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -55,8 +55,9 @@ class Optimizer:
 
     Holds ``param_groups`` (a list of dicts: ``"params"`` plus every hyperparameter, each group
     taking the constructor's values as defaults) and ``state`` (a per-parameter dict keyed by the
-    parameter tensor itself; tensors hash by identity). Subclasses implement :meth:`step` as one
-    fused C++ call per param group.
+    parameter tensor itself; tensors hash by identity). Subclasses implement :meth:`step`: SGD,
+    Adam, AdamW, RMSprop and Adagrad as one fused C++ call per param group; Adamax, NAdam, RAdam
+    and Adadelta as a few in-place ember ops per parameter.
 
     Args:
         params: an iterable of tensors (leaves, usually with ``requires_grad=True``) or of dicts
@@ -393,8 +394,8 @@ def _check_implementation_flags(
     capturable: bool = False,
 ) -> None:
     """Accepts PyTorch's implementation switches: ``foreach`` and ``fused`` change nothing
-    (every ember step is already one fused C++ call per group); ``differentiable`` and
-    ``capturable`` are not supported."""
+    (each optimizer has one implementation); ``differentiable`` and ``capturable`` are not
+    supported."""
     if differentiable:
         raise NotImplementedError("differentiable=True is not supported by ember.optim")
     if capturable:
