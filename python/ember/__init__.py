@@ -53,6 +53,10 @@ from ._composites import *  # noqa: F401,F403  (flip, sort, isnan, tril, ...; al
 from ._composites import _install as _install_composites
 
 _install_composites()
+from ._composites_more import *  # noqa: F401,F403  (einsum, amax, unique, cdist, ...)
+from ._composites_more import _install as _install_composites_more
+
+_install_composites_more()
 
 from ._creation import (
     arange,
