@@ -201,6 +201,43 @@ Reference: Abramowitz & Stegun, Handbook of Mathematical Functions, 6.4 and 23.2
   export_name(m, "polygamma");
   cls.def("polygamma", [](const Tensor& x, int64_t n) { return polygamma(n, x); }, py::arg("n"),
           "self.polygamma(n) is ember.polygamma(n, self).");
+  // ---- dtype promotion ----------------------------------------------------------------------
+  def_fn(m, "result_type",
+         [](const TensorArg& a, const TensorArg& b) { return meta::result_type(a.t, b.t); },
+         R"doc(The dtype a binary op (add, mul, ...) gives for these operands, by PyTorch's rules.
+
+Dimensioned tensors outrank 0-d tensors, which outrank Python numbers, unless the lower rank
+has a higher kind (bool < integer < floating).
+
+Args:
+    tensor1, tensor2 (Tensor or Number): the operands.
+Returns:
+    ember.dtype.
+)doc",
+         py::arg("tensor1"), py::arg("tensor2"));
+  def_fn(m, "promote_types",
+         [](DType a, DType b) {
+           return meta::result_type(empty({0}, a), empty({0}, b));
+         },
+         R"doc(The smallest dtype both ``type1`` and ``type2`` convert to without losing kind.
+
+Args:
+    type1, type2 (ember.dtype): the dtypes.
+Returns:
+    ember.dtype (e.g. ``promote_types(int32, float32)`` is float32).
+)doc",
+         py::arg("type1"), py::arg("type2"));
+  def_fn(m, "can_cast", [](DType from, DType to) { return meta::can_cast(from, to); },
+         R"doc(Whether an in-place op may write a ``from_`` result into a ``to`` tensor.
+
+PyTorch's casting rule: no floating -> integer, no non-bool -> bool.
+
+Args:
+    from_, to (ember.dtype): the result dtype and the destination dtype.
+Returns:
+    bool.
+)doc",
+         py::arg("from_"), py::arg("to"));
   m.attr("multiply") = m.attr("mul");
   export_name(m, "multiply");
   m.attr("divide") = m.attr("div");
