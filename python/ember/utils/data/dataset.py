@@ -24,9 +24,11 @@ import ember
 from ._utils import as_index_array, to_numpy_array, tree_cat_reorder
 
 __all__ = [
+    "ChainDataset",
     "ConcatDataset",
     "Dataset",
     "IterableDataset",
+    "StackDataset",
     "Subset",
     "TensorDataset",
     "random_split",
@@ -63,8 +65,8 @@ class IterableDataset(Dataset[T_co]):
     def __iter__(self) -> Iterator[T_co]:
         raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
 
-    def __add__(self, other: Dataset[T_co]) -> Dataset[T_co]:
-        raise TypeError("IterableDataset does not support '+' (use itertools.chain)")
+    def __add__(self, other: Dataset[T_co]) -> ChainDataset:
+        return ChainDataset([self, other])
 
 
 class TensorDataset(Dataset[tuple]):
@@ -248,6 +250,83 @@ class ConcatDataset(Dataset[T_co]):
         inverse = np.empty_like(positions)
         inverse[positions] = np.arange(len(positions))
         return tree_cat_reorder(parts, inverse)
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable datasets one after another, as one stream.
+
+    The datasets are chained lazily on each ``iter()``. ``a + b`` of two iterable datasets makes
+    one.
+
+    Args:
+        datasets: an iterable of :class:`IterableDataset`.
+    Raises:
+        TypeError: (on iteration or ``len``) an element that is not an IterableDataset.
+    Example:
+        >>> class Count(IterableDataset):
+        ...     def __init__(self, n): self.n = n
+        ...     def __iter__(self): return iter(range(self.n))
+        >>> list(ChainDataset([Count(2), Count(3)]))
+        [0, 1, 0, 1, 2]
+    """
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = datasets
+
+    def _checked(self) -> Iterator[IterableDataset]:
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(
+                    f"ChainDataset: only IterableDataset can be chained, got {type(d).__name__}"
+                )
+            yield d
+
+    def __iter__(self) -> Iterator[Any]:
+        for d in self._checked():
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self._checked())  # type: ignore[arg-type]
+
+
+class StackDataset(Dataset[Any]):
+    """Datasets of one length side by side: sample ``i`` gathers sample ``i`` of each.
+
+    Pass the datasets positionally for tuple samples, or by keyword for dict samples.
+
+    Args:
+        *args: map-style datasets; a sample is ``(args[0][i], args[1][i], ...)``.
+        **kwargs: map-style datasets; a sample is ``{name: kwargs[name][i], ...}``.
+    Raises:
+        ValueError: both or neither of ``args`` and ``kwargs`` given, or datasets of different
+            lengths.
+    Example:
+        >>> images, labels = TensorDataset(ember.ones(3, 2)), [7, 8, 9]
+        >>> StackDataset(image=images, label=labels)[1]["label"]
+        8
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if bool(args) == bool(kwargs):
+            raise ValueError(
+                "StackDataset: give the datasets either positionally (tuple samples) or by "
+                "keyword (dict samples), not both and not neither"
+            )
+        self.datasets: tuple | dict = args if args else kwargs
+        items = args if args else tuple(kwargs.values())
+        lengths = [len(d) for d in items]
+        if len(set(lengths)) != 1:
+            raise ValueError(f"StackDataset: the datasets have different lengths {lengths}")
+        self._length = lengths[0]
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: Any) -> Any:
+        i = _check_index(index, self._length, "StackDataset")
+        if isinstance(self.datasets, dict):
+            return {k: d[i] for k, d in self.datasets.items()}
+        return tuple(d[i] for d in self.datasets)
 
 
 def random_split(

@@ -23,6 +23,7 @@ __all__ = [
     "Sampler",
     "SequentialSampler",
     "SubsetRandomSampler",
+    "WeightedRandomSampler",
 ]
 
 T_co = TypeVar("T_co", covariant=True)
@@ -143,6 +144,72 @@ class SubsetRandomSampler(Sampler[int]):
 
     def __len__(self) -> int:
         return len(self._indices)
+
+
+class WeightedRandomSampler(Sampler[int]):
+    """Indices ``0 .. len(weights) - 1`` drawn with probabilities proportional to ``weights``.
+
+    Each epoch draws ``num_samples`` indices with ``ember.multinomial`` (a new draw on every
+    ``iter()``). The usual use is rebalancing classes: weight each sample by one over its
+    class's frequency.
+
+    Args:
+        weights: a 1-D sequence or tensor of non-negative weights (they need not sum to 1).
+        num_samples: indices per epoch, a positive int.
+        replacement: draw with replacement (default True); without it, ``num_samples`` may not
+            exceed the number of non-zero weights.
+        generator: ``ember.Generator`` used for the draws; default the global generator.
+    Raises:
+        ValueError: ``num_samples`` not a positive integer, ``replacement`` not a bool, or
+            ``weights`` not 1-D.
+    Example:
+        >>> s = WeightedRandomSampler([0.0, 0.0, 1.0], num_samples=4)
+        >>> list(s)
+        [2, 2, 2, 2]
+    """
+
+    def __init__(
+        self,
+        weights: Any,
+        num_samples: int,
+        replacement: bool = True,
+        generator: ember.Generator | None = None,
+    ) -> None:
+        if (
+            isinstance(num_samples, bool)
+            or not isinstance(num_samples, numbers.Integral)
+            or num_samples <= 0
+        ):
+            raise ValueError(
+                "WeightedRandomSampler: num_samples should be a positive integer value, got "
+                f"{num_samples!r}"
+            )
+        if not isinstance(replacement, bool):  # ValueError, as PyTorch raises here
+            raise ValueError(
+                f"WeightedRandomSampler: replacement should be a boolean value, got {replacement!r}"
+            )
+        w = np.asarray(weights.numpy() if isinstance(weights, ember.Tensor) else weights,
+                       dtype=np.float64)
+        if w.ndim != 1:
+            raise ValueError(
+                "WeightedRandomSampler: weights should be a 1-D sequence, got shape "
+                f"{tuple(w.shape)}"
+            )
+        self.weights = ember.tensor(w)
+        self.num_samples = int(num_samples)
+        self.replacement = replacement
+        self.generator = generator
+
+    def _index_array(self) -> np.ndarray:
+        return ember.multinomial(
+            self.weights, self.num_samples, self.replacement, generator=self.generator
+        ).numpy()
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._index_array().tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
 
 
 class BatchSampler(Sampler[list]):
