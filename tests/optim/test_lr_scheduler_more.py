@@ -603,3 +603,26 @@ def test_new_schedulers_are_exported_and_listed():
         assert issubclass(getattr(optim.lr_scheduler, name), sched.LRScheduler)
         doc = getattr(sched, name).__doc__
         assert "Args:" in doc and "Example:" in doc, name
+
+
+@pytest.mark.parametrize("make", [
+    lambda o: sched.LambdaLR(o, lambda e: 0.5**e),
+    lambda o: sched.CyclicLR(o, 0.01, 0.1, step_size_up=2),
+    lambda o: sched.CosineAnnealingWarmRestarts(o, T_0=3),
+])
+def test_a_group_added_after_the_scheduler_raises(make):
+    opt = optim.SGD([ember.zeros(2, requires_grad=True)], lr=0.1, momentum=0.9)
+    s = make(opt)
+    opt.add_param_group({"params": [ember.zeros(2, requires_grad=True)], "lr": 0.7})
+    opt.step()
+    with pytest.raises(ValueError, match=r"the optimizer has 2 param groups but the scheduler "
+                                         r"gives 1 values"):
+        s.step()
+
+
+def test_sequential_lr_refuses_a_nested_scheduler_after_the_first():
+    opt = optim.SGD([ember.zeros(2, requires_grad=True)], lr=0.1)
+    chained = sched.ChainedScheduler([sched.ConstantLR(opt, 0.5, 3), sched.ExponentialLR(opt, 0.9)])
+    with pytest.raises(ValueError, match=r"SequentialLR: schedulers\[1\] is a ChainedScheduler, "
+                                         "which cannot be restarted at a milestone"):
+        sched.SequentialLR(opt, [sched.LinearLR(opt, 0.2, 1.0, 4), chained], [3])

@@ -627,3 +627,17 @@ def test_jit_traced_nadam_retraces_when_lr_changes_and_matches_torch():
         to.step()
         np.testing.assert_allclose(we.detach().numpy(), wt.detach().numpy(), **F64)
     assert len(traced.traces) == 2
+
+
+@pytest.mark.parametrize("name", ["Adamax", "NAdam", "RAdam", "Adadelta"])
+def test_integer_parameters_fail_before_any_state_changes(name):
+    good = ember.ones(2, requires_grad=True)
+    bad = ember.ones(2, dtype=ember.int64)
+    bad.grad = ember.ones(2, dtype=ember.int64)
+    opt = getattr(optim, name)([good, bad])
+    good.grad = ember.ones(2)
+    with pytest.raises(TypeError, match=rf"{name}.step: params\[1\] has dtype ember.int64; "
+                                        "expected float32 or float64"):
+        opt.step()
+    assert len(opt.state) == 0
+    np.testing.assert_array_equal(good.detach().numpy(), [1.0, 1.0])

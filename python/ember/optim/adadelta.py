@@ -95,7 +95,7 @@ class Adadelta(Optimizer):
         """
         loss = self._run_closure(closure)
         with no_grad():
-            for group, params, grads in self._groups_with_grads():
+            for group, params, grads in self._checked_groups_with_grads("Adadelta"):
                 lr = _number(group["lr"])
                 rho = _number(group["rho"])
                 eps = _number(group["eps"])

@@ -106,7 +106,7 @@ class Adamax(Optimizer):
         """
         loss = self._run_closure(closure)
         with no_grad():
-            for group, params, grads in self._groups_with_grads():
+            for group, params, grads in self._checked_groups_with_grads("Adamax"):
                 beta1, beta2 = (_number(b) for b in group["betas"])
                 lr = _number(group["lr"])
                 weight_decay = _number(group["weight_decay"])

@@ -116,6 +116,22 @@ def _set_momentum(group: dict[str, Any], momentum: float, use_beta1: bool) -> No
         group["momentum"] = momentum
 
 
+def _check_group_count(sched: Any, values: list[Any]) -> None:
+    n = len(sched.optimizer.param_groups)
+    if len(values) != n:
+        raise ValueError(
+            f"{type(sched).__name__}: the optimizer has {n} param groups but the scheduler "
+            f"gives {len(values)} values; a group added with add_param_group after the "
+            "scheduler was built is not scheduled (build the scheduler after adding it)"
+        )
+
+
+def _set_lrs(sched: Any, values: list[Any]) -> None:
+    _check_group_count(sched, values)
+    for group, lr in zip(sched.optimizer.param_groups, values):
+        _set_group_value(group, "lr", lr)
+
+
 class LRScheduler:
     """Base class of the learning-rate schedulers.
 
@@ -252,8 +268,7 @@ class LRScheduler:
                 values = closed() if closed is not None else self.get_lr()
         finally:
             self._get_lr_called_within_step = False
-        for group, lr in zip(self.optimizer.param_groups, values):
-            _set_group_value(group, "lr", lr)
+        _set_lrs(self, values)
         self._last_lr: list[Any] = _group_values(self.optimizer, "lr")
 
 
@@ -921,8 +936,9 @@ class SequentialLR(LRScheduler):
             ``len(schedulers) - 1`` of them.
         last_epoch: index of the last epoch (default -1).
     Raises:
-        ValueError: no scheduler, a ReduceLROnPlateau, a scheduler of another optimizer, or a
-            wrong number of milestones.
+        ValueError: no scheduler, a ReduceLROnPlateau, a scheduler of another optimizer, a
+            SequentialLR or ChainedScheduler after the first position (it cannot restart at a
+            milestone), or a wrong number of milestones.
         TypeError: an entry without an ``optimizer`` attribute.
     Reference:
         PyTorch's ``torch.optim.lr_scheduler.SequentialLR`` (same milestone rule).
@@ -954,6 +970,12 @@ class SequentialLR(LRScheduler):
         if len(schedulers) < 1:
             raise ValueError(f"{name} expects at least one scheduler, but got no scheduler.")
         _check_schedulers(name, optimizer, schedulers)
+        for i, s in enumerate(schedulers[1:], 1):
+            if hasattr(s, "_schedulers"):
+                raise ValueError(
+                    f"{name}: schedulers[{i}] is a {type(s).__name__}, which cannot be restarted "
+                    "at a milestone; a SequentialLR or ChainedScheduler can only come first"
+                )
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
                 "Sequential Schedulers expects number of schedulers provided to be one more "
@@ -1141,7 +1163,7 @@ class CyclicLR(LRScheduler):
         self.optimizer = optimizer
         base_lrs = _format_param("base_lr", optimizer, base_lr)
         if last_epoch == -1:
-            for lr, group in zip(base_lrs, optimizer.param_groups):
+            for lr, group in zip(base_lrs, optimizer.param_groups, strict=True):
                 _set_group_value(group, "lr", lr)
         self.max_lrs = _format_param("max_lr", optimizer, max_lr)
         up = float(step_size_up)
@@ -1213,6 +1235,7 @@ class CyclicLR(LRScheduler):
                 max_m - (max_m - base_m) * scale_factor * self.scale_fn(arg)
                 for base_m, max_m in zip(self.base_momentums, self.max_momentums)
             ]
+            _check_group_count(self, momentums)
             for group, momentum in zip(self.optimizer.param_groups, momentums):
                 _set_momentum(group, momentum, self.use_beta1)
         return lrs
@@ -1555,6 +1578,5 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             values = self.get_lr()
         finally:
             self._get_lr_called_within_step = False
-        for group, lr in zip(self.optimizer.param_groups, values):
-            _set_group_value(group, "lr", lr)
+        _set_lrs(self, values)
         self._last_lr = _group_values(self.optimizer, "lr")

@@ -240,6 +240,25 @@ class Optimizer:
             if params:
                 yield group, params, grads
 
+    def _checked_groups_with_grads(
+        self, name: str
+    ) -> list[tuple[dict[str, Any], list[Tensor], list[Tensor]]]:
+        """:meth:`_groups_with_grads` as a list, after checking every parameter is floating, so
+        a bad parameter fails the step before any state changes (the fused steps check in C++).
+
+        Raises:
+            TypeError: a parameter with an integer or bool dtype.
+        """
+        groups = list(self._groups_with_grads())
+        i = 0
+        for _, params, _ in groups:
+            for p in params:
+                if not p.is_floating_point():
+                    raise TypeError(f"{name}.step: params[{i}] has dtype {p.dtype}; expected "
+                                    "float32 or float64")
+                i += 1
+        return groups
+
     # ---- serialization ------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
