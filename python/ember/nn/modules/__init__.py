@@ -15,7 +15,9 @@ from . import (
     padding,
     pixelshuffle,
     pooling,
+    rnn,
     sparse,
+    transformer,
     upsampling,
 )
 from .activation import *
@@ -32,7 +34,9 @@ from .normalization import *
 from .padding import *
 from .pixelshuffle import *
 from .pooling import *
+from .rnn import *
 from .sparse import *
+from .transformer import *
 from .upsampling import *
 
 __all__ = sorted(
@@ -53,7 +57,9 @@ __all__ = sorted(
                 padding,
                 pixelshuffle,
                 pooling,
+                rnn,
                 sparse,
+                transformer,
                 upsampling,
             )
         )
