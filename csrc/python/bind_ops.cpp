@@ -94,6 +94,24 @@ Returns:
 Reference: Abramowitz & Stegun, Handbook of Mathematical Functions, 6.3 (recurrence,
 reflection and the asymptotic series used).
 )doc")
+  EMBER_DEF_UNARY(floor, "The largest integer <= each element (integer tensors come back unchanged). Zero gradient.")
+  EMBER_DEF_UNARY(ceil, "The smallest integer >= each element (integer tensors come back unchanged). Zero gradient.")
+  EMBER_DEF_UNARY(trunc, "Each element rounded toward zero (integer tensors come back unchanged). Zero gradient.")
+  EMBER_DEF_UNARY(frac, "input - trunc(input): the fractional part, with the sign of input. Floating tensors only (TypeError otherwise).")
+  m.attr("fix") = m.attr("trunc");
+  export_name(m, "fix");
+  def_op(m, cls, "round", [](const Tensor& x, int64_t decimals) { return round(x, decimals); },
+         R"doc(Each element rounded to the nearest integer, halves to even (as PyTorch and numpy).
+
+Args:
+    input (Tensor): any shape; integer tensors come back unchanged.
+    decimals (int, keyword-only): places to keep (default 0); negative rounds to tens, hundreds,
+        ... As in PyTorch, ``x * 10**decimals`` is rounded and divided back, so results can
+        differ from the decimal rounding in the last bit.
+Returns:
+    Tensor: same shape and dtype. Zero gradient.
+)doc",
+         py::arg("input"), py::kw_only(), py::arg("decimals") = 0);
   EMBER_DEF_UNARY(reciprocal, "Elementwise 1 / input; integer and bool inputs give float32.")
   EMBER_DEF_UNARY(square, "Elementwise input * input; the dtype is kept (bool gives int64, as input ** 2 does).")
   EMBER_DEF_UNARY(logical_not, "Elementwise logical NOT; returns bool.")
@@ -178,8 +196,14 @@ Raises:
   EMBER_DEF_BINARY(bitwise_left_shift, "input << other of integer tensors (0 past the type's width).")
   EMBER_DEF_BINARY(bitwise_right_shift, "input >> other of integer tensors, arithmetic (sign fill past the width).")
 #undef EMBER_DEF_BINARY
-  m.attr("arctan2") = m.attr("atan2");
-  export_name(m, "arctan2");
+  // numpy-style aliases, as PyTorch has them (function and method).
+  for (const char* alias : {"arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
+                            "arctan2"}) {
+    const std::string target = std::string("a") + (alias + 3);
+    m.attr(alias) = m.attr(target.c_str());
+    cls.attr(alias) = cls.attr(target.c_str());
+    export_name(m, alias);
+  }
   m.def("polygamma", [](int64_t n, const Tensor& x) { return polygamma(n, x); },
         py::arg("n"), py::arg("input"),
         R"doc(The n-th derivative of the digamma function, elementwise.

@@ -1,5 +1,5 @@
 """PyTorch tensor functions written with ember's own ops, so autograd and ember.jit follow the
-composition: NaN/inf tests, rounding, reordering (flip, roll, movedim, sort, topk), repetition
+composition: NaN/inf tests, reordering (flip, roll, movedim, sort, topk), repetition
 (repeat, tile), triangles and diagonals, and a few products. Each is both ``ember.<name>`` and
 a ``Tensor`` method, with PyTorch's arguments and results.
 """
@@ -16,9 +16,9 @@ from . import _C
 from ._C import Tensor
 
 __all__ = [
-    "addmm", "allclose", "argsort", "ceil", "clip", "diagonal", "flip", "floor", "frac", "isfinite", "isinf",
-    "isnan", "lerp", "masked_select", "movedim", "nan_to_num", "norm", "outer", "repeat", "roll", "round",
-    "sort", "tile", "topk", "trace", "tril", "triu", "trunc", "unbind", "unflatten",
+    "addmm", "allclose", "argsort", "clip", "diagonal", "flip", "isfinite", "isinf", "isnan",
+    "lerp", "masked_select", "movedim", "nan_to_num", "norm", "outer", "repeat", "roll", "sort",
+    "tile", "topk", "trace", "tril", "triu", "unbind", "unflatten",
 ]
 
 _INF = float("inf")
@@ -81,57 +81,6 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
     out = _C.where(isnan(input), nan, input)
     out = _C.where(input == _INF, posinf, out)
     return _C.where(input == -_INF, neginf, out)
-
-
-# ---- rounding (zero gradient, as in PyTorch; frac's gradient is 1) ----------------------------
-
-
-def floor(input: Tensor) -> Tensor:
-    """The largest integer <= each element (integer tensors unchanged)."""
-    if not input.is_floating_point():
-        return input.clone()
-    # x - (x mod 1) is exact in binary floating point, and its gradient is 1 - 1 = 0. Integral
-    # values (-0.0 included) and infinities, where x mod 1 is 0 or NaN, are kept as they are
-    # (detached: the gradient is 0 there too).
-    r = _C.remainder(input, 1.0)
-    keep = (r == 0) | (input.abs() == _INF)
-    return _C.where(keep, input.detach(), input - r)
-
-
-def ceil(input: Tensor) -> Tensor:
-    """The smallest integer >= each element (integer tensors unchanged)."""
-    if not input.is_floating_point():
-        return input.clone()
-    return -floor(-input)
-
-
-def trunc(input: Tensor) -> Tensor:
-    """Each element rounded toward zero (integer tensors unchanged)."""
-    if not input.is_floating_point():
-        return input.clone()
-    return _C.where(input < 0, ceil(input), floor(input))
-
-
-def frac(input: Tensor) -> Tensor:
-    """``input - trunc(input)``: the fractional part, with the sign of ``input``."""
-    return input - trunc(input)
-
-
-def round(input: Tensor, *, decimals: int = 0) -> Tensor:
-    """Each element rounded to the nearest integer, halves to even (as PyTorch and numpy).
-
-    Raises:
-        NotImplementedError: ``decimals`` other than 0.
-    """
-    if decimals != 0:
-        raise NotImplementedError("round: only decimals=0 is supported")
-    if not input.is_floating_point():
-        return input.clone()
-    t = trunc(input)
-    d = (input - t).abs()  # exact, in [0, 1)
-    odd = _C.remainder(t, 2.0).abs() == 1.0
-    up = (d > 0.5) | ((d == 0.5) & odd)
-    return _C.where(up, t + _C.sign(input), t)
 
 
 # ---- reordering -------------------------------------------------------------------------------
@@ -417,7 +366,10 @@ def norm(input: Tensor, p: Any = "fro", dim: int | Sequence[int] | None = None,
         spread = reduce(_C.where(tie, a - mk, _C._full([], 0, a.dtype)), "sum") / count
         return _C.where(m.abs() == _INF, m, m + spread)
     if p == 0:
-        return reduce((a != 0).to(x.dtype), "sum")
+        # The count of nonzeros, kept in the graph (a zero gradient, as PyTorch) through a
+        # where() that selects no element: 0 * inf would make NaN.
+        nowhere = _C._full(list(a.shape), False, _C.dtype.bool)
+        return reduce((a != 0).to(x.dtype) + _C.where(nowhere, a, _zero(a)), "sum")
     if p == 1:
         return reduce(a, "sum")
     if p == 2:

@@ -21,8 +21,9 @@ import numpy as np
 
 from . import _C
 from ._C import Tensor
-from ._composites import _dim, _dims, ceil, diagonal, floor, isfinite, isnan, lerp, movedim, sort
-from ._composites import round as _round
+from ._C import ceil, floor
+from ._C import round as _round
+from ._composites import _dim, _dims, diagonal, isfinite, isnan, lerp, movedim, sort
 
 __all__ = [
     "addbmm", "addmv", "amax", "amin", "argwhere", "atleast_1d", "atleast_2d", "atleast_3d",

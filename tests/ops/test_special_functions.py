@@ -188,3 +188,62 @@ def test_new_ops_fuse_and_trace_like_eager():
     (want,) = ember.autograd.grad(loss(w), [w])
     traced = jit.function(lambda v: ember.autograd.grad(loss(v), [v])[0])
     np.testing.assert_allclose(traced(w).numpy(), want.numpy(), rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("decimals", [-2, -1, 0, 1, 3])
+def test_round_with_decimals_matches_torch(dtype, decimals):
+    rng = np.random.default_rng(decimals + 10)
+    a = (rng.normal(size=200) * 10 ** (2 - decimals)).astype(dtype)
+    a[:20] = np.round(a[:20] * 2) / 2  # halves
+    got = ember.round(ember.tensor(a), decimals=decimals).numpy()
+    want = torch.round(torch.from_numpy(a), decimals=decimals).numpy()
+    np.testing.assert_array_equal(got, want)
+    x = ember.tensor(a, requires_grad=True)
+    (g,) = ember.autograd.grad(x.round(decimals=decimals).sum(), [x])
+    assert not g.numpy().any()
+
+
+def test_rounding_ops_fuse_in_jit():
+    def f(x):
+        return ember.floor(x) + ember.ceil(x * 2) - ember.trunc(x) * ember.frac(x)
+
+    x = ember.randn(8, 8) * 4
+    tf = jit.trace(f, (x,), optimize=False)
+    tf.run_passes(memory=False)
+    assert tf.graph.ops() == ["fused_elementwise"]
+    y = ember.randn(8, 8) * 4
+    np.testing.assert_array_equal(tf(y).numpy(), f(y).numpy())
+
+
+def test_atan2_gradient_at_the_origin_is_zero_as_in_torch():
+    y = _t([0.0, 1.0, 0.0], requires_grad=True)
+    x = _t([0.0, 1.0, -0.0], requires_grad=True)
+    gy, gx = ember.autograd.grad(ember.atan2(y, x).sum(), [y, x])
+    ty = torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64, requires_grad=True)
+    tx = torch.tensor([0.0, 1.0, -0.0], dtype=torch.float64, requires_grad=True)
+    tgy, tgx = torch.autograd.grad(torch.atan2(ty, tx).sum(), [ty, tx])
+    np.testing.assert_array_equal(gy.numpy(), tgy.numpy())
+    np.testing.assert_array_equal(gx.numpy(), tgx.numpy())
+
+
+def test_polygamma_high_orders_and_minus_infinity():
+    x = [0.5, 3.0, 40.0]
+    for n in (30, 120):
+        got = ember.polygamma(n, _t(x)).numpy()
+        want = torch.polygamma(n, torch.tensor(x, dtype=torch.float64)).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-13)
+    # n = 30 at x = 40: the direct sum stops early; mpmath as the reference.
+    np.testing.assert_allclose(ember.polygamma(30, _t([40.0])).item(),
+                               float(mpmath.psi(30, 40)), rtol=1e-13)
+    for n in (0, 1, 2):
+        assert math.isnan(ember.polygamma(n, _t([float("-inf")])).item())
+
+
+def test_numpy_style_aliases():
+    for alias, name in (("arcsin", "asin"), ("arccos", "acos"), ("arctan", "atan"),
+                        ("arcsinh", "asinh"), ("arccosh", "acosh"), ("arctanh", "atanh"),
+                        ("arctan2", "atan2")):
+        assert getattr(ember, alias) is getattr(ember, name)
+        assert hasattr(ember.Tensor, alias)
+    assert ember.tensor([1.0]).arctan2(ember.tensor([1.0])).item() == pytest.approx(math.pi / 4)

@@ -255,6 +255,7 @@ template <typename T>
 EMBER_HD inline T trigamma(T v) {
   double x = static_cast<double>(v);
   const double pi = 3.14159265358979323846;
+  if (x == -HUGE_VAL) return static_cast<T>(HUGE_VAL - HUGE_VAL);
   if (x <= 0.0 && x == std::floor(x)) return static_cast<T>(HUGE_VAL);
   double sign = 1.0, r = 0.0;
   if (x < 0.0) {
@@ -288,9 +289,18 @@ EMBER_HD inline T polygamma(T v, double order) {
   if (x != x || x < -1e7) return static_cast<T>(HUGE_VAL - HUGE_VAL);
   if (x <= 0.0 && x == std::floor(x)) return static_cast<T>(n % 2 == 1 ? HUGE_VAL : -HUGE_VAL);
   const double s = n + 1.0;
+  double factorial = 1.0;  // n! (inf past 170!, as the result then is for x <= 1)
+  for (int k = 2; k <= n && factorial < HUGE_VAL; ++k) factorial *= k;
+  const double sign_factorial = n % 2 == 1 ? factorial : -factorial;
   double sum = 0.0;
   while (x < 20.0 + s) {
-    sum += std::pow(x, -s);
+    const double term = std::pow(x, -s);
+    sum += term;
+    // For large n the terms fall off geometrically: once one (and the rest after it, at most
+    // term * (1 + x / (s - 1))) is below the rounding of the sum, stop.
+    if (x > 0.0 && term * (1.0 + x / (s - 1.0)) <= 1e-17 * sum) {
+      return static_cast<T>(sign_factorial * sum);
+    }
     x += 1.0;
   }
   sum += std::pow(x, 1.0 - s) / (s - 1.0) + 0.5 * std::pow(x, -s);
@@ -308,9 +318,22 @@ EMBER_HD inline T polygamma(T v, double order) {
     coef *= (s + 2 * j - 1) * (s + 2 * j) / ((2.0 * j + 1) * (2.0 * j + 2));
     pw /= x * x;
   }
-  double factorial = 1.0;
-  for (int k = 2; k <= n; ++k) factorial *= k;
-  return static_cast<T>((n % 2 == 1 ? factorial : -factorial) * sum);
+  return static_cast<T>(sign_factorial * sum);
+}
+
+// Rounding to `decimals` places (p0), halves to even, as PyTorch: x * 10^d rounded, over 10^d
+// (x / 10^-d rounded, times 10^-d, for negative d).
+template <typename T>
+EMBER_HD inline T round_decimals(T v, double decimals) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (decimals == 0) return std::nearbyint(v);
+    const bool neg = decimals < 0;
+    const T scale = static_cast<T>(std::pow(10.0, neg ? -decimals : decimals));
+    return neg ? static_cast<T>(std::nearbyint(v / scale) * scale)
+               : static_cast<T>(std::nearbyint(v * scale) / scale);
+  } else {
+    return v;
+  }
 }
 
 // e^-|v| never overflows, so the tail below -88 (float) keeps its tiny values instead of 0.
@@ -386,7 +409,12 @@ EMBER_HD inline T clamp_val(T v, double lo, double hi) {
   OP(Log10, std::log10(v))                                                         \
   OP(Lgamma, std::lgamma(v))                                                       \
   OP(Digamma, ::ember::kernels::digamma(v))                                        \
-  OP(Polygamma, ::ember::kernels::polygamma(v, p0))
+  OP(Polygamma, ::ember::kernels::polygamma(v, p0))                               \
+  OP(Floor, std::floor(v))                                                         \
+  OP(Ceil, std::ceil(v))                                                           \
+  OP(Trunc, std::trunc(v))                                                         \
+  OP(Round, ::ember::kernels::round_decimals(v, p0))                               \
+  OP(Frac, v - std::trunc(v))
 
 // Binary with the result in the input dtype: (Name, expression in a, b, T).
 #define EMBER_BINARY_OPS(OP)                          \

@@ -256,7 +256,9 @@ Tensor atan2(const Tensor& a, const Tensor& b) {
   return record("Atan2Backward0", y, {a, b}, [](const Ctx& c, const Tensor& g) {
     const Tensor& u = c.input(0);
     const Tensor& v = c.input(1);
-    Tensor s = g / (u * u + v * v);
+    // At the origin the angle has no derivative; PyTorch (and this) takes 0 there.
+    Tensor r2 = u * u + v * v;
+    Tensor s = where(eq(r2, wrap_scalar(Scalar(0.0))), zeros_like(r2), g / r2);
     return TensorList{c.needs_grad(0) ? sum_to(s * v, c.input_sizes(0)) : Tensor{},
                       c.needs_grad(1) ? sum_to(neg(s * u), c.input_sizes(1)) : Tensor{}};
   });

@@ -92,6 +92,14 @@ EMBER_API Tensor lgamma(const Tensor& x);
 EMBER_API Tensor digamma(const Tensor& x);
 /// polygamma(n, x): the n-th derivative of digamma (n >= 0; n = 0 is digamma).
 EMBER_API Tensor polygamma(int64_t n, const Tensor& x);
+/// Rounding; integer tensors come back unchanged (copied). Zero gradient, as in PyTorch.
+EMBER_API Tensor floor(const Tensor& x);
+EMBER_API Tensor ceil(const Tensor& x);
+EMBER_API Tensor trunc(const Tensor& x);
+/// Rounds halves to even, to `decimals` places (negative: to tens, hundreds, ...).
+EMBER_API Tensor round(const Tensor& x, int64_t decimals = 0);
+/// x - trunc(x): the fractional part with the sign of x; floating tensors only.
+EMBER_API Tensor frac(const Tensor& x);
 /// 1 / x; integer and bool inputs give float32.
 EMBER_API Tensor reciprocal(const Tensor& x);
 /// x * x, dtype kept (bool gives int64, as x ** 2 does).

@@ -400,6 +400,50 @@ Tensor polygamma(int64_t n, const Tensor& x) {
   });
 }
 
+namespace {
+
+// floor, ceil, trunc and round: piecewise constant, so the gradient is zero (PyTorch's
+// convention, also at the jumps); integer tensors are already integral.
+Tensor rounding(UnaryOp op, const char* name, const char* node, const Tensor& x,
+                double p0 = 0) {
+  if (!is_floating(x.dtype())) return x.clone();
+  Tensor y = unary_kernel(op, x, x.dtype(), p0);
+  return record1(node, y, x, [](const Ctx&, const Tensor& g) {
+    return TensorList{zeros_like(g)};
+  }, 0);
+}
+
+}  // namespace
+
+Tensor floor(const Tensor& x) {
+  EMBER_TRACE(floor, x);
+  return rounding(UnaryOp::Floor, "floor", "FloorBackward0", x);
+}
+
+Tensor ceil(const Tensor& x) {
+  EMBER_TRACE(ceil, x);
+  return rounding(UnaryOp::Ceil, "ceil", "CeilBackward0", x);
+}
+
+Tensor trunc(const Tensor& x) {
+  EMBER_TRACE(trunc, x);
+  return rounding(UnaryOp::Trunc, "trunc", "TruncBackward0", x);
+}
+
+Tensor round(const Tensor& x, int64_t decimals) {
+  EMBER_TRACE(round, x, decimals);
+  return rounding(UnaryOp::Round, "round", "RoundBackward0", x, static_cast<double>(decimals));
+}
+
+Tensor frac(const Tensor& x) {
+  EMBER_TRACE(frac, x);
+  check_floating(x, "frac");
+  Tensor y = unary_kernel(UnaryOp::Frac, x, x.dtype());
+  return record1("FracBackward0", y, x, [](const Ctx&, const Tensor& g) {
+    return TensorList{g};
+  }, 0);
+}
+
 Tensor reciprocal(const Tensor& x) {
   EMBER_TRACE(reciprocal, x);
   Tensor y = unary_kernel(UnaryOp::Reciprocal, x, float_dtype(x));

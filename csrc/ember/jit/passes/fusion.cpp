@@ -42,7 +42,8 @@ const std::unordered_map<std::string, std::string>& unary_names() {
       {"acos", "Acos"},   {"atan", "Atan"},       {"sinh", "Sinh"}, {"cosh", "Cosh"},
       {"asinh", "Asinh"}, {"acosh", "Acosh"},     {"atanh", "Atanh"}, {"expm1", "Expm1"},
       {"exp2", "Exp2"},   {"log2", "Log2"},       {"log10", "Log10"}, {"lgamma", "Lgamma"},
-      {"digamma", "Digamma"}, {"reciprocal", "Reciprocal"}, {"square", "Square"}};
+      {"digamma", "Digamma"}, {"reciprocal", "Reciprocal"}, {"square", "Square"},
+      {"floor", "Floor"},     {"ceil", "Ceil"},       {"trunc", "Trunc"}, {"frac", "Frac"}};
   return m;
 }
 const std::unordered_map<std::string, std::string>& binary_names() {

@@ -37,7 +37,7 @@ bool fresh_producer(const std::string& op) {
       "sum", "mean", "clone", "fused_elementwise", "masked_fill", "cat", "stack", "erfc",
       "erfinv", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
       "expm1", "exp2", "log2", "log10", "lgamma", "digamma", "polygamma", "reciprocal",
-      "square", "fmod", "atan2", "hypot", "copysign"};
+      "square", "fmod", "atan2", "hypot", "copysign", "floor", "ceil", "trunc", "round", "frac"};
   return ops.count(op) > 0;
 }
 
