@@ -27,8 +27,8 @@ from ..utils.data import DataLoader, Dataset
 from . import activations as activations_mod
 from . import callbacks as callbacks_mod
 from . import losses as losses_mod
-from .layers.base import Layer
-from .metrics import _BatchMean, _probabilities
+from .layers.base import _CONTEXT, _LOSS_LAYERS, Layer, begin_pass, pass_losses
+from .metrics import _BatchMean, _get_state, _probabilities, _set_state
 
 __all__ = ["evaluate", "fit", "predict", "train_on_batch"]
 
@@ -373,10 +373,28 @@ def _check_output_activation(model: Any, loss: Any, act: str | None) -> None:
         )
 
 
+def _forward_plan(model: Any, fused: bool) -> Any:
+    """``model._fit_forward_plan(fused)`` run as one forward pass (``Layer.add_loss`` terms
+    added during it are the batch's; see :func:`_loss_fn`)."""
+    forward = model._fit_forward_plan(fused)
+
+    def run(x: Any, training: bool) -> Any:
+        """Starts a new forward pass, then runs the model's plan on ``x``."""
+        begin_pass()
+        _CONTEXT.depth += 1  # layers called inside belong to this pass
+        try:
+            return forward(x, training)
+        finally:
+            _CONTEXT.depth -= 1
+
+    return run
+
+
 def _loss_fn(loss: Any, fused: bool, model: Any = None) -> Any:
     """``(y, out, sample_weight=None) -> 0-d loss``: the compiled loss with its reduction,
     weighted as Keras does (``sum(w_i * loss_i) / number of loss values``), plus the weights'
-    regularization penalties."""
+    regularization penalties and the terms layers added with ``add_loss`` during the batch's
+    forward pass (e.g. ``ActivityRegularization``)."""
     reduction = _reduction(loss)
     base = _base_loss_fn(loss, fused, reduction)
     logits = fused or loss.from_logits
@@ -387,11 +405,20 @@ def _loss_fn(loss: Any, fused: bool, model: Any = None) -> Any:
         total = base(y, out) if w is None else loss._apply(y, out, logits, w, reduction)
         for reg, wt in regularized:
             total = total + reg(wt)
+        for term in pass_losses():
+            total = total + term
         return total
 
     if not regularized:
-        return lambda y, out, w=None: (base(y, out) if w is None
-                                       else loss._apply(y, out, logits, w, reduction))
+        def plain(y: Tensor, out: Tensor, w: Tensor | None = None) -> Tensor:
+            """Loss of a batch (plus any add_loss terms of its forward pass)."""
+            total = base(y, out) if w is None else loss._apply(y, out, logits, w, reduction)
+            if _LOSS_LAYERS:
+                for term in pass_losses():
+                    total = total + term
+            return total
+
+        return plain
     return compute
 
 
@@ -441,8 +468,14 @@ def _verbose(verbose: Any) -> int:
     return int(verbose)
 
 
-def _fmt(logs: dict[str, float]) -> str:
-    return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+def _fmt(logs: dict[str, Any]) -> str:
+    def one(v: Any) -> str:
+        """A log value: a float to 4 decimals, an array as a bracketed list of them."""
+        if isinstance(v, np.ndarray):
+            return "[" + ", ".join(f"{float(e):.4f}" for e in v.reshape(-1)) + "]"
+        return f"{v:.4f}"
+
+    return " - ".join(f"{k}: {one(v)}" for k, v in logs.items())
 
 
 # ---- fit -----------------------------------------------------------------------------------
@@ -557,7 +590,7 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
             val = _prepare(model, validation_data, None, batch_size, False, "fit (validation_data)")
 
     fused = _fusion(model)
-    forward = model._fit_forward_plan(fused)
+    forward = _forward_plan(model, fused)
     loss_fn = _loss_fn(model.loss, fused, model)
     metrics = _metrics(model, fused, data)
     opt = model.optimizer
@@ -571,11 +604,19 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
     cbs = callbacks_mod.CallbackList(
         list(callbacks or []) + [history], model,
         {"epochs": epochs, "steps": data.steps, "verbose": verbose})
+    if any(isinstance(cb, callbacks_mod.ProgbarLogger) for cb in cbs.callbacks):
+        verbose = 0  # the given ProgbarLogger shows the progress instead
     batch_cbs = cbs.wants_train_batch
     loss_tracker = _BatchMean(name="loss")
     model.stop_training = False
     model.history = history
+    model._initial_epoch = None
     cbs.call("on_train_begin", {})
+    # A callback (BackupAndRestore) may resume an interrupted run at a later epoch; as in
+    # Keras, its epoch replaces initial_epoch.
+    resumed, model._initial_epoch = model._initial_epoch, None
+    if resumed:
+        initial_epoch = int(resumed)
     for epoch in range(initial_epoch, epochs):
         cbs.call("on_epoch_begin", epoch, {})
         loss_tracker.reset_state()
@@ -644,11 +685,18 @@ def _validate_now(epoch: int, freq: Any) -> bool:
     return epoch + 1 in freq
 
 
-def _results(loss_tracker: Any, metrics: list[Any]) -> dict[str, float]:
-    logs = {"loss": loss_tracker.result()}
+def _results(loss_tracker: Any, metrics: list[Any]) -> dict[str, Any]:
+    logs: dict[str, Any] = {"loss": loss_tracker.result()}
     for m in metrics:
         r = m.result()
-        logs[getattr(m, "_log_name", m.name)] = float(r.item()) if isinstance(r, Tensor) else float(r)
+        if isinstance(r, Tensor):
+            r = r.detach().numpy() if r.numel() != 1 else r.item()
+        if isinstance(r, (np.ndarray, list, tuple)) and np.size(r) != 1:
+            # A per-class or per-threshold result (F1Score(average=None), Precision with
+            # several thresholds) is logged as an array, as Keras does.
+            logs[getattr(m, "_log_name", m.name)] = np.asarray(r, dtype=np.float64)
+        else:
+            logs[getattr(m, "_log_name", m.name)] = float(np.asarray(r).reshape(-1)[0])
     return logs
 
 
@@ -665,11 +713,11 @@ def _update_metric(m: Any, y: Tensor, out: Tensor, fused: bool, w: Tensor | None
 
 def _evaluate_data(model: Any, data: Any, fused: bool, cbs: Any = None,
                    steps: int | None = None) -> dict[str, float]:
-    forward = model._fit_forward_plan(fused)
+    forward = _forward_plan(model, fused)
     loss_fn = _loss_fn(model.loss, fused, model)
     metrics = _metrics(model, fused, data)
     tracker = _BatchMean(name="loss")
-    saved = [None if m._public else (m._parts, m._count, m._total) for m in metrics]
+    saved = [None if m._public else _get_state(m) for m in metrics]
     for m in metrics:
         m.reset_state()
     batch_cbs = cbs is not None and cbs.wants_test_batch
@@ -691,8 +739,8 @@ def _evaluate_data(model: Any, data: Any, fused: bool, cbs: Any = None,
     if cbs is not None:
         cbs.call("on_test_end", dict(logs))
     for m, state in zip(metrics, saved):
-        if state is not None:
-            m._parts, m._count, m._total = state
+        if not m._public:
+            _set_state(m, state)
     return logs
 
 
@@ -829,7 +877,7 @@ def train_on_batch(model: Any, x: Any, y: Any = None, sample_weight: Any = None,
     data = _prepare(model, x, y, max(1, n), False, "train_on_batch",
                     sample_weight=sample_weight, class_weight=class_weight)
     fused = _fusion(model)
-    forward = model._fit_forward_plan(fused)
+    forward = _forward_plan(model, fused)
     loss_fn = _loss_fn(model.loss, fused, model)
     metrics = _metrics(model, fused, data)
     opt = model.optimizer

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "BackupAndRestore",
     "CSVLogger",
     "Callback",
     "CallbackList",
@@ -26,6 +27,7 @@ __all__ = [
     "LambdaCallback",
     "LearningRateScheduler",
     "ModelCheckpoint",
+    "ProgbarLogger",
     "ReduceLROnPlateau",
     "TerminateOnNaN",
 ]
@@ -483,26 +485,227 @@ class CSVLogger(Callback):
 class LambdaCallback(Callback):
     """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``.
 
-    Args:
+    Args (Keras 3's order):
         on_epoch_begin, on_epoch_end: ``f(epoch, logs)``.
-        on_batch_begin, on_batch_end: ``f(batch, logs)`` (training batches).
         on_train_begin, on_train_end: ``f(logs)``.
+        on_train_batch_begin, on_train_batch_end: ``f(batch, logs)``.
+        **kwargs: any other hook by name, e.g. ``on_batch_end=f`` (an alias of
+            ``on_train_batch_end``), ``on_test_end=f``, ``on_predict_batch_end=f``.
     """
 
     def __init__(self, on_epoch_begin: Callable | None = None, on_epoch_end: Callable | None = None,
-                 on_batch_begin: Callable | None = None, on_batch_end: Callable | None = None,
                  on_train_begin: Callable | None = None, on_train_end: Callable | None = None,
-                 **kwargs: Any) -> None:
+                 on_train_batch_begin: Callable | None = None,
+                 on_train_batch_end: Callable | None = None, **kwargs: Any) -> None:
         super().__init__()
         for name, fn in (("on_epoch_begin", on_epoch_begin), ("on_epoch_end", on_epoch_end),
-                         ("on_batch_begin", on_batch_begin), ("on_batch_end", on_batch_end),
                          ("on_train_begin", on_train_begin), ("on_train_end", on_train_end),
-                         *kwargs.items()):
+                         ("on_train_batch_begin", on_train_batch_begin),
+                         ("on_train_batch_end", on_train_batch_end), *kwargs.items()):
             if fn is not None:
                 setattr(self, name, fn)
 
     def _overrides(self, *names: str) -> bool:
         return any(n in self.__dict__ for n in names)
+
+
+class ProgbarLogger(Callback):
+    """Prints training progress: per epoch an ``Epoch i/N`` line and a progress bar with the
+    running loss and metrics (``verbose`` 1), or one summary line per epoch (``verbose`` 2);
+    silent with ``verbose=0``. The verbosity is ``fit``'s ``verbose`` argument.
+
+    ``fit`` shows the same progress by itself; passing a ``ProgbarLogger`` replaces that
+    display (its batch hook makes ``fit`` compute the running metrics after every batch).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.verbose, self.epochs, self.target = 1, 1, None
+        self._bar: Any = None
+        self._last = 0.0
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        """Reads ``verbose``, ``epochs`` and ``steps`` from ``fit``'s parameters."""
+        super().set_params(params)
+        verbose = params.get("verbose", 1)
+        self.verbose = 1 if verbose == "auto" else int(verbose)
+        self.epochs = params.get("epochs", 1)
+        self.target = params.get("steps")
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        """Starts the epoch's bar (``verbose`` 1)."""
+        import time
+
+        self._t0 = self._last = time.perf_counter()
+        if self.verbose == 1:
+            import sys
+
+            from tqdm import tqdm
+
+            print(f"Epoch {epoch + 1}/{self.epochs}", flush=True)
+            self._bar = tqdm(total=self.target, file=sys.stdout, unit="step", leave=True,
+                             mininterval=0.1,
+                             bar_format="{n_fmt}/{total_fmt} |{bar:20}| {elapsed} "
+                                        "{rate_fmt}{postfix}")
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        """Advances the bar; the shown metrics are refreshed at most every 0.5 s."""
+        import time
+
+        if self._bar is None:
+            return
+        now = time.perf_counter()
+        if logs and now - self._last >= 0.5:
+            from ._trainer import _fmt
+
+            self._last = now
+            self._bar.set_postfix_str(_fmt(logs), refresh=False)
+        self._bar.update(batch + 1 - self._bar.n)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Closes the bar with the epoch's logs (``verbose`` 1) or prints them (``verbose``
+        2)."""
+        import time
+
+        from ._trainer import _fmt
+
+        text = _fmt(logs or {})
+        if self._bar is not None:
+            self._bar.set_postfix_str(text, refresh=False)
+            self._bar.close()
+            self._bar = None
+        elif self.verbose == 2:
+            print(f"Epoch {epoch + 1}/{self.epochs} - {time.perf_counter() - self._t0:.0f}s - "
+                  f"{text}", flush=True)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        """Closes a bar left open by an early stop."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+_BACKUP_FORMAT = "ember.keras.backup"
+
+
+class BackupAndRestore(Callback):
+    """Backs up the training state at the end of every epoch, so that a ``fit`` interrupted
+    by an exception (or a killed process) resumes where it stopped: when ``fit`` starts with
+    this callback and a backup exists, the model's weights, the optimizer's state (moments,
+    step count, learning rate) and the epoch counter are restored, and training continues at
+    the epoch after the last completed one. A ``fit`` that ends normally deletes the backup
+    (with ``delete_checkpoint``).
+
+    The backup is one file, ``<backup_dir>/latest.backup.safetensors``, written to a
+    temporary name and moved into place (``ember.save``, atomic), so an interruption while
+    saving leaves the previous backup whole.
+
+    Args:
+        backup_dir: the folder of the backup (created when needed); use one folder per
+            training job.
+        save_freq: ``'epoch'`` (the only supported value).
+        double_checkpoint: also keep the previous backup (``prev.backup.safetensors``), used
+            when the latest one cannot be read (default False).
+        delete_checkpoint: delete the backup files (and the folder, if then empty) when
+            ``fit`` ends normally (default True).
+    Raises:
+        ValueError: an empty ``backup_dir``, or another ``save_freq``; at the start of
+            ``fit``, a backup that does not match the model (nothing is restored then).
+    Example:
+        >>> cb = keras.callbacks.BackupAndRestore(backup_dir="/tmp/backup")
+        >>> model.fit(x, y, epochs=10, callbacks=[cb])  # doctest: +SKIP
+    """
+
+    def __init__(self, backup_dir: str | os.PathLike, save_freq: Any = "epoch",
+                 double_checkpoint: bool = False, delete_checkpoint: bool = True) -> None:
+        super().__init__()
+        if not backup_dir:
+            raise ValueError("BackupAndRestore: empty backup_dir argument passed")
+        if save_freq != "epoch":
+            raise ValueError(f"BackupAndRestore: only save_freq='epoch' is supported, got "
+                             f"{save_freq!r}")
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq = save_freq
+        self.double_checkpoint, self.delete_checkpoint = bool(double_checkpoint), bool(
+            delete_checkpoint)
+        self._path = os.path.join(self.backup_dir, "latest.backup.safetensors")
+        self._prev_path = os.path.join(self.backup_dir, "prev.backup.safetensors")
+
+    def _read(self) -> dict[str, Any] | None:
+        import ember
+
+        for path in (self._path, self._prev_path):
+            if not os.path.exists(path):
+                continue
+            try:
+                state = ember.load(path)
+            except (ValueError, OSError) as e:
+                warnings.warn(f"BackupAndRestore: cannot read the backup {path!r} ({e})",
+                              stacklevel=3)
+                continue
+            if isinstance(state, dict) and state.get("format") == _BACKUP_FORMAT:
+                return state
+            warnings.warn(f"BackupAndRestore: {path!r} is not a BackupAndRestore backup; "
+                          "ignored", stacklevel=3)
+        return None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        """Restores weights, optimizer state and epoch from the backup, if there is one.
+
+        Raises:
+            ValueError: the backup's weights do not match the model (the model is unchanged).
+        """
+        state = self._read()
+        if state is None:
+            return
+        from .saving import _assign
+
+        arrays = {k: np.asarray(v.numpy()) for k, v in state["weights"].items()}
+        _assign(self.model, arrays, "BackupAndRestore", self._path)
+        opt = self.model.optimizer
+        saved = state.get("optimizer")
+        if opt is not None and saved is not None:
+            impl = getattr(opt, "_impl", None)
+            if impl is not None and saved.get("state_dict") is not None:
+                impl.load_state_dict(saved["state_dict"])
+            opt._iterations = int(saved.get("iterations", 0))
+            if getattr(opt, "_schedule", None) is None and saved.get("learning_rate") is not None:
+                opt._set_lr(float(saved["learning_rate"]))
+        self.model._initial_epoch = int(state["epoch"])
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Writes the backup (the next ``fit`` resumes at epoch ``epoch + 1``)."""
+        import ember
+
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint and os.path.exists(self._path):
+            from ..utils._atomic import atomic_write
+
+            with open(self._path, "rb") as fh:
+                atomic_write(self._prev_path, fh.read())
+        opt = self.model.optimizer
+        impl = getattr(opt, "_impl", None)
+        optimizer: dict[str, Any] = {
+            "iterations": int(getattr(opt, "iterations", 0)),
+            "learning_rate": None if getattr(opt, "_schedule", None) is not None
+            else float(opt.learning_rate),
+            "state_dict": impl.state_dict() if impl is not None else None,
+        }
+        weights = {k: t.detach() for k, t in self.model._weight_items()}
+        ember.save({"format": _BACKUP_FORMAT, "version": 1, "epoch": epoch + 1,
+                    "weights": weights, "optimizer": optimizer}, self._path)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        """Deletes the backup after a normal end of ``fit`` (with ``delete_checkpoint``)."""
+        if not self.delete_checkpoint:
+            return
+        for path in (self._path, self._prev_path):
+            if os.path.exists(path):
+                os.remove(path)
+        try:
+            os.rmdir(self.backup_dir)  # only when empty: never removes other files
+        except OSError:
+            pass
 
 
 class TerminateOnNaN(Callback):

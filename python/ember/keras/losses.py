@@ -22,17 +22,41 @@ from ..nn import functional as F
 
 __all__ = [
     "BinaryCrossentropy",
+    "BinaryFocalCrossentropy",
     "CategoricalCrossentropy",
+    "CategoricalFocalCrossentropy",
+    "CategoricalHinge",
+    "CosineSimilarity",
+    "Hinge",
+    "Huber",
+    "KLDivergence",
+    "LogCosh",
     "Loss",
     "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
     "MeanSquaredError",
+    "MeanSquaredLogarithmicError",
+    "Poisson",
     "SparseCategoricalCrossentropy",
+    "SquaredHinge",
     "binary_crossentropy",
+    "binary_focal_crossentropy",
     "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "categorical_hinge",
+    "cosine_similarity",
     "get",
+    "hinge",
+    "huber",
+    "kl_divergence",
+    "log_cosh",
     "mean_absolute_error",
+    "mean_absolute_percentage_error",
     "mean_squared_error",
+    "mean_squared_logarithmic_error",
+    "poisson",
     "sparse_categorical_crossentropy",
+    "squared_hinge",
 ]
 
 EPSILON = 1e-7
@@ -455,6 +479,390 @@ def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool 
     return SparseCategoricalCrossentropy(from_logits=from_logits, reduction="none")(y_true, y_pred)
 
 
+# ---- more losses (Keras 3's formulas) --------------------------------------------------------
+
+
+class _PerSample(Loss):
+    """A built-in loss defined by its per-sample values (``_per_sample``), reduced as
+    ``reduction`` says; ``(N,)`` targets are aligned with ``(N, 1)`` outputs."""
+
+    def _per_sample(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> Tensor:
+        raise NotImplementedError
+
+    def _compute(self, y_true: Tensor, y_pred: Tensor, logits: bool, reduction: str) -> Tensor:
+        y_true = _match_rank(y_true, y_pred)
+        if y_true.dtype != y_pred.dtype:
+            y_true = y_true.to(y_pred.dtype)
+        return _reduce(self._per_sample(y_true, y_pred, logits), reduction)
+
+
+class Huber(_PerSample):
+    """Huber loss, quadratic near zero and linear beyond ``delta``: per element ``0.5 * e **
+    2`` if ``|e| <= delta`` else ``delta * |e| - 0.5 * delta ** 2`` (``e = y_pred -
+    y_true``), averaged over the last axis, then over the batch.
+
+    Args:
+        delta: the switch point (> 0, default 1.0).
+        reduction, name, dtype: as :class:`Loss` (default name ``'huber_loss'``).
+    Raises:
+        ValueError: ``delta`` <= 0, or an unknown reduction.
+    Reference: Huber, "Robust Estimation of a Location Parameter", 1964.
+    """
+
+    def __init__(self, delta: float = 1.0, reduction: str = "sum_over_batch_size",
+                 name: str = "huber_loss", dtype: Any = None) -> None:
+        if not float(delta) > 0:
+            raise ValueError(f"Huber: delta must be > 0, got {delta}")
+        self.delta = float(delta)
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def _per_sample(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> Tensor:
+        e = y_pred - y_true
+        a = _C.abs(e)
+        d = self.delta
+        return _C.where(a <= d, e * e * 0.5, a * d - 0.5 * d * d).mean(-1)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        return {**super().get_config(), "delta": self.delta}
+
+
+def _hinge_labels(y_true: Tensor) -> Tensor:
+    # Keras: labels that are all 0/1 are mapped to -1/1; others are used as given.
+    binary = _C.all(_C.logical_or(y_true == 0, y_true == 1))
+    return _C.where(binary, y_true * 2.0 - 1.0, y_true)
+
+
+class Hinge(_PerSample):
+    """Hinge loss ``mean(max(1 - y_true * y_pred, 0))`` over the last axis; labels are -1/1
+    (0/1 labels are mapped to -1/1).
+
+    Args:
+        reduction, name, dtype: as :class:`Loss` (default name ``'hinge'``).
+    """
+
+    def __init__(self, reduction: str = "sum_over_batch_size", name: str = "hinge",
+                 dtype: Any = None) -> None:
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def _per_sample(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> Tensor:
+        return _C.relu(1.0 - _hinge_labels(y_true) * y_pred).mean(-1)
+
+
+class SquaredHinge(_PerSample):
+    """Squared hinge loss ``mean(max(1 - y_true * y_pred, 0) ** 2)`` over the last axis;
+    labels are -1/1 (0/1 labels are mapped to -1/1).
+
+    Args:
+        reduction, name, dtype: as :class:`Loss` (default name ``'squared_hinge'``).
+    """
+
+    def __init__(self, reduction: str = "sum_over_batch_size", name: str = "squared_hinge",
+                 dtype: Any = None) -> None:
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def _per_sample(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> Tensor:
+        h = _C.relu(1.0 - _hinge_labels(y_true) * y_pred)
+        return (h * h).mean(-1)
+
+
+class CategoricalHinge(_PerSample):
+    """Categorical hinge loss with one-hot targets: ``max(neg - pos + 1, 0)`` with ``pos =
+    sum(y_true * y_pred)`` and ``neg = max((1 - y_true) * y_pred)`` over the last axis.
+
+    Args:
+        reduction, name, dtype: as :class:`Loss` (default name ``'categorical_hinge'``).
+    """
+
+    def __init__(self, reduction: str = "sum_over_batch_size", name: str = "categorical_hinge",
+                 dtype: Any = None) -> None:
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def _per_sample(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> Tensor:
+        pos = (y_true * y_pred).sum(-1)
+        neg = ((1.0 - y_true) * y_pred).amax(-1)
+        return _C.relu(neg - pos + 1.0)
+
+
+class KLDivergence(_PerSample):
+    """Kullback-Leibler divergence ``sum(y_true * log(y_true / y_pred))`` over the last axis,
+    both clipped to ``[1e-7, 1]`` first.
+
+    Args:
+        reduction, name, dtype: as :class:`Loss` (default name ``'kl_divergence'``).
+    """
+
+    def __init__(self, reduction: str = "sum_over_batch_size", name: str = "kl_divergence",
+                 dtype: Any = None) -> None:
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def _per_sample(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> Tensor:
+        t = _C.clamp(y_true, EPSILON, 1.0)
+        p = _C.clamp(y_pred, EPSILON, 1.0)
+        return (t * _C.log(t / p)).sum(-1)
+
+
+class LogCosh(_PerSample):
+    """``mean(log(cosh(y_pred - y_true)))`` over the last axis, computed stably as ``x +
+    softplus(-2 x) - log(2)``; about ``x ** 2 / 2`` for small errors and ``|x| - log(2)`` for
+    large ones.
+
+    Args:
+        reduction, name, dtype: as :class:`Loss` (default name ``'log_cosh'``).
+    """
+
+    def __init__(self, reduction: str = "sum_over_batch_size", name: str = "log_cosh",
+                 dtype: Any = None) -> None:
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def _per_sample(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> Tensor:
+        x = y_pred - y_true
+        return (x + F.softplus(x * -2.0) - float(np.log(2.0))).mean(-1)
+
+
+class Poisson(_PerSample):
+    """Poisson loss ``mean(y_pred - y_true * log(y_pred + 1e-7))`` over the last axis
+    (``y_pred`` is the predicted rate).
+
+    Args:
+        reduction, name, dtype: as :class:`Loss` (default name ``'poisson'``).
+    """
+
+    def __init__(self, reduction: str = "sum_over_batch_size", name: str = "poisson",
+                 dtype: Any = None) -> None:
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def _per_sample(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> Tensor:
+        return (y_pred - y_true * _C.log(y_pred + EPSILON)).mean(-1)
+
+
+def _l2_normalize(x: Tensor, axis: int) -> Tensor:
+    # Keras's ops.normalize: x / max(||x||, epsilon).
+    return x / _C.clamp((x * x).sum(axis, keepdim=True).sqrt(), EPSILON, None)
+
+
+class CosineSimilarity(_PerSample):
+    """The negative cosine similarity ``-sum(l2_normalize(y_true) * l2_normalize(y_pred))``
+    along ``axis``: -1 for predictions in the targets' direction, 1 opposite (Keras's sign,
+    so minimizing it aligns the vectors). Norms below 1e-7 count as 1e-7.
+
+    Args:
+        axis: the axis of the vectors (default -1).
+        reduction, name, dtype: as :class:`Loss` (default name ``'cosine_similarity'``).
+    """
+
+    def __init__(self, axis: int = -1, reduction: str = "sum_over_batch_size",
+                 name: str = "cosine_similarity", dtype: Any = None) -> None:
+        self.axis = int(axis)
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def _per_sample(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> Tensor:
+        return -(_l2_normalize(y_true, self.axis) * _l2_normalize(y_pred, self.axis)).sum(
+            self.axis)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        return {**super().get_config(), "axis": self.axis}
+
+
+class MeanAbsolutePercentageError(_PerSample):
+    """``100 * mean(|(y_true - y_pred) / max(|y_true|, 1e-7)|)`` over the last axis.
+
+    Args:
+        reduction, name, dtype: as :class:`Loss` (default name
+            ``'mean_absolute_percentage_error'``).
+    """
+
+    def __init__(self, reduction: str = "sum_over_batch_size",
+                 name: str = "mean_absolute_percentage_error", dtype: Any = None) -> None:
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def _per_sample(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> Tensor:
+        d = _C.abs((y_true - y_pred) / _C.clamp(_C.abs(y_true), EPSILON, None))
+        return d.mean(-1) * 100.0
+
+
+class MeanSquaredLogarithmicError(_PerSample):
+    """``mean((log(max(y_pred, 1e-7) + 1) - log(max(y_true, 1e-7) + 1)) ** 2)`` over the last
+    axis.
+
+    Args:
+        reduction, name, dtype: as :class:`Loss` (default name
+            ``'mean_squared_logarithmic_error'``).
+    """
+
+    def __init__(self, reduction: str = "sum_over_batch_size",
+                 name: str = "mean_squared_logarithmic_error", dtype: Any = None) -> None:
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def _per_sample(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> Tensor:
+        d = _C.log(_C.clamp(y_pred, EPSILON, None) + 1.0) - _C.log(
+            _C.clamp(y_true, EPSILON, None) + 1.0)
+        return (d * d).mean(-1)
+
+
+class BinaryFocalCrossentropy(_PerSample):
+    """Binary focal cross entropy: the binary cross entropy of each element, scaled by
+    ``(1 - p_t) ** gamma`` (``p_t = y p + (1 - y)(1 - p)``, the probability given to the true
+    label) so that well-classified examples count less; with ``apply_class_balancing`` also by
+    ``alpha`` for positives and ``1 - alpha`` for negatives. Averaged over ``axis``, then over
+    the batch. Probabilities are clipped to ``[1e-7, 1 - 1e-7]`` inside the log, as Keras.
+
+    Args:
+        apply_class_balancing: weigh positives by ``alpha`` (default False).
+        alpha: class-balancing weight in [0, 1] (default 0.25).
+        gamma: focusing parameter >= 0 (default 2.0; 0 gives the plain cross entropy).
+        from_logits: ``y_pred`` are logits (a sigmoid is applied first).
+        label_smoothing: in [0, 1]; targets become ``y * (1 - s) + 0.5 * s``.
+        axis: the axis averaged per sample (default -1).
+        reduction, name, dtype: as :class:`Loss` (default name ``'binary_focal_crossentropy'``).
+    Raises:
+        ValueError: ``gamma`` < 0, or an unknown reduction.
+    Reference: Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017.
+    """
+
+    def __init__(self, apply_class_balancing: bool = False, alpha: float = 0.25,
+                 gamma: float = 2.0, from_logits: bool = False, label_smoothing: float = 0.0,
+                 axis: int = -1, reduction: str = "sum_over_batch_size",
+                 name: str = "binary_focal_crossentropy", dtype: Any = None) -> None:
+        if float(gamma) < 0:
+            raise ValueError(f"BinaryFocalCrossentropy: gamma must be >= 0, got {gamma}")
+        self.apply_class_balancing = bool(apply_class_balancing)
+        self.alpha, self.gamma = float(alpha), float(gamma)
+        self.from_logits = bool(from_logits)
+        self.label_smoothing, self.axis = float(label_smoothing), int(axis)
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def _per_sample(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> Tensor:
+        if self.label_smoothing:
+            y_true = y_true * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
+        p = _C.sigmoid(y_pred) if logits else y_pred
+        pc = _C.clamp(p, EPSILON, 1.0 - EPSILON)
+        bce = -(y_true * _C.log(pc) + (1.0 - y_true) * _C.log(1.0 - pc))
+        p_t = y_true * p + (1.0 - y_true) * (1.0 - p)
+        focal = _C.pow(1.0 - p_t, self.gamma) * bce
+        if self.apply_class_balancing:
+            focal = (y_true * self.alpha + (1.0 - y_true) * (1.0 - self.alpha)) * focal
+        return focal.mean(self.axis)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        return {**super().get_config(), "apply_class_balancing": self.apply_class_balancing,
+                "alpha": self.alpha, "gamma": self.gamma, "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing, "axis": self.axis}
+
+
+class CategoricalFocalCrossentropy(_PerSample):
+    """Categorical focal cross entropy with one-hot targets: ``sum(-alpha * (1 - p) ** gamma
+    * y * log(p))`` over ``axis``, where ``p`` are the predictions renormalized to sum to 1
+    and clipped to ``[1e-7, 1 - 1e-7]``; averaged over the batch.
+
+    Args:
+        alpha: weighting factor (default 0.25).
+        gamma: focusing parameter >= 0 (default 2.0).
+        from_logits: ``y_pred`` are logits (a softmax is applied first).
+        label_smoothing: in [0, 1]; targets become ``y * (1 - s) + s / C``.
+        axis: the class axis (default -1).
+        reduction, name, dtype: as :class:`Loss` (default name
+            ``'categorical_focal_crossentropy'``).
+    Raises:
+        ValueError: ``gamma`` < 0, or an unknown reduction.
+    Reference: Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017.
+    """
+
+    def __init__(self, alpha: float = 0.25, gamma: float = 2.0, from_logits: bool = False,
+                 label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str = "sum_over_batch_size",
+                 name: str = "categorical_focal_crossentropy", dtype: Any = None) -> None:
+        if float(gamma) < 0:
+            raise ValueError(f"CategoricalFocalCrossentropy: gamma must be >= 0, got {gamma}")
+        self.alpha, self.gamma = float(alpha), float(gamma)
+        self.from_logits = bool(from_logits)
+        self.label_smoothing, self.axis = float(label_smoothing), int(axis)
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def _per_sample(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> Tensor:
+        if self.label_smoothing:
+            c = y_pred.shape[self.axis]
+            y_true = y_true * (1.0 - self.label_smoothing) + self.label_smoothing / c
+        p = _C.softmax(y_pred, self.axis) if logits else y_pred
+        p = _C.clamp(p / p.sum(self.axis, keepdim=True), EPSILON, 1.0 - EPSILON)
+        cce = -y_true * _C.log(p)
+        return (_C.pow(1.0 - p, self.gamma) * self.alpha * cce).sum(self.axis)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        return {**super().get_config(), "alpha": self.alpha, "gamma": self.gamma,
+                "from_logits": self.from_logits, "label_smoothing": self.label_smoothing,
+                "axis": self.axis}
+
+
+def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> Tensor:
+    """Per-sample Huber loss (see :class:`Huber`)."""
+    return Huber(delta=delta, reduction="none")(y_true, y_pred)
+
+
+def hinge(y_true: Any, y_pred: Any) -> Tensor:
+    """Per-sample hinge loss (see :class:`Hinge`)."""
+    return Hinge(reduction="none")(y_true, y_pred)
+
+
+def squared_hinge(y_true: Any, y_pred: Any) -> Tensor:
+    """Per-sample squared hinge loss (see :class:`SquaredHinge`)."""
+    return SquaredHinge(reduction="none")(y_true, y_pred)
+
+
+def categorical_hinge(y_true: Any, y_pred: Any) -> Tensor:
+    """Per-sample categorical hinge loss (see :class:`CategoricalHinge`)."""
+    return CategoricalHinge(reduction="none")(y_true, y_pred)
+
+
+def kl_divergence(y_true: Any, y_pred: Any) -> Tensor:
+    """Per-sample Kullback-Leibler divergence (see :class:`KLDivergence`)."""
+    return KLDivergence(reduction="none")(y_true, y_pred)
+
+
+def log_cosh(y_true: Any, y_pred: Any) -> Tensor:
+    """Per-sample log-cosh loss (see :class:`LogCosh`)."""
+    return LogCosh(reduction="none")(y_true, y_pred)
+
+
+def poisson(y_true: Any, y_pred: Any) -> Tensor:
+    """Per-sample Poisson loss (see :class:`Poisson`)."""
+    return Poisson(reduction="none")(y_true, y_pred)
+
+
+def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> Tensor:
+    """Per-sample negative cosine similarity (see :class:`CosineSimilarity`)."""
+    return CosineSimilarity(axis=axis, reduction="none")(y_true, y_pred)
+
+
+def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> Tensor:
+    """Per-sample mean absolute percentage error (see :class:`MeanAbsolutePercentageError`)."""
+    return MeanAbsolutePercentageError(reduction="none")(y_true, y_pred)
+
+
+def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> Tensor:
+    """Per-sample mean squared logarithmic error (see :class:`MeanSquaredLogarithmicError`)."""
+    return MeanSquaredLogarithmicError(reduction="none")(y_true, y_pred)
+
+
+def binary_focal_crossentropy(y_true: Any, y_pred: Any, apply_class_balancing: bool = False,
+                              alpha: float = 0.25, gamma: float = 2.0, from_logits: bool = False,
+                              label_smoothing: float = 0.0, axis: int = -1) -> Tensor:
+    """Per-sample binary focal cross entropy (see :class:`BinaryFocalCrossentropy`)."""
+    return BinaryFocalCrossentropy(apply_class_balancing, alpha, gamma, from_logits,
+                                   label_smoothing, axis, reduction="none")(y_true, y_pred)
+
+
+def categorical_focal_crossentropy(y_true: Any, y_pred: Any, alpha: float = 0.25,
+                                   gamma: float = 2.0, from_logits: bool = False,
+                                   label_smoothing: float = 0.0, axis: int = -1) -> Tensor:
+    """Per-sample categorical focal cross entropy (see :class:`CategoricalFocalCrossentropy`)."""
+    return CategoricalFocalCrossentropy(alpha, gamma, from_logits, label_smoothing, axis,
+                                        reduction="none")(y_true, y_pred)
+
+
 _BY_NAME: dict[str, type[Loss]] = {
     "mse": MeanSquaredError,
     "mean_squared_error": MeanSquaredError,
@@ -463,14 +871,35 @@ _BY_NAME: dict[str, type[Loss]] = {
     "binary_crossentropy": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "huber": Huber,
+    "huber_loss": Huber,
+    "hinge": Hinge,
+    "squared_hinge": SquaredHinge,
+    "categorical_hinge": CategoricalHinge,
+    "kl_divergence": KLDivergence,
+    "kld": KLDivergence,
+    "kullback_leibler_divergence": KLDivergence,
+    "log_cosh": LogCosh,
+    "logcosh": LogCosh,
+    "poisson": Poisson,
+    "cosine_similarity": CosineSimilarity,
+    "mape": MeanAbsolutePercentageError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "msle": MeanSquaredLogarithmicError,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "binary_focal_crossentropy": BinaryFocalCrossentropy,
+    "categorical_focal_crossentropy": CategoricalFocalCrossentropy,
 }
 _CLASSES = {cls.__name__: cls for cls in _BY_NAME.values()}
 
 
 def get(identifier: Any) -> Loss:
     """Resolves a loss from a name (``'mse'``, ``'mae'``, ``'binary_crossentropy'``,
-    ``'categorical_crossentropy'``, ``'sparse_categorical_crossentropy'``), a :class:`Loss`
-    instance or class, or a callable ``(y_true, y_pred) -> Tensor``.
+    ``'categorical_crossentropy'``, ``'sparse_categorical_crossentropy'``, ``'huber'``,
+    ``'hinge'``, ``'squared_hinge'``, ``'categorical_hinge'``, ``'kl_divergence'``/``'kld'``,
+    ``'log_cosh'``, ``'poisson'``, ``'cosine_similarity'``, ``'mape'``, ``'msle'``,
+    ``'binary_focal_crossentropy'``, ``'categorical_focal_crossentropy'``, or a class name),
+    a :class:`Loss` instance or class, or a callable ``(y_true, y_pred) -> Tensor``.
 
     Raises:
         ValueError: an unknown name (the message lists the accepted names).

@@ -165,14 +165,19 @@ class Model(Layer):
         """Configures training.
 
         Args:
-            optimizer: name (``'sgd'``, ``'adam'``, ``'adamw'``, ``'rmsprop'``, ``'adagrad'``)
-                or a ``keras.optimizers`` instance. Default ``'rmsprop'`` (Keras's).
+            optimizer: name (``'sgd'``, ``'adam'``, ``'adamw'``, ``'rmsprop'``, ``'adagrad'``,
+                ``'adamax'``, ``'nadam'``, ``'adadelta'``) or a ``keras.optimizers`` instance.
+                Default ``'rmsprop'`` (Keras's).
             loss: name (``'mse'``, ``'mae'``, ``'binary_crossentropy'``,
-                ``'categorical_crossentropy'``, ``'sparse_categorical_crossentropy'``), a
-                ``keras.losses.Loss`` or a callable ``(y_true, y_pred) -> Tensor``.
+                ``'categorical_crossentropy'``, ``'sparse_categorical_crossentropy'``,
+                ``'huber'``, ``'hinge'``, ``'kld'``, ``'binary_focal_crossentropy'``, ... see
+                ``keras.losses.get``), a ``keras.losses.Loss`` or a callable ``(y_true,
+                y_pred) -> Tensor``.
             metrics: list of names (``'accuracy'``, ``'sparse_categorical_accuracy'``,
-                ``'mae'``, ``'mse'``, ``'binary_crossentropy'``, ...), ``keras.metrics.Metric``
-                objects or classes, or functions ``(y_true, y_pred) -> per-sample values``.
+                ``'mae'``, ``'mse'``, ``'binary_crossentropy'``, ``'precision'``, ``'recall'``,
+                ``'auc'``, ``'f1_score'``, ``'top_k_categorical_accuracy'``, ...),
+                ``keras.metrics.Metric`` objects or classes, or functions ``(y_true, y_pred) ->
+                per-sample values``.
                 They ignore ``sample_weight``/``class_weight`` (Keras's rule).
             weighted_metrics: metrics as in ``metrics``, weighted by ``sample_weight`` or
                 ``class_weight``. Each is logged under its own name, or as ``weighted_<name>``
@@ -385,7 +390,7 @@ def _metric_config(m: Any) -> Any:
     if isinstance(m, str):
         return m
     cls = type(m).__name__
-    if getattr(metrics_mod, cls, None) is type(m) and not isinstance(m, metrics_mod.MeanMetricWrapper):
+    if getattr(metrics_mod, cls, None) is type(m) and type(m) is not metrics_mod.MeanMetricWrapper:
         return {"class_name": cls, "config": m.get_config()}
     if isinstance(m, metrics_mod.MeanMetricWrapper):
         return getattr(m._fn, "__name__", m.name)

@@ -22,7 +22,19 @@ from .._C import Tensor
 from ..autograd import no_grad
 from . import schedules
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "get", "schedules"]
+__all__ = [
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Nadam",
+    "Optimizer",
+    "RMSprop",
+    "get",
+    "schedules",
+]
 
 
 class Optimizer:
@@ -434,19 +446,138 @@ class Adagrad(Optimizer):
                 "epsilon": self.epsilon}
 
 
+class Adamax(Optimizer):
+    """Adamax, Adam with the infinity norm: ``m = beta_1 m + (1 - beta_1) g``, ``u =
+    max(beta_2 u, |g| + epsilon)``, ``w -= learning_rate / (1 - beta_1 ** t) * m / u``.
+
+    Keras divides by ``u + epsilon`` with ``u = max(beta_2 u, |g|)``; ember's (PyTorch's)
+    update puts epsilon inside the max, a difference of order epsilon.
+
+    Args:
+        learning_rate: default 1e-3.
+        beta_1, beta_2: decay rates in [0, 1) (defaults 0.9, 0.999).
+        epsilon: default 1e-7 (Keras's).
+        weight_decay: decoupled weight decay (default None: none).
+        **kwargs: ``clipnorm``, ``clipvalue``, ``global_clipnorm`` (see :class:`Optimizer`).
+    Raises:
+        ValueError: betas outside [0, 1), a negative epsilon, or a bad argument (see
+            :class:`Optimizer`).
+    Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization", 2014, section 7.
+    """
+
+    def __init__(self, learning_rate: float = 1e-3, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, weight_decay: float | None = None, name: str = "adamax",
+                 **kwargs: Any) -> None:
+        super().__init__(learning_rate, name, weight_decay, **kwargs)
+        _check_range("Adamax", "beta_1", beta_1, 0.0, 1.0)
+        _check_range("Adamax", "beta_2", beta_2, 0.0, 1.0)
+        if epsilon < 0:
+            raise ValueError(f"Adamax: epsilon must be >= 0, got {epsilon}")
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def _make(self, params: list[Tensor]) -> optim.Optimizer:
+        return optim.Adamax(params, lr=self._learning_rate, betas=(self.beta_1, self.beta_2),
+                            eps=self.epsilon)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+class Nadam(Optimizer):
+    """Nadam: Adam with Nesterov momentum, with the momentum schedule ``u_t = beta_1 (1 -
+    0.5 * 0.96 ** (0.004 t))``; the same update as Keras (epsilon added to ``sqrt(v_hat)``)::
+
+        m = beta_1 m + (1 - beta_1) g;   v = beta_2 v + (1 - beta_2) g**2
+        m_hat = u_{t+1} m / (1 - prod u_1..u_{t+1}) + (1 - u_t) g / (1 - prod u_1..u_t)
+        w -= learning_rate * m_hat / (sqrt(v / (1 - beta_2 ** t)) + epsilon)
+
+    Args:
+        learning_rate: default 1e-3.
+        beta_1, beta_2: decay rates in [0, 1) (defaults 0.9, 0.999).
+        epsilon: default 1e-7.
+        weight_decay: decoupled weight decay (default None: none).
+        **kwargs: ``clipnorm``, ``clipvalue``, ``global_clipnorm`` (see :class:`Optimizer`).
+    Raises:
+        ValueError: betas outside [0, 1), a negative epsilon, or a bad argument (see
+            :class:`Optimizer`).
+    Reference: Dozat, "Incorporating Nesterov Momentum into Adam", 2016.
+    """
+
+    def __init__(self, learning_rate: float = 1e-3, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, weight_decay: float | None = None, name: str = "nadam",
+                 **kwargs: Any) -> None:
+        super().__init__(learning_rate, name, weight_decay, **kwargs)
+        _check_range("Nadam", "beta_1", beta_1, 0.0, 1.0)
+        _check_range("Nadam", "beta_2", beta_2, 0.0, 1.0)
+        if epsilon < 0:
+            raise ValueError(f"Nadam: epsilon must be >= 0, got {epsilon}")
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def _make(self, params: list[Tensor]) -> optim.Optimizer:
+        return optim.NAdam(params, lr=self._learning_rate, betas=(self.beta_1, self.beta_2),
+                           eps=self.epsilon, momentum_decay=4e-3)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+class Adadelta(Optimizer):
+    """Adadelta, with Keras's update (the same as ember's/PyTorch's)::
+
+        a = rho a + (1 - rho) g**2
+        d = sqrt(s + epsilon) / sqrt(a + epsilon) * g
+        s = rho s + (1 - rho) d**2
+        w -= learning_rate * d
+
+    Args:
+        learning_rate: default 1e-3 (Keras's; the paper and PyTorch use 1.0).
+        rho: decay rate in [0, 1) (default 0.95).
+        epsilon: default 1e-7.
+        weight_decay: decoupled weight decay (default None: none).
+        **kwargs: ``clipnorm``, ``clipvalue``, ``global_clipnorm`` (see :class:`Optimizer`).
+    Raises:
+        ValueError: rho outside [0, 1), a negative epsilon, or a bad argument (see
+            :class:`Optimizer`).
+    Reference: Zeiler, "ADADELTA: An Adaptive Learning Rate Method", 2012.
+    """
+
+    def __init__(self, learning_rate: float = 1e-3, rho: float = 0.95, epsilon: float = 1e-7,
+                 weight_decay: float | None = None, name: str = "adadelta", **kwargs: Any) -> None:
+        super().__init__(learning_rate, name, weight_decay, **kwargs)
+        _check_range("Adadelta", "rho", rho, 0.0, 1.0)
+        if epsilon < 0:
+            raise ValueError(f"Adadelta: epsilon must be >= 0, got {epsilon}")
+        self.rho, self.epsilon = float(rho), float(epsilon)
+
+    def _make(self, params: list[Tensor]) -> optim.Optimizer:
+        return optim.Adadelta(params, lr=self._learning_rate, rho=self.rho, eps=self.epsilon)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
 _BY_NAME: dict[str, type[Optimizer]] = {
     "sgd": SGD,
     "adam": Adam,
     "adamw": AdamW,
     "rmsprop": RMSprop,
     "adagrad": Adagrad,
+    "adamax": Adamax,
+    "nadam": Nadam,
+    "adadelta": Adadelta,
 }
 _CLASSES = {cls.__name__: cls for cls in _BY_NAME.values()}
 
 
 def get(identifier: Any) -> Optimizer:
     """Resolves an optimizer from a name (``'sgd'``, ``'adam'``, ``'adamw'``, ``'rmsprop'``,
-    ``'adagrad'``; any case) or a Keras optimizer instance.
+    ``'adagrad'``, ``'adamax'``, ``'nadam'``, ``'adadelta'``; any case) or a Keras optimizer
+    instance.
 
     Raises:
         ValueError: an unknown name or object (the message lists the accepted names).

@@ -38,6 +38,7 @@ import inspect
 import itertools
 import re
 import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -64,9 +65,32 @@ class _CallContext(threading.local):
     Dropout/BatchNormalization train inside ``fit``)."""
 
     training: bool | None = None
+    depth: int = 0  # nesting of non-symbolic layer calls (0: outside any call)
+    pass_id: int = 0  # counts forward passes; losses added by add_loss belong to one
 
 
 _CONTEXT = _CallContext()
+# Layers that have called add_loss (so fit/evaluate only look for losses when there are some).
+_LOSS_LAYERS: weakref.WeakSet = weakref.WeakSet()
+
+
+def begin_pass() -> None:
+    """Starts a new forward pass: losses added with ``Layer.add_loss`` from now on replace
+    those of earlier passes. Called by every outermost layer call, and by ``fit``/``evaluate``
+    before each batch (they call the layers' ``call`` directly)."""
+    _CONTEXT.pass_id += 1
+
+
+def pass_losses() -> list[Tensor]:
+    """The losses added with ``Layer.add_loss`` during the current forward pass."""
+    if not _LOSS_LAYERS:
+        return []
+    pid = _CONTEXT.pass_id
+    out: list[Tensor] = []
+    for layer in list(_LOSS_LAYERS):
+        if layer.__dict__.get("_loss_pass") == pid:
+            out.extend(layer.__dict__.get("_call_losses", ()))
+    return out
 _has_training_arg: dict[type, bool] = {}
 _DTYPES = {"float32": ember.float32, "float64": ember.float64, "int32": ember.int32,
            "int64": ember.int64, "bool": ember.bool, "uint8": ember.uint8}
@@ -291,6 +315,9 @@ class Layer(Module):
         else:
             kwargs.pop("training", None)
         _CONTEXT.training = training
+        if _CONTEXT.depth == 0:
+            _CONTEXT.pass_id += 1  # an outermost call: a new forward pass (see add_loss)
+        _CONTEXT.depth += 1
         try:
             out = self.call(inputs, *args, **kwargs)
         except Exception as e:
@@ -300,6 +327,7 @@ class Layer(Module):
             raise named from None
         finally:
             _CONTEXT.training = outer
+            _CONTEXT.depth -= 1
         if first and self._output_shape is None:  # known from now on (summary, output_shape)
             self._output_shape = _batch_shape(out) if isinstance(out, (Tensor, list, tuple)) else None
         return out
@@ -545,11 +573,47 @@ class Layer(Module):
         visit(self, False)
         return out
 
+    def add_loss(self, loss: Any) -> None:
+        """Adds a loss term (a 0-d tensor depending on the inputs, e.g. an activity penalty)
+        from inside ``call``; ``fit`` and ``evaluate`` add the terms of each batch's forward
+        pass to its loss, as Keras does. Terms belong to one forward pass: those of an earlier
+        call are dropped when the layer adds a term in a new one.
+
+        Raises:
+            ValueError: ``loss`` is not a single number.
+        """
+        if not isinstance(loss, Tensor):
+            loss = ember.tensor(float(loss), dtype=ember.float32)
+        if loss.numel() != 1:
+            raise ValueError(f"layer '{self.name}': add_loss expects a single number (0-d "
+                             f"tensor), got a tensor of shape {tuple(loss.shape)}")
+        d = self.__dict__
+        pid = _CONTEXT.pass_id
+        if d.get("_loss_pass") != pid:
+            d["_call_losses"] = []
+            d["_loss_pass"] = pid
+        d["_call_losses"].append(loss.reshape(()))
+        _LOSS_LAYERS.add(self)
+
     @property
     def losses(self) -> list[Tensor]:
         """The regularization penalties (0-d tensors) of the trainable weights of this layer
-        and its sublayers, computed now from the current weights."""
-        return [reg(w) for reg, w in self._regularized()]
+        and its sublayers, computed now from the current weights, then the terms added with
+        :meth:`add_loss` during the last call of each layer."""
+        out = [reg(w) for reg, w in self._regularized()]
+        seen: set[int] = set()
+
+        def visit(layer: Layer) -> None:
+            """Adds the call losses of ``layer`` and its sublayers, each layer once."""
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
+            out.extend(layer.__dict__.get("_call_losses", ()))
+            for sub in layer._sublayers():
+                visit(sub)
+
+        visit(self)
+        return out
 
     @property
     def weights(self) -> list[Tensor]:

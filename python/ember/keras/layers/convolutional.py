@@ -74,7 +74,7 @@ def layout_role(layer: Any, input_shape: Any) -> str | None:
         return "cf" if ok(tuple(input_shape)) else None
     from .core import Activation, Dropout
 
-    if type(layer) is Dropout:
+    if type(layer) is Dropout or getattr(layer, "_layout_agnostic", False):
         return "any"
     if isinstance(layer, Activation) and _is_elementwise_activation(layer.activation):
         return "any"
@@ -220,15 +220,18 @@ def normalize_tuple(value: Any, n: int, name: str, layer: str) -> tuple[int, ...
     return out
 
 
-def normalize_padding(padding: Any, layer: str) -> str:
-    """``'valid'`` or ``'same'`` (case-insensitive).
+def normalize_padding(padding: Any, layer: str, causal: bool = False) -> str:
+    """``'valid'`` or ``'same'`` (case-insensitive), and ``'causal'`` when ``causal`` is True.
 
     Raises:
         ValueError: anything else.
     """
     p = str(padding).lower()
+    if causal and p == "causal":
+        return p
     if p not in ("valid", "same"):
-        raise ValueError(f"{layer}: padding must be 'valid' or 'same', got {padding!r}")
+        accepted = "'valid', 'same' or 'causal'" if causal else "'valid' or 'same'"
+        raise ValueError(f"{layer}: padding must be {accepted}, got {padding!r}")
     return p
 
 
@@ -249,11 +252,11 @@ def normalize_data_format(data_format: Any, layer: str) -> str:
 
 def output_length(size: int | None, kernel: int, stride: int, padding: str,
                   dilation: int = 1) -> int | None:
-    """Keras's output size along one axis: ``ceil(size / stride)`` for ``'same'``, else
-    ``floor((size - dilation (kernel - 1) - 1) / stride) + 1``."""
+    """Keras's output size along one axis: ``ceil(size / stride)`` for ``'same'`` and
+    ``'causal'``, else ``floor((size - dilation (kernel - 1) - 1) / stride) + 1``."""
     if size is None:
         return None
-    if padding == "same":
+    if padding in ("same", "causal"):
         return -(-size // stride)
     return (size - dilation * (kernel - 1) - 1) // stride + 1
 
@@ -294,6 +297,7 @@ class _Conv(Layer):
 
     rank = 2
     _channels_first_keeps_layout = True
+    _allows_causal = False
 
     def __init__(
         self,
@@ -333,7 +337,7 @@ class _Conv(Layer):
         self.filters = filters
         self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", cls)
         self.strides = normalize_tuple(strides, self.rank, "strides", cls)
-        self.padding = normalize_padding(padding, cls)
+        self.padding = normalize_padding(padding, cls, causal=self._allows_causal)
         self.data_format = normalize_data_format(data_format, cls)
         self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", cls)
         self.groups = groups
@@ -532,7 +536,9 @@ class Conv1D(Conv2D):
     filters)``; the arguments are those of :class:`Conv2D` with ints for the sizes.
 
     The kernel is ``(kernel_size, C // groups, filters)`` in Keras layout, stored as
-    ``(filters, C // groups, kernel_size)``. ``padding='causal'`` is not supported.
+    ``(filters, C // groups, kernel_size)``. ``padding='causal'`` pads
+    ``dilation_rate * (kernel_size - 1)`` zeros at the start of the sequence only, so output
+    step ``t`` sees inputs up to ``t`` (output length ``ceil(steps / strides)``, as Keras).
 
     Raises:
         ValueError: as :class:`Conv2D`.
@@ -541,12 +547,15 @@ class Conv1D(Conv2D):
     """
 
     rank = 1
+    _allows_causal = True
 
     def _conv(self, x: Tensor) -> Tensor:
         w = self._parameters["kernel"]
         b = self._parameters["bias"] if self.use_bias else None
         padding: Any = 0
-        if self.padding == "same":
+        if self.padding == "causal":
+            x = F.pad(x, [self.dilation_rate[0] * (self.kernel_size[0] - 1), 0])
+        elif self.padding == "same":
             before, after = same_pads(int(x.shape[2]), self.kernel_size[0], self.strides[0],
                                       self.dilation_rate[0])
             if before == after:

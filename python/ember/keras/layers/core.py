@@ -1,4 +1,5 @@
-"""Core Keras layers: Dense, Activation, Dropout, Flatten, Reshape, Embedding, Lambda."""
+"""Core Keras layers: Dense, Activation, Dropout, Flatten, Reshape, Embedding, Lambda,
+Identity."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "Identity",
     "Lambda",
     "ReLU",
     "Reshape",
@@ -442,6 +444,30 @@ class Lambda(Layer):
             )
         config["function"] = fn
         return cls(**config)
+
+
+class Identity(Layer):
+    """Returns its input unchanged (a placeholder, e.g. to switch a block off).
+
+    Shape:
+        any shape; the same tensor out.
+    Example:
+        >>> keras.layers.Identity()(ember.tensor([1.0, 2.0]))
+        tensor([1., 2.])
+    """
+
+    _layout_agnostic = True
+
+    def call(self, inputs: Any) -> Any:
+        """``inputs``."""
+        return inputs
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """The input shape."""
+        return input_shape
+
+    def _output_dtype(self, input_dtype: Any) -> Any:
+        return input_dtype
 
 
 del no_grad

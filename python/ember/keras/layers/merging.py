@@ -1,14 +1,16 @@
-"""Merge layers of the functional API: Add, Concatenate."""
+"""Merge layers of the functional API: Add, Subtract, Multiply, Average, Maximum, Minimum,
+Concatenate, Dot."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ... import _C
 from ..._C import Tensor
 from .base import Layer, shape_str
 
-__all__ = ["Add", "Concatenate"]
+__all__ = ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract"]
 
 
 def _check_list(layer: Layer, inputs: Any) -> list:
@@ -83,3 +85,240 @@ class Concatenate(Layer):
         config = super().get_config()
         config["axis"] = self.axis
         return config
+
+
+class _Merge(Layer):
+    """Element-wise merge of a list of tensors of one rank whose shapes broadcast (each
+    dimension equal, or 1 in all but one of them), as Keras's merge layers."""
+
+    _min_inputs = 2
+
+    def _inputs(self, inputs: Any) -> list:
+        if not isinstance(inputs, (list, tuple)) or len(inputs) < self._min_inputs:
+            n = len(inputs) if isinstance(inputs, (list, tuple)) else "not a list"
+            raise ValueError(f"{type(self).__name__} '{self.name}' must be called on a list of at "
+                             f"least {self._min_inputs} tensors, got {n}")
+        return list(inputs)
+
+    def _merge(self, xs: list[Tensor]) -> Tensor:
+        raise NotImplementedError
+
+    def call(self, inputs: list[Tensor]) -> Tensor:
+        """The merged tensor.
+
+        Raises:
+            ValueError: too few inputs, or shapes that do not broadcast.
+        """
+        xs = self._inputs(inputs)
+        self.compute_output_shape([tuple(x.shape) for x in xs])
+        return self._merge(xs)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """The broadcast shape of the inputs (batch dim None).
+
+        Raises:
+            ValueError: different ranks, or a dimension that differs without being 1.
+        """
+        shapes = [tuple(s) for s in self._inputs(input_shape)]
+        bad = ValueError(f"{type(self).__name__} '{self.name}': inputs must have shapes that "
+                         f"broadcast (the same rank, each dimension equal or 1), got "
+                         f"{', '.join(shape_str(s) for s in shapes)}")
+        if any(len(s) != len(shapes[0]) for s in shapes):
+            raise bad
+        out = []
+        for dims in zip(*shapes):
+            known = {d for d in dims if d is not None and d != 1}
+            if len(known) > 1:
+                raise bad
+            if known:
+                out.append(known.pop())
+            elif any(d is None for d in dims):
+                out.append(None)
+            else:
+                out.append(1)
+        return tuple(out)
+
+    def _output_dtype(self, input_dtype: Any) -> Any:
+        return input_dtype[0] if isinstance(input_dtype, list) else input_dtype
+
+
+class Subtract(_Merge):
+    """``inputs[0] - inputs[1]`` for exactly two tensors: ``Subtract()([a, b])``.
+
+    Raises:
+        ValueError: not exactly two inputs, or shapes that do not broadcast.
+    Example:
+        >>> keras.layers.Subtract()([ember.tensor([[3.0]]), ember.tensor([[1.0]])])
+        tensor([[2.]])
+    """
+
+    def _inputs(self, inputs: Any) -> list:
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            n = len(inputs) if isinstance(inputs, (list, tuple)) else "not a list"
+            raise ValueError(f"Subtract '{self.name}' must be called on exactly 2 inputs, got {n}")
+        return list(inputs)
+
+    def _merge(self, xs: list[Tensor]) -> Tensor:
+        return xs[0] - xs[1]
+
+
+class Multiply(_Merge):
+    """Element-wise product of a list of tensors: ``Multiply()([a, b, ...])``.
+
+    Raises:
+        ValueError: fewer than two inputs, or shapes that do not broadcast.
+    """
+
+    def _merge(self, xs: list[Tensor]) -> Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out * x
+        return out
+
+
+class Average(_Merge):
+    """Element-wise mean of a list of tensors: ``Average()([a, b, ...])``.
+
+    Raises:
+        ValueError: fewer than two inputs, or shapes that do not broadcast.
+    """
+
+    def _merge(self, xs: list[Tensor]) -> Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out / float(len(xs))
+
+
+class Maximum(_Merge):
+    """Element-wise maximum of a list of tensors: ``Maximum()([a, b, ...])``.
+
+    Raises:
+        ValueError: fewer than two inputs, or shapes that do not broadcast.
+    """
+
+    def _merge(self, xs: list[Tensor]) -> Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = _C.maximum(out, x)
+        return out
+
+
+class Minimum(_Merge):
+    """Element-wise minimum of a list of tensors: ``Minimum()([a, b, ...])``.
+
+    Raises:
+        ValueError: fewer than two inputs, or shapes that do not broadcast.
+    """
+
+    def _merge(self, xs: list[Tensor]) -> Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = _C.minimum(out, x)
+        return out
+
+
+_NORM_EPS = 1e-7  # Keras's backend epsilon, the lower bound of the norm in ops.normalize
+
+
+class Dot(Layer):
+    """Batched dot product of two tensors along ``axes`` (Keras's ``batch_dot``): for each
+    sample, the sum over the contracted axis of ``x1 * x2``; the remaining axes of ``x1`` then
+    those of ``x2`` (without the batch axis) form the output. Two ``(batch, d)`` inputs give
+    ``(batch, 1)``; ``(batch, n, d)`` and ``(batch, m, d)`` with ``axes=2`` give ``(batch,
+    n, m)``.
+
+    Args:
+        axes: int (the same axis of both inputs; negative counts from each one's end) or a
+            pair ``(axis1, axis2)``. Axes count the batch axis as 0.
+        normalize: L2-normalize both inputs along the contracted axes first (``x / max(||x||,
+            1e-7)``), so two-vector outputs are cosine similarities (default False).
+        **kwargs: :class:`Layer` arguments.
+    Raises:
+        TypeError: ``axes`` neither an int nor a pair.
+        ValueError: a pair of the wrong length or with non-int entries; (at call) not two
+            inputs, a contracted batch axis, or contracted axes of different sizes.
+    Example:
+        >>> a, b = ember.tensor([[1.0, 2.0]]), ember.tensor([[3.0, 4.0]])
+        >>> keras.layers.Dot(axes=1)([a, b])
+        tensor([[11.]])
+    """
+
+    def __init__(self, axes: int | Sequence[int], normalize: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if isinstance(axes, bool) or not isinstance(axes, (int, list, tuple)):
+            raise TypeError(f"Dot: invalid type for argument axes: it should be an int or a pair "
+                            f"of ints, got axes={axes!r}")
+        if isinstance(axes, (list, tuple)):
+            if len(axes) != 2:
+                raise ValueError(f"Dot: invalid format for argument axes: the list should contain "
+                                 f"two elements, got axes={axes!r}")
+            if not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+                raise ValueError(f"Dot: invalid format for argument axes: list elements should be "
+                                 f"integers, got axes={axes!r}")
+            axes = [int(a) for a in axes]
+        self.axes = axes
+        self.normalize = bool(normalize)
+
+    def _resolve(self, s1: tuple, s2: tuple) -> list[int]:
+        if isinstance(self.axes, int):
+            axes = ([self.axes % len(s1), self.axes % len(s2)] if self.axes < 0
+                    else [self.axes, self.axes])
+        else:
+            axes = [self.axes[0] % len(s1), self.axes[1] % len(s2)]
+        head = f"Dot '{self.name}': "
+        if any(not 0 <= a < len(s) for a, s in zip(axes, (s1, s2))):
+            raise ValueError(f"{head}axes {self.axes} are out of range for input shapes "
+                             f"{shape_str(s1)}, {shape_str(s2)}")
+        if 0 in axes:
+            raise ValueError(f"{head}cannot contract the batch axis (axes={self.axes}); input "
+                             f"shapes {shape_str(s1)}, {shape_str(s2)}")
+        d1, d2 = s1[axes[0]], s2[axes[1]]
+        if d1 is not None and d2 is not None and d1 != d2:
+            raise ValueError(f"{head}incompatible input shapes: axis values {d1} (at axis "
+                             f"{axes[0]}) != {d2} (at axis {axes[1]}); full input shapes "
+                             f"{shape_str(s1)}, {shape_str(s2)}")
+        return axes
+
+    def _pair(self, inputs: Any) -> list:
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            n = len(inputs) if isinstance(inputs, (list, tuple)) else "not a list"
+            raise ValueError(f"Dot '{self.name}' must be called on a list of 2 inputs, got {n}")
+        return list(inputs)
+
+    def call(self, inputs: list[Tensor]) -> Tensor:
+        """``batch_dot(x1, x2, axes)`` (after L2 normalization with ``normalize``).
+
+        Raises:
+            ValueError: see the class docstring.
+        """
+        x1, x2 = self._pair(inputs)
+        a1, a2 = self._resolve(tuple(x1.shape), tuple(x2.shape))
+        if self.normalize:
+            x1 = x1 / _C.clamp((x1 * x1).sum(a1, keepdim=True).sqrt(), _NORM_EPS, None)
+            x2 = x2 / _C.clamp((x2 * x2).sum(a2, keepdim=True).sqrt(), _NORM_EPS, None)
+        b, d = int(x1.shape[0]), int(x1.shape[a1])
+        rest1 = [int(s) for i, s in enumerate(x1.shape) if i not in (0, a1)]
+        rest2 = [int(s) for i, s in enumerate(x2.shape) if i not in (0, a2)]
+        m1 = x1.movedim(a1, -1).reshape(b, -1, d)
+        m2 = x2.movedim(a2, 1).reshape(b, d, -1)
+        out = _C.bmm(m1, m2).reshape(b, *rest1, *rest2)
+        return out.unsqueeze(1) if out.dim() == 1 else out
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """``x1``'s shape without the contracted axis, then ``x2``'s without it and without
+        the batch axis; ``(batch, 1)`` when nothing remains."""
+        s1, s2 = (tuple(s) for s in self._pair(input_shape))
+        a1, a2 = self._resolve(s1, s2)
+        out = [d for i, d in enumerate(s1) if i != a1] + [d for i, d in enumerate(s2)
+                                                          if i not in (0, a2)]
+        if len(out) == 1:
+            out.append(1)
+        return tuple(out)
+
+    def _output_dtype(self, input_dtype: Any) -> Any:
+        return input_dtype[0] if isinstance(input_dtype, list) else input_dtype
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the layer from them."""
+        return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}

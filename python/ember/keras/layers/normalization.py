@@ -1,4 +1,5 @@
-"""BatchNormalization (Keras semantics: normalizes over every axis but ``axis``)."""
+"""Normalization layers: BatchNormalization (Keras semantics: normalizes over every axis but
+``axis``), LayerNormalization, GroupNormalization, UnitNormalization."""
 
 from __future__ import annotations
 
@@ -10,10 +11,16 @@ from ... import _C
 from ..._C import Tensor
 from ...autograd import no_grad
 from ...nn import functional as F
-from .. import initializers
+from .. import initializers, regularizers
 from .base import Layer, shape_str
 
-__all__ = ["BatchNormalization", "LayerNormalization", "batch_norm"]
+__all__ = [
+    "BatchNormalization",
+    "GroupNormalization",
+    "LayerNormalization",
+    "UnitNormalization",
+    "batch_norm",
+]
 
 
 def batch_norm(
@@ -230,3 +237,195 @@ class LayerNormalization(Layer):
         config = super().get_config()
         config.update(axis=self.axis, epsilon=self.epsilon, center=self.center, scale=self.scale)
         return config
+
+
+def _init_config(init: Any) -> Any:
+    try:
+        return initializers.serialize(init)
+    except ValueError:
+        return getattr(init, "__name__", repr(init))
+
+
+class GroupNormalization(Layer):
+    """Group normalization: the channels (along ``axis``) are split into ``groups`` groups;
+    each (sample, group) block, over all its positions and channels, is normalized by its own
+    mean and (biased) variance, then ``* gamma + beta`` per channel. Independent of the batch
+    size; ``groups=1`` normalizes whole samples, ``groups=-1`` (one channel per group) is
+    instance normalization.
+
+    Args:
+        groups: number of groups (default 32), dividing the channel count; -1 for one group
+            per channel.
+        axis: the channel axis (default -1).
+        epsilon: added to the variance (default 1e-3).
+        center, scale: learn ``beta`` / ``gamma`` (default True).
+        beta_initializer, gamma_initializer: default ``'zeros'`` / ``'ones'``.
+        beta_regularizer, gamma_regularizer: penalties added to the loss (default None).
+        **kwargs: :class:`Layer` arguments.
+    Raises:
+        ValueError: ``groups`` 0 or < -1, epsilon <= 0; at build time an unknown channel
+            dimension, more groups than channels, or channels not divisible by ``groups``.
+        NotImplementedError: a constraint given.
+    Shape:
+        any ``(batch, ..., C)``; same shape out. Weights ``gamma``, ``beta`` of shape ``(C,)``.
+    Reference: Wu & He, "Group Normalization", ECCV 2018.
+    """
+
+    def __init__(self, groups: int = 32, axis: int = -1, epsilon: float = 1e-3,
+                 center: bool = True, scale: bool = True, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", beta_regularizer: Any = None,
+                 gamma_regularizer: Any = None, beta_constraint: Any = None,
+                 gamma_constraint: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if beta_constraint is not None or gamma_constraint is not None:
+            raise NotImplementedError("GroupNormalization: constraints are not supported")
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups == 0 or groups < -1:
+            raise ValueError(f"GroupNormalization: groups must be a positive int or -1, got "
+                             f"{groups!r}")
+        if epsilon <= 0:
+            raise ValueError(f"GroupNormalization: epsilon must be > 0, got {epsilon}")
+        self.groups, self.axis, self.epsilon = groups, int(axis), float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+
+    def build(self, input_shape: Any) -> None:
+        """Creates ``gamma`` and ``beta`` of shape ``(C,)``.
+
+        Raises:
+            ValueError: ``axis`` out of range, an unknown channel dimension, more groups than
+                channels, or channels not divisible by ``groups``.
+        """
+        shape = tuple(input_shape)
+        ndim = len(shape)
+        if not -ndim < self.axis < ndim or self.axis % ndim == 0:
+            raise ValueError(f"GroupNormalization '{self.name}': axis {self.axis} is out of range "
+                             f"for input shape {shape_str(shape)}")
+        self._axis = self.axis % ndim
+        c = shape[self._axis]
+        if c is None:
+            raise ValueError(f"GroupNormalization '{self.name}': axis {self.axis} of the input "
+                             f"should have a defined dimension, got input shape {shape_str(shape)}")
+        c = int(c)
+        g = c if self.groups == -1 else self.groups
+        if c < g:
+            raise ValueError(f"GroupNormalization '{self.name}': number of groups ({g}) cannot be "
+                             f"more than the number of channels ({c}); input shape "
+                             f"{shape_str(shape)}")
+        if c % g:
+            raise ValueError(f"GroupNormalization '{self.name}': the number of channels ({c}) "
+                             f"must be a multiple of the number of groups ({g}); input shape "
+                             f"{shape_str(shape)}")
+        self._groups, self._c = g, c
+        if self.scale:
+            self.add_weight("gamma", (c,), self.gamma_initializer,
+                            regularizer=self.gamma_regularizer)
+        if self.center:
+            self.add_weight("beta", (c,), self.beta_initializer, regularizer=self.beta_regularizer)
+
+    def _check(self, x: Tensor, axis: int) -> None:
+        if x.dim() <= axis or x.shape[axis] != self._c:
+            raise ValueError(f"GroupNormalization '{self.name}': expected {self._c} channels on "
+                             f"axis {self.axis}, got input shape {tuple(x.shape)}")
+
+    def call(self, inputs: Tensor) -> Tensor:
+        """Normalizes each (sample, group) block, then scales and shifts per channel.
+
+        Raises:
+            ValueError: a channel count other than the built one.
+        """
+        x = inputs
+        last = x.dim() - 1
+        self._check(x, self._axis if self._axis < x.dim() else last)
+        moved = self._axis != last
+        if moved:
+            x = x.movedim(self._axis, -1)
+        shape = tuple(x.shape)
+        g = self._groups
+        xr = x.reshape(shape[0], -1, g, self._c // g)
+        mean = xr.mean([1, 3], keepdim=True)
+        centered = xr - mean
+        var = (centered * centered).mean([1, 3], keepdim=True)
+        y = (centered * _C.rsqrt(var + self.epsilon)).reshape(shape)
+        p = self._parameters
+        if self.scale:
+            y = y * p["gamma"]
+        if self.center:
+            y = y + p["beta"]
+        return y.movedim(-1, self._axis) if moved else y
+
+    # Channels-first path inside runs of spatial layers: the fused group_norm kernel.
+    _channels_first_keeps_layout = True
+
+    def _channels_first_ok(self, input_shape: tuple) -> bool:
+        n = len(input_shape)
+        return n in (3, 4) and getattr(self, "_axis", None) == n - 1
+
+    def call_channels_first(self, inputs: Tensor, training: bool | None = None) -> Tensor:
+        """The layer on channels-first data ``(N, C, *spatial)``."""
+        self._check(inputs, 1)
+        p = self._parameters
+        return F.group_norm(inputs, self._groups, p.get("gamma"), p.get("beta"), self.epsilon)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """The input shape."""
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the layer from them."""
+        config = super().get_config()
+        config.update(groups=self.groups, axis=self.axis, epsilon=self.epsilon,
+                      center=self.center, scale=self.scale,
+                      beta_initializer=_init_config(self.beta_initializer),
+                      gamma_initializer=_init_config(self.gamma_initializer),
+                      beta_regularizer=regularizers.serialize(self.beta_regularizer),
+                      gamma_regularizer=regularizers.serialize(self.gamma_regularizer))
+        return config
+
+
+class UnitNormalization(Layer):
+    """Scales each sample to unit L2 norm along ``axis``: ``x / sqrt(max(sum(x ** 2), 1e-12))``
+    (Keras's formula).
+
+    Args:
+        axis: int or list of ints (default -1) to compute the norm over.
+        **kwargs: :class:`Layer` arguments.
+    Raises:
+        ValueError: (at call) an axis outside the input rank.
+    Shape:
+        any shape; same shape out.
+    Example:
+        >>> keras.layers.UnitNormalization()(ember.tensor([[3.0, 4.0]]))
+        tensor([[0.6000, 0.8000]])
+    """
+
+    def __init__(self, axis: int | list[int] = -1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.axis = [int(a) for a in axis] if isinstance(axis, (list, tuple)) else int(axis)
+
+    def call(self, inputs: Tensor) -> Tensor:
+        """``inputs * rsqrt(max(sum(inputs ** 2, axis), 1e-12))``.
+
+        Raises:
+            ValueError: an axis outside the input rank.
+        """
+        axes = self.axis if isinstance(self.axis, list) else [self.axis]
+        n = inputs.dim()
+        if any(not -n <= a < n for a in axes):
+            raise ValueError(f"UnitNormalization '{self.name}': axis {self.axis} is out of range "
+                             f"for input shape {tuple(inputs.shape)}")
+        square_sum = (inputs * inputs).sum(axes, keepdim=True)
+        return inputs * _C.rsqrt(_C.clamp(square_sum, 1e-12, None))
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """The input shape."""
+        return input_shape
+
+    def _output_dtype(self, input_dtype: Any) -> Any:
+        return input_dtype
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (JSON-able); ``from_config`` rebuilds the layer from them."""
+        return {**super().get_config(), "axis": self.axis}
