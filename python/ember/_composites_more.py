@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import _C
-from ._C import Tensor
-from ._C import ceil, floor
+from ._C import Tensor, ceil, floor
 from ._C import round as _round
 from ._composites import _dim, _dims, diagonal, isfinite, isnan, lerp, movedim, sort
 
@@ -144,10 +143,11 @@ def _bshape(shapes: Sequence[Sequence[int]], op: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _index_error(op: str, err: IndexError) -> IndexError:
-    """``err`` (raised by the op this function calls) restated under ``op``'s name."""
+def _index_error(op: str, err: Exception) -> Exception:
+    """``err`` (raised by the op this function calls) restated, same type, under ``op``'s
+    name."""
     msg = str(err)
-    return IndexError(f"{op}: {msg.split(': ', 1)[1] if ': ' in msg else msg}")
+    return type(err)(f"{op}: {msg.split(': ', 1)[1] if ': ' in msg else msg}")
 
 
 def _prod(xs: Sequence[int]) -> int:
@@ -200,19 +200,43 @@ def _evenly(input: Tensor, picked: Tensor, dims: list[int]) -> Tensor:
     gradient split evenly among the elements equal to it, as PyTorch's backward of max(),
     median() and amax() (NaN results: among the NaN elements)."""
     m = picked.detach()
-    nan_m = isnan(m)
-    tie = _C.where(nan_m, isnan(input), input == m)
+    zero = _C._full([], 0, input.dtype)
+    tie = _C.where(isnan(m), isnan(input), input == m)
     count = _sum(tie.to(input.dtype), dims, True)
-    spread = _sum(_C.where(tie, input - m, _C._full([], 0, input.dtype)), dims, True) / count
-    # inf - inf is NaN: an infinite result keeps its value and gets no gradient.
-    return _C.where(m.abs() == _INF, m, m + spread)
+    # m + mean(input - m) over the ties: the value m exactly, the gradient 1/count to each tie.
+    # An infinite m uses base 0 instead (inf - inf is NaN): the mean of equal infinities is m.
+    base = _C.where(m.abs() == _INF, zero, m)
+    return base + _sum(_C.where(tie, input - base, zero), dims, True) / count
+
+
+# The most elements one partial product of a traced integer matmul holds (8 MiB of int64).
+_INT_MM_BLOCK = 1 << 20
+
+
+def _int_matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Exact ``a @ b`` for integer or bool operands of one dtype, ``(*, n, k) @ (*, k, m)`` with
+    equal batch dims ``*`` (integers have no gradient). numpy's matmul, or within an ember.jit
+    trace (which cannot read values) sums of products over blocks of ``k``, each partial
+    product at most ``_INT_MM_BLOCK`` elements."""
+    if not _C._jit_is_tracing():
+        x, y = _np(a), _np(b)
+        return _from_np(np.matmul(x, y).astype(x.dtype, copy=False))
+    k = a.shape[-1]
+    out_shape = [*a.shape[:-1], b.shape[-1]]
+    step = max(1, _INT_MM_BLOCK // max(_prod(out_shape), 1))
+    out = None
+    for k0 in range(0, k, step):
+        w = min(step, k - k0)
+        part = (a.narrow(-1, k0, w).unsqueeze(-1) * b.narrow(-2, k0, w).unsqueeze(-3)).sum(-2)
+        out = part if out is None else out + part
+    return _C._zeros(out_shape, a.dtype) if out is None else out.to(a.dtype)
 
 
 def _mm(a: Tensor, b: Tensor) -> Tensor:
-    """``a @ b`` for 2-D operands of one dtype, integer dtypes too (by multiply and sum)."""
+    """``a @ b`` for 2-D operands of one dtype, integer dtypes too (exact, see _int_matmul)."""
     if a.dtype in _FLOATS:
         return _C.mm(a, b)
-    return (a.unsqueeze(-1) * b.unsqueeze(0)).sum(1).to(a.dtype)
+    return _int_matmul(a, b)
 
 
 def _bmm(a: Tensor, b: Tensor) -> Tensor:
@@ -221,11 +245,23 @@ def _bmm(a: Tensor, b: Tensor) -> Tensor:
         if a.shape[0] == 1:
             return _C.mm(a.select(0, 0), b.select(0, 0)).unsqueeze(0)
         return _C.bmm(a, b)
-    return (a.unsqueeze(-1) * b.unsqueeze(1)).sum(2).to(a.dtype)
+    return _int_matmul(a, b)
 
 
-def _scaled_sum(input: Tensor, prod: Tensor, beta: Any, alpha: Any) -> Tensor:
-    """``beta * input + alpha * prod`` as addmm: ``input`` is ignored when ``beta`` is 0."""
+def _scaled_sum(input: Tensor, prod: Tensor, beta: Any, alpha: Any, op: str) -> Tensor:
+    """``beta * input + alpha * prod`` as addmm: ``input`` must have ``prod``'s dtype and
+    broadcast to its shape (checked even when ``beta`` is 0, which ignores its values); for
+    integer dtypes ``beta`` and ``alpha`` are truncated to integers, as PyTorch."""
+    _check_tensor(input, op)
+    if input.dtype != prod.dtype:
+        raise TypeError(f"{op}: input must have the dtype of the product ({prod.dtype.name}), "
+                        f"got {input.dtype.name}")
+    ps, ins = _shp(prod), _shp(input)
+    if len(ins) > len(ps) or any(a not in (1, b) for a, b in zip(ins[::-1], ps[::-1])):
+        raise ValueError(f"{op}: input of shape {ins} does not broadcast to the result's shape "
+                         f"{ps}")
+    if prod.dtype not in _FLOATS:
+        beta, alpha = int(beta), int(alpha)
     if alpha != 1:
         prod = prod * alpha
     if beta == 0:
@@ -420,7 +456,8 @@ def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return _C.transpose(input, dim0, dim1)
 
 
-def moveaxis(input: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+def moveaxis(input: Tensor, source: int | Sequence[int],
+             destination: int | Sequence[int]) -> Tensor:
     """Alias of :func:`ember.movedim`.
 
     Args:
@@ -661,20 +698,22 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
 
 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
-    """``beta * input + alpha * (mat @ vec)``; ``input`` broadcasts to ``(n,)`` (ignored when
-    ``beta`` is 0).
+    """``beta * input + alpha * (mat @ vec)``; ``input`` broadcasts to ``(n,)`` (its values
+    are ignored when ``beta`` is 0).
 
     Args:
-        input: broadcastable to ``(n,)``.
+        input: broadcastable to ``(n,)``, dtype of ``mat``.
         mat: ``(n, m)``.
         vec: ``(m,)``, dtype of ``mat``.
-        beta, alpha: scale factors (keyword-only). Default 1.
+        beta, alpha: scale factors (keyword-only), truncated to integers for integer
+            operands, as PyTorch. Default 1.
     Returns:
         Tensor: ``(n,)``.
     Raises:
-        ValueError, TypeError: as :func:`mv`.
+        ValueError, TypeError: as :func:`mv`; also an ``input`` that does not broadcast to
+            ``(n,)`` (ValueError) or of another dtype (TypeError).
     """
-    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+    return _scaled_sum(input, mv(mat, vec), beta, alpha, "addmv")
 
 
 def _check_bmm(b1: Tensor, b2: Tensor, op: str) -> None:
@@ -692,17 +731,20 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1,
     """``beta * input + alpha * (batch1 @ batch2)``, batched.
 
     Args:
-        input: broadcastable to ``(b, n, p)``; ignored when ``beta`` is 0.
+        input: broadcastable to ``(b, n, p)``, dtype of ``batch1``; its values are ignored
+            when ``beta`` is 0.
         batch1: ``(b, n, m)``.
         batch2: ``(b, m, p)``, dtype of ``batch1``.
-        beta, alpha: scale factors (keyword-only). Default 1.
+        beta, alpha: scale factors (keyword-only), truncated to integers for integer
+            operands, as PyTorch. Default 1.
     Returns:
         Tensor: ``(b, n, p)``.
     Raises:
-        ValueError: operands not 3-D or sizes that do not match. TypeError: dtypes differ.
+        ValueError: operands not 3-D, sizes that do not match, or an ``input`` that does not
+            broadcast. TypeError: dtypes differ.
     """
     _check_bmm(batch1, batch2, "baddbmm")
-    return _scaled_sum(input, _bmm(batch1, batch2), beta, alpha)
+    return _scaled_sum(input, _bmm(batch1, batch2), beta, alpha, "baddbmm")
 
 
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1,
@@ -710,20 +752,23 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1,
     """``beta * input + alpha * sum_i(batch1[i] @ batch2[i])`` (one matrix product).
 
     Args:
-        input: broadcastable to ``(n, p)``; ignored when ``beta`` is 0.
+        input: broadcastable to ``(n, p)``, dtype of ``batch1``; its values are ignored when
+            ``beta`` is 0.
         batch1: ``(b, n, m)``.
         batch2: ``(b, m, p)``, dtype of ``batch1``.
-        beta, alpha: scale factors (keyword-only). Default 1.
+        beta, alpha: scale factors (keyword-only), truncated to integers for integer
+            operands, as PyTorch. Default 1.
     Returns:
         Tensor: ``(n, p)``.
     Raises:
-        ValueError: operands not 3-D or sizes that do not match. TypeError: dtypes differ.
+        ValueError: operands not 3-D, sizes that do not match, or an ``input`` that does not
+            broadcast. TypeError: dtypes differ.
     """
     _check_bmm(batch1, batch2, "addbmm")
     b, n, m = _shp(batch1)
     p = batch2.shape[2]
     prod = _mm(batch1.permute(1, 0, 2).reshape(n, b * m), batch2.reshape(b * m, p))
-    return _scaled_sum(input, prod, beta, alpha)
+    return _scaled_sum(input, prod, beta, alpha, "addbmm")
 
 
 def _tensordot_dims(a: Tensor, b: Tensor, dims: Any) -> tuple[list[int], list[int]]:
@@ -1107,8 +1152,9 @@ def _amax(input: Tensor, dim: Any, keepdim: bool, op: str) -> Tensor:
 def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) -> Tensor:
     """The largest element over ``dim`` (values only; NaN if a slice holds NaN).
 
-    The gradient is split evenly among the elements equal to the maximum, as in PyTorch.
-    Traceable by ember.jit.
+    The gradient is split evenly among the elements equal to the maximum (infinite ones too),
+    as in PyTorch; where the result is NaN, among the NaN elements (PyTorch gives NaN
+    gradients there). Traceable by ember.jit.
 
     Args:
         input: any numeric dtype.
@@ -1199,22 +1245,34 @@ def count_nonzero(input: Tensor, dim: int | Sequence[int] | None = None) -> Tens
     return nz.sum(tuple(_dims(dim, input.dim(), "count_nonzero")))
 
 
+def _stat_args(dim: Any, unbiased: Any, op: str) -> tuple[Any, Any]:
+    """``(dim, unbiased)`` with PyTorch's ``op(input, unbiased: bool)`` overload resolved: a
+    bool in ``dim``'s place is ``unbiased`` over all dims."""
+    if isinstance(dim, (bool, np.bool_)):
+        if unbiased is not None:
+            raise TypeError(f"{op}: unbiased given twice (a bool in dim's place is unbiased)")
+        return None, bool(dim)
+    return dim, unbiased
+
+
 def std_mean(input: Tensor, dim: int | Sequence[int] | None = None, unbiased: bool | None = None,
              keepdim: bool = False, *, correction: float | None = None) -> tuple[Tensor, Tensor]:
     """``(std(input, dim), mean(input, dim))`` in one call.
 
     Args:
         input: float32 or float64.
-        dim: dim(s) to reduce; None (default) reduces all.
+        dim: dim(s) to reduce; None (default) reduces all. A bool here is ``unbiased`` over
+            all dims (PyTorch's ``std_mean(input, unbiased)``).
         unbiased: legacy form of ``correction`` (True = 1, False = 0).
         keepdim: keep reduced dims with size 1. Default False.
         correction: keyword-only; 1 (default) divides by ``N - 1``, 0 by ``N``.
     Returns:
         tuple[Tensor, Tensor]: standard deviation and mean, dtype of ``input``.
     Raises:
-        TypeError: a non-floating input.
+        TypeError: a non-floating input, or ``unbiased`` given both positionally and by name.
     """
     _check_float(input, "std_mean")
+    dim, unbiased = _stat_args(dim, unbiased, "std_mean")
     s = _C.std(input, dim, unbiased, keepdim, correction=correction)
     return s, input.mean(dim, keepdim=keepdim)
 
@@ -1225,16 +1283,18 @@ def var_mean(input: Tensor, dim: int | Sequence[int] | None = None, unbiased: bo
 
     Args:
         input: float32 or float64.
-        dim: dim(s) to reduce; None (default) reduces all.
+        dim: dim(s) to reduce; None (default) reduces all. A bool here is ``unbiased`` over
+            all dims (PyTorch's ``var_mean(input, unbiased)``).
         unbiased: legacy form of ``correction`` (True = 1, False = 0).
         keepdim: keep reduced dims with size 1. Default False.
         correction: keyword-only; 1 (default) divides by ``N - 1``, 0 by ``N``.
     Returns:
         tuple[Tensor, Tensor]: variance and mean, dtype of ``input``.
     Raises:
-        TypeError: a non-floating input.
+        TypeError: a non-floating input, or ``unbiased`` given both positionally and by name.
     """
     _check_float(input, "var_mean")
+    dim, unbiased = _stat_args(dim, unbiased, "var_mean")
     v = _C.var(input, dim, unbiased, keepdim, correction=correction)
     return v, input.mean(dim, keepdim=keepdim)
 
@@ -1243,6 +1303,8 @@ def _scan(x: Tensor, d: int, step: Any, fill: float) -> Tensor:
     """Inclusive scan of ``step`` along ``d`` in log2(n) rounds (Hillis-Steele): each round
     combines every element with the one ``s`` places before it (``fill`` before the start)."""
     n = x.shape[d]
+    if n <= 1:
+        return x.clone()  # a new tensor even when nothing is combined
     s = 1
     while s < n:
         pad_shape = list(x.shape)
@@ -1381,8 +1443,8 @@ def _median(input: Tensor, dim: Any, keepdim: bool, op: str, ignore_nan: bool) -
         k = int(_median_positions(_np(flat), 0, ignore_nan)[0])
         m = flat.select(0, k)
         if input.dtype in _FLOATS and input.requires_grad:
-            m = _evenly(flat, m.reshape(1), [0]).reshape(())
-        return m
+            return _evenly(flat, m.reshape(1), [0]).reshape(())
+        return m.clone()  # a new tensor, not a view of input
     d = _dim(dim, input.dim(), op)
     res = _median_result if op == "median" else _nanmedian_result
     if input.dim() == 0:
@@ -1438,12 +1500,19 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
 
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
-    """The most frequent value along ``dim`` (the smallest of equally frequent ones) and the
-    position of its last occurrence, as PyTorch.
+    """The most frequent value along ``dim`` (the first of equally frequent ones in sorted
+    order: the smallest, without NaN) and the position of its last occurrence, as PyTorch's
+    CPU kernel.
 
-    NaNs count as equal to each other here (PyTorch agrees on the value; for a NaN mode it may
-    report another of the NaN positions). Computed by numpy: not traceable by ember.jit; the
-    values carry the gradient to the reported positions.
+    NaN equals nothing, not even NaN, so each NaN counts once. PyTorch sorts each slice with
+    ``<``, under which a NaN also blocks the sort: this reproduces its insertion sort (used up to
+    16 elements): values are sorted within the stretches between NaNs, except that one smaller
+    than every value before it moves to the front (unless the slice starts with NaN). So
+    ``mode([1, nan, nan, 3])`` is ``(1, 0)`` and ``mode([nan, 3])`` is ``(nan, 0)``. For
+    slices longer than 16, PyTorch's sort (an introsort) is not stable and its result with NaN
+    is unspecified: its index among equal values, and its value with NaN, can differ. Computed
+    by numpy: not traceable by ember.jit; the values carry the gradient to the reported
+    positions.
 
     Args:
         input: any dtype.
@@ -1466,15 +1535,27 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     arr = np.moveaxis(_np(input), d, -1)
     n = arr.shape[-1]
     rows = arr.reshape(-1, n)
-    order = np.argsort(rows, axis=1, kind="stable")  # NaN last; equal values keep their order
+    # Each value's group in the sorted slice: 2 * (NaNs before it), or 0 if it moves to the
+    # front (a strict running minimum after a NaN); NaN number j alone in group 2 * j - 1.
+    nan = np.isnan(rows) if rows.dtype.kind == "f" else np.zeros(rows.shape, bool)
+    seg = np.cumsum(nan, axis=1)
+    key = np.where(nan, 0, rows)
+    if nan.any():
+        big = np.array(np.inf if rows.dtype.kind == "f" else 0, rows.dtype)
+        low = np.minimum.accumulate(np.where(nan, big, rows), axis=1)
+        before = np.concatenate([np.full((rows.shape[0], 1), big), low[:, :-1]], axis=1)
+        front = ~nan & (seg > 0) & (rows < before) & ~nan[:, :1]
+        group = np.where(nan, 2 * seg - 1, np.where(front, 0, 2 * seg))
+    else:
+        group = seg
+    order = np.lexsort((key, group), axis=1)  # stable: equal values keep their order
     srt = np.take_along_axis(rows, order, axis=1)
-    same = srt[:, 1:] == srt[:, :-1]
-    if srt.dtype.kind == "f":
-        same |= np.isnan(srt[:, 1:]) & np.isnan(srt[:, :-1])
+    grp = np.take_along_axis(group, order, axis=1)
+    same = (srt[:, 1:] == srt[:, :-1]) & (grp[:, 1:] == grp[:, :-1])  # NaN != NaN
     start = np.concatenate([np.ones((rows.shape[0], 1), bool), ~same], axis=1)
     pos = np.arange(n)
     run_len = pos - np.maximum.accumulate(np.where(start, pos, 0), axis=1) + 1
-    # The first position reaching the longest run ends the smallest most frequent value; its
+    # The first position reaching the longest run ends the first most frequent run; its
     # (stable) sort order is that value's last occurrence.
     end = np.argmax(run_len == run_len.max(axis=1, keepdims=True), axis=1)
     idx = order[np.arange(rows.shape[0]), end].reshape(arr.shape[:-1])
@@ -1499,7 +1580,7 @@ def _quantile(input: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str
             raise ValueError(f"{op}: q must be a scalar or a 1-D tensor, got shape {_shp(q)}")
         _same_dtype(input, q, op, "input", "q")
         qs = _np(q).reshape(-1)
-        qt = q.detach()
+        qt = q  # linear interpolation has a gradient with respect to q, as PyTorch
     else:
         qs = np.array([float(q)])
         qt = _C._full([], float(q), input.dtype)
@@ -1975,7 +2056,8 @@ def repeat_interleave(input: Tensor, repeats: int | Tensor | None = None, dim: i
     """Each element (or slice along ``dim``) repeated ``repeats`` times, in place order.
 
     ``repeat_interleave(repeats)`` with one 1-D integer tensor gives
-    ``repeat_interleave(arange(len(repeats)), repeats)``. An int ``repeats`` is a broadcast and
+    ``repeat_interleave(arange(len(repeats)), repeats)`` (int32 for int32 ``repeats``, else
+    int64). An int ``repeats`` is a broadcast and
     a reshape (traceable, differentiable); a tensor ``repeats`` builds the index with numpy (not
     traceable by ember.jit; still differentiable with respect to ``input``).
 
@@ -2007,6 +2089,8 @@ def repeat_interleave(input: Tensor, repeats: int | Tensor | None = None, dim: i
         if (reps < 0).any():
             raise ValueError(f"{op}: repeats must be >= 0, got {reps.tolist()}")
         out = _idx(np.repeat(np.arange(reps.shape[0]), reps))
+        if input.dtype == _DT.int32:
+            out = out.to(_DT.int32)  # the dtype of repeats, as PyTorch
         if output_size is not None and output_size != out.shape[0]:
             raise ValueError(f"{op}: output_size ({output_size}) does not match the sum of "
                              f"repeats ({out.shape[0]})")
@@ -2044,7 +2128,21 @@ def repeat_interleave(input: Tensor, repeats: int | Tensor | None = None, dim: i
     big = shape[:d + 1] + [r] + shape[d + 1:]
     out_shape = shape.copy()
     out_shape[d] = n * r
-    return x.unsqueeze(d + 1).expand(*big).reshape(*out_shape)
+    out = x.unsqueeze(d + 1).expand(*big).reshape(*out_shape)
+    return out.clone() if r == 1 else out  # r == 1 reshapes to a view of input: copy it
+
+
+def _unique_dim(input: Tensor, dim: int, op: str) -> int:
+    """``dim`` of ``unique(input, dim=dim)`` as a positive dim, checked as PyTorch: ``input``
+    has dims, and a size-0 dim can only be ``dim`` itself."""
+    if input.dim() == 0:
+        raise IndexError(f"{op}: dim {dim} is out of range for a 0-d tensor")
+    d = _dim(dim, input.dim(), op)
+    zero = [i for i, n in enumerate(input.shape) if n == 0]
+    if zero and zero != [d]:
+        raise ValueError(f"{op}: shape {_shp(input)} has a dim of size 0 other than dim {d}; "
+                         "its slices cannot be compared")
+    return d
 
 
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
@@ -2067,7 +2165,8 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
         ``output`` 1-D (``dim`` None) or ``input``'s shape with fewer slices; ``inverse_indices``
         int64 of ``input``'s shape (``dim`` None) or ``(input.shape[dim],)``; ``counts`` int64.
     Raises:
-        IndexError: ``dim`` out of range.
+        IndexError: ``dim`` out of range, or given for a 0-d ``input``.
+        ValueError: with ``dim``, a size-0 dim other than ``dim``.
     Example:
         >>> ember.unique(ember.tensor([3, 1, 3, 2]), return_counts=True)
         (tensor([1, 2, 3]), tensor([1, 1, 2]))
@@ -2078,9 +2177,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
                                    equal_nan=False)
         inv = inv.reshape(arr.shape)
     else:
-        d = _dim(dim, input.dim(), "unique")
-        if arr.ndim == 0:
-            arr = arr.reshape(1)
+        d = _unique_dim(input, dim, "unique")
         if arr.shape[d] == 0:
             vals, inv, cnt = arr, np.zeros(0, np.int64), np.zeros(0, np.int64)
         else:
@@ -2117,7 +2214,8 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
     Returns:
         Tensor, or a tuple ``(output, inverse_indices?, counts?)`` as :func:`unique`.
     Raises:
-        IndexError: ``dim`` out of range.
+        IndexError: ``dim`` out of range, or given for a 0-d ``input``.
+        ValueError: with ``dim``, a size-0 dim other than ``dim``.
     Example:
         >>> ember.unique_consecutive(ember.tensor([1, 1, 2, 2, 1]))
         tensor([1, 2, 1])
@@ -2128,9 +2226,10 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
         d, shape_inv = 0, arr.shape
         moved = arr.reshape(-1)
     else:
-        d = _dim(dim, input.dim(), "unique_consecutive")
-        if arr.ndim == 0:
-            arr = arr.reshape(1)
+        d = _unique_dim(input, dim, "unique_consecutive")
+        if arr.shape[d] == 0:
+            empty = np.zeros(0, np.int64)
+            return _unique_result(arr, empty, empty, return_inverse, return_counts)
         moved = np.moveaxis(arr, d, 0)
         rows = moved.reshape(moved.shape[0], -1)
         shape_inv = (arr.shape[d],)
@@ -2372,7 +2471,8 @@ def _scatter_parts(input: Tensor, dim: int, index: Tensor, src: Any, value: Any,
             coords.append(index.reshape(*ishape))
         else:
             coords.append(_arange(n).reshape(*[n if j == i else 1 for j in range(nd)]))
-    return input.reshape(*inshape), tuple(coords), vals
+    # The input itself (written in place by scatter_), as 1-D when 0-d.
+    return (input if input.dim() else input.reshape(1)), tuple(coords), vals
 
 
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
@@ -2382,7 +2482,8 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
 
     Where ``index`` repeats a position, which write wins is unspecified (as PyTorch). Negative
     indices count from the end (PyTorch raises). Differentiable with respect to ``input`` and
-    ``src``; ``Tensor.scatter_`` writes in place.
+    ``src``; ``Tensor.scatter_`` writes in place (recorded by autograd too, except on a view;
+    a leaf that requires grad raises, as PyTorch).
 
     Args:
         input: any tensor.
@@ -2411,12 +2512,29 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
 
 def _scatter_(self: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
               reduce: str | None = None) -> Tensor:
-    """In-place :func:`scatter`; returns ``self``."""
-    x, coords, vals = _scatter_parts(self, dim, index, src, value, reduce, "scatter_")
+    """In-place :func:`scatter`; returns ``self``. Recorded by autograd (gradients to ``self``'s
+    history and to ``src``) where ``self`` is not a view.
+
+    Raises:
+        RuntimeError: ``self`` is a leaf (or a view of one) that requires grad, as PyTorch.
+        NotImplementedError: another view that autograd records (ember cannot write it in
+            place).
+    """
+    op = "scatter_"
+    if self.requires_grad and _C.is_grad_enabled() and (self.is_leaf or self._view_of_leaf):
+        what = "a leaf tensor" if self.is_leaf else "a view of a leaf tensor"
+        raise RuntimeError(f"{op}: {what} that requires grad is being used in an in-place "
+                           "operation. Wrap the update in `with ember.no_grad():` (as optimizers "
+                           "do), or work on a .clone()")
+    x, coords, vals = _scatter_parts(self, dim, index, src, value, reduce, op)
     try:
-        x.index_put_(coords, vals)
-    except IndexError as e:
-        raise _index_error("scatter_", e) from None
+        if self.dim() > 0:
+            self.index_put_(coords, vals)
+        elif coords[0].numel() > 0:
+            # A 0-d self is overwritten whole by the out-of-place result.
+            self.index_put_((), _C.index_put(x, coords, vals).reshape(()))
+    except (IndexError, RuntimeError, NotImplementedError) as e:
+        raise _index_error(op, e) from None
     return self
 
 
@@ -2540,7 +2658,10 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     ``p = 2`` with more than 25 rows on a side (or ``compute_mode="use_mm_for_euclid_dist"``)
     the squares are expanded into one matrix product, ``|a|^2 + |b|^2 - 2 a.b`` clamped at
     1e-30, as PyTorch (faster, less exact for near points). The gradient at a zero distance is
-    0 on the direct path. Traceable by ember.jit.
+    0 on the direct path. For ``p = inf`` each coordinate whose ``|difference|`` equals the
+    distance gets the whole gradient, with its sign (PyTorch's backward; not split among ties;
+    for an infinite distance PyTorch gives NaN, ember this same rule). ``p = 0`` and ``M = 0``
+    give results that autograd records, with zero gradients. Traceable by ember.jit.
 
     Args:
         x1: ``(*, P, M)``, float32 or float64.
@@ -2583,6 +2704,9 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     dt = x1.dtype
     use_mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or (
         compute_mode == "use_mm_for_euclid_dist_if_necessary" and (P > 25 or R > 25)))
+    if M == 0:
+        # Distance 0, still recorded by autograd (zero gradients), as PyTorch.
+        return (a.unsqueeze(-2) - b.unsqueeze(-3)).sum(-1)
     if use_mm:
         an = (a * a).sum(-1, keepdim=True)
         bn = (b * b).sum(-1, keepdim=True)
@@ -2593,14 +2717,19 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
         return _C.clamp(_C.matmul(a_, b_.transpose(-1, -2)), 1e-30, None).sqrt()
     diff = (a.unsqueeze(-2) - b.unsqueeze(-3)).abs()  # (*, P, R, M)
     zero, one = _C._full([], 0, dt), _C._full([], 1, dt)
-    if M == 0:
-        return _C._zeros([*batch, P, R], dt)
     if p == 0:
-        return (diff != 0).sum(-1).to(dt)
+        # 1 per differing coordinate, NaN for a NaN one (as PyTorch); diff * 0 (0 or NaN where
+        # picked) keeps the zero gradient recorded.
+        return _C.where((diff == 0) | isnan(diff), diff * 0, one).sum(-1)
     if p == 1:
         return diff.sum(-1)
     if p == _INF:
-        return diff.max(-1).values
+        # The largest |difference|; every coordinate reaching it gets the whole gradient (with
+        # its sign), as PyTorch's backward. Base 0 for an infinite distance (inf - inf is NaN).
+        m = diff.detach().max(-1, keepdim=True).values
+        base = _C.where(m == _INF, zero, m)
+        tie = diff == m
+        return (base + _C.where(tie, diff - base, zero).sum(-1, keepdim=True)).squeeze(-1)
     if p == 2:
         s = (diff * diff).sum(-1)
     else:
@@ -2643,7 +2772,9 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype:
     dt = _to_dtype(dtype) or _DT.float32
     i = np.arange(steps, dtype=np.float64)
     step = (float(end) - float(start)) / (steps - 1) if steps > 1 else 0.0
-    expo = np.where(i < steps // 2, float(start) + step * i, float(end) - step * (steps - 1 - i))
+    # Front half from start, back half from end, as PyTorch's linspace (one step: start).
+    expo = np.where(i < max(steps // 2, 1), float(start) + step * i,
+                    float(end) - step * (steps - 1 - i))
     vals = np.power(float(base), expo)
     out = _from_np(vals.astype(_C._numpy_dtype(dt)))
     if requires_grad:

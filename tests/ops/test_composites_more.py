@@ -520,11 +520,256 @@ def test_scatter_gradients_through_a_non_leaf():
     np.testing.assert_array_equal(s.grad.numpy(), np.ones((3, 2)))
 
 
+def test_scatter_in_place_on_a_non_leaf_is_recorded_like_torch():
+    # A non-leaf destination and a src that requires grad: values and both gradients as torch.
+    w = np.array([1.0, 2.0, 3.0, 4.0])
+    res = []
+    for m in (ember, torch):
+        x = m.tensor([0.5, -1.0, 2.0, 3.0], dtype=m.float64, requires_grad=True)
+        s = m.tensor([5.0, 6.0], dtype=m.float64, requires_grad=True)
+        y = x * 2
+        out = y.scatter_(0, m.tensor([1, 3]), s)
+        assert out is y and y.grad_fn is not None
+        (y * m.tensor(w)).sum().backward()
+        res.append([y.detach().numpy(), x.grad.numpy(), s.grad.numpy()])
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+    # A destination that does not require grad, with a src that does.
+    res = []
+    for m in (ember, torch):
+        y = m.zeros(2, 3, dtype=m.float64)
+        s = m.tensor([[1.0, 2.0, 3.0]], dtype=m.float64, requires_grad=True)
+        y.scatter_(0, m.tensor([[1, 0, 1]]), s)
+        assert y.requires_grad
+        (y * m.arange(6, dtype=m.float64).reshape(2, 3)).sum().backward()
+        res.append([y.detach().numpy(), s.grad.numpy()])
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+    # A 0-d non-leaf, written whole.
+    res = []
+    for m in (ember, torch):
+        x = m.tensor(2.0, dtype=m.float64, requires_grad=True)
+        s = m.tensor([7.0], dtype=m.float64, requires_grad=True)
+        y = x * 3
+        y.scatter_(0, m.tensor([0]), s)
+        (y * 5).backward()
+        res.append([y.detach().numpy(), x.grad.numpy(), s.grad.numpy()])
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_scatter_in_place_on_a_leaf_that_requires_grad_raises_like_torch():
+    w = ember.zeros(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="scatter_: a leaf tensor that requires grad is being "
+                                           "used in an in-place operation"):
+        w.scatter_(0, ember.tensor([[1]]), 2.0)
+    with pytest.raises(RuntimeError, match="scatter_: a view of a leaf tensor that requires grad"):
+        w[0].scatter_(0, ember.tensor([1]), 2.0)
+    with pytest.raises(RuntimeError):
+        torch.zeros(2, 3, requires_grad=True).scatter_(0, torch.tensor([[1]]), 2.0)
+    with ember.no_grad():
+        w.scatter_(0, ember.tensor([[1, 0]]), 2.0)
+    np.testing.assert_array_equal(w.detach().numpy(), [[0, 2, 0], [2, 0, 0]])
+
+
+@pytest.mark.parametrize("name", ["std_mean", "var_mean"])
+@pytest.mark.parametrize("args, kwargs", [
+    ((False,), {}), ((True,), {}), ((1, False, True), {}), ((0, True), {}),
+    ((), {"correction": 0}), ((1,), {"correction": 2, "keepdim": True}),
+    ((), {"unbiased": False}), (((0, 1),), {"keepdim": True}),
+])
+def test_std_mean_and_var_mean_overloads_match_torch(name, args, kwargs):
+    a = np.arange(12.0).reshape(3, 4) ** 1.5
+    e = getattr(ember, name)(ember.from_numpy(a.copy()), *args, **kwargs)
+    t = getattr(torch, name)(torch.from_numpy(a.copy()), *args, **kwargs)
+    _assert_same(e, t, True)
+
+
+def test_std_mean_unbiased_given_twice_raises():
+    with pytest.raises(TypeError, match="std_mean: unbiased given twice"):
+        ember.std_mean(ember.ones(3), False, unbiased=True)
+
+
+def test_median_and_nanmedian_of_all_elements_are_new_tensors():
+    for f in (ember.median, ember.nanmedian):
+        x = ember.tensor([3.0, 1.0, 2.0])
+        m = f(x)
+        m.add_(10)
+        np.testing.assert_array_equal(x.numpy(), [3.0, 1.0, 2.0])
+        assert m.item() == 12.0
+
+
+@pytest.mark.parametrize("f", [lambda m, x: m.cumprod(x, 1), lambda m, x: m.logcumsumexp(x, 1),
+                               lambda m, x: m.cumprod(x, 0), lambda m, x: m.logcumsumexp(x, 0)])
+@pytest.mark.parametrize("shape", [(4, 1), (0, 3), (1, 0)])
+def test_scans_over_size_0_or_1_return_new_tensors(f, shape):
+    for m in (ember, torch):
+        x = m.ones(*shape, dtype=m.float64)
+        y = f(m, x)
+        assert y is not x
+        y.add_(1)
+        assert float(x.sum()) == float(np.prod(shape))
+        xg = m.ones(*shape, dtype=m.float64, requires_grad=True)
+        yg = f(m, xg)
+        assert yg is not xg and yg.grad_fn is not None
+
+
+@pytest.mark.parametrize("call", [lambda m, x: m.repeat_interleave(x, 1, dim=0),
+                                  lambda m, x: m.repeat_interleave(x, 1),
+                                  lambda m, x: x.repeat_interleave(m.tensor([1]), dim=1)])
+def test_repeat_interleave_once_is_a_copy(call):
+    for m in (ember, torch):
+        x = m.zeros(2, 3)
+        y = call(m, x)
+        y.add_(1)
+        assert float(x.sum()) == 0.0
+
+
+def test_repeat_interleave_keeps_int32_repeats_dtype_like_torch():
+    for reps in ([1, 0, 2], [3]):
+        e = ember.repeat_interleave(ember.tensor(reps, dtype=ember.int32))
+        t = torch.repeat_interleave(torch.tensor(reps, dtype=torch.int32))
+        _assert_same(e, t, False)
+
+
+@pytest.mark.parametrize("f", [lambda m, x: m.amax(x, 1), lambda m, x: m.amin(x, 1),
+                               lambda m, x: m.amax(x), lambda m, x: m.amin(x),
+                               lambda m, x: m.median(x), lambda m, x: m.nanmedian(x)])
+@pytest.mark.parametrize("a", [[[-INF, -INF], [1.0, 2.0]], [[INF, 3.0, INF], [-INF, -INF, -INF]],
+                               [[INF, INF, 1.0], [2.0, 5.0, 2.0]]])
+def test_extremes_and_medians_split_gradients_among_infinite_ties_like_torch(f, a):
+    a = np.array(a)
+    e = ember.from_numpy(a.copy()).requires_grad_(True)
+    t = torch.tensor(a, requires_grad=True)
+    re, rt = f(ember, e), f(torch, t)
+    np.testing.assert_array_equal(re.detach().numpy(), rt.detach().numpy())
+    w = np.arange(1.0, rt.numel() + 1).reshape(tuple(rt.shape))
+    (re * ember.from_numpy(w)).sum().backward()
+    (rt * torch.from_numpy(w)).sum().backward()
+    np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=1e-15)
+
+
+def test_cdist_inf_norm_gradient_goes_to_every_tied_coordinate_like_torch():
+    cases = [([[1.0, 1.0]], [[0.0, 0.0]]), ([[1.0, -1.0, 0.5]], [[0.0, 0.0, 0.0]]),
+             ([[0.0, 0.0]], [[0.0, 0.0]]),
+             ([[1.0, 2.0], [3.0, 1.0]], [[0.0, 0.0], [2.0, 2.0], [1.0, 3.0]])]
+    for a, b in cases:
+        res = []
+        for m in (ember, torch):
+            x = m.tensor(a, dtype=m.float64, requires_grad=True)
+            y = m.tensor(b, dtype=m.float64, requires_grad=True)
+            d = m.cdist(x, y, p=float("inf"))
+            (d * m.arange(1.0, d.numel() + 1, dtype=m.float64).reshape(d.shape)).sum().backward()
+            res.append([d.detach().numpy(), x.grad.numpy(), y.grad.numpy()])
+        for u, v in zip(*res):
+            np.testing.assert_array_equal(u, v)
+    # An infinite distance keeps its value (PyTorch's gradient there is NaN).
+    x = ember.tensor([[INF, 1.0]], dtype=ember.float64, requires_grad=True)
+    d = ember.cdist(x, ember.zeros(1, 2, dtype=ember.float64), p=float("inf"))
+    d.sum().backward()
+    assert d.item() == INF
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 0.0]])
+
+
+@pytest.mark.parametrize("p, shapes", [(0.0, [(2, 3), (4, 3)]), (2.0, [(2, 0), (3, 0)]),
+                                       (2.0, [(30, 0), (3, 0)]), (1.0, [(2, 0), (3, 0)]),
+                                       (float("inf"), [(2, 0), (3, 0)])])
+def test_cdist_p0_and_no_columns_are_recorded_with_zero_gradients_like_torch(p, shapes):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    arrays[0][0, :1] = arrays[1][0, :1]  # (one equal coordinate for p = 0)
+    res = []
+    for m in (ember, torch):
+        x = m.tensor(arrays[0], requires_grad=True)
+        y = m.tensor(arrays[1], requires_grad=True)
+        d = m.cdist(x, y, p=p)
+        assert d.requires_grad
+        d.sum().backward()
+        res.append([d.detach().numpy(), x.grad.numpy(), y.grad.numpy()])
+    for u, v in zip(*res):
+        np.testing.assert_array_equal(u, v)
+    e = ember.cdist(ember.tensor([[NAN, 1.0, 0.0]]), ember.zeros(1, 3), p=0)
+    t = torch.cdist(torch.tensor([[NAN, 1.0, 0.0]]), torch.zeros(1, 3), p=0)
+    _assert_same(e, t, False)
+
+
+@pytest.mark.parametrize("fn", ["quantile", "nanquantile"])
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
+@pytest.mark.parametrize("q, dim", [(0.4, None), ([0.1, 0.5, 0.9], 1), (1.0, 1), (0.0, None)])
+def test_quantile_gradient_with_respect_to_q_matches_torch(fn, interpolation, q, dim):
+    a = np.array([[1.0, 2.0, 4.0, 8.0, 3.0], [NAN, 1.5, 2.5, 5.0, 0.0], [NAN] * 5])
+    res = []
+    for m in (ember, torch):
+        qt = m.tensor(q, dtype=m.float64, requires_grad=True)
+        # Only q requires grad: recorded for "linear" alone (the others round the rank).
+        rec = getattr(m, fn)(m.tensor(a), qt, dim=dim, interpolation=interpolation).requires_grad
+        x = m.tensor(a, requires_grad=True)
+        out = getattr(m, fn)(x, qt, dim=dim, interpolation=interpolation)
+        w = np.random.default_rng(0).standard_normal(tuple(out.shape))
+        gq, gx = m.autograd.grad(out, [qt, x], m.tensor(w), allow_unused=True)
+        gq = np.zeros(np.shape(q)) if gq is None else gq.numpy()  # (torch: None when unused)
+        res.append([out.detach().numpy(), gq, gx.numpy(), np.array(rec)])
+    assert res[0][3] == (interpolation == "linear")
+    for u, v in zip(*res):
+        np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("a", [
+    [1.0, NAN, NAN, 3.0], [NAN, NAN, 1.0], [NAN, 1.0, NAN], [NAN], [NAN, NAN],
+    [1.0, 1.0, NAN, NAN, NAN], [NAN, 2.0, 2.0, NAN, NAN], [2.0, NAN, 2.0, NAN, NAN, 1.0],
+    [NAN, 1.0, NAN, 1.0, NAN], [3.0, NAN, 1.0], [NAN, 3.0], [NAN, NAN, 3.0, 3.0],
+    [5.0, 5.0, NAN, NAN], [1.0, 2.0, NAN, NAN, 2.0, 1.0], [0.0, -0.0, NAN, INF, INF, -0.0],
+])
+def test_mode_with_nans_matches_torch(a):
+    _assert_same(tuple(ember.mode(ember.tensor(a))), tuple(torch.mode(torch.tensor(a))), False)
+
+
+def test_mode_with_nans_matches_torch_on_random_slices_up_to_16():
+    rng = np.random.default_rng(4)
+    for n in range(1, 17):
+        a = rng.choice([0.0, 1.0, 2.0, -1.0, NAN, INF], size=(40, n),
+                       p=[0.2, 0.2, 0.15, 0.1, 0.3, 0.05]).astype(np.float32)
+        e = ember.mode(ember.from_numpy(a.copy()), 1)
+        t = torch.mode(torch.from_numpy(a.copy()), 1)
+        _assert_same(tuple(e), tuple(t), False, f"n={n}")
+
+
+@pytest.mark.parametrize("fn", ["unique", "unique_consecutive"])
+@pytest.mark.parametrize("shape, dim", [((0,), 0), ((0, 3), 0), ((2, 0), 1), ((0,), -1)])
+def test_unique_along_an_empty_dim_matches_torch(fn, shape, dim):
+    e = getattr(ember, fn)(ember.zeros(*shape), dim=dim, return_inverse=True, return_counts=True)
+    t = getattr(torch, fn)(torch.zeros(*shape), dim=dim, return_inverse=True, return_counts=True)
+    _assert_same(e, t, False)
+
+
+def test_integer_addbmm_baddbmm_addmv_truncate_scale_factors_like_torch():
+    rng = np.random.default_rng(5)
+    b1, b2 = rng.integers(-5, 5, (2, 3, 4)), rng.integers(-5, 5, (2, 4, 2))
+    inp, mat, vec = rng.integers(-5, 5, (3, 2)), rng.integers(-5, 5, (3, 4)), rng.integers(-5, 5, 4)
+    for kw in ({"beta": 0.5}, {"alpha": 2.7}, {"alpha": -2.7, "beta": 1.9}):
+        for f in (lambda m, *t, kw=kw: m.addbmm(t[0], t[1], t[2], **kw),
+                  lambda m, *t, kw=kw: m.baddbmm(t[0], t[1], t[2], **kw),
+                  lambda m, *t, kw=kw: m.addmv(t[0][:, 0], t[3], t[4], **kw)):
+            args = (inp, b1, b2, mat, vec)
+            _assert_same(f(ember, *[ember.from_numpy(a.copy()) for a in args]),
+                         f(torch, *[torch.from_numpy(a.copy()) for a in args]), False)
+
+
+def test_integer_matmul_is_exact_for_large_int64():
+    a = np.array([[2**62, 3, -(2**61)], [1, -1, 2**40]], dtype=np.int64)
+    b = np.array([[1, 0], [5, 2**50], [1, 3]], dtype=np.int64)
+    for f in (lambda m, x, y: m.mv(x, y[:, 1]), lambda m, x, y: m.tensordot(x, y, 1),
+              lambda m, x, y: m.addbmm(m.zeros(2, 2, dtype=m.int64), x[None], y[None]),
+              lambda m, x, y: m.baddbmm(m.zeros(1, 2, 2, dtype=m.int64), x[None], y[None])):
+        _assert_same(f(ember, ember.from_numpy(a.copy()), ember.from_numpy(b.copy())),
+                     f(torch, torch.from_numpy(a.copy()), torch.from_numpy(b.copy())), False)
+
+
 # ---- random functions and logspace ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("args", [(0, 3, 4), (0, 1, 3, 2.0), (-2, 2, 5), (1, 1, 1), (0, 2, 0),
-                                  (3, 0, 4, 0.5)])
+                                  (3, 0, 4, 0.5), (0, 2, 1), (1, 3, 1, 2.0), (0, 2, 2)])
 def test_logspace_matches_torch(args):
     np.testing.assert_allclose(ember.logspace(*args).numpy(), torch.logspace(*args).numpy(),
                                rtol=1e-6)
@@ -677,6 +922,25 @@ def test_randint_like():
     (lambda: ember.repeat_interleave(ember.ones(2), ember.tensor([1.0, 2.0])), TypeError,
      "repeat_interleave: repeats must be an integer tensor, got float32"),
     (lambda: ember.unique(ember.ones(2), dim=1), IndexError, "unique: dim 1 is out of range"),
+    (lambda: ember.unique(ember.tensor(3.0), dim=0), IndexError,
+     "unique: dim 0 is out of range for a 0-d tensor"),
+    (lambda: ember.unique_consecutive(ember.tensor(3.0), dim=-1), IndexError,
+     "unique_consecutive: dim -1 is out of range for a 0-d tensor"),
+    (lambda: ember.unique(ember.ones(2, 0), dim=0), ValueError,
+     r"unique: shape \(2, 0\) has a dim of size 0 other than dim 0"),
+    (lambda: ember.unique_consecutive(ember.ones(0, 2, 0), dim=0), ValueError,
+     r"unique_consecutive: shape \(0, 2, 0\) has a dim of size 0 other than dim 0"),
+    (lambda: ember.addmv(ember.ones(5), ember.ones(2, 3), ember.ones(3), beta=0), ValueError,
+     r"addmv: input of shape \(5,\) does not broadcast to the result's shape \(2,\)"),
+    (lambda: ember.addmv(ember.ones(2, 1), ember.ones(2, 3), ember.ones(3)), ValueError,
+     r"addmv: input of shape \(2, 1\) does not broadcast"),
+    (lambda: ember.addbmm(ember.ones(5), ember.ones(2, 2, 3), ember.ones(2, 3, 2), beta=0),
+     ValueError, r"addbmm: input of shape \(5,\) does not broadcast to the result's shape "
+                 r"\(2, 2\)"),
+    (lambda: ember.baddbmm(ember.ones(3, 1, 1), ember.ones(2, 2, 3), ember.ones(2, 3, 2)),
+     ValueError, r"baddbmm: input of shape \(3, 1, 1\) does not broadcast"),
+    (lambda: ember.addmv(ember.ones(2, dtype=ember.float64), ember.ones(2, 3), ember.ones(3)),
+     TypeError, r"addmv: input must have the dtype of the product \(float32\), got float64"),
     (lambda: ember.bincount(ember.tensor([1, -1])), ValueError, "bincount: input must be non-negative"),
     (lambda: ember.bincount(ember.tensor([[1]])), ValueError, r"bincount: input must be 1-D, got shape \(1, 1\)"),
     (lambda: ember.bincount(ember.tensor([1.0])), TypeError, "bincount: input must be an integer tensor"),

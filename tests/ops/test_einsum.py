@@ -118,6 +118,41 @@ def test_einsum_promotes_dtypes_and_handles_integers_like_torch():
     assert ember.einsum("ij,jk", f32, f64).dtype == ember.float64
 
 
+def test_einsum_integer_products_are_exact_for_large_int64():
+    a = np.array([[2**62, 3, -(2**61)], [1, -1, 2**40]], dtype=np.int64)
+    b = np.array([[1, 0], [5, 2**50], [1, 3]], dtype=np.int64)
+    for eq, x in (("ij,jk", (a, b)), ("bij,bjk->bik", (a[None], b[None])),
+                  ("bij,bjk->bik", (np.stack([a, -a]), np.stack([b, b // 3])))):
+        got = ember.einsum(eq, *[ember.from_numpy(v.copy()) for v in x])
+        want = torch.einsum(eq, *[torch.from_numpy(v.copy()) for v in x])
+        assert got.dtype == ember.int64
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("block", [1 << 20, 7, 1])
+@pytest.mark.parametrize("eq, shapes", [("ij,jk", [(3, 5), (5, 4)]),
+                                        ("bij,bjk->bik", [(2, 3, 5), (2, 5, 4)]),
+                                        ("ij,jk", [(2, 0), (0, 3)])])
+def test_traced_integer_einsum_sums_blocks_of_products(monkeypatch, block, eq, shapes):
+    from ember import _composites_more
+
+    # In a trace (no numpy), the contracted dim is summed in blocks of at most `block` elements.
+    monkeypatch.setattr(_composites_more, "_INT_MM_BLOCK", block)
+    rng = np.random.default_rng(0)
+
+    def draw():
+        return [rng.integers(-(2**28), 2**28, s) for s in shapes]  # sums near 2**58
+
+    traced = ember.jit.trace(lambda *t: ember.einsum(eq, *t),
+                             tuple(ember.from_numpy(v) for v in draw()))
+    for _ in range(2):
+        x = draw()
+        got = traced(*[ember.from_numpy(v.copy()) for v in x])
+        want = torch.einsum(eq, *[torch.from_numpy(v.copy()) for v in x])
+        assert got.dtype == ember.int64
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
 @pytest.mark.parametrize("eq, shapes, match", [
     ("ij,jk", [(2, 3)], r"einsum: equation 'ij,jk' names 2 operands but 1 were given"),
     ("ij", [(2, 3, 4)], r"einsum: operand 0 has 2 subscripts in equation 'ij' but the operand has 3"),
