@@ -472,24 +472,36 @@ def binary_cross_entropy_with_logits(
 # their losses, pixel shuffling and attention live in their own files.
 from . import (
     _functional_activation,
+    _functional_activation_more,
     _functional_attention,
     _functional_conv,
+    _functional_conv_more,
+    _functional_layers,
     _functional_loss,
+    _functional_loss_more,
     _functional_norm,
     _functional_vision,
 )
 from ._functional_activation import *
+from ._functional_activation_more import *
 from ._functional_attention import *
 from ._functional_conv import *
+from ._functional_conv_more import *
+from ._functional_layers import *
 from ._functional_loss import *
+from ._functional_loss_more import *
 from ._functional_norm import *
 from ._functional_vision import *
 
 __all__ += (
     _functional_activation.__all__
+    + _functional_activation_more.__all__
     + _functional_attention.__all__
     + _functional_conv.__all__
+    + _functional_conv_more.__all__
+    + _functional_layers.__all__
     + _functional_loss.__all__
+    + _functional_loss_more.__all__
     + _functional_norm.__all__
     + _functional_vision.__all__
 )

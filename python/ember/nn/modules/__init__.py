@@ -2,15 +2,19 @@
 
 from . import (
     activation,
+    activation_more,
     batchnorm,
+    channelshuffle,
     container,
     conv,
     distance,
     dropout,
     flatten,
+    fold,
+    instancenorm,
     linear,
     loss,
-    module,
+    loss_more,
     normalization,
     padding,
     pixelshuffle,
@@ -18,17 +22,23 @@ from . import (
     rnn,
     sparse,
     transformer,
+    transformer_model,
     upsampling,
 )
 from .activation import *
+from .activation_more import *
 from .batchnorm import *
+from .channelshuffle import *
 from .container import *
 from .conv import *
 from .distance import *
 from .dropout import *
 from .flatten import *
+from .fold import *
+from .instancenorm import *
 from .linear import *
 from .loss import *
+from .loss_more import *
 from .module import Module
 from .normalization import *
 from .padding import *
@@ -37,6 +47,7 @@ from .pooling import *
 from .rnn import *
 from .sparse import *
 from .transformer import *
+from .transformer_model import *
 from .upsampling import *
 
 __all__ = sorted(
@@ -45,14 +56,19 @@ __all__ = sorted(
             m.__all__
             for m in (
                 activation,
+                activation_more,
                 batchnorm,
+                channelshuffle,
                 container,
                 conv,
                 distance,
                 dropout,
                 flatten,
+                fold,
+                instancenorm,
                 linear,
                 loss,
+                loss_more,
                 normalization,
                 padding,
                 pixelshuffle,
@@ -60,6 +76,7 @@ __all__ = sorted(
                 rnn,
                 sparse,
                 transformer,
+                transformer_model,
                 upsampling,
             )
         )

@@ -1,5 +1,5 @@
-"""Convolution layers of ``ember.nn``: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d``,
-``ConvTranspose2d``."""
+"""Convolution layers of ``ember.nn``: ``Conv1d``, ``Conv2d``, ``Conv3d``, ``ConvTranspose1d``,
+``ConvTranspose2d``, ``ConvTranspose3d``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -242,6 +242,43 @@ class Conv2d(_Conv):
     _conv = staticmethod(F.conv2d)
 
 
+class Conv3d(_Conv):
+    """3-D convolution layer: ``F.conv3d(input, weight, bias, stride, padding, dilation, groups)``.
+
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output.
+        kernel_size: int or ``(kD, kH, kW)``.
+        stride: int or triple. Default 1.
+        padding: int, triple, ``'valid'`` or ``'same'`` (stride 1 only). Default 0.
+        dilation: int or triple. Default 1.
+        groups: channel groups (both channel counts divisible by it). Default 1.
+        bias: learn an additive bias. Default True.
+        padding_mode: only ``'zeros'`` (others raise NotImplementedError).
+        dtype: parameter dtype (default float32).
+    Attributes:
+        weight: ``(out_channels, in_channels / groups, kD, kH, kW)``, kaiming-uniform
+            (``a = sqrt(5)``), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with
+            ``fan_in = in_channels / groups * kD * kH * kW``.
+        bias: ``(out_channels,)``, U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    Shape:
+        ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)`` -> ``(N, C_out, D_out, H_out, W_out)``
+        with ``D_out = (D + 2 pD - dD (kD - 1) - 1) // sD + 1`` (likewise ``H``, ``W``).
+    Raises:
+        ValueError: non-positive sizes, channels not divisible by groups, bad padding; at call
+            time the errors of :func:`ember.nn.functional.conv3d`.
+    Example:
+        >>> conv = nn.Conv3d(2, 4, 3, padding=1)
+        >>> conv
+        Conv3d(2, 4, kernel_size=(3, 3, 3), stride=(1, 1, 1), padding=(1, 1, 1))
+        >>> conv(ember.zeros(1, 2, 5, 6, 7)).shape
+        (1, 4, 5, 6, 7)
+    """
+
+    _n = 3
+    _conv = staticmethod(F.conv3d)
+
+
 class _ConvTransposeNd(_ConvNd):
     """ConvTranspose1d / ConvTranspose2d: PyTorch's constructor signature; forward applies
     ``_conv`` with the output padding that ``output_size`` asks for."""
@@ -346,3 +383,40 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     _n = 2
     _conv = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-D convolution layer (``F.conv_transpose3d``), the gradient of ``Conv3d``
+    with respect to its input; used for learned volumetric upsampling.
+
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output.
+        kernel_size: int or triple.
+        stride: int or triple. Default 1.
+        padding: int or triple; removes ``padding`` cells from each side of the output.
+            Default 0.
+        output_padding: int or triple added at the end of each output dim; smaller than stride
+            or dilation. Default 0.
+        groups: channel groups. Default 1.
+        bias: learn an additive bias. Default True.
+        dilation: int or triple. Default 1.
+        padding_mode: only ``'zeros'``.
+        dtype: parameter dtype (default float32).
+    Attributes:
+        weight: ``(in_channels, out_channels / groups, kD, kH, kW)``, kaiming-uniform
+            (``a = sqrt(5)``) with PyTorch's ``fan_in = weight.shape[1] * kD * kH * kW``.
+        bias: ``(out_channels,)``, U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    Shape:
+        ``(N, C_in, D, H, W)`` -> ``(N, C_out, D_out, H_out, W_out)``,
+        ``D_out = (D - 1) sD - 2 pD + dD (kD - 1) + opD + 1`` (likewise ``H``, ``W``).
+    Raises:
+        ValueError: bad sizes or an unreachable ``output_size`` in ``forward``.
+    Example:
+        >>> up = nn.ConvTranspose3d(4, 2, 2, stride=2)
+        >>> up(ember.zeros(1, 4, 2, 3, 3)).shape
+        (1, 2, 4, 6, 6)
+    """
+
+    _n = 3
+    _conv = staticmethod(F.conv_transpose3d)

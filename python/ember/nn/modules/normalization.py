@@ -1,4 +1,4 @@
-"""``LayerNorm``, ``GroupNorm``."""
+"""``LayerNorm``, ``GroupNorm``, ``LocalResponseNorm``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["GroupNorm", "LayerNorm"]
+__all__ = ["GroupNorm", "LayerNorm", "LocalResponseNorm"]
 
 
 class LayerNorm(Module):
@@ -152,3 +152,46 @@ class GroupNorm(Module):
             f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
             f"bias={self.bias is not None}"
         )
+
+
+class LocalResponseNorm(Module):
+    """Local response normalization across channels (``F.local_response_norm``):
+    ``y[n, c] = x[n, c] / (k + alpha / size * sum_{c'} x[n, c'] ** 2) ** beta`` over the ``size``
+    neighbouring channels ``c - size // 2 <= c' <= c + (size - 1) // 2``.
+
+    Args:
+        size: number of neighbouring channels summed.
+        alpha: multiplicative factor. Default 1e-4.
+        beta: exponent. Default 0.75.
+        k: additive factor. Default 1.0.
+    Shape:
+        ``(N, C, *)`` with at least one spatial dim -> same.
+    Raises:
+        ValueError: a non-positive ``size``; an input with fewer than 3 dims (at call time).
+    Reference:
+        Krizhevsky et al., "ImageNet Classification with Deep Convolutional Neural Networks",
+        NeurIPS 2012.
+    Example:
+        >>> lrn = nn.LocalResponseNorm(2)
+        >>> lrn
+        LocalResponseNorm(2, alpha=0.0001, beta=0.75, k=1.0)
+        >>> lrn(ember.zeros(1, 4, 3, 3)).shape
+        (1, 4, 3, 3)
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+            raise ValueError(f"LocalResponseNorm: size must be a positive int, got {size!r}")
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Applies :class:`LocalResponseNorm`; see the class docstring."""
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        """The constructor arguments shown inside this module's repr (PyTorch's format)."""
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
