@@ -98,7 +98,8 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     Args:
         input: any shape, float32 or float64.
         alpha: the negative saturation value is ``-alpha``. Default 1.0.
-        inplace: write the result into ``input`` and return it. Default False.
+        inplace: write the result into ``input`` and return it (a view that autograd records
+            gets a new tensor instead, as for ``relu``). Default False.
     Returns:
         Tensor of ``input``'s shape and dtype.
     Raises:
@@ -129,7 +130,8 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 
     Args:
         input: any shape, float32 or float64.
-        inplace: write the result into ``input`` and return it. Default False.
+        inplace: write the result into ``input`` and return it (a view that autograd records
+            gets a new tensor instead, as for ``relu``). Default False.
     Returns:
         Tensor of ``input``'s shape and dtype.
     Raises:
@@ -157,7 +159,8 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     Args:
         input: any shape, float32 or float64.
         alpha: nonzero; the negative saturation value is ``-alpha``. Default 1.0.
-        inplace: write the result into ``input`` and return it. Default False.
+        inplace: write the result into ``input`` and return it (a view that autograd records
+            gets a new tensor instead, as for ``relu``). Default False.
     Returns:
         Tensor of ``input``'s shape and dtype.
     Raises:
@@ -247,7 +250,8 @@ def hardtanh(
         input: any shape; float32, float64 or an integer dtype.
         min_val: lower bound. Default -1.0.
         max_val: upper bound, ``>= min_val``. Default 1.0.
-        inplace: write the result into ``input`` and return it. Default False.
+        inplace: write the result into ``input`` and return it (a view that autograd records
+            gets a new tensor instead, as for ``relu``). Default False.
     Returns:
         Tensor of ``input``'s shape and dtype.
     Raises:
@@ -286,7 +290,8 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
     Args:
         input: any shape; float32, float64 or an integer dtype.
-        inplace: write the result into ``input`` and return it. Default False.
+        inplace: write the result into ``input`` and return it (a view that autograd records
+            gets a new tensor instead, as for ``relu``). Default False.
     Returns:
         Tensor of ``input``'s shape and dtype; gradient 1 on (0, 6), else 0.
     Raises:
@@ -308,7 +313,8 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
     Args:
         input: any shape, float32 or float64.
-        inplace: write the result into ``input`` and return it. Default False.
+        inplace: write the result into ``input`` and return it (a view that autograd records
+            gets a new tensor instead, as for ``relu``). Default False.
     Returns:
         Tensor of ``input``'s shape and dtype, values in [0, 1].
     Raises:
@@ -336,7 +342,8 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
     Args:
         input: any shape, float32 or float64.
-        inplace: write the result into ``input`` and return it. Default False.
+        inplace: write the result into ``input`` and return it (a view that autograd records
+            gets a new tensor instead, as for ``relu``). Default False.
     Returns:
         Tensor of ``input``'s shape and dtype.
     Raises:
@@ -351,8 +358,11 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     _check_floating(input, "hardswish")
 
     def fn(x: Tensor) -> Tensor:
-        mid = x * (x + 3.0) / 6.0
-        return _C.where(x <= -3.0, x * 0.0, _C.where(x >= 3.0, x, mid))
+        lo = x <= -3.0
+        hi = (x >= 3.0) | (x != x)  # NaN passes through with gradient 1, as in PyTorch
+        # The middle piece sees 0 outside (-3, 3), so its unused gradient is never 0 * inf.
+        xm = _C.where(lo | hi, _C._full([], 0, x.dtype), x)
+        return _C.where(lo, x * 0.0, _C.where(hi, x, xm * (xm + 3.0) / 6.0))
 
     return _inplace(input, "hardswish", fn) if inplace else fn(input)
 
@@ -365,7 +375,8 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
     Args:
         input: any shape, float32 or float64.
-        inplace: write the result into ``input`` and return it. Default False.
+        inplace: write the result into ``input`` and return it (a view that autograd records
+            gets a new tensor instead, as for ``relu``). Default False.
     Returns:
         Tensor of ``input``'s shape and dtype.
     Raises:

@@ -108,7 +108,9 @@ def scaled_dot_product_attention(
         key = _repeat_heads(key, hq // hk)
         value = _repeat_heads(value, hq // hv)
     e = query.shape[-1]
-    factor = (1.0 / math.sqrt(e) if e > 0 else math.inf) if scale is None else float(scale)
+    # With E = 0 every score is an empty sum, 0: any finite factor keeps it 0 (PyTorch then
+    # averages the values uniformly).
+    factor = (1.0 / math.sqrt(e) if e > 0 else 1.0) if scale is None else float(scale)
     scores = _C.matmul(query, key.transpose(-2, -1)) * factor
     L, S = query.shape[-2], key.shape[-2]
     dead = None

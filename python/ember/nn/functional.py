@@ -476,6 +476,7 @@ from . import (
     _functional_attention,
     _functional_conv,
     _functional_conv_more,
+    _functional_extra,
     _functional_layers,
     _functional_loss,
     _functional_loss_more,
@@ -487,6 +488,7 @@ from ._functional_activation_more import *
 from ._functional_attention import *
 from ._functional_conv import *
 from ._functional_conv_more import *
+from ._functional_extra import *
 from ._functional_layers import *
 from ._functional_loss import *
 from ._functional_loss_more import *
@@ -499,6 +501,7 @@ __all__ += (
     + _functional_attention.__all__
     + _functional_conv.__all__
     + _functional_conv_more.__all__
+    + _functional_extra.__all__
     + _functional_layers.__all__
     + _functional_loss.__all__
     + _functional_loss_more.__all__

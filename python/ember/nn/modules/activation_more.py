@@ -7,7 +7,9 @@ from ..._C import Tensor
 from .. import functional as F
 from .module import Module
 
-__all__ = ["Hardshrink", "Softmax2d", "Softmin", "Softshrink", "Tanhshrink", "Threshold"]
+__all__ = [
+    "Hardshrink", "RReLU", "Softmax2d", "Softmin", "Softshrink", "Tanhshrink", "Threshold",
+]
 
 
 class Threshold(Module):
@@ -169,3 +171,39 @@ class Hardshrink(Module):
     def extra_repr(self) -> str:
         """The constructor arguments shown inside this module's repr."""
         return f"{self.lambd}"
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU (``F.rrelu``): in training each negative element is scaled by a
+    slope drawn from ``Uniform(lower, upper)``; in evaluation by ``(lower + upper) / 2``.
+
+    Args:
+        lower, upper: the slope range. Defaults 1/8 and 1/3.
+        inplace: overwrite the input. Default False.
+    Shape:
+        any -> same.
+    Raises:
+        ValueError: ``lower > upper`` (at call time).
+    Reference:
+        Xu et al., "Empirical Evaluation of Rectified Activations in Convolutional Network",
+        2015.
+    Example:
+        >>> nn.RReLU().eval()(ember.tensor([-1.0, 2.0]))
+        tensor([-0.2292,  2.0000])
+    """
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+                 inplace: bool = False) -> None:
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Applies :class:`RReLU`; see the class docstring."""
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        """The constructor arguments shown inside this module's repr."""
+        inplace = ", inplace=True" if self.inplace else ""
+        return f"lower={self.lower}, upper={self.upper}{inplace}"

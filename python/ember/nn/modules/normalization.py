@@ -1,4 +1,4 @@
-"""``LayerNorm``, ``GroupNorm``, ``LocalResponseNorm``."""
+"""``LayerNorm``, ``RMSNorm``, ``GroupNorm``, ``LocalResponseNorm``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["GroupNorm", "LayerNorm", "LocalResponseNorm"]
+__all__ = ["GroupNorm", "LayerNorm", "LocalResponseNorm", "RMSNorm"]
 
 
 class LayerNorm(Module):
@@ -75,6 +75,61 @@ class LayerNorm(Module):
             f"{self.normalized_shape}, eps={self.eps}, "
             f"elementwise_affine={self.elementwise_affine}, bias={self._has_bias}"
         )
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalization over the trailing ``normalized_shape`` dims.
+
+    ``y = x / sqrt(mean(x**2) + eps) * weight`` (``F.rms_norm``): no centering and no bias.
+
+    Args:
+        normalized_shape: int or tuple: the trailing dims to normalize.
+        eps: added to the mean square; default None, the dtype's machine epsilon.
+        elementwise_affine: learn ``weight`` (ones). Default True.
+    Shape:
+        input ``(*, *normalized_shape)`` -> same.
+    Raises:
+        ValueError: an input whose trailing dims differ from ``normalized_shape``.
+    Reference: Zhang & Sennrich, "Root Mean Square Layer Normalization", NeurIPS 2019.
+    Example:
+        >>> nn.RMSNorm(2, eps=0.0)(ember.tensor([[3.0, 4.0]]))
+        tensor([[0.8485, 1.1314]], grad_fn=<MulBackward0>)
+    """
+
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            kw = {} if dtype is None else {"dtype": dtype}
+            self.weight = Parameter(empty(*self.normalized_shape, **kw))
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Sets ``weight`` to ones (PyTorch's initialization)."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Applies :class:`RMSNorm` to its input; shapes and errors as in the class docstring."""
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        """The constructor arguments shown inside this module's repr."""
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
 
 
 class GroupNorm(Module):
