@@ -709,6 +709,19 @@ Raises:
          },
          "Splits into views of split_size_or_sections along dim (an int size, or a list of sizes).",
          py::arg("tensor"), py::arg("split_size_or_sections"), py::arg("dim") = 0);
+  def_op(m, cls, "unbind",
+         [](const Tensor& x, int64_t dim) { return py::tuple(py::cast(unbind(x, dim))); },
+         R"doc(The slices of ``input`` along ``dim``, as views with that dim removed.
+
+Args:
+    input (Tensor): at least 1-D.
+    dim (int): the dim to remove (default 0).
+Returns:
+    tuple of ``input.shape[dim]`` tensors; their gradients are joined by one stack.
+Raises:
+    IndexError: a 0-d input or ``dim`` out of range.
+)doc",
+         py::arg("input"), py::arg("dim") = 0);
   def_op(m, cls, "chunk",
          [](const Tensor& x, int64_t n, int64_t dim) { return py::tuple(py::cast(chunk(x, n, dim))); },
          "Splits into at most `chunks` views of equal size (the last may be smaller).",

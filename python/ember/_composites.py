@@ -18,7 +18,7 @@ from ._C import Tensor
 __all__ = [
     "addmm", "allclose", "argsort", "clip", "diagonal", "flip", "isfinite", "isinf", "isnan",
     "lerp", "masked_select", "movedim", "nan_to_num", "norm", "outer", "repeat", "roll", "sort",
-    "tile", "topk", "trace", "tril", "triu", "unbind", "unflatten",
+    "tile", "topk", "trace", "tril", "triu", "unflatten",
 ]
 
 _INF = float("inf")
@@ -143,12 +143,6 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     d = _dim(dim, input.dim(), "unflatten")
     shape = list(input.shape)
     return input.reshape(*shape[:d], *sizes, *shape[d + 1:])
-
-
-def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
-    """The slices of ``input`` along ``dim``, as views with that dim removed."""
-    d = _dim(dim, input.dim(), "unbind")
-    return tuple(input.select(d, i) for i in range(input.shape[d]))
 
 
 def _sort_indices(input: Tensor, dim: int, descending: bool, stable: bool) -> Tensor:

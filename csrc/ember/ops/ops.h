@@ -229,6 +229,8 @@ EMBER_API Tensor cat(const TensorList& xs, int64_t dim = 0);
 EMBER_API Tensor stack(const TensorList& xs, int64_t dim = 0);
 EMBER_API TensorList split(const Tensor& x, int64_t split_size, int64_t dim = 0);
 EMBER_API TensorList split_with_sizes(const Tensor& x, const Shape& sizes, int64_t dim = 0);
+/// The slices of `x` along `dim` (views with that dim removed); one autograd node for all.
+EMBER_API TensorList unbind(const Tensor& x, int64_t dim = 0);
 EMBER_API TensorList chunk(const Tensor& x, int64_t chunks, int64_t dim = 0);
 
 // ---- indexing (index.cpp) ------------------------------------------------------------------

@@ -105,6 +105,36 @@ Tensor record_view(const char* name, const Tensor& y, const Tensor& x, autograd:
   return out;
 }
 
+// Records one node for several views of `x` (split, unbind): its backward puts the pieces'
+// gradients back together in one op (`join`), where a node per view would scatter each into
+// zeros of the whole input (quadratic in the number of pieces). The views are stamped like
+// record_view's.
+TensorList record_views(const char* name, TensorList ys, const Tensor& x,
+                        autograd::MultiBackwardFn join) {
+  if (!autograd::needs_record({&x})) return ys;
+  ys = autograd::record_multi(name, ys, {x}, std::move(join), 0);
+  std::shared_ptr<TensorImpl> root = x.impl_ptr();
+  if (const AutogradMeta* xm = x.impl()->autograd(); xm && xm->view_stamped) {
+    if (auto b = xm->view_base.lock()) root = b;
+  }
+  for (Tensor& y : ys) {
+    if (!y.requires_grad()) continue;
+    AutogradMeta& m = y.impl()->autograd_mut();
+    m.view_stamped = true;
+    m.view_base = root;
+    m.view_base_fn = root->autograd() ? root->autograd()->grad_fn : nullptr;
+  }
+  return ys;
+}
+
+Tensor raw_select(const Tensor& x, int64_t dim, int64_t index) {
+  Shape sizes = x.sizes(), strides = x.strides();
+  int64_t offset = x.storage_offset() + index * strides[dim];
+  sizes.erase(sizes.begin() + dim);
+  strides.erase(strides.begin() + dim);
+  return make_view(x, sizes, strides, offset);
+}
+
 }  // namespace
 
 Tensor view(const Tensor& x, const Shape& sizes) {
@@ -411,10 +441,27 @@ TensorList split_with_sizes(const Tensor& x, const Shape& sizes, int64_t dim) {
   TensorList out;
   int64_t off = 0;
   for (int64_t s : sizes) {
-    out.push_back(narrow(x, dim, off, s));
+    out.push_back(raw_slice(x, dim, off, s, 1));
     off += s;
   }
-  return out;
+  return record_views("SplitWithSizesBackward0", std::move(out), x,
+                      [dim](const Ctx&, const TensorList& grads) {
+                        return TensorList{cat(grads, dim)};
+                      });
+}
+
+TensorList unbind(const Tensor& x, int64_t dim) {
+  EMBER_TRACE(unbind, x, dim);
+  EMBER_CHECK_INDEX(x.dim() > 0, "unbind: a 0-d tensor has no dim to unbind");
+  dim = wrap_dim(dim, x.dim(), "unbind");
+  TensorList out;
+  const int64_t n = x.sizes()[dim];
+  out.reserve(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) out.push_back(raw_select(x, dim, i));
+  return record_views("UnbindBackward0", std::move(out), x,
+                      [dim](const Ctx&, const TensorList& grads) {
+                        return TensorList{stack(grads, dim)};
+                      });
 }
 
 TensorList split(const Tensor& x, int64_t split_size, int64_t dim) {

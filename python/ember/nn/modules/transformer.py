@@ -277,7 +277,10 @@ class MultiheadAttention(Module):
         dtype = query.dtype
         key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", dtype, cls)
         attn_mask = _canonical_mask(attn_mask, "attn_mask", dtype, cls)
-        self_attn = query is key and key is value
+        # One fused projection when query, key and value are one tensor. Only in eager mode:
+        # ember.jit does not key its graphs on aliasing, so a traced graph must not depend on
+        # it (the separate projections give the same values, up to rounding).
+        self_attn = query is key and key is value and not _C._jit_is_tracing()
         if not batched:
             query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
             if key_padding_mask is not None:
