@@ -260,7 +260,12 @@ class TracedFunction:
         if self._autograd is None or not _C.is_grad_enabled():
             return _unflatten(self._out_spec, self._executor.run(flat))
         params = [p for p in self.graph.params() if p.requires_grad]
-        inputs = [t for t in flat if t.requires_grad]
+        # Each tensor once, even when passed as several arguments (or also captured): the rerun's
+        # gradient for it already sums every use.
+        seen: set[int] = set()
+        inputs = [t for t in flat if t.requires_grad
+                  and not (t._impl_id in seen or seen.add(t._impl_id))]
+        params = [p for p in params if not (p._impl_id in seen or seen.add(p._impl_id))]
         if not params and not inputs:
             return _unflatten(self._out_spec, self._executor.run(flat))
         newly = (any(t.requires_grad and not was for t, was in zip(flat, self._traced_rg))
@@ -365,6 +370,7 @@ def _trace_call(fn: Callable, args: tuple, kwargs: dict, names: list[str] | None
     """Records ``fn(*args, **kwargs)``: (graph, in_spec, out_spec, its result, its guards)."""
     flat: list[Tensor] = []
     in_spec = _flatten((args, kwargs), flat)
+    flat, args, kwargs = _unalias(flat, in_spec, args, kwargs)
     tr = _C._jit_begin(flat, names or [f"x{i}" for i in range(len(flat))])
     guards: list[_guards.Guard] = []
     _guards.state.sink = guards
@@ -382,6 +388,26 @@ def _trace_call(fn: Callable, args: tuple, kwargs: dict, names: list[str] | None
     finally:
         _guards.state.sink = None
     return graph, in_spec, out_spec, out, guards
+
+
+def _unalias(flat: list[Tensor], in_spec: Any, args: tuple, kwargs: dict):
+    """A tensor passed as several arguments becomes one graph input per argument: each repeat is
+    replaced by an alias of it (same memory; a view when it requires grad, so gradients still
+    reach it). Otherwise the graph would read the first argument for all of them, and a later
+    call with different tensors there would be silently wrong."""
+    seen: set[int] = set()
+    out = list(flat)
+    changed = False
+    for i, t in enumerate(flat):
+        key = t._impl_id
+        if key in seen:
+            out[i] = t.view_as(t) if t.requires_grad else t.detach()
+            changed = True
+        seen.add(key)
+    if not changed:
+        return flat, args, kwargs
+    new_args, new_kwargs = _unflatten(in_spec, out)
+    return out, tuple(new_args), new_kwargs
 
 
 def _optimizer_state(guards: list[_guards.Guard]) -> list[Tensor]:
