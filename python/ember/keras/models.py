@@ -519,6 +519,8 @@ class Sequential(Model):
 
     def _fit_forward_plan(self, fuse: bool) -> Callable[[Any, bool], Any]:
         # Calls layers' `call` directly (the model is built), with `training` only where taken.
+        if any(getattr(layer, "_makes_masks", False) for layer in self._layers_list):
+            return self._masked_forward_plan(fuse)
         from .layers.convolutional import chain_plan
 
         plan = chain_plan(self._layers_list, fuse)
@@ -536,6 +538,30 @@ class Sequential(Model):
             try:
                 for fn, takes in plan:
                     x = fn(x, training=training) if takes else fn(x)
+            finally:
+                _CONTEXT.training = outer
+            return x
+
+        return forward
+
+    def _masked_forward_plan(self, fuse: bool) -> Callable[[Any, bool], Any]:
+        # A model with a layer making Keras masks (Masking, Embedding(mask_zero=True)): every
+        # layer runs through its __call__, which passes the masks on (see Layer.compute_mask).
+        from .layers.base import _CONTEXT
+
+        layers = list(self._layers_list)
+
+        def forward(x: Any, training: bool) -> Any:
+            """Runs the layers on ``x`` one call at a time, masks passed along."""
+            outer = _CONTEXT.training
+            _CONTEXT.training = training
+            try:
+                for i, layer in enumerate(layers):
+                    if fuse and i == len(layers) - 1:
+                        x = (layer._call_logits(x, training=training)
+                             if hasattr(layer, "_fit_forward_plan") else layer._call_logits(x))
+                    else:
+                        x = layer(x, training=training)
             finally:
                 _CONTEXT.training = outer
             return x

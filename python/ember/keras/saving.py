@@ -135,7 +135,8 @@ def _weights_blob(model: Any, meta: dict[str, str]) -> bytes:
     if not model.built:
         raise ValueError(f"model '{model.name}' is not built yet (no weights); give an input "
                          "shape, call it on data, or fit it before saving")
-    arrays = {k: np.ascontiguousarray(np.array(t.detach().numpy())) for k, t in model._weight_items()}
+    # np.array(order='C') keeps 0-d weights 0-d (ascontiguousarray would make them 1-d).
+    arrays = {k: np.array(t.detach().numpy(), order="C") for k, t in model._weight_items()}
     meta = {"format": _FORMAT, "version": str(_VERSION), **meta}
     return st_save(arrays, metadata=meta)
 
@@ -216,7 +217,7 @@ def _assign(model: Any, arrays: dict[str, np.ndarray], what: str, path: str) -> 
             )
     with no_grad():
         for k, t in items:
-            t.copy_(ember.from_numpy(np.ascontiguousarray(arrays[k])).to(t.dtype))
+            t.copy_(ember.from_numpy(np.array(arrays[k], order="C")).to(t.dtype))
 
 
 def load_weights(model: Any, filepath: Any) -> None:

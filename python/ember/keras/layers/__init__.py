@@ -13,12 +13,17 @@
 * regularization: Dropout, GaussianNoise, GaussianDropout, SpatialDropout1D/2D/3D,
   ActivityRegularization;
 * preprocessing: Rescaling, Normalization (``adapt``), CategoryEncoding;
+* recurrent: SimpleRNN, LSTM, GRU, their cells (SimpleRNNCell, LSTMCell, GRUCell) and RNN,
+  Bidirectional, TimeDistributed, Masking (masks from Masking and ``Embedding(mask_zero=True)``
+  pass from layer to layer: see ``Layer.compute_mask``);
+* attention: MultiHeadAttention, Attention, AdditiveAttention;
 
 and the :class:`Layer` base class to write new ones (see ``ember.keras.layers.base`` for how)."""
 
 from __future__ import annotations
 
 from .activation import ELU, LeakyReLU, PReLU
+from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .base import Input, InputLayer, KerasTensor, Layer
 from .conv_variants import (
     Conv1DTranspose,
@@ -71,6 +76,18 @@ from .pooling import (
     MaxPooling2D,
 )
 from .preprocessing import CategoryEncoding, Normalization, Rescaling
+from .recurrent import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    Masking,
+    SimpleRNN,
+    SimpleRNNCell,
+    TimeDistributed,
+)
 from .regularization import (
     ActivityRegularization,
     GaussianDropout,
@@ -95,15 +112,21 @@ from .reshaping import (
 
 __all__ = [
     "ELU",
+    "GRU",
+    "LSTM",
+    "RNN",
     "Activation",
     "ActivityRegularization",
     "Add",
+    "AdditiveAttention",
+    "Attention",
     "Average",
     "AveragePooling1D",
     "AveragePooling2D",
     "AvgPool1D",
     "AvgPool2D",
     "BatchNormalization",
+    "Bidirectional",
     "CategoryEncoding",
     "Concatenate",
     "Conv1D",
@@ -124,6 +147,7 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "GRUCell",
     "GaussianDropout",
     "GaussianNoise",
     "GlobalAveragePooling1D",
@@ -139,16 +163,19 @@ __all__ = [
     "Input",
     "InputLayer",
     "KerasTensor",
+    "LSTMCell",
     "Lambda",
     "Layer",
     "LayerNormalization",
     "LeakyReLU",
+    "Masking",
     "MaxPool1D",
     "MaxPool2D",
     "MaxPooling1D",
     "MaxPooling2D",
     "Maximum",
     "Minimum",
+    "MultiHeadAttention",
     "Multiply",
     "Normalization",
     "PReLU",
@@ -161,11 +188,14 @@ __all__ = [
     "SeparableConv2D",
     "SeparableConvolution1D",
     "SeparableConvolution2D",
+    "SimpleRNN",
+    "SimpleRNNCell",
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",
     "SpatialDropout3D",
     "Subtract",
+    "TimeDistributed",
     "UnitNormalization",
     "UpSampling1D",
     "UpSampling2D",

@@ -30,6 +30,12 @@ the outer call's mode, as in Keras, so ``self.dropout(x)`` in a subclassed model
 drops units during ``fit``.
 Register the class with ``keras.saving.register_keras_serializable`` (or pass it through
 ``custom_objects``) to load saved models using it.
+
+Masks (Keras's ``_keras_mask``): ``Masking`` and ``Embedding(mask_zero=True)`` attach a bool
+mask ``(batch, timesteps)`` to their output (:func:`get_keras_mask` reads it). A layer call
+passes its input's mask to ``call(..., mask=...)`` when ``call`` takes ``mask``, and sets the
+output's mask from :meth:`Layer.compute_mask` (layers with ``supports_masking = True`` pass
+it on unchanged); other layers drop it with a warning, as Keras 3 does.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ import inspect
 import itertools
 import re
 import threading
+import warnings
 import weakref
 from collections import defaultdict
 from collections.abc import Sequence
@@ -53,7 +60,7 @@ from ...nn.modules.module import Module
 from ...nn.parameter import Parameter
 from .. import initializers
 
-__all__ = ["Input", "InputLayer", "KerasTensor", "Layer"]
+__all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "get_keras_mask", "set_keras_mask"]
 
 _name_counters: defaultdict[str, itertools.count] = defaultdict(itertools.count)
 
@@ -91,7 +98,95 @@ def pass_losses() -> list[Tensor]:
         if layer.__dict__.get("_loss_pass") == pid:
             out.extend(layer.__dict__.get("_call_losses", ()))
     return out
+# ---- Keras masks ---------------------------------------------------------------------------
+# Keras attaches a bool mask ``(batch, timesteps)`` to the tensors made by ``Masking`` and
+# ``Embedding(mask_zero=True)`` (``tensor._keras_mask``) and passes it from layer to layer.
+# ember Tensors take no Python attributes, so the masks live here, keyed by the tensor's id
+# and dropped (weakref callback) when the tensor is freed.
+_MASKS: dict[int, tuple[weakref.ref, Tensor]] = {}
+
+
+def get_keras_mask(x: Any) -> Tensor | None:
+    """The Keras mask attached to tensor ``x`` (bool, ``(batch, timesteps)``), or None.
+
+    Args:
+        x: a tensor (anything else has no mask).
+    Returns:
+        The mask tensor, or None.
+    """
+    entry = _MASKS.get(id(x))
+    if entry is None or entry[0]() is not x:
+        return None
+    return entry[1]
+
+
+def set_keras_mask(x: Tensor, mask: Tensor | None) -> None:
+    """Attaches ``mask`` to tensor ``x`` (None removes it), as Keras's ``x._keras_mask = mask``.
+
+    Args:
+        x: the tensor.
+        mask: bool tensor or array ``(batch, timesteps)`` (other dtypes are compared with 0),
+            or None.
+    """
+    key = id(x)
+    if mask is None:
+        entry = _MASKS.get(key)
+        if entry is not None and entry[0]() is x:
+            del _MASKS[key]
+        return
+    if not isinstance(mask, Tensor):  # a numpy/list mask given by the caller
+        mask = ember.from_numpy(np.array(mask, dtype=bool, order="C"))
+    if mask.dtype != ember.bool:
+        mask = mask != 0
+    mask = mask.detach()
+
+    def drop(ref: weakref.ref, key: int = key) -> None:
+        """Forgets the mask of a freed tensor."""
+        entry = _MASKS.get(key)
+        if entry is not None and entry[0] is ref:
+            del _MASKS[key]
+
+    _MASKS[key] = (weakref.ref(x, drop), mask)
+
+
+def _input_masks(inputs: Any) -> Any:
+    """The mask of ``inputs`` (a list of masks for a list of inputs; None when none has one)."""
+    if isinstance(inputs, (list, tuple)):
+        masks = [get_keras_mask(t) for t in inputs]
+        return masks if any(m is not None for m in masks) else None
+    return get_keras_mask(inputs)
+
+
+def _propagate_masks(layer: Layer, inputs: Any, mask: Any, out: Any) -> None:
+    """Sets the masks of a layer call's outputs from ``layer.compute_mask`` (Keras's mask
+    propagation); a layer that does not support masking drops an input mask with a warning,
+    as Keras 3 does. Models are skipped: their layers set the masks."""
+    if hasattr(layer, "_fit_forward_plan"):
+        return
+    if mask is None:
+        mask = _input_masks(inputs)
+    if not layer.supports_masking and type(layer).compute_mask is Layer.compute_mask:
+        if mask is not None:
+            warnings.warn(
+                f"Layer '{layer.name}' (of type {type(layer).__name__}) was passed an input with "
+                "a mask attached to it. However, this layer does not support masking and will "
+                "therefore destroy the mask information. Downstream layers will not see the mask.",
+                stacklevel=3,
+            )
+        return
+    out_mask = layer.compute_mask(inputs, mask)
+    if isinstance(out, (list, tuple)):
+        masks = (list(out_mask) if isinstance(out_mask, (list, tuple))
+                 else [out_mask] + [None] * (len(out) - 1))
+        for o, m in zip(out, masks):
+            if isinstance(o, Tensor):
+                set_keras_mask(o, m)
+    elif isinstance(out, Tensor):
+        set_keras_mask(out, out_mask)
+
+
 _has_training_arg: dict[type, bool] = {}
+_has_mask_arg: dict[type, bool] = {}
 _DTYPES = {"float32": ember.float32, "float64": ember.float64, "int32": ember.int32,
            "int64": ember.int64, "bool": ember.bool, "uint8": ember.uint8}
 
@@ -296,6 +391,27 @@ class Layer(Module):
         """Rebuilds a layer from :meth:`get_config`'s output."""
         return cls(**config)
 
+    # Whether the layer passes the mask of its input on to its output (Keras's
+    # ``supports_masking``); a layer that does not drops the mask with a warning.
+    supports_masking: bool = False
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The mask of the output (Keras's ``compute_mask``): a bool tensor ``(batch,
+        timesteps)`` marking the steps later layers use, or None.
+
+        The base version passes ``mask`` on when :attr:`supports_masking` is True and returns
+        None otherwise; layers that make or change masks (``Masking``, ``Embedding(mask_zero=
+        True)``, recurrent layers) override it. Masks travel with the tensors between layer
+        calls (see :func:`get_keras_mask`).
+
+        Args:
+            inputs: the layer's input tensor (or list of them).
+            mask: the input's mask (or list of masks), or None.
+        Returns:
+            A bool tensor, a list of them for several outputs, or None.
+        """
+        return mask if self.supports_masking else None
+
     # ---- calling --------------------------------------------------------------------------
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
@@ -317,6 +433,10 @@ class Layer(Module):
         _CONTEXT.training = training
         if _CONTEXT.depth == 0:
             _CONTEXT.pass_id += 1  # an outermost call: a new forward pass (see add_loss)
+        if _MASKS and kwargs.get("mask") is None and self._call_takes_mask():
+            in_mask = _input_masks(inputs)  # Keras passes the inputs' masks to `call(mask=)`
+            if in_mask is not None:
+                kwargs["mask"] = in_mask
         _CONTEXT.depth += 1
         try:
             out = self.call(inputs, *args, **kwargs)
@@ -328,6 +448,8 @@ class Layer(Module):
         finally:
             _CONTEXT.training = outer
             _CONTEXT.depth -= 1
+        if _MASKS or type(self).compute_mask is not Layer.compute_mask:
+            _propagate_masks(self, inputs, kwargs.get("mask"), out)
         if first and self._output_shape is None:  # known from now on (summary, output_shape)
             self._output_shape = _batch_shape(out) if isinstance(out, (Tensor, list, tuple)) else None
         return out
@@ -362,6 +484,14 @@ class Layer(Module):
     def forward(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         """``ember.nn`` entry point: the same as calling the layer."""
         return self(inputs, *args, **kwargs)
+
+    def _call_takes_mask(self) -> bool:
+        cls = type(self)
+        has = _has_mask_arg.get(cls)
+        if has is None:
+            has = "mask" in inspect.signature(cls.call).parameters
+            _has_mask_arg[cls] = has
+        return has
 
     def _call_takes_training(self) -> bool:
         cls = type(self)
@@ -684,7 +814,8 @@ class Layer(Module):
             arrays.append(a)
         with no_grad():
             for w, a in zip(own, arrays):
-                w.copy_(ember.from_numpy(np.ascontiguousarray(a)).to(w.dtype))
+                # np.array keeps 0-d weights 0-d (ascontiguousarray makes them 1-d)
+                w.copy_(ember.from_numpy(np.array(a, order="C")).to(w.dtype))
 
     def count_params(self) -> int:
         """Number of scalars in all weights.

@@ -26,7 +26,7 @@ from ..._C import Tensor
 from ...nn import functional as F
 from ...nn.parameter import Parameter
 from .. import activations, initializers
-from .base import Layer, _snake, _unique_name, shape_str
+from .base import _MASKS, Layer, _snake, _unique_name, get_keras_mask, shape_str
 
 __all__ = ["Conv1D", "Conv2D", "Convolution1D", "Convolution2D"]
 
@@ -125,6 +125,8 @@ def run_chain(layers: Sequence[Layer], x: Any, training: bool | None) -> Any:
     first = False
     for layer in layers:
         role = layout_role(layer, layer._build_input_shape) if layer.built else None
+        if role == "cf" and _MASKS and get_keras_mask(x) is not None:
+            role = None  # a masked input goes through the layer's call, which uses the mask
         if role == "cf":
             if not first:
                 x = to_channels_first(x)
@@ -183,6 +185,9 @@ def run_node(values: LayoutValues, node: Any, training: Any, fuse_last: bool) ->
     else:
         key = id(inputs)
         role = layout_role(layer, inputs.shape) if not kwargs else None
+        if role == "cf" and _MASKS and not values.has_first(key) and get_keras_mask(
+                values.last(key)) is not None:
+            role = None  # a masked input goes through the layer's call, which uses the mask
         if role == "cf":
             out = layer.call_channels_first(values.first(key), training=training)
             values.put(id(node.outputs[0]), out, bool(layer._channels_first_keeps_layout))

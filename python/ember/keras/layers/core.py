@@ -14,7 +14,7 @@ from ..._C import Tensor
 from ...autograd import no_grad
 from ...nn.parameter import Parameter
 from .. import activations, initializers, regularizers
-from .base import Layer, shape_str
+from .base import Layer, set_keras_mask, shape_str
 
 __all__ = [
     "Activation",
@@ -69,6 +69,8 @@ class Dense(_ActivationMixin, Layer):
     Example:
         >>> layer = keras.layers.Dense(10, activation="relu", input_shape=(784,))
     """
+
+    supports_masking = True  # a mask on the input passes to the output (Keras 3)
 
     def __init__(
         self,
@@ -182,6 +184,8 @@ class Activation(_ActivationMixin, Layer):
         activation: name or callable (see ``keras.activations.get``).
     """
 
+    supports_masking = True
+
     def __init__(self, activation: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -248,6 +252,8 @@ class Dropout(Layer):
         ValueError: ``rate`` outside [0, 1).
     Reference: Srivastava et al., "Dropout", JMLR 2014.
     """
+
+    supports_masking = True
 
     def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None,
                  **kwargs: Any) -> None:
@@ -358,11 +364,16 @@ class Embedding(Layer):
         output_dim: vector size.
         embeddings_initializer: default ``'uniform'`` (Keras's U(-0.05, 0.05)).
         embeddings_regularizer: penalty on the table added to the loss (default None).
-        mask_zero: not supported (must be False).
+        mask_zero: whether index 0 is padding (default False). If True the output carries
+            the mask ``inputs != 0``, which later layers that support masking (``LSTM``,
+            ``GRU``, ``SimpleRNN``, ``Bidirectional``, ``MultiHeadAttention``,
+            ``GlobalAveragePooling1D``, ``Dense``, ...) use to skip the padded steps; index 0
+            still has an embedding row, so ``input_dim`` counts it (vocabulary size + 1).
     Raises:
         ValueError: non-positive sizes.  IndexError (from the lookup): an index out of range.
     Shape:
-        ``(batch, ...)`` integer indices -> ``(batch, ..., output_dim)``.
+        ``(batch, ...)`` integer indices -> ``(batch, ..., output_dim)``; the mask (with
+        ``mask_zero``) has the input's shape.
     """
 
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = "uniform",
@@ -374,8 +385,7 @@ class Embedding(Layer):
         for n, v in (("input_dim", input_dim), ("output_dim", output_dim)):
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
                 raise ValueError(f"Embedding: {n} must be a positive int, got {v!r}")
-        if mask_zero:
-            raise NotImplementedError("Embedding: mask_zero=True is not supported")
+        self.mask_zero = bool(mask_zero)
         self.input_dim, self.output_dim = input_dim, output_dim
         if embeddings_initializer == "uniform":
             embeddings_initializer = initializers.RandomUniform(-0.05, 0.05)
@@ -388,10 +398,25 @@ class Embedding(Layer):
                         self.embeddings_initializer, regularizer=self.embeddings_regularizer)
 
     def call(self, inputs: Tensor) -> Tensor:
-        """Row lookup; floating inputs are cast to int64 first (Keras feeds floats)."""
+        """Row lookup; floating inputs are cast to int64 first (Keras feeds floats). With
+        ``mask_zero`` the output carries the mask ``inputs != 0``."""
         if inputs.dtype != ember.int64:
             inputs = inputs.to(ember.int64)
-        return _C._embedding(self._parameters["embeddings"], inputs, -1)
+        out = _C._embedding(self._parameters["embeddings"], inputs, -1)
+        if self.mask_zero:
+            set_keras_mask(out, inputs != 0)
+        return out
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """``inputs != 0`` with ``mask_zero``, else None."""
+        if not self.mask_zero:
+            return None
+        return inputs != 0 if isinstance(inputs, Tensor) else None
+
+    @property
+    def _makes_masks(self) -> bool:
+        # Read by Sequential: a model with a mask-making layer passes masks between layers.
+        return self.mask_zero
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """Output shape for ``input_shape`` (batch dim None)."""
@@ -402,7 +427,8 @@ class Embedding(Layer):
         config = super().get_config()
         config.update(input_dim=self.input_dim, output_dim=self.output_dim,
                       embeddings_initializer=_init_config(self.embeddings_initializer),
-                      embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer))
+                      embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
+                      mask_zero=self.mask_zero)
         return config
 
 
@@ -457,6 +483,7 @@ class Identity(Layer):
     """
 
     _layout_agnostic = True
+    supports_masking = True
 
     def call(self, inputs: Any) -> Any:
         """``inputs``."""

@@ -202,6 +202,8 @@ class LayerNormalization(Layer):
     Reference: Ba et al., "Layer Normalization", 2016.
     """
 
+    supports_masking = True  # per-step normalization: a mask passes through (Keras 3)
+
     def __init__(self, axis: int = -1, epsilon: float = 1e-3, center: bool = True,
                  scale: bool = True, beta_initializer: Any = "zeros",
                  gamma_initializer: Any = "ones", **kwargs: Any) -> None:

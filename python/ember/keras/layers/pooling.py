@@ -312,9 +312,41 @@ class GlobalAveragePooling2D(_GlobalPooling):
 
 
 class GlobalAveragePooling1D(GlobalAveragePooling2D):
-    """Mean over the steps: ``(batch, steps, C)`` -> ``(batch, C)``."""
+    """Mean over the steps: ``(batch, steps, C)`` -> ``(batch, C)``.
+
+    With a mask (from ``Masking``, ``Embedding(mask_zero=True)`` or a recurrent layer with
+    ``return_sequences=True``), the mean is over the unmasked steps only, as in Keras:
+    ``sum(x * mask) / sum(mask)`` (a sample with every step masked gives NaN); the output
+    carries no mask.
+
+    Args:
+        data_format: ``'channels_last'`` (default) or ``'channels_first'``.
+        keepdims: keep the steps axis with size 1. Default False.
+    Raises:
+        ValueError: input not of rank 3.
+    """
 
     rank = 1
+    supports_masking = True
+
+    def call(self, inputs: Tensor, mask: Tensor | None = None) -> Tensor:
+        """Mean over the steps; over the unmasked steps when ``mask`` ``(batch, steps)`` is
+        given.
+
+        Raises:
+            ValueError: wrong input rank.
+        """
+        if mask is None:
+            return super().call(inputs)
+        self._check(inputs)
+        axis = 2 if self.data_format == "channels_first" else 1
+        m = mask.to(inputs.dtype).unsqueeze(1 if axis == 2 else 2)
+        total = (inputs * m).sum(axis, keepdim=self.keepdims)
+        return total / m.sum(axis, keepdim=self.keepdims)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """None: the steps axis is reduced away."""
+        return None
 
 
 class GlobalMaxPooling2D(_GlobalPooling):
