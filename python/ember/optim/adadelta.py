@@ -5,10 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .._C import Tensor
 from ..autograd import no_grad
-from .optimizer import Optimizer, _check_implementation_flags, _number, _step_counter, _zeros_like
+from .optimizer import (
+    Optimizer,
+    _check_implementation_flags,
+    _number,
+    _step_counter,
+    _validate,
+    _zeros_like,
+)
 
 __all__ = ["Adadelta"]
+
+
+def _initial_state(p: Tensor) -> dict[str, Tensor]:
+    """A parameter's state before its first step (PyTorch's keys, in its order)."""
+    return {"step": _step_counter(), "square_avg": _zeros_like(p), "acc_delta": _zeros_like(p)}
 
 
 class Adadelta(Optimizer):
@@ -67,14 +80,7 @@ class Adadelta(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= rho <= 1.0:
-            raise ValueError(f"Invalid rho value: {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _validate(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
         defaults = {
             "lr": lr,
             "rho": rho,
@@ -95,22 +101,11 @@ class Adadelta(Optimizer):
         """
         loss = self._run_closure(closure)
         with no_grad():
-            for group, params, grads in self._checked_groups_with_grads("Adadelta"):
+            for group, updates in self._param_updates("Adadelta", _initial_state):
                 lr = _number(group["lr"])
                 rho = _number(group["rho"])
                 eps = _number(group["eps"])
-                weight_decay = _number(group["weight_decay"])
-                for p, g in zip(params, grads):
-                    state = self.state[p]
-                    if len(state) == 0:
-                        state["step"] = _step_counter()
-                        state["square_avg"] = _zeros_like(p)
-                        state["acc_delta"] = _zeros_like(p)
-                    state["step"].add_(1.0)
-                    if group["maximize"]:
-                        g = g.neg()
-                    if weight_decay != 0:
-                        g = g.add(p, alpha=weight_decay)
+                for p, g, state in updates:
                     square_avg, acc_delta = state["square_avg"], state["acc_delta"]
                     square_avg.mul_(rho).add_(g.mul(1.0 - rho).mul_(g))
                     std = square_avg.add(eps).sqrt()

@@ -6,7 +6,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import _C
-from .optimizer import Optimizer, _check_implementation_flags, _number, _step_counter, _zeros_like
+from .optimizer import (
+    Optimizer,
+    _betas_as_tuple,
+    _check_implementation_flags,
+    _number,
+    _step_counter,
+    _validate,
+    _zeros_like,
+)
 
 __all__ = ["Adam"]
 
@@ -75,16 +83,7 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _validate(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
         defaults = {
             "lr": lr,
             "betas": tuple(betas),
@@ -97,9 +96,7 @@ class Adam(Optimizer):
         _check_implementation_flags(foreach, fused, differentiable, capturable)
         super().__init__(params, defaults)
 
-    def _fix_loaded_group(self, group: dict[str, Any]) -> None:
-        if isinstance(group.get("betas"), list):
-            group["betas"] = tuple(group["betas"])
+    _fix_loaded_group = _betas_as_tuple
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Performs one Adam step over every param group.

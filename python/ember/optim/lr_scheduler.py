@@ -72,27 +72,6 @@ def _lambda_list(optimizer: Optimizer, lr_lambda: Any) -> list[Any]:
     return list(lr_lambda)
 
 
-def _lambda_state_dict(sched: LRScheduler) -> dict[str, Any]:
-    """A lambda scheduler's attributes, each lambda saved as its ``__dict__`` when it is a
-    callable object and as None when it is a plain function (which cannot be saved)."""
-    state = {k: v for k, v in sched.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-    state["lr_lambdas"] = [
-        None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
-        for fn in sched.lr_lambdas  # type: ignore[attr-defined]
-    ]
-    return state
-
-
-def _load_lambda_state_dict(sched: LRScheduler, state_dict: dict[str, Any]) -> None:
-    """Inverse of :func:`_lambda_state_dict`; ``state_dict`` itself is left as it is."""
-    state = dict(state_dict)
-    lr_lambdas = state.pop("lr_lambdas")
-    sched.__dict__.update(state)
-    for idx, fn in enumerate(lr_lambdas):
-        if fn is not None:
-            sched.lr_lambdas[idx].__dict__.update(fn)  # type: ignore[attr-defined]
-
-
 def _format_param(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
     """``value`` for every param group: a list or tuple (one per group, checked) or one value
     repeated; tensors are cloned so they never alias."""
@@ -114,6 +93,42 @@ def _set_momentum(group: dict[str, Any], momentum: float, use_beta1: bool) -> No
         group["betas"] = (momentum, *group["betas"][1:])
     else:
         group["momentum"] = momentum
+
+
+def _setup_cycle_momentum(
+    optimizer: Optimizer, last_epoch: int, **bounds: Any
+) -> tuple[bool, list[Any], list[Any]]:
+    """Prepares a cycled momentum (CyclicLR, OneCycleLR): ``bounds`` are ``base_momentum`` and
+    ``max_momentum``, each one number or one per group, checked in the order given. A new
+    schedule (``last_epoch == -1``) sets every group's momentum to its ``max_momentum`` and
+    stores both bounds in the group.
+
+    Returns:
+        ``(use_beta1, base_momentums, max_momentums)``: whether the momentum is ``betas[0]``
+        (Adam-like optimizers) rather than ``momentum``, and the bounds per group.
+    Raises:
+        ValueError: the optimizer has neither ``momentum`` nor ``betas``, or a bound is a list
+            of the wrong length.
+    """
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(
+            "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
+        )
+    use_beta1 = "betas" in optimizer.defaults
+    per_group = {name: _format_param(name, optimizer, value) for name, value in bounds.items()}
+    base_momentums, max_momentums = per_group["base_momentum"], per_group["max_momentum"]
+    if last_epoch == -1:
+        for m_mom, b_mom, group in zip(max_momentums, base_momentums, optimizer.param_groups):
+            _set_momentum(group, m_mom, use_beta1)
+            group["max_momentum"] = m_mom
+            group["base_momentum"] = b_mom
+    return use_beta1, base_momentums, max_momentums
+
+
+def _check_optimizer(optimizer: Any) -> None:
+    """Raises PyTorch's TypeError unless ``optimizer`` is an :class:`Optimizer`."""
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
 
 
 def _check_group_count(sched: Any, values: list[Any]) -> None:
@@ -152,8 +167,7 @@ class LRScheduler:
     _is_initial: bool = False
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer(optimizer)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -257,22 +271,52 @@ class LRScheduler:
     def _update_lr(self, epoch: int | None = None) -> None:
         """Advances ``last_epoch`` (or sets it to ``epoch``) and writes the new learning rates,
         without the checks and warnings of :meth:`step` (SequentialLR calls it directly)."""
+        if epoch is None:
+            self.last_epoch += 1
+            self._write_lrs(self.get_lr)
+        else:
+            self.last_epoch = epoch
+            closed = getattr(self, "_get_closed_form_lr", None)
+            self._write_lrs(closed if closed is not None else self.get_lr)
+
+    def _write_lrs(self, compute: Callable[[], list[Any]]) -> None:
+        """Sets every group's lr to ``compute()`` (``get_lr`` or the closed form, called as
+        from :meth:`step`: no warning) and records the result for :meth:`get_last_lr`."""
         self._get_lr_called_within_step = True
         try:
-            if epoch is None:
-                self.last_epoch += 1
-                values = self.get_lr()
-            else:
-                self.last_epoch = epoch
-                closed = getattr(self, "_get_closed_form_lr", None)
-                values = closed() if closed is not None else self.get_lr()
+            values = compute()
         finally:
             self._get_lr_called_within_step = False
         _set_lrs(self, values)
         self._last_lr: list[Any] = _group_values(self.optimizer, "lr")
 
 
-class LambdaLR(LRScheduler):
+class _LambdaScheduler(LRScheduler):
+    """Base of the schedulers driven by one ``lr_lambda`` per param group (``lr_lambdas``)."""
+
+    lr_lambdas: list[Any]
+
+    def state_dict(self) -> dict[str, Any]:
+        """The scheduler's attributes; the lambdas are saved only if they are callable objects
+        (their ``__dict__``), never plain functions or lambdas."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+        state["lr_lambdas"] = [
+            None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+            for fn in self.lr_lambdas
+        ]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restores the attributes and the callable objects' ``__dict__``."""
+        state = dict(state_dict)
+        lr_lambdas = state.pop("lr_lambdas")
+        self.__dict__.update(state)
+        for idx, fn in enumerate(lr_lambdas):
+            if fn is not None:
+                self.lr_lambdas[idx].__dict__.update(fn)
+
+
+class LambdaLR(_LambdaScheduler):
     """Sets each group's lr to ``initial_lr * lr_lambda(epoch)``.
 
     Args:
@@ -300,15 +344,6 @@ class LambdaLR(LRScheduler):
         self.optimizer = optimizer
         self.lr_lambdas = _lambda_list(optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
-
-    def state_dict(self) -> dict[str, Any]:
-        """The scheduler's attributes; the lambdas are saved only if they are callable objects
-        (their ``__dict__``), never plain functions or lambdas."""
-        return _lambda_state_dict(self)
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restores the attributes and the callable objects' ``__dict__``."""
-        _load_lambda_state_dict(self, state_dict)
 
     def get_lr(self) -> list[Any]:
         """Learning rate of each param group for the current ``last_epoch`` (the schedule above)."""
@@ -527,8 +562,7 @@ class ReduceLROnPlateau(LRScheduler):
         if factor >= 1.0:
             raise ValueError("Factor should be < 1.0.")
         self.factor = factor
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer(optimizer)
         self.optimizer = optimizer
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != len(optimizer.param_groups):
@@ -630,7 +664,7 @@ class ReduceLROnPlateau(LRScheduler):
 # ---- multiplicative, constant, linear and polynomial schedules --------------------------------
 
 
-class MultiplicativeLR(LRScheduler):
+class MultiplicativeLR(_LambdaScheduler):
     """Multiplies each group's lr by ``lr_lambda(epoch)`` at every step.
 
     ``lr_epoch = lr_{epoch-1} * lr_lambda(epoch)`` for ``epoch >= 1``; the construction step
@@ -671,15 +705,6 @@ class MultiplicativeLR(LRScheduler):
             if not callable(fn):
                 raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
-
-    def state_dict(self) -> dict[str, Any]:
-        """The scheduler's attributes; the lambdas are saved only if they are callable objects
-        (their ``__dict__``), never plain functions or lambdas."""
-        return _lambda_state_dict(self)
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restores the attributes and the callable objects' ``__dict__``."""
-        _load_lambda_state_dict(self, state_dict)
 
     def get_lr(self) -> list[Any]:
         """Learning rate of each param group for the current ``last_epoch`` (the schedule above)."""
@@ -1158,8 +1183,7 @@ class CyclicLR(LRScheduler):
         max_momentum: float = 0.9,
         last_epoch: int = -1,
     ) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer(optimizer)
         self.optimizer = optimizer
         base_lrs = _format_param("base_lr", optimizer, base_lr)
         if last_epoch == -1:
@@ -1179,20 +1203,9 @@ class CyclicLR(LRScheduler):
         self._init_scale_fn()
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(
-                    "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
-                )
-            self.use_beta1 = "betas" in optimizer.defaults
-            self.base_momentums = _format_param("base_momentum", optimizer, base_momentum)
-            self.max_momentums = _format_param("max_momentum", optimizer, max_momentum)
-            if last_epoch == -1:
-                for m_mom, b_mom, group in zip(
-                    self.max_momentums, self.base_momentums, optimizer.param_groups
-                ):
-                    _set_momentum(group, m_mom, self.use_beta1)
-                    group["max_momentum"] = m_mom
-                    group["base_momentum"] = b_mom
+            self.use_beta1, self.base_momentums, self.max_momentums = _setup_cycle_momentum(
+                optimizer, last_epoch, base_momentum=base_momentum, max_momentum=max_momentum
+            )
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
@@ -1352,8 +1365,7 @@ class OneCycleLR(LRScheduler):
         three_phase: bool = False,
         last_epoch: int = -1,
     ) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer(optimizer)
         self.optimizer = optimizer
         if total_steps is not None:
             if total_steps <= 0 or not isinstance(total_steps, int):
@@ -1403,20 +1415,10 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(
-                    "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
-                )
-            self.use_beta1 = "betas" in optimizer.defaults
-            max_momentums = _format_param("max_momentum", optimizer, max_momentum)
-            base_momentums = _format_param("base_momentum", optimizer, base_momentum)
-            if last_epoch == -1:
-                for m_mom, b_mom, group in zip(
-                    max_momentums, base_momentums, optimizer.param_groups
-                ):
-                    _set_momentum(group, m_mom, self.use_beta1)
-                    group["max_momentum"] = m_mom
-                    group["base_momentum"] = b_mom
+            # PyTorch checks max_momentum first here.
+            self.use_beta1, _, _ = _setup_cycle_momentum(
+                optimizer, last_epoch, max_momentum=max_momentum, base_momentum=base_momentum
+            )
         super().__init__(optimizer, last_epoch)
 
     def _anneal_func(self, start: float, end: float, pct: float) -> float:
@@ -1573,10 +1575,4 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i = self.T_0
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        self._get_lr_called_within_step = True
-        try:
-            values = self.get_lr()
-        finally:
-            self._get_lr_called_within_step = False
-        _set_lrs(self, values)
-        self._last_lr = _group_values(self.optimizer, "lr")
+        self._write_lrs(self.get_lr)

@@ -6,21 +6,30 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .._C import Tensor
-from .._C import dtype as _dtype
-from .._creation import full
 from ..autograd import no_grad
-from .optimizer import Optimizer, _check_implementation_flags, _number, _step_counter, _zeros_like
+from .optimizer import (
+    Optimizer,
+    _betas_as_tuple,
+    _check_implementation_flags,
+    _float32_scalar,
+    _lerp_,
+    _number,
+    _step_counter,
+    _validate,
+    _zeros_like,
+)
 
 __all__ = ["NAdam"]
 
 
-def _lerp_(avg: Tensor, target: Tensor, weight: float) -> None:
-    """``avg += weight * (target - avg)`` in place, with PyTorch's two formulas for small and large
-    ``weight`` (PyTorch rounds each once with a fused multiply-add; here each op rounds)."""
-    if abs(weight) < 0.5:
-        avg.add_(target.sub(avg).mul_(weight))
-    else:
-        avg.copy_(target.sub(target.sub(avg).mul_(1.0 - weight)))
+def _initial_state(p: Tensor) -> dict[str, Tensor]:
+    """A parameter's state before its first step (PyTorch's keys, in its order)."""
+    return {
+        "step": _step_counter(),
+        "mu_product": _float32_scalar(1.0),
+        "exp_avg": _zeros_like(p),
+        "exp_avg_sq": _zeros_like(p),
+    }
 
 
 class NAdam(Optimizer):
@@ -94,18 +103,9 @@ class NAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        _validate(
+            lr=lr, eps=eps, betas=betas, weight_decay=weight_decay, momentum_decay=momentum_decay
+        )
         defaults = {
             "lr": lr,
             "betas": tuple(betas),
@@ -118,9 +118,7 @@ class NAdam(Optimizer):
         _check_implementation_flags(foreach, None, differentiable, capturable)
         super().__init__(params, defaults)
 
-    def _fix_loaded_group(self, group: dict[str, Any]) -> None:
-        if isinstance(group.get("betas"), list):
-            group["betas"] = tuple(group["betas"])
+    _fix_loaded_group = _betas_as_tuple
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Loads a state produced by :meth:`state_dict`; a plain-number ``"mu_product"`` (older
@@ -135,7 +133,7 @@ class NAdam(Optimizer):
         for st in self.state.values():
             mu_product = st.get("mu_product") if isinstance(st, dict) else None
             if mu_product is not None and not isinstance(mu_product, Tensor):
-                st["mu_product"] = full((), float(mu_product), dtype=_dtype.float32)
+                st["mu_product"] = _float32_scalar(mu_product)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Performs one NAdam step over every param group.
@@ -147,30 +145,16 @@ class NAdam(Optimizer):
         """
         loss = self._run_closure(closure)
         with no_grad():
-            for group, params, grads in self._checked_groups_with_grads("NAdam"):
+            for group, updates in self._param_updates("NAdam", _initial_state, decoupled=True):
                 beta1, beta2 = (_number(b) for b in group["betas"])
                 lr = _number(group["lr"])
-                weight_decay = _number(group["weight_decay"])
                 momentum_decay = _number(group["momentum_decay"])
                 eps = _number(group["eps"])
-                for p, g in zip(params, grads):
-                    state = self.state[p]
-                    if len(state) == 0:
-                        state["step"] = _step_counter()
-                        state["mu_product"] = full((), 1.0, dtype=_dtype.float32)
-                        state["exp_avg"] = _zeros_like(p)
-                        state["exp_avg_sq"] = _zeros_like(p)
-                    if group["maximize"]:
-                        g = g.neg()
+                for p, g, state in updates:
                     # Step-dependent factors as 0-d float64 tensors (Python's float arithmetic,
                     # same results), so that a traced step recomputes them.
-                    t = state["step"].add_(1.0).double()
+                    t = state["step"].double()
                     bias_correction2 = 1.0 - beta2**t
-                    if weight_decay != 0:
-                        if group["decoupled_weight_decay"]:
-                            p.mul_(1.0 - lr * weight_decay)
-                        else:
-                            g = g.add(p, alpha=weight_decay)
                     mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))
                     mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1.0) * momentum_decay)))
                     mu_product = state["mu_product"]

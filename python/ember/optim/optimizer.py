@@ -254,10 +254,60 @@ class Optimizer:
         for _, params, _ in groups:
             for p in params:
                 if not p.is_floating_point():
-                    raise TypeError(f"{name}.step: params[{i}] has dtype {p.dtype}; expected "
-                                    "float32 or float64")
+                    raise TypeError(
+                        f"{name}.step: params[{i}] has dtype {p.dtype}; expected float32 or float64"
+                    )
                 i += 1
         return groups
+
+    def _param_updates(
+        self,
+        name: str,
+        new_state: Callable[[Tensor], dict[str, Any]],
+        decoupled: bool = False,
+    ) -> Iterator[tuple[dict[str, Any], Iterator[tuple[Tensor, Tensor, dict[str, Any]]]]]:
+        """The step of an optimizer composed of ember ops, up to its own update (iterate it
+        under ``no_grad``): ``(group, updates)`` for each group with gradients, where
+        ``updates`` gives ``(param, gradient, state)`` for each of the group's parameters that
+        has a gradient.
+
+        Every parameter is checked before anything changes (:meth:`_checked_groups_with_grads`).
+        Then, as ``updates`` reaches a parameter: its state is made by ``new_state(p)`` on its
+        first step, ``state["step"]`` goes up by one, the gradient is negated when the group
+        sets ``maximize``, and a nonzero ``weight_decay`` is added to it
+        (``g + weight_decay * p``) or, when ``decoupled`` and the group sets
+        ``decoupled_weight_decay``, applied to the parameter (``p * (1 - lr * weight_decay)``).
+
+        Args:
+            name: the optimizer's name, for error messages.
+            new_state: a parameter's state before its first step (with ``"step"``, a 0-d
+                tensor), in PyTorch's key order.
+            decoupled: whether the groups have a ``decoupled_weight_decay`` switch.
+        Raises:
+            TypeError: a parameter with an integer or bool dtype.
+        """
+
+        def updates(
+            group: dict[str, Any], params: list[Tensor], grads: list[Tensor]
+        ) -> Iterator[tuple[Tensor, Tensor, dict[str, Any]]]:
+            weight_decay = _number(group["weight_decay"])
+            for p, g in zip(params, grads):
+                state = self.state[p]
+                if len(state) == 0:
+                    for key, value in new_state(p).items():
+                        state[key] = value
+                state["step"].add_(1.0)
+                if group["maximize"]:
+                    g = g.neg()
+                if weight_decay != 0:
+                    if decoupled and group["decoupled_weight_decay"]:
+                        p.mul_(1.0 - _number(group["lr"]) * weight_decay)
+                    else:
+                        g = g.add(p, alpha=weight_decay)
+                yield p, g, state
+
+        for group, params, grads in self._checked_groups_with_grads(name):
+            yield group, updates(group, params, grads)
 
     # ---- serialization ------------------------------------------------------------------------
 
@@ -324,7 +374,12 @@ class Optimizer:
 
         def cast(param: Tensor, value: Any, key: Any = None) -> Any:
             """A loaded state value moved to the parameter's dtype (floating tensors except ``step``)."""
-            if key == "step" and self._tensor_step and isinstance(value, numbers.Real) and not isinstance(value, bool):
+            if (
+                key == "step"
+                and self._tensor_step
+                and isinstance(value, numbers.Real)
+                and not isinstance(value, bool)
+            ):
                 # A plain-number step (older checkpoints, hand-written state): a tensor, as
                 # PyTorch converts it.
                 return _step_counter(value)
@@ -423,6 +478,42 @@ def _check_implementation_flags(
         )
 
 
+def _validate(**values: Any) -> None:
+    """Checks constructor hyperparameters in the order given, raising PyTorch's ValueError for
+    the first bad one: ``betas`` must have both entries in [0, 1) ("Invalid beta parameter at
+    index 1: 1.0"), ``rho`` must lie in [0, 1] ("Invalid rho value: 1.5"), every other value must
+    be non-negative ("Invalid learning rate: -0.1" for ``lr``, "Invalid epsilon value: -1e-08"
+    for ``eps``, "Invalid weight_decay value: -1" for any other name).
+    """
+    for name, value in values.items():
+        if name == "betas":
+            for i in (0, 1):
+                if not 0.0 <= value[i] < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {value[i]}")
+        elif name == "rho":
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"Invalid rho value: {value}")
+        elif not 0.0 <= value:
+            what = {"lr": "learning rate", "eps": "epsilon value"}.get(name, f"{name} value")
+            raise ValueError(f"Invalid {what}: {value}")
+
+
+def _betas_as_tuple(self: Optimizer, group: dict[str, Any]) -> None:
+    """``_fix_loaded_group`` of the optimizers with ``betas``: loaded ``betas`` given as a list
+    become a tuple again."""
+    if isinstance(group.get("betas"), list):
+        group["betas"] = tuple(group["betas"])
+
+
+def _lerp_(avg: Tensor, target: Tensor, weight: float) -> None:
+    """``avg += weight * (target - avg)`` in place, with PyTorch's two formulas for small and large
+    ``weight`` (PyTorch rounds each once with a fused multiply-add; here each op rounds)."""
+    if abs(weight) < 0.5:
+        avg.add_(target.sub(avg).mul_(weight))
+    else:
+        avg.copy_(target.sub(target.sub(avg).mul_(1.0 - weight)))
+
+
 def _number(value: Any) -> float:
     """A hyperparameter as a Python float (accepts one-element tensors)."""
     return float(value)
@@ -437,6 +528,11 @@ def _full_like(p: Tensor, value: float) -> Tensor:
     return full_like(p, value)
 
 
+def _float32_scalar(value: float) -> Tensor:
+    """A 0-d float32 tensor holding ``value`` (optimizer state such as NAdam's ``mu_product``)."""
+    return full((), float(value), dtype=_float32)
+
+
 def _step_counter(value: float = 0.0) -> Tensor:
     """A 0-d float32 step count, like PyTorch's ``state["step"]``."""
-    return full((), float(value), dtype=_float32)
+    return _float32_scalar(value)

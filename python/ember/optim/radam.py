@@ -5,12 +5,25 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .._C import where
+from .._C import Tensor, where
 from ..autograd import no_grad
-from .nadam import _lerp_
-from .optimizer import Optimizer, _check_implementation_flags, _number, _step_counter, _zeros_like
+from .optimizer import (
+    Optimizer,
+    _betas_as_tuple,
+    _check_implementation_flags,
+    _lerp_,
+    _number,
+    _step_counter,
+    _validate,
+    _zeros_like,
+)
 
 __all__ = ["RAdam"]
+
+
+def _initial_state(p: Tensor) -> dict[str, Tensor]:
+    """A parameter's state before its first step (PyTorch's keys, in its order)."""
+    return {"step": _step_counter(), "exp_avg": _zeros_like(p), "exp_avg_sq": _zeros_like(p)}
 
 
 class RAdam(Optimizer):
@@ -83,16 +96,7 @@ class RAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _validate(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
         defaults = {
             "lr": lr,
             "betas": tuple(betas),
@@ -104,9 +108,7 @@ class RAdam(Optimizer):
         _check_implementation_flags(foreach, None, differentiable, capturable)
         super().__init__(params, defaults)
 
-    def _fix_loaded_group(self, group: dict[str, Any]) -> None:
-        if isinstance(group.get("betas"), list):
-            group["betas"] = tuple(group["betas"])
+    _fix_loaded_group = _betas_as_tuple
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Performs one RAdam step over every param group.
@@ -118,28 +120,15 @@ class RAdam(Optimizer):
         """
         loss = self._run_closure(closure)
         with no_grad():
-            for group, params, grads in self._checked_groups_with_grads("RAdam"):
+            for group, updates in self._param_updates("RAdam", _initial_state, decoupled=True):
                 beta1, beta2 = (_number(b) for b in group["betas"])
                 lr = _number(group["lr"])
-                weight_decay = _number(group["weight_decay"])
                 eps = _number(group["eps"])
                 rho_inf = 2.0 / (1.0 - beta2) - 1.0
-                for p, g in zip(params, grads):
-                    state = self.state[p]
-                    if len(state) == 0:
-                        state["step"] = _step_counter()
-                        state["exp_avg"] = _zeros_like(p)
-                        state["exp_avg_sq"] = _zeros_like(p)
-                    if group["maximize"]:
-                        g = g.neg()
+                for p, g, state in updates:
                     # Step-dependent factors as 0-d float64 tensors (Python's float arithmetic,
                     # same results), so that a traced step recomputes them.
-                    t = state["step"].add_(1.0).double()
-                    if weight_decay != 0:
-                        if group["decoupled_weight_decay"]:
-                            p.mul_(1.0 - lr * weight_decay)
-                        else:
-                            g = g.add(p, alpha=weight_decay)
+                    t = state["step"].double()
                     exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                     _lerp_(exp_avg, g, 1.0 - beta1)
                     exp_avg_sq.mul_(beta2).add_(g.mul(1.0 - beta2).mul_(g))
