@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import ember
 import numpy as np
 import pytest
 from ember import keras
@@ -224,6 +225,94 @@ def test_categorical_focal_crossentropy_matches_formula(kwargs):
     if kwargs == {"gamma": 0.0, "alpha": 1.0}:
         cce = _f(losses.CategoricalCrossentropy()(t.astype("float32"), p.astype("float32")))
         assert ref.mean() == pytest.approx(cce, rel=1e-4)
+
+
+def _ref_binary_focal_logits(t, z, gamma=2.0, alpha=0.25, balance=False):
+    # Keras's formula from logits: the cross entropy unclipped, p = sigmoid(z).
+    bce = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
+    p = _sigmoid(z)
+    out = (1 - (t * p + (1 - t) * (1 - p))) ** gamma * bce
+    if balance:
+        out = (t * alpha + (1 - t) * (1 - alpha)) * out
+    return out.mean(-1).mean()
+
+
+def _ref_categorical_focal_logits(t, z, gamma=2.0, alpha=0.25):
+    logp = z - z.max(-1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(-1, keepdims=True))
+    return (alpha * (1 - np.exp(logp)) ** gamma * -t * logp).sum(-1).mean()
+
+
+def _numeric_grad(f, z, h=1e-6):
+    g = np.zeros_like(z)
+    for i in np.ndindex(z.shape):
+        d = np.zeros_like(z)
+        d[i] = h
+        g[i] = (f(z + d) - f(z - d)) / (2 * h)
+    return g
+
+
+def _loss_and_grad(loss, t, z, dtype="float64"):
+    zt = ember.tensor(z.astype(dtype)).requires_grad_(True)
+    out = loss(ember.tensor(t.astype(dtype)), zt)
+    out.backward()
+    return _f(out), _np(zt.grad)
+
+
+LARGE_T = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]])
+LARGE_Z = np.array([[-20.0, 20.0, 30.0], [45.0, -60.0, 0.5]])
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"gamma": 0.5}, {"gamma": 3.0, "alpha": 0.4,
+                                                           "apply_class_balancing": True}])
+def test_binary_focal_from_logits_is_not_clipped_at_large_logits(kwargs):
+    # Clipping sigmoid(z) to [1e-7, 1 - 1e-7] capped each wrong element at 16.1 with a zero
+    # gradient; Keras computes the cross entropy from the logits.
+    gamma, alpha = kwargs.get("gamma", 2.0), kwargs.get("alpha", 0.25)
+    balance = kwargs.get("apply_class_balancing", False)
+
+    def ref(z):
+        return _ref_binary_focal_logits(LARGE_T, z, gamma, alpha, balance)
+
+    loss = losses.BinaryFocalCrossentropy(from_logits=True, **kwargs)
+    got, grad = _loss_and_grad(loss, LARGE_T, LARGE_Z)
+    assert got == pytest.approx(ref(LARGE_Z), rel=1e-12)
+    np.testing.assert_allclose(grad, _numeric_grad(ref, LARGE_Z), rtol=1e-6, atol=1e-9)
+    got32, grad32 = _loss_and_grad(loss, LARGE_T, LARGE_Z, "float32")
+    assert got32 == pytest.approx(ref(LARGE_Z), rel=1e-5)
+    np.testing.assert_allclose(grad32, grad, rtol=1e-4, atol=1e-6)
+    if not kwargs:
+        assert _f(loss(np.array([[1.0, 0.0, 0.0]]), np.array([[-20.0, 20.0, 30.0]]))) == (
+            pytest.approx(70 / 3, rel=1e-6))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_binary_focal_gamma_0_from_logits_equals_binary_crossentropy_at_large_logits(dtype):
+    focal = losses.BinaryFocalCrossentropy(gamma=0.0, from_logits=True)
+    bce = losses.BinaryCrossentropy(from_logits=True)
+    f_val, f_grad = _loss_and_grad(focal, LARGE_T, LARGE_Z, dtype)
+    b_val, b_grad = _loss_and_grad(bce, LARGE_T, LARGE_Z, dtype)
+    assert f_val == pytest.approx(b_val, rel=1e-6)
+    np.testing.assert_allclose(f_grad, b_grad, rtol=1e-6, atol=1e-9)
+    assert f_val == pytest.approx(_ref_binary_focal_logits(LARGE_T, LARGE_Z, gamma=0.0), rel=1e-6)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 2.0])
+def test_categorical_focal_from_logits_is_not_clipped_at_large_logits(gamma):
+    t = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    z = np.array([[30.0, -20.0, 5.0], [-40.0, 10.0, 0.0]])
+
+    def ref(zz):
+        return _ref_categorical_focal_logits(t, zz, gamma)
+
+    loss = losses.CategoricalFocalCrossentropy(from_logits=True, gamma=gamma)
+    got, grad = _loss_and_grad(loss, t, z)
+    assert got == pytest.approx(ref(z), rel=1e-12)
+    assert got > 12  # clipped softmax capped it at 0.25 * -log(1e-7) = 4.03 per sample
+    np.testing.assert_allclose(grad, _numeric_grad(ref, z), rtol=1e-6, atol=1e-9)
+    if gamma == 0.0:
+        cce = losses.CategoricalCrossentropy(from_logits=True)
+        assert got == pytest.approx(0.25 * _loss_and_grad(cce, t, z)[0], rel=1e-12)
 
 
 @pytest.mark.parametrize("loss", ["huber", "log_cosh", "mape", "msle", "poisson",

@@ -383,6 +383,102 @@ def test_embedding_bag_errors():
         nn.EmbeddingBag(3, 2, mode="min")
 
 
+def _bag_pair(idx, w, off, psw=None, **kw):
+    """embedding_bag in ember and torch on the same data; returns outputs and leaves."""
+    (ew, tw) = leaf_pair(w)
+    ep, tp = (None, None) if psw is None else leaf_pair(psw)
+    e_off = None if off is None else e_of(off)
+    t_off = None if off is None else torch.tensor(off)
+    eo = F.embedding_bag(e_of(idx), ew, e_off, per_sample_weights=ep, **kw)
+    to = TF.embedding_bag(torch.tensor(idx), tw, t_off, per_sample_weights=tp, **kw)
+    return eo, to, (ew, tw), (ep, tp)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_skewed_bags_match_torch(mode):
+    # 299 bags of one index and one bag of ~100k: the lookups must not be padded to the
+    # longest bag (that took 16 GB); values and gradients as torch.
+    idx = np.random.randint(0, 50, 100_000)
+    off = np.arange(300)
+    w = np.random.randn(50, 4)
+    eo, to, (ew, tw), _ = _bag_pair(idx, w, off, mode=mode)
+    close(eo, to, rtol=1e-9, atol=1e-9)
+    backward_both(eo, to)
+    close(ew.grad, tw.grad, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 3])
+@pytest.mark.parametrize("include_last_offset", [False, True])
+@pytest.mark.parametrize("itype", [np.int64, np.int32])
+def test_embedding_bag_many_random_bags_match_torch(mode, padding_idx, include_last_offset, itype):
+    n, nbags = 20_000, 1000
+    idx = np.random.randint(0, 200, n).astype(itype)
+    off = np.sort(np.random.randint(0, n, nbags))  # repeats give empty bags
+    off[0] = 0
+    off[-5:] = n  # empty bags at the end too
+    if include_last_offset:
+        off = np.append(off, n)
+    off = off.astype(itype)
+    w = np.random.randn(200, 6)
+    psw = np.random.randn(n) if mode == "sum" else None
+    eo, to, (ew, tw), (ep, tp) = _bag_pair(
+        idx,
+        w,
+        off,
+        psw,
+        mode=mode,
+        padding_idx=padding_idx,
+        include_last_offset=include_last_offset,
+    )
+    close(eo, to, rtol=1e-9, atol=1e-9)
+    backward_both(eo, to)
+    close(ew.grad, tw.grad, rtol=1e-9, atol=1e-9)
+    if psw is not None:
+        close(ep.grad, tp.grad, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("two_d", [False, True])
+def test_embedding_bag_max_ties_send_the_gradient_to_the_first_row_as_torch(two_d):
+    w = np.round(np.random.randn(8, 5))  # many equal values across rows
+    if two_d:
+        idx, off = np.random.randint(0, 8, (40, 7)), None
+    else:
+        idx = np.random.randint(0, 8, 300)
+        off = np.sort(np.random.randint(0, 300, 40))
+        off[0] = 0
+    eo, to, (ew, tw), _ = _bag_pair(idx, w, off, mode="max", padding_idx=2)
+    close(eo, to)
+    backward_both(eo, to)
+    close(ew.grad, tw.grad)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_jit_trace_embedding_bag_2d_and_1d_sum_mean(mode):
+    w = ember.randn(10, 3)
+    i2 = np.random.randint(0, 10, (4, 5))
+    traced = jit.trace(lambda i: F.embedding_bag(i, w, mode=mode, padding_idx=2), (e_of(i2),))
+    j2 = np.random.randint(0, 10, (4, 5))
+    j2[1] = 2
+    ref = TF.embedding_bag(torch.tensor(j2), torch.tensor(to_np(w)), mode=mode, padding_idx=2)
+    close(traced(e_of(j2)), ref, np.float32)
+
+    def bags(i, o):
+        return F.embedding_bag(i, w, o, mode=mode, padding_idx=2)
+
+    i1, o1 = e_of(np.random.randint(0, 10, 11)), e_of([0, 2, 2, 5, 6])
+    if mode == "max":
+        with pytest.raises(NotImplementedError, match=r"embedding_bag: mode='max' with 1-D"):
+            jit.trace(bags, (i1, o1))
+        return
+    traced = jit.trace(bags, (i1, o1))
+    j1, p1 = np.random.randint(0, 10, 11), np.array([0, 0, 3, 9, 11])
+    ref = TF.embedding_bag(
+        torch.tensor(j1), torch.tensor(to_np(w)), torch.tensor(p1), mode=mode, padding_idx=2
+    )
+    close(traced(e_of(j1), e_of(p1)), ref, np.float32)
+
+
 # ---- dropout -----------------------------------------------------------------------------------
 
 CHANNEL_DROPOUTS = [("Dropout1d", (40, 50, 6)), ("Dropout3d", (20, 50, 2, 3, 2))]

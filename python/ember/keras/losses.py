@@ -706,7 +706,10 @@ class BinaryFocalCrossentropy(_PerSample):
     ``(1 - p_t) ** gamma`` (``p_t = y p + (1 - y)(1 - p)``, the probability given to the true
     label) so that well-classified examples count less; with ``apply_class_balancing`` also by
     ``alpha`` for positives and ``1 - alpha`` for negatives. Averaged over ``axis``, then over
-    the batch. Probabilities are clipped to ``[1e-7, 1 - 1e-7]`` inside the log, as Keras.
+    the batch. Probabilities are clipped to ``[1e-7, 1 - 1e-7]`` inside the log, as Keras;
+    with ``from_logits`` the cross entropy is computed from the logits ``z`` without clipping,
+    ``max(z, 0) - z y + log1p(exp(-|z|))`` (so ``gamma=0`` gives
+    ``BinaryCrossentropy(from_logits=True)``), and ``p = sigmoid(z)``.
 
     Args:
         apply_class_balancing: weigh positives by ``alpha`` (default False).
@@ -736,11 +739,17 @@ class BinaryFocalCrossentropy(_PerSample):
     def _per_sample(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> Tensor:
         if self.label_smoothing:
             y_true = y_true * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
-        p = _C.sigmoid(y_pred) if logits else y_pred
-        pc = _C.clamp(p, EPSILON, 1.0 - EPSILON)
-        bce = -(y_true * _C.log(pc) + (1.0 - y_true) * _C.log(1.0 - pc))
-        p_t = y_true * p + (1.0 - y_true) * (1.0 - p)
-        focal = _C.pow(1.0 - p_t, self.gamma) * bce
+        if logits:
+            # From the logits, unclipped: max(z, 0) - z y + log1p(exp(-|z|)), as
+            # BinaryCrossentropy(from_logits=True); 1 - p_t = y sigmoid(-z) + (1 - y) sigmoid(z)
+            # keeps its size (and gradient) where sigmoid(z) rounds to 0 or 1.
+            bce = F.binary_cross_entropy_with_logits(y_pred, y_true, reduction="none")
+            miss = y_true * _C.sigmoid(-y_pred) + (1.0 - y_true) * _C.sigmoid(y_pred)
+        else:
+            pc = _C.clamp(y_pred, EPSILON, 1.0 - EPSILON)
+            bce = -(y_true * _C.log(pc) + (1.0 - y_true) * _C.log(1.0 - pc))
+            miss = 1.0 - (y_true * y_pred + (1.0 - y_true) * (1.0 - y_pred))
+        focal = _C.pow(miss, self.gamma) * bce if self.gamma else bce
         if self.apply_class_balancing:
             focal = (y_true * self.alpha + (1.0 - y_true) * (1.0 - self.alpha)) * focal
         return focal.mean(self.axis)
@@ -755,7 +764,9 @@ class BinaryFocalCrossentropy(_PerSample):
 class CategoricalFocalCrossentropy(_PerSample):
     """Categorical focal cross entropy with one-hot targets: ``sum(-alpha * (1 - p) ** gamma
     * y * log(p))`` over ``axis``, where ``p`` are the predictions renormalized to sum to 1
-    and clipped to ``[1e-7, 1 - 1e-7]``; averaged over the batch.
+    and clipped to ``[1e-7, 1 - 1e-7]``; averaged over the batch. With ``from_logits``,
+    ``log(p)`` is ``log_softmax(y_pred)``, unclipped (Keras clips the softmax, which caps the
+    loss of a confident wrong logit at ``-log(1e-7)`` and zeroes its gradient).
 
     Args:
         alpha: weighting factor (default 0.25).
@@ -785,10 +796,17 @@ class CategoricalFocalCrossentropy(_PerSample):
         if self.label_smoothing:
             c = y_pred.shape[self.axis]
             y_true = y_true * (1.0 - self.label_smoothing) + self.label_smoothing / c
-        p = _C.softmax(y_pred, self.axis) if logits else y_pred
-        p = _C.clamp(p / p.sum(self.axis, keepdim=True), EPSILON, 1.0 - EPSILON)
-        cce = -y_true * _C.log(p)
-        return (_C.pow(1.0 - p, self.gamma) * self.alpha * cce).sum(self.axis)
+        if logits:
+            # log_softmax, unclipped: a confident wrong logit costs its full size (and keeps
+            # its gradient); 1 - p = -expm1(log p) stays exact near p = 1.
+            logp = _C.log_softmax(y_pred, self.axis)
+            miss = -_C.expm1(logp)
+        else:
+            p = _C.clamp(y_pred / y_pred.sum(self.axis, keepdim=True), EPSILON, 1.0 - EPSILON)
+            logp, miss = _C.log(p), 1.0 - p
+        cce = -y_true * logp
+        weight = _C.pow(miss, self.gamma) * self.alpha if self.gamma else self.alpha
+        return (weight * cce).sum(self.axis)
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (JSON-able); ``from_config`` rebuilds the object from them."""

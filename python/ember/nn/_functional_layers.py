@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _C, bernoulli, full, int64, no_grad, tensor
+from .. import _C, arange, bernoulli, full, int64, no_grad, ones, tensor, zeros
 from .._C import Generator, Tensor
 
 __all__ = [
@@ -246,10 +246,14 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     return y.reshape(lead + [o])
 
 
-def _host_ints(t: Tensor, name: str, op: str) -> Any:
+def _check_ints(t: Tensor, name: str, op: str) -> None:
     _check_tensor(t, name, op)
     if t.dtype not in (int64, _C.dtype.int32):
         raise TypeError(f"{op}: expected {name} to be int64 or int32, got {_dt(t)}")
+
+
+def _host_ints(t: Tensor, name: str, op: str) -> Any:
+    _check_ints(t, name, op)
     return t.detach().numpy().astype("int64")
 
 
@@ -266,13 +270,25 @@ def embedding_bag(
     include_last_offset: bool = False,
     padding_idx: int | None = None,
 ) -> Tensor:
-    """Sums, averages or takes the maximum of bags of embeddings without materializing the
-    intermediate ``(n, embedding_dim)`` lookups per bag in a Python loop.
+    """Sums, averages or takes the maximum of bags of embeddings.
 
     Bag ``b`` holds ``input[offsets[b]:offsets[b + 1]]`` (1-D input; the last bag runs to the
     end of ``input``, with ``include_last_offset`` too, as in PyTorch) or row ``b`` (2-D
-    input). Indices equal to
-    ``padding_idx`` are left out (and not counted by ``"mean"``); an empty bag gives zeros.
+    input). Indices equal to ``padding_idx`` are left out (and not counted by ``"mean"``); an
+    empty bag gives zeros.
+
+    The rows are looked up once for the flat index list and reduced per bag, so time and
+    memory are ``O(n * embedding_dim)`` however uneven the bags are: ``"sum"`` and ``"mean"``
+    add each row into its bag with an accumulating ``index_put`` by bag id (the bag id of each
+    position is a cumulative sum of the bag starts); ``"max"`` runs a pairwise tournament over
+    the bag's positions (1-D input: over bags grouped by length, padded to at most twice
+    their length) and gathers the winning rows, ties going to the first position as in
+    PyTorch, so the gradient reaches one row per bag and column.
+
+    ember.jit can trace every mode with 2-D input and ``"sum"``/``"mean"`` with 1-D input
+    (the checks that read indices and offsets on the host are skipped in a trace; the lookup
+    still rejects an out-of-range index). ``"max"`` with 1-D input groups the bags on the host
+    and cannot be traced.
 
     Args:
         input: int64/int32 indices, 1-D ``(n,)`` with ``offsets`` or 2-D ``(B, L)``.
@@ -296,7 +312,8 @@ def embedding_bag(
             ``per_sample_weights`` of another shape, or an unknown mode.
         IndexError: an index outside ``[0, num_embeddings)``.
         NotImplementedError: ``per_sample_weights`` with a mode other than ``"sum"``;
-            ``max_norm``, ``scale_grad_by_freq`` or ``sparse``.
+            ``max_norm``, ``scale_grad_by_freq`` or ``sparse``; ``"max"`` with 1-D input
+            while ember.jit traces.
         TypeError: non-integer indices or offsets, non-floating weight.
     Example:
         >>> w = ember.tensor([[1.0, 1.0], [2.0, 4.0], [3.0, 9.0]])
@@ -333,7 +350,7 @@ def embedding_bag(
                 f"{op}: per_sample_weights dtype {_dt(per_sample_weights)} must equal weight's "
                 f"{_dt(weight)}"
             )
-    idx = _host_ints(input, "input", op)
+    _check_ints(input, "input", op)
     num, dim = (int(s) for s in weight.shape)
     if padding_idx is not None:
         if not -num <= padding_idx < num:
@@ -341,77 +358,180 @@ def embedding_bag(
                 f"{op}: padding_idx ({padding_idx}) must be within num_embeddings ({num})"
             )
         padding_idx = padding_idx + num if padding_idx < 0 else padding_idx
-    if idx.size and (idx.min() < 0 or idx.max() >= num):
-        raise IndexError(
-            f"{op}: index {int(idx.min() if idx.min() < 0 else idx.max())} is out of range for "
-            f"num_embeddings {num} (weight shape {tuple(weight.shape)})"
-        )
-    psw = per_sample_weights
+    # Value checks read the indices on the host; a trace cannot, so it skips them (the
+    # embedding op still rejects an out-of-range index).
+    checked = not _C._jit_is_tracing()
+    if checked:
+        idx_np = _host_ints(input, "input", op)
+        if idx_np.size and (idx_np.min() < 0 or idx_np.max() >= num):
+            bad = int(idx_np.min() if idx_np.min() < 0 else idx_np.max())
+            raise IndexError(
+                f"{op}: index {bad} is out of range for num_embeddings {num} (weight shape "
+                f"{tuple(weight.shape)})"
+            )
     if input.dim() == 2:
         if offsets is not None:
             raise ValueError(
                 f"{op}: if input is 2-D (bags of fixed length), offsets must be None, got "
                 f"offsets of shape {tuple(offsets.shape)}"
             )
-        nbags, length = idx.shape
-        valid = np.ones(idx.shape, dtype=bool)
-        pos = None
+        nbags, length = (int(s) for s in input.shape)
+        if nbags == 0 or length == 0:
+            return _empty_bags(weight, nbags, per_sample_weights)
+        if mode == "max":
+            pad = None if padding_idx is None else input == padding_idx
+            out = weight.gather(0, _max_rows(weight, input, pad))
+            return out if pad is None else out.masked_fill(pad.all(1).unsqueeze(-1), 0.0)
+        flat = input.reshape([-1])
+        bag = arange(nbags, device=weight.device).unsqueeze(1).expand([nbags, length])
+        bag = bag.reshape([-1])
     elif input.dim() == 1:
         if offsets is None:
             raise ValueError(f"{op}: a 1-D input needs offsets (a 1-D tensor), got None")
-        off = _host_ints(offsets, "offsets", op)
-        if off.ndim != 1:
+        _check_ints(offsets, "offsets", op)
+        if offsets.dim() != 1:
             raise ValueError(f"{op}: offsets must be 1-D, got shape {tuple(offsets.shape)}")
-        n = idx.shape[0]
-        if include_last_offset:
-            if off.size == 0:
-                raise ValueError(f"{op}: include_last_offset needs at least one offset, got none")
-            # As PyTorch: the last offset only counts the bags; the last bag runs to the end.
-            starts, ends = off[:-1], np.append(off[1:-1], n)
-        else:
-            starts, ends = off, np.append(off[1:], n)
-        if off.size and off[0] != 0:
-            raise ValueError(
-                f"{op}: offsets[0] must be 0 (the first bag starts at position 0), got {off[0]}"
-            )
-        if off.size and off[-1] > n:
-            raise ValueError(
-                f"{op}: offsets[-1] ({off[-1]}) cannot be greater than the input length ({n})"
-            )
-        if np.any(ends < starts):
-            raise ValueError(f"{op}: offsets must be non-decreasing, got {off.tolist()}")
-        nbags = starts.size
-        lens = ends - starts
-        length = int(lens.max()) if nbags else 0
-        j = np.arange(length)[None, :]
-        valid = j < lens[:, None]
-        pos = np.where(valid, starts[:, None] + j, 0)
-        idx = idx[pos] if n else np.zeros(pos.shape, dtype=np.int64)
+        n = int(input.shape[0])
+        nstarts = int(offsets.shape[0])
+        if include_last_offset and nstarts == 0:
+            raise ValueError(f"{op}: include_last_offset needs at least one offset, got none")
+        # As PyTorch: with include_last_offset the last offset only counts the bags; the last
+        # bag runs to the end of input.
+        nbags = nstarts - 1 if include_last_offset else nstarts
+        starts = offsets.narrow(0, 0, nbags)
+        if checked:
+            off = _host_ints(offsets, "offsets", op)
+            if off.size and off[0] != 0:
+                raise ValueError(
+                    f"{op}: offsets[0] must be 0 (the first bag starts at position 0), got {off[0]}"
+                )
+            if off.size and off[-1] > n:
+                raise ValueError(
+                    f"{op}: offsets[-1] ({off[-1]}) cannot be greater than the input length ({n})"
+                )
+            if np.any(np.diff(off) < 0):
+                raise ValueError(f"{op}: offsets must be non-decreasing, got {off.tolist()}")
+        if nbags == 0 or n == 0:
+            return _empty_bags(weight, nbags, per_sample_weights)
+        if mode == "max":
+            if not checked:
+                raise NotImplementedError(
+                    f"{op}: mode='max' with 1-D input and offsets groups the bags on the host "
+                    f"and cannot be traced by ember.jit; use 2-D input or mode 'sum'/'mean'"
+                )
+            rows, empty = _ragged_max_rows(weight, idx_np, off[:nbags], padding_idx)
+            out = weight.gather(0, rows)
+            return out if empty is None else out.masked_fill(empty, 0.0)
+        flat = input
+        # Bag id of each position: how many bags start at or before it, minus one.
+        starts_at = zeros(n + 1, dtype=int64, device=weight.device).index_put(
+            (starts,), ones(nbags, dtype=int64, device=weight.device), True
+        )
+        bag = starts_at.narrow(0, 0, n).cumsum(0) - 1
     else:
         raise ValueError(f"{op}: input must be 1-D or 2-D, got shape {tuple(input.shape)}")
-    if nbags == 0 or length == 0:
-        # Empty bags: zeros, still connected to weight so that backward gives a zero gradient.
-        return weight.narrow(0, 0, 0).sum(0).reshape([1, dim]).expand([nbags, dim]) * 1.0
-    keep = valid if padding_idx is None else valid & (idx != padding_idx)
-    emb = _C._embedding(weight, tensor(np.where(keep, idx, 0).astype(np.int64)), -1)
-    mask = tensor(keep).to(weight.dtype).unsqueeze(-1)
-    if mode == "max":
-        filled = emb.masked_fill(tensor(~keep).unsqueeze(-1), -math.inf)
-        best = filled.max(1)[0]
-        nonempty = tensor(keep.any(1)).unsqueeze(-1)
-        return best.masked_fill(nonempty.logical_not(), 0.0)
-    if psw is not None:
-        if pos is None:
-            w = psw
-        else:
-            flat = tensor(pos.reshape(-1).astype(np.int64))
-            w = psw.index_select(0, flat).reshape(list(pos.shape))
-        mask = mask * w.unsqueeze(-1)
-    total = (emb * mask).sum(1)
+    emb = _C._embedding(weight, flat, -1 if padding_idx is None else padding_idx)
+    if per_sample_weights is not None:
+        emb = emb * per_sample_weights.reshape([-1, 1])
+    nrows = nbags
+    if padding_idx is not None:
+        # Padding positions go to one extra row that is dropped: out of the sums and counts.
+        bag = bag.masked_fill(flat == padding_idx, nbags)
+        nrows = nbags + 1
+    total = weight.new_zeros((nrows, dim)).index_put((bag,), emb, True).narrow(0, 0, nbags)
     if mode == "sum":
         return total
-    count = tensor(keep.sum(1).clip(min=1).astype(np.float64)).to(weight.dtype)
-    return total / count.unsqueeze(-1)
+    ones_n = ones(int(bag.shape[0]), dtype=weight.dtype, device=weight.device)
+    count = weight.new_zeros((nrows,)).index_put((bag,), ones_n, True).narrow(0, 0, nbags)
+    return total / count.clamp(min=1).unsqueeze(-1)
+
+
+def _empty_bags(weight: Tensor, nbags: int, psw: Tensor | None = None) -> Tensor:
+    """``(nbags, dim)`` zeros, still connected to ``weight`` (and ``psw``) so that backward
+    gives zero gradients (as PyTorch's) instead of None."""
+    dim = int(weight.shape[1])
+    zero = weight.narrow(0, 0, 0).sum(0)
+    if psw is not None:
+        zero = zero + psw.reshape([-1]).narrow(0, 0, 0).sum()
+    return zero.reshape([1, dim]).expand([nbags, dim]) * 1.0
+
+
+def _max_rows(weight: Tensor, idx: Tensor, exclude: Tensor | None) -> Tensor:
+    """For ``(bags, length)`` indices, the ``(bags, dim)`` int64 weight row holding each bag's
+    maximum in each column, positions where ``exclude`` is True left out (a bag with nothing
+    left gets any row; the caller zeroes it).
+
+    A pairwise tournament of adjacent positions: ``log2(length)`` elementwise steps on halving
+    tensors (``length`` is first padded to a power of two with copies of position 0, which
+    never win a tie against it). The later position wins only when strictly greater, so ties
+    go to the first position, as PyTorch's ``max_indices``. Rows are carried as floats (exact
+    below 2**24, or 2**53 in float64), whose elementwise kernels are the fast ones. Not
+    differentiable (no graph is recorded).
+    """
+    r, length = (int(s) for s in idx.shape)
+    dim = int(weight.shape[1])
+    width = 1 << max(length - 1, 0).bit_length()
+    if width != length:
+        fill = [r, width - length]
+        idx = _C.cat([idx, idx.narrow(1, 0, 1).expand(fill)], 1)
+        if exclude is not None:
+            exclude = _C.cat([exclude, exclude.narrow(1, 0, 1).expand(fill)], 1)
+    row_dtype = _C.dtype.float32 if int(weight.shape[0]) <= 1 << 24 else _C.dtype.float64
+    with no_grad():
+        vals = _C._embedding(weight, idx, -1)
+        if exclude is not None:
+            vals = vals.masked_fill(exclude.unsqueeze(-1), -math.inf)
+        rows = idx.to(row_dtype).unsqueeze(-1)
+        while width > 1:
+            width //= 2
+            v2 = vals.reshape([r, width, 2, dim])
+            i2 = rows.reshape([r, width, 2, int(rows.shape[2])])
+            first, later = i2.select(2, 0), i2.select(2, 1)
+            take = (v2.select(2, 1) > v2.select(2, 0)).to(row_dtype)
+            rows = first + take * (later - first)
+            vals = _C.maximum(v2.select(2, 0), v2.select(2, 1))
+        return rows.reshape([r, -1]).expand([r, dim]).to(int64)
+
+
+def _ragged_max_rows(weight: Tensor, idx: Any, starts: Any, padding_idx: int | None) -> Any:
+    """:func:`_max_rows` for the host index array ``idx`` (``(n,)``) cut at ``starts``.
+
+    Padding indices are dropped first. The bags are then grouped by length into buckets
+    ``(2**(k-1), 2**k]`` and each bucket is padded to ``2**k`` with copies of each bag's
+    first index (later positions: they never win a tie against it), so the lookups hold under
+    ``2 * n * dim`` elements however uneven the bags are.
+
+    Returns:
+        ``(rows, empty)``: ``(bags, dim)`` int64 rows, and a ``(bags, 1)`` bool tensor that is
+        True for a bag with no index left (or None when there is none).
+    """
+    n, nbags = idx.shape[0], starts.shape[0]
+    if padding_idx is not None:
+        keep = idx != padding_idx
+        kept_before = np.concatenate([[0], np.cumsum(keep)])
+        idx, starts, n = idx[keep], kept_before[starts], int(keep.sum())
+    lens = np.append(starts[1:], n) - starts
+    nonempty = lens > 0
+    bucket = np.zeros(nbags, dtype=np.int64)
+    bucket[nonempty] = np.ceil(np.log2(lens[nonempty])).astype(np.int64) + 1
+    order, parts = [], []
+    for k in np.unique(bucket[nonempty]):
+        bags = np.flatnonzero(bucket == k)
+        j = np.arange(1 << int(k - 1))[None, :]
+        first = starts[bags][:, None]
+        pos = np.where(j < lens[bags][:, None], first + j, first)
+        order.append(bags)
+        parts.append(_max_rows(weight, tensor(idx[pos]), None))
+    dim = int(weight.shape[1])
+    empty = np.flatnonzero(~nonempty)
+    if empty.size:
+        order.append(empty)
+        parts.append(zeros(int(empty.size), dim, dtype=int64, device=weight.device))
+    rows = parts[0] if len(parts) == 1 else _C.cat(parts, 0)
+    perm = np.concatenate(order)
+    if not (perm == np.arange(nbags)).all():
+        rows = rows.index_select(0, tensor(np.argsort(perm)))
+    return rows, (tensor(~nonempty).unsqueeze(-1) if empty.size else None)
 
 
 # ---- dropout -----------------------------------------------------------------------------
