@@ -21,13 +21,24 @@ import numpy as np
 
 import ember
 
+from .. import _C
 from .._C import Tensor
 from ..autograd import no_grad
 from ..utils.data import DataLoader, Dataset
 from . import activations as activations_mod
 from . import callbacks as callbacks_mod
 from . import losses as losses_mod
-from .layers.base import _CONTEXT, _LOSS_LAYERS, Layer, begin_pass, pass_losses
+from .layers.base import (
+    _CONTEXT,
+    _LOSS_LAYERS,
+    _MASKS,
+    Layer,
+    _mask_like,
+    begin_pass,
+    get_keras_mask,
+    pass_losses,
+    set_keras_mask,
+)
 from .metrics import _BatchMean, _get_state, _probabilities, _set_state
 
 __all__ = ["evaluate", "fit", "predict", "train_on_batch"]
@@ -390,19 +401,33 @@ def _forward_plan(model: Any, fused: bool) -> Any:
     return run
 
 
+def _output_mask(out: Any) -> Tensor | None:
+    """The Keras mask of the model output ``out`` (None without one, or for several outputs)."""
+    return get_keras_mask(out) if _MASKS and isinstance(out, Tensor) else None
+
+
 def _loss_fn(loss: Any, fused: bool, model: Any = None) -> Any:
     """``(y, out, sample_weight=None) -> 0-d loss``: the compiled loss with its reduction,
     weighted as Keras does (``sum(w_i * loss_i) / number of loss values``), plus the weights'
     regularization penalties and the terms layers added with ``add_loss`` during the batch's
-    forward pass (e.g. ``ActivityRegularization``)."""
+    forward pass (e.g. ``ActivityRegularization``). When ``out`` carries a Keras mask (a
+    sequence model after ``Embedding(mask_zero=True)`` or ``Masking``), the masked steps count
+    for nothing: see :func:`_masked_loss`."""
     reduction = _reduction(loss)
     base = _base_loss_fn(loss, fused, reduction)
     logits = fused or loss.from_logits
     regularized = model._regularized() if model is not None else []
 
+    def data_loss(y: Tensor, out: Tensor, w: Tensor | None) -> Tensor:
+        """The compiled loss of a batch: masked, weighted, or plain."""
+        mask = _output_mask(out)
+        if mask is not None:
+            return _masked_loss(loss, y, out, logits, w, reduction, mask)
+        return base(y, out) if w is None else loss._apply(y, out, logits, w, reduction)
+
     def compute(y: Tensor, out: Tensor, w: Tensor | None = None) -> Tensor:
         """Loss of a batch, weighted by the per-sample weights ``w`` when given."""
-        total = base(y, out) if w is None else loss._apply(y, out, logits, w, reduction)
+        total = data_loss(y, out, w)
         for reg, wt in regularized:
             total = total + reg(wt)
         for term in pass_losses():
@@ -412,7 +437,7 @@ def _loss_fn(loss: Any, fused: bool, model: Any = None) -> Any:
     if not regularized:
         def plain(y: Tensor, out: Tensor, w: Tensor | None = None) -> Tensor:
             """Loss of a batch (plus any add_loss terms of its forward pass)."""
-            total = base(y, out) if w is None else loss._apply(y, out, logits, w, reduction)
+            total = data_loss(y, out, w)
             if _LOSS_LAYERS:
                 for term in pass_losses():
                     total = total + term
@@ -420,6 +445,55 @@ def _loss_fn(loss: Any, fused: bool, model: Any = None) -> Any:
 
         return plain
     return compute
+
+
+_MASK_EPSILON = 1e-7  # Keras's backend epsilon, added to the count of unmasked entries
+
+
+def _masked_loss(loss: Any, y: Tensor, out: Tensor, logits: bool, w: Tensor | None,
+                 reduction: str, mask: Tensor) -> Tensor:
+    """The loss of a batch whose output carries the Keras mask ``mask`` (``(batch, steps)``).
+
+    As Keras 3 (``Loss.__call__`` and ``losses.loss.apply_mask``), the mask joins the sample
+    weights: with the per-entry losses ``l`` (``reduction='none'``), weights ``w`` (1 without
+    ``sample_weight``, one per sample, broadcast over the steps) and mask ``m`` (1 unmasked,
+    0 masked), ``'sum'`` gives ``sum(l * w * m)`` and the mean reductions
+    ``sum(l * w * m) / size(l) * size(m) / (sum(m) + 1e-7)``, the mean over the unmasked
+    entries (``sum(l * w * m) / sum(m)`` when ``l`` has the mask's shape). Labels equal to a
+    sparse cross entropy's ``ignore_class`` are masked too. A loss without per-step values
+    (shapes that do not fit the mask) ignores the mask.
+
+    Raises:
+        ValueError: sample weights that are not one per sample.
+    """
+    per = loss._compute(y, out, logits, "none")
+    m = _mask_like(mask, per) if isinstance(per, Tensor) else None
+    if m is None:
+        return _unmasked_loss(loss, y, out, logits, w, reduction)
+    ignore = getattr(loss, "ignore_class", None)
+    if ignore is not None and y.numel() == per.numel():
+        # Keras: the labels equal to ignore_class are masked too (their losses are 0 here).
+        m = _C.logical_and(m, (y != ignore).reshape(*per.shape))
+    weights = m.to(per.dtype)
+    if w is not None:
+        n = int(per.shape[0])
+        if w.numel() != n:
+            raise ValueError(f"loss '{loss.name}': sample_weight must have one weight per sample, "
+                             f"shape ({n},), got shape {tuple(w.shape)}")
+        weights = weights * w.to(per.dtype).reshape(n, *([1] * (per.dim() - 1)))
+    total = (per * weights).sum()
+    if reduction == "sum":
+        return total
+    valid = m.to(per.dtype).sum() + _MASK_EPSILON
+    return total * (float(m.numel()) / float(per.numel())) / valid
+
+
+def _unmasked_loss(loss: Any, y: Tensor, out: Tensor, logits: bool, w: Tensor | None,
+                   reduction: str) -> Tensor:
+    """The compiled loss of a batch without a mask (weighted by ``w`` when given)."""
+    if w is None:
+        return loss._compute(y, out, logits, reduction)
+    return loss._apply(y, out, logits, w, reduction)
 
 
 def _reduction(loss: Any) -> str:
@@ -431,8 +505,6 @@ def _reduction(loss: Any) -> str:
 def _base_loss_fn(loss: Any, fused: bool, reduction: str = "mean") -> Any:
     logits = fused or loss.from_logits
     if isinstance(loss, losses_mod.SparseCategoricalCrossentropy) and loss.ignore_class is None:
-        from .. import _C
-
         def sparse(y: Tensor, out: Tensor) -> Tensor:
             """Sparse categorical cross-entropy; logits with class-index labels take the fused kernel."""
             if logits and out.dim() == 2 and y.dim() == 1:
@@ -508,7 +580,11 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
             loss axes, e.g. timesteps); each batch's loss is ``sum(w_i * loss_i) / number of
             loss values``. Only ``weighted_metrics`` (see ``compile``) are weighted, as weighted
             means; ``metrics`` ignore the weights (Keras's rule). Split with
-            ``validation_split`` like ``x`` and ``y``.
+            ``validation_split`` like ``x`` and ``y``. When the model's output carries a Keras
+            mask (after ``Embedding(mask_zero=True)`` or ``Masking``, with
+            ``return_sequences``), the mask joins the weights as in Keras: the loss and the
+            mean metrics (accuracy, mse, cross entropies, ...) average over the unmasked steps
+            only (the loss divides by their count).
         class_weight (keyword): ``{class index: weight}``; a sample's weight is that of its
             label (integer label, or the arg-max of a one-hot row; classes not listed weigh
             1), used like ``sample_weight``. Training data only; not together with
@@ -644,9 +720,9 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
             opt._iterations += 1  # read by callbacks (and a scheduled learning_rate) mid-epoch
             loss_tracker._add(loss, n)
             if metrics:
-                od = out.detach()
+                od, om = out.detach(), _output_mask(out)
                 for m in metrics:
-                    _update_metric(m, yb, od, fused, wb)
+                    _update_metric(m, yb, od, fused, wb, om)
             step_i += 1
             if bar is not None:
                 now = time.perf_counter()
@@ -700,13 +776,21 @@ def _results(loss_tracker: Any, metrics: list[Any]) -> dict[str, Any]:
     return logs
 
 
-def _update_metric(m: Any, y: Tensor, out: Tensor, fused: bool, w: Tensor | None) -> None:
+def _update_metric(m: Any, y: Tensor, out: Tensor, fused: bool, w: Tensor | None,
+                   mask: Tensor | None = None) -> None:
     # Keras: `metrics` ignore sample weights, `weighted_metrics` take them. A user metric
-    # is driven through update_state, with probabilities when the activation is fused.
+    # is driven through update_state, with probabilities when the activation is fused. The
+    # output's Keras mask (`mask`) goes with y_pred: mean metrics (accuracy, mse, ...) skip
+    # the masked steps, as Keras's MeanMetricWrapper does; confusion-matrix metrics ignore it.
     if not getattr(m, "_weighted", False):
         w = None
     if getattr(m, "_public", False):
-        m.update_state(y, _probabilities(out, m._activation) if fused else out, sample_weight=w)
+        pred = _probabilities(out, m._activation) if fused else out
+        if mask is not None:
+            set_keras_mask(pred, mask)
+        m.update_state(y, pred, sample_weight=w)
+    elif mask is not None and m._uses_mask():
+        m._update(y, out, fused, w, mask)
     else:
         m._update(y, out, fused, w)
 
@@ -731,8 +815,9 @@ def _evaluate_data(model: Any, data: Any, fused: bool, cbs: Any = None,
                 cbs.call("on_test_batch_begin", i, {})
             out = forward(xb, False)
             tracker._add(loss_fn(yb, out, wb), n)
+            om = _output_mask(out) if metrics else None
             for m in metrics:
-                _update_metric(m, yb, out, fused, wb)
+                _update_metric(m, yb, out, fused, wb, om)
             if batch_cbs:
                 cbs.call("on_test_batch_end", i, _results(tracker, metrics))
     logs = _results(tracker, metrics)
@@ -892,9 +977,9 @@ def train_on_batch(model: Any, x: Any, y: Any = None, sample_weight: Any = None,
         loss.backward()
         opt.step()
         tracker._add(loss, nb)
-        od = out.detach()
+        od, om = out.detach(), _output_mask(out)
         for m in metrics:
-            _update_metric(m, yb, od, fused, wb)
+            _update_metric(m, yb, od, fused, wb, om)
         break  # one batch holds every sample: exactly one update
     logs = _results(tracker, metrics)
     if return_dict:

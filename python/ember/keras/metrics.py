@@ -122,26 +122,50 @@ class Metric:
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Adds one batch; with ``sample_weight`` (one weight per sample) the result is the
         weighted mean ``sum(w_i * v_i) / sum(w_i)`` of the per-sample values. Integer
-        predictions are cast to float32.
+        predictions are cast to float32. When ``y_pred`` carries a Keras mask (``(batch,
+        steps)``, see ``keras.layers.Masking``), the masked steps are skipped, as Keras's mean
+        metrics do.
 
         Raises:
             ValueError: ``sample_weight`` without one weight per sample.
         """
+        from .layers.base import _MASKS, get_keras_mask
+
+        mask = get_keras_mask(y_pred) if _MASKS else None
         y_pred = _as_tensor(y_pred)
         if not y_pred.is_floating_point():
             y_pred = y_pred.to(ember.float32)
         w = None if sample_weight is None else _as_tensor(sample_weight, ember.float32).reshape(-1)
         with no_grad():
-            self._update(_as_tensor(y_true), y_pred, False, w)
+            if mask is not None and self._uses_mask():
+                self._update(_as_tensor(y_true), y_pred, False, w, mask)
+            else:
+                self._update(_as_tensor(y_true), y_pred, False, w)
+
+    # Whether the Keras mask of y_pred weighs the values (Keras's MeanMetricWrapper metrics:
+    # accuracies, mse, cross entropies, ...); confusion-matrix metrics ignore it.
+    _mask_aware = True
+
+    def _uses_mask(self) -> bool:
+        return self._mask_aware and type(self)._update is Metric._update
 
     def _update(self, y_true: Tensor, y_pred: Tensor, logits: bool,
-                sample_weight: Tensor | None = None) -> None:
+                sample_weight: Tensor | None = None, mask: Tensor | None = None) -> None:
         part, count = self._batch(y_true, y_pred, logits)
+        if mask is not None:
+            from .layers.base import _mask_like
+
+            m = _mask_like(mask, part)
+            if m is not None:
+                self._add_masked(part, m, sample_weight)
+                return
         if sample_weight is not None:
             n = int(sample_weight.shape[0])
             if part.dim() == 0 or part.shape[0] != n:
                 raise ValueError(f"{self.name}: sample_weight has {n} weights but the batch "
                                  f"gives values of shape {tuple(part.shape)}")
+            if self._pending_count:
+                self._consolidate()  # per-element parts are not mixed with weighted sums
             v = part.to(ember.float64)
             if v.dim() > 1:
                 v = v.reshape(n, -1).mean(-1)
@@ -149,11 +173,35 @@ class Metric:
             self._parts.append((v * w).sum())
             self._count += float(w.sum().item())
             return
+        if (count is None) != self._pending_count and self._parts:
+            self._consolidate()  # per-element parts are not mixed with counted ones
         self._parts.append(part)
         if count is not None:
             self._count += count
         else:  # counted when consolidated: every element of the part is one value
             self._pending_count = True
+
+    def _add_masked(self, part: Tensor, mask: Tensor, sample_weight: Tensor | None) -> None:
+        """Adds the values ``part`` weighted by ``mask`` (broadcastable to ``part``; 1 for the
+        unmasked steps) times ``sample_weight`` (one per sample): Keras's Mean with the mask
+        as sample weights, ``sum(v * m * w) / sum(m * w)`` over everything seen.
+
+        Raises:
+            ValueError: ``sample_weight`` without one weight per sample.
+        """
+        if self._pending_count:
+            self._consolidate()  # per-element parts are not mixed with weighted sums
+        v = part.to(ember.float64)
+        wt = mask.to(ember.float64)
+        if sample_weight is not None:
+            n = int(sample_weight.shape[0])
+            if v.shape[0] != n:
+                raise ValueError(f"{self.name}: sample_weight has {n} weights but the batch "
+                                 f"gives values of shape {tuple(part.shape)}")
+            wt = wt * sample_weight.to(ember.float64).reshape(n, *([1] * (v.dim() - 1)))
+        wt = wt.expand(*v.shape)
+        self._parts.append((v * wt).sum())
+        self._count = self._count + wt.sum()  # a tensor until consolidated (no sync per batch)
 
     def _batch(self, y_true: Tensor, y_pred: Tensor, logits: bool) -> tuple[Tensor, int | None]:
         raise NotImplementedError
@@ -172,6 +220,8 @@ class Metric:
                 self._pending_count = False
             self._total += float(total.to(ember.float64).sum().item())
             self._parts = []
+        if isinstance(self._count, Tensor):  # masked updates count their unmasked weights
+            self._count = float(self._count.item())
 
     def result(self) -> float:
         """The metric over everything seen since the last reset (0.0 before any update)."""
@@ -354,7 +404,8 @@ class MeanMetricWrapper(Metric):
 
 def _get_state(m: Metric) -> Any:
     getter = getattr(m, "_state", None)
-    return getter() if getter is not None else (m._parts, m._count, m._total)
+    return getter() if getter is not None else (m._parts, m._count, m._total,
+                                                 m._pending_count)
 
 
 def _set_state(m: Metric, state: Any) -> None:
@@ -362,7 +413,7 @@ def _set_state(m: Metric, state: Any) -> None:
     if setter is not None:
         setter(state)
     else:
-        m._parts, m._count, m._total = state
+        m._parts, m._count, m._total, m._pending_count = state
 
 
 # ---- metrics wrapping a loss function -------------------------------------------------------
@@ -512,6 +563,8 @@ class SparseCategoricalCrossentropy(_LossMetric):
 class RootMeanSquaredError(MeanSquaredError):
     """``sqrt(mean((y_true - y_pred) ** 2))`` over every value seen (weighted by
     ``sample_weight``)."""
+
+    _mask_aware = False  # Keras's RootMeanSquaredError ignores the mask of y_pred
 
     def __init__(self, name: str = "root_mean_squared_error", dtype: Any = None) -> None:
         super().__init__(name, dtype)

@@ -152,10 +152,14 @@ class Model(Layer):
         # A nested model ending the outer one: its output before the final softmax/sigmoid
         # (only called when `_final_activation()` names one). `training` defaults to the
         # enclosing call's mode.
-        from .layers.base import _CONTEXT
+        from .layers.base import _CONTEXT, _MASKS, _input_masks
 
         if training is None:
             training = _CONTEXT.training
+        if _MASKS and hasattr(self, "_masked_forward_plan") and _input_masks(inputs) is not None:
+            # A masked input (from the enclosing model's layers): run the layers through
+            # their __call__ so the mask reaches them, as a plain call of this model would.
+            return self._masked_forward_plan(True)(inputs, bool(training))
         return self._fit_forward_plan(True)(inputs, bool(training))
 
     # ---- compile / fit / evaluate / predict -----------------------------------------------
@@ -450,8 +454,11 @@ class Sequential(Model):
         if len(self._layers_list) == 1 and layer._batch_input_shape is not None:
             self._build_from(layer._batch_input_shape)
         elif self.built and self._build_input_shape is not None:
-            shape = self._layers_list[-2]._output_shape if len(self._layers_list) > 1 else self._build_input_shape
-            self._build_layers([layer], shape)
+            prev = self._layers_list[-2] if len(self._layers_list) > 1 else None
+            shape = prev._output_shape if prev is not None else self._build_input_shape
+            # the previous layer's output dtype (float32 after an Embedding of int64 inputs)
+            dtype = prev.__dict__.get("_spec_dtype") if prev is not None else None
+            self._build_layers([layer], shape, dtype)
 
     def pop(self) -> Layer:
         """Removes and returns the last layer.
@@ -472,12 +479,14 @@ class Sequential(Model):
         self._build_input_shape = shape
         self._build_layers(self._layers_list, shape)
 
-    def _build_layers(self, layers: list[Layer], shape: Any) -> None:
-        dtype = self._input_dtype()
+    def _build_layers(self, layers: list[Layer], shape: Any, dtype: Any = None) -> None:
+        if dtype is None:
+            dtype = self._input_dtype()
         for layer in layers:
             layer._maybe_build(shape)
             shape, dtype = layer._output_spec(shape, dtype)
             layer._output_shape = shape
+            layer.__dict__["_spec_dtype"] = dtype
         self._output_shape = shape
 
     def build(self, input_shape: Any = None) -> None:
@@ -519,7 +528,12 @@ class Sequential(Model):
 
     def _fit_forward_plan(self, fuse: bool) -> Callable[[Any, bool], Any]:
         # Calls layers' `call` directly (the model is built), with `training` only where taken.
-        if any(getattr(layer, "_makes_masks", False) for layer in self._layers_list):
+        # A model that may make Keras masks (Masking, Embedding(mask_zero=True), a nested model
+        # holding one, a user layer with its own compute_mask) runs each layer through its
+        # __call__ instead, so masks reach the next layers as in predict (see _may_make_masks).
+        from .layers.base import _may_make_masks
+
+        if any(_may_make_masks(layer) for layer in self._layers_list):
             return self._masked_forward_plan(fuse)
         from .layers.convolutional import chain_plan
 
@@ -545,9 +559,10 @@ class Sequential(Model):
         return forward
 
     def _masked_forward_plan(self, fuse: bool) -> Callable[[Any, bool], Any]:
-        # A model with a layer making Keras masks (Masking, Embedding(mask_zero=True)): every
-        # layer runs through its __call__, which passes the masks on (see Layer.compute_mask).
-        from .layers.base import _CONTEXT
+        # A model that may make Keras masks: every layer runs through its __call__, which
+        # passes the masks on (see Layer.compute_mask); a fused last layer's logits get the
+        # mask its full output would have, for the loss and metrics.
+        from .layers.base import _CONTEXT, _set_fused_mask
 
         layers = list(self._layers_list)
 
@@ -558,8 +573,10 @@ class Sequential(Model):
             try:
                 for i, layer in enumerate(layers):
                     if fuse and i == len(layers) - 1:
+                        inp = x
                         x = (layer._call_logits(x, training=training)
                              if hasattr(layer, "_fit_forward_plan") else layer._call_logits(x))
+                        _set_fused_mask(layer, inp, x)
                     else:
                         x = layer(x, training=training)
             finally:

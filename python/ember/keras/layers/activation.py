@@ -33,6 +33,7 @@ class LeakyReLU(Layer):
     """
 
     _layout_agnostic = True
+    supports_masking = True  # element-wise: an input mask passes through (Keras 3)
 
     def __init__(self, negative_slope: float = 0.3, **kwargs: Any) -> None:
         if "alpha" in kwargs:
@@ -74,6 +75,7 @@ class ELU(Layer):
     """
 
     _layout_agnostic = True
+    supports_masking = True  # element-wise: an input mask passes through (Keras 3)
 
     def __init__(self, alpha: float = 1.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -122,6 +124,8 @@ class PReLU(Layer):
         batch dim, with 1 on the shared axes.
     Reference: He et al., "Delving Deep into Rectifiers", ICCV 2015.
     """
+
+    supports_masking = True  # element-wise: an input mask passes through (Keras 3)
 
     def __init__(self, alpha_initializer: Any = "zeros", alpha_regularizer: Any = None,
                  alpha_constraint: Any = None, shared_axes: int | Sequence[int] | None = None,

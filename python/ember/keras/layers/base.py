@@ -35,7 +35,9 @@ Masks (Keras's ``_keras_mask``): ``Masking`` and ``Embedding(mask_zero=True)`` a
 mask ``(batch, timesteps)`` to their output (:func:`get_keras_mask` reads it). A layer call
 passes its input's mask to ``call(..., mask=...)`` when ``call`` takes ``mask``, and sets the
 output's mask from :meth:`Layer.compute_mask` (layers with ``supports_masking = True`` pass
-it on unchanged); other layers drop it with a warning, as Keras 3 does.
+it on unchanged); other layers drop it with a warning, as Keras 3 does. ``fit``, ``evaluate``
+and ``predict`` compute the same masked function, and the loss and metrics of ``fit`` and
+``evaluate`` skip the masked steps of the model's output (Keras's loss masking).
 """
 
 from __future__ import annotations
@@ -183,6 +185,59 @@ def _propagate_masks(layer: Layer, inputs: Any, mask: Any, out: Any) -> None:
                 set_keras_mask(o, m)
     elif isinstance(out, Tensor):
         set_keras_mask(out, out_mask)
+
+
+_KERAS_PACKAGE = __package__.rsplit(".", 1)[0] + "."  # "ember.keras."
+
+
+def _may_make_masks(layer: Layer) -> bool:
+    """Whether calling ``layer`` may attach a Keras mask to its output when its input has none:
+    it (or a layer inside it, nested models included) is ``Masking``, ``Embedding(mask_zero=
+    True)`` or a layer whose ``compute_mask`` comes from outside ``ember.keras`` (a user layer
+    that may make masks). Conservative: a model whose layers all answer False runs fit/evaluate
+    through the layers' ``call`` directly, without mask bookkeeping (see
+    ``Sequential._fit_forward_plan``)."""
+    seen: set[int] = set()
+
+    def visit(lay: Layer) -> bool:
+        """True when ``lay`` or one of its sublayers may make a mask."""
+        if id(lay) in seen:
+            return False
+        seen.add(id(lay))
+        if getattr(lay, "_makes_masks", False):
+            return True
+        owner = next((c for c in type(lay).__mro__ if "compute_mask" in c.__dict__), Layer)
+        if owner is not Layer and not owner.__module__.startswith(_KERAS_PACKAGE):
+            return True  # a user's compute_mask: it may make a mask from nothing
+        return any(visit(sub) for sub in lay._sublayers())
+
+    return visit(layer)
+
+
+def _set_fused_mask(layer: Layer, inputs: Any, out: Any) -> None:
+    """Sets the mask of ``out``, the output of ``layer._call_logits(inputs)`` (a final layer run
+    without its softmax/sigmoid inside fit/evaluate), as ``layer(inputs)`` would, so the loss
+    and metrics see it. Nested models set their own."""
+    if _MASKS and not hasattr(layer, "_fit_forward_plan"):
+        _propagate_masks(layer, inputs, None, out)
+
+
+def _mask_like(mask: Any, values: Tensor) -> Tensor | None:
+    """``mask`` reshaped to broadcast against ``values`` (per-entry loss or metric values): a
+    ``(batch, steps)`` mask against ``(batch, steps)`` or ``(batch, steps, k)`` values gets
+    trailing axes of size 1; trailing mask axes of size 1 are dropped; flattened values take the
+    flattened mask. None when the shapes do not fit (the mask is then not used, as the values
+    are not per step)."""
+    if not isinstance(mask, Tensor) or mask.dim() == 0 or values.dim() == 0:
+        return None
+    ms, vs = tuple(mask.shape), tuple(values.shape)
+    while len(ms) > len(vs) and ms[-1] == 1:
+        ms = ms[:-1]
+    if len(ms) <= len(vs) and all(a == b or a == 1 for a, b in zip(ms, vs)):
+        return mask.reshape(*ms, *([1] * (len(vs) - len(ms))))
+    if len(vs) == 1 and mask.numel() == vs[0]:
+        return mask.reshape(-1)
+    return None
 
 
 _has_training_arg: dict[type, bool] = {}

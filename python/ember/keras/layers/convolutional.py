@@ -26,7 +26,15 @@ from ..._C import Tensor
 from ...nn import functional as F
 from ...nn.parameter import Parameter
 from .. import activations, initializers
-from .base import _MASKS, Layer, _snake, _unique_name, get_keras_mask, shape_str
+from .base import (
+    _MASKS,
+    Layer,
+    _set_fused_mask,
+    _snake,
+    _unique_name,
+    get_keras_mask,
+    shape_str,
+)
 
 __all__ = ["Conv1D", "Conv2D", "Convolution1D", "Convolution2D"]
 
@@ -90,7 +98,9 @@ def chain_plan(layers: Sequence[Layer], fuse: bool = False) -> list[tuple[Callab
     layout conversion per run of spatial layers. With ``fuse`` the last step is the last
     layer's ``_call_logits`` (run in the API layout).
 
-    Layers not built yet (input shape unknown) run as plain layers.
+    Layers not built yet (input shape unknown) run as plain layers. The steps call ``call``
+    directly, so Keras masks are not passed between them: models whose layers may make masks
+    run them through ``__call__`` instead (``Sequential._masked_forward_plan``).
     """
     steps: list[tuple[Callable[..., Any], bool]] = []
     first = False  # whether the data is channels-first at this point
@@ -182,6 +192,7 @@ def run_node(values: LayoutValues, node: Any, training: Any, fuse_last: bool) ->
             out = layer._call_logits(args, training=training)
         else:
             out = layer._call_logits(args)
+            _set_fused_mask(layer, args, out)  # the mask the full output would carry
     else:
         key = id(inputs)
         role = layout_role(layer, inputs.shape) if not kwargs else None

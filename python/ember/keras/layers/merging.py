@@ -1,14 +1,27 @@
 """Merge layers of the functional API: Add, Subtract, Multiply, Average, Maximum, Minimum,
-Concatenate, Dot."""
+Concatenate, Dot.
+
+Masks (Keras 3.4+, ``keras.layers.Merge``): the element-wise merges support masking; their
+output mask is the logical OR of the inputs' step masks when every input has one (a step is
+valid when it is valid in some input), else None. ``Add`` counts a masked step of an input as
+zeros, ``Multiply`` as ones (and zeroes the steps masked in every input), ``Maximum`` and
+``Minimum`` take the other inputs' values there; ``Subtract`` and ``Average`` use the values as
+they are. ``Concatenate``'s mask is the inputs' masks (all True for an input without one)
+concatenated along ``axis``, reduced with ``any`` over the last axis. ``Dot`` outputs no mask.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
+
+import numpy as np
+
+import ember
 
 from ... import _C
 from ..._C import Tensor
-from .base import Layer, shape_str
+from .base import Layer, _input_masks, shape_str
 
 __all__ = ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract"]
 
@@ -20,20 +33,108 @@ def _check_list(layer: Layer, inputs: Any) -> list:
     return list(inputs)
 
 
+def _bool_mask(mask: Any) -> Tensor:
+    """``mask`` (tensor or array) as a bool tensor."""
+    if not isinstance(mask, Tensor):
+        mask = ember.from_numpy(np.array(mask, dtype=bool, order="C"))
+    return mask if mask.dtype == ember.bool else mask != 0
+
+
+def _check_masks(layer: Layer, inputs: Any, mask: Any) -> list:
+    """``mask`` as a list of masks (None or bool tensors), one per input.
+
+    Raises:
+        ValueError: ``mask`` or ``inputs`` not a list, or lists of different lengths.
+    """
+    head = f"{type(layer).__name__} '{layer.name}': "
+    if not isinstance(mask, (tuple, list)):
+        msg = f"{head}`mask` should be a list. Received: mask={mask!r}"
+        raise ValueError(msg)  # noqa: TRY004 (Keras's type)
+    if not isinstance(inputs, (tuple, list)):
+        msg = f"{head}`inputs` should be a list. Received: inputs={inputs!r}"
+        raise ValueError(msg)  # noqa: TRY004 (Keras's type)
+    if len(mask) != len(inputs):
+        raise ValueError(f"{head}the lists `inputs` and `mask` should have the same length; "
+                         f"got {len(inputs)} inputs and {len(mask)} masks")
+    return [None if m is None else _bool_mask(m) for m in mask]
+
+
+def _or_mask(layer: Layer, inputs: Any, mask: Any) -> Tensor | None:
+    """Keras's ``Merge.compute_mask``: the OR of the masks when every input has one, else
+    None."""
+    if mask is None:
+        return None
+    masks = _check_masks(layer, inputs, mask)
+    if any(m is None for m in masks):
+        return None
+    out = masks[0]
+    for m in masks[1:]:
+        out = _C.logical_or(out, m)
+    return out
+
+
+def _call_masks(inputs: list, mask: Any) -> list:
+    """The step masks of a merge call's inputs (from ``mask`` or the tensors), None for an
+    input without one; a mask broadcasts over the input's trailing (feature) axes."""
+    if mask is None:
+        mask = _input_masks(inputs)
+    if mask is None:
+        return [None] * len(inputs)
+    masks = list(mask) + [None] * (len(inputs) - len(mask))
+    return [None if m is None else _expand(_bool_mask(m), x) for m, x in zip(masks, inputs)]
+
+
+def _expand(mask: Tensor, x: Tensor) -> Tensor:
+    """``mask`` with trailing axes of size 1 up to ``x``'s rank (broadcasts against ``x``)."""
+    extra = x.dim() - mask.dim()
+    return mask.reshape(*mask.shape, *([1] * extra)) if extra > 0 else mask
+
+
+def _merge_or_mask(op: Callable[[Tensor, Tensor], Tensor], xs: list,
+                   masks: list) -> Tensor:
+    """Keras's ``Merge._apply_merge_op_and_or_mask`` (``Maximum``, ``Minimum``): a masked step
+    of one input takes the running result's value (or gives its own where the result's is
+    masked), so masked values do not enter the result while an unmasked one exists."""
+    out, out_mask = xs[0], masks[0]
+    for x, m in zip(xs[1:], masks[1:]):
+        if m is not None:
+            x = ember.where(m, x, out)
+        if out_mask is not None:
+            out = ember.where(out_mask, out, x)
+        out_mask = _C.logical_or(out_mask, m) if m is not None and out_mask is not None else None
+        out = op(out, x)
+    return out
+
+
 class Add(Layer):
     """Elementwise sum of a list of tensors of the same shape: ``Add()([a, b])``.
+
+    A masked step of an input counts as zeros; the output mask is the OR of the input masks
+    when every input has one (see the module docstring).
 
     Raises:
         ValueError: fewer than two inputs, or shapes that differ.
     """
 
-    def call(self, inputs: list[Tensor]) -> Tensor:
-        """``inputs[0] + inputs[1] + ...``."""
+    supports_masking = True
+
+    def call(self, inputs: list[Tensor], mask: Any = None) -> Tensor:
+        """``inputs[0] + inputs[1] + ...`` (masked steps of an input as zeros)."""
         xs = _check_list(self, inputs)
+        masks = _call_masks(xs, mask)
+        xs = [x if m is None else ember.where(m, x, 0.0) for x, m in zip(xs, masks)]
         out = xs[0]
         for x in xs[1:]:
             out = out + x
         return out
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The OR of the input masks when every input has one, else None.
+
+        Raises:
+            ValueError: ``mask`` or ``inputs`` not lists of the same length.
+        """
+        return _or_mask(self, inputs, mask)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """The common input shape."""
@@ -54,6 +155,8 @@ class Concatenate(Layer):
         ValueError: fewer than two inputs, or shapes differing off ``axis``.
     """
 
+    supports_masking = True
+
     def __init__(self, axis: int = -1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.axis = int(axis)
@@ -61,6 +164,31 @@ class Concatenate(Layer):
     def call(self, inputs: list[Tensor]) -> Tensor:
         """``ember.cat(inputs, axis)``."""
         return _C.cat(_check_list(self, inputs), self.axis)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """Keras's: each input's mask broadcast to the input's shape (all True for an input
+        without one), concatenated along ``axis``, then ``any`` over the last axis. Along the
+        steps axis (``axis=1`` of ``(batch, steps, features)``) that concatenates the step
+        masks; along the features it is the OR of the masks (all True when an input has
+        none). None when no input has a mask.
+
+        Raises:
+            ValueError: ``mask`` or ``inputs`` not lists of the same length.
+        """
+        if mask is None:
+            return None
+        masks = _check_masks(self, inputs, mask)
+        if all(m is None for m in masks):
+            return None
+        full = []
+        for x, m in zip(inputs, masks):
+            if m is None:
+                full.append(ember.ones(*x.shape, dtype=ember.bool))
+            elif m.dim() < x.dim():
+                full.append(_expand(m, x).expand(*x.shape))
+            else:
+                full.append(m)
+        return _C.cat(full, self.axis).any(-1)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """The input shape with the ``axis`` sizes summed."""
@@ -100,18 +228,28 @@ class _Merge(Layer):
                              f"least {self._min_inputs} tensors, got {n}")
         return list(inputs)
 
-    def _merge(self, xs: list[Tensor]) -> Tensor:
+    supports_masking = True
+
+    def _merge(self, xs: list[Tensor], masks: list) -> Tensor:
         raise NotImplementedError
 
-    def call(self, inputs: list[Tensor]) -> Tensor:
-        """The merged tensor.
+    def call(self, inputs: list[Tensor], mask: Any = None) -> Tensor:
+        """The merged tensor (see the module docstring for masked inputs).
 
         Raises:
             ValueError: too few inputs, or shapes that do not broadcast.
         """
         xs = self._inputs(inputs)
         self.compute_output_shape([tuple(x.shape) for x in xs])
-        return self._merge(xs)
+        return self._merge(xs, _call_masks(xs, mask))
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The OR of the input masks when every input has one, else None.
+
+        Raises:
+            ValueError: ``mask`` or ``inputs`` not lists of the same length.
+        """
+        return _or_mask(self, inputs, mask)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """The broadcast shape of the inputs (batch dim None).
@@ -158,7 +296,7 @@ class Subtract(_Merge):
             raise ValueError(f"Subtract '{self.name}' must be called on exactly 2 inputs, got {n}")
         return list(inputs)
 
-    def _merge(self, xs: list[Tensor]) -> Tensor:
+    def _merge(self, xs: list[Tensor], masks: list) -> Tensor:
         return xs[0] - xs[1]
 
 
@@ -169,10 +307,17 @@ class Multiply(_Merge):
         ValueError: fewer than two inputs, or shapes that do not broadcast.
     """
 
-    def _merge(self, xs: list[Tensor]) -> Tensor:
+    def _merge(self, xs: list[Tensor], masks: list) -> Tensor:
+        # Keras: a masked step is a factor 1; steps masked in every input give 0.
+        xs = [x if m is None else ember.where(m, x, 1.0) for x, m in zip(xs, masks)]
         out = xs[0]
         for x in xs[1:]:
             out = out * x
+        if all(m is not None for m in masks):
+            keep = masks[0]
+            for m in masks[1:]:
+                keep = _C.logical_or(keep, m)
+            out = ember.where(keep, out, 0.0)
         return out
 
 
@@ -183,7 +328,7 @@ class Average(_Merge):
         ValueError: fewer than two inputs, or shapes that do not broadcast.
     """
 
-    def _merge(self, xs: list[Tensor]) -> Tensor:
+    def _merge(self, xs: list[Tensor], masks: list) -> Tensor:
         out = xs[0]
         for x in xs[1:]:
             out = out + x
@@ -197,7 +342,9 @@ class Maximum(_Merge):
         ValueError: fewer than two inputs, or shapes that do not broadcast.
     """
 
-    def _merge(self, xs: list[Tensor]) -> Tensor:
+    def _merge(self, xs: list[Tensor], masks: list) -> Tensor:
+        if any(m is not None for m in masks):
+            return _merge_or_mask(_C.maximum, xs, masks)
         out = xs[0]
         for x in xs[1:]:
             out = _C.maximum(out, x)
@@ -211,7 +358,9 @@ class Minimum(_Merge):
         ValueError: fewer than two inputs, or shapes that do not broadcast.
     """
 
-    def _merge(self, xs: list[Tensor]) -> Tensor:
+    def _merge(self, xs: list[Tensor], masks: list) -> Tensor:
+        if any(m is not None for m in masks):
+            return _merge_or_mask(_C.minimum, xs, masks)
         out = xs[0]
         for x in xs[1:]:
             out = _C.minimum(out, x)
@@ -304,6 +453,10 @@ class Dot(Layer):
         m2 = x2.movedim(a2, 1).reshape(b, d, -1)
         out = _C.bmm(m1, m2).reshape(b, *rest1, *rest2)
         return out.unsqueeze(1) if out.dim() == 1 else out
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """None: the output has no steps to mask (Keras's ``Dot``)."""
+        return None
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """``x1``'s shape without the contracted axis, then ``x2``'s without it and without

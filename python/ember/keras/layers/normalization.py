@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 import ember
 
 from ... import _C
@@ -22,6 +24,8 @@ __all__ = [
     "batch_norm",
 ]
 
+_MASK_EPSILON = 1e-7  # Keras's backend epsilon in the masked moments
+
 
 def batch_norm(
     x: Tensor,
@@ -33,22 +37,31 @@ def batch_norm(
     momentum: float,
     epsilon: float,
     axis: int,
+    mask: Tensor | None = None,
 ) -> Tensor:
     """Keras batch normalization of ``x`` along feature axis ``axis``.
 
     Training: ``mean``/``var`` (biased) over all other axes, ``y = (x - mean) / sqrt(var + eps)
     * gamma + beta``, and in place (no gradient)
     ``moving = moving * momentum + batch_stat * (1 - momentum)``. Inference: the moving
-    statistics replace the batch ones.
+    statistics replace the batch ones. With a Keras ``mask`` (``x``'s shape without the last
+    axis, True for the steps to use), the training statistics are Keras's masked moments:
+    ``mean = sum(m x) / (sum(m) + 1e-7)``, ``var = sum(m (m x - mean) ** 2) / (sum(m) +
+    1e-7)`` over the other axes, ``m`` the mask broadcast over the last axis; every step is
+    then normalized with them.
 
     Args:
         x: floating tensor, rank >= 2.
         moving_mean, moving_var: ``(C,)`` buffers, updated in place when training.
         gamma, beta: ``(C,)`` scale and offset, or None.
         axis: the feature axis (non-negative).
+        mask: optional bool tensor of shape ``x.shape[:-1]`` (used when training).
     Returns:
         Tensor of ``x``'s shape.
-    Reference: Ioffe & Szegedy, "Batch Normalization", 2015.
+    Raises:
+        ValueError: a mask whose shape is not ``x.shape[:-1]``.
+    Reference: Ioffe & Szegedy, "Batch Normalization", 2015; Keras 3's
+        ``BatchNormalization._moments``.
     """
     ndim = x.dim()
     bshape = [1] * ndim
@@ -59,7 +72,23 @@ def batch_norm(
         """Shapes a per-channel vector to broadcast against the input (no-op for channels-last)."""
         return t if last else t.reshape(bshape)
 
-    if training:
+    if mask is not None and tuple(mask.shape) != tuple(x.shape[:-1]):
+        raise ValueError(f"BatchNormalization: the mask should have the input's shape without "
+                         f"its last axis; got mask.shape={tuple(mask.shape)}, "
+                         f"inputs.shape={tuple(x.shape)}")
+    if training and mask is not None:
+        dims = [d for d in range(ndim) if d != axis]
+        m = mask.to(x.dtype).unsqueeze(-1)
+        count = m.sum(dims, keepdim=True) + _MASK_EPSILON
+        mx = m * x
+        mean = mx.sum(dims, keepdim=True) / count
+        dev = mx - mean
+        var = (m * dev * dev).sum(dims, keepdim=True) / count
+        y = (x - mean) * _C.rsqrt(var + epsilon)
+        with no_grad():
+            moving_mean.mul_(momentum).add_(mean.detach().reshape(-1) * (1.0 - momentum))
+            moving_var.mul_(momentum).add_(var.detach().reshape(-1) * (1.0 - momentum))
+    elif training:
         dims = [d for d in range(ndim) if d != axis]
         mean = x.mean(dims, keepdim=True)
         centered = x - mean
@@ -136,12 +165,24 @@ class BatchNormalization(Layer):
         self.add_weight("moving_variance", (c,), self.moving_variance_initializer,
                         trainable=False)
 
-    def call(self, inputs: Tensor, training: bool | None = None) -> Tensor:
-        """Normalizes with batch statistics (and updates the moving ones) when ``training``."""
+    supports_masking = True  # the mask passes through; training moments skip masked steps
+
+    def call(self, inputs: Tensor, training: bool | None = None, mask: Any = None) -> Tensor:
+        """Normalizes with batch statistics (and updates the moving ones) when ``training``;
+        with a Keras ``mask`` (``inputs.shape[:-1]``) the statistics are over the unmasked
+        steps only, as Keras 3 (see :func:`batch_norm`).
+
+        Raises:
+            ValueError: a mask whose shape is not ``inputs.shape[:-1]``.
+        """
         p, bufs = self._parameters, self._buffers
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        if mask is not None and not isinstance(mask, Tensor):  # a numpy mask given by the caller
+            mask = ember.from_numpy(np.array(mask, dtype=bool, order="C"))
         return batch_norm(inputs, bufs["moving_mean"], bufs["moving_variance"],
                           p.get("gamma"), p.get("beta"), bool(training) and self.trainable,
-                          self.momentum, self.epsilon, self._axis)
+                          self.momentum, self.epsilon, self._axis, mask)
 
     # Channels-first path, used by models inside a run of spatial layers (see
     # ember.keras.layers.convolutional): a channels-last feature axis of a 3-D/4-D input is
@@ -402,6 +443,8 @@ class UnitNormalization(Layer):
         >>> keras.layers.UnitNormalization()(ember.tensor([[3.0, 4.0]]))
         tensor([[0.6000, 0.8000]])
     """
+
+    supports_masking = True  # an input mask passes through (Keras 3)
 
     def __init__(self, axis: int | list[int] = -1, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -1042,9 +1042,12 @@ class Bidirectional(Layer):
     the two outputs.
 
     The forward layer is a fresh copy of ``layer`` named ``forward_<name>``; the backward one
-    is ``backward_layer`` or a fresh copy of ``layer`` with ``go_backwards=True`` named
-    ``backward_<name>``. With ``return_sequences`` the backward outputs are put back in time
-    order before merging, and masked steps output zeros (``zero_output_for_mask``), as Keras.
+    is ``backward_layer`` or a fresh copy of ``layer`` with the opposite ``go_backwards``
+    named ``backward_<name>``. With ``return_sequences`` the backward layer's outputs are
+    reversed along the steps before merging, and masked steps output zeros
+    (``zero_output_for_mask``), as Keras. Wrapping a layer with ``go_backwards=True`` follows
+    tf.keras (Keras 3's code would make a second backward copy and raise): the forward layer
+    runs backwards, the copy forwards, and both outputs come in reversed step order.
 
     Args:
         layer: an ``RNN`` (``LSTM``, ``GRU``, ``SimpleRNN``, ...) instance; its weights are
@@ -1097,7 +1100,9 @@ class Bidirectional(Layer):
         super().__init__(**kwargs)
         self.forward_layer = _clone(layer, name="forward_" + layer.name.removeprefix("forward_"))
         if backward_layer is None:
-            backward_layer = _clone(layer, go_backwards=True,
+            # The mirror of `layer` (tf.keras's rule): a wrapped go_backwards=True layer gets a
+            # forward-running copy, and its outputs are merged as they come (see call).
+            backward_layer = _clone(layer, go_backwards=not layer.go_backwards,
                                     name="backward_" + layer.name.removeprefix("backward_"))
         self.backward_layer = backward_layer
         fw, bw = self.forward_layer, self.backward_layer

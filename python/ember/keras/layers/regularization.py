@@ -28,7 +28,11 @@ __all__ = [
 
 
 class _Elementwise(Layer):
-    """A layer whose output has the input's shape and dtype."""
+    """A layer whose output has the input's shape and dtype; an input mask passes through
+    (Keras 3's GaussianNoise, GaussianDropout, SpatialDropout and ActivityRegularization
+    support masking)."""
+
+    supports_masking = True
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """The input shape."""
