@@ -420,6 +420,7 @@ def atleast_2d(*tensors: Tensor) -> Any:
         Tensor for one tensor argument, else a tuple of tensors; views of the inputs.
     """
     def f(t: Tensor) -> Tensor:
+        """``t`` viewed with at least two dims."""
         return t.reshape(1, 1) if t.dim() == 0 else (t.unsqueeze(0) if t.dim() == 1 else t)
 
     return _atleast(tensors, "atleast_2d", f)
@@ -435,6 +436,7 @@ def atleast_3d(*tensors: Tensor) -> Any:
         Tensor for one tensor argument, else a tuple of tensors; views of the inputs.
     """
     def f(t: Tensor) -> Tensor:
+        """``t`` viewed with at least three dims."""
         if t.dim() == 0:
             return t.reshape(1, 1, 1)
         if t.dim() == 1:
@@ -930,6 +932,7 @@ def _einsum_term(term: str, ndim: int | None, eq: str, what: str) -> tuple[list[
 def _einsum_sublist(args: tuple) -> tuple[str, list]:
     """The equation and operands of ``einsum(op0, sub0, op1, sub1, ..., [out])``."""
     def letters(sub: Any) -> str:
+        """A sublist of integer labels (and Ellipsis) as equation letters."""
         out = ""
         for s in sub:
             if s is Ellipsis:

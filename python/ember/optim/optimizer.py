@@ -290,6 +290,8 @@ class Optimizer:
         def updates(
             group: dict[str, Any], params: list[Tensor], grads: list[Tensor]
         ) -> Iterator[tuple[Tensor, Tensor, dict[str, Any]]]:
+            """(param, grad, state) of one group: state created on first use, the step counted,
+            ``maximize`` and weight decay applied to the gradient."""
             weight_decay = _number(group["weight_decay"])
             for p, g in zip(params, grads):
                 state = self.state[p]
