@@ -359,6 +359,11 @@ class StepLR(LRScheduler):
         step_size: period of the decay, in epochs.
         gamma: multiplicative factor (default 0.1).
         last_epoch: index of the last epoch (default -1).
+    Raises:
+        TypeError: ``optimizer`` is not an :class:`~ember.optim.Optimizer`.
+        KeyError: resuming (``last_epoch >= 0``) without ``"initial_lr"`` in a group.
+    Reference:
+        PyTorch's ``torch.optim.lr_scheduler.StepLR`` (the same schedule).
     Example:
         >>> opt = ember.optim.SGD([ember.zeros(1, requires_grad=True)], lr=0.1)
         >>> sched = StepLR(opt, step_size=2, gamma=0.5)
@@ -399,6 +404,11 @@ class MultiStepLR(LRScheduler):
         milestones: epoch indices (increasing).
         gamma: multiplicative factor (default 0.1).
         last_epoch: index of the last epoch (default -1).
+    Raises:
+        TypeError: ``optimizer`` is not an :class:`~ember.optim.Optimizer`.
+        KeyError: resuming (``last_epoch >= 0``) without ``"initial_lr"`` in a group.
+    Reference:
+        PyTorch's ``torch.optim.lr_scheduler.MultiStepLR`` (the same schedule).
     """
 
     def __init__(
@@ -438,6 +448,11 @@ class ExponentialLR(LRScheduler):
         optimizer: wrapped optimizer.
         gamma: multiplicative factor per epoch.
         last_epoch: index of the last epoch (default -1).
+    Raises:
+        TypeError: ``optimizer`` is not an :class:`~ember.optim.Optimizer`.
+        KeyError: resuming (``last_epoch >= 0``) without ``"initial_lr"`` in a group.
+    Reference:
+        PyTorch's ``torch.optim.lr_scheduler.ExponentialLR`` (the same schedule).
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
@@ -471,6 +486,9 @@ class CosineAnnealingLR(LRScheduler):
         T_max: number of epochs of a half period.
         eta_min: minimum learning rate (default 0).
         last_epoch: index of the last epoch (default -1).
+    Raises:
+        TypeError: ``optimizer`` is not an :class:`~ember.optim.Optimizer`.
+        KeyError: resuming (``last_epoch >= 0``) without ``"initial_lr"`` in a group.
     Reference:
         Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with Warm Restarts", 2017.
     """
