@@ -11,6 +11,7 @@ threshold of Softplus) are PyTorch's.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from .. import _C
 from .._C import Tensor
@@ -62,6 +63,11 @@ def _inplace(input: Tensor, op: str, fn: Callable[[Tensor], Tensor]) -> Tensor:
     return input
 
 
+def _maybe_inplace(input: Tensor, op: str, inplace: bool, fn: Callable[[Tensor], Tensor]) -> Tensor:
+    """``fn(input)``, written into ``input`` as :func:`_inplace` does when ``inplace``."""
+    return _inplace(input, op, fn) if inplace else fn(input)
+
+
 def _expm1_small(a: Tensor) -> Tensor:
     """``exp(a) - 1`` for ``a <= 1`` without cancellation near 0: ``2 t / (1 - t)`` with
     ``t = tanh(a / 2)`` in ``(-1, 0.47]``, so ``1 - t`` is at least 0.53. Its gradient is
@@ -87,6 +93,30 @@ def _elu(x: Tensor, alpha: float, scale: float, input_scale: float) -> Tensor:
     em1 = _expm1_small(xn) if input_scale > 0 else _expm1(xn)
     pos = x if scale == 1.0 else x * scale
     return _C.where(neg, em1 * (scale * alpha), pos)
+
+
+def _selu(x: Tensor) -> Tensor:
+    """SELU of ``x``: :func:`_elu` with SELU's ``alpha`` and ``scale``."""
+    return _elu(x, _SELU_ALPHA, _SELU_SCALE, 1.0)
+
+
+def _hardsigmoid(x: Tensor) -> Tensor:
+    """Hardsigmoid of ``x`` (out of place); see :func:`hardsigmoid`."""
+    return _C.where(x <= -3.0, 0.0, _C.where(x >= 3.0, 1.0, (x + 3.0) / 6.0))
+
+
+def _hardswish(x: Tensor) -> Tensor:
+    """Hardswish of ``x`` (out of place); see :func:`hardswish`."""
+    lo = x <= -3.0
+    hi = (x >= 3.0) | (x != x)  # NaN passes through with gradient 1, as in PyTorch
+    # The middle piece sees 0 outside (-3, 3), so its unused gradient is never 0 * inf.
+    xm = _C.where(lo | hi, _C._full([], 0, x.dtype), x)
+    return _C.where(lo, x * 0.0, _C.where(hi, x, xm * (xm + 3.0) / 6.0))
+
+
+def _mish(x: Tensor) -> Tensor:
+    """Mish of ``x`` (out of place); see :func:`mish`."""
+    return x * _C.tanh(softplus(x))
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -115,10 +145,9 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     _check_floating(input, "elu")
     alpha = float(alpha)
 
-    def fn(x: Tensor) -> Tensor:
-        return _elu(x, alpha, 1.0, 1.0)
-
-    return _inplace(input, "elu", fn) if inplace else fn(input)
+    return _maybe_inplace(
+        input, "elu", inplace, partial(_elu, alpha=alpha, scale=1.0, input_scale=1.0)
+    )
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -145,10 +174,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """
     _check_floating(input, "selu")
 
-    def fn(x: Tensor) -> Tensor:
-        return _elu(x, _SELU_ALPHA, _SELU_SCALE, 1.0)
-
-    return _inplace(input, "selu", fn) if inplace else fn(input)
+    return _maybe_inplace(input, "selu", inplace, _selu)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -178,10 +204,9 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if alpha == 0.0:
         raise ValueError("celu: alpha must be nonzero (the input is divided by it), got 0.0")
 
-    def fn(x: Tensor) -> Tensor:
-        return _elu(x, alpha, 1.0, 1.0 / alpha)
-
-    return _inplace(input, "celu", fn) if inplace else fn(input)
+    return _maybe_inplace(
+        input, "celu", inplace, partial(_elu, alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
+    )
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -328,10 +353,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """
     _check_floating(input, "hardsigmoid")
 
-    def fn(x: Tensor) -> Tensor:
-        return _C.where(x <= -3.0, 0.0, _C.where(x >= 3.0, 1.0, (x + 3.0) / 6.0))
-
-    return _inplace(input, "hardsigmoid", fn) if inplace else fn(input)
+    return _maybe_inplace(input, "hardsigmoid", inplace, _hardsigmoid)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -357,14 +379,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """
     _check_floating(input, "hardswish")
 
-    def fn(x: Tensor) -> Tensor:
-        lo = x <= -3.0
-        hi = (x >= 3.0) | (x != x)  # NaN passes through with gradient 1, as in PyTorch
-        # The middle piece sees 0 outside (-3, 3), so its unused gradient is never 0 * inf.
-        xm = _C.where(lo | hi, _C._full([], 0, x.dtype), x)
-        return _C.where(lo, x * 0.0, _C.where(hi, x, xm * (xm + 3.0) / 6.0))
-
-    return _inplace(input, "hardswish", fn) if inplace else fn(input)
+    return _maybe_inplace(input, "hardswish", inplace, _hardswish)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -390,10 +405,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """
     _check_floating(input, "mish")
 
-    def fn(x: Tensor) -> Tensor:
-        return x * _C.tanh(softplus(x))
-
-    return _inplace(input, "mish", fn) if inplace else fn(input)
+    return _maybe_inplace(input, "mish", inplace, _mish)
 
 
 def logsigmoid(input: Tensor) -> Tensor:

@@ -120,6 +120,34 @@ def _out_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int
 # ---- convolution -------------------------------------------------------------------------
 
 
+def _check_conv3d_weight(
+    op: str, x: Tensor, weight: Any, bias: Tensor | None, groups: Any, layout: str
+) -> None:
+    """Checks that ``weight`` is a 5-D Tensor (dims named by ``layout``), that ``weight`` and
+    ``bias`` have ``x``'s dtype and that ``groups`` is a positive int."""
+    _check_tensor(weight, "weight", op)
+    if weight.dim() != 5:
+        raise ValueError(f"{op}: expected a 5-D weight ({layout}), got shape {tuple(weight.shape)}")
+    if weight.dtype != x.dtype or (bias is not None and bias.dtype != x.dtype):
+        bd = "" if bias is None else f", bias {_dt(bias)}"
+        raise TypeError(f"{op}: input {_dt(x)}, weight {_dt(weight)}{bd}: the dtypes must be equal")
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+
+
+def _check_bias(op: str, bias: Tensor | None, co: int) -> None:
+    """Checks that ``bias`` is None or of shape ``(co,)``."""
+    if bias is not None and tuple(bias.shape) != (co,):
+        raise ValueError(f"{op}: bias must have shape ({co},), got {tuple(bias.shape)}")
+
+
+def _stride_dilation3d(op: str, stride: Any, dilation: Any) -> tuple[tuple[int, ...], ...]:
+    """``stride`` and ``dilation`` as checked 3-tuples of positive ints."""
+    st = _positive(_ints(stride, 3, "stride", op), "stride", op, stride)
+    dil = _positive(_ints(dilation, 3, "dilation", op), "dilation", op, dilation)
+    return st, dil
+
+
 def conv3d(
     input: Tensor,
     weight: Tensor,
@@ -160,17 +188,7 @@ def conv3d(
     """
     op = "conv3d"
     x, batched = _batched(input, 3, op, "D, H, W")
-    _check_tensor(weight, "weight", op)
-    if weight.dim() != 5:
-        raise ValueError(
-            f"{op}: expected a 5-D weight (C_out, C_in / groups, kD, kH, kW), got shape "
-            f"{tuple(weight.shape)}"
-        )
-    if weight.dtype != x.dtype or (bias is not None and bias.dtype != x.dtype):
-        bd = "" if bias is None else f", bias {_dt(bias)}"
-        raise TypeError(f"{op}: input {_dt(x)}, weight {_dt(weight)}{bd}: the dtypes must be equal")
-    if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    _check_conv3d_weight(op, x, weight, bias, groups, "C_out, C_in / groups, kD, kH, kW")
     n, c, d, h, w = (int(s) for s in x.shape)
     co, cg, kd, kh, kw = (int(s) for s in weight.shape)
     if cg * groups != c:
@@ -182,10 +200,8 @@ def conv3d(
         raise ValueError(
             f"{op}: weight.shape[0] (C_out = {co}) must be divisible by groups ({groups})"
         )
-    if bias is not None and tuple(bias.shape) != (co,):
-        raise ValueError(f"{op}: bias must have shape ({co},), got {tuple(bias.shape)}")
-    st = _positive(_ints(stride, 3, "stride", op), "stride", op, stride)
-    dil = _positive(_ints(dilation, 3, "dilation", op), "dilation", op, dilation)
+    _check_bias(op, bias, co)
+    st, dil = _stride_dilation3d(op, stride, dilation)
     ks = (kd, kh, kw)
     if isinstance(padding, str):
         if padding == "valid":
@@ -286,17 +302,7 @@ def conv_transpose3d(
     """
     op = "conv_transpose3d"
     x, batched = _batched(input, 3, op, "D, H, W")
-    _check_tensor(weight, "weight", op)
-    if weight.dim() != 5:
-        raise ValueError(
-            f"{op}: expected a 5-D weight (C_in, C_out / groups, kD, kH, kW), got shape "
-            f"{tuple(weight.shape)}"
-        )
-    if weight.dtype != x.dtype or (bias is not None and bias.dtype != x.dtype):
-        bd = "" if bias is None else f", bias {_dt(bias)}"
-        raise TypeError(f"{op}: input {_dt(x)}, weight {_dt(weight)}{bd}: the dtypes must be equal")
-    if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    _check_conv3d_weight(op, x, weight, bias, groups, "C_in, C_out / groups, kD, kH, kW")
     n, c, d, h, w = (int(s) for s in x.shape)
     ci, cog, kd, kh, kw = (int(s) for s in weight.shape)
     if ci != c:
@@ -307,10 +313,8 @@ def conv_transpose3d(
     if c % groups:
         raise ValueError(f"{op}: input channels ({c}) must be divisible by groups ({groups})")
     co = cog * groups
-    if bias is not None and tuple(bias.shape) != (co,):
-        raise ValueError(f"{op}: bias must have shape ({co},), got {tuple(bias.shape)}")
-    st = _positive(_ints(stride, 3, "stride", op), "stride", op, stride)
-    dil = _positive(_ints(dilation, 3, "dilation", op), "dilation", op, dilation)
+    _check_bias(op, bias, co)
+    st, dil = _stride_dilation3d(op, stride, dilation)
     pad = _non_negative(_ints(padding, 3, "padding", op), "padding", op, padding)
     opad = _non_negative(
         _ints(output_padding, 3, "output_padding", op), "output_padding", op, output_padding

@@ -170,6 +170,54 @@ class _SpatialConv(Layer):
         y = to_channels_last(self._compute(to_channels_first(inputs)))
         return y if self._is_linear else self.activation(y)
 
+    def _output_sizes(self, input_shape: tuple) -> tuple:
+        """The spatial output sizes of a strided, dilated convolution over ``input_shape``
+        (None where the input size is unknown).
+
+        Raises:
+            ValueError: a kernel larger than a ``'valid'`` input.
+        """
+        out = tuple(output_length(s, k, st, self.padding, d) for s, k, st, d in
+                    zip(self._spatial(input_shape), self.kernel_size, self.strides,
+                        self.dilation_rate))
+        if any(o is not None and o <= 0 for o in out):
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': the kernel {self.kernel_size} (dilation "
+                f"{self.dilation_rate}) is larger than the input, shape {shape_str(input_shape)}")
+        return out
+
+    def _add_stored_weight(self, name: str, value: Tensor, regularizer: Any) -> None:
+        """Registers ``value`` (a Keras kernel already permuted to ember's layout) as the
+        weight ``name``, with its regularizer (L1/L2 do not depend on the layout)."""
+        self.register_parameter(name, Parameter(value.contiguous()))
+        self._weight_names.append(name)
+        if regularizer is not None:
+            self.__dict__.setdefault("_weight_regularizers", {})[name] = regularizer
+
+    def _stored(self, name: str) -> Tensor:
+        """The stored weight ``name``.
+
+        Raises:
+            AttributeError: the layer is not built yet.
+        """
+        w = self._parameters.get(name)
+        if w is None:
+            raise AttributeError(f"{type(self).__name__} '{self.name}' has no {name} before it "
+                                 "is built")
+        return w
+
+    def _depthwise_to_stored(self, k: Tensor, channels: int) -> Tensor:
+        """A Keras depthwise kernel ``(*kernel_size, C, depth_multiplier)`` as ember's grouped
+        weight ``(channels = C * depth_multiplier, 1, *kernel_size)``: output channel ``c * m +
+        j`` uses ``kernel[..., c, j]``, as TensorFlow's depthwise conv."""
+        return k.reshape(*self.kernel_size, channels).permute(
+            self.rank, *range(self.rank)).unsqueeze(1)
+
+    def _depthwise_from_stored(self, w: Tensor) -> Tensor:
+        """The inverse of :meth:`_depthwise_to_stored` (a view)."""
+        w = w.squeeze(1).permute(*range(1, self.rank + 1), 0)
+        return w.view(*self.kernel_size, self.input_channels, self.depth_multiplier)
+
     def _base_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(kernel_size=list(self.kernel_size), strides=list(self.strides),
@@ -270,11 +318,8 @@ class _ConvTranspose(_SpatialConv):
         c = self._channels(tuple(input_shape))
         keras_shape = (*self.kernel_size, self.filters, c)
         k = self.kernel_initializer(keras_shape, self._dtype)
-        self.register_parameter(
-            "kernel", Parameter(k.permute(self.rank + 1, self.rank, *range(self.rank)).contiguous()))
-        self._weight_names.append("kernel")
-        if self.kernel_regularizer is not None:  # L1/L2 do not depend on the layout
-            self.__dict__.setdefault("_weight_regularizers", {})["kernel"] = self.kernel_regularizer
+        self._add_stored_weight("kernel", k.permute(self.rank + 1, self.rank, *range(self.rank)),
+                                self.kernel_regularizer)
         if self.use_bias:
             self.add_weight("bias", (self.filters,), self.bias_initializer,
                             regularizer=self.bias_regularizer)
@@ -287,11 +332,7 @@ class _ConvTranspose(_SpatialConv):
         Raises:
             AttributeError: the layer is not built yet.
         """
-        w = self._parameters.get("kernel")
-        if w is None:
-            raise AttributeError(f"{type(self).__name__} '{self.name}' has no kernel before it "
-                                 "is built")
-        return w.permute(*range(2, self.rank + 2), 1, 0)
+        return self._stored("kernel").permute(*range(2, self.rank + 2), 1, 0)
 
     def _out_sizes(self, spatial: tuple) -> tuple:
         ops = self.output_padding or (None,) * self.rank
@@ -458,13 +499,8 @@ class _DepthwiseConv(_SpatialConv):
         c = self._channels(tuple(input_shape))
         m = self.depth_multiplier
         k = self.depthwise_initializer((*self.kernel_size, c, m), self._dtype)
-        # Output channel c * m + j uses kernel[..., c, j], as TensorFlow's depthwise conv.
-        stored = k.reshape(*self.kernel_size, c * m).permute(self.rank, *range(self.rank))
-        self.register_parameter("kernel", Parameter(stored.unsqueeze(1).contiguous()))
-        self._weight_names.append("kernel")
-        if self.depthwise_regularizer is not None:
-            self.__dict__.setdefault("_weight_regularizers", {})["kernel"] = (
-                self.depthwise_regularizer)
+        self._add_stored_weight("kernel", self._depthwise_to_stored(k, c * m),
+                                self.depthwise_regularizer)
         if self.use_bias:
             self.add_weight("bias", (c * m,), self.bias_initializer,
                             regularizer=self.bias_regularizer)
@@ -477,12 +513,7 @@ class _DepthwiseConv(_SpatialConv):
         Raises:
             AttributeError: the layer is not built yet.
         """
-        w = self._parameters.get("kernel")
-        if w is None:
-            raise AttributeError(f"{type(self).__name__} '{self.name}' has no kernel before it "
-                                 "is built")
-        w = w.squeeze(1).permute(*range(1, self.rank + 1), 0)
-        return w.view(*self.kernel_size, self.input_channels, self.depth_multiplier)
+        return self._depthwise_from_stored(self._stored("kernel"))
 
     depthwise_kernel = kernel
 
@@ -494,13 +525,7 @@ class _DepthwiseConv(_SpatialConv):
         """
         input_shape = tuple(input_shape)
         c = self._channels(input_shape)
-        out = tuple(output_length(s, k, st, self.padding, d) for s, k, st, d in
-                    zip(self._spatial(input_shape), self.kernel_size, self.strides,
-                        self.dilation_rate))
-        if any(o is not None and o <= 0 for o in out):
-            raise ValueError(
-                f"{type(self).__name__} '{self.name}': the kernel {self.kernel_size} (dilation "
-                f"{self.dilation_rate}) is larger than the input, shape {shape_str(input_shape)}")
+        out = self._output_sizes(input_shape)
         return self._with_channels(input_shape, out, c * self.depth_multiplier)
 
     def _compute(self, x: Tensor) -> Tensor:
@@ -624,28 +649,15 @@ class _SeparableConv(_SpatialConv):
         c = self._channels(tuple(input_shape))
         m, r = self.depth_multiplier, self.rank
         dk = self.depthwise_initializer((*self.kernel_size, c, m), self._dtype)
-        stored = dk.reshape(*self.kernel_size, c * m).permute(r, *range(r)).unsqueeze(1)
-        self.register_parameter("depthwise_kernel", Parameter(stored.contiguous()))
+        self._add_stored_weight("depthwise_kernel", self._depthwise_to_stored(dk, c * m),
+                                self.depthwise_regularizer)
         pk = self.pointwise_initializer((1,) * r + (c * m, self.filters), self._dtype)
-        self.register_parameter(
-            "pointwise_kernel", Parameter(pk.permute(r + 1, r, *range(r)).contiguous()))
-        self._weight_names += ["depthwise_kernel", "pointwise_kernel"]
-        regs = self.__dict__.setdefault("_weight_regularizers", {})
-        if self.depthwise_regularizer is not None:
-            regs["depthwise_kernel"] = self.depthwise_regularizer
-        if self.pointwise_regularizer is not None:
-            regs["pointwise_kernel"] = self.pointwise_regularizer
+        self._add_stored_weight("pointwise_kernel", pk.permute(r + 1, r, *range(r)),
+                                self.pointwise_regularizer)
         if self.use_bias:
             self.add_weight("bias", (self.filters,), self.bias_initializer,
                             regularizer=self.bias_regularizer)
         self.input_channels = c
-
-    def _stored(self, name: str) -> Tensor:
-        w = self._parameters.get(name)
-        if w is None:
-            raise AttributeError(f"{type(self).__name__} '{self.name}' has no {name} before it "
-                                 "is built")
-        return w
 
     @property
     def depthwise_kernel(self) -> Tensor:
@@ -655,8 +667,7 @@ class _SeparableConv(_SpatialConv):
         Raises:
             AttributeError: the layer is not built yet.
         """
-        w = self._stored("depthwise_kernel").squeeze(1).permute(*range(1, self.rank + 1), 0)
-        return w.view(*self.kernel_size, self.input_channels, self.depth_multiplier)
+        return self._depthwise_from_stored(self._stored("depthwise_kernel"))
 
     @property
     def pointwise_kernel(self) -> Tensor:
@@ -676,13 +687,7 @@ class _SeparableConv(_SpatialConv):
         """
         input_shape = tuple(input_shape)
         self._channels(input_shape)
-        out = tuple(output_length(s, k, st, self.padding, d) for s, k, st, d in
-                    zip(self._spatial(input_shape), self.kernel_size, self.strides,
-                        self.dilation_rate))
-        if any(o is not None and o <= 0 for o in out):
-            raise ValueError(
-                f"{type(self).__name__} '{self.name}': the kernel {self.kernel_size} (dilation "
-                f"{self.dilation_rate}) is larger than the input, shape {shape_str(input_shape)}")
+        out = self._output_sizes(input_shape)
         return self._with_channels(input_shape, out, self.filters)
 
     def _compute(self, x: Tensor) -> Tensor:

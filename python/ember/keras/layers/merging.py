@@ -12,6 +12,8 @@ concatenated along ``axis``, reduced with ``any`` over the last axis. ``Dot`` ou
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -90,6 +92,18 @@ def _expand(mask: Tensor, x: Tensor) -> Tensor:
     return mask.reshape(*mask.shape, *([1] * extra)) if extra > 0 else mask
 
 
+def _fold(op: Callable[[Tensor, Tensor], Tensor], xs: list) -> Tensor:
+    """``op`` applied left to right over ``xs``: ``op(op(xs[0], xs[1]), xs[2])``..."""
+    return functools.reduce(op, xs)
+
+
+def _merge_or_fold(op: Callable[[Tensor, Tensor], Tensor], xs: list, masks: list) -> Tensor:
+    """:func:`_merge_or_mask` when any input has a mask, else :func:`_fold`."""
+    if any(m is not None for m in masks):
+        return _merge_or_mask(op, xs, masks)
+    return _fold(op, xs)
+
+
 def _merge_or_mask(op: Callable[[Tensor, Tensor], Tensor], xs: list,
                    masks: list) -> Tensor:
     """Keras's ``Merge._apply_merge_op_and_or_mask`` (``Maximum``, ``Minimum``): a masked step
@@ -123,10 +137,7 @@ class Add(Layer):
         xs = _check_list(self, inputs)
         masks = _call_masks(xs, mask)
         xs = [x if m is None else ember.where(m, x, 0.0) for x, m in zip(xs, masks)]
-        out = xs[0]
-        for x in xs[1:]:
-            out = out + x
-        return out
+        return _fold(operator.add, xs)
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """The OR of the input masks when every input has one, else None.
@@ -310,9 +321,7 @@ class Multiply(_Merge):
     def _merge(self, xs: list[Tensor], masks: list) -> Tensor:
         # Keras: a masked step is a factor 1; steps masked in every input give 0.
         xs = [x if m is None else ember.where(m, x, 1.0) for x, m in zip(xs, masks)]
-        out = xs[0]
-        for x in xs[1:]:
-            out = out * x
+        out = _fold(operator.mul, xs)
         if all(m is not None for m in masks):
             keep = masks[0]
             for m in masks[1:]:
@@ -329,10 +338,7 @@ class Average(_Merge):
     """
 
     def _merge(self, xs: list[Tensor], masks: list) -> Tensor:
-        out = xs[0]
-        for x in xs[1:]:
-            out = out + x
-        return out / float(len(xs))
+        return _fold(operator.add, xs) / float(len(xs))
 
 
 class Maximum(_Merge):
@@ -343,12 +349,7 @@ class Maximum(_Merge):
     """
 
     def _merge(self, xs: list[Tensor], masks: list) -> Tensor:
-        if any(m is not None for m in masks):
-            return _merge_or_mask(_C.maximum, xs, masks)
-        out = xs[0]
-        for x in xs[1:]:
-            out = _C.maximum(out, x)
-        return out
+        return _merge_or_fold(_C.maximum, xs, masks)
 
 
 class Minimum(_Merge):
@@ -359,12 +360,7 @@ class Minimum(_Merge):
     """
 
     def _merge(self, xs: list[Tensor], masks: list) -> Tensor:
-        if any(m is not None for m in masks):
-            return _merge_or_mask(_C.minimum, xs, masks)
-        out = xs[0]
-        for x in xs[1:]:
-            out = _C.minimum(out, x)
-        return out
+        return _merge_or_fold(_C.minimum, xs, masks)
 
 
 _NORM_EPS = 1e-7  # Keras's backend epsilon, the lower bound of the norm in ops.normalize

@@ -14,28 +14,24 @@ from .module import Module
 __all__ = ["BatchNorm1d", "BatchNorm2d"]
 
 
-class _BatchNorm(Module):
-    """Shared implementation of :class:`BatchNorm1d` and :class:`BatchNorm2d`."""
+class _NormBase(Module):
+    """Parameters, running-statistics buffers, resets and repr shared by batch and instance
+    normalization."""
 
-    _dims: tuple[int, ...] = ()
-    _dims_text = ""
-
-    def __init__(
+    def _init_norm(
         self,
         num_features: int,
-        eps: float = 1e-5,
-        momentum: float | None = 0.1,
-        affine: bool = True,
-        track_running_stats: bool = True,
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        bias: bool = True,
+        eps: float,
+        momentum: float | None,
+        affine: bool,
+        track_running_stats: bool,
+        dtype: Any,
+        bias: bool,
     ) -> None:
-        super().__init__()
+        """Checks ``eps`` and ``momentum`` (``num_features`` is checked by the caller), stores
+        the arguments, registers ``weight``/``bias`` and the running-statistics buffers (None
+        where off) and resets them."""
         name = type(self).__name__
-        if int(num_features) <= 0:
-            raise ValueError(f"{name}: num_features must be positive, got {num_features}")
         if eps < 0:
             raise ValueError(f"{name}: eps must be >= 0, got {eps}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
@@ -80,6 +76,39 @@ class _BatchNorm(Module):
         if self.bias is not None:
             init.zeros_(self.bias)
 
+    def extra_repr(self) -> str:
+        """The constructor arguments shown inside this module's repr."""
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class _BatchNorm(_NormBase):
+    """Shared implementation of :class:`BatchNorm1d` and :class:`BatchNorm2d`."""
+
+    _dims: tuple[int, ...] = ()
+    _dims_text = ""
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        if int(num_features) <= 0:
+            raise ValueError(f"{name}: num_features must be positive, got {num_features}")
+        self._init_norm(num_features, eps, momentum, affine, track_running_stats, dtype, bias)
+
     def _check_input(self, input: Tensor) -> None:
         name = type(self).__name__
         if input.dim() not in self._dims:
@@ -115,14 +144,6 @@ class _BatchNorm(Module):
             use_batch,
             factor,
             self.eps,
-        )
-
-    def extra_repr(self) -> str:
-        """The constructor arguments shown inside this module's repr."""
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, bias={self.bias is not None}, "
-            f"track_running_stats={self.track_running_stats}"
         )
 
 

@@ -7,17 +7,14 @@ import numbers
 import warnings
 from typing import Any
 
-from ... import empty, int64, ones, tensor, zeros
 from ..._C import Tensor
 from .. import functional as F
-from .. import init
-from ..parameter import Parameter
-from .module import Module
+from .batchnorm import _NormBase
 
 __all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     """Shared implementation; ``_spatial`` is the number of spatial dims."""
 
     _spatial = 1
@@ -42,49 +39,7 @@ class _InstanceNorm(Module):
             or num_features <= 0
         ):
             raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
-        if eps < 0:
-            raise ValueError(f"{name}: eps must be >= 0, got {eps}")
-        if momentum is not None and not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum}")
-        self.num_features = int(num_features)
-        self.eps = eps
-        self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
-        kw = {} if dtype is None else {"dtype": dtype}
-        if affine:
-            self.weight = Parameter(empty(self.num_features, **kw))
-            if bias:
-                self.bias = Parameter(empty(self.num_features, **kw))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", zeros(self.num_features, **kw))
-            self.register_buffer("running_var", ones(self.num_features, **kw))
-            self.register_buffer("num_batches_tracked", tensor(0, dtype=int64))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-        self.reset_parameters()
-
-    def reset_running_stats(self) -> None:
-        """Running mean to zeros, running variance to ones, ``num_batches_tracked`` to 0."""
-        if self.track_running_stats:
-            init.zeros_(self.running_mean)
-            init.ones_(self.running_var)
-            init.zeros_(self.num_batches_tracked)
-
-    def reset_parameters(self) -> None:
-        """Resets the running statistics; weight to ones and bias to zeros (PyTorch's init)."""
-        self.reset_running_stats()
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        self._init_norm(num_features, eps, momentum, affine, track_running_stats, dtype, bias)
 
     def forward(self, input: Tensor) -> Tensor:
         """Normalizes each instance; see the class docstring for shapes and statistics."""
@@ -125,11 +80,7 @@ class _InstanceNorm(Module):
 
     def extra_repr(self) -> str:
         """The constructor arguments shown inside this module's repr (PyTorch's format)."""
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, bias={self.bias is not None}, "
-            f"track_running_stats={self.track_running_stats}"
-        )
+        return super().extra_repr()
 
 
 class InstanceNorm1d(_InstanceNorm):
