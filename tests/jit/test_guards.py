@@ -625,3 +625,29 @@ def test_a_burst_of_retraces_after_a_long_quiet_run_warns():
     for _ in range(300):
         step(ember.ones(1))
     assert _retrace_warnings(opt, step, 12)
+
+
+def test_a_per_step_lr_change_falls_back_to_eager_calls_with_growing_pauses():
+    # A scheduler that changes the lr every call (OneCycleLR stepped per batch): after a burst
+    # of retraces the calls run eagerly for 64 calls, then tracing is tried again (a burst
+    # again: 128 eager calls, ...). Weights follow the eager run exactly throughout.
+    w, opt, step = _scalar_sgd_step()
+    w_eager = ember.zeros(1, requires_grad=True)
+    opt_eager = ember.optim.SGD([w_eager], lr=1.0)
+    traces = 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(300):
+            lr = 0.001 * (i + 1)
+            opt.param_groups[0]["lr"] = lr
+            opt_eager.param_groups[0]["lr"] = lr
+            before = step._guard_retraces
+            step(ember.full((1,), 0.5))
+            traces += step._guard_retraces - before
+            opt_eager.zero_grad()
+            (w_eager * 0.5).sum().backward()
+            opt_eager.step()
+    np.testing.assert_array_equal(w.detach().numpy(), w_eager.detach().numpy())
+    # Bursts of 8 retraces at calls 2-9, 74-81 and 210-217; eager calls in between.
+    assert traces == 24
+    assert len([c for c in caught if issubclass(c.category, RuntimeWarning)]) == 1

@@ -565,6 +565,7 @@ def _signature_key(args: tuple, kwargs: dict) -> tuple[Any, list[Tensor]]:
 
 
 _MAX_GRAPHS_PER_SIGNATURE = 8
+_FIRST_EAGER_PAUSE = 64
 
 
 class _CachedFunction:
@@ -580,6 +581,10 @@ class _CachedFunction:
         self._calls = 0
         self._recent_retraces: collections.deque[int] = collections.deque(maxlen=_MAX_GRAPHS_PER_SIGNATURE)
         self._warned = False
+        # Calls before this one that miss every cached graph on a guard run eagerly instead of
+        # tracing; set (and the pause doubled) whenever retracing becomes frequent.
+        self._eager_until = 0
+        self._eager_pause = _FIRST_EAGER_PAUSE
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -609,6 +614,8 @@ class _CachedFunction:
                     graphs.insert(0, graphs.pop(i))
                 self._file(table_key, traced)
                 return result
+            if self._calls < self._eager_until:
+                return self._fn(*args, **kwargs)  # retracing too often: eager for a while
             self._note_guard_retrace()
         graph, in_spec, out_spec, out, guards = _trace_call(self._fn, args, kwargs)
         traced = TracedFunction(graph, in_spec, out_spec, getattr(self._fn, "__name__", "fn"))
@@ -634,16 +641,24 @@ class _CachedFunction:
         # Warned once, when retracing is frequent: 8 retraces within 32 calls (an LR scheduler
         # stepped once per epoch is fine; one stepped every call is not, however long the run).
         recent = self._recent_retraces
-        if (not self._warned and len(recent) == recent.maxlen
-                and self._calls - recent[0] < 4 * recent.maxlen):
+        if len(recent) < recent.maxlen or self._calls - recent[0] >= 4 * recent.maxlen:
+            return
+        # Frequent: a trace costs several eager calls, so the calls that would retrace run
+        # eagerly for a pause (64 calls, doubling each time it recurs), then tracing is tried
+        # again, in case the state settled (a scheduler stepped per epoch after a warm-up).
+        recent.clear()
+        self._eager_until = self._calls + self._eager_pause
+        self._eager_pause *= 2
+        if not self._warned:
             self._warned = True
             warnings.warn(
                 f"ember.jit.function: {getattr(self._fn, '__name__', 'fn')} has been traced again "
                 f"{self._guard_retraces} times because Python state its graphs bake in changed "
                 "(an optimizer's lr or other hyperparameters, a module's train()/eval() mode, "
-                "whether .grad was None). Tracing costs more than an eager call: if a scheduler "
-                "changes the learning rate every step, step it less often or run this function "
-                "eagerly",
+                "whether .grad was None). Tracing costs more than an eager call, so calls that "
+                "would trace again now run eagerly for a while (pauses that double while this "
+                "recurs); if a scheduler changes the learning rate every step, step it less often "
+                "to keep the graphs",
                 RuntimeWarning,
                 stacklevel=3,
             )
