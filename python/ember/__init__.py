@@ -57,6 +57,7 @@ from ._composites_more import *  # noqa: F401,F403  (einsum, amax, unique, cdist
 from ._composites_more import _install as _install_composites_more
 
 _install_composites_more()
+from ._dtype_info import finfo, iinfo, seed
 from ._inplace import *  # noqa: F401,F403  (addcmul, addcdiv; in-place forms such as exp_)
 from ._inplace import _install as _install_inplace
 

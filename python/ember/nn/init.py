@@ -9,10 +9,15 @@ from .._C import Generator, Tensor
 __all__ = [
     "calculate_gain",
     "constant_",
+    "dirac_",
+    "eye_",
     "kaiming_normal_",
     "kaiming_uniform_",
     "normal_",
     "ones_",
+    "orthogonal_",
+    "sparse_",
+    "trunc_normal_",
     "uniform_",
     "xavier_normal_",
     "xavier_uniform_",
@@ -164,3 +169,175 @@ def kaiming_normal_(
     """N(0, std**2) with ``std = gain / sqrt(fan)`` (He et al. 2015)."""
     std = _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_")
     return normal_(tensor, 0.0, std, generator)
+
+
+def trunc_normal_(
+    tensor: Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: Generator | None = None,
+) -> Tensor:
+    """Fills ``tensor`` with N(mean, std**2) samples truncated to ``[a, b]``; returns it.
+
+    Inverse-CDF sampling: ``u ~ U(Phi(alpha), Phi(beta))`` with ``alpha = (a - mean) / std``,
+    ``beta = (b - mean) / std``, then ``mean + std * sqrt(2) * erfinv(2u - 1)``, clamped to
+    ``[a, b]`` against rounding. ``a`` and ``b`` are absolute bounds, as in PyTorch.
+
+    Args:
+        tensor: the tensor to fill (floating).
+        mean, std: the normal distribution before truncation (defaults 0 and 1).
+        a, b: the bounds (defaults -2 and 2).
+        generator: random source; default the global generator.
+    Returns:
+        ``tensor``.
+    Raises:
+        ValueError: ``a >= b`` or ``std <= 0``.
+    """
+    if not a < b:
+        raise ValueError(f"trunc_normal_: a ({a}) must be less than b ({b})")
+    if not std > 0:
+        raise ValueError(f"trunc_normal_: std must be positive, got {std}")
+
+    def cdf(x: float) -> float:
+        """The standard normal CDF."""
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
+    raw = _raw(tensor)
+    raw.uniform_(2 * lo - 1, 2 * hi - 1, generator=generator)
+    raw.copy_(raw.erfinv().mul_(std * math.sqrt(2.0)).add_(mean).clamp_(a, b))
+    return tensor
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """Fills ``tensor`` with a (semi-)orthogonal matrix times ``gain``; returns it.
+
+    The tensor is viewed as ``(rows, cols)`` with ``rows = shape[0]``; its rows (if fewer) or
+    columns are orthonormal: the Q of a QR decomposition of a standard normal matrix, with
+    the signs of R's diagonal folded in so that Q is uniformly distributed.
+
+    Args:
+        tensor: at least 2-D.
+        gain: multiplier (default 1).
+        generator: random source; default the global generator.
+    Returns:
+        ``tensor``.
+    Raises:
+        ValueError: fewer than 2 dims.
+    Reference:
+        Saxe et al., "Exact solutions to the nonlinear dynamics of learning in deep linear
+        neural networks", ICLR 2014.
+    """
+    import numpy as np
+
+    if tensor.dim() < 2:
+        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, "
+                         f"got shape {tuple(tensor.shape)}")
+    if tensor.numel() == 0:
+        return tensor
+    rows = int(tensor.shape[0])
+    cols = tensor.numel() // rows
+    raw = _raw(tensor)
+    from .. import empty
+
+    flat = empty(rows, cols, dtype=_float64())
+    flat.normal_(0.0, 1.0, generator=generator)
+    m = flat.numpy()
+    if rows < cols:
+        m = m.T
+    q, r = np.linalg.qr(m)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    from .. import tensor as make
+
+    raw.copy_(make(q * gain).reshape(tuple(tensor.shape)))
+    return tensor
+
+
+def _float64():
+    from .. import float64
+
+    return float64
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fills a 2-D ``tensor`` with the identity (ones on the main diagonal); returns it.
+
+    Raises:
+        ValueError: ``tensor`` is not 2-D.
+    """
+    if tensor.dim() != 2:
+        raise ValueError(f"eye_: only 2-D tensors are supported, got shape {tuple(tensor.shape)}")
+    from .. import eye
+
+    n, m = (int(s) for s in tensor.shape)
+    _raw(tensor).copy_(eye(n, m, dtype=tensor.dtype))
+    return tensor
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fills a 3-5-D convolution weight with the Dirac delta, so the convolution copies its
+    input channels (per group); returns it.
+
+    Args:
+        tensor: ``(out_channels, in_channels, *kernel)`` with 1-3 kernel dims.
+        groups: the convolution's groups; ``out_channels`` must be divisible by it.
+    Returns:
+        ``tensor``.
+    Raises:
+        ValueError: a tensor not 3-, 4- or 5-D, or ``out_channels`` not divisible by ``groups``.
+    """
+    if tensor.dim() not in (3, 4, 5):
+        raise ValueError(f"dirac_: only 3, 4 or 5-D tensors are supported, got shape "
+                         f"{tuple(tensor.shape)}")
+    shape = tuple(int(s) for s in tensor.shape)
+    if shape[0] % groups:
+        raise ValueError(f"dirac_: out_channels ({shape[0]}) must be divisible by groups "
+                         f"({groups})")
+    import numpy as np
+
+    out_per_group = shape[0] // groups
+    w = np.zeros(shape)
+    centre = tuple(k // 2 for k in shape[2:])
+    for g in range(groups):
+        for d in range(min(out_per_group, shape[1])):
+            w[(g * out_per_group + d, d) + centre] = 1.0
+    from .. import tensor as make
+
+    _raw(tensor).copy_(make(w, dtype=tensor.dtype))
+    return tensor
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
+            generator: Generator | None = None) -> Tensor:
+    """Fills a 2-D ``tensor`` with N(0, std**2) values and zeros a ``sparsity`` fraction of each
+    column (``ceil(sparsity * rows)`` entries at random rows); returns it.
+
+    Args:
+        tensor: 2-D.
+        sparsity: fraction of each column set to zero, in [0, 1].
+        std: standard deviation of the nonzero values (default 0.01).
+        generator: random source; default the global generator.
+    Returns:
+        ``tensor``.
+    Raises:
+        ValueError: ``tensor`` not 2-D.
+    Reference:
+        Martens, "Deep learning via Hessian-free optimization", ICML 2010.
+    """
+    if tensor.dim() != 2:
+        raise ValueError(f"sparse_: only 2-D tensors are supported, got shape "
+                         f"{tuple(tensor.shape)}")
+    rows, cols = (int(s) for s in tensor.shape)
+    zeros_per_col = int(math.ceil(sparsity * rows))
+    raw = _raw(tensor)
+    raw.normal_(0.0, std, generator=generator)
+    from .. import randperm
+
+    for c in range(cols):
+        idx = randperm(rows, generator=generator)[:zeros_per_col]
+        raw[idx, c] = 0.0
+    return tensor
