@@ -127,3 +127,42 @@ def test_order_minus_inf_and_zero_closed_forms():
     q = ember.zeros(2, requires_grad=True)
     q.grad = ember.zeros(2)
     assert clip_grad_norm_([p, q], 5.0, 0).item() == 1.0  # one gradient holds a nonzero
+
+
+def test_get_total_norm_and_clip_grads_with_norm_match_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    arrays = [rng.normal(size=s) for s in ((3, 4), (5,), (2, 2, 2))]
+    for norm_type in (1.0, 2.0, 3.5, float("inf")):
+        eg = [ember.tensor(a) for a in arrays]
+        tg = [torch.tensor(a) for a in arrays]
+        et = ember.nn.utils.get_total_norm(eg, norm_type)
+        tt = torch.nn.utils.get_total_norm(tg, norm_type)
+        np.testing.assert_allclose(et.item(), tt.item(), rtol=1e-14)
+        ep = [ember.zeros(a.shape, dtype=ember.float64, requires_grad=True) for a in arrays]
+        tp = [torch.zeros(a.shape, dtype=torch.float64, requires_grad=True) for a in arrays]
+        for p, g in zip(ep, eg):
+            p.grad = g
+        for p, g in zip(tp, tg):
+            p.grad = g
+        ember.nn.utils.clip_grads_with_norm_(ep, 1.0, et)
+        torch.nn.utils.clip_grads_with_norm_(tp, 1.0, tt)
+        for p, q in zip(ep, tp):
+            np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-14)
+
+
+def test_parameters_to_vector_round_trip_matches_torch():
+    torch = pytest.importorskip("torch")
+    from ember.nn.utils import parameters_to_vector, vector_to_parameters
+
+    m, tm = ember.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    tm.load_state_dict({k: torch.tensor(v.detach().numpy()) for k, v in m.state_dict().items()})
+    v = parameters_to_vector(m.parameters())
+    np.testing.assert_array_equal(
+        v.detach().numpy(), torch.nn.utils.parameters_to_vector(tm.parameters()).detach().numpy())
+    assert v.requires_grad
+    vector_to_parameters(ember.arange(8).float(), m.parameters())
+    np.testing.assert_array_equal(m.weight.detach().numpy(), np.arange(6).reshape(2, 3))
+    np.testing.assert_array_equal(m.bias.detach().numpy(), [6, 7])
+    with pytest.raises(ValueError, match=r"vec has shape \(5,\); expected \(8,\)"):
+        vector_to_parameters(ember.zeros(5), m.parameters())

@@ -18,6 +18,7 @@ from ..._C import Tensor
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
 from .module import Module
 
 __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell", "RNNCellBase"]
@@ -313,9 +314,122 @@ class RNNBase(Module):
                 layer_in = F.dropout(layer_in, self.dropout, True)
         return layer_in, _C.stack(h_n, 0), (_C.stack(c_n, 0) if c_n else None)
 
-    def forward(self, input: Tensor, hx: Any = None) -> Any:
-        """Runs the layers over ``input``; shapes, dtypes and errors as in the class docstring."""
+    def _run_packed(
+        self, data: Tensor, batch_sizes: list[int], h0: Tensor, c0: Tensor | None
+    ) -> tuple:
+        """Packed ``data`` ``(sum(batch_sizes), H_in)`` (sequences sorted by decreasing
+        length), ``h0``/``c0`` ``(D * num_layers, N, H)`` in that sorted order; returns
+        ``(packed output data, h_n, c_n or None)``.
+
+        Step ``t`` updates only the first ``batch_sizes[t]`` rows of the state: the forward
+        direction leaves a finished sequence's state at its last step, the reverse direction
+        starts each sequence from ``h0`` at its own last step.
+        """
+        mode = self.mode
+        act = _C.relu if mode == "RNN_RELU" else _C.tanh
+        num_directions = 2 if self.bidirectional else 1
+        T = len(batch_sizes)
+        h_list = h0.unbind(0)
+        c_list = c0.unbind(0) if c0 is not None else None
+        h_n: list[Tensor] = []
+        c_n: list[Tensor] = []
+        layer_in = data
+        for layer in range(self.num_layers):
+            outs_by_dir = []
+            for direction in range(num_directions):
+                idx = layer * num_directions + direction
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
+                steps = F.linear(layer_in, w_ih, b_ih).split(batch_sizes, 0)
+                h_init = h_list[idx]
+                c_init = c_list[idx] if c_list is not None else None
+                outs: list[Any] = [None] * T
+                if direction == 0:
+                    # The state holds the running sequences; finished ones are set aside.
+                    h, c = h_init, c_init
+                    done_h: list[Tensor] = []
+                    done_c: list[Tensor] = []
+                    order = range(T)
+                else:
+                    # The state grows as shorter sequences reach their last step.
+                    b0 = batch_sizes[T - 1]
+                    h = h_init.narrow(0, 0, b0)
+                    c = c_init.narrow(0, 0, b0) if c_init is not None else None
+                    order = range(T - 1, -1, -1)
+                for t in order:
+                    b = batch_sizes[t]
+                    n = h.shape[0]
+                    if b < n:  # forward: sequences n-b.. have ended
+                        done_h.append(h.narrow(0, b, n - b))
+                        h = h.narrow(0, 0, b)
+                        if c is not None:
+                            done_c.append(c.narrow(0, b, n - b))
+                            c = c.narrow(0, 0, b)
+                    elif b > n:  # reverse: sequences n..b start here
+                        h = _C.cat([h, h_init.narrow(0, n, b - n)], 0)
+                        if c is not None:
+                            c = _C.cat([c, c_init.narrow(0, n, b - n)], 0)
+                    if mode == "LSTM":
+                        h, c = _lstm_step(steps[t], h, c, w_hh, b_hh, w_hr)
+                    elif mode == "GRU":
+                        h = _gru_step(steps[t], h, w_hh, b_hh)
+                    else:
+                        h = _rnn_step(steps[t], h, w_hh, b_hh, act)
+                    outs[t] = h
+                if direction == 0 and done_h:
+                    h = _C.cat([h, *reversed(done_h)], 0)
+                    if c is not None:
+                        c = _C.cat([c, *reversed(done_c)], 0)
+                outs_by_dir.append(_C.cat(outs, 0))
+                h_n.append(h)
+                if c is not None:
+                    c_n.append(c)
+            layer_in = outs_by_dir[0] if num_directions == 1 else _C.cat(outs_by_dir, -1)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                layer_in = F.dropout(layer_in, self.dropout, True)
+        return layer_in, _C.stack(h_n, 0), (_C.stack(c_n, 0) if c_n else None)
+
+    def _check_packed(self, input: PackedSequence) -> list[int]:
+        """Checks a packed input; returns its batch sizes as ints."""
         cls = self._get_name()
+        data = input.data
+        if not isinstance(data, Tensor) or not isinstance(input.batch_sizes, Tensor):
+            raise TypeError(f"{cls}: PackedSequence data and batch_sizes must be Tensors")
+        if data.dim() != 2:
+            raise ValueError(
+                f"{cls}: expected PackedSequence data to be 2-D (sum(lengths), H_in), got "
+                f"shape {tuple(data.shape)}"
+            )
+        if data.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{cls}: PackedSequence data.shape[-1] ({data.shape[-1]}) must equal "
+                f"input_size ({self.input_size})"
+            )
+        w = self.weight_ih_l0
+        if data.dtype != w.dtype:
+            raise TypeError(
+                f"{cls}: input dtype {_dt(data.dtype)} must equal the parameters' dtype "
+                f"{_dt(w.dtype)}"
+            )
+        batch_sizes = [int(v) for v in input.batch_sizes.tolist()]
+        if not batch_sizes or sum(batch_sizes) != data.shape[0]:
+            raise ValueError(
+                f"{cls}: PackedSequence batch_sizes {batch_sizes} do not sum to the "
+                f"{data.shape[0]} rows of data"
+            )
+        if any(b < 1 for b in batch_sizes) or any(
+            a < b for a, b in zip(batch_sizes, batch_sizes[1:])
+        ):
+            raise ValueError(
+                f"{cls}: PackedSequence batch_sizes must be positive and non-increasing, "
+                f"got {batch_sizes}"
+            )
+        return batch_sizes
+
+    def forward(self, input: Tensor | PackedSequence, hx: Any = None) -> Any:
+        """Runs the layers over ``input`` (a Tensor or a :class:`PackedSequence`); shapes,
+        dtypes and errors as in the class docstring."""
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         batched = self._check_input(input)
         if not batched:
             x = input.unsqueeze(1)
@@ -323,7 +437,20 @@ class RNNBase(Module):
             x = input.transpose(0, 1)
         else:
             x = input
-        batch = x.shape[1]
+        h0, c0 = self._initial_state(hx, batched, x.shape[1], input)
+        output, h_n, c_n = self._run(x, h0, c0)
+        if not batched:
+            output, h_n = output.squeeze(1), h_n.squeeze(1)
+            c_n = c_n.squeeze(1) if c_n is not None else None
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        if self.mode == "LSTM":
+            return output, (h_n, c_n)
+        return output, h_n
+
+    def _initial_state(self, hx: Any, batched: bool, batch: int, input: Tensor) -> tuple:
+        """``(h0, c0 or None)`` of shape ``(D * num_layers, batch, H)``: zeros or ``hx``."""
+        cls = self._get_name()
         layers = self.num_layers * (2 if self.bidirectional else 1)
         out_size = self.proj_size if self.proj_size > 0 else self.hidden_size
         if self.mode == "LSTM":
@@ -338,21 +465,30 @@ class RNNBase(Module):
                     )
                 h0 = self._check_hidden(hx[0], "h_0", batched, batch, out_size, input)
                 c0 = self._check_hidden(hx[1], "c_0", batched, batch, self.hidden_size, input)
-        else:
-            c0 = None
-            if hx is None:
-                h0 = zeros(layers, batch, self.hidden_size, dtype=input.dtype)
-            else:
-                h0 = self._check_hidden(hx, "hx", batched, batch, self.hidden_size, input)
-        output, h_n, c_n = self._run(x, h0, c0)
-        if not batched:
-            output, h_n = output.squeeze(1), h_n.squeeze(1)
-            c_n = c_n.squeeze(1) if c_n is not None else None
-        elif self.batch_first:
-            output = output.transpose(0, 1)
+            return h0, c0
+        if hx is None:
+            return zeros(layers, batch, self.hidden_size, dtype=input.dtype), None
+        return self._check_hidden(hx, "hx", batched, batch, self.hidden_size, input), None
+
+    def _forward_packed(self, input: PackedSequence, hx: Any) -> Any:
+        """``forward`` for a :class:`PackedSequence`: returns a packed output with the same
+        ``batch_sizes`` and indices, and ``h_n``/``c_n`` in the original batch order."""
+        batch_sizes = self._check_packed(input)
+        data = input.data
+        h0, c0 = self._initial_state(hx, True, batch_sizes[0], data)
+        if input.sorted_indices is not None:  # the user's order -> the packed (sorted) order
+            h0 = h0.index_select(1, input.sorted_indices)
+            c0 = c0.index_select(1, input.sorted_indices) if c0 is not None else None
+        output, h_n, c_n = self._run_packed(data, batch_sizes, h0, c0)
+        if input.unsorted_indices is not None:
+            h_n = h_n.index_select(1, input.unsorted_indices)
+            c_n = c_n.index_select(1, input.unsorted_indices) if c_n is not None else None
+        packed = PackedSequence(
+            output, input.batch_sizes, input.sorted_indices, input.unsorted_indices
+        )
         if self.mode == "LSTM":
-            return output, (h_n, c_n)
-        return output, h_n
+            return packed, (h_n, c_n)
+        return packed, h_n
 
     def extra_repr(self) -> str:
         """The constructor arguments shown inside this module's repr."""
@@ -386,7 +522,12 @@ _SHAPE_DOC = """
           unbatched ``(L, D * H_out)``): the last layer's hidden state at every step, the two
           directions concatenated (forward first).
         * final hidden state: same shape as the initial one, ordered layer by layer, forward
-          direction before reverse."""
+          direction before reverse.
+        * packed input: a :class:`~ember.nn.utils.rnn.PackedSequence` (``batch_first`` does not
+          apply) gives a packed output with the same ``batch_sizes`` and indices; each
+          sequence stops at its own length, so ``h_n`` (and ``c_n``) hold every sequence's
+          state at its last step, and the reverse direction starts there. The initial and
+          final states are in the original batch order."""
 
 
 class RNN(RNNBase):
@@ -458,8 +599,11 @@ class RNN(RNNBase):
         )
         self.nonlinearity = nonlinearity
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """Runs the layers over ``input``; shapes, dtypes and errors as in the class docstring."""
+    def forward(
+        self, input: Tensor | PackedSequence, hx: Tensor | None = None
+    ) -> tuple[Tensor | PackedSequence, Tensor]:
+        """Runs the layers over ``input`` (a Tensor or a :class:`PackedSequence`); shapes,
+        dtypes and errors as in the class docstring."""
         return super().forward(input, hx)
 
 
@@ -546,9 +690,10 @@ class LSTM(RNNBase):
         )
 
     def forward(
-        self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
-    ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-        """Runs the layers over ``input``; shapes, dtypes and errors as in the class docstring."""
+        self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Tensor | PackedSequence, tuple[Tensor, Tensor]]:
+        """Runs the layers over ``input`` (a Tensor or a :class:`PackedSequence`); shapes,
+        dtypes and errors as in the class docstring."""
         return super().forward(input, hx)
 
 
@@ -624,8 +769,11 @@ class GRU(RNNBase):
             dtype=dtype,
         )
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """Runs the layers over ``input``; shapes, dtypes and errors as in the class docstring."""
+    def forward(
+        self, input: Tensor | PackedSequence, hx: Tensor | None = None
+    ) -> tuple[Tensor | PackedSequence, Tensor]:
+        """Runs the layers over ``input`` (a Tensor or a :class:`PackedSequence`); shapes,
+        dtypes and errors as in the class docstring."""
         return super().forward(input, hx)
 
 

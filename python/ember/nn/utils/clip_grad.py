@@ -1,4 +1,5 @@
-"""Gradient clipping (PyTorch's ``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_``)."""
+"""Gradient clipping (PyTorch's ``torch.nn.utils.clip_grad_norm_``, ``clip_grad_value_``,
+``get_total_norm`` and ``clip_grads_with_norm_``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterable
 
 from ..._C import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -16,34 +17,31 @@ def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
     return [p.grad for p in parameters if p.grad is not None]
 
 
-def clip_grad_norm_(
-    parameters: Tensor | Iterable[Tensor],
-    max_norm: float,
+def get_total_norm(
+    tensors: Tensor | Iterable[Tensor],
     norm_type: float = 2.0,
     error_if_nonfinite: bool = False,
     foreach: bool | None = None,
 ) -> Tensor:
-    """Scales gradients in place so that their joint norm is at most ``max_norm``.
+    """The ``norm_type``-norm of the per-tensor norms of ``tensors`` (usually gradients).
 
-    The total norm is the ``norm_type``-norm of the per-gradient norms, as in PyTorch: for a
-    finite nonzero order, the norm of all gradients seen as one vector; ``inf``: the largest
-    absolute value, ``-inf``: the smallest; 0: the number of gradients holding a nonzero.
-    Gradients are multiplied by ``min(1, max_norm / (total_norm + 1e-6))``.
+    For a finite nonzero order this is the norm of all tensors seen as one vector; ``inf``: the
+    largest absolute value, ``-inf``: the smallest; 0: the number of tensors holding a
+    nonzero. Computed in the widest dtype among the tensors (float64 when any is).
 
     Args:
-        parameters: a tensor or an iterable of tensors with ``.grad``.
-        max_norm: the largest allowed norm.
+        tensors: a tensor or an iterable of tensors.
         norm_type: p of the p-norm; ``float('inf')`` for the max norm. Default 2.
         error_if_nonfinite: raise if the total norm is nan or inf.
+        foreach: accepted for PyTorch compatibility; ignored.
     Returns:
-        0-d tensor: the total norm before clipping.
+        0-d tensor (0.0 for no tensors).
     Raises:
         RuntimeError: non-finite total norm with ``error_if_nonfinite``.
     """
     from ... import _C, full, no_grad, stack
 
-    grads = _grads(parameters)
-    max_norm = float(max_norm)
+    grads = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     norm_type = float(norm_type)
     if not grads:
         return full((), 0.0)
@@ -66,19 +64,74 @@ def clip_grad_norm_(
         else:
             per = stack([(_C.abs(g) ** norm_type).sum().to(dtype) for g in grads])
             total = per.sum() ** (1.0 / norm_type)
-        if error_if_nonfinite:
-            tval = float(total.item())
-            if math.isnan(tval) or math.isinf(tval):
-                raise RuntimeError(
-                    f"The total norm of order {norm_type} for gradients from `parameters` is "
-                    "non-finite, so it cannot be clipped. To disable this error and scale the "
-                    "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
-                )
+    if error_if_nonfinite:
+        tval = float(total.item())
+        if math.isnan(tval) or math.isinf(tval):
+            raise RuntimeError(
+                f"The total norm of order {norm_type} for gradients from `parameters` is "
+                "non-finite, so it cannot be clipped. To disable this error and scale the "
+                "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
+            )
+    return total
+
+
+def clip_grads_with_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    total_norm: Tensor,
+    foreach: bool | None = None,
+) -> None:
+    """Scales the gradients of ``parameters`` in place by ``min(1, max_norm / (total_norm +
+    1e-6))``, given a total norm computed beforehand (:func:`get_total_norm`).
+
+    Args:
+        parameters: a tensor or an iterable of tensors with ``.grad``.
+        max_norm: the largest allowed norm.
+        total_norm: 0-d tensor, the norm the factor is computed from.
+        foreach: accepted for PyTorch compatibility; ignored.
+    """
+    from ... import _C, no_grad
+
+    grads = _grads(parameters)
+    if not grads:
+        return
+    with no_grad():
         # Every gradient is scaled by min(max_norm / (total + 1e-6), 1), as PyTorch does: a factor
         # of exactly 1 leaves it unchanged, and no value is read back, so ember.jit can trace it.
-        coef = _C.clamp(max_norm / (total + 1e-6), None, 1.0)
+        coef = _C.clamp(float(max_norm) / (total_norm + 1e-6), None, 1.0)
         for g in grads:
             g.mul_(coef.to(g.dtype))
+
+
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
+    """Scales gradients in place so that their joint norm is at most ``max_norm``.
+
+    The total norm is the ``norm_type``-norm of the per-gradient norms, as in PyTorch (see
+    :func:`get_total_norm`); gradients are multiplied by ``min(1, max_norm / (total_norm +
+    1e-6))`` (:func:`clip_grads_with_norm_`).
+
+    Args:
+        parameters: a tensor or an iterable of tensors with ``.grad``.
+        max_norm: the largest allowed norm.
+        norm_type: p of the p-norm; ``float('inf')`` for the max norm. Default 2.
+        error_if_nonfinite: raise if the total norm is nan or inf.
+    Returns:
+        0-d tensor: the total norm before clipping.
+    Raises:
+        RuntimeError: non-finite total norm with ``error_if_nonfinite``.
+    """
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    parameters = list(parameters)
+    grads = _grads(parameters)
+    total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    clip_grads_with_norm_(parameters, max_norm, total)
     return total
 
 
