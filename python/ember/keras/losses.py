@@ -450,18 +450,14 @@ class SparseCategoricalCrossentropy(Loss):
                 "ignore_class": self.ignore_class}
 
 
-def _per_sample(loss_cls: type[Loss], **kw: Any) -> Any:
-    def fn(y_true: Any, y_pred: Any) -> Tensor:
-        """Per-sample loss (no reduction) of ``loss_cls``, Keras's functional loss form."""
-        return loss_cls(reduction="none", **kw)(y_true, y_pred)
-
-    return fn
+def mean_squared_error(y_true: Any, y_pred: Any) -> Tensor:
+    """Per-sample ``mean((y_true - y_pred) ** 2, axis=-1)``."""
+    return MeanSquaredError(reduction="none")(y_true, y_pred)
 
 
-mean_squared_error = _per_sample(MeanSquaredError)
-mean_squared_error.__doc__ = "Per-sample ``mean((y_true - y_pred) ** 2, axis=-1)``."
-mean_absolute_error = _per_sample(MeanAbsoluteError)
-mean_absolute_error.__doc__ = "Per-sample ``mean(|y_true - y_pred|, axis=-1)``."
+def mean_absolute_error(y_true: Any, y_pred: Any) -> Tensor:
+    """Per-sample ``mean(|y_true - y_pred|, axis=-1)``."""
+    return MeanAbsoluteError(reduction="none")(y_true, y_pred)
 
 
 def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> Tensor:

@@ -556,6 +556,7 @@ def _channel_dropout(
     from .functional import _dropout_inplace
 
     def _mask_op(x: Tensor, prob: float, train: bool, gen: Any) -> Tensor:
+        """Channel dropout of ``x`` through ``_dropout2d`` on its (N, C, -1, 1) view."""
         shape = [int(s) for s in x.shape]
         v = x if batched else x.unsqueeze(0)
         lead = [int(s) for s in v.shape[:2]]

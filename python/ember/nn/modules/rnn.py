@@ -508,26 +508,6 @@ class RNNBase(Module):
         return s
 
 
-_SHAPE_DOC = """
-    Shape:
-        ``L`` is the sequence length, ``N`` the batch size, ``D`` 2 when bidirectional else 1,
-        ``H_in`` = ``input_size``, ``H_out`` the hidden size (``proj_size`` for a projected
-        LSTM) and ``H_cell`` = ``hidden_size``.
-
-        * input: ``(L, N, H_in)``, ``(N, L, H_in)`` with ``batch_first``, or unbatched
-          ``(L, H_in)``.
-        * initial hidden state: ``(D * num_layers, N, H_out)`` (unbatched:
-          ``(D * num_layers, H_out)``); zeros when not given.
-        * output: ``(L, N, D * H_out)`` (``(N, L, D * H_out)`` with ``batch_first``;
-          unbatched ``(L, D * H_out)``): the last layer's hidden state at every step, the two
-          directions concatenated (forward first).
-        * final hidden state: same shape as the initial one, ordered layer by layer, forward
-          direction before reverse.
-        * packed input: a :class:`~ember.nn.utils.rnn.PackedSequence` (``batch_first`` does not
-          apply) gives a packed output with the same ``batch_sizes`` and indices; each
-          sequence stops at its own length, so ``h_n`` (and ``c_n``) hold every sequence's
-          state at its last step, and the reverse direction starts there. The initial and
-          final states are in the original batch order."""
 
 
 class RNN(RNNBase):
@@ -560,7 +540,25 @@ class RNN(RNNBase):
         ValueError: bad constructor arguments; input not 2-D or 3-D, with the wrong feature
             size or empty; ``hx`` of the wrong shape.
         TypeError: input or ``hx`` not a Tensor, or of another dtype than the parameters.
-    {shape}
+    Shape:
+        ``L`` is the sequence length, ``N`` the batch size, ``D`` 2 when bidirectional else 1,
+        ``H_in`` = ``input_size``, ``H_out`` the hidden size (``proj_size`` for a projected
+        LSTM) and ``H_cell`` = ``hidden_size``.
+
+        * input: ``(L, N, H_in)``, ``(N, L, H_in)`` with ``batch_first``, or unbatched
+          ``(L, H_in)``.
+        * initial hidden state: ``(D * num_layers, N, H_out)`` (unbatched:
+          ``(D * num_layers, H_out)``); zeros when not given.
+        * output: ``(L, N, D * H_out)`` (``(N, L, D * H_out)`` with ``batch_first``;
+          unbatched ``(L, D * H_out)``): the last layer's hidden state at every step, the two
+          directions concatenated (forward first).
+        * final hidden state: same shape as the initial one, ordered layer by layer, forward
+          direction before reverse.
+        * packed input: a :class:`~ember.nn.utils.rnn.PackedSequence` (``batch_first`` does not
+          apply) gives a packed output with the same ``batch_sizes`` and indices; each
+          sequence stops at its own length, so ``h_n`` (and ``c_n``) hold every sequence's
+          state at its last step, and the reverse direction starts there. The initial and
+          final states are in the original batch order.
     Reference:
         Elman, "Finding Structure in Time", Cognitive Science 1990.
     Example:
@@ -648,7 +646,25 @@ class LSTM(RNNBase):
         ValueError: bad constructor arguments; input not 2-D or 3-D, with the wrong feature
             size or empty; ``h_0``/``c_0`` of the wrong shape.
         TypeError: ``hx`` not a pair of Tensors, or a dtype other than the parameters'.
-    {shape}
+    Shape:
+        ``L`` is the sequence length, ``N`` the batch size, ``D`` 2 when bidirectional else 1,
+        ``H_in`` = ``input_size``, ``H_out`` the hidden size (``proj_size`` for a projected
+        LSTM) and ``H_cell`` = ``hidden_size``.
+
+        * input: ``(L, N, H_in)``, ``(N, L, H_in)`` with ``batch_first``, or unbatched
+          ``(L, H_in)``.
+        * initial hidden state: ``(D * num_layers, N, H_out)`` (unbatched:
+          ``(D * num_layers, H_out)``); zeros when not given.
+        * output: ``(L, N, D * H_out)`` (``(N, L, D * H_out)`` with ``batch_first``;
+          unbatched ``(L, D * H_out)``): the last layer's hidden state at every step, the two
+          directions concatenated (forward first).
+        * final hidden state: same shape as the initial one, ordered layer by layer, forward
+          direction before reverse.
+        * packed input: a :class:`~ember.nn.utils.rnn.PackedSequence` (``batch_first`` does not
+          apply) gives a packed output with the same ``batch_sizes`` and indices; each
+          sequence stops at its own length, so ``h_n`` (and ``c_n``) hold every sequence's
+          state at its last step, and the reverse direction starts there. The initial and
+          final states are in the original batch order.
         * cell states ``c_0``/``c_n``: ``(D * num_layers, N, H_cell)`` (unbatched: without
           ``N``).
     Reference:
@@ -733,7 +749,25 @@ class GRU(RNNBase):
         ValueError: bad constructor arguments; input not 2-D or 3-D, with the wrong feature
             size or empty; ``hx`` of the wrong shape.
         TypeError: input or ``hx`` not a Tensor, or of another dtype than the parameters.
-    {shape}
+    Shape:
+        ``L`` is the sequence length, ``N`` the batch size, ``D`` 2 when bidirectional else 1,
+        ``H_in`` = ``input_size``, ``H_out`` the hidden size (``proj_size`` for a projected
+        LSTM) and ``H_cell`` = ``hidden_size``.
+
+        * input: ``(L, N, H_in)``, ``(N, L, H_in)`` with ``batch_first``, or unbatched
+          ``(L, H_in)``.
+        * initial hidden state: ``(D * num_layers, N, H_out)`` (unbatched:
+          ``(D * num_layers, H_out)``); zeros when not given.
+        * output: ``(L, N, D * H_out)`` (``(N, L, D * H_out)`` with ``batch_first``;
+          unbatched ``(L, D * H_out)``): the last layer's hidden state at every step, the two
+          directions concatenated (forward first).
+        * final hidden state: same shape as the initial one, ordered layer by layer, forward
+          direction before reverse.
+        * packed input: a :class:`~ember.nn.utils.rnn.PackedSequence` (``batch_first`` does not
+          apply) gives a packed output with the same ``batch_sizes`` and indices; each
+          sequence stops at its own length, so ``h_n`` (and ``c_n``) hold every sequence's
+          state at its last step, and the reverse direction starts there. The initial and
+          final states are in the original batch order.
     Reference:
         Cho et al., "Learning Phrase Representations using RNN Encoder-Decoder for Statistical
         Machine Translation", EMNLP 2014.
@@ -777,10 +811,6 @@ class GRU(RNNBase):
         return super().forward(input, hx)
 
 
-for _cls in (RNN, LSTM, GRU):
-    if _cls.__doc__:
-        _cls.__doc__ = _cls.__doc__.replace("    {shape}", _SHAPE_DOC.strip("\n"))
-del _cls
 
 
 # ---- cells -----------------------------------------------------------------------------------
@@ -887,12 +917,6 @@ class RNNCellBase(Module):
         return hx if batched else hx.unsqueeze(0)
 
 
-_CELL_SHAPE_DOC = """
-    Shape:
-        ``N`` is the batch size, ``H_in`` = ``input_size``, ``H`` = ``hidden_size``.
-
-        * input: ``(N, H_in)`` or unbatched ``(H_in)``.
-        * hidden state(s) in and out: ``(N, H)`` (unbatched ``(H)``); zeros when not given."""
 
 
 class RNNCell(RNNCellBase):
@@ -915,7 +939,11 @@ class RNNCell(RNNCellBase):
         ValueError: bad constructor arguments; input not 1-D or 2-D or with the wrong feature
             size; ``hx`` of the wrong shape.
         TypeError: input or ``hx`` not a Tensor, or of another dtype than the parameters.
-    {shape}
+    Shape:
+        ``N`` is the batch size, ``H_in`` = ``input_size``, ``H`` = ``hidden_size``.
+
+        * input: ``(N, H_in)`` or unbatched ``(H_in)``.
+        * hidden state(s) in and out: ``(N, H)`` (unbatched ``(H)``); zeros when not given.
     Reference:
         Elman, "Finding Structure in Time", Cognitive Science 1990.
     Example:
@@ -971,7 +999,11 @@ class LSTMCell(RNNCellBase):
         ValueError: input not 1-D or 2-D or with the wrong feature size; ``h``/``c`` of the
             wrong shape.
         TypeError: ``hx`` not a pair of Tensors, or a dtype other than the parameters'.
-    {shape}
+    Shape:
+        ``N`` is the batch size, ``H_in`` = ``input_size``, ``H`` = ``hidden_size``.
+
+        * input: ``(N, H_in)`` or unbatched ``(H_in)``.
+        * hidden state(s) in and out: ``(N, H)`` (unbatched ``(H)``); zeros when not given.
     Reference:
         Hochreiter & Schmidhuber, "Long Short-Term Memory", Neural Computation 1997.
     Example:
@@ -1034,7 +1066,11 @@ class GRUCell(RNNCellBase):
         ValueError: input not 1-D or 2-D or with the wrong feature size; ``hx`` of the wrong
             shape.
         TypeError: input or ``hx`` not a Tensor, or of another dtype than the parameters.
-    {shape}
+    Shape:
+        ``N`` is the batch size, ``H_in`` = ``input_size``, ``H`` = ``hidden_size``.
+
+        * input: ``(N, H_in)`` or unbatched ``(H_in)``.
+        * hidden state(s) in and out: ``(N, H)`` (unbatched ``(H)``); zeros when not given.
     Reference:
         Cho et al., "Learning Phrase Representations using RNN Encoder-Decoder for Statistical
         Machine Translation", EMNLP 2014.
@@ -1063,7 +1099,3 @@ class GRUCell(RNNCellBase):
         return h if batched else h.squeeze(0)
 
 
-for _cls in (RNNCell, LSTMCell, GRUCell):
-    if _cls.__doc__:
-        _cls.__doc__ = _cls.__doc__.replace("    {shape}", _CELL_SHAPE_DOC.strip("\n"))
-del _cls
