@@ -102,3 +102,26 @@ def test_multihead_self_attention_traced_with_aliased_inputs_serves_distinct_one
     with ember.no_grad():
         want = m(x, y, z, need_weights=False)[0]
     np.testing.assert_allclose(f(x, y, z).detach().numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("take", [lambda y: y.unbind(0)[0], lambda y: y[0],
+                                  lambda y: y.split(2, 1)[0], lambda y: y.narrow(1, 0, 2),
+                                  lambda y: y.t()[1:]])
+def test_a_no_grad_view_of_a_tensor_that_requires_grad_refuses_in_place_writes_under_grad(take):
+    # PyTorch raises here too: the write would change the base behind autograd's back.
+    x = ember.tensor(np.arange(12.0).reshape(3, 4) / 7, requires_grad=True)
+    y = x * 1
+    with ember.no_grad():
+        v = take(y)
+        w = v[0:1]  # a view of such a view is marked too
+    for t in (v, w):
+        with pytest.raises(RuntimeError, match="taken under no_grad from a tensor that requires "
+                                               "grad, and is written in place with grad mode on"):
+            t.mul_(2)
+    with ember.no_grad():
+        v.mul_(2)  # allowed without grad mode
+    z = ember.ones(3)
+    with ember.no_grad():
+        u = z[0:2]
+    u.mul_(2)  # the base does not require grad: nothing to protect
+    np.testing.assert_array_equal(z.numpy(), [2.0, 2.0, 1.0])

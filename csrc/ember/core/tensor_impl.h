@@ -36,6 +36,9 @@ struct AutogradMeta {
   bool view_stamped = false;
   std::weak_ptr<TensorImpl> view_base;
   std::weak_ptr<autograd::Node> view_base_fn;
+  // A view taken while grad mode was off of a tensor that requires grad: writing into it in
+  // place with grad mode on would change the base behind autograd's back, so that raises.
+  bool no_grad_view = false;
   // A leaf's gradient hooks (Tensor.register_hook), run on each incoming gradient before it is
   // added to `.grad` (autograd::add_tensor_hook). A non-leaf's hooks live on its grad_fn.
   std::vector<std::shared_ptr<autograd::TensorHook>> hooks;

@@ -20,6 +20,12 @@ void check_inplace(const Tensor& self, bool records, const char* op) {
                 "expand()); call .clone() first to write into a tensor of its own");
   }
   if (!is_grad_enabled()) return;
+  const AutogradMeta* meta = self.impl()->autograd();
+  EMBER_CHECK(!(meta && meta->no_grad_view), op,
+              ": this view was taken under no_grad from a tensor that requires grad, and is "
+              "written in place with grad mode on; autograd cannot record the change in its "
+              "base, so gradients would be wrong. Take the view with grad mode on, write it "
+              "under no_grad, or .clone() it first");
   EMBER_CHECK(!(self.is_leaf() && self.requires_grad()), op,
               ": a leaf tensor that requires grad is being used in an in-place operation. Wrap the "
               "update in `with ember.no_grad():` (as optimizers do), or work on a .clone()");

@@ -91,8 +91,21 @@ Tensor raw_slice(const Tensor& x, int64_t dim, int64_t start, int64_t length, in
 // base's grad_fn, so using the view after the base's history changed (an in-place op autograd
 // recorded) raises in gradient_edge instead of giving a wrong gradient. Values read before the
 // change, and in-place updates under no_grad (optimizer steps), are fine.
+// Marks `y`, a view of `x` taken without recording, when grad mode is off and `x` requires
+// grad (or is such a view itself): check_inplace refuses in-place writes into it under grad.
+void mark_no_grad_view(const Tensor& y, const Tensor& x) {
+  if (is_grad_enabled()) return;
+  const AutogradMeta* xm = x.impl()->autograd();
+  if (xm && (xm->requires_grad || xm->grad_fn || xm->no_grad_view)) {
+    y.impl()->autograd_mut().no_grad_view = true;
+  }
+}
+
 Tensor record_view(const char* name, const Tensor& y, const Tensor& x, autograd::BackwardFn fn) {
-  if (!autograd::needs_record({&x})) return y;
+  if (!autograd::needs_record({&x})) {
+    mark_no_grad_view(y, x);
+    return y;
+  }
   Tensor out = record(name, y, {x}, std::move(fn), 0);
   std::shared_ptr<TensorImpl> root = x.impl_ptr();
   if (const AutogradMeta* xm = x.impl()->autograd(); xm && xm->view_stamped) {
@@ -111,7 +124,10 @@ Tensor record_view(const char* name, const Tensor& y, const Tensor& x, autograd:
 // record_view's.
 TensorList record_views(const char* name, TensorList ys, const Tensor& x,
                         autograd::MultiBackwardFn join) {
-  if (!autograd::needs_record({&x})) return ys;
+  if (!autograd::needs_record({&x})) {
+    for (const Tensor& y : ys) mark_no_grad_view(y, x);
+    return ys;
+  }
   ys = autograd::record_multi(name, ys, {x}, std::move(join), 0);
   std::shared_ptr<TensorImpl> root = x.impl_ptr();
   if (const AutogradMeta* xm = x.impl()->autograd(); xm && xm->view_stamped) {
