@@ -32,6 +32,11 @@ Returns:
 )doc",
          py::arg("input"), py::arg("dim"));
 
+  m.def("_lstm_cell",
+        [](const Tensor& gates, const Tensor& c) { return lstm_cell(gates, c); },
+        py::arg("gates"), py::arg("c_prev"),
+        "One fused LSTM step: (h, c) from the gates (N, 4H) in the order i, f, g, o and the "
+        "previous cell state (N, H).");
   m.def("_linear",
         [](const Tensor& x, const Tensor& w, std::optional<Tensor> b) {
           return linear(x, w, opt(b));

@@ -271,5 +271,15 @@ void layer_norm(const Tensor& out, const Tensor& in, const Tensor& w, const Tens
                 int64_t rows, int64_t cols, double eps);
 /// mask = 0 with probability p, else 1 / (1 - p); floating dtype, contiguous.
 void dropout_mask(const Tensor& mask, double p, Generator& gen);
+/// One LSTM step from its pre-activation gates (N, 4H) in PyTorch's order (i, f, g, o):
+/// c = sigmoid(f) * c_prev + sigmoid(i) * tanh(g), h = sigmoid(o) * tanh(c). All contiguous,
+/// one floating dtype; h and c (N, H) allocated.
+void lstm_cell_forward(const Tensor& h, const Tensor& c, const Tensor& gates,
+                       const Tensor& c_prev);
+/// Its backward for incoming dh, dc (N, H): dgates (N, 4H) and dc_prev (N, H), recomputing the
+/// activations from `gates` and tanh(c) from the forward's `c`.
+void lstm_cell_backward(const Tensor& dgates, const Tensor& dc_prev, const Tensor& gates,
+                        const Tensor& c_prev, const Tensor& c, const Tensor& dh,
+                        const Tensor& dc);
 
 }  // namespace ember::cpu

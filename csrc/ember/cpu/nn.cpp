@@ -3,9 +3,12 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <type_traits>
 #include <vector>
 
 #include "ember/cpu/kernels.h"
+#include "ember/cpu/parallel.h"
+#include "ember/cpu/simd.h"
 
 // FP compares in the branch-free exp below may only be if-converted (and so vectorized) when
 // the compiler may assume they do not trap; ember never enables FP exceptions.
@@ -277,6 +280,116 @@ void dropout_mask(const Tensor& mask, double p, Generator& gen) {
     for (int64_t i = 0, n = mask.numel(); i < n; ++i) {
       m[i] = gen.next_double() < p ? scalar_t(0) : keep;
     }
+  });
+}
+
+namespace {
+
+// The gate activations of rows [r0, r1) of an LSTM's gates (N, 4H) into `act` (4H per row):
+// sigmoid of i, f, o and tanh of g, through the vector kernels for float32 (the ones the
+// unfused ops use), else the scalar formulas.
+template <typename T>
+void lstm_activations(T* act, const T* gates, int64_t r0, int64_t r1, int64_t hid) {
+  const simd::Kernels* k = std::is_same_v<T, float> ? simd::active() : nullptr;
+  for (int64_t r = r0; r < r1; ++r) {
+    const T* row = gates + r * 4 * hid;
+    T* a = act + (r - r0) * 4 * hid;
+    if constexpr (std::is_same_v<T, float>) {
+      if (k != nullptr) {
+        k->unary_f32(UnaryOp::Sigmoid, a, row, 2 * hid, 0.0, 0.0);
+        k->unary_f32(UnaryOp::Tanh, a + 2 * hid, row + 2 * hid, hid, 0.0, 0.0);
+        k->unary_f32(UnaryOp::Sigmoid, a + 3 * hid, row + 3 * hid, hid, 0.0, 0.0);
+        continue;
+      }
+    }
+    for (int64_t j = 0; j < 4 * hid; ++j) {
+      a[j] = (j >= 2 * hid && j < 3 * hid) ? std::tanh(row[j]) : kernels::sigmoid(row[j]);
+    }
+  }
+}
+
+// out[j] = tanh(x[j]) for a row of n values, as lstm_activations computes it.
+template <typename T>
+void lstm_tanh(T* out, const T* x, int64_t n) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (const simd::Kernels* k = simd::active()) {
+      k->unary_f32(UnaryOp::Tanh, out, x, n, 0.0, 0.0);
+      return;
+    }
+  }
+  for (int64_t j = 0; j < n; ++j) out[j] = std::tanh(x[j]);
+}
+
+int64_t lstm_rows_per_chunk(int64_t hid) {
+  return std::max<int64_t>(1, (int64_t{1} << 13) / std::max<int64_t>(hid, 1));
+}
+
+}  // namespace
+
+void lstm_cell_forward(const Tensor& h, const Tensor& c, const Tensor& gates,
+                       const Tensor& c_prev) {
+  const int64_t n = c.sizes()[0];
+  const int64_t hid = c.sizes()[1];
+  EMBER_DISPATCH_FLOATING(c.dtype(), "lstm_cell", [&] {
+    using T = scalar_t;
+    const T* g = gates.data_ptr<T>();
+    const T* cp = c_prev.data_ptr<T>();
+    T* ho = h.data_ptr<T>();
+    T* co = c.data_ptr<T>();
+    parallel_chunks(n, lstm_rows_per_chunk(hid), [&](int64_t, int64_t r0, int64_t r1) {
+      std::vector<T> act(static_cast<size_t>((r1 - r0) * 4 * hid));
+      lstm_activations(act.data(), g, r0, r1, hid);
+      for (int64_t r = r0; r < r1; ++r) {
+        const T* a = act.data() + (r - r0) * 4 * hid;
+        const T* cpr = cp + r * hid;
+        T* cr = co + r * hid;
+        for (int64_t j = 0; j < hid; ++j) cr[j] = a[hid + j] * cpr[j] + a[j] * a[2 * hid + j];
+        T* hr = ho + r * hid;
+        lstm_tanh(hr, cr, hid);
+        for (int64_t j = 0; j < hid; ++j) hr[j] = a[3 * hid + j] * hr[j];
+      }
+    }, n * hid);
+  });
+}
+
+void lstm_cell_backward(const Tensor& dgates, const Tensor& dc_prev, const Tensor& gates,
+                        const Tensor& c_prev, const Tensor& c, const Tensor& dh,
+                        const Tensor& dc) {
+  const int64_t n = c.sizes()[0];
+  const int64_t hid = c.sizes()[1];
+  EMBER_DISPATCH_FLOATING(c.dtype(), "lstm_cell_backward", [&] {
+    using T = scalar_t;
+    const T* g = gates.data_ptr<T>();
+    const T* cp = c_prev.data_ptr<T>();
+    const T* cc = c.data_ptr<T>();
+    const T* gh = dh.data_ptr<T>();
+    const T* gc = dc.data_ptr<T>();
+    T* dg = dgates.data_ptr<T>();
+    T* dcp = dc_prev.data_ptr<T>();
+    parallel_chunks(n, lstm_rows_per_chunk(hid), [&](int64_t, int64_t r0, int64_t r1) {
+      std::vector<T> act(static_cast<size_t>((r1 - r0) * 5 * hid));
+      lstm_activations(act.data(), g, r0, r1, hid);
+      T* tcs = act.data() + (r1 - r0) * 4 * hid;
+      for (int64_t r = r0; r < r1; ++r) {
+        const T* a = act.data() + (r - r0) * 4 * hid;
+        T* tc = tcs + (r - r0) * hid;
+        lstm_tanh(tc, cc + r * hid, hid);
+        const T* ghr = gh + r * hid;
+        const T* gcr = gc + r * hid;
+        const T* cpr = cp + r * hid;
+        T* drow = dg + r * 4 * hid;
+        T* dcpr = dcp + r * hid;
+        for (int64_t j = 0; j < hid; ++j) {
+          const T i = a[j], f = a[hid + j], gg = a[2 * hid + j], o = a[3 * hid + j];
+          const T dct = gcr[j] + ghr[j] * o * (T(1) - tc[j] * tc[j]);
+          drow[j] = dct * gg * i * (T(1) - i);
+          drow[hid + j] = dct * cpr[j] * f * (T(1) - f);
+          drow[2 * hid + j] = dct * i * (T(1) - gg * gg);
+          drow[3 * hid + j] = ghr[j] * tc[j] * o * (T(1) - o);
+          dcpr[j] = dct * f;
+        }
+      }
+    }, n * hid);
   });
 }
 

@@ -649,4 +649,77 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
   return weighted_reduction(y, weight, reduction, op);
 }
 
+namespace {
+
+void check_lstm_cell(const Tensor& gates, const Tensor& c_prev) {
+  EMBER_CHECK_VALUE(gates.dim() == 2 && c_prev.dim() == 2, "lstm_cell: expected 2-D gates "
+                    "(N, 4H) and cell state (N, H), got shapes ", gates.sizes(), " and ",
+                    c_prev.sizes());
+  EMBER_CHECK_VALUE(gates.sizes()[0] == c_prev.sizes()[0] &&
+                        gates.sizes()[1] == 4 * c_prev.sizes()[1],
+                    "lstm_cell: gates of shape ", gates.sizes(), " do not match a cell state of "
+                    "shape ", c_prev.sizes(), "; expected (N, 4H) and (N, H)");
+  EMBER_CHECK_TYPE(is_floating(gates.dtype()) && gates.dtype() == c_prev.dtype(), "lstm_cell: "
+                   "expected gates and cell state of one floating dtype, got ", gates.dtype(),
+                   " and ", c_prev.dtype());
+  detail::check_device(gates, "lstm_cell");
+  detail::check_device(c_prev, "lstm_cell");
+}
+
+// The step's backward written with ember ops, so that create_graph gets a differentiable
+// gradient (the fused kernel's is not).
+TensorList lstm_cell_backward_composite(const Tensor& gates, const Tensor& c_prev,
+                                        const Tensor& dh, const Tensor& dc) {
+  TensorList parts = chunk(gates, 4, 1);
+  Tensor i = sigmoid(parts[0]), f = sigmoid(parts[1]), g = tanh(parts[2]), o = sigmoid(parts[3]);
+  Tensor c = f * c_prev + i * g;
+  Tensor tc = tanh(c);
+  Tensor one = full({}, Scalar(1.0), gates.dtype());
+  Tensor dct = dc + dh * o * (one - tc * tc);
+  return TensorList{cat({dct * g * i * (one - i), dct * c_prev * f * (one - f),
+                         dct * i * (one - g * g), dh * tc * o * (one - o)}, 1),
+                    dct * f};
+}
+
+}  // namespace
+
+std::pair<Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& c_prev) {
+  EMBER_TRACE(lstm_cell, gates, c_prev);
+  check_lstm_cell(gates, c_prev);
+  const int64_t n = c_prev.sizes()[0], hid = c_prev.sizes()[1];
+  Tensor h = empty({n, hid}, c_prev.dtype(), c_prev.device());
+  Tensor c = empty({n, hid}, c_prev.dtype(), c_prev.device());
+  cpu::lstm_cell_forward(h, c, gates.contiguous(), c_prev.contiguous());
+  if (!autograd::needs_record({&gates, &c_prev})) return {h, c};
+  TensorList outs = autograd::record_multi(
+      "LstmCellBackward0", {h, c}, {gates, c_prev},
+      [](const Ctx& ctx, const TensorList& grads) -> TensorList {
+        const Tensor& g = ctx.input(0);
+        const Tensor& cp = ctx.input(1);
+        if (is_grad_enabled()) return lstm_cell_backward_composite(g, cp, grads[0], grads[1]);
+        auto r = lstm_cell_backward(g, cp, ctx.output(1), grads[0], grads[1]);
+        return TensorList{r.first, r.second};
+      },
+      kSaveInputs | kSaveOutput);
+  return {outs[0], outs[1]};
+}
+
+std::pair<Tensor, Tensor> lstm_cell_backward(const Tensor& gates, const Tensor& c_prev,
+                                             const Tensor& c, const Tensor& dh,
+                                             const Tensor& dc) {
+  EMBER_TRACE(lstm_cell_backward, gates, c_prev, c, dh, dc);
+  check_lstm_cell(gates, c_prev);
+  EMBER_CHECK_VALUE(c.sizes() == c_prev.sizes() && dh.sizes() == c_prev.sizes() &&
+                        dc.sizes() == c_prev.sizes(),
+                    "lstm_cell_backward: c, dh and dc must have the cell state's shape ",
+                    c_prev.sizes());
+  const DType dt = c_prev.dtype();
+  const int64_t n = c_prev.sizes()[0], hid = c_prev.sizes()[1];
+  Tensor dgates = empty({n, 4 * hid}, dt, c_prev.device());
+  Tensor dcp = empty({n, hid}, dt, c_prev.device());
+  cpu::lstm_cell_backward(dgates, dcp, gates.contiguous(), c_prev.contiguous(),
+                          c.to(dt).contiguous(), dh.to(dt).contiguous(), dc.to(dt).contiguous());
+  return {dgates, dcp};
+}
+
 }  // namespace ember

@@ -258,6 +258,15 @@ EMBER_API Tensor bmm(const Tensor& a, const Tensor& b);
 EMBER_API Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
 
 // ---- neural-network ops (nn.cpp) -------------------------------------------------------------
+/// One LSTM step, fused: from the pre-activation gates (N, 4H) in PyTorch's order (i, f, g, o)
+/// and the previous cell state (N, H), returns (h, c) with c = sigmoid(f) * c_prev +
+/// sigmoid(i) * tanh(g) and h = sigmoid(o) * tanh(c). One autograd node for the step.
+EMBER_API std::pair<Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& c_prev);
+/// lstm_cell's backward for incoming gradients dh, dc of h and c: (d gates, d c_prev), one
+/// pass (not differentiable itself; create_graph uses the composite form).
+EMBER_API std::pair<Tensor, Tensor> lstm_cell_backward(const Tensor& gates, const Tensor& c_prev,
+                                                       const Tensor& c, const Tensor& dh,
+                                                       const Tensor& dc);
 /// Mean over non-ignored targets of -w[y] log p[y] (PyTorch's nll_loss); `weight` optional.
 EMBER_API Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& weight,
                           const std::string& reduction, int64_t ignore_index);

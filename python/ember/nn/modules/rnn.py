@@ -61,9 +61,8 @@ def _lstm_step(
     b_hh: Tensor | None,
     w_hr: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
-    i, f, g, o = (gi + F.linear(h, w_hh, b_hh)).chunk(4, -1)
-    c = _C.sigmoid(f) * c + _C.sigmoid(i) * _C.tanh(g)
-    h = _C.sigmoid(o) * _C.tanh(c)
+    # One fused kernel (and one autograd node) for the gate activations and the state update.
+    h, c = _C._lstm_cell(gi + F.linear(h, w_hh, b_hh), c)
     if w_hr is not None:
         h = F.linear(h, w_hr)
     return h, c
