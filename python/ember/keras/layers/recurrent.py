@@ -344,8 +344,13 @@ class LSTMCell(_Cell):
 
     def _step(self, xp: Tensor, states: list[Tensor], rdp: list | None) -> tuple[Tensor, list]:
         h, c = states
-        i, f, g, o = (xp + self._recurrent(h, rdp, 0, 4)).chunk(4, -1)
+        gates = xp + self._recurrent(h, rdp, 0, 4)
         ra, a = self.recurrent_activation, self.activation
+        if ra is activations.sigmoid and a is activations.tanh and gates.dim() == 2:
+            # The default activations: ember's fused LSTM step (the same gate order).
+            h, c = _C._lstm_cell(gates, c)
+            return h, [h, c]
+        i, f, g, o = gates.chunk(4, -1)
         c = ra(f) * c + ra(i) * a(g)
         h = ra(o) * a(c)
         return h, [h, c]
