@@ -63,17 +63,3 @@ def test_a_training_step_traced_with_an_aliased_input():
     opt_e.step()
     np.testing.assert_allclose(w.detach().numpy(), w_eager.detach().numpy(), rtol=1e-7)
 
-
-def test_an_argument_the_function_also_captures_is_not_baked_in():
-    w = ember.tensor([1.0, 2.0], requires_grad=True)
-    v = ember.tensor([3.0, 5.0], requires_grad=True)
-    f = jit.function(lambda a: (a * w).sum())
-    assert f(w).item() == 5.0
-    out = f(v)
-    assert out.item() == 13.0
-    out.backward()
-    np.testing.assert_array_equal(w.grad.numpy(), [3.0, 5.0])
-    np.testing.assert_array_equal(v.grad.numpy(), [1.0, 2.0])
-    w.grad = None
-    f(w).backward()  # the graph traced with w itself still serves w
-    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 4.0])

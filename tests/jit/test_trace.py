@@ -175,20 +175,18 @@ def test_function_tensor_only_calls_take_the_table_path():
         out = f(a, b)
         assert out["s"].dtype == a.dtype
         np.testing.assert_array_equal(_np(out["s"]), np.full(a.shape, 4.0))
-    # The requires_grad variant's outputs backpropagate. Its argument is a leaf that requires
-    # grad, which the function might also capture, so its graph is kept for that tensor only,
-    # outside the C++ table (test_aliased_args.py).
-    assert len(calls) == 4 and len(f._table) == 3
+    # The requires_grad variant's outputs backpropagate: its entry sends such calls (grad
+    # enabled) to the Python path, which records their backward.
+    assert len(calls) == 4 and len(f._table) == 4
     assert f(*variants[2])["s"].requires_grad
     for a, b in variants:
         np.testing.assert_array_equal(_np(f(a, b)["pair"][0]), np.full(a.shape, 3.0))
     assert len(calls) == 4
-    # A Parameter (a Tensor subclass, and a leaf that requires grad) is not a table key; the
-    # Python path finds its graph.
+    # A Parameter (a Tensor subclass) is not a table key; the Python path finds its graph.
     p = nn.Parameter(ember.ones(2))
     np.testing.assert_array_equal(_np(f(p, y)["s"]), [4.0, 4.0])
     np.testing.assert_array_equal(_np(f(p, y)["s"]), [4.0, 4.0])
-    assert len(calls) == 5 and len(f._table) == 3
+    assert len(calls) == 5 and len(f._table) == 4
 
 
 def test_function_that_sets_requires_grad_on_its_argument_retraces():

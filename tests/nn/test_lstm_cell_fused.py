@@ -101,3 +101,18 @@ def test_a_traced_lstm_training_step_uses_the_fused_nodes_and_matches_eager():
         step(m2, o2, xb)
     for p, q in zip(m1.parameters(), m2.parameters()):
         np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_the_new_cell_state_may_be_changed_in_place_before_backward():
+    # The backward recomputes c instead of saving it, as PyTorch's LSTMCell allows this.
+    ember.manual_seed(1)
+    cell = ember.nn.LSTMCell(4, 5)
+    x = ember.randn(3, 4)
+    h, c = cell(x)
+    c.add_(1.0)
+    h.sum().backward()
+    ember.manual_seed(1)
+    ref = ember.nn.LSTMCell(4, 5)
+    h2, _ = ref(x)
+    h2.sum().backward()
+    np.testing.assert_allclose(cell.weight_ih.grad.numpy(), ref.weight_ih.grad.numpy(), rtol=1e-6)

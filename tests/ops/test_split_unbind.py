@@ -125,3 +125,17 @@ def test_a_no_grad_view_of_a_tensor_that_requires_grad_refuses_in_place_writes_u
         u = z[0:2]
     u.mul_(2)  # the base does not require grad: nothing to protect
     np.testing.assert_array_equal(z.numpy(), [2.0, 2.0, 1.0])
+
+
+def test_a_view_of_a_no_grad_view_taken_with_grad_on_is_refused_too():
+    x = ember.ones(3, 4, requires_grad=True)
+    y = x * 1
+    with ember.no_grad():
+        v = y[0]
+    for write in (lambda: v.view(2, 2).mul_(2), lambda: v[1:].mul_(2),
+                  lambda: v.unsqueeze(0).zero_()):
+        with pytest.raises(RuntimeError, match="taken under no_grad"):
+            write()
+    with pytest.raises(RuntimeError, match="taken under no_grad"):
+        v[0] = 5.0
+    np.testing.assert_array_equal(y.detach().numpy(), np.ones((3, 4)))

@@ -277,9 +277,8 @@ void dropout_mask(const Tensor& mask, double p, Generator& gen);
 void lstm_cell_forward(const Tensor& h, const Tensor& c, const Tensor& gates,
                        const Tensor& c_prev);
 /// Its backward for incoming dh, dc (N, H): dgates (N, 4H) and dc_prev (N, H), recomputing the
-/// activations from `gates` and tanh(c) from the forward's `c`.
+/// activations and c from `gates` and `c_prev` exactly as the forward did.
 void lstm_cell_backward(const Tensor& dgates, const Tensor& dc_prev, const Tensor& gates,
-                        const Tensor& c_prev, const Tensor& c, const Tensor& dh,
-                        const Tensor& dc);
+                        const Tensor& c_prev, const Tensor& dh, const Tensor& dc);
 
 }  // namespace ember::cpu

@@ -353,15 +353,13 @@ void lstm_cell_forward(const Tensor& h, const Tensor& c, const Tensor& gates,
 }
 
 void lstm_cell_backward(const Tensor& dgates, const Tensor& dc_prev, const Tensor& gates,
-                        const Tensor& c_prev, const Tensor& c, const Tensor& dh,
-                        const Tensor& dc) {
-  const int64_t n = c.sizes()[0];
-  const int64_t hid = c.sizes()[1];
-  EMBER_DISPATCH_FLOATING(c.dtype(), "lstm_cell_backward", [&] {
+                        const Tensor& c_prev, const Tensor& dh, const Tensor& dc) {
+  const int64_t n = c_prev.sizes()[0];
+  const int64_t hid = c_prev.sizes()[1];
+  EMBER_DISPATCH_FLOATING(c_prev.dtype(), "lstm_cell_backward", [&] {
     using T = scalar_t;
     const T* g = gates.data_ptr<T>();
     const T* cp = c_prev.data_ptr<T>();
-    const T* cc = c.data_ptr<T>();
     const T* gh = dh.data_ptr<T>();
     const T* gc = dc.data_ptr<T>();
     T* dg = dgates.data_ptr<T>();
@@ -373,10 +371,12 @@ void lstm_cell_backward(const Tensor& dgates, const Tensor& dc_prev, const Tenso
       for (int64_t r = r0; r < r1; ++r) {
         const T* a = act.data() + (r - r0) * 4 * hid;
         T* tc = tcs + (r - r0) * hid;
-        lstm_tanh(tc, cc + r * hid, hid);
+        const T* cpr = cp + r * hid;
+        // c again, rounded as the forward rounded it (not saved: the caller may change it).
+        for (int64_t j = 0; j < hid; ++j) tc[j] = a[hid + j] * cpr[j] + a[j] * a[2 * hid + j];
+        lstm_tanh(tc, tc, hid);
         const T* ghr = gh + r * hid;
         const T* gcr = gc + r * hid;
-        const T* cpr = cp + r * hid;
         T* drow = dg + r * 4 * hid;
         T* dcpr = dcp + r * hid;
         for (int64_t j = 0; j < hid; ++j) {

@@ -697,28 +697,26 @@ std::pair<Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& c_prev) {
         const Tensor& g = ctx.input(0);
         const Tensor& cp = ctx.input(1);
         if (is_grad_enabled()) return lstm_cell_backward_composite(g, cp, grads[0], grads[1]);
-        auto r = lstm_cell_backward(g, cp, ctx.output(1), grads[0], grads[1]);
+        auto r = lstm_cell_backward(g, cp, grads[0], grads[1]);
         return TensorList{r.first, r.second};
       },
-      kSaveInputs | kSaveOutput);
+      kSaveInputs);
   return {outs[0], outs[1]};
 }
 
 std::pair<Tensor, Tensor> lstm_cell_backward(const Tensor& gates, const Tensor& c_prev,
-                                             const Tensor& c, const Tensor& dh,
-                                             const Tensor& dc) {
-  EMBER_TRACE(lstm_cell_backward, gates, c_prev, c, dh, dc);
+                                             const Tensor& dh, const Tensor& dc) {
+  EMBER_TRACE(lstm_cell_backward, gates, c_prev, dh, dc);
   check_lstm_cell(gates, c_prev);
-  EMBER_CHECK_VALUE(c.sizes() == c_prev.sizes() && dh.sizes() == c_prev.sizes() &&
-                        dc.sizes() == c_prev.sizes(),
-                    "lstm_cell_backward: c, dh and dc must have the cell state's shape ",
+  EMBER_CHECK_VALUE(dh.sizes() == c_prev.sizes() && dc.sizes() == c_prev.sizes(),
+                    "lstm_cell_backward: dh and dc must have the cell state's shape ",
                     c_prev.sizes());
   const DType dt = c_prev.dtype();
   const int64_t n = c_prev.sizes()[0], hid = c_prev.sizes()[1];
   Tensor dgates = empty({n, 4 * hid}, dt, c_prev.device());
   Tensor dcp = empty({n, hid}, dt, c_prev.device());
   cpu::lstm_cell_backward(dgates, dcp, gates.contiguous(), c_prev.contiguous(),
-                          c.to(dt).contiguous(), dh.to(dt).contiguous(), dc.to(dt).contiguous());
+                          dh.to(dt).contiguous(), dc.to(dt).contiguous());
   return {dgates, dcp};
 }
 

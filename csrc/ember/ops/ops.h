@@ -265,8 +265,7 @@ EMBER_API std::pair<Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor&
 /// lstm_cell's backward for incoming gradients dh, dc of h and c: (d gates, d c_prev), one
 /// pass (not differentiable itself; create_graph uses the composite form).
 EMBER_API std::pair<Tensor, Tensor> lstm_cell_backward(const Tensor& gates, const Tensor& c_prev,
-                                                       const Tensor& c, const Tensor& dh,
-                                                       const Tensor& dc);
+                                                       const Tensor& dh, const Tensor& dc);
 /// Mean over non-ignored targets of -w[y] log p[y] (PyTorch's nll_loss); `weight` optional.
 EMBER_API Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& weight,
                           const std::string& reduction, int64_t ignore_index);

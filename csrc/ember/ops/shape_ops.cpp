@@ -92,11 +92,13 @@ Tensor raw_slice(const Tensor& x, int64_t dim, int64_t start, int64_t length, in
 // recorded) raises in gradient_edge instead of giving a wrong gradient. Values read before the
 // change, and in-place updates under no_grad (optimizer steps), are fine.
 // Marks `y`, a view of `x` taken without recording, when grad mode is off and `x` requires
-// grad (or is such a view itself): check_inplace refuses in-place writes into it under grad.
+// grad, or when `x` is such a view itself: check_inplace refuses in-place writes into it under
+// grad mode.
 void mark_no_grad_view(const Tensor& y, const Tensor& x) {
-  if (is_grad_enabled()) return;
   const AutogradMeta* xm = x.impl()->autograd();
-  if (xm && (xm->requires_grad || xm->grad_fn || xm->no_grad_view)) {
+  if (!xm) return;
+  // A view of such a view is one too, whatever the grad mode it is taken in.
+  if (xm->no_grad_view || (!is_grad_enabled() && (xm->requires_grad || xm->grad_fn))) {
     y.impl()->autograd_mut().no_grad_view = true;
   }
 }

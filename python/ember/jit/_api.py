@@ -601,13 +601,6 @@ class _CachedFunction:
         key, flat = _signature_key(args, kwargs)
         grad_enabled = _C.is_grad_enabled()
         key = (key, grad_enabled)  # which outputs require grad depends on it
-        # A parameter-like argument (a leaf that requires grad) may also be captured by the
-        # function (a closure's weight): the trace cannot tell the two uses apart, so such a
-        # graph serves only calls with that very tensor, and stays out of the C++ call table.
-        pinned = tuple(t._impl_id for t in flat if t.requires_grad and t.is_leaf)
-        if pinned:
-            key = (key, pinned)
-            table_key = None
         graphs = self._cache.get(key)
         if graphs:
             for i, traced in enumerate(graphs):
@@ -698,9 +691,9 @@ def function(fn: Callable | None = None, *, optimize: bool = True) -> Any:
     graphs per signature are kept. When retracing keeps happening (8 retraces within 32 calls,
     e.g. an LR scheduler stepped every call), a RuntimeWarning says so and the calls that
     would trace again run eagerly for a pause (64 calls, doubling each time it recurs), after
-    which tracing is tried again. A tensor argument that is a leaf requiring grad (a
-    parameter) might also be captured by the function, so its graphs serve calls with that
-    same tensor only.
+    which tracing is tried again. A tensor that the function captures (a closure's or
+    module's weight) must not also be passed as an argument in the traced call: the trace
+    sees one tensor, so a later call with another tensor there would use it for both.
 
     Args:
         fn: the function (``@ember.jit.function`` or ``ember.jit.function(fn, optimize=False)``).
