@@ -139,3 +139,17 @@ def test_a_view_of_a_no_grad_view_taken_with_grad_on_is_refused_too():
     with pytest.raises(RuntimeError, match="taken under no_grad"):
         v[0] = 5.0
     np.testing.assert_array_equal(y.detach().numpy(), np.ones((3, 4)))
+
+
+def test_a_no_grad_view_may_be_written_once_its_base_is_frozen():
+    # Fine-tuning: take a slice under no_grad, freeze the layer, write the slice (PyTorch
+    # allows it: nothing that requires grad is behind the view any more).
+    w = ember.ones(2, 3, requires_grad=True)
+    with ember.no_grad():
+        row = w[0]
+    with pytest.raises(RuntimeError, match="taken under no_grad"):
+        row.add_(1.0)
+    w.requires_grad_(False)
+    row.add_(1.0)
+    row[0:1].mul_(3.0)  # a view of it, taken with grad on
+    np.testing.assert_array_equal(w.numpy(), [[6.0, 2.0, 2.0], [1.0, 1.0, 1.0]])

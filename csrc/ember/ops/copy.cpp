@@ -21,7 +21,15 @@ void check_inplace(const Tensor& self, bool records, const char* op) {
   }
   if (!is_grad_enabled()) return;
   const AutogradMeta* meta = self.impl()->autograd();
-  EMBER_CHECK(!(meta && meta->no_grad_view), op,
+  bool guarded = meta && meta->no_grad_view;
+  if (guarded) {
+    // Nothing to protect once the base no longer requires grad (a frozen layer, as PyTorch
+    // allows) or is gone (no history of it remains to go stale).
+    auto base = meta->view_base.lock();
+    const AutogradMeta* bm = base ? base->autograd() : nullptr;
+    guarded = bm != nullptr && (bm->requires_grad || bm->grad_fn);
+  }
+  EMBER_CHECK(!guarded, op,
               ": this view was taken under no_grad from a tensor that requires grad, and is "
               "written in place with grad mode on; autograd cannot record the change in its "
               "base, so gradients would be wrong. Take the view with grad mode on, write it "

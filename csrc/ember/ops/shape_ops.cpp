@@ -97,9 +97,12 @@ Tensor raw_slice(const Tensor& x, int64_t dim, int64_t start, int64_t length, in
 void mark_no_grad_view(const Tensor& y, const Tensor& x) {
   const AutogradMeta* xm = x.impl()->autograd();
   if (!xm) return;
-  // A view of such a view is one too, whatever the grad mode it is taken in.
+  // A view of such a view is one too, whatever the grad mode it is taken in; each remembers
+  // the tensor that required grad, so the check can see whether it still does.
   if (xm->no_grad_view || (!is_grad_enabled() && (xm->requires_grad || xm->grad_fn))) {
-    y.impl()->autograd_mut().no_grad_view = true;
+    AutogradMeta& m = y.impl()->autograd_mut();
+    m.no_grad_view = true;
+    m.view_base = xm->no_grad_view ? xm->view_base : std::weak_ptr<TensorImpl>(x.impl_ptr());
   }
 }
 
