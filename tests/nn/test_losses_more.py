@@ -35,7 +35,7 @@ def _pairs(*arrays):
     return list(es), list(ts)
 
 
-def _check(e_fn, t_fn, arrays, grad=True, **tol):
+def assert_matches_torch(e_fn, t_fn, arrays, grad=True, **tol):
     es, ts = _pairs(*arrays)
     eo, to = e_fn(*es), t_fn(*ts)
     assert_close(eo, to, **tol)
@@ -63,12 +63,12 @@ def _check(e_fn, t_fn, arrays, grad=True, **tol):
 )
 def test_normalize_matches_torch(shape, p, dim, dtype):
     x = np.random.randn(*shape).astype(dtype)
-    _check(lambda a: F.normalize(a, p, dim), lambda a: TF.normalize(a, p, dim), [x])
+    assert_matches_torch(lambda a: F.normalize(a, p, dim), lambda a: TF.normalize(a, p, dim), [x])
 
 
 def test_normalize_zero_slice_uses_eps_like_torch():
     x = np.array([[0.0, 0.0], [3.0, 4.0]])
-    out = _check(lambda a: F.normalize(a, eps=1e-3), lambda a: TF.normalize(a, eps=1e-3), [x])
+    out = assert_matches_torch(lambda a: F.normalize(a, eps=1e-3), lambda a: TF.normalize(a, eps=1e-3), [x])
     np.testing.assert_allclose(to_np(out), [[0.0, 0.0], [0.6, 0.8]])
 
 
@@ -95,7 +95,7 @@ def test_normalize_out_argument_and_dim_error():
 )
 def test_cosine_similarity_matches_torch(s1, s2, dim, dtype):
     a, b = np.random.randn(*s1).astype(dtype), np.random.randn(*s2).astype(dtype)
-    _check(
+    assert_matches_torch(
         lambda x, y: F.cosine_similarity(x, y, dim),
         lambda x, y: TF.cosine_similarity(x, y, dim),
         [a, b],
@@ -106,7 +106,7 @@ def test_cosine_similarity_tiny_vectors_match_torch():
     # The norms are clamped to eps, but the gradient flows through the unclamped norm, as torch.
     a = np.array([[1e-10, -2e-10, 3e-10], [1.0, 2.0, 3.0]])
     b = np.array([[0.5, 0.1, -0.3], [0.0, 0.0, 0.0]])
-    _check(F.cosine_similarity, TF.cosine_similarity, [a, b])
+    assert_matches_torch(F.cosine_similarity, TF.cosine_similarity, [a, b])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -115,7 +115,7 @@ def test_cosine_similarity_tiny_vectors_match_torch():
 @pytest.mark.parametrize("s1,s2", [((4, 5), (4, 5)), ((4, 5), (5,)), ((5,), (5,))])
 def test_pairwise_distance_matches_torch(s1, s2, p, keepdim, dtype):
     a, b = np.random.randn(*s1).astype(dtype), np.random.randn(*s2).astype(dtype)
-    _check(
+    assert_matches_torch(
         lambda x, y: F.pairwise_distance(x, y, p, 1e-6, keepdim),
         lambda x, y: TF.pairwise_distance(x, y, p, 1e-6, keepdim),
         [a, b],
@@ -163,7 +163,7 @@ def test_kl_div_matches_torch(shape, reduction, log_target, dtype):
     x, t = _kl_inputs(shape, dtype, log_target)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _check(
+        assert_matches_torch(
             lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=log_target),
             lambda a, b: TF.kl_div(a, b, reduction=reduction, log_target=log_target),
             [x, t],
@@ -252,7 +252,7 @@ def test_margin_ranking_loss_matches_torch(shape, margin, reduction, dtype):
     a = np.asarray(rs.randn(*shape)).astype(dtype)
     b = np.asarray(rs.randn(*shape)).astype(dtype)
     y = np.asarray(np.sign(rs.randn(*shape))).astype(dtype)
-    _check(
+    assert_matches_torch(
         lambda p, q, r: F.margin_ranking_loss(p, q, r, margin, reduction=reduction),
         lambda p, q, r: TF.margin_ranking_loss(p, q, r, margin, reduction=reduction),
         [a, b, y],
@@ -261,7 +261,7 @@ def test_margin_ranking_loss_matches_torch(shape, margin, reduction, dtype):
 
 def test_margin_ranking_loss_gradient_at_the_hinge_matches_torch():
     # -y (x1 - x2) + margin == 0 exactly: torch's clamp_min passes the gradient there.
-    _check(
+    assert_matches_torch(
         lambda p, q, r: F.margin_ranking_loss(p, q, r, 1.0, reduction="sum"),
         lambda p, q, r: TF.margin_ranking_loss(p, q, r, 1.0, reduction="sum"),
         [np.array([2.0, 0.0]), np.array([1.0, 1.0]), np.array([1.0, -1.0])],
@@ -287,7 +287,7 @@ def test_cosine_embedding_loss_matches_torch(margin, reduction, dtype):
 
 def test_cosine_embedding_loss_0d_target_and_other_labels_match_torch():
     a, b = np.random.randn(5), np.random.randn(5)
-    _check(
+    assert_matches_torch(
         lambda p, q: F.cosine_embedding_loss(p, q, ember.tensor(-1.0), -0.5),
         lambda p, q: TF.cosine_embedding_loss(p, q, torch.tensor(-1.0), -0.5),
         [a, b],
@@ -295,7 +295,7 @@ def test_cosine_embedding_loss_0d_target_and_other_labels_match_torch():
     # A label other than +-1 contributes 0, as torch.
     a2, b2 = np.random.randn(3, 4), np.random.randn(3, 4)
     y = np.array([1.0, 0.0, -1.0])
-    _check(
+    assert_matches_torch(
         lambda p, q: F.cosine_embedding_loss(p, q, et(y), reduction="none"),
         lambda p, q: TF.cosine_embedding_loss(p, q, torch.tensor(y), reduction="none"),
         [a2, b2],
@@ -310,7 +310,7 @@ def test_cosine_embedding_loss_0d_target_and_other_labels_match_torch():
 def test_triplet_margin_loss_matches_torch(shape, p, swap, reduction, dtype):
     rs = np.random.RandomState(5)
     a, pos, neg = (rs.randn(*shape).astype(dtype) for _ in range(3))
-    _check(
+    assert_matches_torch(
         lambda x, y, z: F.triplet_margin_loss(x, y, z, 0.8, p, swap=swap, reduction=reduction),
         lambda x, y, z: TF.triplet_margin_loss(x, y, z, 0.8, p, swap=swap, reduction=reduction),
         [a, pos, neg],
@@ -369,7 +369,7 @@ def test_kldiv_loss_module_matches_torch(reduction, log_target):
     x, t = _kl_inputs((4, 5), np.float64, log_target)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _check(
+        assert_matches_torch(
             nn.KLDivLoss(reduction=reduction, log_target=log_target),
             tnn.KLDivLoss(reduction=reduction, log_target=log_target),
             [x, t],
@@ -380,18 +380,18 @@ def test_kldiv_loss_module_matches_torch(reduction, log_target):
 def test_pair_and_triplet_loss_modules_match_torch(reduction):
     rs = np.random.RandomState(8)
     s1, s2, y = rs.randn(6), rs.randn(6), np.sign(rs.randn(6))
-    _check(
+    assert_matches_torch(
         lambda a, b: nn.MarginRankingLoss(0.2, reduction=reduction)(a, b, et(y)),
         lambda a, b: tnn.MarginRankingLoss(0.2, reduction=reduction)(a, b, torch.tensor(y)),
         [s1, s2],
     )
     a, b, c = rs.randn(6, 3), rs.randn(6, 3), rs.randn(6, 3)
-    _check(
+    assert_matches_torch(
         lambda p, q: nn.CosineEmbeddingLoss(0.1, reduction=reduction)(p, q, et(y)),
         lambda p, q: tnn.CosineEmbeddingLoss(0.1, reduction=reduction)(p, q, torch.tensor(y)),
         [a, b],
     )
-    _check(
+    assert_matches_torch(
         nn.TripletMarginLoss(0.5, 1.0, swap=True, reduction=reduction),
         tnn.TripletMarginLoss(0.5, 1.0, swap=True, reduction=reduction),
         [a, b, c],
@@ -400,8 +400,8 @@ def test_pair_and_triplet_loss_modules_match_torch(reduction):
 
 def test_distance_modules_match_torch():
     a, b = np.random.randn(5, 4), np.random.randn(5, 4)
-    _check(nn.CosineSimilarity(dim=0, eps=1e-6), tnn.CosineSimilarity(dim=0, eps=1e-6), [a, b])
-    _check(nn.PairwiseDistance(1.0, 1e-4, True), tnn.PairwiseDistance(1.0, 1e-4, True), [a, b])
+    assert_matches_torch(nn.CosineSimilarity(dim=0, eps=1e-6), tnn.CosineSimilarity(dim=0, eps=1e-6), [a, b])
+    assert_matches_torch(nn.PairwiseDistance(1.0, 1e-4, True), tnn.PairwiseDistance(1.0, 1e-4, True), [a, b])
 
 
 def test_loss_module_reprs_and_validation():

@@ -378,7 +378,7 @@ def _qkv(qshape, kshape, vshape, dtype=np.float64, seed=0):
     return [rs.randn(*s).astype(dtype) for s in (qshape, kshape, vshape)]
 
 
-def _sdpa_check(arrays, e_kw=None, t_kw=None, **kw):
+def assert_sdpa_matches(arrays, e_kw=None, t_kw=None, **kw):
     e_kw = dict(kw, **(e_kw or {}))
     t_kw = dict(kw, **(t_kw or {}))
     es, ts = zip(*(pair(a, requires_grad=True) for a in arrays))
@@ -403,26 +403,26 @@ def _sdpa_check(arrays, e_kw=None, t_kw=None, **kw):
 )
 @pytest.mark.parametrize("causal", [False, True])
 def test_sdpa_matches_torch(qs, ks, vs, causal, dtype):
-    _sdpa_check(_qkv(qs, ks, vs, dtype), is_causal=causal)
+    assert_sdpa_matches(_qkv(qs, ks, vs, dtype), is_causal=causal)
 
 
 @pytest.mark.parametrize("L,S", [(3, 5), (5, 3), (4, 4)])
 def test_sdpa_causal_is_top_left_aligned_like_torch(L, S):
-    _sdpa_check(_qkv((2, L, 4), (2, S, 4), (2, S, 3)), is_causal=True)
+    assert_sdpa_matches(_qkv((2, L, 4), (2, S, 4), (2, S, 3)), is_causal=True)
 
 
 def test_sdpa_scale_and_masks_match_torch():
     q, k, v = _qkv((2, 2, 3, 4), (2, 2, 5, 4), (2, 2, 5, 6))
-    _sdpa_check([q, k, v], scale=0.3)
+    assert_sdpa_matches([q, k, v], scale=0.3)
     bool_mask = np.random.RandomState(1).rand(3, 5) > 0.4
     bool_mask[:, 0] = True
-    _sdpa_check(
+    assert_sdpa_matches(
         [q, k, v],
         e_kw={"attn_mask": ember.tensor(bool_mask)},
         t_kw={"attn_mask": torch.tensor(bool_mask)},
     )
     float_mask = np.random.RandomState(2).randn(2, 1, 3, 5)
-    _sdpa_check(
+    assert_sdpa_matches(
         [q, k, v],
         e_kw={"attn_mask": ember.tensor(float_mask)},
         t_kw={"attn_mask": torch.tensor(float_mask)},
@@ -434,21 +434,21 @@ def test_sdpa_fully_masked_rows_give_zeros_like_torch():
     q, k, v = _qkv((1, 2, 3, 4), (1, 2, 5, 4), (1, 2, 5, 6))
     m = np.ones((3, 5), bool)
     m[1] = False
-    out = _sdpa_check(
+    out = assert_sdpa_matches(
         [q, k, v], e_kw={"attn_mask": ember.tensor(m)}, t_kw={"attn_mask": torch.tensor(m)}
     )
     assert (to_np(out)[:, :, 1] == 0).all()
     fm = np.zeros((3, 5))
     fm[2] = -np.inf
-    out = _sdpa_check(
+    out = assert_sdpa_matches(
         [q, k, v], e_kw={"attn_mask": ember.tensor(fm)}, t_kw={"attn_mask": torch.tensor(fm)}
     )
     assert np.isfinite(to_np(out)).all() and (to_np(out)[:, :, 2] == 0).all()
 
 
 def test_sdpa_grouped_query_attention_matches_torch():
-    _sdpa_check(_qkv((2, 6, 3, 4), (2, 2, 5, 4), (2, 3, 5, 2)), enable_gqa=True)
-    _sdpa_check(_qkv((2, 4, 3, 4), (2, 4, 5, 4), (2, 4, 5, 2)), enable_gqa=True)
+    assert_sdpa_matches(_qkv((2, 6, 3, 4), (2, 2, 5, 4), (2, 3, 5, 2)), enable_gqa=True)
+    assert_sdpa_matches(_qkv((2, 4, 3, 4), (2, 4, 5, 4), (2, 4, 5, 2)), enable_gqa=True)
 
 
 def test_sdpa_gradcheck():

@@ -29,7 +29,7 @@ def e_of(a):
     return ember.tensor(np.array(a))
 
 
-def close(e, t, dtype=np.float64, **kw):
+def assert_close(e, t, dtype=np.float64, **kw):
     a, b = to_np(e), t.detach().numpy()
     assert a.shape == b.shape, (a.shape, b.shape)
     np.testing.assert_allclose(a, b, **(kw or TOL[dtype]))
@@ -52,7 +52,7 @@ def copy_state(e_mod, t_mod):
     e_mod.load_state_dict({k: e_of(v.detach().numpy()) for k, v in t_mod.state_dict().items()})
 
 
-def module_check(e_mod, t_mod, x, dtype):
+def assert_module_matches(e_mod, t_mod, x, dtype):
     """Same parameters, then output, input gradient and parameter gradients vs torch."""
     if dtype == np.float64:
         e_mod.double()
@@ -60,12 +60,12 @@ def module_check(e_mod, t_mod, x, dtype):
     copy_state(e_mod, t_mod)
     e, t = leaf_pair(x.astype(dtype))
     eo, to = e_mod(e), t_mod(t)
-    close(eo, to, dtype)
+    assert_close(eo, to, dtype)
     backward_both(eo, to)
-    close(e.grad, t.grad, dtype)
+    assert_close(e.grad, t.grad, dtype)
     ep = dict(e_mod.named_parameters())
     for name, p in t_mod.named_parameters():
-        close(ep[name].grad, p.grad, dtype)
+        assert_close(ep[name].grad, p.grad, dtype)
 
 
 DTYPES = [np.float32, np.float64]
@@ -110,14 +110,14 @@ def test_conv3d_matches_torch_values_and_gradients(cfg, dtype):
     e_mod, t_mod = nn.Conv3d(**kw), tnn.Conv3d(**kw)
     assert repr(e_mod) == repr(t_mod)
     x = np.random.randn(2, kw["in_channels"], 5, 7, 6)
-    module_check(e_mod, t_mod, x, dtype)
+    assert_module_matches(e_mod, t_mod, x, dtype)
 
 
 @pytest.mark.parametrize("shape", [(1, 2, 3, 4, 5), (2, 3, 4, 5)])
 def test_conv3d_batch_of_one_and_unbatched(shape):
     c = shape[-4]
     e_mod, t_mod = nn.Conv3d(c, 3, 2, padding=1), tnn.Conv3d(c, 3, 2, padding=1)
-    module_check(e_mod, t_mod, np.random.randn(*shape), np.float64)
+    assert_module_matches(e_mod, t_mod, np.random.randn(*shape), np.float64)
 
 
 def test_conv3d_state_dict_keys_and_shapes_equal_torch():
@@ -148,7 +148,7 @@ def test_conv3d_gradcheck_float64():
 
 def test_conv3d_functional_same_padding_with_even_kernel_matches_torch():
     x, w = np.random.randn(2, 3, 4, 5, 6), np.random.randn(2, 3, 2, 4, 3)
-    close(
+    assert_close(
         F.conv3d(e_of(x), e_of(w), padding="same", dilation=(1, 1, 2)),
         TF.conv3d(torch.tensor(x), torch.tensor(w), padding="same", dilation=(1, 1, 2)),
     )
@@ -213,14 +213,14 @@ def test_conv_transpose3d_matches_torch_values_and_gradients(cfg, dtype):
     assert repr(e_mod) == repr(t_mod)
     assert list(e_mod.state_dict()) == list(t_mod.state_dict())
     x = np.random.randn(2, kw["in_channels"], 3, 4, 5)
-    module_check(e_mod, t_mod, x, dtype)
+    assert_module_matches(e_mod, t_mod, x, dtype)
 
 
 def test_conv_transpose3d_unbatched_and_output_size():
     e_mod, t_mod = nn.ConvTranspose3d(2, 3, 3, stride=2), tnn.ConvTranspose3d(2, 3, 3, stride=2)
     copy_state(e_mod, t_mod)
     x = np.random.randn(2, 3, 4, 2).astype(np.float32)
-    close(
+    assert_close(
         e_mod(e_of(x), output_size=(8, 9, 6)),
         t_mod(torch.tensor(x), output_size=(8, 9, 6)),
         np.float32,
@@ -280,10 +280,10 @@ def test_max_pool3d_matches_torch_values_indices_and_gradients(cfg, dtype):
         F.max_pool3d(e, return_indices=True, **kw),
         TF.max_pool3d(t, return_indices=True, **kw),
     )
-    close(eo, to, dtype)
+    assert_close(eo, to, dtype)
     np.testing.assert_array_equal(to_np(ei), ti.numpy())
     backward_both(eo, to)
-    close(e.grad, t.grad, dtype)
+    assert_close(e.grad, t.grad, dtype)
     assert repr(nn.MaxPool3d(**kw)) == repr(tnn.MaxPool3d(**kw))
 
 
@@ -296,15 +296,15 @@ def test_avg_pool3d_matches_torch(cfg, dtype, count_include_pad, divisor_overrid
     e_mod, t_mod = nn.AvgPool3d(**kw), tnn.AvgPool3d(**kw)
     assert repr(e_mod) == repr(t_mod)
     x = np.random.randn(2, 3, 7, 6, 5)
-    module_check(e_mod, t_mod, x, dtype)
+    assert_module_matches(e_mod, t_mod, x, dtype)
 
 
 @pytest.mark.parametrize("output_size", [1, 3, (2, None, 4), (5, 3, 2), (7, 6, 5)])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_adaptive_pool3d_matches_torch(output_size, dtype):
     x = np.random.randn(2, 3, 7, 6, 5)
-    module_check(nn.AdaptiveAvgPool3d(output_size), tnn.AdaptiveAvgPool3d(output_size), x, dtype)
-    module_check(nn.AdaptiveMaxPool3d(output_size), tnn.AdaptiveMaxPool3d(output_size), x, dtype)
+    assert_module_matches(nn.AdaptiveAvgPool3d(output_size), tnn.AdaptiveAvgPool3d(output_size), x, dtype)
+    assert_module_matches(nn.AdaptiveMaxPool3d(output_size), tnn.AdaptiveMaxPool3d(output_size), x, dtype)
     _, ei = nn.AdaptiveMaxPool3d(output_size, return_indices=True)(e_of(x))
     _, ti = tnn.AdaptiveMaxPool3d(output_size, return_indices=True)(torch.tensor(x))
     np.testing.assert_array_equal(to_np(ei), ti.numpy())
@@ -313,9 +313,9 @@ def test_adaptive_pool3d_matches_torch(output_size, dtype):
 
 def test_pool3d_unbatched_input():
     x = np.random.randn(3, 5, 4, 6)
-    close(F.max_pool3d(e_of(x), 2), TF.max_pool3d(torch.tensor(x), 2))
-    close(F.avg_pool3d(e_of(x), 2, 1, 1), TF.avg_pool3d(torch.tensor(x), 2, 1, 1))
-    close(F.adaptive_avg_pool3d(e_of(x), 2), TF.adaptive_avg_pool3d(torch.tensor(x), 2))
+    assert_close(F.max_pool3d(e_of(x), 2), TF.max_pool3d(torch.tensor(x), 2))
+    assert_close(F.avg_pool3d(e_of(x), 2, 1, 1), TF.avg_pool3d(torch.tensor(x), 2, 1, 1))
+    assert_close(F.adaptive_avg_pool3d(e_of(x), 2), TF.adaptive_avg_pool3d(torch.tensor(x), 2))
 
 
 def test_pool3d_errors():
@@ -348,7 +348,7 @@ def test_lp_pool_matches_torch(case, ceil_mode):
     e_mod, t_mod = getattr(nn, name)(p, k, s, ceil_mode), getattr(tnn, name)(p, k, s, ceil_mode)
     assert repr(e_mod) == repr(t_mod)
     x = np.abs(np.random.randn(*shape)) + 0.1  # positive: a real power of a negative is NaN
-    module_check(e_mod, t_mod, x, np.float64)
+    assert_module_matches(e_mod, t_mod, x, np.float64)
 
 
 # ---- Fold / Unfold -----------------------------------------------------------------------
@@ -368,21 +368,21 @@ def test_unfold_and_fold_match_torch(cfg, dtype):
     x = np.random.randn(2, 3, 8, 9)
     e_mod, t_mod = nn.Unfold(**kw), tnn.Unfold(**kw)
     assert repr(e_mod) == repr(t_mod)
-    module_check(e_mod, t_mod, x, dtype)
+    assert_module_matches(e_mod, t_mod, x, dtype)
     cols = to_np(e_mod(e_of(x)))
     e_fold, t_fold = nn.Fold((8, 9), **kw), tnn.Fold((8, 9), **kw)
     assert repr(e_fold) == repr(t_fold)
-    module_check(e_fold, t_fold, cols, dtype)
+    assert_module_matches(e_fold, t_fold, cols, dtype)
 
 
 def test_unfold_fold_unbatched_and_batch_of_one():
     x = np.random.randn(3, 5, 4)
-    close(F.unfold(e_of(x), 2, padding=1), TF.unfold(torch.tensor(x), 2, padding=1))
+    assert_close(F.unfold(e_of(x), 2, padding=1), TF.unfold(torch.tensor(x), 2, padding=1))
     cols = np.random.randn(1, 12, 30)
-    close(
+    assert_close(
         F.fold(e_of(cols), (5, 4), 2, padding=1), TF.fold(torch.tensor(cols), (5, 4), 2, padding=1)
     )
-    close(
+    assert_close(
         F.fold(e_of(cols[0]), (5, 4), 2, padding=1),
         TF.fold(torch.tensor(cols[0]), (5, 4), 2, padding=1),
     )

@@ -27,7 +27,7 @@ def e_of(a):
     return ember.tensor(np.array(a))
 
 
-def close(e, t, dtype=np.float64, **kw):
+def assert_close(e, t, dtype=np.float64, **kw):
     a, b = to_np(e), t.detach().numpy()
     assert a.shape == b.shape, (a.shape, b.shape)
     np.testing.assert_allclose(a, b, **(kw or TOL[dtype]))
@@ -56,19 +56,19 @@ def randomize(t_mod):
             p.copy_(torch.randn_like(p))
 
 
-def module_check(e_mod, t_mod, x, dtype, *extra):
+def assert_module_matches(e_mod, t_mod, x, dtype, *extra):
     if dtype == np.float64:
         e_mod.double()
         t_mod.double()
     copy_state(e_mod, t_mod)
     e, t = leaf_pair(x.astype(dtype))
     eo, to = e_mod(e, *[e_of(a) for a in extra]), t_mod(t, *[torch.tensor(a) for a in extra])
-    close(eo, to, dtype)
+    assert_close(eo, to, dtype)
     backward_both(eo, to)
-    close(e.grad, t.grad, dtype)
+    assert_close(e.grad, t.grad, dtype)
     ep = dict(e_mod.named_parameters())
     for name, p in t_mod.named_parameters():
-        close(ep[name].grad, p.grad, dtype)
+        assert_close(ep[name].grad, p.grad, dtype)
 
 
 # ---- InstanceNorm --------------------------------------------------------------------------
@@ -94,17 +94,17 @@ def test_instance_norm_matches_torch_train_and_eval(name, affine, track, dtype):
     x = np.random.randn(*IN_SHAPES[name]) * 2 + 1
     k = {} if dtype == np.float64 else {"rtol": 1e-4, "atol": 1e-5}
     for step in range(2):
-        module_check(e_mod, t_mod, x + step, dtype) if dtype == np.float64 else None
+        assert_module_matches(e_mod, t_mod, x + step, dtype) if dtype == np.float64 else None
         if dtype == np.float32:
             copy_state(e_mod, t_mod)
-            close(e_mod(e_of(x.astype(dtype))), t_mod(torch.tensor(x.astype(dtype))), dtype, **k)
+            assert_close(e_mod(e_of(x.astype(dtype))), t_mod(torch.tensor(x.astype(dtype))), dtype, **k)
     if track:
-        close(e_mod.running_mean, t_mod.running_mean, dtype, **k)
-        close(e_mod.running_var, t_mod.running_var, dtype, **k)
+        assert_close(e_mod.running_mean, t_mod.running_mean, dtype, **k)
+        assert_close(e_mod.running_var, t_mod.running_var, dtype, **k)
     e_mod.eval()
     t_mod.eval()
     xe = x.astype(dtype) * 0.5
-    close(e_mod(e_of(xe)), t_mod(torch.tensor(xe)), dtype, **k)
+    assert_close(e_mod(e_of(xe)), t_mod(torch.tensor(xe)), dtype, **k)
 
 
 def test_instance_norm_running_stats_follow_torch_over_steps():
@@ -114,8 +114,8 @@ def test_instance_norm_running_stats_follow_torch_over_steps():
         x = np.random.randn(2, 3, 4, 4).astype(np.float32) * (step + 1) + step
         e_mod(e_of(x))
         t_mod(torch.tensor(x))
-    close(e_mod.running_mean, t_mod.running_mean, np.float32)
-    close(e_mod.running_var, t_mod.running_var, np.float32, rtol=1e-5, atol=1e-6)
+    assert_close(e_mod.running_mean, t_mod.running_mean, np.float32)
+    assert_close(e_mod.running_var, t_mod.running_var, np.float32, rtol=1e-5, atol=1e-6)
     assert int(e_mod.num_batches_tracked.item()) == int(t_mod.num_batches_tracked.item())
 
 
@@ -129,21 +129,21 @@ def test_instance_norm_momentum_none_keeps_running_stats():
 def test_instance_norm_unbatched_input_and_batch_of_one():
     e_mod, t_mod = nn.InstanceNorm2d(3, affine=True), tnn.InstanceNorm2d(3, affine=True)
     randomize(t_mod)
-    module_check(e_mod, t_mod, np.random.randn(3, 4, 5), np.float64)
-    module_check(e_mod, t_mod, np.random.randn(1, 3, 4, 5), np.float64)
+    assert_module_matches(e_mod, t_mod, np.random.randn(3, 4, 5), np.float64)
+    assert_module_matches(e_mod, t_mod, np.random.randn(1, 3, 4, 5), np.float64)
 
 
 def test_instance_norm_functional_matches_torch():
     x = np.random.randn(2, 3, 6)
     rm, rv = np.random.rand(3), np.random.rand(3) + 0.5
     erm, erv, trm, trv = e_of(rm), e_of(rv), torch.tensor(rm), torch.tensor(rv)
-    close(
+    assert_close(
         F.instance_norm(e_of(x), erm, erv, momentum=0.2),
         TF.instance_norm(torch.tensor(x), trm, trv, momentum=0.2),
     )
-    close(erm, trm)
-    close(erv, trv)
-    close(
+    assert_close(erm, trm)
+    assert_close(erv, trv)
+    assert_close(
         F.instance_norm(e_of(x), erm, erv, use_input_stats=False),
         TF.instance_norm(torch.tensor(x), trm, trv, use_input_stats=False),
     )
@@ -193,7 +193,7 @@ def test_local_response_norm_matches_torch(size, shape, dtype):
     kw = {"alpha": 0.3, "beta": 0.6, "k": 1.5}
     e_mod, t_mod = nn.LocalResponseNorm(size, **kw), tnn.LocalResponseNorm(size, **kw)
     assert repr(e_mod) == repr(t_mod)
-    module_check(e_mod, t_mod, np.random.randn(*shape), dtype)
+    assert_module_matches(e_mod, t_mod, np.random.randn(*shape), dtype)
 
 
 def test_local_response_norm_errors():
@@ -220,11 +220,11 @@ def test_bilinear_matches_torch(dtype, bias, lead):
     copy_state(e_mod, t_mod)
     (e1, t1), (e2, t2) = leaf_pair(x1.astype(dtype)), leaf_pair(x2)
     eo, to = e_mod(e1, e2), t_mod(t1, t2)
-    close(eo, to, dtype)
+    assert_close(eo, to, dtype)
     backward_both(eo, to)
-    close(e1.grad, t1.grad, dtype)
-    close(e2.grad, t2.grad, dtype)
-    close(e_mod.weight.grad, t_mod.weight.grad, dtype)
+    assert_close(e1.grad, t1.grad, dtype)
+    assert_close(e2.grad, t2.grad, dtype)
+    assert_close(e_mod.weight.grad, t_mod.weight.grad, dtype)
 
 
 def test_bilinear_init_bound():
@@ -271,9 +271,9 @@ def test_embedding_bag_1d_matches_torch(dtype, mode, padding_idx, include_last_o
     copy_state(e_mod, t_mod)
     eo = e_mod(e_of(INPUT), e_of(off))
     to = t_mod(torch.tensor(INPUT), torch.tensor(off))
-    close(eo, to, dtype)
+    assert_close(eo, to, dtype)
     backward_both(eo, to)
-    close(e_mod.weight.grad, t_mod.weight.grad, dtype)
+    assert_close(e_mod.weight.grad, t_mod.weight.grad, dtype)
 
 
 @pytest.mark.parametrize("mode", ["sum", "mean", "max"])
@@ -288,9 +288,9 @@ def test_embedding_bag_2d_matches_torch(mode):
     idx = np.random.randint(0, 10, (5, 3))
     idx[1] = 3  # a bag of padding only
     eo, to = e_mod(e_of(idx)), t_mod(torch.tensor(idx))
-    close(eo, to)
+    assert_close(eo, to)
     backward_both(eo, to)
-    close(e_mod.weight.grad, t_mod.weight.grad)
+    assert_close(e_mod.weight.grad, t_mod.weight.grad)
 
 
 @pytest.mark.parametrize("two_d", [False, True])
@@ -313,10 +313,10 @@ def test_embedding_bag_per_sample_weights_gradients(two_d):
         mode="sum",
         per_sample_weights=tp,
     )
-    close(eo, to)
+    assert_close(eo, to)
     backward_both(eo, to)
-    close(ew.grad, tw.grad)
-    close(ep.grad, tp.grad)
+    assert_close(ew.grad, tw.grad)
+    assert_close(ep.grad, tp.grad)
 
 
 @pytest.mark.parametrize("mode", ["sum", "mean", "max"])
@@ -332,10 +332,10 @@ def test_embedding_bag_empty_offsets_and_empty_bags(mode):
         tw = torch.tensor(w, requires_grad=True)
         eo = F.embedding_bag(e_of(idx), ew, e_of(off), mode=mode)
         to = TF.embedding_bag(torch.tensor(idx), tw, torch.tensor(off), mode=mode)
-        close(eo, to, np.float32)
+        assert_close(eo, to, np.float32)
         eo.sum().backward()
         to.sum().backward()
-        close(ew.grad, tw.grad, np.float32)
+        assert_close(ew.grad, tw.grad, np.float32)
 
 
 def test_embedding_bag_padding_row_is_zero_and_init_is_normal():
@@ -402,9 +402,9 @@ def test_embedding_bag_skewed_bags_match_torch(mode):
     off = np.arange(300)
     w = np.random.randn(50, 4)
     eo, to, (ew, tw), _ = _bag_pair(idx, w, off, mode=mode)
-    close(eo, to, rtol=1e-9, atol=1e-9)
+    assert_close(eo, to, rtol=1e-9, atol=1e-9)
     backward_both(eo, to)
-    close(ew.grad, tw.grad, rtol=1e-9, atol=1e-9)
+    assert_close(ew.grad, tw.grad, rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.parametrize("mode", ["sum", "mean", "max"])
@@ -431,11 +431,11 @@ def test_embedding_bag_many_random_bags_match_torch(mode, padding_idx, include_l
         padding_idx=padding_idx,
         include_last_offset=include_last_offset,
     )
-    close(eo, to, rtol=1e-9, atol=1e-9)
+    assert_close(eo, to, rtol=1e-9, atol=1e-9)
     backward_both(eo, to)
-    close(ew.grad, tw.grad, rtol=1e-9, atol=1e-9)
+    assert_close(ew.grad, tw.grad, rtol=1e-9, atol=1e-9)
     if psw is not None:
-        close(ep.grad, tp.grad, rtol=1e-9, atol=1e-9)
+        assert_close(ep.grad, tp.grad, rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.parametrize("two_d", [False, True])
@@ -448,9 +448,9 @@ def test_embedding_bag_max_ties_send_the_gradient_to_the_first_row_as_torch(two_
         off = np.sort(np.random.randint(0, 300, 40))
         off[0] = 0
     eo, to, (ew, tw), _ = _bag_pair(idx, w, off, mode="max", padding_idx=2)
-    close(eo, to)
+    assert_close(eo, to)
     backward_both(eo, to)
-    close(ew.grad, tw.grad)
+    assert_close(ew.grad, tw.grad)
 
 
 @pytest.mark.parametrize("mode", ["sum", "mean", "max"])
@@ -461,7 +461,7 @@ def test_jit_trace_embedding_bag_2d_and_1d_sum_mean(mode):
     j2 = np.random.randint(0, 10, (4, 5))
     j2[1] = 2
     ref = TF.embedding_bag(torch.tensor(j2), torch.tensor(to_np(w)), mode=mode, padding_idx=2)
-    close(traced(e_of(j2)), ref, np.float32)
+    assert_close(traced(e_of(j2)), ref, np.float32)
 
     def bags(i, o):
         return F.embedding_bag(i, w, o, mode=mode, padding_idx=2)
@@ -476,7 +476,7 @@ def test_jit_trace_embedding_bag_2d_and_1d_sum_mean(mode):
     ref = TF.embedding_bag(
         torch.tensor(j1), torch.tensor(to_np(w)), torch.tensor(p1), mode=mode, padding_idx=2
     )
-    close(traced(e_of(j1), e_of(p1)), ref, np.float32)
+    assert_close(traced(e_of(j1), e_of(p1)), ref, np.float32)
 
 
 # ---- dropout -----------------------------------------------------------------------------------
@@ -626,14 +626,14 @@ def test_activation_modules_match_torch(case, dtype):
     x = np.random.randn(2, 6, 3, 4) * 2
     if kw.get("inplace"):
         e, t = e_of(x.astype(dtype)), torch.tensor(x.astype(dtype))
-        close(e_mod(e), t_mod(t), dtype)
-        close(e, t, dtype)  # written into the input
+        assert_close(e_mod(e), t_mod(t), dtype)
+        assert_close(e, t, dtype)  # written into the input
         return
     e, t = leaf_pair(x.astype(dtype))
     eo, to = e_mod(e), t_mod(t)
-    close(eo, to, dtype)
+    assert_close(eo, to, dtype)
     backward_both(eo, to)
-    close(e.grad, t.grad, dtype)
+    assert_close(e.grad, t.grad, dtype)
 
 
 def test_shrink_and_threshold_keep_nan_and_edges():
@@ -651,7 +651,7 @@ def test_shrink_and_threshold_keep_nan_and_edges():
 
 def test_softmin_with_dtype_and_legacy_dim_warns():
     x = np.random.randn(3, 4).astype(np.float32)
-    close(
+    assert_close(
         F.softmin(e_of(x), 0, dtype=ember.float64),
         TF.softmin(torch.tensor(x), 0, dtype=torch.float64),
     )

@@ -29,13 +29,13 @@ def e_of(a):
     return ember.tensor(np.array(a))
 
 
-def close(e, t, dtype=np.float64, **kw):
+def assert_close(e, t, dtype=np.float64, **kw):
     a, b = to_np(e), t.detach().numpy()
     assert a.shape == b.shape, (a.shape, b.shape)
     np.testing.assert_allclose(a, b, **(kw or TOL[dtype]))
 
 
-def run_loss(name, floats, ints=(), dtype=np.float64, n_grad=None, **kw):
+def assert_loss_matches(name, floats, ints=(), dtype=np.float64, n_grad=None, **kw):
     """Calls ``F.<name>`` and ``torch``'s with the same arguments; compares the values and the
     gradients of the first ``n_grad`` floating arguments (all by default)."""
     e_args, t_args = [], []
@@ -51,13 +51,13 @@ def run_loss(name, floats, ints=(), dtype=np.float64, n_grad=None, **kw):
     ekw = {k: e_of(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
     tkw = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
     eo, to = getattr(F, name)(*e_all, **ekw), getattr(TF, name)(*t_all, **tkw)
-    close(eo, to, dtype)
+    assert_close(eo, to, dtype)
     g = np.asarray(np.random.RandomState(1).randn(*tuple(to.shape))).astype(dtype)
     eo.backward(e_of(g))
     to.backward(torch.tensor(g))
     for e, t in zip(e_args, t_args):
         if t.grad is not None:
-            close(e.grad, t.grad, dtype)
+            assert_close(e.grad, t.grad, dtype)
 
 
 X = np.random.RandomState(0).randn(4, 5)
@@ -67,10 +67,10 @@ Y = np.random.RandomState(1).rand(4, 5) * 3
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_poisson_nll_loss_matches_torch(reduction, dtype):
-    run_loss("poisson_nll_loss", [X, np.floor(Y)], dtype=dtype, reduction=reduction)
+    assert_loss_matches("poisson_nll_loss", [X, np.floor(Y)], dtype=dtype, reduction=reduction)
     # With full=True torch's target gradient is NaN where target <= 1 (0 * log(0) inside the
     # masked Stirling term); ember's is finite there, so only the input gradient is compared.
-    run_loss(
+    assert_loss_matches(
         "poisson_nll_loss",
         [np.abs(X) + 0.1, np.floor(Y)],
         dtype=dtype,
@@ -80,7 +80,7 @@ def test_poisson_nll_loss_matches_torch(reduction, dtype):
         eps=1e-3,
         reduction=reduction,
     )
-    run_loss(
+    assert_loss_matches(
         "poisson_nll_loss",
         [X, np.floor(Y[0])],
         dtype=dtype,
@@ -88,7 +88,7 @@ def test_poisson_nll_loss_matches_torch(reduction, dtype):
         full=True,
         reduction=reduction,
     )
-    run_loss("poisson_nll_loss", [X, Y + 1.5], dtype=dtype, full=True, reduction=reduction)
+    assert_loss_matches("poisson_nll_loss", [X, Y + 1.5], dtype=dtype, full=True, reduction=reduction)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -96,8 +96,8 @@ def test_poisson_nll_loss_matches_torch(reduction, dtype):
 @pytest.mark.parametrize("var_shape", [(4, 5), (4,), (4, 1), (1, 5)])
 def test_gaussian_nll_loss_matches_torch(reduction, var_shape, dtype):
     var = np.random.rand(*var_shape) + 0.1
-    run_loss("gaussian_nll_loss", [X, Y, var], dtype=dtype, reduction=reduction)
-    run_loss(
+    assert_loss_matches("gaussian_nll_loss", [X, Y, var], dtype=dtype, reduction=reduction)
+    assert_loss_matches(
         "gaussian_nll_loss",
         [X, Y, var * 1e-9],
         dtype=dtype,
@@ -108,10 +108,10 @@ def test_gaussian_nll_loss_matches_torch(reduction, var_shape, dtype):
 
 
 def test_gaussian_nll_loss_scalar_var_and_module():
-    run_loss("gaussian_nll_loss", [X, Y], var=0.7)
+    assert_loss_matches("gaussian_nll_loss", [X, Y], var=0.7)
     m, tm = nn.GaussianNLLLoss(full=True, eps=1e-3), tnn.GaussianNLLLoss(full=True, eps=1e-3)
     v = np.random.rand(4, 5)
-    close(m(e_of(X), e_of(Y), e_of(v)), tm(torch.tensor(X), torch.tensor(Y), torch.tensor(v)))
+    assert_close(m(e_of(X), e_of(Y), e_of(v)), tm(torch.tensor(X), torch.tensor(Y), torch.tensor(v)))
 
 
 def test_gaussian_nll_loss_errors():
@@ -126,12 +126,12 @@ def test_gaussian_nll_loss_errors():
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_soft_margin_and_hinge_embedding_match_torch(reduction):
     s = np.sign(np.random.randn(4, 5))
-    run_loss(
+    assert_loss_matches(
         "soft_margin_loss", [X * 40, s], n_grad=1, reduction=reduction
     )  # large margins: no overflow
     s2 = s.copy()
     s2[0, 0] = 0.0  # neither 1 nor -1: both terms, as torch
-    run_loss("hinge_embedding_loss", [X, s2], n_grad=1, margin=0.4, reduction=reduction)
+    assert_loss_matches("hinge_embedding_loss", [X, s2], n_grad=1, margin=0.4, reduction=reduction)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -139,8 +139,8 @@ def test_soft_margin_and_hinge_embedding_match_torch(reduction):
 def test_multilabel_soft_margin_loss_matches_torch(reduction, weighted):
     y = (Y > 1.5).astype(np.float64)
     kw = {"weight": np.random.rand(5)} if weighted else {}
-    run_loss("multilabel_soft_margin_loss", [X, y], reduction=reduction, **kw)
-    run_loss("multilabel_soft_margin_loss", [X[0], y[0]], reduction=reduction, **kw)
+    assert_loss_matches("multilabel_soft_margin_loss", [X, y], reduction=reduction, **kw)
+    assert_loss_matches("multilabel_soft_margin_loss", [X[0], y[0]], reduction=reduction, **kw)
 
 
 TARGETS = np.array([[3, 0, -1, 1, 2], [0, 1, 2, 3, 4], [-1, 0, 0, 0, 0], [2, 2, -1, 4, 4]])
@@ -149,8 +149,8 @@ TARGETS = np.array([[3, 0, -1, 1, 2], [0, 1, 2, 3, 4], [-1, 0, 0, 0, 0], [2, 2, 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_multilabel_margin_loss_matches_torch(reduction, dtype):
-    run_loss("multilabel_margin_loss", [X], ints=(TARGETS,), dtype=dtype, reduction=reduction)
-    run_loss("multilabel_margin_loss", [X[0]], ints=(TARGETS[0],), dtype=dtype, reduction=reduction)
+    assert_loss_matches("multilabel_margin_loss", [X], ints=(TARGETS,), dtype=dtype, reduction=reduction)
+    assert_loss_matches("multilabel_margin_loss", [X[0]], ints=(TARGETS[0],), dtype=dtype, reduction=reduction)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -160,9 +160,9 @@ def test_multi_margin_loss_matches_torch(reduction, p, margin, weighted, dtype):
     kw = {"p": p, "margin": margin, "reduction": reduction}
     if weighted:
         kw["weight"] = np.random.rand(5).astype(dtype)
-    run_loss("multi_margin_loss", [X], ints=(np.array([0, 4, 1, 1]),), dtype=dtype, **kw)
-    run_loss("multi_margin_loss", [X[1]], ints=(np.array(3),), dtype=dtype, **kw)
-    run_loss("multi_margin_loss", [X[1]], ints=(np.array([3]),), dtype=dtype, **kw)
+    assert_loss_matches("multi_margin_loss", [X], ints=(np.array([0, 4, 1, 1]),), dtype=dtype, **kw)
+    assert_loss_matches("multi_margin_loss", [X[1]], ints=(np.array(3),), dtype=dtype, **kw)
+    assert_loss_matches("multi_margin_loss", [X[1]], ints=(np.array([3]),), dtype=dtype, **kw)
 
 
 LOSS_MODULES = [
@@ -185,10 +185,10 @@ def test_loss_modules_match_torch(case):
     e = e_of(x).requires_grad_(True)
     t = torch.tensor(x, requires_grad=True)
     eo, to = e_mod(e, e_of(y)), t_mod(t, torch.tensor(y))
-    close(eo, to)
+    assert_close(eo, to)
     eo.sum().backward()
     to.sum().backward()
-    close(e.grad, t.grad)
+    assert_close(e.grad, t.grad)
 
 
 def test_weighted_loss_modules_keep_the_weight_as_a_buffer():
@@ -205,7 +205,7 @@ def test_legacy_reduction_flags_warn_and_override():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         got = F.hinge_embedding_loss(e_of(X), e_of(np.ones((4, 5))), size_average=False)
-    close(got, torch.tensor(X).sum())
+    assert_close(got, torch.tensor(X).sum())
 
 
 def test_margin_loss_errors():
@@ -316,24 +316,24 @@ def test_transformer_matches_torch_with_masks(dtype, batch_first, norm_first):
         tgt_is_causal=True,
     )
     k = {"rtol": 1e-4, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-9, "atol": 1e-10}
-    close(eo, to, dtype, **k)
+    assert_close(eo, to, dtype, **k)
     g = np.random.RandomState(2).randn(*tuple(to.shape)).astype(dtype)
     eo.backward(e_of(g))
     to.backward(torch.tensor(g))
-    close(es.grad, ts.grad, dtype, **k)
-    close(et.grad, tt.grad, dtype, **k)
+    assert_close(es.grad, ts.grad, dtype, **k)
+    assert_close(et.grad, tt.grad, dtype, **k)
     ep = dict(e_mod.named_parameters())
     for name, p in t_mod.named_parameters():
-        close(ep[name].grad, p.grad, dtype, **k)
+        assert_close(ep[name].grad, p.grad, dtype, **k)
 
 
 def test_transformer_unbatched_and_batch_of_one():
     e_mod, t_mod = make_pair()
     src, tgt = np.random.randn(5, D), np.random.randn(3, D)
-    close(e_mod(e_of(src), e_of(tgt)), t_mod(torch.tensor(src), torch.tensor(tgt)))
+    assert_close(e_mod(e_of(src), e_of(tgt)), t_mod(torch.tensor(src), torch.tensor(tgt)))
     src, tgt = np.random.randn(5, 1, D), np.random.randn(3, 1, D)
     mm = np.random.randn(3, 5) * 0.1
-    close(
+    assert_close(
         e_mod(e_of(src), e_of(tgt), memory_mask=e_of(mm)),
         t_mod(torch.tensor(src), torch.tensor(tgt), memory_mask=torch.tensor(mm)),
     )
@@ -416,7 +416,7 @@ CTC_TG_LEN = np.array([3, 0, 5, 2])
 CTC_IN_LEN = np.array([12, 7, 10, 3])
 
 
-def ctc_both(logits, targets, in_len, tg_len, dtype=np.float64, **kw):
+def assert_ctc_matches(logits, targets, in_len, tg_len, dtype=np.float64, **kw):
     el = e_of(logits.astype(dtype)).requires_grad_(True)
     tl = torch.tensor(logits.astype(dtype), requires_grad=True)
     eo = F.ctc_loss(F.log_softmax(el, -1), e_of(targets), e_of(in_len), e_of(tg_len), **kw)
@@ -428,11 +428,11 @@ def ctc_both(logits, targets, in_len, tg_len, dtype=np.float64, **kw):
         **kw,
     )
     k = {"rtol": 1e-5, "atol": 1e-5} if dtype == np.float32 else {}
-    close(eo, to, dtype, **k)
+    assert_close(eo, to, dtype, **k)
     if np.isfinite(to.detach().numpy()).all():
         eo.sum().backward()
         to.sum().backward()
-        close(el.grad, tl.grad, dtype, **k)
+        assert_close(el.grad, tl.grad, dtype, **k)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -441,15 +441,15 @@ def ctc_both(logits, targets, in_len, tg_len, dtype=np.float64, **kw):
 def test_ctc_loss_matches_torch_padded_targets(dtype, reduction, blank):
     logits = np.random.randn(CTC_T, CTC_N, CTC_C)
     tg = np.where(CTC_TG == blank, (blank + 1) % CTC_C, CTC_TG)
-    ctc_both(logits, tg, CTC_IN_LEN, CTC_TG_LEN, dtype, blank=blank, reduction=reduction)
+    assert_ctc_matches(logits, tg, CTC_IN_LEN, CTC_TG_LEN, dtype, blank=blank, reduction=reduction)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_ctc_loss_matches_torch_concatenated_and_unbatched_targets(reduction):
     logits = np.random.randn(CTC_T, CTC_N, CTC_C)
     flat = np.concatenate([CTC_TG[i, : CTC_TG_LEN[i]] for i in range(CTC_N)])
-    ctc_both(logits, flat, CTC_IN_LEN, CTC_TG_LEN, reduction=reduction)
-    ctc_both(logits[:, 0], CTC_TG[0, :3], np.array(9), np.array(3), reduction=reduction)
+    assert_ctc_matches(logits, flat, CTC_IN_LEN, CTC_TG_LEN, reduction=reduction)
+    assert_ctc_matches(logits[:, 0], CTC_TG[0, :3], np.array(9), np.array(3), reduction=reduction)
 
 
 @pytest.mark.parametrize("zero_infinity", [False, True])
@@ -458,7 +458,7 @@ def test_ctc_loss_impossible_alignments(zero_infinity):
     # has no frames and no labels (probability 1, loss 0).
     logits = np.random.randn(5, 3, 4)
     tg = np.array([[1, 1, 2], [1, 2, 3], [2, 3, 1]])
-    ctc_both(
+    assert_ctc_matches(
         logits,
         tg,
         np.array([3, 0, 5]),
@@ -466,7 +466,7 @@ def test_ctc_loss_impossible_alignments(zero_infinity):
         reduction="none",
         zero_infinity=zero_infinity,
     )
-    ctc_both(
+    assert_ctc_matches(
         logits, tg, np.array([3, 0, 5]), np.array([3, 0, 2]), reduction="mean", zero_infinity=True
     )
 
@@ -491,7 +491,7 @@ def test_ctc_loss_module_and_errors():
     m, tm = nn.CTCLoss(blank=1, zero_infinity=True), tnn.CTCLoss(blank=1, zero_infinity=True)
     assert repr(m) == repr(tm)
     lp = TF.log_softmax(torch.randn(5, 2, 3), 2).numpy()
-    close(
+    assert_close(
         m(e_of(lp), e_of(np.array([[0, 2], [2, 2]])), [5, 4], [2, 1]),
         tm(torch.tensor(lp), torch.tensor([[0, 2], [2, 2]]), (5, 4), (2, 1)),
         np.float32,

@@ -67,7 +67,7 @@ def e_of(a):
     return ember.tensor(np.ascontiguousarray(a))
 
 
-def close(e, t, dtype=np.float64):
+def assert_close(e, t, dtype=np.float64):
     a, b = to_np(e), t.detach().numpy()
     assert a.shape == b.shape, (a.shape, b.shape)
     np.testing.assert_allclose(a, b, **TOL[dtype])
@@ -137,25 +137,25 @@ def test_packed_layer_matches_torch(kind, config, dtype):
     if not enforce_sorted:
         assert ints(e_out[0].sorted_indices) == ints(t_out[0].sorted_indices)
         assert ints(e_out[0].unsorted_indices) == ints(t_out[0].unsorted_indices)
-    close(e_out[0].data, t_out[0].data, dtype)
+    assert_close(e_out[0].data, t_out[0].data, dtype)
     e_pad, e_len = pad_packed_sequence(e_out[0], batch_first, total_length=L)
     t_pad, t_len = trnn.pad_packed_sequence(t_out[0], batch_first, total_length=L)
     assert ints(e_len) == ints(t_len) == lengths
     e_flat = [e_pad, *(e_out[1] if cls_name == "LSTM" else (e_out[1],))]
     t_flat = [t_pad, *(t_out[1] if cls_name == "LSTM" else (t_out[1],))]
     for e, t in zip(e_flat, t_flat):
-        close(e, t, dtype)
+        assert_close(e, t, dtype)
     if not grad:
         return
     weights = [rs.randn(*tuple(t.shape)) for t in t_flat]
     sum((e * e_of(w)).sum() for e, w in zip(e_flat, weights)).backward()
     sum((t * torch.tensor(w)).sum() for t, w in zip(t_flat, weights)).backward()
-    close(ex.grad, tx.grad, dtype)
+    assert_close(ex.grad, tx.grad, dtype)
     for e_h, t_h in hidden_in:
-        close(e_h.grad, t_h.grad, dtype)
+        assert_close(e_h.grad, t_h.grad, dtype)
     e_params = dict(e_mod.named_parameters())
     for name, tp_ in t_mod.named_parameters():
-        close(e_params[name].grad, tp_.grad, dtype)
+        assert_close(e_params[name].grad, tp_.grad, dtype)
 
 
 def test_packed_run_equals_each_sequence_alone():
@@ -212,7 +212,7 @@ def test_pack_padded_then_pad_packed_matches_torch_with_grad(batch_first, enforc
     ex, tx = leaf_pair(x, True)
     ep = pack_padded_sequence(ex, ember.tensor(lengths), batch_first, enforce_sorted)
     tp = trnn.pack_padded_sequence(tx, torch.tensor(lengths), batch_first, enforce_sorted)
-    close(ep.data, tp.data)
+    assert_close(ep.data, tp.data)
     assert ep.batch_sizes.dtype == ember.int64 and str(ep.batch_sizes.device) == "cpu"
     assert ints(ep.batch_sizes) == ints(tp.batch_sizes)
     if enforce_sorted:
@@ -222,12 +222,12 @@ def test_pack_padded_then_pad_packed_matches_torch_with_grad(batch_first, enforc
         assert ints(ep.unsorted_indices) == ints(tp.unsorted_indices)
     e_pad, e_len = pad_packed_sequence(ep, batch_first, padding_value=-2.5, total_length=7)
     t_pad, t_len = trnn.pad_packed_sequence(tp, batch_first, padding_value=-2.5, total_length=7)
-    close(e_pad, t_pad)
+    assert_close(e_pad, t_pad)
     assert e_len.dtype == ember.int64 and ints(e_len) == ints(t_len) == lengths
     w = rs.randn(*tuple(t_pad.shape))
     (e_pad * e_of(w)).sum().backward()
     (t_pad * torch.tensor(w)).sum().backward()
-    close(ex.grad, tx.grad)
+    assert_close(ex.grad, tx.grad)
 
 
 @pytest.mark.parametrize("padding_side", ["right", "left"])
@@ -238,17 +238,17 @@ def test_pad_sequence_matches_torch_with_grad(batch_first, padding_side):
     pairs = [leaf_pair(a, True) for a in arrs]
     e = pad_sequence([p[0] for p in pairs], batch_first, 1.5, padding_side)
     t = trnn.pad_sequence([p[1] for p in pairs], batch_first, 1.5, padding_side)
-    close(e, t)
+    assert_close(e, t)
     w = rs.randn(*tuple(t.shape))
     (e * e_of(w)).sum().backward()
     (t * torch.tensor(w)).sum().backward()
     for pe, pt in pairs:
-        close(pe.grad, pt.grad)
+        assert_close(pe.grad, pt.grad)
 
 
 def test_pad_sequence_accepts_a_tensor_of_sequences():
     x = np.arange(6.0).reshape(2, 3)
-    close(pad_sequence(e_of(x)), trnn.pad_sequence(torch.tensor(x)))
+    assert_close(pad_sequence(e_of(x)), trnn.pad_sequence(torch.tensor(x)))
 
 
 @pytest.mark.parametrize("enforce_sorted", [True, False], ids=["sorted", "unsorted"])
@@ -259,19 +259,19 @@ def test_pack_sequence_matches_torch_and_unpacks(enforce_sorted):
     pairs = [leaf_pair(a, True) for a in arrs]
     ep = pack_sequence([p[0] for p in pairs], enforce_sorted)
     tp = trnn.pack_sequence([p[1] for p in pairs], enforce_sorted)
-    close(ep.data, tp.data)
+    assert_close(ep.data, tp.data)
     assert ints(ep.batch_sizes) == ints(tp.batch_sizes)
     e_back = unpack_sequence(ep)
     t_back = trnn.unpack_sequence(tp)
     assert len(e_back) == len(arrs)
     for e, t, a in zip(e_back, t_back, arrs):
-        close(e, t)
+        assert_close(e, t)
         np.testing.assert_array_equal(to_np(e), a)
     w = [rs.randn(*a.shape) for a in arrs]
     sum((e * e_of(wi)).sum() for e, wi in zip(e_back, w)).backward()
     sum((t * torch.tensor(wi)).sum() for t, wi in zip(t_back, w)).backward()
     for pe, pt in pairs:
-        close(pe.grad, pt.grad)
+        assert_close(pe.grad, pt.grad)
 
 
 @pytest.mark.parametrize("batch_first", [False, True], ids=["time_major", "batch_first"])
@@ -284,7 +284,7 @@ def test_unpad_sequence_round_trip_matches_torch(batch_first):
     e_back = unpad_sequence(padded, lengths, batch_first)
     t_back = trnn.unpad_sequence(t_padded, torch.tensor(lengths), batch_first)
     for e, t, a in zip(e_back, t_back, arrs):
-        close(e, t)
+        assert_close(e, t)
         np.testing.assert_array_equal(to_np(e), a)
 
 
@@ -442,12 +442,12 @@ def test_text_classifier_adam_matches_torch():
         )
         e_loss.backward()
         t_loss.backward()
-        close(e_loss, t_loss)
+        assert_close(e_loss, t_loss)
         e_opt.step()
         t_opt.step()
     e_params = dict(e_model.named_parameters())
     for name, tp in t_model.named_parameters():
-        close(e_params[name], tp)
+        assert_close(e_params[name], tp)
 
 
 # ---- docs ------------------------------------------------------------------------------------

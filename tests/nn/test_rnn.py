@@ -65,7 +65,7 @@ def copy_state(e_mod, t_mod):
     )
 
 
-def close(e, t, dtype):
+def assert_close(e, t, dtype):
     a, b = to_np(e), t.detach().numpy()
     assert a.shape == b.shape, (a.shape, b.shape)
     np.testing.assert_allclose(a, b, **TOL[dtype])
@@ -123,7 +123,7 @@ def test_recurrent_layer_matches_torch(kind, config, dtype):
     e_flat = [e_out[0], *(e_out[1] if cls_name == "LSTM" else (e_out[1],))]
     t_flat = [t_out[0], *(t_out[1] if cls_name == "LSTM" else (t_out[1],))]
     for e, t in zip(e_flat, t_flat):
-        close(e, t, dtype)
+        assert_close(e, t, dtype)
     if not grad:
         return
     # Gradients of a weighted sum of every output, hidden state and cell state.
@@ -132,12 +132,12 @@ def test_recurrent_layer_matches_torch(kind, config, dtype):
     t_loss = sum((t * torch.tensor(w)).sum() for t, w in zip(t_flat, weights))
     e_loss.backward()
     t_loss.backward()
-    close(ex.grad, tx.grad, dtype)
+    assert_close(ex.grad, tx.grad, dtype)
     for e_h, t_h in hidden_in:
-        close(e_h.grad, t_h.grad, dtype)
+        assert_close(e_h.grad, t_h.grad, dtype)
     e_params = dict(e_mod.named_parameters())
     for name, tp in t_mod.named_parameters():
-        close(e_params[name].grad, tp.grad, dtype)
+        assert_close(e_params[name].grad, tp.grad, dtype)
 
 
 CELL_KINDS = {
@@ -177,18 +177,18 @@ def test_cell_matches_torch(kind, dtype, batched, given_hx):
     e_flat = list(e_out) if lstm else [e_out]
     t_flat = list(t_out) if lstm else [t_out]
     for e, t in zip(e_flat, t_flat):
-        close(e, t, dtype)
+        assert_close(e, t, dtype)
     if not grad:
         return
     weights = [rs.randn(*tuple(t.shape)) for t in t_flat]
     sum((e * e_of(w)).sum() for e, w in zip(e_flat, weights)).backward()
     sum((t * torch.tensor(w)).sum() for t, w in zip(t_flat, weights)).backward()
-    close(ex.grad, tx.grad, dtype)
+    assert_close(ex.grad, tx.grad, dtype)
     for e_h, t_h in hidden:
-        close(e_h.grad, t_h.grad, dtype)
+        assert_close(e_h.grad, t_h.grad, dtype)
     e_params = dict(e_mod.named_parameters())
     for name, tp in t_mod.named_parameters():
-        close(e_params[name].grad, tp.grad, dtype)
+        assert_close(e_params[name].grad, tp.grad, dtype)
 
 
 def test_cell_steps_equal_layer():
@@ -215,12 +215,12 @@ def test_dropout_one_matches_torch_in_training():
     x = np.random.RandomState(0).randn(L, N, H_IN)
     e_out, e_h = e_mod(e_of(x))
     t_out, t_h = t_mod(torch.tensor(x))
-    close(e_out, t_out, np.float64)
-    close(e_h, t_h, np.float64)
+    assert_close(e_out, t_out, np.float64)
+    assert_close(e_h, t_h, np.float64)
     e_mod.eval()
     t_mod.eval()
     e_eval, t_eval = e_mod(e_of(x))[0], t_mod(torch.tensor(x))[0]
-    close(e_eval, t_eval, np.float64)
+    assert_close(e_eval, t_eval, np.float64)
     assert not np.allclose(to_np(e_eval), to_np(e_out))
 
 

@@ -33,7 +33,7 @@ def copy_state(e_mod, t_mod):
     )
 
 
-def close(e, t, dtype, **kw):
+def assert_close(e, t, dtype, **kw):
     a, b = to_np(e), t.detach().numpy()
     assert a.shape == b.shape, (a.shape, b.shape)
     np.testing.assert_allclose(a, b, **(kw or TOL[dtype]))
@@ -62,17 +62,17 @@ def pair_module(e_mod, t_mod, dtype, train=False):
     return e_mod, t_mod
 
 
-def check_grads(e_outs, t_outs, e_leaves, t_leaves, e_mod, t_mod, dtype, rs):
+def assert_grads_match(e_outs, t_outs, e_leaves, t_leaves, e_mod, t_mod, dtype, rs):
     weights = [rs.randn(*tuple(t.shape)) for t in t_outs]
     sum((e * e_of(w)).sum() for e, w in zip(e_outs, weights)).backward()
     sum((t * torch.tensor(w)).sum() for t, w in zip(t_outs, weights)).backward()
     for e, t in zip(e_leaves, t_leaves):
-        close(e.grad, t.grad, dtype)
+        assert_close(e.grad, t.grad, dtype)
     e_params = dict(e_mod.named_parameters())
     t_named = list(t_mod.named_parameters())
     assert sorted(e_params) == sorted(n for n, _ in t_named)
     for name, tp in t_named:
-        close(e_params[name].grad, tp.grad, dtype)
+        assert_close(e_params[name].grad, tp.grad, dtype)
 
 
 # ---- MultiheadAttention ----------------------------------------------------------------------
@@ -145,7 +145,7 @@ def mha_inputs(config, rs, dtype):
     return [q, k, v], k_len, layout != "unbatched"
 
 
-def run_mha_case(config, mask, weights, dtype):
+def assert_mha_case_matches(config, mask, weights, dtype):
     kw = MHA_CONFIGS[config][0]
     e_mod, t_mod = pair_module(
         nn.MultiheadAttention(E, HEADS, **kw), tnn.MultiheadAttention(E, HEADS, **kw), dtype
@@ -159,15 +159,15 @@ def run_mha_case(config, mask, weights, dtype):
     e_kw, t_kw = make_masks(mask, L, k_len, batched, rs, dtype)
     e_out, e_w = e_mod(*e_in, **e_kw, **WEIGHTS[weights])
     t_out, t_w = t_mod(*t_in, **t_kw, **WEIGHTS[weights])
-    close(e_out, t_out, dtype)
+    assert_close(e_out, t_out, dtype)
     if WEIGHTS[weights]["need_weights"]:
-        close(e_w, t_w, dtype)
+        assert_close(e_w, t_w, dtype)
     else:
         assert e_w is None and t_w is None
     if grad:
         e_outs = [e_out] + ([e_w] if e_w is not None else [])
         t_outs = [t_out] + ([t_w] if t_w is not None else [])
-        check_grads(
+        assert_grads_match(
             e_outs, t_outs, [p[0] for p in leaves], [p[1] for p in leaves], e_mod, t_mod, dtype, rs
         )
 
@@ -176,14 +176,14 @@ def run_mha_case(config, mask, weights, dtype):
 @pytest.mark.parametrize("mask", MASKS)
 @pytest.mark.parametrize("config", list(MHA_CONFIGS))
 def test_mha_matches_torch_float64_with_grads(config, mask, weights):
-    run_mha_case(config, mask, weights, np.float64)
+    assert_mha_case_matches(config, mask, weights, np.float64)
 
 
 @pytest.mark.parametrize("mask", ["none", "bool_both", "float_attn_3d", "causal"])
 @pytest.mark.parametrize("config", list(MHA_CONFIGS))
 def test_mha_matches_torch_float32(config, mask):
-    run_mha_case(config, mask, "avg", np.float32)
-    run_mha_case(config, mask, "none", np.float32)
+    assert_mha_case_matches(config, mask, "avg", np.float32)
+    assert_mha_case_matches(config, mask, "none", np.float32)
 
 
 def test_mha_fully_masked_query_behaves_like_torch():
@@ -343,9 +343,9 @@ def test_encoder_layer_matches_torch(norm_first, activation, batch_first, dtype)
     mask = causal_mask(L)
     e_out = e_mod(ex, src_mask=e_of(mask), src_key_padding_mask=e_of(kpm))
     t_out = t_mod(tx, src_mask=torch.tensor(mask), src_key_padding_mask=torch.tensor(kpm))
-    close(e_out, t_out, dtype)
+    assert_close(e_out, t_out, dtype)
     if grad:
-        check_grads([e_out], [t_out], [ex], [tx], e_mod, t_mod, dtype, rs)
+        assert_grads_match([e_out], [t_out], [ex], [tx], e_mod, t_mod, dtype, rs)
 
 
 @pytest.mark.parametrize("mask", ["none", "float_mask", "causal_hint", "float_kpm", "unbatched"])
@@ -372,8 +372,8 @@ def test_encoder_layer_masks_match_torch(mask):
     t_out = t_mod(
         tx, **{k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in args.items()}
     )
-    close(e_out, t_out, dtype)
-    check_grads([e_out], [t_out], [ex], [tx], e_mod, t_mod, dtype, rs)
+    assert_close(e_out, t_out, dtype)
+    assert_grads_match([e_out], [t_out], [ex], [tx], e_mod, t_mod, dtype, rs)
 
 
 # A float memory_mask with a bool memory_key_padding_mask: valid, torch warns it is deprecated.
@@ -410,9 +410,9 @@ def test_decoder_layer_matches_torch(norm_first, batch_first, dtype):
     }
     e_out = e_mod(et, em, **{k: e_of(v) for k, v in args.items()}, tgt_is_causal=True)
     t_out = t_mod(tt, tm, **{k: torch.tensor(v) for k, v in args.items()}, tgt_is_causal=True)
-    close(e_out, t_out, dtype)
+    assert_close(e_out, t_out, dtype)
     if grad:
-        check_grads([e_out], [t_out], [et, em], [tt, tm], e_mod, t_mod, dtype, rs)
+        assert_grads_match([e_out], [t_out], [et, em], [tt, tm], e_mod, t_mod, dtype, rs)
 
 
 @pytest.mark.parametrize("norm_first", [False, True], ids=["post_norm", "pre_norm"])
@@ -446,8 +446,8 @@ def test_encoder_stack_matches_torch(norm_first):
         t_out = t_mod(
             tx, mask=torch.tensor(mask), src_key_padding_mask=torch.tensor(kpm), is_causal=is_causal
         )
-        close(e_out, t_out, dtype)
-    check_grads([e_out], [t_out], [ex], [tx], e_mod, t_mod, dtype, rs)
+        assert_close(e_out, t_out, dtype)
+    assert_grads_match([e_out], [t_out], [ex], [tx], e_mod, t_mod, dtype, rs)
 
 
 def test_decoder_stack_matches_torch():
@@ -470,8 +470,8 @@ def test_decoder_stack_matches_torch():
     t_out = t_mod(
         tt, tm, tgt_mask=torch.tensor(causal_mask(L)), memory_key_padding_mask=torch.tensor(mem_kpm)
     )
-    close(e_out, t_out, dtype)
-    check_grads([e_out], [t_out], [et, em], [tt, tm], e_mod, t_mod, dtype, rs)
+    assert_close(e_out, t_out, dtype)
+    assert_grads_match([e_out], [t_out], [et, em], [tt, tm], e_mod, t_mod, dtype, rs)
 
 
 def test_training_mode_without_dropout_matches_torch():
@@ -480,7 +480,7 @@ def test_training_mode_without_dropout_matches_torch():
         nn.TransformerEncoderLayer(**kw), tnn.TransformerEncoderLayer(**kw), np.float64, train=True
     )
     x = np.random.RandomState(43).randn(L, N, E)
-    close(e_mod(e_of(x)), t_mod(torch.tensor(x)), np.float64)
+    assert_close(e_mod(e_of(x)), t_mod(torch.tensor(x)), np.float64)
 
 
 def test_encoder_layer_dropout_only_in_training():

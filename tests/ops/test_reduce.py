@@ -84,7 +84,7 @@ def dtype_name(d):
     return str(d).split(".")[-1]
 
 
-def check(e, ref, dtype=None):
+def assert_matches(e, ref, dtype=None):
     """Compares an ember result with a torch result (values, shape and dtype)."""
     assert dtype_name(e.dtype) == dtype_name(ref.dtype)
     got = e.numpy()
@@ -132,14 +132,14 @@ def test_sum_matches_torch_and_numpy(dtype, shape, dim, keepdim):
     for layout in LAYOUTS:
         arr, x, xt = make(shape, dtype, layout)
         y = ember.sum(x, **dim_kwargs(dim), keepdim=keepdim)
-        check(
+        assert_matches(
             y,
             torch.sum(xt, dim=dim if dim is not None else tuple(range(xt.dim())), keepdim=keepdim),
         )
         np.testing.assert_allclose(
             y.numpy(), np.sum(arr, axis=dim, keepdims=keepdim, dtype=y.numpy().dtype), rtol=1e-5
         )
-        check(
+        assert_matches(
             x.sum(**dim_kwargs(dim), keepdim=keepdim),
             torch.sum(xt, dim=dim if dim is not None else tuple(range(xt.dim())), keepdim=keepdim),
         )
@@ -148,9 +148,9 @@ def test_sum_matches_torch_and_numpy(dtype, shape, dim, keepdim):
 def test_sum_dtype_argument_converts_input_first():
     x = ember.tensor([0.6, 0.7, 1.5])
     xt = torch.tensor([0.6, 0.7, 1.5])
-    check(x.sum(dtype=ember.int64), xt.sum(dtype=torch.int64))
-    check(x.sum(dtype=ember.float64), xt.sum(dtype=torch.float64))
-    check(
+    assert_matches(x.sum(dtype=ember.int64), xt.sum(dtype=torch.int64))
+    assert_matches(x.sum(dtype=ember.float64), xt.sum(dtype=torch.float64))
+    assert_matches(
         ember.sum(ember.tensor([1, 2], dtype=ember.int32), dtype=ember.int32),
         torch.tensor([1, 2], dtype=torch.int32).sum(dtype=torch.int32),
     )
@@ -179,14 +179,14 @@ def test_mean_matches_torch(dtype, shape, dim, keepdim):
     for layout in LAYOUTS:
         _, x, xt = make(shape, dtype, layout)
         d = dim if dim is not None else tuple(range(xt.dim()))
-        check(x.mean(**dim_kwargs(dim), keepdim=keepdim), xt.mean(dim=d, keepdim=keepdim))
+        assert_matches(x.mean(**dim_kwargs(dim), keepdim=keepdim), xt.mean(dim=d, keepdim=keepdim))
 
 
 def test_mean_of_integers_needs_dtype():
     x = ember.tensor([1, 2, 4])
     with pytest.raises(TypeError, match=r"mean: .*input dtype must be floating point, got int64"):
         x.mean()
-    check(x.mean(dtype=ember.float64), torch.tensor([1, 2, 4]).mean(dtype=torch.float64))
+    assert_matches(x.mean(dtype=ember.float64), torch.tensor([1, 2, 4]).mean(dtype=torch.float64))
 
 
 # ---- prod ------------------------------------------------------------------------------------
@@ -199,10 +199,10 @@ def test_prod_matches_torch(dtype, shape, dim, keepdim):
     for layout in LAYOUTS:
         arr, x, xt = make(shape, dtype, layout, low=-3, high=4)
         if dim is None:
-            check(x.prod(), xt.prod())
-            check(ember.prod(x), torch.prod(xt))
+            assert_matches(x.prod(), xt.prod())
+            assert_matches(ember.prod(x), torch.prod(xt))
         else:
-            check(x.prod(dim, keepdim=keepdim), xt.prod(dim, keepdim=keepdim))
+            assert_matches(x.prod(dim, keepdim=keepdim), xt.prod(dim, keepdim=keepdim))
             np.testing.assert_allclose(
                 ember.prod(x, dim=dim, keepdim=keepdim).numpy(),
                 np.prod(arr, axis=dim, keepdims=keepdim),
@@ -212,7 +212,7 @@ def test_prod_matches_torch(dtype, shape, dim, keepdim):
 
 def test_prod_dtype_argument():
     x = ember.tensor([1.5, 2.5])
-    check(x.prod(dtype=ember.float64), torch.tensor([1.5, 2.5]).prod(dtype=torch.float64))
+    assert_matches(x.prod(dtype=ember.float64), torch.tensor([1.5, 2.5]).prod(dtype=torch.float64))
 
 
 @pytest.mark.parametrize(
@@ -244,11 +244,11 @@ def test_max_min_dim_matches_torch(op, dtype, shape, dim, keepdim):
         _, x, xt = make(shape, dtype, layout, low=-2, high=3)  # many ties: first index wins
         r = getattr(ember, op)(x, dim, keepdim=keepdim)
         rt = getattr(torch, op)(xt, dim, keepdim=keepdim)
-        check(r.values, rt.values)
-        check(r.indices, rt.indices)
+        assert_matches(r.values, rt.values)
+        assert_matches(r.indices, rt.indices)
         values, indices = getattr(x, op)(dim=dim, keepdim=keepdim)
-        check(values, rt.values)
-        check(indices, rt.indices)
+        assert_matches(values, rt.values)
+        assert_matches(indices, rt.indices)
 
 
 @pytest.mark.parametrize("op", ["max", "min"])
@@ -257,7 +257,7 @@ def test_max_min_dim_matches_torch(op, dtype, shape, dim, keepdim):
 def test_max_min_full_matches_numpy(op, dtype, shape):
     for layout in LAYOUTS:
         arr, x, xt = make(shape, dtype, layout)
-        check(getattr(ember, op)(x), getattr(torch, op)(xt))
+        assert_matches(getattr(ember, op)(x), getattr(torch, op)(xt))
         assert getattr(x, op)().item() == getattr(np, op)(arr)
 
 
@@ -265,9 +265,9 @@ def test_max_min_full_matches_numpy(op, dtype, shape):
 def test_max_min_with_other_is_elementwise(op):
     _, x, xt = make((3, 4), "float32")
     _, y, yt = make((4,), "float32")
-    check(getattr(ember, op)(x, y), getattr(torch, op)(xt, yt))
-    check(getattr(x, op)(y), getattr(xt, op)(yt))
-    check(getattr(ember, op)(x, other=y), getattr(torch, op)(xt, other=yt))
+    assert_matches(getattr(ember, op)(x, y), getattr(torch, op)(xt, yt))
+    assert_matches(getattr(x, op)(y), getattr(xt, op)(yt))
+    assert_matches(getattr(ember, op)(x, other=y), getattr(torch, op)(xt, other=yt))
 
 
 def test_max_result_is_named_tuple():
@@ -284,14 +284,14 @@ def test_max_min_nan_propagates_like_torch():
     arr = np.array([[1.0, np.nan, 3.0], [np.nan, 2.0, np.nan], [4.0, 5.0, 6.0]], np.float32)
     x, xt = ember.from_numpy(arr), torch.from_numpy(arr)
     for op in ("max", "min"):
-        check(getattr(x, op)(), getattr(xt, op)())
+        assert_matches(getattr(x, op)(), getattr(xt, op)())
         for dim in (0, 1):
             r, rt = getattr(x, op)(dim), getattr(xt, op)(dim)
-            check(r.values, rt.values)
-            check(r.indices, rt.indices)
+            assert_matches(r.values, rt.values)
+            assert_matches(r.indices, rt.indices)
     for op in ("argmax", "argmin"):
-        check(getattr(x, op)(), getattr(xt, op)())
-        check(getattr(x, op)(1), getattr(xt, op)(1))
+        assert_matches(getattr(x, op)(), getattr(xt, op)())
+        assert_matches(getattr(x, op)(1), getattr(xt, op)(1))
 
 
 @pytest.mark.parametrize("op", ["max", "min"])
@@ -336,8 +336,8 @@ def test_max_dim_of_0d_tensor():
 def test_argmax_argmin_match_torch(op, dtype, shape, dim, keepdim):
     for layout in LAYOUTS:
         arr, x, xt = make(shape, dtype, layout, low=-2, high=3)
-        check(getattr(ember, op)(x, dim, keepdim), getattr(torch, op)(xt, dim, keepdim))
-        check(getattr(x, op)(dim=dim, keepdim=keepdim), getattr(xt, op)(dim=dim, keepdim=keepdim))
+        assert_matches(getattr(ember, op)(x, dim, keepdim), getattr(torch, op)(xt, dim, keepdim))
+        assert_matches(getattr(x, op)(dim=dim, keepdim=keepdim), getattr(xt, op)(dim=dim, keepdim=keepdim))
         if dim is None and not keepdim:
             assert getattr(x, op)().item() == getattr(np, op)(arr)
 
@@ -356,11 +356,11 @@ def test_var_std_match_torch(op, dtype, shape, dim, keepdim):
         for corr in (0, 1, 2):
             with _no_warn():
                 want = getattr(torch, op)(xt, dim=d, correction=corr, keepdim=keepdim)
-            check(getattr(ember, op)(x, dim, correction=corr, keepdim=keepdim), want)
+            assert_matches(getattr(ember, op)(x, dim, correction=corr, keepdim=keepdim), want)
         with _no_warn():
             want = getattr(xt, op)(d, unbiased=False, keepdim=keepdim)
-        check(getattr(x, op)(dim, unbiased=False, keepdim=keepdim), want)
-        check(getattr(x, op)(dim, False, keepdim), want)
+        assert_matches(getattr(x, op)(dim, unbiased=False, keepdim=keepdim), want)
+        assert_matches(getattr(x, op)(dim, False, keepdim), want)
 
 
 class _no_warn:
@@ -380,9 +380,9 @@ class _no_warn:
 def test_var_legacy_unbiased_forms():
     arr = np.random.randn(4, 5).astype(np.float32)
     x, xt = ember.from_numpy(arr), torch.from_numpy(arr)
-    check(x.var(False), xt.var(False))
-    check(x.std(True), xt.std(True))
-    check(ember.var(x, 1, True, True), torch.var(xt, 1, True, True))
+    assert_matches(x.var(False), xt.var(False))
+    assert_matches(x.std(True), xt.std(True))
+    assert_matches(ember.var(x, 1, True, True), torch.var(xt, 1, True, True))
     np.testing.assert_allclose(x.var(0, correction=0).numpy(), arr.var(0), rtol=1e-5)
     np.testing.assert_allclose(x.std(1).numpy(), arr.std(1, ddof=1), rtol=1e-5)
 
@@ -423,8 +423,8 @@ def test_std_gradient_is_zero_for_constant_input():
 def test_logsumexp_matches_torch(dtype, shape, dim, keepdim):
     for layout in LAYOUTS:
         _, x, xt = make(shape, dtype, layout)
-        check(ember.logsumexp(x, dim, keepdim), torch.logsumexp(xt, dim, keepdim))
-        check(x.logsumexp(dim=dim, keepdim=keepdim), xt.logsumexp(dim=dim, keepdim=keepdim))
+        assert_matches(ember.logsumexp(x, dim, keepdim), torch.logsumexp(xt, dim, keepdim))
+        assert_matches(x.logsumexp(dim=dim, keepdim=keepdim), xt.logsumexp(dim=dim, keepdim=keepdim))
 
 
 def test_logsumexp_is_stable_for_large_inputs():
@@ -435,7 +435,7 @@ def test_logsumexp_is_stable_for_large_inputs():
     np.testing.assert_allclose(ember.from_numpy(arr).logsumexp(1).numpy(), want, rtol=1e-6)
     inf = np.inf
     special = np.array([[-inf, -inf], [inf, 1.0], [inf, inf], [np.nan, 1.0]], np.float32)
-    check(ember.from_numpy(special).logsumexp(1), torch.from_numpy(special).logsumexp(1))
+    assert_matches(ember.from_numpy(special).logsumexp(1), torch.from_numpy(special).logsumexp(1))
 
 
 @pytest.mark.parametrize("dim", [0, -1, (0, 1)])
@@ -467,8 +467,8 @@ def test_cumsum_matches_torch_and_numpy(dtype, shape, dim):
     for layout in LAYOUTS:
         arr, x, xt = make(shape, dtype, layout)
         y = ember.cumsum(x, dim)
-        check(y, torch.cumsum(xt, dim))
-        check(x.cumsum(dim=dim), xt.cumsum(dim=dim))
+        assert_matches(y, torch.cumsum(xt, dim))
+        assert_matches(x.cumsum(dim=dim), xt.cumsum(dim=dim))
         if arr.ndim:
             np.testing.assert_allclose(y.numpy(), np.cumsum(arr, axis=dim), rtol=1e-5)
 
@@ -476,8 +476,8 @@ def test_cumsum_matches_torch_and_numpy(dtype, shape, dim):
 def test_cumsum_dtype_argument():
     x = ember.tensor([1, 2, 3], dtype=ember.int32)
     xt = torch.tensor([1, 2, 3], dtype=torch.int32)
-    check(x.cumsum(0, dtype=ember.float64), xt.cumsum(0, dtype=torch.float64))
-    check(ember.cumsum(x, 0, dtype=ember.int32), torch.cumsum(xt, 0, dtype=torch.int32))
+    assert_matches(x.cumsum(0, dtype=ember.float64), xt.cumsum(0, dtype=torch.float64))
+    assert_matches(ember.cumsum(x, 0, dtype=ember.int32), torch.cumsum(xt, 0, dtype=torch.int32))
 
 
 @pytest.mark.parametrize("dim", [0, 1, -1])
@@ -523,7 +523,7 @@ def test_all_any_match_torch(op, dtype, shape, dim):
             want = getattr(xt, op)(dim=dim)
         else:
             want = getattr(xt, op)(dim)
-        check(getattr(x, op)(dim), want)
+        assert_matches(getattr(x, op)(dim), want)
         np.testing.assert_array_equal(getattr(x, op)(dim).numpy(), getattr(np, op)(arr, axis=dim))
 
 
@@ -659,8 +659,8 @@ def test_max_property_vs_numpy(case):
 def test_prod_dtype_argument_sets_result_dtype():
     x = ember.tensor([3, 4, 5], dtype=ember.uint8)
     xt = torch.tensor([3, 4, 5], dtype=torch.uint8)
-    check(x.prod(dtype=ember.int32), xt.prod(dtype=torch.int32))
-    check(x.prod(0, dtype=ember.float32), xt.prod(0, dtype=torch.float32))
+    assert_matches(x.prod(dtype=ember.int32), xt.prod(dtype=torch.int32))
+    assert_matches(x.prod(0, dtype=ember.float32), xt.prod(0, dtype=torch.float32))
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
@@ -672,12 +672,12 @@ def test_max_min_nan_in_long_runs(dtype, pos):
     mat = np.random.randn(37, 5).astype(dtype)
     mat[pos, 2] = np.nan
     for op in ("max", "min"):
-        check(getattr(ember.from_numpy(arr), op)(), getattr(torch.from_numpy(arr), op)())
-        check(getattr(ember.from_numpy(mat), op)(), getattr(torch.from_numpy(mat), op)())
+        assert_matches(getattr(ember.from_numpy(arr), op)(), getattr(torch.from_numpy(arr), op)())
+        assert_matches(getattr(ember.from_numpy(mat), op)(), getattr(torch.from_numpy(mat), op)())
         r, rt = getattr(ember.from_numpy(mat), op)(0), getattr(torch.from_numpy(mat), op)(0)
-        check(r.values, rt.values)
-        check(r.indices, rt.indices)
-        check(ember.from_numpy(mat).logsumexp(0), torch.from_numpy(mat).logsumexp(0))
+        assert_matches(r.values, rt.values)
+        assert_matches(r.indices, rt.indices)
+        assert_matches(ember.from_numpy(mat).logsumexp(0), torch.from_numpy(mat).logsumexp(0))
 
 
 # ---- 0-d inputs and second derivatives -------------------------------------------------------
@@ -728,16 +728,16 @@ def test_reductions_of_expanded_stride_0_inputs(dim):
     arr = np.random.randn(1, 4, 1).astype(np.float64)
     x = ember.from_numpy(arr).expand(3, 4, 5)
     xt = torch.from_numpy(arr).expand(3, 4, 5)
-    check(x.sum(dim), xt.sum(dim))
-    check(x.var(dim), xt.var(dim))
-    check(x.cumsum(dim), xt.cumsum(dim))
-    check(x.logsumexp(dim), xt.logsumexp(dim))
-    check(x.prod(dim), xt.prod(dim))
+    assert_matches(x.sum(dim), xt.sum(dim))
+    assert_matches(x.var(dim), xt.var(dim))
+    assert_matches(x.cumsum(dim), xt.cumsum(dim))
+    assert_matches(x.logsumexp(dim), xt.logsumexp(dim))
+    assert_matches(x.prod(dim), xt.prod(dim))
     r, rt = x.max(dim), xt.max(dim)
-    check(r.values, rt.values)
-    check(r.indices, rt.indices)
-    check(x.argmin(dim), xt.argmin(dim))
-    check(x.max(), xt.max())
+    assert_matches(r.values, rt.values)
+    assert_matches(r.indices, rt.indices)
+    assert_matches(x.argmin(dim), xt.argmin(dim))
+    assert_matches(x.max(), xt.max())
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64", "bool", "uint8"])

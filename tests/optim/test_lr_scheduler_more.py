@@ -20,12 +20,12 @@ TS = torch.optim.lr_scheduler
 STEPS = 60
 
 
-def _close(a, b):
+def assert_close(a, b):
     """Two lists of numbers (or of lists) equal to 1e-12 relative."""
     assert len(a) == len(b)
     for x, y in zip(a, b):
         if isinstance(x, (list, tuple)):
-            _close(x, y)
+            assert_close(x, y)
         elif y is None:  # no momentum to record (newer pytest refuses approx(None))
             assert x is None
         else:
@@ -48,10 +48,10 @@ def _record(s, opt):
     return [list(s.get_last_lr()), [g["lr"] for g in opt.param_groups], _momenta(opt)]
 
 
-def _run(es, ts, eo, to, steps=STEPS, epochs=None):
+def assert_same_schedule(es, ts, eo, to, steps=STEPS, epochs=None):
     """Steps both schedulers (after their optimizers), comparing the last lrs, the groups' lrs
     and momenta after every step."""
-    _close(_record(es, eo), _record(ts, to))
+    assert_close(_record(es, eo), _record(ts, to))
     for i in range(steps):
         eo.step()
         to.step()
@@ -61,7 +61,7 @@ def _run(es, ts, eo, to, steps=STEPS, epochs=None):
         else:
             es.step(epochs[i])
             ts.step(epochs[i])
-        _close(_record(es, eo), _record(ts, to))
+        assert_close(_record(es, eo), _record(ts, to))
     assert getattr(es, "last_epoch", None) == getattr(ts, "last_epoch", None)
 
 
@@ -91,7 +91,7 @@ def test_sequence_matches_torch(name, kwargs):
     eo, to = _optimizers()
     es = getattr(sched, name)(eo, **kwargs)
     ts = getattr(TS, name)(to, **kwargs)
-    _run(es, ts, eo, to)
+    assert_same_schedule(es, ts, eo, to)
 
 
 CYCLIC = [
@@ -138,7 +138,7 @@ def test_cyclic_lr_matches_torch_with_momentum(kwargs, opt_name):
     es = sched.CyclicLR(eo, **kwargs)
     ts = TS.CyclicLR(to, **kwargs)
     assert [g["lr"] for g in eo.param_groups] == [g["lr"] for g in to.param_groups]
-    _run(es, ts, eo, to)
+    assert_same_schedule(es, ts, eo, to)
     if kwargs.get("cycle_momentum", True):
         for key in ("max_momentum", "base_momentum"):
             assert [g[key] for g in eo.param_groups] == [g[key] for g in to.param_groups]
@@ -155,8 +155,8 @@ def test_cyclic_lr_momentum_moves_against_the_lr():
         s.step()
         lrs.append(s.get_last_lr()[0])
         moms.append(eo.param_groups[0]["momentum"])
-    _close(lrs, [0.25, 0.5, 0.75, 1.0, 0.75, 0.5, 0.25, 0.0])
-    _close(moms, [0.9 - 0.1 * lr for lr in lrs])
+    assert_close(lrs, [0.25, 0.5, 0.75, 1.0, 0.75, 0.5, 0.25, 0.0])
+    assert_close(moms, [0.9 - 0.1 * lr for lr in lrs])
 
 
 ONE_CYCLE = [
@@ -187,7 +187,7 @@ def test_one_cycle_lr_matches_torch_with_momentum(kwargs, opt_name):
     ts = TS.OneCycleLR(to, **kwargs)
     for key in ("initial_lr", "max_lr", "min_lr"):
         assert [g[key] for g in eo.param_groups] == [g[key] for g in to.param_groups], key
-    _run(es, ts, eo, to)
+    assert_same_schedule(es, ts, eo, to)
 
 
 @pytest.mark.parametrize("three_phase", [False, True])
@@ -195,9 +195,9 @@ def test_one_cycle_lr_ends_at_min_lr_and_raises_past_total_steps(three_phase):
     eo, to = _optimizers("SGD", momentum=0.9)
     es = sched.OneCycleLR(eo, max_lr=0.1, total_steps=20, three_phase=three_phase)
     ts = TS.OneCycleLR(to, max_lr=0.1, total_steps=20, three_phase=three_phase)
-    _run(es, ts, eo, to, steps=19)
-    _close(es.get_last_lr(), [0.1 / 25 / 1e4] * 2)  # min_lr at step total_steps - 1
-    _run(es, ts, eo, to, steps=1)  # step total_steps is still allowed
+    assert_same_schedule(es, ts, eo, to, steps=19)
+    assert_close(es.get_last_lr(), [0.1 / 25 / 1e4] * 2)  # min_lr at step total_steps - 1
+    assert_same_schedule(es, ts, eo, to, steps=1)  # step total_steps is still allowed
     eo.step()
     to.step()
     with pytest.raises(ValueError) as expected:
@@ -234,7 +234,7 @@ def test_warm_restarts_fractional_epochs_match_torch(T_mult):
     eo, to = _optimizers()
     es = sched.CosineAnnealingWarmRestarts(eo, T_0=2, T_mult=T_mult, eta_min=0.001)
     ts = TS.CosineAnnealingWarmRestarts(to, T_0=2, T_mult=T_mult, eta_min=0.001)
-    _run(es, ts, eo, to, steps=len(epochs), epochs=epochs)
+    assert_same_schedule(es, ts, eo, to, steps=len(epochs), epochs=epochs)
     assert (es.T_cur, es.T_i) == pytest.approx((ts.T_cur, ts.T_i), rel=1e-12)
 
 
@@ -242,11 +242,11 @@ def test_warm_restarts_interleaved_step_and_epoch_match_torch():
     eo, to = _optimizers()
     es = sched.CosineAnnealingWarmRestarts(eo, T_0=5, T_mult=2)
     ts = TS.CosineAnnealingWarmRestarts(to, T_0=5, T_mult=2)
-    _run(es, ts, eo, to, steps=20)
+    assert_same_schedule(es, ts, eo, to, steps=20)
     for s in (es, ts):
         s.step(26)
-    _close(_record(es, eo), _record(ts, to))
-    _run(es, ts, eo, to, steps=30)  # continues from 26: step() is step(27), ...
+    assert_close(_record(es, eo), _record(ts, to))
+    assert_same_schedule(es, ts, eo, to, steps=30)  # continues from 26: step() is step(27), ...
     assert es.last_epoch == 56
 
 
@@ -287,7 +287,7 @@ def test_epoch_argument_matches_torch(name, kwargs):
     ts = getattr(TS, name)(to, **kwargs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _run(es, ts, eo, to, steps=8, epochs=[3, 5, 5, 7, 10, 12, 2, 0])
+        assert_same_schedule(es, ts, eo, to, steps=8, epochs=[3, 5, 5, 7, 10, 12, 2, 0])
     with pytest.warns(UserWarning, match="epoch parameter"):
         es.step(4)
 
@@ -309,7 +309,7 @@ def _make_sequence(lib, opt, milestones=(5, 12)):
 def test_sequential_lr_matches_torch(milestones):
     eo, to = _optimizers()
     es, ts = _make_sequence(ember, eo, milestones), _make_sequence(torch, to, milestones)
-    _run(es, ts, eo, to)
+    assert_same_schedule(es, ts, eo, to)
     assert [s.last_epoch for s in es._schedulers] == [s.last_epoch for s in ts._schedulers]
 
 
@@ -325,14 +325,14 @@ def test_sequential_lr_milestone_restarts_the_next_scheduler():
         eo.step()
         s.step()
         lrs.append(s.get_last_lr()[0])
-    _close(lrs, [0.1, 0.1, 0.1, 1.0, 0.5, 0.25])
+    assert_close(lrs, [0.1, 0.1, 0.1, 1.0, 0.5, 0.25])
 
 
 def test_sequential_lr_of_one_scheduler_and_nested_sequences_match_torch():
     eo, to = _optimizers()
     es = sched.SequentialLR(eo, [sched.PolynomialLR(eo, total_iters=20, power=2.0)], [])
     ts = TS.SequentialLR(to, [TS.PolynomialLR(to, total_iters=20, power=2.0)], [])
-    _run(es, ts, eo, to, steps=30)
+    assert_same_schedule(es, ts, eo, to, steps=30)
 
     def nested(s, opt):
         inner = s.SequentialLR(
@@ -341,7 +341,7 @@ def test_sequential_lr_of_one_scheduler_and_nested_sequences_match_torch():
         return s.ChainedScheduler([inner, s.MultiplicativeLR(opt, lambda e: 0.99)], opt)
 
     eo, to = _optimizers()
-    _run(nested(sched, eo), nested(TS, to), eo, to, steps=20)
+    assert_same_schedule(nested(sched, eo), nested(TS, to), eo, to, steps=20)
 
 
 CHAINS = [
@@ -360,7 +360,7 @@ def test_chained_scheduler_matches_torch(make):
     eo, to = _optimizers()
     es = sched.ChainedScheduler(make(sched, eo), optimizer=eo)
     ts = TS.ChainedScheduler(make(TS, to), optimizer=to)
-    _run(es, ts, eo, to)
+    assert_same_schedule(es, ts, eo, to)
     es2 = sched.ChainedScheduler(make(sched, eo))  # the optimizer defaults to the first one's
     assert es2.optimizer is eo
 
@@ -405,7 +405,7 @@ def test_state_dict_round_trip_mid_run_matches_torch(make, opt_name):
     kw = {"momentum": 0.9} if opt_name == "SGD" else {}
     eo, to = _optimizers(opt_name, **kw)
     es, ts = make(sched, eo), make(TS, to)
-    _run(es, ts, eo, to, steps=13)
+    assert_same_schedule(es, ts, eo, to, steps=13)
     sd = es.state_dict()
     assert "optimizer" not in sd and set(sd) == set(ts.state_dict())
     # A restored checkpoint: a fresh optimizer and scheduler, then the optimizer's state (its
@@ -415,7 +415,7 @@ def test_state_dict_round_trip_mid_run_matches_torch(make, opt_name):
     eo2.load_state_dict(eo.state_dict())
     es2.load_state_dict(sd)
     assert es2.state_dict().keys() == sd.keys()
-    _run(es2, ts, eo2, to, steps=25)
+    assert_same_schedule(es2, ts, eo2, to, steps=25)
 
 
 def test_state_dict_saves_callable_objects_only():
@@ -448,7 +448,7 @@ def test_cyclic_lr_state_survives_ember_save(tmp_path):
 # ---- errors -----------------------------------------------------------------------------------
 
 
-def _same_error(make, exc=ValueError):
+def assert_same_error(make, exc=ValueError):
     """``make(lib)`` raises the same exception type with the same message for torch and ember."""
     with pytest.raises(exc) as expected:
         make(torch)
@@ -503,7 +503,7 @@ ERRORS = [
 
 @pytest.mark.parametrize("make", [m for _, m in ERRORS], ids=[n for n, _ in ERRORS])
 def test_errors_match_torch(make):
-    _same_error(lambda lib: make(*_parts(lib)))
+    assert_same_error(lambda lib: make(*_parts(lib)))
 
 
 @pytest.mark.parametrize(
@@ -515,21 +515,21 @@ def test_errors_match_torch(make):
     ids=["CyclicLR", "OneCycleLR"],
 )
 def test_cycle_momentum_needs_an_optimizer_with_momentum(make):
-    _same_error(lambda lib: make(*_parts(lib, "Adagrad")))
+    assert_same_error(lambda lib: make(*_parts(lib, "Adagrad")))
 
 
 def test_cycle_momentum_false_works_without_momentum():
     eo, to = _optimizers("Adagrad")
     es = sched.CyclicLR(eo, 0.01, 0.1, step_size_up=3, cycle_momentum=False)
     ts = TS.CyclicLR(to, 0.01, 0.1, step_size_up=3, cycle_momentum=False)
-    _run(es, ts, eo, to, steps=10)
+    assert_same_schedule(es, ts, eo, to, steps=10)
     es = sched.OneCycleLR(eo, 0.1, total_steps=10, cycle_momentum=False)
     ts = TS.OneCycleLR(to, 0.1, total_steps=10, cycle_momentum=False)
-    _run(es, ts, eo, to, steps=10)
+    assert_same_schedule(es, ts, eo, to, steps=10)
 
 
 def test_multiplicative_lr_rejects_non_callable():
-    _same_error(lambda lib: _parts(lib)[0].MultiplicativeLR(_parts(lib)[1], 0.5), TypeError)
+    assert_same_error(lambda lib: _parts(lib)[0].MultiplicativeLR(_parts(lib)[1], 0.5), TypeError)
 
 
 def test_schedulers_need_an_optimizer():
@@ -538,7 +538,7 @@ def test_schedulers_need_an_optimizer():
         lambda s: s.OneCycleLR([], 0.1, 10),
         lambda s: s.ConstantLR([]),
     ):
-        _same_error(lambda lib, make=make: make(sched if lib is ember else TS), TypeError)
+        assert_same_error(lambda lib, make=make: make(sched if lib is ember else TS), TypeError)
 
 
 def test_sequential_and_chained_check_their_schedulers():

@@ -83,7 +83,7 @@ def _case_id(case):
     return name + "-" + "-".join(f"{k}={v}" for k, v in kw.items())
 
 
-def _close64(a, b):
+def assert_close64(a, b):
     assert len(a) == len(b)
     for step, (pa, pb) in enumerate(zip(a, b)):
         for i, (x, y) in enumerate(zip(pa, pb)):
@@ -101,7 +101,7 @@ def test_matches_torch_float64_25_steps(case):
     ep, tp = ember_params(data), torch_params(data)
     eo = getattr(optim, name)(ep, **kwargs)
     to = getattr(torch.optim, name)(tp, **kwargs)
-    _close64(train_ember(eo, ep, data, STEPS), train_torch(to, tp, data, STEPS))
+    assert_close64(train_ember(eo, ep, data, STEPS), train_torch(to, tp, data, STEPS))
 
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
@@ -149,7 +149,7 @@ def test_default_hyperparameters_match_torch(name):
     to = getattr(torch.optim, name)(tp)
     for key, value in eo.defaults.items():
         assert to.defaults[key] == value, key
-    _close64(train_ember(eo, ep, data, STEPS), train_torch(to, tp, data, STEPS))
+    assert_close64(train_ember(eo, ep, data, STEPS), train_torch(to, tp, data, STEPS))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -175,7 +175,7 @@ def test_param_groups_with_own_hyperparameters(name):
     eo = getattr(optim, name)([{"params": [ep[0]], **over}, {"params": [ep[1]]}], **kw)
     to = getattr(torch.optim, name)([{"params": [tp[0]], **over}, {"params": [tp[1]]}], **kw)
     assert eo.param_groups[1]["lr"] == kw["lr"]
-    _close64(train_ember(eo, ep, data, STEPS), train_torch(to, tp, data, STEPS))
+    assert_close64(train_ember(eo, ep, data, STEPS), train_torch(to, tp, data, STEPS))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -211,7 +211,7 @@ def test_params_without_grad_are_skipped_and_state_keys_match_torch(name):
     extra_t = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
     eo = getattr(optim, name)(ep + [extra_e])
     to = getattr(torch.optim, name)(tp + [extra_t])
-    _close64(train_ember(eo, ep, data, 5), train_torch(to, tp, data, 5))
+    assert_close64(train_ember(eo, ep, data, 5), train_torch(to, tp, data, 5))
     np.testing.assert_array_equal(extra_e.detach().numpy(), [1.0, 2.0])
     assert extra_e not in eo.state and extra_t not in to.state
     assert sorted(eo.state[ep[0]]) == sorted(to.state[tp[0]])
@@ -373,7 +373,7 @@ def test_foreach_flag_is_accepted(name):
     ep, tp = ember_params(data), torch_params(data)
     eo = getattr(optim, name)(ep, foreach=False)
     to = getattr(torch.optim, name)(tp, foreach=False)
-    _close64(train_ember(eo, ep, data, 3), train_torch(to, tp, data, 3))
+    assert_close64(train_ember(eo, ep, data, 3), train_torch(to, tp, data, 3))
 
 
 # ---- state dicts ------------------------------------------------------------------------------
@@ -418,7 +418,7 @@ def test_resume_after_load_equals_uninterrupted(case):
         tp2 = [p.detach().clone().requires_grad_() for p in tp]
         to2 = _two_group_opt(torch.optim.NAdam, tp2, kwargs)
         to2.load_state_dict(to.state_dict())
-        _close64(traj, train_torch(to2, tp2, data, 7))
+        assert_close64(traj, train_torch(to2, tp2, data, 7))
     else:
         for a, b in zip(traj, ref_traj[5:]):
             for x, y in zip(a, b):
@@ -482,7 +482,7 @@ def test_loads_a_torch_state_dict_and_continues_like_torch(case):
     tp2 = [p.detach().clone().requires_grad_() for p in tp]
     to2 = _two_group_opt(getattr(torch.optim, name), tp2, kwargs)
     to2.load_state_dict(sd)
-    _close64(train_ember(eo, ep, data, 10), train_torch(to2, tp2, data, 10))
+    assert_close64(train_ember(eo, ep, data, 10), train_torch(to2, tp2, data, 10))
 
 
 def test_nadam_plain_number_step_and_mu_product_are_loaded_as_tensors():
