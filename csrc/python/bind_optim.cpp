@@ -106,6 +106,66 @@ means "create from this step's gradient". Returns the momentum buffers (new ones
       py::arg("lr"), py::arg("lr_decay"), py::arg("weight_decay"), py::arg("eps"),
       py::arg("maximize"),
       "One Adagrad step over a param group, in place; increments each step counter.");
+
+  m.def(
+      "_adamax_step",
+      [](const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+         const TensorList& exp_infs, const TensorList& steps, double lr, double beta1,
+         double beta2, double eps, double weight_decay, bool maximize) {
+        py::gil_scoped_release nogil;
+        adamax_step(params, grads, exp_avgs, exp_infs, steps, lr, beta1, beta2, eps,
+                    weight_decay, maximize);
+      },
+      py::arg("params"), py::arg("grads"), py::arg("exp_avgs"), py::arg("exp_infs"),
+      py::arg("steps"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"),
+      py::arg("weight_decay"), py::arg("maximize"),
+      "One Adamax step over a param group, in place; increments each step counter.");
+
+  m.def(
+      "_nadam_step",
+      [](const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+         const TensorList& exp_avg_sqs, const TensorList& mu_products, const TensorList& steps,
+         double lr, double beta1, double beta2, double eps, double weight_decay,
+         double momentum_decay, bool decoupled_weight_decay, bool maximize) {
+        py::gil_scoped_release nogil;
+        nadam_step(params, grads, exp_avgs, exp_avg_sqs, mu_products, steps, lr, beta1, beta2,
+                   eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize);
+      },
+      py::arg("params"), py::arg("grads"), py::arg("exp_avgs"), py::arg("exp_avg_sqs"),
+      py::arg("mu_products"), py::arg("steps"), py::arg("lr"), py::arg("beta1"),
+      py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"), py::arg("momentum_decay"),
+      py::arg("decoupled_weight_decay"), py::arg("maximize"),
+      "One NAdam step over a param group, in place; increments each step counter and "
+      "multiplies each mu_product by the step's mu.");
+
+  m.def(
+      "_radam_step",
+      [](const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+         const TensorList& exp_avg_sqs, const TensorList& steps, double lr, double beta1,
+         double beta2, double eps, double weight_decay, bool decoupled_weight_decay,
+         bool maximize) {
+        py::gil_scoped_release nogil;
+        radam_step(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2, eps,
+                   weight_decay, decoupled_weight_decay, maximize);
+      },
+      py::arg("params"), py::arg("grads"), py::arg("exp_avgs"), py::arg("exp_avg_sqs"),
+      py::arg("steps"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"),
+      py::arg("weight_decay"), py::arg("decoupled_weight_decay"), py::arg("maximize"),
+      "One RAdam step over a param group, in place; increments each step counter.");
+
+  m.def(
+      "_adadelta_step",
+      [](const TensorList& params, const TensorList& grads, const TensorList& square_avgs,
+         const TensorList& acc_deltas, const TensorList& steps, double lr, double rho,
+         double eps, double weight_decay, bool maximize) {
+        py::gil_scoped_release nogil;
+        adadelta_step(params, grads, square_avgs, acc_deltas, steps, lr, rho, eps, weight_decay,
+                      maximize);
+      },
+      py::arg("params"), py::arg("grads"), py::arg("square_avgs"), py::arg("acc_deltas"),
+      py::arg("steps"), py::arg("lr"), py::arg("rho"), py::arg("eps"),
+      py::arg("weight_decay"), py::arg("maximize"),
+      "One Adadelta step over a param group, in place; increments each step counter.");
 }
 
 }  // namespace ember::python

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -267,3 +268,74 @@ def test_failed_step_writes_nothing():
 def test_sgd_nesterov_checked_in_step_too():
     with pytest.raises(ValueError, match="SGD.step: Nesterov momentum requires a momentum"):
         _C._sgd_step([_p(2)], [_p(2)], [], 0.1, 0.0, 0.0, 0.0, True, False)
+
+
+# ---- Adamax, NAdam, RAdam, Adadelta: the same checks, before anything is written ---------------
+
+
+def _fused_call(name, params, grads, state_a, state_b, steps, mu_products=None):
+    """Calls one of the four newer fused steps with default hyperparameters."""
+    if name == "Adamax":
+        return _C._adamax_step(params, grads, state_a, state_b, steps, 0.1, 0.9, 0.999, 1e-8,
+                               0.0, False)
+    if name == "NAdam":
+        mp = mu_products if mu_products is not None else [ember.ones(()) for _ in params]
+        return _C._nadam_step(params, grads, state_a, state_b, mp, steps, 0.1, 0.9, 0.999, 1e-8,
+                              0.0, 4e-3, False, False)
+    if name == "RAdam":
+        return _C._radam_step(params, grads, state_a, state_b, steps, 0.1, 0.9, 0.999, 1e-8,
+                              0.0, False, False)
+    return _C._adadelta_step(params, grads, state_a, state_b, steps, 1.0, 0.9, 1e-6, 0.0, False)
+
+
+STATE_NAMES = {
+    "Adamax": ("exp_avgs", "exp_infs"),
+    "NAdam": ("exp_avgs", "exp_avg_sqs"),
+    "RAdam": ("exp_avgs", "exp_avg_sqs"),
+    "Adadelta": ("square_avgs", "acc_deltas"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STATE_NAMES))
+def test_newer_fused_steps_name_the_bad_state_and_write_nothing(name):
+    p0, p1 = ember.ones(2), ember.ones(2)
+    s0, s1 = ember.zeros(()), ember.zeros(())
+    v0 = p0._version
+    second = STATE_NAMES[name][1]
+    with pytest.raises(
+        ValueError,
+        match=rf"^{name}\.step: {second}\[1\] has shape \(3,\) but params\[1\] has shape \(2,\)$",
+    ):
+        _fused_call(name, [p0, p1], [_p(2), _p(2)], [_p(2), _p(2)], [_p(2), _p(3)], [s0, s1])
+    assert p0.numpy().tolist() == [1.0, 1.0] and p0._version == v0
+    assert s0.item() == 0.0 and s1.item() == 0.0
+
+
+@pytest.mark.parametrize("name", sorted(STATE_NAMES))
+def test_newer_fused_steps_reject_integer_params_and_short_lists(name):
+    x = ember.zeros(2, dtype=ember.int64)
+    with pytest.raises(TypeError, match=rf"^{name}\.step: params\[0\] has dtype int64"):
+        _fused_call(name, [x], [x], [x], [x], [ember.zeros(())])
+    with pytest.raises(ValueError, match=rf"^{name}\.step: got 1 params but 0 steps$"):
+        _fused_call(name, [_p(2)], [_p(2)], [_p(2)], [_p(2)], [])
+
+
+def test_nadam_mu_products_are_checked():
+    args = ([_p(2)], [_p(2)], [_p(2)], [_p(2)])
+    with pytest.raises(ValueError, match=r"NAdam\.step: mu_products\[0\] must have one element"):
+        _fused_call("NAdam", *args, [ember.zeros(())], mu_products=[ember.ones(2)])
+    with pytest.raises(TypeError, match=r"NAdam\.step: mu_products\[0\] has dtype int64"):
+        _fused_call("NAdam", *args, [ember.zeros(())],
+                    mu_products=[ember.ones((), dtype=ember.int64)])
+    with pytest.raises(ValueError, match=r"NAdam\.step: got 1 params but 0 mu_products"):
+        _fused_call("NAdam", *args, [ember.zeros(())], mu_products=[])
+
+
+def test_nadam_step_multiplies_mu_product_in_float32():
+    # mu_1 = 0.9 * (1 - 0.5 * 0.96 ** 0.004), rounded to float32 before the product, as PyTorch.
+    mp = ember.ones(())
+    step = ember.zeros(())
+    _fused_call("NAdam", [_p(2)], [_p(2)], [_p(2)], [_p(2)], [step], mu_products=[mp])
+    mu = 0.9 * (1.0 - 0.5 * 0.96 ** (1.0 * 4e-3))
+    assert mp.item() == float(np.float32(mu))
+    assert step.item() == 1.0

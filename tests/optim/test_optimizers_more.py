@@ -27,8 +27,9 @@ from optim_testutil import (
 
 NAMES = ["Adadelta", "Adamax", "NAdam", "RAdam"]
 STEPS = 25
-# float64 trajectories agree to rounding: PyTorch's lerp_ and addcmul_ round once (fused
-# multiply-add) where ember's composed ops round twice, and the difference grows slowly.
+# float64 trajectories agree to rounding: PyTorch's vectorized lerp_ and addcmul_ may round once
+# (fused multiply-add) where ember's fused steps round each operation, and the difference grows
+# slowly.
 F64 = {"rtol": 1e-12, "atol": 1e-13}
 
 # (optimizer name, constructor kwargs): every option and several combinations.

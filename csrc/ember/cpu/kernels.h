@@ -210,6 +210,36 @@ struct AdagradHyper {
 void adagrad_update(const Tensor& param, const Tensor& grad, const Tensor& state_sum,
                     const AdagradHyper& h);
 
+struct AdamaxHyper {
+  double clr, beta1, beta2, eps, weight_decay;  // clr: lr / (1 - beta1^step)
+  bool maximize;
+};
+void adamax_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                   const Tensor& exp_inf, const AdamaxHyper& h);
+
+struct NadamHyper {
+  double beta1, beta2, eps, weight_decay, shrink;  // shrink: 1 - lr * wd (decoupled) or 1
+  double bias_correction2, grad_coef, avg_coef;    // the step's per-tensor factors
+  bool coupled_decay, maximize;
+};
+void nadam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                  const Tensor& exp_avg_sq, const NadamHyper& h);
+
+struct RadamHyper {
+  double lr, beta1, beta2, eps, weight_decay, shrink;
+  double bias_correction1, bias_correction2, rect;  // rect < 0: rho_t <= 5, no adaptive term
+  bool coupled_decay, maximize;
+};
+void radam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                  const Tensor& exp_avg_sq, const RadamHyper& h);
+
+struct AdadeltaHyper {
+  double lr, rho, eps, weight_decay;
+  bool maximize;
+};
+void adadelta_update(const Tensor& param, const Tensor& grad, const Tensor& square_avg,
+                     const Tensor& acc_delta, const AdadeltaHyper& h);
+
 // ---- indexing (index.cpp) ------------------------------------------------------------------
 // Index values reaching these kernels are already checked and wrapped to [0, size).
 

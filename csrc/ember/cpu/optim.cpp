@@ -219,6 +219,146 @@ EMBER_OPTIM_INLINE void adagrad_body(const AdagradArgs<T>& a, int64_t b, int64_t
   }
 }
 
+// ---- Adamax, NAdam, RAdam, Adadelta -------------------------------------------------------
+// Each follows PyTorch's single-tensor loop op by op, so each intermediate rounds as there.
+
+// torch.maximum: NaN when either operand is NaN.
+template <typename T>
+EMBER_OPTIM_INLINE T max_nan(T x, T y) {
+  T r = x > y ? x : y;
+  r = (x != x) ? x : r;
+  return (y != y) ? y : r;
+}
+
+template <typename T>
+struct AdamaxArgs {
+  T* p;
+  const T* g;
+  T* m;
+  T* u;
+  T sign, wd, w1, one_minus_w1, b2, eps, neg_clr;
+  bool lerp_from_self;
+};
+
+template <typename T, bool kDecay>
+EMBER_OPTIM_INLINE void adamax_body(const AdamaxArgs<T>& a, int64_t b, int64_t e) {
+  T* __restrict p = a.p;
+  const T* __restrict g = a.g;
+  T* __restrict m = a.m;
+  T* __restrict u = a.u;
+  const T sign = a.sign, wd = a.wd, w1 = a.w1, omw1 = a.one_minus_w1, b2 = a.b2;
+  const T eps = a.eps, neg_clr = a.neg_clr;
+  const bool from_self = a.lerp_from_self;
+  for (int64_t i = b; i < e; ++i) {
+    T gi = g[i] * sign;
+    if constexpr (kDecay) gi = gi + wd * p[i];
+    const T mi = lerp(m[i], gi, w1, omw1, from_self);
+    const T ui = max_nan(u[i] * b2, std::abs(gi) + eps);
+    m[i] = mi;
+    u[i] = ui;
+    p[i] = p[i] + neg_clr * mi / ui;  // addcdiv: (value * m) / u
+  }
+}
+
+template <typename T>
+struct NadamArgs {
+  T* p;
+  const T* g;
+  T* m;
+  T* v;
+  T sign, wd, shrink, w1, one_minus_w1, b2, c2, bc2, eps, grad_coef, avg_coef;
+  bool lerp_from_self;
+};
+
+template <typename T, bool kDecay>
+EMBER_OPTIM_INLINE void nadam_body(const NadamArgs<T>& a, int64_t b, int64_t e) {
+  T* __restrict p = a.p;
+  const T* __restrict g = a.g;
+  T* __restrict m = a.m;
+  T* __restrict v = a.v;
+  const T sign = a.sign, wd = a.wd, shrink = a.shrink, w1 = a.w1, omw1 = a.one_minus_w1;
+  const T b2 = a.b2, c2 = a.c2, bc2 = a.bc2, eps = a.eps;
+  const T grad_coef = a.grad_coef, avg_coef = a.avg_coef;
+  const bool from_self = a.lerp_from_self;
+  for (int64_t i = b; i < e; ++i) {
+    T gi = g[i] * sign;
+    const T pi = p[i] * shrink;  // exact when shrink is 1
+    if constexpr (kDecay) gi = gi + wd * pi;
+    const T mi = lerp(m[i], gi, w1, omw1, from_self);
+    const T vi = v[i] * b2 + c2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    const T denom = std::sqrt(vi / bc2) + eps;
+    const T q = pi + grad_coef * gi / denom;
+    p[i] = q + avg_coef * mi / denom;
+  }
+}
+
+template <typename T>
+struct RadamArgs {
+  T* p;
+  const T* g;
+  T* m;
+  T* v;
+  T sign, wd, shrink, w1, one_minus_w1, b2, c2, bc1, lr, bc2_sqrt, eps, rect;
+  bool lerp_from_self;
+};
+
+template <typename T, bool kDecay, bool kRect>
+EMBER_OPTIM_INLINE void radam_body(const RadamArgs<T>& a, int64_t b, int64_t e) {
+  T* __restrict p = a.p;
+  const T* __restrict g = a.g;
+  T* __restrict m = a.m;
+  T* __restrict v = a.v;
+  const T sign = a.sign, wd = a.wd, shrink = a.shrink, w1 = a.w1, omw1 = a.one_minus_w1;
+  const T b2 = a.b2, c2 = a.c2, bc1 = a.bc1, lr = a.lr, bc2_sqrt = a.bc2_sqrt, eps = a.eps;
+  const T rect = a.rect;
+  const bool from_self = a.lerp_from_self;
+  for (int64_t i = b; i < e; ++i) {
+    T gi = g[i] * sign;
+    const T pi = p[i] * shrink;
+    if constexpr (kDecay) gi = gi + wd * pi;
+    const T mi = lerp(m[i], gi, w1, omw1, from_self);
+    const T vi = v[i] * b2 + c2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    const T update = mi / bc1 * lr;
+    if constexpr (kRect) {
+      const T adaptive = bc2_sqrt / (std::sqrt(vi) + eps);
+      p[i] = pi - update * adaptive * rect;
+    } else {
+      p[i] = pi - update;
+    }
+  }
+}
+
+template <typename T>
+struct AdadeltaArgs {
+  T* p;
+  const T* g;
+  T* v;
+  T* u;
+  T sign, wd, rho, c, eps, neg_lr;
+};
+
+template <typename T, bool kDecay>
+EMBER_OPTIM_INLINE void adadelta_body(const AdadeltaArgs<T>& a, int64_t b, int64_t e) {
+  T* __restrict p = a.p;
+  const T* __restrict g = a.g;
+  T* __restrict v = a.v;
+  T* __restrict u = a.u;
+  const T sign = a.sign, wd = a.wd, rho = a.rho, c = a.c, eps = a.eps, neg_lr = a.neg_lr;
+  for (int64_t i = b; i < e; ++i) {
+    T gi = g[i] * sign;
+    if constexpr (kDecay) gi = gi + wd * p[i];
+    const T vi = v[i] * rho + c * gi * gi;
+    v[i] = vi;
+    const T delta = std::sqrt(u[i] + eps) / std::sqrt(vi + eps) * gi;
+    u[i] = u[i] * rho + c * delta * delta;
+    p[i] = p[i] + neg_lr * delta;
+  }
+}
+
 // ---- dispatch -----------------------------------------------------------------------------
 
 // Each body is compiled twice: a portable copy and (on x86-64) an AVX2 copy. The AVX2 copy is
@@ -240,6 +380,23 @@ void adagrad_base(const AdagradArgs<T>& a, int64_t b, int64_t e) {
   adagrad_body<T, kDecay>(a, b, e);
 }
 
+template <typename T, bool kDecay>
+void adamax_base(const AdamaxArgs<T>& a, int64_t b, int64_t e) {
+  adamax_body<T, kDecay>(a, b, e);
+}
+template <typename T, bool kDecay>
+void nadam_base(const NadamArgs<T>& a, int64_t b, int64_t e) {
+  nadam_body<T, kDecay>(a, b, e);
+}
+template <typename T, bool kDecay, bool kRect>
+void radam_base(const RadamArgs<T>& a, int64_t b, int64_t e) {
+  radam_body<T, kDecay, kRect>(a, b, e);
+}
+template <typename T, bool kDecay>
+void adadelta_base(const AdadeltaArgs<T>& a, int64_t b, int64_t e) {
+  adadelta_body<T, kDecay>(a, b, e);
+}
+
 #if EMBER_OPTIM_AVX2
 template <typename T, bool kDecay, SgdMomentum kMomentum, bool kNesterov>
 EMBER_OPTIM_TARGET_AVX2 void sgd_avx2(const SgdArgs<T>& a, int64_t b, int64_t e) {
@@ -256,6 +413,22 @@ EMBER_OPTIM_TARGET_AVX2 void rmsprop_avx2(const RmspropArgs<T>& a, int64_t b, in
 template <typename T, bool kDecay>
 EMBER_OPTIM_TARGET_AVX2 void adagrad_avx2(const AdagradArgs<T>& a, int64_t b, int64_t e) {
   adagrad_body<T, kDecay>(a, b, e);
+}
+template <typename T, bool kDecay>
+EMBER_OPTIM_TARGET_AVX2 void adamax_avx2(const AdamaxArgs<T>& a, int64_t b, int64_t e) {
+  adamax_body<T, kDecay>(a, b, e);
+}
+template <typename T, bool kDecay>
+EMBER_OPTIM_TARGET_AVX2 void nadam_avx2(const NadamArgs<T>& a, int64_t b, int64_t e) {
+  nadam_body<T, kDecay>(a, b, e);
+}
+template <typename T, bool kDecay, bool kRect>
+EMBER_OPTIM_TARGET_AVX2 void radam_avx2(const RadamArgs<T>& a, int64_t b, int64_t e) {
+  radam_body<T, kDecay, kRect>(a, b, e);
+}
+template <typename T, bool kDecay>
+EMBER_OPTIM_TARGET_AVX2 void adadelta_avx2(const AdadeltaArgs<T>& a, int64_t b, int64_t e) {
+  adadelta_body<T, kDecay>(a, b, e);
 }
 #endif
 
@@ -462,6 +635,109 @@ void adagrad_update(const Tensor& param, const Tensor& grad, const Tensor& state
                            static_cast<T>(-h.clr)};
     auto loop = h.weight_decay != 0.0 ? EMBER_OPTIM_PICK(adagrad, T, true)
                                       : EMBER_OPTIM_PICK(adagrad, T, false);
+    run(loop, a, param.numel());
+  });
+}
+
+void adamax_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                   const Tensor& exp_inf, const AdamaxHyper& h) {
+  EMBER_DISPATCH_FLOATING(param.dtype(), "Adamax.step", [&] {
+    using T = scalar_t;
+    const T w1 = static_cast<T>(1.0 - h.beta1);
+    const AdamaxArgs<T> a{param.data_ptr<T>(),
+                          grad.data_ptr<T>(),
+                          exp_avg.data_ptr<T>(),
+                          exp_inf.data_ptr<T>(),
+                          static_cast<T>(h.maximize ? -1.0 : 1.0),
+                          static_cast<T>(h.weight_decay),
+                          w1,
+                          static_cast<T>(T(1) - w1),
+                          static_cast<T>(h.beta2),
+                          static_cast<T>(h.eps),
+                          static_cast<T>(-h.clr),
+                          std::abs(w1) < T(0.5)};
+    auto loop = h.weight_decay != 0.0 ? EMBER_OPTIM_PICK(adamax, T, true)
+                                      : EMBER_OPTIM_PICK(adamax, T, false);
+    run(loop, a, param.numel());
+  });
+}
+
+void nadam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                  const Tensor& exp_avg_sq, const NadamHyper& h) {
+  EMBER_DISPATCH_FLOATING(param.dtype(), "NAdam.step", [&] {
+    using T = scalar_t;
+    const T w1 = static_cast<T>(1.0 - h.beta1);
+    const NadamArgs<T> a{param.data_ptr<T>(),
+                         grad.data_ptr<T>(),
+                         exp_avg.data_ptr<T>(),
+                         exp_avg_sq.data_ptr<T>(),
+                         static_cast<T>(h.maximize ? -1.0 : 1.0),
+                         static_cast<T>(h.weight_decay),
+                         static_cast<T>(h.shrink),
+                         w1,
+                         static_cast<T>(T(1) - w1),
+                         static_cast<T>(h.beta2),
+                         static_cast<T>(1.0 - h.beta2),
+                         static_cast<T>(h.bias_correction2),
+                         static_cast<T>(h.eps),
+                         static_cast<T>(h.grad_coef),
+                         static_cast<T>(h.avg_coef),
+                         std::abs(w1) < T(0.5)};
+    auto loop = h.coupled_decay ? EMBER_OPTIM_PICK(nadam, T, true)
+                                : EMBER_OPTIM_PICK(nadam, T, false);
+    run(loop, a, param.numel());
+  });
+}
+
+void radam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                  const Tensor& exp_avg_sq, const RadamHyper& h) {
+  EMBER_DISPATCH_FLOATING(param.dtype(), "RAdam.step", [&] {
+    using T = scalar_t;
+    const T w1 = static_cast<T>(1.0 - h.beta1);
+    const RadamArgs<T> a{param.data_ptr<T>(),
+                         grad.data_ptr<T>(),
+                         exp_avg.data_ptr<T>(),
+                         exp_avg_sq.data_ptr<T>(),
+                         static_cast<T>(h.maximize ? -1.0 : 1.0),
+                         static_cast<T>(h.weight_decay),
+                         static_cast<T>(h.shrink),
+                         w1,
+                         static_cast<T>(T(1) - w1),
+                         static_cast<T>(h.beta2),
+                         static_cast<T>(1.0 - h.beta2),
+                         static_cast<T>(h.bias_correction1),
+                         static_cast<T>(h.lr),
+                         static_cast<T>(std::sqrt(h.bias_correction2)),
+                         static_cast<T>(h.eps),
+                         static_cast<T>(h.rect),
+                         std::abs(w1) < T(0.5)};
+    const bool rect = h.rect >= 0.0;
+    LoopFn<RadamArgs<T>> loop;
+    if (h.coupled_decay) {
+      loop = rect ? EMBER_OPTIM_PICK(radam, T, true, true) : EMBER_OPTIM_PICK(radam, T, true, false);
+    } else {
+      loop = rect ? EMBER_OPTIM_PICK(radam, T, false, true) : EMBER_OPTIM_PICK(radam, T, false, false);
+    }
+    run(loop, a, param.numel());
+  });
+}
+
+void adadelta_update(const Tensor& param, const Tensor& grad, const Tensor& square_avg,
+                     const Tensor& acc_delta, const AdadeltaHyper& h) {
+  EMBER_DISPATCH_FLOATING(param.dtype(), "Adadelta.step", [&] {
+    using T = scalar_t;
+    const AdadeltaArgs<T> a{param.data_ptr<T>(),
+                            grad.data_ptr<T>(),
+                            square_avg.data_ptr<T>(),
+                            acc_delta.data_ptr<T>(),
+                            static_cast<T>(h.maximize ? -1.0 : 1.0),
+                            static_cast<T>(h.weight_decay),
+                            static_cast<T>(h.rho),
+                            static_cast<T>(1.0 - h.rho),
+                            static_cast<T>(h.eps),
+                            static_cast<T>(-h.lr)};
+    auto loop = h.weight_decay != 0.0 ? EMBER_OPTIM_PICK(adadelta, T, true)
+                                      : EMBER_OPTIM_PICK(adadelta, T, false);
     run(loop, a, param.numel());
   });
 }

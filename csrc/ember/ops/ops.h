@@ -450,5 +450,28 @@ EMBER_API void rmsprop_step(const TensorList& params, const TensorList& grads,
 EMBER_API void adagrad_step(const TensorList& params, const TensorList& grads,
                             const TensorList& state_sums, const TensorList& steps, double lr,
                             double lr_decay, double weight_decay, double eps, bool maximize);
+/// Adamax (Kingma & Ba 2015, section 7.1): `exp_infs` hold the weighted infinity norm u.
+EMBER_API void adamax_step(const TensorList& params, const TensorList& grads,
+                           const TensorList& exp_avgs, const TensorList& exp_infs,
+                           const TensorList& steps, double lr, double beta1, double beta2,
+                           double eps, double weight_decay, bool maximize);
+/// NAdam (Dozat 2016) with PyTorch's momentum schedule; `mu_products` are one-element tensors
+/// (PyTorch's `mu_product` state), multiplied in place by each step's mu.
+EMBER_API void nadam_step(const TensorList& params, const TensorList& grads,
+                          const TensorList& exp_avgs, const TensorList& exp_avg_sqs,
+                          const TensorList& mu_products, const TensorList& steps, double lr,
+                          double beta1, double beta2, double eps, double weight_decay,
+                          double momentum_decay, bool decoupled_weight_decay, bool maximize);
+/// RAdam (Liu et al. 2020); `decoupled_weight_decay` gives RAdamW.
+EMBER_API void radam_step(const TensorList& params, const TensorList& grads,
+                          const TensorList& exp_avgs, const TensorList& exp_avg_sqs,
+                          const TensorList& steps, double lr, double beta1, double beta2,
+                          double eps, double weight_decay, bool decoupled_weight_decay,
+                          bool maximize);
+/// Adadelta (Zeiler 2012).
+EMBER_API void adadelta_step(const TensorList& params, const TensorList& grads,
+                             const TensorList& square_avgs, const TensorList& acc_deltas,
+                             const TensorList& steps, double lr, double rho, double eps,
+                             double weight_decay, bool maximize);
 
 }  // namespace ember

@@ -369,4 +369,148 @@ void adagrad_step(const TensorList& params, const TensorList& grads,
   }
 }
 
+void adamax_step(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+                 const TensorList& exp_infs, const TensorList& steps, double lr, double beta1,
+                 double beta2, double eps, double weight_decay, bool maximize) {
+  EMBER_TRACE(adamax_step, params, grads, exp_avgs, exp_infs, steps, lr, beta1, beta2, eps, weight_decay, maximize);
+  const char* opt = "Adamax.step";
+  NoGradGuard no_grad;
+  check_params(opt, params, grads);
+  const size_t n = params.size();
+  check_state(opt, "grads", grads, params);
+  check_state(opt, "exp_avgs", exp_avgs, params);
+  check_state(opt, "exp_infs", exp_infs, params);
+  check_steps(opt, steps, n);
+  for (size_t i = 0; i < n; ++i) {
+    const double step = bump_step(steps[i]);
+    const cpu::AdamaxHyper h{lr / (1.0 - std::pow(beta1, step)), beta1, beta2, eps, weight_decay,
+                             maximize};
+    DenseOperands ops;
+    const Tensor p = ops.output(params[i]);
+    const Tensor g = ops.input(grads[i]);
+    const Tensor m = ops.output(exp_avgs[i]);
+    const Tensor u = ops.output(exp_infs[i]);
+    cpu::adamax_update(p, g, m, u, h);
+    ops.commit({&params[i], &exp_avgs[i], &exp_infs[i]});
+  }
+}
+
+void nadam_step(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+                const TensorList& exp_avg_sqs, const TensorList& mu_products,
+                const TensorList& steps, double lr, double beta1, double beta2, double eps,
+                double weight_decay, double momentum_decay, bool decoupled_weight_decay,
+                bool maximize) {
+  EMBER_TRACE(nadam_step, params, grads, exp_avgs, exp_avg_sqs, mu_products, steps, lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize);
+  const char* opt = "NAdam.step";
+  NoGradGuard no_grad;
+  check_params(opt, params, grads);
+  const size_t n = params.size();
+  check_state(opt, "grads", grads, params);
+  check_state(opt, "exp_avgs", exp_avgs, params);
+  check_state(opt, "exp_avg_sqs", exp_avg_sqs, params);
+  check_steps(opt, steps, n);
+  check_length(opt, "mu_products", mu_products, n);
+  for (size_t i = 0; i < n; ++i) {
+    const Tensor& mp = mu_products[i];
+    EMBER_CHECK_VALUE(mp.defined(), opt, ": mu_products[", i, "] is None");
+    detail::check_device(mp, opt);
+    EMBER_CHECK_VALUE(mp.numel() == 1, opt, ": mu_products[", i, "] must have one element, got "
+                      "shape ", mp.sizes());
+    EMBER_CHECK_TYPE(is_floating(mp.dtype()), opt, ": mu_products[", i, "] has dtype ",
+                     mp.dtype(), "; expected a floating dtype (float32 like PyTorch's)");
+  }
+  const bool use_wd = weight_decay != 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    const double step = bump_step(steps[i]);
+    const double mu = beta1 * (1.0 - 0.5 * std::pow(0.96, step * momentum_decay));
+    const double mu_next = beta1 * (1.0 - 0.5 * std::pow(0.96, (step + 1.0) * momentum_decay));
+    // `mu_product *= mu` in the product's own dtype (mu rounded to it first), then read back.
+    double mu_product = 0.0;
+    EMBER_DISPATCH_FLOATING(mu_products[i].dtype(), opt, [&] {
+      scalar_t* ptr = mu_products[i].data_ptr<scalar_t>();
+      *ptr = *ptr * static_cast<scalar_t>(mu);
+      mu_product = static_cast<double>(*ptr);
+    });
+    mu_products[i].bump_version();
+    const double mu_product_next = mu_product * mu_next;
+    cpu::NadamHyper h{beta1, beta2, eps, weight_decay,
+                      use_wd && decoupled_weight_decay ? 1.0 - lr * weight_decay : 1.0,
+                      1.0 - std::pow(beta2, step),
+                      -lr * (1.0 - mu) / (1.0 - mu_product),
+                      (-lr * mu_next) / (1.0 - mu_product_next),
+                      use_wd && !decoupled_weight_decay, maximize};
+    DenseOperands ops;
+    const Tensor p = ops.output(params[i]);
+    const Tensor g = ops.input(grads[i]);
+    const Tensor m = ops.output(exp_avgs[i]);
+    const Tensor v = ops.output(exp_avg_sqs[i]);
+    cpu::nadam_update(p, g, m, v, h);
+    ops.commit({&params[i], &exp_avgs[i], &exp_avg_sqs[i]});
+  }
+}
+
+void radam_step(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+                const TensorList& exp_avg_sqs, const TensorList& steps, double lr, double beta1,
+                double beta2, double eps, double weight_decay, bool decoupled_weight_decay,
+                bool maximize) {
+  EMBER_TRACE(radam_step, params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, maximize);
+  const char* opt = "RAdam.step";
+  NoGradGuard no_grad;
+  check_params(opt, params, grads);
+  const size_t n = params.size();
+  check_state(opt, "grads", grads, params);
+  check_state(opt, "exp_avgs", exp_avgs, params);
+  check_state(opt, "exp_avg_sqs", exp_avg_sqs, params);
+  check_steps(opt, steps, n);
+  const bool use_wd = weight_decay != 0.0;
+  const double rho_inf = 2.0 / (1.0 - beta2) - 1.0;
+  for (size_t i = 0; i < n; ++i) {
+    const double step = bump_step(steps[i]);
+    const double bc1 = 1.0 - std::pow(beta1, step);
+    const double bc2 = 1.0 - std::pow(beta2, step);
+    const double rho_t = rho_inf - 2.0 * step * std::pow(beta2, step) / bc2;
+    // Liu et al. (2020), eq. (5)-(6): the variance rectification once rho_t > 5.
+    const double rect =
+        rho_t > 5.0 ? std::sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf /
+                                ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+                    : -1.0;
+    const cpu::RadamHyper h{lr, beta1, beta2, eps, weight_decay,
+                            use_wd && decoupled_weight_decay ? 1.0 - lr * weight_decay : 1.0,
+                            bc1, bc2, rect, use_wd && !decoupled_weight_decay, maximize};
+    DenseOperands ops;
+    const Tensor p = ops.output(params[i]);
+    const Tensor g = ops.input(grads[i]);
+    const Tensor m = ops.output(exp_avgs[i]);
+    const Tensor v = ops.output(exp_avg_sqs[i]);
+    cpu::radam_update(p, g, m, v, h);
+    ops.commit({&params[i], &exp_avgs[i], &exp_avg_sqs[i]});
+  }
+}
+
+void adadelta_step(const TensorList& params, const TensorList& grads,
+                   const TensorList& square_avgs, const TensorList& acc_deltas,
+                   const TensorList& steps, double lr, double rho, double eps,
+                   double weight_decay, bool maximize) {
+  EMBER_TRACE(adadelta_step, params, grads, square_avgs, acc_deltas, steps, lr, rho, eps, weight_decay, maximize);
+  const char* opt = "Adadelta.step";
+  NoGradGuard no_grad;
+  check_params(opt, params, grads);
+  const size_t n = params.size();
+  check_state(opt, "grads", grads, params);
+  check_state(opt, "square_avgs", square_avgs, params);
+  check_state(opt, "acc_deltas", acc_deltas, params);
+  check_steps(opt, steps, n);
+  const cpu::AdadeltaHyper h{lr, rho, eps, weight_decay, maximize};
+  for (size_t i = 0; i < n; ++i) {
+    bump_step(steps[i]);
+    DenseOperands ops;
+    const Tensor p = ops.output(params[i]);
+    const Tensor g = ops.input(grads[i]);
+    const Tensor v = ops.output(square_avgs[i]);
+    const Tensor u = ops.output(acc_deltas[i]);
+    cpu::adadelta_update(p, g, v, u, h);
+    ops.commit({&params[i], &square_avgs[i], &acc_deltas[i]});
+  }
+}
+
 }  // namespace ember

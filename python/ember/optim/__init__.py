@@ -1,8 +1,8 @@
 """Optimizers and learning-rate schedules with PyTorch's names, defaults and update rules.
 
-SGD, Adam, AdamW, RMSprop and Adagrad update each param group with one fused C++ call
-(``ember._C._<name>_step``) over all of the group's parameters that have a gradient; Adadelta,
-Adamax, NAdam and RAdam are composed of in-place ember ops, one parameter at a time.
+Every optimizer updates each param group with one fused C++ call (``ember._C._<name>_step``)
+over all of the group's parameters that have a gradient: one pass over each parameter and its
+state, following the order of operations of PyTorch's single-tensor loops.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
-"""Adadelta (PyTorch's ``torch.optim.Adadelta``), composed of ember ops."""
+"""Adadelta (PyTorch's ``torch.optim.Adadelta``), one fused C++ call per param group."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .. import _C
 from .._C import Tensor
-from ..autograd import no_grad
 from .optimizer import (
     Optimizer,
     _check_implementation_flags,
@@ -92,24 +92,28 @@ class Adadelta(Optimizer):
         super().__init__(params, defaults)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Performs one Adadelta step over every param group.
+        """Performs one Adadelta step over every param group: one fused C++ call per group.
 
         Args:
             closure: optional callable that re-evaluates the model and returns the loss.
         Returns:
             The closure's loss, or None.
+        Raises:
+            TypeError: a parameter with an integer or bool dtype (checked before any update).
         """
         loss = self._run_closure(closure)
-        with no_grad():
-            for group, updates in self._param_updates("Adadelta", _initial_state):
-                lr = _number(group["lr"])
-                rho = _number(group["rho"])
-                eps = _number(group["eps"])
-                for p, g, state in updates:
-                    square_avg, acc_delta = state["square_avg"], state["acc_delta"]
-                    square_avg.mul_(rho).add_(g.mul(1.0 - rho).mul_(g))
-                    std = square_avg.add(eps).sqrt()
-                    delta = acc_delta.add(eps).sqrt().div_(std).mul_(g)
-                    acc_delta.mul_(rho).add_(delta.mul(1.0 - rho).mul_(delta))
-                    p.add_(delta, alpha=-lr)
+        for group, params, grads in self._checked_groups_with_grads("Adadelta"):
+            states = self._states_of(params, _initial_state)
+            _C._adadelta_step(
+                params,
+                grads,
+                [s["square_avg"] for s in states],
+                [s["acc_delta"] for s in states],
+                [s["step"] for s in states],
+                _number(group["lr"]),
+                _number(group["rho"]),
+                _number(group["eps"]),
+                _number(group["weight_decay"]),
+                bool(group["maximize"]),
+            )
         return loss

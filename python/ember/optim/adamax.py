@@ -1,17 +1,17 @@
-"""Adamax (PyTorch's ``torch.optim.Adamax``): Adam with an infinity norm, composed of ember ops."""
+"""Adamax (PyTorch's ``torch.optim.Adamax``): Adam with an infinity norm; one fused C++ call
+per param group."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .._C import Tensor, maximum
-from ..autograd import no_grad
+from .. import _C
+from .._C import Tensor
 from .optimizer import (
     Optimizer,
     _betas_as_tuple,
     _check_implementation_flags,
-    _lerp_,
     _number,
     _step_counter,
     _validate,
@@ -42,8 +42,8 @@ class Adamax(Optimizer):
 
     State per parameter (PyTorch's keys): ``"step"`` (0-d float32 tensor), ``"exp_avg"`` (m)
     and ``"exp_inf"`` (u). Parameters whose ``.grad`` is None are skipped. The bias correction
-    is computed with tensor ops from ``"step"``, so a step traced by :func:`ember.jit.function`
-    recomputes it on every run.
+    is computed from ``"step"`` inside the fused C++ step, so a step traced by
+    :func:`ember.jit.function` recomputes it on every run.
 
     Args:
         params: tensors to optimize, or dicts defining param groups.
@@ -99,26 +99,30 @@ class Adamax(Optimizer):
     _fix_loaded_group = _betas_as_tuple
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Performs one Adamax step over every param group.
+        """Performs one Adamax step over every param group: one fused C++ call per group.
 
         Args:
             closure: optional callable that re-evaluates the model and returns the loss.
         Returns:
             The closure's loss, or None.
+        Raises:
+            TypeError: a parameter with an integer or bool dtype (checked before any update).
         """
         loss = self._run_closure(closure)
-        with no_grad():
-            for group, updates in self._param_updates("Adamax", _initial_state):
-                beta1, beta2 = (_number(b) for b in group["betas"])
-                lr = _number(group["lr"])
-                eps = _number(group["eps"])
-                for p, g, state in updates:
-                    t = state["step"].double()
-                    exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
-                    _lerp_(exp_avg, g, 1.0 - beta1)
-                    exp_inf.copy_(maximum(exp_inf.mul_(beta2), g.abs().add_(eps)))
-                    # 0-d float64 tensor (Python's float arithmetic, same result), so that a
-                    # traced step recomputes it.
-                    neg_clr = -(lr / (1.0 - beta1**t))
-                    p.add_(exp_avg.mul(neg_clr).div_(exp_inf))
+        for group, params, grads in self._checked_groups_with_grads("Adamax"):
+            states = self._states_of(params, _initial_state)
+            beta1, beta2 = group["betas"]
+            _C._adamax_step(
+                params,
+                grads,
+                [s["exp_avg"] for s in states],
+                [s["exp_inf"] for s in states],
+                [s["step"] for s in states],
+                _number(group["lr"]),
+                _number(beta1),
+                _number(beta2),
+                _number(group["eps"]),
+                _number(group["weight_decay"]),
+                bool(group["maximize"]),
+            )
         return loss

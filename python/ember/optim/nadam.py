@@ -1,18 +1,18 @@
-"""NAdam (PyTorch's ``torch.optim.NAdam``): Adam with Nesterov momentum, composed of ember ops."""
+"""NAdam (PyTorch's ``torch.optim.NAdam``): Adam with Nesterov momentum; one fused C++ call
+per param group."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .. import _C
 from .._C import Tensor
-from ..autograd import no_grad
 from .optimizer import (
     Optimizer,
     _betas_as_tuple,
     _check_implementation_flags,
     _float32_scalar,
-    _lerp_,
     _number,
     _step_counter,
     _validate,
@@ -54,8 +54,8 @@ class NAdam(Optimizer):
     State per parameter (PyTorch's keys): ``"step"`` (0-d float32 tensor), ``"mu_product"``
     (0-d float32 tensor, starting at 1; :meth:`load_state_dict` casts it to the parameter's
     dtype, as PyTorch does), ``"exp_avg"`` and ``"exp_avg_sq"``. Parameters whose ``.grad`` is
-    None are skipped. The step-dependent factors are computed with tensor ops from
-    ``"step"``, so a step traced by :func:`ember.jit.function` recomputes them on every run.
+    None are skipped. The step-dependent factors are computed from ``"step"`` inside the fused
+    C++ step, so a step traced by :func:`ember.jit.function` recomputes them on every run.
 
     Args:
         params: tensors to optimize, or dicts defining param groups.
@@ -136,36 +136,33 @@ class NAdam(Optimizer):
                 st["mu_product"] = _float32_scalar(mu_product)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Performs one NAdam step over every param group.
+        """Performs one NAdam step over every param group: one fused C++ call per group.
 
         Args:
             closure: optional callable that re-evaluates the model and returns the loss.
         Returns:
             The closure's loss, or None.
+        Raises:
+            TypeError: a parameter with an integer or bool dtype (checked before any update).
         """
         loss = self._run_closure(closure)
-        with no_grad():
-            for group, updates in self._param_updates("NAdam", _initial_state, decoupled=True):
-                beta1, beta2 = (_number(b) for b in group["betas"])
-                lr = _number(group["lr"])
-                momentum_decay = _number(group["momentum_decay"])
-                eps = _number(group["eps"])
-                for p, g, state in updates:
-                    # Step-dependent factors as 0-d float64 tensors (Python's float arithmetic,
-                    # same results), so that a traced step recomputes them.
-                    t = state["step"].double()
-                    bias_correction2 = 1.0 - beta2**t
-                    mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))
-                    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1.0) * momentum_decay)))
-                    mu_product = state["mu_product"]
-                    # Rounded to the product's own dtype first, as PyTorch's `*=` by a float.
-                    mu_product.mul_(mu._to_dtype(mu_product.dtype))
-                    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                    _lerp_(exp_avg, g, 1.0 - beta1)
-                    exp_avg_sq.mul_(beta2).add_(g.mul(1.0 - beta2).mul_(g))
-                    denom = exp_avg_sq.div(bias_correction2).sqrt().add_(eps)
-                    mu_prod = mu_product.double()
-                    mu_product_next = mu_prod * mu_next
-                    p.add_(g.mul(-lr * (1.0 - mu) / (1.0 - mu_prod)).div_(denom))
-                    p.add_(exp_avg.mul((-lr * mu_next) / (1.0 - mu_product_next)).div_(denom))
+        for group, params, grads in self._checked_groups_with_grads("NAdam"):
+            states = self._states_of(params, _initial_state)
+            beta1, beta2 = group["betas"]
+            _C._nadam_step(
+                params,
+                grads,
+                [s["exp_avg"] for s in states],
+                [s["exp_avg_sq"] for s in states],
+                [s["mu_product"] for s in states],
+                [s["step"] for s in states],
+                _number(group["lr"]),
+                _number(beta1),
+                _number(beta2),
+                _number(group["eps"]),
+                _number(group["weight_decay"]),
+                _number(group["momentum_decay"]),
+                bool(group["decoupled_weight_decay"]),
+                bool(group["maximize"]),
+            )
         return loss

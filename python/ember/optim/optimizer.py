@@ -260,56 +260,18 @@ class Optimizer:
                 i += 1
         return groups
 
-    def _param_updates(
-        self,
-        name: str,
-        new_state: Callable[[Tensor], dict[str, Any]],
-        decoupled: bool = False,
-    ) -> Iterator[tuple[dict[str, Any], Iterator[tuple[Tensor, Tensor, dict[str, Any]]]]]:
-        """The step of an optimizer composed of ember ops, up to its own update (iterate it
-        under ``no_grad``): ``(group, updates)`` for each group with gradients, where
-        ``updates`` gives ``(param, gradient, state)`` for each of the group's parameters that
-        has a gradient.
-
-        Every parameter is checked before anything changes (:meth:`_checked_groups_with_grads`).
-        Then, as ``updates`` reaches a parameter: its state is made by ``new_state(p)`` on its
-        first step, ``state["step"]`` goes up by one, the gradient is negated when the group
-        sets ``maximize``, and a nonzero ``weight_decay`` is added to it
-        (``g + weight_decay * p``) or, when ``decoupled`` and the group sets
-        ``decoupled_weight_decay``, applied to the parameter (``p * (1 - lr * weight_decay)``).
-
-        Args:
-            name: the optimizer's name, for error messages.
-            new_state: a parameter's state before its first step (with ``"step"``, a 0-d
-                tensor), in PyTorch's key order.
-            decoupled: whether the groups have a ``decoupled_weight_decay`` switch.
-        Raises:
-            TypeError: a parameter with an integer or bool dtype.
-        """
-
-        def updates(
-            group: dict[str, Any], params: list[Tensor], grads: list[Tensor]
-        ) -> Iterator[tuple[Tensor, Tensor, dict[str, Any]]]:
-            """(param, grad, state) of one group: state created on first use, the step counted,
-            ``maximize`` and weight decay applied to the gradient."""
-            weight_decay = _number(group["weight_decay"])
-            for p, g in zip(params, grads):
-                state = self.state[p]
-                if len(state) == 0:
-                    for key, value in new_state(p).items():
-                        state[key] = value
-                state["step"].add_(1.0)
-                if group["maximize"]:
-                    g = g.neg()
-                if weight_decay != 0:
-                    if decoupled and group["decoupled_weight_decay"]:
-                        p.mul_(1.0 - _number(group["lr"]) * weight_decay)
-                    else:
-                        g = g.add(p, alpha=weight_decay)
-                yield p, g, state
-
-        for group, params, grads in self._checked_groups_with_grads(name):
-            yield group, updates(group, params, grads)
+    def _states_of(
+        self, params: list[Tensor], new_state: Callable[[Tensor], dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The state of each of ``params``, made by ``new_state(p)`` (PyTorch's keys, in its
+        order) for a parameter that has none yet."""
+        states = []
+        for p in params:
+            state = self.state[p]
+            if len(state) == 0:
+                state.update(new_state(p))
+            states.append(state)
+        return states
 
     # ---- serialization ------------------------------------------------------------------------
 
@@ -505,15 +467,6 @@ def _betas_as_tuple(self: Optimizer, group: dict[str, Any]) -> None:
     become a tuple again."""
     if isinstance(group.get("betas"), list):
         group["betas"] = tuple(group["betas"])
-
-
-def _lerp_(avg: Tensor, target: Tensor, weight: float) -> None:
-    """``avg += weight * (target - avg)`` in place, with PyTorch's two formulas for small and large
-    ``weight`` (PyTorch rounds each once with a fused multiply-add; here each op rounds)."""
-    if abs(weight) < 0.5:
-        avg.add_(target.sub(avg).mul_(weight))
-    else:
-        avg.copy_(target.sub(target.sub(avg).mul_(1.0 - weight)))
 
 
 def _number(value: Any) -> float:

@@ -1,17 +1,16 @@
-"""RAdam (PyTorch's ``torch.optim.RAdam``): rectified Adam, composed of ember ops."""
+"""RAdam (PyTorch's ``torch.optim.RAdam``): rectified Adam, one fused C++ call per param group."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .._C import Tensor, where
-from ..autograd import no_grad
+from .. import _C
+from .._C import Tensor
 from .optimizer import (
     Optimizer,
     _betas_as_tuple,
     _check_implementation_flags,
-    _lerp_,
     _number,
     _step_counter,
     _validate,
@@ -50,8 +49,8 @@ class RAdam(Optimizer):
 
     State per parameter (PyTorch's keys): ``"step"`` (0-d float32 tensor), ``"exp_avg"`` and
     ``"exp_avg_sq"``. Parameters whose ``.grad`` is None are skipped. The step-dependent
-    factors and the ``rho_t > 5`` choice are computed with tensor ops from ``"step"``, so a step
-    traced by :func:`ember.jit.function` recomputes them on every run.
+    factors and the ``rho_t > 5`` choice are computed from ``"step"`` inside the fused C++ step,
+    so a step traced by :func:`ember.jit.function` recomputes them on every run.
 
     Args:
         params: tensors to optimize, or dicts defining param groups.
@@ -111,38 +110,31 @@ class RAdam(Optimizer):
     _fix_loaded_group = _betas_as_tuple
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Performs one RAdam step over every param group.
+        """Performs one RAdam step over every param group: one fused C++ call per group.
 
         Args:
             closure: optional callable that re-evaluates the model and returns the loss.
         Returns:
             The closure's loss, or None.
+        Raises:
+            TypeError: a parameter with an integer or bool dtype (checked before any update).
         """
         loss = self._run_closure(closure)
-        with no_grad():
-            for group, updates in self._param_updates("RAdam", _initial_state, decoupled=True):
-                beta1, beta2 = (_number(b) for b in group["betas"])
-                lr = _number(group["lr"])
-                eps = _number(group["eps"])
-                rho_inf = 2.0 / (1.0 - beta2) - 1.0
-                for p, g, state in updates:
-                    # Step-dependent factors as 0-d float64 tensors (Python's float arithmetic,
-                    # same results), so that a traced step recomputes them.
-                    t = state["step"].double()
-                    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                    _lerp_(exp_avg, g, 1.0 - beta1)
-                    exp_avg_sq.mul_(beta2).add_(g.mul(1.0 - beta2).mul_(g))
-                    bias_correction1 = 1.0 - beta1**t
-                    bias_correction2 = 1.0 - beta2**t
-                    rho_t = rho_inf - 2.0 * t * (beta2**t) / bias_correction2
-                    # NaN while rho_t < 4; never selected then (rho_t > 5 is False).
-                    rect = (
-                        (rho_t - 4.0)
-                        * (rho_t - 2.0)
-                        * rho_inf
-                        / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)
-                    ) ** 0.5
-                    update = exp_avg.div(bias_correction1).mul_(lr)
-                    adaptive = (bias_correction2**0.5) / exp_avg_sq.sqrt().add_(eps)
-                    p.sub_(where(rho_t > 5.0, update.mul(adaptive).mul_(rect), update))
+        for group, params, grads in self._checked_groups_with_grads("RAdam"):
+            states = self._states_of(params, _initial_state)
+            beta1, beta2 = group["betas"]
+            _C._radam_step(
+                params,
+                grads,
+                [s["exp_avg"] for s in states],
+                [s["exp_avg_sq"] for s in states],
+                [s["step"] for s in states],
+                _number(group["lr"]),
+                _number(beta1),
+                _number(beta2),
+                _number(group["eps"]),
+                _number(group["weight_decay"]),
+                bool(group["decoupled_weight_decay"]),
+                bool(group["maximize"]),
+            )
         return loss
