@@ -162,11 +162,15 @@ struct TraceState {
       return v;
     }
     // A different handle on a traced tensor's memory with the same geometry (a detached alias,
-    // an autograd saved output): the same value.
+    // an autograd saved output): the same value. Except a tensor from before the trace that
+    // shares an input's memory (the function captures the tensor whose alias was passed as an
+    // argument): it is captured by reference, since later calls pass other tensors there.
+    const bool from_before = impl->creation_epoch() < epoch;
     auto s = by_storage.find(impl->storage().get());
     if (s != by_storage.end()) {
       for (auto r = s->second.rbegin(); r != s->second.rend(); ++r) {
         const TensorImpl* o = r->first;
+        if (from_before && r->second->kind() == Value::Kind::Input) continue;
         if (o->sizes() == impl->sizes() && o->strides() == impl->strides() &&
             o->storage_offset() == impl->storage_offset() && o->dtype() == impl->dtype()) {
           Value* v = r->second;  // bind() may grow this vector
@@ -177,7 +181,7 @@ struct TraceState {
         }
       }
     }
-    if (impl->creation_epoch() < epoch) {
+    if (from_before) {
       Value* v = graph->add_param(t);
       auto owner = grad_of.find(impl);
       if (owner != grad_of.end()) v->set_grad_owner(owner->second);

@@ -370,7 +370,12 @@ def _trace_call(fn: Callable, args: tuple, kwargs: dict, names: list[str] | None
     """Records ``fn(*args, **kwargs)``: (graph, in_spec, out_spec, its result, its guards)."""
     flat: list[Tensor] = []
     in_spec = _flatten((args, kwargs), flat)
-    flat, args, kwargs = _unalias(flat, in_spec, args, kwargs)
+    orig = flat
+    flat, args, kwargs = _unalias(flat, in_spec, args, kwargs, _captured_ids(fn, in_spec))
+    # An argument requiring grad that had to be aliased (a view of it) keeps its gradient path
+    # through the view to the original tensor: a backward inside the graph would go on
+    # accumulating into that tensor whatever later calls pass (see _SHARED_GRAD_ARG).
+    rg_viewed = [i for i, (a, b) in enumerate(zip(orig, flat)) if a is not b and a.requires_grad]
     tr = _C._jit_begin(flat, names or [f"x{i}" for i in range(len(flat))])
     guards: list[_guards.Guard] = []
     _guards.state.sink = guards
@@ -387,20 +392,41 @@ def _trace_call(fn: Callable, args: tuple, kwargs: dict, names: list[str] | None
         raise
     finally:
         _guards.state.sink = None
+    if rg_viewed and graph.effects() == "backward":
+        raise _SharedGradArgument(rg_viewed, out)
     return graph, in_spec, out_spec, out, guards
 
 
-def _unalias(flat: list[Tensor], in_spec: Any, args: tuple, kwargs: dict):
-    """A tensor passed as several arguments becomes one graph input per argument: each repeat is
-    replaced by an alias of it (same memory; a view when it requires grad, so gradients still
-    reach it). Otherwise the graph would read the first argument for all of them, and a later
-    call with different tensors there would be silently wrong."""
+_SHARED_GRAD_ARG = (
+    "argument {i} (a tensor that requires grad) is also captured by the function or passed "
+    "more than once, and the traced code runs a backward: a graph cannot keep the two uses "
+    "apart (its backward would accumulate into this tensor whatever later calls pass)"
+)
+
+
+class _SharedGradArgument(Exception):
+    """Raised by :func:`_trace_call` after the traced call ran: the graph cannot be reused (see
+    ``_SHARED_GRAD_ARG``); ``out`` is the call's eager result."""
+
+    def __init__(self, positions: list[int], out: Any) -> None:
+        super().__init__(_SHARED_GRAD_ARG.format(i=positions[0]))
+        self.out = out
+
+
+def _unalias(flat: list[Tensor], in_spec: Any, args: tuple, kwargs: dict,
+             captured: set[int] | frozenset[int] = frozenset()):
+    """A tensor passed as several arguments, or passed as an argument while the function also
+    captures it (``captured``: the ``_impl_id`` of the tensors :func:`_captured_ids` found),
+    becomes a graph input of its own: the argument is replaced by an alias of it (same memory; a
+    view when it requires grad, so gradients still reach it). Otherwise the graph would read the
+    argument for every use of the tensor, and a later call with a different tensor there would
+    be silently wrong."""
     seen: set[int] = set()
     out = list(flat)
     changed = False
     for i, t in enumerate(flat):
         key = t._impl_id
-        if key in seen:
+        if key in seen or key in captured:
             out[i] = t.view_as(t) if t.requires_grad else t.detach()
             changed = True
         seen.add(key)
@@ -408,6 +434,113 @@ def _unalias(flat: list[Tensor], in_spec: Any, args: tuple, kwargs: dict):
         return flat, args, kwargs
     new_args, new_kwargs = _unflatten(in_spec, out)
     return out, tuple(new_args), new_kwargs
+
+
+_CAPTURE_DEPTH = 4
+
+
+def _captured_ids(fn: Any, in_spec: Any) -> set[int]:
+    """The ``_impl_id`` of every tensor the traced code can reach other than through its tensor
+    arguments: closure cells and the globals its code names (and those of the functions it names,
+    recursively), a bound method's object or a partial's arguments, the parameters, buffers and
+    tensor attributes of modules found there, the parameters and state of optimizers, and the
+    same inside the non-tensor arguments (a module passed as ``self``). Searched a few levels
+    deep; Python modules and classes are not entered."""
+    import types
+
+    from ..nn.modules.module import Module
+    from ..optim.optimizer import Optimizer
+
+    found: set[int] = set()
+    visited: set[int] = set()
+
+    def visit(obj: Any, depth: int) -> None:
+        if isinstance(obj, Tensor):
+            found.add(obj._impl_id)
+            return
+        if depth <= 0 or id(obj) in visited or obj is None:
+            return
+        if isinstance(obj, (str, bytes, int, float, complex, bool, type, types.ModuleType)):
+            return
+        visited.add(id(obj))
+        if isinstance(obj, Module):
+            for t in obj.state_dict(keep_vars=True).values():
+                visit(t, 1)
+            for sub in obj.modules():
+                for v in vars(sub).values():
+                    if isinstance(v, Tensor):
+                        found.add(v._impl_id)
+            return
+        if isinstance(obj, Optimizer):
+            for group in obj.param_groups:
+                for p in group["params"]:
+                    visit(p, 1)
+            for st in obj.state.values():
+                if isinstance(st, dict):
+                    for v in st.values():
+                        visit(v, 1)
+            return
+        if isinstance(obj, (list, tuple, set, frozenset)):
+            for v in obj:
+                visit(v, depth - 1)
+            return
+        if isinstance(obj, dict):
+            for v in obj.values():
+                visit(v, depth - 1)
+            return
+        if isinstance(obj, functools.partial):
+            visit(obj.func, depth)
+            visit(obj.args, depth)
+            visit(obj.keywords, depth)
+            return
+        if isinstance(obj, types.MethodType):
+            visit(obj.__self__, depth)
+            visit(obj.__func__, depth)
+            return
+        if isinstance(obj, types.FunctionType):
+            for cell in obj.__closure__ or ():
+                try:
+                    visit(cell.cell_contents, depth - 1)
+                except ValueError:  # an empty cell
+                    pass
+            g = obj.__globals__
+            for name in _code_names(obj.__code__):
+                if name in g:
+                    visit(g[name], depth - 1)
+            visit(getattr(obj, "__wrapped__", None), depth - 1)
+            return
+        if isinstance(obj, _CachedFunction):
+            visit(obj._fn, depth)
+            return
+        attrs = getattr(obj, "__dict__", None)
+        if isinstance(attrs, dict):
+            visit(attrs, depth - 1)
+
+    visit(fn, _CAPTURE_DEPTH)
+    # Non-tensor arguments (a module passed as ``self``): what they hold is captured too.
+    visit(_spec_objects(in_spec), _CAPTURE_DEPTH)
+    return found
+
+
+def _code_names(code: Any) -> set[str]:
+    """Global names a code object and the code objects nested in it (lambdas, comprehensions,
+    inner functions) refer to."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _code_names(const)
+    return names
+
+
+def _spec_objects(spec: Any) -> list[Any]:
+    """The non-tensor leaves of a flattened argument structure."""
+    if isinstance(spec, _Leaf):
+        return []
+    if isinstance(spec, (tuple, list)):
+        return [o for s in spec for o in _spec_objects(s)]
+    if isinstance(spec, dict):
+        return [o for s in spec.values() for o in _spec_objects(s)]
+    return [spec]
 
 
 def _optimizer_state(guards: list[_guards.Guard]) -> list[Tensor]:
@@ -448,6 +581,11 @@ def trace(fn_or_module: Callable, example_inputs: Any, *, optimize: bool = True)
         state created lazily during the traced step is captured too;
       * Python numbers (a scale factor) and other non-tensor arguments are baked in as
         constants (use ``function``, which retraces when they change);
+      * a tensor passed as an argument that the function also captures (found through its
+        closure, the globals it names, and the modules and optimizers those hold), or passed
+        twice, is one graph input per argument, apart from the captured tensor; if it requires
+        grad and the call runs a backward, tracing raises (the graph could not keep the uses
+        apart);
       * guarded Python state is baked in too, and checked before every call: the
         hyperparameters and state tensors of each optimizer that steps (``lr``, betas, ...:
         what an LR scheduler changes), the ``training`` flag of each module, the
@@ -503,7 +641,14 @@ def trace(fn_or_module: Callable, example_inputs: Any, *, optimize: bool = True)
     from ..nn import Module
 
     grad_enabled = _C.is_grad_enabled()
-    graph, in_spec, out_spec, out, guards = _trace_call(fn_or_module, args, {})
+    try:
+        graph, in_spec, out_spec, out, guards = _trace_call(fn_or_module, args, {})
+    except _SharedGradArgument as e:
+        raise RuntimeError(
+            f"jit.trace: {e}. Trace with a separate tensor there (e.g. "
+            "t.detach().requires_grad_()), or use ember.jit.function, which runs such calls "
+            "eagerly"
+        ) from None
     if isinstance(fn_or_module, Module):
         _name_module_params(graph, fn_or_module)
         traced: TracedFunction = TracedModule(fn_or_module, graph, in_spec, out_spec)
@@ -577,6 +722,8 @@ class _CachedFunction:
         self._cache: dict[Any, list[TracedFunction]] = {}
         # Graphs for calls of positional tensors only, looked up and run in C++.
         self._table = _C._JitCallTable(_unflatten)
+        # Signatures whose calls only run eagerly (a graph of them would be wrong).
+        self._eager_keys: set[Any] = set()
         self._guard_retraces = 0
         self._calls = 0
         self._recent_retraces: collections.deque[int] = collections.deque(maxlen=_MAX_GRAPHS_PER_SIGNATURE)
@@ -617,7 +764,20 @@ class _CachedFunction:
             if self._calls < self._eager_until:
                 return self._fn(*args, **kwargs)  # retracing too often: eager for a while
             self._note_guard_retrace()
-        graph, in_spec, out_spec, out, guards = _trace_call(self._fn, args, kwargs)
+        elif key in self._eager_keys:
+            return self._fn(*args, **kwargs)
+        try:
+            graph, in_spec, out_spec, out, guards = _trace_call(self._fn, args, kwargs)
+        except _SharedGradArgument as e:
+            # Correct only eagerly: this signature runs eagerly from now on.
+            self._eager_keys.add(key)
+            warnings.warn(
+                f"ember.jit.function: {getattr(self._fn, '__name__', 'fn')}: {e}; calls with "
+                "this signature run eagerly",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return e.out
         traced = TracedFunction(graph, in_spec, out_spec, getattr(self._fn, "__name__", "fn"))
         traced._guards = guards
         traced._enable_autograd(self._fn, flat, out, grad_enabled)
@@ -691,9 +851,11 @@ def function(fn: Callable | None = None, *, optimize: bool = True) -> Any:
     graphs per signature are kept. When retracing keeps happening (8 retraces within 32 calls,
     e.g. an LR scheduler stepped every call), a RuntimeWarning says so and the calls that
     would trace again run eagerly for a pause (64 calls, doubling each time it recurs), after
-    which tracing is tried again. A tensor that the function captures (a closure's or
-    module's weight) must not also be passed as an argument in the traced call: the trace
-    sees one tensor, so a later call with another tensor there would use it for both.
+    which tracing is tried again. A tensor passed as an argument that the function also
+    captures (a closure's or module's weight), or passed twice, is told apart from its other
+    uses, so later calls with other tensors there are right; when such a tensor requires grad
+    and the traced code runs a backward, a graph cannot keep the uses apart, and calls with
+    that signature run eagerly (with a RuntimeWarning).
 
     Args:
         fn: the function (``@ember.jit.function`` or ``ember.jit.function(fn, optimize=False)``).
