@@ -166,6 +166,35 @@ means "create from this step's gradient". Returns the momentum buffers (new ones
       py::arg("steps"), py::arg("lr"), py::arg("rho"), py::arg("eps"),
       py::arg("weight_decay"), py::arg("maximize"),
       "One Adadelta step over a param group, in place; increments each step counter.");
+
+  m.def(
+      "_rprop_step",
+      [](const TensorList& params, const TensorList& grads, const TensorList& prevs,
+         const TensorList& step_sizes, const TensorList& steps, double etaminus, double etaplus,
+         double step_size_min, double step_size_max, bool maximize) {
+        py::gil_scoped_release nogil;
+        rprop_step(params, grads, prevs, step_sizes, steps, etaminus, etaplus, step_size_min,
+                   step_size_max, maximize);
+      },
+      py::arg("params"), py::arg("grads"), py::arg("prevs"), py::arg("step_sizes"),
+      py::arg("steps"), py::arg("etaminus"), py::arg("etaplus"), py::arg("step_size_min"),
+      py::arg("step_size_max"), py::arg("maximize"),
+      "One Rprop step over a param group, in place; increments each step counter.");
+
+  m.def(
+      "_asgd_step",
+      [](const TensorList& params, const TensorList& grads, const TensorList& axs,
+         const TensorList& etas, const TensorList& mus, const TensorList& steps, double lr,
+         double lambd, double alpha, double t0, double weight_decay, bool maximize) {
+        py::gil_scoped_release nogil;
+        asgd_step(params, grads, axs, etas, mus, steps, lr, lambd, alpha, t0, weight_decay,
+                  maximize);
+      },
+      py::arg("params"), py::arg("grads"), py::arg("axs"), py::arg("etas"), py::arg("mus"),
+      py::arg("steps"), py::arg("lr"), py::arg("lambd"), py::arg("alpha"), py::arg("t0"),
+      py::arg("weight_decay"), py::arg("maximize"),
+      "One ASGD step over a param group, in place; increments each step counter and updates "
+      "each eta and mu.");
 }
 
 }  // namespace ember::python

@@ -20,6 +20,8 @@ MODULES = [
     optim.nadam,
     optim.radam,
     optim.adadelta,
+    optim.rprop,
+    optim.asgd,
     lr_scheduler,
 ]
 

@@ -1,4 +1,4 @@
-"""Adadelta, Adamax, NAdam and RAdam against torch.optim: trajectories, defaults, errors, state
+"""Adadelta, Adamax, NAdam, RAdam, Rprop and ASGD against torch.optim: trajectories, defaults, errors, state
 dicts (PyTorch's keys, in both directions) and a step traced by ember.jit.function."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from optim_testutil import (
     train_torch,
 )
 
-NAMES = ["Adadelta", "Adamax", "NAdam", "RAdam"]
+NAMES = ["Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD"]
 STEPS = 25
 # float64 trajectories agree to rounding: PyTorch's vectorized lerp_ and addcmul_ may round once
 # (fused multiply-add) where ember's fused steps round each operation, and the difference grows
@@ -76,6 +76,12 @@ CASES = [
             "maximize": True,
         },
     ),
+    ("Rprop", {}),
+    ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5)}),
+    ("Rprop", {"lr": 0.05, "step_sizes": (1e-3, 0.1), "maximize": True}),
+    ("ASGD", {"lr": 0.05}),
+    ("ASGD", {"lr": 0.05, "lambd": 0.1, "alpha": 0.5, "t0": 5}),  # averaging from step 6
+    ("ASGD", {"lr": 0.05, "t0": 0, "weight_decay": 0.1, "maximize": True}),
 ]
 
 
@@ -169,6 +175,8 @@ def test_param_groups_with_own_hyperparameters(name):
         "Adamax": {"lr": 0.1, "betas": (0.5, 0.7)},
         "NAdam": {"lr": 0.05, "betas": (0.8, 0.9), "momentum_decay": 0.01},
         "RAdam": {"lr": 0.1, "betas": (0.5, 0.99), "weight_decay": 0.1},
+        "Rprop": {"lr": 0.1, "etas": (0.4, 1.1)},
+        "ASGD": {"lr": 0.1, "t0": 3, "lambd": 0.01},
     }[name]
     kw = {"lr": 1.0} if name == "Adadelta" else {"lr": 0.03}
     data = problem("float64")
@@ -338,6 +346,12 @@ BAD = [
     ("RAdam", {"betas": (1.5, 0.999)}),
     ("RAdam", {"betas": (0.9, 1.0)}),
     ("RAdam", {"weight_decay": -0.1}),
+    ("Rprop", {"lr": -0.1}),
+    ("Rprop", {"etas": (1.5, 1.2)}),
+    ("Rprop", {"etas": (0.5, 0.9)}),
+    ("Rprop", {"etas": (0.0, 1.2)}),
+    ("ASGD", {"lr": -0.1}),
+    ("ASGD", {"weight_decay": -0.1}),
 ]
 
 
@@ -384,6 +398,8 @@ SD_CASES = [
     ("Adamax", {"lr": 0.05, "weight_decay": 0.01}),
     ("NAdam", {"lr": 0.05, "weight_decay": 0.01, "decoupled_weight_decay": True}),
     ("RAdam", {"lr": 0.05, "maximize": True}),
+    ("Rprop", {"lr": 0.05, "etas": (0.4, 1.3)}),
+    ("ASGD", {"lr": 0.05, "t0": 2}),
 ]
 
 
@@ -569,6 +585,8 @@ def _train_step(model, opt):
         ("RAdam", {"lr": 0.05, "betas": (0.9, 0.99)}),  # crosses rho_t > 5 at step 6
         ("Adamax", {"lr": 0.05, "maximize": True}),
         ("Adadelta", {"weight_decay": 0.1}),
+        ("Rprop", {"lr": 0.05}),
+        ("ASGD", {"lr": 0.05, "t0": 4}),  # mu leaves 1 at step 5
     ],
     ids=lambda v: v if isinstance(v, str) else "-".join(f"{k}={x}" for k, x in v.items()),
 )

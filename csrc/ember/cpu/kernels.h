@@ -240,6 +240,19 @@ struct AdadeltaHyper {
 void adadelta_update(const Tensor& param, const Tensor& grad, const Tensor& square_avg,
                      const Tensor& acc_delta, const AdadeltaHyper& h);
 
+struct RpropHyper {
+  double etaminus, etaplus, step_size_min, step_size_max;
+  bool maximize;
+};
+void rprop_update(const Tensor& param, const Tensor& grad, const Tensor& prev,
+                  const Tensor& step_size, const RpropHyper& h);
+
+struct AsgdHyper {
+  double eta, mu, lambd, weight_decay;  // eta, mu: the parameter's current values
+  bool maximize;
+};
+void asgd_update(const Tensor& param, const Tensor& grad, const Tensor& ax, const AsgdHyper& h);
+
 // ---- indexing (index.cpp) ------------------------------------------------------------------
 // Index values reaching these kernels are already checked and wrapped to [0, size).
 

@@ -359,6 +359,67 @@ EMBER_OPTIM_INLINE void adadelta_body(const AdadeltaArgs<T>& a, int64_t b, int64
   }
 }
 
+template <typename T>
+struct RpropArgs {
+  T* p;
+  const T* g;
+  T* prev;
+  T* step;
+  T sign, etaminus, etaplus, lo, hi;
+};
+
+// Riedmiller & Braun (1993) as PyTorch: the sign of g * prev picks the step factor; a sign
+// change zeroes the gradient (no move, and prev = 0 so the next step is not shrunk again).
+// torch.sign gives 0 for NaN, so a NaN product or gradient leaves the parameter in place.
+template <typename T>
+EMBER_OPTIM_INLINE void rprop_body(const RpropArgs<T>& a, int64_t b, int64_t e) {
+  T* __restrict p = a.p;
+  const T* __restrict g = a.g;
+  T* __restrict prev = a.prev;
+  T* __restrict step = a.step;
+  const T sign = a.sign, etaminus = a.etaminus, etaplus = a.etaplus, lo = a.lo, hi = a.hi;
+  for (int64_t i = b; i < e; ++i) {
+    const T gi = g[i] * sign;
+    const T s = gi * prev[i];
+    const T f = s > T(0) ? etaplus : (s < T(0) ? etaminus : T(1));
+    T st = step[i] * f;
+    st = st < lo ? lo : st;  // clamp_(min, max): NaN stays NaN
+    st = st > hi ? hi : st;
+    step[i] = st;
+    const T g2 = f == etaminus ? T(0) : gi;
+    const T sg = g2 > T(0) ? T(1) : (g2 < T(0) ? T(-1) : T(0));
+    p[i] = p[i] + -sg * st;
+    prev[i] = g2;
+  }
+}
+
+template <typename T>
+struct AsgdArgs {
+  T* p;
+  const T* g;
+  T* ax;
+  T sign, wd, shrink, neg_eta, mu;
+};
+
+template <typename T, bool kDecay, bool kAverage>
+EMBER_OPTIM_INLINE void asgd_body(const AsgdArgs<T>& a, int64_t b, int64_t e) {
+  T* __restrict p = a.p;
+  const T* __restrict g = a.g;
+  T* __restrict ax = a.ax;
+  const T sign = a.sign, wd = a.wd, shrink = a.shrink, neg_eta = a.neg_eta, mu = a.mu;
+  for (int64_t i = b; i < e; ++i) {
+    T gi = g[i] * sign;
+    if constexpr (kDecay) gi = gi + wd * p[i];
+    const T pi = p[i] * shrink + neg_eta * gi;
+    p[i] = pi;
+    if constexpr (kAverage) {
+      ax[i] = ax[i] + (pi - ax[i]) * mu;
+    } else {
+      ax[i] = pi;  // mu == 1: a copy
+    }
+  }
+}
+
 // ---- dispatch -----------------------------------------------------------------------------
 
 // Each body is compiled twice: a portable copy and (on x86-64) an AVX2 copy. The AVX2 copy is
@@ -397,6 +458,15 @@ void adadelta_base(const AdadeltaArgs<T>& a, int64_t b, int64_t e) {
   adadelta_body<T, kDecay>(a, b, e);
 }
 
+template <typename T>
+void rprop_base(const RpropArgs<T>& a, int64_t b, int64_t e) {
+  rprop_body<T>(a, b, e);
+}
+template <typename T, bool kDecay, bool kAverage>
+void asgd_base(const AsgdArgs<T>& a, int64_t b, int64_t e) {
+  asgd_body<T, kDecay, kAverage>(a, b, e);
+}
+
 #if EMBER_OPTIM_AVX2
 template <typename T, bool kDecay, SgdMomentum kMomentum, bool kNesterov>
 EMBER_OPTIM_TARGET_AVX2 void sgd_avx2(const SgdArgs<T>& a, int64_t b, int64_t e) {
@@ -429,6 +499,14 @@ EMBER_OPTIM_TARGET_AVX2 void radam_avx2(const RadamArgs<T>& a, int64_t b, int64_
 template <typename T, bool kDecay>
 EMBER_OPTIM_TARGET_AVX2 void adadelta_avx2(const AdadeltaArgs<T>& a, int64_t b, int64_t e) {
   adadelta_body<T, kDecay>(a, b, e);
+}
+template <typename T>
+EMBER_OPTIM_TARGET_AVX2 void rprop_avx2(const RpropArgs<T>& a, int64_t b, int64_t e) {
+  rprop_body<T>(a, b, e);
+}
+template <typename T, bool kDecay, bool kAverage>
+EMBER_OPTIM_TARGET_AVX2 void asgd_avx2(const AsgdArgs<T>& a, int64_t b, int64_t e) {
+  asgd_body<T, kDecay, kAverage>(a, b, e);
 }
 #endif
 
@@ -738,6 +816,45 @@ void adadelta_update(const Tensor& param, const Tensor& grad, const Tensor& squa
                             static_cast<T>(-h.lr)};
     auto loop = h.weight_decay != 0.0 ? EMBER_OPTIM_PICK(adadelta, T, true)
                                       : EMBER_OPTIM_PICK(adadelta, T, false);
+    run(loop, a, param.numel());
+  });
+}
+
+void rprop_update(const Tensor& param, const Tensor& grad, const Tensor& prev,
+                  const Tensor& step_size, const RpropHyper& h) {
+  EMBER_DISPATCH_FLOATING(param.dtype(), "Rprop.step", [&] {
+    using T = scalar_t;
+    const RpropArgs<T> a{param.data_ptr<T>(),
+                         grad.data_ptr<T>(),
+                         prev.data_ptr<T>(),
+                         step_size.data_ptr<T>(),
+                         static_cast<T>(h.maximize ? -1.0 : 1.0),
+                         static_cast<T>(h.etaminus),
+                         static_cast<T>(h.etaplus),
+                         static_cast<T>(h.step_size_min),
+                         static_cast<T>(h.step_size_max)};
+    run(EMBER_OPTIM_PICK(rprop, T), a, param.numel());
+  });
+}
+
+void asgd_update(const Tensor& param, const Tensor& grad, const Tensor& ax, const AsgdHyper& h) {
+  EMBER_DISPATCH_FLOATING(param.dtype(), "ASGD.step", [&] {
+    using T = scalar_t;
+    const AsgdArgs<T> a{param.data_ptr<T>(),
+                        grad.data_ptr<T>(),
+                        ax.data_ptr<T>(),
+                        static_cast<T>(h.maximize ? -1.0 : 1.0),
+                        static_cast<T>(h.weight_decay),
+                        static_cast<T>(1.0 - h.lambd * h.eta),
+                        static_cast<T>(-h.eta),
+                        static_cast<T>(h.mu)};
+    const bool decay = h.weight_decay != 0.0, average = h.mu != 1.0;
+    LoopFn<AsgdArgs<T>> loop;
+    if (decay) {
+      loop = average ? EMBER_OPTIM_PICK(asgd, T, true, true) : EMBER_OPTIM_PICK(asgd, T, true, false);
+    } else {
+      loop = average ? EMBER_OPTIM_PICK(asgd, T, false, true) : EMBER_OPTIM_PICK(asgd, T, false, false);
+    }
     run(loop, a, param.numel());
   });
 }

@@ -473,5 +473,17 @@ EMBER_API void adadelta_step(const TensorList& params, const TensorList& grads,
                              const TensorList& square_avgs, const TensorList& acc_deltas,
                              const TensorList& steps, double lr, double rho, double eps,
                              double weight_decay, bool maximize);
+/// Rprop (Riedmiller & Braun 1993), PyTorch's variant: `prevs` the last used gradients,
+/// `step_sizes` the per-element step sizes (start at lr).
+EMBER_API void rprop_step(const TensorList& params, const TensorList& grads,
+                          const TensorList& prevs, const TensorList& step_sizes,
+                          const TensorList& steps, double etaminus, double etaplus,
+                          double step_size_min, double step_size_max, bool maximize);
+/// ASGD (Polyak & Juditsky 1992): `axs` the averages, `etas`/`mus` one-element tensors holding
+/// each parameter's current step size and averaging weight (updated in place).
+EMBER_API void asgd_step(const TensorList& params, const TensorList& grads, const TensorList& axs,
+                         const TensorList& etas, const TensorList& mus, const TensorList& steps,
+                         double lr, double lambd, double alpha, double t0, double weight_decay,
+                         bool maximize);
 
 }  // namespace ember

@@ -1,6 +1,7 @@
 // Fused optimizer steps: validate a whole param group, then update every parameter with one
 // kernel call each. Nothing here records autograd; in-place writes bump version counters.
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -510,6 +511,92 @@ void adadelta_step(const TensorList& params, const TensorList& grads,
     const Tensor u = ops.output(acc_deltas[i]);
     cpu::adadelta_update(p, g, v, u, h);
     ops.commit({&params[i], &square_avgs[i], &acc_deltas[i]});
+  }
+}
+
+void rprop_step(const TensorList& params, const TensorList& grads, const TensorList& prevs,
+                const TensorList& step_sizes, const TensorList& steps, double etaminus,
+                double etaplus, double step_size_min, double step_size_max, bool maximize) {
+  EMBER_TRACE(rprop_step, params, grads, prevs, step_sizes, steps, etaminus, etaplus, step_size_min, step_size_max, maximize);
+  const char* opt = "Rprop.step";
+  NoGradGuard no_grad;
+  check_params(opt, params, grads);
+  const size_t n = params.size();
+  check_state(opt, "grads", grads, params);
+  check_state(opt, "prevs", prevs, params);
+  check_state(opt, "step_sizes", step_sizes, params);
+  check_steps(opt, steps, n);
+  const cpu::RpropHyper h{etaminus, etaplus, step_size_min, step_size_max, maximize};
+  for (size_t i = 0; i < n; ++i) {
+    bump_step(steps[i]);
+    DenseOperands ops;
+    const Tensor p = ops.output(params[i]);
+    const Tensor g = ops.input(grads[i]);
+    const Tensor prev = ops.output(prevs[i]);
+    const Tensor size = ops.output(step_sizes[i]);
+    cpu::rprop_update(p, g, prev, size, h);
+    ops.commit({&params[i], &prevs[i], &step_sizes[i]});
+  }
+}
+
+namespace {
+
+// A one-element floating state tensor (ASGD's eta and mu), checked.
+void check_scalar_state(const char* opt, const char* name, const TensorList& list, size_t n) {
+  check_length(opt, name, list, n);
+  for (size_t i = 0; i < n; ++i) {
+    const Tensor& t = list[i];
+    EMBER_CHECK_VALUE(t.defined(), opt, ": ", name, "[", i, "] is None");
+    detail::check_device(t, opt);
+    EMBER_CHECK_VALUE(t.numel() == 1, opt, ": ", name, "[", i, "] must have one element, got "
+                      "shape ", t.sizes());
+    EMBER_CHECK_TYPE(is_floating(t.dtype()), opt, ": ", name, "[", i, "] has dtype ", t.dtype(),
+                     "; expected a floating dtype (float32 like PyTorch's)");
+  }
+}
+
+double read_scalar(const Tensor& t) {
+  double v = 0.0;
+  EMBER_DISPATCH_FLOATING(t.dtype(), "read_scalar", [&] { v = *t.data_ptr<scalar_t>(); });
+  return v;
+}
+
+void write_scalar(const Tensor& t, double v) {
+  EMBER_DISPATCH_FLOATING(t.dtype(), "write_scalar",
+                          [&] { *t.data_ptr<scalar_t>() = static_cast<scalar_t>(v); });
+  t.bump_version();
+}
+
+}  // namespace
+
+void asgd_step(const TensorList& params, const TensorList& grads, const TensorList& axs,
+               const TensorList& etas, const TensorList& mus, const TensorList& steps, double lr,
+               double lambd, double alpha, double t0, double weight_decay, bool maximize) {
+  EMBER_TRACE(asgd_step, params, grads, axs, etas, mus, steps, lr, lambd, alpha, t0, weight_decay, maximize);
+  const char* opt = "ASGD.step";
+  NoGradGuard no_grad;
+  check_params(opt, params, grads);
+  const size_t n = params.size();
+  check_state(opt, "grads", grads, params);
+  check_state(opt, "axs", axs, params);
+  check_scalar_state(opt, "etas", etas, n);
+  check_scalar_state(opt, "mus", mus, n);
+  check_steps(opt, steps, n);
+  for (size_t i = 0; i < n; ++i) {
+    const double step = bump_step(steps[i]);
+    const cpu::AsgdHyper h{read_scalar(etas[i]), read_scalar(mus[i]), lambd, weight_decay,
+                           maximize};
+    DenseOperands ops;
+    const Tensor p = ops.output(params[i]);
+    const Tensor g = ops.input(grads[i]);
+    const Tensor ax = ops.output(axs[i]);
+    cpu::asgd_update(p, g, ax, h);
+    ops.commit({&params[i], &axs[i]});
+    // Polyak & Juditsky (1992) averaging from step t0 on; eta decays as lr / (1 + lambd lr t)^alpha.
+    // Both are rounded to float32 whatever the state's dtype (a loaded checkpoint's is the
+    // parameter's), as PyTorch makes each a default-dtype tensor before copying it in.
+    write_scalar(etas[i], static_cast<float>(lr / std::pow(1.0 + lambd * lr * step, alpha)));
+    write_scalar(mus[i], static_cast<float>(1.0 / std::max(1.0, step - t0)));
   }
 }
 
