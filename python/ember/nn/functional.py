@@ -469,7 +469,7 @@ def binary_cross_entropy_with_logits(
 
 
 # Convolution/pooling, normalization/padding/resampling, the further activations, distances and
-# their losses, pixel shuffling and attention live in their own files.
+# their losses, pixel shuffling, attention, and grid sampling/unpooling live in their own files.
 from . import (
     _functional_activation,
     _functional_activation_more,
@@ -481,6 +481,7 @@ from . import (
     _functional_loss,
     _functional_loss_more,
     _functional_norm,
+    _functional_sampling,
     _functional_vision,
 )
 from ._functional_activation import *
@@ -493,6 +494,7 @@ from ._functional_layers import *
 from ._functional_loss import *
 from ._functional_loss_more import *
 from ._functional_norm import *
+from ._functional_sampling import *
 from ._functional_vision import *
 
 __all__ += (
@@ -506,5 +508,6 @@ __all__ += (
     + _functional_loss.__all__
     + _functional_loss_more.__all__
     + _functional_norm.__all__
+    + _functional_sampling.__all__
     + _functional_vision.__all__
 )

@@ -23,6 +23,7 @@ from . import (
     sparse,
     transformer,
     transformer_model,
+    unpooling,
     upsampling,
 )
 from .activation import *
@@ -48,6 +49,7 @@ from .rnn import *
 from .sparse import *
 from .transformer import *
 from .transformer_model import *
+from .unpooling import *
 from .upsampling import *
 
 __all__ = sorted(
@@ -77,6 +79,7 @@ __all__ = sorted(
                 sparse,
                 transformer,
                 transformer_model,
+                unpooling,
                 upsampling,
             )
         )

@@ -11,7 +11,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["BatchNorm1d", "BatchNorm2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
 class _NormBase(Module):
@@ -86,7 +86,8 @@ class _NormBase(Module):
 
 
 class _BatchNorm(_NormBase):
-    """Shared implementation of :class:`BatchNorm1d` and :class:`BatchNorm2d`."""
+    """Shared implementation of :class:`BatchNorm1d`, :class:`BatchNorm2d` and
+    :class:`BatchNorm3d`."""
 
     _dims: tuple[int, ...] = ()
     _dims_text = ""
@@ -204,3 +205,44 @@ class BatchNorm2d(_BatchNorm):
 
     _dims = (4,)
     _dims_text = "4D"
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization of ``(N, C, D, H, W)`` inputs (volumes, video) over the channel dim.
+
+    Each channel is normalized by the mean and biased variance over ``N``, ``D``, ``H`` and
+    ``W``: ``y = (x - mean) / sqrt(var + eps) * weight + bias``. In training mode the batch
+    statistics are used and the running ones updated,
+    ``running = (1 - momentum) * running + momentum * batch`` (the variance unbiased,
+    ``* n / (n - 1)`` with ``n = N * D * H * W``), or, with ``momentum=None``, averaged over
+    the ``num_batches_tracked`` batches; in eval mode the running statistics are used. The
+    same arguments, buffers and train/eval behaviour as :class:`BatchNorm1d`.
+
+    Args:
+        num_features: ``C``.
+        eps: added to the variance. Default 1e-5.
+        momentum: running-statistics factor in [0, 1], or None (cumulative average).
+            Default 0.1.
+        affine: learn ``weight`` (ones) and ``bias`` (zeros). Default True.
+        bias: (keyword) learn the bias when ``affine``. Default True.
+        track_running_stats: keep ``running_mean`` (zeros), ``running_var`` (ones) and
+            ``num_batches_tracked`` (int64 0); without them batch statistics are used in eval
+            mode too. Default True.
+        device: accepted for PyTorch compatibility.
+        dtype: parameter and buffer dtype (float32 default).
+    Shape:
+        ``(N, C, D, H, W)`` -> same shape and dtype.
+    Raises:
+        ValueError: bad hyperparameters; input that is not 5-D or has another channel count;
+            a single value per channel in training mode.
+    Reference: Ioffe & Szegedy, "Batch Normalization", ICML 2015.
+    Example:
+        >>> bn = nn.BatchNorm3d(2)
+        >>> bn
+        BatchNorm3d(2, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
+        >>> bn(ember.ones(2, 2, 1, 2, 2)).shape
+        (2, 2, 1, 2, 2)
+    """
+
+    _dims = (5,)
+    _dims_text = "5D"
