@@ -122,7 +122,7 @@ class ASGD(Optimizer):
         for group, params, grads in self._checked_groups_with_grads("ASGD"):
             lr = _number(group["lr"])
 
-            def initial_state(p: Tensor) -> dict[str, Tensor]:
+            def initial_state(p: Tensor, lr: float = lr) -> dict[str, Tensor]:
                 """A parameter's state before its first step (PyTorch's keys and order)."""
                 return {
                     "step": _step_counter(),
