@@ -62,6 +62,17 @@ from ._inplace import *  # noqa: F401,F403  (addcmul, addcdiv; in-place forms su
 from ._inplace import _install as _install_inplace
 
 _install_inplace()
+from ._composites_extra import *  # noqa: F401,F403  (index_add, diff, rot90, stacks, windows, ...)
+from ._composites_extra import _install as _install_composites_extra
+
+_install_composites_extra()
+from . import linalg
+from .linalg import _install as _install_linalg
+
+_install_linalg()
+for _name, _fn in linalg._TOP_LEVEL:  # ember.det, ember.inverse, ember.svd, ...
+    globals()[_name] = _fn
+del _name, _fn
 
 from ._creation import (
     arange,
@@ -114,7 +125,7 @@ def is_floating_point(input: Tensor) -> __builtins__[bool] if isinstance(__built
 
 def __getattr__(name: str) -> Any:
     # Heavier front ends load on first use so `import ember` stays fast.
-    if name in ("nn", "optim", "utils", "datasets", "keras", "jit", "cuda"):
+    if name in ("nn", "optim", "utils", "datasets", "keras", "jit", "cuda", "distributions"):
         import importlib
 
         mod = importlib.import_module(f"{__name__}.{name}")

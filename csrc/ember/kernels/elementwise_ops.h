@@ -114,6 +114,14 @@ EMBER_HD inline T remainder(T a, T b) {
 template <typename T>
 EMBER_HD inline T power(T a, T b) {
   if constexpr (std::is_floating_point_v<T>) {
+    // The exponents PyTorch computes without pow, rounded as it rounds them (x * x is the
+    // correctly rounded square, where the vector pow the compiler may use is not).
+    if (b == T(2)) return a * a;
+    if (b == T(3)) return a * a * a;
+    if (b == T(0.5)) return std::sqrt(a);
+    if (b == T(-0.5)) return T(1) / std::sqrt(a);
+    if (b == T(-1)) return T(1) / a;
+    if (b == T(-2)) return T(1) / (a * a);
     return std::pow(a, b);
   } else if constexpr (std::is_same_v<T, bool>) {
     return a || !b;
