@@ -37,6 +37,18 @@ Returns:
         py::arg("gates"), py::arg("c_prev"),
         "One fused LSTM step: (h, c) from the gates (N, 4H) in the order i, f, g, o and the "
         "previous cell state (N, H).");
+  m.def("_lstm_layer",
+        [](const Tensor& gates_x, const Tensor& h0, const Tensor& c0, const Tensor& w_hh,
+           bool reverse) {
+          py::gil_scoped_release nogil;
+          TensorList r = lstm_layer(gates_x, h0, c0, w_hh, reverse);
+          return std::make_tuple(r[0], r[1], r[2]);
+        },
+        py::arg("gates_x"), py::arg("h0"), py::arg("c0"), py::arg("w_hh"),
+        py::arg("reverse") = false,
+        "A whole LSTM layer: (out (L, N, H), h_n, c_n) from the input projection of every step "
+        "with both biases (L, N, 4H), the initial state (N, H) and the recurrent weight (4H, H); "
+        "steps from the last when reverse.");
   m.def("_linear",
         [](const Tensor& x, const Tensor& w, std::optional<Tensor> b) {
           return linear(x, w, opt(b));

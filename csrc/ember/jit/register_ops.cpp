@@ -152,6 +152,8 @@ EMBER_JIT_REGISTER(split_with_sizes);
 EMBER_JIT_REGISTER(unbind);
 EMBER_JIT_REGISTER(lstm_cell);
 EMBER_JIT_REGISTER(lstm_cell_backward);
+EMBER_JIT_REGISTER(lstm_layer);
+EMBER_JIT_REGISTER(lstm_layer_backward);
 EMBER_JIT_REGISTER(split);
 EMBER_JIT_REGISTER(chunk);
 EMBER_JIT_REGISTER(as_strided);

@@ -3,6 +3,7 @@
 #include <string>
 #include <tuple>
 
+#include "ember/autograd/engine.h"
 #include "ember/ops/internal.h"
 #include "ember/jit/trace_hook.h"
 
@@ -718,6 +719,174 @@ std::pair<Tensor, Tensor> lstm_cell_backward(const Tensor& gates, const Tensor& 
   cpu::lstm_cell_backward(dgates, dcp, gates.contiguous(), c_prev.contiguous(),
                           dh.to(dt).contiguous(), dc.to(dt).contiguous());
   return {dgates, dcp};
+}
+
+namespace {
+
+void check_lstm_layer(const Tensor& gx, const Tensor& h0, const Tensor& c0, const Tensor& w_hh) {
+  const char* op = "lstm_layer";
+  EMBER_CHECK_VALUE(gx.dim() == 3 && h0.dim() == 2 && c0.dim() == 2 && w_hh.dim() == 2, op,
+                    ": expected gates_x (L, N, 4H), h0 and c0 (N, H) and w_hh (4H, H), got "
+                    "shapes ", gx.sizes(), ", ", h0.sizes(), ", ", c0.sizes(), " and ",
+                    w_hh.sizes());
+  const int64_t n = h0.sizes()[0], hid = h0.sizes()[1];
+  EMBER_CHECK_VALUE(c0.sizes() == h0.sizes() && gx.sizes()[1] == n && gx.sizes()[2] == 4 * hid &&
+                        w_hh.sizes()[0] == 4 * hid && w_hh.sizes()[1] == hid,
+                    op, ": shapes gates_x ", gx.sizes(), ", h0 ", h0.sizes(), ", c0 ", c0.sizes(),
+                    ", w_hh ", w_hh.sizes(), " do not fit; expected (L, N, 4H), (N, H), (N, H), "
+                    "(4H, H)");
+  EMBER_CHECK_TYPE(is_floating(gx.dtype()) && h0.dtype() == gx.dtype() &&
+                       c0.dtype() == gx.dtype() && w_hh.dtype() == gx.dtype(),
+                   op, ": expected one floating dtype, got ", gx.dtype(), ", ", h0.dtype(), ", ",
+                   c0.dtype(), " and ", w_hh.dtype());
+  for (const Tensor* t : {&gx, &h0, &c0, &w_hh}) detail::check_device(*t, op);
+}
+
+// dst = a + b elementwise over n contiguous values.
+void add_into(const Tensor& dst, const Tensor& a, const Tensor& b) {
+  EMBER_DISPATCH_FLOATING(dst.dtype(), "lstm_layer", [&] {
+    scalar_t* d = dst.data_ptr<scalar_t>();
+    const scalar_t* x = a.data_ptr<scalar_t>();
+    const scalar_t* y = b.data_ptr<scalar_t>();
+    const int64_t n = dst.numel();
+    for (int64_t i = 0; i < n; ++i) d[i] = x[i] + y[i];
+  });
+}
+
+// The layer step by step with differentiable ops (a backward that create_graph can
+// differentiate again): (out, h_n, c_n).
+TensorList lstm_layer_composite(const Tensor& gx, const Tensor& h0, const Tensor& c0,
+                                const Tensor& w_hh, bool reverse) {
+  const int64_t len = gx.sizes()[0];
+  Tensor h = h0, c = c0;
+  TensorList outs(static_cast<size_t>(len));
+  const Tensor wt = transpose(w_hh, 0, 1);
+  for (int64_t s = 0; s < len; ++s) {
+    const int64_t t = reverse ? len - 1 - s : s;
+    auto hc = lstm_cell(select(gx, 0, t) + matmul(h, wt), c);
+    h = hc.first;
+    c = hc.second;
+    outs[static_cast<size_t>(t)] = h;
+  }
+  return TensorList{stack(outs, 0), h, c};
+}
+
+}  // namespace
+
+TensorList lstm_layer(const Tensor& gates_x, const Tensor& h0, const Tensor& c0,
+                      const Tensor& w_hh, bool reverse) {
+  EMBER_TRACE(lstm_layer, gates_x, h0, c0, w_hh, reverse);
+  check_lstm_layer(gates_x, h0, c0, w_hh);
+  const int64_t len = gates_x.sizes()[0], n = h0.sizes()[0], hid = h0.sizes()[1];
+  const DType dt = gates_x.dtype();
+  const Device dev = gates_x.device();
+  Tensor out = empty({len, n, hid}, dt, dev);
+  Tensor gates = empty({len, n, 4 * hid}, dt, dev);  // pre-activation gates of every step
+  Tensor hprev = empty({len, n, hid}, dt, dev);      // the h each step started from
+  Tensor cs = empty({len, n, hid}, dt, dev);         // the c each step produced
+  Tensor h_n, c_n;
+  {
+    NoGradGuard no_grad;
+    const Tensor gx = gates_x.contiguous();
+    // h @ w_hh^T: on a transposed copy made once for the layer (ember's broadcast kernel, about
+    // a third faster than the dot-product kernel the transposed view takes from 16 rows on).
+    const Tensor wt =
+        n >= 16 ? transpose(w_hh, 0, 1).contiguous() : transpose(w_hh, 0, 1);
+    Tensor h = h0.contiguous(), c = c0.contiguous();
+    for (int64_t s = 0; s < len; ++s) {
+      const int64_t t = reverse ? len - 1 - s : s;
+      Tensor g_t = select(gates, 0, t);
+      add_into(g_t, select(gx, 0, t), matmul(h, wt));
+      cpu::copy(select(hprev, 0, t), h);
+      Tensor h_t = select(out, 0, t), c_t = select(cs, 0, t);
+      cpu::lstm_cell_forward(h_t, c_t, g_t, c);
+      h = h_t;
+      c = c_t;
+    }
+    h_n = len > 0 ? h.clone() : h0.clone();
+    c_n = len > 0 ? c.clone() : c0.clone();
+  }
+  if (!autograd::needs_record({&gates_x, &h0, &c0, &w_hh})) {
+    return TensorList{out, h_n, c_n, gates, hprev, cs};
+  }
+  TensorList ys = autograd::record_multi(
+      "LstmLayerBackward0", {out, h_n, c_n}, {gates_x, h0, c0, w_hh},
+      [gates, hprev, cs, reverse](const Ctx& ctx, const TensorList& grads) -> TensorList {
+        const Tensor& gx = ctx.input(0);
+        const Tensor& h0 = ctx.input(1);
+        const Tensor& c0 = ctx.input(2);
+        const Tensor& w = ctx.input(3);
+        if (is_grad_enabled()) {
+          // create_graph: the layer again with differentiable ops, differentiated by the engine.
+          TensorList ins, roots, seeds;
+          for (size_t i = 0; i < 4; ++i) {
+            if (ctx.needs_grad(i)) ins.push_back(ctx.input(i));
+          }
+          TensorList redo = lstm_layer_composite(gx, h0, c0, w, reverse);
+          for (size_t i = 0; i < 3; ++i) {
+            if (grads[i].defined()) {
+              roots.push_back(redo[i]);
+              seeds.push_back(grads[i]);
+            }
+          }
+          TensorList got = autograd::run_backward(roots, seeds, true, true, ins, true);
+          TensorList res(4);
+          for (size_t i = 0, k = 0; i < 4; ++i) {
+            if (ctx.needs_grad(i)) res[i] = got[k++];
+          }
+          return res;
+        }
+        TensorList r = lstm_layer_backward(gates, hprev, cs, c0, w, grads[0], grads[1], grads[2],
+                                           reverse, ctx.needs_grad(1), ctx.needs_grad(3));
+        for (size_t i = 0; i < 4; ++i) {
+          if (!ctx.needs_grad(i)) r[i] = Tensor{};
+        }
+        return r;
+      },
+      kSaveInputs);
+  ys.push_back(gates);
+  ys.push_back(hprev);
+  ys.push_back(cs);
+  return ys;
+}
+
+TensorList lstm_layer_backward(const Tensor& gates, const Tensor& hprev, const Tensor& cs,
+                               const Tensor& c0, const Tensor& w_hh, const Tensor& dout,
+                               const Tensor& dh_n, const Tensor& dc_n, bool reverse,
+                               bool need_h0, bool need_w) {
+  EMBER_TRACE(lstm_layer_backward, gates, hprev, cs, c0, w_hh, dout, dh_n, dc_n, reverse, need_h0, need_w);
+  const char* op = "lstm_layer_backward";
+  EMBER_CHECK_VALUE(gates.dim() == 3 && hprev.dim() == 3 && cs.dim() == 3 &&
+                        hprev.sizes() == cs.sizes() && gates.sizes()[0] == cs.sizes()[0] &&
+                        gates.sizes()[1] == cs.sizes()[1] &&
+                        gates.sizes()[2] == 4 * cs.sizes()[2] && c0.sizes() == Shape({cs.sizes()[1], cs.sizes()[2]}),
+                    op, ": saved tensors of shapes ", gates.sizes(), ", ", hprev.sizes(), ", ",
+                    cs.sizes(), " and c0 ", c0.sizes(), " do not fit one layer");
+  NoGradGuard no_grad;
+  const int64_t len = gates.sizes()[0], n = cs.sizes()[1], hid = cs.sizes()[2];
+  const DType dt = gates.dtype();
+  const Device dev = gates.device();
+  Tensor dgates = empty({len, n, 4 * hid}, dt, dev);
+  Tensor dh = dh_n.defined() ? dh_n.to(dt).contiguous() : zeros({n, hid}, dt);
+  Tensor dc = dc_n.defined() ? dc_n.to(dt).contiguous() : zeros({n, hid}, dt);
+  const Tensor dout_c = dout.defined() ? dout.to(dt).contiguous() : Tensor{};
+  const Tensor c0c = c0.contiguous();
+  for (int64_t s = len - 1; s >= 0; --s) {
+    const int64_t t = reverse ? len - 1 - s : s;
+    const Tensor dht = dout_c.defined() ? (select(dout_c, 0, t) + dh).contiguous() : dh;
+    const int64_t tp = reverse ? t + 1 : t - 1;  // the step before, in processing order
+    const Tensor cprev = s == 0 ? c0c : select(cs, 0, tp);
+    Tensor dg_t = select(dgates, 0, t);
+    Tensor dcp = empty({n, hid}, dt, dev);
+    cpu::lstm_cell_backward(dg_t, dcp, select(gates, 0, t), cprev, dht, dc);
+    if (need_h0 || s > 0) dh = matmul(dg_t, w_hh);
+    dc = dcp;
+  }
+  // Every step's weight gradient in one product: sum over steps of dgates_t^T hprev_t.
+  Tensor dw = need_w ? matmul(transpose(dgates.reshape({len * n, 4 * hid}), 0, 1),
+                              hprev.reshape({len * n, hid}))
+                     : Tensor{};
+  return TensorList{dgates, need_h0 ? dh : Tensor{}, dc, dw};
 }
 
 }  // namespace ember

@@ -262,6 +262,23 @@ EMBER_API Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bia
 /// and the previous cell state (N, H), returns (h, c) with c = sigmoid(f) * c_prev +
 /// sigmoid(i) * tanh(g) and h = sigmoid(o) * tanh(c). One autograd node for the step.
 EMBER_API std::pair<Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& c_prev);
+/// A whole LSTM layer without projection: `gates_x` (L, N, 4H) is the input projection of every
+/// step with both biases added, `h0`/`c0` (N, H) the initial state, `w_hh` (4H, H) the
+/// recurrent weight; steps run in time order, or from the last when `reverse`. Returns
+/// (out (L, N, H), h_n, c_n), followed by what its backward reads (the pre-activation gates of
+/// every step (L, N, 4H), the h each step started from and the c each produced (L, N, H)).
+/// One autograd node, whose backward is lstm_layer_backward.
+EMBER_API TensorList lstm_layer(const Tensor& gates_x, const Tensor& h0, const Tensor& c0,
+                                const Tensor& w_hh, bool reverse);
+/// lstm_layer's backward from its saved tensors and the gradients of (out, h_n, c_n) (each may
+/// be undefined): (d gates_x, d h0, d c0, d w_hh). The steps run in reverse with one product
+/// each; the weight gradient is one product over all steps. d h0 / d w_hh are undefined unless
+/// `need_h0` / `need_w`.
+EMBER_API TensorList lstm_layer_backward(const Tensor& gates, const Tensor& hprev,
+                                         const Tensor& cs, const Tensor& c0, const Tensor& w_hh,
+                                         const Tensor& dout, const Tensor& dh_n,
+                                         const Tensor& dc_n, bool reverse, bool need_h0,
+                                         bool need_w);
 /// lstm_cell's backward for incoming gradients dh, dc of h and c: (d gates, d c_prev), one
 /// pass (not differentiable itself; create_graph uses the composite form).
 EMBER_API std::pair<Tensor, Tensor> lstm_cell_backward(const Tensor& gates, const Tensor& c_prev,

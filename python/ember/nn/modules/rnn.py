@@ -207,7 +207,13 @@ class RNNBase(Module):
     def _weights(self, layer: int, direction: int) -> tuple:
         """``(w_ih, w_hh, b_ih, b_hh, w_hr)`` of one layer and direction (None where absent)."""
         sfx = f"_l{layer}" + ("_reverse" if direction == 1 else "")
-        get = self._parameters.get
+        params = self._parameters
+
+        def get(name: str) -> Any:
+            """The weight by attribute, so a parametrized one (weight_norm, ...) is computed."""
+            p = params.get(name)
+            return p if p is not None or name in params else getattr(self, name, None)
+
         return (
             get("weight_ih" + sfx),
             get("weight_hh" + sfx),
@@ -291,6 +297,19 @@ class RNNBase(Module):
             for direction in range(num_directions):
                 idx = layer * num_directions + direction
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
+                if mode == "LSTM" and w_hr is None:
+                    # The whole layer in one C++ op (one autograd node; its backward takes
+                    # the weight gradient as one product over all steps).
+                    gx = F.linear(layer_in, w_ih, b_ih)
+                    if b_hh is not None:
+                        gx = gx + b_hh
+                    out, h, c = _C._lstm_layer(
+                        gx, h_list[idx], c_list[idx], w_hh, direction == 1
+                    )
+                    outs_by_dir.append(out)
+                    h_n.append(h)
+                    c_n.append(c)
+                    continue
                 steps = F.linear(layer_in, w_ih, b_ih).unbind(0)  # input projection, all steps
                 order = range(len(steps) - 1, -1, -1) if direction == 1 else range(len(steps))
                 h = h_list[idx]
