@@ -136,3 +136,120 @@ def test_training_step_with_data_arguments_still_runs_as_a_graph():
         step(x, y)
         step(x, y)
     assert len(step.traces) == 1
+
+
+# ---- captures the reachability search cannot see, and arguments changed in place -------------
+
+W2 = ember.tensor([1.0, 2.0])
+
+
+class _Cfg:
+    W = ember.tensor([1.0, 2.0])
+
+
+class _Slotted:
+    __slots__ = ("w",)
+
+    def __init__(self, w):
+        self.w = w
+
+
+_SLOTTED = _Slotted(ember.tensor([1.0, 2.0]))
+_DEEP = {"a": {"b": {"c": {"d": {"e": {"f": ember.tensor([1.0, 2.0])}}}}}}
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: (lambda x, w=W2: x * w, W2),
+        lambda: (lambda x: x * _Cfg.W, _Cfg.W),
+        lambda: (lambda x: x * _SLOTTED.w, _SLOTTED.w),
+        lambda: (lambda x: x * _DEEP["a"]["b"]["c"]["d"]["e"]["f"], _DEEP["a"]["b"]["c"]["d"]["e"]["f"]),
+        lambda: (lambda x: x * globals()["W2"], W2),
+    ],
+    ids=["default-arg", "class-attribute", "slots", "deeply-nested", "dynamic-lookup"],
+)
+def test_any_capture_passed_as_the_argument_is_told_apart(make):
+    # Arguments that do not require grad always get an input of their own, however the
+    # function reaches the captured tensor.
+    fn, w = make()
+    for f in (jit.function(fn), None):
+        if f is None:
+            f = jit.trace(fn, (w,))
+        else:
+            assert_values(f(w), [1.0, 4.0])
+        assert_values(f(ember.tensor([10.0, 20.0])), [10.0, 40.0])
+
+
+def test_argument_changed_in_place_while_its_original_is_captured():
+    w = ember.tensor([1.0, 2.0])
+
+    def f(x):
+        x.add_(1.0)
+        return x * w
+
+    g = jit.function(f)
+    g(w.detach())  # eager: w becomes [2, 3] through the alias
+    w.copy_(ember.tensor([1.0, 2.0]))
+    assert_values(g(ember.tensor([10.0, 20.0])), [11.0, 42.0])
+    w.copy_(ember.tensor([1.0, 2.0]))
+    t = jit.trace(f, (w,))
+    w.copy_(ember.tensor([1.0, 2.0]))
+    assert_values(t(ember.tensor([10.0, 20.0])), [11.0, 42.0])
+
+
+def test_captured_view_of_the_argument():
+    base = ember.tensor([1.0, 2.0, 3.0])
+    w = base[1:]
+
+    def f(x):
+        return x[1:] * w
+
+    g = jit.function(f)
+    assert_values(g(base), [4.0, 9.0])
+    assert_values(g(ember.tensor([10.0, 20.0, 30.0])), [40.0, 90.0])
+
+
+def test_function_returning_its_argument_gives_back_the_callers_tensor():
+    f = jit.function(lambda x: x)
+    x = ember.ones(2)
+    assert f(x) is x
+
+
+def test_module_overriding_state_dict_and_unfriendly_globals_still_trace():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 2)
+
+        def state_dict(self):  # a different signature
+            return {"fc": self.fc.state_dict()}
+
+        def forward(self, x):
+            return self.fc(x)
+
+    class Raising:
+        @property
+        def __dict__(self):
+            raise RuntimeError("no")
+
+    net, odd = Net(), Raising()
+    x = ember.ones(3, 4)
+
+    def f(x):
+        _ = odd
+        return net(x)
+
+    g = jit.function(f)
+    assert_values(g(x), net(x).detach().numpy())
+    assert_values(g(x), net(x).detach().numpy())
+
+
+def test_requires_grad_argument_found_through_a_python_module_attribute():
+    import types
+
+    cfg = types.ModuleType("cfg_for_test")
+    cfg.P = ember.tensor([1.0, 2.0], requires_grad=True)
+    f = jit.function(lambda x: (x * cfg.P).sum())
+    f(cfg.P)
+    assert_values(f(ember.tensor([3.0, 4.0], requires_grad=True)), 11.0)

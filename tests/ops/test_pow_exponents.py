@@ -62,3 +62,16 @@ def test_matches_torch_for_the_special_exponents():
         with np.errstate(all="ignore"):
             expected = (torch.tensor(x) ** exponent).numpy()
         assert_same_bits((ember.tensor(x) ** exponent).numpy(), expected)
+
+
+def test_half_exponents_at_negative_zero_and_minus_infinity():
+    # A Python-number exponent of +-0.5 is a square root (PyTorch and numpy): -0 -> -0 and
+    # -inf -> nan. A tensor exponent is pow (IEEE): -0 -> +0, -inf -> +inf.
+    x = np.array([-0.0, -np.inf, 0.0, np.inf, 4.0])
+    with np.errstate(all="ignore"):
+        for e in (0.5, -0.5):
+            as_scalar = np.sqrt(x) if e > 0 else 1 / np.sqrt(x)
+            assert_same_bits((ember.tensor(x) ** e).numpy(), as_scalar)
+            as_tensor = np.power(x, np.full(5, e))
+            exponent = ember.full((5,), e, dtype=ember.float64)
+            assert_same_bits(ember.pow(ember.tensor(x), exponent).numpy(), as_tensor)

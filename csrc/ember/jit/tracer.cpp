@@ -161,16 +161,16 @@ struct TraceState {
       bind(t, v);
       return v;
     }
-    // A different handle on a traced tensor's memory with the same geometry (a detached alias,
-    // an autograd saved output): the same value. Except a tensor from before the trace that
-    // shares an input's memory (the function captures the tensor whose alias was passed as an
-    // argument): it is captured by reference, since later calls pass other tensors there.
+    // A different handle on a traced tensor's memory with the same geometry made during the
+    // trace (a detached alias, an autograd saved output): the same value. A tensor from before
+    // the trace is never merged this way: it may share memory with an argument (the function
+    // captures the tensor an alias of which was passed, or a view of it), and later calls pass
+    // other tensors there, so it is captured by reference.
     const bool from_before = impl->creation_epoch() < epoch;
-    auto s = by_storage.find(impl->storage().get());
+    auto s = from_before ? by_storage.end() : by_storage.find(impl->storage().get());
     if (s != by_storage.end()) {
       for (auto r = s->second.rbegin(); r != s->second.rend(); ++r) {
         const TensorImpl* o = r->first;
-        if (from_before && r->second->kind() == Value::Kind::Input) continue;
         if (o->sizes() == impl->sizes() && o->strides() == impl->strides() &&
             o->storage_offset() == impl->storage_offset() && o->dtype() == impl->dtype()) {
           Value* v = r->second;  // bind() may grow this vector

@@ -115,13 +115,19 @@ template <typename T>
 EMBER_HD inline T power(T a, T b) {
   if constexpr (std::is_floating_point_v<T>) {
     // The exponents PyTorch computes without pow, rounded as it rounds them (x * x is the
-    // correctly rounded square, where the vector pow the compiler may use is not).
+    // correctly rounded square, where the vector pow the compiler may use is not). These give
+    // pow's IEEE results at 0, -0, +-inf and NaN too; for +-0.5 the two cases where a square
+    // root differs from pow (-0 and -inf) are set to pow's values.
     if (b == T(2)) return a * a;
     if (b == T(3)) return a * a * a;
-    if (b == T(0.5)) return std::sqrt(a);
-    if (b == T(-0.5)) return T(1) / std::sqrt(a);
     if (b == T(-1)) return T(1) / a;
     if (b == T(-2)) return T(1) / (a * a);
+    if (b == T(0.5) || b == T(-0.5)) {
+      const T inf = static_cast<T>(HUGE_VAL);
+      if (a == T(0)) return b > T(0) ? T(0) : inf;
+      if (a == -inf) return b > T(0) ? inf : T(0);
+      return b > T(0) ? std::sqrt(a) : T(1) / std::sqrt(a);
+    }
     return std::pow(a, b);
   } else if constexpr (std::is_same_v<T, bool>) {
     return a || !b;

@@ -297,7 +297,17 @@ Tensor copysign(const Tensor& a, const Tensor& b) {
 Tensor pow(const Tensor& a, const Tensor& b) {
   EMBER_TRACE(pow, a, b);
   DType dt = check_pow(a, b, "pow");
-  Tensor y = binary_kernel(BinaryOp::Pow, a, b, dt, "pow");
+  Tensor y;
+  if (b.impl()->is_wrapped_number() && is_floating(dt) && a.dtype() == dt) {
+    // A Python-number exponent of +-0.5 is a square root, as in PyTorch and numpy (so -0 gives
+    // -0 and -inf gives nan, where pow, which tensor exponents take, gives +0 and +inf).
+    const double e = b.item<double>();
+    if (e == 0.5 || e == -0.5) {
+      NoGradGuard no_grad;
+      y = e > 0 ? sqrt(a) : reciprocal(sqrt(a));
+    }
+  }
+  if (!y.defined()) y = binary_kernel(BinaryOp::Pow, a, b, dt, "pow");
   return record("PowBackward1", y, {a, b}, [](const Ctx& c, const Tensor& g) {
     const Tensor& base = c.input(0);
     const Tensor& e = c.input(1);

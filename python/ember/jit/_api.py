@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import itertools
 import json
 import math
 import os
@@ -392,9 +393,27 @@ def _trace_call(fn: Callable, args: tuple, kwargs: dict, names: list[str] | None
         raise
     finally:
         _guards.state.sink = None
+        _sync_aliases(orig, flat)
+    if any(a is not b for a, b in zip(orig, flat)):
+        # An argument returned as is comes back as the caller's tensor, as in eager code.
+        back = {id(b): a for a, b in zip(orig, flat) if a is not b}
+        out = _unflatten(out_spec, [back.get(id(t), t) for t in out_flat])
     if rg_viewed and graph.effects() == "backward":
         raise _SharedGradArgument(rg_viewed, out)
     return graph, in_spec, out_spec, out, guards
+
+
+def _sync_aliases(orig: list[Tensor], flat: list[Tensor]) -> None:
+    """After the traced call: what the function did to a detached alias of an argument that
+    eager code would have done to the argument itself (``requires_grad_()``, setting
+    ``.grad``) is done to the argument."""
+    for a, b in zip(orig, flat):
+        if a is b or a.requires_grad:
+            continue
+        if b.requires_grad:
+            a.requires_grad_(True)
+        if b.grad is not None and a.grad is not b.grad:
+            a.grad = b.grad
 
 
 _SHARED_GRAD_ARG = (
@@ -415,19 +434,24 @@ class _SharedGradArgument(Exception):
 
 def _unalias(flat: list[Tensor], in_spec: Any, args: tuple, kwargs: dict,
              captured: set[int] | frozenset[int] = frozenset()):
-    """A tensor passed as several arguments, or passed as an argument while the function also
-    captures it (``captured``: the ``_impl_id`` of the tensors :func:`_captured_ids` found),
-    becomes a graph input of its own: the argument is replaced by an alias of it (same memory; a
-    view when it requires grad, so gradients still reach it). Otherwise the graph would read the
-    argument for every use of the tensor, and a later call with a different tensor there would
-    be silently wrong."""
+    """Gives every tensor argument a graph input of its own, apart from any other handle on its
+    memory that the traced code uses: an argument that does not require grad is replaced by a
+    detached alias (same memory, a new tensor), so a tensor the function also captures (a
+    closure's or module's weight passed as the argument too), or a view of it, is captured by
+    reference instead of being read from the argument. An argument that requires grad is
+    aliased (a view, so gradients still reach it) when it is passed more than once or is in
+    ``captured`` (the ``_impl_id`` of the tensors :func:`_captured_ids` found). Otherwise a
+    later call with a different tensor there would be silently wrong."""
     seen: set[int] = set()
     out = list(flat)
     changed = False
     for i, t in enumerate(flat):
         key = t._impl_id
-        if key in seen or key in captured:
-            out[i] = t.view_as(t) if t.requires_grad else t.detach()
+        if not t.requires_grad:
+            out[i] = t.detach()
+            changed = True
+        elif key in seen or key in captured:
+            out[i] = t.view_as(t)
             changed = True
         seen.add(key)
     if not changed:
@@ -436,16 +460,19 @@ def _unalias(flat: list[Tensor], in_spec: Any, args: tuple, kwargs: dict,
     return out, tuple(new_args), new_kwargs
 
 
-_CAPTURE_DEPTH = 4
+_CAPTURE_DEPTH = 6
+_CAPTURE_ITEMS = 10000  # entries looked at per container
 
 
 def _captured_ids(fn: Any, in_spec: Any) -> set[int]:
     """The ``_impl_id`` of every tensor the traced code can reach other than through its tensor
-    arguments: closure cells and the globals its code names (and those of the functions it names,
-    recursively), a bound method's object or a partial's arguments, the parameters, buffers and
-    tensor attributes of modules found there, the parameters and state of optimizers, and the
-    same inside the non-tensor arguments (a module passed as ``self``). Searched a few levels
-    deep; Python modules and classes are not entered."""
+    arguments: closure cells, default arguments and the globals its code names (and those of
+    the functions it names, recursively), a bound method's object or a partial's arguments,
+    the attributes of objects, classes and Python modules found there, the parameters, buffers
+    and tensor attributes of modules, the parameters and state of optimizers, and the same
+    inside the non-tensor arguments (a module passed as ``self``). Searched a few levels deep
+    and at most ``_CAPTURE_ITEMS`` entries per container; an object that fails to be inspected
+    is skipped. Only arguments that require grad need this (the others are always aliased)."""
     import types
 
     from ..nn.modules.module import Module
@@ -454,38 +481,51 @@ def _captured_ids(fn: Any, in_spec: Any) -> set[int]:
     found: set[int] = set()
     visited: set[int] = set()
 
+    def items(values: Any) -> Any:
+        return itertools.islice(values, _CAPTURE_ITEMS)
+
     def visit(obj: Any, depth: int) -> None:
         if isinstance(obj, Tensor):
             found.add(obj._impl_id)
             return
         if depth <= 0 or id(obj) in visited or obj is None:
             return
-        if isinstance(obj, (str, bytes, int, float, complex, bool, type, types.ModuleType)):
+        if isinstance(obj, (str, bytes, int, float, complex, bool)):
             return
         visited.add(id(obj))
+        try:
+            visit_inner(obj, depth)
+        except Exception:  # a property or __getattr__ that raises: nothing reachable there
+            pass
+
+    def visit_inner(obj: Any, depth: int) -> None:
+        import types as _t
+
         if isinstance(obj, Module):
-            for t in obj.state_dict(keep_vars=True).values():
-                visit(t, 1)
             for sub in obj.modules():
                 for v in vars(sub).values():
-                    if isinstance(v, Tensor):
+                    if isinstance(v, dict):
+                        for t in items(v.values()):  # _parameters, _buffers
+                            if isinstance(t, Tensor):
+                                found.add(t._impl_id)
+                    elif isinstance(v, Tensor):
                         found.add(v._impl_id)
             return
         if isinstance(obj, Optimizer):
             for group in obj.param_groups:
-                for p in group["params"]:
+                for p in items(group["params"]):
                     visit(p, 1)
-            for st in obj.state.values():
+            for st in items(obj.state.values()):
                 if isinstance(st, dict):
                     for v in st.values():
                         visit(v, 1)
             return
         if isinstance(obj, (list, tuple, set, frozenset)):
-            for v in obj:
+            for v in items(obj):
                 visit(v, depth - 1)
             return
         if isinstance(obj, dict):
-            for v in obj.values():
+            for v in items(obj.values()):
                 visit(v, depth - 1)
             return
         if isinstance(obj, functools.partial):
@@ -493,16 +533,18 @@ def _captured_ids(fn: Any, in_spec: Any) -> set[int]:
             visit(obj.args, depth)
             visit(obj.keywords, depth)
             return
-        if isinstance(obj, types.MethodType):
+        if isinstance(obj, _t.MethodType):
             visit(obj.__self__, depth)
             visit(obj.__func__, depth)
             return
-        if isinstance(obj, types.FunctionType):
+        if isinstance(obj, _t.FunctionType):
             for cell in obj.__closure__ or ():
                 try:
                     visit(cell.cell_contents, depth - 1)
                 except ValueError:  # an empty cell
                     pass
+            visit(obj.__defaults__, depth)
+            visit(obj.__kwdefaults__, depth)
             g = obj.__globals__
             for name in _code_names(obj.__code__):
                 if name in g:
@@ -512,9 +554,21 @@ def _captured_ids(fn: Any, in_spec: Any) -> set[int]:
         if isinstance(obj, _CachedFunction):
             visit(obj._fn, depth)
             return
+        if isinstance(obj, _t.ModuleType):
+            # A Python module the code names: only its tensors and containers (cfg.W), not
+            # the modules and functions it imports.
+            if obj.__name__.split(".")[0] in ("ember", "numpy", "builtins", "math", "typing"):
+                return
+            for v in items(vars(obj).values()):
+                if isinstance(v, (Tensor, list, tuple, dict, Module)):
+                    visit(v, depth - 1)
+            return
         attrs = getattr(obj, "__dict__", None)
-        if isinstance(attrs, dict):
-            visit(attrs, depth - 1)
+        if isinstance(attrs, (dict, types.MappingProxyType)):
+            visit(dict(attrs), depth - 1)
+        for slot in getattr(type(obj), "__slots__", ()):
+            if isinstance(slot, str):
+                visit(getattr(obj, slot, None), depth - 1)
 
     visit(fn, _CAPTURE_DEPTH)
     # Non-tensor arguments (a module passed as ``self``): what they hold is captured too.
