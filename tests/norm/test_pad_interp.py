@@ -133,10 +133,12 @@ def test_pad_errors():
         r"than its size 3",
     ):
         F.pad(x, (3, 0), "reflect")
-    with pytest.raises(ValueError, match=r"pad: mode must be 'constant', 'reflect' or 'replicate'"):
+    with pytest.raises(
+        ValueError, match=r"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular'"
+    ):
         F.pad(x, (1, 1), "wrap")
-    with pytest.raises(ValueError, match=r"pad: mode 'replicate' pads the last 1 or 2 dims"):
-        F.pad(x, (1, 1, 1, 1, 1, 1), "replicate")
+    # Three padded dims of a 4-D input: an unbatched (C, D, H, W) volume, as in PyTorch.
+    assert F.pad(x, (1, 1, 1, 1, 1, 1), "replicate").shape == (1, 3, 5, 5)
     with pytest.raises(
         ValueError,
         match=r"pad: padding \(-2, -2\) gives dim 3 of input of shape "

@@ -1,8 +1,17 @@
 """Neural-network building blocks with PyTorch's names and semantics (``torch.nn``)."""
 
-from . import functional, init, utils
-from . import modules
+from . import functional, init, modules, parameter, utils
 from .modules import *
-from .parameter import Parameter
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 
-__all__ = ["Parameter", "functional", "init", "utils", *modules.__all__]
+__all__ = [
+    "Buffer",
+    "Parameter",
+    "UninitializedBuffer",
+    "UninitializedParameter",
+    "functional",
+    "init",
+    "parameter",
+    "utils",
+    *modules.__all__,
+]

@@ -477,6 +477,7 @@ from . import (
     _functional_conv,
     _functional_conv_more,
     _functional_extra,
+    _functional_extra2,
     _functional_layers,
     _functional_loss,
     _functional_loss_more,
@@ -490,6 +491,7 @@ from ._functional_attention import *
 from ._functional_conv import *
 from ._functional_conv_more import *
 from ._functional_extra import *
+from ._functional_extra2 import *
 from ._functional_layers import *
 from ._functional_loss import *
 from ._functional_loss_more import *
@@ -511,3 +513,9 @@ __all__ += (
     + _functional_sampling.__all__
     + _functional_vision.__all__
 )
+__all__ += [n for n in _functional_extra2.__all__ if n not in __all__]
+
+# _functional_extra2's pad (adds 3-D reflect/replicate and circular padding) and upsample (adds
+# PyTorch's deprecation warning) replace _functional_norm's, whatever the import order above.
+pad = _functional_extra2.pad
+upsample = _functional_extra2.upsample

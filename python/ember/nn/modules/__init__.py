@@ -3,6 +3,7 @@
 from . import (
     activation,
     activation_more,
+    adaptive,
     batchnorm,
     channelshuffle,
     container,
@@ -11,12 +12,16 @@ from . import (
     dropout,
     flatten,
     fold,
+    fractional,
     instancenorm,
+    lazy,
     linear,
     loss,
+    loss_extra,
     loss_more,
     normalization,
     padding,
+    padding_more,
     pixelshuffle,
     pooling,
     rnn,
@@ -25,9 +30,11 @@ from . import (
     transformer_model,
     unpooling,
     upsampling,
+    upsampling_more,
 )
 from .activation import *
 from .activation_more import *
+from .adaptive import *
 from .batchnorm import *
 from .channelshuffle import *
 from .container import *
@@ -36,13 +43,17 @@ from .distance import *
 from .dropout import *
 from .flatten import *
 from .fold import *
+from .fractional import *
 from .instancenorm import *
+from .lazy import *
 from .linear import *
 from .loss import *
+from .loss_extra import *
 from .loss_more import *
 from .module import Module
 from .normalization import *
 from .padding import *
+from .padding_more import *
 from .pixelshuffle import *
 from .pooling import *
 from .rnn import *
@@ -51,6 +62,7 @@ from .transformer import *
 from .transformer_model import *
 from .unpooling import *
 from .upsampling import *
+from .upsampling_more import *
 
 __all__ = sorted(
     {"Module"}.union(
@@ -59,6 +71,7 @@ __all__ = sorted(
             for m in (
                 activation,
                 activation_more,
+                adaptive,
                 batchnorm,
                 channelshuffle,
                 container,
@@ -67,12 +80,16 @@ __all__ = sorted(
                 dropout,
                 flatten,
                 fold,
+                fractional,
                 instancenorm,
+                lazy,
                 linear,
                 loss,
+                loss_extra,
                 loss_more,
                 normalization,
                 padding,
+                padding_more,
                 pixelshuffle,
                 pooling,
                 rnn,
@@ -81,6 +98,7 @@ __all__ = sorted(
                 transformer_model,
                 unpooling,
                 upsampling,
+                upsampling_more,
             )
         )
     )

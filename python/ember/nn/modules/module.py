@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from ... import _guards
 from ..._C import Tensor
-from ..parameter import Parameter
+from ..parameter import Buffer, Parameter, is_lazy
 
 __all__ = ["Module", "RemovableHandle"]
 
@@ -234,6 +234,9 @@ class Module:
                     "(ember.nn.Module or None expected)"
                 )
             modules[name] = None
+            return
+        if isinstance(value, Buffer):  # nn.Buffer registers itself, with its persistence
+            self.register_buffer(name, value, value.persistent)
             return
         buffers = self.__dict__.get("_buffers")
         if buffers is not None and name in buffers:
@@ -540,6 +543,11 @@ class Module:
         """
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        undo = []  # lazy modules materialize from state_dict; undone if the load fails
+        for mod_prefix, m in self.named_modules():
+            hook = getattr(m, "_lazy_load_hook", None)
+            if hook is not None:
+                undo.append(hook(state_dict, mod_prefix + "." if mod_prefix else ""))
         own = self._own_state()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -556,7 +564,7 @@ class Module:
                     "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". "
                 )
         for k, target in own.items():
-            if k not in state_dict:
+            if k not in state_dict or is_lazy(target):  # nothing to copy into a placeholder
                 continue
             v = state_dict[k]
             if not isinstance(v, Tensor):
@@ -572,6 +580,8 @@ class Module:
                     f"model is {_shape_str(target.shape)}."
                 )
         if errors:
+            for restore in undo:
+                restore()
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(errors)
             )
@@ -579,7 +589,7 @@ class Module:
 
         with no_grad():
             for k, target in own.items():
-                if k in state_dict:
+                if k in state_dict and not is_lazy(target):
                     dst = target.detach()
                     dst.copy_(state_dict[k].detach())
         return _IncompatibleKeys(missing, unexpected)
