@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import collections.abc
+import itertools
+import multiprocessing
+import multiprocessing.context
 import numbers
+import os
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -12,6 +17,12 @@ import numpy as np
 import ember
 
 from ._utils import to_numpy_array
+from ._worker import (
+    _MapFetcher,
+    _MultiProcessingIter,
+    _WorkerSpec,
+    get_worker_info,
+)
 from .dataset import Dataset, IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
@@ -126,13 +137,8 @@ def default_convert(data: Any) -> Any:
     return data
 
 
-def get_worker_info() -> None:
-    """Always None: loading runs in the calling process (see :class:`DataLoader`)."""
-    return
-
-
 class DataLoader:
-    """Iterates over a dataset in batches.
+    """Iterates over a dataset in batches, in the calling process or in worker processes.
 
     Map-style datasets are visited in the order of ``sampler`` (sequential, or random with
     ``shuffle=True``), grouped by ``batch_sampler`` and merged by ``collate_fn``. When
@@ -142,28 +148,76 @@ class DataLoader:
     ``__getitems__(indices)`` returns the list of samples in one call, else ``dataset[i]`` is
     called per index. Iterable datasets are read in order and grouped into batches.
 
-    ``num_workers`` is accepted for compatibility but loading always runs in the calling
-    process (no subprocesses are started): in-memory batches are single numpy gathers, which
-    worker processes would only slow down. ``pin_memory``, ``timeout``, ``worker_init_fn``,
-    ``prefetch_factor`` and ``persistent_workers`` are accepted and have no effect.
+    **Worker processes** (PyTorch's semantics). With ``num_workers=0`` (default) batches are
+    built in the calling process when they are asked for. With ``num_workers > 0`` each
+    ``iter(loader)`` starts that many processes (start method from ``multiprocessing_context``;
+    default ``'fork'`` on Linux, ``'spawn'`` elsewhere); the main process sends each worker lists
+    of indices, the worker builds and collates the batch, and the batch comes back pickled.
+    ``prefetch_factor`` batches per worker are requested ahead, so loading overlaps the training
+    step; batches are yielded in sampler order unless ``in_order=False``.
+
+    - In a worker, :func:`get_worker_info` gives its ``id``, ``num_workers``, ``seed`` and its
+      copy of the ``dataset``; ``worker_init_fn(worker_id)`` runs before any loading; ember's
+      thread count is 1.
+    - Seeds: once per iterator, after the sampler has drawn the first batch, a ``base_seed`` is
+      drawn from ``generator`` (default the global generator). Worker ``k`` seeds ember and
+      ``random`` with ``base_seed + k`` and numpy's global RNG from ``(base_seed, k)``, as
+      PyTorch does: random augmentations differ between workers and repeat under the same seed.
+      The draw advances the generator, so the first epoch's shuffle equals that of
+      ``num_workers=0`` but later ones differ (the in-process path draws no seed).
+    - Each worker iterates its own copy of an :class:`IterableDataset`: unless ``__iter__``
+      shards the stream with :func:`get_worker_info`, every sample comes ``num_workers`` times.
+      Batches alternate between workers, and ``drop_last`` applies to each worker's last batch.
+    - An exception in a worker is raised here with its type, the worker id and the original
+      traceback in its message; a worker that dies raises RuntimeError. Either way all workers
+      are shut down and the iterator ends. Workers also stop at the end of each epoch (unless
+      ``persistent_workers``) and when the iterator is deleted.
+
+    Workers pay when building a batch costs Python work per sample (decoding files, random
+    augmentation in ``__getitem__``): that work runs on other cores while the model trains.
+    They do not pay for in-memory tensors (TensorDataset, MNIST): such a batch is one numpy
+    gather, cheaper than pickling it across processes. Starting workers takes milliseconds with
+    fork and about a second with spawn (each worker imports ember); ``persistent_workers`` pays
+    it once.
 
     Args:
         dataset: a map-style :class:`Dataset` or an :class:`IterableDataset`.
         batch_size: samples per batch, default 1; ``None`` disables batching (each sample is
             passed through ``default_convert`` or ``collate_fn``).
-        shuffle: a new random order every epoch (``RandomSampler``); default False.
+        shuffle: a new random order every epoch (``RandomSampler``); default None (no shuffle).
         sampler: a :class:`Sampler` or iterable of indices (excludes ``shuffle``).
         batch_sampler: yields lists of indices (excludes ``batch_size``, ``shuffle``,
             ``sampler`` and ``drop_last``).
-        num_workers: >= 0; runs in-process whatever the value.
+        num_workers: worker processes; default 0 (load in the calling process).
         collate_fn: merges a list of samples into a batch; default :func:`default_collate`.
+            With ``'spawn'`` it must be picklable, as must the dataset and ``worker_init_fn``.
+        pin_memory: accepted, no effect (ember tensors live in CPU memory here).
         drop_last: drop the last batch when it is smaller than ``batch_size``.
-        generator: ``ember.Generator`` for the shuffle order; default the global generator,
-            so epochs are reproducible under ``ember.manual_seed``.
+        timeout: seconds to wait for each batch from the workers; default 0 (no limit).
+        worker_init_fn: called as ``worker_init_fn(worker_id)`` in each worker after seeding
+            and before loading; default None.
+        multiprocessing_context: a start method name (``'fork'``, ``'spawn'``,
+            ``'forkserver'``) or a ``multiprocessing`` context; default None (fork on Linux,
+            spawn elsewhere).
+        generator: ``ember.Generator`` for the shuffle order and the workers' base seed;
+            default the global generator, so epochs are reproducible under
+            ``ember.manual_seed``.
+        prefetch_factor: batches requested ahead per worker; default 2 with workers, None
+            without.
+        persistent_workers: keep the workers (and their dataset copies and RNG states) from one
+            epoch to the next; default False.
+        pin_memory_device: accepted, no effect.
+        in_order: yield batches in sampler order (default True); False yields each batch as
+            soon as a worker delivers it.
     Raises:
         ValueError: conflicting options (``shuffle`` with ``sampler``, ``batch_sampler`` with
             the options it replaces, ``shuffle``/``sampler`` with an IterableDataset),
-            negative ``num_workers`` or a non-positive ``batch_size``.
+            negative ``num_workers`` or ``timeout``, a non-positive ``batch_size``,
+            ``prefetch_factor``, ``persistent_workers`` or ``multiprocessing_context`` given with
+            ``num_workers=0``, a ``prefetch_factor`` below 1, or an unknown start method.
+        TypeError: a ``multiprocessing_context`` that is neither a string nor a context.
+        RuntimeError: (while iterating with workers) ``timeout`` exceeded, or a worker that
+            exited unexpectedly; a worker's own exception is raised with its type.
     Example:
         >>> from ember.utils.data import TensorDataset
         >>> ds = TensorDataset(ember.arange(10).float(), ember.arange(10))
@@ -175,7 +229,7 @@ class DataLoader:
         self,
         dataset: Dataset,
         batch_size: int | None = 1,
-        shuffle: bool = False,
+        shuffle: bool | None = None,
         sampler: Sampler | Iterable | None = None,
         batch_sampler: Sampler | Iterable | None = None,
         num_workers: int = 0,
@@ -184,10 +238,13 @@ class DataLoader:
         drop_last: bool = False,
         timeout: float = 0,
         worker_init_fn: Callable[[int], None] | None = None,
+        multiprocessing_context: str | multiprocessing.context.BaseContext | None = None,
         generator: ember.Generator | None = None,
         *,
         prefetch_factor: int | None = None,
         persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
     ) -> None:
         if (
             isinstance(num_workers, bool)
@@ -209,18 +266,42 @@ class DataLoader:
                 f"DataLoader: batch_size should be a positive integer value or None, got "
                 f"{batch_size!r}"
             )
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError(
+                "DataLoader: prefetch_factor option could only be specified in multiprocessing; "
+                "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor "
+                f"to None (got prefetch_factor={prefetch_factor!r})"
+            )
+        if num_workers > 0:
+            if prefetch_factor is None:
+                prefetch_factor = 2
+            elif (
+                isinstance(prefetch_factor, bool)
+                or not isinstance(prefetch_factor, numbers.Integral)
+                or prefetch_factor < 1
+            ):
+                raise ValueError(
+                    f"DataLoader: prefetch_factor option should be a positive integer, got "
+                    f"{prefetch_factor!r}"
+                )
+        if persistent_workers and num_workers == 0:
+            raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
         self.dataset = dataset
         self.num_workers = int(num_workers)
         self.pin_memory = pin_memory
+        self.pin_memory_device = pin_memory_device
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
-        self.prefetch_factor = prefetch_factor
-        self.persistent_workers = persistent_workers
+        self.multiprocessing_context = _check_context(multiprocessing_context, self.num_workers)
+        self.prefetch_factor = None if prefetch_factor is None else int(prefetch_factor)
+        self.persistent_workers = bool(persistent_workers)
+        self.in_order = bool(in_order)
         self.generator = generator
         self._is_iterable = isinstance(dataset, IterableDataset)
+        self._iterator: _MultiProcessingIter | None = None
 
         if self._is_iterable:
-            if shuffle:
+            if shuffle not in (None, False):
                 raise ValueError(
                     f"DataLoader with IterableDataset: expected unspecified shuffle option, but "
                     f"got shuffle={shuffle}"
@@ -233,6 +314,7 @@ class DataLoader:
                 raise ValueError(
                     "DataLoader with IterableDataset: expected unspecified batch_sampler option"
                 )
+        shuffle = bool(shuffle)
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -269,6 +351,7 @@ class DataLoader:
         if collate_fn is None:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
+        _warn_if_too_many_workers(self.num_workers)
 
     def __len__(self) -> int:
         if self._is_iterable:
@@ -281,29 +364,68 @@ class DataLoader:
         return len(self.sampler)  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[Any]:
+        if self.num_workers > 0:
+            return self._worker_iterator()
         if self._is_iterable:
             return self._iter_iterable()
         if not self._auto_collation:
             return (self.collate_fn(self.dataset[i]) for i in self.sampler)  # type: ignore
         return self._iter_batches()
 
-    def _iter_batches(self) -> Iterator[Any]:
-        dataset = self.dataset
-        getbatch = getattr(dataset, "__getbatch__", None) if self._default_collate else None
-        getitems = getattr(dataset, "__getitems__", None)
-        bs = self.batch_sampler
-        if isinstance(bs, BatchSampler) and (getbatch is not None or getitems is not None):
-            batches: Iterable[Any] = bs._iter_arrays()
+    def _worker_iterator(self) -> _MultiProcessingIter:
+        if not self.persistent_workers:
+            return _MultiProcessingIter(self)
+        # One iterator (and one set of workers) for the loader's lifetime; it is replaced only
+        # after an error shut its workers down.
+        if self._iterator is None or self._iterator._shutdown:
+            self._iterator = None
+            self._iterator = _MultiProcessingIter(self)
         else:
-            batches = bs  # type: ignore[assignment]
-        for indices in batches:
-            if getbatch is not None:
-                yield getbatch(np.asarray(indices, dtype=np.int64))
-            elif getitems is not None:
-                idx = indices.tolist() if isinstance(indices, np.ndarray) else list(indices)
-                yield self.collate_fn(getitems(idx))
-            else:
-                yield self.collate_fn([dataset[i] for i in indices])
+            self._iterator._reset(self)
+        return self._iterator
+
+    def _map_fetcher(self) -> _MapFetcher:
+        return _MapFetcher(
+            self.dataset, self._auto_collation, self.collate_fn, self._default_collate
+        )
+
+    def _task_indices(self, fetcher: _MapFetcher | None) -> Iterator[Any]:
+        """What each batch is built from: index batches (numpy arrays when the dataset's batch
+        methods take them), single indices without auto-collation, None for iterable data."""
+        if fetcher is None:
+            return itertools.repeat(None)
+        if not self._auto_collation:
+            return iter(self.sampler)  # type: ignore[arg-type]
+        bs = self.batch_sampler
+        if isinstance(bs, BatchSampler) and fetcher.wants_arrays:
+            return bs._iter_arrays()
+        return iter(bs)  # type: ignore[arg-type]
+
+    def _worker_spec_and_tasks(self) -> tuple[_WorkerSpec, Iterator[Any]]:
+        """The workers' recipe for building batches, and this epoch's task indices."""
+        spec = _WorkerSpec(
+            dataset=self.dataset,
+            is_iterable=self._is_iterable,
+            auto_collation=self._auto_collation,
+            collate_fn=self.collate_fn,
+            default_collate=self._default_collate,
+            batch_size=self.batch_size,
+            drop_last=self.drop_last,
+            worker_init_fn=self.worker_init_fn,
+        )
+        fetcher = None if self._is_iterable else self._map_fetcher()
+        return spec, self._task_indices(fetcher)
+
+    def _worker_task_count(self) -> int | None:
+        try:
+            return len(self)
+        except TypeError:
+            return None
+
+    def _iter_batches(self) -> Iterator[Any]:
+        fetch = self._map_fetcher()
+        for indices in self._task_indices(fetch):
+            yield fetch(indices)
 
     def _iter_iterable(self) -> Iterator[Any]:
         if self.batch_size is None:
@@ -318,3 +440,40 @@ class DataLoader:
                 batch = []
         if batch and not self.drop_last:
             yield self.collate_fn(batch)
+
+
+def _check_context(context: Any, num_workers: int) -> multiprocessing.context.BaseContext | None:
+    """``multiprocessing_context`` as a context object (None stays None: the default)."""
+    if context is None:
+        return None
+    if num_workers == 0:
+        raise ValueError(
+            "DataLoader: multiprocessing_context can only be used with multi-process loading "
+            f"(num_workers > 0), but got num_workers={num_workers}"
+        )
+    if isinstance(context, str):
+        methods = multiprocessing.get_all_start_methods()
+        if context not in methods:
+            raise ValueError(
+                f"DataLoader: multiprocessing_context option should specify a valid start "
+                f"method in {methods!r}, but got multiprocessing_context={context!r}"
+            )
+        return multiprocessing.get_context(context)
+    if not isinstance(context, multiprocessing.context.BaseContext):
+        raise TypeError(
+            "DataLoader: multiprocessing_context option should be a valid context object or a "
+            f"string specifying the start method, but got multiprocessing_context={context!r}"
+        )
+    return context
+
+
+def _warn_if_too_many_workers(num_workers: int) -> None:
+    if num_workers == 0:
+        return
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if cpus is not None and num_workers > cpus:
+        warnings.warn(
+            f"DataLoader: this DataLoader will create {num_workers} worker processes, more than "
+            f"the {cpus} CPUs this process may use; excessive workers can make loading slow",
+            stacklevel=3,
+        )
