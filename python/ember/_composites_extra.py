@@ -61,14 +61,15 @@ from ._inplace import _inplace
 
 __all__ = [
     "absolute", "aminmax", "bartlett_window", "blackman_window", "block_diag", "column_stack",
-    "corrcoef", "cov", "cumulative_trapezoid", "diagonal_scatter", "diff", "dist", "dsplit",
-    "dstack", "fliplr", "flipud", "frexp", "gcd", "greater", "greater_equal", "hamming_window",
-    "hann_window", "histogram", "hsplit", "hstack", "i0", "index_add", "index_copy", "index_fill",
-    "index_reduce", "is_complex", "is_nonzero", "is_same_size", "is_signed", "isin",
-    "kaiser_window", "kthvalue", "lcm", "ldexp", "less", "less_equal", "logit", "masked_scatter",
-    "mvlgamma", "narrow_copy", "negative", "nextafter", "not_equal", "put", "renorm", "rot90",
-    "row_stack", "scatter_reduce", "select_scatter", "sinc", "slice_scatter", "split_with_sizes",
-    "tensor_split", "trapezoid", "trapz", "unravel_index", "vander", "vsplit", "vstack",
+    "corrcoef", "cov", "cumulative_trapezoid", "diagonal_scatter", "diff", "dist", "divide",
+    "dsplit", "dstack", "fliplr", "flipud", "frexp", "gcd", "greater", "greater_equal",
+    "hamming_window", "hann_window", "histogram", "hsplit", "hstack", "i0", "index_add",
+    "index_copy", "index_fill", "index_reduce", "is_complex", "is_nonzero", "is_same_size",
+    "is_signed", "isin", "kaiser_window", "kthvalue", "lcm", "ldexp", "less", "less_equal", "logit",
+    "masked_scatter", "mvlgamma", "narrow_copy", "negative", "nextafter", "not_equal", "put",
+    "renorm", "rot90", "row_stack", "scatter_reduce", "select_scatter", "sinc", "slice_scatter",
+    "split_with_sizes", "tensor_split", "trapezoid", "trapz", "unravel_index", "vander", "vsplit",
+    "vstack",
 ]
 
 # Functions PyTorch has only as ``torch.<name>``, not as Tensor methods.
@@ -377,6 +378,12 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
             raise ValueError(f"{op}: value must be a number or a 0-d tensor, got a tensor of "
                              f"shape {_shp(value)}")
         vals = value if value.dtype == input.dtype else value.to(input.dtype)
+        # A mask and where(), not index_put of the expanded value: a repeated index would
+        # otherwise add its slice's gradient to value once per occurrence.
+        ones = [1] * x.dim()
+        hit = _put_along(_full(ones[:d] + [x.shape[d]] + ones[d + 1:], False, _DT.bool), d, idx,
+                         _full([], True, _DT.bool), False, op)
+        return _C.where(hit, vals, x).reshape(*input.shape)
     elif isinstance(value, numbers.Number):
         vals = _C._full([], _int_scalar(value, input.dtype), input.dtype)
     else:
@@ -1342,8 +1349,8 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
 
     Args:
         input: at least 1-D, any dtype.
-        n: how many times to difference, >= 0 (0 returns a copy of the joined input).
-            Default 1.
+        n: how many times to difference, >= 0 (0 returns a copy of ``input``, without
+            ``prepend`` and ``append``, as PyTorch). Default 1.
         dim: the dim to difference. Default -1.
         prepend, append: tensors with ``input``'s number of dims and sizes (except along
             ``dim``), joined on each side; dtypes are promoted as :func:`ember.cat`.
@@ -1374,6 +1381,8 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
         if not same:
             raise ValueError(f"{op}: {name} has shape {_shp(t)}, expected input's shape "
                              f"{_shp(input)} except along dim {d}")
+    if n == 0:  # as PyTorch: prepend and append are checked but not joined
+        return input.clone()
     x = input
     if prepend is not None or append is not None:
         x = _C.cat([t for t in (prepend, input, append) if t is not None], d)
@@ -1502,13 +1511,23 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
     x = _to_float(input)
     if eps is not None:
         x = _C.clamp(x, eps, 1 - eps)
-    return _C.log(x / (1 - x))
+    # log(p) - log1p(-p), not log(p / (1 - p)): its gradient 1/p + 1/(1 - p) is inf at 0 and 1
+    # as PyTorch's, where the quotient's backward multiplies inf by 0 (NaN).
+    return _C.log(x) - _C.log1p(-x)
+
+
+# sin(t) / t = sum_k (-1)^k t^(2k) / (2k + 1)!: for |t| < 1 the terms after k = 9 are below
+# 1e-19 of the sum, so the value and its gradient are accurate to float64 rounding.
+_SINC_SERIES = [(-1) ** k / math.factorial(2 * k + 1) for k in range(10)]
 
 
 def sinc(input: Tensor) -> Tensor:
     """The normalized sinc function ``sin(pi x) / (pi x)``, 1 at ``x = 0``.
 
-    Differentiable (the gradient at 0 is 0); traceable by ember.jit.
+    Differentiable (the gradient at 0 is 0); traceable by ember.jit. For ``|pi x| < 1`` the
+    value is the Taylor series ``sum_k (-1)^k (pi x)^(2k) / (2k + 1)!``, whose gradient stays
+    accurate near 0 (the direct quotient's gradient ``(cos(pi x) - sinc(x)) / x`` cancels
+    catastrophically there); elsewhere it is ``sin(pi x) / (pi x)``.
 
     Args:
         input: any shape; integer and bool inputs are computed in float32.
@@ -1520,10 +1539,17 @@ def sinc(input: Tensor) -> Tensor:
     """
     _check_tensor(input, "sinc")
     x = _to_float(input)
-    zero = x == 0
+    px = x * math.pi
+    small = px.abs() < 1
+    zero = _C._full([], 0, x.dtype)
     one = _C._full([], 1, x.dtype)
-    px = _C.where(zero, one, x) * math.pi  # no 0/0 on the branch where() drops
-    return _C.where(zero, one, _C.sin(px) / px)
+    # Each branch sees a harmless stand-in where where() drops it, so neither its value nor
+    # its gradient turns into inf or NaN (0/0, or a huge power of px in the series).
+    ps = _C.where(small, px, zero)
+    series = _horner(ps * ps, _SINC_SERIES)
+    pd = _C.where(small, one, px)
+    return _C.where(small, series, _C.sin(pd) / pd)
+
 
 
 # I0(x) = sum_k (x^2 / 4)^k / (k!)^2 (Abramowitz & Stegun 9.6.10), used for |x| <= 20, and
@@ -1648,17 +1674,24 @@ def lcm(input: Tensor, other: Tensor) -> Tensor:
 
 
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
-    """``input * 2 ** other``, elementwise with broadcasting (``2 ** other`` is float32 for an
-    integer ``other``, as PyTorch).
+    """``input * 2 ** other``, elementwise with broadcasting.
 
-    Differentiable; traceable by ember.jit.
+    With an integer ``other`` the result is exact, as C's ``ldexp`` (and PyTorch): rounded once,
+    and only where it is subnormal, overflowing or underflowing only where the result itself
+    does (``ldexp(2.0 ** -100, 200)`` is ``2.0 ** 100`` in float32 though ``2 ** 200`` is not
+    a float32). The input is split by :func:`frexp` and the power of two applied in two factors
+    that are each representable. With a floating ``other`` it is ``input * 2.0 ** other``, with
+    ``2.0 ** other`` in ``other``'s dtype (as PyTorch, which overflows there too).
+
+    Differentiable (with respect to ``input``, gradient ``2 ** other``, and a floating
+    ``other``); traceable by ember.jit.
 
     Args:
         input: mantissas, any numeric dtype.
         other: exponents, a tensor (usually integer).
     Returns:
-        Tensor: the broadcast shape; the promoted dtype of ``input`` and ``2.0 ** other``
-        (float32 for integer inputs).
+        Tensor: the broadcast shape; ``input``'s dtype if floating, else float32, promoted with
+        a floating ``other``'s dtype.
     Raises:
         TypeError: ``other`` not a tensor. ValueError: shapes that do not broadcast.
     Example:
@@ -1667,7 +1700,18 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:
     """
     _check_tensor(input, "ldexp")
     _check_tensor(other, "ldexp", "other")
-    return input * _C.pow(2.0, other)
+    if other.dtype in _FLOATS:
+        return input * _C.pow(2.0, other)
+    x = _to_float(input)
+    dt = x.dtype
+    # h1 keeps mantissa * 2**h1 normal (exact); h2 = E - h1 then rounds once. Beyond +-lim every
+    # finite nonzero result is 0 or inf, and 2**h2 stays representable.
+    lo, hi, lim = (-1021, 1023, 1200) if dt == _DT.float64 else (-125, 127, 200)
+    mantissa, exponent = frexp(x)
+    e = _C.clamp(other.to(dt), -2 * lim, 2 * lim)
+    total = _C.clamp(exponent.to(dt) + e, -lim, lim)
+    h1 = _C.clamp(total, lo, hi)
+    return mantissa * _C.exp2(h1) * _C.exp2(total - h1)
 
 
 def _pow2(e: Tensor) -> tuple[Tensor, Tensor]:
@@ -1907,9 +1951,8 @@ def _spacing(x: Tensor, y: Tensor, d: int, op: str) -> Tensor:
     elif x.dim() < y.dim():
         x = x.reshape(*([1] * (y.dim() - x.dim()) + list(x.shape)))
     m = x.shape[d] if d < x.dim() else 1
-    if m == 0:
-        raise ValueError(f"{op}: x has no sample points along dim {d}")
-    return x.narrow(d, 1, m - 1) - x.narrow(d, 0, m - 1)
+    k = max(m - 1, 0)  # no sample points give no differences (an empty result), as PyTorch
+    return x.narrow(d, min(1, m), k) - x.narrow(d, 0, k)
 
 
 def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None,
@@ -2411,25 +2454,38 @@ def _ndimension(self: Tensor) -> int:
     return self.dim()
 
 
-def _divide(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-    """``self / other`` (:func:`ember.div`); ``rounding_mode="trunc"`` rounds the quotient
-    toward zero and ``"floor"`` toward -inf (:func:`ember.floor_divide`), keeping integer
-    dtypes integer.
+def divide(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """``input / other``, elementwise with broadcasting, optionally rounded.
 
+    Without ``rounding_mode`` it is true division (:func:`ember.div`; integer inputs give
+    float32); ``"trunc"`` rounds the quotient toward zero and ``"floor"`` toward -inf
+    (:func:`ember.floor_divide`), both keeping integer dtypes integer. Differentiable as the
+    ops it calls; traceable by ember.jit. (:func:`ember.div` is the C++ op and takes no
+    ``rounding_mode``.)
+
+    Args:
+        input: the dividend, a tensor or a number.
+        other: the divisor, a tensor or a number.
+        rounding_mode: None (default), ``"trunc"`` or ``"floor"`` (keyword-only).
+    Returns:
+        Tensor: the broadcast shape; float for true division, else the promoted dtype.
     Raises:
-        ValueError: an unknown ``rounding_mode``.
+        ValueError: an unknown ``rounding_mode``, or shapes that do not broadcast.
+    Example:
+        >>> ember.divide(ember.tensor([7, -7]), ember.tensor([2]), rounding_mode="trunc")
+        tensor([ 3, -3])
     """
     if rounding_mode is None:
-        return _C.div(self, other)
+        return _C.div(input, other)
     if rounding_mode == "floor":
-        return _C.floor_divide(self, other)
+        return _C.floor_divide(input, other)
     if rounding_mode != "trunc":
         raise ValueError(f"divide: rounding_mode must be None, 'trunc' or 'floor', got "
                          f"{rounding_mode!r}")
-    dt = _result_type(self, other)
+    dt = _result_type(input, other)
     if dt in _FLOATS:
-        return _C.trunc(_C.div(self, other)).to(dt)
-    a, b = _as_tensor(self, dt), _as_tensor(other, dt)
+        return _C.trunc(_C.div(input, other)).to(dt)
+    a, b = _as_tensor(input, dt), _as_tensor(other, dt)
     q = _C.floor_divide(a, b)
     inexact = _C.remainder(a, b) != 0
     # Floor and truncation differ for inexact negative quotients (operands of opposite signs).
@@ -2666,7 +2722,7 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
 def _install() -> None:
     """Makes the functions that PyTorch also has as Tensor methods methods here too, adds the
     method-only ones (``unfold``, ``new_empty``, ``ndimension``, ``type``, the ``multiply``/
-    ``divide``/``subtract``/``fix`` aliases) and the in-place forms. Methods ember already has
+    ``subtract``/``fix`` aliases) and the in-place forms. Methods ember already has
     are left as they are."""
     T = Tensor
 
@@ -2684,7 +2740,6 @@ def _install() -> None:
     add("multiply", T.mul)
     add("subtract", T.sub)
     add("fix", T.trunc)
-    add("divide", _divide)
     for name in _INPLACE:
         add(name + "_", _inplace(name))
     for name, existing in _INPLACE_ALIASES.items():

@@ -4,9 +4,10 @@
 Each in-place method computes the out-of-place op and writes the result into the tensor with
 ``copy_``, so autograd and ember.jit see an ordinary copy: the gradient flows to the tensor's
 earlier value through the op, a leaf that requires grad is refused, and views share the write.
-When autograd records the op, it reads a clone of the input, so formulas that need the input
-(sin, atan, ...) still have it after the write. As in PyTorch, the result must keep the tensor's
-shape and be castable to its dtype (no floating -> integer, no non-bool -> bool).
+When autograd records the op (any operand requires grad), it reads a clone of the input, so
+formulas that need the input (sin, atan, ``w``'s gradient of ``x.div_(w)``, ...) still have it
+after the write. As in PyTorch, the result must keep the tensor's shape and be castable to its
+dtype (no floating -> integer, no non-bool -> bool).
 """
 
 from __future__ import annotations
@@ -80,13 +81,28 @@ def _check_value(value: Any, tensors: tuple[Tensor, ...], op: str) -> None:
                         f"{', '.join(str(t.dtype) for t in tensors)}; use an integer value")
 
 
+def _other_requires_grad(args: tuple, kwargs: dict) -> bool:
+    """Whether a tensor among the arguments after ``self`` requires grad."""
+    for a in args:
+        if isinstance(a, Tensor) and a.requires_grad:
+            return True
+    for a in kwargs.values():
+        if isinstance(a, Tensor) and a.requires_grad:
+            return True
+    return False
+
+
 def _inplace(name: str) -> Any:
     out_of_place = getattr(Tensor, name)
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         """Writes the out-of-place op of the same name (without the trailing underscore) into
         this tensor and returns it; the arguments are that op's."""
-        src = self.clone() if self.requires_grad and _C.is_grad_enabled() else self
+        # The recorded op may save ``self`` for another operand's gradient (x.div_(w) saves x for
+        # w's), so clone whenever anything requires grad: copy_ then writes past the saved value.
+        recorded = _C.is_grad_enabled() and (
+            self.requires_grad or ((args or kwargs) and _other_requires_grad(args, kwargs)))
+        src = self.clone() if recorded else self
         result = out_of_place(src, *args, **kwargs)
         if tuple(result.shape) != tuple(self.shape):
             raise ValueError(f"{name}_: the result has shape {tuple(result.shape)}, which "

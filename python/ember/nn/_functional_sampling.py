@@ -540,7 +540,8 @@ def _max_unpool(
     idx = indices if batched else indices.unsqueeze(0)
     nb, c = int(x.shape[0]), int(x.shape[1])
     plane = math.prod(out_sizes)
-    flat_idx = idx.reshape([nb, c, -1])
+    k = math.prod(int(s) for s in x.shape[2:])  # not -1: an empty batch or channel dim is valid
+    flat_idx = idx.reshape([nb, c, k])
     if _C._jit_is_tracing():
         # A trace cannot read the indices; scatter rejects those past the end, and negative
         # ones (which scatter would count from the end) are sent past the end too.
@@ -554,7 +555,7 @@ def _max_unpool(
                 f"{'x'.join(str(s) for s in out_sizes)}, so indices must be in [0, {plane}) "
                 f"(input of shape {_shape(input)})"
             )
-    out = zeros(nb, c, plane, dtype=input.dtype).scatter(2, flat_idx, x.reshape([nb, c, -1]))
+    out = zeros(nb, c, plane, dtype=input.dtype).scatter(2, flat_idx, x.reshape([nb, c, k]))
     out = out.reshape([nb, c, *out_sizes])
     return out if batched else out.squeeze(0)
 
