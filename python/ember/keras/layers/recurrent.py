@@ -690,8 +690,22 @@ class RNN(Layer):
             dp = cell._dropout_masks(batch, cell.input_dim, training, x.dtype)
             if dp is not None:
                 dp = [m.unsqueeze(1) for m in dp]
-            inputs = cell._project(x, dp).unbind(1)  # all steps' input projections at once
+            projected = cell._project(x, dp)  # all steps' input projections at once
             rdp = cell._recurrent_masks(batch, training, x.dtype)
+            if (isinstance(cell, LSTMCell) and mask is None and rdp is None
+                    and cell.recurrent_activation is activations.sigmoid
+                    and cell.activation is activations.tanh):
+                # The default LSTM: the whole sequence in one C++ op (ember's lstm_layer, the
+                # same gate order i, f, g, o; it multiplies h by the transpose of its weight).
+                out, h, c = _C._lstm_layer(
+                    projected.transpose(0, 1), states[0], states[1],
+                    cell._parameters["recurrent_kernel"].t(), self.go_backwards,
+                )
+                steps_out = list(out.unbind(0)) if self.return_sequences else []
+                if self.go_backwards:
+                    steps_out.reverse()  # processing order, as the step loop gives
+                return h, steps_out, [h, c]
+            inputs = projected.unbind(1)
 
             def step(xt: Tensor, st: list[Tensor]) -> Any:
                 """One step of a built-in cell on the projected input."""
