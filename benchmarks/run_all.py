@@ -165,6 +165,12 @@ def group_conv(fw: str, quick: bool) -> dict:
     return g(fw, quick)
 
 
+def group_seq(fw: str, quick: bool) -> dict:
+    from seq import group_seq as g
+
+    return g(fw, quick)
+
+
 def group_mnist_keras(fw: str, quick: bool) -> dict:
     from mnist_keras import group_mnist_keras as g
 
@@ -180,9 +186,10 @@ def group_jit(fw: str, quick: bool) -> dict:
 ANALYSIS = "## Where targets are missed"
 
 GROUPS = {"overhead": group_overhead, "gemm": group_gemm, "elementwise": group_elementwise,
-          "mnist": group_mnist, "conv": group_conv, "mnist_keras": group_mnist_keras,
+          "mnist": group_mnist, "conv": group_conv, "seq": group_seq,
+          "mnist_keras": group_mnist_keras,
           "jit": group_jit}
-TARGETS = {"conv2d": "≤ 1.0", "LeNet": "≤ 1.0", "Keras": "fit vs PyTorch loop (overhead vs ember.nn loop: mnist_keras.py)",
+TARGETS = {"conv2d": "≤ 1.0", "LeNet": "≤ 1.0", "LSTM": "≤ 1.0", "Transformer": "≤ 1.0", "Keras": "fit vs PyTorch loop (overhead vs ember.nn loop: mnist_keras.py)",
            "per-op": "≤ 0.5", "SGEMM": "≥ 0.95", "floats": "≤ 1.0", "MNIST MLP": "≤ 0.7",
            "tiny MLP": "≤ 0.5", "peak RSS": "≤ 0.5", "import": "≤ 0.5"}
 
@@ -202,7 +209,7 @@ def _jit_table(res: dict) -> list[list[str]]:
 # Groups of short measurements run in several rounds, ember and PyTorch alternating, and each row
 # takes the median over rounds: on a shared machine the load drifts over seconds, and a single
 # pass would hand one framework a quiet spell and the other a busy one.
-ROUNDS = {"overhead": 5, "gemm": 3, "elementwise": 3, "jit": 3}
+ROUNDS = {"overhead": 5, "gemm": 3, "elementwise": 3, "jit": 3, "seq": 3}
 
 
 def _run_group(group: str, quick: bool) -> dict:
