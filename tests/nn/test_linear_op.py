@@ -86,3 +86,20 @@ def test_bad_shapes_name_the_op():
         F.linear(ember.ones(2, 3), ember.ones(4, 5))
     with pytest.raises(ValueError, match=r"linear: bias must have shape \(4,\)"):
         F.linear(ember.ones(2, 5), ember.ones(4, 5), ember.ones(3))
+
+
+@pytest.mark.parametrize(
+    "x_shape,w_shape",
+    [((4, 0), (5, 0)), ((4, 3), (0, 3)), ((2, 4, 0), (5, 0)), ((0, 3), (5, 3))],
+)
+def test_backward_with_an_empty_dim(x_shape, w_shape):
+    # A layer with 0 input or output features (an adaptive softmax's empty tail cluster).
+    x = ember.ones(*x_shape, requires_grad=True)
+    w = ember.ones(*w_shape, requires_grad=True)
+    b = ember.ones(w_shape[0], requires_grad=True)
+    F.linear(x, w, b).sum().backward()
+    assert x.grad.shape == x_shape and w.grad.shape == w_shape
+    rows = int(np.prod(x_shape[:-1]))
+    np.testing.assert_array_equal(b.grad.numpy(), np.full(w_shape[0], float(rows)))
+    np.testing.assert_array_equal(w.grad.numpy(), np.full(w_shape, float(rows)))
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(x_shape, float(w_shape[0])))

@@ -175,8 +175,11 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     Tensor gx, gw, gb;
     if (c.needs_grad(0)) gx = matmul(g, W);
     if (c.needs_grad(1) || c.needs_grad(2)) {
-      const Tensor g2 = reshape(g, {-1, out});
-      if (c.needs_grad(1)) gw = matmul(mT(g2), reshape(X, {-1, in}));
+      // Rows counted, not inferred: -1 cannot be inferred when out or in is 0.
+      int64_t rows = 1;
+      for (int64_t d = 0; d + 1 < g.dim(); ++d) rows *= g.sizes()[d];
+      const Tensor g2 = reshape(g, {rows, out});
+      if (c.needs_grad(1)) gw = matmul(mT(g2), reshape(X, {rows, in}));
       if (c.needs_grad(2)) gb = sum(g2, {0});
     }
     return TensorList{gx, gw, gb};
