@@ -609,3 +609,23 @@ def test_map_batches_match_torch_with_workers():
     ref = torch.utils.data.DataLoader(TorchSquares(), batch_size=3, num_workers=2, timeout=30)
     ref_values = [[x.tolist(), y.tolist()] for x, y in ref]
     assert _values(_loader(Squares(11), batch_size=3)) == ref_values
+
+
+class _StopsAtFour(Dataset):
+    """Raises StopIteration from __getitem__ at index 4."""
+
+    def __len__(self):
+        return 10
+
+    def __getitem__(self, i):
+        if i == 4:
+            raise StopIteration
+        return i
+
+
+@pytest.mark.parametrize("num_workers", [0, 1])
+def test_stop_iteration_from_getitem_ends_the_epoch_in_both_modes(num_workers):
+    kw = {"timeout": 20} if num_workers else {}
+    loader = DataLoader(_StopsAtFour(), batch_size=2, num_workers=num_workers, **kw)
+    got = [b.tolist() for b in loader]
+    assert got == [[0, 1], [2, 3]]

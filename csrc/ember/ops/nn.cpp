@@ -3,7 +3,6 @@
 #include <string>
 #include <tuple>
 
-#include "ember/autograd/engine.h"
 #include "ember/ops/internal.h"
 #include "ember/jit/trace_hook.h"
 
@@ -753,22 +752,57 @@ void add_into(const Tensor& dst, const Tensor& a, const Tensor& b) {
   });
 }
 
-// The layer step by step with differentiable ops (a backward that create_graph can
-// differentiate again): (out, h_n, c_n).
-TensorList lstm_layer_composite(const Tensor& gx, const Tensor& h0, const Tensor& c0,
-                                const Tensor& w_hh, bool reverse) {
+// The layer step by step with differentiable ops, keeping what its backward reads: for each
+// time index, the pre-activation gates, the h and the c the step started from.
+struct LstmSteps {
+  TensorList out, gates, hprev, cprev;
+  Tensor h, c;
+};
+
+LstmSteps lstm_layer_steps(const Tensor& gx, const Tensor& h0, const Tensor& c0,
+                           const Tensor& w_hh, bool reverse) {
   const int64_t len = gx.sizes()[0];
-  Tensor h = h0, c = c0;
-  TensorList outs(static_cast<size_t>(len));
+  const auto n = static_cast<size_t>(len);
+  LstmSteps r{TensorList(n), TensorList(n), TensorList(n), TensorList(n), h0, c0};
   const Tensor wt = transpose(w_hh, 0, 1);
   for (int64_t s = 0; s < len; ++s) {
     const int64_t t = reverse ? len - 1 - s : s;
-    auto hc = lstm_cell(select(gx, 0, t) + matmul(h, wt), c);
-    h = hc.first;
-    c = hc.second;
-    outs[static_cast<size_t>(t)] = h;
+    const auto k = static_cast<size_t>(t);
+    r.gates[k] = select(gx, 0, t) + matmul(r.h, wt);
+    r.hprev[k] = r.h;
+    r.cprev[k] = r.c;
+    auto hc = lstm_cell(r.gates[k], r.c);
+    r.h = hc.first;
+    r.c = hc.second;
+    r.out[k] = r.h;
   }
-  return TensorList{stack(outs, 0), h, c};
+  return r;
+}
+
+// lstm_layer's gradients written with differentiable ops (for create_graph): the steps of the
+// recomputed layer in reverse, each through the cell's composite backward.
+TensorList lstm_layer_backward_composite(const Tensor& gx, const Tensor& h0, const Tensor& c0,
+                                         const Tensor& w_hh, const TensorList& grads,
+                                         bool reverse) {
+  const int64_t len = gx.sizes()[0];
+  LstmSteps st = lstm_layer_steps(gx, h0, c0, w_hh, reverse);
+  Tensor dh = grads[1].defined() ? grads[1] : zeros_like(h0);
+  Tensor dc = grads[2].defined() ? grads[2] : zeros_like(c0);
+  TensorList dgx(static_cast<size_t>(len));
+  Tensor dw;
+  for (int64_t s = len - 1; s >= 0; --s) {
+    const int64_t t = reverse ? len - 1 - s : s;
+    const auto k = static_cast<size_t>(t);
+    const Tensor dht = grads[0].defined() ? select(grads[0], 0, t) + dh : dh;
+    TensorList d = lstm_cell_backward_composite(st.gates[k], st.cprev[k], dht, dc);
+    dgx[k] = d[0];
+    const Tensor dwt = matmul(transpose(d[0], 0, 1), st.hprev[k]);
+    dw = dw.defined() ? dw + dwt : dwt;
+    dh = matmul(d[0], w_hh);
+    dc = d[1];
+  }
+  if (!dw.defined()) dw = zeros_like(w_hh);
+  return TensorList{len > 0 ? stack(dgx, 0) : zeros_like(gx), dh, dc, dw};
 }
 
 }  // namespace
@@ -817,24 +851,12 @@ TensorList lstm_layer(const Tensor& gates_x, const Tensor& h0, const Tensor& c0,
         const Tensor& c0 = ctx.input(2);
         const Tensor& w = ctx.input(3);
         if (is_grad_enabled()) {
-          // create_graph: the layer again with differentiable ops, differentiated by the engine.
-          TensorList ins, roots, seeds;
+          // create_graph: the same gradients from differentiable ops on the recomputed layer.
+          TensorList r = lstm_layer_backward_composite(gx, h0, c0, w, grads, reverse);
           for (size_t i = 0; i < 4; ++i) {
-            if (ctx.needs_grad(i)) ins.push_back(ctx.input(i));
+            if (!ctx.needs_grad(i)) r[i] = Tensor{};
           }
-          TensorList redo = lstm_layer_composite(gx, h0, c0, w, reverse);
-          for (size_t i = 0; i < 3; ++i) {
-            if (grads[i].defined()) {
-              roots.push_back(redo[i]);
-              seeds.push_back(grads[i]);
-            }
-          }
-          TensorList got = autograd::run_backward(roots, seeds, true, true, ins, true);
-          TensorList res(4);
-          for (size_t i = 0, k = 0; i < 4; ++i) {
-            if (ctx.needs_grad(i)) res[i] = got[k++];
-          }
-          return res;
+          return r;
         }
         TensorList r = lstm_layer_backward(gates, hprev, cs, c0, w, grads[0], grads[1], grads[2],
                                            reverse, ctx.needs_grad(1), ctx.needs_grad(3));

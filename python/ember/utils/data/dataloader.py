@@ -369,8 +369,16 @@ class DataLoader:
         if self._is_iterable:
             return self._iter_iterable()
         if not self._auto_collation:
-            return (self.collate_fn(self.dataset[i]) for i in self.sampler)  # type: ignore
+            return self._iter_samples()
         return self._iter_batches()
+
+    def _iter_samples(self) -> Iterator[Any]:
+        for i in self.sampler:  # type: ignore[attr-defined]
+            try:
+                sample = self.dataset[i]
+            except StopIteration:  # ends the epoch, as in PyTorch and in the workers
+                return
+            yield self.collate_fn(sample)
 
     def _worker_iterator(self) -> _MultiProcessingIter:
         if not self.persistent_workers:
@@ -425,7 +433,11 @@ class DataLoader:
     def _iter_batches(self) -> Iterator[Any]:
         fetch = self._map_fetcher()
         for indices in self._task_indices(fetch):
-            yield fetch(indices)
+            try:
+                batch = fetch(indices)
+            except StopIteration:  # a dataset raising it ends the epoch, as in PyTorch
+                return
+            yield batch
 
     def _iter_iterable(self) -> Iterator[Any]:
         if self.batch_size is None:
