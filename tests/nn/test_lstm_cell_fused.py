@@ -118,3 +118,36 @@ def test_the_new_cell_state_may_be_changed_in_place_before_backward():
     h2, _ = ref(x)
     h2.sum().backward()
     np.testing.assert_allclose(cell.weight_ih.grad.numpy(), ref.weight_ih.grad.numpy(), rtol=1e-6)
+
+
+def test_double_backward_through_the_layer_op_with_tied_weights_matches_torch():
+    torch = pytest.importorskip("torch")
+    tm = torch.nn.LSTM(4, 4, 2).double()
+    em = ember.nn.LSTM(4, 4, 2, dtype=ember.float64)
+    em.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    tm.weight_hh_l1 = tm.weight_hh_l0  # one weight shared by both layers
+    em.weight_hh_l1 = em.weight_hh_l0
+    xa = np.random.default_rng(0).normal(size=(5, 3, 4))
+    to, _ = tm(torch.tensor(xa))
+    eo, _ = em(ember.tensor(xa))
+    (tg,) = torch.autograd.grad((to**2).sum(), [tm.weight_hh_l0], create_graph=True)
+    (eg,) = ember.autograd.grad((eo**2).sum(), [em.weight_hh_l0], create_graph=True)
+    np.testing.assert_allclose(eg.detach().numpy(), tg.detach().numpy(), rtol=1e-10, atol=1e-12)
+    (tg**2).sum().backward()
+    (eg**2).sum().backward()
+    np.testing.assert_allclose(em.weight_hh_l0.grad.numpy(), tm.weight_hh_l0.grad.numpy(),
+                               rtol=1e-9, atol=1e-11)
+
+
+def test_traced_step_with_a_double_backward_through_lstm_matches_eager():
+    ember.manual_seed(3)
+    m = ember.nn.LSTM(2, 3)
+
+    def f(x):
+        out, _ = m(x)
+        (g,) = ember.autograd.grad(out.sum(), [x], create_graph=True)
+        return g.pow(2).sum()
+
+    x = ember.randn(4, 1, 2, requires_grad=True)
+    traced = jit.trace(f, (x,))
+    np.testing.assert_allclose(traced(x).item(), f(x).item(), rtol=1e-6)
