@@ -25,22 +25,11 @@ LSTM_ROW = "LSTM step (L=50, N=32, H=128), ms"
 TRANSFORMER_ROW = "TransformerEncoder step (2 layers, d=128, N=32, L=50), ms"
 
 
-def _lib(fw: str):
-    if fw == "torch":
-        import torch
-
-        torch.set_num_threads(2)
-        return torch
-    import ember
-
-    ember.set_num_threads(2)
-    return ember
-
-
 def group_seq(fw: str, quick: bool) -> dict:
     """Times the sequence rows for ``fw`` ("ember" or "torch"); milliseconds."""
     import numpy as np
     from _harness import median_time
+    from conv import _lib  # the framework with 2 threads
 
     lib = _lib(fw)
     nn, F = lib.nn, lib.nn.functional

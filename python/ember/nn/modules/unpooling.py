@@ -3,38 +3,15 @@ inputs (``F.max_unpool1d``/``2d``/``3d``)."""
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 from typing import Any
 
 from ..._C import Tensor
 from .. import functional as F
+from .._functional_sampling import _int_tuple as _ntuple
 from .module import Module
 
 __all__ = ["MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d"]
-
-
-def _ntuple(v: Any, n: int, name: str, owner: str) -> tuple[int, ...]:
-    """``v`` (an int or a sequence of 1 or ``n`` ints) as an n-tuple, as PyTorch stores it."""
-    msg = f"{owner}: {name} must be an int or a sequence of {n} ints, got {v!r}"
-    if isinstance(v, bool):
-        raise TypeError(msg)
-    try:
-        return (operator.index(v),) * n
-    except TypeError:
-        pass
-    try:
-        t = tuple(v)
-    except TypeError:
-        raise TypeError(msg) from None
-    if len(t) == 1:
-        t = t * n
-    if len(t) != n or any(isinstance(e, bool) for e in t):
-        raise ValueError(msg)
-    try:
-        return tuple(operator.index(e) for e in t)
-    except TypeError:
-        raise TypeError(msg) from None
 
 
 class _MaxUnpoolNd(Module):
