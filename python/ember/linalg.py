@@ -6,11 +6,13 @@ PyTorch broadcasts) of float32 or float64.
 How the work is split:
 
 * Factorizations and solves run in LAPACK through ``numpy.linalg`` on the tensor's values
-  (numpy loops over the batch in C). numpy has no LU factorization, so :func:`lu_factor` and
-  the singular-matrix paths of ``inv``/``solve`` use a partial-pivoting LU (LAPACK ``getrf``'s
-  blocked algorithm) vectorized over the batch, one numpy step per column; triangular solves use
-  LAPACK (``numpy.linalg.solve``) unless the diagonal holds a zero, where a vectorized
-  substitution gives the same inf/NaN results as LAPACK's ``trsm``.
+  (numpy loops over the batch in C). numpy has no LU factorization, so :func:`lu_factor`,
+  the singular-matrix paths of ``inv``/``solve`` and ``solve`` with a gradient or
+  ``left=False`` (whose adjoint solves reuse the factors of ``A``, as PyTorch) use a
+  partial-pivoting LU (LAPACK ``getrf``'s blocked algorithm) vectorized over the batch, one
+  numpy step per column; triangular solves use LAPACK (``numpy.linalg.solve``) unless the
+  diagonal holds a zero, where a vectorized substitution gives the same inf/NaN results as
+  LAPACK's ``trsm``.
 * Each backward is written with ember ops (an :class:`ember.autograd.Function` per
   factorization), so gradients of gradients work: when a backward runs with grad mode on
   (``create_graph=True``) it recomputes the factorization through the differentiable function
@@ -25,6 +27,12 @@ Errors follow ember's conventions: a wrong dtype is a ``TypeError``, a wrong sha
 ``ValueError`` (PyTorch raises ``RuntimeError`` for both), and a singular or not positive-definite
 matrix, where PyTorch raises ``torch.linalg.LinAlgError``, raises :class:`LinAlgError` (a
 ``RuntimeError``). Messages start with the function's name (``linalg.inv: ...``).
+
+Non-finite input follows PyTorch and never leaks numpy's ``LinAlgError``: the SVD-based
+functions raise :class:`LinAlgError` for a NaN and give NaN for infinities (LAPACK never sees
+such a matrix: OpenBLAS's ``gesdd`` can loop forever on one); ``eigh``/``eigvalsh`` give NaN
+or raise :class:`LinAlgError` when LAPACK does not converge; ``det``, ``matrix_exp`` and the
+solves give NaN for the matrices concerned and leave the rest of the batch alone.
 
 ``_install()`` adds PyTorch's Tensor methods (``det``, ``inverse``, ``svd``, ...); ``_TOP_LEVEL``
 lists the ``(name, function)`` pairs PyTorch has as ``torch.<name>``.
@@ -66,7 +74,8 @@ _LU_BLOCK = 32  # panel width of the blocked LU
 
 class LinAlgError(RuntimeError):
     """Raised when a matrix is singular or not positive-definite where the result needs it
-    (``inv``, ``solve``, ``cholesky``, ``lu_factor``, the ``check_errors=True`` forms), as
+    (``inv``, ``solve``, ``cholesky``, ``lu_factor``, the ``check_errors=True`` forms), or when
+    a decomposition fails on non-finite input (the SVD on a NaN, ``eigh`` not converging), as
     ``torch.linalg.LinAlgError``. A subclass of ``RuntimeError``."""
 
 
@@ -156,6 +165,65 @@ def _where_failed(info: np.ndarray) -> str:
 
 def _first_info(info: np.ndarray) -> int:
     return int(info.reshape(-1)[np.flatnonzero(info.reshape(-1))[0]])
+
+
+def _nonfinite(a: np.ndarray) -> np.ndarray:
+    """``(*,)`` bool: which matrices of ``a`` ``(*, m, n)`` hold a NaN or an infinity."""
+    return np.asarray(~np.isfinite(a).all((-2, -1)))
+
+
+def _check_no_nan(a: np.ndarray, op: str) -> None:
+    """PyTorch's SVD (MKL ``gesdd``) refuses a matrix holding a NaN: the same
+    :class:`LinAlgError`, naming ``op`` and the first such batch element."""
+    bad = np.asarray(np.isnan(a).any((-2, -1)))
+    if bad.any():
+        raise LinAlgError(f"{op}: {_where_failed(bad)}The algorithm failed to converge because "
+                          "the input matrix contained non-finite values.")
+
+
+def _np_svd(a: np.ndarray, op: str, compute_uv: bool = True,
+            full_matrices: bool = False) -> Any:
+    """``numpy.linalg.svd`` that never hands LAPACK a non-finite matrix (OpenBLAS's ``gesdd``
+    can loop forever on one holding an infinity): a NaN raises :class:`LinAlgError` as
+    PyTorch; a matrix with infinities (and no NaN) gets NaN singular values and vectors, as
+    PyTorch's ``svdvals`` (its ``svd`` gives NaN or raises, depending on MKL's path). The other
+    matrices of the batch are not affected."""
+    _check_no_nan(a, op)
+    bad = _nonfinite(a)
+    if bad.any():
+        a = np.where(bad[..., None, None], 0, a)
+    try:
+        res = np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    except np.linalg.LinAlgError:
+        raise LinAlgError(f"{op}: The algorithm failed to converge because the input matrix is "
+                          "ill-conditioned or has too many repeated singular values.") from None
+    if not bad.any():
+        return res
+    if not compute_uv:
+        return np.where(bad[..., None], np.nan, res).astype(a.dtype)
+    u, s, vh = res
+    return (np.where(bad[..., None, None], np.nan, u).astype(a.dtype),
+            np.where(bad[..., None], np.nan, s).astype(a.dtype),
+            np.where(bad[..., None, None], np.nan, vh).astype(a.dtype))
+
+
+def _np_eigh(a: np.ndarray, uplo: str, op: str, vectors: bool = True) -> Any:
+    """``numpy.linalg.eigh`` (``eigvalsh`` without ``vectors``) of the triangle ``uplo``,
+    its convergence failure raised as :class:`LinAlgError` naming ``op``. Non-finite values in
+    the triangle give NaN results or that error, as PyTorch (the same LAPACK ``syevd``)."""
+    try:
+        with np.errstate(all="ignore"):
+            if vectors:
+                return np.linalg.eigh(a, UPLO=uplo)
+            return np.linalg.eigvalsh(a, UPLO=uplo)
+    except np.linalg.LinAlgError:
+        tri = np.tril(a) if uplo == "L" else np.triu(a)
+        bad = _nonfinite(tri)
+        # numpy does not say which matrix failed: name it when only one can have.
+        where = _where_failed(bad) if bad.ndim and int(bad.sum()) == 1 else ""
+        raise LinAlgError(f"{op}: {where}The algorithm failed to converge because the input "
+                          "matrix is ill-conditioned or has too many repeated eigenvalues."
+                          ) from None
 
 
 # ---- numpy <-> tensor -------------------------------------------------------------------------
@@ -289,11 +357,19 @@ def _np_trsolve(t: np.ndarray, b: np.ndarray, upper: bool, unit: bool) -> np.nda
     return x
 
 
-def _np_lu_solve(lu: np.ndarray, piv: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``A^{-1} b`` from ``A``'s packed LU and 0-based ``piv``; batch dims broadcast."""
+def _np_lu_solve(lu: np.ndarray, piv: np.ndarray, b: np.ndarray,
+                 adjoint: bool = False) -> np.ndarray:
+    """``A^{-1} b`` (``A^{-T} b`` with ``adjoint``) from ``A``'s packed LU and 0-based ``piv``;
+    batch dims broadcast."""
     n = lu.shape[-1]
     batch = np.broadcast_shapes(lu.shape[:-2], b.shape[:-2])
     perm = np.broadcast_to(_np_perm(piv, n), (*batch, n))
+    if adjoint:  # A^T = U^T L^T P^T, so x = P L^{-T} U^{-T} b
+        lut = np.swapaxes(lu, -1, -2)
+        z = _np_trsolve(lut, b, upper=False, unit=False)
+        w = _np_trsolve(lut, z, upper=True, unit=True)
+        w = np.broadcast_to(w, (*batch, *w.shape[-2:]))
+        return np.take_along_axis(w, np.argsort(perm, axis=-1)[..., None], -2)
     bb = np.take_along_axis(np.broadcast_to(b, (*batch, *b.shape[-2:])), perm[..., None], -2)
     y = _np_trsolve(lu, bb, upper=False, unit=True)
     return _np_trsolve(lu, y, upper=True, unit=False)
@@ -389,7 +465,8 @@ class _Det(Function):
 
     @staticmethod
     def forward(ctx, A):
-        D = _t(np.linalg.det(_np(A)), A.dtype)
+        with np.errstate(all="ignore"):
+            D = _t(np.linalg.det(_np(A)), A.dtype)
         ctx.save_for_backward(A, D)
         return D
 
@@ -404,25 +481,35 @@ class _Det(Function):
 def _det_grad(A: Tensor, D: Tensor) -> Tensor:
     """The gradient of ``det`` at ``A``: the cofactor matrix ``det(A) A^{-T}``. Where
     ``s_min < sqrt(eps) s_max`` (inverting would lose the digits), ``sign U diag(prod_{j != i}
-    s_j) V^T`` from ``A = U diag(s) V^T``, which is exact for singular matrices too."""
+    s_j) V^T`` from ``A = U diag(s) V^T``, which is exact for singular matrices too. Matrices
+    holding a NaN or an infinity get NaN (as PyTorch) and are never handed to the SVD."""
     n = A.shape[-1]
     if n == 0:
         return _C._zeros(list(A.shape), A.dtype)
     a = _np(A)
-    s = np.linalg.svd(a, compute_uv=False)
-    near = s[..., -1] <= s[..., 0] * math.sqrt(np.finfo(a.dtype).eps)
-    if not near.any():
+    bad = _nonfinite(a)
+    eye_np = np.eye(n, dtype=a.dtype)
+    s = np.linalg.svd(np.where(bad[..., None, None], eye_np, a), compute_uv=False)
+    near = (s[..., -1] <= s[..., 0] * math.sqrt(np.finfo(a.dtype).eps)) & ~bad
+    if not near.any() and not bad.any():
         return _unsq2(D) * _inv_nothrow(A).mT
-    U, S, Vh = _Svd.apply(A, False)
-    sign = _t(np.linalg.det(_np(U)) * np.linalg.det(_np(Vh)), A.dtype)
-    eye = _eye(n, _DT.bool)
-    others = _C.where(eye, _C._full([], 1, A.dtype), S.unsqueeze(-2).expand(*S.shape[:-1], n, n))
-    cof = _unsq2(sign) * ((U * others.prod(-1).unsqueeze(-2)) @ Vh)
-    if near.all():
-        return cof
-    m = _t(near, _DT.bool)
-    safe = _C.where(_unsq2(m), _eye(n, A.dtype), A)
-    return _C.where(_unsq2(m), cof, _unsq2(D) * _inv_nothrow(safe).mT)
+    eye = _eye(n, A.dtype)
+    grad = None
+    if near.any():
+        m = _unsq2(_t(near, _DT.bool))
+        U, S, Vh = _Svd.apply(_C.where(m, A, eye), False, "linalg.det")
+        sign = _t(np.linalg.det(_np(U)) * np.linalg.det(_np(Vh)), A.dtype)
+        others = _C.where(_eye(n, _DT.bool), _C._full([], 1, A.dtype),
+                          S.unsqueeze(-2).expand(*S.shape[:-1], n, n))
+        grad = _unsq2(sign) * ((U * others.prod(-1).unsqueeze(-2)) @ Vh)
+    if not near.all():
+        plain = ~near & ~bad
+        p = _unsq2(_t(plain, _DT.bool))
+        inv_part = _unsq2(D) * _inv_nothrow(_C.where(p, A, eye)).mT
+        grad = inv_part if grad is None else _C.where(m, grad, inv_part)
+    if bad.any():
+        grad = _C.where(_unsq2(_t(bad, _DT.bool)), _C._full([], math.nan, A.dtype), grad)
+    return grad
 
 
 class _Slogdet(Function):
@@ -443,12 +530,26 @@ class _Slogdet(Function):
 
 
 class _Solve(Function):
-    """``(A^{-1} B, info)`` for ``B`` ``(*, n, k)``, batch dims broadcast. Backward:
-    ``gB = A^{-T} G``, ``gA = -gB X^T`` (each summed to its input's shape)."""
+    """``(A^{-1} B, info)`` (``A^{-T} B`` with ``adjoint``) for ``B`` ``(*, n, k)``, batch dims
+    broadcast. Backward: ``gB = A^{-T} G`` (``A^{-1} G``), ``gA = -gB X^T`` (``-X gB^T``), each
+    summed to its input's shape.
+
+    When a gradient is needed (and for ``adjoint``) the LU of ``A`` is computed here and kept,
+    and the backward solves the adjoint system with those same factors, as PyTorch: a fresh LU
+    of ``A^T`` can meet an exactly zero pivot where ``A``'s has a tiny one, and give NaN for a
+    numerically singular ``A`` where PyTorch's gradient is finite."""
 
     @staticmethod
-    def forward(ctx, A, B, check, op):
-        x, info = _np_solve(_np(A), _np(B))
+    def forward(ctx, A, B, check, op, adjoint=False):
+        a, b = _np(A), _np(B)
+        ctx.lu = None
+        if adjoint or any(ctx.needs_input_grad):
+            lu, piv, info = _np_lu(a)
+            with np.errstate(all="ignore"):
+                x = _np_lu_solve(lu, piv, b, adjoint)
+            ctx.lu = (lu, piv)
+        else:
+            x, info = _np_solve(a, b)
         if check and info.any():
             raise LinAlgError(f"{op}: {_where_failed(info)}The solver failed because the input "
                               "matrix is singular.")
@@ -456,21 +557,25 @@ class _Solve(Function):
         inf = _t(info, _DT.int32)
         ctx.mark_non_differentiable(inf)
         ctx.save_for_backward(A, B, X)
+        ctx.op, ctx.adjoint = op, adjoint
         return X, inf
 
     @staticmethod
     def backward(ctx, g):
         A, B, X = ctx.saved_tensors
-        if _C.is_grad_enabled():
-            X = _solve_nothrow(A, B)
-        gB = _solve_nothrow(A.mT, g)
-        gA = -(gB @ X.mT) if ctx.needs_input_grad[0] else None
+        adjoint = ctx.adjoint
+        if _C.is_grad_enabled():  # differentiable: recompute through _Solve (the same LU of A)
+            X = _Solve.apply(A, B, False, ctx.op, adjoint)[0]
+            gB = _Solve.apply(A, g, False, ctx.op, not adjoint)[0]
+        else:
+            lu, piv = ctx.lu
+            with np.errstate(all="ignore"):
+                gB = _t(_np_lu_solve(lu, piv, _np(g), not adjoint), A.dtype)
+        gA = None
+        if ctx.needs_input_grad[0]:
+            gA = -(X @ gB.mT) if adjoint else -(gB @ X.mT)
         return (_sum_to(gA, A.shape), _sum_to(gB, B.shape) if ctx.needs_input_grad[1] else None,
-                None, None)
-
-
-def _solve_nothrow(A: Tensor, B: Tensor) -> Tensor:
-    return _Solve.apply(A, B, False, "linalg.solve")[0]
+                None, None, None)
 
 
 class _SolveTriangular(Function):
@@ -609,19 +714,19 @@ class _Eigh(Function):
     L_i)`` (inf/NaN for repeated eigenvalues)."""
 
     @staticmethod
-    def forward(ctx, A, uplo):
-        w, v = np.linalg.eigh(_np(A), UPLO=uplo)
+    def forward(ctx, A, uplo, op):
+        w, v = _np_eigh(_np(A), uplo, op)
         L, V = _t(w, A.dtype), _t(v, A.dtype)
         ctx.save_for_backward(A, L, V)
-        ctx.uplo = uplo
+        ctx.uplo, ctx.op = uplo, op
         return L, V
 
     @staticmethod
     def backward(ctx, gL, gV):
         A, L, V = ctx.saved_tensors
         if _C.is_grad_enabled():
-            L, V = _Eigh.apply(A, ctx.uplo)
-        return _eigh_backward(_nz(gL), _nz(gV), L, V), None
+            L, V = _Eigh.apply(A, ctx.uplo, ctx.op)
+        return _eigh_backward(_nz(gL), _nz(gV), L, V), None, None
 
 
 def _eigh_backward(gL: Tensor | None, gV: Tensor | None, L: Tensor, V: Tensor) -> Tensor:
@@ -643,16 +748,16 @@ class _Eigvalsh(Function):
     """Eigenvalues of a symmetric matrix; backward ``V diag(G) V^T``."""
 
     @staticmethod
-    def forward(ctx, A, uplo):
+    def forward(ctx, A, uplo, op):
         ctx.save_for_backward(A)
-        ctx.uplo = uplo
-        return _t(np.linalg.eigvalsh(_np(A), UPLO=uplo), A.dtype)
+        ctx.uplo, ctx.op = uplo, op
+        return _t(_np_eigh(_np(A), uplo, op, vectors=False), A.dtype)
 
     @staticmethod
     def backward(ctx, g):
         (A,) = ctx.saved_tensors
-        _, V = _Eigh.apply(A, ctx.uplo)
-        return (V * g.unsqueeze(-2)) @ V.mT, None
+        _, V = _Eigh.apply(A, ctx.uplo, ctx.op)
+        return (V * g.unsqueeze(-2)) @ V.mT, None, None
 
 
 class _Svd(Function):
@@ -662,24 +767,23 @@ class _Svd(Function):
     ``full_matrices`` the extra columns of U/V get no gradient (as PyTorch)."""
 
     @staticmethod
-    def forward(ctx, A, full):
-        a = _np(A)
-        u, s, vh = np.linalg.svd(a, full_matrices=full)
+    def forward(ctx, A, full, op):
+        u, s, vh = _np_svd(_np(A), op, full_matrices=full)
         U, S, Vh = _t(u, A.dtype), _t(s, A.dtype), _t(vh, A.dtype)
         ctx.save_for_backward(A, U, S, Vh)
-        ctx.full = full
+        ctx.full, ctx.op = full, op
         return U, S, Vh
 
     @staticmethod
     def backward(ctx, gU, gS, gVh):
         A, U, S, Vh = ctx.saved_tensors
         if _C.is_grad_enabled():
-            U, S, Vh = _Svd.apply(A, ctx.full)
+            U, S, Vh = _Svd.apply(A, ctx.full, ctx.op)
         k = S.shape[-1]
         if ctx.full:
             U, gU = U.narrow(-1, 0, k), gU.narrow(-1, 0, k)
             Vh, gVh = Vh.narrow(-2, 0, k), gVh.narrow(-2, 0, k)
-        return _svd_backward(_nz(gU), _nz(gS), _nz(gVh), U, S, Vh), None
+        return _svd_backward(_nz(gU), _nz(gS), _nz(gVh), U, S, Vh), None, None
 
 
 def _svd_backward(gU: Tensor | None, gS: Tensor | None, gVh: Tensor | None, U: Tensor,
@@ -724,15 +828,16 @@ class _Svdvals(Function):
     """Singular values, descending; backward ``U diag(G) V^T``."""
 
     @staticmethod
-    def forward(ctx, A):
+    def forward(ctx, A, op):
         ctx.save_for_backward(A)
-        return _t(np.linalg.svd(_np(A), compute_uv=False), A.dtype)
+        ctx.op = op
+        return _t(_np_svd(_np(A), op, compute_uv=False), A.dtype)
 
     @staticmethod
     def backward(ctx, g):
         (A,) = ctx.saved_tensors
-        U, _, Vh = _Svd.apply(A, False)
-        return (U * g.unsqueeze(-2)) @ Vh
+        U, _, Vh = _Svd.apply(A, False, ctx.op)
+        return (U * g.unsqueeze(-2)) @ Vh, None
 
 
 def _tols(atol: Any, rtol: Any, m: int, n: int, dtype: Any, op: str) -> tuple[Any, Any]:
@@ -755,7 +860,7 @@ def _tols(atol: Any, rtol: Any, m: int, n: int, dtype: Any, op: str) -> tuple[An
     return (0.0 if a is None else a), r
 
 
-def _np_pinv(a: np.ndarray, atol: Any, rtol: Any, hermitian: bool) -> np.ndarray:
+def _np_pinv(a: np.ndarray, atol: Any, rtol: Any, hermitian: bool, op: str) -> np.ndarray:
     """Pseudo-inverse: singular values (or |eigenvalues|) ``<= max(atol, rtol * max)`` count
     as zero."""
     m, n = a.shape[-2], a.shape[-1]
@@ -763,11 +868,11 @@ def _np_pinv(a: np.ndarray, atol: Any, rtol: Any, hermitian: bool) -> np.ndarray
         return np.zeros((*a.shape[:-2], n, m), dtype=a.dtype)
     with np.errstate(all="ignore"):
         if hermitian:
-            w, v = np.linalg.eigh(a)
+            w, v = _np_eigh(a, "L", op)
             tol = np.maximum(atol, rtol * np.abs(w).max(-1))
             winv = np.where(np.abs(w) > np.asarray(tol)[..., None], 1 / w, 0).astype(a.dtype)
             return (v * winv[..., None, :]) @ np.swapaxes(v, -1, -2)
-        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        u, s, vh = _np_svd(a, op, full_matrices=False)
         tol = np.maximum(atol, rtol * s[..., 0])
         sinv = np.where(s > np.asarray(tol)[..., None], 1 / s, 0).astype(a.dtype)
         return (np.swapaxes(vh, -1, -2) * sinv[..., None, :]) @ np.swapaxes(u, -1, -2)
@@ -779,10 +884,10 @@ class _Pinv(Function):
     grouped for the smaller of ``m``, ``n``."""
 
     @staticmethod
-    def forward(ctx, A, atol, rtol, hermitian):
-        X = _t(_np_pinv(_np(A), atol, rtol, hermitian), A.dtype)
+    def forward(ctx, A, atol, rtol, hermitian, op):
+        X = _t(_np_pinv(_np(A), atol, rtol, hermitian, op), A.dtype)
         ctx.save_for_backward(A, X)
-        ctx.args = (atol, rtol, hermitian)
+        ctx.args = (atol, rtol, hermitian, op)
         return X
 
     @staticmethod
@@ -800,7 +905,7 @@ class _Pinv(Function):
             K = X @ gt
             XtK = Xt @ K
             gA = -(K @ X).mT + ((gt - A @ K) @ X) @ Xt + XtK - (XtK @ X) @ A
-        return gA, None, None, None
+        return gA, None, None, None, None
 
 
 class _LU(Function):
@@ -981,7 +1086,10 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1),
         Tensor: the norms, shape ``*``; dtype of ``A`` or ``dtype``.
     Raises:
         TypeError: integer ``A`` or a narrowing ``dtype``.
-        ValueError: fewer than 2 dims, a bad ``dim`` or an unsupported ``ord``.
+        ValueError: fewer than 2 dims, a bad ``dim`` or an unsupported ``ord``; ``-1``,
+            ``-inf`` or ``-2`` where the minimum is over an empty dim (PyTorch raises an
+            ``IndexError`` there). Other empty cases give 0, as PyTorch.
+        LinAlgError: ``'nuc'``/``+-2`` of a matrix holding a NaN (see :func:`svd`).
         RuntimeError: ``'nuc'``/``+-2`` inside an ``ember.jit`` trace.
     Reference:
         ``torch.linalg.matrix_norm``; nuclear and spectral norms from the SVD.
@@ -1004,10 +1112,14 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1),
             float(ord) not in (_INF, -_INF, 1.0, -1.0, 2.0, -2.0):
         raise ValueError(f"{op}: ord {ord!r} is not supported; use 'fro', 'nuc', inf, -inf, "
                          "1, -1, 2 or -2")
+    # Norms are >= 0, so a max over nothing is 0 (as PyTorch); a min over nothing raises.
     if ord == "nuc" or abs(float(ord)) == 2.0:
+        if ord != "nuc" and float(ord) < 0 and min(A.shape[d0], A.shape[d1]) == 0:
+            raise ValueError(f"{op}: cannot compute the {ord} norm of shape {_shp(A)}: an "
+                             "empty matrix has no smallest singular value")
         _no_trace(op)
-        s = _svdvals(movedim(A, (d0, d1), (-2, -1)))
-        if ord == "nuc":
+        s = _svdvals(movedim(A, (d0, d1), (-2, -1)), op)
+        if ord == "nuc" or s.shape[-1] == 0:
             out = s.sum(-1)
         else:
             out = amax(s, -1) if float(ord) > 0 else amin(s, -1)
@@ -1015,13 +1127,16 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1),
             for d in sorted((d0, d1)):
                 out = out.unsqueeze(d)
         return out
-    if A.shape[d0] == 0 or A.shape[d1] == 0:
-        raise ValueError(f"{op}: cannot compute the {ord} norm of shape {_shp(A)}: an empty "
-                         "dim has no identity for max/min")
     p = float(ord)
     sum_dim, red_dim = (d0, d1) if abs(p) == 1.0 else (d1, d0)
     s = A.abs().sum(sum_dim, keepdim=True)
-    out = amax(s, red_dim, keepdim=True) if p > 0 else amin(s, red_dim, keepdim=True)
+    if A.shape[red_dim] == 0:
+        if p < 0:
+            raise ValueError(f"{op}: cannot compute the {ord} norm of shape {_shp(A)}: the min "
+                             f"over an empty dim ({red_dim}) has no identity")
+        out = s.sum(red_dim, keepdim=True)
+    else:
+        out = amax(s, red_dim, keepdim=True) if p > 0 else amin(s, red_dim, keepdim=True)
     return out if keepdim else _unkeep(out, d0, d1)
 
 
@@ -1079,8 +1194,9 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     """Condition number of ``A`` in the ``p`` norm: ``norm(A, p) * norm(A^{-1}, p)``.
 
     ``p=None`` or ``2``: ``s_max / s_min``; ``-2``: ``s_min / s_max`` (any ``m x n``).
-    ``'fro'``, ``'nuc'``, ``inf``, ``-inf``, ``1``, ``-1``: square ``A`` only; singular
-    matrices give ``inf`` (as PyTorch).
+    ``'nuc'``: ``sum(s) * sum(1 / s)``; ``'fro'``, ``inf``, ``-inf``, ``1``, ``-1``: from the
+    inverse, singular matrices (and NaN results) giving ``inf``; all of these need square
+    ``A``. Empty matrices give 0 (``'fro'``/``'nuc'`` still need them square). As PyTorch.
 
     Args:
         A: ``(*, m, n)``, float32 or float64 (square for the norms other than ``+-2``).
@@ -1089,6 +1205,8 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
         Tensor: shape ``*``, dtype of ``A``.
     Raises:
         TypeError: integer ``A``. ValueError: bad shape or ``p``.
+        LinAlgError: a NaN in ``A`` with ``p`` None, ``+-2`` or ``'nuc'`` (the SVD fails, as
+            PyTorch's).
         RuntimeError: inside an ``ember.jit`` trace.
     Reference:
         ``torch.linalg.cond``.
@@ -1098,26 +1216,33 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     """
     op = "linalg.cond"
     _no_trace(op)
-    if p is None or (not isinstance(p, (str, bool)) and isinstance(p, (int, float))
-                     and abs(float(p)) == 2.0):
-        _check_matrix(A, op)
-        s = _svdvals(A)
-        if s.shape[-1] == 0:
-            return _C._zeros(list(A.shape[:-2]), A.dtype)
-        big, small = s.select(-1, 0), s.select(-1, s.shape[-1] - 1)
-        return big / small if p is None or float(p) > 0 else small / big
-    _check_matrix(A, op, square=True)
+    two = p is None or (not isinstance(p, (str, bool)) and isinstance(p, (int, float))
+                        and abs(float(p)) == 2.0)
     if isinstance(p, str):
         if p not in ("fro", "nuc"):
             raise ValueError(f"{op}: p {p!r} is not supported; use None, 'fro', 'nuc', inf, "
                              "-inf, 1, -1, 2 or -2")
-    elif isinstance(p, bool) or not isinstance(p, (int, float)) or \
-            float(p) not in (_INF, -_INF, 1.0, -1.0):
+    elif not two and (isinstance(p, bool) or not isinstance(p, (int, float))
+                      or float(p) not in (_INF, -_INF, 1.0, -1.0)):
         raise ValueError(f"{op}: p {p!r} is not supported; use None, 'fro', 'nuc', inf, -inf, "
                          "1, -1, 2 or -2")
+    # As PyTorch: 'fro'/'nuc' check squareness first; then an empty input gives zeros.
+    _check_matrix(A, op, square=isinstance(p, str))
+    if A.numel() == 0:
+        return _C._zeros(list(A.shape[:-2]), A.dtype)
+    if two:
+        s = _svdvals(A, op)
+        big, small = s.select(-1, 0), s.select(-1, s.shape[-1] - 1)
+        return big / small if p is None or float(p) > 0 else small / big
+    _check_matrix(A, op, square=True)
+    if p == "nuc":  # PyTorch's formula: no inverse, so 0 * inf stays NaN
+        s = _svdvals(A, op)
+        return s.sum(-1) * s.reciprocal().sum(-1)
     Ainv, info = _Inv.apply(A, False, op)
     out = matrix_norm(A, p) * matrix_norm(Ainv, p)
-    return _C.where(info > 0, _C._full([], _INF, A.dtype), out)
+    out = _C.where(info > 0, _C._full([], _INF, A.dtype), out)
+    # NaN (0 * inf, or a NaN in A) becomes inf, as PyTorch's nan_to_num.
+    return _C.where(out.isnan(), _C._full([], _INF, A.dtype), out)
 
 
 # ---- determinants and inverses ----------------------------------------------------------------
@@ -1129,7 +1254,8 @@ def det(A: Tensor) -> Tensor:
     Computed from LAPACK's LU (``numpy.linalg.det``). Gradient: the cofactor matrix
     ``det(A) A^{-T}``; for (nearly) singular matrices, where the inverse is not usable, the
     same cofactor matrix from the SVD (``sign U diag(prod_{j != i} s_j) V^T``), so a singular
-    matrix gets its true, finite gradient.
+    matrix gets its true, finite gradient. A matrix holding a NaN or an infinity gets a NaN
+    gradient (as PyTorch), without touching the others of the batch.
 
     Args:
         A: ``(*, n, n)``, float32 or float64.
@@ -1239,6 +1365,8 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
     Raises:
         TypeError: integer ``A``. ValueError: fewer than 2 dims; non-square with
             ``hermitian``. RuntimeError: inside an ``ember.jit`` trace.
+        LinAlgError: a NaN in ``A`` (the SVD fails, as PyTorch's; infinities give NaN), or
+            with ``hermitian`` the eigensolver not converging (see :func:`eigh`).
     Reference:
         ``torch.linalg.pinv``; gradient of Golub & Pereyra (1973), "The differentiation of
         pseudo-inverses", as PyTorch's ``pinv_backward``.
@@ -1251,7 +1379,7 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
     _check_matrix(A, op, square=hermitian)
     _no_trace(op)
     a, r = _tols(atol, rtol, A.shape[-2], A.shape[-1], A.dtype, op)
-    return _Pinv.apply(A, a, r, bool(hermitian))
+    return _Pinv.apply(A, a, r, bool(hermitian), op)
 
 
 def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None,
@@ -1267,6 +1395,7 @@ def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None,
         Tensor: int64, shape ``*``.
     Raises:
         TypeError: integer ``A``. ValueError: fewer than 2 dims.
+        LinAlgError: as :func:`pinv` (a matrix with infinities has rank 0, as PyTorch).
         RuntimeError: inside an ``ember.jit`` trace.
     Reference:
         ``torch.linalg.matrix_rank``.
@@ -1282,7 +1411,10 @@ def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None,
         return _C._zeros(list(A.shape[:-2]), _DT.int64)
     at, rt = _tols(atol, rtol, m, n, A.dtype, op)
     a = _np(A)
-    s = np.abs(np.linalg.eigvalsh(a)) if hermitian else np.linalg.svd(a, compute_uv=False)
+    if hermitian:
+        s = np.abs(_np_eigh(a, "L", op, vectors=False))
+    else:
+        s = _np_svd(a, op, compute_uv=False)
     tol = np.maximum(at, rt * s.max(-1))
     return _t((s > np.asarray(tol)[..., None]).sum(-1), _DT.int64)
 
@@ -1360,9 +1492,12 @@ _PADE13 = (5.371920351148152e0, (
 def matrix_exp(A: Tensor) -> Tensor:
     """Matrix exponential ``sum_k A^k / k!`` by scaling and squaring with a Pade approximant.
 
-    The degree (3, 5, 7, 9 or 13) and the scaling ``2^-s`` follow Higham (2005) for the largest
-    1-norm in the batch; ``exp(A) = r(A / 2^s)^(2^s)``. Made of ember ops and :func:`solve`, so
-    the gradient (and its gradient) is the derivative of that approximant.
+    For each matrix on its own, the degree (3, 5, 7, 9 or 13) and the scaling ``2^-s`` follow
+    Higham (2005) from its 1-norm; ``exp(A) = r(A / 2^s)^(2^s)``. The batch is evaluated in
+    one group per degree, the squarings of each matrix stopping at its own ``s``, so a large
+    or non-finite member does not change the others' results. A matrix holding a NaN or an
+    infinity gives NaN, as PyTorch. Made of ember ops and the differentiable LU solve, so the
+    gradient (and its gradient) is the derivative of that approximant.
 
     Args:
         A: ``(*, n, n)``, float32 or float64.
@@ -1385,21 +1520,50 @@ def matrix_exp(A: Tensor) -> Tensor:
     n = A.shape[-1]
     if A.numel() == 0:
         return A.clone()
-    a = _np(A)
-    norm1 = float(np.abs(a).sum(-2).max()) if a.size else 0.0
-    eye = _eye(n, A.dtype)
-    s = 0
-    for m, theta, b in _PADE:
-        if norm1 <= theta:
-            break
+    flat = A.reshape(-1, n, n)
+    a = _np(flat)
+    bad = _nonfinite(a)
+    with np.errstate(all="ignore"):
+        # float64 norms (a float32 sum cannot overflow there); a float64 overflow is capped.
+        norm1 = np.minimum(np.abs(a.astype(np.float64)).sum(-2).max(-1),
+                           np.finfo(np.float64).max)
+    # Degree index per matrix: 0..3 for the _PADE rows whose theta covers the norm, 4 for 13.
+    degree = np.searchsorted(np.array([t for _, t, _ in _PADE]), norm1, side="left")
+    with np.errstate(all="ignore"):
+        scale = np.maximum(0, np.ceil(np.log2(norm1 / _PADE13[0]))).astype(np.int64)
+    scale = np.where((degree == 4) & ~bad, scale, 0)
+    groups = [(np.flatnonzero((degree == d) & ~bad), d) for d in range(5)]
+    groups = [(idx, d) for idx, d in groups if idx.size]
+    parts, order = [], []
+    for idx, d in groups:
+        whole = idx.size == a.shape[0]
+        X = flat if whole else flat.index_select(0, _t(idx, _DT.int64))
+        parts.append(_pade_exp(X, d, scale[idx]))
+        order.append(idx)
+    if bad.any():  # NaN results that keep the graph: their gradient is NaN too
+        idx = np.flatnonzero(bad)
+        X = flat.index_select(0, _t(idx, _DT.int64))
+        parts.append(X * _C._full([], math.nan, A.dtype))
+        order.append(idx)
+    if len(parts) == 1:
+        R = parts[0]
     else:
-        theta, b = _PADE13
-        m = 13
-        if math.isfinite(norm1) and norm1 > theta:
-            s = max(0, math.ceil(math.log2(norm1 / theta)))
-    X = A * (0.5 ** s) if s else A
+        inverse = np.argsort(np.concatenate(order))
+        R = _C.cat(parts, 0).index_select(0, _t(inverse, _DT.int64))
+    return R.reshape(*A.shape)
+
+
+def _pade_exp(X: Tensor, d: int, s: np.ndarray) -> Tensor:
+    """``exp`` of the matrices ``X`` ``(k, n, n)`` by the Pade approximant ``_PADE[d]`` (13 for
+    ``d == 4``) of ``X / 2^s``, squared ``s`` times; ``s`` ``(k,)`` per matrix."""
+    n = X.shape[-1]
+    eye = _eye(n, X.dtype)
+    smax = int(s.max()) if s.size else 0
+    if smax:
+        X = X * _unsq2(_t(np.ldexp(1.0, -s), X.dtype))
     X2 = X @ X
-    if m < 13:
+    if d < 4:
+        m, _, b = _PADE[d]
         powers = [eye, X2]
         for _ in range(2, m // 2 + 1):
             powers.append(powers[-1] @ X2)
@@ -1407,15 +1571,20 @@ def matrix_exp(A: Tensor) -> Tensor:
                     b[1] * powers[0])
         V = sum((b[2 * i] * powers[i] for i in range(1, len(powers))), b[0] * powers[0])
     else:
+        b = _PADE13[1]
         X4 = X2 @ X2
         X6 = X4 @ X2
         U = X @ (X6 @ (b[13] * X6 + b[11] * X4 + b[9] * X2) + b[7] * X6 + b[5] * X4
                  + b[3] * X2 + b[1] * eye)
         V = X6 @ (b[12] * X6 + b[10] * X4 + b[8] * X2) + b[6] * X6 + b[4] * X4 + b[2] * X2 \
             + b[0] * eye
-    R = _Solve.apply(V - U, V + U, True, op)[0]
-    for _ in range(s):
-        R = R @ R
+    R = _Solve.apply(V - U, V + U, False, "linalg.matrix_exp")[0]
+    uniform = bool((s == smax).all())
+    for r in range(smax):
+        if uniform:
+            R = R @ R
+        else:  # square only the matrices whose own s is not reached yet
+            R = _C.where(_unsq2(_t(r < s, _DT.bool)), R @ R, R)
     return R
 
 
@@ -1451,7 +1620,8 @@ def _solve(A: Tensor, B: Tensor, left: bool, check: bool, op: str) -> tuple[Tens
         return X.squeeze(-1), info
     if left:
         return _Solve.apply(A, B, check, op)
-    X, info = _Solve.apply(A.mT, B.mT, check, op)
+    # X A = B is A^T X^T = B^T: solved with A's own LU, as PyTorch.
+    X, info = _Solve.apply(A, B.mT, check, op, True)
     return X.mT, info
 
 
@@ -1460,7 +1630,9 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 
     ``B`` is a batch of vectors ``(*, n)`` when it is 1-D or ``B.shape == A.shape[:-1]``,
     otherwise a batch of matrices ``(*, n, k)``; batch dims broadcast. LAPACK ``gesv``
-    (``numpy.linalg.solve``). Gradients: ``gB = A^{-T} G``, ``gA = -gB X^T``.
+    (``numpy.linalg.solve``); when a gradient is needed, and for ``left=False``, the LU of
+    ``A`` is computed once and reused for ``X A = B`` (as ``A^T X^T = B^T``) and for the
+    backward's adjoint system, as PyTorch. Gradients: ``gB = A^{-T} G``, ``gA = -gB X^T``.
 
     Args:
         A: ``(*, n, n)``, float32 or float64.
@@ -1567,6 +1739,8 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
         ``A``'s batch shape; singular_values ``(*, min(m, n))`` of ``A``'s batch.
     Raises:
         TypeError: integer or mixed dtypes. ValueError: bad shapes or driver.
+        LinAlgError: a NaN in ``A`` or ``B`` (PyTorch's drivers fail on it too); infinities
+            in ``A`` give a NaN solution and rank 0 instead.
         RuntimeError: inside an ``ember.jit`` trace.
     Reference:
         ``torch.linalg.lstsq``; LAPACK ``xGELSD``.
@@ -1594,12 +1768,17 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
         raise ValueError(f"{op}: A {_shp(A)} and B {_shp(B)} must have the same number of rows "
                          f"({m} != {Bm.shape[-2]})")
     _batch_shape(A.shape[:-2], Bm.shape[:-2], op, "A", "B")
+    a, b = _np(A), _np(Bm)
+    nan = np.logical_or(*np.broadcast_arrays(np.isnan(a).any((-2, -1)),
+                                             np.isnan(b).any((-2, -1))))
+    if nan.any():  # PyTorch's LAPACK drivers refuse a NaN in A or B
+        raise LinAlgError(f"{op}: {_where_failed(nan)}The least squares solution could not be "
+                          "computed because the input (A or B) contained NaN values.")
     if rcond is None:
         rcond = float(np.finfo(_NP[A.dtype]).eps) * max(m, n)
-    X = _Pinv.apply(A, 0.0, float(rcond), False) @ Bm
-    a = _np(A)
+    X = _Pinv.apply(A, 0.0, float(rcond), False, op) @ Bm
     k = min(m, n)
-    s = np.linalg.svd(a, compute_uv=False) if k else np.zeros((*a.shape[:-2], 0), a.dtype)
+    s = _np_svd(a, op, compute_uv=False) if k else np.zeros((*a.shape[:-2], 0), a.dtype)
     if k:
         rank_np = (s > float(rcond) * s[..., :1]).sum(-1)
     else:
@@ -1916,6 +2095,8 @@ def eigh(A: Tensor, UPLO: str = "L") -> Any:
         ``(eigenvalues, eigenvectors)``: ``(*, n)`` and ``(*, n, n)`` (columns), dtype of ``A``.
     Raises:
         TypeError: integer ``A``. ValueError: not square or a bad UPLO.
+        LinAlgError: LAPACK's ``syevd`` did not converge, which a NaN or an infinity in the
+            read triangle may cause (otherwise the results are NaN), as PyTorch.
         RuntimeError: inside an ``ember.jit`` trace.
     Reference:
         M. B. Giles, "An extended collection of matrix derivative results for forward and
@@ -1927,7 +2108,7 @@ def eigh(A: Tensor, UPLO: str = "L") -> Any:
     op = "linalg.eigh"
     _check_matrix(A, op, square=True)
     _no_trace(op)
-    return _EighResult(*_Eigh.apply(A, _uplo(UPLO, op)))
+    return _EighResult(*_Eigh.apply(A, _uplo(UPLO, op), op))
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
@@ -1939,14 +2120,14 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     Returns:
         Tensor: ``(*, n)``, dtype of ``A``.
     Raises:
-        TypeError, ValueError, RuntimeError: as :func:`eigh`.
+        TypeError, ValueError, LinAlgError, RuntimeError: as :func:`eigh`.
     Reference:
         ``torch.linalg.eigvalsh``.
     """
     op = "linalg.eigvalsh"
     _check_matrix(A, op, square=True)
     _no_trace(op)
-    return _Eigvalsh.apply(A, _uplo(UPLO, op))
+    return _Eigvalsh.apply(A, _uplo(UPLO, op), op)
 
 
 def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> Any:
@@ -1969,6 +2150,9 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> 
         ``(U, S, Vh)``: S ``(*, k)`` descending; dtype of ``A``.
     Raises:
         TypeError: integer ``A``. ValueError: fewer than 2 dims, or a driver.
+        LinAlgError: a matrix holding a NaN (naming its batch element), as PyTorch. A matrix
+            with infinities and no NaN gives NaN U, S and Vh instead (PyTorch's MKL gives NaN
+            or raises, depending on the matrix); the rest of the batch is unaffected.
         RuntimeError: inside an ``ember.jit`` trace.
     Reference:
         J. Townsend, "Differentiating the singular value decomposition", 2016; C. Ionescu,
@@ -1981,11 +2165,11 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> 
         raise ValueError(f"{op}: driver= is only supported on CUDA (cuSOLVER); got "
                          f"{driver!r} for a CPU tensor")
     _no_trace(op)
-    return _SVDResult(*_Svd.apply(A, bool(full_matrices)))
+    return _SVDResult(*_Svd.apply(A, bool(full_matrices), op))
 
 
-def _svdvals(A: Tensor) -> Tensor:
-    return _Svdvals.apply(A)
+def _svdvals(A: Tensor, op: str) -> Tensor:
+    return _Svdvals.apply(A, op)
 
 
 def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:
@@ -1998,7 +2182,8 @@ def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:
     Returns:
         Tensor: ``(*, min(m, n))``, dtype of ``A``.
     Raises:
-        TypeError, ValueError, RuntimeError: as :func:`svd`.
+        TypeError, ValueError, LinAlgError, RuntimeError: as :func:`svd` (a matrix with
+            infinities gives NaN, as PyTorch).
     Reference:
         ``torch.linalg.svdvals``.
     Example:
@@ -2011,7 +2196,7 @@ def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:
         raise ValueError(f"{op}: driver= is only supported on CUDA (cuSOLVER); got "
                          f"{driver!r} for a CPU tensor")
     _no_trace(op)
-    return _svdvals(A)
+    return _svdvals(A, op)
 
 
 def householder_product(A: Tensor, tau: Tensor) -> Tensor:
@@ -2442,13 +2627,15 @@ def _svd_legacy(input: Tensor, some: bool = True, compute_uv: bool = True) -> An
     Raises:
         As :func:`svd`.
     """
-    _no_trace("svd")
+    op = "svd"
+    _check_matrix(input, op, "input")
+    _no_trace(op)
     if not compute_uv:
-        S = svdvals(input)
+        S = _svdvals(input, op)
         m, n = input.shape[-2], input.shape[-1]
         return _SvdLegacyResult(_C._zeros([*input.shape[:-2], m, m], input.dtype), S,
                                 _C._zeros([*input.shape[:-2], n, n], input.dtype))
-    U, S, Vh = svd(input, full_matrices=not some)
+    U, S, Vh = _Svd.apply(input, not some, op)
     return _SvdLegacyResult(U, S, Vh.mT)
 
 
