@@ -167,11 +167,21 @@ def _standard_gamma_grad(x: Tensor, alpha: Tensor) -> Tensor:
 
 
 def _gammainc_forward(a: Tensor, x: Tensor) -> Tensor:
-    """``P(a, x)`` for float64 ``a > 0``, ``x >= 0`` (same shape): series for ``x < a + 1``,
-    Lentz's continued fraction for ``Q = 1 - P`` otherwise (Numerical Recipes, 6.2)."""
+    """``P(a, x)`` for float64 ``a`` and ``x`` of one shape: series for ``x < a + 1``, Lentz's
+    continued fraction for ``Q = 1 - P`` otherwise (Numerical Recipes, 6.2).
+
+    Edge cases follow PyTorch's ``igamma``: NaN where ``x < 0`` or ``a < 0``; for ``a = 0``,
+    1 where ``x > 0`` and NaN otherwise; 0 at ``x = 0``; for ``a = inf``, 0 (NaN at
+    ``x = inf``); 1 at ``x = inf``; NaN where ``x`` is NaN (or ``a`` is NaN and ``x != 0``).
+    """
     eps, tiny = 1e-16, 1e-300
-    use_series = x < a + 1
-    xs = ember.where(x > 0, x, 1.0)
+    nan, inf = float("nan"), float("inf")
+    a_in = a
+    regular = (x > 0) & (a > 0) & ember.isfinite(x) & ember.isfinite(a)
+    # Series and fraction run on safe stand-ins where the entry is decided below.
+    a = ember.where(regular, a, 1.0)
+    xs = ember.where(regular, x, 1.0)
+    use_series = xs < a + 1
     log_pre = a * xs.log() - xs
     # series: P = e^-x x^a / Gamma(a+1) * sum_n x^n / ((a+1)...(a+n))
     term = ember.ones_like(a)
@@ -205,7 +215,13 @@ def _gammainc_forward(a: Tensor, x: Tensor) -> Tensor:
             break
     q_cf = (log_pre - ember.lgamma(a)).exp() * h
     p = ember.where(use_series, p_series, 1.0 - q_cf)
-    return ember.where(x > 0, p, 0.0)
+    # The special cases, in the reverse order of igamma's checks (the last where wins).
+    p = ember.where(regular, p, nan)
+    p = ember.where(x == inf, 1.0, p)
+    p = ember.where(a_in == inf, ember.where(x == inf, nan, 0.0), p)
+    p = ember.where(x == 0, 0.0, p)
+    p = ember.where(a_in == 0, ember.where(x > 0, 1.0, nan), p)
+    return ember.where((x < 0) | (a_in < 0), nan, p)
 
 
 class _GammaInc(Function):
@@ -222,9 +238,11 @@ class _GammaInc(Function):
         if ctx.needs_input_grad[0]:
             raise NotImplementedError("gammainc: the derivative with respect to the first "
                                       "argument (the concentration) is not implemented")
-        xs = ember.where(x > 0, x, 1.0)
+        # The density x^(a-1) e^-x / Gamma(a): 0 at x <= 0 and at x = inf, NaN at x = NaN.
+        inside = (x > 0) & ember.isfinite(x)
+        xs = ember.where(inside, x, 1.0)
         dens = ((a - 1.0) * xs.log() - xs - ember.lgamma(a)).exp()
-        dens = ember.where(x > 0, dens, 0.0)
+        dens = ember.where(inside, dens, ember.where(ember.isnan(x), float("nan"), 0.0))
         return None, grad * dens
 
 

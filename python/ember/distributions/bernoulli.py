@@ -28,6 +28,10 @@ class Bernoulli(ExponentialFamily):
     ``P(1) = probs = sigmoid(logits)``. ``log_prob(x) = x log p + (1 - x) log(1 - p)`` computed
     as ``-binary_cross_entropy_with_logits(logits, x)``; entropy likewise with ``x = probs``.
     The parameter not given is computed on first use (``logits`` from clamped probabilities).
+    ``log_prob`` has the dtype of a floating ``value`` (as PyTorch; the parameter's dtype for
+    integer or bool values, which PyTorch rejects). Infinite logits give the limits
+    (``log_prob`` 0 or -inf, entropy 0) where PyTorch gives NaN, except ``logits = +inf``,
+    ``value = 0``: -inf in both.
     Samples are floats 0./1. of the parameter's dtype; no ``rsample``.
 
     Args:
@@ -121,7 +125,12 @@ class Bernoulli(ExponentialFamily):
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
-        return -_bce_with_logits(logits, value.to(logits.dtype))
+        # PyTorch's result has the dtype of a floating ``value`` (float64 values of a float32
+        # distribution give float64, and the reverse float32); integer and bool values (which
+        # PyTorch rejects) give the parameter's dtype. Computed in the wider of the two.
+        out_dtype = value.dtype if value.is_floating_point() else logits.dtype
+        work = ember.promote_types(logits.dtype, out_dtype)
+        return -_bce_with_logits(logits.to(work), value.to(work)).to(out_dtype)
 
     def entropy(self) -> Tensor:
         """``binary_cross_entropy_with_logits(logits, probs)``, shape ``batch_shape``."""

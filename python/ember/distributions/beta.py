@@ -25,7 +25,8 @@ class Beta(ExponentialFamily):
     Implemented, as in PyTorch, as the first coordinate of a :class:`Dirichlet` with
     concentration ``[alpha, beta]``, so sampling, ``rsample`` gradients, ``log_prob`` and
     entropy come from the Dirichlet (a parameter error names the Dirichlet's
-    ``concentration``, as PyTorch).
+    ``concentration``, as PyTorch); samples lie in ``[tiny, 1 - eps / 2]`` of the dtype, never
+    exactly 0 or 1, even for small concentrations.
 
     Args:
         concentration1: alpha (> 0), float tensor or number.

@@ -16,6 +16,17 @@ from .utils import _one_hot
 __all__ = ["Dirichlet"]
 
 
+def _clamp_open_unit(value: Tensor) -> Tensor:
+    """``value`` clamped into ``[tiny, 1 - eps / 2]`` of its dtype (the smallest normal number
+    and the largest float below 1, the bounds of PyTorch's Dirichlet sampler), with the gradient
+    of the unclamped value. ``value + (clamped - value)`` reproduces ``clamped`` exactly: the
+    difference is exact (both ends are within a factor of two of the clamped bound, or
+    multiples of the smallest subnormal below ``2 tiny``)."""
+    info = ember.finfo(value.dtype)
+    clamped = value.detach().clamp(min=info.tiny, max=1.0 - info.eps / 2)
+    return value + (clamped - value.detach())
+
+
 class Dirichlet(ExponentialFamily):
     """Dirichlet distribution on the probability simplex with ``concentration`` alpha.
 
@@ -25,7 +36,11 @@ class Dirichlet(ExponentialFamily):
     ``(a - 1)^+ / sum (a - 1)^+`` (one-hot of the argmax where all ``a < 1``).
 
     ``rsample`` draws ``G_i ~ Gamma(a_i, 1)`` in log space (see :class:`Gamma`) and returns
-    ``softmax(log G)`` = ``G / sum G`` (no underflow for tiny concentrations). The gradient is
+    ``softmax(log G)`` = ``G / sum G`` (no underflow for tiny concentrations), clamped into
+    ``[tiny, 1 - eps / 2]`` (``tiny``, ``eps`` of the dtype: the smallest normal number and the
+    largest float below 1), as PyTorch's sampler does, so that no coordinate is exactly 0 or 1
+    and ``log_prob`` of a sample stays finite for small concentrations. The clamp is outside
+    the autograd graph (the gradient is that of the unclamped sample). The gradient is
     the pathwise gradient of this normalization of implicitly reparameterized gammas; it has the
     same expectation as PyTorch's but differs per sample (PyTorch differentiates the
     marginal Beta cdf instead).
@@ -69,7 +84,7 @@ class Dirichlet(ExponentialFamily):
         """``softmax(log G)``, ``G_i ~ Gamma(a_i, 1)``; ``sample_shape + batch_shape + (K,)``."""
         shape = self._extended_shape(sample_shape)
         log_g = _log_standard_gamma(self.concentration.expand(shape))
-        return ember.softmax(log_g, dim=-1)
+        return _clamp_open_unit(ember.softmax(log_g, dim=-1))
 
     def log_prob(self, value: Tensor) -> Tensor:
         """``sum xlogy(a - 1, value) + lgamma(a0) - sum lgamma(a)``."""

@@ -119,7 +119,9 @@ class Gamma(ExponentialFamily):
                 + (1.0 - self.concentration) * ember.digamma(self.concentration))
 
     def cdf(self, value: Tensor) -> Tensor:
-        """Regularized lower incomplete gamma ``P(concentration, rate * value)``."""
+        """Regularized lower incomplete gamma ``P(concentration, rate * value)``: 1 at
+        ``value = inf`` (and where ``rate * value`` overflows to inf), NaN at NaN and (without
+        validation) negative values, as PyTorch's ``igamma``."""
         if self._validate_args:
             self._validate_sample(value)
         return _gammainc(self.concentration, self.rate * value)

@@ -22,8 +22,10 @@ def _batch_mv(bmat: Tensor, bvec: Tensor) -> Tensor:
 
 
 def _batch_mahalanobis(bL: Tensor, bx: Tensor) -> Tensor:
-    """Squared Mahalanobis distance ``x^T (L L^T)^-1 x = |L^-1 x|^2`` (batch dims broadcast)."""
-    sol = ember.linalg.solve_triangular(bL, bx.unsqueeze(-1), upper=False)
+    """Squared Mahalanobis distance ``x^T (L L^T)^-1 x = |L^-1 x|^2`` (batch dims broadcast),
+    in ``L``'s dtype (``x`` is converted, so a value of the other float dtype gives the
+    distribution's dtype, as PyTorch)."""
+    sol = ember.linalg.solve_triangular(bL, bx.to(bL.dtype).unsqueeze(-1), upper=False)
     return sol.squeeze(-1).pow(2).sum(-1)
 
 

@@ -175,8 +175,22 @@ def _softplus(x: Tensor) -> Tensor:
 
 def _bce_with_logits(logits: Tensor, target: Tensor) -> Tensor:
     """Elementwise binary cross-entropy ``-(t log p + (1 - t) log(1 - p))`` with
-    ``p = sigmoid(logits)``, as ``softplus(logits) - t * logits``."""
-    return _softplus(logits) - target * logits
+    ``p = sigmoid(logits)``, as ``max(logits, 0) - t * logits + log1p(exp(-|logits|))`` (exact
+    for ``t`` in {0, 1}: no cancellation of large logits).
+
+    Infinite logits give the limits: ``(1 - t) * inf`` at ``+inf`` (0 for ``t = 1``, inf for
+    ``t < 1``) and ``t * inf`` at ``-inf`` (0 for ``t = 0``). PyTorch's
+    ``binary_cross_entropy_with_logits`` agrees for ``(+inf, t = 0)`` (inf) and gives NaN for
+    the other three combinations of an infinite logit with ``t`` in {0, 1}.
+    """
+    inf = float("inf")
+    pos, neg = logits == inf, logits == -inf
+    x = ember.where(pos | neg, 0.0, logits)  # finite stand-in: no inf - inf, NaN-free gradients
+    a = x.abs()
+    # max(x, 0) as (x + |x|) / 2: the gradient is then sigmoid(x) - t everywhere (1/2 - t at 0)
+    loss = (x + a) * 0.5 - target * x + ember.log1p(ember.exp(-a))
+    loss = ember.where(pos, ember.where(target == 1, 0.0, inf), loss)
+    return ember.where(neg, ember.where(target == 0, 0.0, inf), loss)
 
 
 def _one_hot(index: Tensor, num_classes: int, dtype: Any) -> Tensor:

@@ -101,8 +101,27 @@ _UNINIT_ALLOWED = frozenset(
 )
 
 
+class _UninitializedSaveError(ValueError, TypeError):
+    """Converting an uninitialized (lazy) placeholder to NumPy, as ``ember.save`` does: a
+    ValueError like the placeholder's other errors, and a TypeError like ``ember.save``'s
+    other "cannot store this object" errors."""
+
+
+# Conversions to NumPy: what ember.save (safetensors) needs of every tensor it stores.
+_TO_NUMPY = frozenset({"numpy", "__array__"})
+
+
 def _uninit_error(obj: Any, what: str) -> ValueError:
     kind = type(obj).__name__
+    if what in _TO_NUMPY and not obj.__dict__.get("_uninit_materialized", False):
+        return _UninitializedSaveError(
+            f"{kind}.{what}: this is an uninitialized (lazy) parameter or buffer (or a detached "
+            "copy of one), which holds no data yet, so it has no NumPy value and ember.save "
+            "cannot store it: ember's safetensors files cannot hold uninitialized tensors "
+            "(PyTorch pickles them). It comes from a module with uninitialized (lazy) "
+            "parameters (e.g. nn.LazyLinear before its first forward): run a dry forward on a "
+            "sample batch first (model(sample)), then call state_dict() and save"
+        )
     if obj.__dict__.get("_uninit_materialized", False):
         return ValueError(
             f"{kind}.{what}: this {kind} was materialized: its lazy module replaced it with a new "

@@ -7,6 +7,7 @@ from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
 
+from ... import bool as bool_
 from ... import cat, int64, tensor, where, zeros
 from ..._C import Tensor
 from .. import functional as F
@@ -46,11 +47,13 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         cutoffs (the given cutoffs plus ``n_classes``).
     Shape:
         ``forward(input, target)``: input ``(N, in_features)`` or ``(in_features)``, target
-        int64 ``(N)`` or ``()`` with values in ``[0, n_classes)`` -> ``_ASMoutput(output,
+        integer (int64, int32 or uint8) ``(N)`` or ``()`` with values in ``[0, n_classes)`` -> ``_ASMoutput(output,
         loss)`` with ``output`` ``(N)`` or ``()`` and ``loss`` 0-d.
     Raises:
         ValueError: bad ``cutoffs``; at call time mismatched ranks or batch sizes, or targets
             outside ``[0, n_classes)``.
+        TypeError: at call time a float or bool ``target`` (PyTorch raises too; ember also
+            accepts uint8 class indices).
     Reference:
         Grave et al., "Efficient softmax approximation for GPUs", ICML 2017.
     Example:
@@ -121,6 +124,12 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         name = type(self).__name__
         if not isinstance(input_, Tensor) or not isinstance(target_, Tensor):
             raise TypeError(f"{name}: expected Tensor input and target")
+        if target_.is_floating_point() or target_.dtype == bool_:
+            # Float targets would be truncated to wrong classes; PyTorch rejects them too.
+            raise TypeError(
+                f"{name}: target must be an integer tensor of class indices (int64, int32 or "
+                f"uint8), got {str(target_.dtype).replace('ember.', '')}"
+            )
         if target_.dim() == 1:
             if input_.dim() != 2:
                 raise ValueError(

@@ -59,11 +59,13 @@ class LazyModuleMixin:
     :meth:`initialize_parameters` with the forward's arguments, checks that nothing is left
     uninitialized, removes itself and sets ``__class__`` to ``cls_to_become``.
 
-    * ``state_dict()`` of an uninitialized module holds the placeholders themselves.
+    * ``state_dict()`` of an uninitialized module holds the placeholders themselves;
+      ``ember.save`` cannot store them (safetensors files hold only initialized tensors) and
+      raises an error that asks for a dry forward first.
     * ``load_state_dict()`` of an initialized state into an uninitialized module materializes
       the placeholders with the checkpoint's shapes before copying (and sets the inferred size
       attribute); the module stays lazy until its first forward, which then keeps the loaded
-      values.
+      values. Non-tensor values raise the error an ordinary module gives.
     * ``to(dtype)`` / ``double()`` before the dry run converts the placeholders' dtype.
 
     Attributes:

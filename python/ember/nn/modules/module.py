@@ -544,10 +544,14 @@ class Module:
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         undo = []  # lazy modules materialize from state_dict; undone if the load fails
-        for mod_prefix, m in self.named_modules():
-            hook = getattr(m, "_lazy_load_hook", None)
-            if hook is not None:
-                undo.append(hook(state_dict, mod_prefix + "." if mod_prefix else ""))
+        hooks = [(p, m._lazy_load_hook) for p, m in self.named_modules()
+                 if getattr(m, "_lazy_load_hook", None) is not None]
+        if hooks:
+            # Hooks may rename keys (legacy weight_norm checkpoints): on a copy, never the
+            # caller's dict.
+            state_dict = dict(state_dict)
+        for mod_prefix, hook in hooks:
+            undo.append(hook(state_dict, mod_prefix + "." if mod_prefix else ""))
         own = self._own_state()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -564,13 +568,22 @@ class Module:
                     "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". "
                 )
         for k, target in own.items():
-            if k not in state_dict or is_lazy(target):  # nothing to copy into a placeholder
+            if k not in state_dict:
                 continue
             v = state_dict[k]
-            if not isinstance(v, Tensor):
+            if not isinstance(v, Tensor):  # checked for placeholders too: no silent skip
                 errors.append(
                     f'While copying the parameter named "{k}", expected ember.Tensor '
                     f"in state_dict, got {type(v).__name__}."
+                )
+                continue
+            if is_lazy(target):  # nothing to copy into a placeholder
+                continue
+            if is_lazy(v):
+                errors.append(
+                    f'While copying the parameter named "{k}", the state_dict holds an '
+                    "uninitialized (lazy) parameter or buffer, which has no shape or values: "
+                    "run a dry forward on the lazy module it comes from before its state_dict()."
                 )
                 continue
             if tuple(v.shape) != tuple(target.shape):
