@@ -15,7 +15,9 @@ the last parametrization is removed.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -103,8 +105,20 @@ def _assign_into(dest: Tensor, src: Tensor) -> bool:
     return True
 
 
-def _replacement(old: Tensor, value: Tensor) -> Tensor:
-    """A new tensor holding ``value``, of the same kind as ``old`` (Parameter or buffer)."""
+def _replacement(old: Tensor, value: Tensor, fn: str, stacklevel: int) -> Tensor:
+    """A new tensor holding ``value``, of the same kind as ``old`` (Parameter or buffer), for a
+    ``value`` of another shape, with a warning: ember cannot resize ``old`` in place (it has no
+    ``Tensor.set_``), so whoever holds ``old`` (an optimizer built before) no longer sees the
+    module's tensor."""
+    kind = "Parameter" if isinstance(old, Parameter) else "buffer"
+    warnings.warn(
+        f"{fn}: the original tensor changes shape from {tuple(old.shape)} to "
+        f"{tuple(value.shape)}; ember cannot resize a tensor in place (there is no "
+        f"Tensor.set_), so the module now holds a new {kind} instead of the one it had, and an "
+        "optimizer built before does not update it: build the optimizer after this call",
+        UserWarning,
+        stacklevel=stacklevel + 1,
+    )
     if isinstance(old, Parameter):
         return Parameter(value.detach(), old.requires_grad)
     return value.detach()
@@ -125,10 +139,13 @@ class ParametrizationList(ModuleList):
     The originals are found by running ``right_inverse`` of each parametrization, last to first,
     on the tensor being parametrized (a parametrization without ``right_inverse``, or whose
     ``right_inverse`` raises ``NotImplementedError``, counts as the identity). If the result is
-    one tensor it is written into the original tensor in place and registered as ``original``
-    (the same Parameter object, so an optimizer built before keeps updating it). If it is a
-    sequence of tensors they are registered as ``original0``, ``original1``, ... (new
-    Parameters when the original was one, with its ``requires_grad``).
+    one tensor of the original's shape it is written into the original tensor in place and
+    registered as ``original`` (the same Parameter object, so an optimizer built before keeps
+    updating it). One tensor of another shape (``unsafe=True`` only) cannot be written in place:
+    ember has no ``Tensor.set_``, so ``original`` is then a new Parameter (or buffer) and a
+    ``UserWarning`` says so (PyTorch keeps the object through ``set_``). If it is a sequence of
+    tensors they are registered as ``original0``, ``original1``, ... (new Parameters when the
+    original was one, with its ``requires_grad``).
 
     Args:
         modules: the parametrizations (``Module``\\ s), at least one.
@@ -189,9 +206,8 @@ class ParametrizationList(ModuleList):
                     f"right_inverse(original).dtype is {new.dtype}"
                 )
             if not _assign_into(original, new):
-                # Only with unsafe=True can the shape change; ember cannot resize a tensor in
-                # place, so the original is replaced by a new tensor of the same kind.
-                original = _replacement(original, new)
+                # Only with unsafe=True can the shape change (the dtype was checked above).
+                original = _replacement(original, new, "register_parametrization", 3)
             _register_parameter_or_buffer(self, "original", original)
         else:
             for i, orig_i in enumerate(new):
@@ -231,7 +247,9 @@ class ParametrizationList(ModuleList):
         """Sets the originals so that the chain evaluates to ``value`` (``module.weight = value``).
 
         Runs the ``right_inverse`` of each parametrization, last to first, without recording
-        gradients, and writes the result into ``original`` (or ``original0``, ...) in place.
+        gradients, and writes the result into ``original`` (or ``original0``, ...) in place. A
+        result of another shape (``unsafe=True``) replaces the tensor by a new one, with a
+        ``UserWarning`` (see the class docstring).
 
         Args:
             value: the new value of the parametrized tensor.
@@ -263,7 +281,11 @@ class ParametrizationList(ModuleList):
                         f"{value.dtype}, while original has dtype {original.dtype}"
                     )
                 if not _assign_into(original, value):
-                    _register_parameter_or_buffer(self, "original", _replacement(original, value))
+                    _register_parameter_or_buffer(
+                        self,
+                        "original",
+                        _replacement(original, value, "ParametrizationList.right_inverse", 3),
+                    )
                 return
             if not isinstance(value, Sequence) or isinstance(value, str):
                 raise ValueError(  # noqa: TRY004
@@ -290,7 +312,9 @@ class ParametrizationList(ModuleList):
                     )
                 if not _assign_into(original_i, tensor):
                     _register_parameter_or_buffer(
-                        self, f"original{i}", _replacement(original_i, tensor)
+                        self,
+                        f"original{i}",
+                        _replacement(original_i, tensor, "ParametrizationList.right_inverse", 3),
                     )
 
     def forward(self) -> Tensor:
@@ -304,26 +328,104 @@ class ParametrizationList(ModuleList):
         return x
 
 
+def _fresh_class(cls: type) -> type:
+    """A new generated class with the name, base and members (properties, hooks) of the
+    generated class ``cls``: each parametrized instance owns its class, whose properties
+    ``register_parametrization`` and ``remove_parametrizations`` add and delete."""
+    namespace = {k: v for k, v in vars(cls).items() if k not in ("__dict__", "__weakref__")}
+    return type(cls.__name__, cls.__bases__, namespace)
+
+
+def _deepcopy(self: Module, memo: dict) -> Module:
+    """``copy.deepcopy`` of a parametrized module: the copy gets its own generated class, so
+    adding or removing a parametrization on it leaves the original alone (PyTorch shares the
+    class, and removing a parametrization from a copy breaks the original there)."""
+    if id(self) in memo:
+        return memo[id(self)]
+    replica = object.__new__(_fresh_class(type(self)))
+    memo[id(self)] = replica
+    replica.__dict__ = copy.deepcopy(self.__dict__, memo)
+    return replica
+
+
+def _getstate(self: Module) -> Any:
+    raise RuntimeError(
+        "Serialization of parametrized modules is only supported through state_dict(): "
+        "save module.state_dict() and load it into a module parametrized the same way"
+    )
+
+
+_MISSING = object()  # "no such key" for undoing a rename
+
+
+def _rename_legacy_keys(module: Module, state_dict: Any, prefix: str) -> list[tuple]:
+    """Renames, in ``state_dict``, the keys of a legacy layout that a parametrization declares
+    through ``_legacy_state_dict_keys(tensor_name)`` (``{old name: original's name}``, e.g.
+    ``weight_g``/``weight_v`` of the hook-based weight_norm) to the originals' keys, when all
+    of the old keys are present, as PyTorch's load-state-dict pre-hooks. Returns the renames
+    ``(old key, new key, value the new key had or _MISSING)`` for undoing them."""
+    done: list[tuple] = []
+    for tensor_name, plist in module.parametrizations.items():
+        declare = getattr(plist[0], "_legacy_state_dict_keys", None)
+        if declare is None:
+            continue
+        names = {
+            prefix + old: f"{prefix}parametrizations.{tensor_name}.{new}"
+            for old, new in declare(tensor_name).items()
+        }
+        if not names or not all(old in state_dict for old in names):
+            continue
+        for old, new in names.items():
+            done.append((old, new, state_dict.get(new, _MISSING)))
+            state_dict[new] = state_dict.pop(old)
+    return done
+
+
+def _load_hook(self: Module, state_dict: Any, prefix: str) -> Callable[[], None]:
+    """Called by ``Module.load_state_dict`` for each submodule before it matches keys (ember's
+    hook point, named for lazy modules): renames legacy keys (see ``_rename_legacy_keys``) and
+    runs the base class's own hook. Returns the function that undoes both if the load fails.
+
+    ``Module.load_state_dict`` passes its own copy of the caller's mapping; a failed load puts
+    the keys back, in order, all the same."""
+    base_hook = getattr(type(self).__bases__[0], "_lazy_load_hook", None)
+    base_undo = base_hook(self, state_dict, prefix) if base_hook is not None else None
+    order = list(state_dict)
+    renamed = _rename_legacy_keys(self, state_dict, prefix)
+
+    def undo() -> None:
+        for old, new, previous in reversed(renamed):
+            state_dict[old] = state_dict.pop(new)
+            if previous is not _MISSING:
+                state_dict[new] = previous
+        if renamed:
+            items = [(k, state_dict.pop(k)) for k in order]
+            state_dict.update(items)
+        if base_undo is not None:
+            base_undo()
+
+    return undo
+
+
+def _load_state_dict(
+    self: Module, state_dict: Any, strict: bool = True, assign: bool = False
+) -> Any:
+    """``Module.load_state_dict`` on a copy of ``state_dict``, so that renaming legacy keys does
+    not change the caller's mapping (as PyTorch, which copies it too)."""
+    if hasattr(state_dict, "keys"):
+        state_dict = OrderedDict((k, state_dict[k]) for k in state_dict)
+    return type(self).__bases__[0].load_state_dict(self, state_dict, strict, assign)
+
+
 def _inject_new_class(module: Module) -> None:
     """Swaps ``module``'s class for a fresh subclass ``Parametrized<Class>`` that will hold the
     properties; only this instance changes."""
     cls = module.__class__
-
-    def _deepcopy(self: Module, memo: dict) -> Module:
-        if id(self) in memo:
-            return memo[id(self)]
-        replica = self.__new__(self.__class__)
-        memo[id(self)] = replica
-        replica.__dict__ = copy.deepcopy(self.__dict__, memo)
-        return replica
-
-    def _getstate(self: Module) -> Any:
-        raise RuntimeError(
-            "Serialization of parametrized modules is only supported through state_dict(): "
-            "save module.state_dict() and load it into a module parametrized the same way"
-        )
-
-    namespace: dict[str, Any] = {"__getstate__": _getstate}
+    namespace: dict[str, Any] = {
+        "__getstate__": _getstate,
+        "_lazy_load_hook": _load_hook,
+        "load_state_dict": _load_state_dict,
+    }
     if not hasattr(cls, "__deepcopy__"):
         # deepcopy would otherwise call __getstate__; copying a parametrized module is fine.
         namespace["__deepcopy__"] = _deepcopy
@@ -377,7 +479,9 @@ def register_parametrization(
     ``original0``, ``original1``, .... Without ``right_inverse`` the originals start equal to
     the tensor. With one output tensor the original keeps its identity (its values are
     overwritten), so an optimizer built before still updates it; with several, add the new
-    tensors to the optimizer after registering.
+    tensors to the optimizer after registering. With ``unsafe=True`` a ``right_inverse`` that
+    changes the shape also gives a new tensor: ember cannot resize one in place (there is no
+    ``Tensor.set_``), and a ``UserWarning`` says to build the optimizer afterwards.
 
     Registering again on the same tensor appends to the chain: the new parametrization is
     applied to the output of the ones registered before. The parametrization is put in the
@@ -567,7 +671,7 @@ def remove_parametrizations(
             with no_grad():
                 t = getattr(module, tensor_name)
             if not _assign_into(original, t):
-                original = _replacement(original, t)
+                original = _replacement(original, t, fn, 2)
     else:
         if not leave_parametrized:
             raise ValueError(
