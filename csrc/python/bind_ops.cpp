@@ -690,6 +690,11 @@ Raises:
   def_op(m, cls, "narrow", [](const Tensor& x, int64_t d, int64_t s, int64_t l) { return narrow(x, d, s, l); },
          "A view of length elements of dim starting at start.", py::arg("input"), py::arg("dim"),
          py::arg("start"), py::arg("length"));
+  def_op(m, cls, "diagonal",
+         [](const Tensor& x, int64_t o, int64_t d1, int64_t d2) { return diagonal(x, o, d1, d2); },
+         "A view of the diagonal of the (dim1, dim2) matrices, as the last dim (above the main "
+         "diagonal for offset > 0, below for offset < 0).",
+         py::arg("input"), py::arg("offset") = 0, py::arg("dim1") = 0, py::arg("dim2") = 1);
   def_op(m, cls, "select", [](const Tensor& x, int64_t d, int64_t i) { return select(x, d, i); },
          "The slice at index along dim (the dim is removed).", py::arg("input"), py::arg("dim"), py::arg("index"));
   def_fn(m, "cat", [](const TensorList& xs, int64_t dim) { return cat(xs, dim); },

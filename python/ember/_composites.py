@@ -16,7 +16,7 @@ from . import _C
 from ._C import Tensor
 
 __all__ = [
-    "addmm", "allclose", "argsort", "clip", "diagonal", "flip", "isfinite", "isinf", "isnan",
+    "addmm", "allclose", "argsort", "clip", "flip", "isfinite", "isinf", "isnan",
     "lerp", "masked_select", "movedim", "nan_to_num", "norm", "outer", "repeat", "roll", "sort",
     "tile", "topk", "trace", "tril", "triu", "unflatten",
 ]
@@ -249,29 +249,11 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     return _triangle(input, diagonal, False, "triu")
 
 
-def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The diagonal of the ``(dim1, dim2)`` matrices (above it for ``offset > 0``), as the last
-    dim of the result (a copy, unlike PyTorch's view)."""
-    if input.dim() < 2:
-        raise ValueError(f"diagonal: expected a tensor with at least 2 dims, got shape "
-                         f"{tuple(input.shape)}")
-    d1, d2 = _dim(dim1, input.dim(), "diagonal"), _dim(dim2, input.dim(), "diagonal")
-    if d1 == d2:
-        raise ValueError(f"diagonal: dim1 and dim2 must differ, both are {dim1}")
-    x = movedim(input, (d1, d2), (-2, -1))
-    r, c = x.shape[-2], x.shape[-1]
-    start_r, start_c = max(-offset, 0), max(offset, 0)
-    n = max(min(r - start_r, c - start_c), 0)
-    i = _C._arange(start_r, start_r + n, 1, _C.dtype.int64)
-    j = _C._arange(start_c, start_c + n, 1, _C.dtype.int64)
-    return x[..., i, j]
-
-
 def trace(input: Tensor) -> Tensor:
     """The sum of the main diagonal of a matrix."""
     if input.dim() != 2:
         raise ValueError(f"trace: expected a matrix (2-D tensor), got shape {tuple(input.shape)}")
-    return diagonal(input).sum()
+    return _C.diagonal(input).sum()
 
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:

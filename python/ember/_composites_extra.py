@@ -35,7 +35,8 @@ import numpy as np
 
 from . import _C
 from ._C import Tensor
-from ._composites import _dim, diagonal, flip, isnan, movedim, norm
+from ._C import diagonal
+from ._composites import _dim, flip, isnan, movedim, norm
 from ._composites_more import (
     _DT,
     _FLOATS,

@@ -22,7 +22,8 @@ import numpy as np
 from . import _C
 from ._C import Tensor, ceil, floor
 from ._C import round as _round
-from ._composites import _dim, _dims, diagonal, isfinite, isnan, lerp, movedim, sort
+from ._C import diagonal
+from ._composites import _dim, _dims, isfinite, isnan, lerp, movedim, sort
 
 __all__ = [
     "addbmm", "addmv", "amax", "amin", "argwhere", "atleast_1d", "atleast_2d", "atleast_3d",

@@ -50,7 +50,7 @@ import numpy as np
 from . import _C
 from ._C import Tensor
 from ._composites import _dim, _dims, movedim
-from ._composites import diagonal as _diagonal
+from ._C import diagonal as _diagonal
 from ._composites import norm as _norm
 from ._composites_more import _int_matmul, amax, amin, diag_embed
 from ._composites_more import cross as _cross

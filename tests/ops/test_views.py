@@ -312,3 +312,26 @@ def test_zero_dim_views_keep_gradient(name: str) -> None:
     y = ZERO_DIM_VIEWS[name](x)
     assert y.requires_grad and y.grad_fn is not None
     assert gradcheck(lambda t: ZERO_DIM_VIEWS[name](t) * 3.0, [x])
+
+
+@pytest.mark.parametrize(
+    "shape,offset,dim1,dim2",
+    [((3, 4), 0, 0, 1), ((3, 4), 1, 0, 1), ((3, 4), -2, 0, 1), ((2, 3, 4), 1, 1, 2),
+     ((2, 3, 4), -1, 2, 0), ((3, 4), 5, 0, 1), ((4, 3), -5, 1, 0)],
+)
+def test_diagonal_is_a_view_with_torchs_values_and_gradients(shape, offset, dim1, dim2):
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).standard_normal(shape)
+    e = ember.tensor(a, requires_grad=True)
+    t = torch.tensor(a, requires_grad=True)
+    de, dt = ember.diagonal(e, offset, dim1, dim2), torch.diagonal(t, offset, dim1, dim2)
+    np.testing.assert_array_equal(de.detach().numpy(), dt.detach().numpy())
+    w = np.random.default_rng(1).standard_normal(tuple(dt.shape))
+    (de * ember.tensor(w)).sum().backward()
+    (dt * torch.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(e.grad.numpy(), t.grad.numpy())
+    base = ember.tensor(a)
+    base.diagonal(offset, dim1, dim2).fill_(7.0)  # writes through, as in PyTorch
+    expected = torch.tensor(a)
+    expected.diagonal(offset, dim1, dim2).fill_(7.0)
+    np.testing.assert_array_equal(base.numpy(), expected.numpy())

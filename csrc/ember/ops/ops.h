@@ -223,6 +223,9 @@ EMBER_API Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t len
 EMBER_API Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step);
 /// `x[..., index, ...]` along `dim` (removes the dim).
 EMBER_API Tensor select(const Tensor& x, int64_t dim, int64_t index);
+/// The diagonal of the (dim1, dim2) matrices as a view, appended as the last dim; `offset` > 0
+/// starts above the main diagonal, < 0 below it.
+EMBER_API Tensor diagonal(const Tensor& x, int64_t offset, int64_t dim1, int64_t dim2);
 EMBER_API Tensor as_strided(const Tensor& x, const Shape& sizes, const Shape& strides,
                             int64_t storage_offset);
 EMBER_API Tensor cat(const TensorList& xs, int64_t dim = 0);

@@ -336,6 +336,51 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
   });
 }
 
+namespace {
+
+// The diagonal of dims (d1, d2) as a view: those dims removed, the diagonal appended as the last
+// dim with the two strides summed; `offset` > 0 starts above the main diagonal.
+Tensor raw_diagonal(const Tensor& x, int64_t offset, int64_t d1, int64_t d2) {
+  Shape sizes, strides;
+  for (int64_t i = 0; i < x.dim(); ++i) {
+    if (i == d1 || i == d2) continue;
+    sizes.push_back(x.sizes()[i]);
+    strides.push_back(x.strides()[i]);
+  }
+  const int64_t rows = x.sizes()[d1], cols = x.sizes()[d2];
+  int64_t start = x.storage_offset();
+  int64_t n = 0;
+  if (offset >= 0) {
+    n = std::max<int64_t>(std::min(rows, cols - offset), 0);
+    if (n > 0) start += offset * x.strides()[d2];
+  } else {
+    n = std::max<int64_t>(std::min(rows + offset, cols), 0);
+    if (n > 0) start -= offset * x.strides()[d1];
+  }
+  sizes.push_back(n);
+  strides.push_back(x.strides()[d1] + x.strides()[d2]);
+  return make_view(x, sizes, strides, start);
+}
+
+}  // namespace
+
+Tensor diagonal(const Tensor& x, int64_t offset, int64_t dim1, int64_t dim2) {
+  EMBER_TRACE(diagonal, x, offset, dim1, dim2);
+  EMBER_CHECK_VALUE(x.dim() >= 2, "diagonal: expected a tensor with at least 2 dims, got shape ",
+                    x.sizes());
+  const int64_t d1 = wrap_dim(dim1, x.dim(), "diagonal");
+  const int64_t d2 = wrap_dim(dim2, x.dim(), "diagonal");
+  EMBER_CHECK_VALUE(d1 != d2, "diagonal: dim1 and dim2 must differ, both are ", dim1);
+  Tensor y = raw_diagonal(x, offset, d1, d2);
+  return record_view("DiagonalBackward0", y, x, [offset, d1, d2](const Ctx& c, const Tensor& g) {
+    return TensorList{view_scatter(
+        g, c.input_sizes(0),
+        [=](const Tensor& z) { return raw_diagonal(z, offset, d1, d2); },
+        [=](const Tensor& gg) { return diagonal(gg, offset, d1, d2); },
+        "DiagonalBackwardBackward0")};
+  });
+}
+
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   EMBER_TRACE(narrow, x, dim, start, length);
   EMBER_CHECK_VALUE(x.dim() > 0, "narrow: cannot narrow a 0-d tensor");

@@ -13,7 +13,8 @@ bool may_alias_input(const std::string& op) {
   static const std::unordered_set<std::string> ops = {
       "view",  "reshape", "transpose", "permute",    "t_all", "mT",       "expand",
       "squeeze", "unsqueeze", "flatten", "slice",   "narrow", "select",   "as_strided",
-      "to",    "contiguous", "split",  "split_with_sizes", "chunk", "sum_to"};
+      "to",    "contiguous", "split",  "split_with_sizes", "chunk", "sum_to", "unbind",
+      "diagonal"};
   return ops.count(op) > 0;
 }
 

@@ -20,7 +20,7 @@ inline bool may_alias_input(const std::string& op) {
       "view",      "reshape",    "transpose", "permute",          "t_all", "mT",
       "expand",    "squeeze",    "unsqueeze", "flatten",          "slice", "narrow",
       "select",    "as_strided", "to",        "contiguous",       "split", "split_with_sizes",
-      "chunk",     "sum_to",     "dropout"};
+      "chunk",     "sum_to",     "dropout",   "unbind",           "diagonal"};
   return ops.count(op) > 0;
 }
 
