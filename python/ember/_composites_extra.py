@@ -1794,6 +1794,7 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:
     big = float(np.finfo(_C._numpy_dtype(dt)).max)
 
     def full(v: float) -> Tensor:
+        """A 0-d tensor of ``v`` in the input's dtype."""
         return _C._full([], v, dt)
 
     ax = x.abs()
@@ -2649,6 +2650,7 @@ def blackman_window(window_length: int, periodic: bool = True, *, dtype: Any = N
         tensor([-2.9802e-08,  1.0000e+00, -2.9802e-08])
     """
     def values(n: Tensor, m: int) -> Tensor:
+        """The Blackman window's values at positions ``n`` of an ``m``-point window."""
         t = n * (math.pi / (m - 1))
         return _C.cos(t * 4) * 0.08 - _C.cos(t * 2) * 0.5 + 0.42
 
@@ -2677,6 +2679,7 @@ def bartlett_window(window_length: int, periodic: bool = True, *, dtype: Any = N
         tensor([0.0000, 0.5000, 1.0000, 0.5000, 0.0000])
     """
     def values(n: Tensor, m: int) -> Tensor:
+        """The Bartlett window's values at positions ``n`` of an ``m``-point window."""
         t = n * (2.0 / (m - 1))
         return _C.where(n < ((m - 1) >> 1) + 1, t, 2 - t)
 
@@ -2711,6 +2714,7 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
         tensor([1., 1., 1.])
     """
     def values(n: Tensor, m: int) -> Tensor:
+        """The Kaiser window's values at positions ``n`` of an ``m``-point window."""
         a = (m - 1) / 2.0
         r = (n - a) / a
         arg = _C.sqrt((1 - r * r).abs()) * beta
@@ -2728,6 +2732,7 @@ def _install() -> None:
     T = Tensor
 
     def add(name: str, fn: Any) -> None:
+        """Sets ``Tensor.<name>`` unless ember already has it."""
         if not hasattr(T, name):
             setattr(T, name, fn)
 

@@ -2375,6 +2375,7 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
                     cost[i][j], split[i][j] = c, s
 
     def chain(i: int, j: int) -> Tensor:
+        """The product of matrices ``i..j`` in the cheapest order found."""
         if i == j:
             return ts[i]
         s = split[i][j]

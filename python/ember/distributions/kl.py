@@ -73,6 +73,7 @@ def register_kl(type_p: type, type_q: type) -> Callable[[Callable], Callable]:
             raise TypeError(f"Expected {name} to be a Distribution subclass but got {t}")
 
     def decorator(fun: Callable) -> Callable:
+        """Registers ``fun`` for the pair and returns it unchanged."""
         _KL_REGISTRY[type_p, type_q] = fun
         _KL_MEMOIZE.clear()
         return fun

@@ -482,9 +482,11 @@ def _captured_ids(fn: Any, in_spec: Any) -> set[int]:
     visited: set[int] = set()
 
     def items(values: Any) -> Any:
+        """At most ``_CAPTURE_ITEMS`` of ``values``."""
         return itertools.islice(values, _CAPTURE_ITEMS)
 
     def visit(obj: Any, depth: int) -> None:
+        """Adds the tensors reachable from ``obj`` within ``depth`` levels to ``found``."""
         if isinstance(obj, Tensor):
             found.add(obj._impl_id)
             return
@@ -499,6 +501,7 @@ def _captured_ids(fn: Any, in_spec: Any) -> set[int]:
             pass
 
     def visit_inner(obj: Any, depth: int) -> None:
+        """``visit`` for one object not seen before (may raise; the caller skips it)."""
         import types as _t
 
         if isinstance(obj, Module):

@@ -558,7 +558,16 @@ def _check_samples(s: Any, x: Tensor, nb: int, c: int, n: int, op: str) -> Tenso
     return s[:nb] if int(s.shape[0]) > nb else s
 
 
-_FRACTIONAL_DOC = """Fractional max pooling over ``{layout}`` (Graham 2014).
+def fractional_max_pool2d_with_indices(
+    input: Tensor,
+    kernel_size: _Size,
+    output_size: _Size | None = None,
+    output_ratio: float | Sequence[float] | None = None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """Same as :func:`fractional_max_pool2d` with ``return_indices=True`` (the argument is ignored): always returns ``(values, indices)``.
+
 
     Each output cell is the maximum over a ``kernel_size`` window whose start along each dim
     follows a pseudo-random sequence: with one sample ``u`` in ``[0, 1)`` per plane and dim,
@@ -569,37 +578,27 @@ _FRACTIONAL_DOC = """Fractional max pooling over ``{layout}`` (Graham 2014).
     NaN. The gradient goes to the chosen cell of each window (summed over windows sharing it).
 
     Args:
-        input: ``{layout}`` or without the batch dim; float32/float64, non-empty.
-        kernel_size: int or {n}-tuple, positive.
-        output_size: int or {n}-tuple of the output spatial size, or None.
-        output_ratio: float or {n}-tuple; ``output = int(input_size * ratio)``; used when
+        input: ``(N, C, H, W)`` or without the batch dim; float32/float64, non-empty.
+        kernel_size: int or 2-tuple, positive.
+        output_size: int or 2-tuple of the output spatial size, or None.
+        output_ratio: float or 2-tuple; ``output = int(input_size * ratio)``; used when
             ``output_size`` is None (one of the two is required).
         return_indices: also return the int64 flat positions of the maxima in each input
-            plane{extra_idx}.
-        _random_samples: ``(N', C, {n})`` samples in ``[0, 1)`` of the input's dtype
+            plane (``h * W + w``).
+        _random_samples: ``(N', C, 2)`` samples in ``[0, 1)`` of the input's dtype
             (``N' >=`` the batch size, 1 for an unbatched input; the first ``N`` are used);
             default drawn with ``ember.rand`` from the default generator.
     Returns:
-        ``(N, C, {out})`` maxima (``input``'s dtype), and with ``return_indices`` a tuple
+        ``(N, C, oH, oW)`` maxima (``input``'s dtype), and with ``return_indices`` a tuple
         ``(values, indices)``.
     Raises:
         ValueError: wrong rank or empty input, neither output_size nor output_ratio, a
             non-positive kernel_size, a window that does not fit (``output + kernel_size - 1``
-            must be {cmp} the input size), or ``_random_samples`` of the wrong shape.
+            must be <= the input size), or ``_random_samples`` of the wrong shape.
         TypeError: non-floating input or ``_random_samples`` of another dtype.
     Reference:
         Graham, "Fractional Max-Pooling", arXiv:1412.6071, 2014.
     """
-
-
-def fractional_max_pool2d_with_indices(
-    input: Tensor,
-    kernel_size: _Size,
-    output_size: _Size | None = None,
-    output_ratio: float | Sequence[float] | None = None,
-    return_indices: bool = False,
-    _random_samples: Tensor | None = None,
-) -> tuple[Tensor, Tensor]:
     return _fractional_max_pool(input, kernel_size, output_size, output_ratio, _random_samples, 2)
 
 
@@ -611,6 +610,43 @@ def fractional_max_pool2d(
     return_indices: bool = False,
     _random_samples: Tensor | None = None,
 ) -> Tensor | tuple[Tensor, Tensor]:
+    """Fractional max pooling over ``(N, C, H, W)`` (Graham 2014).
+
+    Each output cell is the maximum over a ``kernel_size`` window whose start along each dim
+    follows a pseudo-random sequence: with one sample ``u`` in ``[0, 1)`` per plane and dim,
+    ``start_i = int((i + u) * alpha) - int(u * alpha)`` for ``i < out - 1``, ``alpha = (in -
+    kernel_size) / (out - 1)``, and ``in - kernel_size`` for the last window (PyTorch's
+    sequence, computed in the input's dtype, so equal ``_random_samples`` give PyTorch's exact
+    windows). Ties pick the first maximum in row-major window order; a window holding NaN gives
+    NaN. The gradient goes to the chosen cell of each window (summed over windows sharing it).
+
+    Args:
+        input: ``(N, C, H, W)`` or without the batch dim; float32/float64, non-empty.
+        kernel_size: int or 2-tuple, positive.
+        output_size: int or 2-tuple of the output spatial size, or None.
+        output_ratio: float or 2-tuple; ``output = int(input_size * ratio)``; used when
+            ``output_size`` is None (one of the two is required).
+        return_indices: also return the int64 flat positions of the maxima in each input
+            plane (``h * W + w``).
+        _random_samples: ``(N', C, 2)`` samples in ``[0, 1)`` of the input's dtype
+            (``N' >=`` the batch size, 1 for an unbatched input; the first ``N`` are used);
+            default drawn with ``ember.rand`` from the default generator.
+    Returns:
+        ``(N, C, oH, oW)`` maxima (``input``'s dtype), and with ``return_indices`` a tuple
+        ``(values, indices)``.
+    Raises:
+        ValueError: wrong rank or empty input, neither output_size nor output_ratio, a
+            non-positive kernel_size, a window that does not fit (``output + kernel_size - 1``
+            must be <= the input size), or ``_random_samples`` of the wrong shape.
+        TypeError: non-floating input or ``_random_samples`` of another dtype.
+    Reference:
+        Graham, "Fractional Max-Pooling", arXiv:1412.6071, 2014.
+    Example:
+        >>> x = ember.arange(16.0).reshape(1, 1, 4, 4)
+        >>> F.fractional_max_pool2d(x, 2, output_size=2, _random_samples=ember.zeros(1, 1, 2))
+        tensor([[[[ 5.,  7.],
+                  [13., 15.]]]])
+    """
     out, idx = _fractional_max_pool(
         input, kernel_size, output_size, output_ratio, _random_samples, 2
     )
@@ -625,6 +661,39 @@ def fractional_max_pool3d_with_indices(
     return_indices: bool = False,
     _random_samples: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
+    """Same as :func:`fractional_max_pool3d` with ``return_indices=True`` (the argument is ignored): always returns ``(values, indices)``.
+
+
+    Each output cell is the maximum over a ``kernel_size`` window whose start along each dim
+    follows a pseudo-random sequence: with one sample ``u`` in ``[0, 1)`` per plane and dim,
+    ``start_i = int((i + u) * alpha) - int(u * alpha)`` for ``i < out - 1``, ``alpha = (in -
+    kernel_size) / (out - 1)``, and ``in - kernel_size`` for the last window (PyTorch's
+    sequence, computed in the input's dtype, so equal ``_random_samples`` give PyTorch's exact
+    windows). Ties pick the first maximum in row-major window order; a window holding NaN gives
+    NaN. The gradient goes to the chosen cell of each window (summed over windows sharing it).
+
+    Args:
+        input: ``(N, C, T, H, W)`` or without the batch dim; float32/float64, non-empty.
+        kernel_size: int or 3-tuple, positive.
+        output_size: int or 3-tuple of the output spatial size, or None.
+        output_ratio: float or 3-tuple; ``output = int(input_size * ratio)``; used when
+            ``output_size`` is None (one of the two is required).
+        return_indices: also return the int64 flat positions of the maxima in each input
+            plane (``t * H * W + h * W + w``).
+        _random_samples: ``(N', C, 3)`` samples in ``[0, 1)`` of the input's dtype
+            (``N' >=`` the batch size, 1 for an unbatched input; the first ``N`` are used);
+            default drawn with ``ember.rand`` from the default generator.
+    Returns:
+        ``(N, C, oT, oH, oW)`` maxima (``input``'s dtype), and with ``return_indices`` a tuple
+        ``(values, indices)``.
+    Raises:
+        ValueError: wrong rank or empty input, neither output_size nor output_ratio, a
+            non-positive kernel_size, a window that does not fit (``output + kernel_size - 1``
+            must be < the input size), or ``_random_samples`` of the wrong shape.
+        TypeError: non-floating input or ``_random_samples`` of another dtype.
+    Reference:
+        Graham, "Fractional Max-Pooling", arXiv:1412.6071, 2014.
+    """
     return _fractional_max_pool(input, kernel_size, output_size, output_ratio, _random_samples, 3)
 
 
@@ -636,37 +705,41 @@ def fractional_max_pool3d(
     return_indices: bool = False,
     _random_samples: Tensor | None = None,
 ) -> Tensor | tuple[Tensor, Tensor]:
+    """Fractional max pooling over ``(N, C, T, H, W)`` (Graham 2014).
+
+    Each output cell is the maximum over a ``kernel_size`` window whose start along each dim
+    follows a pseudo-random sequence: with one sample ``u`` in ``[0, 1)`` per plane and dim,
+    ``start_i = int((i + u) * alpha) - int(u * alpha)`` for ``i < out - 1``, ``alpha = (in -
+    kernel_size) / (out - 1)``, and ``in - kernel_size`` for the last window (PyTorch's
+    sequence, computed in the input's dtype, so equal ``_random_samples`` give PyTorch's exact
+    windows). Ties pick the first maximum in row-major window order; a window holding NaN gives
+    NaN. The gradient goes to the chosen cell of each window (summed over windows sharing it).
+
+    Args:
+        input: ``(N, C, T, H, W)`` or without the batch dim; float32/float64, non-empty.
+        kernel_size: int or 3-tuple, positive.
+        output_size: int or 3-tuple of the output spatial size, or None.
+        output_ratio: float or 3-tuple; ``output = int(input_size * ratio)``; used when
+            ``output_size`` is None (one of the two is required).
+        return_indices: also return the int64 flat positions of the maxima in each input
+            plane (``t * H * W + h * W + w``).
+        _random_samples: ``(N', C, 3)`` samples in ``[0, 1)`` of the input's dtype
+            (``N' >=`` the batch size, 1 for an unbatched input; the first ``N`` are used);
+            default drawn with ``ember.rand`` from the default generator.
+    Returns:
+        ``(N, C, oT, oH, oW)`` maxima (``input``'s dtype), and with ``return_indices`` a tuple
+        ``(values, indices)``.
+    Raises:
+        ValueError: wrong rank or empty input, neither output_size nor output_ratio, a
+            non-positive kernel_size, a window that does not fit (``output + kernel_size - 1``
+            must be < the input size), or ``_random_samples`` of the wrong shape.
+        TypeError: non-floating input or ``_random_samples`` of another dtype.
+    Reference:
+        Graham, "Fractional Max-Pooling", arXiv:1412.6071, 2014.
+    """
     out, idx = _fractional_max_pool(
         input, kernel_size, output_size, output_ratio, _random_samples, 3
     )
     return (out, idx) if return_indices else out
 
 
-_DOC2 = _FRACTIONAL_DOC.format(
-    layout="(N, C, H, W)", n=2, out="oH, oW", extra_idx=" (``h * W + w``)", cmp="<="
-)
-_DOC3 = _FRACTIONAL_DOC.format(
-    layout="(N, C, T, H, W)",
-    n=3,
-    out="oT, oH, oW",
-    extra_idx=" (``t * H * W + h * W + w``)",
-    cmp="<",
-)
-fractional_max_pool2d.__doc__ = (
-    _DOC2
-    + """Example:
-        >>> x = ember.arange(16.0).reshape(1, 1, 4, 4)
-        >>> F.fractional_max_pool2d(x, 2, output_size=2, _random_samples=ember.zeros(1, 1, 2))
-        tensor([[[[ 5.,  7.],
-                  [13., 15.]]]])
-    """
-)
-fractional_max_pool3d.__doc__ = _DOC3
-fractional_max_pool2d_with_indices.__doc__ = (
-    "Same as :func:`fractional_max_pool2d` with ``return_indices=True`` (the argument is "
-    "ignored): always returns ``(values, indices)``.\n\n    " + _DOC2.split("\n", 1)[1]
-)
-fractional_max_pool3d_with_indices.__doc__ = (
-    "Same as :func:`fractional_max_pool3d` with ``return_indices=True`` (the argument is "
-    "ignored): always returns ``(values, indices)``.\n\n    " + _DOC3.split("\n", 1)[1]
-)

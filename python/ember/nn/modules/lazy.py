@@ -356,33 +356,6 @@ class _LazyConvXdMixin(LazyModuleMixin):
             self.in_channels = int(w[0] if self._transposed else w[1] * self.groups)
 
 
-def _conv_doc(eager: str, n: int) -> str:
-    return f"""{eager} whose ``in_channels`` is inferred from the first input's channel dim
-    (``input.shape[1]``, or ``input.shape[0]`` for an unbatched input).
-
-    Until the first forward ``weight`` and ``bias`` are :class:`~ember.nn.UninitializedParameter`
-    placeholders and ``in_channels`` is 0; the first forward creates them with the eager layer's
-    initialization (kaiming-uniform with ``a = sqrt(5)``, bias U(-1/sqrt(fan_in),
-    1/sqrt(fan_in))) and turns the module into a :class:`~ember.nn.{eager}`. See
-    :class:`LazyModuleMixin` (build optimizers after a dry run).
-
-    Args:
-        out_channels: channels of the output.
-        kernel_size, stride, padding, {
-        "output_padding, groups, bias, dilation"
-        if "Transpose" in eager
-        else "dilation, groups, bias"
-    }, padding_mode, device, dtype: as
-        :class:`~ember.nn.{eager}`.
-    Shape:
-        as :class:`~ember.nn.{eager}`: ``{n + 2}``-D batched or ``{n + 1}``-D unbatched input.
-    Raises:
-        ValueError: bad hyperparameters (as the eager layer; ``out_channels`` must be divisible
-            by ``groups``); at the first call an input of another rank or with ``in_channels``
-            not divisible by ``groups``; using the placeholders before the first forward.
-    """
-
-
 class _LazyConv(_LazyConvXdMixin):
     def __init__(
         self,
@@ -451,46 +424,163 @@ class _LazyConvTranspose(_LazyConvXdMixin):
 
 
 class LazyConv1d(_LazyConv, Conv1d):
-    __doc__ = _conv_doc("Conv1d", 1)
+    """Conv1d whose ``in_channels`` is inferred from the first input's channel dim
+    (``input.shape[1]``, or ``input.shape[0]`` for an unbatched input).
+
+    Until the first forward ``weight`` and ``bias`` are :class:`~ember.nn.UninitializedParameter`
+    placeholders and ``in_channels`` is 0; the first forward creates them with the eager layer's
+    initialization (kaiming-uniform with ``a = sqrt(5)``, bias U(-1/sqrt(fan_in),
+    1/sqrt(fan_in))) and turns the module into a :class:`~ember.nn.Conv1d`. See
+    :class:`LazyModuleMixin` (build optimizers after a dry run).
+
+    Args:
+        out_channels: channels of the output.
+        kernel_size, stride, padding, dilation, groups, bias, padding_mode, device, dtype: as
+        :class:`~ember.nn.Conv1d`.
+    Shape:
+        as :class:`~ember.nn.Conv1d`: ``3``-D batched or ``2``-D unbatched input.
+    Raises:
+        ValueError: bad hyperparameters (as the eager layer; ``out_channels`` must be divisible
+            by ``groups``); at the first call an input of another rank or with ``in_channels``
+            not divisible by ``groups``; using the placeholders before the first forward.
+    """
+
     _n = 1
     cls_to_become = Conv1d
 
 
 class LazyConv2d(_LazyConv, Conv2d):
-    __doc__ = (
-        _conv_doc("Conv2d", 2)
-        + """Example:
+    """Conv2d whose ``in_channels`` is inferred from the first input's channel dim
+    (``input.shape[1]``, or ``input.shape[0]`` for an unbatched input).
+
+    Until the first forward ``weight`` and ``bias`` are :class:`~ember.nn.UninitializedParameter`
+    placeholders and ``in_channels`` is 0; the first forward creates them with the eager layer's
+    initialization (kaiming-uniform with ``a = sqrt(5)``, bias U(-1/sqrt(fan_in),
+    1/sqrt(fan_in))) and turns the module into a :class:`~ember.nn.Conv2d`. See
+    :class:`LazyModuleMixin` (build optimizers after a dry run).
+
+    Args:
+        out_channels: channels of the output.
+        kernel_size, stride, padding, dilation, groups, bias, padding_mode, device, dtype: as
+        :class:`~ember.nn.Conv2d`.
+    Shape:
+        as :class:`~ember.nn.Conv2d`: ``4``-D batched or ``3``-D unbatched input.
+    Raises:
+        ValueError: bad hyperparameters (as the eager layer; ``out_channels`` must be divisible
+            by ``groups``); at the first call an input of another rank or with ``in_channels``
+            not divisible by ``groups``; using the placeholders before the first forward.
+    Example:
         >>> m = nn.LazyConv2d(4, 3)
         >>> m
         LazyConv2d(0, 4, kernel_size=(3, 3), stride=(1, 1))
         >>> m(ember.ones(1, 2, 5, 5)).shape, m
         ((1, 4, 3, 3), Conv2d(2, 4, kernel_size=(3, 3), stride=(1, 1)))
     """
-    )
+
     _n = 2
     cls_to_become = Conv2d
 
 
 class LazyConv3d(_LazyConv, Conv3d):
-    __doc__ = _conv_doc("Conv3d", 3)
+    """Conv3d whose ``in_channels`` is inferred from the first input's channel dim
+    (``input.shape[1]``, or ``input.shape[0]`` for an unbatched input).
+
+    Until the first forward ``weight`` and ``bias`` are :class:`~ember.nn.UninitializedParameter`
+    placeholders and ``in_channels`` is 0; the first forward creates them with the eager layer's
+    initialization (kaiming-uniform with ``a = sqrt(5)``, bias U(-1/sqrt(fan_in),
+    1/sqrt(fan_in))) and turns the module into a :class:`~ember.nn.Conv3d`. See
+    :class:`LazyModuleMixin` (build optimizers after a dry run).
+
+    Args:
+        out_channels: channels of the output.
+        kernel_size, stride, padding, dilation, groups, bias, padding_mode, device, dtype: as
+        :class:`~ember.nn.Conv3d`.
+    Shape:
+        as :class:`~ember.nn.Conv3d`: ``5``-D batched or ``4``-D unbatched input.
+    Raises:
+        ValueError: bad hyperparameters (as the eager layer; ``out_channels`` must be divisible
+            by ``groups``); at the first call an input of another rank or with ``in_channels``
+            not divisible by ``groups``; using the placeholders before the first forward.
+    """
+
     _n = 3
     cls_to_become = Conv3d
 
 
 class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):
-    __doc__ = _conv_doc("ConvTranspose1d", 1)
+    """ConvTranspose1d whose ``in_channels`` is inferred from the first input's channel dim
+    (``input.shape[1]``, or ``input.shape[0]`` for an unbatched input).
+
+    Until the first forward ``weight`` and ``bias`` are :class:`~ember.nn.UninitializedParameter`
+    placeholders and ``in_channels`` is 0; the first forward creates them with the eager layer's
+    initialization (kaiming-uniform with ``a = sqrt(5)``, bias U(-1/sqrt(fan_in),
+    1/sqrt(fan_in))) and turns the module into a :class:`~ember.nn.ConvTranspose1d`. See
+    :class:`LazyModuleMixin` (build optimizers after a dry run).
+
+    Args:
+        out_channels: channels of the output.
+        kernel_size, stride, padding, output_padding, groups, bias, dilation, padding_mode, device, dtype: as
+        :class:`~ember.nn.ConvTranspose1d`.
+    Shape:
+        as :class:`~ember.nn.ConvTranspose1d`: ``3``-D batched or ``2``-D unbatched input.
+    Raises:
+        ValueError: bad hyperparameters (as the eager layer; ``out_channels`` must be divisible
+            by ``groups``); at the first call an input of another rank or with ``in_channels``
+            not divisible by ``groups``; using the placeholders before the first forward.
+    """
+
     _n = 1
     cls_to_become = ConvTranspose1d
 
 
 class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
-    __doc__ = _conv_doc("ConvTranspose2d", 2)
+    """ConvTranspose2d whose ``in_channels`` is inferred from the first input's channel dim
+    (``input.shape[1]``, or ``input.shape[0]`` for an unbatched input).
+
+    Until the first forward ``weight`` and ``bias`` are :class:`~ember.nn.UninitializedParameter`
+    placeholders and ``in_channels`` is 0; the first forward creates them with the eager layer's
+    initialization (kaiming-uniform with ``a = sqrt(5)``, bias U(-1/sqrt(fan_in),
+    1/sqrt(fan_in))) and turns the module into a :class:`~ember.nn.ConvTranspose2d`. See
+    :class:`LazyModuleMixin` (build optimizers after a dry run).
+
+    Args:
+        out_channels: channels of the output.
+        kernel_size, stride, padding, output_padding, groups, bias, dilation, padding_mode, device, dtype: as
+        :class:`~ember.nn.ConvTranspose2d`.
+    Shape:
+        as :class:`~ember.nn.ConvTranspose2d`: ``4``-D batched or ``3``-D unbatched input.
+    Raises:
+        ValueError: bad hyperparameters (as the eager layer; ``out_channels`` must be divisible
+            by ``groups``); at the first call an input of another rank or with ``in_channels``
+            not divisible by ``groups``; using the placeholders before the first forward.
+    """
+
     _n = 2
     cls_to_become = ConvTranspose2d
 
 
 class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
-    __doc__ = _conv_doc("ConvTranspose3d", 3)
+    """ConvTranspose3d whose ``in_channels`` is inferred from the first input's channel dim
+    (``input.shape[1]``, or ``input.shape[0]`` for an unbatched input).
+
+    Until the first forward ``weight`` and ``bias`` are :class:`~ember.nn.UninitializedParameter`
+    placeholders and ``in_channels`` is 0; the first forward creates them with the eager layer's
+    initialization (kaiming-uniform with ``a = sqrt(5)``, bias U(-1/sqrt(fan_in),
+    1/sqrt(fan_in))) and turns the module into a :class:`~ember.nn.ConvTranspose3d`. See
+    :class:`LazyModuleMixin` (build optimizers after a dry run).
+
+    Args:
+        out_channels: channels of the output.
+        kernel_size, stride, padding, output_padding, groups, bias, dilation, padding_mode, device, dtype: as
+        :class:`~ember.nn.ConvTranspose3d`.
+    Shape:
+        as :class:`~ember.nn.ConvTranspose3d`: ``5``-D batched or ``4``-D unbatched input.
+    Raises:
+        ValueError: bad hyperparameters (as the eager layer; ``out_channels`` must be divisible
+            by ``groups``); at the first call an input of another rank or with ``in_channels``
+            not divisible by ``groups``; using the placeholders before the first forward.
+    """
+
     _n = 3
     cls_to_become = ConvTranspose3d
 
@@ -571,7 +661,17 @@ class _LazyNormBase(LazyModuleMixin):
                 return
 
 
-_NORM_ARGS = """Args:
+class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
+    """BatchNorm1d whose ``num_features`` is inferred from the first input's channel dim.
+
+    Until the first forward ``weight``/``bias`` are :class:`~ember.nn.UninitializedParameter`
+    and ``running_mean``/``running_var`` :class:`~ember.nn.UninitializedBuffer` placeholders
+    (``num_batches_tracked`` is a real int64 0) and ``num_features`` is 0; the first forward
+    creates them of shape ``(C,)``, resets them as the eager layer does and turns the module into
+    a :class:`~ember.nn.BatchNorm1d`. See :class:`LazyModuleMixin` (build optimizers after a dry
+    run).
+
+    Args:
         eps: added to the variance. Default 1e-5.
         momentum: running-statistics factor in [0, 1], or None. Default 0.1.
         affine: learn ``weight`` (ones) and ``bias`` (zeros). Default True.
@@ -579,70 +679,176 @@ _NORM_ARGS = """Args:
             ``num_batches_tracked``. Default True.
         device: accepted for PyTorch compatibility (CPU only).
         dtype: parameter and buffer dtype (default float32).
-        bias: (keyword) learn the bias when ``affine``. Default True."""
+        bias: (keyword) learn the bias when ``affine``. Default True.
+    Shape:
+        ``(N, C)`` or ``(N, C, L)`` -> same.
+    Raises:
+        ValueError: bad ``eps``/``momentum``; as the eager layer at call time; using the
+            placeholders before the first forward.
+    Example:
+        >>> m = nn.LazyBatchNorm1d()
+        >>> m(ember.randn(4, 3)).shape, m.num_features, type(m).__name__
+        ((4, 3), 3, 'BatchNorm1d')
+    """
+
+    cls_to_become = BatchNorm1d
 
 
-def _norm_doc(eager: str, shapes: str, extra: str = "") -> str:
-    return f"""{eager} whose ``num_features`` is inferred from the first input's channel dim.
+class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
+    """BatchNorm2d whose ``num_features`` is inferred from the first input's channel dim.
 
     Until the first forward ``weight``/``bias`` are :class:`~ember.nn.UninitializedParameter`
     and ``running_mean``/``running_var`` :class:`~ember.nn.UninitializedBuffer` placeholders
     (``num_batches_tracked`` is a real int64 0) and ``num_features`` is 0; the first forward
     creates them of shape ``(C,)``, resets them as the eager layer does and turns the module into
-    a :class:`~ember.nn.{eager}`. See :class:`LazyModuleMixin` (build optimizers after a dry
-    run).{extra}
+    a :class:`~ember.nn.BatchNorm2d`. See :class:`LazyModuleMixin` (build optimizers after a dry
+    run).
 
-    {_NORM_ARGS}
+    Args:
+        eps: added to the variance. Default 1e-5.
+        momentum: running-statistics factor in [0, 1], or None. Default 0.1.
+        affine: learn ``weight`` (ones) and ``bias`` (zeros). Default True.
+        track_running_stats: keep ``running_mean`` (zeros), ``running_var`` (ones) and
+            ``num_batches_tracked``. Default True.
+        device: accepted for PyTorch compatibility (CPU only).
+        dtype: parameter and buffer dtype (default float32).
+        bias: (keyword) learn the bias when ``affine``. Default True.
     Shape:
-        {shapes} -> same.
+        ``(N, C, H, W)`` -> same.
     Raises:
         ValueError: bad ``eps``/``momentum``; as the eager layer at call time; using the
             placeholders before the first forward.
     """
 
-
-class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
-    __doc__ = (
-        _norm_doc("BatchNorm1d", "``(N, C)`` or ``(N, C, L)``")
-        + """Example:
-        >>> m = nn.LazyBatchNorm1d()
-        >>> m(ember.randn(4, 3)).shape, m.num_features, type(m).__name__
-        ((4, 3), 3, 'BatchNorm1d')
-    """
-    )
-    cls_to_become = BatchNorm1d
-
-
-class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
-    __doc__ = _norm_doc("BatchNorm2d", "``(N, C, H, W)``")
     cls_to_become = BatchNorm2d
 
 
 class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
-    __doc__ = _norm_doc("BatchNorm3d", "``(N, C, D, H, W)``")
+    """BatchNorm3d whose ``num_features`` is inferred from the first input's channel dim.
+
+    Until the first forward ``weight``/``bias`` are :class:`~ember.nn.UninitializedParameter`
+    and ``running_mean``/``running_var`` :class:`~ember.nn.UninitializedBuffer` placeholders
+    (``num_batches_tracked`` is a real int64 0) and ``num_features`` is 0; the first forward
+    creates them of shape ``(C,)``, resets them as the eager layer does and turns the module into
+    a :class:`~ember.nn.BatchNorm3d`. See :class:`LazyModuleMixin` (build optimizers after a dry
+    run).
+
+    Args:
+        eps: added to the variance. Default 1e-5.
+        momentum: running-statistics factor in [0, 1], or None. Default 0.1.
+        affine: learn ``weight`` (ones) and ``bias`` (zeros). Default True.
+        track_running_stats: keep ``running_mean`` (zeros), ``running_var`` (ones) and
+            ``num_batches_tracked``. Default True.
+        device: accepted for PyTorch compatibility (CPU only).
+        dtype: parameter and buffer dtype (default float32).
+        bias: (keyword) learn the bias when ``affine``. Default True.
+    Shape:
+        ``(N, C, D, H, W)`` -> same.
+    Raises:
+        ValueError: bad ``eps``/``momentum``; as the eager layer at call time; using the
+            placeholders before the first forward.
+    """
+
     cls_to_become = BatchNorm3d
 
 
-_INSTANCE_NOTE = """
+class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d):
+    """InstanceNorm1d whose ``num_features`` is inferred from the first input's channel dim.
+
+    Until the first forward ``weight``/``bias`` are :class:`~ember.nn.UninitializedParameter`
+    and ``running_mean``/``running_var`` :class:`~ember.nn.UninitializedBuffer` placeholders
+    (``num_batches_tracked`` is a real int64 0) and ``num_features`` is 0; the first forward
+    creates them of shape ``(C,)``, resets them as the eager layer does and turns the module into
+    a :class:`~ember.nn.InstanceNorm1d`. See :class:`LazyModuleMixin` (build optimizers after a dry
+    run).
 
     As in PyTorch 2.13 the defaults are those of the lazy batch norms (``affine=True``,
     ``track_running_stats=True``), not the eager instance norm's (both False). For an unbatched
-    input the channel dim is ``input.shape[0]`` (PyTorch reads ``input.shape[1]`` there)."""
+    input the channel dim is ``input.shape[0]`` (PyTorch reads ``input.shape[1]`` there).
 
+    Args:
+        eps: added to the variance. Default 1e-5.
+        momentum: running-statistics factor in [0, 1], or None. Default 0.1.
+        affine: learn ``weight`` (ones) and ``bias`` (zeros). Default True.
+        track_running_stats: keep ``running_mean`` (zeros), ``running_var`` (ones) and
+            ``num_batches_tracked``. Default True.
+        device: accepted for PyTorch compatibility (CPU only).
+        dtype: parameter and buffer dtype (default float32).
+        bias: (keyword) learn the bias when ``affine``. Default True.
+    Shape:
+        ``(N, C, L)`` or ``(C, L)`` -> same.
+    Raises:
+        ValueError: bad ``eps``/``momentum``; as the eager layer at call time; using the
+            placeholders before the first forward.
+    """
 
-class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d):
-    __doc__ = _norm_doc("InstanceNorm1d", "``(N, C, L)`` or ``(C, L)``", _INSTANCE_NOTE)
     _channel_from_end = 2
     cls_to_become = InstanceNorm1d
 
 
 class LazyInstanceNorm2d(_LazyNormBase, InstanceNorm2d):
-    __doc__ = _norm_doc("InstanceNorm2d", "``(N, C, H, W)`` or ``(C, H, W)``", _INSTANCE_NOTE)
+    """InstanceNorm2d whose ``num_features`` is inferred from the first input's channel dim.
+
+    Until the first forward ``weight``/``bias`` are :class:`~ember.nn.UninitializedParameter`
+    and ``running_mean``/``running_var`` :class:`~ember.nn.UninitializedBuffer` placeholders
+    (``num_batches_tracked`` is a real int64 0) and ``num_features`` is 0; the first forward
+    creates them of shape ``(C,)``, resets them as the eager layer does and turns the module into
+    a :class:`~ember.nn.InstanceNorm2d`. See :class:`LazyModuleMixin` (build optimizers after a dry
+    run).
+
+    As in PyTorch 2.13 the defaults are those of the lazy batch norms (``affine=True``,
+    ``track_running_stats=True``), not the eager instance norm's (both False). For an unbatched
+    input the channel dim is ``input.shape[0]`` (PyTorch reads ``input.shape[1]`` there).
+
+    Args:
+        eps: added to the variance. Default 1e-5.
+        momentum: running-statistics factor in [0, 1], or None. Default 0.1.
+        affine: learn ``weight`` (ones) and ``bias`` (zeros). Default True.
+        track_running_stats: keep ``running_mean`` (zeros), ``running_var`` (ones) and
+            ``num_batches_tracked``. Default True.
+        device: accepted for PyTorch compatibility (CPU only).
+        dtype: parameter and buffer dtype (default float32).
+        bias: (keyword) learn the bias when ``affine``. Default True.
+    Shape:
+        ``(N, C, H, W)`` or ``(C, H, W)`` -> same.
+    Raises:
+        ValueError: bad ``eps``/``momentum``; as the eager layer at call time; using the
+            placeholders before the first forward.
+    """
+
     _channel_from_end = 3
     cls_to_become = InstanceNorm2d
 
 
 class LazyInstanceNorm3d(_LazyNormBase, InstanceNorm3d):
-    __doc__ = _norm_doc("InstanceNorm3d", "``(N, C, D, H, W)`` or ``(C, D, H, W)``", _INSTANCE_NOTE)
+    """InstanceNorm3d whose ``num_features`` is inferred from the first input's channel dim.
+
+    Until the first forward ``weight``/``bias`` are :class:`~ember.nn.UninitializedParameter`
+    and ``running_mean``/``running_var`` :class:`~ember.nn.UninitializedBuffer` placeholders
+    (``num_batches_tracked`` is a real int64 0) and ``num_features`` is 0; the first forward
+    creates them of shape ``(C,)``, resets them as the eager layer does and turns the module into
+    a :class:`~ember.nn.InstanceNorm3d`. See :class:`LazyModuleMixin` (build optimizers after a dry
+    run).
+
+    As in PyTorch 2.13 the defaults are those of the lazy batch norms (``affine=True``,
+    ``track_running_stats=True``), not the eager instance norm's (both False). For an unbatched
+    input the channel dim is ``input.shape[0]`` (PyTorch reads ``input.shape[1]`` there).
+
+    Args:
+        eps: added to the variance. Default 1e-5.
+        momentum: running-statistics factor in [0, 1], or None. Default 0.1.
+        affine: learn ``weight`` (ones) and ``bias`` (zeros). Default True.
+        track_running_stats: keep ``running_mean`` (zeros), ``running_var`` (ones) and
+            ``num_batches_tracked``. Default True.
+        device: accepted for PyTorch compatibility (CPU only).
+        dtype: parameter and buffer dtype (default float32).
+        bias: (keyword) learn the bias when ``affine``. Default True.
+    Shape:
+        ``(N, C, D, H, W)`` or ``(C, D, H, W)`` -> same.
+    Raises:
+        ValueError: bad ``eps``/``momentum``; as the eager layer at call time; using the
+            placeholders before the first forward.
+    """
+
     _channel_from_end = 4
     cls_to_become = InstanceNorm3d
