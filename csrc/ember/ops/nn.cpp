@@ -822,10 +822,11 @@ TensorList lstm_layer(const Tensor& gates_x, const Tensor& h0, const Tensor& c0,
   {
     NoGradGuard no_grad;
     const Tensor gx = gates_x.contiguous();
-    // h @ w_hh^T: on a transposed copy made once for the layer (ember's broadcast kernel, about
-    // a third faster than the dot-product kernel the transposed view takes from 16 rows on).
-    const Tensor wt =
-        n >= 16 ? transpose(w_hh, 0, 1).contiguous() : transpose(w_hh, 0, 1);
+    // h @ w_hh^T on a transposed copy made once for the layer: 0.45-0.67 of the time of the
+    // transposed view's dot-product kernel from 16 rows on, and 0.66-0.90 below that for
+    // H <= 128; only a few rows with H = 256 are faster on the view (2 threads, medians).
+    const Tensor wt = n >= 16 || hid <= 128 ? transpose(w_hh, 0, 1).contiguous()
+                                            : transpose(w_hh, 0, 1);
     Tensor h = h0.contiguous(), c = c0.contiguous();
     for (int64_t s = 0; s < len; ++s) {
       const int64_t t = reverse ? len - 1 - s : s;
