@@ -580,7 +580,7 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
         rows, cols = _arange(n, max(-k, 0)), _arange(n, max(k, 0))
         return _C.index_put(_C._zeros([m, m], input.dtype), (rows, cols), input)
     if input.dim() == 2:
-        return _diagonal(input, diagonal)
+        return _diagonal(input, diagonal).clone()  # a copy, as in PyTorch (diagonal is a view)
     raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {_shp(input)}")
 
 

@@ -335,3 +335,15 @@ def test_diagonal_is_a_view_with_torchs_values_and_gradients(shape, offset, dim1
     expected = torch.tensor(a)
     expected.diagonal(offset, dim1, dim2).fill_(7.0)
     np.testing.assert_array_equal(base.numpy(), expected.numpy())
+
+
+def test_diag_of_a_matrix_is_a_copy_unlike_diagonal():
+    x = ember.tensor(np.arange(9.0).reshape(3, 3))
+    d = ember.diag(x)
+    d.fill_(0.0)
+    np.testing.assert_array_equal(x.numpy(), np.arange(9.0).reshape(3, 3))
+    y = ember.tensor(np.arange(9.0).reshape(3, 3), requires_grad=True)
+    e = ember.diag(y)
+    e.mul_(2.0)  # a fresh tensor: in-place under autograd is fine, as in PyTorch
+    e.sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), 2.0 * np.eye(3))
