@@ -433,6 +433,7 @@ class _Inv(Function):
 
     @staticmethod
     def forward(ctx, A, check, op):
+        """Inverts each matrix of A (*, n, n) through LAPACK; returns (A^{-1}, info)."""
         x, info = _np_inv(_np(A))
         if check and info.any():
             raise LinAlgError(
@@ -447,6 +448,7 @@ class _Inv(Function):
 
     @staticmethod
     def backward(ctx, g):
+        """dA = -A^{-T} G A^{-T}."""
         A, X = ctx.saved_tensors
         if _C.is_grad_enabled():
             X = _inv_nothrow(A)
@@ -465,6 +467,7 @@ class _Det(Function):
 
     @staticmethod
     def forward(ctx, A):
+        """det of each matrix of A (*, n, n) through LAPACK; saves what the backward reads."""
         with np.errstate(all="ignore"):
             D = _t(np.linalg.det(_np(A)), A.dtype)
         ctx.save_for_backward(A, D)
@@ -472,6 +475,7 @@ class _Det(Function):
 
     @staticmethod
     def backward(ctx, g):
+        """The gradient of A (the formula in the class docstring)."""
         A, D = ctx.saved_tensors
         if _C.is_grad_enabled():
             D = _Det.apply(A)
@@ -517,6 +521,7 @@ class _Slogdet(Function):
 
     @staticmethod
     def forward(ctx, A):
+        """(sign, log|det A|) of each matrix through LAPACK; saves what the backward reads."""
         sign, logabs = np.linalg.slogdet(_np(A))
         S, L = _t(sign, A.dtype), _t(logabs, A.dtype)
         ctx.mark_non_differentiable(S)
@@ -525,6 +530,7 @@ class _Slogdet(Function):
 
     @staticmethod
     def backward(ctx, g):
+        """dA = G A^{-T} for the gradient of logabsdet (sign has none)."""
         (A,) = ctx.saved_tensors
         return _unsq2(g) * _inv_nothrow(A).mT
 
@@ -541,6 +547,7 @@ class _Solve(Function):
 
     @staticmethod
     def forward(ctx, A, B, check, op, adjoint=False):
+        """Solves A X = B (A^T X = B with adjoint); returns (X, info) and saves what the backward reads."""
         a, b = _np(A), _np(B)
         ctx.lu = None
         if adjoint or any(ctx.needs_input_grad):
@@ -562,6 +569,7 @@ class _Solve(Function):
 
     @staticmethod
     def backward(ctx, g):
+        """dB = A^{-T} G (A's own LU factors) and dA = -dB X^T, summed over broadcast batch dims."""
         A, B, X = ctx.saved_tensors
         adjoint = ctx.adjoint
         if _C.is_grad_enabled():  # differentiable: recompute through _Solve (the same LU of A)
@@ -584,6 +592,7 @@ class _SolveTriangular(Function):
 
     @staticmethod
     def forward(ctx, A, B, upper, left, unit):
+        """Solves with the upper or lower triangle of A (unit diagonal when unit), on the left or right."""
         a, b = _np(A), _np(B)
         if left:
             x = _np_trsolve(a, b, upper, unit)
@@ -597,6 +606,7 @@ class _SolveTriangular(Function):
 
     @staticmethod
     def backward(ctx, g):
+        """The gradients of A (its triangle) and B (the formulas in the class docstring)."""
         A, B, X = ctx.saved_tensors
         upper, left, unit = ctx.flags
         if _C.is_grad_enabled():
@@ -621,6 +631,7 @@ class _Cholesky(Function):
 
     @staticmethod
     def forward(ctx, A, check, op):
+        """L with A = L L^T from A's lower triangle; returns (L, info) and saves L."""
         low, info = _np_cholesky(_np(A))
         if check and info.any():
             raise LinAlgError(
@@ -636,6 +647,7 @@ class _Cholesky(Function):
 
     @staticmethod
     def backward(ctx, gL):
+        """The gradient of A from that of L (Murray 2016, the formula in the class docstring)."""
         A, L = ctx.saved_tensors
         if _C.is_grad_enabled():
             L = _Cholesky.apply(A, False, "linalg.cholesky")[0]
@@ -653,6 +665,7 @@ class _QR(Function):
 
     @staticmethod
     def forward(ctx, A, mode):
+        """(Q, R) of A (*, m, n) in the given mode through LAPACK; saves what the backward reads."""
         a = _np(A)
         if mode == "r":
             Q = _C._zeros([0], A.dtype)
@@ -666,6 +679,7 @@ class _QR(Function):
 
     @staticmethod
     def backward(ctx, gQ, gR):
+        """The gradient of A from those of Q and R (the formula in the class docstring)."""
         A, Q, R = ctx.saved_tensors
         m, n = A.shape[-2], A.shape[-1]
         if ctx.mode == "r":
@@ -715,6 +729,7 @@ class _Eigh(Function):
 
     @staticmethod
     def forward(ctx, A, uplo, op):
+        """Eigenvalues (ascending) and eigenvectors of the symmetric matrices (triangle uplo read)."""
         w, v = _np_eigh(_np(A), uplo, op)
         L, V = _t(w, A.dtype), _t(v, A.dtype)
         ctx.save_for_backward(A, L, V)
@@ -723,6 +738,7 @@ class _Eigh(Function):
 
     @staticmethod
     def backward(ctx, gL, gV):
+        """The gradient of A from those of the eigenvalues and vectors (Giles 2008, see the class)."""
         A, L, V = ctx.saved_tensors
         if _C.is_grad_enabled():
             L, V = _Eigh.apply(A, ctx.uplo, ctx.op)
@@ -749,12 +765,14 @@ class _Eigvalsh(Function):
 
     @staticmethod
     def forward(ctx, A, uplo, op):
+        """Eigenvalues of the symmetric matrices; saves what the backward reads."""
         ctx.save_for_backward(A)
         ctx.uplo, ctx.op = uplo, op
         return _t(_np_eigh(_np(A), uplo, op, vectors=False), A.dtype)
 
     @staticmethod
     def backward(ctx, g):
+        """dA = V diag(G) V^T."""
         (A,) = ctx.saved_tensors
         _, V = _Eigh.apply(A, ctx.uplo, ctx.op)
         return (V * g.unsqueeze(-2)) @ V.mT, None, None
@@ -768,6 +786,7 @@ class _Svd(Function):
 
     @staticmethod
     def forward(ctx, A, full, op):
+        """(U, S, Vh) of A (*, m, n) through LAPACK (full or reduced); saves what the backward reads."""
         u, s, vh = _np_svd(_np(A), op, full_matrices=full)
         U, S, Vh = _t(u, A.dtype), _t(s, A.dtype), _t(vh, A.dtype)
         ctx.save_for_backward(A, U, S, Vh)
@@ -776,6 +795,7 @@ class _Svd(Function):
 
     @staticmethod
     def backward(ctx, gU, gS, gVh):
+        """The gradient of A from those of U, S and Vh (Townsend 2016; see the class docstring)."""
         A, U, S, Vh = ctx.saved_tensors
         if _C.is_grad_enabled():
             U, S, Vh = _Svd.apply(A, ctx.full, ctx.op)
@@ -829,12 +849,14 @@ class _Svdvals(Function):
 
     @staticmethod
     def forward(ctx, A, op):
+        """Singular values (descending) of A; saves what the backward reads."""
         ctx.save_for_backward(A)
         ctx.op = op
         return _t(_np_svd(_np(A), op, compute_uv=False), A.dtype)
 
     @staticmethod
     def backward(ctx, g):
+        """dA = U diag(G) Vh."""
         (A,) = ctx.saved_tensors
         U, _, Vh = _Svd.apply(A, False, ctx.op)
         return (U * g.unsqueeze(-2)) @ Vh, None
@@ -845,6 +867,7 @@ def _tols(atol: Any, rtol: Any, m: int, n: int, dtype: Any, op: str) -> tuple[An
     ``atol = 0``. Tensors become numpy arrays (broadcast against the batch)."""
 
     def val(x: Any, name: str) -> Any:
+        """A tolerance as None, a float or a float64 array; TypeError for anything else."""
         if x is None:
             return None
         if isinstance(x, Tensor):
@@ -885,6 +908,7 @@ class _Pinv(Function):
 
     @staticmethod
     def forward(ctx, A, atol, rtol, hermitian, op):
+        """The pseudo-inverse X of A with the given tolerances; saves what the backward reads."""
         X = _t(_np_pinv(_np(A), atol, rtol, hermitian, op), A.dtype)
         ctx.save_for_backward(A, X)
         ctx.args = (atol, rtol, hermitian, op)
@@ -892,6 +916,7 @@ class _Pinv(Function):
 
     @staticmethod
     def backward(ctx, g):
+        """The gradient of A by the pseudo-inverse's derivative (Golub & Pereyra 1973)."""
         A, X = ctx.saved_tensors
         if _C.is_grad_enabled():
             X = _Pinv.apply(A, *ctx.args)
@@ -916,6 +941,7 @@ class _LU(Function):
 
     @staticmethod
     def forward(ctx, A):
+        """(L, U, pivots, info) with A = P L U by partial pivoting; saves what the backward reads."""
         a = _np(A)
         m, n = a.shape[-2], a.shape[-1]
         k = min(m, n)
@@ -933,6 +959,7 @@ class _LU(Function):
 
     @staticmethod
     def backward(ctx, gL, gU):
+        """The gradient of A from those of L and U (the formula in the class docstring)."""
         A, L, U = ctx.saved_tensors
         if _C.is_grad_enabled():
             L, U = _LU.apply(A)[:2]
@@ -973,6 +1000,7 @@ class _CholeskySolve(Function):
 
     @staticmethod
     def forward(ctx, B, L, upper):
+        """Solves A X = B with A = L L^T (U^T U when upper); saves what the backward reads."""
         low = _np(L)
         low = np.swapaxes(np.triu(low), -1, -2) if upper else np.tril(low)
         y = _np_trsolve(low, _np(B), upper=False, unit=False)
@@ -984,6 +1012,7 @@ class _CholeskySolve(Function):
 
     @staticmethod
     def backward(ctx, g):
+        """The gradients of B and of the factor (the formulas in the class docstring)."""
         B, L, X = ctx.saved_tensors
         if _C.is_grad_enabled():
             X = _CholeskySolve.apply(B, L, ctx.upper)

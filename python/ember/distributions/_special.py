@@ -141,12 +141,14 @@ class _LogStandardGamma(Function):
 
     @staticmethod
     def forward(ctx, alpha):
+        """log of Gamma(alpha, 1) samples; saves what the backward reads."""
         logx = _log_standard_gamma_sample(alpha.to(_F64))
         ctx.save_for_backward(logx, alpha)
         return logx.to(alpha.dtype)
 
     @staticmethod
     def backward(ctx, grad):
+        """The gradient of alpha by implicit reparameterization (see the class docstring)."""
         logx, alpha = ctx.saved_tensors
         return grad * _dlogx_dalpha(logx, alpha).to(grad.dtype)
 
@@ -229,11 +231,13 @@ class _GammaInc(Function):
 
     @staticmethod
     def forward(ctx, a, x):
+        """P(a, x) elementwise (series or continued fraction), 1 at x = inf and NaN for NaN."""
         ctx.save_for_backward(a, x)
         return _gammainc_forward(a.to(_F64), x.to(_F64)).to(x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
+        """The gradient of x, dP/dx = x^(a-1) e^-x / Gamma(a); none to a."""
         a, x = ctx.saved_tensors
         if ctx.needs_input_grad[0]:
             raise NotImplementedError("gammainc: the derivative with respect to the first "

@@ -160,25 +160,31 @@ class _InverseTransform(Transform):
 
     @constraints.dependent_property(is_discrete=False)
     def domain(self) -> constraints.Constraint:
+        """The inverted transform's codomain."""
         return self._inv.codomain
 
     @constraints.dependent_property(is_discrete=False)
     def codomain(self) -> constraints.Constraint:
+        """The inverted transform's domain."""
         return self._inv.domain
 
     @property
     def bijective(self) -> bool:  # type: ignore[override]
+        """Whether the inverted transform is bijective."""
         return self._inv.bijective
 
     @property
     def sign(self) -> int:
+        """The inverted transform's sign (+1 increasing, -1 decreasing)."""
         return self._inv.sign
 
     @property
     def inv(self) -> Transform:
+        """The transform this one inverts."""
         return self._inv
 
     def with_cache(self, cache_size: int = 1) -> Transform:
+        """The same inverse with a cache of ``cache_size`` (0 or 1) entries."""
         return self.inv.with_cache(cache_size).inv
 
     def __eq__(self, other: object) -> bool:
@@ -194,12 +200,15 @@ class _InverseTransform(Transform):
         return self._inv._inv_call(x)
 
     def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
+        """``-log|dy/dx|`` of the inverted transform at ``(y, x)``."""
         return -self._inv.log_abs_det_jacobian(y, x)
 
     def forward_shape(self, shape: Sequence[int]) -> tuple[int, ...]:
+        """The output shape for an input of ``shape``."""
         return self._inv.inverse_shape(shape)
 
     def inverse_shape(self, shape: Sequence[int]) -> tuple[int, ...]:
+        """The input shape for an output of ``shape``."""
         return self._inv.forward_shape(shape)
 
 

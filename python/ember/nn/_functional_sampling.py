@@ -238,9 +238,11 @@ def _cubic_weights(t: Tensor) -> Tensor:
     a = _CUBIC_A
 
     def near(x: Tensor) -> Tensor:
+        """The kernel for ``|x| <= 1``."""
         return ((a + 2) * x - (a + 3)) * x * x + 1
 
     def far(x: Tensor) -> Tensor:
+        """The kernel for ``1 < |x| < 2``."""
         return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
 
     return stack([far(t + 1), near(t), near(1 - t), far(2 - t)], -1)

@@ -139,10 +139,10 @@ def _uninit_error(obj: Any, what: str) -> ValueError:
 
 def _uninit_op(name: str) -> Any:
     def op(self: Any, *args: Any, **kwargs: Any) -> Any:
+        """Raises ValueError: the operation needs data, which an uninitialized tensor lacks."""
         raise _uninit_error(self, name)
 
     op.__name__ = name
-    op.__doc__ = f"Raises ValueError: ``{name}`` needs data, which an uninitialized tensor lacks."
     return op
 
 

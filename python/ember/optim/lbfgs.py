@@ -468,6 +468,7 @@ class LBFGS(Optimizer):
                 x_init = self._clone_param()
 
                 def evaluate(step: Any, x_init: list[Tensor] = x_init, d: Tensor = d) -> Any:
+                    """(loss, flat gradient) at ``x_init + step * d``."""
                     return self._directional_evaluate(closure, x_init, step, d)
 
                 loss, flat_grad, t, step_evals = _strong_wolfe(

@@ -136,6 +136,7 @@ class LazyModuleMixin:
         sizes = {k: self.__dict__[k] for k in _SIZE_ATTRS if k in self.__dict__}
 
         def restore() -> None:
+            """Puts the saved parameters, buffers and size attributes back."""
             self._parameters.update(params)
             self._buffers.update(buffers)
             self.__dict__.update(sizes)

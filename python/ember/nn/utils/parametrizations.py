@@ -104,6 +104,7 @@ class _Orthogonal(Module):
             self.register_buffer("base", None)
 
     def forward(self, X: Tensor) -> Tensor:
+        """The orthogonal matrix (*, m, n) that X stands for, by the chosen map (times base with the trivialization)."""
         from ... import add, cat, eye, linalg
 
         n, k = X.size(-2), X.size(-1)
@@ -315,9 +316,11 @@ class _WeightNorm(Module):
         self.dim = -1 if dim is None else dim
 
     def forward(self, weight_g: Tensor, weight_v: Tensor) -> Tensor:
+        """w = g * v / ||v||, the norm over every dim but dim."""
         return _weight_norm(weight_v, weight_g, self.dim)
 
     def right_inverse(self, weight: Tensor) -> tuple[Tensor, Tensor]:
+        """(g, v) for a given weight: g its norm over every dim but dim, v the weight."""
         return _norm_except_dim(weight, self.dim), weight
 
     def _legacy_state_dict_keys(self, tensor_name: str) -> dict[str, str]:
@@ -412,6 +415,7 @@ class _SpectralNorm(Module):
                 F.normalize(mv(weight_mat.t(), self._u), dim=0, eps=self.eps, out=self._v)
 
     def forward(self, weight: Tensor) -> Tensor:
+        """weight / sigma, sigma estimated by power iteration (u and v updated in training mode)."""
         from ... import mv, vdot
         from .. import functional as F
 
@@ -428,7 +432,8 @@ class _SpectralNorm(Module):
         return weight / sigma
 
     def right_inverse(self, value: Tensor) -> Tensor:
-        # Any W / sigma(W) is its own preimage: assigning sets the original to the value.
+        """The original to store when a weight is assigned: the value itself (any W / sigma(W)
+        is its own preimage)."""
         return value
 
 

@@ -394,6 +394,7 @@ def _load_hook(self: Module, state_dict: Any, prefix: str) -> Callable[[], None]
     renamed = _rename_legacy_keys(self, state_dict, prefix)
 
     def undo() -> None:
+        """Puts the renamed keys back, in their order."""
         for old, new, previous in reversed(renamed):
             state_dict[old] = state_dict.pop(new)
             if previous is not _MISSING:
@@ -437,6 +438,7 @@ def _inject_property(module: Module, tensor_name: str) -> None:
     parametrization when read and calls its ``right_inverse`` when assigned."""
 
     def get_parametrized(self: Module) -> Tensor:
+        """The parametrized tensor (cached inside ``cached()``)."""
         parametrization = self.parametrizations[tensor_name]
         if not _cache_enabled:
             return parametrization()
@@ -455,6 +457,7 @@ def _inject_property(module: Module, tensor_name: str) -> None:
         return tensor
 
     def set_original(self: Module, value: Tensor) -> None:
+        """Assigns ``value`` through the parametrizations' ``right_inverse``."""
         self.parametrizations[tensor_name].right_inverse(value)
 
     setattr(module.__class__, tensor_name, property(get_parametrized, set_original))

@@ -206,6 +206,7 @@ class _WorkerSpec:
     worker_init_fn: Callable[[int], None] | None
 
     def make_fetcher(self, dataset: Any) -> Callable[[Any], Any]:
+        """The function a worker calls per task to build one batch from ``dataset``."""
         if self.is_iterable:
             return _IterableFetcher(dataset, self.batch_size, self.collate_fn, self.drop_last)
         return _MapFetcher(dataset, self.auto_collation, self.collate_fn, self.default_collate)
@@ -228,6 +229,8 @@ class _Sender:
         threading.Thread(target=self._run, name="ember_data_sender", daemon=True).start()
 
     def send(self, message: tuple) -> None:
+        """Pickles ``(index, batch)`` here (an unpicklable batch becomes an error message) and
+        queues it for the sender thread."""
         try:
             buf = ForkingPickler.dumps(message)
         except Exception as e:  # noqa: BLE001  (any user object may fail to pickle)
