@@ -394,17 +394,17 @@ def test_inplace_on_base_invalidates_saved_view() -> None:
         z.backward(ember.ones(2, 2))
 
 
-def test_inplace_on_view_under_autograd_raises_clearly() -> None:
+def test_inplace_on_view_under_autograd_rewrites_the_base_history() -> None:
     x = ember.tensor([1.0, 2.0], requires_grad=True)
-    v = (x * 1.0).view(2)
-    with pytest.raises(
-        NotImplementedError,
-        match="mul_: in-place operations on a view are not supported when autograd records them",
-    ):
-        v.mul_(2)
+    y = x * 1.0
+    v = y.view(2)
+    v.mul_(2)
+    assert y.grad_fn.name() == "CopySlices"
+    (y * y).sum().backward()  # y = 2x: d/dx sum(4x^2) = 8x
+    assert x.grad.tolist() == [8.0, 16.0]
     with ember.no_grad():
         v.mul_(2)  # fine without autograd
-    assert v.tolist() == [2.0, 4.0]
+    assert v.tolist() == [4.0, 8.0]
 
 
 def test_inplace_self_operand_with_autograd() -> None:

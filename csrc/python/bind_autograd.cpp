@@ -136,6 +136,7 @@ Raises:
       .def("__repr__", [](const autograd::Node& n) { return "<" + n.name() + " object>"; });
 
   cls.def_property_readonly("grad_fn", [](const Tensor& t) -> py::object {
+    if (t.impl()->view_base()) autograd::refresh_view(t);
     auto fn = t.grad_fn();
     return fn ? py::cast(fn) : py::none();
   });

@@ -357,8 +357,9 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
       .def_property_readonly("_view_of_leaf", [](const Tensor& t) {
         // A view autograd recorded whose base is a leaf that requires grad.
         const AutogradMeta* m = t.impl()->autograd();
-        std::shared_ptr<TensorImpl> b = m ? m->view_base.lock() : nullptr;
-        return b && b->autograd() && b->autograd()->requires_grad && !b->autograd()->grad_fn;
+        const std::shared_ptr<TensorImpl>& b = t.impl()->view_base();
+        return m && m->view_stamped && b && b->autograd() && b->autograd()->requires_grad &&
+               !b->autograd()->grad_fn;
       })
       // autograd attributes
       .def_property("requires_grad", &Tensor::requires_grad,
@@ -392,7 +393,11 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
                       jit::check_not_tracing("assigning a tensor to .grad");
                       t.set_grad(g.cast<Tensor>());
                     })
-      .def_property_readonly("is_leaf", &Tensor::is_leaf)
+      .def_property_readonly("is_leaf",
+                             [](const Tensor& t) {
+                               if (t.impl()->view_base()) autograd::refresh_view(t);
+                               return t.is_leaf();
+                             })
       .def_property_readonly("retains_grad", &Tensor::retains_grad)
       .def("retain_grad", &Tensor::retain_grad)
       .def("detach", &Tensor::detach,

@@ -2517,12 +2517,10 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
 def _scatter_(self: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
               reduce: str | None = None) -> Tensor:
     """In-place :func:`scatter`; returns ``self``. Recorded by autograd (gradients to ``self``'s
-    history and to ``src``) where ``self`` is not a view.
+    history and to ``src``; through a view, to its base's history too).
 
     Raises:
         RuntimeError: ``self`` is a leaf (or a view of one) that requires grad, as PyTorch.
-        NotImplementedError: another view that autograd records (ember cannot write it in
-            place).
     """
     op = "scatter_"
     if self.requires_grad and _C.is_grad_enabled() and (self.is_leaf or self._view_of_leaf):

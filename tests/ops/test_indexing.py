@@ -908,11 +908,14 @@ def test_setitem_0d_tensor_with_and_without_autograd():
     assert w.grad.item() == 0.0 and v.grad.item() == 3.0
 
 
-def test_setitem_on_view_under_autograd_raises_clear_error():
-    y = ember.ones(2, 3, requires_grad=True) * 2
+def test_setitem_on_view_under_autograd_writes_the_base():
+    x = ember.ones(2, 3, requires_grad=True)
+    y = x * 2
     row = y[0]
-    with pytest.raises(NotImplementedError, match=r"index_put_: in-place operations on a view"):
-        row[1] = 5.0
+    row[1] = 5.0
+    np.testing.assert_array_equal(y.detach().numpy(), [[2, 5, 2], [2, 2, 2]])
+    (y * ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[2, 0, 6], [8, 10, 12]])
 
 
 def test_index_put_with_bool_mask_indices():

@@ -128,19 +128,9 @@ TensorList AccumulateGrad::apply(TensorList&& grads) {
 }
 
 Edge gradient_edge(const Tensor& t) {
+  if (t.impl()->view_base()) refresh_view(t);
   AutogradMeta* meta = t.impl()->autograd();
   if (!meta) return Edge{};
-  if (meta->view_stamped) {
-    auto base = meta->view_base.lock();
-    if (base && base->autograd() && base->autograd()->grad_fn != meta->view_base_fn.lock()) {
-      throw Error(detail::str(
-          "a view of a tensor of shape ", base->sizes(), " is used after that tensor was changed "
-          "by an in-place operation autograd recorded (its history is now ",
-          base->autograd()->grad_fn ? base->autograd()->grad_fn->name() : std::string("a leaf"),
-          "), so the view's recorded history is stale and its gradient would be wrong. Take the "
-          "view again after the in-place change, or .clone() it before changing the base."));
-    }
-  }
   if (meta->grad_fn) return Edge{meta->grad_fn, meta->output_nr};
   if (!meta->requires_grad) return Edge{};
   auto acc = meta->grad_accumulator.lock();
@@ -230,6 +220,21 @@ void FunctionNode::release_variables() {
   extra.clear();
 }
 
+// What a node keeps of a tensor it saves. A view holds its base, so a view saved by a node that
+// the base's history later reaches (`x.add_(x[:, :1] * 2)`) would form a reference cycle that
+// is never freed; the node keeps a bare alias with the view's history instead.
+static Tensor saved_form(const Tensor& x) {
+  if (!x.defined() || !x.impl()->view_base()) return x;
+  Tensor alias = make_view(x, x.sizes(), x.strides(), x.storage_offset());
+  if (const AutogradMeta* m = x.impl()->autograd(); m && (m->requires_grad || m->grad_fn)) {
+    AutogradMeta& am = alias.impl()->autograd_mut();
+    am.requires_grad = m->requires_grad;
+    am.grad_fn = m->grad_fn;
+    am.output_nr = m->output_nr;
+  }
+  return alias;
+}
+
 static std::shared_ptr<FunctionNode> make_node(const char* name, MultiBackwardFn fn,
                                                const TensorList& inputs, int flags,
                                                const TensorList& saved) {
@@ -248,9 +253,9 @@ static std::shared_ptr<FunctionNode> make_node(const char* name, MultiBackwardFn
   }
   if (flags & kSaveInputs) {
     node->inputs.reserve(inputs.size());
-    for (const Tensor& x : inputs) node->inputs.push_back({x, x.defined() ? x.version() : 0});
+    for (const Tensor& x : inputs) node->inputs.push_back({saved_form(x), x.defined() ? x.version() : 0});
   }
-  for (const Tensor& s : saved) node->extra.push_back({s, s.defined() ? s.version() : 0});
+  for (const Tensor& s : saved) node->extra.push_back({saved_form(s), s.defined() ? s.version() : 0});
   return node;
 }
 

@@ -114,6 +114,14 @@ EMBER_API void steal_history(Tensor& t, std::vector<std::shared_ptr<Node>>& out)
 /// Where the gradient of `t` goes: its grad_fn, or its leaf accumulator, or nowhere.
 EMBER_API Edge gradient_edge(const Tensor& t);
 
+/// For a view whose base's history changed since the view's was made (the base, or another
+/// view of it, was written in place): makes the view's history a view of the base's current
+/// one, as PyTorch does. A no-op for anything else (view_history.cpp).
+EMBER_API void refresh_view(const Tensor& t);
+/// After an in-place op wrote `result` into view `v`: the base's history becomes its old one
+/// with `v`'s elements taken from `result`'s, and `v`'s a view of that (view_history.cpp).
+EMBER_API void rebase_view(const Tensor& v, const Tensor& result);
+
 /// Sets `t`'s history to output `output_nr` of `fn`, and marks it as requiring grad.
 EMBER_API void set_history(const Tensor& t, const std::shared_ptr<Node>& fn, uint32_t output_nr);
 

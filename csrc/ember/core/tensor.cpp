@@ -54,6 +54,16 @@ void Tensor::set_grad(const Tensor& g) const {
   impl_->autograd_mut().grad = g.impl_ptr();
 }
 
+bool Tensor::view_gained_history() const {
+  // A view recorded by autograd (stamped) or taken under no_grad from a tensor requiring grad
+  // keeps its own flag; any other view of a base that has a grad_fn now was taken before the
+  // base had one (otherwise autograd would have recorded the view).
+  const AutogradMeta* m = impl_->autograd();
+  if (m && (m->view_stamped || m->no_grad_view)) return false;
+  const AutogradMeta* bm = impl_->view_base()->autograd();
+  return bm != nullptr && bm->grad_fn != nullptr;
+}
+
 std::shared_ptr<autograd::Node> Tensor::grad_fn() const {
   return impl_->autograd() ? impl_->autograd()->grad_fn : nullptr;
 }

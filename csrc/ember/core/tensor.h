@@ -41,7 +41,13 @@ class EMBER_API Tensor {
   }
 
   // Autograd.
-  bool requires_grad() const { return impl_->autograd() && impl_->autograd()->requires_grad; }
+  /// True also for a view whose base gained autograd history after the view was taken (an
+  /// in-place op wrote into the base, or into another view of it); the view's history is then
+  /// made on its next use (autograd::refresh_view).
+  bool requires_grad() const {
+    if (impl_->autograd() && impl_->autograd()->requires_grad) return true;
+    return impl_->view_base() != nullptr && view_gained_history();
+  }
   /// Marks a leaf as needing a gradient; RuntimeError on non-leaves and integer dtypes.
   const Tensor& set_requires_grad(bool r) const;
   Tensor grad() const;
@@ -54,6 +60,8 @@ class EMBER_API Tensor {
   bool retains_grad() const { return impl_->autograd() && impl_->autograd()->retains_grad; }
   uint32_t version() const { return impl_->version(); }
   void bump_version() const { impl_->bump_version(); }
+  /// See requires_grad().
+  bool view_gained_history() const;
   /// Same data, sizes and version counter; no autograd history.
   Tensor detach() const;
 

@@ -31,14 +31,17 @@ struct AutogradMeta {
   std::shared_ptr<autograd::Node> grad_fn;      // node that made this tensor (null for leaves)
   uint32_t output_nr = 0;                       // which output of grad_fn this tensor is
   std::weak_ptr<autograd::Node> grad_accumulator;  // a leaf's AccumulateGrad node
-  // Views recorded by autograd remember their base and the base's grad_fn when they were taken;
-  // using the view after the base's history changed (an in-place op autograd recorded) raises.
+  // Views recorded by autograd remember the base's grad_fn when their history was made
+  // (TensorImpl::view_base is the base).
+  // Its history is regenerated from the base's (autograd::refresh_view) when they differ: the
+  // base or another view of it was written in place since.
   bool view_stamped = false;
-  std::weak_ptr<TensorImpl> view_base;
   std::weak_ptr<autograd::Node> view_base_fn;
   // A view taken while grad mode was off of a tensor that requires grad: writing into it in
   // place with grad mode on would change the base behind autograd's back, so that raises.
+  // `view_base` is the tensor that required grad.
   bool no_grad_view = false;
+  std::weak_ptr<TensorImpl> view_base;
   // A leaf's gradient hooks (Tensor.register_hook), run on each incoming gradient before it is
   // added to `.grad` (autograd::add_tensor_hook). A non-leaf's hooks live on its grad_fn.
   std::vector<std::shared_ptr<autograd::TensorHook>> hooks;
@@ -79,6 +82,12 @@ class EMBER_API TensorImpl {
   /// Views share storage with a base tensor.
   bool is_view() const { return is_view_; }
   void set_is_view(bool v) { is_view_ = v; }
+  /// The tensor a view op took this view from, followed back to a tensor that is not such a
+  /// view itself (null for every other tensor, including detach() and other bare aliases).
+  /// Held strongly: writing through the view in place rewrites the base's autograd history,
+  /// and views of one base are told apart from bare aliases of its memory by it.
+  const std::shared_ptr<TensorImpl>& view_base() const { return view_base_; }
+  void set_view_base(std::shared_ptr<TensorImpl> base) { view_base_ = std::move(base); }
   /// Trace epoch current when this tensor was made: ember.jit tells tensors created during a
   /// trace (epoch >= the trace's) from older ones (captured as parameters).
   uint64_t creation_epoch() const { return creation_epoch_; }
@@ -95,6 +104,7 @@ class EMBER_API TensorImpl {
   bool is_contiguous_ = true;
   bool wrapped_number_ = false;
   bool is_view_ = false;
+  std::shared_ptr<TensorImpl> view_base_;
   uint64_t creation_epoch_ = detail::g_tensor_epoch.load(std::memory_order_relaxed);
   std::unique_ptr<AutogradMeta> autograd_;
 };

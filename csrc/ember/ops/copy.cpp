@@ -20,13 +20,15 @@ void check_inplace(const Tensor& self, bool records, const char* op) {
                 "expand()); call .clone() first to write into a tensor of its own");
   }
   if (!is_grad_enabled()) return;
+  const std::shared_ptr<TensorImpl>& base = self.impl()->view_base();
+  if (base) autograd::refresh_view(self);
   const AutogradMeta* meta = self.impl()->autograd();
   bool guarded = meta && meta->no_grad_view;
   if (guarded) {
     // Nothing to protect once the base no longer requires grad (a frozen layer, as PyTorch
     // allows) or is gone (no history of it remains to go stale).
-    auto base = meta->view_base.lock();
-    const AutogradMeta* bm = base ? base->autograd() : nullptr;
+    auto ng_base = meta->view_base.lock();
+    const AutogradMeta* bm = ng_base ? ng_base->autograd() : nullptr;
     guarded = bm != nullptr && (bm->requires_grad || bm->grad_fn);
   }
   EMBER_CHECK(!guarded, op,
@@ -37,22 +39,31 @@ void check_inplace(const Tensor& self, bool records, const char* op) {
   EMBER_CHECK(!(self.is_leaf() && self.requires_grad()), op,
               ": a leaf tensor that requires grad is being used in an in-place operation. Wrap the "
               "update in `with ember.no_grad():` (as optimizers do), or work on a .clone()");
-  EMBER_CHECK_NOT_IMPL(!(records && self.impl()->is_view()), op,
-                       ": in-place operations on a view are not supported when autograd records "
-                       "them (the view shares memory with another tensor whose history would go "
-                       "stale); use the out-of-place form, or .clone() the view first");
+  if (records && base) {
+    const AutogradMeta* bm = base->autograd();
+    EMBER_CHECK(!(bm && bm->requires_grad && !bm->grad_fn), op,
+                ": a view of a leaf tensor that requires grad (shape ", base->sizes(),
+                ") is being used in an in-place operation. Wrap the update in "
+                "`with ember.no_grad():`, or work on a .clone() of the leaf");
+  }
 }
 
 Tensor& commit_inplace(Tensor& self, const Tensor& result) {
   cpu::copy(self, result);
   self.bump_version();
   if (result.defined() && result.grad_fn()) {
-    autograd::set_history(self, result.grad_fn(), result.output_nr());
+    // A view's write changes its base too: autograd rewrites the base's history.
+    if (self.impl()->view_base()) {
+      autograd::rebase_view(self, result);
+    } else {
+      autograd::set_history(self, result.grad_fn(), result.output_nr());
+    }
   }
   return self;
 }
 
 Tensor history_alias(const Tensor& self) {
+  if (self.impl()->view_base()) autograd::refresh_view(self);
   Tensor alias = make_view(self, self.sizes(), self.strides(), self.storage_offset());
   if (self.impl()->autograd()) {
     AutogradMeta& m = alias.impl()->autograd_mut();

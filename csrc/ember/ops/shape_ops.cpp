@@ -106,20 +106,29 @@ void mark_no_grad_view(const Tensor& y, const Tensor& x) {
   }
 }
 
+// The tensor a view of `x` is a view of: x's own base when x is a view op's result.
+std::shared_ptr<TensorImpl> view_root(const Tensor& x) {
+  const std::shared_ptr<TensorImpl>& b = x.impl()->view_base();
+  return b ? b : x.impl_ptr();
+}
+
+// Stamps `y`, a recorded view with base `root`, with the base's current grad_fn.
+void stamp_view(const Tensor& y, const std::shared_ptr<TensorImpl>& root) {
+  AutogradMeta& m = y.impl()->autograd_mut();
+  m.view_stamped = true;
+  m.view_base_fn = root->autograd() ? root->autograd()->grad_fn : nullptr;
+}
+
 Tensor record_view(const char* name, const Tensor& y, const Tensor& x, autograd::BackwardFn fn) {
+  std::shared_ptr<TensorImpl> root = view_root(x);
   if (!autograd::needs_record({&x})) {
     mark_no_grad_view(y, x);
+    y.impl()->set_view_base(std::move(root));
     return y;
   }
   Tensor out = record(name, y, {x}, std::move(fn), 0);
-  std::shared_ptr<TensorImpl> root = x.impl_ptr();
-  if (const AutogradMeta* xm = x.impl()->autograd(); xm && xm->view_stamped) {
-    if (auto b = xm->view_base.lock()) root = b;
-  }
-  AutogradMeta& m = out.impl()->autograd_mut();
-  m.view_stamped = true;
-  m.view_base = root;
-  m.view_base_fn = root->autograd() ? root->autograd()->grad_fn : nullptr;
+  stamp_view(out, root);
+  out.impl()->set_view_base(std::move(root));
   return out;
 }
 
@@ -129,21 +138,18 @@ Tensor record_view(const char* name, const Tensor& y, const Tensor& x, autograd:
 // record_view's.
 TensorList record_views(const char* name, TensorList ys, const Tensor& x,
                         autograd::MultiBackwardFn join) {
+  std::shared_ptr<TensorImpl> root = view_root(x);
   if (!autograd::needs_record({&x})) {
-    for (const Tensor& y : ys) mark_no_grad_view(y, x);
+    for (const Tensor& y : ys) {
+      mark_no_grad_view(y, x);
+      y.impl()->set_view_base(root);
+    }
     return ys;
   }
   ys = autograd::record_multi(name, ys, {x}, std::move(join), 0);
-  std::shared_ptr<TensorImpl> root = x.impl_ptr();
-  if (const AutogradMeta* xm = x.impl()->autograd(); xm && xm->view_stamped) {
-    if (auto b = xm->view_base.lock()) root = b;
-  }
   for (Tensor& y : ys) {
-    if (!y.requires_grad()) continue;
-    AutogradMeta& m = y.impl()->autograd_mut();
-    m.view_stamped = true;
-    m.view_base = root;
-    m.view_base_fn = root->autograd() ? root->autograd()->grad_fn : nullptr;
+    if (y.impl()->autograd() && y.impl()->autograd()->requires_grad) stamp_view(y, root);
+    y.impl()->set_view_base(root);
   }
   return ys;
 }
@@ -572,7 +578,9 @@ Tensor as_strided(const Tensor& x, const Shape& sizes, const Shape& strides, int
                     " needs more memory than the storage holds");
   EMBER_CHECK_NOT_IMPL(!autograd::needs_record({&x}), "as_strided: not differentiable; call it "
                        "on a detached tensor");
-  return make_view(x, sizes, strides, offset);
+  Tensor y = make_view(x, sizes, strides, offset);
+  y.impl()->set_view_base(view_root(x));
+  return y;
 }
 
 }  // namespace ember

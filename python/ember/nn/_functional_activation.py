@@ -54,8 +54,8 @@ def _check_floating(input: Tensor, op: str) -> None:
 
 def _inplace(input: Tensor, op: str, fn: Callable[[Tensor], Tensor]) -> Tensor:
     """``fn(input)`` written into ``input`` (returned); under autograd ``fn`` reads a copy of
-    the input, which stays unchanged for its backward. A view autograd records gets the
-    out-of-place result instead (see ``functional._writable``)."""
+    the input, which stays unchanged for its backward. Writing into a view rewrites its base's
+    autograd history, as PyTorch does (see ``functional._writable`` for what is refused)."""
     if not _writable(input, op):
         return fn(input)
     src = input.clone() if input.requires_grad and _C.is_grad_enabled() else input
@@ -128,8 +128,8 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     Args:
         input: any shape, float32 or float64.
         alpha: the negative saturation value is ``-alpha``. Default 1.0.
-        inplace: write the result into ``input`` and return it (a view that autograd records
-            gets a new tensor instead, as for ``relu``). Default False.
+        inplace: write the result into ``input`` and return it (a view's base
+            sees the write, as for ``relu``). Default False.
     Returns:
         Tensor of ``input``'s shape and dtype.
     Raises:
@@ -159,8 +159,8 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 
     Args:
         input: any shape, float32 or float64.
-        inplace: write the result into ``input`` and return it (a view that autograd records
-            gets a new tensor instead, as for ``relu``). Default False.
+        inplace: write the result into ``input`` and return it (a view's base
+            sees the write, as for ``relu``). Default False.
     Returns:
         Tensor of ``input``'s shape and dtype.
     Raises:
@@ -185,8 +185,8 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     Args:
         input: any shape, float32 or float64.
         alpha: nonzero; the negative saturation value is ``-alpha``. Default 1.0.
-        inplace: write the result into ``input`` and return it (a view that autograd records
-            gets a new tensor instead, as for ``relu``). Default False.
+        inplace: write the result into ``input`` and return it (a view's base
+            sees the write, as for ``relu``). Default False.
     Returns:
         Tensor of ``input``'s shape and dtype.
     Raises:
@@ -275,8 +275,8 @@ def hardtanh(
         input: any shape; float32, float64 or an integer dtype.
         min_val: lower bound. Default -1.0.
         max_val: upper bound, ``>= min_val``. Default 1.0.
-        inplace: write the result into ``input`` and return it (a view that autograd records
-            gets a new tensor instead, as for ``relu``). Default False.
+        inplace: write the result into ``input`` and return it (a view's base
+            sees the write, as for ``relu``). Default False.
     Returns:
         Tensor of ``input``'s shape and dtype.
     Raises:
@@ -315,8 +315,8 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
     Args:
         input: any shape; float32, float64 or an integer dtype.
-        inplace: write the result into ``input`` and return it (a view that autograd records
-            gets a new tensor instead, as for ``relu``). Default False.
+        inplace: write the result into ``input`` and return it (a view's base
+            sees the write, as for ``relu``). Default False.
     Returns:
         Tensor of ``input``'s shape and dtype; gradient 1 on (0, 6), else 0.
     Raises:
@@ -338,8 +338,8 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
     Args:
         input: any shape, float32 or float64.
-        inplace: write the result into ``input`` and return it (a view that autograd records
-            gets a new tensor instead, as for ``relu``). Default False.
+        inplace: write the result into ``input`` and return it (a view's base
+            sees the write, as for ``relu``). Default False.
     Returns:
         Tensor of ``input``'s shape and dtype, values in [0, 1].
     Raises:
@@ -364,8 +364,8 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
     Args:
         input: any shape, float32 or float64.
-        inplace: write the result into ``input`` and return it (a view that autograd records
-            gets a new tensor instead, as for ``relu``). Default False.
+        inplace: write the result into ``input`` and return it (a view's base
+            sees the write, as for ``relu``). Default False.
     Returns:
         Tensor of ``input``'s shape and dtype.
     Raises:
@@ -390,8 +390,8 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
     Args:
         input: any shape, float32 or float64.
-        inplace: write the result into ``input`` and return it (a view that autograd records
-            gets a new tensor instead, as for ``relu``). Default False.
+        inplace: write the result into ``input`` and return it (a view's base
+            sees the write, as for ``relu``). Default False.
     Returns:
         Tensor of ``input``'s shape and dtype.
     Raises:

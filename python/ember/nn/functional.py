@@ -79,9 +79,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def _writable(input: Tensor, op: str) -> bool:
     """Whether ``inplace=True`` can write into ``input``: RuntimeError (naming ``op``) for a leaf
-    that requires grad or a view of one, as PyTorch; False for another view autograd records,
-    which ember cannot write in place (its base's history would go stale): such a call returns
-    the out-of-place result."""
+    that requires grad or a view of one, as PyTorch; True otherwise (a view that autograd
+    records is written too, and its base's history is rewritten to include the write)."""
     if not (input.requires_grad and _C.is_grad_enabled()):
         return True
     if input.is_leaf or input._view_of_leaf:
@@ -90,12 +89,12 @@ def _writable(input: Tensor, op: str) -> bool:
             f"{op}(inplace=True): {what} that requires grad cannot be changed in place; "
             "use inplace=False, or work on a .clone()"
         )
-    return not input._is_view
+    return True
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """Elementwise ``max(input, 0)``; with ``inplace``, written into ``input``, which is returned
-    (a view that autograd records gets a new tensor instead: ember cannot write it in place).
+    (written through a view, the view's base sees the write and its gradient, as in PyTorch).
 
     Raises:
         RuntimeError: ``inplace`` on a leaf that requires grad (as for any in-place op).
