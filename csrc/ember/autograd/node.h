@@ -122,6 +122,9 @@ EMBER_API void refresh_view(const Tensor& t);
 /// with `v`'s elements taken from `result`'s, and `v`'s a view of that (view_history.cpp).
 EMBER_API void rebase_view(const Tensor& v, const Tensor& result);
 
+/// For the history rebase_view gave a view: the node of the in-place op's result; else null.
+EMBER_API std::shared_ptr<Node> written_view_result(const std::shared_ptr<Node>& view_fn);
+
 /// Sets `t`'s history to output `output_nr` of `fn`, and marks it as requiring grad.
 EMBER_API void set_history(const Tensor& t, const std::shared_ptr<Node>& fn, uint32_t output_nr);
 

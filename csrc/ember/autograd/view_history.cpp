@@ -160,6 +160,14 @@ void refresh_view(const Tensor& t) {
   make_view_history(t, base, region_of(base, t));
 }
 
+std::shared_ptr<Node> written_view_result(const std::shared_ptr<Node>& view_fn) {
+  if (!view_fn || view_fn->name() != "AsStridedBackward0") return nullptr;
+  const auto& e = view_fn->next_edges();
+  if (e.size() != 1 || !e[0].fn || e[0].fn->name() != "CopySlices") return nullptr;
+  const auto& c = e[0].fn->next_edges();
+  return c.size() == 2 ? c[1].fn : nullptr;
+}
+
 void rebase_view(const Tensor& v, const Tensor& result) {
   Tensor base(v.impl()->view_base());
   EMBER_INTERNAL_ASSERT(base.impl()->storage() == v.impl()->storage(), "rebase_view: storage");

@@ -295,6 +295,13 @@ void note_autograd(TraceState* st, Node* n, size_t out_index, const Tensor& t,
                    const std::vector<const TensorImpl*>& input_impls) {
   if (!t.defined()) return;
   auto root = t.grad_fn();
+  if (root && t.impl()->view_base()) {
+    // An in-place op on a view: autograd made the op's node, then rewrote the base's history
+    // (CopySlices) and the view's (AsStridedBackward0, whose formulas trace op by op). At run
+    // time the graph writes into a bare alias of the view, whose grad_fn is the op's own node:
+    // paths start there.
+    if (auto inner = autograd::written_view_result(root)) root = inner;
+  }
   if (!root || st->forward_of.count(root.get())) return;
   std::unordered_set<const autograd::Node*> boundary;
   for (const TensorImpl* p : input_impls) {
@@ -402,7 +409,12 @@ void stop(TraceState* st) {
 void capture_lazy_state(TraceState* st, const TensorList& returned, const TensorList& state) {
   Graph& g = *st->graph;
   std::unordered_map<const TensorImpl*, const std::shared_ptr<TensorImpl>*> kept;
-  for (const auto& p : st->keep) kept[p.get()] = &p;
+  // Views the trace keeps hold their bases (TensorImpl::view_base): not the program's references.
+  std::unordered_map<const TensorImpl*, long> view_refs;
+  for (const auto& p : st->keep) {
+    kept[p.get()] = &p;
+    if (p->view_base()) ++view_refs[p->view_base().get()];
+  }
   std::unordered_set<const Value*> outputs(g.outputs().begin(), g.outputs().end());
   std::unordered_set<const StorageImpl*> returned_storage, state_storage;
   for (const Tensor& t : returned) returned_storage.insert(t.impl()->storage().get());
@@ -447,7 +459,9 @@ void capture_lazy_state(TraceState* st, const TensorList& returned, const Tensor
     if (state_storage.count(it->second->storage().get())) return *k->second;
     if (outputs.count(v) || returned_storage.count(it->second->storage().get())) return nullptr;
     auto r = autograd_refs.find(it->second);
-    const long others = k->second->use_count() - 1 - (r == autograd_refs.end() ? 0 : r->second);
+    auto vr = view_refs.find(it->second);
+    const long others = k->second->use_count() - 1 - (r == autograd_refs.end() ? 0 : r->second) -
+                        (vr == view_refs.end() ? 0 : vr->second);
     if (others > 0 && noted.insert(it->second).second) {
       const Node* p = v->producer();
       g.add_trace_note(ember::detail::str(
