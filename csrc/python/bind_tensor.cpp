@@ -310,6 +310,37 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
              return g;
            }, py::arg("seed"), py::return_value_policy::reference)
       .def("initial_seed", &Generator::initial_seed)
+      .def("get_state",
+           [](Generator& g) {
+             const std::string s = g.state();
+             Tensor t = empty({static_cast<int64_t>(s.size())}, DType::UInt8);
+             std::memcpy(t.raw_data(), s.data(), s.size());
+             return t;
+           },
+           R"doc(The generator's state, as a 1-D uint8 tensor (opaque to the user).
+
+Returns:
+    Tensor: uint8; ``set_state`` of it resumes the same sequence of numbers.
+)doc")
+      .def("set_state",
+           [](Generator& g, const Tensor& state) -> Generator& {
+             EMBER_CHECK_TYPE(state.dtype() == DType::UInt8 && state.dim() == 1,
+                              "set_state: expected a 1-D uint8 tensor from get_state(), got ",
+                              state.dtype(), " of shape ", state.sizes());
+             Tensor c = state.contiguous();
+             g.set_state(std::string(static_cast<const char*>(c.raw_data()),
+                                     static_cast<size_t>(c.numel())));
+             return g;
+           },
+           py::arg("new_state"), py::return_value_policy::reference,
+           R"doc(Restores a state from ``get_state()``; returns the generator.
+
+Args:
+    new_state (Tensor): 1-D uint8, as ``get_state()`` returned it.
+Raises:
+    TypeError: not a 1-D uint8 tensor.
+    ValueError: not a state ``get_state()`` made (the generator is left unchanged).
+)doc")
       .def("seed", [](Generator& g) {
         uint64_t s = std::random_device{}();
         g.manual_seed(s);

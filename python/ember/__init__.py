@@ -96,6 +96,8 @@ from ._creation import (
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import autograd
 from .serialization import load, save
+from . import random
+from .random import get_rng_state, set_rng_state
 
 
 def from_dlpack(ext_tensor: Any) -> Tensor:

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <mutex>
 #include <random>
+#include <string>
 
 #include "ember/core/export.h"
 
@@ -23,6 +24,10 @@ class EMBER_API Generator {
   /// Uniform float on [0, 1) with 24 random bits.
   float next_float() { return static_cast<float>(engine_() >> 40) * (1.0f / 16777216.0f); }
   std::mutex& mutex() { return mutex_; }
+  /// The whole state (seed and engine) as text; set_state(state()) resumes the same numbers.
+  std::string state();
+  /// Restores a state() string; ValueError (and no change) when it is not one.
+  void set_state(const std::string& state);
 
  private:
   uint64_t seed_;

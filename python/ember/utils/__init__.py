@@ -1,7 +1,8 @@
-"""Utilities: ``ember.utils.data`` (datasets, samplers, DataLoader)."""
+"""Utilities: ``ember.utils.data`` (datasets, samplers, DataLoader) and
+``ember.utils.checkpoint`` (activation checkpointing)."""
 
 from __future__ import annotations
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
