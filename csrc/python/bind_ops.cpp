@@ -6,6 +6,24 @@ namespace ember::python {
 
 namespace {
 
+// div with PyTorch's rounding_mode: None (true division), "trunc" or "floor"; ops ember.jit
+// traces. Integer "trunc" is floor division corrected where the quotient is inexact and
+// negative (the two roundings differ only there).
+Tensor div_rounded(const Tensor& a, const Tensor& b, const std::optional<std::string>& mode,
+                   const char* op) {
+  if (!mode) return div(a, b);
+  if (*mode == "floor") return floor_divide(a, b);
+  EMBER_CHECK_VALUE(*mode == "trunc", op, ": rounding_mode must be None, 'trunc' or 'floor', "
+                    "got '", *mode, "'");
+  const DType dt = meta::result_type(a, b);
+  if (is_floating(dt)) return trunc(div(a, b));
+  Tensor q = floor_divide(a, b);
+  Tensor zero = scalar_to_tensor(Scalar(int64_t{0}), DType::Int64);
+  Tensor fix = logical_and(ne(remainder(a, b), zero), logical_xor(lt(a, zero), lt(b, zero)));
+  return add(q, to(fix, dt, false), Scalar(int64_t{1}));
+}
+
+
 // Work this small finishes in less time than releasing and retaking the GIL takes.
 constexpr int64_t kReleaseGilElements = int64_t{1} << 15;
 
@@ -171,7 +189,24 @@ Raises:
   def_op(m, cls, #NAME, [](const TensorArg& a, const TensorArg& b) { return NAME(a.t, b.t); }, \
          DOC, py::arg("input"), py::arg("other"));
   EMBER_DEF_BINARY(mul, "input * other with broadcasting and type promotion.")
-  EMBER_DEF_BINARY(div, "True division input / other; integer inputs give float32.")
+  def_op(m, cls, "div",
+         [](const TensorArg& a, const TensorArg& b, const std::optional<std::string>& mode) {
+           return div_rounded(a.t, b.t, mode, "div");
+         },
+         R"doc(``input / other`` with broadcasting, optionally rounded.
+
+Args:
+    input, other (Tensor or Number): broadcastable.
+    rounding_mode (str or None, keyword-only): None (default) is true division (integer inputs
+        give float32); ``"trunc"`` rounds the quotient toward zero and ``"floor"`` toward -inf,
+        both keeping integer dtypes integer.
+Returns:
+    Tensor: the broadcast shape.
+Raises:
+    ValueError: an unknown ``rounding_mode``; shapes that do not broadcast; integer division
+        by zero with a rounding mode.
+)doc",
+         py::arg("input"), py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none());
   EMBER_DEF_BINARY(floor_divide, "Floor division (rounds toward -inf), like Python's //.")
   EMBER_DEF_BINARY(remainder, "Python-style modulo: the result has the sign of other.")
   EMBER_DEF_BINARY(pow, "input ** other elementwise.")
@@ -289,7 +324,20 @@ Returns:
       .def("sub_", [](Tensor& a, const TensorArg& b, const Scalar& alpha) { return sub_(a, b.t, alpha); },
            py::arg("other"), py::kw_only(), py::arg("alpha") = Scalar(int64_t{1}))
       .def("mul_", [](Tensor& a, const TensorArg& b) { return mul_(a, b.t); }, py::arg("other"))
-      .def("div_", [](Tensor& a, const TensorArg& b) { return div_(a, b.t); }, py::arg("other"))
+      .def("div_",
+           [](Tensor& a, const TensorArg& b, const std::optional<std::string>& mode) -> Tensor& {
+             if (!mode) return div_(a, b.t);
+             Tensor r = div_rounded(a, b.t, mode, "div_");
+             EMBER_CHECK_TYPE(meta::can_cast(r.dtype(), a.dtype()), "div_: result dtype ",
+                              r.dtype(), " can't be cast to the dtype of the tensor written in "
+                              "place (", a.dtype(), ")");
+             EMBER_CHECK_VALUE(r.sizes() == a.sizes(), "div_: output with shape ", a.sizes(),
+                               " doesn't match the broadcast shape ", r.sizes());
+             return copy_(a, r);
+           },
+           py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none(),
+           "In-place div (``/=``), optionally rounded (``rounding_mode`` as for div); returns "
+           "this tensor.")
       .def("floor_divide_", [](Tensor& a, const TensorArg& b) { return floor_divide_(a, b.t); }, py::arg("other"),
            "In-place floor division (``//=``); returns this tensor.")
       .def("remainder_", [](Tensor& a, const TensorArg& b) { return remainder_(a, b.t); }, py::arg("other"),

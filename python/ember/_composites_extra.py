@@ -2462,8 +2462,7 @@ def divide(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Te
     Without ``rounding_mode`` it is true division (:func:`ember.div`; integer inputs give
     float32); ``"trunc"`` rounds the quotient toward zero and ``"floor"`` toward -inf
     (:func:`ember.floor_divide`), both keeping integer dtypes integer. Differentiable as the
-    ops it calls; traceable by ember.jit. (:func:`ember.div` is the C++ op and takes no
-    ``rounding_mode``.)
+    ops it calls; traceable by ember.jit. (:func:`ember.div` takes ``rounding_mode`` too.)
 
     Args:
         input: the dividend, a tensor or a number.

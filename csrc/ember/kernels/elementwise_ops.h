@@ -20,11 +20,16 @@ namespace ember::kernels {
 template <typename T>
 EMBER_HD inline T floordiv(T a, T b) {
   if constexpr (std::is_floating_point_v<T>) {
+    // As PyTorch: (a - fmod(a, b)) / b is an integer up to rounding, so it is floored and
+    // rounded to the nearest integer; a zero quotient takes the sign of a / b.
     if (b == T(0)) return a / b;
     T r = std::fmod(a, b);
     T q = (a - r) / b;
     if (r != T(0) && ((b < T(0)) != (r < T(0)))) q -= T(1);
-    return q;
+    if (q == T(0)) return std::copysign(T(0), a / b);
+    T f = std::floor(q);
+    if (q - f > T(0.5)) f += T(1);
+    return f;
   } else if constexpr (std::is_same_v<T, bool>) {
     return a;
   } else {
