@@ -385,6 +385,19 @@ Raises:
            [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.impl()->storage()->data()); })
       .def_property_readonly("_version", &Tensor::version)
       .def_property_readonly("_is_view", [](const Tensor& t) { return t.impl()->is_view(); })
+      .def("_set_data",
+           [](const Tensor& t, const Tensor& src) {
+             EMBER_CHECK(jit::detail::current_trace() == nullptr,
+                         "jit.trace: assigning a tensor's .data inside a traced function "
+                         "cannot be recorded; do it before tracing");
+             EMBER_CHECK_TYPE(!t.requires_grad() || is_floating(src.dtype()),
+                              "data: a tensor that requires grad must stay floating point; "
+                              "the assigned tensor is ", src.dtype());
+             t.impl()->set_data(*src.impl());
+           },
+           py::arg("src"),
+           "Makes this tensor share ``src``'s memory, shape and dtype, keeping its own autograd "
+           "state (``t.data = src``).")
       .def_property_readonly("_view_of_leaf", [](const Tensor& t) {
         // A view autograd recorded whose base is a leaf that requires grad.
         const AutogradMeta* m = t.impl()->autograd();

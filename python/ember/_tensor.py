@@ -434,15 +434,13 @@ def _returning_self(method: Any) -> Any:
 
 
 def _set_data(self: Tensor, value: Tensor) -> None:
-    if tuple(value.shape) != tuple(self.shape) or value.dtype != self.dtype:
-        raise ValueError(
-            f"data: assigned tensor has shape {tuple(value.shape)} and dtype {value.dtype}, "
-            f"expected shape {tuple(self.shape)} and dtype {self.dtype}"
-        )
-    from . import no_grad
-
-    with no_grad():
-        self.detach().copy_(value)
+    """``t.data = value``: as in PyTorch, ``t`` becomes a handle on ``value``'s memory (shape
+    and dtype may change; later writes to either show in both) and keeps its own autograd
+    state (``requires_grad``, ``.grad``, the same Python object). TypeError for a non-tensor,
+    or a non-floating value for a tensor that requires grad."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"data: expected a Tensor, got {type(value).__name__}")
+    self._set_data(value)
 
 
 def _C_shape(size: tuple) -> list[int]:

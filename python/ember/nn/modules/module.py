@@ -430,15 +430,18 @@ class Module:
                     continue
                 with no_grad():
                     new = fn(p.detach())
+                done[id(p)] = (p, p)
                 if new is p or (new.dtype == p.dtype and new.data_ptr() == p.data_ptr()):
-                    done[id(p)] = (p, p)
                     continue
-                np_ = Parameter(new, p.requires_grad)
-                if p.grad is not None:
+                # As PyTorch: the Parameter object stays (an optimizer built earlier keeps
+                # updating it); its data and gradient are converted.
+                grad = p.grad
+                if grad is not None:
+                    p.grad = None
+                p.data = new
+                if grad is not None:
                     with no_grad():
-                        np_.grad = fn(p.grad)
-                done[id(p)] = (p, np_)
-                m._parameters[name] = np_
+                        p.grad = fn(grad)
             for name, b in m._buffers.items():
                 if b is None:
                     continue
@@ -452,8 +455,9 @@ class Module:
         """Converts floating parameters and buffers: ``to(dtype)``, ``to(device)``,
         ``to(device, dtype)``, ``to(tensor)``. Integer buffers keep their dtype.
 
-        A parameter whose dtype changes is replaced by a new :class:`Parameter` (gradients are
-        converted too), so build optimizers after calling ``to``. Returns self.
+        Parameters stay the same objects, as in PyTorch (their data and gradients are
+        converted), so an optimizer built before ``to`` still updates them; its state made by
+        earlier steps keeps the old dtype. Returns self.
 
         Raises:
             TypeError: a non-floating dtype.
