@@ -88,6 +88,7 @@ void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
   cls.def(
       "register_hook",
       [](const Tensor& t, py::function hook) {
+        if (t.impl()->view_base()) autograd::refresh_view(t);
         EMBER_CHECK(t.requires_grad(), "register_hook: the tensor does not require grad, so no "
                     "gradient reaches it; call requires_grad_() on it (a leaf) first");
         auto py_fn = std::make_shared<PyHookFn>(hook);

@@ -275,36 +275,19 @@ void check_broadcast_to(const Tensor& v, const Shape& target) {
 void setitem(Tensor& x, py::handle key, py::handle value) {
   const std::vector<Item> items = parse_key(key, "index_put_");
   Tensor v = setitem_value(x, value);
-  const bool records = is_grad_enabled() && (x.requires_grad() || v.requires_grad());
-  if (!records) {
-    // Write through views of x: basic indexing selects, index_put_ handles the rest.
-    Applied a = apply_basic(x, items, "index_put_");
-    if (a.has_adv) {
-      index_put_(a.view, a.adv, v, false);
-      return;
-    }
-    check_broadcast_to(v, a.view.sizes());
-    copy_(a.view, v);
+  // Refused writes (a leaf that requires grad, ...) are named after index_put_, as before any
+  // view of x is taken.
+  detail::check_inplace(x, is_grad_enabled() && (x.requires_grad() || v.requires_grad()),
+                        "index_put_");
+  // Write through views of x: basic indexing selects, index_put_ handles the rest. Under
+  // autograd the write into the view rewrites x's history (CopySlices), as in PyTorch.
+  Applied a = apply_basic(x, items, "index_put_");
+  if (a.has_adv) {
+    index_put_(a.view, a.adv, v, false);
     return;
   }
-  // Autograd cannot rewrite the history of a view, so the key is turned into one index per
-  // dim of x: the positions it selects, found by indexing a tensor of linear positions.
-  Tensor lin = reshape(arange(Scalar(int64_t{0}), Scalar(x.numel()), Scalar(int64_t{1}),
-                              DType::Int64),
-                       x.sizes());
-  Tensor sel = getitem(lin, items);
-  check_broadcast_to(v, sel.sizes());
-  if (x.dim() == 0) {
-    if (sel.numel() > 0) copy_(x, v);
-    return;
-  }
-  TensorList coords;
-  const Shape strides = contiguous_strides(x.sizes());
-  for (int64_t d = 0; d < x.dim(); ++d) {
-    Tensor c = floor_divide(sel, wrap_scalar(Scalar(strides[d])));
-    coords.push_back(remainder(c, wrap_scalar(Scalar(x.sizes()[d]))));
-  }
-  index_put_(x, coords, v, false);
+  check_broadcast_to(v, a.view.sizes());
+  copy_(a.view, v);
 }
 
 // `(idx0, None, idx2)` / `[idx0, ...]` as a TensorList (None = whole dim).
@@ -365,8 +348,8 @@ Raises:
 
 ``value`` (a tensor, Python number or numpy array) is converted to ``x``'s dtype and broadcast
 to the shape of ``x[key]``. Writes go through views to the memory they share; the version
-counter is bumped. Under autograd the assignment is recorded on ``x`` (which must not be a
-leaf that requires grad, nor a view).
+counter is bumped. Under autograd the assignment is recorded on ``x`` and, when ``x`` is a
+view, on its base (``x`` must not be a leaf that requires grad, nor a view of one).
 
 Raises:
     IndexError: as for ``__getitem__``.

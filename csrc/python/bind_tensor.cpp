@@ -385,6 +385,25 @@ Raises:
            [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.impl()->storage()->data()); })
       .def_property_readonly("_version", &Tensor::version)
       .def_property_readonly("_is_view", [](const Tensor& t) { return t.impl()->is_view(); })
+      .def("_saved_alias",
+           [](const Tensor& t) -> Tensor {
+             // What a Python autograd.Function keeps of a saved view: a bare alias with the
+             // view's history (a view holds its base, whose history may come to hold the
+             // Function's ctx: a reference cycle through C++).
+             if (!t.impl()->view_base()) return t;
+             std::lock_guard<std::recursive_mutex> lock(autograd::view_history_mutex());
+             autograd::refresh_view(t);
+             Tensor alias = make_view(t, t.sizes(), t.strides(), t.storage_offset());
+             if (const AutogradMeta* m = t.impl()->autograd(); m && (m->requires_grad || m->grad_fn)) {
+               AutogradMeta& am = alias.impl()->autograd_mut();
+               am.requires_grad = m->requires_grad;
+               am.grad_fn = m->grad_fn;
+               am.output_nr = m->output_nr;
+             }
+             return alias;
+           },
+           "A handle for autograd.Function's saved tensors (internal): this tensor, or for a "
+           "view a bare alias with the same history.")
       .def("_set_data",
            [](const Tensor& t, const Tensor& src) {
              EMBER_CHECK(jit::detail::current_trace() == nullptr,

@@ -128,7 +128,11 @@ TensorList AccumulateGrad::apply(TensorList&& grads) {
 }
 
 Edge gradient_edge(const Tensor& t) {
-  if (t.impl()->view_base()) refresh_view(t);
+  std::unique_lock<std::recursive_mutex> lock;
+  if (t.impl()->view_base()) {
+    lock = std::unique_lock<std::recursive_mutex>(view_history_mutex());
+    refresh_view(t);
+  }
   AutogradMeta* meta = t.impl()->autograd();
   if (!meta) return Edge{};
   if (meta->grad_fn) return Edge{meta->grad_fn, meta->output_nr};
@@ -225,6 +229,7 @@ void FunctionNode::release_variables() {
 // is never freed; the node keeps a bare alias with the view's history instead.
 static Tensor saved_form(const Tensor& x) {
   if (!x.defined() || !x.impl()->view_base()) return x;
+  std::lock_guard<std::recursive_mutex> lock(view_history_mutex());
   Tensor alias = make_view(x, x.sizes(), x.strides(), x.storage_offset());
   if (const AutogradMeta* m = x.impl()->autograd(); m && (m->requires_grad || m->grad_fn)) {
     AutogradMeta& am = alias.impl()->autograd_mut();

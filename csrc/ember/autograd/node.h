@@ -114,6 +114,9 @@ EMBER_API void steal_history(Tensor& t, std::vector<std::shared_ptr<Node>>& out)
 /// Where the gradient of `t` goes: its grad_fn, or its leaf accumulator, or nowhere.
 EMBER_API Edge gradient_edge(const Tensor& t);
 
+/// Serializes the rewriting of views' and bases' histories (in-place writes, refresh_view) with
+/// reads of a view's history on other threads (ops release the GIL).
+EMBER_API std::recursive_mutex& view_history_mutex();
 /// For a view whose base's history changed since the view's was made (the base, or another
 /// view of it, was written in place): makes the view's history a view of the base's current
 /// one, as PyTorch does. A no-op for anything else (view_history.cpp).
@@ -122,6 +125,9 @@ EMBER_API void refresh_view(const Tensor& t);
 /// with `v`'s elements taken from `result`'s, and `v`'s a view of that (view_history.cpp).
 EMBER_API void rebase_view(const Tensor& v, const Tensor& result);
 
+/// Before an in-place op autograd records writes into view `v`: NotImplementedError (naming
+/// `op`) when its base has elements sharing memory, whose history could not be rewritten.
+EMBER_API void check_view_writable(const Tensor& v, const char* op);
 /// For the history rebase_view gave a view: the node of the in-place op's result; else null.
 EMBER_API std::shared_ptr<Node> written_view_result(const std::shared_ptr<Node>& view_fn);
 

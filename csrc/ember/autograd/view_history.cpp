@@ -15,6 +15,7 @@
 // (index_select, index_put_), and double backward works through them.
 
 #include <algorithm>
+#include <mutex>
 #include <vector>
 
 #include "ember/autograd/node.h"
@@ -62,21 +63,39 @@ int64_t extent(const Shape& sizes, const Shape& strides) {
   return e;
 }
 
-// The geometry of view `v` in `base`. A base whose elements share memory (strides of 0) raises
-// NotImplementedError: a write could not be told apart from the elements it aliases.
-Region region_of(const Tensor& base, const Tensor& v) {
-  Region r{base.sizes(), base.strides(), v.sizes(), v.strides(), base.storage_offset(),
-           v.storage_offset(), base.is_contiguous()};
-  if (r.bcontiguous) return r;
-  std::vector<char> seen(static_cast<size_t>(extent(r.bsizes, r.bstrides)), 0);
-  for_each_position(r.bsizes, r.bstrides, 0, [&](int64_t pos) {
-    EMBER_CHECK_NOT_IMPL(!seen[pos], "in-place write through a view: its base, of shape ",
-                         r.bsizes, " and strides ", r.bstrides, ", has elements sharing memory "
-                         "(e.g. made by expand), so autograd cannot tell which of them the write "
-                         "changes; .clone() the base first");
+// Whether no two elements of (sizes, strides) share memory. Sorted by stride, each dim
+// stepping past everything the smaller ones reach is enough (every layout ember makes); any
+// other layout is checked element by element.
+bool non_overlapping(const Shape& sizes, const Shape& strides) {
+  std::vector<std::pair<int64_t, int64_t>> dims;  // (stride, size) of dims longer than 1
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    if (sizes[d] == 0) return true;
+    if (sizes[d] > 1) dims.emplace_back(strides[d], sizes[d]);
+  }
+  std::sort(dims.begin(), dims.end());
+  int64_t reach = 0;
+  bool simple = true;
+  for (const auto& [stride, size] : dims) {
+    if (stride <= reach) {
+      simple = false;
+      break;
+    }
+    reach += (size - 1) * stride;
+  }
+  if (simple) return true;
+  std::vector<char> seen(static_cast<size_t>(extent(sizes, strides)), 0);
+  bool ok = true;
+  for_each_position(sizes, strides, 0, [&](int64_t pos) {
+    ok = ok && !seen[pos];
     seen[pos] = 1;
   });
-  return r;
+  return ok;
+}
+
+// The geometry of view `v` in `base`.
+Region region_of(const Tensor& base, const Tensor& v) {
+  return Region{base.sizes(), base.strides(), v.sizes(), v.strides(), base.storage_offset(),
+                v.storage_offset(), base.is_contiguous()};
 }
 
 // Position of each element of the view (row-major) in the row-major order of the base, as an
@@ -149,7 +168,13 @@ bool is_stale(const TensorImpl& v) {
 
 }  // namespace
 
+std::recursive_mutex& view_history_mutex() {
+  static std::recursive_mutex m;
+  return m;
+}
+
 void refresh_view(const Tensor& t) {
+  std::lock_guard<std::recursive_mutex> lock(view_history_mutex());
   if (!is_stale(*t.impl())) return;
   Tensor base(t.impl()->view_base());
   EMBER_CHECK(base.impl()->storage() == t.impl()->storage(),
@@ -158,6 +183,16 @@ void refresh_view(const Tensor& t) {
               "again");
   if (!is_floating(t.dtype())) return;
   make_view_history(t, base, region_of(base, t));
+}
+
+void check_view_writable(const Tensor& v, const char* op) {
+  const std::shared_ptr<TensorImpl>& base = v.impl()->view_base();
+  if (!base || base->is_contiguous()) return;
+  EMBER_CHECK_NOT_IMPL(non_overlapping(base->sizes(), base->strides()), op,
+                       ": in-place write through a view whose base, of shape ", base->sizes(),
+                       " and strides ", base->strides(), ", has elements sharing memory (e.g. "
+                       "made by expand), so autograd cannot tell which of them the write "
+                       "changes; .clone() the base first");
 }
 
 std::shared_ptr<Node> written_view_result(const std::shared_ptr<Node>& view_fn) {
@@ -169,6 +204,7 @@ std::shared_ptr<Node> written_view_result(const std::shared_ptr<Node>& view_fn) 
 }
 
 void rebase_view(const Tensor& v, const Tensor& result) {
+  std::lock_guard<std::recursive_mutex> lock(view_history_mutex());
   Tensor base(v.impl()->view_base());
   EMBER_INTERNAL_ASSERT(base.impl()->storage() == v.impl()->storage(), "rebase_view: storage");
   AutoGradMode grad_on(true);

@@ -69,6 +69,7 @@ std::shared_ptr<autograd::Node> Tensor::grad_fn() const {
 }
 
 void Tensor::retain_grad() const {
+  if (impl_->view_base()) autograd::refresh_view(*this);
   EMBER_CHECK(requires_grad(), "retain_grad: can't retain_grad on a tensor that has "
               "requires_grad=False");
   if (is_leaf()) return;  // leaves keep .grad anyway

@@ -40,6 +40,7 @@ void check_inplace(const Tensor& self, bool records, const char* op) {
               ": a leaf tensor that requires grad is being used in an in-place operation. Wrap the "
               "update in `with ember.no_grad():` (as optimizers do), or work on a .clone()");
   if (records && base) {
+    autograd::check_view_writable(self, op);
     const AutogradMeta* bm = base->autograd();
     EMBER_CHECK(!(bm && bm->requires_grad && !bm->grad_fn), op,
                 ": a view of a leaf tensor that requires grad (shape ", base->sizes(),
@@ -56,6 +57,8 @@ Tensor& commit_inplace(Tensor& self, const Tensor& result) {
     if (self.impl()->view_base()) {
       autograd::rebase_view(self, result);
     } else {
+      // Other threads may be reading this tensor's history as the base of a view.
+      std::lock_guard<std::recursive_mutex> lock(autograd::view_history_mutex());
       autograd::set_history(self, result.grad_fn(), result.output_nr());
     }
   }
@@ -63,7 +66,11 @@ Tensor& commit_inplace(Tensor& self, const Tensor& result) {
 }
 
 Tensor history_alias(const Tensor& self) {
-  if (self.impl()->view_base()) autograd::refresh_view(self);
+  std::unique_lock<std::recursive_mutex> lock;
+  if (self.impl()->view_base()) {
+    lock = std::unique_lock<std::recursive_mutex>(autograd::view_history_mutex());
+    autograd::refresh_view(self);
+  }
   Tensor alias = make_view(self, self.sizes(), self.strides(), self.storage_offset());
   if (self.impl()->autograd()) {
     AutogradMeta& m = alias.impl()->autograd_mut();

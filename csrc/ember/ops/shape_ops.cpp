@@ -73,6 +73,9 @@ Tensor view_scatter(const Tensor& g, const Shape& sizes, ViewFn raw_view, ViewFn
   Tensor z = zeros(sizes, g.dtype());
   Tensor part = raw_view(z);
   cpu::copy(part, g);
+  // A write ember.jit's tracer cannot see: the new version tells it so whatever g holds (the
+  // fill check alone misses an all-zero g and would bake in a zero gradient).
+  z.bump_version();
   return record(name, z, {g}, [diff_view](const Ctx&, const Tensor& gg) {
     return TensorList{diff_view(gg)};
   }, 0);

@@ -20,8 +20,12 @@ class FunctionCtx:
         self._non_differentiable: set[int] = set()
 
     def save_for_backward(self, *tensors: Tensor) -> None:
-        """Keeps ``tensors`` for backward (modifying them in place afterwards is an error)."""
-        self.saved_tensors = tuple(tensors)
+        """Keeps ``tensors`` for backward (modifying them in place afterwards is an error).
+        A view is kept as an alias with the same values and history that does not hold its
+        base (so no reference cycle forms through the base's history); keep tensors with this
+        method, not as attributes of ``ctx``, for the same reason (as in PyTorch)."""
+        self.saved_tensors = tuple(t._saved_alias() if isinstance(t, Tensor) and t._is_view else t
+                                   for t in tensors)
         self._versions = tuple(t._version if isinstance(t, Tensor) else 0 for t in tensors)
 
     def mark_non_differentiable(self, *tensors: Tensor) -> None:
