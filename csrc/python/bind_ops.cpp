@@ -1,4 +1,5 @@
 #include "common.h"
+#include "ember/jit/trace_hook.h"
 #include "ember/cpu/simd.h"
 #include "ember/ops/meta.h"
 
@@ -784,7 +785,15 @@ Raises:
   m.def("_zeros", [](const Shape& s, DType d) { return zeros(s, d); });
   m.def("_ones", [](const Shape& s, DType d) { return ones(s, d); });
   m.def("_full", [](const Shape& s, const Scalar& v, DType d) { return full(s, v, d); });
-  m.def("_empty", [](const Shape& s, DType d) { return empty(s, d); });
+  m.def("_empty", [](const Shape& s, DType d) {
+    // While tracing, an uninitialized tensor is recorded as zeros (any values are valid), so a
+    // graph can make it again on every run.
+    if (jit::detail::g_active_traces.load(std::memory_order_relaxed) != 0 &&
+        jit::detail::current_trace() != nullptr) {
+      return zeros(s, d);
+    }
+    return empty(s, d);
+  });
   m.def("_arange", [](const Scalar& a, const Scalar& b, const Scalar& c, DType d) {
     return arange(a, b, c, d);
   });

@@ -365,3 +365,30 @@ def test_jit_gradient_through_a_clamped_view_does_not_bake_in_the_first_mask():
         xe = x0.clone().requires_grad_()
         xt = x0.clone().requires_grad_()
         np.testing.assert_allclose(traced(xt).numpy(), grad_of(xe).numpy(), rtol=1e-6)
+
+
+def test_jit_traces_writes_through_views_of_a_buffer_made_inside():
+    def build(w):
+        buf = ember.zeros(3, 4)
+        buf[0].add_(w)
+        buf[2, 1:3].mul_(2)
+        buf[2, 1:3].add_(w[:2])
+        return buf * 2
+
+    traced = ember.jit.trace(build, (ember.randn(4),))
+    for _ in range(3):
+        w = ember.randn(4)
+        np.testing.assert_array_equal(traced(w).numpy(), build(w).numpy())
+
+    def grad_of(w):
+        buf = ember.empty(3, 4)
+        buf[1:].zero_()
+        buf[0].copy_(w * 3)
+        (buf * buf).sum().backward()
+        return w.grad
+
+    fn = ember.jit.function(grad_of)
+    for _ in range(3):
+        w0 = ember.randn(4)
+        got = fn(w0.clone().requires_grad_())
+        np.testing.assert_allclose(got.numpy(), 18 * w0.numpy(), rtol=1e-6)

@@ -99,6 +99,10 @@ struct TraceState {
   void check_fill(const Tensor& t, const Value* v, const std::string& op) {
     const Node* p = v->producer();
     if (!p || !p->outputs().size() || p->output(0) != v) return;
+    // Written since it was made, by traced ops only (check_version passed): the graph has the
+    // writes (e.g. through a view), so the values need not be the fill.
+    auto seen = versions.find(t.impl()->version_counter());
+    if (t.version() != 0 && seen != versions.end() && seen->second == t.version()) return;
     const std::string& name = p->op();
     std::optional<Scalar> fill;
     if (name == "zeros" || name == "zeros_like") fill = Scalar(int64_t{0});
