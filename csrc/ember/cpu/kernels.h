@@ -291,6 +291,10 @@ void nonzero(const Tensor& out, const Tensor& x);
 /// in and out contiguous, same floating dtype. The max is subtracted for stability.
 void softmax(const Tensor& out, const Tensor& in, int64_t outer, int64_t n, int64_t inner,
              bool log);
+/// Softmax's input gradient over the last dim of (outer, n): dx = y * (g - sum(g * y)), or for
+/// log-softmax (y its output) dx = g - exp(y) * sum(g). All contiguous, one floating dtype.
+void softmax_backward(const Tensor& dx, const Tensor& g, const Tensor& y, int64_t outer,
+                      int64_t n, bool log);
 /// Index of the first target outside [0, C) that is not `ignore_index`, or -1 (int64 targets).
 int64_t find_bad_target(const Tensor& target, int64_t C, int64_t ignore_index);
 /// Per-element NLL: loss[o, i] = -w[t] * logp[o, t, i] and wt[o, i] = w[t] (0 where
@@ -312,6 +316,12 @@ void embedding_scatter_add(const Tensor& grad_w, const Tensor& g, const Tensor& 
 /// with rstd = 1 / sqrt(biased var + eps); w and b (cols) may be undefined. Same dtype.
 void layer_norm(const Tensor& out, const Tensor& in, const Tensor& w, const Tensor& b,
                 int64_t rows, int64_t cols, double eps);
+/// Layer norm's gradients from g and the input (rows, cols), the row statistics recomputed:
+/// dx = rstd * (g w - mean(g w) - xhat * mean(g w xhat)) when dx is defined; dw = sum over rows
+/// of g * xhat and db = sum of g (cols) when defined. w may be undefined (ones). Contiguous.
+void layer_norm_backward(const Tensor& dx, const Tensor& dw, const Tensor& db, const Tensor& g,
+                         const Tensor& in, const Tensor& w, int64_t rows, int64_t cols,
+                         double eps);
 /// mask = 0 with probability p, else 1 / (1 - p); floating dtype, contiguous.
 void dropout_mask(const Tensor& mask, double p, Generator& gen);
 /// One LSTM step from its pre-activation gates (N, 4H) in PyTorch's order (i, f, g, o):

@@ -146,19 +146,67 @@ void softmax_strided(T* y, const T* x, int64_t n, int64_t inner, bool log) {
 
 }  // namespace
 
+// Rows per parallel chunk for row-wise work of `n` elements per row: about 8K elements each.
+static int64_t rows_per_chunk(int64_t n) { return std::max<int64_t>(1, (int64_t{1} << 13) / std::max<int64_t>(n, 1)); }
+
 void softmax(const Tensor& out, const Tensor& in, int64_t outer, int64_t n, int64_t inner,
              bool log) {
   if (n == 0) return;
+  const simd::Kernels* k = in.dtype() == DType::Float32 && inner == 1 ? simd::active() : nullptr;
   EMBER_DISPATCH_FLOATING(in.dtype(), "softmax", [&] {
     const scalar_t* x = in.data_ptr<scalar_t>();
     scalar_t* y = out.data_ptr<scalar_t>();
-    for (int64_t o = 0; o < outer; ++o) {
-      if (inner == 1) {
-        softmax_row(y + o * n, x + o * n, n, log);
-      } else {
-        softmax_strided(y + o * n * inner, x + o * n * inner, n, inner, log);
+    // Rows are independent: split them over the threads.
+    parallel_chunks(outer, inner == 1 ? rows_per_chunk(n) : 1, [&](int64_t, int64_t o0, int64_t o1) {
+      for (int64_t o = o0; o < o1; ++o) {
+        if (inner == 1) {
+          if constexpr (std::is_same_v<scalar_t, float>) {
+            if (k != nullptr) {
+              k->softmax_row_f32(reinterpret_cast<float*>(y + o * n),
+                                 reinterpret_cast<const float*>(x + o * n), n, log);
+              continue;
+            }
+          }
+          softmax_row(y + o * n, x + o * n, n, log);
+        } else {
+          softmax_strided(y + o * n * inner, x + o * n * inner, n, inner, log);
+        }
       }
-    }
+    }, outer * n * inner);
+  });
+}
+
+void softmax_backward(const Tensor& dx, const Tensor& g, const Tensor& y, int64_t outer,
+                      int64_t n, bool log) {
+  if (n == 0) return;
+  const simd::Kernels* k = y.dtype() == DType::Float32 ? simd::active() : nullptr;
+  EMBER_DISPATCH_FLOATING(y.dtype(), "softmax_backward", [&] {
+    const scalar_t* gp = g.data_ptr<scalar_t>();
+    const scalar_t* yp = y.data_ptr<scalar_t>();
+    scalar_t* d = dx.data_ptr<scalar_t>();
+    parallel_chunks(outer, rows_per_chunk(n), [&](int64_t, int64_t o0, int64_t o1) {
+      for (int64_t o = o0; o < o1; ++o) {
+        const scalar_t* gr = gp + o * n;
+        const scalar_t* yr = yp + o * n;
+        scalar_t* dr = d + o * n;
+        if constexpr (std::is_same_v<scalar_t, float>) {
+          if (k != nullptr) {
+            k->softmax_backward_row_f32(reinterpret_cast<float*>(dr),
+                                        reinterpret_cast<const float*>(gr),
+                                        reinterpret_cast<const float*>(yr), n, log);
+            continue;
+          }
+        }
+        double s = 0;
+        if (log) {
+          for (int64_t j = 0; j < n; ++j) s += gr[j];
+          for (int64_t j = 0; j < n; ++j) dr[j] = gr[j] - std::exp(yr[j]) * static_cast<scalar_t>(s);
+        } else {
+          for (int64_t j = 0; j < n; ++j) s += gr[j] * yr[j];
+          for (int64_t j = 0; j < n; ++j) dr[j] = yr[j] * (gr[j] - static_cast<scalar_t>(s));
+        }
+      }
+    }, outer * n);
   });
 }
 
@@ -242,12 +290,23 @@ void embedding_scatter_add(const Tensor& grad_w, const Tensor& g, const Tensor& 
 
 void layer_norm(const Tensor& out, const Tensor& in, const Tensor& w, const Tensor& b,
                 int64_t rows, int64_t cols, double eps) {
+  const simd::Kernels* k = in.dtype() == DType::Float32 ? simd::active() : nullptr;
   EMBER_DISPATCH_FLOATING(in.dtype(), "layer_norm", [&] {
     const scalar_t* x = in.data_ptr<scalar_t>();
     scalar_t* y = out.data_ptr<scalar_t>();
     const scalar_t* wp = w.defined() ? w.data_ptr<scalar_t>() : nullptr;
     const scalar_t* bp = b.defined() ? b.data_ptr<scalar_t>() : nullptr;
-    for (int64_t r = 0; r < rows; ++r) {
+    parallel_chunks(rows, rows_per_chunk(cols), [&](int64_t, int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      if constexpr (std::is_same_v<scalar_t, float>) {
+        if (k != nullptr) {
+          k->layer_norm_row_f32(reinterpret_cast<float*>(y + r * cols),
+                                reinterpret_cast<const float*>(x + r * cols),
+                                reinterpret_cast<const float*>(wp),
+                                reinterpret_cast<const float*>(bp), cols, eps);
+          continue;
+        }
+      }
       const scalar_t* xr = x + r * cols;
       scalar_t* yr = y + r * cols;
       // Two passes in double: the mean, then the centered sum of squares (no cancellation).
@@ -267,6 +326,81 @@ void layer_norm(const Tensor& out, const Tensor& in, const Tensor& w, const Tens
       }
       if (bp) {
         for (int64_t j = 0; j < cols; ++j) yr[j] += bp[j];
+      }
+    }
+    }, rows * cols);
+  });
+}
+
+void layer_norm_backward(const Tensor& dx, const Tensor& dw, const Tensor& db, const Tensor& g,
+                         const Tensor& in, const Tensor& w, int64_t rows, int64_t cols,
+                         double eps) {
+  const simd::Kernels* k = in.dtype() == DType::Float32 ? simd::active() : nullptr;
+  EMBER_DISPATCH_FLOATING(in.dtype(), "layer_norm_backward", [&] {
+    const scalar_t* x = in.data_ptr<scalar_t>();
+    const scalar_t* gp = g.data_ptr<scalar_t>();
+    const scalar_t* wp = w.defined() ? w.data_ptr<scalar_t>() : nullptr;
+    scalar_t* d = dx.defined() ? dx.data_ptr<scalar_t>() : nullptr;
+    const bool need_w = dw.defined(), need_b = db.defined();
+    // dw and db are sums over rows: each chunk sums its rows into its own partials, added in
+    // chunk order afterwards (the same result on any number of threads).
+    const int64_t chunk = rows_per_chunk(cols);
+    const int64_t nchunks = rows > 0 ? (rows + chunk - 1) / chunk : 0;
+    std::vector<scalar_t> pw(need_w ? nchunks * cols : 0, scalar_t(0));
+    std::vector<scalar_t> pb(need_b ? nchunks * cols : 0, scalar_t(0));
+    parallel_chunks(rows, chunk, [&](int64_t c, int64_t r0, int64_t r1) {
+      scalar_t* cw = need_w ? pw.data() + c * cols : nullptr;
+      scalar_t* cb = need_b ? pb.data() + c * cols : nullptr;
+      for (int64_t r = r0; r < r1; ++r) {
+        const scalar_t* xr = x + r * cols;
+        const scalar_t* gr = gp + r * cols;
+        scalar_t* dr = d ? d + r * cols : nullptr;
+        if constexpr (std::is_same_v<scalar_t, float>) {
+          if (k != nullptr) {
+            k->layer_norm_backward_row_f32(
+                reinterpret_cast<float*>(dr), reinterpret_cast<float*>(cw),
+                reinterpret_cast<float*>(cb), reinterpret_cast<const float*>(gr),
+                reinterpret_cast<const float*>(xr), reinterpret_cast<const float*>(wp), cols, eps);
+            continue;
+          }
+        }
+        double s = 0;
+        for (int64_t j = 0; j < cols; ++j) s += xr[j];
+        const double mean = s / static_cast<double>(cols);
+        double ss = 0;
+        for (int64_t j = 0; j < cols; ++j) ss += (xr[j] - mean) * (xr[j] - mean);
+        const double rstd = 1.0 / std::sqrt(ss / static_cast<double>(cols) + eps);
+        double a = 0, bsum = 0;
+        for (int64_t j = 0; j < cols; ++j) {
+          const double xhat = (xr[j] - mean) * rstd;
+          const double gw = static_cast<double>(gr[j]) * (wp ? wp[j] : scalar_t(1));
+          a += gw;
+          bsum += gw * xhat;
+          if (cw) cw[j] += static_cast<scalar_t>(gr[j] * xhat);
+          if (cb) cb[j] += gr[j];
+        }
+        if (!dr) continue;
+        a /= static_cast<double>(cols);
+        bsum /= static_cast<double>(cols);
+        for (int64_t j = 0; j < cols; ++j) {
+          const double xhat = (xr[j] - mean) * rstd;
+          const double gw = static_cast<double>(gr[j]) * (wp ? wp[j] : scalar_t(1));
+          dr[j] = static_cast<scalar_t>(rstd * (gw - a - xhat * bsum));
+        }
+      }
+    }, rows * cols);
+    if (need_w) {
+      scalar_t* o = dw.data_ptr<scalar_t>();
+      std::fill(o, o + cols, scalar_t(0));
+      for (int64_t c = 0; c < nchunks; ++c) {
+        for (int64_t j = 0; j < cols; ++j) o[j] += pw[c * cols + j];
+      }
+    }
+    if (need_b) {
+      scalar_t* o = db.data_ptr<scalar_t>();
+      std::fill(o, o + cols, scalar_t(0));
+      for (int64_t c = 0; c < nchunks; ++c) {
+        for (int64_t j = 0; j < cols; ++j) o[j] += pb[c * cols + j];
       }
     }
   });

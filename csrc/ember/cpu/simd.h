@@ -30,6 +30,20 @@ struct Kernels {
   double (*sum_f32)(const float* x, int64_t n);
   /// Max (or min) of x[0..n), n >= 1; the first NaN if there is one.
   float (*extreme_f32)(const float* x, int64_t n, bool is_max);
+  /// Softmax (log-softmax when `log`) of the contiguous row x[0..n), n >= 1, into y.
+  void (*softmax_row_f32)(float* y, const float* x, int64_t n, bool log);
+  /// Softmax's input gradient for one row from its output y and gradient g:
+  /// y * (g - sum(g * y)), or for log-softmax g - exp(y) * sum(g).
+  void (*softmax_backward_row_f32)(float* dx, const float* g, const float* y, int64_t n,
+                                   bool log);
+  /// Layer norm of the row x[0..n): (x - mean) * rstd, times w and plus b where not null.
+  void (*layer_norm_row_f32)(float* y, const float* x, const float* w, const float* b, int64_t n,
+                             double eps);
+  /// Layer norm's gradients for one row: dx (when not null) from g, x, w (null: ones), and
+  /// the row's statistics recomputed from x; g * xhat added into dw and g into db (when not
+  /// null).
+  void (*layer_norm_backward_row_f32)(float* dx, float* dw, float* db, const float* g,
+                                      const float* x, const float* w, int64_t n, double eps);
 };
 
 /// The kernels in use, or null for the portable loops.

@@ -357,8 +357,215 @@ float extreme_f32(const float* x, int64_t n, bool is_max) {
   return is_max ? extreme<true>(x, n) : extreme<false>(x, n);
 }
 
-constexpr Kernels kTable = {"avx2",    &has_unary, &has_binary, &unary_f32,
-                            &binary_f32, &sum_f32, &extreme_f32};
+// ---- rows of softmax and layer norm ----------------------------------------------------------
+
+inline float hsum_ps(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline __m256 load_part(const float* p, int64_t n) {
+  return _mm256_maskload_ps(p, tail_mask(n));
+}
+
+// Sum of x[0..n) in float lanes (two accumulators), then across lanes.
+inline float row_sum(const float* x, int64_t n) {
+  __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    a = _mm256_add_ps(a, _mm256_loadu_ps(x + i));
+    b = _mm256_add_ps(b, _mm256_loadu_ps(x + i + 8));
+  }
+  for (; i + 8 <= n; i += 8) a = _mm256_add_ps(a, _mm256_loadu_ps(x + i));
+  if (i < n) b = _mm256_add_ps(b, load_part(x + i, n - i));
+  return hsum_ps(_mm256_add_ps(a, b));
+}
+
+void softmax_row_f32(float* y, const float* x, int64_t n, bool log) {
+  // The max (a NaN is skipped here, but reaches every result through the sum below).
+  __m256 m8 = set1(-INFINITY);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(x + i));
+  float lanes[8];
+  _mm256_storeu_ps(lanes, m8);
+  float m = -INFINITY;
+  for (float v : lanes) m = v > m ? v : m;
+  for (; i < n; ++i) m = x[i] > m ? x[i] : m;
+  // A row of -inf only: shift by 0 (all results NaN, as in PyTorch); a +inf max stays.
+  if (std::isinf(m) && m < 0) m = 0.0f;
+  const __m256 mv = set1(m);
+  __m256 s8 = _mm256_setzero_ps();
+  for (i = 0; i + 8 <= n; i += 8) {
+    const __m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv));
+    if (!log) _mm256_storeu_ps(y + i, e);
+    s8 = _mm256_add_ps(s8, e);
+  }
+  if (i < n) {
+    const __m256i mask = tail_mask(n - i);
+    const __m256 e = _mm256_and_ps(exp_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, mask), mv)),
+                                   _mm256_castsi256_ps(mask));
+    if (!log) _mm256_maskstore_ps(y + i, mask, e);
+    s8 = _mm256_add_ps(s8, e);
+  }
+  const float s = hsum_ps(s8);
+  if (log) {
+    // (x - m) - log(s), in that order, as the portable loop and PyTorch round it.
+    const __m256 ls = set1(std::log(s));
+    for (i = 0; i + 8 <= n; i += 8) {
+      _mm256_storeu_ps(y + i, _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv), ls));
+    }
+    if (i < n) {
+      const __m256i mask = tail_mask(n - i);
+      _mm256_maskstore_ps(
+          y + i, mask, _mm256_sub_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, mask), mv), ls));
+    }
+    return;
+  }
+  const __m256 inv = set1(1.0f / s);
+  for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(y + i), inv));
+  for (; i < n; ++i) y[i] *= 1.0f / s;
+}
+
+void softmax_backward_row_f32(float* dx, const float* g, const float* y, int64_t n, bool log) {
+  int64_t i = 0;
+  if (log) {
+    const __m256 s = set1(row_sum(g, n));
+    for (; i + 8 <= n; i += 8) {
+      const __m256 e = exp_ps(_mm256_loadu_ps(y + i));
+      _mm256_storeu_ps(dx + i, _mm256_fnmadd_ps(e, s, _mm256_loadu_ps(g + i)));
+    }
+    if (i < n) {
+      const __m256i mask = tail_mask(n - i);
+      const __m256 e = exp_ps(_mm256_maskload_ps(y + i, mask));
+      _mm256_maskstore_ps(dx + i, mask, _mm256_fnmadd_ps(e, s, _mm256_maskload_ps(g + i, mask)));
+    }
+    return;
+  }
+  __m256 d8 = _mm256_setzero_ps();
+  for (; i + 8 <= n; i += 8) d8 = _mm256_fmadd_ps(_mm256_loadu_ps(g + i), _mm256_loadu_ps(y + i), d8);
+  if (i < n) d8 = _mm256_fmadd_ps(load_part(g + i, n - i), load_part(y + i, n - i), d8);
+  const __m256 dot = set1(hsum_ps(d8));
+  for (i = 0; i + 8 <= n; i += 8) {
+    const __m256 yv = _mm256_loadu_ps(y + i);
+    _mm256_storeu_ps(dx + i, _mm256_mul_ps(yv, _mm256_sub_ps(_mm256_loadu_ps(g + i), dot)));
+  }
+  if (i < n) {
+    const __m256i mask = tail_mask(n - i);
+    const __m256 yv = _mm256_maskload_ps(y + i, mask);
+    _mm256_maskstore_ps(dx + i, mask,
+                        _mm256_mul_ps(yv, _mm256_sub_ps(_mm256_maskload_ps(g + i, mask), dot)));
+  }
+}
+
+// The mean and 1/sqrt(var + eps) of x[0..n) by two passes (mean, then centered squares).
+inline void row_stats(const float* x, int64_t n, double eps, float& mean, float& rstd) {
+  mean = row_sum(x, n) / static_cast<float>(n);
+  const __m256 mv = set1(mean);
+  __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), mv);
+    const __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), mv);
+    a = _mm256_fmadd_ps(d0, d0, a);
+    b = _mm256_fmadd_ps(d1, d1, b);
+  }
+  for (; i + 8 <= n; i += 8) {
+    const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), mv);
+    a = _mm256_fmadd_ps(d, d, a);
+  }
+  if (i < n) {
+    const __m256i mask = tail_mask(n - i);
+    const __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, mask), mv),
+                                   _mm256_castsi256_ps(mask));
+    b = _mm256_fmadd_ps(d, d, b);
+  }
+  const double var = static_cast<double>(hsum_ps(_mm256_add_ps(a, b))) / static_cast<double>(n);
+  rstd = static_cast<float>(1.0 / std::sqrt(var + eps));
+}
+
+void layer_norm_row_f32(float* y, const float* x, const float* w, const float* b, int64_t n,
+                        double eps) {
+  float mean, rstd;
+  row_stats(x, n, eps, mean, rstd);
+  const __m256 mv = set1(mean), rv = set1(rstd);
+  auto one = [&](int64_t i, __m256 xv, __m256 wv, __m256 bv) {
+    __m256 v = _mm256_mul_ps(_mm256_sub_ps(xv, mv), rv);
+    if (w) v = _mm256_mul_ps(v, wv);
+    if (b) v = _mm256_add_ps(v, bv);
+    return v;
+  };
+  int64_t i = 0;
+  const __m256 zero = _mm256_setzero_ps();
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(y + i, one(i, _mm256_loadu_ps(x + i), w ? _mm256_loadu_ps(w + i) : zero,
+                                b ? _mm256_loadu_ps(b + i) : zero));
+  }
+  if (i < n) {
+    const __m256i mask = tail_mask(n - i);
+    _mm256_maskstore_ps(y + i, mask,
+                        one(i, _mm256_maskload_ps(x + i, mask),
+                            w ? _mm256_maskload_ps(w + i, mask) : zero,
+                            b ? _mm256_maskload_ps(b + i, mask) : zero));
+  }
+}
+
+void layer_norm_backward_row_f32(float* dx, float* dw, float* db, const float* g, const float* x,
+                                 const float* w, int64_t n, double eps) {
+  float mean, rstd;
+  row_stats(x, n, eps, mean, rstd);
+  const __m256 mv = set1(mean), rv = set1(rstd), ones = set1(1.0f);
+  // Pass 1: sum(g w) and sum(g w xhat); dw += g xhat, db += g.
+  __m256 s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps();
+  auto pass1 = [&](int64_t i, const __m256i* mask) {
+    const __m256 gv = mask ? _mm256_maskload_ps(g + i, *mask) : _mm256_loadu_ps(g + i);
+    const __m256 xv = mask ? _mm256_maskload_ps(x + i, *mask) : _mm256_loadu_ps(x + i);
+    const __m256 wv = !w ? ones : mask ? _mm256_maskload_ps(w + i, *mask) : _mm256_loadu_ps(w + i);
+    __m256 xhat = _mm256_mul_ps(_mm256_sub_ps(xv, mv), rv);
+    if (mask) xhat = _mm256_and_ps(xhat, _mm256_castsi256_ps(*mask));
+    const __m256 gw = _mm256_mul_ps(gv, wv);
+    s1 = _mm256_add_ps(s1, gw);
+    s2 = _mm256_fmadd_ps(gw, xhat, s2);
+    if (dw) {
+      const __m256 cur = mask ? _mm256_maskload_ps(dw + i, *mask) : _mm256_loadu_ps(dw + i);
+      const __m256 nv = _mm256_fmadd_ps(gv, xhat, cur);
+      if (mask) _mm256_maskstore_ps(dw + i, *mask, nv); else _mm256_storeu_ps(dw + i, nv);
+    }
+    if (db) {
+      const __m256 cur = mask ? _mm256_maskload_ps(db + i, *mask) : _mm256_loadu_ps(db + i);
+      const __m256 nv = _mm256_add_ps(gv, cur);
+      if (mask) _mm256_maskstore_ps(db + i, *mask, nv); else _mm256_storeu_ps(db + i, nv);
+    }
+  };
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) pass1(i, nullptr);
+  __m256i tail;
+  if (i < n) {
+    tail = tail_mask(n - i);
+    pass1(i, &tail);
+  }
+  if (!dx) return;
+  const float inv_n = 1.0f / static_cast<float>(n);
+  const __m256 a = set1(hsum_ps(s1) * inv_n), c = set1(hsum_ps(s2) * inv_n);
+  // Pass 2: dx = rstd (g w - mean(g w) - xhat mean(g w xhat)).
+  auto pass2 = [&](int64_t j, const __m256i* mask) {
+    const __m256 gv = mask ? _mm256_maskload_ps(g + j, *mask) : _mm256_loadu_ps(g + j);
+    const __m256 xv = mask ? _mm256_maskload_ps(x + j, *mask) : _mm256_loadu_ps(x + j);
+    const __m256 wv = !w ? ones : mask ? _mm256_maskload_ps(w + j, *mask) : _mm256_loadu_ps(w + j);
+    const __m256 xhat = _mm256_mul_ps(_mm256_sub_ps(xv, mv), rv);
+    const __m256 t = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(gv, wv), a), _mm256_mul_ps(xhat, c));
+    const __m256 d = _mm256_mul_ps(rv, t);
+    if (mask) _mm256_maskstore_ps(dx + j, *mask, d); else _mm256_storeu_ps(dx + j, d);
+  };
+  for (i = 0; i + 8 <= n; i += 8) pass2(i, nullptr);
+  if (i < n) pass2(i, &tail);
+}
+
+constexpr Kernels kTable = {"avx2",          &has_unary,         &has_binary,
+                            &unary_f32,      &binary_f32,        &sum_f32,
+                            &extreme_f32,    &softmax_row_f32,   &softmax_backward_row_f32,
+                            &layer_norm_row_f32, &layer_norm_backward_row_f32};
 
 }  // namespace
 

@@ -87,6 +87,8 @@ EMBER_JIT_REGISTER(cross_entropy_grad_terms);
 EMBER_JIT_REGISTER(cross_entropy_backward);
 EMBER_JIT_REGISTER(embedding);
 EMBER_JIT_REGISTER(layer_norm);
+EMBER_JIT_REGISTER(layer_norm_backward);
+EMBER_JIT_REGISTER(softmax_backward);
 EMBER_JIT_REGISTER_FLAGS(dropout, kRandom);
 // Convolution and pooling (conv.cpp).
 EMBER_JIT_REGISTER_AS("conv2d", conv2d, Tensor(const Tensor&, const Tensor&, const Tensor&, const Shape&, const Shape&, const Shape&, int64_t));

@@ -1,5 +1,6 @@
 #include "ember/ops/internal.h"
 #include "ember/jit/trace_hook.h"
+#include "ember/cpu/parallel.h"
 
 namespace ember {
 
@@ -108,8 +109,34 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
       const int64_t nb = shape_numel(batch);
       Tensor A3 = reshape(A, {nb, m, k}), B3 = reshape(B, {nb, k, n});
       Tensor Y3 = make_view(y, {nb, m, n}, {m * n, n, 1}, 0);
-      for (int64_t i = 0; i < nb; ++i) {
-        mm_into(select(Y3, 0, i), select(A3, 0, i), select(B3, 0, i));
+      // Many small products (attention's per-head matmuls): one product per thread at a time,
+      // each on ember's own serial kernel, instead of handing every small product to both
+      // threads. Products OpenBLAS computes stay one after another.
+      bool by_batch = false;
+      BlasOperand A0, B0;
+      if (nb > 1 && k > 0 && a.dtype() == DType::Float32 && m * n * k <= (int64_t{1} << 18)) {
+        A0 = as_blas(select(A3, 0, 0));
+        B0 = as_blas(select(B3, 0, 0));
+        // Every product laid out like the first, read in place (no copy made for it).
+        by_batch = A0.t.impl()->storage() == A3.impl()->storage() &&
+                   B0.t.impl()->storage() == B3.impl()->storage() &&
+                   cpu::gemm_rows_supported(A0.trans, B0.trans, m, n, k);
+      }
+      if (by_batch) {
+        const auto* pa = static_cast<const float*>(A0.t.raw_data());
+        const auto* pb = static_cast<const float*>(B0.t.raw_data());
+        auto* py = static_cast<float*>(Y3.raw_data());
+        const int64_t sa = A3.strides()[0], sb = B3.strides()[0];
+        cpu::parallel_chunks(nb, 1, [&](int64_t, int64_t i0, int64_t i1) {
+          for (int64_t i = i0; i < i1; ++i) {
+            cpu::gemm(A0.trans, B0.trans, m, n, k, 1.0, pa + i * sa, A0.ld, pb + i * sb, B0.ld,
+                      0.0, py + i * m * n, n, DType::Float32);
+          }
+        }, nb * m * n);
+      } else {
+        for (int64_t i = 0; i < nb; ++i) {
+          mm_into(select(Y3, 0, i), select(A3, 0, i), select(B3, 0, i));
+        }
       }
     }
   }

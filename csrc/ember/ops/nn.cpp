@@ -37,6 +37,32 @@ int64_t prod(const Shape& s, size_t begin, size_t end) {
   return p;
 }
 
+}  // namespace
+
+Tensor softmax_backward(const Tensor& grad, const Tensor& output, int64_t dim, bool log) {
+  EMBER_TRACE(softmax_backward, grad, output, dim, log);
+  const char* op = log ? "log_softmax_backward" : "softmax_backward";
+  EMBER_CHECK_VALUE(grad.sizes() == output.sizes(), op, ": gradient of shape ", grad.sizes(),
+                    " for an output of shape ", output.sizes());
+  const int64_t d = wrap_dim(dim, std::max<int64_t>(output.dim(), 1), op);
+  const bool last = output.dim() == 0 || d == output.dim() - 1;
+  if (is_grad_enabled() || !last || grad.dtype() != output.dtype() ||
+      !is_floating(output.dtype())) {
+    const DimList dims = output.dim() == 0 ? DimList{} : DimList{d};
+    if (log) return grad - exp(output) * sum(grad, dims, true);
+    return output * (grad - sum(grad * output, dims, true));
+  }
+  const int64_t n = output.dim() == 0 ? 1 : output.sizes()[d];
+  Tensor dx = empty(output.sizes(), output.dtype(), output.device());
+  if (output.numel() > 0) {
+    cpu::softmax_backward(dx, raw_contiguous(grad), raw_contiguous(output), output.numel() / n,
+                          n, log);
+  }
+  return dx;
+}
+
+namespace {
+
 Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
   const char* op = log ? "log_softmax" : "softmax";
   detail::check_device(x, op);
@@ -49,16 +75,12 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
   const int64_t inner = x.dim() == 0 ? 1 : prod(s, d + 1, s.size());
   Tensor y = empty(s, x.dtype(), x.device());
   if (x.numel() > 0) cpu::softmax(y, in, outer, n, inner, log);
-  const DimList dims = x.dim() == 0 ? DimList{} : DimList{d};
-  if (log) {
-    return record("LogSoftmaxBackward0", y, {x}, [dims](const Ctx& c, const Tensor& g) {
-      return TensorList{g - exp(c.output()) * sum(g, dims, true)};
-    }, kSaveOutput);
-  }
-  return record("SoftmaxBackward0", y, {x}, [dims](const Ctx& c, const Tensor& g) {
-    Tensor yv = c.output();
-    return TensorList{yv * (g - sum(g * yv, dims, true))};
-  }, kSaveOutput);
+  const int64_t bd = x.dim() == 0 ? 0 : d;
+  // First-order backward: one fused op; create_graph: the formula in differentiable ops.
+  return record(log ? "LogSoftmaxBackward0" : "SoftmaxBackward0", y, {x},
+                [bd, log](const Ctx& c, const Tensor& g) {
+                  return TensorList{softmax_backward(g, c.output(), bd, log)};
+                }, kSaveOutput);
 }
 
 // Class-index target checks shared by nll_loss and cross_entropy: input (C), (N, C) or
@@ -498,13 +520,25 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   TensorList inputs{x};
   if (has_w) inputs.push_back(weight);
   if (has_b) inputs.push_back(bias);
-  // Backward in ember ops, recomputing the statistics from the input so that second-order
-  // gradients see their dependence on x:
+  // The backward recomputes the statistics from the input:
   //   dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)),  gw = g * weight,
   //   dweight = sum over rows of g * xhat,  dbias = sum over rows of g.
+  // One fused op for first-order gradients; with create_graph the same in ember ops, so that
+  // second-order gradients see their dependence on x.
+  const Shape nshape = normalized_shape;
   return record("NativeLayerNormBackward0", y, inputs,
-                [rows, cols, eps, has_w, has_b](const Ctx& c, const Tensor& g) {
+                [rows, cols, eps, has_w, has_b, nshape](const Ctx& c, const Tensor& g) {
                   const Tensor& xin = c.input(0);
+                  if (!is_grad_enabled()) {
+                    const size_t kb = has_w ? 2 : 1;
+                    TensorList r = layer_norm_backward(
+                        g, xin, has_w ? c.input(1) : Tensor{}, nshape, eps, c.needs_grad(0),
+                        has_w && c.needs_grad(1), has_b && c.needs_grad(kb));
+                    TensorList out{r[0]};
+                    if (has_w) out.push_back(r[1].defined() ? reshape(r[1], c.input_sizes(1)) : Tensor{});
+                    if (has_b) out.push_back(r[2].defined() ? reshape(r[2], c.input_sizes(kb)) : Tensor{});
+                    return out;
+                  }
                   const Shape& wshape = c.input_sizes(has_w ? 1 : 0);
                   Tensor x2 = reshape(xin, {rows, cols});
                   Tensor g2 = reshape(g, {rows, cols});
@@ -528,6 +562,35 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
                   }
                   return out;
                 });
+}
+
+TensorList layer_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& weight,
+                               const Shape& normalized_shape, double eps, bool need_x,
+                               bool need_weight, bool need_bias) {
+  EMBER_TRACE(layer_norm_backward, grad, x, weight, normalized_shape, eps, need_x, need_weight,
+              need_bias);
+  const char* op = "layer_norm_backward";
+  EMBER_CHECK_VALUE(grad.sizes() == x.sizes(), op, ": gradient of shape ", grad.sizes(),
+                    " for an input of shape ", x.sizes());
+  int64_t cols = 1;
+  for (int64_t v : normalized_shape) cols *= v;
+  EMBER_CHECK_VALUE(!weight.defined() || weight.numel() == cols, op, ": weight of shape ",
+                    weight.sizes(), " for normalized_shape ", normalized_shape);
+  NoGradGuard no_grad;
+  const int64_t rows = cols > 0 ? x.numel() / cols : 0;
+  const DType dt = x.dtype();
+  Tensor dx = need_x ? empty(x.sizes(), dt, x.device()) : Tensor{};
+  Tensor dw = need_weight ? empty({cols}, dt, x.device()) : Tensor{};
+  Tensor db = need_bias ? empty({cols}, dt, x.device()) : Tensor{};
+  if (x.numel() > 0) {
+    const Tensor wc = weight.defined() ? raw_contiguous(detail::convert(weight, dt)) : Tensor{};
+    cpu::layer_norm_backward(dx, dw, db, raw_contiguous(detail::convert(grad, dt)),
+                             raw_contiguous(x), wc, rows, cols, eps);
+  } else {
+    if (dw.defined()) dw.zero_();
+    if (db.defined()) db.zero_();
+  }
+  return TensorList{dx, dw, db};
 }
 
 Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {

@@ -199,6 +199,10 @@ EMBER_API Tensor all(const Tensor& x, const DimList& dims = {}, bool keepdim = f
 EMBER_API Tensor any(const Tensor& x, const DimList& dims = {}, bool keepdim = false);
 EMBER_API Tensor softmax(const Tensor& x, int64_t dim);
 EMBER_API Tensor log_softmax(const Tensor& x, int64_t dim);
+/// The input gradient of softmax (log_softmax when `log`) over `dim` from the gradient of its
+/// output and the output itself; one fused kernel over the last dim (ember ops otherwise, and
+/// under grad mode, so it is differentiable).
+EMBER_API Tensor softmax_backward(const Tensor& grad, const Tensor& output, int64_t dim, bool log);
 EMBER_API Tensor cumsum(const Tensor& x, int64_t dim);
 /// Sums `g` down to `sizes` (undoes broadcasting); `g` itself when shapes already match.
 EMBER_API Tensor sum_to(const Tensor& g, const Shape& sizes);
@@ -309,6 +313,13 @@ EMBER_API Tensor cross_entropy(const Tensor& logits, const Tensor& target, const
                                const std::string& reduction, int64_t ignore_index,
                                double label_smoothing);
 EMBER_API Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx);
+/// layer_norm's gradients {dx, dweight (flat, numel of normalized_shape), dbias (flat)} from the
+/// output gradient and the input, the row statistics recomputed; each only when asked for
+/// (undefined otherwise). Not differentiable (first-order backward only).
+EMBER_API TensorList layer_norm_backward(const Tensor& grad, const Tensor& x,
+                                         const Tensor& weight, const Shape& normalized_shape,
+                                         double eps, bool need_x, bool need_weight,
+                                         bool need_bias);
 EMBER_API Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
                             const Tensor& bias, double eps);
 EMBER_API Tensor dropout(const Tensor& x, double p, bool training, Generator* gen = nullptr);
