@@ -1,4 +1,4 @@
-"""pow with the exponents PyTorch computes without pow (2, 3, 0.5, -0.5, -1, -2): the same
+"""pow with the exponents PyTorch computes without pow (0, 1, 2, 3, 0.5, -0.5, -1, -2): the same
 rounding as the products, square roots and reciprocals they stand for, in eager code and in a
 fused ember.jit graph."""
 
@@ -10,6 +10,8 @@ import pytest
 import ember
 
 EXPONENTS = {
+    0: lambda x: np.ones_like(x),
+    1: lambda x: x,
     2: lambda x: x * x,
     3: lambda x: x * x * x,
     0.5: np.sqrt,

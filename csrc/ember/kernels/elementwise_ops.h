@@ -124,6 +124,8 @@ EMBER_HD inline T power(T a, T b) {
     // pow's IEEE results at 0, -0, +-inf and NaN too; for +-0.5 the two cases where a square
     // root differs from pow (-0 and -inf) are set to pow's values.
     if (b == T(2)) return a * a;
+    if (b == T(1)) return a;     // exact, as pow (the backward of a square asks for it)
+    if (b == T(0)) return T(1);  // pow(x, 0) is 1 for every x, NaN included
     if (b == T(3)) return a * a * a;
     if (b == T(-1)) return T(1) / a;
     if (b == T(-2)) return T(1) / (a * a);
