@@ -88,11 +88,13 @@ class _Checkpoint(Function):
 
 
 def _shapes(outputs: Any) -> list[tuple[int, ...]]:
+    """The shapes of ``outputs`` (a Tensor or a tuple of them), as a list of tuples."""
     outs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
     return [tuple(o.shape) for o in outs]
 
 
 def _check_outputs(outputs: Any) -> None:
+    """TypeError unless ``outputs`` is a Tensor or a tuple/list of Tensors."""
     if isinstance(outputs, Tensor):
         return
     if isinstance(outputs, (tuple, list)) and all(isinstance(o, Tensor) for o in outputs):

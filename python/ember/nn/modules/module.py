@@ -416,6 +416,8 @@ class Module:
     # ---- conversion ----------------------------------------------------------------------
 
     def _apply(self, fn: Callable[[Tensor], Tensor]) -> Module:
+        """Applies ``fn`` to every parameter (in place: the Parameter objects stay), gradient
+        and buffer of this module and its children; tied tensors are converted once."""
         from ... import no_grad
 
         # A tensor held by several modules (tied weights) is converted once, so they stay tied.
