@@ -127,7 +127,8 @@ def is_floating_point(input: Tensor) -> __builtins__[bool] if isinstance(__built
 
 def __getattr__(name: str) -> Any:
     # Heavier front ends load on first use so `import ember` stays fast.
-    if name in ("nn", "optim", "utils", "datasets", "keras", "jit", "cuda", "distributions"):
+    if name in ("nn", "optim", "utils", "datasets", "keras", "jit", "cuda", "distributions",
+                "special", "testing"):
         import importlib
 
         mod = importlib.import_module(f"{__name__}.{name}")

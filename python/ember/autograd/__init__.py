@@ -10,6 +10,7 @@ from .._C import Tensor
 from .function import Function, FunctionCtx
 from .gradcheck import gradcheck
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from . import functional
 
 __all__ = [
     "Function",
