@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from ... import _guards
 from ..._C import Tensor
+from ...autograd.function import Function
 from ..parameter import Buffer, Parameter, is_lazy
 
 __all__ = ["Module", "RemovableHandle"]
@@ -94,6 +95,8 @@ class Module:
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_hooks_with_kwargs", set())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
 
     # ---- forward and calling ------------------------------------------------------------
 
@@ -122,7 +125,14 @@ class Module:
                 res = hook(self, args)
                 if res is not None:
                     args = res if isinstance(res, tuple) else (res,)
+            bw = None
+            if (self.__dict__.get("_backward_hooks") or self.__dict__.get("_backward_pre_hooks")) \
+                    and _is_grad_enabled():
+                bw = _BackwardHooks(self)
+                args = bw.wrap_inputs(args)
             out = self.forward(*args, **kwargs)
+            if bw is not None:
+                out = bw.wrap_outputs(out)
             for hid, hook in list(self._forward_hooks.items()):
                 res = (
                     hook(self, args, kwargs, out)
@@ -639,6 +649,38 @@ class Module:
             self._hooks_with_kwargs.add(handle.id)
         return handle
 
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False
+                                    ) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to
+        this module's tensor inputs have been computed in backward. ``grad_input`` and
+        ``grad_output`` are tuples (None for an input that does not require grad); a non-None
+        result (a tuple like ``grad_input``) replaces the gradients passed on. Only positional
+        tensor arguments count as inputs, and only tensor outputs (or tuples of them) as
+        outputs. ``prepend`` runs it before the hooks already registered.
+
+        Returns:
+            RemovableHandle: ``remove()`` unregisters it.
+        """
+        return _add_hook(self.__dict__.setdefault("_backward_hooks", OrderedDict()), hook,
+                         prepend)
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False
+                                        ) -> RemovableHandle:
+        """``hook(module, grad_output)`` runs when the gradients with respect to this module's
+        outputs reach it in backward, before the module's own backward; a non-None result (a
+        tuple like ``grad_output``) replaces them.
+
+        Returns:
+            RemovableHandle: ``remove()`` unregisters it.
+        """
+        return _add_hook(self.__dict__.setdefault("_backward_pre_hooks", OrderedDict()), hook,
+                         prepend)
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """The older name of :meth:`register_full_backward_hook` (PyTorch deprecates it, and
+        its results differ for modules of several ops; ember gives the full hook's)."""
+        return self.register_full_backward_hook(hook)
+
     # ---- printing ------------------------------------------------------------------------
 
     def _get_name(self) -> str:
@@ -660,6 +702,111 @@ class Module:
             else:
                 s += "\n  " + "\n  ".join(lines) + "\n"
         return s + ")"
+
+
+def _is_grad_enabled() -> bool:
+    from ... import _C
+
+    return _C.is_grad_enabled()
+
+
+class _BackwardHooks:
+    """One module call's backward hooks: identity autograd Functions around the inputs and the
+    outputs catch the gradients flowing through them."""
+
+    def __init__(self, module: Module) -> None:
+        self.module = module
+        self.grad_outputs: tuple[Any, ...] = ()
+        self.slots: list[int] = []
+        self.n_inputs = 0
+
+    def wrap_inputs(self, args: tuple) -> tuple:
+        """Routes the positional tensor arguments through one node that runs the full backward
+        hooks on their gradients."""
+        tensors = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        self.n_inputs = len(tensors)
+        # Which tensor inputs (by position among them) go through the node: those requiring grad.
+        self.live = [k for k, i in enumerate(tensors) if args[i].requires_grad]
+        self.slots_live = bool(self.live) and bool(self.module.__dict__.get("_backward_hooks"))
+        if not self.slots_live:
+            return args
+        wrapped = _HookInputs.apply(self, *(args[tensors[k]] for k in self.live))
+        wrapped = (wrapped,) if isinstance(wrapped, Tensor) else tuple(wrapped)
+        out = list(args)
+        for k, w in zip(self.live, wrapped):
+            out[tensors[k]] = w
+        return tuple(out)
+
+    def wrap_outputs(self, out: Any) -> Any:
+        """Routes the tensor outputs through one node that records (and lets pre-hooks replace)
+        their gradients."""
+        single = isinstance(out, Tensor)
+        outs = (out,) if single else out
+        if not isinstance(outs, tuple) or not all(isinstance(o, Tensor) for o in outs):
+            return out
+        if not any(o.requires_grad for o in outs):
+            return out
+        wrapped = _HookOutputs.apply(self, *outs)
+        return wrapped if single else (tuple(wrapped) if not isinstance(wrapped, Tensor)
+                                       else (wrapped,))
+
+    def run_full_hooks(self, grad_input: tuple) -> tuple:
+        """Calls the module's full backward hooks; returns the (possibly replaced) gradients."""
+        for hook in list(self.module._backward_hooks.values()):
+            res = hook(self.module, grad_input, self.grad_outputs)
+            if res is not None:
+                res = res if isinstance(res, tuple) else (res,)
+                if len(res) != len(grad_input):
+                    raise RuntimeError(
+                        f"backward hook of {self.module._get_name()}: returned {len(res)} "
+                        f"gradients for {len(grad_input)} inputs")
+                grad_input = res
+        return grad_input
+
+
+class _HookOutputs(Function):
+    """Identity on the module's outputs; its backward runs the backward pre-hooks."""
+
+    @staticmethod
+    def forward(ctx: Any, state: _BackwardHooks, *outs: Tensor) -> Any:
+        """Returns the outputs unchanged (new handles on the same values)."""
+        ctx.state = state
+        return outs[0] if len(outs) == 1 else outs
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Any) -> Any:
+        """Runs the pre-hooks on the output gradients and keeps them for the full hooks."""
+        state = ctx.state
+        module = state.module
+        for hook in list(module.__dict__.get("_backward_pre_hooks", {}).values()):
+            res = hook(module, grads)
+            if res is not None:
+                grads = res if isinstance(res, tuple) else (res,)
+        state.grad_outputs = tuple(grads)
+        if not getattr(state, "slots_live", False) and module.__dict__.get("_backward_hooks"):
+            state.run_full_hooks((None,) * state.n_inputs)  # no input needs a gradient
+        return (None,) + tuple(grads)
+
+
+class _HookInputs(Function):
+    """Identity on the module's tensor inputs; its backward runs the full backward hooks."""
+
+    @staticmethod
+    def forward(ctx: Any, state: _BackwardHooks, *ins: Tensor) -> Any:
+        """Returns the inputs that require grad unchanged (new handles on the same values)."""
+        ctx.state = state
+        return ins[0] if len(ins) == 1 else ins
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Any) -> Any:
+        """Runs the full hooks on the gradients of all tensor inputs (None for those without
+        grad) and passes on the (possibly replaced) ones of the inputs that require grad."""
+        state = ctx.state
+        grad_input: list[Any] = [None] * state.n_inputs
+        for k, g in zip(state.live, grads):
+            grad_input[k] = g
+        res = state.run_full_hooks(tuple(grad_input))
+        return (None,) + tuple(res[k] for k in state.live)
 
 
 def _shape_str(shape: Any) -> str:
