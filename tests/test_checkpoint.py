@@ -181,3 +181,57 @@ def test_rng_state_round_trip_fork_and_bad_states():
     with pytest.raises(TypeError, match="set_rng_state: expected the uint8 tensor"):
         ember.set_rng_state([1, 2])
     np.testing.assert_array_equal(ember.rand(5).numpy(), a.numpy())  # unchanged by the failures
+
+
+def test_autograd_grad_and_second_derivatives_through_a_checkpointed_module_match_torch():
+    rng = np.random.default_rng(3)
+    xs = rng.standard_normal((4, 3))
+    res = {}
+    for lib in (ember, torch):
+        seq = _mlp(lib, [3, 5, 3]).double()
+        x = lib.tensor(xs, requires_grad=True)
+        y = lib.utils.checkpoint.checkpoint(seq, x, use_reentrant=False)
+        gw, gx = lib.autograd.grad((y ** 2).sum(), [seq[0].weight, x], create_graph=True)
+        assert seq[0].weight.grad is None  # grad does not touch .grad
+        (hx,) = lib.autograd.grad((gx ** 2).sum() + gw.sum(), [x])
+        res[lib.__name__] = [t.detach().numpy() for t in (gw, gx, hx)]
+    for a, b in zip(res["ember"], res["torch"]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_a_frozen_module_with_inputs_not_requiring_grad_gives_an_output_without_grad():
+    model = _mlp(ember, [3, 3])
+    model.requires_grad_(False)
+    assert not checkpoint(model, ember.ones(2, 3)).requires_grad
+
+
+def test_plain_functions_raise_clearly_for_second_derivatives():
+    x = ember.randn(3, dtype=ember.float64, requires_grad=True)
+    (g,) = ember.autograd.grad(checkpoint(lambda t: t ** 3, x).sum(), [x])
+    np.testing.assert_allclose(g.numpy(), 3 * x.detach().numpy() ** 2, rtol=1e-14)
+    with pytest.raises(RuntimeError, match="create_graph backward .* through a checkpointed "
+                                           "plain function is not supported"):
+        ember.autograd.grad(checkpoint(lambda t: t ** 3, x).sum(), [x], create_graph=True)
+
+
+def test_checkpoint_in_a_traced_step_matches_eager():
+    lin = _mlp(ember, [2, 3, 2])
+
+    def step(x):
+        y = checkpoint(lin, x, use_reentrant=False)
+        y.pow(2).sum().backward()
+        return x.grad
+
+    fn = ember.jit.function(step)
+    for seed in range(3):
+        v = np.random.default_rng(seed).standard_normal((4, 2)).astype(np.float32)
+        a = ember.tensor(v, requires_grad=True)
+        b = ember.tensor(v, requires_grad=True)
+        np.testing.assert_array_equal(fn(a).numpy(), step(b).numpy())
+
+
+def test_a_truncated_or_edited_rng_state_is_refused():
+    s = ember.get_rng_state()
+    for bad in (s[:-1], s[:-2], ember.cat([s, ember.tensor([32], dtype=ember.uint8)])):
+        with pytest.raises(ValueError, match="not a generator state"):
+            ember.set_rng_state(bad)

@@ -412,7 +412,11 @@ Raises:
              EMBER_CHECK_TYPE(!t.requires_grad() || is_floating(src.dtype()),
                               "data: a tensor that requires grad must stay floating point; "
                               "the assigned tensor is ", src.dtype());
+             const bool retyped = t.dtype() != src.dtype() || t.sizes() != src.sizes();
              t.impl()->set_data(*src.impl());
+             // The leaf's gradient accumulator knows the old shape and dtype: later graphs get
+             // a new one (graphs recorded before keep theirs, as in PyTorch).
+             if (retyped && t.impl()->autograd()) t.impl()->autograd_mut().grad_accumulator.reset();
            },
            py::arg("src"),
            "Makes this tensor share ``src``'s memory, shape and dtype, keeping its own autograd "

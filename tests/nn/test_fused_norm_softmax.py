@@ -203,3 +203,13 @@ def test_portable_loops_agree_with_the_vector_kernels():
         ember._C._set_cpu_isa(isa)
     for a, b in zip(vector, portable):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)
+
+
+def test_float32_layer_norm_of_long_rows_with_a_large_mean_keeps_its_precision():
+    rng = np.random.default_rng(6)
+    for n, offset in ((400000, 3e4), (100000, 1e5)):
+        x = (rng.standard_normal((1, n)) + offset).astype(np.float32)
+        e = F.layer_norm(ember.tensor(x), (n,)).numpy()
+        ref = (x.astype(np.float64) - x.astype(np.float64).mean()) / x.astype(np.float64).std()
+        # PyTorch's own float32 error on these rows is about 2.5e-4 and 1.2e-3.
+        assert np.abs(e - ref).max() < 2e-3, (n, np.abs(e - ref).max())

@@ -80,3 +80,39 @@ def test_data_assignment_errors():
 
     with pytest.raises(RuntimeError, match="assigning a tensor's .data inside a traced function"):
         ember.jit.trace(f, (ember.ones(2),))
+
+
+def test_data_assignment_keeps_the_version_counter_and_a_fresh_accumulator():
+    # A graph still alive from before the conversion does not make later gradients float32.
+    for lib in (ember, torch):
+        w = lib.ones(3, requires_grad=True)
+        keep = (w * 2).sum()  # noqa: F841  (keeps the old graph and its accumulator alive)
+        w.data = lib.ones(3, dtype=lib.float64)
+        (w * 2).sum().backward()
+        assert str(w.grad.dtype).endswith("float64")
+    # The assigned tensor's in-place history is not this tensor's: no false version error.
+    res = []
+    for lib in (ember, torch):
+        w = lib.ones(3, requires_grad=True)
+        x = lib.tensor([1.0, 2.0, 3.0])
+        y = (w * x).sum()
+        z = lib.zeros(3)
+        z.add_(1)
+        z.add_(1)
+        w.data = z
+        y.backward()
+        res.append(w.grad.numpy().copy())
+    np.testing.assert_array_equal(res[0], res[1])
+
+
+def test_training_continues_after_double_while_the_last_loss_is_referenced():
+    lin = ember.nn.Linear(2, 2)
+    opt = ember.optim.SGD(lin.parameters(), lr=0.1)
+    loss = lin(ember.ones(1, 2)).sum()
+    lin.double()
+    for _ in range(2):
+        opt.zero_grad()
+        loss = lin(ember.ones(1, 2, dtype=ember.float64)).sum()
+        loss.backward()
+        opt.step()
+    assert lin.weight.dtype == ember.float64 and lin.weight.grad.dtype == ember.float64

@@ -16,7 +16,13 @@ TensorImpl::TensorImpl(Storage storage, Shape sizes, Shape strides, int64_t offs
 
 void TensorImpl::set_data(const TensorImpl& src) {
   if (&src == this) return;
-  storage_ = src.storage_;
+  // The memory is src's, but the version counter stays this tensor's (as in PyTorch): a storage
+  // borrowing src's bytes (keeping them alive) with a counter that goes on from this one's.
+  const uint32_t v = version();
+  const Storage& from = src.storage_;
+  storage_ = std::make_shared<StorageImpl>(from->data(), from->nbytes(), from->device(),
+                                           [keep = from](void*) {});
+  storage_->version_counter()->version.store(v, std::memory_order_relaxed);
   sizes_ = src.sizes_;
   strides_ = src.strides_;
   offset_ = src.offset_;

@@ -89,7 +89,8 @@ class EMBER_API TensorImpl {
   const std::shared_ptr<TensorImpl>& view_base() const { return view_base_; }
   void set_view_base(std::shared_ptr<TensorImpl> base) { view_base_ = std::move(base); }
   /// Makes this tensor a handle on `src`'s memory, shape and dtype (Python's `t.data = src`);
-  /// its autograd data (requires_grad, history, `.grad`) stays. No longer a view of its base.
+  /// its autograd data (requires_grad, history, `.grad`) and its version counter stay. No
+  /// longer a view of its base.
   void set_data(const TensorImpl& src);
   /// Trace epoch current when this tensor was made: ember.jit tells tensors created during a
   /// trace (epoch >= the trace's) from older ones (captured as parameters).

@@ -27,15 +27,25 @@ __all__ = ["checkpoint", "checkpoint_sequential"]
 
 
 class _Checkpoint(Function):
-    """Runs the region without recording; recomputes it with recording in backward."""
+    """Runs the region without recording; recomputes it with recording in backward.
+
+    Inputs: ``run``, ``preserve_rng_state``, ``anchor``, ``kwargs``, ``n_args``, then the
+    region's positional arguments, then the parameters it uses when they are known (a
+    module's). Known parameters get their gradients through this node like any input, so
+    ``backward``, ``autograd.grad`` and ``create_graph`` see them; otherwise (a plain function)
+    the recomputation's own backward accumulates into their ``.grad``.
+    """
 
     @staticmethod
     def forward(ctx: Any, run: Callable[..., Any], preserve_rng_state: bool, anchor: Any,
-                kwargs: dict[str, Any], *args: Any) -> Any:
+                kwargs: dict[str, Any], n_args: int, *inputs: Any) -> Any:
         """Runs ``run(*args, **kwargs)`` under no_grad; saves the tensor arguments, the others
         and the random-number state for the recomputation."""
+        args, params = inputs[:n_args], inputs[n_args:]
         ctx.run = run
         ctx.kwargs = kwargs
+        ctx.params = params
+        ctx.known_params = anchor is None
         ctx.rng_state = get_rng_state() if preserve_rng_state else None
         ctx.tensor_slots = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         ctx.others = [None if isinstance(a, Tensor) else a for a in args]
@@ -47,15 +57,26 @@ class _Checkpoint(Function):
 
     @staticmethod
     def backward(ctx: Any, *grads: Any) -> Any:
-        """Recomputes the region from the saved inputs with recording on and backpropagates
-        ``grads`` through it; returns the inputs' gradients."""
+        """Recomputes the region from the saved inputs with recording on and differentiates
+        it along ``grads``; returns the gradients of the arguments and parameters."""
+        # A create_graph backward keeps the inputs' history (known parameters only: the other
+        # path reads the recomputation's leaf gradients).
+        create = _C.is_grad_enabled()
+        if create and not ctx.known_params:
+            raise RuntimeError(
+                "checkpoint: a create_graph backward (second derivatives) through a checkpointed "
+                "plain function is not supported, because the parameters it uses are unknown; "
+                "checkpoint an nn.Module (or a bound method of one) instead")
         args = list(ctx.others)
         saved = ctx.saved_tensors
         for slot, t in zip(ctx.tensor_slots, saved):
-            leaf = t.detach()
-            if t.requires_grad:
-                leaf.requires_grad_(True)
-            args[slot] = leaf
+            if create and t.requires_grad:
+                args[slot] = t
+            else:
+                leaf = t.detach()
+                if t.requires_grad:
+                    leaf.requires_grad_(True)
+                args[slot] = leaf
         with fork_rng(enabled=ctx.rng_state is not None):
             if ctx.rng_state is not None:
                 set_rng_state(ctx.rng_state)
@@ -75,16 +96,42 @@ class _Checkpoint(Function):
             if isinstance(o, Tensor) and o.requires_grad and g is not None:
                 roots.append(o)
                 root_grads.append(g)
-        inputs = [args[s] for s, t in zip(ctx.tensor_slots, saved) if t.requires_grad]
-        if roots:
+        wrt = [args[s] for s, t in zip(ctx.tensor_slots, saved) if t.requires_grad]
+        if ctx.known_params:
+            wrt += [p for p in ctx.params if p.requires_grad]
+        found: dict[int, Any] = {}
+        if roots and wrt:
+            from ..autograd import grad as _grad
+
+            if ctx.known_params:
+                res = _grad(roots, wrt, root_grads, create_graph=create, allow_unused=True)
+            else:
+                # Parameters unknown: the recomputation's backward reaches them itself
+                # (accumulating into .grad, as PyTorch's reentrant checkpoint does).
+                from ..autograd import backward as _backward
+
+                _backward(roots, root_grads)
+                res = [x.grad for x in wrt]
+            found = {id(x): g for x, g in zip(wrt, res)}
+        elif roots and not ctx.known_params:
             from ..autograd import backward as _backward
 
             _backward(roots, root_grads)
-        in_grads = {id(x): x.grad for x in inputs}
-        result: list[Any] = [None, None, None, None]
-        for a in args:
-            result.append(in_grads.get(id(a)) if isinstance(a, Tensor) else None)
+        result: list[Any] = [None, None, None, None, None]
+        result += [found.get(id(a)) if isinstance(a, Tensor) else None for a in args]
+        result += [found.get(id(p)) for p in ctx.params]
         return tuple(result)
+
+
+def _params_of(function: Any) -> list[Tensor] | None:
+    """The parameters ``function`` uses when that is known: a Module's, or those of the Module
+    a bound method belongs to; None for any other callable."""
+    from ..nn.modules.module import Module
+
+    owner = function if isinstance(function, Module) else getattr(function, "__self__", None)
+    if isinstance(owner, Module):
+        return [p for p in owner.parameters()]
+    return None
 
 
 def _shapes(outputs: Any) -> list[tuple[int, ...]]:
@@ -113,6 +160,15 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
     grad and to every tensor ``function`` uses that requires grad (module parameters), also
     when no argument requires grad.
 
+    When ``function`` is an ``nn.Module`` (or a bound method of one), its parameters are inputs
+    of the checkpoint as in PyTorch's non-reentrant mode: ``backward``, ``autograd.grad`` and
+    second derivatives (``create_graph``) all see them. For any other callable the parameters
+    it uses are unknown to ember: the recomputation's own backward accumulates into their
+    ``.grad`` (PyTorch's reentrant behaviour), so ``autograd.grad`` does not return their
+    gradients and ``create_graph`` raises. Under ember.jit tracing (and with grad mode off)
+    ``function`` is simply called. Outputs are returned as a tuple when ``function`` returns a
+    list, and every floating output requires grad when an input does.
+
     Args:
         function: the region; returns a Tensor or a tuple of Tensors. It runs twice when
             backward runs, so it must compute the same thing both times (no side effects that
@@ -133,6 +189,8 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
     Raises:
         TypeError: ``function`` returns something other than a Tensor or a tuple of Tensors.
         NotImplementedError: ``context_fn`` is given.
+        RuntimeError: a ``create_graph`` backward through a checkpointed plain function; the
+            recomputation's outputs differ in shape from the first run's.
         ValueError: ``determinism_check`` is not ``"default"`` or ``"none"``.
     Example:
         >>> layer = ember.nn.Sequential(ember.nn.Linear(8, 8), ember.nn.ReLU())
@@ -146,14 +204,27 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
         raise ValueError(f"checkpoint: determinism_check must be 'default' or 'none', got "
                          f"{determinism_check!r}")
     del use_reentrant, debug
-    if not _C.is_grad_enabled():
+    if not _C.is_grad_enabled() or _C._jit_is_tracing():
+        # Nothing to keep for backward, or a graph being traced (ember.jit plans the graph's
+        # memory itself and cannot replay a recomputation): a plain call.
         return function(*args, **kwargs)
-    # With no argument requiring grad the outputs would not either, and backward would never
-    # reach the parameters inside: a grad-requiring anchor keeps the node in the graph.
-    anchor = None
-    if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
-        anchor = zeros(()).requires_grad_(True)
-    return _Checkpoint.apply(function, preserve_rng_state, anchor, kwargs, *args)
+    return _apply(function, _params_of(function), preserve_rng_state, args, kwargs)
+
+
+def _apply(function: Callable[..., Any], params: list[Tensor] | None, preserve_rng_state: bool,
+           args: tuple, kwargs: dict[str, Any]) -> Any:
+    """Checkpoints ``function(*args, **kwargs)`` with known ``params`` (or None)."""
+    # ``anchor``: None when the parameters are known; otherwise False, or (when no argument
+    # requires grad, so the outputs would not either and backward would never reach the
+    # parameters inside) a tensor requiring grad that keeps the node in the graph.
+    anchor: Any = None
+    if params is None:
+        params = []
+        anchor = False
+        if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            anchor = zeros(()).requires_grad_(True)
+    return _Checkpoint.apply(function, preserve_rng_state, anchor, kwargs, len(args),
+                             *args, *params)
 
 
 def checkpoint_sequential(functions: Any, segments: int, input: Tensor,
@@ -190,11 +261,26 @@ def checkpoint_sequential(functions: Any, segments: int, input: Tensor,
             return x
         return forward
 
+    from ..nn.modules.module import Module
+
+    def params_of(start: int, end: int) -> list[Tensor] | None:
+        """The parameters of fns[start:end] when all are modules, else None (unknown)."""
+        if not all(isinstance(f, Module) for f in fns[start:end]):
+            return None
+        return [p for f in fns[start:end] for p in f.parameters()]
+
+    preserve = kwargs.pop("preserve_rng_state", True)
+    if kwargs:
+        raise TypeError(f"checkpoint_sequential: unexpected keyword arguments {sorted(kwargs)}")
+    del use_reentrant
     start = 0
     x = input
     while start + size < len(fns):
         end = start + size
-        x = checkpoint(run_range(start, end), x, use_reentrant=use_reentrant, **kwargs)
+        if _C.is_grad_enabled() and not _C._jit_is_tracing():
+            x = _apply(run_range(start, end), params_of(start, end), preserve, (x,), {})
+        else:
+            x = run_range(start, end)(x)
         start = end
     return run_range(start, len(fns))(x)
 

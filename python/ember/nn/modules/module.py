@@ -468,8 +468,10 @@ class Module:
         ``to(device, dtype)``, ``to(tensor)``. Integer buffers keep their dtype.
 
         Parameters stay the same objects, as in PyTorch (their data and gradients are
-        converted), so an optimizer built before ``to`` still updates them; its state made by
-        earlier steps keeps the old dtype. Returns self.
+        converted), so an optimizer built before ``to`` still updates them. State an optimizer
+        made in earlier steps (moments, momentum buffers) keeps the old dtype, and its next
+        step raises TypeError naming the mismatch (PyTorch's Adam does too): convert with
+        ``to`` before the first step, or rebuild the optimizer. Returns self.
 
         Raises:
             TypeError: a non-floating dtype.
