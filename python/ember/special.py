@@ -26,12 +26,14 @@ _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def _float(x: Any, op: str) -> Tensor:
+    """``x`` as a floating tensor (integers become float32); TypeError naming ``op`` for a non-tensor."""
     if not isinstance(x, Tensor):
         raise TypeError(f"special.{op}: expected a Tensor, got {type(x).__name__}")
     return x if x.is_floating_point() else x.float()
 
 
 def _top(name: str) -> Any:
+    """The top-level ``ember`` function ``name`` (imported late: ``ember`` imports this module lazily)."""
     import ember
 
     return getattr(ember, name)

@@ -17,11 +17,13 @@ _DEFAULTS = {"float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7)}
 
 
 def _dtype_name(x: Any) -> str:
+    """``float32`` for ``ember.float32``: a dtype name without the module prefix."""
     return str(x.dtype).replace("ember.", "")
 
 
 def _compare(actual: Any, expected: Any, path: str, rtol: float | None, atol: float | None,
              equal_nan: bool, check_dtype: bool, msg: Any) -> None:
+    """Compares mappings and sequences recursively, then values; ``path`` names the position in messages."""
     if isinstance(expected, Mapping) or isinstance(actual, Mapping):
         if not (isinstance(expected, Mapping) and isinstance(actual, Mapping)):
             raise AssertionError(f"assert_close: at {path or 'the top level'}, one input is a "
@@ -45,6 +47,7 @@ def _compare(actual: Any, expected: Any, path: str, rtol: float | None, atol: fl
 
 
 def _to_array(x: Any, path: str) -> tuple[np.ndarray, str]:
+    """(numpy array, dtype name) of a tensor, number, array or sequence; TypeError otherwise."""
     if isinstance(x, Tensor):
         return x.detach().numpy(), _dtype_name(x)
     if isinstance(x, (bool, int, float, np.ndarray, np.generic)) or isinstance(x, Sequence):
@@ -56,6 +59,7 @@ def _to_array(x: Any, path: str) -> tuple[np.ndarray, str]:
 
 def _compare_values(actual: Any, expected: Any, path: str, rtol: float | None,
                     atol: float | None, equal_nan: bool, check_dtype: bool, msg: Any) -> None:
+    """AssertionError unless two tensors/numbers/arrays agree in shape, dtype (when checked) and values."""
     a, adt = _to_array(actual, path)
     e, edt = _to_array(expected, path)
     where = f" at {path}" if path else ""

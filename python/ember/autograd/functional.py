@@ -21,6 +21,7 @@ __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 
 
 def _as_tuple(x: Any, arg: str, fn: str) -> tuple[bool, tuple[Tensor, ...]]:
+    """(whether ``x`` was a tuple/list, its items as a tuple); TypeError naming ``fn`` for a non-tensor."""
     is_tuple = isinstance(x, (tuple, list))
     items = tuple(x) if is_tuple else (x,)
     for i, t in enumerate(items):
@@ -31,6 +32,7 @@ def _as_tuple(x: Any, arg: str, fn: str) -> tuple[bool, tuple[Tensor, ...]]:
 
 
 def _prepare(inputs: tuple[Tensor, ...], create_graph: bool) -> tuple[Tensor, ...]:
+    """Copies of ``inputs`` to differentiate through: leaves requiring grad, or (``create_graph``) aliases keeping the caller's history."""
     out = []
     for t in inputs:
         if create_graph and t.requires_grad:
@@ -42,6 +44,7 @@ def _prepare(inputs: tuple[Tensor, ...], create_graph: bool) -> tuple[Tensor, ..
 
 def _grads(outputs: tuple[Tensor, ...], inputs: tuple[Tensor, ...], grad_outputs: Any,
            create_graph: bool, strict: bool, fn: str, what: str) -> tuple[Tensor, ...]:
+    """Gradients of ``outputs`` along ``grad_outputs`` for each of ``inputs``; zeros (or RuntimeError with ``strict``) where an input is unused."""
     from . import grad as _grad
 
     roots = [o for o in outputs if o.requires_grad]
@@ -63,6 +66,7 @@ def _grads(outputs: tuple[Tensor, ...], inputs: tuple[Tensor, ...], grad_outputs
 
 
 def _call(func: Callable[..., Any], inputs: tuple[Tensor, ...], fn: str) -> tuple[bool, tuple[Tensor, ...]]:
+    """``func(*inputs)`` with grad mode on; returns (whether it returned a tuple, the outputs as a tuple)."""
     prev = _C.is_grad_enabled()
     _C._set_grad_enabled(True)
     try:
@@ -73,6 +77,7 @@ def _call(func: Callable[..., Any], inputs: tuple[Tensor, ...], fn: str) -> tupl
 
 
 def _check_v(v: Any, like: tuple[Tensor, ...], fn: str, arg: str) -> tuple[Tensor, ...]:
+    """``v`` as a tuple shaped like ``like`` (ones when omitted for a one-element ``like``); ValueError otherwise."""
     if v is None:
         if len(like) != 1 or like[0].numel() != 1:
             raise ValueError(f"{fn}: v may be omitted only when {arg} is a single tensor of one "
@@ -86,6 +91,7 @@ def _check_v(v: Any, like: tuple[Tensor, ...], fn: str, arg: str) -> tuple[Tenso
 
 
 def _finish(results: tuple[Tensor, ...], is_tuple: bool, create_graph: bool) -> Any:
+    """``results`` detached unless ``create_graph``, as a tuple or a single tensor."""
     if not create_graph:
         results = tuple(r.detach() for r in results)
     return results if is_tuple else results[0]

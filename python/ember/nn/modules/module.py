@@ -707,6 +707,7 @@ class Module:
 
 
 def _is_grad_enabled() -> bool:
+    """Whether grad mode is on (ember's global flag)."""
     from ... import _C
 
     return _C.is_grad_enabled()
