@@ -221,9 +221,16 @@ def log_ndtr(input: Tensor) -> Tensor:
 
     x = _float(input, "log_ndtr")
     cut = -37.0 if x.dtype == ember.float64 else -13.0
-    mid = ember.where(x > 0, (-ndtr(-x)).log1p(), ndtr(x).log())
+    zero = ember.zeros((), dtype=x.dtype)
+    # Each branch reads only inputs it is meant for (others replaced by harmless values), so
+    # no branch makes an infinite derivative that the selection would turn into NaN.
     far = x < cut
-    t = ember.where(far, x, ember.full((), cut, dtype=x.dtype))  # keeps the unused branch finite
+    xm = ember.where(far, ember.full((), cut, dtype=x.dtype), x)
+    pos = xm > 0
+    upper = (-ndtr(-ember.where(pos, xm, zero))).log1p()
+    lower = ndtr(ember.where(pos, zero, xm)).log()
+    mid = ember.where(pos, upper, lower)
+    t = ember.where(far, x, ember.full((), cut, dtype=x.dtype))
     z = 1.0 / (t * t)
     series = 1 - z + 3 * z * z - 15 * z * z * z + 105 * z * z * z * z
     tail = -0.5 * t * t - (-t).log() - _LOG_SQRT_2PI + series.log()
@@ -231,11 +238,29 @@ def log_ndtr(input: Tensor) -> Tensor:
 
 
 def ndtri(input: Tensor) -> Tensor:
-    """The inverse of the standard normal CDF: ``sqrt(2) * erfinv(2p - 1)``, elementwise;
-    ``-inf`` at 0, ``inf`` at 1, NaN outside [0, 1].
+    """The inverse of the standard normal CDF, elementwise: ``-inf`` at 0, ``inf`` at 1, NaN
+    outside [0, 1].
 
-    Near 0 the relative precision is that of ``2p - 1``: about ``1e-16 / p`` in float64 (PyTorch's
-    rational approximation keeps full precision there).
+    ``sqrt(2) * erfinv(2p - 1)`` for tail probabilities ``min(p, 1 - p)`` of 0.02 and above;
+    below, the tail is solved in log space, where it keeps its precision down to the smallest
+    positive ``p``: Newton's method on ``log_ndtr(x) = log(p)`` (four steps, quadratic) from
+    the asymptotic start ``-sqrt(-2 log p - log(-2 log p) - log(2 pi))``. Differentiable
+    (``1 / pdf(ndtri(p))``); ember.jit traces it.
     """
+    import ember
+
     p = _float(input, "ndtri")
-    return math.sqrt(2.0) * (2 * p - 1).erfinv()
+    low = p < 0.5
+    q = ember.where(low, p, 1 - p)
+    tail = (q < 0.02) & (q > 0)
+    # The central formula reads only the probabilities it is used for (2p - 1 rounds to -1 for
+    # tiny p, where erfinv's infinite derivative would turn into NaN through the selection).
+    central = math.sqrt(2.0) * (2 * ember.where(tail, ember.full((), 0.5, dtype=p.dtype), p)
+                                - 1).erfinv()
+    lq = ember.where(tail, q, ember.full((), 0.01, dtype=p.dtype)).log()
+    s = -2 * lq
+    x = -(s - s.log() - math.log(2 * math.pi)).sqrt()
+    for _ in range(4):
+        ln = log_ndtr(x)
+        x = x - (ln - lq) * (ln + 0.5 * x * x + _LOG_SQRT_2PI).exp()
+    return ember.where(tail, ember.where(low, x, -x), central)

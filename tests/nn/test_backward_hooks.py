@@ -106,3 +106,27 @@ def test_a_hook_returning_the_wrong_number_of_gradients_is_named():
     lin.register_full_backward_hook(lambda m, gi, go: (gi[0], gi[0]))
     with pytest.raises(RuntimeError, match="backward hook of Linear: returned 2 gradients for 1"):
         lin(ember.tensor(X, requires_grad=True)).sum().backward()
+
+
+def test_tuple_outputs_with_nested_elements_give_one_entry_per_element_as_torch():
+    res = []
+    for lib in (ember, torch):
+        class M(lib.nn.Module):
+            def forward(self, x):
+                return x * 2, (x * 3, x * 4)
+
+        m = M()
+        seen = []
+        m.register_full_backward_hook(lambda mod, gi, go: seen.append((gi, go)))
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        a, (b, c) = m(x)
+        (a.sum() + b.sum() * 0).backward()
+        gi, go = seen[0]
+        res.append((len(go), go[0].numpy().tolist(), go[1] is None, gi[0].numpy().tolist()))
+        lstm = lib.nn.LSTM(3, 4)
+        got = []
+        lstm.register_full_backward_hook(lambda mod, gi, go: got.append(len(go)))
+        out, _ = lstm(lib.ones(2, 1, 3, requires_grad=True))
+        out.sum().backward()
+        res.append(got)
+    assert res[0] == res[2] and res[1] == res[3]

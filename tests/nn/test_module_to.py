@@ -116,3 +116,21 @@ def test_training_continues_after_double_while_the_last_loss_is_referenced():
         loss.backward()
         opt.step()
     assert lin.weight.dtype == ember.float64 and lin.weight.grad.dtype == ember.float64
+
+
+def test_adagrad_built_before_double_steps_as_torch():
+    out = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        m = lib.nn.Linear(3, 1)
+        with lib.no_grad():
+            m.weight.copy_(lib.tensor([[0.5, -1.0, 2.0]]))
+            m.bias.fill_(0.25)
+        opt = lib.optim.Adagrad(m.parameters(), lr=0.1)
+        m.double()
+        for _ in range(3):
+            opt.zero_grad()
+            (m(lib.ones(4, 3, dtype=lib.float64)) ** 2).mean().backward()
+            opt.step()
+        out.append(m.weight.detach().numpy().copy())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-6)

@@ -96,3 +96,21 @@ def test_composite_functions_have_finite_difference_gradients():
         assert gradcheck(f, (x,))
     far = ember.tensor([-45.0, -40.0], dtype=ember.float64, requires_grad=True)
     assert gradcheck(ember.special.log_ndtr, (far,))
+
+
+def test_tails_keep_values_and_finite_gradients_as_torch():
+    p = np.array([1e-300, 1e-100, 1e-20, 1e-16, 1e-8, 1e-3, 0.019, 0.021, 0.3, 0.9, 0.99,
+                  1 - 1e-10, 0.0, 1.0])
+    _cmp(ember.special.ndtri(ember.tensor(p)), torch.special.ndtri(torch.tensor(p)), 1e-14)
+    p32 = np.array([1e-30, 1e-10, 1e-7, 0.01, 0.5], dtype=np.float32)
+    _cmp(ember.special.ndtri(ember.tensor(p32)), torch.special.ndtri(torch.tensor(p32)), 2e-6)
+    for f, vals in ((ember.special.ndtri, [1e-20, 1e-5, 0.3, 1 - 1e-9]),
+                    (ember.special.log_ndtr, [-40.0, -10.0, -5.0, 0.5, 9.0])):
+        e = ember.tensor(vals, dtype=ember.float64, requires_grad=True)
+        t = torch.tensor(vals, dtype=torch.float64, requires_grad=True)
+        f(e).sum().backward()
+        getattr(torch.special, f.__name__)(t).sum().backward()
+        np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=1e-10)
+    x32 = ember.tensor([-12.0, -7.0], requires_grad=True)
+    ember.special.log_ndtr(x32).sum().backward()
+    assert np.isfinite(x32.grad.numpy()).all()

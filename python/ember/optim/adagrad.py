@@ -118,6 +118,10 @@ class Adagrad(Optimizer):
                 state = self.state[p]
                 if len(state) == 0:
                     self._init_state(p, group)
+                elif state["sum"].dtype != p.dtype and state["sum"].shape == p.shape:
+                    # The sum is made with the optimizer, so a Module.to(dtype) after building
+                    # it leaves it in the old dtype (PyTorch adds into it in that dtype).
+                    state["sum"] = state["sum"].to(p.dtype)
                 sums.append(state["sum"])
                 steps.append(state["step"])
             _C._adagrad_step(

@@ -741,17 +741,23 @@ class _BackwardHooks:
         return tuple(out)
 
     def wrap_outputs(self, out: Any) -> Any:
-        """Routes the tensor outputs through one node that records (and lets pre-hooks replace)
-        their gradients."""
+        """Routes the output's tensors (the output itself, or the tensors among the elements of
+        a tuple output, as PyTorch) that require grad through one node that records (and lets
+        pre-hooks replace) their gradients; other elements get None in ``grad_output``."""
         single = isinstance(out, Tensor)
+        if not single and not isinstance(out, tuple):
+            return out
         outs = (out,) if single else out
-        if not isinstance(outs, tuple) or not all(isinstance(o, Tensor) for o in outs):
+        self.n_outputs = len(outs)
+        self.out_live = [k for k, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
+        if not self.out_live:
             return out
-        if not any(o.requires_grad for o in outs):
-            return out
-        wrapped = _HookOutputs.apply(self, *outs)
-        return wrapped if single else (tuple(wrapped) if not isinstance(wrapped, Tensor)
-                                       else (wrapped,))
+        wrapped = _HookOutputs.apply(self, *(outs[k] for k in self.out_live))
+        wrapped = (wrapped,) if isinstance(wrapped, Tensor) else tuple(wrapped)
+        new = list(outs)
+        for k, w in zip(self.out_live, wrapped):
+            new[k] = w
+        return new[0] if single else type(out)(new) if type(out) is tuple else tuple(new)
 
     def run_full_hooks(self, grad_input: tuple) -> tuple:
         """Calls the module's full backward hooks; returns the (possibly replaced) gradients."""
@@ -772,20 +778,26 @@ class _HookOutputs(Function):
 
     @staticmethod
     def forward(ctx: Any, state: _BackwardHooks, *outs: Tensor) -> Any:
-        """Returns the outputs unchanged (new handles on the same values)."""
+        """Returns the outputs that require grad unchanged (new handles on the same values)."""
         ctx.state = state
         return outs[0] if len(outs) == 1 else outs
 
     @staticmethod
     def backward(ctx: Any, *grads: Any) -> Any:
-        """Runs the pre-hooks on the output gradients and keeps them for the full hooks."""
+        """Runs the pre-hooks on the output gradients (None for the output's elements that are
+        not tensors requiring grad) and keeps them for the full hooks."""
         state = ctx.state
         module = state.module
+        full: list[Any] = [None] * state.n_outputs
+        for k, g in zip(state.out_live, grads):
+            full[k] = g
+        grad_output = tuple(full)
         for hook in list(module.__dict__.get("_backward_pre_hooks", {}).values()):
-            res = hook(module, grads)
+            res = hook(module, grad_output)
             if res is not None:
-                grads = res if isinstance(res, tuple) else (res,)
-        state.grad_outputs = tuple(grads)
+                grad_output = res if isinstance(res, tuple) else (res,)
+        state.grad_outputs = grad_output
+        grads = tuple(grad_output[k] for k in state.out_live)
         if not getattr(state, "slots_live", False) and module.__dict__.get("_backward_hooks"):
             state.run_full_hooks((None,) * state.n_inputs)  # no input needs a gradient
         return (None,) + tuple(grads)
