@@ -736,6 +736,27 @@ Raises:
   def_op(m, cls, "flatten", [](const Tensor& x, int64_t s, int64_t e) { return flatten(x, s, e); },
          "Merges dims start_dim..end_dim into one (a view when possible).", py::arg("input"),
          py::arg("start_dim") = 0, py::arg("end_dim") = -1);
+  def_op(m, cls, "as_strided",
+         [](const Tensor& x, const Shape& size, const Shape& stride,
+            std::optional<int64_t> storage_offset) {
+           return as_strided(x, size, stride, storage_offset ? *storage_offset : x.storage_offset());
+         },
+         R"doc(A view of ``input``'s storage with the given sizes and strides (in elements).
+
+Args:
+    input (Tensor): any dtype.
+    size, stride (sequence of int): the view's shape and strides, same length, non-negative.
+    storage_offset (int or None): the first element's position in the storage; default the
+        input's own offset.
+Returns:
+    Tensor: a view sharing ``input``'s memory. Differentiable: the gradient goes to the
+    input's elements the view covers (summed where the view repeats one).
+Raises:
+    ValueError: sizes and strides of different lengths, negative ones, a view reaching past the
+        storage, or (under autograd) a view reaching outside the input's elements.
+)doc",
+         py::arg("input"), py::arg("size"), py::arg("stride"),
+         py::arg("storage_offset") = py::none());
   def_op(m, cls, "narrow", [](const Tensor& x, int64_t d, int64_t s, int64_t l) { return narrow(x, d, s, l); },
          "A view of length elements of dim starting at start.", py::arg("input"), py::arg("dim"),
          py::arg("start"), py::arg("length"));

@@ -128,6 +128,15 @@ EMBER_API void rebase_view(const Tensor& v, const Tensor& result);
 /// Before an in-place op autograd records writes into view `v`: NotImplementedError (naming
 /// `op`) when its base has elements sharing memory, whose history could not be rewritten.
 EMBER_API void check_view_writable(const Tensor& v, const char* op);
+/// as_strided's backward: zeros shaped like `base_geometry` with `g` (a view's gradient, shape
+/// `vsizes`) added where the view (vsizes, vstrides, storage offset voffset) lies in it.
+EMBER_API Tensor strided_region_scatter(const Tensor& g, const Tensor& base_geometry,
+                                        const Shape& vsizes, const Shape& vstrides,
+                                        int64_t voffset);
+/// Whether every element of the view (vsizes, vstrides, voffset) over `base`'s storage is an
+/// element of `base`.
+EMBER_API bool strided_within(const Tensor& base, const Shape& vsizes, const Shape& vstrides,
+                              int64_t voffset);
 /// For the history rebase_view gave a view: the node of the in-place op's result; else null.
 EMBER_API std::shared_ptr<Node> written_view_result(const std::shared_ptr<Node>& view_fn);
 

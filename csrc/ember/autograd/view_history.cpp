@@ -185,6 +185,32 @@ void refresh_view(const Tensor& t) {
   make_view_history(t, base, region_of(base, t));
 }
 
+Tensor strided_region_scatter(const Tensor& g, const Tensor& base_geometry, const Shape& vsizes,
+                              const Shape& vstrides, int64_t voffset) {
+  Region r{base_geometry.sizes(), base_geometry.strides(), vsizes, vstrides,
+           base_geometry.storage_offset(), voffset, base_geometry.is_contiguous()};
+  return region_scatter(g, region_index(r), r.bsizes);
+}
+
+bool strided_within(const Tensor& base, const Shape& vsizes, const Shape& vstrides,
+                    int64_t voffset) {
+  if (shape_numel(vsizes) == 0) return true;
+  const int64_t b0 = base.storage_offset();
+  if (base.is_contiguous()) {
+    int64_t hi = voffset;
+    for (size_t d = 0; d < vsizes.size(); ++d) hi += (vsizes[d] - 1) * vstrides[d];
+    return voffset >= b0 && hi < b0 + base.numel();
+  }
+  const int64_t lo = std::min(b0, voffset);
+  const int64_t hi = std::max(b0 + extent(base.sizes(), base.strides()),
+                              voffset + extent(vsizes, vstrides));
+  std::vector<char> in_base(static_cast<size_t>(hi - lo), 0);
+  for_each_position(base.sizes(), base.strides(), b0, [&](int64_t pos) { in_base[pos - lo] = 1; });
+  bool ok = true;
+  for_each_position(vsizes, vstrides, voffset, [&](int64_t pos) { ok = ok && in_base[pos - lo]; });
+  return ok;
+}
+
 void check_view_writable(const Tensor& v, const char* op) {
   const std::shared_ptr<TensorImpl>& base = v.impl()->view_base();
   if (!base || base->is_contiguous()) return;

@@ -579,11 +579,26 @@ Tensor as_strided(const Tensor& x, const Shape& sizes, const Shape& strides, int
                             x.impl()->storage()->nbytes(),
                     "as_strided: view of shape ", sizes, " and strides ", strides,
                     " needs more memory than the storage holds");
-  EMBER_CHECK_NOT_IMPL(!autograd::needs_record({&x}), "as_strided: not differentiable; call it "
-                       "on a detached tensor");
   Tensor y = make_view(x, sizes, strides, offset);
-  y.impl()->set_view_base(view_root(x));
-  return y;
+  if (!autograd::needs_record({&x})) {
+    mark_no_grad_view(y, x);
+    y.impl()->set_view_base(view_root(x));
+    return y;
+  }
+  EMBER_CHECK_VALUE(autograd::strided_within(x, sizes, strides, offset), "as_strided: under "
+                    "autograd every element of the view must be an element of the input (shape ",
+                    x.sizes(), ", strides ", x.strides(), ", storage offset ", x.storage_offset(),
+                    "); the view of shape ", sizes, ", strides ", strides, " at storage offset ",
+                    offset, " reaches outside it");
+  // The gradient goes back to the input's elements the view covers (added where the view
+  // repeats one); only the input's geometry is kept, not its values.
+  const Tensor geometry = make_view(x, x.sizes(), x.strides(), x.storage_offset());
+  const Tensor shape_only = geometry.detach();
+  return record_view("AsStridedBackward0", y, x,
+                     [shape_only, sizes, strides, offset](const Ctx&, const Tensor& g) {
+                       return TensorList{autograd::strided_region_scatter(
+                           g, shape_only, sizes, strides, offset)};
+                     });
 }
 
 }  // namespace ember
