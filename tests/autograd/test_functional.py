@@ -23,20 +23,20 @@ def _np(x):
     return x.detach().numpy()
 
 
-def _same(e, t):
+def assert_same(e, t):
     ea, ta = _np(e), _np(t)
     if isinstance(ta, list):
         assert isinstance(ea, list) and len(ea) == len(ta)
         for a, b in zip(ea, ta):
-            _same_arr(a, b)
+            assert_same_arrays(a, b)
     else:
-        _same_arr(ea, ta)
+        assert_same_arrays(ea, ta)
 
 
-def _same_arr(a, b):
+def assert_same_arrays(a, b):
     if isinstance(b, list):
         for x, y in zip(a, b):
-            _same_arr(x, y)
+            assert_same_arrays(x, y)
         return
     assert a.shape == b.shape
     np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
@@ -53,23 +53,23 @@ def test_jacobian_structures_match_torch():
                        ((A, B), lambda lib: (lambda x, y: (x * y).sum()))):
         e = AF.jacobian(fn(ember), tuple(ember.tensor(a) for a in inputs))
         t = TAF.jacobian(fn(torch), tuple(torch.tensor(a) for a in inputs))
-        _same(e, t)
+        assert_same(e, t)
     e = AF.jacobian(lambda x: x.tanh() * 2, ember.tensor(A))
     t = TAF.jacobian(lambda x: x.tanh() * 2, torch.tensor(A))
     assert tuple(e.shape) == (2, 3, 2, 3)
-    _same(e, t)
+    assert_same(e, t)
 
 
 def test_hessian_matches_torch_for_one_and_several_inputs():
     def f(x):
         return (x ** 3).sum() * x[0] + x.sin().prod()
 
-    _same(AF.hessian(f, ember.tensor(B)), TAF.hessian(f, torch.tensor(B)))
+    assert_same(AF.hessian(f, ember.tensor(B)), TAF.hessian(f, torch.tensor(B)))
 
     def g(x, y):
         return (x.exp() * y).sum() + (y ** 2).sum() * x[1]
 
-    _same(AF.hessian(g, (ember.tensor(B), ember.tensor(V3))),
+    assert_same(AF.hessian(g, (ember.tensor(B), ember.tensor(V3))),
           TAF.hessian(g, (torch.tensor(B), torch.tensor(V3))))
 
 
@@ -82,8 +82,8 @@ def test_products_match_torch(name):
 
     oe, re = getattr(AF, name)(f, ember.tensor(B), ember.tensor(V3))
     ot, rt = getattr(TAF, name)(f, torch.tensor(B), torch.tensor(V3))
-    _same(oe, ot)
-    _same(re, rt)
+    assert_same(oe, ot)
+    assert_same(re, rt)
 
 
 def test_create_graph_gives_differentiable_results_and_inputs_are_untouched():

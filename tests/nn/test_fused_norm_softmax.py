@@ -21,7 +21,7 @@ def _pair(a, requires_grad=True):
             torch.tensor(a, requires_grad=requires_grad))
 
 
-def _close(e, t, tol):
+def assert_near(e, t, tol):
     np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=tol, atol=tol)
 
 
@@ -36,10 +36,10 @@ def test_softmax_forward_and_backward_match_torch(shape, dtype, log):
     fe, ft = (F.log_softmax, TF.log_softmax) if log else (F.softmax, TF.softmax)
     ye, yt = fe(e, -1), ft(t, -1)
     tol = 2e-6 if dtype == np.float32 else 1e-13
-    _close(ye, yt, tol)
+    assert_near(ye, yt, tol)
     ye.backward(ember.tensor(g))
     yt.backward(torch.tensor(g))
-    _close(e.grad, t.grad, tol * 4)
+    assert_near(e.grad, t.grad, tol * 4)
 
 
 def test_softmax_edge_values_match_torch():
@@ -49,7 +49,7 @@ def test_softmax_edge_values_match_torch():
     for fe, ft in ((F.softmax, TF.softmax), (F.log_softmax, TF.log_softmax)):
         np.testing.assert_array_equal(np.isnan(fe(ember.tensor(x), -1).numpy()),
                                       np.isnan(ft(torch.tensor(x), -1).numpy()))
-        _close(fe(ember.tensor(x), -1), ft(torch.tensor(x), -1), 2e-6)
+        assert_near(fe(ember.tensor(x), -1), ft(torch.tensor(x), -1), 2e-6)
 
 
 @pytest.mark.parametrize("affine", ["both", "weight", "bias", "none"])
@@ -68,14 +68,14 @@ def test_layer_norm_forward_and_backward_match_torch(shape, dtype, affine):
     ye = F.layer_norm(e, (n,), we, be, eps=1e-5)
     yt = TF.layer_norm(t, (n,), wt, bt, eps=1e-5)
     tol = 1e-5 if dtype == np.float32 else 1e-12
-    _close(ye, yt, tol)
+    assert_near(ye, yt, tol)
     ye.backward(ember.tensor(g))
     yt.backward(torch.tensor(g))
-    _close(e.grad, t.grad, tol * 4)
+    assert_near(e.grad, t.grad, tol * 4)
     if w is not None:
-        _close(we.grad, wt.grad, tol * 10)
+        assert_near(we.grad, wt.grad, tol * 10)
     if b is not None:
-        _close(be.grad, bt.grad, tol * 10)
+        assert_near(be.grad, bt.grad, tol * 10)
 
 
 def test_vector_kernels_agree_with_the_portable_loops_and_thread_counts():
@@ -166,12 +166,12 @@ def test_batched_small_matmuls_match_torch_and_the_serial_order():
     ke, kt = _pair(k)
     se = ember.matmul(qe, ke.transpose(-1, -2))
     st = torch.matmul(qt, kt.transpose(-1, -2))
-    _close(se, st, 1e-4)
+    assert_near(se, st, 1e-4)
     g = rng.standard_normal(se.shape).astype(np.float32)
     se.backward(ember.tensor(g))
     st.backward(torch.tensor(g))
-    _close(qe.grad, qt.grad, 1e-4)
-    _close(ke.grad, kt.grad, 1e-4)
+    assert_near(qe.grad, qt.grad, 1e-4)
+    assert_near(ke.grad, kt.grad, 1e-4)
     # each product equals the same product computed alone
     one = ember.matmul(qe[3, 2], ke[3, 2].t())
     np.testing.assert_array_equal(se[3, 2].detach().numpy(), one.detach().numpy())

@@ -13,7 +13,7 @@ INTS = ([7, -7, 6, -6, 0, 5, -9], [2, 2, -4, 4, 3, -5, -2])
 FLOATS = ([7.5, -7.5, 1.0, -0.0, 0.0, 1e-30, -3.0], [2.0, 2.0, -4.0, 3.0, -3.0, 7.0, 0.5])
 
 
-def _same(e, t):
+def assert_same(e, t):
     en, tn = e.detach().numpy(), t.detach().numpy()
     assert e.dtype.__str__().split(".")[-1] == str(t.dtype).split(".")[-1]
     np.testing.assert_array_equal(en, tn)
@@ -24,17 +24,17 @@ def _same(e, t):
 @pytest.mark.parametrize("values", [INTS, FLOATS], ids=["int64", "float32"])
 def test_div_rounding_modes_match_torch(mode, values):
     a, b = values
-    _same(ember.div(ember.tensor(a), ember.tensor(b), rounding_mode=mode),
+    assert_same(ember.div(ember.tensor(a), ember.tensor(b), rounding_mode=mode),
           torch.div(torch.tensor(a), torch.tensor(b), rounding_mode=mode))
-    _same(ember.tensor(a).div(ember.tensor(b), rounding_mode=mode),
+    assert_same(ember.tensor(a).div(ember.tensor(b), rounding_mode=mode),
           torch.tensor(a).div(torch.tensor(b), rounding_mode=mode))
-    _same(ember.div(ember.tensor(a), 3, rounding_mode=mode),
+    assert_same(ember.div(ember.tensor(a), 3, rounding_mode=mode),
           torch.div(torch.tensor(a), 3, rounding_mode=mode))
     if mode is not None or isinstance(a[0], float):
         e, t = ember.tensor(a), torch.tensor(a)
         e.div_(ember.tensor(b), rounding_mode=mode)
         t.div_(torch.tensor(b), rounding_mode=mode)
-        _same(e, t)
+        assert_same(e, t)
 
 
 def test_floor_divide_rounds_and_signs_zeros_as_torch():
