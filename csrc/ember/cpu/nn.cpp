@@ -146,8 +146,11 @@ void softmax_strided(T* y, const T* x, int64_t n, int64_t inner, bool log) {
 
 }  // namespace
 
-// Rows per parallel chunk for row-wise work of `n` elements per row: about 8K elements each.
-static int64_t rows_per_chunk(int64_t n) { return std::max<int64_t>(1, (int64_t{1} << 13) / std::max<int64_t>(n, 1)); }
+// Rows per parallel chunk for row-wise work of `n` elements per row: about 8K elements each
+// (softmax, layer norm, the LSTM cell).
+static int64_t rows_per_chunk(int64_t n) {
+  return std::max<int64_t>(1, (int64_t{1} << 13) / std::max<int64_t>(n, 1));
+}
 
 void softmax(const Tensor& out, const Tensor& in, int64_t outer, int64_t n, int64_t inner,
              bool log) {
@@ -454,10 +457,6 @@ void lstm_tanh(T* out, const T* x, int64_t n) {
   for (int64_t j = 0; j < n; ++j) out[j] = std::tanh(x[j]);
 }
 
-int64_t lstm_rows_per_chunk(int64_t hid) {
-  return std::max<int64_t>(1, (int64_t{1} << 13) / std::max<int64_t>(hid, 1));
-}
-
 }  // namespace
 
 void lstm_cell_forward(const Tensor& h, const Tensor& c, const Tensor& gates,
@@ -470,7 +469,7 @@ void lstm_cell_forward(const Tensor& h, const Tensor& c, const Tensor& gates,
     const T* cp = c_prev.data_ptr<T>();
     T* ho = h.data_ptr<T>();
     T* co = c.data_ptr<T>();
-    parallel_chunks(n, lstm_rows_per_chunk(hid), [&](int64_t, int64_t r0, int64_t r1) {
+    parallel_chunks(n, rows_per_chunk(hid), [&](int64_t, int64_t r0, int64_t r1) {
       std::vector<T> act(static_cast<size_t>((r1 - r0) * 4 * hid));
       lstm_activations(act.data(), g, r0, r1, hid);
       for (int64_t r = r0; r < r1; ++r) {
@@ -498,7 +497,7 @@ void lstm_cell_backward(const Tensor& dgates, const Tensor& dc_prev, const Tenso
     const T* gc = dc.data_ptr<T>();
     T* dg = dgates.data_ptr<T>();
     T* dcp = dc_prev.data_ptr<T>();
-    parallel_chunks(n, lstm_rows_per_chunk(hid), [&](int64_t, int64_t r0, int64_t r1) {
+    parallel_chunks(n, rows_per_chunk(hid), [&](int64_t, int64_t r0, int64_t r1) {
       std::vector<T> act(static_cast<size_t>((r1 - r0) * 5 * hid));
       lstm_activations(act.data(), g, r0, r1, hid);
       T* tcs = act.data() + (r1 - r0) * 4 * hid;

@@ -757,7 +757,7 @@ class _BackwardHooks:
         new = list(outs)
         for k, w in zip(self.out_live, wrapped):
             new[k] = w
-        return new[0] if single else type(out)(new) if type(out) is tuple else tuple(new)
+        return new[0] if single else tuple(new)
 
     def run_full_hooks(self, grad_input: tuple) -> tuple:
         """Calls the module's full backward hooks; returns the (possibly replaced) gradients."""
