@@ -9,7 +9,11 @@ import torch
 
 NP_DTYPES = {"float32": np.float32, "float64": np.float64}
 # Relative tolerances of the trajectories; the absolute parts cover coordinates near zero.
-TOLS = {"float32": {"rtol": 1e-5, "atol": 1e-6}, "float64": {"rtol": 1e-6, "atol": 1e-12}}
+# float32's absolute part is 5e-6: ten RMSprop steps with lr 0.1 and weight decay move coordinates
+# by about 1 each (the first step is lr / sqrt(1 - alpha) per coordinate), so float32 rounding
+# adds up: against the float64 trajectory, ember's float32 one is 5.6e-6 off and PyTorch's
+# 8.4e-6, and the two were 1.6e-6 apart on an AVX-512 CPU.
+TOLS = {"float32": {"rtol": 1e-5, "atol": 5e-6}, "float64": {"rtol": 1e-6, "atol": 1e-12}}
 
 
 def problem(dtype: str, seed: int = 0) -> dict[str, np.ndarray]:

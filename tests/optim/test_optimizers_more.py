@@ -29,8 +29,8 @@ NAMES = ["Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD"]
 STEPS = 25
 # float64 trajectories agree to rounding: PyTorch's vectorized lerp_ and addcmul_ may round once
 # (fused multiply-add) where ember's fused steps round each operation, and the difference grows
-# slowly.
-F64 = {"rtol": 1e-12, "atol": 1e-13}
+# slowly (Adamax ended 1.7e-12 apart relative after 18 steps on an AVX-512 CPU).
+F64 = {"rtol": 1e-10, "atol": 1e-13}
 
 # (optimizer name, constructor kwargs): every option and several combinations.
 CASES = [
