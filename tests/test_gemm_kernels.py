@@ -248,3 +248,28 @@ def test_products_split_by_rows_match_and_do_not_depend_on_threads(shape):
         ember.set_num_threads(before)
     np.testing.assert_array_equal(one, two)
     assert_matches(two, a, b)
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_products_with_a_large_weight_split_while_the_pool_is_awake(batch):
+    # A product of few multiply-adds whose weight is at least 256 KB runs on both threads when
+    # the pool's workers are awake (right after a large op): the same bits as on one thread.
+    rng = np.random.default_rng(batch)
+    x = rng.standard_normal((batch, 784)).astype(np.float32)
+    w = rng.standard_normal((128, 784)).astype(np.float32)
+    X, W = ember.from_numpy(x), ember.from_numpy(w)
+    big = ember.ones(1 << 21)
+    before = ember.get_num_threads()
+    try:
+        ember.set_num_threads(1)
+        one = ember.matmul(X, W.t()).numpy()
+        ember.set_num_threads(2)
+        twos = []
+        for _ in range(20):
+            big.add_(1.0)  # leaves the workers spinning
+            twos.append(ember.matmul(X, W.t()).numpy())
+    finally:
+        ember.set_num_threads(before)
+    for two in twos:
+        np.testing.assert_array_equal(one, two)
+    assert_matches(one, x, w.T)

@@ -77,6 +77,13 @@ class Pool {
   // Runs `job` with `workers` helper threads. Serialized by the caller's lock. Returns true
   // when the calling thread waited for a worker longer than it worked itself (a worker was
   // preempted inside a chunk: the machine has more runnable threads than cores).
+  // Whether `workers` helper threads exist and none of them sleeps (a job would start at once,
+  // with no wake-up call).
+  bool awake(int workers) const {
+    return static_cast<int>(threads_.size()) == workers && workers > 0 &&
+           sleepers_.load(std::memory_order_relaxed) == 0;
+  }
+
   bool run(Job* job, int workers) {
     if (static_cast<int>(threads_.size()) != workers) resize(workers);
     job->id = ++last_id_;
@@ -265,6 +272,11 @@ int kernel_threads() { return get_num_threads(); }
 
 
 namespace detail {
+
+bool workers_awake() {
+  const int threads = kernel_threads();
+  return threads > 1 && !t_in_region && pool().awake(threads - 1);
+}
 
 void run_chunks(int64_t nchunks, RangeFn fn, void* ctx) {
   const int threads = kernel_threads();

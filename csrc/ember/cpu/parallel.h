@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <thread>
 #include <type_traits>
 
 #include "ember/core/export.h"
@@ -34,6 +35,9 @@ using RangeFn = void (*)(void* ctx, int64_t chunk_begin, int64_t chunk_end);
 /// Runs fn(ctx, c) for every chunk c in [0, nchunks) on the pool; the calling thread takes
 /// part, and chunks are claimed dynamically, so a worker that wakes late costs nothing.
 void run_chunks(int64_t nchunks, RangeFn fn, void* ctx);
+/// Whether the pool's workers are awake (spinning after a recent job), so that work handed to
+/// them starts without a wake-up system call. A hint only: it may change at once.
+bool workers_awake();
 }  // namespace detail
 
 /// Calls f(begin, end) over [0, n) split into chunks of `chunk` elements (the last shorter);
@@ -86,7 +90,12 @@ void parallel_blocks_affine(int64_t nblocks, F&& f, int64_t work = -1) {
   // The blocks not yet claimed are [front, end): front in the high half, end in the low half.
   // Both stay within [0, nblocks], so neither half can wrap into the other.
   std::atomic<uint64_t> range{static_cast<uint64_t>(nblocks)};
-  parallel_chunks(2, 1, [&](int64_t side, int64_t, int64_t) {
+  // The side is the thread's, not the chunk's: the calling thread always takes the front and
+  // the worker the back. Chunks are claimed by whichever thread comes first, so a chunk index
+  // would swap the halves between the cores whenever the worker beat the caller to chunk 0.
+  const std::thread::id caller = std::this_thread::get_id();
+  parallel_chunks(2, 1, [&](int64_t, int64_t, int64_t) {
+    const int side = std::this_thread::get_id() == caller ? 0 : 1;
     uint64_t cur = range.load();
     while (true) {
       const uint64_t front = cur >> 32, end = cur & 0xffffffffu;
