@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from ember import _C
 
-ISAS = ["baseline", "avx2"]
+ISAS = ["baseline", "avx2", "avx512"]
 
 
 @pytest.fixture(params=ISAS)
@@ -152,6 +152,47 @@ def test_transcendental_close_to_baseline(n, op):
     a = _with("avx2", lambda: getattr(x, op)().numpy())
     b = _with("baseline", lambda: getattr(x, op)().numpy())
     assert np.all(ulp_diff(a, b) <= 3)
+
+
+def _every_float_sample(step=997):
+    # Every 997th float32 bit pattern (4.3M values: both signs, subnormals, inf, nan) and the
+    # special values, with tails of several lengths: the 16-lane form must equal the 8-lane one
+    # bit for bit wherever a value sits (NaN results: NaN in both, their sign and payload being
+    # the compiler's choice of operand order).
+    bits = np.arange(0, 1 << 32, step, dtype=np.uint64).astype(np.uint32)
+    return np.concatenate([bits.view(np.float32), SPECIAL])
+
+
+@pytest.mark.parametrize("op", ["exp", "log", "tanh", "sigmoid", "silu"])
+def test_avx512_transcendentals_equal_avx2_bit_for_bit(op):
+    f = ember.nn.functional.silu if op == "silu" else lambda t: getattr(t, op)()
+    x = _every_float_sample()
+    cases = [ember.from_numpy(x)] + [ember.from_numpy(x[:n]) for n in (1, 15, 17, 31, 33, 47)]
+    for t in cases:
+        a = _with("avx2", lambda: f(t).numpy())
+        b = _with("avx512", lambda: f(t).numpy())
+        nan = np.isnan(a)
+        np.testing.assert_array_equal(nan, np.isnan(b))
+        np.testing.assert_array_equal(a[~nan].view(np.uint32), b[~nan].view(np.uint32))
+
+
+def test_avx512_is_the_default_where_the_cpu_has_it():
+    import os
+    import subprocess
+    import sys
+
+    def isa_of_new_process(**env):
+        code = "from ember import _C; print(_C._cpu_isa())"
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True, env=dict(os.environ, **env)).stdout.strip()
+
+    with open("/proc/cpuinfo") as f:
+        flags = set(next(line for line in f if line.startswith("flags")).split())
+    avx2 = {"avx2", "fma"} <= flags
+    best = "avx512" if avx2 and "avx512f" in flags else "avx2" if avx2 else "baseline"
+    assert isa_of_new_process() == best
+    assert isa_of_new_process(EMBER_CPU_ISA="avx2") == ("avx2" if avx2 else "baseline")
+    assert isa_of_new_process(EMBER_CPU_ISA="baseline") == "baseline"
 
 
 def test_silu_leaky_relu_match_baseline():

@@ -1,10 +1,10 @@
 #pragma once
 
 // Hand-vectorized float32 kernels for contiguous data, built for one instruction set in their
-// own translation unit (simd_avx2.cpp, compiled with -mavx2 -mfma) and chosen once at load
-// time from the CPU's features. Without a usable instruction set (or with EMBER_CPU_ISA=baseline
-// in the environment) `active()` is null and the portable loops in elementwise.cpp and
-// reduce.cpp run instead.
+// own translation unit (simd_avx2.cpp, compiled with -mavx2 -mfma; its AVX-512 functions carry
+// their own target attribute) and chosen once at load time from the CPU's features. Without a
+// usable instruction set (or with EMBER_CPU_ISA=baseline in the environment) `active()` is null
+// and the portable loops in elementwise.cpp and reduce.cpp run instead.
 
 #include <cstdint>
 
@@ -48,18 +48,22 @@ struct Kernels {
 
 /// The kernels in use, or null for the portable loops.
 const Kernels* active();
-/// "avx2" or "baseline".
+/// "avx512", "avx2" or "baseline".
 EMBER_API const char* isa();
-/// Switches the kernels in use ("avx2" or "baseline"); false when the CPU lacks that set.
+/// Switches the kernels in use ("avx512", "avx2" or "baseline"); false when the CPU lacks that
+/// set.
 EMBER_API bool set_isa(const char* name);
 /// Whether ember's own GEMM kernels may use AVX-512 (the CPU has it; false after
 /// EMBER_CPU_ISA=avx2 or baseline, or set_isa("avx2") / set_isa("baseline"); set_isa("avx512")
 /// turns it back on where the CPU has AVX-512).
 EMBER_API bool avx512_gemm();
 
-// Per instruction set: the table, or null when the CPU lacks it.
+// Per instruction set: the table, or null when the library was built without it (the caller
+// checks the CPU). kernels_avx512: AVX-512 forms of exp, log, tanh, sigmoid and silu, bit for
+// bit the AVX2 results, and the AVX2 kernels for everything else.
 namespace avx2 {
 const Kernels* kernels();
+const Kernels* kernels_avx512();
 }
 
 }  // namespace ember::cpu::simd

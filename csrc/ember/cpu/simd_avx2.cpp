@@ -564,9 +564,162 @@ constexpr Kernels kTable = {"avx2",          &has_unary,         &has_binary,
                             &extreme_f32,    &softmax_row_f32,   &softmax_backward_row_f32,
                             &layer_norm_row_f32, &layer_norm_backward_row_f32};
 
+// ---- AVX-512 forms of the compute-bound unary kernels ---------------------------------------
+// exp, log, tanh, sigmoid and silu are bound by arithmetic, not memory, so 16 lanes run them
+// about twice as fast. Each is the AVX2 function above instruction for instruction (the same
+// IEEE operations in the same order, masks in mask registers), so every lane's bits equal the
+// AVX2 result. Functions carry the target attribute (lambdas would not), and every other kernel
+// of the table is the AVX2 one.
+
+#define EMBER_AVX512 __attribute__((target("avx512f")))
+// GCC 12's AVX-512 headers build set1 and conversions from _mm512_undefined_*, which
+// -Wmaybe-uninitialized reports once inlined here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace v512 {
+
+EMBER_AVX512 inline __m512 set1(float v) { return _mm512_set1_ps(v); }
+EMBER_AVX512 inline __m512 as_ps(__m512i v) { return _mm512_castsi512_ps(v); }
+EMBER_AVX512 inline __m512i as_si(__m512 v) { return _mm512_castps_si512(v); }
+EMBER_AVX512 inline __mmask16 is_nan(__m512 x) { return _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q); }
+EMBER_AVX512 inline __m512 abs_ps(__m512 x) {
+  return as_ps(_mm512_andnot_si512(as_si(set1(-0.0f)), as_si(x)));
+}
+
+EMBER_AVX512 inline __m512 exp_ps(__m512 x) {
+  const __m512 xc = _mm512_min_ps(_mm512_max_ps(x, set1(-104.0f)), set1(89.0f));
+  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(xc, set1(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(k, set1(0.693359375f), xc);
+  r = _mm512_fnmadd_ps(k, set1(-2.12194440e-4f), r);
+  __m512 p = set1(1.0f / 5040.0f);
+  p = _mm512_fmadd_ps(p, r, set1(1.0f / 720.0f));
+  p = _mm512_fmadd_ps(p, r, set1(1.0f / 120.0f));
+  p = _mm512_fmadd_ps(p, r, set1(1.0f / 24.0f));
+  p = _mm512_fmadd_ps(p, r, set1(1.0f / 6.0f));
+  p = _mm512_fmadd_ps(p, r, set1(0.5f));
+  p = _mm512_fmadd_ps(p, r, set1(1.0f));
+  p = _mm512_fmadd_ps(p, r, set1(1.0f));
+  const __m512i ki = _mm512_cvtps_epi32(k);
+  const __m512i k1 = _mm512_srai_epi32(ki, 1);
+  const __m512i k2 = _mm512_sub_epi32(ki, k1);
+  const __m512i bias = _mm512_set1_epi32(127);
+  const __m512 s1 = as_ps(_mm512_slli_epi32(_mm512_add_epi32(k1, bias), 23));
+  const __m512 s2 = as_ps(_mm512_slli_epi32(_mm512_add_epi32(k2, bias), 23));
+  const __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, s1), s2);
+  return _mm512_mask_blend_ps(is_nan(x), y, x);
+}
+
+EMBER_AVX512 inline __m512 log_ps(__m512 x) {
+  const __mmask16 tiny = _mm512_cmp_ps_mask(x, set1(1.17549435e-38f), _CMP_LT_OQ);
+  const __m512 xs = _mm512_mask_blend_ps(tiny, x, _mm512_mul_ps(x, set1(8388608.0f)));
+  const __m512i bits = as_si(xs);
+  __m512i e = _mm512_sub_epi32(_mm512_srli_epi32(bits, 23), _mm512_set1_epi32(127));
+  e = _mm512_mask_sub_epi32(e, tiny, e, _mm512_set1_epi32(23));
+  __m512 m = as_ps(_mm512_or_si512(_mm512_and_si512(bits, _mm512_set1_epi32(0x007fffff)),
+                                   _mm512_set1_epi32(0x3f800000)));
+  const __mmask16 big = _mm512_cmp_ps_mask(m, set1(1.41421356f), _CMP_GT_OQ);
+  m = _mm512_mask_blend_ps(big, m, _mm512_mul_ps(m, set1(0.5f)));
+  e = _mm512_mask_add_epi32(e, big, e, _mm512_set1_epi32(1));
+  const __m512 ef = _mm512_cvtepi32_ps(e);
+  const __m512 f = _mm512_sub_ps(m, set1(1.0f));
+  const __m512 s = _mm512_div_ps(f, _mm512_add_ps(set1(2.0f), f));
+  const __m512 z = _mm512_mul_ps(s, s);
+  __m512 R = set1(2.0f / 11.0f);
+  R = _mm512_fmadd_ps(R, z, set1(2.0f / 9.0f));
+  R = _mm512_fmadd_ps(R, z, set1(2.0f / 7.0f));
+  R = _mm512_fmadd_ps(R, z, set1(2.0f / 5.0f));
+  R = _mm512_fmadd_ps(R, z, set1(2.0f / 3.0f));
+  R = _mm512_mul_ps(R, z);
+  const __m512 hfsq = _mm512_mul_ps(set1(0.5f), _mm512_mul_ps(f, f));
+  __m512 t = _mm512_fmadd_ps(s, _mm512_add_ps(hfsq, R), _mm512_mul_ps(ef, set1(3.19461833e-05f)));
+  __m512 y = _mm512_sub_ps(f, _mm512_sub_ps(hfsq, t));
+  y = _mm512_fmadd_ps(ef, set1(0.693115234375f), y);
+  const __m512 zero = _mm512_setzero_ps();
+  y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, zero, _CMP_EQ_OQ), y, set1(-INFINITY));
+  y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ), y, set1(NAN));
+  y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, set1(INFINITY), _CMP_EQ_OQ), y, x);
+  return _mm512_mask_blend_ps(is_nan(x), y, x);
+}
+
+EMBER_AVX512 inline __m512 tanh_ps(__m512 x) {
+  const __m512i sign = _mm512_and_si512(as_si(x), as_si(set1(-0.0f)));
+  const __m512 a = abs_ps(x);
+  const __m512 z = _mm512_mul_ps(x, x);
+  __m512 p = set1(6404582.0f / 10854718875.0f);
+  p = _mm512_fmadd_ps(p, z, set1(-929569.0f / 638512875.0f));
+  p = _mm512_fmadd_ps(p, z, set1(21844.0f / 6081075.0f));
+  p = _mm512_fmadd_ps(p, z, set1(-1382.0f / 155925.0f));
+  p = _mm512_fmadd_ps(p, z, set1(62.0f / 2835.0f));
+  p = _mm512_fmadd_ps(p, z, set1(-17.0f / 315.0f));
+  p = _mm512_fmadd_ps(p, z, set1(2.0f / 15.0f));
+  p = _mm512_fmadd_ps(p, z, set1(-1.0f / 3.0f));
+  const __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x);
+  const __m512 e = exp_ps(_mm512_add_ps(a, a));
+  const __m512 large =
+      _mm512_sub_ps(set1(1.0f), _mm512_div_ps(set1(2.0f), _mm512_add_ps(e, set1(1.0f))));
+  const __m512 y = as_ps(_mm512_or_si512(as_si(large), sign));
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, set1(0.5f), _CMP_LT_OQ), y, small);
+}
+
+EMBER_AVX512 inline __m512 sigmoid_ps(__m512 x) {
+  const __m512 e = exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), abs_ps(x)));
+  const __m512 s = _mm512_div_ps(set1(1.0f), _mm512_add_ps(set1(1.0f), e));
+  const __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+  return _mm512_mask_blend_ps(neg, s, _mm512_mul_ps(e, s));
+}
+
+EMBER_AVX512 inline __m512 silu_ps(__m512 x) { return _mm512_mul_ps(x, sigmoid_ps(x)); }
+
+// o[i] = f(x[i]); the tail's missing lanes read as 0, as in the AVX2 map1.
+template <__m512 (*F)(__m512)>
+EMBER_AVX512 void map1(float* o, const float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m512 a = F(_mm512_loadu_ps(x + i));
+    const __m512 b = F(_mm512_loadu_ps(x + i + 16));
+    _mm512_storeu_ps(o + i, a);
+    _mm512_storeu_ps(o + i + 16, b);
+  }
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(o + i, F(_mm512_loadu_ps(x + i)));
+  if (i < n) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1u);
+    _mm512_mask_storeu_ps(o + i, m, F(_mm512_maskz_loadu_ps(m, x + i)));
+  }
+}
+
+}  // namespace v512
+
+#pragma GCC diagnostic pop
+
+void unary_f32_avx512(UnaryOp op, float* o, const float* x, int64_t n, double p0, double p1) {
+  switch (op) {
+    case UnaryOp::Exp:
+      return v512::map1<v512::exp_ps>(o, x, n);
+    case UnaryOp::Log:
+      return v512::map1<v512::log_ps>(o, x, n);
+    case UnaryOp::Tanh:
+      return v512::map1<v512::tanh_ps>(o, x, n);
+    case UnaryOp::Sigmoid:
+      return v512::map1<v512::sigmoid_ps>(o, x, n);
+    case UnaryOp::Silu:
+      return v512::map1<v512::silu_ps>(o, x, n);
+    default:
+      return unary_f32(op, o, x, n, p0, p1);
+  }
+}
+
+constexpr Kernels kTable512 = {"avx512",         &has_unary,         &has_binary,
+                               &unary_f32_avx512, &binary_f32,       &sum_f32,
+                               &extreme_f32,     &softmax_row_f32,   &softmax_backward_row_f32,
+                               &layer_norm_row_f32, &layer_norm_backward_row_f32};
+
 }  // namespace
 
 const Kernels* kernels() { return &kTable; }
+
+const Kernels* kernels_avx512() { return &kTable512; }
 
 }  // namespace ember::cpu::simd::avx2
 
@@ -574,6 +727,7 @@ const Kernels* kernels() { return &kTable; }
 
 namespace ember::cpu::simd::avx2 {
 const Kernels* kernels() { return nullptr; }
+const Kernels* kernels_avx512() { return nullptr; }
 }  // namespace ember::cpu::simd::avx2
 
 #endif
