@@ -39,12 +39,14 @@ namespace ember::cpu {
 
 namespace {
 
-struct Job {
+// The claim counter has a cache line of its own (the job lives on the caller's stack, beside
+// whatever the caller writes next).
+struct alignas(64) Job {
   uint64_t id;
   int64_t nchunks;
   detail::RangeFn fn;
   void* ctx;
-  std::atomic<int64_t> next{0};
+  alignas(64) std::atomic<int64_t> next{0};
 };
 
 thread_local bool t_in_region = false;
@@ -174,12 +176,16 @@ class Pool {
     }
   }
 
+  // What the caller publishes, what the workers count and what spinning workers poll live on
+  // separate cache lines: each handoff then moves only the lines it has to between the cores
+  // (a two-thread fork-join with no work: 800 -> 760 ns on a VM with 300 ns core-to-core
+  // round trips).
   std::vector<std::thread> threads_;
-  std::atomic<Job*> job_{nullptr};
+  alignas(64) std::atomic<Job*> job_{nullptr};
   std::atomic<uint64_t> published_id_{0};
-  std::atomic<int> inside_{0};
-  std::atomic<int> sleepers_{0};
-  std::atomic<bool> stop_{false};
+  alignas(64) std::atomic<int> inside_{0};
+  alignas(64) std::atomic<int> sleepers_{0};
+  alignas(64) std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::condition_variable cv_;
   uint64_t last_id_ = 0;
