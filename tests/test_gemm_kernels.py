@@ -273,3 +273,43 @@ def test_products_with_a_large_weight_split_while_the_pool_is_awake(batch):
     for two in twos:
         np.testing.assert_array_equal(one, two)
     assert_matches(one, x, w.T)
+
+
+@pytest.mark.parametrize("shape", [(16, 784, 128), (17, 785, 130), (64, 1024, 256), (300, 150, 70),
+                                   (40, 2050, 9), (256, 784, 128), (33, 203, 64)])
+@pytest.mark.parametrize("strided", [False, True])
+def test_products_with_a_transposed_weight_match_numpy_on_any_thread_count(shape, strided):
+    # x @ W.T (a linear layer's forward): on AVX-512 CPUs from 16 rows of x on, W.T is packed
+    # into 64-column panels and multiplied by the broadcast kernel; elsewhere the dot kernel or
+    # OpenBLAS. Edges of the 8x8 transposes and the 64-column panels, and a weight whose rows
+    # are strided (a slice of a wider matrix).
+    m, k, n = shape
+    rng = np.random.default_rng(m * k + n)
+    x = rng.standard_normal((m, k)).astype(np.float32)
+    w = rng.standard_normal((n, k + 5 if strided else k)).astype(np.float32)
+    X = ember.from_numpy(x)
+    W = ember.from_numpy(w)[:, :k] if strided else ember.from_numpy(w)
+    before = ember.get_num_threads()
+    try:
+        ember.set_num_threads(1)
+        one = ember.matmul(X, W.t()).numpy()
+        ember.set_num_threads(2)
+        two = ember.matmul(X, W.t()).numpy()
+        again = ember.matmul(X, W.t()).numpy()
+    finally:
+        ember.set_num_threads(before)
+    np.testing.assert_array_equal(one, two)
+    np.testing.assert_array_equal(two, again)  # the packing buffer is reused
+    assert_matches(two, x, w[:, :k].T)
+
+
+@pytest.mark.parametrize("shape", [(16, 784, 128), (64, 1000, 100), (256, 1024, 64)])
+def test_products_with_inner_dimensions_to_1024_match_numpy(shape):
+    # C = A B with B's rows contiguous and k up to 1024: the AVX-512 broadcast kernel where the
+    # CPU has it.
+    m, k, n = shape
+    rng = np.random.default_rng(m + k + n)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    got = ember.matmul(ember.from_numpy(a), ember.from_numpy(b)).numpy()
+    assert_matches(got, a, b)

@@ -144,9 +144,18 @@ struct SmallLimits {
   // The AVX-512 form of the broadcast kernel also beats OpenBLAS on longer inner dimensions
   // while op(A) stays cache-sized (2 threads, GFLOP/s, medians of alternating runs): 256^3 206
   // vs 169, 512^3 200 vs 137, 1024^3 187 vs 169, 2048^3 119 vs 200 (A no longer fits: OpenBLAS
-  // packs, this kernel re-reads A once per 64 columns).
-  int64_t wide_max_k = 512;
+  // packs, this kernel re-reads A once per 64 columns). Inner dimensions to 1024 (2 threads, us,
+  // this kernel vs OpenBLAS): 16x784x128 14 vs 37, 64x1024x256 116 vs 148, 256x1024x256 414 vs
+  // 507; at 2048 B's 64-column panels, strided by n, no longer keep up (64x2048x256 537 vs 296).
+  int64_t wide_max_k = 1024;
   int64_t wide_max_a = int64_t{1} << 18;  // elements of op(A)
+  // With the AVX-512 broadcast kernel, C = A B^T from this many rows of A on (op(A) within
+  // wide_max_a, B within pack_max_b elements) packs B^T in 64-column panels and runs as a
+  // broadcast product (2 threads, us, x (M, 784) @ W^T with W (128, 784), packed vs the dot
+  // kernel: M=8 18.5 vs 10.3, 16 19.3 vs 20.1, 24 23.0 vs 25.8, 64 48 vs 72, 256 153 vs 294;
+  // PyTorch 26 at M=16, 52-57 at 64, 172 at 256; 64x2048x256 292 vs OpenBLAS 398).
+  int64_t packed_min_m = 16;
+  int64_t pack_max_b = int64_t{1} << 20;
 };
 
 int64_t env_int(const char* name, int64_t fallback) {
@@ -163,6 +172,7 @@ const SmallLimits& limits() {
     r.dot_max_m = env_int("EMBER_SMALL_GEMM_DOT_M", r.dot_max_m);
     r.bcast_max_k = env_int("EMBER_SMALL_GEMM_BCAST_K", r.bcast_max_k);
     r.bcast_min_m = env_int("EMBER_SMALL_GEMM_BCAST_M", r.bcast_min_m);
+    r.packed_min_m = env_int("EMBER_SMALL_GEMM_PACKED_M", r.packed_min_m);
     return r;
   }();
   return l;
@@ -174,12 +184,21 @@ bool use_small_kernels() {
   return enabled && simd::active() != nullptr;
 }
 
-enum class SmallKernel { None, Dot, Broadcast };
+enum class SmallKernel { None, Dot, Broadcast, PackedBroadcast };
 
 // Which of ember's own kernels runs a float32 product of this shape (None: OpenBLAS).
-SmallKernel small_kernel_for(bool trans_a, bool trans_b, int64_t m, int64_t k) {
+// PackedBroadcast only where `may_pack` (whole products, not gemm_rows' blocks), and never for
+// a shape gemm_rows takes (k <= bcast_max_k with the dot kernel), so that the fused optimizer
+// step and the plain product round alike.
+SmallKernel small_kernel_for(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                             bool may_pack) {
   if (k <= 0 || !use_small_kernels()) return SmallKernel::None;
   const SmallLimits& lim = limits();
+  if (may_pack && !trans_a && trans_b && small_gemm::wide_broadcast() &&
+      m >= lim.packed_min_m && m * k <= lim.wide_max_a && n * k <= lim.pack_max_b &&
+      (k > lim.bcast_max_k || m > lim.dot_max_m)) {
+    return SmallKernel::PackedBroadcast;
+  }
   if (!trans_a && trans_b && m <= lim.dot_max_m && k <= lim.dot_max_k) return SmallKernel::Dot;
   if (!trans_b && k >= lim.bcast_min_k && m >= lim.bcast_min_m) {
     if (k <= lim.bcast_max_k) return SmallKernel::Broadcast;
@@ -212,11 +231,10 @@ void outer_rows(bool trans_a, bool trans_b, int64_t n, const float* a, int64_t l
 }  // namespace
 
 bool gemm_rows_supported(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k) {
-  (void)n;
   // Longer inner dimensions re-read B for every block of rows: computing such a product in
   // blocks measured slower than computing it whole.
   return k == 1 || (k <= limits().bcast_max_k &&
-                    small_kernel_for(trans_a, trans_b, m, k) != SmallKernel::None);
+                    small_kernel_for(trans_a, trans_b, m, n, k, false) != SmallKernel::None);
 }
 
 void gemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
@@ -228,7 +246,7 @@ void gemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, cons
     return;
   }
   const int64_t a_row = trans_a ? 1 : lda;  // step between rows of op(A)
-  const SmallKernel kind = small_kernel_for(trans_a, trans_b, m, k);
+  const SmallKernel kind = small_kernel_for(trans_a, trans_b, m, n, k, false);
   // The kernels sum every element of C in an order that does not depend on the rows computed.
   small_gemm::Args g{trans_a, r1 - r0, n, k, 1.0f, a + r0 * a_row, lda, b, ldb, 0.0f,
                      c + r0 * ldc, ldc};
@@ -258,7 +276,7 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
     return;
   }
   if (dtype == DType::Float32) {
-    const SmallKernel kind = small_kernel_for(trans_a, trans_b, m, k);
+    const SmallKernel kind = small_kernel_for(trans_a, trans_b, m, n, k, true);
     small_gemm::Args g{trans_a, m, n, k, static_cast<float>(alpha), static_cast<const float*>(a),
                        lda, static_cast<const float*>(b), ldb, static_cast<float>(beta),
                        static_cast<float*>(c), ldc};
@@ -268,6 +286,10 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
     }
     if (kind == SmallKernel::Broadcast) {
       small_gemm::broadcast(g);
+      return;
+    }
+    if (kind == SmallKernel::PackedBroadcast) {
+      small_gemm::broadcast_packed(g);
       return;
     }
   }

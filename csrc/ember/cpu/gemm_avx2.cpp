@@ -12,7 +12,9 @@
 //   element of C is written once.
 // Each element of C is summed by one thread in a fixed order, so results do not depend on the
 // thread count. The broadcast kernel also has an AVX-512 form (used where the CPU has AVX-512,
-// unless EMBER_CPU_ISA=avx2) that gives the same bits.
+// unless EMBER_CPU_ISA=avx2) that gives the same bits; with it, C = A B^T products also run as
+// broadcast products after B^T is packed into rows (broadcast_packed), which beats the dot
+// kernel from a few rows of A up.
 
 #include "ember/cpu/gemm_small.h"
 
@@ -349,6 +351,71 @@ bool available() { return true; }
 bool wide_broadcast() { return use_avx512(); }
 
 void dot(const Args& g) { over_columns(g, 4, dot_cols); }
+
+namespace {
+
+// dst[c * ldd + r] = src[r * lds + c] for the 8x8 block at src.
+inline void transpose8(const float* src, int64_t lds, float* dst, int64_t ldd) {
+  __m256 r[8], t[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * lds);
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; ++i) {
+    _mm256_storeu_ps(dst + i * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+    _mm256_storeu_ps(dst + (i + 4) * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+  }
+}
+
+// Columns [c0, c1) of the n x k matrix b (row stride ldb) as rows of the k x n matrix out.
+void pack_transposed(const float* b, int64_t ldb, int64_t n, int64_t c0, int64_t c1, float* out) {
+  int64_t c = c0;
+  for (; c + 8 <= c1; c += 8) {
+    int64_t r = 0;
+    for (; r + 8 <= n; r += 8) transpose8(b + r * ldb + c, ldb, out + c * n + r, n);
+    for (; r < n; ++r) {
+      for (int64_t q = c; q < c + 8; ++q) out[q * n + r] = b[r * ldb + q];
+    }
+  }
+  for (; c < c1; ++c) {
+    for (int64_t r = 0; r < n; ++r) out[c * n + r] = b[r * ldb + c];
+  }
+}
+
+}  // namespace
+
+void broadcast_packed(const Args& g) {
+  // The caller's buffer, kept between calls (a linear layer's forward packs its weight every
+  // step); each block below writes its own part, and the caller does not return before the
+  // workers are done.
+  thread_local std::vector<float> packed;
+  const size_t need = static_cast<size_t>(g.n) * static_cast<size_t>(g.k);
+  if (packed.size() < need) packed.resize(need);
+  float* out = packed.data();
+  // Blocks of 64 columns of C (64 rows of B), claimed from both ends: a thread packs the rows of
+  // B it multiplies by, so they never cross to the other core's cache, and in a training loop
+  // they are the rows of the weight that thread's optimizer blocks update.
+  const int64_t nblocks = (g.n + 63) / 64;
+  parallel_blocks_affine(nblocks, [&](int64_t blk) {
+    const int64_t j0 = blk * 64, w = std::min<int64_t>(64, g.n - j0);
+    float* panel = out + j0 * g.k;
+    pack_transposed(g.b + j0 * g.ldb, g.ldb, w, 0, g.k, panel);
+    Args t = g;
+    t.b = panel;
+    t.ldb = w;
+    t.n = w;
+    t.c = g.c + j0;
+    bcast_cols_512(t, 0, w);
+  }, static_cast<int64_t>(static_cast<double>(g.m) * static_cast<double>(g.n) *
+                          static_cast<double>(g.k) >= kThreadedWork ? kParallelThreshold : 0));
+}
 
 void broadcast(const Args& g) {
   if (use_avx512()) {

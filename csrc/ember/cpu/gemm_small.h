@@ -37,5 +37,8 @@ bool available();
 bool wide_broadcast();
 void dot(const Args& args);
 void broadcast(const Args& args);
+/// `dot`'s product (C = A B^T, B n x k) computed by `broadcast` after packing B^T into a k x n
+/// buffer of the calling thread: each element is then the broadcast kernel's FMA chain over k.
+void broadcast_packed(const Args& args);
 
 }  // namespace ember::cpu::small_gemm
