@@ -155,6 +155,7 @@ struct SmallLimits {
   // kernel: M=8 18.5 vs 10.3, 16 19.3 vs 20.1, 24 23.0 vs 25.8, 64 48 vs 72, 256 153 vs 294;
   // PyTorch 26 at M=16, 52-57 at 64, 172 at 256; 64x2048x256 292 vs OpenBLAS 398).
   int64_t packed_min_m = 16;
+  int64_t packed_max_k = 4096;  // 32x4096x128: 195 vs OpenBLAS 218 us
   int64_t pack_max_b = int64_t{1} << 20;
 };
 
@@ -194,8 +195,11 @@ SmallKernel small_kernel_for(bool trans_a, bool trans_b, int64_t m, int64_t n, i
                              bool may_pack) {
   if (k <= 0 || !use_small_kernels()) return SmallKernel::None;
   const SmallLimits& lim = limits();
+  // Its threads take 64-column panels of C, so it runs where there are two at least (not the
+  // thread count, which must not change which kernel runs: the bits would change with it).
   if (may_pack && !trans_a && trans_b && small_gemm::wide_broadcast() &&
       m >= lim.packed_min_m && m * k <= lim.wide_max_a && n * k <= lim.pack_max_b &&
+      k <= lim.packed_max_k && n > 64 &&
       (k > lim.bcast_max_k || m > lim.dot_max_m)) {
     return SmallKernel::PackedBroadcast;
   }

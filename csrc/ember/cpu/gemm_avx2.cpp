@@ -392,9 +392,9 @@ void pack_transposed(const float* b, int64_t ldb, int64_t n, int64_t c0, int64_t
 }  // namespace
 
 void broadcast_packed(const Args& g) {
-  // The caller's buffer, kept between calls (a linear layer's forward packs its weight every
-  // step); each block below writes its own part, and the caller does not return before the
-  // workers are done.
+  // The calling thread's buffer, kept between calls (a linear layer's forward packs its weight
+  // every step; at most pack_max_b floats, 4 MB, per thread that ever packs); each block below
+  // writes its own part, and the caller does not return before the workers are done.
   thread_local std::vector<float> packed;
   const size_t need = static_cast<size_t>(g.n) * static_cast<size_t>(g.k);
   if (packed.size() < need) packed.resize(need);

@@ -76,16 +76,16 @@ class Pool {
  public:
   ~Pool() { resize(0); }
 
-  // Runs `job` with `workers` helper threads. Serialized by the caller's lock. Returns true
-  // when the calling thread waited for a worker longer than it worked itself (a worker was
-  // preempted inside a chunk: the machine has more runnable threads than cores).
   // Whether `workers` helper threads exist and none of them sleeps (a job would start at once,
-  // with no wake-up call).
+  // with no wake-up call). Callable without the caller's lock: reads atomics only.
   bool awake(int workers) const {
-    return static_cast<int>(threads_.size()) == workers && workers > 0 &&
+    return workers > 0 && nthreads_.load(std::memory_order_relaxed) == workers &&
            sleepers_.load(std::memory_order_relaxed) == 0;
   }
 
+  // Runs `job` with `workers` helper threads. Serialized by the caller's lock. Returns true
+  // when the calling thread waited for a worker longer than it worked itself (a worker was
+  // preempted inside a chunk: the machine has more runnable threads than cores).
   bool run(Job* job, int workers) {
     if (static_cast<int>(threads_.size()) != workers) resize(workers);
     job->id = ++last_id_;
@@ -127,6 +127,7 @@ class Pool {
       stop_.store(false);
     }
     for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { loop(); });
+    nthreads_.store(workers, std::memory_order_relaxed);
   }
 
   // The published job if it is one this worker has not run yet, else null. Announces itself in
@@ -186,6 +187,7 @@ class Pool {
   alignas(64) std::atomic<int> inside_{0};
   alignas(64) std::atomic<int> sleepers_{0};
   alignas(64) std::atomic<bool> stop_{false};
+  std::atomic<int> nthreads_{0};  // threads_.size(), for awake()
   std::mutex mu_;
   std::condition_variable cv_;
   uint64_t last_id_ = 0;
