@@ -102,6 +102,13 @@ def test_sigmoid_accuracy(isa, lo, hi):
     _assert_within_ulp("sigmoid", lambda v: 1.0 / (1.0 + np.exp(-v)), _inputs(lo, hi), 3, isa)
 
 
+def test_tanh_keeps_the_sign_of_zero_and_tiny_values(isa):
+    x = np.array([-0.0, 0.0, -1e-45, 1e-45, -1e-30, -0.3, 0.3] * 5, np.float32)
+    got = ember.from_numpy(x).tanh().numpy()
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(x))
+    np.testing.assert_array_equal(got[:4], x[:4])  # tanh(x) = x below float32's resolution
+
+
 def test_sigmoid_tails(isa):
     x = np.array([-100.0, -90.0, 20.0, 100.0, np.inf, -np.inf], np.float32)
     got = ember.from_numpy(x).sigmoid().numpy()

@@ -100,7 +100,8 @@ inline __m256 tanh_ps(__m256 x) {
   p = _mm256_fmadd_ps(p, z, set1(-17.0f / 315.0f));
   p = _mm256_fmadd_ps(p, z, set1(2.0f / 15.0f));
   p = _mm256_fmadd_ps(p, z, set1(-1.0f / 3.0f));
-  const __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
+  // |x| (1 + p z) with x's sign: x + (p z) x alone would turn -0 into +0.
+  const __m256 small = _mm256_or_ps(abs_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x)), sign);
   const __m256 e = exp_ps(_mm256_add_ps(a, a));
   const __m256 large = _mm256_sub_ps(set1(1.0f), _mm256_div_ps(set1(2.0f), _mm256_add_ps(e, set1(1.0f))));
   const __m256 y = _mm256_or_ps(large, sign);
@@ -655,7 +656,8 @@ EMBER_AVX512 inline __m512 tanh_ps(__m512 x) {
   p = _mm512_fmadd_ps(p, z, set1(-17.0f / 315.0f));
   p = _mm512_fmadd_ps(p, z, set1(2.0f / 15.0f));
   p = _mm512_fmadd_ps(p, z, set1(-1.0f / 3.0f));
-  const __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x);
+  const __m512 small =
+      as_ps(_mm512_or_si512(as_si(abs_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x))), sign));
   const __m512 e = exp_ps(_mm512_add_ps(a, a));
   const __m512 large =
       _mm512_sub_ps(set1(1.0f), _mm512_div_ps(set1(2.0f), _mm512_add_ps(e, set1(1.0f))));
