@@ -152,9 +152,12 @@ struct SmallLimits {
   // With the AVX-512 broadcast kernel, C = A B^T from this many rows of A on (op(A) within
   // wide_max_a, B within pack_max_b elements) packs B^T in 64-column panels and runs as a
   // broadcast product (2 threads, us, x (M, 784) @ W^T with W (128, 784), packed vs the dot
-  // kernel: M=8 18.5 vs 10.3, 16 19.3 vs 20.1, 24 23.0 vs 25.8, 64 48 vs 72, 256 153 vs 294;
-  // PyTorch 26 at M=16, 52-57 at 64, 172 at 256; 64x2048x256 292 vs OpenBLAS 398).
-  int64_t packed_min_m = 16;
+  // kernel: M=8 18.5 vs 10.3, 16 19.3 vs 20.1, 24 23.0 vs 25.8, 32 28.1 vs 34.1, 64 48 vs 72,
+  // 256 153 vs 294; PyTorch 26 at M=16, 52-57 at 64, 172 at 256; 64x2048x256 292 vs OpenBLAS
+  // 398). Inside a training step, where the optimizer has just written the weight, packing
+  // costs more: the batch-16 MLP graph's forward took 29-30 us packed against 24-25 with the
+  // dot kernel, so packing starts at 32 rows.
+  int64_t packed_min_m = 32;
   int64_t packed_max_k = 4096;  // 32x4096x128: 195 vs OpenBLAS 218 us
   int64_t pack_max_b = int64_t{1} << 20;
 };
