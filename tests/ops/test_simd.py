@@ -162,10 +162,11 @@ def test_transcendental_close_to_baseline(n, op):
 
 
 def _every_float_sample(step=997):
-    # Every 997th float32 bit pattern (4.3M values: both signs, subnormals, inf, nan) and the
-    # special values, with tails of several lengths: the 16-lane form must equal the 8-lane one
-    # bit for bit wherever a value sits (NaN results: NaN in both, their sign and payload being
-    # the compiler's choice of operand order).
+    """Every `step`-th float32 bit pattern (4.3M values for 997: both signs, subnormals, inf,
+    nan) followed by SPECIAL."""
+    # Used with tails of several lengths: the 16-lane form must equal the 8-lane one bit for bit
+    # wherever a value sits (NaN results: NaN in both, their sign and payload being the
+    # compiler's choice of operand order).
     bits = np.arange(0, 1 << 32, step, dtype=np.uint64).astype(np.uint32)
     return np.concatenate([bits.view(np.float32), SPECIAL])
 
@@ -189,6 +190,7 @@ def test_avx512_is_the_default_where_the_cpu_has_it():
     import sys
 
     def isa_of_new_process(**env):
+        """`_C._cpu_isa()` in a fresh interpreter with `env` added to the environment."""
         code = "from ember import _C; print(_C._cpu_isa())"
         return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                               check=True, env=dict(os.environ, **env)).stdout.strip()
