@@ -672,6 +672,7 @@ EMBER_AVX512 inline __m512 sigmoid_ps(__m512 x) {
   return _mm512_mask_blend_ps(neg, s, _mm512_mul_ps(e, s));
 }
 
+// x sigmoid(x), as the AVX2 table's Silu lambda.
 EMBER_AVX512 inline __m512 silu_ps(__m512 x) { return _mm512_mul_ps(x, sigmoid_ps(x)); }
 
 // o[i] = f(x[i]); the tail's missing lanes read as 0, as in the AVX2 map1.
@@ -695,6 +696,8 @@ EMBER_AVX512 void map1(float* o, const float* x, int64_t n) {
 
 #pragma GCC diagnostic pop
 
+// The AVX-512 table's unary entry: the compute-bound ops 16 lanes at a time, the rest through
+// the AVX2 unary_f32.
 void unary_f32_avx512(UnaryOp op, float* o, const float* x, int64_t n, double p0, double p1) {
   switch (op) {
     case UnaryOp::Exp:
