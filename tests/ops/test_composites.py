@@ -3,6 +3,8 @@ and float64 gradients, as functions and as Tensor methods; and their errors."""
 
 from __future__ import annotations
 
+import zlib
+
 import ember
 import numpy as np
 import pytest
@@ -68,14 +70,19 @@ def _inputs(specs, seed):
 @pytest.mark.parametrize("name", list(CASES))
 def test_matches_torch(name):
     fn, specs, diff = CASES[name]
-    arrays = _inputs(specs, hash(name) % 1000)
+    # A seed that is the same in every process (str hashes change with PYTHONHASHSEED).
+    arrays = _inputs(specs, zlib.crc32(name.encode()) % 1000)
     es = [ember.from_numpy(a.copy()).requires_grad_(diff) for a in arrays]
     ts = [torch.tensor(a, requires_grad=diff) for a in arrays]
     e, t = fn(ember, *es), fn(torch, *ts)
     assert tuple(e.shape) == tuple(t.shape)
     assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
     if name in ("addmm", "lerp_tensor"):  # PyTorch's kernels fuse multiply-adds: 1-ulp apart
-        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-14)
+        # ... of the products: where the sum cancels (a result of 1.7e-3 from inputs near 3),
+        # the difference is an ulp of the inputs' scale, not of the result.
+        scale = max(float(np.abs(a).max()) for a in arrays) ** 2
+        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-14,
+                                   atol=4e-16 * scale)
     else:
         np.testing.assert_array_equal(e.detach().numpy(), t.detach().numpy())
         assert (np.signbit(e.detach().numpy()) == np.signbit(t.detach().numpy())).all()
