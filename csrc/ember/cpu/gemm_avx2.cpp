@@ -194,6 +194,19 @@ constexpr BcastTile kBcast[4][3][2] = {
 // instruction sets block alike, so their bits stay equal.
 constexpr int64_t kSumBlock = 256;
 
+// Every tile of a panel of C: `tile_rows` rows at a time, each summed one block of kSumBlock terms
+// at a time (the tile of C stays in L1 between blocks). Calls tile(i, mr, k0, kb, beta): rows
+// [i, i + mr), terms [k0, k0 + kb), and the beta that adds the block to what C holds.
+template <typename Tile>
+inline void sweep_panel(const Args& g, int tile_rows, Tile&& tile) {
+  for (int64_t i = 0; i < g.m; i += tile_rows) {
+    const int mr = static_cast<int>(std::min<int64_t>(tile_rows, g.m - i));
+    for (int64_t k0 = 0; k0 < g.k; k0 += kSumBlock) {
+      tile(i, mr, k0, std::min<int64_t>(kSumBlock, g.k - k0), k0 == 0 ? g.beta : 1.0f);
+    }
+  }
+}
+
 // Columns [j0, j1) of C for the broadcast kernel: panels of 24 columns, each swept over all rows,
 // each tile summed one block of the inner dimension at a time.
 void bcast_cols(const Args& g, int64_t j0, int64_t j1) {
@@ -203,16 +216,11 @@ void bcast_cols(const Args& g, int64_t j0, int64_t j1) {
     const int nv = static_cast<int>((w + 7) / 8);
     const bool masked = w % 8 != 0;
     const __m256i mask = tail_mask(masked ? w % 8 : 8);
-    for (int64_t i = 0; i < g.m; i += 4) {
-      const int mr = static_cast<int>(std::min<int64_t>(4, g.m - i));
-      for (int64_t k0 = 0; k0 < g.k; k0 += kSumBlock) {  // the tile of C stays in L1 between
-        const int64_t kb = std::min<int64_t>(kSumBlock, g.k - k0);
-        kBcast[mr - 1][nv - 1][masked ? 1 : 0](g.a + i * sai + k0 * sak, sai, sak,
-                                               g.b + k0 * g.ldb + j, g.ldb, kb,
-                                               g.c + i * g.ldc + j, g.ldc, g.alpha,
-                                               k0 == 0 ? g.beta : 1.0f, mask);
-      }
-    }
+    sweep_panel(g, 4, [&](int64_t i, int mr, int64_t k0, int64_t kb, float beta) {
+      kBcast[mr - 1][nv - 1][masked ? 1 : 0](g.a + i * sai + k0 * sak, sai, sak,
+                                             g.b + k0 * g.ldb + j, g.ldb, kb, g.c + i * g.ldc + j,
+                                             g.ldc, g.alpha, beta, mask);
+    });
   }
 }
 
@@ -291,16 +299,11 @@ void bcast_cols_512(const Args& g, int64_t j0, int64_t j1) {
     const int nv = static_cast<int>((w + 15) / 16);
     const bool masked = w % 16 != 0;
     const auto mask = static_cast<__mmask16>(masked ? (1u << (w % 16)) - 1u : 0xFFFFu);
-    for (int64_t i = 0; i < g.m; i += 6) {
-      const int mr = static_cast<int>(std::min<int64_t>(6, g.m - i));
-      for (int64_t k0 = 0; k0 < g.k; k0 += kSumBlock) {  // the tile of C stays in L1 between
-        const int64_t kb = std::min<int64_t>(kSumBlock, g.k - k0);
-        kBcast512[mr - 1][nv - 1][masked ? 1 : 0](g.a + i * sai + k0 * sak, sai, sak,
-                                                  g.b + k0 * g.ldb + j, g.ldb, kb,
-                                                  g.c + i * g.ldc + j, g.ldc, g.alpha,
-                                                  k0 == 0 ? g.beta : 1.0f, mask);
-      }
-    }
+    sweep_panel(g, 6, [&](int64_t i, int mr, int64_t k0, int64_t kb, float beta) {
+      kBcast512[mr - 1][nv - 1][masked ? 1 : 0](g.a + i * sai + k0 * sak, sai, sak,
+                                                g.b + k0 * g.ldb + j, g.ldb, kb,
+                                                g.c + i * g.ldc + j, g.ldc, g.alpha, beta, mask);
+    });
   }
 }
 

@@ -54,14 +54,22 @@ def _grads(outputs: tuple[Tensor, ...], inputs: tuple[Tensor, ...], grad_outputs
                     allow_unused=True)
     else:
         res = [None] * len(inputs)
+    return _zeros_for_none(res, inputs, strict, lambda i: (
+        f"{fn}: the {what} of input {i} is independent of it (all zeros); strict=True does not "
+        "allow that"))
+
+
+def _zeros_for_none(res: Any, like: tuple[Tensor, ...], strict: bool,
+                    message: Callable[[int], str]) -> tuple[Tensor, ...]:
+    """``res`` with each None replaced by zeros shaped like the matching tensor of ``like``;
+    with ``strict``, RuntimeError(``message(i)``) for the first None instead."""
     out = []
-    for i, (g, x) in enumerate(zip(res, inputs)):
-        if g is None:
+    for i, (r, x) in enumerate(zip(res, like)):
+        if r is None:
             if strict:
-                raise RuntimeError(f"{fn}: the {what} of input {i} is independent of it (all "
-                                   "zeros); strict=True does not allow that")
-            g = _C._zeros(list(x.shape), x.dtype)
-        out.append(g)
+                raise RuntimeError(message(i))
+            r = _C._zeros(list(x.shape), x.dtype)
+        out.append(r)
     return tuple(out)
 
 
@@ -155,15 +163,9 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
             res = [None] * len(us)
     finally:
         _C._set_grad_enabled(prev)
-    out = []
-    for i, (r, o) in enumerate(zip(res, outs)):
-        if r is None:
-            if strict:
-                raise RuntimeError(f"jvp: output {i} is independent of the inputs; strict=True "
-                                   "does not allow that")
-            r = _C._zeros(list(o.shape), o.dtype)
-        out.append(r)
-    return _finish(outs, out_tuple, create_graph), _finish(tuple(out), out_tuple, create_graph)
+    out = _zeros_for_none(res, outs, strict, lambda i: (
+        f"jvp: output {i} is independent of the inputs; strict=True does not allow that"))
+    return _finish(outs, out_tuple, create_graph), _finish(out, out_tuple, create_graph)
 
 
 def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,

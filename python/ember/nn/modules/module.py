@@ -773,14 +773,18 @@ class _BackwardHooks:
         return grad_input
 
 
-class _HookOutputs(Function):
-    """Identity on the module's outputs; its backward runs the backward pre-hooks."""
+class _HookIdentity(Function):
+    """Identity on tensors that require grad, keeping the hooks' state for its backward."""
 
     @staticmethod
-    def forward(ctx: Any, state: _BackwardHooks, *outs: Tensor) -> Any:
-        """Returns the outputs that require grad unchanged (new handles on the same values)."""
+    def forward(ctx: Any, state: _BackwardHooks, *ts: Tensor) -> Any:
+        """Returns ``ts`` unchanged (new handles on the same values)."""
         ctx.state = state
-        return outs[0] if len(outs) == 1 else outs
+        return ts[0] if len(ts) == 1 else ts
+
+
+class _HookOutputs(_HookIdentity):
+    """Identity on the module's outputs; its backward runs the backward pre-hooks."""
 
     @staticmethod
     def backward(ctx: Any, *grads: Any) -> Any:
@@ -803,14 +807,8 @@ class _HookOutputs(Function):
         return (None,) + tuple(grads)
 
 
-class _HookInputs(Function):
+class _HookInputs(_HookIdentity):
     """Identity on the module's tensor inputs; its backward runs the full backward hooks."""
-
-    @staticmethod
-    def forward(ctx: Any, state: _BackwardHooks, *ins: Tensor) -> Any:
-        """Returns the inputs that require grad unchanged (new handles on the same values)."""
-        ctx.state = state
-        return ins[0] if len(ins) == 1 else ins
 
     @staticmethod
     def backward(ctx: Any, *grads: Any) -> Any:
