@@ -335,3 +335,156 @@ def test_long_inner_dimensions_keep_blas_like_accuracy(layout):
         got = ember.matmul(ember.from_numpy(a), B).numpy()
         ref = a.astype(np.float64) @ w.T.astype(np.float64)
     assert np.max(np.abs(got - ref) / ref) < 8e-7
+
+
+_PACKED_GRID = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import ember
+    rng = np.random.default_rng(7)
+    failures = []
+    checked = 0
+    for m in (1, 2, 13, 14, 15, 29, 64, 113):
+        for n in (1, 15, 16, 17, 32, 33, 70):
+            for k in (129, 256, 257, 520):
+                a = rng.standard_normal((m, k)).astype(np.float32)
+                b = rng.standard_normal((k, n)).astype(np.float32)
+                ref = a.astype(np.float64) @ b.astype(np.float64)
+                A, B = ember.from_numpy(a), ember.from_numpy(b)
+                At = ember.from_numpy(np.ascontiguousarray(a.T)).t()
+                Bt = ember.from_numpy(np.ascontiguousarray(b.T)).t()
+                Aw = ember.from_numpy(np.pad(a, ((0, 0), (0, 3))))[:, :k]
+                Bw = ember.from_numpy(np.pad(b, ((0, 0), (0, 5))))[:, :n]
+                Btw = ember.from_numpy(np.pad(np.ascontiguousarray(b.T), ((0, 0), (0, 2))))[:, :k].t()
+                tol = 2e-6 * np.sqrt(k) * (1 + np.abs(ref).max())
+                for name, got in (("nn", A @ B), ("nt", A @ Bt), ("tn", At @ B), ("tt", At @ Bt),
+                                  ("strided", Aw @ Bw), ("strided nt", Aw @ Btw)):
+                    checked += 1
+                    err = np.abs(got.numpy() - ref).max()
+                    if not err <= tol:
+                        failures.append((name, m, n, k, float(err)))
+    print(checked, failures)
+    sys.exit(1 if failures or checked < 1000 else 0)
+""")
+
+
+def test_every_shape_through_the_packed_kernel():
+    # Inner dimensions past 128 with both other dimensions of any size go to the packed AVX-512
+    # product when its limits are lowered to 1 (on CPUs without AVX-512 to the kernels or
+    # OpenBLAS that take them there): every edge of its 14-row and 32-column tiles, blocks of
+    # 256 terms with a short last block, transposed and strided operands.
+    env = dict(os.environ, EMBER_SMALL_GEMM_PACKED_MN="1", EMBER_SMALL_GEMM_PACKED_B="1")
+    env.pop("EMBER_SMALL_GEMM", None)
+    r = subprocess.run([sys.executable, "-c", _PACKED_GRID], env=env, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+_PACKED_BITS = textwrap.dedent('''
+    import sys
+    import numpy as np
+    import ember
+    rng = np.random.default_rng(11)
+    out = []
+    for m, k, n in [(512, 512, 512), (100, 300, 700), (64, 1000, 300), (77, 129, 1025)]:
+        a = rng.standard_normal((m, k)).astype(np.float32)
+        b = rng.standard_normal((k, n)).astype(np.float32)
+        at = ember.from_numpy(np.ascontiguousarray(a.T)).t()
+        for A in (ember.from_numpy(a), at):
+            for threads in (1, 2):
+                ember.set_num_threads(threads)
+                out.append(ember.matmul(A, ember.from_numpy(b)).numpy().ravel())
+    np.save(sys.argv[1], np.concatenate(out))
+''')
+
+
+def test_packed_kernel_gives_the_broadcast_kernels_bits(tmp_path):
+    # The packed product sums each element as the broadcast kernel does (the FMA chain over each
+    # block of 256 terms, added to C), so sending these shapes to the broadcast kernel instead
+    # (the packed kernel's limits raised out of reach) must give the same bits, on one thread
+    # and on two.
+    files = []
+    for packed_mn in ("", "100000"):
+        path = tmp_path / f"out{packed_mn or 'default'}.npy"
+        env = dict(os.environ, EMBER_SMALL_GEMM_BCAST_M="0")
+        env.pop("EMBER_SMALL_GEMM", None)
+        if packed_mn:
+            env["EMBER_SMALL_GEMM_PACKED_MN"] = packed_mn
+        r = subprocess.run([sys.executable, "-c", _PACKED_BITS, str(path)], env=env, check=False,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+        files.append(np.load(path))
+    assert files[0].size == files[1].size > 10**6
+    np.testing.assert_array_equal(files[0].view(np.uint32), files[1].view(np.uint32))
+    # and within each run, one thread and two give the same bits
+    per = np.split(files[0], np.cumsum([m * n for m, _, n in
+                                        [(512, 512, 512), (100, 300, 700), (64, 1000, 300),
+                                         (77, 129, 1025)] for _ in range(4)])[:-1])
+    for i in range(0, len(per), 2):
+        np.testing.assert_array_equal(per[i].view(np.uint32), per[i + 1].view(np.uint32))
+
+
+@pytest.mark.parametrize("shape", [(512, 512, 512), (1024, 256, 300), (300, 700, 1000),
+                                   (1000, 200, 130)])
+@pytest.mark.parametrize("layout", ["nn", "nt", "tn", "tt"])
+def test_large_products_match_numpy_on_any_thread_count(shape, layout):
+    # Shapes the packed kernel takes on AVX-512 CPUs by default (OpenBLAS or the broadcast kernel
+    # elsewhere): the same bits on one thread and two where ember's kernels run them.
+    m, k, n = shape
+    rng = np.random.default_rng(m + 3 * k + 7 * n)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    A = ember.from_numpy(np.ascontiguousarray(a.T)).t() if layout[0] == "t" else ember.from_numpy(a)
+    B = ember.from_numpy(np.ascontiguousarray(b.T)).t() if layout[1] == "t" else ember.from_numpy(b)
+    before = ember.get_num_threads()
+    try:
+        ember.set_num_threads(1)
+        one = ember.matmul(A, B).numpy()
+        ember.set_num_threads(2)
+        two = ember.matmul(A, B).numpy()
+    finally:
+        ember.set_num_threads(before)
+    assert_matches(two, a, b)
+    from ember import _C
+    if _C._cpu_isa() == "avx512":
+        np.testing.assert_array_equal(one.view(np.uint32), two.view(np.uint32))
+
+
+
+@pytest.mark.parametrize("shape", [(300, 700, 130), (512, 512, 512), (70, 1025, 600),
+                                   (64, 64, 129), (29, 33, 257)])
+@pytest.mark.parametrize("layout", ["nn", "nt", "tn", "tt"])
+@pytest.mark.parametrize("alpha, beta", [(1.0, 1.0), (0.5, -2.0), (-1.5, 0.0)])
+def test_gemm_alpha_and_beta_match_numpy(shape, layout, alpha, beta):
+    # C = alpha * op(A) op(B) + beta * C through the CPU dispatch (convolution's weight gradient
+    # adds its products to C with beta 1); every block of 256 terms after the first adds to C.
+    # The first three shapes take the packed kernel on AVX-512 CPUs.
+    from ember import _C
+
+    m, k, n = shape
+    rng = np.random.default_rng(m + k + n)
+    a = rng.standard_normal((k, m) if layout[0] == "t" else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if layout[1] == "t" else (k, n)).astype(np.float32)
+    c0 = rng.standard_normal((m, n)).astype(np.float32)
+    if beta == 0.0:
+        c0[0, 0] = np.nan  # never read when beta is 0
+    opa = a.T if layout[0] == "t" else a
+    opb = b.T if layout[1] == "t" else b
+    ref = alpha * (opa.astype(np.float64) @ opb.astype(np.float64))
+    if beta != 0.0:
+        ref += beta * c0.astype(np.float64)
+    C = ember.from_numpy(c0.copy())
+    _C._gemm_for_tests(ember.from_numpy(a), ember.from_numpy(b), C, layout[0] == "t",
+                       layout[1] == "t", alpha, beta)
+    got = C.numpy()
+    assert np.isfinite(got).all()
+    scale = np.abs(opa).max() * np.abs(opb).max() * abs(alpha) + abs(beta) * np.abs(c0[1:]).max()
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=4e-7 * np.sqrt(k) * scale)
+
+
+def test_gemm_for_tests_refuses_shapes_that_do_not_fit():
+    from ember import _C
+
+    a, b = ember.zeros(3, 4), ember.zeros(5, 6)
+    with pytest.raises(ValueError, match=r"_gemm_for_tests: shapes \(3, 4\), \(5, 6\) and"):
+        _C._gemm_for_tests(a, b, ember.zeros(3, 6), False, False, 1.0, 0.0)

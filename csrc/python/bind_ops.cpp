@@ -1,5 +1,6 @@
 #include "common.h"
 #include "ember/jit/trace_hook.h"
+#include "ember/cpu/kernels.h"
 #include "ember/cpu/simd.h"
 #include "ember/ops/meta.h"
 
@@ -863,6 +864,27 @@ Returns:
                       "' is unknown or not supported by this CPU (expected 'avx512', 'avx2' or "
                       "'baseline')");
   }, py::arg("name"));
+  // Private, for tests: C = alpha * op(A) op(B) + beta * C through the CPU GEMM dispatch, with
+  // A, B and C contiguous 2-D tensors of one floating dtype (op = transpose where asked). The
+  // public ops always pass alpha 1 and beta 0; convolution's weight gradient passes beta 1.
+  m.def("_gemm_for_tests", [](const Tensor& a, const Tensor& b, Tensor& c, bool trans_a,
+                               bool trans_b, double alpha, double beta) {
+    for (const Tensor* t : {&a, &b, static_cast<const Tensor*>(&c)}) {
+      EMBER_CHECK_VALUE(t->dim() == 2 && t->is_contiguous() && t->device().is_cpu() &&
+                            t->dtype() == c.dtype() &&
+                            (t->dtype() == DType::Float32 || t->dtype() == DType::Float64),
+                        "_gemm_for_tests: expected contiguous 2-D CPU tensors of one floating "
+                        "dtype");
+    }
+    const int64_t m = trans_a ? a.size(1) : a.size(0), k = trans_a ? a.size(0) : a.size(1);
+    const int64_t n = trans_b ? b.size(0) : b.size(1);
+    EMBER_CHECK_VALUE((trans_b ? b.size(1) : b.size(0)) == k && c.size(0) == m && c.size(1) == n,
+                      "_gemm_for_tests: shapes ", a.sizes(), ", ", b.sizes(), " and ", c.sizes(),
+                      " do not fit");
+    cpu::gemm(trans_a, trans_b, m, n, k, alpha, a.raw_data(), a.size(1), b.raw_data(), b.size(1),
+              beta, c.raw_data(), n, c.dtype());
+  }, py::arg("a"), py::arg("b"), py::arg("c"), py::arg("trans_a"), py::arg("trans_b"),
+     py::arg("alpha"), py::arg("beta"));
   def_fn(m, "empty_cache", &empty_cache, "Returns the allocator's cached blocks to the system.");
   def_fn(m, "set_allocator_cache_limit", &set_allocator_cache_limit,
          "Most bytes of freed blocks the allocator keeps for reuse (default 1 GiB; 0 disables).",

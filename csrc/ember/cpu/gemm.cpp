@@ -160,6 +160,18 @@ struct SmallLimits {
   int64_t packed_min_m = 32;
   int64_t packed_max_k = 4096;  // 32x4096x128: 195 vs OpenBLAS 218 us
   int64_t pack_max_b = int64_t{1} << 20;
+  // The packed AVX-512 product (A and B copied into panels a block of 256 terms at a time, a
+  // 14x32 micro-kernel) for inner dimensions past bcast_max_k, both other dimensions from
+  // packed_min_mn, up to packed_max_work multiply-adds, where none of the kernels above takes the
+  // shape or (for op(B) = B) B holds packed_min_b elements or more: the broadcast kernel then
+  // reads B's 64-column panels from L2 with a row stride of n. Measured on 2 threads (us, minima
+  // of 9 rounds alternating with PyTorch; broadcast or OpenBLAS / packed / PyTorch's MKL): 512^3
+  // 918 / 878 / 882, 1024^3 7013 / 7015 / 6559; on one thread 512^3 2296 / 1582 / 1615. At 256^3
+  // (B of 2^16) the broadcast kernel, which packs nothing, stays ahead on one thread (184 vs
+  // 204); at 2048^3 OpenBLAS does (52.8 vs 59.9 ms on 2 threads).
+  int64_t packed_min_mn = 64;
+  int64_t packed_min_b = int64_t{1} << 18;
+  double packed_max_work = 1.5 * 1024.0 * 1024.0 * 1024.0;
 };
 
 int64_t env_int(const char* name, int64_t fallback) {
@@ -177,6 +189,8 @@ const SmallLimits& limits() {
     r.bcast_max_k = env_int("EMBER_SMALL_GEMM_BCAST_K", r.bcast_max_k);
     r.bcast_min_m = env_int("EMBER_SMALL_GEMM_BCAST_M", r.bcast_min_m);
     r.packed_min_m = env_int("EMBER_SMALL_GEMM_PACKED_M", r.packed_min_m);
+    r.packed_min_mn = env_int("EMBER_SMALL_GEMM_PACKED_MN", r.packed_min_mn);
+    r.packed_min_b = env_int("EMBER_SMALL_GEMM_PACKED_B", r.packed_min_b);
     return r;
   }();
   return l;
@@ -188,7 +202,7 @@ bool use_small_kernels() {
   return enabled && simd::active() != nullptr;
 }
 
-enum class SmallKernel { None, Dot, Broadcast, PackedBroadcast };
+enum class SmallKernel { None, Dot, Broadcast, PackedBroadcast, Packed };
 
 // Which of ember's own kernels runs a float32 product of this shape (None: OpenBLAS).
 // PackedBroadcast only where `may_pack` (whole products, not gemm_rows' blocks), and never for
@@ -207,6 +221,13 @@ SmallKernel small_kernel_for(bool trans_a, bool trans_b, int64_t m, int64_t n, i
     return SmallKernel::PackedBroadcast;
   }
   if (!trans_a && trans_b && m <= lim.dot_max_m && k <= lim.dot_max_k) return SmallKernel::Dot;
+  if (may_pack && small_gemm::wide_broadcast() && k > lim.bcast_max_k &&
+      m >= lim.packed_min_mn && n >= lim.packed_min_mn &&
+      static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) <=
+          lim.packed_max_work &&
+      (trans_b || n * k >= lim.packed_min_b || m * k > lim.wide_max_a || k > lim.wide_max_k)) {
+    return SmallKernel::Packed;
+  }
   if (!trans_b && k >= lim.bcast_min_k && m >= lim.bcast_min_m) {
     if (k <= lim.bcast_max_k) return SmallKernel::Broadcast;
     // (Lowering EMBER_SMALL_GEMM_BCAST_K below its default turns the wide range off too.)
@@ -297,6 +318,10 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
     }
     if (kind == SmallKernel::PackedBroadcast) {
       small_gemm::broadcast_packed(g);
+      return;
+    }
+    if (kind == SmallKernel::Packed) {
+      small_gemm::packed(g, trans_b);
       return;
     }
   }

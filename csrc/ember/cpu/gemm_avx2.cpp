@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -376,24 +377,32 @@ void dot(const Args& g) { over_columns(g, 4, dot_cols); }
 
 namespace {
 
-// dst[c * ldd + r] = src[r * lds + c] for the 8x8 block at src.
-inline void transpose8(const float* src, int64_t lds, float* dst, int64_t ldd) {
-  __m256 r[8], t[8];
-  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * lds);
+// Transposes the 8x8 block held in r[0..7] (row i in r[i]): afterwards r[c] holds column c.
+inline void transpose8_regs(__m256 r[8]) {
+  __m256 t[8];
   for (int i = 0; i < 8; i += 2) {
     t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
     t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
   }
+  __m256 u[8];
   for (int i = 0; i < 8; i += 4) {
-    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
   }
   for (int i = 0; i < 4; ++i) {
-    _mm256_storeu_ps(dst + i * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
-    _mm256_storeu_ps(dst + (i + 4) * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
   }
+}
+
+// dst[c * ldd + r] = src[r * lds + c] for the 8x8 block at src.
+inline void transpose8(const float* src, int64_t lds, float* dst, int64_t ldd) {
+  __m256 r[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * lds);
+  transpose8_regs(r);
+  for (int i = 0; i < 8; ++i) _mm256_storeu_ps(dst + i * ldd, r[i]);
 }
 
 // Columns [c0, c1) of the n x k matrix b (row stride ldb) as rows of the k x n matrix out.
@@ -439,6 +448,225 @@ void broadcast_packed(const Args& g) {
                           static_cast<double>(g.k) >= kThreadedWork ? kParallelThreshold : 0));
 }
 
+namespace {
+
+// The packed AVX-512 product (`packed`): op(A) and op(B) are copied, one block of kSumBlock terms
+// at a time, into panels laid out in the order the micro-kernel reads them, so every load in its
+// loop is sequential and B's panel stays in L1 while A's panels stream from L2.
+// - A panels: kPanelRows rows by kc terms, stored term-major (panel[t * kPanelRows + r]).
+// - B panels: kc terms by kPanelCols columns, stored term-major (panel[t * kPanelCols + c]).
+// Rows and columns past the edge of the product are zero in the panels and never stored.
+constexpr int kPanelRows = 14;        // rows of C per tile: 28 of the 32 registers accumulate
+constexpr int kPanelVecs = 2;         // vectors of 16 columns per tile
+constexpr int kPanelCols = 16 * kPanelVecs;
+constexpr int64_t kPackedRows = 8 * kPanelRows;  // rows of A packed at a time (112 KB, in L2)
+constexpr int64_t kPackedB = int64_t{1} << 18;   // floats of B packed at a time (1 MB, in L2)
+
+// One tile of C: MR rows (of the panel's kPanelRows) by columns [0, w) of kPanelCols, each
+// element the FMA chain over the kc terms from zero, then alpha * chain + beta * C as the
+// broadcast kernel does (so the two give equal bits). kEdge: w may be short of kPanelCols.
+template <int MR, bool kEdge>
+EMBER_AVX512 void packed_tile(int64_t kc, const float* __restrict ap, const float* __restrict bp,
+                              float* c, int64_t ldc, int64_t w, float alpha, float beta) {
+  __m512 acc[MR][kPanelVecs];
+#pragma GCC unroll 14
+  for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 2
+    for (int v = 0; v < kPanelVecs; ++v) acc[i][v] = _mm512_setzero_ps();
+  }
+  // C's rows are fetched while the sums run (they are read or written only at the end).
+#pragma GCC unroll 14
+  for (int i = 0; i < MR; ++i) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
+  }
+#pragma GCC unroll 2
+  for (int64_t t = 0; t < kc; ++t) {
+    __m512 b[kPanelVecs];
+#pragma GCC unroll 2
+    for (int v = 0; v < kPanelVecs; ++v) b[v] = _mm512_loadu_ps(bp + t * kPanelCols + 16 * v);
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; ++i) {
+      const __m512 a = _mm512_set1_ps(ap[t * kPanelRows + i]);
+#pragma GCC unroll 2
+      for (int v = 0; v < kPanelVecs; ++v) acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);
+    }
+  }
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 14
+  for (int i = 0; i < MR; ++i) {
+    float* crow = c + i * ldc;
+#pragma GCC unroll 2
+    for (int v = 0; v < kPanelVecs; ++v) {
+      const int64_t left = kEdge ? w - 16 * v : 16;
+      if (left <= 0) break;
+      const auto mask = static_cast<__mmask16>(left >= 16 ? 0xFFFFu : (1u << left) - 1u);
+      __m512 r = _mm512_mul_ps(va, acc[i][v]);
+      if (beta != 0.0f) {
+        r = _mm512_fmadd_ps(vb, kEdge ? _mm512_maskz_loadu_ps(mask, crow + 16 * v)
+                                      : _mm512_loadu_ps(crow + 16 * v), r);
+      }
+      if (kEdge) {
+        _mm512_mask_storeu_ps(crow + 16 * v, mask, r);
+      } else {
+        _mm512_storeu_ps(crow + 16 * v, r);
+      }
+    }
+  }
+}
+
+using PackedTile = void (*)(int64_t, const float*, const float*, float*, int64_t, int64_t, float,
+                            float);
+
+template <int MR>
+constexpr PackedTile kPackedPair[2] = {packed_tile<MR, false>, packed_tile<MR, true>};
+
+// kPackedTile[mr - 1][edge]: a tile of each row count, so a panel's last rows cost what they do.
+constexpr PackedTile kPackedTile[kPanelRows][2] = {
+    {kPackedPair<1>[0], kPackedPair<1>[1]},   {kPackedPair<2>[0], kPackedPair<2>[1]},
+    {kPackedPair<3>[0], kPackedPair<3>[1]},   {kPackedPair<4>[0], kPackedPair<4>[1]},
+    {kPackedPair<5>[0], kPackedPair<5>[1]},   {kPackedPair<6>[0], kPackedPair<6>[1]},
+    {kPackedPair<7>[0], kPackedPair<7>[1]},   {kPackedPair<8>[0], kPackedPair<8>[1]},
+    {kPackedPair<9>[0], kPackedPair<9>[1]},   {kPackedPair<10>[0], kPackedPair<10>[1]},
+    {kPackedPair<11>[0], kPackedPair<11>[1]}, {kPackedPair<12>[0], kPackedPair<12>[1]},
+    {kPackedPair<13>[0], kPackedPair<13>[1]}, {kPackedPair<14>[0], kPackedPair<14>[1]},
+};
+
+// Rows [i0, i0 + mr) and terms [t0, t0 + kc) of op(A) into one A panel (rows past mr zero).
+// op(A)[i, t] is a[i * lda + t], or a[t * lda + i] when trans_a.
+void pack_a_panel(const Args& g, int64_t i0, int mr, int64_t t0, int64_t kc, float* dst) {
+  if (g.trans_a) {
+    for (int64_t t = 0; t < kc; ++t) {
+      const float* src = g.a + (t0 + t) * g.lda + i0;
+      float* d = dst + t * kPanelRows;
+      int i = 0;
+      for (; i < mr; ++i) d[i] = src[i];
+      for (; i < kPanelRows; ++i) d[i] = 0.0f;
+    }
+    return;
+  }
+  // Blocks of 8 rows by 8 terms transposed in registers: each term's run of rows is one store
+  // (the second block has 6 rows of the panel: 6 lanes stored, rows past mr read as zero).
+  for (int r = 0; r < kPanelRows; r += 8) {
+    const int rows = std::min(8, kPanelRows - r);
+    const int live = std::max(0, std::min(rows, mr - r));
+    const __m256i store = tail_mask(rows);
+    int64_t t = 0;
+    for (; t + 8 <= kc; t += 8) {
+      __m256 v[8];
+      for (int q = 0; q < 8; ++q) {
+        v[q] = q < live ? _mm256_loadu_ps(g.a + (i0 + r + q) * g.lda + t0 + t)
+                        : _mm256_setzero_ps();
+      }
+      transpose8_regs(v);
+      for (int q = 0; q < 8; ++q) {
+        float* d = dst + (t + q) * kPanelRows + r;
+        if (rows == 8) {
+          _mm256_storeu_ps(d, v[q]);
+        } else {
+          _mm256_maskstore_ps(d, store, v[q]);
+        }
+      }
+    }
+    for (; t < kc; ++t) {
+      float* d = dst + t * kPanelRows + r;
+      for (int q = 0; q < rows; ++q) d[q] = q < live ? g.a[(i0 + r + q) * g.lda + t0 + t] : 0.0f;
+    }
+  }
+}
+
+// Terms [t0, t0 + kc) and columns [j0, j0 + w) of op(B) into one B panel (columns past w zero).
+// op(B)[t, j] is b[t * ldb + j], or b[j * ldb + t] when trans_b.
+void pack_b_panel(const Args& g, bool trans_b, int64_t j0, int64_t w, int64_t t0, int64_t kc,
+                  float* dst) {
+  if (!trans_b) {
+    for (int64_t t = 0; t < kc; ++t) {
+      const float* src = g.b + (t0 + t) * g.ldb + j0;
+      float* d = dst + t * kPanelCols;
+      if (w == kPanelCols) {
+        std::memcpy(d, src, sizeof(float) * kPanelCols);
+      } else {
+        int64_t j = 0;
+        for (; j < w; ++j) d[j] = src[j];
+        for (; j < kPanelCols; ++j) d[j] = 0.0f;
+      }
+    }
+    return;
+  }
+  int64_t j = 0;
+  for (; j + 8 <= w; j += 8) {
+    int64_t t = 0;
+    for (; t + 8 <= kc; t += 8) {
+      transpose8(g.b + (j0 + j) * g.ldb + t0 + t, g.ldb, dst + t * kPanelCols + j, kPanelCols);
+    }
+    for (; t < kc; ++t) {
+      for (int64_t q = j; q < j + 8; ++q) dst[t * kPanelCols + q] = g.b[(j0 + q) * g.ldb + t0 + t];
+    }
+  }
+  for (int64_t t = 0; t < kc; ++t) {
+    for (int64_t q = j; q < kPanelCols; ++q) {
+      dst[t * kPanelCols + q] = q < w ? g.b[(j0 + q) * g.ldb + t0 + t] : 0.0f;
+    }
+  }
+}
+
+// The whole product on the calling thread. C is taken in blocks of columns whose B panels, over
+// the whole inner dimension, fit in kPackedB floats (kept in L2); each block packs them once,
+// then for each kPackedRows rows of C sums every block of kSumBlock terms into those rows (so a
+// block of C stays in cache until it is done) after packing A's panels for that block of terms.
+// Each tile is swept with the B panel fixed over A's panels (the B panel stays in L1).
+void packed_job(const Args& g, bool trans_b) {
+  thread_local std::vector<float> a_buf, b_buf;
+  const int64_t kpad = (g.k + kSumBlock - 1) / kSumBlock * kSumBlock;
+  const int64_t fit = std::max<int64_t>(kPanelCols, kPackedB / kpad / kPanelCols * kPanelCols);
+  const int64_t cols = std::min(fit, (g.n + kPanelCols - 1) / kPanelCols * kPanelCols);
+  const size_t a_need = static_cast<size_t>(kPackedRows * kSumBlock);
+  const size_t b_need = static_cast<size_t>(cols * kpad);
+  if (a_buf.size() < a_need) a_buf.resize(a_need);
+  if (b_buf.size() < b_need) b_buf.resize(b_need);
+  for (int64_t jc = 0; jc < g.n; jc += cols) {
+    const int64_t nc = std::min(cols, g.n - jc);
+    const int64_t npan = (nc + kPanelCols - 1) / kPanelCols;
+    // B's panel for columns jp and terms from t0 (kc of them) is at b_buf + (t0 * npan + jp *
+    // kc) * kPanelCols.
+    for (int64_t t0 = 0; t0 < g.k; t0 += kSumBlock) {
+      const int64_t kc = std::min(kSumBlock, g.k - t0);
+      for (int64_t jp = 0; jp < npan; ++jp) {
+        const int64_t j0 = jc + jp * kPanelCols;
+        pack_b_panel(g, trans_b, j0, std::min<int64_t>(kPanelCols, g.n - j0), t0, kc,
+                     b_buf.data() + (t0 * npan + jp * kc) * kPanelCols);
+      }
+    }
+    for (int64_t ic = 0; ic < g.m; ic += kPackedRows) {
+      const int64_t mc = std::min(kPackedRows, g.m - ic);
+      const int64_t mpan = (mc + kPanelRows - 1) / kPanelRows;
+      for (int64_t t0 = 0; t0 < g.k; t0 += kSumBlock) {
+        const int64_t kc = std::min(kSumBlock, g.k - t0);
+        const float beta = t0 == 0 ? g.beta : 1.0f;
+        for (int64_t ip = 0; ip < mpan; ++ip) {
+          const int64_t i0 = ic + ip * kPanelRows;
+          pack_a_panel(g, i0, static_cast<int>(std::min<int64_t>(kPanelRows, g.m - i0)), t0, kc,
+                       a_buf.data() + ip * kPanelRows * kc);
+        }
+        for (int64_t jp = 0; jp < npan; ++jp) {
+          const int64_t j0 = jc + jp * kPanelCols;
+          const int64_t w = std::min<int64_t>(kPanelCols, g.n - j0);
+          const float* bp = b_buf.data() + (t0 * npan + jp * kc) * kPanelCols;
+          for (int64_t ip = 0; ip < mpan; ++ip) {
+            const int64_t i0 = ic + ip * kPanelRows;
+            const int mr = static_cast<int>(std::min<int64_t>(kPanelRows, g.m - i0));
+            const float* ap = a_buf.data() + ip * kPanelRows * kc;
+            float* c = g.c + i0 * g.ldc + j0;
+            kPackedTile[mr - 1][w == kPanelCols ? 0 : 1](kc, ap, bp, c, g.ldc, w, g.alpha, beta);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void broadcast(const Args& g) {
   if (use_avx512()) {
     // Twice the work per cycle of the AVX2 kernel, so twice the work before a second thread
@@ -447,6 +675,39 @@ void broadcast(const Args& g) {
   } else {
     over_columns(g, 24, bcast_cols);
   }
+}
+
+void packed(const Args& g, bool trans_b) {
+  const double macs =
+      static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
+  const int threads = kernel_threads();
+  if (threads <= 1 || macs < 2 * kThreadedWork) {
+    packed_job(g, trans_b);
+    return;
+  }
+  // One block per thread: of columns (whole B panels) where C is wide enough, else of rows
+  // (whole A panels). Each block packs the parts of A and B it reads; a late thread's block is
+  // taken by the other (parallel_blocks_affine).
+  const int64_t col_units = (g.n + kPanelCols - 1) / kPanelCols;
+  const int64_t row_units = (g.m + kPanelRows - 1) / kPanelRows;
+  if (col_units >= 2 * threads || col_units >= row_units) {
+    const int64_t per = (col_units + threads - 1) / threads * kPanelCols;
+    const int64_t nblocks = (g.n + per - 1) / per;
+    parallel_blocks_affine(nblocks, [&](int64_t blk) {
+      const int64_t j0 = blk * per, j1 = std::min(g.n, j0 + per);
+      Args s = g;
+      s.n = j1 - j0;
+      s.b = g.b + (trans_b ? j0 * g.ldb : j0);
+      s.c = g.c + j0;
+      packed_job(s, trans_b);
+    }, kParallelThreshold);
+    return;
+  }
+  const int64_t per = (row_units + threads - 1) / threads * kPanelRows;
+  const int64_t nblocks = (g.m + per - 1) / per;
+  parallel_blocks_affine(nblocks, [&](int64_t blk) {
+    packed_job(row_slice(g, blk * per, std::min(g.m, (blk + 1) * per)), trans_b);
+  }, kParallelThreshold);
 }
 
 }  // namespace ember::cpu::small_gemm
@@ -527,6 +788,8 @@ bool available() { return false; }
 bool wide_broadcast() { return false; }
 void dot(const Args&) {}
 void broadcast(const Args&) {}
+void broadcast_packed(const Args&) {}
+void packed(const Args&, bool) {}
 }  // namespace ember::cpu::small_gemm
 
 extern "C" EMBER_API double ember_fma_peak_gflops(int, double) { return 0.0; }

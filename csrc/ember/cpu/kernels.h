@@ -3,6 +3,7 @@
 // CPU kernel entry points. Kernels receive allocated outputs and inputs already converted to
 // the compute dtype; they never check user input.
 
+#include "ember/core/export.h"
 #include "ember/core/generator.h"
 #include "ember/core/tensor.h"
 #include "ember/kernels/elementwise_ops.h"
@@ -43,8 +44,9 @@ void logsumexp(const Tensor& out, const Tensor& in, const std::vector<bool>& mas
 void cumsum(const Tensor& out, const Tensor& in, int64_t dim, bool reverse);
 
 /// C = alpha * op(A) @ op(B) + beta * C for row-major 2-D views with unit inner stride or
-/// transposed; float32/float64 through OpenBLAS.
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+/// transposed; float32/float64 through ember's own kernels or OpenBLAS (the choice, by shape,
+/// is in gemm.cpp). C is not read when beta == 0. Exported for the bindings' test hook.
+EMBER_API void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
           const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c,
           int64_t ldc, DType dtype);
 
