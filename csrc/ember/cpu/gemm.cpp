@@ -166,11 +166,15 @@ struct SmallLimits {
   // shape or (for op(B) = B) B holds packed_min_b elements or more: the broadcast kernel then
   // reads B's 64-column panels from L2 with a row stride of n. Measured on 2 threads (us, minima
   // of 9 rounds alternating with PyTorch; broadcast or OpenBLAS / packed / PyTorch's MKL): 512^3
-  // 918 / 878 / 882, 1024^3 7013 / 7015 / 6559; on one thread 512^3 2296 / 1582 / 1615. At 256^3
-  // (B of 2^16) the broadcast kernel, which packs nothing, stays ahead on one thread (184 vs
-  // 204); at 2048^3 OpenBLAS does (52.8 vs 59.9 ms on 2 threads).
+  // 918 / 878 / 882, 1024^3 7013 / 7015 / 6559; on one thread 512^3 2296 / 1582 / 1615. At
+  // 2048^3 OpenBLAS stays ahead (52.8 vs 59.9 ms on 2 threads). Products with both m and n from
+  // packed_min_square reuse each packed panel often enough to pay for packing whatever B's size:
+  // 256^3 on 2 threads, medians of 15 in 3 alternating pairs of processes, time ÷ PyTorch's:
+  // broadcast 1.08-1.13, packed 1.02-1.03. Smaller ones (128x128x256, 256x64x512) measured
+  // faster on the broadcast kernel, which packs nothing.
   int64_t packed_min_mn = 64;
   int64_t packed_min_b = int64_t{1} << 18;
+  int64_t packed_min_square = 256;
   double packed_max_work = 1.5 * 1024.0 * 1024.0 * 1024.0;
 };
 
@@ -191,6 +195,7 @@ const SmallLimits& limits() {
     r.packed_min_m = env_int("EMBER_SMALL_GEMM_PACKED_M", r.packed_min_m);
     r.packed_min_mn = env_int("EMBER_SMALL_GEMM_PACKED_MN", r.packed_min_mn);
     r.packed_min_b = env_int("EMBER_SMALL_GEMM_PACKED_B", r.packed_min_b);
+    r.packed_min_square = env_int("EMBER_SMALL_GEMM_PACKED_SQUARE", r.packed_min_square);
     return r;
   }();
   return l;
@@ -225,7 +230,8 @@ SmallKernel small_kernel_for(bool trans_a, bool trans_b, int64_t m, int64_t n, i
       m >= lim.packed_min_mn && n >= lim.packed_min_mn &&
       static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) <=
           lim.packed_max_work &&
-      (trans_b || n * k >= lim.packed_min_b || m * k > lim.wide_max_a || k > lim.wide_max_k)) {
+      (trans_b || n * k >= lim.packed_min_b || m * k > lim.wide_max_a || k > lim.wide_max_k ||
+       std::min(m, n) >= lim.packed_min_square)) {
     return SmallKernel::Packed;
   }
   if (!trans_b && k >= lim.bcast_min_k && m >= lim.bcast_min_m) {
