@@ -370,10 +370,12 @@ _PACKED_GRID = textwrap.dedent("""
 
 def test_every_shape_through_the_packed_kernel():
     """Inner dimensions past 128 with both other dimensions of any size go to the packed
-    AVX-512 product when its limits are lowered to 1 (on CPUs without AVX-512 to the kernels
-    or OpenBLAS that take them there): every edge of its 14-row and 32-column tiles, blocks
+    AVX-512 product, in every layout, when its limits are lowered to 1 and the dot and packed
+    broadcast kernels are turned off (on CPUs without AVX-512 to the kernels or OpenBLAS that
+    take them there): every edge of its 14-row and 32-column tiles, blocks
     of 256 terms with a short last block, transposed and strided operands."""
-    env = dict(os.environ, EMBER_SMALL_GEMM_PACKED_MN="1", EMBER_SMALL_GEMM_PACKED_B="1")
+    env = dict(os.environ, EMBER_SMALL_GEMM_PACKED_MN="1", EMBER_SMALL_GEMM_PACKED_B="1",
+               EMBER_SMALL_GEMM_DOT_M="0", EMBER_SMALL_GEMM_PACKED_M="100000")
     env.pop("EMBER_SMALL_GEMM", None)
     r = subprocess.run([sys.executable, "-c", _PACKED_GRID], env=env, capture_output=True,
                        text=True, timeout=600)
@@ -386,7 +388,8 @@ _PACKED_BITS = textwrap.dedent('''
     import ember
     rng = np.random.default_rng(11)
     out = []
-    for m, k, n in [(512, 512, 512), (100, 300, 700), (64, 1000, 300), (77, 129, 1025)]:
+    for m, k, n in [(512, 512, 512), (100, 700, 400), (64, 1000, 300), (77, 257, 1025),
+                    (256, 256, 256)]:
         a = rng.standard_normal((m, k)).astype(np.float32)
         b = rng.standard_normal((k, n)).astype(np.float32)
         at = ember.from_numpy(np.ascontiguousarray(a.T)).t()
@@ -402,7 +405,9 @@ def test_packed_kernel_gives_the_broadcast_kernels_bits(tmp_path):
     """The packed product sums each element as the broadcast kernel does (the FMA chain over
     each block of 256 terms, added to C), so sending these shapes to the broadcast kernel
     instead (the packed kernel's limits raised out of reach) must give the same bits, on one
-    thread and on two."""
+    thread and on two. Each shape takes the packed kernel by default (a B of 2^18 elements or
+    more, or m and n from 256) and fits the broadcast kernel's limits (k <= 1024, m * k <=
+    2^18)."""
     files = []
     for packed_mn in ("", "100000"):
         path = tmp_path / f"out{packed_mn or 'default'}.npy"
@@ -423,8 +428,9 @@ def test_packed_kernel_gives_the_broadcast_kernels_bits(tmp_path):
     if _C._cpu_isa() != "avx512":
         return
     per = np.split(files[0], np.cumsum([m * n for m, _, n in
-                                        [(512, 512, 512), (100, 300, 700), (64, 1000, 300),
-                                         (77, 129, 1025)] for _ in range(4)])[:-1])
+                                        [(512, 512, 512), (100, 700, 400), (64, 1000, 300),
+                                         (77, 257, 1025), (256, 256, 256)]
+                                        for _ in range(4)])[:-1])
     for i in range(0, len(per), 2):
         np.testing.assert_array_equal(per[i].view(np.uint32), per[i + 1].view(np.uint32))
 
@@ -433,8 +439,10 @@ def test_packed_kernel_gives_the_broadcast_kernels_bits(tmp_path):
                                    (1000, 200, 130)])
 @pytest.mark.parametrize("layout", ["nn", "nt", "tn", "tt"])
 def test_large_products_match_numpy_on_any_thread_count(shape, layout):
-    """Shapes the packed kernel takes on AVX-512 CPUs by default (OpenBLAS or the broadcast
-    kernel elsewhere): the same bits on one thread and two where ember's kernels run them."""
+    """Large products, most of which the packed kernel takes on AVX-512 CPUs (the others, and
+    all of them elsewhere, go to the broadcast, packed broadcast or dot kernels or OpenBLAS):
+    values against numpy, and the same bits on one thread and two where ember's kernels run
+    them."""
     m, k, n = shape
     rng = np.random.default_rng(m + 3 * k + 7 * n)
     a = rng.standard_normal((m, k)).astype(np.float32)
@@ -456,14 +464,16 @@ def test_large_products_match_numpy_on_any_thread_count(shape, layout):
 
 
 
-@pytest.mark.parametrize("shape", [(300, 700, 130), (512, 512, 512), (70, 1025, 600),
-                                   (64, 64, 129), (29, 33, 257)])
+@pytest.mark.parametrize("shape", [(600, 700, 300), (300, 1000, 70), (1030, 300, 65),
+                                   (300, 700, 130), (64, 64, 129), (29, 33, 257)])
 @pytest.mark.parametrize("layout", ["nn", "nt", "tn", "tt"])
 @pytest.mark.parametrize("alpha, beta", [(1.0, 1.0), (0.5, -2.0), (-1.5, 0.0)])
 def test_gemm_alpha_and_beta_match_numpy(shape, layout, alpha, beta):
     """C = alpha * op(A) op(B) + beta * C through the CPU dispatch (convolution's weight
     gradient adds its products to C with beta 1); every block of 256 terms after the first
-    adds to C. The first three shapes take the packed kernel on AVX-512 CPUs."""
+    adds to C. The first three shapes (m * k over 2^18, m over 256) take the packed kernel in
+    every layout on AVX-512 CPUs; the others take the broadcast, dot or packed broadcast
+    kernels."""
     from ember import _C
 
     m, k, n = shape

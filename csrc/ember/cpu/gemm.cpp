@@ -175,6 +175,10 @@ struct SmallLimits {
   int64_t packed_min_mn = 64;
   int64_t packed_min_b = int64_t{1} << 18;
   int64_t packed_min_square = 256;
+  // Past this inner dimension OpenBLAS stays ahead (2 threads, ms, packed / OpenBLAS:
+  // 128x1024x8192 14.5 / 9.2, 256x768x4096 7.0 / 5.8-6.3 before the packed kernel's blocks of
+  // B were capped at 1 MB; one thread after, 128x1024x8192 20.3 / 16.9).
+  int64_t packed_max_inner = 2048;
   double packed_max_work = 1.5 * 1024.0 * 1024.0 * 1024.0;
 };
 
@@ -227,7 +231,7 @@ SmallKernel small_kernel_for(bool trans_a, bool trans_b, int64_t m, int64_t n, i
   }
   if (!trans_a && trans_b && m <= lim.dot_max_m && k <= lim.dot_max_k) return SmallKernel::Dot;
   if (may_pack && small_gemm::wide_broadcast() && k > lim.bcast_max_k &&
-      m >= lim.packed_min_mn && n >= lim.packed_min_mn &&
+      lim.bcast_max_k >= 128 && k <= lim.packed_max_inner && m >= lim.packed_min_mn && n >= lim.packed_min_mn &&
       static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) <=
           lim.packed_max_work &&
       (trans_b || n * k >= lim.packed_min_b || m * k > lim.wide_max_a || k > lim.wide_max_k ||

@@ -460,53 +460,56 @@ constexpr int kPanelRows = 14;        // rows of C per tile: 28 of the 32 regist
 constexpr int kPanelVecs = 2;         // vectors of 16 columns per tile
 constexpr int kPanelCols = 16 * kPanelVecs;
 constexpr int64_t kPackedRows = 8 * kPanelRows;  // rows of A packed at a time (112 KB, in L2)
-constexpr int64_t kPackedB = int64_t{1} << 18;   // floats of B packed at a time (1 MB, in L2)
+constexpr int64_t kPackedCols = 1024;            // columns of B packed at a time (1 MB)
 
-// One tile of C: MR rows (of the panel's kPanelRows) by columns [0, w) of kPanelCols, each
-// element the FMA chain over the kc terms from zero, then alpha * chain + beta * C as the
-// broadcast kernel does (so the two give equal bits). kEdge: w may be short of kPanelCols.
-template <int MR, bool kEdge>
+// One tile of C: MR rows (of the panel's kPanelRows) by columns [0, w) of the panel's
+// kPanelCols, NV vectors of 16 (w <= 16 * NV), each element the FMA chain over the kc terms from
+// zero, then alpha * chain + beta * C as the broadcast kernel does (so the two give equal bits).
+// kEdge: w may be short of 16 * NV (the last vector is masked).
+template <int MR, int NV, bool kEdge>
 EMBER_AVX512 void packed_tile(int64_t kc, const float* __restrict ap, const float* __restrict bp,
                               float* c, int64_t ldc, int64_t w, float alpha, float beta) {
-  __m512 acc[MR][kPanelVecs];
+  __m512 acc[MR][NV];
 #pragma GCC unroll 14
   for (int i = 0; i < MR; ++i) {
 #pragma GCC unroll 2
-    for (int v = 0; v < kPanelVecs; ++v) acc[i][v] = _mm512_setzero_ps();
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
   }
   // C's rows are fetched while the sums run (they are read or written only at the end).
 #pragma GCC unroll 14
   for (int i = 0; i < MR; ++i) {
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) {
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16 * v), _MM_HINT_T0);
+    }
   }
 #pragma GCC unroll 2
   for (int64_t t = 0; t < kc; ++t) {
-    __m512 b[kPanelVecs];
+    __m512 b[NV];
 #pragma GCC unroll 2
-    for (int v = 0; v < kPanelVecs; ++v) b[v] = _mm512_loadu_ps(bp + t * kPanelCols + 16 * v);
+    for (int v = 0; v < NV; ++v) b[v] = _mm512_loadu_ps(bp + t * kPanelCols + 16 * v);
 #pragma GCC unroll 14
     for (int i = 0; i < MR; ++i) {
       const __m512 a = _mm512_set1_ps(ap[t * kPanelRows + i]);
 #pragma GCC unroll 2
-      for (int v = 0; v < kPanelVecs; ++v) acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);
     }
   }
   const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+  const int64_t tail = w - 16 * (NV - 1);  // columns in the last vector, 1..16
+  const auto mask = static_cast<__mmask16>(tail >= 16 ? 0xFFFFu : (1u << tail) - 1u);
 #pragma GCC unroll 14
   for (int i = 0; i < MR; ++i) {
     float* crow = c + i * ldc;
 #pragma GCC unroll 2
-    for (int v = 0; v < kPanelVecs; ++v) {
-      const int64_t left = kEdge ? w - 16 * v : 16;
-      if (left <= 0) break;
-      const auto mask = static_cast<__mmask16>(left >= 16 ? 0xFFFFu : (1u << left) - 1u);
+    for (int v = 0; v < NV; ++v) {
+      const bool masked = kEdge && v == NV - 1;
       __m512 r = _mm512_mul_ps(va, acc[i][v]);
       if (beta != 0.0f) {
-        r = _mm512_fmadd_ps(vb, kEdge ? _mm512_maskz_loadu_ps(mask, crow + 16 * v)
-                                      : _mm512_loadu_ps(crow + 16 * v), r);
+        r = _mm512_fmadd_ps(vb, masked ? _mm512_maskz_loadu_ps(mask, crow + 16 * v)
+                                       : _mm512_loadu_ps(crow + 16 * v), r);
       }
-      if (kEdge) {
+      if (masked) {
         _mm512_mask_storeu_ps(crow + 16 * v, mask, r);
       } else {
         _mm512_storeu_ps(crow + 16 * v, r);
@@ -518,19 +521,21 @@ EMBER_AVX512 void packed_tile(int64_t kc, const float* __restrict ap, const floa
 using PackedTile = void (*)(int64_t, const float*, const float*, float*, int64_t, int64_t, float,
                             float);
 
+// Full tile, and masked tiles of two vectors (w 17..31) and of one (w <= 16).
 template <int MR>
-constexpr PackedTile kPackedPair[2] = {packed_tile<MR, false>, packed_tile<MR, true>};
+constexpr PackedTile kPackedKinds[3] = {packed_tile<MR, kPanelVecs, false>,
+                                        packed_tile<MR, 2, true>, packed_tile<MR, 1, true>};
+static_assert(kPanelVecs == 2, "kPackedKinds assumes 32-column panels");
 
-// kPackedTile[mr - 1][edge]: a tile of each row count, so a panel's last rows cost what they do.
-constexpr PackedTile kPackedTile[kPanelRows][2] = {
-    {kPackedPair<1>[0], kPackedPair<1>[1]},   {kPackedPair<2>[0], kPackedPair<2>[1]},
-    {kPackedPair<3>[0], kPackedPair<3>[1]},   {kPackedPair<4>[0], kPackedPair<4>[1]},
-    {kPackedPair<5>[0], kPackedPair<5>[1]},   {kPackedPair<6>[0], kPackedPair<6>[1]},
-    {kPackedPair<7>[0], kPackedPair<7>[1]},   {kPackedPair<8>[0], kPackedPair<8>[1]},
-    {kPackedPair<9>[0], kPackedPair<9>[1]},   {kPackedPair<10>[0], kPackedPair<10>[1]},
-    {kPackedPair<11>[0], kPackedPair<11>[1]}, {kPackedPair<12>[0], kPackedPair<12>[1]},
-    {kPackedPair<13>[0], kPackedPair<13>[1]}, {kPackedPair<14>[0], kPackedPair<14>[1]},
+// kPackedTile[mr - 1][kind]: a tile of each row count, so a panel's last rows cost what they do.
+#define EMBER_PACKED_ROW(MR) {kPackedKinds<MR>[0], kPackedKinds<MR>[1], kPackedKinds<MR>[2]}
+constexpr PackedTile kPackedTile[kPanelRows][3] = {
+    EMBER_PACKED_ROW(1),  EMBER_PACKED_ROW(2),  EMBER_PACKED_ROW(3),  EMBER_PACKED_ROW(4),
+    EMBER_PACKED_ROW(5),  EMBER_PACKED_ROW(6),  EMBER_PACKED_ROW(7),  EMBER_PACKED_ROW(8),
+    EMBER_PACKED_ROW(9),  EMBER_PACKED_ROW(10), EMBER_PACKED_ROW(11), EMBER_PACKED_ROW(12),
+    EMBER_PACKED_ROW(13), EMBER_PACKED_ROW(14),
 };
+#undef EMBER_PACKED_ROW
 
 // Rows [i0, i0 + mr) and terms [t0, t0 + kc) of op(A) = A (m x k) into one A panel (rows past
 // mr zero).
@@ -628,50 +633,49 @@ void pack_b_panel(const Args& g, bool trans_b, int64_t j0, int64_t w, int64_t t0
   }
 }
 
-// The whole product on the calling thread. C is taken in blocks of columns whose B panels, over
-// the whole inner dimension, fit in kPackedB floats (kept in L2); each block packs them once,
-// then for each kPackedRows rows of C sums every block of kSumBlock terms into those rows (so a
-// block of C stays in cache until it is done) after packing A's panels for that block of terms.
-// Each tile is swept with the B panel fixed over A's panels (the B panel stays in L1).
-void packed_job(const Args& g, bool trans_b) {
-  thread_local std::vector<float> a_buf, b_buf;
-  const int64_t kpad = (g.k + kSumBlock - 1) / kSumBlock * kSumBlock;
-  const int64_t fit = std::max<int64_t>(kPanelCols, kPackedB / kpad / kPanelCols * kPanelCols);
-  const int64_t cols = std::min(fit, (g.n + kPanelCols - 1) / kPanelCols * kPanelCols);
-  const size_t a_need = static_cast<size_t>(kPackedRows * kSumBlock);
-  const size_t b_need = static_cast<size_t>(cols * kpad);
-  if (a_buf.size() < a_need) a_buf.resize(a_need);
-  if (b_buf.size() < b_need) b_buf.resize(b_need);
-  for (int64_t jc = 0; jc < g.n; jc += cols) {
-    const int64_t nc = std::min(cols, g.n - jc);
+// Floats of scratch one packed_job needs for a product with k terms and n columns: A's panels
+// for kPackedRows rows and B's for up to kPackedCols columns, each over one block of terms.
+int64_t packed_scratch(int64_t n, int64_t k) {
+  const int64_t kc = std::min(kSumBlock, k);
+  const int64_t cols = std::min(kPackedCols, (n + kPanelCols - 1) / kPanelCols * kPanelCols);
+  return (kPackedRows + cols) * kc;
+}
+
+// The whole product on the calling thread, in `scratch` (packed_scratch(g.n, g.k) floats): for
+// each block of kPackedCols columns and each block of kSumBlock terms, B's panels are packed
+// once, then A's panels kPackedRows rows at a time, and each tile is swept with the B panel fixed
+// over A's panels (the B panel stays in L1, A's panels in L2). C is added to once per block of
+// terms; B's panels take at most 1 MB whatever the inner dimension (a version that packed B over
+// all terms at once had to narrow its column blocks as k grew, re-packing all of A for each:
+// 256x768x8192 on one thread 38.9 ms, against 25.2 this way and OpenBLAS's 25.2).
+void packed_job(const Args& g, bool trans_b, float* scratch) {
+  float* a_buf = scratch;
+  float* b_buf = scratch + kPackedRows * std::min(kSumBlock, g.k);
+  for (int64_t jc = 0; jc < g.n; jc += kPackedCols) {
+    const int64_t nc = std::min(kPackedCols, g.n - jc);
     const int64_t npan = (nc + kPanelCols - 1) / kPanelCols;
-    // B's panel for columns jp and terms from t0 (kc of them) is at b_buf + (t0 * npan + jp *
-    // kc) * kPanelCols.
     for (int64_t t0 = 0; t0 < g.k; t0 += kSumBlock) {
       const int64_t kc = std::min(kSumBlock, g.k - t0);
+      const float beta = t0 == 0 ? g.beta : 1.0f;
       for (int64_t jp = 0; jp < npan; ++jp) {
         const int64_t j0 = jc + jp * kPanelCols;
         pack_b_panel(g, trans_b, j0, std::min<int64_t>(kPanelCols, g.n - j0), t0, kc,
-                     b_buf.data() + (t0 * npan + jp * kc) * kPanelCols);
+                     b_buf + jp * kPanelCols * kc);
       }
-    }
-    for (int64_t ic = 0; ic < g.m; ic += kPackedRows) {
-      const int64_t mc = std::min(kPackedRows, g.m - ic);
-      const int64_t mpan = (mc + kPanelRows - 1) / kPanelRows;
-      for (int64_t t0 = 0; t0 < g.k; t0 += kSumBlock) {
-        const int64_t kc = std::min(kSumBlock, g.k - t0);
-        const float beta = t0 == 0 ? g.beta : 1.0f;
-        pack_a_block(g, ic, mc, t0, kc, a_buf.data());
+      for (int64_t ic = 0; ic < g.m; ic += kPackedRows) {
+        const int64_t mc = std::min(kPackedRows, g.m - ic);
+        const int64_t mpan = (mc + kPanelRows - 1) / kPanelRows;
+        pack_a_block(g, ic, mc, t0, kc, a_buf);
         for (int64_t jp = 0; jp < npan; ++jp) {
           const int64_t j0 = jc + jp * kPanelCols;
           const int64_t w = std::min<int64_t>(kPanelCols, g.n - j0);
-          const float* bp = b_buf.data() + (t0 * npan + jp * kc) * kPanelCols;
+          const int kind = w == kPanelCols ? 0 : (w > 16 ? 1 : 2);
+          const float* bp = b_buf + jp * kPanelCols * kc;
           for (int64_t ip = 0; ip < mpan; ++ip) {
             const int64_t i0 = ic + ip * kPanelRows;
             const int mr = static_cast<int>(std::min<int64_t>(kPanelRows, g.m - i0));
-            const float* ap = a_buf.data() + ip * kPanelRows * kc;
-            float* c = g.c + i0 * g.ldc + j0;
-            kPackedTile[mr - 1][w == kPanelCols ? 0 : 1](kc, ap, bp, c, g.ldc, w, g.alpha, beta);
+            kPackedTile[mr - 1][kind](kc, a_buf + ip * kPanelRows * kc, bp, g.c + i0 * g.ldc + j0,
+                                      g.ldc, w, g.alpha, beta);
           }
         }
       }
@@ -692,11 +696,22 @@ void broadcast(const Args& g) {
 }
 
 void packed(const Args& g, bool trans_b) {
+  if (g.m <= 0 || g.n <= 0 || g.k <= 0) return;  // the dispatch sends none of these
+  // The calling thread's scratch, kept between calls (at most about 1.1 MB per block) and
+  // allocated here rather than in the pool's workers, so an allocation failure reaches the
+  // caller; each block works in its own part, and the caller does not return before the
+  // workers are done.
+  thread_local std::vector<float> scratch;
   const double macs =
       static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
   const int threads = kernel_threads();
-  if (threads <= 1 || macs < 2 * kThreadedWork) {
-    packed_job(g, trans_b);
+  // Below 4 x kThreadedWork (1M multiply-adds) a second thread gained nothing (tt 64x64x129,
+  // 528K: 7.9 us on 2 threads, 8.5 on one): each block packs all of the operand it does not
+  // split.
+  if (threads <= 1 || macs < 4 * kThreadedWork) {
+    const size_t need = static_cast<size_t>(packed_scratch(g.n, g.k));
+    if (scratch.size() < need) scratch.resize(need);
+    packed_job(g, trans_b, scratch.data());
     return;
   }
   // One block per thread, of columns (whole B panels) or of rows (whole A panels). Each block
@@ -706,23 +721,26 @@ void packed(const Args& g, bool trans_b) {
   // thread's block is taken by the other (parallel_blocks_affine).
   const int64_t col_units = (g.n + kPanelCols - 1) / kPanelCols;
   const int64_t row_units = (g.m + kPanelRows - 1) / kPanelRows;
-  if (col_units >= threads && (g.m <= g.n || row_units < threads)) {
-    const int64_t per = (col_units + threads - 1) / threads * kPanelCols;
-    const int64_t nblocks = (g.n + per - 1) / per;
-    parallel_blocks_affine(nblocks, [&](int64_t blk) {
+  const bool by_cols = col_units >= threads && (g.m <= g.n || row_units < threads);
+  const int64_t per = by_cols ? (col_units + threads - 1) / threads * kPanelCols
+                              : (row_units + threads - 1) / threads * kPanelRows;
+  const int64_t nblocks = by_cols ? (g.n + per - 1) / per : (g.m + per - 1) / per;
+  const int64_t each = packed_scratch(by_cols ? per : g.n, g.k);
+  const size_t need = static_cast<size_t>(each * nblocks);
+  if (scratch.size() < need) scratch.resize(need);
+  float* base = scratch.data();
+  parallel_blocks_affine(nblocks, [&](int64_t blk) {
+    if (by_cols) {
       const int64_t j0 = blk * per, j1 = std::min(g.n, j0 + per);
       Args s = g;
       s.n = j1 - j0;
       s.b = g.b + (trans_b ? j0 * g.ldb : j0);
       s.c = g.c + j0;
-      packed_job(s, trans_b);
-    }, kParallelThreshold);
-    return;
-  }
-  const int64_t per = (row_units + threads - 1) / threads * kPanelRows;
-  const int64_t nblocks = (g.m + per - 1) / per;
-  parallel_blocks_affine(nblocks, [&](int64_t blk) {
-    packed_job(row_slice(g, blk * per, std::min(g.m, (blk + 1) * per)), trans_b);
+      packed_job(s, trans_b, base + blk * each);
+    } else {
+      packed_job(row_slice(g, blk * per, std::min(g.m, (blk + 1) * per)), trans_b,
+                 base + blk * each);
+    }
   }, kParallelThreshold);
 }
 

@@ -41,10 +41,11 @@ void broadcast(const Args& args);
 /// `dot`'s product (C = A B^T, B n x k) computed by `broadcast` after packing B^T into a k x n
 /// buffer of the calling thread: each element is then the broadcast kernel's FMA chain over k.
 void broadcast_packed(const Args& args);
-/// C = alpha * op(A) op(B) + beta * C for any shape, with op(B) = B (k x n, row stride ldb) or,
-/// when trans_b, B^T (B n x k): A and B are packed into panels one block of 256 terms at a time
-/// and multiplied by an AVX-512 micro-kernel (only where wide_broadcast() is true). Each element
-/// is summed as `broadcast` sums it, so the two give equal bits.
+/// C = alpha * op(A) op(B) + beta * C for any shape with m, n, k >= 1 (others return at once),
+/// with op(B) = B (k x n, row stride ldb) or, when trans_b, B^T (B n x k): A and B are packed
+/// into panels one block of 256 terms at a time, in a scratch buffer of the calling thread, and
+/// multiplied by an AVX-512 micro-kernel (only where wide_broadcast() is true). Each element is
+/// summed as `broadcast` sums it, so the two give equal bits.
 void packed(const Args& args, bool trans_b);
 
 }  // namespace ember::cpu::small_gemm
