@@ -229,3 +229,21 @@ def test_workers_that_never_spin_give_the_same_results():
     want = float(np.float32(2) * (np.arange(1 << 18, dtype=np.float64) / 1000).sum())
     assert n_sum == "1" and abs(float(total) - want) <= 1e-6 * want
     assert n_mm == "1" and float(mm) == 16 * 64 * 784 * 0.5
+
+
+def test_regions_of_every_size_and_thread_count_keep_their_results(restore_threads):
+    """Regions of 2 to 64 chunks, back to back, while the pool is resized between 2, 3, 4 and 2
+    threads: every chunk runs exactly once (an elementwise result equal to numpy's) and the
+    chunk-ordered sums equal the one-thread ones bit for bit."""
+    rng = np.random.default_rng(9)
+    sizes = [1 << 16, (1 << 16) + 1, 3 << 15, 1 << 17, 5 << 16, 1 << 20, (1 << 20) + 77]
+    data = [rng.standard_normal(n).astype(np.float32) for n in sizes]
+    ember.set_num_threads(1)
+    want_sums = [ember.from_numpy(d).sum().numpy() for d in data]
+    for threads in (2, 3, 4, 2):
+        ember.set_num_threads(threads)
+        for _ in range(20):
+            for d, s in zip(data, want_sums):
+                x = ember.from_numpy(d)
+                np.testing.assert_array_equal((x * 3.0 + 1.0).numpy(), d * np.float32(3) + 1)
+                np.testing.assert_array_equal(x.sum().numpy(), s)

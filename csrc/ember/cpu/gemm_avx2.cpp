@@ -346,7 +346,8 @@ void over_columns(const Args& g, int64_t unit, F&& cols, double threaded_work = 
       return;
     }
     // One block of rows per thread, a multiple of 4 (whole tiles of the AVX2 broadcast kernel;
-    // the AVX-512 one ends a 32-row block with a 2-row tile rather than splitting 36/28).
+    // the AVX-512 one ends a 32-row block with a 2-row tile rather than splitting 36/28, which
+    // measured slower for 64^3 on two threads: 2.5-2.9 against 2.3-2.5 us).
     const int64_t rows = (g.m + threads - 1) / threads;
     const int64_t block = (rows + 3) / 4 * 4;
     const int64_t nblocks = (g.m + block - 1) / block;
@@ -687,9 +688,11 @@ void packed_job(const Args& g, bool trans_b, float* scratch) {
 
 void broadcast(const Args& g) {
   if (use_avx512()) {
-    // Twice the work per cycle of the AVX2 kernel, so twice the work before a second thread
-    // pays (2 threads vs 1, us: 64^3 3.7-4.6 vs 3.6-3.7; 128x64x64 5.4-6.0 vs 6.8-7.1).
-    over_columns(g, 64, bcast_cols_512, 2 * kThreadedWork);
+    // From 64^3 on two threads since the pool's two-thread handoff takes 380-410 ns (it took
+    // 680-840 before; 64^3 then measured 3.7-4.6 us on two threads against 3.6-3.7 on one).
+    // Through the Python call, medians of 3 alternating benchmark processes, ember ÷ PyTorch:
+    // 0.51-0.57 on two threads, 0.55-0.61 on one.
+    over_columns(g, 64, bcast_cols_512, kThreadedWork);
   } else {
     over_columns(g, 24, bcast_cols);
   }

@@ -24,8 +24,8 @@ struct Args {
 };
 
 /// Products of at least this many multiply-adds are split over the pool (64x64x64, 262K: 5.5
-/// -> 4.3 us on two threads, split by rows; 16x784x128: 46 -> 25 us, split by columns); twice
-/// as many for the AVX-512 broadcast kernel.
+/// -> 4.3 us on two threads, split by rows; 16x784x128: 46 -> 25 us, split by columns), by both
+/// forms of the broadcast kernel; the packed kernel splits from four times as many.
 constexpr double kThreadedWork = 256.0 * 1024;
 /// Products whose B operand is at least this many bytes are split as well, however few
 /// multiply-adds they take, when the pool's workers are awake.

@@ -73,14 +73,17 @@ void parallel_chunks(int64_t n, int64_t chunk, F&& f, int64_t work = -1) {
 }
 
 /// Calls f(b) for every block b in [0, nblocks), over the pool when `work` (default nblocks) is
-/// at least kParallelThreshold. With two threads one thread takes blocks from the front and the
-/// other from the back until they meet: a block range mostly keeps its thread across calls of
+/// at least kParallelThreshold. With two threads and more than two blocks, one thread takes
+/// blocks from the front and the other from the back until they meet: a block range mostly keeps its thread across calls of
 /// the same shape (its data stays in that core's cache), and a late thread's share is taken by
 /// the other. With more threads (or 2^32 blocks or more), blocks are claimed in order.
 template <typename F>
 void parallel_blocks_affine(int64_t nblocks, F&& f, int64_t work = -1) {
   if (nblocks <= 0) return;
-  if ((work < 0 ? nblocks : work) < kParallelThreshold || nblocks == 1 ||
+  // Two blocks need no shared range: the caller, which publishes the region, claims the first
+  // chunk before the worker can see it, so block 0 stays on the caller and block 1 on the
+  // worker, and the worker's start is one claim shorter.
+  if ((work < 0 ? nblocks : work) < kParallelThreshold || nblocks <= 2 ||
       kernel_threads() != 2 || nblocks > int64_t{0xffffffff}) {
     parallel_chunks(nblocks, 1, [&](int64_t, int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) f(b);
