@@ -504,3 +504,45 @@ def test_gemm_for_tests_refuses_shapes_that_do_not_fit():
     a, b = ember.zeros(3, 4), ember.zeros(5, 6)
     with pytest.raises(ValueError, match=r"_gemm_for_tests: shapes \(3, 4\), \(5, 6\) and"):
         _C._gemm_for_tests(a, b, ember.zeros(3, 6), False, False, 1.0, 0.0)
+
+
+_DOT_PRODUCTS = textwrap.dedent('''
+    import sys
+    import numpy as np
+    import ember
+    rng = np.random.default_rng(12)
+    out = []
+    for m, k, n in [(16, 784, 128), (1, 784, 128), (5, 100, 37), (31, 2050, 9), (3, 7, 1),
+                    (17, 33, 64), (2, 9, 15), (13, 1, 8), (29, 255, 63), (8, 64, 10)]:
+        a = rng.standard_normal((m, k)).astype(np.float32)
+        w = rng.standard_normal((n, k + 3)).astype(np.float32)
+        for W in (ember.from_numpy(np.ascontiguousarray(w[:, :k])), ember.from_numpy(w)[:, :k]):
+            for threads in (1, 2):
+                ember.set_num_threads(threads)
+                got = ember.matmul(ember.from_numpy(a), W.t()).numpy()
+                ref = a.astype(np.float64) @ w[:, :k].T.astype(np.float64)
+                assert np.abs(got - ref).max() <= 2e-6 * np.sqrt(k) * (1 + np.abs(ref).max()), (m, k, n)
+                out.append(got.ravel())
+    np.save(sys.argv[1], np.concatenate(out))
+''')
+
+
+def test_avx512_and_avx2_dot_kernels_give_identical_bits(tmp_path):
+    """x @ W.T with few rows or at most 64 columns runs the dot kernel; its AVX-512 form keeps
+    two elements' 8-lane accumulators in each register, so every element is the AVX2 kernel's
+    FMA chains and horizontal sum, and the bits must match the AVX2 run (contiguous and strided
+    weights, tails of k, 1 and 2 threads; values checked against float64 numpy in each run)."""
+    files = []
+    for isa in ("", "avx2"):
+        path = tmp_path / f"dot{isa or 'default'}.npy"
+        env = dict(os.environ)
+        for key in ("EMBER_SMALL_GEMM", "EMBER_CPU_ISA", "EMBER_SMALL_GEMM_DOT_M"):
+            env.pop(key, None)
+        if isa:
+            env["EMBER_CPU_ISA"] = isa
+        r = subprocess.run([sys.executable, "-c", _DOT_PRODUCTS, str(path)], env=env, check=False,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+        files.append(np.load(path))
+    assert files[0].size == files[1].size > 10**4
+    np.testing.assert_array_equal(files[0].view(np.uint32), files[1].view(np.uint32))
