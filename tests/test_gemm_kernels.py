@@ -512,8 +512,9 @@ _DOT_PRODUCTS = textwrap.dedent('''
     import ember
     rng = np.random.default_rng(12)
     out = []
-    for m, k, n in [(16, 784, 128), (1, 784, 128), (5, 100, 37), (31, 2050, 9), (3, 7, 1),
-                    (17, 33, 64), (2, 9, 15), (13, 1, 8), (29, 255, 63), (8, 64, 10)]:
+    for m, k, n in [(16, 784, 128), (1, 784, 128), (5, 100, 37), (31, 2050, 9), (3, 7, 2),
+                    (17, 33, 64), (2, 9, 15), (13, 2, 8), (29, 255, 63), (8, 64, 10),
+                    (4, 3, 17)]:
         a = rng.standard_normal((m, k)).astype(np.float32)
         w = rng.standard_normal((n, k + 3)).astype(np.float32)
         for W in (ember.from_numpy(np.ascontiguousarray(w[:, :k])), ember.from_numpy(w)[:, :k]):
@@ -523,6 +524,19 @@ _DOT_PRODUCTS = textwrap.dedent('''
                 ref = a.astype(np.float64) @ w[:, :k].T.astype(np.float64)
                 assert np.abs(got - ref).max() <= 2e-6 * np.sqrt(k) * (1 + np.abs(ref).max()), (m, k, n)
                 out.append(got.ravel())
+    # alpha and beta other than 1 and 0 (C = alpha * A B^T + beta * C through the test hook)
+    from ember import _C
+    for m, n, k in [(1, 5, 3), (40, 20, 600), (7, 9, 33)]:
+        for alpha, beta in [(-1.5, 1.0), (0.5, -2.0)]:
+            a = rng.standard_normal((m, k)).astype(np.float32)
+            b = rng.standard_normal((n, k)).astype(np.float32)
+            c = rng.standard_normal((m, n)).astype(np.float32)
+            for threads in (1, 2):
+                ember.set_num_threads(threads)
+                C = ember.from_numpy(c.copy())
+                _C._gemm_for_tests(ember.from_numpy(a), ember.from_numpy(b), C, False, True,
+                                   alpha, beta)
+                out.append(C.numpy().ravel())
     np.save(sys.argv[1], np.concatenate(out))
 ''')
 
@@ -531,7 +545,8 @@ def test_avx512_and_avx2_dot_kernels_give_identical_bits(tmp_path):
     """x @ W.T with few rows or at most 64 columns runs the dot kernel; its AVX-512 form keeps
     two elements' 8-lane accumulators in each register, so every element is the AVX2 kernel's
     FMA chains and horizontal sum, and the bits must match the AVX2 run (contiguous and strided
-    weights, tails of k, 1 and 2 threads; values checked against float64 numpy in each run)."""
+    weights, tails of k, 1 and 2 threads, alpha and beta through the test hook; values checked
+    against float64 numpy in each run)."""
     files = []
     for isa in ("", "avx2"):
         path = tmp_path / f"dot{isa or 'default'}.npy"

@@ -25,6 +25,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -51,8 +52,11 @@ inline __m256i tail_mask(int64_t r) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kBits + 8 - r));
 }
 
+// alpha * v, plus beta * C in one rounding as the vector kernels add it (an explicit fma: left to
+// the compiler, the expression was contracted one way in some inlined copies and the other way
+// in others, so the bits for alpha and beta other than 1 depended on the tile).
 inline void store_scaled(float* c, float v, float alpha, float beta) {
-  *c = beta == 0.0f ? alpha * v : alpha * v + beta * *c;
+  *c = beta == 0.0f ? alpha * v : std::fma(beta, *c, alpha * v);
 }
 
 template <int MR, int NR>

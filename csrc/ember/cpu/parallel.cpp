@@ -97,22 +97,33 @@ class Pool {
   // worked itself (a worker was preempted inside a chunk: the machine has more runnable threads
   // than cores).
   bool run(const Job& job, int workers) {
+    if (job.nchunks <= 0) return false;
     if (static_cast<int>(threads_.size()) != workers) resize(workers);
     seq_ = seq_ % 0xffffffffu + 1;  // 1 .. 2^32 - 1; workers start having seen 0
     const uint64_t seq = seq_;
-    // Closed first, then the fields, then open: see kClosed.
+    if (seq == 1) {
+      // Wrapped: a worker that has finished no chunk since the last region numbered 1 would
+      // still report one for it. No report of an earlier region is pending (each run waited
+      // for its chunks), so the slots can be cleared.
+      for (int w = 0; w < nslots_; ++w) slots_[w].done.store(0, std::memory_order_relaxed);
+    }
+    // Closed first, then the fields, then open: see kClosed. The region opens with chunk 0
+    // already claimed by the caller, so the calling thread always runs the first chunk (the
+    // first block of parallel_blocks_affine and of the GEMM splits stays on one core from call
+    // to call) and a worker joining claims from chunk 1.
     state_.store(seq << 32 | kClosed, std::memory_order_seq_cst);
     nchunks_.store(job.nchunks, std::memory_order_release);
     fn_.store(job.fn, std::memory_order_release);
     ctx_.store(job.ctx, std::memory_order_release);
-    state_.store(seq << 32, std::memory_order_seq_cst);
+    state_.store(seq << 32 | 1, std::memory_order_seq_cst);
     if (sleepers_.load(std::memory_order_seq_cst) > 0) {
       std::lock_guard<std::mutex> g(mu_);
       cv_.notify_all();
     }
     using clock = std::chrono::steady_clock;
     const auto t0 = clock::now();
-    const uint64_t own = claim_all(seq, job);
+    job.fn(job.ctx, 0, 1);
+    const uint64_t own = 1 + claim_all(seq, job);
     const auto t1 = clock::now();
     // Wait for the chunks the workers claimed. One of them may have been preempted inside a
     // chunk on a busy machine, so yield the core after a short spin instead of burning the time

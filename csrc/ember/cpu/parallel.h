@@ -80,8 +80,8 @@ void parallel_chunks(int64_t n, int64_t chunk, F&& f, int64_t work = -1) {
 template <typename F>
 void parallel_blocks_affine(int64_t nblocks, F&& f, int64_t work = -1) {
   if (nblocks <= 0) return;
-  // Two blocks need no shared range: the caller, which publishes the region, claims the first
-  // chunk before the worker can see it, so block 0 stays on the caller and block 1 on the
+  // Two blocks need no shared range: the calling thread always runs a region's first chunk
+  // (the pool opens it already claimed), so block 0 stays on the caller and block 1 on the
   // worker, and the worker's start is one claim shorter.
   if ((work < 0 ? nblocks : work) < kParallelThreshold || nblocks <= 2 ||
       kernel_threads() != 2 || nblocks > int64_t{0xffffffff}) {
