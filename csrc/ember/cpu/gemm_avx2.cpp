@@ -235,6 +235,21 @@ void bcast_cols(const Args& g, int64_t j0, int64_t j1) {
 // and added to beta * C the same way, so the values equal the AVX2 kernel's bit for bit.
 #define EMBER_AVX512 __attribute__((target("avx512f")))
 
+// One vector of C = alpha * acc (+ beta * C, one rounding, C read only when beta != 0), the
+// AVX-512 kernels' common end; `masked` stores the lanes of `mask` only.
+EMBER_AVX512 inline void store_scaled_512(float* dst, __m512 acc, __m512 va, __m512 vb,
+                                          float beta, bool masked, __mmask16 mask) {
+  __m512 r = _mm512_mul_ps(va, acc);
+  if (beta != 0.0f) {
+    r = _mm512_fmadd_ps(vb, masked ? _mm512_maskz_loadu_ps(mask, dst) : _mm512_loadu_ps(dst), r);
+  }
+  if (masked) {
+    _mm512_mask_storeu_ps(dst, mask, r);
+  } else {
+    _mm512_storeu_ps(dst, r);
+  }
+}
+
 template <int MR, int NV, bool kMasked>
 EMBER_AVX512 void bcast_tile_512(const float* A, int64_t sai, int64_t sak, const float* B,
                                  int64_t ldb, int64_t K, float* C, int64_t ldc, float alpha,
@@ -263,21 +278,10 @@ EMBER_AVX512 void bcast_tile_512(const float* A, int64_t sai, int64_t sak, const
   const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
 #pragma GCC unroll 6
   for (int i = 0; i < MR; ++i) {
-    float* crow = C + i * ldc;
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
-      __m512 r = _mm512_mul_ps(va, acc[i][v]);
-      const bool last = kMasked && v == NV - 1;
-      if (beta != 0.0f) {
-        const __m512 old =
-            last ? _mm512_maskz_loadu_ps(mask, crow + 16 * v) : _mm512_loadu_ps(crow + 16 * v);
-        r = _mm512_fmadd_ps(vb, old, r);
-      }
-      if (last) {
-        _mm512_mask_storeu_ps(crow + 16 * v, mask, r);
-      } else {
-        _mm512_storeu_ps(crow + 16 * v, r);
-      }
+      store_scaled_512(C + i * ldc + 16 * v, acc[i][v], va, vb, beta, kMasked && v == NV - 1,
+                       mask);
     }
   }
 }
@@ -613,20 +617,9 @@ EMBER_AVX512 void packed_tile(int64_t kc, const float* __restrict ap, const floa
   const auto mask = static_cast<__mmask16>(tail >= 16 ? 0xFFFFu : (1u << tail) - 1u);
 #pragma GCC unroll 14
   for (int i = 0; i < MR; ++i) {
-    float* crow = c + i * ldc;
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v) {
-      const bool masked = kEdge && v == NV - 1;
-      __m512 r = _mm512_mul_ps(va, acc[i][v]);
-      if (beta != 0.0f) {
-        r = _mm512_fmadd_ps(vb, masked ? _mm512_maskz_loadu_ps(mask, crow + 16 * v)
-                                       : _mm512_loadu_ps(crow + 16 * v), r);
-      }
-      if (masked) {
-        _mm512_mask_storeu_ps(crow + 16 * v, mask, r);
-      } else {
-        _mm512_storeu_ps(crow + 16 * v, r);
-      }
+      store_scaled_512(c + i * ldc + 16 * v, acc[i][v], va, vb, beta, kEdge && v == NV - 1, mask);
     }
   }
 }
