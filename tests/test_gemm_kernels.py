@@ -158,22 +158,33 @@ _PRODUCTS = textwrap.dedent('''
 ''')
 
 
+def _outputs_in_subprocesses(script, tmp_path, variants, drop=("EMBER_SMALL_GEMM",)):
+    """Runs `script` (which saves its products to the .npy path it is given) once per entry of
+    `variants` (environment variables to set) in a fresh interpreter, with the variables in
+    `drop` removed from the inherited environment first; returns the saved arrays in order.
+    Kernel limits are read once per process, so each setting needs its own process."""
+    files = []
+    for i, extra in enumerate(variants):
+        path = tmp_path / f"out{i}.npy"
+        env = dict(os.environ)
+        for key in drop:
+            env.pop(key, None)
+        env.update(extra)
+        r = subprocess.run([sys.executable, "-c", script, str(path)], env=env, check=False,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+        files.append(np.load(path))
+    return files
+
+
 def test_avx512_and_avx2_broadcast_kernels_give_identical_bits(tmp_path):
     # Both sum each element as the same FMA chains over the same blocks of k, so the results
     # must be bit-identical (on a CPU without AVX-512 both runs take the AVX2 kernel). Inner
     # dimensions to 1024 go to the kernels on both (k = 600: three blocks of the sum).
-    files = []
-    for isa in ("", "avx2"):
-        path = tmp_path / f"out{isa or 'default'}.npy"
-        env = dict(os.environ, EMBER_SMALL_GEMM_BCAST_M="0", EMBER_SMALL_GEMM_BCAST_K="1024")
-        env.pop("EMBER_SMALL_GEMM", None)
-        env.pop("EMBER_CPU_ISA", None)
-        if isa:
-            env["EMBER_CPU_ISA"] = isa
-        r = subprocess.run([sys.executable, "-c", _PRODUCTS, str(path)], env=env, check=False,
-                           capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, r.stdout + r.stderr
-        files.append(np.load(path))
+    limits = {"EMBER_SMALL_GEMM_BCAST_M": "0", "EMBER_SMALL_GEMM_BCAST_K": "1024"}
+    files = _outputs_in_subprocesses(_PRODUCTS, tmp_path,
+                                     [limits, dict(limits, EMBER_CPU_ISA="avx2")],
+                                     drop=("EMBER_SMALL_GEMM", "EMBER_CPU_ISA"))
     assert files[0].size == files[1].size > 10**5
     np.testing.assert_array_equal(files[0].view(np.uint32), files[1].view(np.uint32))
 
@@ -408,17 +419,9 @@ def test_packed_kernel_gives_the_broadcast_kernels_bits(tmp_path):
     thread and on two. Each shape takes the packed kernel by default (a B of 2^18 elements or
     more, or m and n from 256) and fits the broadcast kernel's limits (k <= 1024, m * k <=
     2^18)."""
-    files = []
-    for packed_mn in ("", "100000"):
-        path = tmp_path / f"out{packed_mn or 'default'}.npy"
-        env = dict(os.environ, EMBER_SMALL_GEMM_BCAST_M="0")
-        env.pop("EMBER_SMALL_GEMM", None)
-        if packed_mn:
-            env["EMBER_SMALL_GEMM_PACKED_MN"] = packed_mn
-        r = subprocess.run([sys.executable, "-c", _PACKED_BITS, str(path)], env=env, check=False,
-                           capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, r.stdout + r.stderr
-        files.append(np.load(path))
+    limits = {"EMBER_SMALL_GEMM_BCAST_M": "0"}
+    files = _outputs_in_subprocesses(
+        _PACKED_BITS, tmp_path, [limits, dict(limits, EMBER_SMALL_GEMM_PACKED_MN="100000")])
     assert files[0].size == files[1].size > 10**6
     np.testing.assert_array_equal(files[0].view(np.uint32), files[1].view(np.uint32))
     # and within each run, one thread and two give the same bits (where ember's kernels run
@@ -547,17 +550,8 @@ def test_avx512_and_avx2_dot_kernels_give_identical_bits(tmp_path):
     FMA chains and horizontal sum, and the bits must match the AVX2 run (contiguous and strided
     weights, tails of k, 1 and 2 threads, alpha and beta through the test hook; values checked
     against float64 numpy in each run)."""
-    files = []
-    for isa in ("", "avx2"):
-        path = tmp_path / f"dot{isa or 'default'}.npy"
-        env = dict(os.environ)
-        for key in ("EMBER_SMALL_GEMM", "EMBER_CPU_ISA", "EMBER_SMALL_GEMM_DOT_M"):
-            env.pop(key, None)
-        if isa:
-            env["EMBER_CPU_ISA"] = isa
-        r = subprocess.run([sys.executable, "-c", _DOT_PRODUCTS, str(path)], env=env, check=False,
-                           capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, r.stdout + r.stderr
-        files.append(np.load(path))
+    files = _outputs_in_subprocesses(
+        _DOT_PRODUCTS, tmp_path, [{}, {"EMBER_CPU_ISA": "avx2"}],
+        drop=("EMBER_SMALL_GEMM", "EMBER_CPU_ISA", "EMBER_SMALL_GEMM_DOT_M"))
     assert files[0].size == files[1].size > 10**4
     np.testing.assert_array_equal(files[0].view(np.uint32), files[1].view(np.uint32))

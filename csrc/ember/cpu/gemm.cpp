@@ -17,6 +17,7 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
@@ -213,6 +214,21 @@ bool use_small_kernels() {
 
 enum class SmallKernel { None, Dot, Broadcast, PackedBroadcast, Packed };
 
+// Whether the packed kernel takes a whole product that neither the packed broadcast nor the dot
+// kernel took (limits in SmallLimits): inner dimensions past the broadcast kernel's short range,
+// and among those the ones it would not take or that read a large B or are large both ways.
+bool packed_takes(const SmallLimits& lim, bool trans_b, int64_t m, int64_t n, int64_t k) {
+  if (!small_gemm::wide_broadcast() || lim.bcast_max_k < 128 || k <= lim.bcast_max_k ||
+      k > lim.packed_max_inner || m < lim.packed_min_mn || n < lim.packed_min_mn ||
+      static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >
+          lim.packed_max_work) {
+    return false;
+  }
+  const bool broadcast_would_take = !trans_b && m * k <= lim.wide_max_a && k <= lim.wide_max_k;
+  return !broadcast_would_take || n * k >= lim.packed_min_b ||
+         std::min(m, n) >= lim.packed_min_square;
+}
+
 // Which of ember's own kernels runs a float32 product of this shape (None: OpenBLAS).
 // PackedBroadcast only where `may_pack` (whole products, not gemm_rows' blocks), and never for
 // a shape gemm_rows takes (k <= bcast_max_k with the dot kernel), so that the fused optimizer
@@ -230,14 +246,7 @@ SmallKernel small_kernel_for(bool trans_a, bool trans_b, int64_t m, int64_t n, i
     return SmallKernel::PackedBroadcast;
   }
   if (!trans_a && trans_b && m <= lim.dot_max_m && k <= lim.dot_max_k) return SmallKernel::Dot;
-  if (may_pack && small_gemm::wide_broadcast() && k > lim.bcast_max_k &&
-      lim.bcast_max_k >= 128 && k <= lim.packed_max_inner && m >= lim.packed_min_mn && n >= lim.packed_min_mn &&
-      static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) <=
-          lim.packed_max_work &&
-      (trans_b || n * k >= lim.packed_min_b || m * k > lim.wide_max_a || k > lim.wide_max_k ||
-       std::min(m, n) >= lim.packed_min_square)) {
-    return SmallKernel::Packed;
-  }
+  if (may_pack && packed_takes(lim, trans_b, m, n, k)) return SmallKernel::Packed;
   if (!trans_b && k >= lim.bcast_min_k && m >= lim.bcast_min_m) {
     if (k <= lim.bcast_max_k) return SmallKernel::Broadcast;
     // (Lowering EMBER_SMALL_GEMM_BCAST_K below its default turns the wide range off too.)

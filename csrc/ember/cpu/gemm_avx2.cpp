@@ -109,21 +109,24 @@ constexpr DotTile kDot[3][4] = {
     {dot_tile<3, 1>, dot_tile<3, 2>, dot_tile<3, 3>, dot_tile<3, 4>},
 };
 
-// Columns [j0, j1) of C for the dot kernel: blocks of 4 rows of B, each swept over all of A.
-void dot_cols(const Args& g, int64_t j0, int64_t j1) {
-  for (int64_t j = j0; j < j1; j += 4) {
-    const int nr = static_cast<int>(std::min<int64_t>(4, j1 - j));
+// Columns [j0, j1) of C for a dot kernel whose tiles are `tiles[mr - 1][nb - 1]`: blocks of
+// kBlock rows of B, each swept over all of A. Tiles of 3 rows; a remainder of 1 row after full
+// tiles becomes two tiles of 2 (a 1-row tile loads 5 vectors per 4 FMAs, a 2-row tile 6 per 8).
+template <int kBlock>
+void dot_sweep(const Args& g, int64_t j0, int64_t j1, const DotTile (&tiles)[3][kBlock]) {
+  for (int64_t j = j0; j < j1; j += kBlock) {
+    const int nb = static_cast<int>(std::min<int64_t>(kBlock, j1 - j));
     for (int64_t i = 0; i < g.m;) {
-      // Tiles of 3 rows; a remainder of 1 row after full tiles becomes two tiles of 2 (a 1-row
-      // tile loads 5 vectors per 4 FMAs, a 2-row tile 6 per 8).
       const int64_t left = g.m - i;
       const int mr = left >= 3 && left != 4 ? 3 : static_cast<int>(std::min<int64_t>(2, left));
-      kDot[mr - 1][nr - 1](g.a + i * g.lda, g.lda, g.b + j * g.ldb, g.ldb, g.k,
-                           g.c + i * g.ldc + j, g.ldc, g.alpha, g.beta);
+      tiles[mr - 1][nb - 1](g.a + i * g.lda, g.lda, g.b + j * g.ldb, g.ldb, g.k,
+                            g.c + i * g.ldc + j, g.ldc, g.alpha, g.beta);
       i += mr;
     }
   }
 }
+
+void dot_cols(const Args& g, int64_t j0, int64_t j1) { dot_sweep<4>(g, j0, j1, kDot); }
 
 // MR rows by NV vectors of 8 columns; `mask` limits the last vector (all lanes when full).
 template <int MR, int NV, bool kMasked>
@@ -390,33 +393,18 @@ EMBER_AVX512 void dot_tile_512(const float* A, int64_t lda, const float* B, int6
   }
 }
 
-using DotTile512 = void (*)(const float*, int64_t, const float*, int64_t, int64_t, float*, int64_t,
-                            float, float);
-
 #define EMBER_DOT512_ROW(MR)                                                                  \
   {dot_tile_512<MR, 1>, dot_tile_512<MR, 2>, dot_tile_512<MR, 3>, dot_tile_512<MR, 4>,         \
    dot_tile_512<MR, 5>, dot_tile_512<MR, 6>, dot_tile_512<MR, 7>, dot_tile_512<MR, 8>}
 // kDot512[mr - 1][nb - 1]
-constexpr DotTile512 kDot512[3][8] = {EMBER_DOT512_ROW(1), EMBER_DOT512_ROW(2),
+constexpr DotTile kDot512[3][8] = {EMBER_DOT512_ROW(1), EMBER_DOT512_ROW(2),
                                       EMBER_DOT512_ROW(3)};
 #undef EMBER_DOT512_ROW
 
 #pragma GCC diagnostic pop
 
-// Columns [j0, j1) of C for the AVX-512 dot kernel: blocks of 8 rows of B, each swept over all
-// of A in the AVX2 kernel's tiles of rows.
-void dot_cols_512(const Args& g, int64_t j0, int64_t j1) {
-  for (int64_t j = j0; j < j1; j += 8) {
-    const int nb = static_cast<int>(std::min<int64_t>(8, j1 - j));
-    for (int64_t i = 0; i < g.m;) {
-      const int64_t left = g.m - i;
-      const int mr = left >= 3 && left != 4 ? 3 : static_cast<int>(std::min<int64_t>(2, left));
-      kDot512[mr - 1][nb - 1](g.a + i * g.lda, g.lda, g.b + j * g.ldb, g.ldb, g.k,
-                              g.c + i * g.ldc + j, g.ldc, g.alpha, g.beta);
-      i += mr;
-    }
-  }
-}
+// The AVX-512 dot kernel's columns: blocks of 8 rows of B, in the AVX2 kernel's tiles of rows.
+void dot_cols_512(const Args& g, int64_t j0, int64_t j1) { dot_sweep<8>(g, j0, j1, kDot512); }
 
 // AVX-512 where the CPU has it, unless EMBER_CPU_ISA=avx2 or set_isa("avx2") says otherwise.
 bool use_avx512() { return simd::avx512_gemm(); }
