@@ -439,13 +439,13 @@ def test_packed_kernel_gives_the_broadcast_kernels_bits(tmp_path):
 
 
 @pytest.mark.parametrize("shape", [(512, 512, 512), (1024, 256, 300), (300, 700, 1000),
-                                   (1000, 200, 130)])
+                                   (1000, 200, 130), (1200, 1100, 1250)])
 @pytest.mark.parametrize("layout", ["nn", "nt", "tn", "tt"])
 def test_large_products_match_numpy_on_any_thread_count(shape, layout):
     """Large products, most of which the packed kernel takes on AVX-512 CPUs (the others, and
-    all of them elsewhere, go to the broadcast, packed broadcast or dot kernels or OpenBLAS):
-    values against numpy, and the same bits on one thread and two where ember's kernels run
-    them."""
+    all of them elsewhere, go to the broadcast, packed broadcast or dot kernels or OpenBLAS;
+    1200x1100x1250 is past 1.5G multiply-adds, where the packed kernel once stopped): values
+    against numpy, and the same bits on one thread and two where ember's kernels run them."""
     m, k, n = shape
     rng = np.random.default_rng(m + 3 * k + 7 * n)
     a = rng.standard_normal((m, k)).astype(np.float32)

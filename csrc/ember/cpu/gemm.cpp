@@ -167,8 +167,11 @@ struct SmallLimits {
   // shape or (for op(B) = B) B holds packed_min_b elements or more: the broadcast kernel then
   // reads B's 64-column panels from L2 with a row stride of n. Measured on 2 threads (us, minima
   // of 9 rounds alternating with PyTorch; broadcast or OpenBLAS / packed / PyTorch's MKL): 512^3
-  // 918 / 878 / 882, 1024^3 7013 / 7015 / 6559; on one thread 512^3 2296 / 1582 / 1615. At
-  // 2048^3 OpenBLAS stays ahead (52.8 vs 59.9 ms on 2 threads). Products with both m and n from
+  // 918 / 878 / 882, 1024^3 7013 / 7015 / 6559; on one thread 512^3 2296 / 1582 / 1615. Since
+  // its tiles sweep each A panel over B's panels (packed_job), it also matches OpenBLAS at
+  // 2048^3 (GFLOP/s on 2 threads, three rounds in one process, packed / OpenBLAS: 330-333 /
+  // 321-327) and 1536^3 (325-329 / 318-323), but not past that (3072x3072x1024: 319-326 /
+  // 326-329). Products with both m and n from
   // packed_min_square reuse each packed panel often enough to pay for packing whatever B's size:
   // 256^3 on 2 threads, medians of 15 in 3 alternating pairs of processes, time ÷ PyTorch's:
   // broadcast 1.08-1.13, packed 1.02-1.03. Smaller ones (128x128x256, 256x64x512) measured
@@ -180,7 +183,7 @@ struct SmallLimits {
   // 128x1024x8192 14.5 / 9.2, 256x768x4096 7.0 / 5.8-6.3 before the packed kernel's blocks of
   // B were capped at 1 MB; one thread after, 128x1024x8192 20.3 / 16.9).
   int64_t packed_max_inner = 2048;
-  double packed_max_work = 1.5 * 1024.0 * 1024.0 * 1024.0;
+  double packed_max_work = 8.0 * 1024.0 * 1024.0 * 1024.0;  // 2048^3
 };
 
 int64_t env_int(const char* name, int64_t fallback) {

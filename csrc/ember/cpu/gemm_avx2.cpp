@@ -556,11 +556,17 @@ void broadcast_packed(const Args& g) {
 namespace {
 
 // The packed AVX-512 product (`packed`): op(A) and op(B) are copied, one block of kSumBlock terms
-// at a time, into panels laid out in the order the micro-kernel reads them, so every load in its
-// loop is sequential and B's panel stays in L1 while A's panels stream from L2.
-// - A panels: kPanelRows rows by kc terms, stored term-major (panel[t * kPanelRows + r]).
+// at a time, into panels the micro-kernel reads with sequential or fixed-offset loads.
+// - A panels: kPanelRows rows by kc terms in kPanelRows * kSumBlock floats. Where op(A) = A^T
+//   each term's rows are contiguous in A and the panel is stored term-major
+//   (panel[t * kPanelRows + r]); where op(A) = A it is stored row by row (panel[r * kSumBlock +
+//   t]), plain copies of A's rows: the term-major form took a transpose of every 8x8 block,
+//   about a tenth of the time of 256^3 (each thread packs all of A), and the micro-kernel reads
+//   either form at the same speed (the rows' offsets are constants). One thread, GFLOP/s,
+//   term-major / row-major: 256^3 160-164 / 172, 512^3 164-169 / 171, 1024^3 154-156 / 168.
 // - B panels: kc terms by kPanelCols columns, stored term-major (panel[t * kPanelCols + c]).
-// Rows and columns past the edge of the product are zero in the panels and never stored.
+// Columns past the edge of the product are zero in B's panels and never stored; rows past it
+// are zero in term-major A panels and never read in row-major ones.
 constexpr int kPanelRows = 14;        // rows of C per tile: 28 of the 32 registers accumulate
 constexpr int kPanelVecs = 2;         // vectors of 16 columns per tile
 constexpr int kPanelCols = 16 * kPanelVecs;
@@ -570,8 +576,12 @@ constexpr int64_t kPackedCols = 1024;            // columns of B packed at a tim
 // One tile of C: MR rows (of the panel's kPanelRows) by columns [0, w) of the panel's
 // kPanelCols, NV vectors of 16 (w <= 16 * NV), each element the FMA chain over the kc terms from
 // zero, then alpha * chain + beta * C as the broadcast kernel does (so the two give equal bits).
-// kEdge: w may be short of 16 * NV (the last vector is masked).
-template <int MR, int NV, bool kEdge>
+// kEdge: w may be short of 16 * NV (the last vector is masked). Full tiles fetch B's panel
+// kPrefetchTerms terms ahead: packed_job streams B's panels from L2 through a tile after tile
+// (past the panel's end the fetch reaches the next panel, which the next tile reads).
+// kRowsA: the A panel is stored row by row (above).
+constexpr int kPrefetchTerms = 6;
+template <int MR, int NV, bool kEdge, bool kRowsA>
 EMBER_AVX512 void packed_tile(int64_t kc, const float* __restrict ap, const float* __restrict bp,
                               float* c, int64_t ldc, int64_t w, float alpha, float beta) {
   __m512 acc[MR][NV];
@@ -593,9 +603,16 @@ EMBER_AVX512 void packed_tile(int64_t kc, const float* __restrict ap, const floa
     __m512 b[NV];
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v) b[v] = _mm512_loadu_ps(bp + t * kPanelCols + 16 * v);
+    if constexpr (!kEdge) {
+      // One line per vector of the panel's row: kPanelCols floats are two 64-byte lines.
+      static_assert(kPanelCols * sizeof(float) == 128, "two prefetches per term");
+      const char* ahead = reinterpret_cast<const char*>(bp + (t + kPrefetchTerms) * kPanelCols);
+      _mm_prefetch(ahead, _MM_HINT_T0);
+      _mm_prefetch(ahead + 64, _MM_HINT_T0);
+    }
 #pragma GCC unroll 14
     for (int i = 0; i < MR; ++i) {
-      const __m512 a = _mm512_set1_ps(ap[t * kPanelRows + i]);
+      const __m512 a = _mm512_set1_ps(kRowsA ? ap[i * kSumBlock + t] : ap[t * kPanelRows + i]);
 #pragma GCC unroll 2
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);
     }
@@ -616,77 +633,52 @@ using PackedTile = void (*)(int64_t, const float*, const float*, float*, int64_t
                             float);
 
 // Full tile, and masked tiles of two vectors (w 17..31) and of one (w <= 16).
-template <int MR>
-constexpr PackedTile kPackedKinds[3] = {packed_tile<MR, kPanelVecs, false>,
-                                        packed_tile<MR, 2, true>, packed_tile<MR, 1, true>};
+template <int MR, bool kRowsA>
+constexpr PackedTile kPackedKinds[3] = {packed_tile<MR, kPanelVecs, false, kRowsA>,
+                                        packed_tile<MR, 2, true, kRowsA>,
+                                        packed_tile<MR, 1, true, kRowsA>};
 static_assert(kPanelVecs == 2, "kPackedKinds assumes 32-column panels");
 
-// kPackedTile[mr - 1][kind]: a tile of each row count, so a panel's last rows cost what they do.
-#define EMBER_PACKED_ROW(MR) {kPackedKinds<MR>[0], kPackedKinds<MR>[1], kPackedKinds<MR>[2]}
-constexpr PackedTile kPackedTile[kPanelRows][3] = {
-    EMBER_PACKED_ROW(1),  EMBER_PACKED_ROW(2),  EMBER_PACKED_ROW(3),  EMBER_PACKED_ROW(4),
-    EMBER_PACKED_ROW(5),  EMBER_PACKED_ROW(6),  EMBER_PACKED_ROW(7),  EMBER_PACKED_ROW(8),
-    EMBER_PACKED_ROW(9),  EMBER_PACKED_ROW(10), EMBER_PACKED_ROW(11), EMBER_PACKED_ROW(12),
-    EMBER_PACKED_ROW(13), EMBER_PACKED_ROW(14),
-};
+// kPackedTile[rows_a][mr - 1][kind]: a tile of each row count, so a panel's last rows cost what
+// they do, for each form of A's panels.
+#define EMBER_PACKED_ROW(MR, R) \
+  {kPackedKinds<MR, R>[0], kPackedKinds<MR, R>[1], kPackedKinds<MR, R>[2]}
+#define EMBER_PACKED_FORM(R)                                                                 \
+  {EMBER_PACKED_ROW(1, R),  EMBER_PACKED_ROW(2, R),  EMBER_PACKED_ROW(3, R),                  \
+   EMBER_PACKED_ROW(4, R),  EMBER_PACKED_ROW(5, R),  EMBER_PACKED_ROW(6, R),                  \
+   EMBER_PACKED_ROW(7, R),  EMBER_PACKED_ROW(8, R),  EMBER_PACKED_ROW(9, R),                  \
+   EMBER_PACKED_ROW(10, R), EMBER_PACKED_ROW(11, R), EMBER_PACKED_ROW(12, R),                 \
+   EMBER_PACKED_ROW(13, R), EMBER_PACKED_ROW(14, R)}
+constexpr PackedTile kPackedTile[2][kPanelRows][3] = {EMBER_PACKED_FORM(false),
+                                                      EMBER_PACKED_FORM(true)};
+#undef EMBER_PACKED_FORM
 #undef EMBER_PACKED_ROW
 
-// Rows [i0, i0 + mr) and terms [t0, t0 + kc) of op(A) = A (m x k) into one A panel (rows past
-// mr zero).
-void pack_a_panel(const Args& g, int64_t i0, int mr, int64_t t0, int64_t kc, float* dst) {
-  // Blocks of 8 rows by 8 terms transposed in registers: each term's run of rows is one store
-  // (the second block has 6 rows of the panel: 6 lanes stored, rows past mr read as zero).
-  for (int r = 0; r < kPanelRows; r += 8) {
-    const int rows = std::min(8, kPanelRows - r);
-    const int live = std::max(0, std::min(rows, mr - r));
-    const __m256i store = tail_mask(rows);
-    int64_t t = 0;
-    for (; t + 8 <= kc; t += 8) {
-      __m256 v[8];
-      for (int q = 0; q < 8; ++q) {
-        v[q] = q < live ? _mm256_loadu_ps(g.a + (i0 + r + q) * g.lda + t0 + t)
-                        : _mm256_setzero_ps();
-      }
-      transpose8_regs(v);
-      for (int q = 0; q < 8; ++q) {
-        float* d = dst + (t + q) * kPanelRows + r;
-        if (rows == 8) {
-          _mm256_storeu_ps(d, v[q]);
-        } else {
-          _mm256_maskstore_ps(d, store, v[q]);
-        }
-      }
-    }
-    for (; t < kc; ++t) {
-      float* d = dst + t * kPanelRows + r;
-      for (int q = 0; q < rows; ++q) d[q] = q < live ? g.a[(i0 + r + q) * g.lda + t0 + t] : 0.0f;
-    }
-  }
-}
-
-// Rows [i0, i0 + mc) and terms [t0, t0 + kc) of op(A) into consecutive A panels (the last one's
-// rows past mc zero). With op(A) = A^T (A k x m) each term's rows are contiguous in A: they are
-// read once, a row of A at a time, and spread over the panels.
+// Rows [i0, i0 + mc) and terms [t0, t0 + kc) of op(A) into consecutive A panels of
+// kPanelRows * kSumBlock floats. With op(A) = A each row's terms are copied to the panel's row
+// (rows past mc are left as they are: no tile reads them); with op(A) = A^T (A k x m) each
+// term's rows are contiguous in A: they are read once, a row of A at a time, and spread over the
+// term-major panels (rows past mc zero).
 EMBER_AVX512 void pack_a_block(const Args& g, int64_t i0, int64_t mc, int64_t t0, int64_t kc,
                                float* dst) {
-  const int64_t panels = (mc + kPanelRows - 1) / kPanelRows;
+  constexpr int64_t kPanel = kPanelRows * kSumBlock;
   if (!g.trans_a) {
-    for (int64_t p = 0; p < panels; ++p) {
-      pack_a_panel(g, i0 + p * kPanelRows,
-                   static_cast<int>(std::min<int64_t>(kPanelRows, mc - p * kPanelRows)), t0, kc,
-                   dst + p * kPanelRows * kc);
+    for (int64_t r = 0; r < mc; ++r) {
+      std::memcpy(dst + r / kPanelRows * kPanel + r % kPanelRows * kSumBlock,
+                  g.a + (i0 + r) * g.lda + t0, sizeof(float) * kc);
     }
     return;
   }
-  constexpr __mmask16 kPanel = (1u << kPanelRows) - 1u;
+  const int64_t panels = (mc + kPanelRows - 1) / kPanelRows;
+  constexpr __mmask16 kRows = (1u << kPanelRows) - 1u;
   const int64_t last = mc - (panels - 1) * kPanelRows;
   const auto last_mask = static_cast<__mmask16>((1u << last) - 1u);
   for (int64_t t = 0; t < kc; ++t) {
     const float* src = g.a + (t0 + t) * g.lda + i0;
     float* d = dst + t * kPanelRows;
     for (int64_t p = 0; p < panels; ++p) {
-      const __mmask16 live = p + 1 < panels ? kPanel : last_mask;
-      _mm512_mask_storeu_ps(d + p * kPanelRows * kc, kPanel,
+      const __mmask16 live = p + 1 < panels ? kRows : last_mask;
+      _mm512_mask_storeu_ps(d + p * kPanel, kRows,
                             _mm512_maskz_loadu_ps(live, src + p * kPanelRows));
     }
   }
@@ -728,23 +720,29 @@ void pack_b_panel(const Args& g, bool trans_b, int64_t j0, int64_t w, int64_t t0
 }
 
 // Floats of scratch one packed_job needs for a product with k terms and n columns: A's panels
-// for kPackedRows rows and B's for up to kPackedCols columns, each over one block of terms.
+// for kPackedRows rows (each kPanelRows * kSumBlock floats) and B's for up to kPackedCols
+// columns over one block of terms.
 int64_t packed_scratch(int64_t n, int64_t k) {
   const int64_t kc = std::min(kSumBlock, k);
   const int64_t cols = std::min(kPackedCols, (n + kPanelCols - 1) / kPanelCols * kPanelCols);
-  return (kPackedRows + cols) * kc;
+  return kPackedRows * kSumBlock + cols * kc;
 }
 
 // The whole product on the calling thread, in `scratch` (packed_scratch(g.n, g.k) floats): for
 // each block of kPackedCols columns and each block of kSumBlock terms, B's panels are packed
-// once, then A's panels kPackedRows rows at a time, and each tile is swept with the B panel fixed
-// over A's panels (the B panel stays in L1, A's panels in L2). C is added to once per block of
-// terms; B's panels take at most 1 MB whatever the inner dimension (a version that packed B over
-// all terms at once had to narrow its column blocks as k grew, re-packing all of A for each:
-// 256x768x8192 on one thread 38.9 ms, against 25.2 this way and OpenBLAS's 25.2).
+// once, then A's panels kPackedRows rows at a time, and each A panel (14 KB) stays in L1 while
+// the tiles sweep it over all of B's panels, which stream from L2 (fetched ahead in the tile).
+// C is added to once per block of terms; B's panels take at most 1 MB whatever the inner
+// dimension (a version that packed B over all terms at once had to narrow its column blocks as
+// k grew, re-packing all of A for each: 256x768x8192 on one thread 38.9 ms, against 25.2 this
+// way and OpenBLAS's 25.2). The other order, each B panel (32 KB) held in L1 while A's panels
+// stream past it, left L1 too small for both: C++ harness, GFLOP/s on 2 threads, medians of 15
+// rounds alternating the two in one process (that order / this one): 512^3 272-291 / 295-329,
+// 1024^3 277-312 / 300-331, 2048^3 289-295 / 325-347; one thread 1024^3 143 / 154-156.
 void packed_job(const Args& g, bool trans_b, float* scratch) {
   float* a_buf = scratch;
-  float* b_buf = scratch + kPackedRows * std::min(kSumBlock, g.k);
+  float* b_buf = scratch + kPackedRows * kSumBlock;
+  const auto& tiles = kPackedTile[g.trans_a ? 0 : 1];
   for (int64_t jc = 0; jc < g.n; jc += kPackedCols) {
     const int64_t nc = std::min(kPackedCols, g.n - jc);
     const int64_t npan = (nc + kPanelCols - 1) / kPanelCols;
@@ -760,16 +758,16 @@ void packed_job(const Args& g, bool trans_b, float* scratch) {
         const int64_t mc = std::min(kPackedRows, g.m - ic);
         const int64_t mpan = (mc + kPanelRows - 1) / kPanelRows;
         pack_a_block(g, ic, mc, t0, kc, a_buf);
-        for (int64_t jp = 0; jp < npan; ++jp) {
-          const int64_t j0 = jc + jp * kPanelCols;
-          const int64_t w = std::min<int64_t>(kPanelCols, g.n - j0);
-          const int kind = w == kPanelCols ? 0 : (w > 16 ? 1 : 2);
-          const float* bp = b_buf + jp * kPanelCols * kc;
-          for (int64_t ip = 0; ip < mpan; ++ip) {
-            const int64_t i0 = ic + ip * kPanelRows;
-            const int mr = static_cast<int>(std::min<int64_t>(kPanelRows, g.m - i0));
-            kPackedTile[mr - 1][kind](kc, a_buf + ip * kPanelRows * kc, bp, g.c + i0 * g.ldc + j0,
-                                      g.ldc, w, g.alpha, beta);
+        for (int64_t ip = 0; ip < mpan; ++ip) {
+          const int64_t i0 = ic + ip * kPanelRows;
+          const int mr = static_cast<int>(std::min<int64_t>(kPanelRows, g.m - i0));
+          const float* ap = a_buf + ip * kPanelRows * kSumBlock;
+          for (int64_t jp = 0; jp < npan; ++jp) {
+            const int64_t j0 = jc + jp * kPanelCols;
+            const int64_t w = std::min<int64_t>(kPanelCols, g.n - j0);
+            const int kind = w == kPanelCols ? 0 : (w > 16 ? 1 : 2);
+            tiles[mr - 1][kind](kc, ap, b_buf + jp * kPanelCols * kc,
+                                      g.c + i0 * g.ldc + j0, g.ldc, w, g.alpha, beta);
           }
         }
       }
