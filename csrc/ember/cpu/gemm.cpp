@@ -171,11 +171,11 @@ struct SmallLimits {
   // its tiles sweep each A panel over B's panels (packed_job), it also matches OpenBLAS at
   // 2048^3 (GFLOP/s on 2 threads, three rounds in one process, packed / OpenBLAS: 330-333 /
   // 321-327) and 1536^3 (325-329 / 318-323), but not past that (3072x3072x1024: 319-326 /
-  // 326-329). Products with both m and n from
-  // packed_min_square reuse each packed panel often enough to pay for packing whatever B's size:
-  // 256^3 on 2 threads, medians of 15 in 3 alternating pairs of processes, time ÷ PyTorch's:
-  // broadcast 1.08-1.13, packed 1.02-1.03. Smaller ones (128x128x256, 256x64x512) measured
-  // faster on the broadcast kernel, which packs nothing.
+  // 326-329). Products with both m and n from packed_min_square reuse each packed panel often
+  // enough to pay for packing whatever B's size: 256^3 on 2 threads, medians of 15 in 3
+  // alternating pairs of processes, time ÷ PyTorch's: broadcast 1.08-1.13, packed 1.02-1.03.
+  // Smaller ones (128x128x256, 256x64x512) measured faster on the broadcast kernel, which packs
+  // nothing.
   int64_t packed_min_mn = 64;
   int64_t packed_min_b = int64_t{1} << 18;
   int64_t packed_min_square = 256;

@@ -766,8 +766,8 @@ void packed_job(const Args& g, bool trans_b, float* scratch) {
             const int64_t j0 = jc + jp * kPanelCols;
             const int64_t w = std::min<int64_t>(kPanelCols, g.n - j0);
             const int kind = w == kPanelCols ? 0 : (w > 16 ? 1 : 2);
-            tiles[mr - 1][kind](kc, ap, b_buf + jp * kPanelCols * kc,
-                                      g.c + i0 * g.ldc + j0, g.ldc, w, g.alpha, beta);
+            tiles[mr - 1][kind](kc, ap, b_buf + jp * kPanelCols * kc, g.c + i0 * g.ldc + j0,
+                                g.ldc, w, g.alpha, beta);
           }
         }
       }
