@@ -853,6 +853,32 @@ Returns:
          "Number of threads for large CPU work (BLAS matrix products, elementwise and reduction "
          "kernels on 64K elements or more); n >= 1.", py::arg("n"));
   def_fn(m, "get_num_threads", &get_num_threads, "Number of threads for large CPU work.");
+  def_fn(m, "set_flush_denormal", &set_flush_denormal, R"doc(Flushes denormal numbers to zero on the CPU, or stops doing so.
+
+With ``mode=True``, float32 and float64 results that would be denormal (subnormal: nonzero
+and smaller in magnitude than ``finfo(dtype).tiny``) become zero, and denormal inputs read as
+zero (x86's flush-to-zero and denormals-are-zero bits). Arithmetic on denormals is slow on
+x86 CPUs (each operation that produces one costs a microcode assist): Adam's moments of units
+that get no gradient for long (dead ReLU units) decay into denormals and can slow the
+optimizer step several-fold. Like ``torch.set_flush_denormal``, the setting belongs to the
+calling thread (and affects numpy and other libraries on it; threads it starts afterwards
+begin with the same setting); ember's worker threads follow the thread whose op they run, so
+a large op gives the same result on any thread count.
+
+Args:
+    mode (bool): True to flush denormals, False for IEEE 754 gradual underflow (the default).
+
+Returns:
+    bool: True where the CPU supports it (x86-64); elsewhere nothing changes and it returns
+    False.
+
+Example::
+
+    >>> ember.set_flush_denormal(True)
+    True
+    >>> ember.tensor([1e-40]) * 1.0
+    tensor([0.])
+)doc", py::arg("mode"));
   // Private: which vectorized kernels run ("avx512" when ember's GEMM kernels use AVX-512 on top
   // of the AVX2 ones, "avx2" or "baseline"), and a switch for tests.
   m.def("_cpu_isa", [] {

@@ -49,6 +49,18 @@ struct Job {
 
 thread_local bool t_in_region = false;
 
+// The flush-to-zero and denormals-are-zero bits of the calling thread's floating-point control
+// (MXCSR on x86, which every SSE/AVX instruction follows), and setting them. A region carries
+// its caller's bits, so the workers compute its chunks as the caller would.
+#if defined(__x86_64__) || defined(__i386__)
+constexpr uint32_t kFlushBits = 0x8040;  // FTZ (bit 15) | DAZ (bit 6)
+uint32_t flush_bits() { return _mm_getcsr() & kFlushBits; }
+void set_flush_bits(uint32_t bits) { _mm_setcsr((_mm_getcsr() & ~kFlushBits) | bits); }
+#else
+uint32_t flush_bits() { return 0; }
+void set_flush_bits(uint32_t) {}
+#endif
+
 // How long an idle worker spins before it sleeps: long enough to stay awake across the gaps
 // between the ops of a training step. EMBER_POOL_SPIN_US overrides it (read once).
 int64_t spin_us() {
@@ -115,6 +127,7 @@ class Pool {
     nchunks_.store(job.nchunks, std::memory_order_release);
     fn_.store(job.fn, std::memory_order_release);
     ctx_.store(job.ctx, std::memory_order_release);
+    flush_.store(flush_bits(), std::memory_order_release);
     state_.store(seq << 32 | 1, std::memory_order_seq_cst);
     if (sleepers_.load(std::memory_order_seq_cst) > 0) {
       std::lock_guard<std::mutex> g(mu_);
@@ -201,6 +214,7 @@ class Pool {
   void loop(Slot* slot) {
     t_in_region = true;  // kernels called from a worker never start a nested region
     uint64_t seen = 0;
+    uint32_t own_flush = flush_bits();
     using clock = std::chrono::steady_clock;
     while (!stop_.load(std::memory_order_relaxed)) {
       // Spin for a short while before sleeping.
@@ -230,6 +244,11 @@ class Pool {
       job.nchunks = nchunks_.load(std::memory_order_acquire);
       job.fn = fn_.load(std::memory_order_acquire);
       job.ctx = ctx_.load(std::memory_order_acquire);
+      const uint32_t flush = flush_.load(std::memory_order_acquire);
+      if (flush != own_flush) {  // the caller's setting (set_flush_denormal)
+        set_flush_bits(flush);
+        own_flush = flush;
+      }
       claim_all(seq_of(cur), job, slot);
       seen = seq_of(cur);
     }
@@ -242,6 +261,7 @@ class Pool {
   std::atomic<int64_t> nchunks_{0};
   std::atomic<detail::RangeFn> fn_{nullptr};
   std::atomic<void*> ctx_{nullptr};
+  std::atomic<uint32_t> flush_{0};
   alignas(64) std::atomic<int> sleepers_{0};
   alignas(64) std::atomic<bool> stop_{false};
   std::atomic<int> nthreads_{0};  // threads_.size(), for awake()
@@ -305,7 +325,13 @@ void blas_threads_callback(int /*sync*/, OpenblasDojob dojob, int numjobs, size_
   }
   std::vector<std::thread> extra;
   extra.reserve(static_cast<size_t>(numjobs - 1));
-  for (int c = 1; c < numjobs; ++c) extra.emplace_back([&jobs, c] { run_blas_job(&jobs, c, c + 1); });
+  const uint32_t flush = flush_bits();
+  for (int c = 1; c < numjobs; ++c) {
+    extra.emplace_back([&jobs, c, flush] {
+      set_flush_bits(flush);
+      run_blas_job(&jobs, c, c + 1);
+    });
+  }
   run_blas_job(&jobs, 0, 1);
   for (auto& t : extra) t.join();
 }
@@ -333,6 +359,24 @@ void after_fork_in_child() {
 }  // namespace
 
 int kernel_threads() { return get_num_threads(); }
+
+}  // namespace ember::cpu
+
+namespace ember {
+
+bool set_flush_denormal(bool mode) {
+#if defined(__x86_64__) || defined(__i386__)
+  cpu::set_flush_bits(mode ? cpu::kFlushBits : 0);
+  return true;
+#else
+  (void)mode;
+  return false;
+#endif
+}
+
+}  // namespace ember
+
+namespace ember::cpu {
 
 
 namespace detail {

@@ -13,6 +13,11 @@ namespace ember {
 /// kernels (one count for both; the two never run at the same time). ValueError for n < 1.
 EMBER_API void set_num_threads(int n);
 EMBER_API int get_num_threads();
+/// Flush denormal (subnormal) floating-point numbers to zero on the calling thread: results
+/// that would be subnormal become zero and subnormal inputs read as zero (x86's FTZ and DAZ
+/// bits). ember's worker threads follow the thread whose op they run. Returns whether the CPU
+/// supports it (x86-64); elsewhere nothing changes and it returns false.
+EMBER_API bool set_flush_denormal(bool mode);
 
 }  // namespace ember
 
