@@ -353,3 +353,112 @@ def test_isa_switch_rejects_unknown():
     with pytest.raises(ValueError, match="_set_cpu_isa"):
         _C._set_cpu_isa("avx512-imaginary")
     assert _C._cpu_isa() in ("avx512", "avx2", "baseline")
+
+
+ROUNDING_INPUTS = np.concatenate([
+    SPECIAL,
+    np.array([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 8388607.5, 8388608.0, -8388609.0, 0.49999997,
+              -0.49999997, 1e10, -1e10, 123.456, -0.0], np.float32),
+    (np.random.default_rng(5).standard_normal(100003) * 1e3).astype(np.float32),
+])
+
+
+def _bits(t):
+    """A float32 tensor's values as uint32 bit patterns (NaNs compared by payload too)."""
+    return t.numpy().view(np.uint32)
+
+
+@pytest.mark.parametrize("op", ["floor", "ceil", "trunc", "round", "frac"])
+def test_rounding_kernels_match_numpy_bit_for_bit(isa, op):
+    """floor, ceil, trunc, round (halves to even) and frac = x - trunc(x), vectorized with
+    the rounding instruction: every value and special value gives numpy's bits (NaN as NaN)."""
+    x = ROUNDING_INPUTS
+    got = getattr(ember.from_numpy(x), op)().numpy()
+    with np.errstate(invalid="ignore"):
+        want = {"floor": np.floor, "ceil": np.ceil, "trunc": np.trunc, "round": np.round,
+                "frac": lambda v: v - np.trunc(v)}[op](x).astype(np.float32)
+    nan = np.isnan(want)
+    assert np.array_equal(np.isnan(got), nan)
+    np.testing.assert_array_equal(got[~nan].view(np.uint32), want[~nan].view(np.uint32))
+
+
+@pytest.mark.parametrize("decimals", [1, -1, 3])
+def test_round_with_decimals_matches_the_portable_loop(isa, decimals):
+    """round(decimals != 0) runs the portable formula inside the vector kernel's call: the
+    same bits on every instruction set."""
+    x = ember.from_numpy(ROUNDING_INPUTS)
+    got = _bits(x.round(decimals=decimals))
+    before = _C._cpu_isa()
+    _C._set_cpu_isa("baseline")
+    try:
+        want = _bits(x.round(decimals=decimals))
+    finally:
+        _C._set_cpu_isa(before)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("lo,hi", [(-1.0, 1.0), (0.1, 0.7), (-0.0, 0.0), (0.0, -0.0),
+                                   (2.0, -2.0), (-np.inf, 0.5), (-0.5, np.inf),
+                                   (float("nan"), 1.0), (-1.0, float("nan")), (1e-45, 3e38)])
+def test_clamp_kernel_matches_the_portable_loop_and_numpy(isa, lo, hi):
+    """clamp(x, lo, hi) = min(max(x, lo), hi) with NaN inputs kept, bounds rounded to float32
+    (0.1, 0.7), signed zeros, lo > hi (hi everywhere), infinite and NaN bounds (a NaN bound
+    leaves the values as the portable loop does): the same bits as EMBER_CPU_ISA=baseline,
+    and numpy's clip where the bounds are ordered numbers."""
+    x = ember.from_numpy(ROUNDING_INPUTS)
+    got = _bits(x.clamp(lo, hi))
+    before = _C._cpu_isa()
+    _C._set_cpu_isa("baseline")
+    try:
+        want = _bits(x.clamp(lo, hi))
+    finally:
+        _C._set_cpu_isa(before)
+    np.testing.assert_array_equal(got, want)
+    if not (np.isnan(lo) or np.isnan(hi)) and lo <= hi:
+        ref = np.minimum(np.maximum(ROUNDING_INPUTS, np.float32(lo)), np.float32(hi))
+        np.testing.assert_array_equal(x.clamp(lo, hi).numpy(), ref)
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 70001, (1 << 20) + 3])
+@pytest.mark.parametrize("a_one,b_one", [(False, False), (True, False), (False, True),
+                                         (True, True)])
+def test_where_kernel_matches_numpy(isa, n, a_one, b_one):
+    """where(c, a, b) on float32 with a contiguous condition (here a slice starting at element
+    3, so the kernel starts mid-buffer) and each value operand contiguous or a single value:
+    numpy's values, NaN included, on every instruction set and with tails of every length."""
+    rng = np.random.default_rng(n)
+    c_full = rng.random(n + 3) > 0.4
+    a = np.float32(2.5) if a_one else rng.standard_normal(n).astype(np.float32)
+    b = np.float32(-7.0) if b_one else rng.standard_normal(n).astype(np.float32)
+    if not a_one:
+        a[::5] = np.nan
+    c = ember.from_numpy(c_full)[3:]
+    ea = ember.tensor(float(a)) if a_one else ember.from_numpy(a)
+    eb = ember.tensor(float(b)) if b_one else ember.from_numpy(b)
+    got = ember.where(c, ea, eb).numpy()
+    want = np.where(c_full[3:], a, b).astype(np.float32)
+    np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
+
+
+@pytest.mark.parametrize("lo,hi", [(-20.0, 90.0), (-1.0, 1.0), (-1e-3, 1e-3), (0.3, 0.4),
+                                   (-18.0, -16.0), (78.0, 82.0), (-100.0, 100.0)])
+def test_expm1_accuracy(isa, lo, hi):
+    """e^x - 1 within 2 ulp of the rounded float64 value: no cancellation near 0, the -1
+    floor below -17.3, overflow to inf past 88.7."""
+    _assert_within_ulp("expm1", np.expm1, _inputs(lo, hi), 2, isa)
+
+
+@pytest.mark.parametrize("lo,hi", [(-1.0, 10.0), (-0.999, 1.0), (-1e-3, 1e-3), (0.0, 1e6),
+                                   (1e6, 3e38)])
+def test_log1p_accuracy(isa, lo, hi):
+    """log(1 + x) within 2 ulp of the rounded float64 value; -1 gives -inf and x < -1 NaN."""
+    x = _inputs(lo, hi)
+    _assert_within_ulp("log1p", np.log1p, x, 2, isa)
+
+
+def test_expm1_log1p_keep_signed_zeros_and_tiny_values(isa):
+    """Signed zeros and values below 2^-25 come back unchanged (x + x^2/2 rounds to x)."""
+    x = np.array([0.0, -0.0, 1e-45, -1e-45, 1e-30, -1e-30, 2.9e-8, -2.9e-8], np.float32)
+    for op in ("expm1", "log1p"):
+        got = getattr(ember.from_numpy(x), op)().numpy()
+        np.testing.assert_array_equal(got.view(np.uint32), x.view(np.uint32))

@@ -307,7 +307,37 @@ void compare(CompareOp op, const Tensor& out, const Tensor& a, const Tensor& b) 
   });
 }
 
+namespace {
+
+// Float32 where with a contiguous output and condition, and each value operand contiguous or
+// one value: the vectorized kernel, over the pool (the strided loop below runs on one thread).
+bool simd_where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
+  const simd::Kernels* k = simd::active();
+  const int64_t n = out.numel();
+  if (k == nullptr || out.dtype() != DType::Float32 || !out.is_contiguous() ||
+      a.dtype() != DType::Float32 || b.dtype() != DType::Float32 ||
+      cond.dtype() != DType::Bool || !cond.is_contiguous() || cond.numel() != n) {
+    return false;
+  }
+  const bool a_one = single_value(a), b_one = single_value(b);
+  if (!(a_one || (a.is_contiguous() && a.numel() == n)) ||
+      !(b_one || (b.is_contiguous() && b.numel() == n))) {
+    return false;
+  }
+  float* o = out.data_ptr<float>();
+  const bool* c = static_cast<const bool*>(cond.raw_data());
+  const float* pa = a.data_ptr<float>();
+  const float* pb = b.data_ptr<float>();
+  parallel_for(n, [&](int64_t s, int64_t e) {
+    k->where_f32(o + s, c + s, a_one ? pa : pa + s, b_one ? pb : pb + s, e - s, a_one, b_one);
+  });
+  return true;
+}
+
+}  // namespace
+
 void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
+  if (simd_where(out, cond, a, b)) return;
   Shape cst = meta::broadcast_strides(cond, out.sizes());
   Shape ast = meta::broadcast_strides(a, out.sizes());
   Shape bst = meta::broadcast_strides(b, out.sizes());

@@ -44,6 +44,10 @@ struct Kernels {
   /// null).
   void (*layer_norm_backward_row_f32)(float* dx, float* dw, float* db, const float* g,
                                       const float* x, const float* w, int64_t n, double eps);
+  /// o[i] = c[i] ? a[i] : b[i] for i in [0, n); with a_one (b_one) that operand is the single
+  /// value *a (*b).
+  void (*where_f32)(float* o, const bool* c, const float* a, const float* b, int64_t n,
+                    bool a_one, bool b_one);
 };
 
 /// The kernels in use, or null for the portable loops.

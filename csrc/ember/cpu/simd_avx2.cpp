@@ -87,6 +87,47 @@ inline __m256 log_ps(__m256 x) {
   return _mm256_blendv_ps(y, x, is_nan(x));
 }
 
+// e^x - 1 without cancellation near 0: x = k ln2 + r as in exp_ps, e^r - 1 = r + r^2 q(r)
+// (Taylor to degree 7), then 2^k (e^r - 1) + (2^k - 1) in one rounding (2^k - 1 is exact for
+// the k that matter). Past 80 it is e^x (exp_ps, which overflows to inf); below -17.5 it is
+// -1 (e^x is under half an ulp of 1); |x| < 2^-25 (signed zeros included) gives x.
+inline __m256 expm1_ps(__m256 x) {
+  const __m256 xc = _mm256_min_ps(_mm256_max_ps(x, set1(-17.5f)), set1(80.0f));
+  const __m256 k = _mm256_round_ps(_mm256_mul_ps(xc, set1(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(k, set1(0.693359375f), xc);
+  r = _mm256_fnmadd_ps(k, set1(-2.12194440e-4f), r);
+  __m256 q = set1(1.0f / 5040.0f);
+  q = _mm256_fmadd_ps(q, r, set1(1.0f / 720.0f));
+  q = _mm256_fmadd_ps(q, r, set1(1.0f / 120.0f));
+  q = _mm256_fmadd_ps(q, r, set1(1.0f / 24.0f));
+  q = _mm256_fmadd_ps(q, r, set1(1.0f / 6.0f));
+  q = _mm256_fmadd_ps(q, r, set1(0.5f));
+  const __m256 p = _mm256_fmadd_ps(_mm256_mul_ps(r, r), q, r);
+  const __m256i ki = _mm256_cvtps_epi32(k);
+  const __m256 s = _mm256_castsi256_ps(
+      _mm256_slli_epi32(_mm256_add_epi32(ki, _mm256_set1_epi32(127)), 23));
+  __m256 y = _mm256_fmadd_ps(s, p, _mm256_sub_ps(s, set1(1.0f)));
+  y = _mm256_blendv_ps(y, exp_ps(x), _mm256_cmp_ps(x, set1(80.0f), _CMP_GT_OQ));
+  y = _mm256_blendv_ps(y, set1(-1.0f), _mm256_cmp_ps(x, set1(-17.5f), _CMP_LT_OQ));
+  y = _mm256_blendv_ps(y, x, _mm256_cmp_ps(abs_ps(x), set1(2.98023224e-8f), _CMP_LT_OQ));
+  return _mm256_blendv_ps(y, x, is_nan(x));
+}
+
+// log(1 + x): u = 1 + x rounded, log(u) corrected by (x - (u - 1)) / u, the first-order term
+// of what the rounding of u lost. |x| < 2^-25 (signed zeros included) gives x, -1 gives -inf,
+// +inf gives +inf, below -1 NaN.
+inline __m256 log1p_ps(__m256 x) {
+  const __m256 one = set1(1.0f);
+  const __m256 u = _mm256_add_ps(one, x);
+  const __m256 c = _mm256_div_ps(_mm256_sub_ps(x, _mm256_sub_ps(u, one)), u);
+  __m256 y = _mm256_add_ps(log_ps(u), c);
+  y = _mm256_blendv_ps(y, x, _mm256_cmp_ps(abs_ps(x), set1(2.98023224e-8f), _CMP_LT_OQ));
+  y = _mm256_blendv_ps(y, set1(-INFINITY), _mm256_cmp_ps(x, set1(-1.0f), _CMP_EQ_OQ));
+  y = _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, set1(INFINITY), _CMP_EQ_OQ));
+  return _mm256_blendv_ps(y, x, is_nan(x));
+}
+
 // tanh(x): an odd Taylor polynomial for |x| < 0.5, else 1 - 2 / (e^{2|x|} + 1), sign restored.
 inline __m256 tanh_ps(__m256 x) {
   const __m256 sign = _mm256_and_ps(x, set1(-0.0f));
@@ -175,6 +216,14 @@ bool has_unary(UnaryOp op) {
     case UnaryOp::LeakyRelu:
     case UnaryOp::Reciprocal:
     case UnaryOp::Square:
+    case UnaryOp::Expm1:
+    case UnaryOp::Log1p:
+    case UnaryOp::Clamp:
+    case UnaryOp::Floor:
+    case UnaryOp::Ceil:
+    case UnaryOp::Trunc:
+    case UnaryOp::Round:
+    case UnaryOp::Frac:
       return true;
     default:
       return false;
@@ -231,9 +280,65 @@ void unary_f32(UnaryOp op, float* o, const float* x, int64_t n, double p0, doubl
       return map1(o, x, n, [&](__m256 v) { return _mm256_div_ps(one, v); });
     case UnaryOp::Square:
       return map1(o, x, n, [](__m256 v) { return _mm256_mul_ps(v, v); });
+    case UnaryOp::Clamp: {
+      // kernels::clamp_val compares in double and returns the bound rounded to float; for a
+      // float v, v < lo exactly when v < float(lo) or v == float(lo) (rounding is monotonic),
+      // so max/min against the rounded bounds give the same values. maxps/minps return their
+      // second operand when either is NaN: v (NaN) comes second, so NaN propagates, and NaN
+      // bounds leave v as clamp_val does. lo > hi gives hi everywhere, as there.
+      const __m256 lo = set1(static_cast<float>(p0));
+      const __m256 hi = set1(static_cast<float>(p1));
+      return map1(o, x, n, [&](__m256 v) { return _mm256_min_ps(hi, _mm256_max_ps(lo, v)); });
+    }
+    case UnaryOp::Expm1:
+      return map1(o, x, n, expm1_ps);
+    case UnaryOp::Log1p:
+      return map1(o, x, n, log1p_ps);
+    case UnaryOp::Floor:
+      return map1(o, x, n, [](__m256 v) {
+        return _mm256_round_ps(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+      });
+    case UnaryOp::Ceil:
+      return map1(o, x, n, [](__m256 v) {
+        return _mm256_round_ps(v, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
+      });
+    case UnaryOp::Trunc:
+      return map1(o, x, n, [](__m256 v) {
+        return _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+      });
+    case UnaryOp::Frac:  // v - trunc(v), as the portable loop
+      return map1(o, x, n, [](__m256 v) {
+        return _mm256_sub_ps(v, _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC));
+      });
+    case UnaryOp::Round:
+      if (p0 == 0) {  // nearbyint: halves to even
+        return map1(o, x, n, [](__m256 v) {
+          return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        });
+      }
+      for (int64_t i = 0; i < n; ++i) o[i] = kernels::round_decimals(x[i], p0);
+      return;
     default:
       return;
   }
+}
+
+// o[i] = c[i] ? a[i] : b[i], where a or b may be one value for every i (a_one, b_one). The
+// condition's bytes are 0 or 1 (bool).
+void where_f32(float* o, const bool* c, const float* a, const float* b, int64_t n, bool a_one,
+               bool b_one) {
+  const __m256 av = set1(*a), bv = set1(*b);
+  const __m256i zero = _mm256_setzero_si256();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(c + i));
+    const __m256 take_a = _mm256_castsi256_ps(
+        _mm256_cmpgt_epi32(_mm256_cvtepu8_epi32(bytes), zero));
+    const __m256 va = a_one ? av : _mm256_loadu_ps(a + i);
+    const __m256 vb = b_one ? bv : _mm256_loadu_ps(b + i);
+    _mm256_storeu_ps(o + i, _mm256_blendv_ps(vb, va, take_a));
+  }
+  for (; i < n; ++i) o[i] = c[i] ? (a_one ? *a : a[i]) : (b_one ? *b : b[i]);
 }
 
 void binary_f32(BinaryOp op, Operands mode, float* o, const float* a, const float* b, int64_t n) {
@@ -563,7 +668,7 @@ void layer_norm_backward_row_f32(float* dx, float* dw, float* db, const float* g
 constexpr Kernels kTable = {"avx2",          &has_unary,         &has_binary,
                             &unary_f32,      &binary_f32,        &sum_f32,
                             &extreme_f32,    &softmax_row_f32,   &softmax_backward_row_f32,
-                            &layer_norm_row_f32, &layer_norm_backward_row_f32};
+                            &layer_norm_row_f32, &layer_norm_backward_row_f32, &where_f32};
 
 // ---- AVX-512 forms of the compute-bound unary kernels ---------------------------------------
 // exp, log, tanh, sigmoid and silu are bound by arithmetic, not memory, so 16 lanes run them
@@ -718,7 +823,7 @@ void unary_f32_avx512(UnaryOp op, float* o, const float* x, int64_t n, double p0
 constexpr Kernels kTable512 = {"avx512",         &has_unary,         &has_binary,
                                &unary_f32_avx512, &binary_f32,       &sum_f32,
                                &extreme_f32,     &softmax_row_f32,   &softmax_backward_row_f32,
-                               &layer_norm_row_f32, &layer_norm_backward_row_f32};
+                               &layer_norm_row_f32, &layer_norm_backward_row_f32, &where_f32};
 
 }  // namespace
 
