@@ -25,22 +25,32 @@ inline __m256i tail_mask(int64_t n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), idx);
 }
 
-// e^x. Range reduction x = k ln2 + r (|r| <= ln2/2, ln2 in two parts), e^r by a degree-7
-// polynomial, 2^k applied as two factors so that subnormal and overflowing results round once.
+// Range reduction of exp_ps and expm1_ps: k = round(x / ln2) into *k, and r = x - k ln2 (ln2 in
+// two parts, |r| <= ln2/2).
+inline __m256 exp_reduce(__m256 xc, __m256* k) {
+  *k = _mm256_round_ps(_mm256_mul_ps(xc, set1(1.44269504088896341f)),
+                       _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m256 r = _mm256_fnmadd_ps(*k, set1(0.693359375f), xc);
+  return _mm256_fnmadd_ps(*k, set1(-2.12194440e-4f), r);
+}
+
+// q(r) with e^r = 1 + r + r^2 q(r) to degree 7 (Taylor, Horner from the highest term).
+inline __m256 exp_tail(__m256 r) {
+  __m256 q = set1(1.0f / 5040.0f);
+  q = _mm256_fmadd_ps(q, r, set1(1.0f / 720.0f));
+  q = _mm256_fmadd_ps(q, r, set1(1.0f / 120.0f));
+  q = _mm256_fmadd_ps(q, r, set1(1.0f / 24.0f));
+  q = _mm256_fmadd_ps(q, r, set1(1.0f / 6.0f));
+  return _mm256_fmadd_ps(q, r, set1(0.5f));
+}
+
+// e^x. Range reduction x = k ln2 + r (exp_reduce), e^r by a degree-7 polynomial, 2^k applied
+// as two factors so that subnormal and overflowing results round once.
 inline __m256 exp_ps(__m256 x) {
   const __m256 xc = _mm256_min_ps(_mm256_max_ps(x, set1(-104.0f)), set1(89.0f));
-  const __m256 k = _mm256_round_ps(_mm256_mul_ps(xc, set1(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(k, set1(0.693359375f), xc);
-  r = _mm256_fnmadd_ps(k, set1(-2.12194440e-4f), r);
-  __m256 p = set1(1.0f / 5040.0f);
-  p = _mm256_fmadd_ps(p, r, set1(1.0f / 720.0f));
-  p = _mm256_fmadd_ps(p, r, set1(1.0f / 120.0f));
-  p = _mm256_fmadd_ps(p, r, set1(1.0f / 24.0f));
-  p = _mm256_fmadd_ps(p, r, set1(1.0f / 6.0f));
-  p = _mm256_fmadd_ps(p, r, set1(0.5f));
-  p = _mm256_fmadd_ps(p, r, set1(1.0f));
-  p = _mm256_fmadd_ps(p, r, set1(1.0f));
+  __m256 k;
+  const __m256 r = exp_reduce(xc, &k);
+  const __m256 p = _mm256_fmadd_ps(_mm256_fmadd_ps(exp_tail(r), r, set1(1.0f)), r, set1(1.0f));
   const __m256i ki = _mm256_cvtps_epi32(k);
   const __m256i k1 = _mm256_srai_epi32(ki, 1);
   const __m256i k2 = _mm256_sub_epi32(ki, k1);
@@ -93,17 +103,9 @@ inline __m256 log_ps(__m256 x) {
 // -1 (e^x is under half an ulp of 1); |x| < 2^-25 (signed zeros included) gives x.
 inline __m256 expm1_ps(__m256 x) {
   const __m256 xc = _mm256_min_ps(_mm256_max_ps(x, set1(-17.5f)), set1(80.0f));
-  const __m256 k = _mm256_round_ps(_mm256_mul_ps(xc, set1(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(k, set1(0.693359375f), xc);
-  r = _mm256_fnmadd_ps(k, set1(-2.12194440e-4f), r);
-  __m256 q = set1(1.0f / 5040.0f);
-  q = _mm256_fmadd_ps(q, r, set1(1.0f / 720.0f));
-  q = _mm256_fmadd_ps(q, r, set1(1.0f / 120.0f));
-  q = _mm256_fmadd_ps(q, r, set1(1.0f / 24.0f));
-  q = _mm256_fmadd_ps(q, r, set1(1.0f / 6.0f));
-  q = _mm256_fmadd_ps(q, r, set1(0.5f));
-  const __m256 p = _mm256_fmadd_ps(_mm256_mul_ps(r, r), q, r);
+  __m256 k;
+  const __m256 r = exp_reduce(xc, &k);
+  const __m256 p = _mm256_fmadd_ps(_mm256_mul_ps(r, r), exp_tail(r), r);
   const __m256i ki = _mm256_cvtps_epi32(k);
   const __m256 s = _mm256_castsi256_ps(
       _mm256_slli_epi32(_mm256_add_epi32(ki, _mm256_set1_epi32(127)), 23));
