@@ -462,3 +462,44 @@ def test_expm1_log1p_keep_signed_zeros_and_tiny_values(isa):
     for op in ("expm1", "log1p"):
         got = getattr(ember.from_numpy(x), op)().numpy()
         np.testing.assert_array_equal(got.view(np.uint32), x.view(np.uint32))
+
+
+def _erf64(v):
+    """erf in float64 (numpy has none): math.erf per element."""
+    import math
+    return np.vectorize(math.erf, otypes=[np.float64])(v)
+
+
+@pytest.mark.parametrize("lo,hi", [(-5.0, 5.0), (-1.0, 1.0), (0.9, 1.1), (3.7, 4.0),
+                                   (-1e-3, 1e-3), (-30.0, 30.0)])
+def test_erf_accuracy(isa, lo, hi):
+    """erf within 2 ulp of the rounded float64 value across both fitted ranges, their seam
+    at 1, and the saturation to +-1 from 3.92."""
+    x = _inputs(lo, hi, n=40001)
+    _assert_within_ulp("erf", _erf64, x, 2, isa)
+
+
+@pytest.mark.parametrize("op", ["sin", "cos"])
+@pytest.mark.parametrize("lo,hi", [(-10.0, 10.0), (-1e-3, 1e-3), (-8192.0, 8192.0),
+                                   (-1e5, 1e5), (-2e6, 2e6), (-1e38, 1e38)])
+def test_sin_cos_accuracy(isa, op, lo, hi):
+    """sin and cos within 2 ulp of the rounded float64 value, near their zeros too (the
+    reduction by pi/2 runs in double precision), and lanes past 2^20 through std::sin/cos."""
+    ref = {"sin": np.sin, "cos": np.cos}[op]
+    _assert_within_ulp(op, ref, _inputs(lo, hi), 2, isa)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_kernel_matches_the_float64_formula(isa, approximate):
+    """GELU in both forms against the float64 formula: absolute error under 1e-6 over
+    [-10, 10] (the 1 + erf(x / sqrt 2) of the exact form loses relative accuracy for very
+    negative x, as any float32 evaluation of that formula does)."""
+    import ember.nn.functional as F
+    x = np.linspace(-10, 10, 200001, dtype=np.float32)
+    got = F.gelu(ember.from_numpy(x), approximate=approximate).numpy().astype(np.float64)
+    v = x.astype(np.float64)
+    if approximate == "none":
+        want = 0.5 * v * (1 + _erf64(v / np.sqrt(2)))
+    else:
+        want = 0.5 * v * (1 + np.tanh(np.sqrt(2 / np.pi) * (v + 0.044715 * v ** 3)))
+    assert np.abs(got - want).max() < 1e-6

@@ -130,6 +130,93 @@ inline __m256 log1p_ps(__m256 x) {
   return _mm256_blendv_ps(y, x, is_nan(x));
 }
 
+// erf(x), odd: for |x| < 1, |x| + |x| P(x^2) with P a degree-6 fit of erf(x)/x - 1 in x^2 (the
+// final fused multiply-add is the only rounding of the leading term); for 1 <= |x| < 3.92 a
+// degree-12 fit of erf in |x| - 2.46 (capped at 1); from 3.92, where erf rounds to 1, exactly
+// 1. Coefficients: least-squares fits on Chebyshev nodes against the double-precision erf,
+// rounded to float; within 2 ulp of the rounded float64 value over the whole range.
+// c[0] v^(N-1) + ... + c[N-1] by Horner's rule, one fused multiply-add per step.
+template <size_t N>
+inline __m256 horner(__m256 v, const float (&c)[N]) {
+  __m256 p = set1(c[0]);
+  for (size_t i = 1; i < N; ++i) p = _mm256_fmadd_ps(p, v, set1(c[i]));
+  return p;
+}
+
+inline __m256 erf_ps(__m256 x) {
+  static constexpr float kSmall[] = {7.933422602945939e-05f, -0.0008034827769733965f,
+                                     0.0051912167109549046f, -0.02685539796948433f,
+                                     0.11283625662326813f,   -0.3761262893676758f,
+                                     0.12837916612625122f};
+  static constexpr float kLarge[] = {
+      -9.166632480628323e-06f, 2.536311512812972e-05f,  5.189471994526684e-05f,
+      -0.000301366817438975f,  0.0003906823112629354f,  0.00046156957978382707f,
+      -0.0029631233774125576f, 0.006798153277486563f,   -0.009904962033033371f,
+      0.009832826443016529f,   -0.006535748019814491f,  0.002656208351254463f,
+      0.9994966983795166f};
+  const __m256 sign = _mm256_and_ps(x, set1(-0.0f));
+  const __m256 a = abs_ps(x);
+  const __m256 small = _mm256_fmadd_ps(a, horner(_mm256_mul_ps(a, a), kSmall), a);
+  const __m256 q = horner(_mm256_sub_ps(a, set1(2.46f)), kLarge);
+  __m256 y = _mm256_blendv_ps(_mm256_min_ps(q, set1(1.0f)), small,
+                              _mm256_cmp_ps(a, set1(1.0f), _CMP_LT_OQ));
+  y = _mm256_blendv_ps(y, set1(1.0f), _mm256_cmp_ps(a, set1(3.92f), _CMP_GE_OQ));
+  return _mm256_blendv_ps(_mm256_or_ps(y, sign), x, is_nan(x));
+}
+
+// sin(x) (kCos false) or cos(x) for |x| <= 2^20: j = round(|x| 2/pi) and r = |x| - j pi/2
+// in double precision (pi/2 in two parts, each step one fused rounding: r keeps about 50
+// correct bits, so results near the zeros of sin and cos stay accurate), r then rounded to
+// float; sin(r) = r + r z S(z) and cos(r) = 1 - z/2 + z^2 C(z) (z = r^2; Cephes's
+// single-precision minimax coefficients), and the quadrant j mod 4 picks one of +-sin(r),
+// +-cos(r). A vector with a larger |x| (or inf or NaN) in any lane is computed lane by lane with
+// std::sin / std::cos.
+template <bool kCos>
+inline __m256 sincos_ps(__m256 x) {
+  const __m256 a = abs_ps(x);
+  if (_mm256_movemask_ps(_mm256_cmp_ps(a, set1(1048576.0f), _CMP_NLE_UQ)) != 0) {
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, x);
+    for (float& v : lanes) v = kCos ? std::cos(v) : std::sin(v);
+    return _mm256_load_ps(lanes);
+  }
+  __m128 rh[2];
+  __m128i jh[2];
+  for (int h = 0; h < 2; ++h) {
+    const __m256d ad = _mm256_cvtps_pd(h == 0 ? _mm256_castps256_ps128(a)
+                                              : _mm256_extractf128_ps(a, 1));
+    const __m256d jd = _mm256_round_pd(_mm256_mul_pd(ad, _mm256_set1_pd(0.63661977236758134308)),
+                                       _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256d rd = _mm256_fnmadd_pd(jd, _mm256_set1_pd(1.5707963267948966192), ad);
+    rd = _mm256_fnmadd_pd(jd, _mm256_set1_pd(6.1232339957367658e-17), rd);
+    rh[h] = _mm256_cvtpd_ps(rd);
+    jh[h] = _mm256_cvtpd_epi32(jd);
+  }
+  const __m256 r = _mm256_set_m128(rh[1], rh[0]);
+  const __m256i q = _mm256_set_m128i(jh[1], jh[0]);
+  const __m256 z = _mm256_mul_ps(r, r);
+  __m256 ps = set1(-1.9515295891e-4f);
+  ps = _mm256_fmadd_ps(ps, z, set1(8.3321608736e-3f));
+  ps = _mm256_fmadd_ps(ps, z, set1(-1.6666654611e-1f));
+  const __m256 sin_r = _mm256_fmadd_ps(_mm256_mul_ps(r, z), ps, r);
+  __m256 pc = set1(2.443315711809948e-5f);
+  pc = _mm256_fmadd_ps(pc, z, set1(-1.388731625493765e-3f));
+  pc = _mm256_fmadd_ps(pc, z, set1(4.166664568298827e-2f));
+  const __m256 cos_r =
+      _mm256_fmadd_ps(_mm256_mul_ps(z, z), pc, _mm256_fnmadd_ps(set1(0.5f), z, set1(1.0f)));
+  // Quadrant q = j mod 4 (of |x|): sin takes sin_r, cos_r, -sin_r, -cos_r; cos takes cos_r,
+  // -sin_r, -cos_r, sin_r. sin is odd (x's sign applied last), cos even.
+  const __m256i qc = kCos ? _mm256_add_epi32(q, _mm256_set1_epi32(1)) : q;
+  const __m256 use_cos = _mm256_castsi256_ps(
+      _mm256_cmpeq_epi32(_mm256_and_si256(qc, _mm256_set1_epi32(1)), _mm256_set1_epi32(1)));
+  __m256 y = _mm256_blendv_ps(sin_r, cos_r, use_cos);
+  const __m256 negate = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_and_si256(qc,
+                                                                 _mm256_set1_epi32(2)), 30));
+  y = _mm256_xor_ps(y, negate);
+  if (!kCos) y = _mm256_xor_ps(y, _mm256_and_ps(x, set1(-0.0f)));
+  return y;
+}
+
 // tanh(x): an odd Taylor polynomial for |x| < 0.5, else 1 - 2 / (e^{2|x|} + 1), sign restored.
 inline __m256 tanh_ps(__m256 x) {
   const __m256 sign = _mm256_and_ps(x, set1(-0.0f));
@@ -220,6 +307,11 @@ bool has_unary(UnaryOp op) {
     case UnaryOp::Square:
     case UnaryOp::Expm1:
     case UnaryOp::Log1p:
+    case UnaryOp::Sin:
+    case UnaryOp::Cos:
+    case UnaryOp::Erf:
+    case UnaryOp::GeluErf:
+    case UnaryOp::GeluTanh:
     case UnaryOp::Clamp:
     case UnaryOp::Floor:
     case UnaryOp::Ceil:
@@ -294,6 +386,24 @@ void unary_f32(UnaryOp op, float* o, const float* x, int64_t n, double p0, doubl
     }
     case UnaryOp::Expm1:
       return map1(o, x, n, expm1_ps);
+    case UnaryOp::Erf:
+      return map1(o, x, n, erf_ps);
+    case UnaryOp::Sin:
+      return map1(o, x, n, sincos_ps<false>);
+    case UnaryOp::Cos:
+      return map1(o, x, n, sincos_ps<true>);
+    case UnaryOp::GeluErf:  // 0.5 v (1 + erf(v / sqrt 2)), in kernels::gelu_erf's order
+      return map1(o, x, n, [](__m256 v) {
+        const __m256 e = erf_ps(_mm256_mul_ps(v, set1(0.70710678118654752440f)));
+        return _mm256_mul_ps(_mm256_mul_ps(set1(0.5f), v), _mm256_add_ps(set1(1.0f), e));
+      });
+    case UnaryOp::GeluTanh:  // 0.5 v (1 + tanh(k (v + 0.044715 v^3))), as kernels::gelu_tanh
+      return map1(o, x, n, [](__m256 v) {
+        const __m256 cube = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(set1(0.044715f), v), v), v);
+        const __m256 th =
+            tanh_ps(_mm256_mul_ps(set1(0.79788456080286535588f), _mm256_add_ps(v, cube)));
+        return _mm256_mul_ps(_mm256_mul_ps(set1(0.5f), v), _mm256_add_ps(set1(1.0f), th));
+      });
     case UnaryOp::Log1p:
       return map1(o, x, n, log1p_ps);
     case UnaryOp::Floor:
