@@ -125,3 +125,13 @@ def test_adam_state_that_is_denormal_is_flushed():
     np.testing.assert_array_equal(m_flush, np.zeros((4, 4)) if X86 else m_plain)
     np.testing.assert_array_equal(p_plain, p_flush)
     np.testing.assert_array_equal(p_plain, np.full((4, 4), 0.5, dtype=np.float32))
+
+
+@pytest.mark.parametrize("mode", [None, 0, 1, 1.0, "yes"])
+def test_only_a_bool_is_accepted(mode):
+    """None, numbers and strings raise TypeError naming the type (torch.set_flush_denormal
+    refuses them too); nothing changes."""
+    x = ember.from_numpy(np.array([TINY32], dtype=np.float32))
+    with pytest.raises(TypeError, match="set_flush_denormal: expected mode to be a bool"):
+        ember.set_flush_denormal(mode)
+    assert (x * 1.0).item() == TINY32

@@ -165,7 +165,8 @@ Reference: Maas et al., "Rectifier Nonlinearities Improve Neural Network Acousti
 Args:
     input (Tensor): any shape.
     min, max (Number, Tensor or None): bounds; tensors broadcast with ``input`` and get
-        gradients where they bound the result. ``min > max`` gives ``max``.
+        gradients where they bound the result. ``min > max`` gives ``max``; a NaN bound
+        gives NaN (as in PyTorch), and NaN elements stay NaN.
 Returns:
     Tensor: the promoted dtype of ``input`` and the bounds.
 Raises:
@@ -853,7 +854,12 @@ Returns:
          "Number of threads for large CPU work (BLAS matrix products, elementwise and reduction "
          "kernels on 64K elements or more); n >= 1.", py::arg("n"));
   def_fn(m, "get_num_threads", &get_num_threads, "Number of threads for large CPU work.");
-  def_fn(m, "set_flush_denormal", &set_flush_denormal, R"doc(Flushes denormal numbers to zero on the CPU, or stops doing so.
+  def_fn(m, "set_flush_denormal", [](const py::object& mode) {
+    // Only a bool (as torch.set_flush_denormal): None or 0 must not quietly mean "off".
+    EMBER_CHECK_TYPE(py::isinstance<py::bool_>(mode), "set_flush_denormal: expected mode to be a "
+                     "bool, got ", std::string(py::str(py::type::of(mode).attr("__name__"))));
+    return set_flush_denormal(mode.cast<bool>());
+  }, R"doc(Flushes denormal numbers to zero on the CPU, or stops doing so.
 
 With ``mode=True``, float32 and float64 results that would be denormal (subnormal: nonzero
 and smaller in magnitude than ``finfo(dtype).tiny``) become zero, and denormal inputs read as
@@ -871,6 +877,9 @@ Args:
 Returns:
     bool: True where the CPU supports it (x86-64); elsewhere nothing changes and it returns
     False.
+
+Raises:
+    TypeError: ``mode`` is not a bool.
 
 Example::
 

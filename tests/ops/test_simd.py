@@ -403,8 +403,8 @@ def test_round_with_decimals_matches_the_portable_loop(isa, decimals):
 def test_clamp_kernel_matches_the_portable_loop_and_numpy(isa, lo, hi):
     """clamp(x, lo, hi) = min(max(x, lo), hi) with NaN inputs kept, bounds rounded to float32
     (0.1, 0.7), signed zeros, lo > hi (hi everywhere), infinite and NaN bounds (a NaN bound
-    leaves the values as the portable loop does): the same bits as EMBER_CPU_ISA=baseline,
-    and numpy's clip where the bounds are ordered numbers."""
+    gives NaN everywhere): the same bits as EMBER_CPU_ISA=baseline, and numpy's clip where
+    the bounds are ordered numbers."""
     x = ember.from_numpy(ROUNDING_INPUTS)
     got = _bits(x.clamp(lo, hi))
     before = _C._cpu_isa()
@@ -503,3 +503,21 @@ def test_gelu_kernel_matches_the_float64_formula(isa, approximate):
     else:
         want = 0.5 * v * (1 + np.tanh(np.sqrt(2 / np.pi) * (v + 0.044715 * v ** 3)))
     assert np.abs(got - want).max() < 1e-6
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_nan_bound_makes_every_value_nan(isa, dtype):
+    """As in PyTorch: clamp with a NaN min or max (number or tensor) and hardtanh with a NaN
+    bound give NaN everywhere, on the vector kernel (1M values) and the portable loop alike."""
+    import ember.nn.functional as F
+    nan = float("nan")
+    x = ember.from_numpy(np.linspace(-3, 3, (1 << 20) + 5).astype(dtype))
+    outs = [x.clamp(nan, 1.0), x.clamp(-1.0, nan), x.clamp(min=nan), x.clamp(max=nan),
+            x.clamp(ember.tensor(nan, dtype=x.dtype), ember.tensor(1.0, dtype=x.dtype)),
+            x.clamp(ember.tensor(-1.0, dtype=x.dtype), ember.tensor(nan, dtype=x.dtype)),
+            F.hardtanh(x, nan, 1.0), F.hardtanh(x, -1.0, nan)]
+    for y in outs:
+        assert np.isnan(y.numpy()).all()
+    y = x.clone()
+    F.hardtanh(y, nan, 1.0, inplace=True)
+    assert np.isnan(y.numpy()).all()

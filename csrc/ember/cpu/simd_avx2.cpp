@@ -378,8 +378,11 @@ void unary_f32(UnaryOp op, float* o, const float* x, int64_t n, double p0, doubl
       // kernels::clamp_val compares in double and returns the bound rounded to float; for a
       // float v, v < lo exactly when v < float(lo) or v == float(lo) (rounding is monotonic),
       // so max/min against the rounded bounds give the same values. maxps/minps return their
-      // second operand when either is NaN: v (NaN) comes second, so NaN propagates, and NaN
-      // bounds leave v as clamp_val does. lo > hi gives hi everywhere, as there.
+      // second operand when either is NaN: v (NaN) comes second, so NaN propagates. lo > hi
+      // gives hi everywhere, as there; a NaN bound gives NaN (NaN inputs kept), as there.
+      if (std::isnan(p0) || std::isnan(p1)) {
+        return map1(o, x, n, [](__m256 v) { return _mm256_blendv_ps(set1(NAN), v, is_nan(v)); });
+      }
       const __m256 lo = set1(static_cast<float>(p0));
       const __m256 hi = set1(static_cast<float>(p1));
       return map1(o, x, n, [&](__m256 v) { return _mm256_min_ps(hi, _mm256_max_ps(lo, v)); });

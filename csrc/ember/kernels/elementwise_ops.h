@@ -380,6 +380,8 @@ template <typename T>
 EMBER_HD inline T clamp_val(T v, double lo, double hi) {
   if constexpr (std::is_floating_point_v<T>) {
     if (v != v) return v;
+    // A NaN bound makes every value NaN, as in PyTorch.
+    if (lo != lo || hi != hi) return static_cast<T>(NAN);
   }
   double d = static_cast<double>(v);
   if (lo > hi) return static_cast<T>(hi);  // min(max(v, lo), hi), as PyTorch defines it

@@ -500,11 +500,12 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi
 
 Tensor clamp_tensor(const Tensor& x, const Tensor& lo, const Tensor& hi) {
   // A composition of where and comparisons (traced as those): max first, then min, so min > max
-  // gives max, as in PyTorch.
+  // gives max, as in PyTorch; a NaN bound is taken (x != x is true only for NaN), so it gives
+  // NaN there, as in PyTorch.
   EMBER_CHECK_VALUE(lo.defined() || hi.defined(), "clamp: at least one of min and max must be given");
   Tensor r = x;
-  if (lo.defined()) r = where(lt(r, lo), lo, r);
-  if (hi.defined()) r = where(gt(r, hi), hi, r);
+  if (lo.defined()) r = where(logical_or(lt(r, lo), ne(lo, lo)), lo, r);
+  if (hi.defined()) r = where(logical_or(gt(r, hi), ne(hi, hi)), hi, r);
   EMBER_CHECK_TYPE(r.dtype() != DType::Bool, "clamp: not supported for bool tensors with bool bounds");
   return r;
 }

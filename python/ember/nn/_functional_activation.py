@@ -269,7 +269,8 @@ def hardtanh(
 
     ``min_val`` below ``min_val``, ``max_val`` above ``max_val``, ``x`` between. The gradient
     is 1 strictly between the bounds and 0 at and outside them, as PyTorch. Integer inputs are
-    clamped (bounds truncated to integers) and keep their dtype.
+    clamped (bounds truncated to integers) and keep their dtype. A NaN bound makes every value
+    NaN, as in PyTorch.
 
     Args:
         input: any shape; float32, float64 or an integer dtype.
@@ -302,6 +303,14 @@ def _hardtanh(input: Tensor, lo: float, hi: float, inplace: bool, op: str) -> Te
             input.clamp_(lo_i, hi_i)
             return input
         return input.clamp(lo_i, hi_i)
+    if lo != lo or hi != hi:
+        # A NaN bound makes every value NaN, as in PyTorch (the comparisons below would be
+        # false and leave the input as it is); NaN inputs keep their own NaN.
+        keep = input != input
+        if inplace and _writable(input, op):
+            input.masked_fill_(~keep, float("nan"))
+            return input
+        return _C.where(keep, input, float("nan"))
     if inplace and _writable(input, op):
         # Differentiable in place: filled elements get a zero gradient, the others pass it.
         input.masked_fill_(input <= lo, lo)
