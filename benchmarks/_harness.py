@@ -65,3 +65,31 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     out += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(out)
+
+
+def optional_torch(threads: int = 2):
+    """PyTorch set to ``threads`` threads, or None where it is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    return torch
+
+
+def side_by_side(ember_cases: dict, torch_cases: dict, number: Callable[[str], int], repeat: int,
+                 digits: int = 2) -> list[list[str]]:
+    """Table rows [name, ember µs, PyTorch µs, ember ÷ PyTorch] for every case of
+    ``ember_cases`` (name -> no-argument callable), each the median of ``repeat`` runs of
+    ``number(name)`` calls, the two frameworks timed one after the other per case; "-" for
+    PyTorch where ``torch_cases`` is empty (PyTorch not installed)."""
+    rows = []
+    for name, fn in ember_cases.items():
+        n = number(name)
+        te = median_time(fn, n, repeat)
+        if torch_cases:
+            tt = median_time(torch_cases[name], n, repeat)
+            rows.append([name, f"{te * 1e6:.{digits}f}", f"{tt * 1e6:.{digits}f}", f"{te / tt:.2f}"])
+        else:
+            rows.append([name, f"{te * 1e6:.{digits}f}", "-", "-"])
+    return rows

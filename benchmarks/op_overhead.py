@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import ember
 import numpy as np
-from _harness import machine_line, median_time, table
+from _harness import machine_line, optional_torch, side_by_side, table
 
 
 def cases(lib, t_from_np):
@@ -45,28 +45,18 @@ def cases(lib, t_from_np):
 
 
 def main() -> None:
+    """Times every case for both frameworks and prints one markdown table of medians."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     args = parser.parse_args()
-    try:
-        import torch
-
-        torch.set_num_threads(2)
-    except ImportError:
-        torch = None
+    torch = optional_torch(2)
     number = 300 if args.quick else 2000
     repeat = 3 if args.quick else 7
     ember_cases = cases(ember, ember.from_numpy)
     torch_cases = cases(torch, torch.from_numpy) if torch else {}
-    rows = []
-    for name, fn in ember_cases.items():
-        n = number // 10 if "backward" in name or "matmul" in name else number
-        te = median_time(fn, n, repeat)
-        if torch:
-            tt = median_time(torch_cases[name], n, repeat)
-            rows.append([name, f"{te * 1e6:.2f}", f"{tt * 1e6:.2f}", f"{te / tt:.2f}"])
-        else:
-            rows.append([name, f"{te * 1e6:.2f}", "-", "-"])
+    rows = side_by_side(
+        ember_cases, torch_cases,
+        lambda name: number // 10 if "backward" in name or "matmul" in name else number, repeat)
     print(machine_line(torch))
     print()
     print(table(["op", "ember µs", "PyTorch µs", "ember ÷ PyTorch"], rows))

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import ember
 import numpy as np
-from _harness import machine_line, median_time, table
+from _harness import machine_line, optional_torch, side_by_side, table
 
 N = 1 << 20
 
@@ -71,25 +71,12 @@ def main() -> None:
     args = parser.parse_args()
     import ember.nn.functional as EF
 
-    try:
-        import torch
-        import torch.nn.functional as TF
-
-        torch.set_num_threads(2)
-    except ImportError:
-        torch = None
+    torch = optional_torch(2)
     ember.set_num_threads(2)
     number, repeat = (5, 3) if args.quick else (20, 5)
     ember_cases = cases(ember, EF, ember.from_numpy)
-    torch_cases = cases(torch, TF, torch.from_numpy) if torch else {}
-    rows = []
-    for name, fn in ember_cases.items():
-        te = median_time(fn, number, repeat)
-        if torch:
-            tt = median_time(torch_cases[name], number, repeat)
-            rows.append([name, f"{te * 1e6:.0f}", f"{tt * 1e6:.0f}", f"{te / tt:.2f}"])
-        else:
-            rows.append([name, f"{te * 1e6:.0f}", "-", "-"])
+    torch_cases = cases(torch, torch.nn.functional, torch.from_numpy) if torch else {}
+    rows = side_by_side(ember_cases, torch_cases, lambda name: number, repeat, digits=0)
     print(machine_line(torch))
     print()
     print(table(["op (1M float32)", "ember µs", "PyTorch µs", "ember ÷ PyTorch"], rows))
