@@ -398,6 +398,7 @@ def test_round_with_decimals_matches_the_portable_loop(isa, decimals):
 
 
 @pytest.mark.parametrize("lo,hi", [(-1.0, 1.0), (0.1, 0.7), (-0.0, 0.0), (0.0, -0.0),
+                                   (1e-46, 1.0), (-1.0, -1e-46), (-1e-46, 1e-46),
                                    (2.0, -2.0), (-np.inf, 0.5), (-0.5, np.inf),
                                    (float("nan"), 1.0), (-1.0, float("nan")), (1e-45, 3e38)])
 def test_clamp_kernel_matches_the_portable_loop_and_numpy(isa, lo, hi):

@@ -383,6 +383,13 @@ void unary_f32(UnaryOp op, float* o, const float* x, int64_t n, double p0, doubl
       if (std::isnan(p0) || std::isnan(p1)) {
         return map1(o, x, n, [](__m256 v) { return _mm256_blendv_ps(set1(NAN), v, is_nan(v)); });
       }
+      // The one exception to the rounding argument: a positive lower bound that rounds to +0
+      // (or a negative upper bound that rounds to -0) replaces -0 (+0) with the rounded bound,
+      // while maxps keeps v when the two compare equal. Such bounds take the portable formula.
+      if ((p0 > 0 && static_cast<float>(p0) == 0.0f) || (p1 < 0 && static_cast<float>(p1) == 0.0f)) {
+        for (int64_t i = 0; i < n; ++i) o[i] = kernels::clamp_val(x[i], p0, p1);
+        return;
+      }
       const __m256 lo = set1(static_cast<float>(p0));
       const __m256 hi = set1(static_cast<float>(p1));
       return map1(o, x, n, [&](__m256 v) { return _mm256_min_ps(hi, _mm256_max_ps(lo, v)); });
@@ -409,6 +416,9 @@ void unary_f32(UnaryOp op, float* o, const float* x, int64_t n, double p0, doubl
       });
     case UnaryOp::Log1p:
       return map1(o, x, n, log1p_ps);
+    // floor, ceil, trunc, frac and round: the rounding instruction returns a signaling NaN
+    // quieted (the portable loops may return it as it is); every other value, NaN included,
+    // has the portable loop's bits.
     case UnaryOp::Floor:
       return map1(o, x, n, [](__m256 v) {
         return _mm256_round_ps(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
