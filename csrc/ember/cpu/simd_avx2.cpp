@@ -143,21 +143,26 @@ inline __m256 horner(__m256 v, const float (&c)[N]) {
   return p;
 }
 
+constexpr float kErfSmall[] = {7.933422602945939e-05f, -0.0008034827769733965f,
+                               0.0051912167109549046f, -0.02685539796948433f,
+                               0.11283625662326813f,   -0.3761262893676758f,
+                               0.12837916612625122f};
+constexpr float kErfLarge[] = {
+    -9.166632480628323e-06f, 2.536311512812972e-05f,  5.189471994526684e-05f,
+    -0.000301366817438975f,  0.0003906823112629354f,  0.00046156957978382707f,
+    -0.0029631233774125576f, 0.006798153277486563f,   -0.009904962033033371f,
+    0.009832826443016529f,   -0.006535748019814491f,  0.002656208351254463f,
+    0.9994966983795166f};
+// Cephes's single-precision minimax coefficients of sin(r) = r + r z S(z) and
+// cos(r) = 1 - z/2 + z^2 C(z), z = r^2, |r| <= pi/4.
+constexpr float kSinS[] = {-1.9515295891e-4f, 8.3321608736e-3f, -1.6666654611e-1f};
+constexpr float kCosC[] = {2.443315711809948e-5f, -1.388731625493765e-3f, 4.166664568298827e-2f};
+
 inline __m256 erf_ps(__m256 x) {
-  static constexpr float kSmall[] = {7.933422602945939e-05f, -0.0008034827769733965f,
-                                     0.0051912167109549046f, -0.02685539796948433f,
-                                     0.11283625662326813f,   -0.3761262893676758f,
-                                     0.12837916612625122f};
-  static constexpr float kLarge[] = {
-      -9.166632480628323e-06f, 2.536311512812972e-05f,  5.189471994526684e-05f,
-      -0.000301366817438975f,  0.0003906823112629354f,  0.00046156957978382707f,
-      -0.0029631233774125576f, 0.006798153277486563f,   -0.009904962033033371f,
-      0.009832826443016529f,   -0.006535748019814491f,  0.002656208351254463f,
-      0.9994966983795166f};
   const __m256 sign = _mm256_and_ps(x, set1(-0.0f));
   const __m256 a = abs_ps(x);
-  const __m256 small = _mm256_fmadd_ps(a, horner(_mm256_mul_ps(a, a), kSmall), a);
-  const __m256 q = horner(_mm256_sub_ps(a, set1(2.46f)), kLarge);
+  const __m256 small = _mm256_fmadd_ps(a, horner(_mm256_mul_ps(a, a), kErfSmall), a);
+  const __m256 q = horner(_mm256_sub_ps(a, set1(2.46f)), kErfLarge);
   __m256 y = _mm256_blendv_ps(_mm256_min_ps(q, set1(1.0f)), small,
                               _mm256_cmp_ps(a, set1(1.0f), _CMP_LT_OQ));
   y = _mm256_blendv_ps(y, set1(1.0f), _mm256_cmp_ps(a, set1(3.92f), _CMP_GE_OQ));
@@ -169,17 +174,12 @@ inline __m256 erf_ps(__m256 x) {
 // correct bits, so results near the zeros of sin and cos stay accurate), r then rounded to
 // float; sin(r) = r + r z S(z) and cos(r) = 1 - z/2 + z^2 C(z) (z = r^2; Cephes's
 // single-precision minimax coefficients), and the quadrant j mod 4 picks one of +-sin(r),
-// +-cos(r). A vector with a larger |x| (or inf or NaN) in any lane is computed lane by lane with
-// std::sin / std::cos.
+// +-cos(r). Lanes with a larger |x| (or inf or NaN) take std::sin / std::cos instead, lane by
+// lane, so a lane's result never depends on its neighbours (nor on the vector width).
 template <bool kCos>
 inline __m256 sincos_ps(__m256 x) {
   const __m256 a = abs_ps(x);
-  if (_mm256_movemask_ps(_mm256_cmp_ps(a, set1(1048576.0f), _CMP_NLE_UQ)) != 0) {
-    alignas(32) float lanes[8];
-    _mm256_store_ps(lanes, x);
-    for (float& v : lanes) v = kCos ? std::cos(v) : std::sin(v);
-    return _mm256_load_ps(lanes);
-  }
+  const int far = _mm256_movemask_ps(_mm256_cmp_ps(a, set1(1048576.0f), _CMP_NLE_UQ));
   __m128 rh[2];
   __m128i jh[2];
   for (int h = 0; h < 2; ++h) {
@@ -195,15 +195,9 @@ inline __m256 sincos_ps(__m256 x) {
   const __m256 r = _mm256_set_m128(rh[1], rh[0]);
   const __m256i q = _mm256_set_m128i(jh[1], jh[0]);
   const __m256 z = _mm256_mul_ps(r, r);
-  __m256 ps = set1(-1.9515295891e-4f);
-  ps = _mm256_fmadd_ps(ps, z, set1(8.3321608736e-3f));
-  ps = _mm256_fmadd_ps(ps, z, set1(-1.6666654611e-1f));
-  const __m256 sin_r = _mm256_fmadd_ps(_mm256_mul_ps(r, z), ps, r);
-  __m256 pc = set1(2.443315711809948e-5f);
-  pc = _mm256_fmadd_ps(pc, z, set1(-1.388731625493765e-3f));
-  pc = _mm256_fmadd_ps(pc, z, set1(4.166664568298827e-2f));
-  const __m256 cos_r =
-      _mm256_fmadd_ps(_mm256_mul_ps(z, z), pc, _mm256_fnmadd_ps(set1(0.5f), z, set1(1.0f)));
+  const __m256 sin_r = _mm256_fmadd_ps(_mm256_mul_ps(r, z), horner(z, kSinS), r);
+  const __m256 cos_r = _mm256_fmadd_ps(_mm256_mul_ps(z, z), horner(z, kCosC),
+                                       _mm256_fnmadd_ps(set1(0.5f), z, set1(1.0f)));
   // Quadrant q = j mod 4 (of |x|): sin takes sin_r, cos_r, -sin_r, -cos_r; cos takes cos_r,
   // -sin_r, -cos_r, sin_r. sin is odd (x's sign applied last), cos even.
   const __m256i qc = kCos ? _mm256_add_epi32(q, _mm256_set1_epi32(1)) : q;
@@ -214,6 +208,15 @@ inline __m256 sincos_ps(__m256 x) {
                                                                  _mm256_set1_epi32(2)), 30));
   y = _mm256_xor_ps(y, negate);
   if (!kCos) y = _mm256_xor_ps(y, _mm256_and_ps(x, set1(-0.0f)));
+  if (far != 0) {
+    alignas(32) float in[8], out[8];
+    _mm256_store_ps(in, x);
+    _mm256_store_ps(out, y);
+    for (int i = 0; i < 8; ++i) {
+      if ((far >> i) & 1) out[i] = kCos ? std::cos(in[i]) : std::sin(in[i]);
+    }
+    y = _mm256_load_ps(out);
+  }
   return y;
 }
 
@@ -905,6 +908,79 @@ EMBER_AVX512 inline __m512 sigmoid_ps(__m512 x) {
 // x sigmoid(x), as the AVX2 table's Silu lambda.
 EMBER_AVX512 inline __m512 silu_ps(__m512 x) { return _mm512_mul_ps(x, sigmoid_ps(x)); }
 
+template <size_t N>
+EMBER_AVX512 inline __m512 horner(__m512 v, const float (&c)[N]) {
+  __m512 p = set1(c[0]);
+  for (size_t i = 1; i < N; ++i) p = _mm512_fmadd_ps(p, v, set1(c[i]));
+  return p;
+}
+
+// The AVX2 erf_ps, 16 lanes.
+EMBER_AVX512 inline __m512 erf_ps(__m512 x) {
+  const __m512 sign = as_ps(_mm512_and_si512(as_si(x), as_si(set1(-0.0f))));
+  const __m512 a = abs_ps(x);
+  const __m512 small = _mm512_fmadd_ps(a, horner(_mm512_mul_ps(a, a), kErfSmall), a);
+  const __m512 q = horner(_mm512_sub_ps(a, set1(2.46f)), kErfLarge);
+  __m512 y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, set1(1.0f), _CMP_LT_OQ),
+                                  _mm512_min_ps(q, set1(1.0f)), small);
+  y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, set1(3.92f), _CMP_GE_OQ), y, set1(1.0f));
+  return _mm512_mask_blend_ps(is_nan(x), as_ps(_mm512_or_si512(as_si(y), as_si(sign))), x);
+}
+
+// The AVX2 table's GeluErf and GeluTanh lambdas, 16 lanes.
+EMBER_AVX512 inline __m512 gelu_erf_ps(__m512 v) {
+  const __m512 e = erf_ps(_mm512_mul_ps(v, set1(0.70710678118654752440f)));
+  return _mm512_mul_ps(_mm512_mul_ps(set1(0.5f), v), _mm512_add_ps(set1(1.0f), e));
+}
+EMBER_AVX512 inline __m512 gelu_tanh_ps(__m512 v) {
+  const __m512 cube = _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(set1(0.044715f), v), v), v);
+  const __m512 th = tanh_ps(_mm512_mul_ps(set1(0.79788456080286535588f), _mm512_add_ps(v, cube)));
+  return _mm512_mul_ps(_mm512_mul_ps(set1(0.5f), v), _mm512_add_ps(set1(1.0f), th));
+}
+
+// The AVX2 sincos_ps, 16 lanes (the reduction in two halves of 8 doubles).
+template <bool kCos>
+EMBER_AVX512 inline __m512 sincos_ps(__m512 x) {
+  const __m512 a = abs_ps(x);
+  const __mmask16 far = _mm512_cmp_ps_mask(a, set1(1048576.0f), _CMP_NLE_UQ);
+  __m256 rh[2];
+  __m256i jh[2];
+  for (int h = 0; h < 2; ++h) {
+    const __m512d ad = _mm512_cvtps_pd(h == 0 ? _mm512_castps512_ps256(a)
+                                              : _mm256_castpd_ps(_mm512_extractf64x4_pd(
+                                                    _mm512_castps_pd(a), 1)));
+    const __m512d jd = _mm512_roundscale_pd(_mm512_mul_pd(ad, _mm512_set1_pd(0.63661977236758134308)),
+                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512d rd = _mm512_fnmadd_pd(jd, _mm512_set1_pd(1.5707963267948966192), ad);
+    rd = _mm512_fnmadd_pd(jd, _mm512_set1_pd(6.1232339957367658e-17), rd);
+    rh[h] = _mm512_cvtpd_ps(rd);
+    jh[h] = _mm512_cvtpd_epi32(jd);
+  }
+  const __m512 r = _mm512_castpd_ps(_mm512_insertf64x4(
+      _mm512_castps_pd(_mm512_castps256_ps512(rh[0])), _mm256_castps_pd(rh[1]), 1));
+  const __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(jh[0]), jh[1], 1);
+  const __m512 z = _mm512_mul_ps(r, r);
+  const __m512 sin_r = _mm512_fmadd_ps(_mm512_mul_ps(r, z), horner(z, kSinS), r);
+  const __m512 cos_r = _mm512_fmadd_ps(_mm512_mul_ps(z, z), horner(z, kCosC),
+                                       _mm512_fnmadd_ps(set1(0.5f), z, set1(1.0f)));
+  const __m512i qc = kCos ? _mm512_add_epi32(q, _mm512_set1_epi32(1)) : q;
+  const __mmask16 use_cos = _mm512_test_epi32_mask(qc, _mm512_set1_epi32(1));
+  __m512 y = _mm512_mask_blend_ps(use_cos, sin_r, cos_r);
+  const __m512i negate = _mm512_slli_epi32(_mm512_and_si512(qc, _mm512_set1_epi32(2)), 30);
+  y = as_ps(_mm512_xor_si512(as_si(y), negate));
+  if (!kCos) y = as_ps(_mm512_xor_si512(as_si(y), _mm512_and_si512(as_si(x), as_si(set1(-0.0f)))));
+  if (far != 0) {
+    alignas(64) float in[16], out[16];
+    _mm512_store_ps(in, x);
+    _mm512_store_ps(out, y);
+    for (int i = 0; i < 16; ++i) {
+      if ((far >> i) & 1) out[i] = kCos ? std::cos(in[i]) : std::sin(in[i]);
+    }
+    y = _mm512_load_ps(out);
+  }
+  return y;
+}
+
 // o[i] = f(x[i]); the tail's missing lanes read as 0, as in the AVX2 map1.
 template <__m512 (*F)(__m512)>
 EMBER_AVX512 void map1(float* o, const float* x, int64_t n) {
@@ -940,6 +1016,16 @@ void unary_f32_avx512(UnaryOp op, float* o, const float* x, int64_t n, double p0
       return v512::map1<v512::sigmoid_ps>(o, x, n);
     case UnaryOp::Silu:
       return v512::map1<v512::silu_ps>(o, x, n);
+    case UnaryOp::Erf:
+      return v512::map1<v512::erf_ps>(o, x, n);
+    case UnaryOp::GeluErf:
+      return v512::map1<v512::gelu_erf_ps>(o, x, n);
+    case UnaryOp::GeluTanh:
+      return v512::map1<v512::gelu_tanh_ps>(o, x, n);
+    case UnaryOp::Sin:
+      return v512::map1<v512::sincos_ps<false>>(o, x, n);
+    case UnaryOp::Cos:
+      return v512::map1<v512::sincos_ps<true>>(o, x, n);
     default:
       return unary_f32(op, o, x, n, p0, p1);
   }
