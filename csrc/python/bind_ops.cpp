@@ -155,6 +155,9 @@ Args:
 Reference: Maas et al., "Rectifier Nonlinearities Improve Neural Network Acoustic Models", 2013.
 )doc",
          py::arg("input"), py::arg("negative_slope") = 0.01);
+  // Private: nn.functional.hardtanh's floating path (no Tensor method, as in PyTorch).
+  m.def("_hardtanh", [](const Tensor& x, double lo, double hi) { return hardtanh(x, lo, hi); },
+        py::arg("input"), py::arg("min_val"), py::arg("max_val"));
   def_op(m, cls, "clamp",
          [](const Tensor& x, py::handle lo, py::handle hi) {
            ClampBounds b(lo, hi, "clamp");

@@ -355,3 +355,29 @@ def test_functional_signatures_follow_torch():
         assert e == t, name
     assert list(inspect.signature(F.softplus).parameters) == ["input", "beta", "threshold"]
     assert list(inspect.signature(F.prelu).parameters) == ["input", "weight"]
+
+
+def test_hardtanh_is_one_node_and_traces_like_eager():
+    """Hardtanh and ReLU6 on floating inputs run as one hardtanh op (the clamp kernel): a
+    traced forward and backward gives eager's values and gradients exactly, NaN inputs pass
+    their gradient (PyTorch's rule), and the graph holds a hardtanh node."""
+    x_np = np.array([-7.0, -1.0, -0.5, 0.0, 1.0, 2.5, 6.0, 8.0, np.nan], np.float32)
+
+    def step(x):
+        """relu6 then hardtanh(-0.5, 2.5), summed, and its gradient."""
+        y = F.hardtanh(F.relu6(x) - 1.0, -0.5, 2.5)
+        (g,) = ember.autograd.grad(y.sum(), [x])
+        return y, g
+
+    x = ember.from_numpy(x_np).requires_grad_(True)
+    traced = ember.jit.trace(step, (x,))
+    assert "hardtanh" in str(traced.graph)
+    x2 = ember.from_numpy(x_np).requires_grad_(True)
+    got, want = traced(x2), step(x2)
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    t = torch.from_numpy(x_np.copy()).requires_grad_(True)
+    yt = TF.hardtanh(TF.relu6(t) - 1.0, -0.5, 2.5)
+    yt.sum().backward()
+    np.testing.assert_array_equal(want[0].detach().numpy(), yt.detach().numpy())
+    np.testing.assert_array_equal(want[1].numpy(), t.grad.numpy())

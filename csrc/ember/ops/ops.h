@@ -105,6 +105,10 @@ EMBER_API Tensor reciprocal(const Tensor& x);
 /// x * x, dtype kept (bool gives int64, as x ** 2 does).
 EMBER_API Tensor square(const Tensor& x);
 EMBER_API Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+/// Floating x clamped to [min_val, max_val] in one pass (the clamp kernel); the gradient is 0
+/// at and outside the bounds and passes elsewhere, NaN inputs included (PyTorch's hardtanh).
+/// ValueError for min_val > max_val; NaN bounds are nn.functional.hardtanh's to handle.
+EMBER_API Tensor hardtanh(const Tensor& x, double min_val, double max_val);
 EMBER_API Tensor logical_not(const Tensor& x);
 /// Clamps into [min, max]; either bound may be absent (not both).
 EMBER_API Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max);

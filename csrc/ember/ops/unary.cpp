@@ -209,6 +209,21 @@ Tensor leaky_relu(const Tensor& x, double slope) {
   });
 }
 
+Tensor hardtanh(const Tensor& x, double lo, double hi) {
+  EMBER_TRACE(hardtanh, x, lo, hi);
+  check_floating(x, "hardtanh");
+  EMBER_CHECK_VALUE(lo <= hi, "hardtanh: min_val (", lo, ") must not be greater than max_val (",
+                    hi, ")");
+  Tensor y = unary_kernel(UnaryOp::Clamp, x, float_dtype(x), lo, hi);
+  return record1("HardtanhBackward0", y, x, [lo, hi](const Ctx& c, const Tensor& g) {
+    // Zero at and outside the bounds; NaN inputs pass the gradient, as PyTorch's backward
+    // (which zeroes where x <= min or x >= max).
+    const Tensor& v = c.input(0);
+    Tensor out = logical_or(le(v, wrap_scalar(Scalar(lo))), ge(v, wrap_scalar(Scalar(hi))));
+    return TensorList{where(out, zeros_like(g), g)};
+  });
+}
+
 Tensor gelu(const Tensor& x, const std::string& approximate) {
   EMBER_TRACE(gelu, x, approximate);
   EMBER_CHECK_VALUE(approximate == "none" || approximate == "tanh",

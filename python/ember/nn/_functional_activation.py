@@ -316,7 +316,7 @@ def _hardtanh(input: Tensor, lo: float, hi: float, inplace: bool, op: str) -> Te
         input.masked_fill_(input <= lo, lo)
         input.masked_fill_(input >= hi, hi)
         return input
-    return _C.where(input <= lo, lo, _C.where(input >= hi, hi, input))
+    return _C._hardtanh(input, float(lo), float(hi))
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
