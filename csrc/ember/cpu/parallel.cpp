@@ -360,24 +360,6 @@ void after_fork_in_child() {
 
 int kernel_threads() { return get_num_threads(); }
 
-}  // namespace ember::cpu
-
-namespace ember {
-
-bool set_flush_denormal(bool mode) {
-#if defined(__x86_64__) || defined(__i386__)
-  cpu::set_flush_bits(mode ? cpu::kFlushBits : 0);
-  return true;
-#else
-  (void)mode;
-  return false;
-#endif
-}
-
-}  // namespace ember
-
-namespace ember::cpu {
-
 
 namespace detail {
 
@@ -419,3 +401,17 @@ void run_chunks(int64_t nchunks, RangeFn fn, void* ctx) {
 }  // namespace detail
 
 }  // namespace ember::cpu
+
+namespace ember {
+
+bool set_flush_denormal(bool mode) {
+#if defined(__x86_64__) || defined(__i386__)
+  cpu::set_flush_bits(mode ? cpu::kFlushBits : 0);
+  return true;
+#else
+  (void)mode;
+  return false;
+#endif
+}
+
+}  // namespace ember

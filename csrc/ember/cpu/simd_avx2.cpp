@@ -130,11 +130,6 @@ inline __m256 log1p_ps(__m256 x) {
   return _mm256_blendv_ps(y, x, is_nan(x));
 }
 
-// erf(x), odd: for |x| < 1, |x| + |x| P(x^2) with P a degree-6 fit of erf(x)/x - 1 in x^2 (the
-// final fused multiply-add is the only rounding of the leading term); for 1 <= |x| < 3.92 a
-// degree-12 fit of erf in |x| - 2.46 (capped at 1); from 3.92, where erf rounds to 1, exactly
-// 1. Coefficients: least-squares fits on Chebyshev nodes against the double-precision erf,
-// rounded to float; within 2 ulp of the rounded float64 value over the whole range.
 // c[0] v^(N-1) + ... + c[N-1] by Horner's rule, one fused multiply-add per step.
 template <size_t N>
 inline __m256 horner(__m256 v, const float (&c)[N]) {
@@ -143,6 +138,12 @@ inline __m256 horner(__m256 v, const float (&c)[N]) {
   return p;
 }
 
+// erf_ps's coefficients. erf(x), odd: for |x| < 1, |x| + |x| P(x^2) with P a degree-6 fit of
+// erf(x)/x - 1 in x^2 (the final fused multiply-add is the only rounding of the leading term);
+// for 1 <= |x| < 3.92 a
+// degree-12 fit of erf in |x| - 2.46 (capped at 1); from 3.92, where erf rounds to 1, exactly
+// 1. Coefficients: least-squares fits on Chebyshev nodes against the double-precision erf,
+// rounded to float; within 2 ulp of the rounded float64 value over the whole range.
 constexpr float kErfSmall[] = {7.933422602945939e-05f, -0.0008034827769733965f,
                                0.0051912167109549046f, -0.02685539796948433f,
                                0.11283625662326813f,   -0.3761262893676758f,
@@ -158,6 +159,7 @@ constexpr float kErfLarge[] = {
 constexpr float kSinS[] = {-1.9515295891e-4f, 8.3321608736e-3f, -1.6666654611e-1f};
 constexpr float kCosC[] = {2.443315711809948e-5f, -1.388731625493765e-3f, 4.166664568298827e-2f};
 
+// erf(x) (coefficients and ranges above).
 inline __m256 erf_ps(__m256 x) {
   const __m256 sign = _mm256_and_ps(x, set1(-0.0f));
   const __m256 a = abs_ps(x);
@@ -239,6 +241,19 @@ inline __m256 tanh_ps(__m256 x) {
   const __m256 large = _mm256_sub_ps(set1(1.0f), _mm256_div_ps(set1(2.0f), _mm256_add_ps(e, set1(1.0f))));
   const __m256 y = _mm256_or_ps(large, sign);
   return _mm256_blendv_ps(y, small, _mm256_cmp_ps(a, set1(0.5f), _CMP_LT_OQ));
+}
+
+// GELU, 0.5 v (1 + erf(v / sqrt 2)), in kernels::gelu_erf's order of operations.
+inline __m256 gelu_erf_ps(__m256 v) {
+  const __m256 e = erf_ps(_mm256_mul_ps(v, set1(0.70710678118654752440f)));
+  return _mm256_mul_ps(_mm256_mul_ps(set1(0.5f), v), _mm256_add_ps(set1(1.0f), e));
+}
+
+// GELU's tanh form, 0.5 v (1 + tanh(k (v + 0.044715 v^3))), as kernels::gelu_tanh.
+inline __m256 gelu_tanh_ps(__m256 v) {
+  const __m256 cube = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(set1(0.044715f), v), v), v);
+  const __m256 th = tanh_ps(_mm256_mul_ps(set1(0.79788456080286535588f), _mm256_add_ps(v, cube)));
+  return _mm256_mul_ps(_mm256_mul_ps(set1(0.5f), v), _mm256_add_ps(set1(1.0f), th));
 }
 
 // sigmoid(x) = 1 / (1 + e^-x), computed from e = e^-|x| so neither branch overflows.
@@ -405,18 +420,10 @@ void unary_f32(UnaryOp op, float* o, const float* x, int64_t n, double p0, doubl
       return map1(o, x, n, sincos_ps<false>);
     case UnaryOp::Cos:
       return map1(o, x, n, sincos_ps<true>);
-    case UnaryOp::GeluErf:  // 0.5 v (1 + erf(v / sqrt 2)), in kernels::gelu_erf's order
-      return map1(o, x, n, [](__m256 v) {
-        const __m256 e = erf_ps(_mm256_mul_ps(v, set1(0.70710678118654752440f)));
-        return _mm256_mul_ps(_mm256_mul_ps(set1(0.5f), v), _mm256_add_ps(set1(1.0f), e));
-      });
-    case UnaryOp::GeluTanh:  // 0.5 v (1 + tanh(k (v + 0.044715 v^3))), as kernels::gelu_tanh
-      return map1(o, x, n, [](__m256 v) {
-        const __m256 cube = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(set1(0.044715f), v), v), v);
-        const __m256 th =
-            tanh_ps(_mm256_mul_ps(set1(0.79788456080286535588f), _mm256_add_ps(v, cube)));
-        return _mm256_mul_ps(_mm256_mul_ps(set1(0.5f), v), _mm256_add_ps(set1(1.0f), th));
-      });
+    case UnaryOp::GeluErf:
+      return map1(o, x, n, gelu_erf_ps);
+    case UnaryOp::GeluTanh:
+      return map1(o, x, n, gelu_tanh_ps);
     case UnaryOp::Log1p:
       return map1(o, x, n, log1p_ps);
     // floor, ceil, trunc, frac and round: the rounding instruction returns a signaling NaN
@@ -927,7 +934,7 @@ EMBER_AVX512 inline __m512 erf_ps(__m512 x) {
   return _mm512_mask_blend_ps(is_nan(x), as_ps(_mm512_or_si512(as_si(y), as_si(sign))), x);
 }
 
-// The AVX2 table's GeluErf and GeluTanh lambdas, 16 lanes.
+// The AVX2 gelu_erf_ps and gelu_tanh_ps, 16 lanes.
 EMBER_AVX512 inline __m512 gelu_erf_ps(__m512 v) {
   const __m512 e = erf_ps(_mm512_mul_ps(v, set1(0.70710678118654752440f)));
   return _mm512_mul_ps(_mm512_mul_ps(set1(0.5f), v), _mm512_add_ps(set1(1.0f), e));
