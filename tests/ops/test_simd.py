@@ -189,6 +189,22 @@ def test_avx512_transcendentals_equal_avx2_bit_for_bit(op):
         np.testing.assert_array_equal(a[~nan].view(np.uint32), b[~nan].view(np.uint32))
 
 
+def test_avx512_exp_equals_avx2_where_results_are_denormal_with_and_without_flushing():
+    """The 16-lane exp scales by 2^k in one step (scalef); the 8-lane one in two. Both round
+    once, so results in the denormal range (and their flushing to zero) agree bit for bit."""
+    x = ember.from_numpy(np.linspace(-104.0, -80.0, 200_001, dtype=np.float32))
+    for flush in (False, True):
+        ember.set_flush_denormal(flush)
+        try:
+            a = _with("avx2", lambda: x.exp().numpy())
+            b = _with("avx512", lambda: x.exp().numpy())
+        finally:
+            ember.set_flush_denormal(False)
+        np.testing.assert_array_equal(a.view(np.uint32), b.view(np.uint32))
+        tiny = a[(a > 0) & (a < np.finfo(np.float32).tiny)]
+        assert (tiny.size == 0) if flush else (tiny.size > 100_000)
+
+
 def test_avx512_is_the_default_where_the_cpu_has_it():
     import os
     import subprocess
