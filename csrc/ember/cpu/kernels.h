@@ -187,11 +187,13 @@ void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
 /// state) whose gradient is the outer product of `a` (one value per row, stride `a_stride`) and
 /// `b` (n contiguous values): each gradient element 0 + a_i * b_j (what `gemm` gives with k = 1)
 /// is written to `grad` and used in the same pass. The same values as gemm_rows followed by
-/// adam_update_range.
+/// adam_update_range. `b_has_zero`: whether some b_j is zero (rows with a_i != 0 then have no
+/// zero gradient elsewhere, and are not searched for stuck moments; a hint that only affects
+/// speed).
 void adam_update_outer(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                        const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
                        const AdamHyper& h, const float* a, int64_t a_stride, const float* b,
-                       int64_t r0, int64_t r1);
+                       bool b_has_zero, int64_t r0, int64_t r1);
 /// adam_update on elements [begin, end) only (contiguous operands), on the calling thread: the
 /// same values adam_update gives those elements.
 void adam_update_range(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,

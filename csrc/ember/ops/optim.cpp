@@ -284,11 +284,15 @@ void adam_step_product(const Tensor& param, const Tensor& a, const Tensor& b,
   auto* gp = g.data_ptr<float>();
   const Tensor vmax = amsgrad ? max_exp_avg_sq : Tensor{};
   const int64_t a_row = A.trans ? 1 : A.ld;
+  bool b_has_zero = false;
+  if (outer) {
+    for (int64_t j = 0; j < N; ++j) b_has_zero |= bp[j] == 0.0f;
+  }
   auto run_block = [&](int64_t blk) {
     const int64_t r0 = blk * rows, r1 = std::min(M, r0 + rows);
     if (outer) {
-      cpu::adam_update_outer(param, g, exp_avg, exp_avg_sq, vmax, count, h, ap, a_row, bp, r0,
-                             r1);
+      cpu::adam_update_outer(param, g, exp_avg, exp_avg_sq, vmax, count, h, ap, a_row, bp,
+                             b_has_zero, r0, r1);
     } else {
       cpu::gemm_rows(A.trans, B.trans, M, N, K, ap, A.ld, bp, B.ld, gp, N, r0, r1);
       cpu::adam_update_range(param, g, exp_avg, exp_avg_sq, vmax, count, h, r0 * N, r1 * N);
