@@ -8,7 +8,9 @@ training step (lower is better). Steps cycle through 16 random batches, as train
 through its data: one batch repeated for thousands of steps leaves the ReLU units it never
 activates with zero gradients, whose Adam first moments decay into float32 denormals, and
 arithmetic on denormals is slow on this CPU (ember's Adam update over 100K parameters, a quarter
-of them denormal, measured 42 µs against 28 µs; the whole batch-1 step 10-20% slower). `group_jit(fw, quick)` gives the rows for benchmarks/run_all.py:
+of them denormal, measured 42 µs against 28 µs; the whole batch-1 step 10-20% slower). Even so
+some units die; their moments decay for about 140 steps and then stop changing, which Adam
+handles without denormal arithmetic. `group_jit(fw, quick)` gives the rows for benchmarks/run_all.py:
 the "eager" rows pair ember eager with PyTorch eager, the "graph" rows pair ember.jit with
 torch.compile (NaN where torch.compile does not work here; the reason is printed by main()).
 """

@@ -868,8 +868,9 @@ With ``mode=True``, float32 and float64 results that would be denormal (subnorma
 and smaller in magnitude than ``finfo(dtype).tiny``) become zero, and denormal inputs read as
 zero (x86's flush-to-zero and denormals-are-zero bits). Arithmetic on denormals is slow on
 x86 CPUs (each operation that produces one costs a microcode assist): Adam's moments of units
-that get no gradient for long (dead ReLU units) decay into denormals and can slow the
-optimizer step several-fold. Like ``torch.set_flush_denormal``, the setting belongs to the
+that get no gradient for long (dead ReLU units) decay into denormals. (Once such a moment stops
+changing, Adam updates it without denormal arithmetic; the decay before that, and denormals
+in other ops, still cost assists.) Like ``torch.set_flush_denormal``, the setting belongs to the
 calling thread (and affects numpy and other libraries on it; threads it starts afterwards
 begin with the same setting); ember's worker threads follow the thread whose op they run, so
 a large op gives the same result on any thread count.
