@@ -95,8 +95,13 @@ def test_adam_with_stuck_subnormal_moments_matches_the_formula_bit_for_bit(dtype
     if cls is ember.optim.AdamW:
         hyper["weight_decay"] = 0.01
     hyper.update(case)
-    p, g, m, v, vmax = _state(dtype, n, seed=n)
+    _check_step(dtype, cls, hyper, *_state(dtype, n, seed=n))
 
+
+def _check_step(dtype, cls, hyper, p, g, m, v, vmax):
+    """One step of `cls` from the given state, compared bit for bit with _formula."""
+    hyper = dict(dict(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
+                      maximize=False), **hyper)
     param = ember.nn.Parameter(ember.from_numpy(p.copy()))
     opt = cls([param], **hyper)
     param.grad = ember.zeros_like(param)
@@ -125,6 +130,70 @@ def test_adam_with_stuck_subnormal_moments_matches_the_formula_bit_for_bit(dtype
         bits = np.uint32 if dtype == np.float32 else np.uint64
         np.testing.assert_array_equal(got[~nan].view(bits), want[~nan].view(bits),
                                       err_msg=name)
+
+
+def test_stuck_lanes_next_to_the_smallest_normal_parameter():
+    """Large steps (lr 0.252, beta1 0.8: |lr / (1 - beta1^2)| = 0.7) on parameters a few ulps
+    above the smallest normal number: the subnormal quotient m / denom rounds up to the
+    smallest subnormal, and the step moves p by an ulp, so the shortcut must not be taken."""
+    f32, f64 = np.float32, np.float64
+    tiny32, tiny64 = np.finfo(f32).smallest_subnormal, np.finfo(f64).smallest_subnormal
+    hyper = dict(lr=0.252, betas=(0.8, 0.999))
+    p = np.array([0x01400001, 0x01400000, 0x00800001, 0x02000003], np.uint32).view(f32)
+    _check_step(f32, ember.optim.Adam, hyper, p, np.zeros(4, f32), np.full(4, 2 * tiny32, f32),
+                np.full(4, 0.0285, f32), np.zeros(4, f32))
+    p = np.array([0x0028000000000001, 0x0010000000000001], np.uint64).view(f64)
+    _check_step(f64, ember.optim.Adam, hyper, p, np.zeros(2), np.full(2, 2 * tiny64),
+                np.full(2, 0.0245), np.zeros(2))
+    # A float64 bound below the smallest normal double (lr 0.0171, v = 0, eps 2^-322).
+    _check_step(f64, ember.optim.Adam, dict(lr=0.0171, eps=2.0 ** -322 * 1.0001),
+                np.array([2.0 ** -700, -(2.0 ** -995)]), np.zeros(2), np.full(2, 5 * tiny64),
+                np.zeros(2), np.zeros(2))
+
+
+def test_infinite_parameter_with_an_infinite_step_is_left_to_the_formula():
+    """inf + (-inf) is NaN in the formula; keeping p would give inf."""
+    tiny = np.finfo(np.float32).smallest_subnormal
+    _check_step(np.float32, ember.optim.Adam,
+                dict(lr=1e38, betas=(0.8, 0.999), eps=1.4e-45),
+                np.array([np.inf, -np.inf], np.float32), np.zeros(2, np.float32),
+                np.array([2 * tiny, -2 * tiny], np.float32), np.zeros(2, np.float32),
+                np.zeros(2, np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_random_hyperparameters_with_parameters_near_the_smallest_normal(dtype):
+    """Random beta1, lr (1e-4 .. 100), eps (0, 1e-8, tiny) and variants, with stuck moments,
+    parameters spread over the binades around the smallest normal and denominators from
+    1e-3 to 1e3: every lane has the formula's bits."""
+    fi = np.finfo(dtype)
+    tiny = fi.smallest_subnormal
+    t = np.dtype(dtype).type
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        beta1 = float(rng.choice([0.5001, 0.51, 0.6, 0.75, 0.8, 0.9, 0.95, 0.99, 0.999]))
+        beta2 = float(rng.choice([0.9, 0.99, 0.999]))
+        lr = float(10 ** rng.uniform(-4, 2))
+        eps = float(rng.choice([0.0, 1e-8, 10 ** rng.uniform(-40, 0)]))
+        n = 512
+        k = max(1, int(0.5 / (1 - beta1)))
+        m = (rng.integers(-k - 1, k + 2, n) * tiny).astype(dtype)
+        low = rng.random() < 0.7
+        e = rng.integers(fi.minexp - 3, fi.minexp + 8, n) if low else rng.integers(fi.minexp, 10, n)
+        p = (rng.uniform(1, 2, n) * 2.0 ** e).astype(dtype) * rng.choice([-1, 1], n).astype(dtype)
+        inv = float(t(1.0 / float(t(math.sqrt(1 - beta2 ** STEP)))))
+        v = (((10 ** rng.uniform(-3, 3, n)) / inv) ** 2 / beta2).astype(dtype)
+        hyper = dict(lr=lr, betas=(beta1, beta2), eps=eps)
+        cls = ember.optim.Adam
+        r = rng.random()
+        if r < 0.2:
+            hyper["amsgrad"] = True
+        elif r < 0.4:
+            hyper["maximize"] = True
+        elif r < 0.55:
+            cls = ember.optim.AdamW
+            hyper["weight_decay"] = float(rng.choice([1e-2, 0.5]))
+        _check_step(dtype, cls, hyper, p, np.zeros(n, dtype), m, v, v * t(1.5))
 
 
 def test_stuck_moments_stay_put_over_many_steps_and_live_ones_keep_training():

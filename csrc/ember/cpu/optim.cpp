@@ -119,8 +119,8 @@ struct AdamArgs {
   T sign, wd, shrink, w1, one_minus_w1, b2, c2, neg_step_size, inv_bc2_sqrt, eps;
   bool lerp_from_self;
   // Stuck subnormal first moments (see adam_body): |m| up to m_stuck, with |p| * denom above
-  // p_stuck. m_stuck = 0 turns the shortcut off.
-  T m_stuck = 0, p_stuck = 0;
+  // p_stuck and |p| above p_least (finite). m_stuck = 0 turns the shortcut off.
+  T m_stuck = 0, p_stuck = 0, p_least = 0;
   // Outer-product form (kOuter), rows of n elements: the gradient of element (r, j) is
   // 0 + outer_a[r * a_stride] * outer_b[j], written to grad_out as it is used. b_has_zero:
   // whether some outer_b[j] is zero (see adam_body).
@@ -145,8 +145,9 @@ struct AdamArgs {
 // assist of about a hundred cycles: ember's Adam over 100K float32 parameters took 654 us with
 // every m stuck against 23 us with none, and 2% stuck added 24 us (2 threads). Such lanes have
 // a known result, computed here without touching a subnormal: m stays as it is, v and its
-// square root are computed as usual, and p stays as it is, its step being below half an ulp of
-// p (|p| * denom > p_stuck; see set_stuck_bounds). The other lanes compute their formula as
+// square root are computed as usual, and p stays as it is, its step being below half the
+// spacing of floats next to p (|p| * denom > p_stuck and p_least < |p| < inf; see
+// set_stuck_bounds). The other lanes compute their formula as
 // before, so every result has the bits of the plain formula. With the shortcut the same cases
 // take 28-30 and 24-25 us.
 //
@@ -164,7 +165,8 @@ EMBER_OPTIM_INLINE void adam_elems(const AdamArgs<T>& a, int64_t b, int64_t e, T
   const T* __restrict ob = a.outer_b;
   const T sign = a.sign, wd = a.wd, shrink = a.shrink, w1 = a.w1, omw1 = a.one_minus_w1;
   const T b2 = a.b2, c2 = a.c2, neg_step_size = a.neg_step_size, inv = a.inv_bc2_sqrt;
-  const T eps = a.eps, m_stuck = a.m_stuck, p_stuck = a.p_stuck;
+  const T eps = a.eps, m_stuck = a.m_stuck, p_stuck = a.p_stuck, p_least = a.p_least;
+  constexpr T kInf = std::numeric_limits<T>::infinity();
   using U = typename FloatBits<T>::U;
   const bool from_self = a.lerp_from_self;
   for (int64_t i = b; i < e; ++i) {
@@ -202,8 +204,10 @@ EMBER_OPTIM_INLINE void adam_elems(const AdamArgs<T>& a, int64_t b, int64_t e, T
       // here (with -ftrapping-math), and the loop would not vectorize.
       const T mo = m[i];
       const T amo = std::abs(mo);
+      const T api = std::abs(pi);
       const U keep = U(0) - static_cast<U>((gi == T(0)) & (amo <= m_stuck) & (amo > T(0)) &
-                                           (std::abs(pi) * denom > p_stuck));
+                                           (api * denom > p_stuck) & (api > p_least) &
+                                           (api < kInf));
       const T m_in = from_bits<T>(to_bits(mo) & ~keep);
       mi = m_in + w1 * (gi - m_in);
       m[i] = from_bits<T>((to_bits(mo) & keep) | (to_bits(mi) & ~keep));
@@ -717,19 +721,23 @@ namespace {
 // The bounds of adam_body's stuck lanes.
 // - m = +-k * tiny (tiny the smallest subnormal) is stuck when w1 * m rounds to zero, i.e.
 //   |w1| * k <= 1/2 (a tie rounds to the even zero). Only the lerp form self + w1 * (end - self)
-//   can leave m unchanged. m_stuck = k_max * tiny, k_max found near 1 / (2 |w1|) by evaluating
-//   that product in double: no subnormal arithmetic (each such operation costs a microcode
-//   assist, and this runs once per call).
-// - p + step rounds back to p when |step| < ulp(p) / 2, and ulp(p) > |p| 2^-digits. The step
-//   is neg_step_size * (m / denom), two roundings of at most a relative 2^-digits each, so
-//   |step| < 1.01 |neg_step_size| m_stuck / denom. The test |p| * denom > p_stuck with
-//   p_stuck = |neg_step_size| m_stuck 2^(digits + 2) (rounded up) then gives
-//   |step| < 1.01 |p| 2^-(digits + 2) < ulp(p) / 2, also when the computed |p| * denom is a
-//   rounding above the exact one. p_stuck is at least the smallest normal number, so the test
-//   never passes on a subnormal product.
+//   can leave m unchanged. m_stuck = k_max * tiny (built from its bits), k_max found near
+//   1 / (2 |w1|) by evaluating that product in double: no subnormal arithmetic, each such
+//   operation costing a microcode assist.
+// - p + step rounds back to p when |step| is below half the spacing of floats next to p, which
+//   is at least |p| 2^-(digits + 1) for a normal p. The step is
+//   N * (m / denom) (N = neg_step_size), each of the two results rounded with a relative error
+//   up to 2^-digits or, where it is subnormal, an absolute one up to tiny / 2, so
+//   |step| <= 1.01 |N| m_stuck / denom + 0.51 (|N| + 1) tiny. With
+//     |p| * denom > p_stuck = |N| m_stuck 2^(digits + 3)   and
+//     |p|         > p_least = (|N| + 1) tiny 2^(digits + 3)
+//   |step| < 1.52 |p| 2^-(digits + 3) < |p| 2^-(digits + 1). p_least is normal, so p is; both
+//   bounds are rounded up, and at least the smallest normal number, so the tests never pass on
+//   a subnormal product, nor on a product rounded above the exact one by more than the margin.
+//   An infinite p is left to the formula (its step may be infinite too).
 template <typename T>
 void set_stuck_bounds(AdamArgs<T>& a) {
-  const T tiny = std::numeric_limits<T>::denorm_min();
+  using U = typename FloatBits<T>::U;
   const T w = std::abs(a.w1);
   if (!a.lerp_from_self || !(w > T(0)) || w * T(4096) < T(1) || !std::isfinite(a.neg_step_size)) {
     return;  // off (also for a w1 so small that k_max would be large: beta1 near 1)
@@ -746,12 +754,20 @@ void set_stuck_bounds(AdamArgs<T>& a) {
   while (k > 0 && !rounds_to_zero(k)) --k;
   while (rounds_to_zero(k + 1)) ++k;
   if (k <= 0) return;
-  const double bound = std::abs(static_cast<double>(a.neg_step_size)) * static_cast<double>(k) *
-                       static_cast<double>(tiny) *
-                       std::ldexp(1.0, std::numeric_limits<T>::digits + 2);
-  a.m_stuck = static_cast<T>(k) * tiny;
-  a.p_stuck = std::max(std::numeric_limits<T>::min(),
-                       std::nextafter(static_cast<T>(bound), std::numeric_limits<T>::infinity()));
+  // tiny * 2^(digits + 3) = 2^(min_exponent + 3) (tiny = 2^(min_exponent - digits)) is a normal
+  // double for both types (2^-122, 2^-1018), and so are the products below unless they fall
+  // under the smallest normal T, which bounds them from below.
+  const double scaled_tiny = std::ldexp(1.0, std::numeric_limits<T>::min_exponent + 3);
+  const double n_abs = std::abs(static_cast<double>(a.neg_step_size));
+  auto round_up = [](double x) {
+    const T t = static_cast<T>(x);  // overflow gives infinity: the test never passes
+    return std::max(std::numeric_limits<T>::min(),
+                    static_cast<double>(t) >= x ? t
+                                                : std::nextafter(t, std::numeric_limits<T>::infinity()));
+  };
+  a.m_stuck = from_bits<T>(static_cast<U>(k));
+  a.p_stuck = round_up(n_abs * static_cast<double>(k) * scaled_tiny);
+  a.p_least = round_up((n_abs + 1.0) * scaled_tiny);
 }
 
 template <typename T>
