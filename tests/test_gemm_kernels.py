@@ -555,3 +555,52 @@ def test_avx512_and_avx2_dot_kernels_give_identical_bits(tmp_path):
         drop=("EMBER_SMALL_GEMM", "EMBER_CPU_ISA", "EMBER_SMALL_GEMM_DOT_M"))
     assert files[0].size == files[1].size > 10**4
     np.testing.assert_array_equal(files[0].view(np.uint32), files[1].view(np.uint32))
+
+
+@pytest.mark.parametrize("shape", [(64, 2, 512), (16, 8, 130), (4, 32, 512), (300, 17, 96)])
+def test_tiny_inner_dimension_products_match_numpy_on_any_thread_count(shape):
+    """x @ W.T with an inner dimension of at most 32 and from 4 rows packs W.T for the broadcast
+    kernel (the dot kernel's horizontal sums cost more there); results match float64 numpy and
+    do not depend on the thread count."""
+    m, k, n = shape
+    rng = np.random.default_rng(m * k)
+    x = rng.standard_normal((m, k)).astype(np.float32)
+    w = rng.standard_normal((n, k)).astype(np.float32)
+    ref = x.astype(np.float64) @ w.astype(np.float64).T
+    before = ember.get_num_threads()
+    outs = []
+    try:
+        for threads in (1, 2):
+            ember.set_num_threads(threads)
+            outs.append(ember.nn.functional.linear(ember.from_numpy(x), ember.from_numpy(w)).numpy())
+    finally:
+        ember.set_num_threads(before)
+    np.testing.assert_allclose(outs[0], ref, rtol=1e-5, atol=1e-5 * np.sqrt(k))
+    np.testing.assert_array_equal(outs[0], outs[1])
+
+
+def test_fused_adam_step_with_a_tiny_inner_dimension_gradient_equals_eager():
+    """A weight used as W @ h has the gradient g @ h.T, a product whose second factor is
+    transposed; with a batch of at most 32 the plain product packs h.T, so the traced step's
+    fused update must not compute it in row blocks with the dot kernel (other sums): traced and
+    eager weights agree bit for bit."""
+    results = []
+    for traced in (False, True):
+        ember.manual_seed(3)
+        w = ember.nn.Parameter(ember.randn(96, 200) * 0.05)
+        opt = ember.optim.Adam([w], lr=1e-2)
+        h = ember.randn(200, 8)
+        target = ember.randn(96, 8)
+
+        def step(h, target, w=w, opt=opt):
+            opt.zero_grad()
+            loss = ((w @ h - target) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = ember.jit.function(step) if traced else step
+        for _ in range(4):
+            fn(h, target)
+        results.append(w.detach().numpy().copy())
+    np.testing.assert_array_equal(results[0].view(np.uint32), results[1].view(np.uint32))

@@ -159,6 +159,16 @@ struct SmallLimits {
   // costs more: the batch-16 MLP graph's forward took 29-30 us packed against 24-25 with the
   // dot kernel, so packing starts at 32 rows.
   int64_t packed_min_m = 32;
+  // With an inner dimension of at most tiny_k the dot kernel's per-element horizontal sums
+  // dominate and packing B^T is cheap: packed from packed_min_m_tiny_k rows (2 threads, us,
+  // x (M, K) @ W^T with W (N, K), dot / packed: 64x2x512 63 / 4.9, 16x8x512 15.9 / 2.5,
+  // 256x32x512 141 / 31, 4x32x512 6.2 / 4.2, 8x32x128 2.8 / 1.8; but 1x32x512 2.9 / 4.6).
+  // Longer ones up to bcast_max_k measured faster packed too when timed alone (32x128x512
+  // 28 / 21, 256x128x512 218 / 99) but not inside an LSTM's steps (its 32x128x512 products:
+  // training step 7.5-7.7 ms with the dot kernel, 7.8-8.0 packed), and stay with the dot
+  // kernel up to dot_max_m rows.
+  int64_t packed_min_m_tiny_k = 4;
+  int64_t tiny_k = 32;
   int64_t packed_max_k = 4096;  // 32x4096x128: 195 vs OpenBLAS 218 us
   int64_t pack_max_b = int64_t{1} << 20;
   // The packed AVX-512 product (A and B copied into panels a block of 256 terms at a time, a
@@ -201,6 +211,10 @@ const SmallLimits& limits() {
     r.bcast_max_k = env_int("EMBER_SMALL_GEMM_BCAST_K", r.bcast_max_k);
     r.bcast_min_m = env_int("EMBER_SMALL_GEMM_BCAST_M", r.bcast_min_m);
     r.packed_min_m = env_int("EMBER_SMALL_GEMM_PACKED_M", r.packed_min_m);
+    // (The tiny-k minimum is no lower than an explicit EMBER_SMALL_GEMM_PACKED_M.)
+    if (std::getenv("EMBER_SMALL_GEMM_PACKED_M") != nullptr) {
+      r.packed_min_m_tiny_k = std::max(r.packed_min_m_tiny_k, r.packed_min_m);
+    }
     r.packed_min_mn = env_int("EMBER_SMALL_GEMM_PACKED_MN", r.packed_min_mn);
     r.packed_min_b = env_int("EMBER_SMALL_GEMM_PACKED_B", r.packed_min_b);
     r.packed_min_square = env_int("EMBER_SMALL_GEMM_PACKED_SQUARE", r.packed_min_square);
@@ -233,19 +247,20 @@ bool packed_takes(const SmallLimits& lim, bool trans_b, int64_t m, int64_t n, in
 }
 
 // Which of ember's own kernels runs a float32 product of this shape (None: OpenBLAS).
-// PackedBroadcast only where `may_pack` (whole products, not gemm_rows' blocks), and never for
-// a shape gemm_rows takes (k <= bcast_max_k with the dot kernel), so that the fused optimizer
-// step and the plain product round alike.
+// PackedBroadcast only where `may_pack` (whole products, not gemm_rows' blocks); gemm_rows
+// does not take the shapes it runs (gemm_rows_supported), so that the fused optimizer step and
+// the plain product round alike.
 SmallKernel small_kernel_for(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                              bool may_pack) {
   if (k <= 0 || !use_small_kernels()) return SmallKernel::None;
   const SmallLimits& lim = limits();
   // Its threads take 64-column panels of C, so it runs where there are two at least (not the
   // thread count, which must not change which kernel runs: the bits would change with it).
+  const bool tiny_k = k <= lim.tiny_k;
   if (may_pack && !trans_a && trans_b && small_gemm::wide_broadcast() &&
-      m >= lim.packed_min_m && m * k <= lim.wide_max_a && n * k <= lim.pack_max_b &&
-      k <= lim.packed_max_k && n > 64 &&
-      (k > lim.bcast_max_k || m > lim.dot_max_m)) {
+      m >= (tiny_k ? lim.packed_min_m_tiny_k : lim.packed_min_m) && m * k <= lim.wide_max_a &&
+      n * k <= lim.pack_max_b && k <= lim.packed_max_k && n > 64 &&
+      (tiny_k || k > lim.bcast_max_k || m > lim.dot_max_m)) {
     return SmallKernel::PackedBroadcast;
   }
   if (!trans_a && trans_b && m <= lim.dot_max_m && k <= lim.dot_max_k) return SmallKernel::Dot;
@@ -282,9 +297,13 @@ void outer_rows(bool trans_a, bool trans_b, int64_t n, const float* a, int64_t l
 
 bool gemm_rows_supported(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k) {
   // Longer inner dimensions re-read B for every block of rows: computing such a product in
-  // blocks measured slower than computing it whole.
+  // blocks measured slower than computing it whole. Products that gemm runs packed are not
+  // taken either: blocks of rows run the dot kernel, whose sums round differently, and the
+  // fused optimizer step must give the plain product's bits.
   return k == 1 || (k <= limits().bcast_max_k &&
-                    small_kernel_for(trans_a, trans_b, m, n, k, false) != SmallKernel::None);
+                    small_kernel_for(trans_a, trans_b, m, n, k, false) != SmallKernel::None &&
+                    small_kernel_for(trans_a, trans_b, m, n, k, true) !=
+                        SmallKernel::PackedBroadcast);
 }
 
 void gemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
