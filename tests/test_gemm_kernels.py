@@ -572,7 +572,8 @@ def test_tiny_inner_dimension_products_match_numpy_on_any_thread_count(shape):
     try:
         for threads in (1, 2):
             ember.set_num_threads(threads)
-            outs.append(ember.nn.functional.linear(ember.from_numpy(x), ember.from_numpy(w)).numpy())
+            y = ember.nn.functional.linear(ember.from_numpy(x), ember.from_numpy(w))
+            outs.append(y.numpy())
     finally:
         ember.set_num_threads(before)
     np.testing.assert_allclose(outs[0], ref, rtol=1e-5, atol=1e-5 * np.sqrt(k))

@@ -147,9 +147,8 @@ struct AdamArgs {
 // a known result, computed here without touching a subnormal: m stays as it is, v and its
 // square root are computed as usual, and p stays as it is, its step being below half the
 // spacing of floats next to p (|p| * denom > p_stuck and p_least < |p| < inf; see
-// set_stuck_bounds). The other lanes compute their formula as
-// before, so every result has the bits of the plain formula. With the shortcut the same cases
-// take 28-30 and 24-25 us.
+// set_stuck_bounds). The other lanes compute their formula as before, so every result has the
+// bits of the plain formula. With the shortcut the same cases take 28-30 and 24-25 us.
 //
 // adam_elems: elements [b, e); with kStuck, stuck lanes take the shortcut. In the
 // outer-product form they lie in one row, whose factor is oa and whose first element is off.
@@ -739,7 +738,8 @@ template <typename T>
 void set_stuck_bounds(AdamArgs<T>& a) {
   using U = typename FloatBits<T>::U;
   const T w = std::abs(a.w1);
-  if (!a.lerp_from_self || !(w > T(0)) || w * T(4096) < T(1) || !std::isfinite(a.neg_step_size)) {
+  if (!a.lerp_from_self || !(w > T(0)) || w * T(4096) < T(1) ||
+      !std::isfinite(a.neg_step_size)) {
     return;  // off (also for a w1 so small that k_max would be large: beta1 near 1)
   }
   // |w1| * k <= 1/2. For float the double product is exact. For double a product that rounds
@@ -759,11 +759,13 @@ void set_stuck_bounds(AdamArgs<T>& a) {
   // under the smallest normal T, which bounds them from below.
   const double scaled_tiny = std::ldexp(1.0, std::numeric_limits<T>::min_exponent + 3);
   const double n_abs = std::abs(static_cast<double>(a.neg_step_size));
-  auto round_up = [](double x) {
-    const T t = static_cast<T>(x);  // overflow gives infinity: the test never passes
+  constexpr T kInf = std::numeric_limits<T>::infinity();
+  auto round_up = [&](double x) {
+    // Past the largest T: infinity, and the test never passes.
+    if (!(x <= static_cast<double>(std::numeric_limits<T>::max()))) return kInf;
+    const T t = static_cast<T>(x);
     return std::max(std::numeric_limits<T>::min(),
-                    static_cast<double>(t) >= x ? t
-                                                : std::nextafter(t, std::numeric_limits<T>::infinity()));
+                    static_cast<double>(t) >= x ? t : std::nextafter(t, kInf));
   };
   a.m_stuck = from_bits<T>(static_cast<U>(k));
   a.p_stuck = round_up(n_abs * static_cast<double>(k) * scaled_tiny);
