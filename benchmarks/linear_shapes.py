@@ -4,7 +4,8 @@ microseconds per call, ember vs PyTorch in one run (2 threads each).
     python benchmarks/linear_shapes.py [--quick]
 
 Layers with few inputs (2 to 32 features: tabular data, coordinates, small embeddings) at
-batches 4 to 256, and an LSTM-sized recurrent product (32x128 @ 128x512). Forward only, under
+batches 4 to 256, an LSTM-sized recurrent product (32x128 @ 128x512), and layers with 64 and 128
+inputs at batches 64 to 256. Forward only, under
 no_grad. Medians of repeats; lower is better; the last column is ember ÷ PyTorch.
 """
 
@@ -21,7 +22,8 @@ import numpy as np
 from _harness import machine_line, optional_torch, side_by_side, table
 
 SHAPES = [(64, 2, 512), (256, 2, 128), (16, 8, 512), (64, 8, 256), (4, 32, 512), (64, 32, 512),
-          (256, 32, 512), (32, 128, 512)]
+          (256, 32, 512), (32, 128, 512), (64, 64, 512), (256, 64, 512), (128, 128, 128),
+          (256, 128, 512)]
 
 
 def cases(lib, t_from_np) -> dict:

@@ -159,15 +159,16 @@ struct SmallLimits {
   // costs more: the batch-16 MLP graph's forward took 29-30 us packed against 24-25 with the
   // dot kernel, so packing starts at 32 rows.
   int64_t packed_min_m = 32;
-  // With an inner dimension of at most tiny_k the dot kernel's per-element horizontal sums
-  // dominate and packing B^T is cheap: packed from packed_min_m_tiny_k rows (2 threads, us,
-  // x (M, K) @ W^T with W (N, K), dot / packed: 64x2x512 63 / 4.9, 16x8x512 15.9 / 2.5,
-  // 256x32x512 141 / 31, 4x32x512 6.2 / 4.2, 8x32x128 2.8 / 1.8; but 1x32x512 2.9 / 4.6).
-  // Longer ones up to bcast_max_k measured faster packed too when timed alone (32x128x512
-  // 28 / 21, 256x128x512 218 / 99) but not inside an LSTM's steps (its 32x128x512 products:
-  // training step 7.5-7.7 ms with the dot kernel, 7.8-8.0 packed), and stay with the dot
-  // kernel up to dot_max_m rows.
+  // With a short inner dimension (at most bcast_max_k) the dot kernel's per-element horizontal
+  // sums dominate and packing B^T is cheap (2 threads, us, x (M, K) @ W^T with W (N, K), dot /
+  // packed; PyTorch in brackets): up to tiny_k terms packed from packed_min_m_tiny_k rows
+  // (64x2x512 60 / 4.6 [5.1], 16x8x512 15.7 / 2.4 [3.3], 256x32x512 146 / 29 [29], 4x32x512
+  // 5.6 / 3.6 [4.2]; but 1x32x512 2.9 / 4.6), longer ones from packed_min_m_short_k rows
+  // (64x64x512 45 / 20 [18], 256x64x512 173 / 56 [51], 128x128x128 30 / 16 [18], 48x128x512
+  // 40 / 29). 32x128x512 measured 29 / 24 alone but not faster inside an LSTM's steps (training
+  // step 7.5-7.7 ms with the dot kernel, 7.8-8.0 packed), so 32 rows stay with the dot kernel.
   int64_t packed_min_m_tiny_k = 4;
+  int64_t packed_min_m_short_k = 48;
   int64_t tiny_k = 32;
   int64_t packed_max_k = 4096;  // 32x4096x128: 195 vs OpenBLAS 218 us
   int64_t pack_max_b = int64_t{1} << 20;
@@ -211,9 +212,10 @@ const SmallLimits& limits() {
     r.bcast_max_k = env_int("EMBER_SMALL_GEMM_BCAST_K", r.bcast_max_k);
     r.bcast_min_m = env_int("EMBER_SMALL_GEMM_BCAST_M", r.bcast_min_m);
     r.packed_min_m = env_int("EMBER_SMALL_GEMM_PACKED_M", r.packed_min_m);
-    // (The tiny-k minimum is no lower than an explicit EMBER_SMALL_GEMM_PACKED_M.)
+    // (The short-k minimums are no lower than an explicit EMBER_SMALL_GEMM_PACKED_M.)
     if (std::getenv("EMBER_SMALL_GEMM_PACKED_M") != nullptr) {
       r.packed_min_m_tiny_k = std::max(r.packed_min_m_tiny_k, r.packed_min_m);
+      r.packed_min_m_short_k = std::max(r.packed_min_m_short_k, r.packed_min_m);
     }
     r.packed_min_mn = env_int("EMBER_SMALL_GEMM_PACKED_MN", r.packed_min_mn);
     r.packed_min_b = env_int("EMBER_SMALL_GEMM_PACKED_B", r.packed_min_b);
@@ -256,11 +258,11 @@ SmallKernel small_kernel_for(bool trans_a, bool trans_b, int64_t m, int64_t n, i
   const SmallLimits& lim = limits();
   // Its threads take 64-column panels of C, so it runs where there are two at least (not the
   // thread count, which must not change which kernel runs: the bits would change with it).
-  const bool tiny_k = k <= lim.tiny_k;
-  if (may_pack && !trans_a && trans_b && small_gemm::wide_broadcast() &&
-      m >= (tiny_k ? lim.packed_min_m_tiny_k : lim.packed_min_m) && m * k <= lim.wide_max_a &&
-      n * k <= lim.pack_max_b && k <= lim.packed_max_k && n > 64 &&
-      (tiny_k || k > lim.bcast_max_k || m > lim.dot_max_m)) {
+  const int64_t min_m = k > lim.bcast_max_k ? lim.packed_min_m
+                        : k > lim.tiny_k    ? std::min(lim.packed_min_m_short_k, lim.dot_max_m + 1)
+                                            : lim.packed_min_m_tiny_k;
+  if (may_pack && !trans_a && trans_b && small_gemm::wide_broadcast() && m >= min_m &&
+      m * k <= lim.wide_max_a && n * k <= lim.pack_max_b && k <= lim.packed_max_k && n > 64) {
     return SmallKernel::PackedBroadcast;
   }
   if (!trans_a && trans_b && m <= lim.dot_max_m && k <= lim.dot_max_k) return SmallKernel::Dot;
