@@ -160,15 +160,14 @@ struct SmallLimits {
   // dot kernel, so packing starts at 32 rows.
   int64_t packed_min_m = 32;
   // With a short inner dimension (at most bcast_max_k) the dot kernel's per-element horizontal
-  // sums dominate and packing B^T is cheap (2 threads, us, x (M, K) @ W^T with W (N, K), dot /
-  // packed; PyTorch in brackets): up to tiny_k terms packed from packed_min_m_tiny_k rows
-  // (64x2x512 60 / 4.6 [5.1], 16x8x512 15.7 / 2.4 [3.3], 256x32x512 146 / 29 [29], 4x32x512
-  // 5.6 / 3.6 [4.2]; but 1x32x512 2.9 / 4.6), longer ones from packed_min_m_short_k rows
-  // (64x64x512 45 / 20 [18], 256x64x512 173 / 56 [51], 128x128x128 30 / 16 [18], 48x128x512
-  // 40 / 29). 32x128x512 measured 29 / 24 alone but not faster inside an LSTM's steps (training
-  // step 7.5-7.7 ms with the dot kernel, 7.8-8.0 packed), so 32 rows stay with the dot kernel.
+  // sums dominate and packing B^T is cheap, so such products pack from packed_min_m rows too,
+  // and from packed_min_m_tiny_k rows up to tiny_k terms (2 threads, us, x (M, K) @ W^T with
+  // W (N, K), dot / packed; PyTorch in brackets): 64x2x512 60 / 4.6 [5.1], 16x8x512 15.7 / 2.4
+  // [3.3], 256x32x512 146 / 29 [29], 4x32x512 5.6 / 3.6 [4.2] (but 1x32x512 2.9 / 4.6),
+  // 64x64x512 45 / 20 [18], 256x64x512 173 / 56 [51], 128x128x128 30 / 16 [18], 32x128x512
+  // 29 / 24 [21]; an LSTMCell's 20-step training step at batch 32, hidden 128: 4.2-4.3 / 3.8-4.2
+  // ms [6.1]. (Before, they ran the dot kernel up to dot_max_m rows.)
   int64_t packed_min_m_tiny_k = 4;
-  int64_t packed_min_m_short_k = 48;
   int64_t tiny_k = 32;
   int64_t packed_max_k = 4096;  // 32x4096x128: 195 vs OpenBLAS 218 us
   int64_t pack_max_b = int64_t{1} << 20;
@@ -212,10 +211,9 @@ const SmallLimits& limits() {
     r.bcast_max_k = env_int("EMBER_SMALL_GEMM_BCAST_K", r.bcast_max_k);
     r.bcast_min_m = env_int("EMBER_SMALL_GEMM_BCAST_M", r.bcast_min_m);
     r.packed_min_m = env_int("EMBER_SMALL_GEMM_PACKED_M", r.packed_min_m);
-    // (The short-k minimums are no lower than an explicit EMBER_SMALL_GEMM_PACKED_M.)
+    // (The tiny-k minimum is no lower than an explicit EMBER_SMALL_GEMM_PACKED_M.)
     if (std::getenv("EMBER_SMALL_GEMM_PACKED_M") != nullptr) {
       r.packed_min_m_tiny_k = std::max(r.packed_min_m_tiny_k, r.packed_min_m);
-      r.packed_min_m_short_k = std::max(r.packed_min_m_short_k, r.packed_min_m);
     }
     r.packed_min_mn = env_int("EMBER_SMALL_GEMM_PACKED_MN", r.packed_min_mn);
     r.packed_min_b = env_int("EMBER_SMALL_GEMM_PACKED_B", r.packed_min_b);
@@ -258,9 +256,7 @@ SmallKernel small_kernel_for(bool trans_a, bool trans_b, int64_t m, int64_t n, i
   const SmallLimits& lim = limits();
   // Its threads take 64-column panels of C, so it runs where there are two at least (not the
   // thread count, which must not change which kernel runs: the bits would change with it).
-  const int64_t min_m = k > lim.bcast_max_k ? lim.packed_min_m
-                        : k > lim.tiny_k    ? std::min(lim.packed_min_m_short_k, lim.dot_max_m + 1)
-                                            : lim.packed_min_m_tiny_k;
+  const int64_t min_m = k > lim.tiny_k ? lim.packed_min_m : lim.packed_min_m_tiny_k;
   if (may_pack && !trans_a && trans_b && small_gemm::wide_broadcast() && m >= min_m &&
       m * k <= lim.wide_max_a && n * k <= lim.pack_max_b && k <= lim.packed_max_k && n > 64) {
     return SmallKernel::PackedBroadcast;
