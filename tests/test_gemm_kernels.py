@@ -122,9 +122,13 @@ _GRID = textwrap.dedent("""
 """)
 
 
-def test_every_shape_through_own_kernels():
+@pytest.mark.parametrize("packed_m", [None, "100000"], ids=["default", "no-packing"])
+def test_every_shape_through_own_kernels(packed_m):
+    # With packing off, short-k products with n > 64 run the dot kernel too.
     env = dict(os.environ, EMBER_SMALL_GEMM_DOT_M="100000", EMBER_SMALL_GEMM_BCAST_K="100000",
                EMBER_SMALL_GEMM_BCAST_M="0")
+    if packed_m is not None:
+        env["EMBER_SMALL_GEMM_PACKED_M"] = packed_m
     env.pop("EMBER_SMALL_GEMM", None)
     r = subprocess.run([sys.executable, "-c", _GRID], env=env, capture_output=True, text=True,
                        timeout=300)
@@ -557,11 +561,12 @@ def test_avx512_and_avx2_dot_kernels_give_identical_bits(tmp_path):
     np.testing.assert_array_equal(files[0].view(np.uint32), files[1].view(np.uint32))
 
 
-@pytest.mark.parametrize("shape", [(64, 2, 512), (16, 8, 130), (4, 32, 512), (300, 17, 96)])
-def test_tiny_inner_dimension_products_match_numpy_on_any_thread_count(shape):
-    """x @ W.T with an inner dimension of at most 32 and from 4 rows packs W.T for the broadcast
-    kernel (the dot kernel's horizontal sums cost more there); results match float64 numpy and
-    do not depend on the thread count."""
+@pytest.mark.parametrize("shape", [(64, 2, 512), (16, 8, 130), (4, 32, 512), (32, 100, 200),
+                                   (33, 128, 65)])
+def test_short_inner_dimension_products_match_numpy_on_any_thread_count(shape):
+    """x @ W.T with an inner dimension of at most 32 from 4 rows, or of at most 128 from 32
+    rows, packs W.T for the broadcast kernel (the dot kernel's horizontal sums cost more there);
+    results match float64 numpy and do not depend on the thread count."""
     m, k, n = shape
     rng = np.random.default_rng(m * k)
     x = rng.standard_normal((m, k)).astype(np.float32)

@@ -210,11 +210,10 @@ const SmallLimits& limits() {
     r.dot_max_m = env_int("EMBER_SMALL_GEMM_DOT_M", r.dot_max_m);
     r.bcast_max_k = env_int("EMBER_SMALL_GEMM_BCAST_K", r.bcast_max_k);
     r.bcast_min_m = env_int("EMBER_SMALL_GEMM_BCAST_M", r.bcast_min_m);
-    r.packed_min_m = env_int("EMBER_SMALL_GEMM_PACKED_M", r.packed_min_m);
-    // (The tiny-k minimum is no lower than an explicit EMBER_SMALL_GEMM_PACKED_M.)
-    if (std::getenv("EMBER_SMALL_GEMM_PACKED_M") != nullptr) {
-      r.packed_min_m_tiny_k = std::max(r.packed_min_m_tiny_k, r.packed_min_m);
-    }
+    // EMBER_SMALL_GEMM_PACKED_M, where given (a number), sets where packing starts for every
+    // inner dimension, the tiny ones included.
+    const int64_t packed_m = env_int("EMBER_SMALL_GEMM_PACKED_M", -1);
+    if (packed_m >= 0) r.packed_min_m = r.packed_min_m_tiny_k = packed_m;
     r.packed_min_mn = env_int("EMBER_SMALL_GEMM_PACKED_MN", r.packed_min_mn);
     r.packed_min_b = env_int("EMBER_SMALL_GEMM_PACKED_B", r.packed_min_b);
     r.packed_min_square = env_int("EMBER_SMALL_GEMM_PACKED_SQUARE", r.packed_min_square);

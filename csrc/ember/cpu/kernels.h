@@ -50,8 +50,9 @@ EMBER_API void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
           const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c,
           int64_t ldc, DType dtype);
 
-/// Whether `gemm_rows` can compute rows of this float32 product (alpha 1, beta 0): when `gemm`
-/// runs it with ember's own kernels (not OpenBLAS), and for every outer product (k == 1).
+/// Whether `gemm_rows` can compute rows of this float32 product (alpha 1, beta 0) with the bits
+/// `gemm` gives: every outer product (k == 1), and inner dimensions up to 128 that `gemm` runs
+/// on ember's dot or broadcast kernels (not OpenBLAS, and not packed).
 bool gemm_rows_supported(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k);
 /// Rows [r0, r1) of C = op(A) @ op(B) (m x n, float32, alpha 1, beta 0) with the same values
 /// `gemm` gives for the whole product, computed on the calling thread (or the pool, when not
