@@ -811,8 +811,8 @@ constexpr Kernels kTable = {"avx2",          &has_unary,         &has_binary,
 // IEEE operations in the same order, masks in mask registers; exp's final scaling by 2^k is one
 // scalef, which rounds where the AVX2 pair of products does), so every lane's bits equal the
 // AVX2 result (a NaN result is a NaN in both, though silu's may differ in sign or payload for a
-// signaling NaN input). Functions carry the target attribute (lambdas would not), and every other kernel
-// of the table is the AVX2 one.
+// signaling NaN input). Functions carry the target attribute (lambdas would not), and every
+// other kernel of the table is the AVX2 one.
 
 #define EMBER_AVX512 __attribute__((target("avx512f")))
 // GCC 12's AVX-512 headers build set1 and conversions from _mm512_undefined_*, which
