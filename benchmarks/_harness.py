@@ -93,3 +93,37 @@ def side_by_side(ember_cases: dict, torch_cases: dict, number: Callable[[str], i
         else:
             rows.append([name, f"{te * 1e6:.{digits}f}", "-", "-"])
     return rows
+
+
+def compare_main(description: str, cases: Callable, header: str,
+                 number: Callable[[str, bool], int], repeat: tuple[int, int] = (3, 7),
+                 digits: int = 2, no_grad: bool = False) -> None:
+    """The command line of a side-by-side benchmark script: parses ``--quick``, sets both
+    frameworks to 2 threads, builds ``cases(lib, from_numpy)`` (name -> no-argument callable)
+    for ember and for PyTorch where installed, times them with `side_by_side` (``number(name,
+    quick)`` calls per repeat; ``repeat`` = (quick, full) repeats), under both frameworks'
+    ``no_grad`` when asked, and prints the machine line and a markdown table whose first column
+    is ``header``."""
+    import argparse
+    from contextlib import ExitStack
+
+    import ember
+
+    parser = argparse.ArgumentParser(description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    args = parser.parse_args()
+    torch = optional_torch(2)
+    ember.set_num_threads(2)
+    with ExitStack() as stack:
+        if no_grad:
+            stack.enter_context(ember.no_grad())
+            if torch:
+                stack.enter_context(torch.no_grad())
+        ember_cases = cases(ember, ember.from_numpy)
+        torch_cases = cases(torch, torch.from_numpy) if torch else {}
+        rows = side_by_side(ember_cases, torch_cases, lambda name: number(name, args.quick),
+                            repeat[0] if args.quick else repeat[1], digits)
+    print(machine_line(torch))
+    print()
+    print(table([header, "ember µs", "PyTorch µs", "ember ÷ PyTorch"], rows))

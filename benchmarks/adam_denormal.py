@@ -14,15 +14,13 @@ and every row dead. Medians of repeats; lower is better; the last column is embe
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import ember
 import numpy as np
-from _harness import machine_line, optional_torch, side_by_side, table
+from _harness import compare_main
 
 ROWS, COLS = 128, 784
 STUCK = np.float32(3 * np.finfo(np.float32).smallest_subnormal)
@@ -52,25 +50,9 @@ def cases(lib, t_from_np) -> dict:
 
 def main() -> None:
     """Times every case for both frameworks and prints one markdown table of medians."""
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    args = parser.parse_args()
-    torch = optional_torch(2)
-    ember.set_num_threads(2)
-    repeat = 3 if args.quick else 7
-    ember_cases = cases(ember, ember.from_numpy)
-    torch_cases = cases(torch, torch.from_numpy) if torch else {}
-
-    def number(name: str) -> int:
-        scale = 1 if args.quick else 4
-        return scale * (2 if name == "all rows dead" else 25)
-
-    rows = side_by_side(ember_cases, torch_cases, number, repeat, digits=1)
-    print(machine_line(torch))
-    print()
-    header = ["Adam step, 784x128 float32", "ember µs", "PyTorch µs", "ember ÷ PyTorch"]
-    print(table(header, rows))
+    compare_main(__doc__, cases, "Adam step, 784x128 float32",
+                 lambda name, quick: (1 if quick else 4) * (2 if name == "all rows dead" else 25),
+                 digits=1)
 
 
 if __name__ == "__main__":

@@ -11,15 +11,13 @@ no_grad. Medians of repeats; lower is better; the last column is ember ÷ PyTorc
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import ember
 import numpy as np
-from _harness import machine_line, optional_torch, side_by_side, table
+from _harness import compare_main
 
 SHAPES = [(64, 2, 512), (256, 2, 128), (16, 8, 512), (64, 8, 256), (4, 32, 512), (64, 32, 512),
           (256, 32, 512), (32, 128, 512), (64, 64, 512), (256, 64, 512), (128, 128, 128),
@@ -39,25 +37,8 @@ def cases(lib, t_from_np) -> dict:
 
 def main() -> None:
     """Times every case for both frameworks and prints one markdown table of medians."""
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    args = parser.parse_args()
-    torch = optional_torch(2)
-    ember.set_num_threads(2)
-    repeat = 3 if args.quick else 7
-    number = (lambda name: 50) if args.quick else (lambda name: 400)
-    with ember.no_grad():
-        ember_cases = cases(ember, ember.from_numpy)
-        if torch:
-            with torch.no_grad():
-                torch_cases = cases(torch, torch.from_numpy)
-                rows = side_by_side(ember_cases, torch_cases, number, repeat)
-        else:
-            rows = side_by_side(ember_cases, {}, number, repeat)
-    print(machine_line(torch))
-    print()
-    print(table(["linear forward (float32)", "ember µs", "PyTorch µs", "ember ÷ PyTorch"], rows))
+    compare_main(__doc__, cases, "linear forward (float32)",
+                 lambda name, quick: 50 if quick else 400, no_grad=True)
 
 
 if __name__ == "__main__":

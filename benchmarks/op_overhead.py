@@ -9,15 +9,13 @@ Both frameworks run interleaved in this process; each figure is a median of repe
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import ember
 import numpy as np
-from _harness import machine_line, optional_torch, side_by_side, table
+from _harness import compare_main
 
 
 def cases(lib, t_from_np):
@@ -46,20 +44,12 @@ def cases(lib, t_from_np):
 
 def main() -> None:
     """Times every case for both frameworks and prints one markdown table of medians."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    args = parser.parse_args()
-    torch = optional_torch(2)
-    number = 300 if args.quick else 2000
-    repeat = 3 if args.quick else 7
-    ember_cases = cases(ember, ember.from_numpy)
-    torch_cases = cases(torch, torch.from_numpy) if torch else {}
-    rows = side_by_side(
-        ember_cases, torch_cases,
-        lambda name: number // 10 if "backward" in name or "matmul" in name else number, repeat)
-    print(machine_line(torch))
-    print()
-    print(table(["op", "ember µs", "PyTorch µs", "ember ÷ PyTorch"], rows))
+
+    def number(name: str, quick: bool) -> int:
+        n = 300 if quick else 2000
+        return n // 10 if "backward" in name or "matmul" in name else n
+
+    compare_main(__doc__, cases, "op", number)
 
 
 if __name__ == "__main__":

@@ -11,15 +11,13 @@ ember ÷ PyTorch.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import ember
 import numpy as np
-from _harness import machine_line, optional_torch, side_by_side, table
+from _harness import compare_main
 
 N = 1 << 20
 
@@ -66,20 +64,9 @@ def cases(lib, functional, t_from_np) -> dict:
 
 def main() -> None:
     """Times every case for both frameworks and prints one markdown table of medians."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    args = parser.parse_args()
-    import ember.nn.functional as EF
-
-    torch = optional_torch(2)
-    ember.set_num_threads(2)
-    number, repeat = (5, 3) if args.quick else (20, 5)
-    ember_cases = cases(ember, EF, ember.from_numpy)
-    torch_cases = cases(torch, torch.nn.functional, torch.from_numpy) if torch else {}
-    rows = side_by_side(ember_cases, torch_cases, lambda name: number, repeat, digits=0)
-    print(machine_line(torch))
-    print()
-    print(table(["op (1M float32)", "ember µs", "PyTorch µs", "ember ÷ PyTorch"], rows))
+    compare_main(__doc__, lambda lib, from_np: cases(lib, lib.nn.functional, from_np),
+                 "op (1M float32)", lambda name, quick: 5 if quick else 20, repeat=(3, 5),
+                 digits=0)
 
 
 if __name__ == "__main__":
