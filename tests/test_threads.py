@@ -247,3 +247,56 @@ def test_regions_of_every_size_and_thread_count_keep_their_results(restore_threa
                 x = ember.from_numpy(d)
                 np.testing.assert_array_equal((x * 3.0 + 1.0).numpy(), d * np.float32(3) + 1)
                 np.testing.assert_array_equal(x.sum().numpy(), s)
+
+
+def _seen(call, want, seconds=20.0):
+    """Whether `want(call())` holds in some call within `seconds` (at least 3 calls), and the
+    last three results for the message. The timing-dependent cases below hold whenever both
+    threads run at once, which a loaded machine can prevent for a while."""
+    import time
+
+    last, start, calls = [], time.monotonic(), 0
+    while calls < 3 or time.monotonic() - start < seconds:
+        r = call()
+        calls += 1
+        last = (last + [r])[-3:]
+        if want(r):
+            return True, last
+    return False, last
+
+
+def test_affine_blocks_run_once_and_keep_their_halves(restore_threads):
+    """parallel_blocks_affine on two threads: every block runs exactly once, whatever the delays
+    (the hook throws otherwise); each thread runs its own half (blocks [0, n // 2) on the
+    caller) when the other keeps up or is one block behind; a slow worker has its blocks taken
+    while it has two or more unclaimed, and one that claims nothing for 20 us has its last
+    unclaimed block taken."""
+    ember.set_num_threads(2)
+    hook = ember._C._blocks_affine_for_tests
+    rng = np.random.default_rng(3)
+    for n in (3, 4, 5, 8, 13, 16, 40):
+        for _ in range(10):
+            caller = list(rng.uniform(0, 30, n) * (rng.random(n) < 0.5))
+            worker = list(rng.uniform(0, 30, n) * (rng.random(n) < 0.5))
+            sides = hook(n, caller, worker)
+            assert len(sides) == n and set(sides) <= {0, 1}, sides
+
+    for n in (4, 8, 16):
+        halves = [0] * (n // 2) + [1] * (n - n // 2)
+        ok, last = _seen(lambda: hook(n, [100.0] * n, [100.0] * n), lambda r: r == halves)
+        assert ok, last
+    # The worker's blocks take 8 us, the caller's 5: when the caller is done with its half, the
+    # worker is one block behind, and the caller waits for it instead of taking its block.
+    ok, last = _seen(lambda: hook(8, [5.0] * 8, [8.0] * 8), lambda r: r == [0] * 4 + [1] * 4)
+    assert ok, last
+    # The worker takes 1 ms a block, the caller nothing: the caller takes worker blocks while
+    # the worker has two or more unclaimed, so it runs more than its half but not all.
+    ok, last = _seen(lambda: hook(16, [0.0] * 16, [1000.0] * 16),
+                     lambda r: 8 < r.count(0) < 16)
+    assert ok, last
+    # Four blocks, 50 us each on the caller and 1 ms on the worker: when the caller is done
+    # with its two, the worker is inside its first (block 3) with one block unclaimed, too few
+    # to take at once; the worker claims nothing for 20 us, so the caller takes block 2 rather
+    # than waiting the rest of the millisecond.
+    ok, last = _seen(lambda: hook(4, [50.0] * 4, [1000.0] * 4), lambda r: r == [0, 0, 0, 1])
+    assert ok, last

@@ -1,6 +1,7 @@
 #include "common.h"
 #include "ember/jit/trace_hook.h"
 #include "ember/cpu/kernels.h"
+#include "ember/cpu/parallel.h"
 #include "ember/cpu/simd.h"
 #include "ember/ops/meta.h"
 
@@ -924,6 +925,10 @@ Example::
               beta, c.raw_data(), n, c.dtype());
   }, py::arg("a"), py::arg("b"), py::arg("c"), py::arg("trans_a"), py::arg("trans_b"),
      py::arg("alpha"), py::arg("beta"));
+  // Private, for tests: the two-thread block claiming of cpu::parallel_blocks_affine with a
+  // delay per block and side (microseconds); returns the side that ran each block.
+  m.def("_blocks_affine_for_tests", &cpu::blocks_affine_for_tests, py::arg("nblocks"),
+        py::arg("caller_us"), py::arg("worker_us"), py::call_guard<py::gil_scoped_release>());
   def_fn(m, "empty_cache", &empty_cache, "Returns the allocator's cached blocks to the system.");
   def_fn(m, "set_allocator_cache_limit", &set_allocator_cache_limit,
          "Most bytes of freed blocks the allocator keeps for reuse (default 1 GiB; 0 disables).",

@@ -6,6 +6,8 @@
 
 #include "ember/cpu/parallel.h"
 
+#include "ember/core/error.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -363,6 +365,8 @@ int kernel_threads() { return get_num_threads(); }
 
 namespace detail {
 
+void cpu_relax() { EMBER_CPU_RELAX(); }
+
 bool workers_awake() {
   const int threads = kernel_threads();
   return threads > 1 && !t_in_region && pool().awake(threads - 1);
@@ -399,6 +403,31 @@ void run_chunks(int64_t nchunks, RangeFn fn, void* ctx) {
 }
 
 }  // namespace detail
+
+std::vector<int> blocks_affine_for_tests(int64_t nblocks, const std::vector<double>& caller_us,
+                                         const std::vector<double>& worker_us) {
+  EMBER_CHECK_VALUE(nblocks >= 0 && caller_us.size() == static_cast<size_t>(nblocks) &&
+                        worker_us.size() == static_cast<size_t>(nblocks),
+                    "_blocks_affine_for_tests: expected a delay per block for each side");
+  std::vector<std::atomic<int>> ran(static_cast<size_t>(nblocks));
+  for (auto& r : ran) r.store(0);
+  std::vector<int> side(static_cast<size_t>(nblocks), -1);
+  const std::thread::id caller = std::this_thread::get_id();
+  parallel_blocks_affine(nblocks, [&](int64_t b) {
+    const int s = std::this_thread::get_id() == caller ? 0 : 1;
+    ran[b].fetch_add(1);
+    side[b] = s;
+    const double us = (s == 0 ? caller_us : worker_us)[b];
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::nanoseconds(static_cast<int64_t>(us * 1000.0));
+    while (std::chrono::steady_clock::now() < until) EMBER_CPU_RELAX();
+  }, kParallelThreshold);
+  for (int64_t b = 0; b < nblocks; ++b) {
+    EMBER_CHECK(ran[b].load() == 1, "_blocks_affine_for_tests: block ", b, " of ", nblocks,
+                " ran ", ran[b].load(), " times");
+  }
+  return side;
+}
 
 }  // namespace ember::cpu
 

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <thread>
 #include <type_traits>
+#include <vector>
 
 #include "ember/core/export.h"
 
@@ -43,7 +45,15 @@ void run_chunks(int64_t nchunks, RangeFn fn, void* ctx);
 /// Whether the pool's workers are awake (spinning after a recent job), so that work handed to
 /// them starts without a wake-up system call. A hint only: it may change at once.
 bool workers_awake();
+/// A pause for spin-wait loops (x86 `pause`; elsewhere a yield).
+void cpu_relax();
 }  // namespace detail
+
+/// parallel_blocks_affine: a thread whose own blocks are done takes one of the other thread's
+/// when the other has this many left unclaimed (it is clearly behind: a late or slow core), or
+/// has claimed none for kStealAfterNs (it was preempted).
+constexpr int64_t kStealMinBlocks = 2;
+constexpr int64_t kStealAfterNs = 20000;
 
 /// Calls f(begin, end) over [0, n) split into chunks of `chunk` elements (the last shorter);
 /// the chunking depends on n and `chunk` only, never on the thread count, so reductions that
@@ -78,10 +88,13 @@ void parallel_chunks(int64_t n, int64_t chunk, F&& f, int64_t work = -1) {
 }
 
 /// Calls f(b) for every block b in [0, nblocks), over the pool when `work` (default nblocks) is
-/// at least kParallelThreshold. With two threads and more than two blocks, one thread takes
-/// blocks from the front and the other from the back until they meet: a block range mostly keeps its thread across calls of
-/// the same shape (its data stays in that core's cache), and a late thread's share is taken by
-/// the other. With more threads (or 2^32 blocks or more), blocks are claimed in order.
+/// at least kParallelThreshold. With two threads and more than two blocks, the calling thread
+/// owns blocks [0, nblocks / 2), taken from the front, and the worker the rest, taken from the
+/// back, so that a block keeps its core from call to call and its data stays in that core's
+/// cache. A thread done with its own blocks takes the other's only where the other has not
+/// started, has kStealMinBlocks or more left unclaimed, or has claimed none for kStealAfterNs
+/// (it was preempted); otherwise it waits. With more threads (or 2^32 blocks or more), blocks
+/// are claimed in order.
 template <typename F>
 void parallel_blocks_affine(int64_t nblocks, F&& f, int64_t work = -1) {
   if (nblocks <= 0) return;
@@ -98,6 +111,13 @@ void parallel_blocks_affine(int64_t nblocks, F&& f, int64_t work = -1) {
   // The blocks not yet claimed are [front, end): front in the high half, end in the low half.
   // Both stay within [0, nblocks], so neither half can wrap into the other.
   std::atomic<uint64_t> range{static_cast<uint64_t>(nblocks)};
+  // Taking a block the other core ran last moves its data between the cores' caches, which on
+  // a virtual machine whose cores exchange a cache line in 180-190 ns costs more than a short
+  // wait: in a batch-1 MLP training graph, whose Adam step updates the 64 rows of 784 weights
+  // each core read in the forward pass, the caller took one of the worker's blocks in 60-95%
+  // of steps when blocks went to whichever thread came first, at 2-5 times a local block's time
+  // (the step: 44-47 -> 41-43 us with owned halves, medians of alternating runs).
+  const uint64_t mid = static_cast<uint64_t>(nblocks) / 2;
   // The side is the thread's, not the chunk's: the calling thread always takes the front and
   // the worker the back. Chunks are claimed by whichever thread comes first, so a chunk index
   // would swap the halves between the cores whenever the worker beat the caller to chunk 0.
@@ -105,9 +125,25 @@ void parallel_blocks_affine(int64_t nblocks, F&& f, int64_t work = -1) {
   parallel_chunks(2, 1, [&](int64_t, int64_t, int64_t) {
     const int side = std::this_thread::get_id() == caller ? 0 : 1;
     uint64_t cur = range.load();
+    uint64_t seen = ~uint64_t{0};
+    std::chrono::steady_clock::time_point seen_at;
     while (true) {
       const uint64_t front = cur >> 32, end = cur & 0xffffffffu;
       if (front >= end) return;
+      const bool own = side == 0 ? front < mid : end > mid;
+      const bool other_started = side == 0 ? end < static_cast<uint64_t>(nblocks) : front > 0;
+      if (!own && other_started && end - front < static_cast<uint64_t>(kStealMinBlocks)) {
+        const auto now = std::chrono::steady_clock::now();
+        if (cur != seen) {
+          seen = cur;
+          seen_at = now;
+        }
+        if (now - seen_at < std::chrono::nanoseconds(kStealAfterNs)) {
+          detail::cpu_relax();
+          cur = range.load();
+          continue;
+        }
+      }
       const uint64_t next = side == 0 ? cur + (uint64_t{1} << 32) : cur - 1;
       if (!range.compare_exchange_weak(cur, next)) continue;
       f(static_cast<int64_t>(side == 0 ? front : end - 1));
@@ -115,6 +151,14 @@ void parallel_blocks_affine(int64_t nblocks, F&& f, int64_t work = -1) {
     }
   }, kParallelThreshold);
 }
+
+/// For tests: parallel_blocks_affine over `nblocks` blocks, block b spinning caller_us[b]
+/// microseconds when the calling thread runs it and worker_us[b] when the worker does. Returns
+/// the side that ran each block (0 the caller, 1 the worker); throws if a block did not run
+/// exactly once.
+EMBER_API std::vector<int> blocks_affine_for_tests(int64_t nblocks,
+                                                   const std::vector<double>& caller_us,
+                                                   const std::vector<double>& worker_us);
 
 /// Chunk size for elementwise work of n elements: a few chunks per thread (so a thread that
 /// starts late or is preempted is covered by the others), a multiple of 64 elements so chunk
