@@ -195,6 +195,8 @@ void adam_update_outer(const Tensor& param, const Tensor& grad, const Tensor& ex
                        const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
                        const AdamHyper& h, const float* a, int64_t a_stride, const float* b,
                        bool b_has_zero, int64_t r0, int64_t r1);
+/// Whether x[0, n) holds a zero (+0 or -0); for adam_update_outer's `b_has_zero`.
+bool any_zero_f32(const float* x, int64_t n);
 /// adam_update on elements [begin, end) only (contiguous operands), on the calling thread: the
 /// same values adam_update gives those elements.
 void adam_update_range(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,

@@ -284,10 +284,7 @@ void adam_step_product(const Tensor& param, const Tensor& a, const Tensor& b,
   auto* gp = g.data_ptr<float>();
   const Tensor vmax = amsgrad ? max_exp_avg_sq : Tensor{};
   const int64_t a_row = A.trans ? 1 : A.ld;
-  bool b_has_zero = false;
-  if (outer) {
-    for (int64_t j = 0; j < N; ++j) b_has_zero |= bp[j] == 0.0f;
-  }
+  const bool b_has_zero = outer && cpu::any_zero_f32(bp, N);
   auto run_block = [&](int64_t blk) {
     const int64_t r0 = blk * rows, r1 = std::min(M, r0 + rows);
     if (outer) {
