@@ -265,24 +265,25 @@ void adam_step_product(const Tensor& param, const Tensor& a, const Tensor& b,
   const bool outer = K == 1 && !B.trans;
   // Blocks of about 8K elements (a multiple of 4 rows, whole tiles of the product kernels):
   // each block's gradient rows are computed and then read by the update while they are still in
-  // cache. Blocks are made smaller where that makes their count a multiple of the thread count:
-  // each thread owns a fixed half of them (parallel_blocks_affine), so 128 x 784 in 11 blocks of
-  // 12 rows left one thread a sixth more work (16 of 8 rows; the batch-16 training graph's
-  // update 47-50 -> 45-47 us). Outer products need no tiles, others keep multiples of 4 rows.
-  int64_t rows = std::min(M, std::max<int64_t>(4, (8192 / N + 3) / 4 * 4));
+  // cache. Where the update is split over threads, each owns a fixed share of the blocks
+  // (parallel_blocks_affine), so the block size is chosen, down to half of that, for the least
+  // work on the busiest thread: 128 x 784 in 11 blocks of 12 rows left one thread a sixth more
+  // (16 of 8 rows; the batch-16 training graph's update 47-50 -> 45-47 us). Outer products need
+  // no tiles.
+  const int64_t step_rows = outer ? 1 : 4;
+  int64_t rows = outer ? std::min(M, std::max<int64_t>(1, 8192 / N))
+                       : std::min(M, std::max<int64_t>(4, (8192 / N + 3) / 4 * 4));
   const int64_t threads = std::max(1, cpu::kernel_threads());
-  if (outer) {
-    for (int64_t r = std::min(M, std::max<int64_t>(1, 8192 / N)); r >= 1; --r) {
-      if (((M + r - 1) / r) % threads == 0) {
+  if (threads > 1 && M * N >= cpu::kParallelThreshold) {
+    // The busiest thread's rows, ceil(blocks / threads) * rows, least over block sizes down to
+    // half the default (the larger size on ties).
+    const int64_t r0 = rows;
+    int64_t best = -1;
+    for (int64_t r = r0; r >= std::max(step_rows, r0 / 2); r -= step_rows) {
+      const int64_t cost = ((M + r - 1) / r + threads - 1) / threads * r;
+      if (best < 0 || cost < best) {
+        best = cost;
         rows = r;
-        break;
-      }
-    }
-  } else {
-    for (int64_t r = rows; r >= 4; r -= 4) {
-      if (((M + r - 1) / r) % threads == 0) {
-        rows = r;
-        break;
       }
     }
   }
