@@ -300,3 +300,33 @@ def test_affine_blocks_run_once_and_keep_their_halves(restore_threads):
     # than waiting the rest of the millisecond.
     ok, last = _seen(lambda: hook(4, [50.0] * 4, [1000.0] * 4), lambda r: r == [0, 0, 0, 1])
     assert ok, last
+
+
+def test_an_exception_in_a_block_reaches_the_caller_after_every_block_ran(restore_threads):
+    """A block that throws, on the calling thread or on the worker: the caller gets the
+    exception (ValueError here) after the region is over, no block has run twice (the hook
+    checks before rethrowing; blocks not yet claimed may be skipped, as in a loop), the process
+    survives a worker's exception, and the pool keeps working afterwards."""
+    ember.set_num_threads(2)
+    hook = ember._C._blocks_affine_for_tests
+    sides_seen = set()
+    for n in (3, 8, 16):
+        for throw_block in range(n):
+            for caller, worker in ((5.0, 5.0), (0.0, 50.0), (50.0, 0.0)):
+                with pytest.raises(ValueError, match=f"block {throw_block} throws") as err:
+                    hook(n, [caller] * n, [worker] * n, throw_block)
+                sides_seen.add("worker" if "run by the worker" in str(err.value) else "caller")
+    # The worker's first block (the last one) throwing while the caller is still busy.
+    ok, last = _seen(lambda: _raised_by(hook, 8, [200.0] * 8, [0.0] * 8, 7), lambda s: s == "worker")
+    assert ok, last
+    assert sides_seen | {"worker"} == {"caller", "worker"}
+    assert sorted(set(hook(8, [5.0] * 8, [5.0] * 8))) in ([0], [0, 1], [1])
+    x = np.arange(1 << 18, dtype=np.float32) / 1000
+    np.testing.assert_array_equal((ember.from_numpy(x) * 2.0).numpy(), x * np.float32(2))
+
+
+def _raised_by(hook, *args):
+    """Which side ran the block that threw ("caller" or "worker")."""
+    with pytest.raises(ValueError) as err:
+        hook(*args)
+    return "worker" if "run by the worker" in str(err.value) else "caller"

@@ -926,9 +926,11 @@ Example::
   }, py::arg("a"), py::arg("b"), py::arg("c"), py::arg("trans_a"), py::arg("trans_b"),
      py::arg("alpha"), py::arg("beta"));
   // Private, for tests: the two-thread block claiming of cpu::parallel_blocks_affine with a
-  // delay per block and side (microseconds); returns the side that ran each block.
+  // delay per block and side (microseconds) and optionally a block that throws; returns the
+  // side that ran each block.
   m.def("_blocks_affine_for_tests", &cpu::blocks_affine_for_tests, py::arg("nblocks"),
-        py::arg("caller_us"), py::arg("worker_us"), py::call_guard<py::gil_scoped_release>());
+        py::arg("caller_us"), py::arg("worker_us"), py::arg("throw_block") = -1,
+        py::call_guard<py::gil_scoped_release>());
   def_fn(m, "empty_cache", &empty_cache, "Returns the allocator's cached blocks to the system.");
   def_fn(m, "set_allocator_cache_limit", &set_allocator_cache_limit,
          "Most bytes of freed blocks the allocator keeps for reuse (default 1 GiB; 0 disables).",

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <exception>
 #include <string>
 #include <memory>
 #include <mutex>
@@ -137,7 +138,7 @@ class Pool {
     }
     using clock = std::chrono::steady_clock;
     const auto t0 = clock::now();
-    job.fn(job.ctx, 0, 1);
+    run_chunk(job, 0);
     const uint64_t own = 1 + claim_all(seq, job);
     const auto t1 = clock::now();
     // Wait for the chunks the workers claimed. One of them may have been preempted inside a
@@ -152,10 +153,36 @@ class Pool {
       }
     }
     const auto waited = clock::now() - t1;
+    if (failed_.load(std::memory_order_acquire)) {
+      // Every chunk has run or thrown, and no worker touches the job any more: the first
+      // exception goes to the caller.
+      std::exception_ptr e;
+      {
+        std::lock_guard<std::mutex> g(error_mu_);
+        e = std::move(error_);
+        error_ = nullptr;
+      }
+      failed_.store(false, std::memory_order_relaxed);
+      std::rethrow_exception(e);
+    }
     return waited > std::chrono::microseconds(20) && waited > t1 - t0;
   }
 
  private:
+  // Runs chunk c of `job`. An exception from it (on the caller or a worker) is kept for the
+  // caller, which rethrows it once every chunk of the region is done: the job lives on the
+  // caller's stack, so the caller must not leave while a worker still runs a chunk, and an
+  // exception leaving a worker thread would end the process.
+  void run_chunk(const Job& job, int64_t c) {
+    try {
+      job.fn(job.ctx, c, c + 1);
+    } catch (...) {
+      std::lock_guard<std::mutex> g(error_mu_);
+      if (error_ == nullptr) error_ = std::current_exception();
+      failed_.store(true, std::memory_order_release);
+    }
+  }
+
   // A worker's count of the chunks it finished, tagged with the region's sequence number.
   struct alignas(64) Slot {
     std::atomic<uint64_t> done{0};
@@ -173,7 +200,7 @@ class Pool {
         continue;
       }
       const auto c = static_cast<int64_t>(next_of(cur));
-      job.fn(job.ctx, c, c + 1);
+      run_chunk(job, c);
       ++ran;
       if (slot != nullptr) slot->done.store(seq << 32 | ran, std::memory_order_release);
       cur = state_.load(std::memory_order_acquire);
@@ -272,6 +299,9 @@ class Pool {
   std::mutex mu_;
   std::condition_variable cv_;
   uint64_t seq_ = 0;
+  std::mutex error_mu_;
+  std::exception_ptr error_;  // the region's first exception (run_chunk)
+  std::atomic<bool> failed_{false};
 };
 
 // Both leaked on purpose: joining threads during static destruction at exit can deadlock.
@@ -391,9 +421,15 @@ void run_chunks(int64_t nchunks, RangeFn fn, void* ctx) {
     fn(ctx, 0, nchunks);
     return;
   }
-  t_in_region = true;
-  const bool slow = pool().run(Job{nchunks, fn, ctx}, threads - 1);
-  t_in_region = false;
+  struct InRegion {
+    InRegion() { t_in_region = true; }
+    ~InRegion() { t_in_region = false; }
+  };
+  bool slow = false;
+  {
+    InRegion in_region;
+    slow = pool().run(Job{nchunks, fn, ctx}, threads - 1);
+  }
   if (slow) {
     backoff = backoff == 0 ? 1 : std::min(backoff * 2, 256);
     skip = backoff;
@@ -405,7 +441,8 @@ void run_chunks(int64_t nchunks, RangeFn fn, void* ctx) {
 }  // namespace detail
 
 std::vector<int> blocks_affine_for_tests(int64_t nblocks, const std::vector<double>& caller_us,
-                                         const std::vector<double>& worker_us) {
+                                         const std::vector<double>& worker_us,
+                                         int64_t throw_block) {
   EMBER_CHECK_VALUE(nblocks >= 0 && caller_us.size() == static_cast<size_t>(nblocks) &&
                         worker_us.size() == static_cast<size_t>(nblocks),
                     "_blocks_affine_for_tests: expected a delay per block for each side");
@@ -413,19 +450,30 @@ std::vector<int> blocks_affine_for_tests(int64_t nblocks, const std::vector<doub
   for (auto& r : ran) r.store(0);
   std::vector<int> side(static_cast<size_t>(nblocks), -1);
   const std::thread::id caller = std::this_thread::get_id();
-  parallel_blocks_affine(nblocks, [&](int64_t b) {
-    const int s = std::this_thread::get_id() == caller ? 0 : 1;
-    ran[b].fetch_add(1);
-    side[b] = s;
-    const double us = (s == 0 ? caller_us : worker_us)[b];
-    const auto until = std::chrono::steady_clock::now() +
-                       std::chrono::nanoseconds(static_cast<int64_t>(us * 1000.0));
-    while (std::chrono::steady_clock::now() < until) EMBER_CPU_RELAX();
-  }, kParallelThreshold);
-  for (int64_t b = 0; b < nblocks; ++b) {
-    EMBER_CHECK(ran[b].load() == 1, "_blocks_affine_for_tests: block ", b, " of ", nblocks,
-                " ran ", ran[b].load(), " times");
+  std::exception_ptr error;
+  try {
+    parallel_blocks_affine(nblocks, [&](int64_t b) {
+      const int s = std::this_thread::get_id() == caller ? 0 : 1;
+      ran[b].fetch_add(1);
+      side[b] = s;
+      const double us = (s == 0 ? caller_us : worker_us)[b];
+      const auto until = std::chrono::steady_clock::now() +
+                         std::chrono::nanoseconds(static_cast<int64_t>(us * 1000.0));
+      while (std::chrono::steady_clock::now() < until) EMBER_CPU_RELAX();
+      EMBER_CHECK_VALUE(b != throw_block, "_blocks_affine_for_tests: block ", b,
+                        " throws, as asked (run by the ", s == 0 ? "caller" : "worker", ")");
+    }, kParallelThreshold);
+  } catch (...) {
+    error = std::current_exception();
   }
+  // After an exception, blocks still unclaimed may be skipped (a region run inline stops at
+  // the exception, as a loop would), but none may run twice.
+  for (int64_t b = 0; b < nblocks; ++b) {
+    EMBER_CHECK(ran[b].load() == 1 || (error && ran[b].load() == 0),
+                "_blocks_affine_for_tests: block ", b, " of ", nblocks, " ran ", ran[b].load(),
+                " times");
+  }
+  if (error) std::rethrow_exception(error);
   return side;
 }
 

@@ -155,12 +155,14 @@ void parallel_blocks_affine(int64_t nblocks, F&& f, int64_t work = -1) {
 }
 
 /// For tests: parallel_blocks_affine over `nblocks` blocks, block b spinning caller_us[b]
-/// microseconds when the calling thread runs it and worker_us[b] when the worker does. Returns
-/// the side that ran each block (0 the caller, 1 the worker); throws if a block did not run
-/// exactly once.
+/// microseconds when the calling thread runs it and worker_us[b] when the worker does, and
+/// block `throw_block` (if any) then throwing ValueError. Returns the side that ran each block
+/// (0 the caller, 1 the worker, -1 not run); throws if a block ran twice, or did not run when
+/// none threw, else rethrows the block's exception.
 EMBER_API std::vector<int> blocks_affine_for_tests(int64_t nblocks,
                                                    const std::vector<double>& caller_us,
-                                                   const std::vector<double>& worker_us);
+                                                   const std::vector<double>& worker_us,
+                                                   int64_t throw_block = -1);
 
 /// Chunk size for elementwise work of n elements: a few chunks per thread (so a thread that
 /// starts late or is preempted is covered by the others), a multiple of 64 elements so chunk
