@@ -114,9 +114,10 @@ void parallel_blocks_affine(int64_t nblocks, F&& f, int64_t work = -1) {
   // Taking a block the other core ran last moves its data between the cores' caches, which on
   // a virtual machine whose cores exchange a cache line in 180-190 ns costs more than a short
   // wait: in a batch-1 MLP training graph, whose Adam step updates the 64 rows of 784 weights
-  // each core read in the forward pass, the caller took one of the worker's blocks in 60-95%
-  // of steps when blocks went to whichever thread came first, at 2-5 times a local block's time
-  // (the step: 44-47 -> 41-43 us with owned halves, medians of alternating runs).
+  // each core read in the forward pass, the caller took one of the worker's blocks in 15% and
+  // 97% of the steps of two runs when blocks went to whichever thread came first, at 1.6-5.5
+  // times a local block's time (the step: 44-47 -> 41-43 us with owned halves, medians of
+  // alternating runs).
   const uint64_t mid = static_cast<uint64_t>(nblocks) / 2;
   // The side is the thread's, not the chunk's: the calling thread always takes the front and
   // the worker the back. Chunks are claimed by whichever thread comes first, so a chunk index
