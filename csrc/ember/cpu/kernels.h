@@ -3,6 +3,8 @@
 // CPU kernel entry points. Kernels receive allocated outputs and inputs already converted to
 // the compute dtype; they never check user input.
 
+#include <functional>
+
 #include "ember/core/export.h"
 #include "ember/core/generator.h"
 #include "ember/core/tensor.h"
@@ -184,24 +186,23 @@ struct AdamHyper {
 void adam_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                  const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
                  const AdamHyper& h);
-/// Rows [r0, r1) of an Adam update of a 2-D float32 parameter (rows x n, contiguous, like its
-/// state) whose gradient is the outer product of `a` (one value per row, stride `a_stride`) and
-/// `b` (n contiguous values): each gradient element 0 + a_i * b_j (what `gemm` gives with k = 1)
-/// is written to `grad` and used in the same pass. The same values as gemm_rows followed by
-/// adam_update_range. `b_has_zero`: whether some b_j is zero (rows with a_i != 0 then have no
-/// zero gradient elsewhere, and are not searched for stuck moments; a hint that only affects
-/// speed).
-void adam_update_outer(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
-                       const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
-                       const AdamHyper& h, const float* a, int64_t a_stride, const float* b,
-                       bool b_has_zero, int64_t r0, int64_t r1);
-/// Whether x[0, n) holds a zero (+0 or -0); for adam_update_outer's `b_has_zero`.
+/// The Adam update of a 2-D float32 parameter (m x n, contiguous, like its state) in blocks of
+/// `rows` rows over the pool (parallel_blocks_affine), the per-step constants computed once.
+/// Before each block's update, `block_grad(r0, r1)` (when set) writes rows [r0, r1) of `grad`.
+/// With `outer_b` the gradient is instead the outer product of `outer_a` (one value per row,
+/// stride `a_stride`) and `outer_b` (n contiguous values): each element 0 + a_i * b_j (what
+/// `gemm` gives with k = 1) is written to `grad` and used in the same pass. Either way the
+/// values equal the product followed by adam_update. `b_has_zero`: whether some b_j is zero
+/// (rows with a_i != 0 then have no zero gradient elsewhere and are not searched for stuck
+/// moments; a hint that only affects speed).
+void adam_update_blocks(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                        const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
+                        const AdamHyper& h, int64_t rows,
+                        const std::function<void(int64_t, int64_t)>& block_grad,
+                        const float* outer_a = nullptr, int64_t a_stride = 0,
+                        const float* outer_b = nullptr, bool b_has_zero = false);
+/// Whether x[0, n) holds a zero (+0 or -0); for adam_update_blocks' `b_has_zero`.
 bool any_zero_f32(const float* x, int64_t n);
-/// adam_update on elements [begin, end) only (contiguous operands), on the calling thread: the
-/// same values adam_update gives those elements.
-void adam_update_range(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
-                       const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, double step,
-                       const AdamHyper& h, int64_t begin, int64_t end);
 
 struct RmspropHyper {
   double lr, alpha, eps, weight_decay, momentum;
