@@ -337,6 +337,12 @@ void run_blas_job(void* p, int64_t c0, int64_t c1) {
 // Unlike ember's own kernels there is no back-off to one thread on an oversubscribed machine:
 // OpenBLAS's single- and multi-threaded paths round differently for some shapes, and a result
 // must not depend on the machine's load.
+// Marks the calling thread as inside a region (nested regions run inline) for its scope.
+struct InRegion {
+  InRegion() { t_in_region = true; }
+  ~InRegion() { t_in_region = false; }
+};
+
 void blas_threads_callback(int /*sync*/, OpenblasDojob dojob, int numjobs, size_t elsize,
                            void* jobdata, int dojob_data) {
   BlasJobs jobs{dojob, static_cast<char*>(jobdata), elsize, dojob_data};
@@ -348,10 +354,9 @@ void blas_threads_callback(int /*sync*/, OpenblasDojob dojob, int numjobs, size_
   if (!t_in_region && numjobs <= threads) {
     std::unique_lock<std::mutex> lk(pool_lock(), std::try_to_lock);
     if (lk.owns_lock()) {
-      t_in_region = true;
+      InRegion in_region;
       Job job{numjobs, &run_blas_job, &jobs};
       pool().run(job, threads - 1);
-      t_in_region = false;
       return;
     }
   }
@@ -421,10 +426,6 @@ void run_chunks(int64_t nchunks, RangeFn fn, void* ctx) {
     fn(ctx, 0, nchunks);
     return;
   }
-  struct InRegion {
-    InRegion() { t_in_region = true; }
-    ~InRegion() { t_in_region = false; }
-  };
   bool slow = false;
   {
     InRegion in_region;

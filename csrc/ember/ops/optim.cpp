@@ -297,11 +297,12 @@ void adam_step_product(const Tensor& param, const Tensor& a, const Tensor& b,
     cpu::adam_update_blocks(param, g, exp_avg, exp_avg_sq, vmax, count, h, rows, nullptr, ap,
                             a_row, bp, b_has_zero);
   } else {
+    auto grad_rows = [&](int64_t r0, int64_t r1) {
+      cpu::gemm_rows(A.trans, B.trans, M, N, K, ap, A.ld, bp, B.ld, gp, N, r0, r1);
+    };
+    // One reference captured: small enough for std::function to hold without allocating.
     cpu::adam_update_blocks(param, g, exp_avg, exp_avg_sq, vmax, count, h, rows,
-                            [&](int64_t r0, int64_t r1) {
-                              cpu::gemm_rows(A.trans, B.trans, M, N, K, ap, A.ld, bp, B.ld, gp,
-                                             N, r0, r1);
-                            });
+                            [&grad_rows](int64_t r0, int64_t r1) { grad_rows(r0, r1); });
   }
   param.set_grad(g);
   for (const Tensor* t : {&param, &exp_avg, &exp_avg_sq, &vmax}) {
