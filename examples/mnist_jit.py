@@ -112,7 +112,10 @@ def main(argv: list[str] | None = None) -> float:
             f"{seconds:.1f} s"
         )
     if args.mode == "jit":
-        print(f"graphs kept: {len(step.traces)} ({step.traces[0].graph.num_nodes} nodes each)")
+        # One graph per batch shape (the last batch is shorter) and learning rate (the scheduler
+        # changes it each epoch, and a graph bakes it in).
+        print(f"graphs kept: {len(step.traces)}, one per batch shape and learning rate "
+              f"({step.traces[0].graph.num_nodes} nodes each)")
     print(f"final test accuracy: {accuracy * 100:.2f}%  training time {total_seconds:.1f} s")
     return accuracy
 
