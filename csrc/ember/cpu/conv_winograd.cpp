@@ -15,6 +15,7 @@
 
 #include "ember/cpu/kernels.h"
 #include "ember/cpu/parallel.h"
+#include "ember/cpu/scratch.h"
 
 namespace ember::cpu::winograd {
 
@@ -111,15 +112,12 @@ int64_t split_size(const Blocks& B, const Kernels& k) {
 // Per-thread scratch, kept across calls (grown when needed, zeroed when grown so the padding
 // lanes never hold garbage).
 struct Scratch {
-  std::vector<float> v, m, split;
+  ScratchBuffer v, m, split;
   static Scratch& get() {
     thread_local Scratch s;
     return s;
   }
-  static float* grow(std::vector<float>& b, int64_t n) {
-    if (static_cast<int64_t>(b.size()) < n) b.assign(static_cast<size_t>(n), 0.0f);
-    return b.data();
-  }
+  static float* grow(ScratchBuffer& b, int64_t n) { return b.get(static_cast<size_t>(n), true); }
 };
 
 // G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]: U = G w G^T.

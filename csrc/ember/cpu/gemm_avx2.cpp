@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "ember/cpu/parallel.h"
+#include "ember/cpu/scratch.h"
 #include "ember/cpu/simd.h"
 
 namespace ember::cpu::small_gemm {
@@ -531,10 +532,8 @@ void broadcast_packed(const Args& g) {
   // The calling thread's buffer, kept between calls (a linear layer's forward packs its weight
   // every step; at most pack_max_b floats, 4 MB, per thread that ever packs); each block below
   // writes its own part, and the caller does not return before the workers are done.
-  thread_local std::vector<float> packed;
-  const size_t need = static_cast<size_t>(g.n) * static_cast<size_t>(g.k);
-  if (packed.size() < need) packed.resize(need);
-  float* out = packed.data();
+  thread_local ScratchBuffer packed;
+  float* out = packed.get(static_cast<size_t>(g.n) * static_cast<size_t>(g.k));
   // Blocks of 64 columns of C (64 rows of B), claimed from both ends: a thread packs the rows of
   // B it multiplies by, so they never cross to the other core's cache, and in a training loop
   // they are the rows of the weight that thread's optimizer blocks update.
@@ -795,7 +794,7 @@ void packed(const Args& g, bool trans_b) {
   // allocated here rather than in the pool's workers, so an allocation failure reaches the
   // caller; each block works in its own part, and the caller does not return before the
   // workers are done.
-  thread_local std::vector<float> scratch;
+  thread_local ScratchBuffer scratch;
   const double macs =
       static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
   const int threads = kernel_threads();
@@ -803,9 +802,7 @@ void packed(const Args& g, bool trans_b) {
   // 528K: 7.9 us on 2 threads, 8.5 on one): each block packs all of the operand it does not
   // split.
   if (threads <= 1 || macs < 4 * kThreadedWork) {
-    const size_t need = static_cast<size_t>(packed_scratch(g.n, g.k));
-    if (scratch.size() < need) scratch.resize(need);
-    packed_job(g, trans_b, scratch.data());
+    packed_job(g, trans_b, scratch.get(static_cast<size_t>(packed_scratch(g.n, g.k))));
     return;
   }
   // One block per thread, of columns (whole B panels) or of rows (whole A panels). Each block
@@ -819,10 +816,9 @@ void packed(const Args& g, bool trans_b) {
   const int64_t per = by_cols ? (col_units + threads - 1) / threads * kPanelCols
                               : (row_units + threads - 1) / threads * kPanelRows;
   const int64_t nblocks = by_cols ? (g.n + per - 1) / per : (g.m + per - 1) / per;
-  const int64_t each = packed_scratch(by_cols ? per : g.n, g.k);
-  const size_t need = static_cast<size_t>(each * nblocks);
-  if (scratch.size() < need) scratch.resize(need);
-  float* base = scratch.data();
+  // Each block's part starts on a cache line too.
+  const int64_t each = (packed_scratch(by_cols ? per : g.n, g.k) + 15) / 16 * 16;
+  float* base = scratch.get(static_cast<size_t>(each * nblocks));
   parallel_blocks_affine(nblocks, [&](int64_t blk) {
     if (by_cols) {
       const int64_t j0 = blk * per, j1 = std::min(g.n, j0 + per);
