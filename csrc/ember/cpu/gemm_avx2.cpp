@@ -816,8 +816,10 @@ void packed(const Args& g, bool trans_b) {
   const int64_t per = by_cols ? (col_units + threads - 1) / threads * kPanelCols
                               : (row_units + threads - 1) / threads * kPanelRows;
   const int64_t nblocks = by_cols ? (g.n + per - 1) / per : (g.m + per - 1) / per;
-  // Each block's part starts on a cache line too.
-  const int64_t each = (packed_scratch(by_cols ? per : g.n, g.k) + 15) / 16 * 16;
+  // Each block's part starts on a cache line too (packed_scratch gives a multiple of 32 floats
+  // today; rounded up so that stays true whatever the panel sizes).
+  constexpr int64_t kLine = static_cast<int64_t>(ScratchBuffer::kAlign / sizeof(float));
+  const int64_t each = (packed_scratch(by_cols ? per : g.n, g.k) + kLine - 1) / kLine * kLine;
   float* base = scratch.get(static_cast<size_t>(each * nblocks));
   parallel_blocks_affine(nblocks, [&](int64_t blk) {
     if (by_cols) {

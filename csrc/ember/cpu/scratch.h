@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <new>
 
@@ -16,10 +17,12 @@ class ScratchBuffer {
   static constexpr size_t kAlign = 64;
 
   // At least n floats, aligned to kAlign bytes. Grown (not shrunk) as needed; growing does not
-  // keep the contents, and with `zero` fills the new buffer with zeros. Throws std::bad_alloc,
-  // the buffer then staying as it was.
+  // keep the contents, and with `zero` fills the new buffer with zeros. Throws std::bad_alloc
+  // (std::bad_array_new_length where n floats exceed the address space), the buffer then
+  // staying as it was.
   float* get(size_t n, bool zero = false) {
     if (n > size_ || buf_ == nullptr) {
+      if (n > std::numeric_limits<size_t>::max() / sizeof(float)) throw std::bad_array_new_length();
       const size_t count = n > 0 ? n : 1;
       void* p = ::operator new(count * sizeof(float), std::align_val_t{kAlign});
       buf_.reset(static_cast<float*>(p));
