@@ -161,3 +161,93 @@ def test_load_of_a_truncated_header_says_truncated(tmp_path):
     (tmp_path / "t.ejit").write_bytes((tmp_path / "m.ejit").read_bytes()[:20])
     with pytest.raises(RuntimeError, match="truncated"):
         jit.load(tmp_path / "t.ejit")
+
+
+# ---- files that pass the checksum but hold a malformed graph ---------------------------------
+
+_FNV_PRIME = 1099511628211
+
+
+def _fnv1a(data: bytes, basis: int = 14695981039346656037) -> int:
+    h = basis
+    for c in data:
+        h = ((h ^ c) * _FNV_PRIME) & (2**64 - 1)
+    return h
+
+
+def _saved_mlp(tmp_path):
+    """A saved forward of _mlp: (path, header, graph JSON, tensor section)."""
+    import json
+
+    tm = jit.trace(_mlp(), ember.randn(4, 12))
+    p = tmp_path / "m.ejit"
+    jit.save(tm, p)
+    data = p.read_bytes()
+    (json_len,) = struct.unpack("<Q", data[12:20])
+    return p, data[:12], json.loads(data[28 : 28 + json_len]), data[28 + json_len :]
+
+
+def _rewrite(p, head, graph, rest, json_len=None, basis=14695981039346656037):
+    """Writes `graph` back with a valid checksum (so only the loader's own checks can object)."""
+    import json
+
+    jb = json.dumps(graph).encode()
+    body = jb + rest
+    n = len(jb) if json_len is None else json_len
+    p.write_bytes(head + struct.pack("<Q", n) + struct.pack("<Q", _fnv1a(body, basis)) + body)
+
+
+def test_checksum_is_standard_fnv1a_and_older_files_still_load(tmp_path):
+    p, head, graph, rest = _saved_mlp(tmp_path)
+    data = p.read_bytes()
+    assert struct.unpack("<Q", data[20:28])[0] == _fnv1a(data[28:])  # any FNV-1a reader agrees
+    x = ember.randn(4, 12)
+    want = jit.load(p)(x).numpy()
+    # Files written before the basis was corrected carry a checksum from 1469598103934665603.
+    _rewrite(p, head, graph, rest, basis=1469598103934665603)
+    assert jit.load(p)(x).numpy().tobytes() == want.tobytes()
+
+
+def test_load_rejects_negative_sizes_and_bad_inplace_inputs(tmp_path):
+    p, head, graph, rest = _saved_mlp(tmp_path)
+    bad = dict(graph, inputs=[dict(graph["inputs"][0], shape=[-4, 12])])
+    _rewrite(p, head, bad, rest)
+    with pytest.raises(RuntimeError, match="corrupt file: a shape has the negative size -4"):
+        jit.load(p)
+    nodes = [dict(n) for n in graph["nodes"]]
+    nodes[0]["inplace_input"] = 99
+    _rewrite(p, head, dict(graph, nodes=nodes), rest)
+    with pytest.raises(RuntimeError, match=f"node {nodes[0]['op']} has in-place input 99"):
+        jit.load(p)
+    nodes[0]["inplace_input"] = 0
+    nodes[0]["flags"] = 1 << 10
+    _rewrite(p, head, dict(graph, nodes=nodes), rest)
+    with pytest.raises(RuntimeError, match="has unknown flags 1024"):
+        jit.load(p)
+
+
+def test_a_node_with_an_extra_attribute_fails_when_run(tmp_path):
+    p, head, graph, rest = _saved_mlp(tmp_path)
+    nodes = [dict(n) for n in graph["nodes"]]
+    k = next(i for i, n in enumerate(nodes) if n["op"] == "linear")
+    nodes[k]["attrs"] = list(nodes[k]["attrs"]) + [{"int": 3}]
+    _rewrite(p, head, dict(graph, nodes=nodes), rest)
+    loaded = jit.load(p)
+    with pytest.raises(RuntimeError, match=r"linear: the graph node has 3 tensor inputs and 1 "
+                       r"attributes, but the op reads 3 and 0"):
+        loaded(ember.randn(4, 12))
+
+
+def test_load_rejects_lengths_that_would_wrap_around(tmp_path):
+    p, head, graph, rest = _saved_mlp(tmp_path)
+    _rewrite(p, head, graph, rest, json_len=2**64 - 8)
+    with pytest.raises(RuntimeError, match="corrupt file: .* is truncated"):
+        jit.load(p)
+    _rewrite(p, head, graph, struct.pack("<Q", 2**64 - 4) + rest[8:])
+    with pytest.raises(RuntimeError, match="corrupt file: tensor header is truncated"):
+        jit.load(p)
+
+
+def test_load_of_a_directory_says_so(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        jit.load(tmp_path)

@@ -9,7 +9,9 @@ namespace ember {
 namespace {
 constexpr const char* kStateTag = "ember-mt19937_64";
 
-// FNV-1a of the state's text: a truncated or edited state fails the check.
+// A hash of the state's text in FNV-1a's form, so a truncated or edited state fails the check.
+// Its offset basis is not FNV-1a's standard one (14695981039346656037), and stays as it is so
+// that states saved by earlier versions still load; nothing outside ember reads it.
 uint64_t fnv1a(const std::string& s) {
   uint64_t h = 1469598103934665603ULL;
   for (unsigned char c : s) {

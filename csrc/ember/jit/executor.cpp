@@ -127,8 +127,8 @@ TensorList Executor::run_impl(const TensorList& inputs,
          t.device() == gin[i]->device();
   }
   EMBER_CHECK_VALUE(ok, "jit: the traced graph takes inputs ", signature(), " but was called with ",
-                    signature_of(inputs), "; trace it again for these inputs (ember.jit.function "
-                    "retraces automatically)");
+                    signature_of(inputs), "; trace it again for these inputs (in Python, "
+                    "ember.jit.function retraces automatically)");
   for (const Graph::GradGuard& g : graph_->grad_guards()) {
     const AutogradMeta* m = g.tensor.impl()->autograd();
     const bool has = m != nullptr && m->grad != nullptr;

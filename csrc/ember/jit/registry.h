@@ -134,7 +134,8 @@ struct ArgRead<Generator*> {
 template <typename T>
 struct ArgRead<std::optional<T>> {
   static std::optional<T> read(ArgCursor& c) {
-    const IValue& v = c.attrs.at(c.ai);
+    const IValue& v = c.next_attr();
+    --c.ai;  // read again below unless None
     if (v.is_none()) {
       ++c.ai;
       return std::nullopt;
@@ -166,6 +167,11 @@ struct MakeInvoker<R(A...)> {
       ArgCursor c{inputs, attrs, 0, 0, name};
       // Braced initialization evaluates the readers left to right.
       std::tuple<std::decay_t<A>...> args{ArgRead<std::decay_t<A>>::read(c)...};
+      // A node with more inputs or attributes than the op reads (a hand-edited or corrupt
+      // saved graph) is an error rather than a silently different call.
+      EMBER_CHECK(c.ti == inputs.size() && c.ai == attrs.size(), "jit: ", name,
+                  ": the graph node has ", inputs.size(), " tensor inputs and ", attrs.size(),
+                  " attributes, but the op reads ", c.ti, " and ", c.ai);
       if constexpr (std::is_void_v<R>) {
         std::apply(fn, args);
       } else {

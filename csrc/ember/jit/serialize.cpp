@@ -26,8 +26,13 @@ namespace {
 
 constexpr char kMagic[8] = {'E', 'M', 'B', 'E', 'R', 'J', 'I', 'T'};
 
-uint64_t fnv1a(const char* p, size_t n) {
-  uint64_t h = 1469598103934665603ULL;
+// FNV-1a 64 (offset basis 14695981039346656037, prime 1099511628211). Files written before
+// 2026-12-02 used 1469598103934665603 as the basis (a digit short); load accepts both.
+constexpr uint64_t kFnvBasis = 14695981039346656037ULL;
+constexpr uint64_t kFnvBasisLegacy = 1469598103934665603ULL;
+
+uint64_t fnv1a(const char* p, size_t n, uint64_t basis = kFnvBasis) {
+  uint64_t h = basis;
   for (size_t i = 0; i < n; ++i) {
     h ^= static_cast<unsigned char>(p[i]);
     h *= 1099511628211ULL;
@@ -360,7 +365,10 @@ DType parse_st_dtype(const std::string& s) {
 
 Shape parse_shape(const Json& j) {
   Shape s;
-  for (const Json& x : j.arr()) s.push_back(x.i());
+  for (const Json& x : j.arr()) {
+    EMBER_CHECK(x.i() >= 0, "jit.load: corrupt file: a shape has the negative size ", x.i());
+    s.push_back(x.i());
+  }
   return s;
 }
 
@@ -502,9 +510,12 @@ std::shared_ptr<Graph> load_graph(const std::string& path, std::string* meta) {
   uint64_t checksum = get_u64(data.data() + 20);
   const char* body = data.data() + 28;
   const size_t body_len = data.size() - 28;
-  EMBER_CHECK(fnv1a(body, body_len) == checksum, "jit.load: corrupt file: ", path,
-              " fails its checksum (truncated or modified)");
-  EMBER_CHECK(json_len + 8 <= body_len, "jit.load: corrupt file: ", path, " is truncated");
+  EMBER_CHECK(fnv1a(body, body_len) == checksum ||
+                  fnv1a(body, body_len, kFnvBasisLegacy) == checksum,
+              "jit.load: corrupt file: ", path, " fails its checksum (truncated or modified)");
+  // Compared without adding to the lengths read from the file, which could wrap around.
+  EMBER_CHECK(json_len <= body_len && body_len - json_len >= 8, "jit.load: corrupt file: ", path,
+              " is truncated");
   Json j = JsonReader(body, json_len).parse();
   EMBER_CHECK(j["format"].s() == "ember.jit", "jit.load: corrupt file: unknown format");
   if (meta) *meta = j["meta"].s();
@@ -512,7 +523,7 @@ std::shared_ptr<Graph> load_graph(const std::string& path, std::string* meta) {
   const char* st = body + json_len;
   const size_t st_len = body_len - json_len;
   uint64_t hlen = get_u64(st);
-  EMBER_CHECK(8 + hlen <= st_len, "jit.load: corrupt file: tensor header is truncated");
+  EMBER_CHECK(hlen <= st_len - 8, "jit.load: corrupt file: tensor header is truncated");
   Json th = JsonReader(st + 8, hlen).parse();
   const char* tdata = st + 8 + hlen;
   const size_t tdata_len = st_len - 8 - hlen;
@@ -523,7 +534,6 @@ std::shared_ptr<Graph> load_graph(const std::string& path, std::string* meta) {
     const JsonArray& off = e["data_offsets"].arr();
     EMBER_CHECK(off.size() == 2, "jit.load: corrupt file: bad data_offsets");
     int64_t b = off[0].i(), en = off[1].i();
-    for (int64_t s : shape) EMBER_CHECK(s >= 0, "jit.load: corrupt file: negative size");
     EMBER_CHECK(b >= 0 && en >= b && static_cast<uint64_t>(en) <= tdata_len &&
                     static_cast<uint64_t>(en - b) ==
                         static_cast<uint64_t>(shape_numel(shape)) * itemsize(dt),
@@ -564,12 +574,26 @@ std::shared_ptr<Graph> load_graph(const std::string& path, std::string* meta) {
     }
     std::vector<IValue> attrs;
     for (const Json& a : n["attrs"].arr()) attrs.push_back(parse_attr(a));
-    Node* node = g->create_node(n["op"].s(), ins, std::move(attrs),
-                                static_cast<uint32_t>(n["flags"].i()));
-    node->set_inplace_input(static_cast<size_t>(n["inplace_input"].i()));
+    // The flags and the in-place input as tracing sets them: known bits only, and an in-place
+    // node's written input among its inputs (0 for the others). (How many inputs and
+    // attributes the op reads is checked when the node runs.)
+    const std::string& op = n["op"].s();
+    const int64_t flags = n["flags"].i();
+    constexpr int64_t kKnownFlags = kInplace | kSideEffect | kRandom | kKeepsAutograd;
+    EMBER_CHECK(flags >= 0 && (flags & ~kKnownFlags) == 0, "jit.load: corrupt file: node ", op,
+                " has unknown flags ", flags);
+    const int64_t written = n["inplace_input"].i();
+    EMBER_CHECK((flags & kInplace) ? written >= 0 && written < static_cast<int64_t>(ins.size())
+                                   : written == 0,
+                "jit.load: corrupt file: node ", op, " has in-place input ", written, " of ",
+                ins.size(), " inputs");
+    Node* node = g->create_node(op, ins, std::move(attrs), static_cast<uint32_t>(flags));
+    node->set_inplace_input(static_cast<size_t>(written));
     if (n.has("requires_grad_inputs")) {
       std::vector<uint8_t> mask;
       for (const Json& m : n["requires_grad_inputs"].arr()) mask.push_back(m.i() ? 1 : 0);
+      EMBER_CHECK(mask.size() <= ins.size(), "jit.load: corrupt file: node ", op, " marks ",
+                  mask.size(), " inputs as requiring grad but has ", ins.size());
       node->set_requires_grad_inputs(std::move(mask));
     }
     for (const Json& o : n["outputs"].arr()) {

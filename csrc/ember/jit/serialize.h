@@ -4,7 +4,9 @@
 //   bytes 0-7    magic "EMBERJIT"
 //   bytes 8-11   format version, uint32 little-endian (this build writes and reads 1)
 //   bytes 12-19  N: length of the graph JSON, uint64 little-endian
-//   bytes 20-27  FNV-1a 64 checksum of everything after byte 27, uint64 little-endian
+//   bytes 20-27  FNV-1a 64 checksum of everything after byte 27, uint64 little-endian (standard
+//                offset basis 14695981039346656037; files from before 2026-12-02 used
+//                1469598103934665603, which load_graph also accepts)
 //   N bytes      graph JSON (inputs, params, constants, nodes with attributes, outputs, meta)
 //   rest         the params and constants in the safetensors layout: uint64 little-endian header
 //                length, JSON header {"name": {"dtype", "shape", "data_offsets"}}, raw data

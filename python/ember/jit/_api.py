@@ -947,7 +947,12 @@ def save(traced: TracedFunction, path: str | os.PathLike) -> None:
             has been traced exactly once).
         path: file to write.
     Raises:
-        TypeError: the signature holds values that cannot be saved.
+        TypeError: ``traced`` is not a traced function, or its signature holds values that
+            cannot be saved.
+        ValueError: ``traced`` is a ``function`` with no trace or several (one per input
+            signature); save one of its ``.traces`` instead.
+        RuntimeError: the file cannot be written (an existing file at ``path`` is then
+            unchanged; the message gives the system's reason).
     """
     if isinstance(traced, _CachedFunction):
         if len(traced.traces) != 1:
@@ -977,9 +982,15 @@ def load(path: str | os.PathLike) -> TracedFunction:
         TracedFunction whose captured tensors are fresh tensors holding the saved values.
     Raises:
         FileNotFoundError: ``path`` does not exist.
+        IsADirectoryError: ``path`` is a directory.
         RuntimeError: not an ember.jit file, a corrupt file, or one written by a newer format
             version (the message says which).
     """
+    if os.path.isdir(os.fspath(path)):
+        raise IsADirectoryError(
+            f"jit.load: {os.fspath(path)!r} is a directory; expected a file written by "
+            "ember.jit.save"
+        )
     if not os.path.isfile(os.fspath(path)):
         raise FileNotFoundError(f"jit.load: no such file: {os.fspath(path)!r}")
     graph, meta = _C._jit_load(os.fspath(path))
