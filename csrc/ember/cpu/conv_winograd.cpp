@@ -263,9 +263,12 @@ void conv_weight_grad(const Plane& p, const float* x, const float* gy, float* gw
                           M + oc * B.ldv + (ty - ty0) * B.TW, p.OC * B.ldv);
         }
       }
+      // dU += M V^T with V^T packed for the broadcast kernel (the dot kernel that gemm picks
+      // for these shapes, 64 x 64 x 128 in a (32, 64, 32, 32) convolution, took 22% of its
+      // training step; forward and backward 21.4-21.5 -> 17.5-17.9 ms in alternating runs).
       for (int xi = 0; xi < 16; ++xi) {
-        gemm(false, true, p.OC, p.C, tiles, 1.0, M + xi * p.OC * B.ldv, B.ldv,
-             V + xi * p.C * B.ldv, B.ldv, 1.0, acc + xi * p.OC * p.C, p.C, DType::Float32);
+        gemm_nt_packed(p.OC, p.C, tiles, M + xi * p.OC * B.ldv, B.ldv, V + xi * p.C * B.ldv,
+                       B.ldv, 1.0f, acc + xi * p.OC * p.C, p.C);
       }
     }
   });

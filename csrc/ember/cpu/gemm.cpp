@@ -323,6 +323,17 @@ void gemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, cons
   }
 }
 
+void gemm_nt_packed(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                    int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m > 0 && n > 0 && k > 0 && use_small_kernels() && small_gemm::wide_broadcast() &&
+      n * k <= limits().pack_max_b) {
+    small_gemm::broadcast_packed(
+        small_gemm::Args{false, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc});
+    return;
+  }
+  gemm(false, true, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc, DType::Float32);
+}
+
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
           const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c,
           int64_t ldc, DType dtype) {

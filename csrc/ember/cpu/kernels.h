@@ -52,6 +52,14 @@ EMBER_API void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
           const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c,
           int64_t ldc, DType dtype);
 
+/// C = A @ B^T + beta * C (float32; A m x k, B n x k, row-major) with B^T packed into panels
+/// for the broadcast kernel where the CPU has AVX-512 and ember's kernels are on, whatever the
+/// shape (`gemm` does so only for products it can split over threads); otherwise `gemm`. For
+/// callers that run many small products of one shape, such as a convolution's weight gradient,
+/// on the pool's threads: the kernel then depends on the CPU only, never on the thread count.
+void gemm_nt_packed(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                    int64_t ldb, float beta, float* c, int64_t ldc);
+
 /// Whether `gemm_rows` can compute rows of this float32 product (alpha 1, beta 0) with the bits
 /// `gemm` gives: every outer product (k == 1), and inner dimensions up to 128 that `gemm` runs
 /// on ember's dot or broadcast kernels (not OpenBLAS, and not packed).
