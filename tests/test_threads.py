@@ -312,6 +312,12 @@ def test_affine_blocks_run_once_and_keep_their_halves(restore_threads):
     ok, last = _seen(lambda: hook(16, [0.0] * 16, [1000.0] * 16),
                      lambda r: 8 < r.count(0) < 16)
     assert ok, last
+    # Taken blocks come from the far end of the other's half: the caller, done at once with its
+    # four, takes the worker's lowest blocks while the worker runs down from the top, so the
+    # worker's blocks stay one run at the top ([0] * 6 + [1] * 2 here, not interleaved).
+    ok, last = _mostly_seen(lambda: hook(8, [0.0] * 4 + [30.0] * 4, [40.0] * 8),
+                            lambda r: r == [0] * 6 + [1] * 2)
+    assert ok, last
     # Four blocks, 50 us each on the caller and 1 ms on the worker: when the caller is done
     # with its two, the worker is inside its first (block 3) with one block unclaimed, too few
     # to take at once; the worker claims nothing for 20 us, so the caller takes block 2 rather
