@@ -238,6 +238,26 @@ def test_a_node_with_an_extra_attribute_fails_when_run(tmp_path):
         loaded(ember.randn(4, 12))
 
 
+def test_a_node_missing_an_optional_attribute_fails_when_run(tmp_path):
+    tm = jit.trace(lambda x: ember.clamp(x, min=0.0), ember.randn(3))
+    p = tmp_path / "c.ejit"
+    jit.save(tm, p)
+    data = p.read_bytes()
+    (json_len,) = struct.unpack("<Q", data[12:20])
+    import json
+
+    graph = json.loads(data[28 : 28 + json_len])
+    nodes = [dict(n) for n in graph["nodes"]]
+    assert nodes[0]["op"] == "clamp" and nodes[0]["attrs"][1] == {"none": None}
+    x = ember.tensor([-1.0, 0.5, 2.0])
+    # With both attributes the loaded graph runs; without max's None it must not read past the end.
+    assert jit.load(p)(x).tolist() == [0.0, 0.5, 2.0]
+    nodes[0]["attrs"] = nodes[0]["attrs"][:1]
+    _rewrite(p, data[:12], dict(graph, nodes=nodes), data[28 + json_len :])
+    with pytest.raises(RuntimeError, match="clamp: too few attributes in the graph node"):
+        jit.load(p)(x)
+
+
 def test_load_rejects_lengths_that_would_wrap_around(tmp_path):
     p, head, graph, rest = _saved_mlp(tmp_path)
     _rewrite(p, head, graph, rest, json_len=2**64 - 8)

@@ -58,9 +58,15 @@ struct ArgCursor {
     EMBER_CHECK(ti < inputs.size(), "jit: ", op, ": too few tensor inputs in the graph node");
     return std::move(inputs[ti++]);
   }
-  const IValue& next_attr() {
+  // The next attribute, left unread.
+  const IValue& peek_attr() const {
     EMBER_CHECK(ai < attrs.size(), "jit: ", op, ": too few attributes in the graph node");
-    return attrs[ai++];
+    return attrs[ai];
+  }
+  const IValue& next_attr() {
+    const IValue& v = peek_attr();
+    ++ai;
+    return v;
   }
 };
 
@@ -134,9 +140,8 @@ struct ArgRead<Generator*> {
 template <typename T>
 struct ArgRead<std::optional<T>> {
   static std::optional<T> read(ArgCursor& c) {
-    const IValue& v = c.next_attr();
-    --c.ai;  // read again below unless None
-    if (v.is_none()) {
+    // NodeBuilder writes an absent value as one None attribute, a present one as a T.
+    if (c.peek_attr().is_none()) {
       ++c.ai;
       return std::nullopt;
     }
