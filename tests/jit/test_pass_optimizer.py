@@ -236,7 +236,8 @@ def test_op_layouts_match_plain_step(layout, shape):
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
-@pytest.mark.parametrize("shape", [(129, 600, 1), (300, 257, 4), (65, 1024, 8), (4, 20000, 2)])
+@pytest.mark.parametrize("shape", [(129, 600, 1), (300, 257, 4), (65, 1024, 8), (4, 20000, 2),
+                                   (8, 20000, 2), (1, 80000, 1), (3, 70000, 1)])
 def test_op_blocks_over_threads_match_plain_step(threads, shape):
     # Large enough for the pool: with two threads the blocks are claimed from both ends
     # (parallel_blocks_affine); every block must be updated exactly once, whatever the count.
@@ -393,6 +394,7 @@ def test_op_non_contiguous_param_and_nonfinite_values():
     ("inner", r"Adam.step: gradient factors of shapes \(4, 3\) and \(2, 6\) cannot be multiplied"),
     ("dim", r"Adam.step: the gradient's factors must be 2-D tensors, got \(4,\)"),
     ("dtype", r"Adam.step: the gradient has dtype float64 but params\[0\] has dtype float32"),
+    ("vmax", r"Adam.step: amsgrad is False but a max_exp_avg_sq was given"),
 ])
 def test_op_errors_name_the_shapes(case, match):
     p = ember.zeros(4, 6)
@@ -402,7 +404,8 @@ def test_op_errors_name_the_shapes(case, match):
          "dtype": ember.zeros(3, 6, dtype=ember.float64)}.get(case, ember.zeros(3, 6))
     before = _np(p)
     with pytest.raises((ValueError, TypeError), match=match):
-        _C._adam_step_product(p, a, b, ember.zeros(4, 6), ember.zeros(4, 6), None, ember.zeros(()),
+        vmax = ember.zeros(4, 6) if case == "vmax" else None
+        _C._adam_step_product(p, a, b, ember.zeros(4, 6), ember.zeros(4, 6), vmax, ember.zeros(()),
                               0.01, 0.9, 0.999, 1e-8, 0.0, False, False, False)
     np.testing.assert_array_equal(_np(p), before)
     assert p.grad is None

@@ -228,7 +228,12 @@ void adam_step_product(const Tensor& param, const Tensor& a, const Tensor& b,
                    " but params[0] has dtype ", param.dtype());
   check_state(opt, "exp_avgs", TensorList{exp_avg}, params);
   check_state(opt, "exp_avg_sqs", TensorList{exp_avg_sq}, params);
-  if (amsgrad) check_state(opt, "max_exp_avg_sqs", TensorList{max_exp_avg_sq}, params);
+  if (amsgrad) {
+    check_state(opt, "max_exp_avg_sqs", TensorList{max_exp_avg_sq}, params);
+  } else {
+    EMBER_CHECK_VALUE(!max_exp_avg_sq.defined(), opt,
+                      ": amsgrad is False but a max_exp_avg_sq was given");
+  }
   check_steps(opt, TensorList{step}, 1);
 
   const int64_t M = a.sizes()[0], K = a.sizes()[1], N = b.sizes()[1];
@@ -242,11 +247,39 @@ void adam_step_product(const Tensor& param, const Tensor& a, const Tensor& b,
       if (may_overlap(*f, *w)) separate = false;
     }
   }
-  const bool blocked = separate && param.dtype() == DType::Float32 && K > 0 && M > 0 && N > 0 &&
-                       param.is_contiguous() && exp_avg.is_contiguous() &&
-                       exp_avg_sq.is_contiguous() &&
-                       (!amsgrad || max_exp_avg_sq.is_contiguous()) &&
-                       cpu::gemm_rows_supported(A.trans, B.trans, M, N, K);
+  bool blocked = separate && param.dtype() == DType::Float32 && K > 0 && M > 0 && N > 0 &&
+                 param.is_contiguous() && exp_avg.is_contiguous() && exp_avg_sq.is_contiguous() &&
+                 (!amsgrad || max_exp_avg_sq.is_contiguous()) &&
+                 cpu::gemm_rows_supported(A.trans, B.trans, M, N, K);
+  // An outer product (k = 1, b's values contiguous) is computed inside the update loop itself.
+  const bool outer = K == 1 && !B.trans;
+  // Blocks of about 8K elements (a multiple of 4 rows, whole tiles of the product kernels,
+  // unless one block holds all M rows): each block's gradient rows are computed and then read
+  // by the update while they are still in cache. Where the update is split over threads, each
+  // owns a fixed share of the blocks (parallel_blocks_affine), so the block size is chosen, down
+  // to half of that, for the least work on the busiest thread: 128 x 784 in 11 blocks of 12
+  // rows left one thread a sixth more (16 of 8 rows; the batch-16 training graph's update 47-50
+  // -> 45-47 us). Outer products need no tiles.
+  const int64_t step_rows = outer ? 1 : 4;
+  int64_t rows = outer ? std::min(M, std::max<int64_t>(1, 8192 / N))
+                       : std::min(M, std::max<int64_t>(4, (8192 / N + 3) / 4 * 4));
+  const int64_t threads = std::max(1, cpu::kernel_threads());
+  if (blocked && threads > 1 && M * N >= cpu::kParallelThreshold) {
+    // The busiest thread's rows, ceil(blocks / threads) * rows, least over block sizes down to
+    // half the default (the larger size on ties).
+    const int64_t r0 = rows;
+    int64_t best = -1;
+    for (int64_t r = r0; r >= std::max(step_rows, r0 / 2); r -= step_rows) {
+      const int64_t cost = ((M + r - 1) / r + threads - 1) / threads * r;
+      if (best < 0 || cost < best) {
+        best = cost;
+        rows = r;
+      }
+    }
+    // Too few rows to give every thread a block (a 1 x 80000 weight): the plain update splits
+    // the elements over the threads instead, with the same bits.
+    if ((M + rows - 1) / rows < threads) blocked = false;
+  }
   if (!blocked) {
     const Tensor g = matmul(a, b);
     param.set_grad(g);
@@ -261,32 +294,6 @@ void adam_step_product(const Tensor& param, const Tensor& a, const Tensor& b,
   cpu::AdamHyper h{lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled_weight_decay, maximize};
   h.bias_correction1 = 1.0 - std::pow(beta1, count);
   h.bias_correction2 = 1.0 - std::pow(beta2, count);
-  // An outer product (k = 1, b's values contiguous) is computed inside the update loop itself.
-  const bool outer = K == 1 && !B.trans;
-  // Blocks of about 8K elements (a multiple of 4 rows, whole tiles of the product kernels):
-  // each block's gradient rows are computed and then read by the update while they are still in
-  // cache. Where the update is split over threads, each owns a fixed share of the blocks
-  // (parallel_blocks_affine), so the block size is chosen, down to half of that, for the least
-  // work on the busiest thread: 128 x 784 in 11 blocks of 12 rows left one thread a sixth more
-  // (16 of 8 rows; the batch-16 training graph's update 47-50 -> 45-47 us). Outer products need
-  // no tiles.
-  const int64_t step_rows = outer ? 1 : 4;
-  int64_t rows = outer ? std::min(M, std::max<int64_t>(1, 8192 / N))
-                       : std::min(M, std::max<int64_t>(4, (8192 / N + 3) / 4 * 4));
-  const int64_t threads = std::max(1, cpu::kernel_threads());
-  if (threads > 1 && M * N >= cpu::kParallelThreshold) {
-    // The busiest thread's rows, ceil(blocks / threads) * rows, least over block sizes down to
-    // half the default (the larger size on ties).
-    const int64_t r0 = rows;
-    int64_t best = -1;
-    for (int64_t r = r0; r >= std::max(step_rows, r0 / 2); r -= step_rows) {
-      const int64_t cost = ((M + r - 1) / r + threads - 1) / threads * r;
-      if (best < 0 || cost < best) {
-        best = cost;
-        rows = r;
-      }
-    }
-  }
   const auto* ap = static_cast<const float*>(A.t.raw_data());
   const auto* bp = static_cast<const float*>(B.t.raw_data());
   auto* gp = g.data_ptr<float>();
