@@ -156,7 +156,9 @@ _PRODUCTS = textwrap.dedent('''
         a = rng.standard_normal((m, k)).astype(np.float32)
         b = rng.standard_normal((k, n)).astype(np.float32)
         at = ember.from_numpy(np.ascontiguousarray(a.T)).t()
-        for A in (ember.from_numpy(a), at):
+        # rows 4 KB apart, which the packed kernel copies into panels rather than read in place
+        a4k = ember.from_numpy(np.pad(a, ((0, 0), (0, 2048 - k))))[:, :k]
+        for A in (ember.from_numpy(a), at, a4k):
             out.append(ember.matmul(A, ember.from_numpy(b)).numpy().ravel())
     np.save(sys.argv[1], np.concatenate(out))
 ''')
@@ -371,9 +373,12 @@ _PACKED_GRID = textwrap.dedent("""
                 Aw = ember.from_numpy(np.pad(a, ((0, 0), (0, 3))))[:, :k]
                 Bw = ember.from_numpy(np.pad(b, ((0, 0), (0, 5))))[:, :n]
                 Btw = ember.from_numpy(np.pad(np.ascontiguousarray(b.T), ((0, 0), (0, 2))))[:, :k].t()
+                # rows 4 KB apart: copied into panels (others are read in place)
+                A4k = ember.from_numpy(np.pad(a, ((0, 0), (0, 1024 - k))))[:, :k]
                 tol = 2e-6 * np.sqrt(k) * (1 + np.abs(ref).max())
                 for name, got in (("nn", A @ B), ("nt", A @ Bt), ("tn", At @ B), ("tt", At @ Bt),
-                                  ("strided", Aw @ Bw), ("strided nt", Aw @ Btw)):
+                                  ("strided", Aw @ Bw), ("strided nt", Aw @ Btw),
+                                  ("rows 4 KB apart", A4k @ B)):
                     checked += 1
                     err = np.abs(got.numpy() - ref).max()
                     if not err <= tol:
@@ -408,7 +413,9 @@ _PACKED_BITS = textwrap.dedent('''
         a = rng.standard_normal((m, k)).astype(np.float32)
         b = rng.standard_normal((k, n)).astype(np.float32)
         at = ember.from_numpy(np.ascontiguousarray(a.T)).t()
-        for A in (ember.from_numpy(a), at):
+        # rows 4 KB apart, which the packed kernel copies into panels rather than read in place
+        a4k = ember.from_numpy(np.pad(a, ((0, 0), (0, 2048 - k))))[:, :k]
+        for A in (ember.from_numpy(a), at, a4k):
             for threads in (1, 2):
                 ember.set_num_threads(threads)
                 out.append(ember.matmul(A, ember.from_numpy(b)).numpy().ravel())
@@ -437,7 +444,7 @@ def test_packed_kernel_gives_the_broadcast_kernels_bits(tmp_path):
     per = np.split(files[0], np.cumsum([m * n for m, _, n in
                                         [(512, 512, 512), (100, 700, 400), (64, 1000, 300),
                                          (77, 257, 1025), (256, 256, 256)]
-                                        for _ in range(4)])[:-1])
+                                        for _ in range(6)])[:-1])
     for i in range(0, len(per), 2):
         np.testing.assert_array_equal(per[i].view(np.uint32), per[i + 1].view(np.uint32))
 

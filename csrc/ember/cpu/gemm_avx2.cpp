@@ -556,7 +556,8 @@ namespace {
 
 // The packed AVX-512 product (`packed`): op(A) and op(B) are copied, one block of kSumBlock terms
 // at a time, into panels the micro-kernel reads with sequential or fixed-offset loads.
-// - A panels: kPanelRows rows by kc terms in kPanelRows * kSumBlock floats. Where op(A) = A^T
+// - A panels: kPanelRows rows by kc terms in kPanelRows * kSumBlock floats (op(A) = A is mostly
+//   read in place instead: reads_a_in_place). Where op(A) = A^T
 //   each term's rows are contiguous in A and the panel is stored term-major
 //   (panel[t * kPanelRows + r]); where op(A) = A it is stored row by row (panel[r * kSumBlock +
 //   t]), plain copies of A's rows: the term-major form took a transpose of every 8x8 block,
@@ -578,11 +579,13 @@ constexpr int64_t kPackedCols = 1024;            // columns of B packed at a tim
 // kEdge: w may be short of 16 * NV (the last vector is masked). Full tiles fetch B's panel
 // kPrefetchTerms terms ahead: packed_job streams B's panels from L2 through a tile after tile
 // (past the panel's end the fetch reaches the next panel, which the next tile reads).
-// kRowsA: the A panel is stored row by row (above).
+// kRowsA: A's rows are ars floats apart (a row-major panel, ars = kSumBlock, or A read in place,
+// ars = lda); otherwise the panel is term-major.
 constexpr int kPrefetchTerms = 6;
 template <int MR, int NV, bool kEdge, bool kRowsA>
-EMBER_AVX512 void packed_tile(int64_t kc, const float* __restrict ap, const float* __restrict bp,
-                              float* c, int64_t ldc, int64_t w, float alpha, float beta) {
+EMBER_AVX512 void packed_tile(int64_t kc, const float* __restrict ap, int64_t ars,
+                              const float* __restrict bp, float* c, int64_t ldc, int64_t w,
+                              float alpha, float beta) {
   __m512 acc[MR][NV];
 #pragma GCC unroll 14
   for (int i = 0; i < MR; ++i) {
@@ -611,7 +614,7 @@ EMBER_AVX512 void packed_tile(int64_t kc, const float* __restrict ap, const floa
     }
 #pragma GCC unroll 14
     for (int i = 0; i < MR; ++i) {
-      const __m512 a = _mm512_set1_ps(kRowsA ? ap[i * kSumBlock + t] : ap[t * kPanelRows + i]);
+      const __m512 a = _mm512_set1_ps(kRowsA ? ap[i * ars + t] : ap[t * kPanelRows + i]);
 #pragma GCC unroll 2
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);
     }
@@ -628,8 +631,8 @@ EMBER_AVX512 void packed_tile(int64_t kc, const float* __restrict ap, const floa
   }
 }
 
-using PackedTile = void (*)(int64_t, const float*, const float*, float*, int64_t, int64_t, float,
-                            float);
+using PackedTile = void (*)(int64_t, const float*, int64_t, const float*, float*, int64_t, int64_t,
+                            float, float);
 
 // Full tile, and masked tiles of two vectors (w 17..31) and of one (w <= 16).
 template <int MR, bool kRowsA>
@@ -718,6 +721,18 @@ void pack_b_panel(const Args& g, bool trans_b, int64_t j0, int64_t w, int64_t t0
   }
 }
 
+// Whether packed_job reads op(A) = A where it lies instead of copying its rows into panels: the
+// tile then reads each row at A's own stride, and the rows are not copied once per thread (each
+// thread copied all of A when the product was split by columns). Not where the rows start a
+// multiple of 4 KB apart: a tile's 14 rows then fall in the same sets of L1 (12 ways). C++
+// harness, GFLOP/s, medians of 15 rounds alternating the two in one process, copied / in place:
+// two threads 256^3 335 / 374, 512^3 322-356 / 362-367, 768^3 351-361 / 363-374, 1000^3
+// 362-381 / 378-388, 1024^3 357-378 / 358-384, 2048^3 387-388 / 374-377; one thread 512^3
+// 181 / 182, 768^3 181 / 192. The benchmark's SGEMM rows, 4 rounds alternating the two builds
+// and PyTorch: 256^3 314-337 -> 354-374 GFLOP/s, 512^3 315-348 -> 342-353 (PyTorch 336-363 and
+// 349-374); 1024^3 and 2048^3, which copy, unchanged.
+bool reads_a_in_place(const Args& g) { return !g.trans_a && g.lda % 1024 != 0; }
+
 // Floats of scratch one packed_job needs for a product with k terms and n columns: A's panels
 // for kPackedRows rows (each kPanelRows * kSumBlock floats) and B's for up to kPackedCols
 // columns over one block of terms.
@@ -729,9 +744,10 @@ int64_t packed_scratch(int64_t n, int64_t k) {
 
 // The whole product on the calling thread, in `scratch` (packed_scratch(g.n, g.k) floats): for
 // each block of kPackedCols columns and each block of kSumBlock terms, B's panels are packed
-// once, then A's panels kPackedRows rows at a time, and each A panel (14 KB) stays in L1 while
-// the tiles sweep it over all of B's panels, which stream from L2 (fetched ahead in the tile).
-// C is added to once per block of terms; B's panels take at most 1 MB whatever the inner
+// once, then A's panels kPackedRows rows at a time (or A is read in place), and each A panel
+// (14 KB) stays in L1 while the tiles sweep it over all of B's panels, which stream from L2
+// (fetched ahead in the tile). C is added to once per block of terms; B's panels take at most
+// 1 MB whatever the inner
 // dimension (a version that packed B over all terms at once had to narrow its column blocks as
 // k grew, re-packing all of A for each: 256x768x8192 on one thread 38.9 ms, against 25.2 this
 // way and OpenBLAS's 25.2). The other order, each B panel (32 KB) held in L1 while A's panels
@@ -742,6 +758,8 @@ void packed_job(const Args& g, bool trans_b, float* scratch) {
   float* a_buf = scratch;
   float* b_buf = scratch + kPackedRows * kSumBlock;
   const auto& tiles = kPackedTile[g.trans_a ? 0 : 1];
+  const bool direct = reads_a_in_place(g);
+  const int64_t ars = direct ? g.lda : kSumBlock;
   for (int64_t jc = 0; jc < g.n; jc += kPackedCols) {
     const int64_t nc = std::min(kPackedCols, g.n - jc);
     const int64_t npan = (nc + kPanelCols - 1) / kPanelCols;
@@ -756,16 +774,16 @@ void packed_job(const Args& g, bool trans_b, float* scratch) {
       for (int64_t ic = 0; ic < g.m; ic += kPackedRows) {
         const int64_t mc = std::min(kPackedRows, g.m - ic);
         const int64_t mpan = (mc + kPanelRows - 1) / kPanelRows;
-        pack_a_block(g, ic, mc, t0, kc, a_buf);
+        if (!direct) pack_a_block(g, ic, mc, t0, kc, a_buf);
         for (int64_t ip = 0; ip < mpan; ++ip) {
           const int64_t i0 = ic + ip * kPanelRows;
           const int mr = static_cast<int>(std::min<int64_t>(kPanelRows, g.m - i0));
-          const float* ap = a_buf + ip * kPanelRows * kSumBlock;
+          const float* ap = direct ? g.a + i0 * g.lda + t0 : a_buf + ip * kPanelRows * kSumBlock;
           for (int64_t jp = 0; jp < npan; ++jp) {
             const int64_t j0 = jc + jp * kPanelCols;
             const int64_t w = std::min<int64_t>(kPanelCols, g.n - j0);
             const int kind = w == kPanelCols ? 0 : (w > 16 ? 1 : 2);
-            tiles[mr - 1][kind](kc, ap, b_buf + jp * kPanelCols * kc, g.c + i0 * g.ldc + j0,
+            tiles[mr - 1][kind](kc, ap, ars, b_buf + jp * kPanelCols * kc, g.c + i0 * g.ldc + j0,
                                 g.ldc, w, g.alpha, beta);
           }
         }
