@@ -272,6 +272,9 @@ inline int64_t reduce_chunk(int64_t n) {
 // Reduces the contiguous rows of a (outer, inner) input: row(r, ptr, n) reduces one run of a
 // row, combine(a, b) joins partials of one row, store(r, value) writes output r. One row is
 // split into fixed chunks over threads; many rows are spread over threads a block at a time.
+// A row's chunks are claimed from both ends (parallel_blocks_affine), so each core reads the
+// same half of a tensor reduced again and again from its own cache: x.sum() of 1M floats 38-41
+// -> 29-32 us on two threads (in any order, the chunks went to whichever thread came first).
 template <typename T, typename V, typename Row, typename Combine, typename Store>
 void reduce_rows(const T* x, int64_t outer, int64_t inner, Row row, Combine combine, Store store) {
   if (outer == 1) {
@@ -282,9 +285,10 @@ void reduce_rows(const T* x, int64_t outer, int64_t inner, Row row, Combine comb
       return;
     }
     std::vector<V> part(static_cast<size_t>(nchunks));
-    parallel_chunks(inner, chunk, [&](int64_t c, int64_t b, int64_t e) {
-      part[static_cast<size_t>(c)] = row(x + b, e - b);
-    });
+    parallel_blocks_affine(nchunks, [&](int64_t c) {
+      const int64_t b = c * chunk;
+      part[static_cast<size_t>(c)] = row(x + b, std::min(inner, b + chunk) - b);
+    }, inner);
     V r = part[0];
     for (int64_t c = 1; c < nchunks; ++c) r = combine(r, part[static_cast<size_t>(c)]);
     store(0, r);
