@@ -295,7 +295,9 @@ void reduce_rows(const T* x, int64_t outer, int64_t inner, Row row, Combine comb
     return;
   }
   const int64_t rows_per_chunk = std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(inner, 1));
-  parallel_chunks(outer, rows_per_chunk, [&](int64_t, int64_t b, int64_t e) {
+  const int64_t nblocks = (outer + rows_per_chunk - 1) / rows_per_chunk;
+  parallel_blocks_affine(nblocks, [&](int64_t blk) {
+    const int64_t b = blk * rows_per_chunk, e = std::min(outer, b + rows_per_chunk);
     for (int64_t r = b; r < e; ++r) store(r, row(x + r * inner, inner));
   }, outer * inner);
 }
