@@ -809,6 +809,17 @@ Raises:
          py::arg("input"), py::arg("chunks"), py::arg("dim") = 0);
 
   // ---- creation -----------------------------------------------------------------------------
+  // ember.amax / ember.amin (a Python wrapper checks and normalizes the dims).
+  m.def("_amax", [](const Tensor& x, py::object dim, bool keepdim) {
+    DimList dims = dims_arg(dim);
+    py::gil_scoped_release nogil;
+    return amax(x, dims, keepdim);
+  });
+  m.def("_amin", [](const Tensor& x, py::object dim, bool keepdim) {
+    DimList dims = dims_arg(dim);
+    py::gil_scoped_release nogil;
+    return amin(x, dims, keepdim);
+  });
   m.def("_zeros", [](const Shape& s, DType d) { return zeros(s, d); });
   m.def("_ones", [](const Shape& s, DType d) { return ones(s, d); });
   m.def("_full", [](const Shape& s, const Scalar& v, DType d) { return full(s, v, d); });

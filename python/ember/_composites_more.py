@@ -1144,13 +1144,9 @@ def _amax(input: Tensor, dim: Any, keepdim: bool, op: str) -> Tensor:
         if input.shape[d] == 0:
             raise IndexError(f"{op}: expected reduction dim {d} to have non-zero size, got "
                              f"shape {_shp(input)}")
-    how = "max" if op == "amax" else "min"
-    m = input.detach() if input.dtype in _FLOATS else input
-    for d in dims:
-        m = getattr(m, how)(d, keepdim=True).values
-    if input.dtype in _FLOATS and input.requires_grad:
-        m = _evenly(input, m, dims)
-    return m if keepdim else _squeeze_dims(m, dims)
+    # One sweep over all the dims, values only; the gradient (split evenly among the ties)
+    # comes with it.
+    return (_C._amax if op == "amax" else _C._amin)(input, list(dims), keepdim)
 
 
 def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) -> Tensor:

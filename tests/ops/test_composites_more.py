@@ -1028,3 +1028,36 @@ def test_cdist_mm_path_and_cumprod_trace():
 def test_numpy_backed_functions_refuse_to_trace():
     with pytest.raises(RuntimeError):
         ember.jit.trace(lambda x: ember.median(x, 0).values * 2, (ember.randn(3, 2),))
+
+
+@pytest.mark.parametrize("dims", [None, 0, 1, 2, (0, 2), (1, 2), (0, 1)])
+@pytest.mark.parametrize("layout", ["contiguous", "permuted"])
+def test_amax_amin_of_large_tensors_match_numpy(dims, layout):
+    """amax/amin reduce all their dims in one sweep (the vector paths of max/min): values
+    against numpy, NaN slices included, on contiguous and permuted inputs and on 1 and 2
+    threads; the gradient goes to the ties."""
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((37, 129, 65)).astype(np.float32)
+    a[5, 7, 9] = np.nan
+    a[20, :, 3] = 2.5  # ties along dim 1
+    if layout == "permuted":
+        src = np.ascontiguousarray(a.transpose(2, 0, 1))
+        x = ember.from_numpy(src).permute(1, 2, 0)
+    else:
+        x = ember.from_numpy(a)
+    np_dims = tuple(range(3)) if dims is None else dims
+    before = ember.get_num_threads()
+    try:
+        for threads in (1, 2):
+            ember.set_num_threads(threads)
+            for name, ref in (("amax", np.max), ("amin", np.min)):
+                got = getattr(ember, name)(x, () if dims is None else dims)
+                np.testing.assert_array_equal(got.numpy(), ref(a, axis=np_dims),
+                                              err_msg=f"{name} {dims} {threads} threads")
+    finally:
+        ember.set_num_threads(before)
+    w = ember.from_numpy(a.astype(np.float64)).requires_grad_(True)
+    ember.amax(w, 1).sum().backward()
+    g = w.grad.numpy()
+    np.testing.assert_array_equal(g[20, :, 3], np.full(129, 1 / 129))  # 129 ties share 1
+    assert np.isclose(g.sum(), 37 * 65) and g[5, 7, 9] == 1.0  # the NaN takes its slice's

@@ -186,6 +186,11 @@ EMBER_API Tensor prod(const Tensor& x, std::optional<int64_t> dim = std::nullopt
 /// Full reductions (all elements).
 EMBER_API Tensor max(const Tensor& x);
 EMBER_API Tensor min(const Tensor& x);
+/// The largest (amax) or smallest (amin) element over `dims` (all dims when empty), values
+/// only; NaN where a slice holds one. The gradient is split evenly among the elements equal to
+/// the result. IndexError for a reduced dim of size 0.
+EMBER_API Tensor amax(const Tensor& x, const DimList& dims = {}, bool keepdim = false);
+EMBER_API Tensor amin(const Tensor& x, const DimList& dims = {}, bool keepdim = false);
 /// Values and int64 indices along `dim`.
 EMBER_API std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim = false);
 EMBER_API std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim = false);

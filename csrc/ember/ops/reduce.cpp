@@ -240,6 +240,49 @@ Tensor arg_extreme(const Tensor& x, std::optional<int64_t> dim, bool keepdim, bo
 
 }  // namespace
 
+namespace {
+
+// amax / amin: the extreme over `dims` (all when empty), values only, in one sweep of the input
+// (reduce's vector paths) rather than one max(dim) with indices per dim.
+Tensor values_extreme(const Tensor& x, const DimList& dims, bool keepdim, bool is_max) {
+  const char* name = is_max ? "amax" : "amin";
+  auto mask = meta::reduce_mask(dims, x.dim(), name);
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    EMBER_CHECK_INDEX(!mask[static_cast<size_t>(d)] || x.sizes()[d] > 0, name,
+                      ": expected reduction dim ", d, " to have non-zero size, got shape ",
+                      x.sizes());
+  }
+  Tensor y = reduce_kernel(is_max ? cpu::ReduceOp::Max : cpu::ReduceOp::Min, x, mask, keepdim,
+                           x.dtype(), name);
+  return record(is_max ? "AmaxBackward0" : "AminBackward0", y, {x},
+                [mask, keepdim](const Ctx& c, const Tensor& g) {
+                  // Split evenly among the elements equal to the extreme (infinite ones too); a
+                  // NaN result among the slice's NaN elements.
+                  const Tensor& in = c.input(0);
+                  const Shape& sizes = in.sizes();
+                  Tensor m = expand_reduced(c.output(), sizes, mask, keepdim);
+                  Tensor tie = to(where(ne(m, m), ne(in, in), eq(in, m)), g.dtype());
+                  DimList reduced;
+                  for (size_t d = 0; d < mask.size(); ++d) {
+                    if (mask[d]) reduced.push_back(static_cast<int64_t>(d));
+                  }
+                  Tensor count = sum(tie, reduced, true);
+                  return TensorList{expand_reduced(g, sizes, mask, keepdim) * tie / count};
+                },
+                kSaveInputs | kSaveOutput);
+}
+
+}  // namespace
+
+Tensor amax(const Tensor& x, const DimList& dims, bool keepdim) {
+  EMBER_TRACE(amax, x, dims, keepdim);
+  return values_extreme(x, dims, keepdim, true);
+}
+Tensor amin(const Tensor& x, const DimList& dims, bool keepdim) {
+  EMBER_TRACE(amin, x, dims, keepdim);
+  return values_extreme(x, dims, keepdim, false);
+}
+
 Tensor max(const Tensor& x) {
   EMBER_TRACE(max, x);
   return full_extreme(x, true);
