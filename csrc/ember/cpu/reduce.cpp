@@ -588,8 +588,56 @@ void var_typed(const Tensor& out, const Tensor& in, const std::vector<bool>& mas
   });
 }
 
+// logsumexp of float32 rows that are contiguous runs (reduced dims innermost), with the vector
+// kernels: each row's max, then exp(x - max) a piece at a time in a buffer in L1 (the vector
+// exp) summed by sum_f32, the pieces' sums added in double; rows, or one long row's chunks,
+// over the threads (reduce_rows). False where this does not apply.
+bool logsumexp_rows_f32(const Tensor& out, const Tensor& in, const std::vector<bool>& mask) {
+  const simd::Kernels* k = simd::active();
+  const int64_t inner = contiguous_inner_run(in, mask);
+  if (k == nullptr || inner <= 0 || !k->has_unary(UnaryOp::Exp)) return false;
+  const float* x = in.data_ptr<float>();
+  float* o = out.data_ptr<float>();
+  const int64_t rows = out.numel();
+  std::vector<float> top(static_cast<size_t>(rows));
+  reduce_rows<float, float>(
+      x, rows, inner, [&](const float* p, int64_t m) { return k->extreme_f32(p, m, true); },
+      [](float best, float v) { return is_nan(best) ? best : pick(v, best, true); },
+      [&](int64_t r, float v) { top[static_cast<size_t>(r)] = v; });
+  // An infinite max is not subtracted: inf - inf would be NaN, and exp/log handle it as is.
+  auto shift_of = [](float m) { return std::isinf(m) ? 0.0f : m; };
+  reduce_rows<float, double>(
+      x, rows, inner,
+      [&](const float* p, int64_t m) {
+        // The row of this run (a chunk of row 0 when one row is split).
+        const float mx = top[static_cast<size_t>((p - x) / inner)];
+        if (is_nan(mx)) return 0.0;
+        const float shift = shift_of(mx);
+        constexpr int64_t kPiece = 2048;
+        alignas(64) float buf[kPiece];
+        double sum = 0;
+        for (int64_t s = 0; s < m; s += kPiece) {
+          const int64_t len = std::min(kPiece, m - s);
+          for (int64_t i = 0; i < len; ++i) buf[i] = p[s + i] - shift;
+          k->unary_f32(UnaryOp::Exp, buf, buf, len, 0.0, 0.0);
+          sum += k->sum_f32(buf, len);
+        }
+        return sum;
+      },
+      [](double a, double b) { return a + b; },
+      [&](int64_t r, double sum) {
+        const float mx = top[static_cast<size_t>(r)];
+        o[r] = is_nan(mx) ? mx
+                          : static_cast<float>(std::log(sum) + static_cast<double>(shift_of(mx)));
+      });
+  return true;
+}
+
 template <typename T>
 void logsumexp_typed(const Tensor& out, const Tensor& in, const std::vector<bool>& mask) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (logsumexp_rows_f32(out, in, mask)) return;
+  }
   ReduceGeometry g(in, mask);
   StridedLoop<1> red(g.red_sizes, {&g.red_strides}, {sizeof(T)});
   T* o = out.data_ptr<T>();
