@@ -387,6 +387,30 @@ def test_var_legacy_unbiased_forms():
     np.testing.assert_allclose(x.std(1).numpy(), arr.std(1, ddof=1), rtol=1e-5)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, dim", [((1 << 20,), None), ((1024, 1024), 1), ((1024, 1024), 0),
+                                        ((300, 7, 50), (0, 1)), ((6, 700, 5), 1),
+                                        ((2000, 3), 0)])
+def test_var_of_large_tensors_matches_float64(dtype, shape, dim):
+    """Contiguous rows (mean then squared deviations in double, chunks over the threads) and
+    leading reductions (column blocks): against numpy in float64, and the same bits on 1 and
+    2 threads; (6, 700, 5) over dim 1 takes the general path."""
+    rng = np.random.default_rng(6)
+    a = (rng.standard_normal(shape) * 3 + 100).astype(dtype)
+    want = a.astype(np.float64).var(axis=dim, ddof=1)
+    before = ember.get_num_threads()
+    try:
+        got = []
+        for threads in (1, 2):
+            ember.set_num_threads(threads)
+            x = ember.from_numpy(a)
+            got.append((x.var() if dim is None else x.var(dim)).numpy())
+    finally:
+        ember.set_num_threads(before)
+    np.testing.assert_array_equal(got[0], got[1])
+    np.testing.assert_allclose(got[0], want, rtol=2e-7 if dtype == np.float32 else 1e-12)
+
+
 def test_var_is_numerically_stable():
     # A large mean and a tiny spread: a one-pass E[x^2] - E[x]^2 formula loses every digit.
     arr = np.float32(1e4) + np.random.rand(10_000).astype(np.float32) * np.float32(1e-2)

@@ -563,9 +563,99 @@ void all_any_typed(bool is_all, const Tensor& out, const Tensor& in,
   });
 }
 
+// Sum of (x[i] - mean)^2 over a contiguous run, in double, eight independent accumulators (the
+// compiler vectorizes them).
+template <typename T>
+double squared_deviations(const T* x, int64_t n, double mean) {
+  double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int k = 0; k < 8; ++k) {
+      const double d = static_cast<double>(x[i + k]) - mean;
+      a[k] += d * d;
+    }
+  }
+  double tail = 0;
+  for (; i < n; ++i) {
+    const double d = static_cast<double>(x[i]) - mean;
+    tail += d * d;
+  }
+  return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])) + tail;
+}
+
+// var of contiguous runs (reduced dims innermost): the mean of each row in double, then its
+// squared deviations, each pass over the threads by rows or, for one long row, by chunks
+// (reduce_rows: the same values on any number of threads). False where this does not apply.
+template <typename T>
+bool var_rows(const Tensor& out, const Tensor& in, const std::vector<bool>& mask, double denom) {
+  const int64_t inner = contiguous_inner_run(in, mask);
+  if (inner <= 0) return false;
+  const T* x = in.data_ptr<T>();
+  T* o = out.data_ptr<T>();
+  const int64_t rows = out.numel();
+  std::vector<double> mean(static_cast<size_t>(rows));
+  reduce_rows<T, double>(
+      x, rows, inner,
+      [&](const T* p, int64_t m) {
+        return sum_run<T, double, true>(reinterpret_cast<const char*>(p), sizeof(T), m);
+      },
+      [](double a, double b) { return a + b; },
+      [&](int64_t r, double v) { mean[static_cast<size_t>(r)] = v / static_cast<double>(inner); });
+  reduce_rows<T, double>(
+      x, rows, inner,
+      [&](const T* p, int64_t m) {
+        // The row of this run (a chunk of row 0 when one row is split).
+        return squared_deviations(p, m, mean[static_cast<size_t>((p - x) / inner)]);
+      },
+      [](double a, double b) { return a + b; },
+      [&](int64_t r, double ss) { o[r] = static_cast<T>(ss / denom); });
+  return true;
+}
+
+// var of a contiguous input whose reduced dims come before its kept dims (var over dim 0 of a
+// matrix): each column's sum, then its squared deviations, in double over the rows in order,
+// a block of columns at a time (vectorized across them) and the blocks over the threads.
+template <typename T>
+bool var_leading(const Tensor& out, const Tensor& in, const std::vector<bool>& mask,
+                 double denom) {
+  const auto [rows, cols] = leading_reduction(in, mask);
+  if (rows <= 1 || cols <= 1) return false;
+  const T* x = in.data_ptr<T>();
+  T* o = out.data_ptr<T>();
+  constexpr int64_t kCols = 256;
+  const int64_t nblocks = (cols + kCols - 1) / kCols;
+  parallel_blocks_affine(nblocks, [&](int64_t blk) {
+    const int64_t c0 = blk * kCols, w = std::min(kCols, cols - c0);
+    double acc[kCols], ss[kCols];
+    for (int64_t j = 0; j < w; ++j) acc[j] = ss[j] = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* row = x + r * cols + c0;
+      for (int64_t j = 0; j < w; ++j) acc[j] += static_cast<double>(row[j]);
+    }
+    for (int64_t j = 0; j < w; ++j) acc[j] /= static_cast<double>(rows);
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* row = x + r * cols + c0;
+      for (int64_t j = 0; j < w; ++j) {
+        const double d = static_cast<double>(row[j]) - acc[j];
+        ss[j] += d * d;
+      }
+    }
+    for (int64_t j = 0; j < w; ++j) o[c0 + j] = static_cast<T>(ss[j] / denom);
+  }, rows * cols);
+  return true;
+}
+
 template <typename T>
 void var_typed(const Tensor& out, const Tensor& in, const std::vector<bool>& mask,
                double correction) {
+  if constexpr (std::is_floating_point_v<T>) {
+    int64_t n = 1;
+    for (int64_t d = 0; d < in.dim(); ++d) {
+      if (mask[static_cast<size_t>(d)]) n *= in.sizes()[d];
+    }
+    const double denom = std::max(0.0, static_cast<double>(n) - correction);
+    if (var_rows<T>(out, in, mask, denom) || var_leading<T>(out, in, mask, denom)) return;
+  }
   ReduceGeometry g(in, mask);
   StridedLoop<1> red(g.red_sizes, {&g.red_strides}, {sizeof(T)});
   const int64_t n = shape_numel(g.red_sizes);
