@@ -10,6 +10,7 @@
 #include "ember/cpu/loop.h"
 #include "ember/cpu/parallel.h"
 #include "ember/cpu/simd.h"
+#include "ember/cpu/sums.h"
 
 namespace ember::cpu {
 
@@ -563,26 +564,6 @@ void all_any_typed(bool is_all, const Tensor& out, const Tensor& in,
   });
 }
 
-// Sum of (x[i] - mean)^2 over a contiguous run, in double, eight independent accumulators (the
-// compiler vectorizes them).
-template <typename T>
-double squared_deviations(const T* x, int64_t n, double mean) {
-  double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int k = 0; k < 8; ++k) {
-      const double d = static_cast<double>(x[i + k]) - mean;
-      a[k] += d * d;
-    }
-  }
-  double tail = 0;
-  for (; i < n; ++i) {
-    const double d = static_cast<double>(x[i]) - mean;
-    tail += d * d;
-  }
-  return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])) + tail;
-}
-
 // var of contiguous runs (reduced dims innermost): the mean of each row in double, then its
 // squared deviations, each pass over the threads by rows or, for one long row, by chunks
 // (reduce_rows: the same values on any number of threads). False where this does not apply.
@@ -605,7 +586,7 @@ bool var_rows(const Tensor& out, const Tensor& in, const std::vector<bool>& mask
       x, rows, inner,
       [&](const T* p, int64_t m) {
         // The row of this run (a chunk of row 0 when one row is split).
-        return squared_deviations(p, m, mean[static_cast<size_t>((p - x) / inner)]);
+        return centered_sq_of(p, m, mean[static_cast<size_t>((p - x) / inner)]);
       },
       [](double a, double b) { return a + b; },
       [&](int64_t r, double ss) { o[r] = static_cast<T>(ss / denom); });
