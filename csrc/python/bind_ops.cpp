@@ -820,6 +820,20 @@ Raises:
     py::gil_scoped_release nogil;
     return amin(x, dims, keepdim);
   });
+  // The order of ember.topk (a Python wrapper checks the arguments and gathers the values).
+  m.def("_topk_indices", [](const Tensor& x, int64_t k, int64_t dim, bool largest) {
+    EMBER_CHECK_INDEX(dim >= 0 && dim < x.dim(), "_topk_indices: dim ", dim,
+                      " is out of range for shape ", x.sizes());
+    EMBER_CHECK_VALUE(k >= 0 && k <= x.sizes()[dim], "_topk_indices: k (", k,
+                      ") must be between 0 and ", x.sizes()[dim]);
+    py::gil_scoped_release nogil;
+    const Tensor c = contiguous(x);
+    Shape sizes = x.sizes();
+    sizes[static_cast<size_t>(dim)] = k;
+    Tensor out = empty(sizes, DType::Int64);
+    cpu::topk_indices(out, c, dim, k, largest);
+    return out;
+  });
   m.def("_zeros", [](const Shape& s, DType d) { return zeros(s, d); });
   m.def("_ones", [](const Shape& s, DType d) { return ones(s, d); });
   m.def("_full", [](const Shape& s, const Scalar& v, DType d) { return full(s, v, d); });

@@ -191,7 +191,12 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         raise ValueError(f"topk: k ({k}) must be between 0 and the size of dim {dim} ({n})")
     if input.dim() == 0:
         return _topk_result(input.clone(), _C._zeros([], _C.dtype.int64))
-    idx = _sort_indices(input, d, largest, True).narrow(d, 0, k).contiguous()
+    if _C._jit_is_tracing():
+        # numpy's order: reading the values raises inside a trace, naming the read.
+        idx = _sort_indices(input, d, largest, True).narrow(d, 0, k).contiguous()
+    else:
+        # A partial sort per line in C++ (the first k of the stable order, NaN largest).
+        idx = _C._topk_indices(input.detach(), k, d, largest)
     return _topk_result(input.gather(d, idx), idx)
 
 

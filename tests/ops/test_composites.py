@@ -237,3 +237,54 @@ def test_norm_p0_stays_in_the_graph_with_a_zero_gradient():
     assert n.item() == 3.0 and n.requires_grad
     n.backward()  # PyTorch's backward runs too (its gradient is zero/None)
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64", "uint8", "bool"])
+@pytest.mark.parametrize("shape, dim", [((40, 300), 1), ((300, 40), 0), ((6, 50, 7), 1),
+                                        ((1000,), 0), ((3, 0, 4), 2), ((1, 1), 0)])
+@pytest.mark.parametrize("largest", [True, False])
+def test_topk_is_the_start_of_the_stable_sort(dtype, shape, dim, largest):
+    """topk's C++ partial sort gives the first k of the stable order (largest or smallest
+    first, NaN the largest, equal values by index) for every k, dtype and layout; a permuted
+    input is read as given."""
+    rng = np.random.default_rng(sum(shape) + len(dtype))
+    if dtype == "bool":
+        a = rng.integers(0, 2, shape).astype(bool)
+    elif dtype.startswith("float"):
+        a = rng.integers(-5, 6, shape).astype(dtype)  # many ties
+        a.ravel()[::17] = np.nan
+        a.ravel()[::23] = -0.0
+        a.ravel()[5::29] = np.inf
+    else:
+        a = rng.integers(0, 9, shape).astype(dtype)
+    n = a.shape[dim]
+    ref = _stable_order(a, dim, largest)
+    for k in sorted({0, 1, min(2, n), n // 2, n}):
+        got = ember.from_numpy(a.copy()).topk(k, dim, largest=largest)
+        want = np.take(ref, np.arange(k), axis=dim)
+        np.testing.assert_array_equal(got.indices.numpy(), want, err_msg=f"k={k}")
+        np.testing.assert_array_equal(got.values.numpy(), np.take_along_axis(a, want, dim))
+    if a.ndim == 2:
+        t = ember.from_numpy(np.ascontiguousarray(a.T)).t()  # a non-contiguous view of a
+        got = t.topk(min(3, n), dim, largest=largest)
+        np.testing.assert_array_equal(got.indices.numpy(), np.take(ref, np.arange(min(3, n)),
+                                                                   axis=dim))
+
+
+def _stable_order(a, dim, largest):
+    """The stable sort order along dim, line by line in plain Python: NaN the largest, -0 equal
+    to 0, equal values by index."""
+    lines = np.moveaxis(a, dim, -1)
+    flat = lines.reshape(-1, lines.shape[-1]) if lines.size else lines.reshape(0, a.shape[dim])
+    out = np.empty(flat.shape, np.int64)
+    for r, line in enumerate(flat):
+        vals = [float(v) for v in line]
+
+        def key(i):
+            v = vals[i]
+            nan = v != v
+            return (0 if nan else 1, 0.0 if nan else -v, i) if largest else \
+                (1 if nan else 0, 0.0 if nan else v, i)
+
+        out[r] = sorted(range(len(vals)), key=key)
+    return np.moveaxis(out.reshape(lines.shape), -1, dim)

@@ -1,9 +1,12 @@
 // Indexing kernels: gathers and scatters through precomputed element offsets.
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "ember/cpu/kernels.h"
 #include "ember/cpu/loop.h"
+#include "ember/cpu/parallel.h"
 
 namespace ember::cpu {
 
@@ -176,6 +179,47 @@ int64_t count_nonzero(const Tensor& x) {
     for (int64_t i = 0, n = x.numel(); i < n; ++i) count += p[i] != scalar_t(0);
   });
   return count;
+}
+
+void topk_indices(const Tensor& out, const Tensor& x, int64_t dim, int64_t k, bool largest) {
+  const Shape& sizes = x.sizes();
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < dim; ++d) outer *= sizes[d];
+  for (int64_t d = dim + 1; d < x.dim(); ++d) inner *= sizes[d];
+  const int64_t n = sizes[dim];
+  if (k == 0 || outer * inner == 0) return;
+  int64_t* o = out.data_ptr<int64_t>();
+  EMBER_DISPATCH_ALL(x.dtype(), "topk", [&] {
+    const scalar_t* p = x.data_ptr<scalar_t>();
+    struct Item {
+      scalar_t v;
+      int64_t i;
+    };
+    // a before b: the larger (smaller) value, NaN the largest of all, equal values by index.
+    auto before = [largest](const Item& a, const Item& b) {
+      const bool an = a.v != a.v, bn = b.v != b.v;
+      if (an || bn) return an && bn ? a.i < b.i : (largest ? an : bn);
+      if (a.v != b.v) return largest ? b.v < a.v : a.v < b.v;
+      return a.i < b.i;
+    };
+    parallel_chunks(outer * inner, 64, [&](int64_t, int64_t l0, int64_t l1) {
+      std::vector<Item> items(static_cast<size_t>(n));
+      for (int64_t l = l0; l < l1; ++l) {
+        const int64_t oi = l / inner, j = l % inner;
+        const scalar_t* line = p + oi * n * inner + j;
+        for (int64_t i = 0; i < n; ++i) items[static_cast<size_t>(i)] = Item{line[i * inner], i};
+        // All keys differ (the index breaks ties), so any selection gives the same k.
+        if (k * 8 >= n) {
+          if (k < n) std::nth_element(items.begin(), items.begin() + (k - 1), items.end(), before);
+          std::sort(items.begin(), items.begin() + k, before);
+        } else {
+          std::partial_sort(items.begin(), items.begin() + k, items.end(), before);
+        }
+        int64_t* dst = o + oi * k * inner + j;
+        for (int64_t t = 0; t < k; ++t) dst[t * inner] = items[static_cast<size_t>(t)].i;
+      }
+    }, outer * inner * n);
+  });
 }
 
 void nonzero(const Tensor& out, const Tensor& x) {

@@ -294,6 +294,12 @@ void index_put(const Tensor& x, const Tensor& values, const std::vector<int64_t>
 void gather(const Tensor& out, const Tensor& x, int64_t dim, const Tensor& index);
 /// out[e with coordinate `dim` replaced by index[e]] += src[e] for every e of index's shape.
 void scatter_add(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src);
+/// Indices of the k largest (`largest`) or smallest elements of every line of the contiguous
+/// x along `dim`, in order (largest or smallest first), into the contiguous int64 `out` shaped
+/// like x with k along `dim`: NaN counts as the largest value, equal values go by index (the
+/// first k of a stable sort).
+EMBER_API void topk_indices(const Tensor& out, const Tensor& x, int64_t dim, int64_t k,
+                            bool largest);
 /// Number of nonzero elements of a contiguous tensor.
 int64_t count_nonzero(const Tensor& x);
 /// Coordinates (row-major order) of the nonzero elements of a contiguous x into out, an int64
