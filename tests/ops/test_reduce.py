@@ -326,6 +326,38 @@ def test_max_dim_of_0d_tensor():
     assert x.grad.item() == 1.0
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "uint8"])
+@pytest.mark.parametrize("shape, dim", [((1 << 20,), None), ((1024, 1024), 1), ((1024, 1024), 0),
+                                        ((3, 5, 700), 2), ((300, 4, 5), 0), ((6, 700, 5), 1)])
+def test_max_min_with_indices_of_large_tensors_match_numpy(dtype, shape, dim):
+    """max/min over a dim (values and indices) and argmax/argmin: the first extreme, or the
+    first NaN, as numpy's argmax; rows of contiguous runs and leading reductions take their
+    fast paths (the last shape the general one); the same on 1 and 2 threads."""
+    rng = np.random.default_rng(8)
+    a = rng.integers(-50 if dtype != "uint8" else 0, 50, shape).astype(dtype)  # ties everywhere
+    if dtype.startswith("float"):
+        flat = a.reshape(-1)
+        flat[::1001] = np.nan
+        flat[7::13] = -0.0
+    before = ember.get_num_threads()
+    try:
+        for threads in (1, 2):
+            ember.set_num_threads(threads)
+            x = ember.from_numpy(a)
+            for name, arg, ref in (("max", "argmax", np.argmax), ("min", "argmin", np.argmin)):
+                want = ref(a, axis=dim)
+                got = getattr(x, arg)() if dim is None else getattr(x, arg)(dim)
+                np.testing.assert_array_equal(got.numpy(), want, err_msg=f"{arg} {threads}")
+                if dim is not None:
+                    v, i = getattr(x, name)(dim)
+                    np.testing.assert_array_equal(i.numpy(), want)
+                    picked = np.take_along_axis(a, np.expand_dims(want, dim), dim).squeeze(dim)
+                    np.testing.assert_array_equal(v.numpy().view(np.uint8),
+                                                  picked.view(np.uint8))  # -0 stays -0
+    finally:
+        ember.set_num_threads(before)
+
+
 # ---- argmax / argmin -------------------------------------------------------------------------
 
 

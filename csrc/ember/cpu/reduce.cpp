@@ -263,6 +263,15 @@ int64_t contiguous_inner_run(const Tensor& in, const std::vector<bool>& mask) {
   return inner;
 }
 
+// Number of outputs of a reduction over `mask` (the product of the kept sizes).
+int64_t indices_count(const Tensor& in, const std::vector<bool>& mask) {
+  int64_t n = 1;
+  for (int64_t d = 0; d < in.dim(); ++d) {
+    if (!mask[static_cast<size_t>(d)]) n *= in.sizes()[d];
+  }
+  return n;
+}
+
 // Chunk of a whole-row reduction, a function of the row length only: partials are combined in
 // chunk order, so the result does not depend on the number of threads. Long rows take long
 // chunks, which the vector kernels read as four streams of 128 KB.
@@ -521,9 +530,106 @@ void extreme_typed(bool is_max, const Tensor& out, const Tensor& in,
   });
 }
 
+// The first position of the extreme of the contiguous run x[0, n), n >= 1: its value (the
+// vector paths of extreme_run), then the first element equal to it, or the first NaN.
+template <typename T>
+std::pair<T, int64_t> first_extreme(const T* x, int64_t n, bool is_max) {
+  const T v = extreme_run<T>(reinterpret_cast<const char*>(x), sizeof(T), n, x[0], is_max);
+  int64_t i = 0;
+  if (is_nan(v)) {
+    while (!is_nan(x[i])) ++i;
+  } else {
+    while (!(x[i] == v)) ++i;
+  }
+  // The element itself: with +0 and -0 in a run, the vector max may return either sign.
+  return {x[i], i};
+}
+
+// Values and indices where the reduced dims are the innermost of a contiguous input: rows over
+// the threads, or one long row in chunks whose (value, first index) pairs are combined in
+// order (a later chunk replaces only a strictly better value, or a NaN a number). False where
+// this does not apply.
+template <typename T>
+bool with_index_rows(bool is_max, T* vo, int64_t* io, const Tensor& in,
+                     const std::vector<bool>& mask) {
+  const int64_t inner = contiguous_inner_run(in, mask);
+  if (inner <= 0) return false;
+  const T* x = in.data_ptr<T>();
+  const int64_t rows = indices_count(in, mask);
+  if (rows == 1) {
+    const int64_t chunk = reduce_chunk(inner);
+    const int64_t nchunks = (inner + chunk - 1) / chunk;
+    std::vector<std::pair<T, int64_t>> part(static_cast<size_t>(nchunks));
+    parallel_blocks_affine(nchunks, [&](int64_t c) {
+      const int64_t b = c * chunk;
+      auto r = first_extreme(x + b, std::min(inner, b + chunk) - b, is_max);
+      part[static_cast<size_t>(c)] = {r.first, r.second + b};
+    }, inner);
+    std::pair<T, int64_t> best = part[0];
+    for (size_t c = 1; c < part.size(); ++c) {
+      if (better(part[c].first, best.first, is_max)) best = part[c];
+    }
+    if (vo != nullptr) vo[0] = best.first;
+    io[0] = best.second;
+    return true;
+  }
+  const int64_t per = std::max<int64_t>(1, (int64_t{1} << 14) / inner);
+  parallel_blocks_affine((rows + per - 1) / per, [&](int64_t blk) {
+    for (int64_t r = blk * per, e = std::min(rows, (blk + 1) * per); r < e; ++r) {
+      const auto [v, i] = first_extreme(x + r * inner, inner, is_max);
+      if (vo != nullptr) vo[r] = v;
+      io[r] = i;
+    }
+  }, rows * inner);
+  return true;
+}
+
+// Values and indices where the reduced dims come before the kept ones (max over dim 0 of a
+// matrix): the rows swept in order, each column keeping its first extreme, in blocks of columns
+// over the threads.
+template <typename T>
+bool with_index_leading(bool is_max, T* vo, int64_t* io, const Tensor& in,
+                        const std::vector<bool>& mask) {
+  const auto [rows, cols] = leading_reduction(in, mask);
+  if (rows <= 1 || cols <= 1) return false;
+  const T* x = in.data_ptr<T>();
+  constexpr int64_t kCols = 256;
+  parallel_blocks_affine((cols + kCols - 1) / kCols, [&](int64_t blk) {
+    const int64_t c0 = blk * kCols, w = std::min(kCols, cols - c0);
+    T best[kCols];
+    int64_t at[kCols];
+    for (int64_t j = 0; j < w; ++j) {
+      best[j] = x[c0 + j];
+      at[j] = 0;
+    }
+    for (int64_t r = 1; r < rows; ++r) {
+      const T* row = x + r * cols + c0;
+      for (int64_t j = 0; j < w; ++j) {
+        if (better(row[j], best[j], is_max)) {
+          best[j] = row[j];
+          at[j] = r;
+        }
+      }
+    }
+    for (int64_t j = 0; j < w; ++j) {
+      if (vo != nullptr) vo[c0 + j] = best[j];
+      io[c0 + j] = at[j];
+    }
+  }, rows * cols);
+  return true;
+}
+
 template <typename T>
 void with_index_typed(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in,
                       const std::vector<bool>& mask) {
+  {
+    T* vo = values.defined() ? values.data_ptr<T>() : nullptr;
+    int64_t* io = indices.data_ptr<int64_t>();
+    if (with_index_rows<T>(is_max, vo, io, in, mask) ||
+        with_index_leading<T>(is_max, vo, io, in, mask)) {
+      return;
+    }
+  }
   ReduceGeometry g(in, mask);
   StridedLoop<1> red(g.red_sizes, {&g.red_strides}, {sizeof(T)});
   T* vo = values.defined() ? values.data_ptr<T>() : nullptr;
